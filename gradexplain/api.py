@@ -1,0 +1,157 @@
+"""`explain()`: parse, check the values, run both witnesses, compare, tell the story.
+
+Everything a user can get wrong is checked here before SymPy or torch is imported, so
+input errors are fast. The heavy modules are imported inside `_compute` only.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import warnings
+from typing import TYPE_CHECKING, Mapping
+
+from gradexplain import limits
+from gradexplain.errors import DeviceError, UsageError, ValuesError
+from gradexplain.parser import parse
+from gradexplain.result import Explanation, Gradient, Tolerance
+from gradexplain.tree import Node, first_column, variables
+from gradexplain.values import Values, from_numbers
+
+if TYPE_CHECKING:
+    import numpy as np
+
+DTYPE_NAMES = ("float64", "float32")
+DEVICE_PATTERN = re.compile(r"cpu|cuda(:\d{1,3})?|mps|auto")
+# torch.testing.assert_close's defaults for each dtype.
+DEFAULT_TOLERANCES = {"float64": Tolerance(rtol=1e-7, atol=1e-7),
+                      "float32": Tolerance(rtol=1.3e-6, atol=1e-5)}
+
+
+def explain(expression: str, values: Mapping[str, object] | None = None, *,
+            device: str = "cpu", dtype: str = "float64", rtol: float | None = None,
+            atol: float | None = None, **named: object) -> Explanation:
+    """Explain the gradient of `expression` at the given values.
+
+    `explain("sum(x**2)", x=[3, 4, 10])`; a number is a scalar, a sequence a vector.
+    Names that clash with the keywords here go in `values={"device": [...]}`.
+    """
+    clash = set(values or {}) & set(named)
+    if clash:
+        raise UsageError(f"variable {sorted(clash)[0]!r} is given twice")
+    given = {**(values or {}), **named}
+    parsed = {name: value if isinstance(value, Values) else from_numbers(name, value)
+              for name, value in given.items()}
+    return explain_values(expression, parsed, device=device, dtype=dtype, rtol=rtol,
+                          atol=atol)
+
+
+def explain_values(expression: str, values: Mapping[str, Values], *, device: str = "cpu",
+                   dtype: str = "float64", rtol: float | None = None,
+                   atol: float | None = None) -> Explanation:
+    """`explain` for values already read (the CLI's path): check, then compute."""
+    tree = prepare(expression, values)
+    check_device_syntax(device, dtype)
+    tolerance = tolerance_for(dtype, rtol, atol)
+    return _compute(expression, tree, dict(values), device, dtype, tolerance)
+
+
+def prepare(expression: str, values: Mapping[str, Values]) -> Node:
+    """Parse and match values to variables; every error here is the user's, and cheap."""
+    tree = parse(expression)
+    names = variables(tree)
+    if not names:
+        raise ValuesError("the expression has no variable to differentiate")
+    if len(names) > limits.MAX_VARIABLES:
+        raise ValuesError(f"{len(names)} variables exceed MAX_VARIABLES = "
+                          f"{limits.MAX_VARIABLES}")
+    for name in values:
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"; did you mean --{close[0]}?" if close else \
+                f"; its variables are {', '.join(names)}"
+            raise ValuesError(f"--{name} is not a variable of the expression{hint}")
+    for name in names:
+        if name not in values:
+            raise ValuesError(f"no values for variable {name!r} (column "
+                              f"{(first_column(tree, name) or 0) + 1}); give --{name} 1,2,3 "
+                              f"or --var {name}=1,2,3")
+    lengths = {v.size for v in values.values() if not v.is_scalar}
+    if len(lengths) > 1:
+        described = ", ".join(f"{v.name} has {v.size}" for v in values.values()
+                              if not v.is_scalar)
+        raise ValuesError(f"vectors must have the same length: {described}")
+    return tree
+
+
+def check_device_syntax(device: str, dtype: str) -> None:
+    if dtype not in DTYPE_NAMES:
+        raise DeviceError(f"unknown dtype {dtype!r}; use one of {', '.join(DTYPE_NAMES)}")
+    if not DEVICE_PATTERN.fullmatch(device):
+        raise DeviceError(f"unknown device {device!r}; use cpu, cuda, cuda:N, mps or auto")
+
+
+def tolerance_for(dtype: str, rtol: float | None, atol: float | None) -> Tolerance:
+    default = DEFAULT_TOLERANCES[dtype] if dtype in DEFAULT_TOLERANCES else \
+        DEFAULT_TOLERANCES["float64"]
+    for label, given in (("rtol", rtol), ("atol", atol)):
+        if given is not None and not (given >= 0 and given != float("inf")):
+            raise UsageError(f"--{label} must be a finite number >= 0, got {given}")
+    return Tolerance(default.rtol if rtol is None else rtol,
+                     default.atol if atol is None else atol)
+
+
+def _compute(expression: str, tree: Node, values: dict[str, Values], device: str,
+             dtype: str, tolerance: Tolerance) -> Explanation:
+    """Run both witnesses; library warnings (torch, numpy) never reach the user's output."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import numpy as np
+
+        from gradexplain import autograd, story, symbolic
+        from gradexplain.evaluate import Evaluator
+
+        torch_device = autograd.resolve_device(device, dtype)
+        vectors = {name for name, v in values.items() if not v.is_scalar}
+        scalars = {name: v.data[0] for name, v in values.items() if v.is_scalar}
+        n = next((v.size for v in values.values() if not v.is_scalar), None)
+        arrays = {name: np.frombuffer(values[name].data, dtype=np.float64)
+                  for name in vectors}
+        model = symbolic.build(tree, vectors, set(scalars))
+        evaluator = Evaluator(arrays, scalars, n or 1)
+        run = autograd.run(tree, values, torch_device, dtype)
+        decomposition = story.decompose(tree, model, evaluator)
+        gradients = {}
+        for name in variables(tree):
+            derivative = symbolic.gradient(model, name)
+            is_vector = name in vectors
+            symbolic_values = evaluator.vector(derivative) if is_vector else \
+                np.asarray(evaluator.scalar(derivative))
+            text = symbolic.formula(derivative)
+            gradients[name] = _gradient(
+                values[name], text, symbolic_values, run.gradients[name], tolerance,
+                story.sentence(name, is_vector, text, model, decomposition, tree))
+        singularities = tuple(story.singularity(h.node, h.kind, h.mask)
+                              for h in run.hazards)
+        return Explanation(
+            expression=expression, device=str(torch_device), dtype=dtype, n=n,
+            scalars=scalars, value=run.value, value_symbolic=evaluator.scalar(model.loss),
+            gradients=gradients, tolerance=tolerance, decomposition=decomposition,
+            singularities=singularities)
+
+
+def _gradient(value: Values, formula: str, symbolic_values: np.ndarray,
+              autograd_values: np.ndarray, tolerance: Tolerance, sentence: str) -> Gradient:
+    """Compare per element with torch.testing's rule; non-finite is never 'close'."""
+    import numpy as np
+
+    point = np.frombuffer(value.data, dtype=np.float64).reshape(value.shape)
+    autograd_values = autograd_values.reshape(value.shape)
+    symbolic_values = symbolic_values.reshape(value.shape)
+    finite = np.isfinite(symbolic_values) & np.isfinite(autograd_values)
+    with np.errstate(all="ignore"):
+        diff = np.abs(autograd_values - symbolic_values)
+    close = finite & (diff <= tolerance.atol + tolerance.rtol * np.abs(symbolic_values))
+    max_diff = float(diff[finite].max()) if finite.any() else float("nan")
+    return Gradient(value.name, value.shape, point, formula, symbolic_values,
+                    autograd_values, close, max_diff, sentence)

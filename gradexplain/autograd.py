@@ -1,0 +1,172 @@
+"""The autograd witness: the same tree as torch operations, then `backward()`.
+
+Constants stay Python floats so torch records `x**2` as `PowBackward0`, as a notebook
+would. While building, each operation whose derivative can fail (a kink or a pole)
+records where its argument sits on the bad spot; `singular.py` turns that into words.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import numpy as np
+import torch
+
+from gradexplain.errors import DeviceError
+from gradexplain.functions import FUNCTIONS
+from gradexplain.tree import BinOp, Call, Const, Neg, Node, Num, Var
+from gradexplain.values import Values
+
+Operand = Union[float, torch.Tensor]
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+_HAZARDS: dict[str, tuple[tuple[str, Any], ...]] = {
+    "relu": (("kink", lambda v: v == 0),),
+    "abs": (("kink", lambda v: v == 0),),
+    "sqrt": (("pole", lambda v: v == 0), ("domain", lambda v: v < 0)),
+    "log": (("pole", lambda v: v == 0), ("domain", lambda v: v < 0)),
+}
+_OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+              "**": operator.pow}
+
+
+@dataclass
+class Hazard:
+    """Elements where an operation's derivative does not exist (kind: kink, pole, domain)."""
+
+    node: Node
+    kind: str
+    mask: np.ndarray  # bool, shape (n,) or () for a scalar argument
+
+
+@dataclass
+class AutogradRun:
+    """What torch computed: L, the leaf gradients, the output tensor and the hazards."""
+
+    value: float
+    gradients: dict[str, np.ndarray]
+    output: torch.Tensor
+    leaves: dict[str, torch.Tensor]
+    hazards: list[Hazard] = field(default_factory=list)
+
+
+def available_devices() -> list[str]:
+    """Devices this torch can use here, for messages and for `auto`."""
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{index}" for index in range(torch.cuda.device_count())]
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def resolve_device(spec: str, dtype: str) -> torch.device:
+    """Turn `--device` into a torch device, or explain which devices exist."""
+    available = available_devices()
+    if spec == "auto":
+        spec = next((d for d in available if d.startswith("cuda")), None) \
+            or ("mps" if "mps" in available and dtype != "float64" else "cpu")
+    wanted = "cuda:0" if spec == "cuda" else spec
+    if wanted not in available:
+        raise DeviceError(f"device {spec!r} is not available here; available: "
+                          f"{', '.join(available)}")
+    if wanted == "mps" and dtype == "float64":
+        raise DeviceError("MPS does not support float64; use --dtype float32 with "
+                          "--device mps")
+    return torch.device(wanted)
+
+
+def run(tree: Node, values: dict[str, Values], device: torch.device, dtype: str) -> AutogradRun:
+    """Build the computation on `device`, call backward (ones for a vector result)."""
+    torch_dtype = DTYPES[dtype]
+    leaves = {name: _leaf(value, torch_dtype, device) for name, value in values.items()}
+    builder = _TorchBuilder(leaves, torch_dtype, device)
+    output = builder.build(tree)
+    if not isinstance(output, torch.Tensor) or not output.requires_grad:
+        raise AssertionError("the expression does not depend on a variable")
+    if output.dim() == 0:
+        output.backward()
+    else:
+        output.backward(torch.ones_like(output))
+    gradients = {name: _grad(leaf) for name, leaf in leaves.items()}
+    value = float(output.detach().sum().double().cpu())
+    return AutogradRun(value, gradients, output, leaves, builder.hazards)
+
+
+def _leaf(value: Values, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    flat = torch.frombuffer(value.data, dtype=torch.float64) if value.size else \
+        torch.zeros(0, dtype=torch.float64)
+    tensor = flat.reshape(value.shape).to(device=device, dtype=dtype).clone()
+    return tensor.requires_grad_(True)
+
+
+def _grad(leaf: torch.Tensor) -> np.ndarray:
+    grad = leaf.grad if leaf.grad is not None else torch.zeros_like(leaf)
+    return np.asarray(grad.detach().to("cpu", torch.float64).numpy())
+
+
+class _TorchBuilder:
+    """Walks our tree and applies the torch builder of each node."""
+
+    def __init__(self, leaves: dict[str, torch.Tensor], dtype: torch.dtype,
+                 device: torch.device) -> None:
+        self.leaves = leaves
+        self.dtype = dtype
+        self.device = device
+        self.hazards: list[Hazard] = []
+
+    def build(self, node: Node) -> Operand:
+        if isinstance(node, Num):
+            return node.value
+        if isinstance(node, Const):
+            return float(np.pi if node.name == "pi" else np.e)
+        if isinstance(node, Var):
+            return self.leaves[node.name]
+        if isinstance(node, Neg):
+            return -self.build(node.operand)
+        if isinstance(node, BinOp):
+            return self._binop(node)
+        return self._call(node)
+
+    def _binop(self, node: BinOp) -> Operand:
+        left, right = self.build(node.left), self.build(node.right)
+        if node.op == "/":
+            self._watch(node, "pole", _values(right) == 0, left, right)
+        if node.op == "**":
+            self._watch_power(node, left, right)
+        if not isinstance(left, torch.Tensor) and not isinstance(right, torch.Tensor):
+            left = self._tensor(left)
+        return _OPERATORS[node.op](left, right)  # type: ignore[no-any-return]
+
+    def _call(self, node: Call) -> Operand:
+        arg = self.build(node.args[0])
+        tensor = arg if isinstance(arg, torch.Tensor) else self._tensor(arg)
+        for kind, test in _HAZARDS.get(node.func, ()):
+            self._watch(node, kind, test(_values(tensor)), tensor)
+        return FUNCTIONS[node.func].torch(torch, tensor)  # type: ignore[no-any-return]
+
+    def _watch_power(self, node: BinOp, base: Operand, exponent: Operand) -> None:
+        base_values = _values(base)
+        if isinstance(exponent, torch.Tensor):
+            self._watch(node, "domain", base_values <= 0, base, exponent)
+            return
+        if exponent != int(exponent):
+            self._watch(node, "domain", base_values < 0, base)
+        if exponent < 1 and exponent != 0:
+            self._watch(node, "pole", base_values == 0, base)
+
+    def _watch(self, node: Node, kind: str, mask: np.ndarray, *operands: Operand) -> None:
+        """Record a hazard only where it touches a differentiated value."""
+        touches = any(isinstance(op, torch.Tensor) and op.requires_grad for op in operands)
+        if touches and np.any(mask):
+            self.hazards.append(Hazard(node, kind, np.asarray(mask)))
+
+    def _tensor(self, value: float) -> torch.Tensor:
+        return torch.tensor(value, dtype=self.dtype, device=self.device)
+
+
+def _values(operand: Operand) -> np.ndarray:
+    if isinstance(operand, torch.Tensor):
+        return np.asarray(operand.detach().to("cpu", torch.float64).numpy())
+    return np.asarray(operand, dtype=np.float64)

@@ -1,0 +1,139 @@
+"""The command line: a thin shell over `explain_values()`.
+
+Variables are options named after them (`--x 3,4,10`), which no option parser knows in
+advance; so the expression and those options are read from the extra arguments here,
+in any order. torch and SymPy are imported only once the input has been checked.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Annotated, Optional
+
+import typer
+
+from gradexplain import __version__
+from gradexplain.errors import ExitStatus, GradexplainError, UsageError
+
+EPILOG = """\
+Examples:
+
+  gradexplain "sum(x**2)" --x 3,4,10
+  gradexplain "mean(sigmoid(w*x+b))" --w 1,2 --x 3,4 --b 0.5
+  gradexplain "x**2" --x 3,4,10 --format json
+  gradexplain "sum(w*x)" --var device=1,2 --w 3,4      (names clashing with options)
+
+Exit codes: 0 SymPy and autograd agree; 1 they disagree; 2 invalid input or usage
+(including an unavailable device); 3 the gradient is undefined or not finite at the
+point (a kink such as relu at 0, a pole such as sqrt at 0, NaN).
+"""
+
+HELP = """Explain the gradient of EXPRESSION at a point, with SymPy and PyTorch autograd.
+
+Give each variable's values as --NAME v1,v2,... (one number is a scalar) or
+--var NAME=v1,v2,...; the table shows the sum-rule decomposition and whether the two
+witnesses agree.
+"""
+
+FORMATS = ("table", "json")
+
+app = typer.Typer(add_completion=False, rich_markup_mode=None,
+                  context_settings={"help_option_names": ["-h", "--help"]})
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gradexplain {__version__}")
+        raise typer.Exit()
+
+
+@app.command(help=HELP, epilog=EPILOG, options_metavar="EXPRESSION --NAME VALUES... [OPTIONS]",
+             context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def command(
+    ctx: typer.Context,
+    var: Annotated[Optional[list[str]], typer.Option(
+        "--var", metavar="NAME=VALUES", help="Values for a variable whose name clashes "
+        "with an option, e.g. --var device=1,2.")] = None,
+    device: Annotated[str, typer.Option(
+        help="cpu, cuda, cuda:N, mps, or auto (the best available).")] = "cpu",
+    dtype: Annotated[str, typer.Option(help="float64 or float32 for autograd.")] = "float64",
+    rtol: Annotated[Optional[str], typer.Option(
+        help="Relative tolerance (default: torch.testing's for the dtype).")] = None,
+    atol: Annotated[Optional[str], typer.Option(
+        help="Absolute tolerance (default: torch.testing's for the dtype).")] = None,
+    output_format: Annotated[str, typer.Option(
+        "--format", help="table or json.")] = "table",
+    show_all: Annotated[bool, typer.Option("--all", help="Show every row.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    json_mode = output_format == "json"
+    try:
+        status = _run(ctx.args, var or [], device, dtype, rtol, atol, output_format,
+                      show_all)
+    except GradexplainError as error:
+        status = _report(error, json_mode)
+    except Exception:  # a bug: show it, never disguise it as a user error
+        if debug:
+            traceback.print_exc()
+        else:
+            typer.echo("gradexplain: internal error (a bug); rerun with --debug for the "
+                       "traceback", err=True)
+        raise
+    raise typer.Exit(int(status))
+
+
+def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | None,
+         atol: str | None, output_format: str, show_all: bool) -> ExitStatus:
+    from gradexplain.api import explain_values
+    from gradexplain.arguments import split_arguments
+
+    if output_format not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not "
+                         f"{output_format!r}")
+    expression, values = split_arguments(args, var, sys.stdin.read)
+    result = explain_values(expression, values, device=device, dtype=dtype,
+                            rtol=_float_option("rtol", rtol), atol=_float_option("atol", atol))
+    if output_format == "json":
+        from gradexplain.jsonout import document, dumps
+
+        typer.echo(dumps(document(result)))
+    else:
+        from gradexplain.render import render
+
+        render(result, _console(), show_all=show_all)
+    return result.status
+
+
+def _float_option(label: str, text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise UsageError(f"--{label} must be a number, not {text!r}") from None
+
+
+def _console():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _report(error: GradexplainError, json_mode: bool) -> ExitStatus:
+    """One line on stderr (plus the caret under the expression); JSON on stdout too."""
+    if json_mode:
+        from gradexplain.jsonout import dumps, error_document
+
+        typer.echo(dumps(error_document(error)))
+    typer.echo(f"gradexplain: error: {error.message}", err=True)
+    for line in error.caret_lines():
+        typer.echo(line, err=True)
+    return error.exit_status
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="gradexplain")

@@ -1,0 +1,87 @@
+"""Named errors and the one place that maps outcomes to exit codes.
+
+Every error a user can cause is a `GradexplainError` that carries its own message and,
+for the expression, the column; the CLI turns it into one line on stderr (or a JSON
+object) and an exit code. Anything else that escapes is a bug and is not swallowed.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """Exit codes of the CLI, documented in --help and README."""
+
+    AGREE = 0  # symbolic and autograd gradients agree within the tolerances
+    DISAGREE = 1  # they disagree (or a hand-derived --expect value does not match)
+    INVALID = 2  # invalid input or usage, including an unavailable device
+    UNDEFINED = 3  # the gradient is undefined or not finite at the point
+
+
+class GradexplainError(Exception):
+    """Base of every error a user can cause; `exit_status` says how the CLI ends."""
+
+    exit_status: ExitStatus = ExitStatus.INVALID
+    kind: str = "error"
+
+    def __init__(self, message: str, *, expression: str | None = None,
+                 column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.expression = expression
+        self.column = column  # 0-based offset into `expression`, or None
+
+    def caret_lines(self) -> list[str]:
+        """The expression with a caret under the offending column, for humans."""
+        if self.expression is None or self.column is None:
+            return []
+        shown = self.expression if len(self.expression) <= 120 else None
+        if shown is None:
+            start = max(0, self.column - 40)
+            shown = self.expression[start:start + 80]
+            pad = self.column - start
+        else:
+            pad = self.column
+        return ["  " + shown, "  " + " " * pad + "^"]
+
+    def to_json(self) -> dict[str, object]:
+        """The `error` object of the JSON output; the column there is 1-based."""
+        out: dict[str, object] = {"type": self.kind, "message": self.message}
+        if self.column is not None:
+            out["column"] = self.column + 1
+        return out
+
+
+class ExpressionError(GradexplainError):
+    """The expression is refused: syntax outside the allowlist, or a limit exceeded."""
+
+    kind = "expression"
+
+    def __init__(self, message: str, expression: str, column: int) -> None:
+        super().__init__(f"{message} (column {column + 1})", expression=expression,
+                         column=column)
+
+
+class LimitError(ExpressionError):
+    """The expression exceeds one of the named limits in `gradexplain.limits`."""
+
+    kind = "limit"
+
+
+class ValuesError(GradexplainError):
+    """A value given for a variable is malformed, missing, unused or mis-shaped."""
+
+    kind = "values"
+
+
+class UsageError(GradexplainError):
+    """An option is unknown, repeated or contradicts another."""
+
+    kind = "usage"
+
+
+class DeviceError(GradexplainError):
+    """The requested device or dtype cannot be used on this machine."""
+
+    kind = "device"

@@ -1,0 +1,91 @@
+"""The JSON document (format_version 1): strict RFC 8259, shaped like the input.
+
+Non-finite numbers become the strings "nan", "inf" and "-inf", since JSON has no such
+numbers. `schema/explanation.schema.json` describes the document.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from gradexplain.errors import GradexplainError
+from gradexplain.result import Explanation, Gradient
+
+FORMAT_VERSION = 1
+
+
+def number(value: float) -> float | str:
+    """A float as JSON allows it: non-finite values as strings."""
+    value = float(value)
+    if math.isfinite(value):
+        return value
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+
+
+def numbers(array: Any) -> Any:
+    """An array as a number (shape ()) or a list, non-finite values as strings."""
+    import numpy as np
+
+    values = np.asarray(array, dtype=np.float64)
+    if values.ndim == 0:
+        return number(float(values))
+    listed: list[Any] = values.tolist()
+    if not np.isfinite(values).all():
+        listed = [number(v) for v in listed]
+    return listed
+
+
+def _gradient(gradient: Gradient) -> dict[str, Any]:
+    return {
+        "shape": list(gradient.shape),
+        "formula": gradient.formula,
+        "symbolic": numbers(gradient.symbolic),
+        "autograd": numbers(gradient.autograd),
+        "max_abs_diff": number(gradient.max_abs_diff),
+        "agree": gradient.agree,
+        "sentence": gradient.sentence,
+    }
+
+
+def document(result: Explanation) -> dict[str, Any]:
+    """Everything the table shows, for scripts."""
+    decomposition = result.decomposition
+    return {
+        "format_version": FORMAT_VERSION,
+        "expression": result.expression,
+        "device": result.device,
+        "dtype": result.dtype,
+        "n": result.n,
+        "value": number(result.value),
+        "value_symbolic": number(result.value_symbolic),
+        "agree": result.agree,
+        "status": result.status.name.lower(),
+        "exit_code": int(result.status),
+        "tolerance": {"rtol": result.tolerance.rtol, "atol": result.tolerance.atol},
+        "decomposition": {
+            "rule": decomposition.rule,
+            "summary": decomposition.summary,
+            "implicit_ones": decomposition.implicit_ones,
+            "term": decomposition.term,
+            "notes": list(decomposition.notes),
+        },
+        "gradients": {name: _gradient(g) for name, g in result.gradients.items()},
+        "singularities": [
+            {"function": s.function, "column": s.column + 1, "kind": s.kind,
+             "reason": s.reason, "elements": None if s.elements is None else list(s.elements)}
+            for s in result.singularities
+        ],
+        "verdict": result.verdict(),
+    }
+
+
+def error_document(error: GradexplainError) -> dict[str, Any]:
+    """What stdout holds in JSON mode when the input is refused."""
+    return {"format_version": FORMAT_VERSION, "error": error.to_json(),
+            "exit_code": int(error.exit_status)}
+
+
+def dumps(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, allow_nan=False, ensure_ascii=False)

@@ -1,0 +1,16 @@
+"""Named limits, checked before any heavy work. README lists them; tests use them.
+
+They bound what a hostile or careless input can cost: parsing, SymPy's exact arithmetic
+and torch's memory all stay small and fast inside them.
+"""
+
+MAX_EXPRESSION_CHARS = 2_000  # characters in the expression string
+MAX_DEPTH = 64  # nesting depth of the expression tree (and of parentheses)
+MAX_NODES = 400  # nodes in the expression tree
+MAX_NUMBER_CHARS = 40  # characters in one numeric literal
+MAX_EXPONENT = 1_000  # |exponent| of a ** whose exponent is a constant
+MAX_CONSTANT = 1e300  # |value| of any constant sub-expression (9**9**9 is refused)
+MAX_NAME_CHARS = 32  # characters in a variable name
+MAX_VARIABLES = 16  # distinct variables in one expression
+MAX_VECTOR_LENGTH = 10_000_000  # elements in one vector (80 MB as float64)
+MAX_VALUE_TEXT_CHARS = 200_000_000  # characters read for one variable's values

@@ -1,0 +1,340 @@
+"""Parse an expression string into our tree through an allowlist. Nothing is evaluated.
+
+The string goes through three gates before any tree exists: a character scan (ASCII only,
+bounded parentheses and number literals), Python's `ast.parse`, and an iterative size and
+depth check. Only then is the ast converted, node type by node type, from the tables
+below; any node type not in them is refused with a named error and its column.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import math
+import unicodedata
+from typing import Callable
+
+from gradexplain import limits
+from gradexplain.errors import ExpressionError, LimitError
+from gradexplain.functions import (CONSTANTS, FUNCTIONS, METHODS, RESERVED_NAMES,
+                                   TORCH_FUNCTIONS)
+from gradexplain.tree import BinOp, Call, Const, Neg, Node, Num, Var
+
+_ALLOWED_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,()+-*/^% \t")
+
+# Characters refused with a hint, because people try them for a reason.
+_CHAR_HINTS = {
+    ";": "statements are not allowed",
+    "=": "assignments and keyword arguments are not allowed",
+    ":": "lambda, slices and the walrus are not allowed",
+    "[": "subscripts and lists are not allowed",
+    "]": "subscripts and lists are not allowed",
+    "{": "sets, dicts and f-string fields are not allowed",
+    "}": "sets, dicts and f-string fields are not allowed",
+    "'": "strings are not allowed",
+    '"': "strings are not allowed",
+    "\n": "the expression must be one line",
+    "@": "matrix products are not supported yet",
+}
+
+_BINOPS: dict[type, str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/",
+                            ast.Pow: "**"}
+
+_BINOP_HINTS: dict[type, str] = {
+    ast.BitXor: "operator ^ is not supported; use ** for powers",
+    ast.Mod: "operator % is not supported",
+    ast.FloorDiv: "operator // is not supported; use /",
+    ast.MatMult: "operator @ is not supported yet",
+}
+
+# What to call refused node types in messages; anything absent is named by its class.
+_NODE_NAMES: dict[type, str] = {
+    ast.Lambda: "lambda", ast.IfExp: "conditional expressions",
+    ast.Compare: "comparisons", ast.BoolOp: "and/or", ast.NamedExpr: "the walrus :=",
+    ast.ListComp: "comprehensions", ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions", ast.GeneratorExp: "generator expressions",
+    ast.JoinedStr: "f-strings", ast.Subscript: "subscripts", ast.Tuple: "tuples",
+    ast.List: "lists", ast.Dict: "dicts", ast.Set: "sets", ast.Starred: "unpacking",
+    ast.Attribute: "attribute access", ast.Await: "await", ast.Yield: "yield",
+    ast.Slice: "slices",
+}
+
+
+def parse(text: str) -> Node:
+    """Parse `text` into our tree, or raise an `ExpressionError` naming the column."""
+    if not isinstance(text, str):
+        raise TypeError(f"expression must be a str, not {type(text).__name__}")
+    text = text.strip(" \t")
+    _scan_characters(text)
+    module = _ast_parse(text)
+    _check_size(module.body, text)
+    return _Converter(text).convert(module.body)
+
+
+def _scan_characters(text: str) -> None:
+    """Refuse what must never reach Python's parser: non-ASCII, huge literals, deep parens."""
+    if len(text) > limits.MAX_EXPRESSION_CHARS:
+        raise LimitError(f"expression is {len(text):,} characters long; the limit is "
+                         f"MAX_EXPRESSION_CHARS = {limits.MAX_EXPRESSION_CHARS:,}",
+                         text, limits.MAX_EXPRESSION_CHARS)
+    if not text.strip():
+        raise ExpressionError("expression is empty", text, 0)
+    depth = 0
+    token_start, numeric = -1, False
+    for col, char in enumerate(text):
+        if char not in _ALLOWED_CHARS:
+            raise ExpressionError(_describe_char(char), text, col)
+        depth += (char == "(") - (char == ")")
+        if depth > limits.MAX_DEPTH:
+            raise LimitError(f"parentheses nest deeper than MAX_DEPTH = {limits.MAX_DEPTH}",
+                             text, col)
+        if not (char.isalnum() or char in "_."):
+            token_start = -1
+        elif token_start < 0:
+            token_start, numeric = col, char.isdigit() or char == "."
+        elif numeric and col - token_start + 1 > limits.MAX_NUMBER_CHARS:
+            raise LimitError(f"number literal is longer than MAX_NUMBER_CHARS = "
+                             f"{limits.MAX_NUMBER_CHARS}", text, token_start)
+
+
+def _describe_char(char: str) -> str:
+    if char in _CHAR_HINTS:
+        return f"character {char!r} is not allowed: {_CHAR_HINTS[char]}"
+    if ord(char) < 128:
+        return f"character {char!r} is not allowed"
+    name = unicodedata.name(char, "unnamed")
+    return (f"character {char!r} (U+{ord(char):04X} {name}) is not allowed: "
+            f"expressions are plain ASCII")
+
+
+def _ast_parse(text: str) -> ast.Expression:
+    try:
+        return ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        column = max(0, min(len(text) - 1, (exc.offset or 1) - 1))
+        raise ExpressionError(f"syntax error: {exc.msg}", text, column) from None
+    except (ValueError, MemoryError, RecursionError) as exc:  # defensive: scan stops these
+        raise ExpressionError(f"cannot parse: {exc}", text, 0) from None
+
+
+def _check_size(root: ast.AST, text: str) -> None:
+    """Count nodes and depth iteratively, so no input can overflow Python's stack."""
+    stack: list[tuple[ast.AST, int]] = [(root, 1)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        column = getattr(node, "col_offset", 0)
+        if depth > limits.MAX_DEPTH:
+            raise LimitError(f"expression nests deeper than MAX_DEPTH = {limits.MAX_DEPTH}",
+                             text, column)
+        if count > limits.MAX_NODES:
+            raise LimitError(f"expression has more than MAX_NODES = {limits.MAX_NODES} "
+                             f"nodes", text, column)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node)
+                     if not isinstance(child, (ast.expr_context, ast.operator,
+                                               ast.unaryop)))
+
+
+class _Converter:
+    """Turns an allowlisted ast into our tree, folding nothing but checking constants."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.handlers: dict[type, Callable[[ast.AST], Node]] = {
+            ast.BinOp: self._binop,  # type: ignore[dict-item]
+            ast.UnaryOp: self._unary,  # type: ignore[dict-item]
+            ast.Constant: self._constant,  # type: ignore[dict-item]
+            ast.Name: self._name,  # type: ignore[dict-item]
+            ast.Call: self._call,  # type: ignore[dict-item]
+        }
+
+    def fail(self, message: str, node: ast.AST) -> ExpressionError:
+        return ExpressionError(message, self.text, getattr(node, "col_offset", 0))
+
+    def convert(self, node: ast.AST) -> Node:
+        handler = self.handlers.get(type(node))
+        if isinstance(node, ast.Attribute):
+            raise ExpressionError(f"attribute access .{node.attr} not allowed", self.text,
+                                  _attr_column(self.text, node))
+        if handler is None:
+            name = _NODE_NAMES.get(type(node), f"{type(node).__name__} syntax")
+            raise self.fail(f"{name} not allowed", node)
+        return handler(node)
+
+    def _binop(self, node: ast.BinOp) -> Node:
+        op = _BINOPS.get(type(node.op))
+        if op is None:
+            hint = _BINOP_HINTS.get(type(node.op), "operator not supported")
+            raise ExpressionError(hint, self.text, _operator_column(self.text, node))
+        result = BinOp(op, self.convert(node.left), self.convert(node.right), node.col_offset)
+        check_constants(result, self.text)
+        return result
+
+    def _unary(self, node: ast.UnaryOp) -> Node:
+        operand = self.convert(node.operand)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if isinstance(node.op, ast.USub):
+            return Neg(operand, node.col_offset)
+        raise self.fail("operators not, ~ are not allowed", node)
+
+    def _constant(self, node: ast.Constant) -> Node:
+        source = ast.get_source_segment(self.text, node) or ""
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            kind = "complex numbers" if isinstance(value, complex) else repr(value)
+            raise self.fail(f"{kind} not allowed: only real numbers", node)
+        if "_" in source:
+            raise self.fail("underscores in numbers are not allowed", node)
+        number = float(value)
+        if not math.isfinite(number) or abs(number) > limits.MAX_CONSTANT:
+            raise self.fail(f"number {source} exceeds MAX_CONSTANT = {limits.MAX_CONSTANT}",
+                            node)
+        return Num(number, source, node.col_offset)
+
+    def _name(self, node: ast.Name) -> Node:
+        name = node.id
+        if name in CONSTANTS:
+            return Const(name, node.col_offset)
+        if name in RESERVED_NAMES:
+            raise self.fail(f"{name!r} is a function; call it, as in {name}(x)"
+                            if name != "torch" else "'torch' alone is not a value", node)
+        if name.startswith("_"):
+            raise self.fail(f"names starting with '_' are not allowed: {name!r}", node)
+        if len(name) > limits.MAX_NAME_CHARS:
+            raise LimitError(f"name is longer than MAX_NAME_CHARS = {limits.MAX_NAME_CHARS}",
+                             self.text, node.col_offset)
+        return Var(name, node.col_offset)
+
+    def _call(self, node: ast.Call) -> Node:
+        if node.keywords:
+            keyword = node.keywords[0]
+            raise ExpressionError(f"keyword argument {keyword.arg or '**'}= not allowed",
+                                  self.text, keyword.col_offset)
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise self.fail("unpacking not allowed", arg)
+        func = node.func
+        if isinstance(func, ast.Name):
+            return self._function(func.id, node.args, node)
+        if isinstance(func, ast.Attribute):
+            if isinstance(func.value, ast.Name) and func.value.id == "torch":
+                if func.attr not in TORCH_FUNCTIONS:
+                    raise self.fail(f"torch.{func.attr} is not allowed; allowed: "
+                                    f"{_listing(TORCH_FUNCTIONS, 'torch.')}", func)
+                return self._function(func.attr, node.args, node)
+            if func.attr not in METHODS:
+                raise ExpressionError(
+                    f"method .{func.attr}() is not allowed; allowed: "
+                    f"{_listing(METHODS, '.')}", self.text, _attr_column(self.text, func))
+            return self._function(func.attr, [func.value, *node.args], node)
+        raise self.fail("only named functions can be called", node)
+
+    def _function(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
+        if name == "pow":
+            self._arity(name, args, 2, node)
+            return self._binop(ast.BinOp(args[0], ast.Pow(), args[1],
+                                         col_offset=node.col_offset))
+        if name not in FUNCTIONS:
+            raise self.fail(_unknown_function(name), node)
+        self._arity(name, args, 1, node)
+        result = Call(name, (self.convert(args[0]),), node.col_offset)
+        check_constants(result, self.text)
+        return result
+
+    def _arity(self, name: str, args: list[ast.expr], wanted: int, node: ast.Call) -> None:
+        if len(args) != wanted:
+            raise self.fail(f"{name}() takes {wanted} argument{'s' * (wanted > 1)}, "
+                            f"got {len(args)}", node)
+
+
+def _unknown_function(name: str) -> str:
+    close = difflib.get_close_matches(name, sorted(METHODS), n=1)
+    hint = f"; did you mean {close[0]}?" if close else f"; allowed: {_listing(METHODS, '')}"
+    return f"unknown function {name!r}{hint}"
+
+
+def _listing(names: frozenset[str], prefix: str) -> str:
+    return ", ".join(prefix + name for name in sorted(names))
+
+
+def _operator_column(text: str, node: ast.BinOp) -> int:
+    """The column of the operator itself, found between the two operands."""
+    start = getattr(node.left, "end_col_offset", node.col_offset) or node.col_offset
+    end = node.right.col_offset
+    gap = text[start:end]
+    stripped = len(gap) - len(gap.lstrip(" \t()"))
+    return start + stripped if start + stripped < end else node.col_offset
+
+
+def _attr_column(text: str, node: ast.Attribute) -> int:
+    end = node.end_col_offset or len(text)
+    return max(node.col_offset, end - len(node.attr))
+
+
+def check_constants(node: Node, text: str) -> None:
+    """Refuse constant sub-expressions too large for exact arithmetic (9**9**9).
+
+    SymPy computes integer powers exactly, so `9**9**9` would run for minutes; a float
+    estimate of each constant, bounded by MAX_CONSTANT and MAX_EXPONENT, stops it first.
+    """
+    if isinstance(node, BinOp) and node.op == "**":
+        exponent = constant_value(node.right, text)
+        if exponent is not None and abs(exponent) > limits.MAX_EXPONENT:
+            raise LimitError(f"exponent {_fmt(exponent)} exceeds MAX_EXPONENT = "
+                             f"{limits.MAX_EXPONENT}", text, node.right.col)
+    constant_value(node, text)
+
+
+def constant_value(node: Node, text: str) -> float | None:
+    """The float value of a variable-free sub-expression, or None if it has a variable."""
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, Const):
+        return math.pi if node.name == "pi" else math.e
+    if isinstance(node, Var):
+        return None
+    if isinstance(node, Neg):
+        inner = constant_value(node.operand, text)
+        return None if inner is None else -inner
+    parts = [constant_value(child, text) for child in
+             ((node.left, node.right) if isinstance(node, BinOp) else node.args)]
+    if any(part is None for part in parts):
+        return None
+    values = [part for part in parts if part is not None]
+    try:
+        result = _apply(node, values)
+    except (OverflowError, ValueError, ZeroDivisionError) as exc:
+        raise ExpressionError(f"constant sub-expression is undefined or too large "
+                              f"({exc})", text, node.col) from None
+    if isinstance(result, complex) or not math.isfinite(result) \
+            or abs(result) > limits.MAX_CONSTANT:
+        raise LimitError(f"constant sub-expression exceeds MAX_CONSTANT = "
+                         f"{limits.MAX_CONSTANT} or is not a real number", text, node.col)
+    return float(result)
+
+
+_FLOAT_BINOPS: dict[str, Callable[[float, float], float]] = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b, "**": lambda a, b: math.pow(a, b),
+}
+
+_FLOAT_FUNCTIONS: dict[str, Callable[[float], float]] = {
+    "sum": lambda u: u, "mean": lambda u: u, "prod": lambda u: u, "exp": math.exp,
+    "log": math.log, "sqrt": math.sqrt, "abs": abs, "sin": math.sin, "cos": math.cos,
+    "tan": math.tan, "tanh": math.tanh, "relu": lambda u: max(u, 0.0),
+    "sigmoid": lambda u: 0.5 * (1.0 + math.tanh(0.5 * u)),
+}
+
+
+def _apply(node: Node, values: list[float]) -> float:
+    if isinstance(node, BinOp):
+        return _FLOAT_BINOPS[node.op](values[0], values[1])
+    assert isinstance(node, Call)
+    return _FLOAT_FUNCTIONS[node.func](values[0])
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6g}"

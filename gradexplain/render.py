@@ -1,0 +1,144 @@
+"""The terminal table: the sum-rule decomposition, both witnesses, the story, the verdict.
+
+Renderers write to the `Console` they are given (tests pass one over a StringIO at a
+fixed width), never to a global one.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from gradexplain.errors import ExitStatus
+from gradexplain.result import Explanation, Gradient
+
+HEAD_ROWS = 5  # rows shown before and after the elision line, unless --all
+_MARKS = {True: ("ok", "green"), False: ("DIFFERS", "bold red")}
+
+
+def fmt(value: float) -> str:
+    """Numbers as a learner reads them: 6, not 6.000000; 0.090030573, not 9.0030573e-02."""
+    value = float(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    text = f"{value:.10g}"
+    return "0" if text == "-0" else text
+
+
+def _rows(n: int, show_all: bool) -> list[int | None]:
+    """Indices to show; None marks the elision line."""
+    if show_all or n <= 2 * HEAD_ROWS + 1:
+        return list(range(n))
+    return [*range(HEAD_ROWS), None, *range(n - HEAD_ROWS, n)]
+
+
+def render(result: Explanation, console: Console, *, show_all: bool = False) -> None:
+    """Print the whole explanation."""
+    decomposition = result.decomposition
+    size = f"n = {result.n}" if result.n is not None else "scalars"
+    console.print(Text.assemble(("gradexplain ", "bold"), (result.expression, "cyan"),
+                                 f"  ({size})"))
+    console.print(decomposition.summary)
+    for name, value in result.scalars.items():
+        console.print(f"{name} = {fmt(value)}")
+    singular = _singular_elements(result)
+    for gradient in result.gradients.values():
+        console.print(_table(result, gradient, singular, show_all))
+        console.print(gradient.sentence)
+    for note in decomposition.notes:
+        console.print(note)
+    for item in result.singularities:
+        where = "every element" if item.elements is None else \
+            "element" + "s" * (len(item.elements) > 1) + " " + _listing(item.elements)
+        console.print(Text(f"Undefined: {item.function} at column {item.column + 1}, {where}: "
+                           f"{item.reason}.", style="yellow"))
+    style = {ExitStatus.AGREE: "bold green", ExitStatus.DISAGREE: "bold red",
+             ExitStatus.UNDEFINED: "bold yellow"}[result.status]
+    console.print(Text(result.verdict(), style=style))
+
+
+def _listing(elements: Iterable[int], limit: int = 10) -> str:
+    items = list(elements)
+    shown = ", ".join(f"[{i}]" for i in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _singular_elements(result: Explanation) -> set[int] | None:
+    """Element indices under a kink or pole; None when a scalar argument makes all so."""
+    found: set[int] = set()
+    for item in result.singularities:
+        if item.elements is None:
+            return None
+        found.update(item.elements)
+    return found
+
+
+def _table(result: Explanation, gradient: Gradient, singular: set[int] | None,
+           show_all: bool) -> Table:
+    name = gradient.name
+    decomposition = result.decomposition
+    if gradient.shape == ():
+        return _scalar_table(result, gradient, singular)
+    vectors = [g for g in result.gradients.values() if g.shape != ()]
+    table = Table(title=f"dL/d{name}", title_justify="left", show_footer=False)
+    table.add_column("i", justify="right")
+    for other in vectors:
+        table.add_column(f"{other.name}_i", justify="right")
+    terms = decomposition.term_values
+    if terms is not None:
+        table.add_column(f"y_i = {decomposition.term}", justify="right")
+    table.add_column(f"dL/d{name}_j = {gradient.formula}\n(SymPy)", justify="right")
+    table.add_column("autograd", justify="right")
+    table.add_column("", justify="left")
+    for index in _rows(len(gradient.point), show_all):
+        if index is None:
+            table.add_row("...", *["..."] * (len(table.columns) - 2), "")
+            continue
+        mark = _mark(bool(gradient.close[index]),
+                     singular is None or index in singular)
+        cells = [str(index), *(fmt(other.point[index]) for other in vectors)]
+        if terms is not None:
+            cells.append(fmt(terms[index]))
+        cells += [fmt(gradient.symbolic[index]), fmt(gradient.autograd[index])]
+        table.add_row(*cells, mark)
+    if terms is not None:
+        table.add_section()
+        for label, value in _totals(result, terms):
+            table.add_row(*[""] * len(vectors), label, fmt(value), "", "", "")
+    return table
+
+
+def _totals(result: Explanation, terms: np.ndarray) -> list[tuple[str, float]]:
+    """The total row(s): L itself, and for the chain rule the inner s first."""
+    rule = result.decomposition.rule
+    if rule != "chain":
+        return [(f"L = {rule}", result.value_symbolic)]
+    is_product = "s = prod_i" in result.decomposition.summary
+    inner = float(np.prod(terms)) if is_product else float(np.sum(terms))
+    return [("s = prod" if is_product else "s = sum", inner), ("L = g(s)", result.value_symbolic)]
+
+
+def _scalar_table(result: Explanation, gradient: Gradient, singular: set[int] | None) -> Table:
+    table = Table(title=f"dL/d{gradient.name}", title_justify="left")
+    table.add_column(gradient.name, justify="right")
+    table.add_column(f"dL/d{gradient.name} = {gradient.formula}\n(SymPy)", justify="right")
+    table.add_column("autograd", justify="right")
+    table.add_column("", justify="left")
+    hazard = singular is None or bool(singular) and result.n is None
+    table.add_row(fmt(gradient.point), fmt(gradient.symbolic), fmt(gradient.autograd),
+                  _mark(gradient.agree, hazard))
+    if result.n is None:
+        table.add_section()
+        table.add_row("L", fmt(result.value_symbolic), fmt(result.value), "")
+    return table
+
+
+def _mark(close: bool, undefined: bool) -> Text:
+    if undefined:
+        return Text("UNDEFINED", style="bold yellow")
+    label, style = _MARKS[close]
+    return Text(label, style=style)

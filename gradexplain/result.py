@@ -1,0 +1,112 @@
+"""The typed result of `explain()`: everything the CLI renders, nothing it computes.
+
+Arrays are numpy float64 arrays (a scalar variable's arrays have shape `()`), so a
+million-element gradient costs 8 MB, not a list of Python floats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from gradexplain.errors import ExitStatus
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Per element, `|autograd - symbolic| <= atol + rtol * |symbolic|` (torch's rule)."""
+
+    rtol: float
+    atol: float
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """dL/d(name) from both witnesses, element by element."""
+
+    name: str
+    shape: tuple[int, ...]
+    point: np.ndarray  # the variable's values
+    formula: str  # generic element, e.g. "2*x_j"
+    symbolic: np.ndarray  # from the formula, float64
+    autograd: np.ndarray  # from backward(), converted to float64
+    close: np.ndarray  # bool per element: finite on both sides and within tolerance
+    max_abs_diff: float  # over finite elements; nan when none is finite on both sides
+    sentence: str  # the sum / product / chain rule applied to this variable
+
+    @property
+    def agree(self) -> bool:
+        return bool(self.close.all())
+
+    @property
+    def finite(self) -> bool:
+        import numpy as np
+
+        return bool(np.isfinite(self.symbolic).all() and np.isfinite(self.autograd).all())
+
+
+@dataclass(frozen=True)
+class Singularity:
+    """Elements where the derivative of one operation does not exist."""
+
+    function: str  # "relu", "sqrt", "/", "**", ...
+    column: int  # 0-based, in the expression
+    kind: str  # "kink", "pole" or "domain"
+    reason: str  # one plain sentence, including each library's convention
+    elements: tuple[int, ...] | None  # 0-based indices; None: every element (scalar arg)
+
+
+@dataclass(frozen=True)
+class Decomposition:
+    """How L is put together at the top, as the table explains it."""
+
+    rule: str  # "sum", "mean", "prod", "chain" or "derivative"
+    summary: str  # e.g. "L = sum_i y_i with y_i = x_i**2"
+    implicit_ones: bool  # the expression was a vector: backward(ones_like(y)) was used
+    term: str | None  # y_i, when there is one sum (or product) to decompose
+    term_values: np.ndarray | None  # y_i per element
+    notes: tuple[str, ...] = ()  # extra sentences (chain rule, backward(v) and ones)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Result of `explain()`: the two witnesses, their agreement, and the story."""
+
+    expression: str
+    device: str
+    dtype: str
+    n: int | None  # common vector length, None when every variable is a scalar
+    scalars: dict[str, float]
+    value: float  # L from autograd
+    value_symbolic: float  # L from the SymPy expression
+    gradients: dict[str, Gradient]
+    tolerance: Tolerance
+    decomposition: Decomposition
+    singularities: tuple[Singularity, ...] = ()
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def agree(self) -> bool:
+        return all(g.agree for g in self.gradients.values()) and not self.singularities
+
+    @property
+    def status(self) -> ExitStatus:
+        """0 agree, 1 disagree, 3 undefined or not finite at the point."""
+        if self.singularities or not all(g.finite for g in self.gradients.values()):
+            return ExitStatus.UNDEFINED
+        return ExitStatus.AGREE if self.agree else ExitStatus.DISAGREE
+
+    def verdict(self) -> str:
+        """One line: the outcome, device, dtype, largest difference and tolerances."""
+        diffs = [g.max_abs_diff for g in self.gradients.values()]
+        largest = max(diffs) if diffs else 0.0
+        outcome = {ExitStatus.AGREE: "SymPy and autograd agree",
+                   ExitStatus.DISAGREE: "SymPy and autograd DISAGREE",
+                   ExitStatus.UNDEFINED: "The gradient is UNDEFINED or not finite at this "
+                                         "point"}[self.status]
+        return (f"{outcome} on {self.device}, {self.dtype}: largest "
+                f"|difference| {largest:.3g} (rtol {self.tolerance.rtol:g}, "
+                f"atol {self.tolerance.atol:g})")

@@ -1,0 +1,141 @@
+"""The explanation in words: which rule builds L, and what it says for each variable.
+
+Read from our tree (which node is at the top) and from the SymPy model (the summand, the
+formula); the numbers come from the evaluator. Sentences are plain ASCII so they survive
+any terminal, pipe or CI log.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from gradexplain.evaluate import Evaluator
+from gradexplain.result import Decomposition, Singularity
+from gradexplain.symbolic import I, J, Reduction, SymbolicModel, formula
+from gradexplain.tree import BinOp, Call, Node, children
+
+ONES_NOTE = (
+    "The expression is a vector y, and y.backward() needs a vector v shaped like y: "
+    "y.backward(v) computes sum_i v_i * dy_i/dx_j. With v = torch.ones_like(y) that is "
+    "sum_i dy_i/dx_j, the gradient of L = sum_i y_i; this is why sum(y).backward() and "
+    "y.backward(torch.ones_like(y)) give the same numbers.")
+
+
+def top_reductions(tree: Node, model: SymbolicModel) -> list[Node]:
+    """Reductions of a vector reached from the top without passing another reduction."""
+    found: list[Node] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node in model.reductions:
+            found.append(node)
+            continue
+        stack.extend(children(node))
+    return found
+
+
+def decompose(tree: Node, model: SymbolicModel, evaluator: Evaluator) -> Decomposition:
+    """Name the rule at the top of L and, where one sum or product builds it, its terms."""
+    if model.implicit_sum:
+        term = model.loss.function  # type: ignore[attr-defined]
+        return Decomposition("sum", f"L = sum_i y_i with y_i = {formula(term)}", True,
+                             formula(term), evaluator.vector(term), (ONES_NOTE,))
+    if tree in model.reductions:
+        assert isinstance(tree, Call)
+        reduction = model.reductions[tree]
+        term = reduction.term.subs(reduction.index, I)
+        shape = {"sum": "L = sum_i y_i", "mean": "L = (1/n) sum_i y_i",
+                 "prod": "L = prod_i y_i"}[tree.func]
+        return Decomposition(tree.func, f"{shape} with y_i = {formula(term)}", False,
+                             formula(term), evaluator.vector(reduction.term))
+    outer = top_reductions(tree, model)
+    if len(outer) == 1:
+        reduction = model.reductions[outer[0]]
+        term = reduction.term.subs(reduction.index, I)
+        s = sp.Symbol("s")
+        outer_fn = model.loss.subs(reduction.expr, s)
+        word = "sum" if isinstance(reduction.expr, sp.Sum) else "prod"
+        note = (f"Chain rule: L = g(s) with s = {word}_i y_i, g(s) = {formula(outer_fn)} and "
+                f"g'(s) = {formula(sp.diff(outer_fn, s))}; so dL/dx_j = g'(s) * ds/dx_j.")
+        return Decomposition("chain", f"L = g(s), s = {word}_i y_i with y_i = "
+                             f"{formula(term)}", False, formula(term),
+                             evaluator.vector(reduction.term), (note,))
+    if outer:
+        note = (f"Chain rule: L combines {len(outer)} reductions; the chain rule runs "
+                f"through each of them and the contributions add up.")
+        return Decomposition("chain", f"L = {formula(model.loss)}", False, None, None,
+                             (note,))
+    return Decomposition("derivative", f"L = {formula(model.loss)}", False, None, None)
+
+
+def sentence(name: str, is_vector: bool, grad_formula: str, model: SymbolicModel,
+             decomposition: Decomposition, tree: Node) -> str:
+    """The rule applied to one variable, ending in its gradient formula."""
+    target = f"{name}_j" if is_vector else name
+    lead = f"dL/d{target} = {grad_formula}"
+    rule = decomposition.rule
+    if rule == "derivative":
+        return f"Ordinary derivative: {lead}."
+    if not is_vector:
+        return (f"Every term contains the scalar {name}, so dL/d{name} is the sum of each "
+                f"term's derivative: {lead}.")
+    term = _term_at_j(tree, model, decomposition)
+    if term is None:
+        return f"Chain rule through every reduction: {lead}."
+    if _has_inner_reduction(term):
+        return (f"Every term also contains {name}_j through an inner reduction, so all "
+                f"terms contribute: {lead}.")
+    local = f"d({formula(term)})/d{name}_j"
+    if rule == "sum":
+        return (f"Sum rule: only the term i = j contains {name}_j, so "
+                f"dL/d{name}_j = {local} = {grad_formula}.")
+    if rule == "mean":
+        return (f"Sum rule with the factor 1/n: only the term i = j contains {name}_j, so "
+                f"dL/d{name}_j = (1/n) * {local} = {grad_formula}.")
+    if rule == "prod":
+        return (f"Product rule: only the factor i = j contains {name}_j, so dL/d{name}_j = "
+                f"(product of the other factors) * {local} = {grad_formula}.")
+    return (f"Chain rule: only the term i = j of s contains {name}_j, so dL/d{name}_j = "
+            f"g'(s) * {local} = {grad_formula}.")
+
+
+def _term_at_j(tree: Node, model: SymbolicModel,
+               decomposition: Decomposition) -> sp.Expr | None:
+    if decomposition.term is None:
+        return None
+    if model.implicit_sum:
+        return model.loss.function.subs(I, J)  # type: ignore[attr-defined, no-any-return]
+    node = tree if tree in model.reductions else top_reductions(tree, model)[0]
+    reduction: Reduction = model.reductions[node]
+    return reduction.term.subs(reduction.index, J)  # type: ignore[no-any-return]
+
+
+def _has_inner_reduction(expr: sp.Expr) -> bool:
+    return bool(expr.atoms(sp.Sum, sp.Product))
+
+
+_REASONS = {
+    ("relu", "kink"): "relu has a kink at 0 (slope 0 on the left, 1 on the right), so no "
+                      "derivative exists there; PyTorch uses relu'(0) = 0, SymPy "
+                      "Heaviside(0) = 1/2",
+    ("abs", "kink"): "abs has a kink at 0 (slopes -1 and 1), so no derivative exists "
+                     "there; PyTorch uses abs'(0) = 0, SymPy sign(0) = 0, JAX abs'(0) = 1",
+    ("sqrt", "pole"): "sqrt'(u) = 1/(2*sqrt(u)) is infinite at u = 0",
+    ("sqrt", "domain"): "sqrt of a negative number is not real (PyTorch gives nan)",
+    ("log", "pole"): "log'(u) = 1/u is infinite at u = 0, where log(0) = -inf",
+    ("log", "domain"): "log of a negative number is not real (PyTorch gives nan)",
+    ("/", "pole"): "division by zero: the quotient and its derivative are infinite",
+    ("**", "pole"): "the derivative p*u**(p-1) of u**p is infinite at u = 0 when p < 1",
+    ("**", "domain"): "a power with a negative (or, for a variable exponent, zero) base "
+                      "and a non-integer exponent is not real",
+}
+
+
+def singularity(node: Node, kind: str, mask: np.ndarray) -> Singularity:
+    """Describe one hazard that the autograd builder recorded."""
+    function = node.func if isinstance(node, Call) else \
+        (node.op if isinstance(node, BinOp) else "?")
+    elements = None if mask.ndim == 0 else tuple(int(i) for i in np.flatnonzero(mask))
+    reason = _REASONS.get((function, kind), f"{function} has no derivative here")
+    return Singularity(function, node.col, kind, reason, elements)

@@ -1,0 +1,219 @@
+"""The symbolic witness: SymPy derives the gradient once, in a generic element.
+
+A vector variable `x` becomes `IndexedBase('x')`; `sum(f(x))` becomes
+`Sum(f(x[i]), (i, 0, n-1))`. Differentiating by `x[j]` and calling `.doit()` resolves the
+Kronecker deltas, so `sum(x**2)` gives `2*x[j]`: one formula, whatever n is. That formula
+is then evaluated over the whole vector with numpy (`evaluate.py`), never with autograd.
+Differentiating n separate symbols instead would cost O(n**2).
+"""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+from gradexplain.functions import FUNCTIONS
+from gradexplain.tree import BinOp, Call, Const, Neg, Node, Num, Var
+
+
+class sigmoid(sp.Function):  # noqa: N801 - printed as users write it
+    """sigmoid(u) = 1/(1 + exp(-u)), kept whole so formulas read like the input."""
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        s = sigmoid(self.args[0])
+        return s * (1 - s)
+
+    def _eval_is_real(self) -> bool | None:
+        return self.args[0].is_real  # type: ignore[no-any-return]
+
+
+class relu(sp.Function):  # noqa: N801
+    """relu(u) = max(u, 0); its derivative is Heaviside(u), with SymPy's H(0) = 1/2."""
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.Heaviside(self.args[0])
+
+    def _eval_is_real(self) -> bool | None:
+        return self.args[0].is_real  # type: ignore[no-any-return]
+
+
+_NAMESPACE = types.SimpleNamespace(
+    exp=sp.exp, log=sp.log, sqrt=sp.sqrt, Abs=sp.Abs, sin=sp.sin, cos=sp.cos, tan=sp.tan,
+    tanh=sp.tanh, sigmoid=sigmoid, relu=relu)
+
+N = sp.Symbol("n", integer=True, positive=True)  # the common length of every vector
+J = sp.Symbol("j", integer=True, nonnegative=True)  # the generic element of a gradient
+I = sp.Symbol("i", integer=True, nonnegative=True)  # the element index of the top sum
+
+
+@dataclass(frozen=True)
+class SymbolicModel:
+    """L as a SymPy expression, plus what the explanation needs to show it."""
+
+    loss: sp.Expr  # scalar; a vector result is already wrapped in Sum (ones as v)
+    bases: dict[str, Any]  # variable name -> IndexedBase (vector) or Symbol (scalar)
+    implicit_sum: bool  # True when the expression itself was a vector
+    reductions: dict[Node, Reduction]  # each sum/mean/prod of a vector, by tree node
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """One reduction of a vector: its bound index, summand (or factor) and SymPy form."""
+
+    index: sp.Symbol
+    term: sp.Expr
+    expr: sp.Expr  # the Sum or Product itself (mean's 1/n stays outside)
+
+
+def build(tree: Node, vector_names: set[str], scalar_names: set[str]) -> SymbolicModel:
+    """Build L from our tree; vectors are indexed by a generic element."""
+    builder = _Builder(vector_names, scalar_names)
+    expr, is_vector = builder.build(tree, I)
+    if is_vector:
+        expr = sp.Sum(expr, (I, 0, N - 1))
+    return SymbolicModel(expr, builder.bases, is_vector, builder.reductions)
+
+
+def gradient(model: SymbolicModel, name: str) -> sp.Expr:
+    """dL/dx_j (vector x) or dL/dc (scalar c), with index-range conditions resolved."""
+    base = model.bases[name]
+    target = base[J] if isinstance(base, sp.IndexedBase) else base
+    derivative = sp.diff(model.loss, target).doit()
+    return _canonical_indices(_drop_range_conditions(derivative))
+
+
+def _canonical_indices(expr: sp.Expr) -> sp.Expr:
+    """Name every bound index k, so equal sums combine (sum_k(x_k) + sum_k(x_k) = 2*...).
+
+    Safe because a summand never depends on an outer index: reductions in our language
+    only ever nest inside, never across, the elements of a vector.
+    """
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+
+    def rename(reduction: sp.Expr) -> sp.Expr:
+        (index, low, high), = reduction.limits
+        return type(reduction)(reduction.function.subs(index, k), (k, low, high))
+
+    return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), rename)
+
+
+def _drop_range_conditions(expr: sp.Expr) -> sp.Expr:
+    """`.doit()` guards results with `j <= n - 1`; j is always in range, so take that branch."""
+    slack = sp.Symbol("slack", integer=True, nonnegative=True)
+
+    def resolve(piecewise: sp.Piecewise) -> sp.Expr:
+        for value, condition in piecewise.args:
+            if condition is sp.true or condition.subs(N, J + 1 + slack) is sp.true:
+                return value
+        return piecewise
+
+    return expr.replace(lambda e: isinstance(e, sp.Piecewise), resolve)
+
+
+class _Builder:
+    """Walks our tree; each vector sub-expression is written in terms of an index symbol."""
+
+    def __init__(self, vector_names: set[str], scalar_names: set[str]) -> None:
+        self.bases: dict[str, Any] = {}
+        for name in sorted(vector_names):
+            self.bases[name] = sp.IndexedBase(name, real=True)
+        for name in sorted(scalar_names):
+            self.bases[name] = sp.Symbol(name, real=True)
+        self.fresh = 0
+        self.reductions: dict[Node, Reduction] = {}
+
+    def build(self, node: Node, index: sp.Symbol) -> tuple[sp.Expr, bool]:
+        if isinstance(node, Num):
+            return _number(node.text, node.value), False
+        if isinstance(node, Const):
+            return (sp.pi if node.name == "pi" else sp.E), False
+        if isinstance(node, Var):
+            base = self.bases[node.name]
+            if isinstance(base, sp.IndexedBase):
+                return base[index], True
+            return base, False
+        if isinstance(node, Neg):
+            inner, vec = self.build(node.operand, index)
+            return -inner, vec
+        if isinstance(node, BinOp):
+            return self._binop(node, index)
+        return self._call(node, index)
+
+    def _binop(self, node: BinOp, index: sp.Symbol) -> tuple[sp.Expr, bool]:
+        left, left_vec = self.build(node.left, index)
+        right, right_vec = self.build(node.right, index)
+        combined = {
+            "+": lambda: left + right, "-": lambda: left - right,
+            "*": lambda: left * right, "/": lambda: left / right,
+            "**": lambda: left ** right,
+        }[node.op]()
+        return combined, left_vec or right_vec
+
+    def _call(self, node: Call, index: sp.Symbol) -> tuple[sp.Expr, bool]:
+        spec = FUNCTIONS[node.func]
+        if spec.kind == "elementwise":
+            arg, vec = self.build(node.args[0], index)
+            return spec.sympy(_NAMESPACE, arg), vec
+        bound = self._fresh_index()
+        arg, vec = self.build(node.args[0], bound)
+        if not vec:  # a reduction of a scalar is the scalar itself, as in torch
+            return arg, False
+        if node.func == "prod":
+            total = sp.Product(arg, (bound, 0, N - 1))
+        else:
+            total = sp.Sum(arg, (bound, 0, N - 1))
+        self.reductions[node] = Reduction(bound, arg, total)
+        return (total / N if node.func == "mean" else total), False
+
+    def _fresh_index(self) -> sp.Symbol:
+        self.fresh += 1
+        name = "k" if self.fresh == 1 else f"k{self.fresh}"
+        return sp.Symbol(name, integer=True, nonnegative=True)
+
+
+def _number(text: str, value: float) -> sp.Expr:
+    """Exact SymPy numbers from the literal's digits, so `0.1*x` prints as `x/10`."""
+    from fractions import Fraction
+
+    try:
+        fraction = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        fraction = Fraction(value)
+    return sp.Rational(fraction.numerator, fraction.denominator)
+
+
+class FormulaPrinter(StrPrinter):
+    """Prints `x[j]` as `x_j` and sums as `sum_k(...)`, the way the table shows them."""
+
+    printmethod = "_gradexplain_str"  # no object defines it: our _print_* methods win
+
+    def _print_Abs(self, expr: sp.Abs) -> str:
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_Indexed(self, expr: sp.Indexed) -> str:
+        return f"{expr.base}_{expr.indices[0]}"
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        (index, _, _), = expr.limits
+        return f"sum_{index}({self._print(expr.function)})"
+
+    def _print_Product(self, expr: sp.Product) -> str:
+        (index, low, high), = expr.limits
+        if low == 0 and high == N - 1:
+            where = str(index)
+        elif high == J - 1:
+            where = f"{{{index}<j}}"
+        elif low == J + 1:
+            where = f"{{{index}>j}}"
+        else:
+            where = f"{{{index}={self._print(low)}..{self._print(high)}}}"
+        return f"prod_{where}({self._print(expr.function)})"
+
+
+def formula(expr: sp.Expr) -> str:
+    """A readable one-line formula, e.g. `2*x_j`."""
+    return str(FormulaPrinter().doprint(_canonical_indices(expr)))

@@ -1,0 +1,149 @@
+"""Read the values of one variable: `3,4,10`, `@file.txt`, `@file.json` or `-` (stdin).
+
+Numbers are plain ASCII decimals. `float()` alone would accept "nan", "1_000", "inf" and
+non-ASCII digits; we check the characters first, so those are refused with the element
+and, for files, the line. Values are kept in a compact `array('d')`: reading 10**6 of
+them needs neither numpy nor torch, so input errors stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from gradexplain import limits
+from gradexplain.errors import ValuesError
+
+_NUMBER_CHARS = frozenset("0123456789+-.eE")
+_SEPARATOR = re.compile(r"\s*,\s*|\s+")  # one comma, or whitespace, between numbers
+
+
+@dataclass(frozen=True)
+class Values:
+    """One variable's values: a scalar (shape `()`) or a vector (shape `(n,)`)."""
+
+    name: str
+    data: array  # array('d'), flat
+    shape: tuple[int, ...]
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.shape == ()
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+def from_numbers(name: str, numbers: object) -> Values:
+    """Values from Python numbers (the API): a number is a scalar, a flat sequence a vector."""
+    if isinstance(numbers, (int, float)) and not isinstance(numbers, bool):
+        return _checked(name, array("d", [float(numbers)]), (), f"{name}")
+    try:
+        items = list(numbers)  # type: ignore[call-overload]
+    except TypeError:
+        raise ValuesError(f"{name}: expected a number or a sequence of numbers, got "
+                          f"{type(numbers).__name__}") from None
+    for index, item in enumerate(items):
+        if isinstance(item, bool) or not isinstance(item, (int, float)):
+            if hasattr(item, "__float__") and not isinstance(item, (str, bytes, bool)):
+                continue  # numpy scalars
+            raise ValuesError(f"{name}: element {index + 1} is {item!r}, not a number")
+    data = array("d", (float(item) for item in items))
+    return _checked(name, data, (len(data),), name)
+
+
+def from_text(name: str, text: str, origin: str | None = None) -> Values:
+    """Parse `3,4,10` (one number: a scalar). `origin` names a file for messages."""
+    where = origin or f"--{name}"
+    if len(text) > limits.MAX_VALUE_TEXT_CHARS:
+        raise ValuesError(f"{where}: more than {limits.MAX_VALUE_TEXT_CHARS:,} characters")
+    stripped = text.strip()
+    if not stripped:
+        raise ValuesError(f"{where}: no values given")
+    separator = _SEPARATOR if origin else re.compile(r"\s*,\s*")
+    tokens = separator.split(stripped)
+    data = _floats(tokens, where, text if origin else None)
+    shape: tuple[int, ...] = () if len(tokens) == 1 and not origin else (len(data),)
+    return _checked(name, data, shape, where)
+
+
+def from_spec(name: str, spec: str, read_stdin: Callable[[], str]) -> Values:
+    """Resolve `@path` and `-` (stdin), then parse."""
+    if spec == "-":
+        return from_text(name, read_stdin(), origin="<stdin>")
+    if spec.startswith("@"):
+        path = Path(spec[1:])
+        try:
+            content = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValuesError(f"--{name}: cannot read {path}: "
+                              f"{getattr(exc, 'strerror', None) or exc}") from None
+        if path.suffix.lower() == ".json":
+            return _from_json(name, content, str(path))
+        return from_text(name, content, origin=str(path))
+    return from_text(name, spec)
+
+
+def _from_json(name: str, content: str, origin: str) -> Values:
+    try:
+        loaded = json.loads(content, parse_constant=_refuse_constant)
+    except ValueError as exc:
+        raise ValuesError(f"{origin}: not valid JSON: {exc}") from None
+    if isinstance(loaded, list) and any(isinstance(item, list) for item in loaded):
+        raise ValuesError(f"{origin}: nested arrays (matrices) are not supported yet")
+    return from_numbers(name, loaded)
+
+
+def _refuse_constant(token: str) -> float:
+    raise ValueError(f"{token} is not a finite number")
+
+
+def _floats(tokens: list[str], where: str, text: str | None) -> array:
+    """Convert tokens, refusing anything but plain ASCII decimals, with its position."""
+    try:
+        if not set("".join(tokens)) <= _NUMBER_CHARS:
+            raise ValueError
+        return array("d", map(float, tokens))
+    except ValueError:
+        pass
+    for index, token in enumerate(tokens):
+        if not token:
+            raise ValuesError(f"{where}: element {index + 1} is empty")
+        try:
+            if not set(token) <= _NUMBER_CHARS:
+                raise ValueError
+            float(token)
+        except ValueError:
+            line = "" if text is None else f" line {_line_of(text, token, index)},"
+            raise ValuesError(f"{where}:{line} element {index + 1} {token[:40]!r} is not a "
+                              f"plain decimal number") from None
+    raise AssertionError("unreachable: some token failed")
+
+
+def _line_of(text: str, token: str, index: int) -> int:
+    """The 1-based line of the `index`-th token, found by re-splitting only on failure."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        count = len(_SEPARATOR.split(line.strip())) if line.strip() else 0
+        if index < count:
+            return number
+        index -= count
+    return 1
+
+
+def _checked(name: str, data: array, shape: tuple[int, ...], where: str) -> Values:
+    if len(data) == 0:
+        raise ValuesError(f"{where}: no values given")
+    if len(data) > limits.MAX_VECTOR_LENGTH:
+        raise ValuesError(f"{where}: {len(data):,} values exceed MAX_VECTOR_LENGTH = "
+                          f"{limits.MAX_VECTOR_LENGTH:,}")
+    if not all(map(math.isfinite, data)):
+        index = next(i for i, value in enumerate(data) if not math.isfinite(value))
+        raise ValuesError(f"{where}: element {index + 1} is not finite ({data[index]}): "
+                          f"values must be finite numbers")
+    return Values(name, data, shape)
