@@ -1,0 +1,58 @@
+"""Regenerate (or, with --check, verify) the example output blocks in README.md.
+
+A block is written as
+
+    <!-- run: gradexplain "sum(x**2)" --x 3,4,10 -->
+    ```text
+    ...output of the real program at 100 columns, no colour...
+    ```
+    <!-- end run -->
+
+so README output is never typed by hand. tests/test_readme.py runs the check.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BLOCK = re.compile(r"(<!-- run: (?P<command>.+?) -->\n```text\n)(?P<output>.*?)(```\n<!-- end run -->)",
+                   re.DOTALL)
+ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+def output_of(command: str) -> str:
+    """What the real CLI prints for `command` (stdout, then stderr), as README shows it."""
+    from typer.testing import CliRunner
+
+    from gradexplain.cli import app
+
+    args = shlex.split(command)
+    assert args[0] == "gradexplain", command
+    result = CliRunner().invoke(app, args[1:], env=ENV)
+    text = result.stdout + result.stderr
+    return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+
+
+def regenerate(text: str) -> str:
+    return BLOCK.sub(lambda m: m.group(1) + output_of(m.group("command")) + m.group(4), text)
+
+
+def main() -> int:
+    text = README.read_text(encoding="utf-8")
+    fresh = regenerate(text)
+    if "--check" in sys.argv:
+        if fresh != text:
+            print("README.md output blocks are stale: run python scripts/update_readme.py",
+                  file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(fresh, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

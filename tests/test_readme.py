@@ -1,0 +1,35 @@
+"""README cannot drift: its output blocks are the real program's, its commands CI's."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("update_readme",
+                                                  ROOT / "scripts" / "update_readme.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_output_blocks_are_the_real_output():
+    script = _script()
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = list(script.BLOCK.finditer(text))
+    assert len(blocks) >= 3
+    for block in blocks:
+        assert block.group("output") == script.output_of(block.group("command")), \
+            f"stale README block for {block.group('command')}: run scripts/update_readme.py"
+
+
+def test_ci_runs_the_test_command_that_readme_gives():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    setup = "torch==2.13.0 -e \".[test]\""
+    assert setup in readme and setup in ci
+    assert "python -m pytest -q" in readme and "python -m pytest -q" in ci
+    assert 'gradexplain "sum(x**2)" --x 3,4,10' in readme
