@@ -52,7 +52,7 @@ def _gradient(gradient: Gradient) -> dict[str, Any]:
 def document(result: Explanation) -> dict[str, Any]:
     """Everything the table shows, for scripts."""
     decomposition = result.decomposition
-    return {
+    payload: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "expression": result.expression,
         "device": result.device,
@@ -79,6 +79,11 @@ def document(result: Explanation) -> dict[str, Any]:
         ],
         "verdict": result.verdict(),
     }
+    if result.extras:
+        from gradexplain.teach import augment
+
+        augment(payload, result)
+    return payload
 
 
 def error_document(error: GradexplainError) -> dict[str, Any]:

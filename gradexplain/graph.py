@@ -1,0 +1,230 @@
+"""The autograd graph torch really built, read from `grad_fn` and `next_functions`.
+
+We rebuild the computation from our tree once more (float64 or the run's dtype), remember
+which tree node made each tensor, hook every `grad_fn` to catch the gradient flowing into
+it on the backward pass, then walk `next_functions` from the output. The result is plain
+data (`Graph`) that the terminal tree, DOT and Mermaid renderers share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from gradexplain import autograd
+from gradexplain.functions import FUNCTIONS
+from gradexplain.tree import BinOp, Call, Neg, Node, Num, Var, variables
+from gradexplain.unparse import source
+from gradexplain.values import Values
+
+SMALL = 6  # values are shown in full up to this many elements, else only the shape
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """One backward node: torch's class name, what it computed, and the two flows."""
+
+    id: int
+    name: str  # e.g. "PowBackward0", "AccumulateGrad"
+    label: str  # the sub-expression (or variable) whose tensor this node belongs to
+    value: np.ndarray | None  # forward value of that tensor
+    grad: np.ndarray | None  # gradient flowing into this node on the backward pass
+
+
+@dataclass(frozen=True)
+class GraphEdge:
+    """Backward flow from `parent` to `child`, with the rule the parent applies."""
+
+    parent: int
+    child: int
+    rule: str
+
+
+@dataclass(frozen=True)
+class Graph:
+    nodes: tuple[GraphNode, ...]  # nodes[0] is the output's grad_fn
+    edges: tuple[GraphEdge, ...]
+
+
+def build(tree: Node, values: dict[str, Values], dtype: str = "float64") -> Graph:
+    """Run forward and backward (ones for a vector result) with hooks, then read the graph."""
+    torch_dtype = autograd.DTYPES[dtype]
+    leaves = {name: autograd._leaf(values[name], torch_dtype, torch.device("cpu"))
+              for name in variables(tree)}
+    builder = _RecordingBuilder(leaves, torch_dtype, torch.device("cpu"))
+    output = builder.build(tree)
+    assert isinstance(output, torch.Tensor) and output.grad_fn is not None
+    order = _walk(output.grad_fn)
+    grads: dict[int, Any] = {}
+    for fn in order:
+        fn.register_prehook(_catch(grads, id(fn)))
+    output.backward(torch.ones_like(output))
+    ids = {id(fn): index for index, fn in enumerate(order)}
+    nodes = tuple(_node(index, fn, builder.made, grads) for index, fn in enumerate(order))
+    edges = tuple(GraphEdge(ids[id(fn)], ids[id(child)], _rule(builder.made.get(id(fn))))
+                  for fn in order for child, _ in fn.next_functions if child is not None)
+    return Graph(nodes, edges)
+
+
+def _catch(grads: dict[int, Any], key: int) -> Any:
+    def hook(grad_outputs: tuple[torch.Tensor | None, ...]) -> None:
+        first = grad_outputs[0] if grad_outputs else None
+        if first is not None:
+            grads[key] = _numpy(first)
+    return hook
+
+
+def _walk(root: Any) -> list[Any]:
+    """Every grad_fn reachable from `root`, parents first, each once."""
+    order: list[Any] = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        fn = stack.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        order.append(fn)
+        stack.extend(child for child, _ in reversed(fn.next_functions) if child is not None)
+    return order
+
+
+def _node(index: int, fn: Any, made: dict[int, tuple[Node, torch.Tensor]],
+          grads: dict[int, Any]) -> GraphNode:
+    name = type(fn).__name__
+    if name == "AccumulateGrad":
+        leaf = fn.variable
+        label = getattr(leaf, "_gradexplain_name", "leaf")
+        return GraphNode(index, name, label, _numpy(leaf), grads.get(id(fn), _numpy(leaf.grad)
+                                                                        if leaf.grad is not None
+                                                                        else None))
+    node, tensor = made.get(id(fn), (None, None))
+    label = source(node) if node is not None else "?"
+    value = _numpy(tensor) if tensor is not None else None
+    return GraphNode(index, name, label, value, grads.get(id(fn)))
+
+
+def _numpy(tensor: torch.Tensor) -> np.ndarray:
+    return np.asarray(tensor.detach().to("cpu", torch.float64).numpy())
+
+
+_BINOP_RULES = {"+": "sum rule", "-": "difference rule", "*": "product rule",
+                "/": "quotient rule", "**": "power rule"}
+
+
+def _rule(made: tuple[Node, torch.Tensor] | None) -> str:
+    """The rule a backward node applies, in the words of a calculus course."""
+    if made is None:
+        return ""
+    node = made[0]
+    if isinstance(node, Neg):
+        return "constant multiple (-1)"
+    if isinstance(node, BinOp):
+        constant = [not variables(side) for side in (node.left, node.right)]
+        if node.op in ("*", "/") and any(constant):
+            return "constant multiple"
+        if node.op == "**" and constant[0]:
+            return "exponential rule: d a**u = a**u log(a) du"
+        return _BINOP_RULES[node.op]
+    if isinstance(node, Call):
+        spec = FUNCTIONS[node.func]
+        if spec.kind == "reduction":
+            return spec.rule.split(":")[0]
+        return f"chain rule, {spec.rule}"
+    return ""
+
+
+class _RecordingBuilder(autograd._TorchBuilder):
+    """The autograd builder, remembering which tree node made each grad_fn."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.made: dict[int, tuple[Node, torch.Tensor]] = {}
+        for name, leaf in self.leaves.items():
+            leaf._gradexplain_name = name  # type: ignore[attr-defined]
+
+    def build(self, node: Node) -> autograd.Operand:
+        result = super().build(node)
+        if isinstance(result, torch.Tensor) and result.grad_fn is not None \
+                and not isinstance(node, (Var, Num)):
+            self.made.setdefault(id(result.grad_fn), (node, result))
+        return result
+
+
+# ---- renderers -------------------------------------------------------------------------
+
+def describe(values: np.ndarray | None) -> str:
+    """Values when small, else the shape."""
+    from gradexplain.render import fmt
+
+    if values is None:
+        return "-"
+    if values.size <= SMALL:
+        if values.ndim == 0:
+            return fmt(float(values))
+        return "[" + ", ".join(fmt(v) for v in values.reshape(-1)) + "]"
+    return f"shape {tuple(values.shape)}"
+
+
+def node_text(node: GraphNode) -> str:
+    return f"{node.name}  {node.label} = {describe(node.value)}  grad in: {describe(node.grad)}"
+
+
+def rich_tree(graph: Graph) -> Any:
+    """A rich Tree, root first; a node reached twice is shown once, then referred to."""
+    from rich.tree import Tree
+
+    nodes = graph.nodes
+    children: dict[int, list[GraphEdge]] = {}
+    for edge in graph.edges:
+        children.setdefault(edge.parent, []).append(edge)
+    root = Tree(f"[{nodes[0].id}] {node_text(nodes[0])}")
+    shown = {nodes[0].id}
+    stack = [(root, nodes[0].id)]
+    while stack:
+        branch, parent = stack.pop()
+        for edge in children.get(parent, []):
+            child = nodes[edge.child]
+            if child.id in shown:
+                branch.add(f"<- {edge.rule} -- [{child.id}] {child.name} (above)")
+                continue
+            shown.add(child.id)
+            sub = branch.add(f"<- {edge.rule} -- [{child.id}] {node_text(child)}")
+            stack.append((sub, child.id))
+    return root
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def dot(graph: Graph) -> str:
+    """Graphviz DOT text: the backward graph, edges labelled with their rule."""
+    lines = ["digraph autograd {", "  rankdir=BT;", "  node [shape=box];"]
+    for node in graph.nodes:
+        label = f"{node.name}\\n{_escape(node.label)} = {_escape(describe(node.value))}" \
+                f"\\ngrad in: {_escape(describe(node.grad))}"
+        lines.append(f'  n{node.id} [label="{label}"];')
+    for edge in graph.edges:
+        lines.append(f'  n{edge.child} -> n{edge.parent} [label="{_escape(edge.rule)}"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _mermaid_text(text: str) -> str:
+    return text.replace('"', "#quot;")
+
+
+def mermaid(graph: Graph) -> str:
+    """A Mermaid flowchart (paste into Markdown), the same nodes, edges and labels."""
+    lines = ["flowchart BT"]
+    for node in graph.nodes:
+        label = _mermaid_text(f"{node.name}<br/>{node.label} = {describe(node.value)}"
+                              f"<br/>grad in: {describe(node.grad)}")
+        lines.append(f'  n{node.id}["{label}"]')
+    for edge in graph.edges:
+        lines.append(f'  n{edge.child} -- "{_mermaid_text(edge.rule)}" --> n{edge.parent}')
+    return "\n".join(lines) + "\n"

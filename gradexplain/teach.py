@@ -1,0 +1,140 @@
+"""The teaching extras (`--graph`, `--dot`, `--mermaid`, `--check-fd`, `--steps`, `--v`,
+`--jacobian`): computed after `explain_values()`, kept in `Explanation.extras`.
+
+The CLI builds one `Options`, calls `add()` once, then `render()` (table mode) or
+`augment()` (JSON). torch and SymPy are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+from gradexplain.errors import UsageError
+from gradexplain.result import Explanation
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gradexplain.values import Values
+
+
+@dataclass(frozen=True)
+class Options:
+    """Which extras the user asked for; all off by default (output unchanged)."""
+
+    graph: bool = False
+    dot: str | None = None
+    mermaid: bool = False
+    check_fd: bool = False
+    steps: bool = False
+    v: str | None = None
+    jacobian: bool = False
+
+    def any(self) -> bool:
+        return any((self.graph, self.dot, self.mermaid, self.check_fd, self.steps,
+                    self.v is not None, self.jacobian))
+
+
+def add(result: Explanation, values: Mapping[str, Values], options: Options) -> None:
+    """Compute each requested extra into `result.extras` (the dict is ours to fill)."""
+    from gradexplain.parser import parse
+
+    tree = parse(result.expression)
+    given = dict(values)
+    if options.graph or options.dot or options.mermaid:
+        from gradexplain import graph
+
+        built = graph.build(tree, given, result.dtype)
+        result.extras["graph"] = built
+        if options.dot:
+            try:
+                Path(options.dot).write_text(graph.dot(built), encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"--dot: cannot write {options.dot}: "
+                                 f"{exc.strerror or exc}") from None
+    if options.check_fd:
+        from gradexplain import finitediff
+
+        result.extras["finite_differences"] = finitediff.compare(tree, given, result)
+    if options.steps:
+        from gradexplain import steps
+
+        result.extras["steps"] = steps.derive_all(tree, given)
+    if options.v is not None or options.jacobian:
+        from gradexplain import vjp
+
+        if options.v is not None:
+            result.extras["vjp"] = vjp.compare(tree, given, options.v, result)
+        if options.jacobian:
+            result.extras["jacobian"] = vjp.jacobian(tree, given)
+
+
+def check(options: Options, json_mode: bool) -> None:
+    """Refuse combinations that cannot work, before any computation."""
+    if json_mode and (options.graph or options.mermaid):
+        raise UsageError("--graph and --mermaid print to the terminal; with --format json "
+                         "use --dot FILE")
+
+
+def render(result: Explanation, console: Console, options: Options) -> None:
+    """Print the extras after the table, in the order the walkthrough reads them."""
+    extras = result.extras
+    if "finite_differences" in extras:
+        from gradexplain import finitediff
+
+        finitediff.render(extras["finite_differences"], console)
+    if options.graph:
+        from gradexplain import graph
+
+        console.print("Autograd graph (backward runs from the top; grad in = what flows "
+                      "into each node):")
+        console.print(graph.rich_tree(extras["graph"]))
+    if options.mermaid:
+        from gradexplain import graph
+
+        console.print(graph.mermaid(extras["graph"]), end="", markup=False, highlight=False)
+    if options.dot:
+        console.print(f"DOT graph written to {options.dot}")
+    if "steps" in extras:
+        from gradexplain import steps
+
+        steps.render(extras["steps"], console)
+    if "vjp" in extras:
+        from gradexplain import vjp
+
+        vjp.render(extras["vjp"], console)
+    if "jacobian" in extras:
+        from gradexplain import vjp
+
+        vjp.render_jacobian(extras["jacobian"], console)
+
+
+def augment(document: dict[str, Any], result: Explanation) -> dict[str, Any]:
+    """Add the extras to the JSON document (new keys only; existing keys unchanged)."""
+    from gradexplain.jsonout import numbers
+
+    extras = result.extras
+    if "finite_differences" in extras:
+        for name, fd in extras["finite_differences"].items():
+            document["gradients"][name]["finite_differences"] = {
+                "values": numbers(fd.values), "agree": fd.agree,
+                "eps": fd.eps, "rtol": fd.rtol, "atol": fd.atol,
+                "max_abs_diff": numbers(fd.max_abs_diff)}
+    if "graph" in extras:
+        built = extras["graph"]
+        document["graph"] = {
+            "nodes": [{"id": n.id, "name": n.name, "label": n.label,
+                       "value": None if n.value is None else numbers(n.value),
+                       "grad": None if n.grad is None else numbers(n.grad)}
+                      for n in built.nodes],
+            "edges": [{"from": e.child, "to": e.parent, "rule": e.rule} for e in built.edges]}
+    if "steps" in extras:
+        document["steps"] = {name: {"lines": list(d.lines), "formula": d.formula}
+                             for name, d in extras["steps"].items()}
+    if "vjp" in extras:
+        document["vjp"] = extras["vjp"].to_json()
+    if "jacobian" in extras:
+        document["jacobian"] = extras["jacobian"].to_json()
+    return document

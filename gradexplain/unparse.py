@@ -1,0 +1,34 @@
+"""Our tree back to text, with only the parentheses it needs: labels for graphs and steps."""
+
+from __future__ import annotations
+
+from gradexplain.tree import BinOp, Call, Const, Neg, Node, Num, Var
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
+
+
+def source(node: Node) -> str:
+    """`x**2`, `sum(w*x + b)`: readable, not necessarily the user's spelling."""
+    return _text(node, 0)
+
+
+def _text(node: Node, outer: int) -> str:
+    if isinstance(node, Num):
+        return node.text
+    if isinstance(node, (Const, Var)):
+        return node.name
+    if isinstance(node, Call):
+        return f"{node.func}({', '.join(_text(arg, 0) for arg in node.args)})"
+    if isinstance(node, Neg):
+        return _wrap(f"-{_text(node.operand, 3)}", 3, outer)
+    assert isinstance(node, BinOp)
+    mine = _PRECEDENCE[node.op]
+    right_needs = mine + (0 if node.op == "**" else 1)
+    left_needs = mine + (1 if node.op == "**" else 0)
+    spaced = f" {node.op} " if mine == 1 else node.op
+    return _wrap(f"{_text(node.left, left_needs)}{spaced}{_text(node.right, right_needs)}",
+                 mine, outer)
+
+
+def _wrap(text: str, mine: int, outer: int) -> str:
+    return f"({text})" if mine < outer else text

@@ -1,0 +1,106 @@
+"""--graph, --dot, --mermaid: the graph is torch's own, and the pictures say the same."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from gradexplain import graph
+from gradexplain.cli import app
+from gradexplain.parser import parse
+from gradexplain.values import from_numbers
+
+ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+X = [3.0, 4.0, 10.0]
+W = [1.0, -2.0, 0.5]
+
+# (expression, values, the same computation written by hand in torch)
+CASES = [
+    ("sum(x**2)", {"x": X}, lambda t: (t["x"] ** 2).sum()),
+    ("x**2", {"x": X}, lambda t: t["x"] ** 2),
+    ("mean(sigmoid(w*x+b))", {"w": W, "x": X, "b": 0.5},
+     lambda t: torch.sigmoid(t["w"] * t["x"] + t["b"]).mean()),
+    ("log(sum(exp(x)))", {"x": X}, lambda t: torch.log(torch.exp(t["x"]).sum())),
+    ("prod(x)", {"x": X}, lambda t: t["x"].prod()),
+    ("sum(x*sum(x))", {"x": X}, lambda t: (t["x"] * t["x"].sum()).sum()),
+    ("sum((x - 2)/(x + 1))", {"x": X}, lambda t: ((t["x"] - 2) / (t["x"] + 1)).sum()),
+    ("sum(-x + 3*pi)", {"x": X}, lambda t: (-t["x"] + 3 * torch.pi).sum()),
+    ("sin(c)*c", {"c": 0.7}, lambda t: torch.sin(t["c"]) * t["c"]),
+]
+
+
+def _graph(expression, values):
+    return graph.build(parse(expression),
+                       {name: from_numbers(name, v) for name, v in values.items()})
+
+
+def _torch_names(values, by_hand):
+    leaves = {name: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+              for name, v in values.items()}
+    return [type(fn).__name__ for fn in graph._walk(by_hand(leaves).grad_fn)]
+
+
+@pytest.mark.parametrize(("expression", "values", "by_hand"), CASES,
+                         ids=[case[0] for case in CASES])
+def test_node_names_are_torchs_own(expression, values, by_hand):
+    built = _graph(expression, values)
+    assert [node.name for node in built.nodes] == _torch_names(values, by_hand)
+
+
+def test_seed_graph_values_and_gradients():
+    built = _graph("sum(x**2)", {"x": X})
+    assert [(n.name, n.label) for n in built.nodes] == [
+        ("SumBackward0", "sum(x**2)"), ("PowBackward0", "x**2"), ("AccumulateGrad", "x")]
+    assert built.nodes[1].grad.tolist() == [1.0, 1.0, 1.0]  # ones_like, from SumBackward0
+    assert built.nodes[2].grad.tolist() == [6.0, 8.0, 20.0]
+    assert [(e.parent, e.child, e.rule) for e in built.edges] == [
+        (0, 1, "sum rule"), (1, 2, "power rule")]
+
+
+@pytest.mark.parametrize(("expression", "values", "by_hand"), CASES,
+                         ids=[case[0] for case in CASES])
+def test_dot_and_mermaid_have_every_node_and_edge(expression, values, by_hand):
+    built = _graph(expression, values)
+    dot = graph.dot(built)
+    assert dot.startswith("digraph autograd {") and dot.endswith("}\n")
+    assert len(re.findall(r"^  n\d+ \[label=", dot, re.M)) == len(built.nodes)
+    assert len(re.findall(r"^  n\d+ -> n\d+ \[label=", dot, re.M)) == len(built.edges)
+    mermaid = graph.mermaid(built)
+    assert mermaid.startswith("flowchart BT\n")
+    assert len(re.findall(r'^  n\d+\["', mermaid, re.M)) == len(built.nodes)
+    assert len(re.findall(r"^  n\d+ -- .* --> n\d+$", mermaid, re.M)) == len(built.edges)
+    for node in built.nodes:
+        assert node.name in dot and node.name in mermaid
+    for edge in built.edges:
+        assert f'[label="{edge.rule}"]' in dot and f'-- "{edge.rule}" -->' in mermaid
+
+
+def test_cli_graph_tree_and_dot_file(tmp_path):
+    target = tmp_path / "g.dot"
+    result = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4,10", "--graph", "--dot",
+                                      str(target)], env=ENV)
+    assert result.exit_code == 0, result.output
+    assert ("[0] SumBackward0  sum(x**2) = 125  grad in: 1\n"
+            "└── <- sum rule -- [1] PowBackward0  x**2 = [9, 16, 100]  grad in: [1, 1, 1]\n"
+            "    └── <- power rule -- [2] AccumulateGrad  x = [3, 4, 10]  grad in: "
+            "[6, 8, 20]\n") in result.output
+    assert target.read_text().count("->") == 2
+
+
+def test_cli_mermaid():
+    result = CliRunner().invoke(app, ["x**2", "--x", "3,4,10", "--mermaid"], env=ENV)
+    assert result.exit_code == 0
+    assert 'n1 -- "power rule" --> n0' in result.output
+
+
+def test_json_carries_the_graph():
+    import json
+
+    result = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4,10", "--format", "json",
+                                      "--dot", "/dev/null"], env=ENV)
+    document = json.loads(result.output)
+    assert [n["name"] for n in document["graph"]["nodes"]] == [
+        "SumBackward0", "PowBackward0", "AccumulateGrad"]
