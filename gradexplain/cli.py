@@ -15,6 +15,7 @@ import typer
 
 from gradexplain import __version__
 from gradexplain.errors import ExitStatus, GradexplainError, UsageError
+from gradexplain.quickparse import PlainArgsCommand
 
 EPILOG = """\
 Examples:
@@ -48,7 +49,8 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.command(help=HELP, epilog=EPILOG, options_metavar="EXPRESSION --NAME VALUES... [OPTIONS]",
+@app.command(cls=PlainArgsCommand, help=HELP, epilog=EPILOG,
+             options_metavar="EXPRESSION --NAME VALUES... [OPTIONS]",
              context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def command(
     ctx: typer.Context,
