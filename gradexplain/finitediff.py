@@ -1,0 +1,121 @@
+"""The third witness: float64 central finite differences, from our tree, no autograd.
+
+Each element is nudged by ±eps (eps = 1e-6, `torch.autograd.gradcheck`'s) and the whole
+expression is evaluated forward in float64 (torch with gradients off); a vector result is
+summed, as backward(ones) does. That is 2 evaluations per element, so O(n**2) in all:
+`MAX_FD_ELEMENTS` caps it. Agreement uses gradcheck's own tolerances.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Mapping
+
+import numpy as np
+import torch
+
+from gradexplain import autograd
+from gradexplain.errors import ValuesError
+from gradexplain.tree import Node, variables
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gradexplain.result import Explanation
+    from gradexplain.values import Values
+
+EPS = 1e-6  # gradcheck's eps
+RTOL = 1e-3  # gradcheck's rtol
+ATOL = 1e-5  # gradcheck's atol
+MAX_FD_ELEMENTS = 10_000  # elements nudged in all (2 forward passes each)
+
+
+@dataclass(frozen=True)
+class FiniteDifferences:
+    """dL/d(name) by central differences, and whether autograd lies within tolerance."""
+
+    name: str
+    values: np.ndarray  # float64, shaped like the variable
+    autograd: np.ndarray  # the run's autograd gradient (float32 stays float32's values)
+    close: np.ndarray  # bool per element
+    max_abs_diff: float
+    eps: float = EPS
+    rtol: float = RTOL
+    atol: float = ATOL
+
+    @property
+    def agree(self) -> bool:
+        return bool(self.close.all())
+
+
+def gradient(tree: Node, values: Mapping[str, Values]) -> dict[str, np.ndarray]:
+    """Central differences of L for every element of every variable."""
+    total = sum(values[name].size for name in variables(tree))
+    if total > MAX_FD_ELEMENTS:
+        raise ValuesError(f"--check-fd nudges each element twice: {total:,} elements exceed "
+                          f"MAX_FD_ELEMENTS = {MAX_FD_ELEMENTS:,}")
+    leaves = {name: autograd._leaf(values[name], torch.float64, torch.device("cpu"))
+              .detach() for name in variables(tree)}
+    builder = autograd._TorchBuilder(leaves, torch.float64, torch.device("cpu"))
+    result: dict[str, np.ndarray] = {}
+    with torch.no_grad():
+        for name, leaf in leaves.items():
+            flat = leaf.view(-1)
+            out = np.empty(flat.numel(), dtype=np.float64)
+            for j in range(flat.numel()):
+                original = float(flat[j])
+                flat[j] = original + EPS
+                plus = _loss(builder, tree)
+                flat[j] = original - EPS
+                minus = _loss(builder, tree)
+                flat[j] = original
+                out[j] = (plus - minus) / (2 * EPS)
+            result[name] = out.reshape(tuple(leaf.shape))
+    return result
+
+
+def _loss(builder: autograd._TorchBuilder, tree: Node) -> float:
+    output = builder.build(tree)
+    return float(torch.as_tensor(output, dtype=torch.float64).sum())
+
+
+def compare(tree: Node, values: Mapping[str, Values],
+            result: Explanation) -> dict[str, FiniteDifferences]:
+    """FD against the run's autograd gradient, with gradcheck's rule per element."""
+    found = gradient(tree, values)
+    compared = {}
+    for name, fd in found.items():
+        grad = np.asarray(result.gradients[name].autograd, dtype=np.float64).reshape(fd.shape)
+        finite = np.isfinite(fd) & np.isfinite(grad)
+        with np.errstate(all="ignore"):
+            diff = np.abs(grad - fd)
+        close = finite & (diff <= ATOL + RTOL * np.abs(fd))
+        largest = float(diff[finite].max()) if finite.any() else float("nan")
+        compared[name] = FiniteDifferences(name, fd, grad, close, largest)
+    return compared
+
+
+def render(found: dict[str, FiniteDifferences], console: Console) -> None:
+    """One small table per variable: autograd against the finite differences."""
+    from rich.table import Table
+
+    from gradexplain.render import fmt
+
+    for fd in found.values():
+        table = Table(title=f"dL/d{fd.name}: third witness, central finite differences "
+                            f"(float64, eps {EPS:g})", title_justify="left")
+        for header in ("i", "autograd", "finite diff.", ""):
+            table.add_column(header, justify="left" if header == "" else "right")
+        flat = fd.values.reshape(-1)
+        for i, (a, f, ok) in enumerate(zip(fd.autograd.reshape(-1), flat,
+                                           fd.close.reshape(-1))):
+            if i == 5 and flat.size > 11:
+                table.add_row("...", "", "", "")
+            if 5 <= i < flat.size - 5 and flat.size > 11:
+                continue
+            table.add_row(str(i) if fd.values.ndim else "", fmt(a), fmt(f),
+                          "ok" if ok else "DIFFERS")
+        console.print(table)
+        verdict = "agree with" if fd.agree else "DIFFER from"
+        console.print(f"Finite differences {verdict} autograd (gradcheck's rtol {RTOL:g}, "
+                      f"atol {ATOL:g}; largest |difference| {fd.max_abs_diff:.3g}).")
