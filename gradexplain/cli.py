@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Annotated, Optional
+from typing import Annotated, NamedTuple, Optional
 
 import typer
 
@@ -37,7 +37,7 @@ Give each variable's values as --NAME v1,v2,... (one number is a scalar) or
 witnesses agree.
 """
 
-FORMATS = ("table", "json")
+FORMATS = ("table", "json", "markdown")
 
 app = typer.Typer(add_completion=False, rich_markup_mode=None,
                   context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,16 +65,35 @@ def command(
     atol: Annotated[Optional[str], typer.Option(
         help="Absolute tolerance (default: torch.testing's for the dtype).")] = None,
     output_format: Annotated[str, typer.Option(
-        "--format", help="table or json.")] = "table",
+        "--format", help="table, json or markdown.")] = "table",
     show_all: Annotated[bool, typer.Option("--all", help="Show every row.")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Print nothing but errors; the exit code tells.")] = False,
+    no_color: Annotated[bool, typer.Option(
+        "--no-color", help="No colour (also when NO_COLOR is set or output is piped).")
+    ] = False,
+    expect: Annotated[Optional[list[str]], typer.Option(
+        "--expect", metavar="NAME=VALUES", help="A hand-derived gradient to check, e.g. "
+        "--expect x=6,8,20 (repeat per variable); a mismatch exits 1.")] = None,
+    cases: Annotated[Optional[str], typer.Option(
+        "--cases", metavar="FILE", help="Run every case of a TOML or JSON Lines file.")
+    ] = None,
+    junit_xml: Annotated[Optional[str], typer.Option(
+        "--junit-xml", metavar="PATH", help="With --cases: write a JUnit XML report.")
+    ] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Show the version.")] = False,
 ) -> None:
-    json_mode = output_format == "json"
+    json_mode = output_format == "json" and not quiet
+    script = Scripting(quiet, no_color, expect or [], cases, junit_xml)
     try:
-        status = _run(ctx.args, var or [], device, dtype, rtol, atol, output_format,
-                      show_all)
+        if cases is not None or junit_xml is not None:
+            status = _run_cases(ctx.args, var or [], device, dtype, rtol, atol,
+                                output_format, script)
+        else:
+            status = _run(ctx.args, var or [], device, dtype, rtol, atol, output_format,
+                          show_all, script)
     except GradexplainError as error:
         status = _report(error, json_mode)
     except Exception:  # a bug: show it, never disguise it as a user error
@@ -88,25 +107,55 @@ def command(
 
 
 def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | None,
-         atol: str | None, output_format: str, show_all: bool) -> ExitStatus:
-    from gradexplain.api import explain_values
+         atol: str | None, output_format: str, show_all: bool,
+         script: Scripting) -> ExitStatus:
+    from gradexplain import expect, report
+    from gradexplain.api import explain_values, prepare
     from gradexplain.arguments import split_arguments
+    from gradexplain.tree import variables
 
     if output_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not "
                          f"{output_format!r}")
     expression, values = split_arguments(args, var, sys.stdin.read)
+    expected = expect.parse_specs(script.expect, sys.stdin.read)
+    if expected:
+        expect.check_shapes(expected, variables(prepare(expression, values)), values)
     result = explain_values(expression, values, device=device, dtype=dtype,
                             rtol=_float_option("rtol", rtol), atol=_float_option("atol", atol))
-    if output_format == "json":
-        from gradexplain.jsonout import document, dumps
+    checks = expect.compare(result, expected) if expected else None
+    console = None if script.quiet else report.make_console(script.no_color)
+    return report.emit(result, checks, output_format, console, show_all=show_all)
 
-        typer.echo(dumps(document(result)))
-    else:
-        from gradexplain.render import render
 
-        render(result, _console(), show_all=show_all)
-    return result.status
+def _run_cases(args: list[str], var: list[str], device: str, dtype: str,
+               rtol: str | None, atol: str | None, output_format: str,
+               script: Scripting) -> ExitStatus:
+    """`--cases FILE`: every case in one process; the options are the cases' defaults."""
+    from gradexplain import batch, report
+
+    if script.cases is None:
+        raise UsageError("--junit-xml needs --cases FILE")
+    if args or var or script.expect:
+        raise UsageError("--cases runs the file's cases: give no EXPRESSION, values or "
+                         "--expect with it")
+    if output_format not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not "
+                         f"{output_format!r}")
+    defaults = batch.Defaults(device, dtype, _float_option("rtol", rtol),
+                              _float_option("atol", atol))
+    console = None if script.quiet else report.make_console(script.no_color)
+    return batch.run_file(script.cases, defaults, output_format, console, script.junit_xml)
+
+
+class Scripting(NamedTuple):
+    """The options for scripts and CI (issue 4), passed along as one value."""
+
+    quiet: bool
+    no_color: bool
+    expect: list[str]
+    cases: str | None
+    junit_xml: str | None
 
 
 def _float_option(label: str, text: str | None) -> float | None:

@@ -1,0 +1,161 @@
+"""Hand-derived gradients (`--expect x=6,8,20`) checked against both witnesses.
+
+A learner checks a derivation, CI guards a gradient: each expected element must be close
+to SymPy's value and to autograd's under the run's tolerances, with torch.testing's rule
+(`|computed - expected| <= atol + rtol * |expected|`). Parsing and shape checks run before
+torch is imported, so a mistyped `--expect` is a fast exit 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Mapping
+
+from gradexplain.errors import ExitStatus, UsageError, ValuesError
+from gradexplain.values import Values, from_numbers, from_spec
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from gradexplain.result import Explanation, Tolerance
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One variable's expected gradient against what both witnesses computed."""
+
+    name: str
+    expected: np.ndarray  # shaped like the variable
+    symbolic: np.ndarray
+    autograd: np.ndarray
+    match: np.ndarray  # bool per element: finite, and close to both witnesses
+    max_abs_diff: float  # largest |witness - expected| over finite elements; nan if none
+
+    @property
+    def matches(self) -> bool:
+        return bool(self.match.all())
+
+
+def parse_specs(specs: list[str], read_stdin: Callable[[], str]) -> dict[str, Values]:
+    """`["x=6,8,20", "b=1"]` to values per variable; `x=@file` and `x=-` work too."""
+    expected: dict[str, Values] = {}
+    for spec in specs:
+        name, has_value, text = spec.partition("=")
+        name = name.strip()
+        if not has_value or not name.isidentifier():
+            raise UsageError(f"--expect needs NAME=VALUES, as in --expect x=6,8,20; got "
+                             f"{spec!r}")
+        if name in expected:
+            raise UsageError(f"--expect {name} is given twice")
+        try:
+            expected[name] = from_spec(name, text, read_stdin)
+        except ValuesError as error:  # name the option the user typed, not --NAME
+            prefix = f"--{name}:"
+            if not error.message.startswith(prefix):
+                raise
+            raise ValuesError(f"--expect {name}:{error.message[len(prefix):]}") from None
+    return expected
+
+
+def from_mapping(expect: Mapping[str, object]) -> dict[str, Values]:
+    """A cases file's `expect` table: name to a number or a list of numbers."""
+    return {name: from_numbers(name, value) for name, value in expect.items()}
+
+
+def check_shapes(expected: Mapping[str, Values], names: list[str],
+                 values: Mapping[str, Values]) -> None:
+    """Refuse an unknown variable or a wrong length before anything is computed."""
+    for name, given in expected.items():
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"; did you mean {close[0]}?" if close else \
+                f"; its variables are {', '.join(names)}"
+            raise ValuesError(f"--expect {name}: not a variable of the expression{hint}")
+        shape = values[name].shape if name in values else None
+        if shape is None:
+            continue  # prepare() reports the missing values
+        wanted = 1 if shape == () else shape[0]
+        if given.size != wanted:
+            kind = "is a scalar (one number)" if shape == () else f"has {wanted} values"
+            raise ValuesError(f"--expect {name}: {given.size} value"
+                              f"{'s' * (given.size != 1)} given, but {name} {kind}")
+
+
+def compare(result: Explanation, expected: Mapping[str, Values]) -> list[Expectation]:
+    """Compare each expected gradient with both witnesses, element by element."""
+    import numpy as np
+
+    checks = []
+    for name, given in expected.items():
+        gradient = result.gradients[name]
+        wanted = np.frombuffer(given.data, dtype=np.float64).reshape(gradient.shape)
+        match, largest = _close(wanted, (gradient.symbolic, gradient.autograd),
+                                result.tolerance)
+        checks.append(Expectation(name, wanted, gradient.symbolic, gradient.autograd,
+                                  match, largest))
+    return checks
+
+
+def _close(expected: np.ndarray, computed: tuple[np.ndarray, ...],
+           tolerance: Tolerance) -> tuple[np.ndarray, float]:
+    import numpy as np
+
+    match = np.ones(expected.shape, dtype=bool)
+    diffs = []
+    for values in computed:
+        with np.errstate(all="ignore"):
+            diff = np.abs(values - expected)
+        finite = np.isfinite(values)
+        match &= finite & (diff <= tolerance.atol + tolerance.rtol * np.abs(expected))
+        if finite.any():
+            diffs.append(float(diff[finite].max()))
+    return match, max(diffs) if diffs else float("nan")
+
+
+def status(result: Explanation, checks: list[Expectation]) -> ExitStatus:
+    """The witnesses' status, or 1 when they agree but a hand-derived value does not."""
+    if result.status == ExitStatus.AGREE and not all(c.matches for c in checks):
+        return ExitStatus.DISAGREE
+    return result.status
+
+
+def verdict(checks: list[Expectation]) -> str:
+    """One line for the table and Markdown output."""
+    wrong = [c for c in checks if not c.matches]
+    if not wrong:
+        return "The expected gradient matches both witnesses."
+    parts = ", ".join(f"dL/d{c.name} ({int((~c.match).sum())} of {c.match.size})"
+                      for c in wrong)
+    return f"The expected gradient does NOT match: {parts}."
+
+
+def rows(check: Expectation) -> list[tuple[str, float, float, float, bool]]:
+    """(index label, expected, SymPy, autograd, match) per element; '' for a scalar."""
+    if check.expected.shape == ():
+        return [("", float(check.expected), float(check.symbolic), float(check.autograd),
+                 bool(check.match))]
+    return [(str(i), float(e), float(s), float(a), bool(m))
+            for i, (e, s, a, m) in enumerate(zip(check.expected, check.symbolic,
+                                                  check.autograd, check.match))]
+
+
+def to_json(checks: list[Expectation]) -> dict[str, object]:
+    """The `expect` field of the JSON document."""
+    from gradexplain.jsonout import number, numbers
+
+    return {
+        "match": all(c.matches for c in checks),
+        "gradients": {c.name: {
+            "expected": numbers(c.expected),
+            "match": c.match.tolist(),
+            "max_abs_diff": number(c.max_abs_diff),
+            "mismatches": [int(i) for i in _mismatch_indices(c)],
+        } for c in checks},
+    }
+
+
+def _mismatch_indices(check: Expectation) -> list[int]:
+    import numpy as np
+
+    return [int(i) for i in np.flatnonzero(~check.match.reshape(-1))]

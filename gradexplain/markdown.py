@@ -1,0 +1,118 @@
+"""GitHub-flavoured Markdown: the same story as the table, for `$GITHUB_STEP_SUMMARY`.
+
+A heading, the decomposition as Markdown tables, the sentences, and the verdict. Every
+cell is escaped so an expression cannot break the table; formulas go in code spans so
+`2*x_j` is not read as emphasis.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from gradexplain.errors import ExitStatus
+from gradexplain.expect import Expectation, rows, verdict
+from gradexplain.render import _listing, _rows, _singular_elements, _totals, fmt
+from gradexplain.result import Explanation, Gradient
+
+_OUTCOME_MARK = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌",
+                 ExitStatus.UNDEFINED: "⚠️"}
+
+
+def code(text: str) -> str:
+    """A code span that survives backticks and pipes inside the text."""
+    fence = "``" if "`" in text else "`"
+    pad = " " if "`" in text else ""
+    return f"{fence}{pad}{text.replace('|', '&#124;')}{pad}{fence}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def table(header: Sequence[str], body: Iterable[Sequence[str]],
+          align: Sequence[str] | None = None) -> list[str]:
+    """A GitHub table; `align` holds 'l' or 'r' per column (numbers go right)."""
+    align = align or ["r"] * len(header)
+    rule = ["---:" if a == "r" else ":---" for a in align]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in body]
+    return lines
+
+
+def markdown(result: Explanation, checks: list[Expectation] | None = None, *,
+             show_all: bool = False) -> str:
+    """The whole explanation as one Markdown document, ending with a newline."""
+    size = f"n = {result.n}" if result.n is not None else "scalars"
+    lines = [f"## gradexplain {code(result.expression)} ({size})", "",
+             code(result.decomposition.summary), ""]
+    if result.scalars:
+        lines += [", ".join(code(f"{n} = {fmt(v)}") for n, v in result.scalars.items()), ""]
+    singular = _singular_elements(result)
+    for gradient in result.gradients.values():
+        lines += [f"### dL/d{gradient.name}", "", *_gradient_table(result, gradient, singular,
+                                                                  show_all), "",
+                  _cell(gradient.sentence), ""]
+    for note in result.decomposition.notes:
+        lines += [_cell(note), ""]
+    for item in result.singularities:
+        where = "every element" if item.elements is None else \
+            "element" + "s" * (len(item.elements) > 1) + " " + _listing(item.elements)
+        lines += [f"> **Undefined:** {code(item.function)} at column {item.column + 1}, "
+                  f"{where}: {item.reason}.", ""]
+    lines += [f"**{_OUTCOME_MARK[result.status]} {result.verdict()}**", ""]
+    if checks:
+        lines += expectation_section(checks)
+    return "\n".join(lines)
+
+
+def expectation_section(checks: list[Expectation]) -> list[str]:
+    """Expected against computed, per element, then one line saying whether all match."""
+    lines = ["### Expected gradient (--expect)", ""]
+    body = [[code(f"dL/d{check.name}"), index, fmt(e), fmt(s), fmt(a),
+             "ok" if ok else "**MISMATCH**"]
+            for check in checks for index, e, s, a, ok in rows(check)]
+    lines += table(["gradient", "i", "expected", "SymPy", "autograd", ""], body,
+                   ["l", "r", "r", "r", "r", "l"])
+    mark = "✅" if all(c.matches for c in checks) else "❌"
+    return [*lines, "", f"**{mark} {verdict(checks)}**", ""]
+
+
+def _gradient_table(result: Explanation, gradient: Gradient, singular: set[int] | None,
+                    show_all: bool) -> list[str]:
+    name = gradient.name
+    if gradient.shape == ():
+        hazard = singular is None or bool(singular) and result.n is None
+        body = [[fmt(gradient.point), fmt(gradient.symbolic), fmt(gradient.autograd),
+                 _mark(gradient.agree, hazard)]]
+        if result.n is None:
+            body.append(["L", fmt(result.value_symbolic), fmt(result.value), ""])
+        return table([code(name), f"{code(f'dL/d{name} = {gradient.formula}')} (SymPy)",
+                      "autograd", ""], body, ["r", "r", "r", "l"])
+    vectors = [g for g in result.gradients.values() if g.shape != ()]
+    terms = result.decomposition.term_values
+    header = ["i", *(code(f"{other.name}_i") for other in vectors)]
+    if terms is not None:
+        header.append(code(f"y_i = {result.decomposition.term}"))
+    header += [f"{code(f'dL/d{name}_j = {gradient.formula}')} (SymPy)", "autograd", ""]
+    body: list[list[str]] = []
+    for index in _rows(len(gradient.point), show_all):
+        if index is None:
+            body.append(["…"] * (len(header) - 1) + [""])
+            continue
+        cells = [str(index), *(fmt(other.point[index]) for other in vectors)]
+        if terms is not None:
+            cells.append(fmt(terms[index]))
+        cells += [fmt(gradient.symbolic[index]), fmt(gradient.autograd[index]),
+                  _mark(bool(gradient.close[index]), singular is None or index in singular)]
+        body.append(cells)
+    if terms is not None:
+        for label, value in _totals(result, terms):
+            body.append(["", *[""] * (len(vectors) - 1), f"**{_cell(label)}**", fmt(value),
+                         "", "", ""])
+    return table(header, body, ["r"] * (len(header) - 1) + ["l"])
+
+
+def _mark(close: bool, undefined: bool) -> str:
+    if undefined:
+        return "**UNDEFINED**"
+    return "ok" if close else "**DIFFERS**"

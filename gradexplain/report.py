@@ -1,0 +1,91 @@
+"""Write one explanation in the chosen format, with any `--expect` check, to a console.
+
+The CLI and batch runs share this: table, json or markdown on stdout, nothing with
+`--quiet`. Colour follows clig.dev: none when stdout is not a terminal, when NO_COLOR is
+set, or with `--no-color`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, TextIO
+
+from gradexplain.errors import ExitStatus
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gradexplain.expect import Expectation
+    from gradexplain.result import Explanation
+
+FORMATS = ("table", "json", "markdown")
+
+
+def make_console(no_color: bool = False, file: TextIO | None = None) -> Console:
+    """A console for results; `color_system=None` drops every escape code, bold too."""
+    from rich.console import Console
+
+    if no_color or os.environ.get("NO_COLOR"):
+        return Console(highlight=False, soft_wrap=False, color_system=None, file=file)
+    return Console(highlight=False, soft_wrap=False, file=file)
+
+
+def json_document(result: Explanation, checks: list[Expectation] | None) -> dict[str, Any]:
+    """`jsonout.document`, plus the `expect` field and its effect on the status."""
+    from gradexplain import expect
+    from gradexplain.jsonout import document
+
+    payload = document(result)
+    if checks:
+        final = expect.status(result, checks)
+        payload["expect"] = expect.to_json(checks)
+        payload["status"] = final.name.lower()
+        payload["exit_code"] = int(final)
+    return payload
+
+
+def emit(result: Explanation, checks: list[Expectation] | None, output_format: str,
+         console: Console | None, *, show_all: bool = False) -> ExitStatus:
+    """Print `result` as `output_format` (nothing when `console` is None, for --quiet);
+    return the exit status, expectations included."""
+    from gradexplain import expect
+
+    if console is None:
+        pass
+    elif output_format == "json":
+        from gradexplain.jsonout import dumps
+
+        console.file.write(dumps(json_document(result, checks)) + "\n")
+    elif output_format == "markdown":
+        from gradexplain.markdown import markdown
+
+        console.file.write(markdown(result, checks, show_all=show_all))
+    else:
+        from gradexplain.render import render
+
+        render(result, console, show_all=show_all)
+        if checks:
+            render_expectations(checks, console)
+    return expect.status(result, checks) if checks else result.status
+
+
+def render_expectations(checks: list[Expectation], console: Console) -> None:
+    """Expected against computed per element, as a rich table, then one verdict line."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from gradexplain.expect import rows, verdict
+    from gradexplain.render import fmt
+
+    table = Table(title="Expected gradient (--expect)", title_justify="left")
+    for label in ("gradient", "i", "expected", "SymPy", "autograd"):
+        table.add_column(label, justify="left" if label == "gradient" else "right")
+    table.add_column("", justify="left")
+    for check in checks:
+        for index, wanted, symbolic, autograd, ok in rows(check):
+            mark = Text("ok", style="green") if ok else Text("MISMATCH", style="bold red")
+            table.add_row(f"dL/d{check.name}", index, fmt(wanted), fmt(symbolic),
+                          fmt(autograd), mark)
+    console.print(table)
+    matched = all(c.matches for c in checks)
+    console.print(Text(verdict(checks), style="bold green" if matched else "bold red"))

@@ -1,0 +1,230 @@
+"""Scripts and CI (issue 4): formats, --quiet, colour, values from files, --expect, --cases."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from gradexplain.cli import app
+
+ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "schema" /
+                     "explanation.schema.json").read_text(encoding="utf-8"))
+ESC = "\x1b["
+
+
+def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None):
+    return CliRunner().invoke(app, list(args), env=env or ENV, input=stdin)
+
+
+def validate(payload: object) -> None:
+    jsonschema.Draft202012Validator(SCHEMA).validate(payload)
+
+
+# --- formats -------------------------------------------------------------------------
+
+MARKDOWN = """\
+## gradexplain `sum(x**2)` (n = 3)
+
+`L = sum_i y_i with y_i = x_i**2`
+
+### dL/dx
+
+| i | `x_i` | `y_i = x_i**2` | `dL/dx_j = 2*x_j` (SymPy) | autograd |  |
+| ---: | ---: | ---: | ---: | ---: | :--- |
+| 0 | 3 | 9 | 6 | 6 | ok |
+| 1 | 4 | 16 | 8 | 8 | ok |
+| 2 | 10 | 100 | 20 | 20 | ok |
+|  | **L = sum** | 125 |  |  |  |
+
+Sum rule: only the term i = j contains x_j, so dL/dx_j = d(x_j**2)/dx_j = 2*x_j.
+
+**✅ SymPy and autograd agree on cpu, float64: largest |difference| 0 (rtol 1e-07, atol 1e-07)**
+"""
+
+
+def test_markdown_exact():
+    result = run("sum(x**2)", "--x", "3,4,10", "--format", "markdown")
+    assert result.exit_code == 0
+    assert result.stdout == MARKDOWN
+
+
+def test_markdown_undefined_scalar_and_table_shape():
+    result = run("relu(x)", "--x", "0", "--format", "markdown")
+    assert result.exit_code == 3
+    assert "**UNDEFINED**" in result.stdout
+    assert "> **Undefined:** `relu` at column 1" in result.stdout
+    for line in result.stdout.splitlines():
+        if line.startswith("|"):
+            assert line.endswith("|")
+
+
+@pytest.mark.parametrize("output_format", ["table", "json", "markdown"])
+def test_every_format_agrees_on_the_exit_code(output_format):
+    assert run("sum(x**2)", "--x", "3,4,10", "--format", output_format).exit_code == 0
+    assert run("sum(relu(x))", "--x", "-1,0,2", "--format", output_format).exit_code == 3
+
+
+@pytest.mark.parametrize("args, code", [
+    (("sum(x**2)", "--x", "3,4,10"), 0),
+    (("sum(sqrt(x))", "--x", "0,1"), 3),  # non-finite numbers become strings
+    (("relu(x)", "--x", "0"), 3),
+    (("sum(w*x)", "--w", "1,2", "--x", "3,4", "--expect", "w=3,4", "--expect", "x=1,2"), 0),
+    (("sum(x**2)", "--x", "3,4,10", "--expect", "x=6,8,21"), 1),
+    (("sum(x", "--x", "1"), 2),
+    (("sum(x)", "--x", "1", "--device", "tpu"), 2),
+])
+def test_json_output_matches_the_schema(args, code):
+    result = run(*args, "--format", "json")
+    assert result.exit_code == code
+    payload = json.loads(result.stdout)
+    validate(payload)
+    assert payload["exit_code"] == code
+
+
+def test_schema_refuses_a_renamed_field():
+    payload = json.loads(run("sum(x**2)", "--x", "3,4,10", "--format", "json").stdout)
+    payload["grads"] = payload.pop("gradients")
+    with pytest.raises(jsonschema.ValidationError):
+        validate(payload)
+
+
+def test_json_non_finite_values_are_strings():
+    payload = json.loads(run("sum(sqrt(x))", "--x", "0,1", "--format", "json").stdout)
+    assert payload["gradients"]["x"]["symbolic"][0] == "inf"
+
+
+# --- quiet and colour ----------------------------------------------------------------
+
+@pytest.mark.parametrize("args, code", [
+    (("sum(x**2)", "--x", "3,4,10"), 0),
+    (("sum(x**2)", "--x", "3,4,10", "--format", "json"), 0),
+    (("sum(x**2)", "--x", "3,4,10", "--expect", "x=1,2,3"), 1),
+    (("sum(relu(x))", "--x", "-1,0,2"), 3),
+])
+def test_quiet_prints_nothing_and_sets_the_exit_code(args, code):
+    result = run(*args, "--quiet")
+    assert result.exit_code == code
+    assert result.stdout == "" and result.stderr == ""
+
+
+def test_quiet_still_prints_errors():
+    result = run("sum(x", "--x", "1", "-q", "--format", "json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("gradexplain: error: syntax error")
+
+
+@pytest.mark.parametrize("env, flags", [
+    ({"COLUMNS": "100", "NO_COLOR": "1"}, ()),
+    ({"COLUMNS": "100", "FORCE_COLOR": "1"}, ("--no-color",)),
+    ({"COLUMNS": "100", "FORCE_COLOR": "1", "NO_COLOR": "1"}, ()),
+    ({"COLUMNS": "100"}, ()),  # piped: CliRunner's stdout is not a terminal
+])
+def test_no_escape_codes(env, flags):
+    for args in (("sum(x**2)", "--x", "3,4,10", "--expect", "x=6,8,21"),
+                 ("sum(relu(x))", "--x", "-1,0,2")):
+        result = run(*args, *flags, env=env)
+        assert ESC not in result.stdout + result.stderr
+
+
+def test_force_color_without_no_color_does_colour():
+    """The check above is not vacuous: the same run with colour forced has escapes."""
+    result = run("sum(x**2)", "--x", "3,4,10", env={"COLUMNS": "100", "FORCE_COLOR": "1"})
+    assert ESC in result.stdout
+
+
+def test_piped_table_fits_80_columns():
+    result = run("mean(sigmoid(w*x+b))", "--w", "1,2", "--x", "3,4", "--b", "0.5",
+                 env={"NO_COLOR": "1", "COLUMNS": "80"})
+    assert result.exit_code == 0
+    table_lines = [line for line in result.stdout.splitlines() if line[:1] in "┏┃┡│├└"]
+    assert table_lines and all(len(line) <= 80 for line in table_lines)
+
+
+# --- values from files and stdin -----------------------------------------------------
+
+def test_values_from_file_and_stdin(tmp_path):
+    text = tmp_path / "x.txt"
+    text.write_text("3 4\n10\n", encoding="utf-8")
+    listed = tmp_path / "w.json"
+    listed.write_text("[1, 2, 3]", encoding="utf-8")
+    result = run("sum(w*x)", "--x", f"@{text}", "--w", f"@{listed}", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["gradients"]["w"]["autograd"] == [3.0, 4.0, 10.0]
+    piped = run("sum(x**2)", "--x", "-", "--format", "json", stdin="3\n4\n10\n")
+    assert piped.exit_code == 0
+    assert json.loads(piped.stdout)["gradients"]["x"]["autograd"] == [6.0, 8.0, 20.0]
+
+
+def test_bad_value_file_names_file_and_line(tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_text("3,4\n1e\n", encoding="utf-8")
+    result = run("sum(x)", "--x", f"@{path}")
+    assert result.exit_code == 2
+    assert result.stderr == (f"gradexplain: error: {path}: line 2, element 3 '1e' is not a "
+                             "plain decimal number\n")
+
+
+# --- --expect ------------------------------------------------------------------------
+
+def test_expect_pass():
+    result = run("sum(x**2)", "--x", "3,4,10", "--expect", "x=6,8,20")
+    assert result.exit_code == 0
+    assert result.stdout.endswith("The expected gradient matches both witnesses.\n")
+
+
+def test_expect_fail_shows_expected_against_computed():
+    result = run("sum(x**2)", "--x", "3,4,10", "--expect", "x=6,8,21")
+    assert result.exit_code == 1
+    assert "│ dL/dx    │ 2 │       21 │    20 │       20 │ MISMATCH │" in result.stdout
+    assert "│ dL/dx    │ 0 │        6 │     6 │        6 │ ok       │" in result.stdout
+    assert result.stdout.endswith("The expected gradient does NOT match: dL/dx (1 of 3).\n")
+
+
+def test_expect_fail_markdown_and_json():
+    markdown = run("sum(x**2)", "--x", "3,4,10", "--expect", "x=6,8,21", "--format",
+                   "markdown")
+    assert markdown.exit_code == 1
+    assert "| `dL/dx` | 2 | 21 | 20 | 20 | **MISMATCH** |" in markdown.stdout
+    payload = json.loads(run("sum(x**2)", "--x", "3,4,10", "--expect", "x=6,8,21",
+                             "--format", "json").stdout)
+    assert payload["expect"]["match"] is False
+    assert payload["expect"]["gradients"]["x"] == {
+        "expected": [6.0, 8.0, 21.0], "match": [True, True, False], "max_abs_diff": 1.0,
+        "mismatches": [2]}
+    assert payload["agree"] is True  # the witnesses still agree with each other
+    assert (payload["status"], payload["exit_code"]) == ("disagree", 1)
+
+
+def test_expect_uses_the_tolerances():
+    close = ("sum(x**2)", "--x", "3,4,10", "--expect", "x=6.001,8,20")
+    assert run(*close).exit_code == 1
+    assert run(*close, "--atol", "0.01").exit_code == 0
+
+
+def test_expect_scalar_and_file(tmp_path):
+    path = tmp_path / "dx.txt"
+    path.write_text("6\n8\n20\n", encoding="utf-8")
+    assert run("sum(w*x**2)", "--x", "3,4,10", "--w", "1", "--expect", f"x=@{path}",
+               "--expect", "w=125", "-q").exit_code == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--expect", "y=1"), "--expect y: not a variable of the expression; its variables "
+                          "are x"),
+    (("--expect", "x=1,2"), "--expect x: 2 values given, but x has 3 values"),
+    (("--expect", "x=1,2,3", "--expect", "x=1,2,3"), "--expect x is given twice"),
+    (("--expect", "x"), "--expect needs NAME=VALUES, as in --expect x=6,8,20; got 'x'"),
+    (("--expect", "x=1,a,3"), "--expect x: element 2 'a' is not a plain decimal number"),
+])
+def test_expect_invalid_exits_2(args, message):
+    result = run("sum(x**2)", "--x", "3,4,10", *args)
+    assert result.exit_code == 2
+    assert result.stderr == f"gradexplain: error: {message}\n"
+    assert result.stdout == ""
