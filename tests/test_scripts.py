@@ -228,3 +228,156 @@ def test_expect_invalid_exits_2(args, message):
     assert result.exit_code == 2
     assert result.stderr == f"gradexplain: error: {message}\n"
     assert result.stdout == ""
+
+
+# --- --cases -------------------------------------------------------------------------
+
+CASES_TOML = """\
+[[case]]
+name = "square"
+expression = "sum(x**2)"
+values = { x = [3, 4, 10] }
+expect = { x = [6, 8, 20] }
+
+[[case]]
+name = "wrong hand derivation"
+expression = "sum(x**2)"
+values = { x = [3, 4, 10] }
+expect = { x = [6, 8, 21] }
+
+[[case]]
+name = "typo"
+expression = "sum(x**2"
+values = { x = [1] }
+
+[[case]]
+name = "scalar"
+expression = "w*x"
+values = { w = 2, x = 3 }
+dtype = "float32"
+"""
+
+SUMMARY = """\
+gradexplain --cases cases.toml
+┏━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┓
+┃ case                  ┃ verdict              ┃ largest difference                            ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┩
+│ square                │ agree                │ 0                                             │
+│ wrong hand derivation │ expect mismatch      │ 1                                             │
+│ typo                  │ invalid (expression) │ syntax error: '(' was never closed (column 4) │
+│ scalar                │ agree                │ 0                                             │
+└───────────────────────┴──────────────────────┴───────────────────────────────────────────────┘
+4 cases: 2 agree, 1 disagree, 1 invalid
+"""
+
+
+@pytest.fixture
+def cases_dir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cases.toml").write_text(CASES_TOML, encoding="utf-8")
+    return tmp_path
+
+
+def test_cases_summary_exit_code_and_stderr(cases_dir):
+    result = run("--cases", "cases.toml")
+    assert result.exit_code == 2  # the worst case: an invalid one
+    assert "\n".join(line.rstrip() for line in result.stdout.splitlines()) + "\n" == SUMMARY
+    assert result.stderr == ("gradexplain: error: case 'typo' (line 12): syntax error: '(' "
+                             "was never closed (column 4)\n")
+
+
+def test_cases_worst_status_without_invalid(cases_dir):
+    text = CASES_TOML.replace('"sum(x**2"\nvalues = { x = [1] }',
+                              '"sum(relu(x))"\nvalues = { x = [0] }')
+    (cases_dir / "cases.toml").write_text(text, encoding="utf-8")
+    assert run("--cases", "cases.toml", "-q").exit_code == 3  # undefined beats disagree
+    passing = CASES_TOML.split("[[case]]\nname = \"wrong")[0]
+    (cases_dir / "cases.toml").write_text(passing, encoding="utf-8")
+    assert run("--cases", "cases.toml", "-q").exit_code == 0
+
+
+def test_cases_junit_xml(cases_dir):
+    result = run("--cases", "cases.toml", "--junit-xml", "report.xml", "--quiet")
+    assert result.exit_code == 2 and result.stdout == ""
+    root = ET.parse(cases_dir / "report.xml").getroot()
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("4", "1", "1")
+    cases = {case.get("name"): case for case in suite.iter("testcase")}
+    assert list(cases) == ["square", "wrong hand derivation", "typo", "scalar"]
+    assert list(cases["square"]) == [] and list(cases["scalar"]) == []
+    failure = cases["wrong hand derivation"].find("failure")
+    assert failure is not None
+    assert failure.get("message") == "The expected gradient does NOT match: dL/dx (1 of 3)."
+    assert "expected dL/dx[2] = 21, SymPy 20, autograd 20" in (failure.text or "")
+    error = cases["typo"].find("error")
+    assert error is not None and error.get("type") == "expression"
+    assert error.get("message") == "syntax error: '(' was never closed (column 4)"
+
+
+def test_cases_json_array_matches_the_schema(cases_dir):
+    result = run("--cases", "cases.toml", "--format", "json")
+    payload = json.loads(result.stdout)
+    validate(payload)
+    assert [(c["case"], c["line"], c["exit_code"]) for c in payload] == [
+        ("square", 1, 0), ("wrong hand derivation", 6, 1), ("typo", 12, 2), ("scalar", 17, 0)]
+    assert payload[2]["error"]["type"] == "expression"
+    assert payload[3]["dtype"] == "float32"
+
+
+def test_cases_markdown(cases_dir):
+    result = run("--cases", "cases.toml", "--format", "markdown")
+    assert result.exit_code == 2
+    assert "| wrong hand derivation | ❌ expect mismatch | 1 |" in result.stdout
+    assert result.stdout.endswith("**4 cases: 2 agree, 1 disagree, 1 invalid**\n")
+
+
+def test_cases_json_lines_with_invalid_cases(tmp_path):
+    lines = [
+        {"name": "ok", "expression": "sum(x)", "values": {"x": [1, 2]}, "expect": {"x": [1, 1]}},
+        {"name": "string values", "expression": "sum(x)", "values": {"x": "1,2"}},
+        {"name": "typo in key", "expression": "sum(x)", "values": {"x": [1]}, "rtoll": 1},
+        {"name": "unknown expect", "expression": "sum(x)", "values": {"x": [1]},
+         "expect": {"y": [1]}},
+        {"name": "wrong length", "expression": "sum(x)", "values": {"x": [1, 2]},
+         "expect": {"x": [1]}},
+    ]
+    path = tmp_path / "cases.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    result = run("--cases", str(path), "--format", "json")
+    assert result.exit_code == 2
+    payload = json.loads(result.stdout)
+    validate(payload)
+    assert [c["exit_code"] for c in payload] == [0, 2, 2, 2, 2]
+    assert payload[1]["error"]["message"] == "x: element 1 is '1', not a number"
+    assert payload[2]["error"]["message"].startswith("unknown key 'rtoll'")
+    assert payload[4]["error"]["message"] == "--expect x: 1 value given, but x has 2 values"
+    assert len(result.stderr.splitlines()) == 4
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("bad.jsonl", '{"name": "a", "expression": "x", "values": {"x": 1}}\n{"name": oops}\n',
+     "line 2: not valid JSON"),
+    ("bad.toml", '[[case]]\nname = "a"\nvalues = { x = 1 \n', "(at line 3, column 18)"),
+    ("other.toml", 'title = "x"\n', "expected an array of tables [[case]], found 'title'"),
+    ("empty.jsonl", "\n", "holds no case"),
+])
+def test_unreadable_cases_file_exits_2_naming_the_line(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    result = run("--cases", str(path), "--format", "json")
+    assert result.exit_code == 2
+    assert message in result.stderr
+    validate(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--cases", "c.toml", "sum(x)"), "--cases runs the file's cases"),
+    (("--junit-xml", "r.xml", "sum(x)", "--x", "1"), "--junit-xml needs --cases FILE"),
+    (("--cases", "missing.toml"), "--cases: cannot read missing.toml"),
+])
+def test_cases_usage_errors(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    result = run(*args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"gradexplain: error: {message}")

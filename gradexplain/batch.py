@@ -1,0 +1,299 @@
+"""`--cases FILE`: many cases in one process, a summary, and a JUnit XML report for CI.
+
+The file is TOML (an array of tables, `[[case]]`) or JSON Lines (one object a line).
+A file that cannot be read is the user's error (exit 2, naming the line); a case that is
+invalid fails that case only. The run exits with the worst status of its cases, in the
+order agree < disagree < undefined < invalid.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gradexplain.errors import ExitStatus, GradexplainError, UsageError, ValuesError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gradexplain.expect import Expectation
+    from gradexplain.result import Explanation
+
+CASE_KEYS = frozenset({"name", "expression", "values", "expect", "device", "dtype", "rtol",
+                       "atol"})
+SEVERITY = {ExitStatus.AGREE: 0, ExitStatus.DISAGREE: 1, ExitStatus.UNDEFINED: 2,
+            ExitStatus.INVALID: 3}
+MAX_CASES = 10_000
+_TOML_HEADER = re.compile(r"^\s*\[\[\s*case\s*\]\]", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """The command line's --device, --dtype, --rtol and --atol; a case may override each."""
+
+    device: str = "cpu"
+    dtype: str = "float64"
+    rtol: float | None = None
+    atol: float | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One case as read from the file, before any check."""
+
+    name: str
+    line: int | None  # 1-based line of the case in the file
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one case came to: an explanation (and expectations), or an error."""
+
+    case: Case
+    status: ExitStatus
+    result: Explanation | None = None
+    checks: list[Expectation] | None = None
+    error: GradexplainError | None = None
+    seconds: float = 0.0
+
+    @property
+    def largest_difference(self) -> float:
+        """The largest |difference| between witnesses, or against an expectation."""
+        if self.result is None:
+            return math.nan
+        diffs = [g.max_abs_diff for g in self.result.gradients.values()]
+        diffs += [c.max_abs_diff for c in self.checks or []]
+        finite = [d for d in diffs if not math.isnan(d)]
+        return max(finite) if finite else math.nan
+
+    def label(self) -> str:
+        """The verdict in a word or two, for the summary."""
+        if self.error is not None:
+            return f"invalid ({self.error.kind})"
+        if self.checks and not all(c.matches for c in self.checks):
+            return "expect mismatch" if self.result and self.result.agree else \
+                self.status.name.lower()
+        return self.status.name.lower()
+
+
+def read_cases(path: str) -> list[Case]:
+    """Read the file; an unreadable file raises `UsageError` naming the line."""
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--cases: cannot read {path}: "
+                         f"{getattr(exc, 'strerror', None) or exc}") from None
+    if source.suffix.lower() == ".toml":
+        cases = _toml_cases(text, path)
+    else:
+        cases = _jsonl_cases(text, path)
+    if not cases:
+        raise UsageError(f"--cases: {path} holds no case")
+    if len(cases) > MAX_CASES:
+        raise UsageError(f"--cases: {path} holds {len(cases):,} cases; at most "
+                         f"{MAX_CASES:,}")
+    return cases
+
+
+def _toml_cases(text: str, path: str) -> list[Case]:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        raise UsageError("--cases: TOML needs Python 3.11 or later; use JSON Lines "
+                         "(.jsonl)") from None
+    try:
+        loaded = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"--cases: {path}: not valid TOML: {exc}") from None
+    tables = loaded.get("case")
+    unknown = sorted(set(loaded) - {"case"})
+    if unknown or not isinstance(tables, list):
+        raise UsageError(f"--cases: {path}: expected an array of tables [[case]]" +
+                         (f", found {unknown[0]!r}" if unknown else ""))
+    lines = [text.count("\n", 0, m.start()) + 1 for m in _TOML_HEADER.finditer(text)]
+    return [_case(table, lines[i] if i < len(lines) else None, i)
+            for i, table in enumerate(tables)]
+
+
+def _jsonl_cases(text: str, path: str) -> list[Case]:
+    cases = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            loaded = json.loads(line, parse_constant=_refuse_constant)
+        except ValueError as exc:
+            raise UsageError(f"--cases: {path}: line {number}: not valid JSON: {exc}") \
+                from None
+        cases.append(_case(loaded, number, len(cases)))
+    return cases
+
+
+def _refuse_constant(token: str) -> float:
+    raise ValueError(f"{token} is not a finite number")
+
+
+def _case(table: object, line: int | None, index: int) -> Case:
+    fields = table if isinstance(table, dict) else {"__not_a_table__": table}
+    name = fields.get("name")
+    label = name if isinstance(name, str) and name else f"case {index + 1}"
+    return Case(label, line, fields)
+
+
+def run_case(case: Case, defaults: Defaults) -> Outcome:
+    """Check and run one case; its own errors fail it and nothing else."""
+    from gradexplain import expect
+    from gradexplain.api import explain_values, prepare
+    from gradexplain.tree import variables
+
+    start = time.perf_counter()
+    try:
+        expression, values, expected, options = _checked(case, defaults)
+        if expected:
+            expect.check_shapes(expected, variables(prepare(expression, values)), values)
+        result = explain_values(expression, values, **options)
+    except GradexplainError as error:
+        return Outcome(case, ExitStatus.INVALID, error=error,
+                       seconds=time.perf_counter() - start)
+    checks = expect.compare(result, expected) if expected else None
+    status = expect.status(result, checks) if checks else result.status
+    return Outcome(case, status, result, checks, seconds=time.perf_counter() - start)
+
+
+def _checked(case: Case, defaults: Defaults) -> tuple[str, dict[str, Any], dict[str, Any],
+                                                      dict[str, Any]]:
+    """The case's fields, type-checked; the caller names the case and its line."""
+    from gradexplain.expect import from_mapping
+    from gradexplain.values import from_numbers
+
+    fields = case.fields
+    if "__not_a_table__" in fields:
+        raise ValuesError("a case must be a table (object)")
+    unknown = sorted(set(fields) - CASE_KEYS)
+    if unknown:
+        raise ValuesError(f"unknown key {unknown[0]!r}; a case has "
+                          f"{', '.join(sorted(CASE_KEYS))}")
+    expression = fields.get("expression")
+    if not isinstance(expression, str):
+        raise ValuesError("'expression' must be a string")
+    tables = {}
+    for key in ("values", "expect"):
+        table = fields.get(key, {})
+        if not isinstance(table, dict) or not all(isinstance(k, str) for k in table):
+            raise ValuesError(f"{key!r} must be a table of name = numbers")
+        tables[key] = table
+    options: dict[str, Any] = {"device": fields.get("device", defaults.device),
+                               "dtype": fields.get("dtype", defaults.dtype)}
+    for key in ("device", "dtype"):
+        if not isinstance(options[key], str):
+            raise ValuesError(f"{key!r} must be a string")
+    for key in ("rtol", "atol"):
+        value = fields.get(key, getattr(defaults, key))
+        if value is not None and (isinstance(value, bool) or
+                                  not isinstance(value, (int, float))):
+            raise ValuesError(f"{key!r} must be a number")
+        options[key] = None if value is None else float(value)
+    values = {name: from_numbers(name, v) for name, v in tables["values"].items()}
+    expected = from_mapping(tables["expect"])
+    return expression, values, expected, options
+
+
+def _where(case: Case) -> str:
+    return f"case {case.name!r}" + (f" (line {case.line})" if case.line else "")
+
+
+def worst(outcomes: list[Outcome]) -> ExitStatus:
+    return max((o.status for o in outcomes), key=SEVERITY.__getitem__,
+               default=ExitStatus.AGREE)
+
+
+def run_file(path: str, defaults: Defaults, output_format: str, console: Console | None,
+             junit_path: str | None) -> ExitStatus:
+    """Run every case; print the summary; write JUnit XML; return the worst status."""
+    cases = read_cases(path)
+    started = time.perf_counter()
+    outcomes = [run_case(case, defaults) for case in cases]
+    elapsed = time.perf_counter() - started
+    for outcome in outcomes:  # invalid cases are errors: say so on stderr, as one run does
+        if outcome.error is not None:
+            sys.stderr.write(f"gradexplain: error: {_where(outcome.case)}: "
+                             f"{outcome.error.message}\n")
+    if junit_path is not None:
+        from gradexplain.junit import write
+
+        write(outcomes, junit_path, elapsed)
+    if console is not None:
+        if output_format == "json":
+            console.file.write(json.dumps([case_document(o) for o in outcomes],
+                                          allow_nan=False, ensure_ascii=False) + "\n")
+        elif output_format == "markdown":
+            console.file.write(summary_markdown(outcomes, path))
+        else:
+            render_summary(outcomes, path, console)
+    return worst(outcomes)
+
+
+def case_document(outcome: Outcome) -> dict[str, Any]:
+    """One element of the JSON array: the case's name and line, then its document."""
+    from gradexplain.jsonout import error_document
+    from gradexplain.report import json_document
+
+    head: dict[str, Any] = {"case": outcome.case.name, "line": outcome.case.line}
+    if outcome.error is not None:
+        return {**head, **error_document(outcome.error)}
+    assert outcome.result is not None
+    return {**head, **json_document(outcome.result, outcome.checks)}
+
+
+def _difference(outcome: Outcome) -> str:
+    if outcome.error is not None:
+        return outcome.error.message
+    return f"{outcome.largest_difference:.3g}"
+
+
+def _counts(outcomes: list[Outcome]) -> str:
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        key = outcome.status.name.lower()
+        counts[key] = counts.get(key, 0) + 1
+    order = ("agree", "disagree", "undefined", "invalid")
+    return f"{len(outcomes)} cases: " + ", ".join(f"{counts[k]} {k}" for k in order
+                                                   if k in counts)
+
+
+def render_summary(outcomes: list[Outcome], path: str, console: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    styles = {ExitStatus.AGREE: "green", ExitStatus.DISAGREE: "bold red",
+              ExitStatus.UNDEFINED: "bold yellow", ExitStatus.INVALID: "bold red"}
+    table = Table(title=f"gradexplain --cases {path}", title_justify="left")
+    table.add_column("case", overflow="fold")
+    table.add_column("verdict")
+    table.add_column("largest difference", overflow="fold")
+    for outcome in outcomes:
+        table.add_row(outcome.case.name, Text(outcome.label(), style=styles[outcome.status]),
+                      _difference(outcome))
+    console.print(table)
+    console.print(Text(_counts(outcomes), style=styles[worst(outcomes)]))
+
+
+def summary_markdown(outcomes: list[Outcome], path: str) -> str:
+    from gradexplain.markdown import _cell, code, table
+
+    marks = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌", ExitStatus.UNDEFINED: "⚠️",
+             ExitStatus.INVALID: "🚫"}
+    body = [[_cell(o.case.name), f"{marks[o.status]} {o.label()}", _cell(_difference(o))]
+            for o in outcomes]
+    lines = [f"## gradexplain --cases {code(path)}", "",
+             *table(["case", "verdict", "largest difference"], body, ["l", "l", "r"]),
+             "", f"**{_counts(outcomes)}**", ""]
+    return "\n".join(lines)

@@ -1,0 +1,100 @@
+"""JUnit XML for `--cases --junit-xml PATH`: one testcase per case, as CI systems show it.
+
+A disagreement, an expectation mismatch or an undefined gradient is a <failure> whose text
+lists the differing elements; an invalid case is an <error> with its message.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING
+
+from gradexplain.errors import ExitStatus, UsageError
+
+if TYPE_CHECKING:
+    from gradexplain.batch import Outcome
+
+MAX_LISTED = 50  # elements listed per gradient in a failure's text
+
+
+def build(outcomes: list[Outcome], seconds: float) -> ET.Element:
+    """The <testsuites> tree."""
+    failures = sum(o.status in (ExitStatus.DISAGREE, ExitStatus.UNDEFINED) for o in outcomes)
+    errors = sum(o.status == ExitStatus.INVALID for o in outcomes)
+    counts = {"tests": str(len(outcomes)), "failures": str(failures), "errors": str(errors),
+              "skipped": "0", "time": f"{seconds:.3f}"}
+    root = ET.Element("testsuites", {"name": "gradexplain", **counts})
+    suite = ET.SubElement(root, "testsuite", {"name": "gradexplain", **counts})
+    for outcome in outcomes:
+        attributes = {"classname": "gradexplain", "name": outcome.case.name,
+                      "time": f"{outcome.seconds:.3f}"}
+        if outcome.case.line:
+            attributes["line"] = str(outcome.case.line)
+        case = ET.SubElement(suite, "testcase", attributes)
+        if outcome.error is not None:
+            error = ET.SubElement(case, "error", {"type": outcome.error.kind,
+                                                  "message": outcome.error.message})
+            error.text = outcome.error.message
+        elif outcome.status != ExitStatus.AGREE:
+            assert outcome.result is not None
+            failure = ET.SubElement(case, "failure", {
+                "type": outcome.label(), "message": _message(outcome)})
+            failure.text = "\n".join(differences(outcome))
+    return root
+
+
+def differences(outcome: Outcome) -> list[str]:
+    """Per element: the witnesses that differ, and expected values that do not match."""
+    from gradexplain.render import fmt
+
+    result = outcome.result
+    assert result is not None
+    lines = [result.verdict()]
+    for gradient in result.gradients.values():
+        wrong = [i for i, ok in enumerate(gradient.close.reshape(-1)) if not ok]
+        for i in wrong[:MAX_LISTED]:
+            symbolic = gradient.symbolic.reshape(-1)[i]
+            autograd = gradient.autograd.reshape(-1)[i]
+            lines.append(f"dL/d{gradient.name}{_index(gradient.shape, i)}: SymPy "
+                         f"{fmt(symbolic)}, autograd {fmt(autograd)}, |difference| "
+                         f"{fmt(abs(autograd - symbolic))}")
+        lines += _more(len(wrong))
+    for singularity in result.singularities:
+        lines.append(f"undefined: {singularity.function} at column "
+                     f"{singularity.column + 1}: {singularity.reason}")
+    for check in outcome.checks or []:
+        wrong = [i for i, ok in enumerate(check.match.reshape(-1)) if not ok]
+        for i in wrong[:MAX_LISTED]:
+            lines.append(f"expected dL/d{check.name}{_index(check.expected.shape, i)} = "
+                         f"{fmt(check.expected.reshape(-1)[i])}, SymPy "
+                         f"{fmt(check.symbolic.reshape(-1)[i])}, autograd "
+                         f"{fmt(check.autograd.reshape(-1)[i])}")
+        lines += _more(len(wrong))
+    return lines
+
+
+def _message(outcome: Outcome) -> str:
+    """The witnesses' verdict, or the expectation's when only that fails."""
+    from gradexplain import expect
+
+    assert outcome.result is not None
+    if outcome.checks and outcome.result.status == ExitStatus.AGREE:
+        return expect.verdict(outcome.checks)
+    return outcome.result.verdict()
+
+
+def _index(shape: tuple[int, ...], i: int) -> str:
+    return "" if shape == () else f"[{i}]"
+
+
+def _more(count: int) -> list[str]:
+    return [f"... and {count - MAX_LISTED} more"] if count > MAX_LISTED else []
+
+
+def write(outcomes: list[Outcome], path: str, seconds: float) -> None:
+    tree = ET.ElementTree(build(outcomes, seconds))
+    ET.indent(tree)
+    try:
+        tree.write(path, encoding="utf-8", xml_declaration=True)
+    except OSError as exc:
+        raise UsageError(f"--junit-xml: cannot write {path}: {exc.strerror or exc}") from None
