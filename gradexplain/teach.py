@@ -138,3 +138,37 @@ def augment(document: dict[str, Any], result: Explanation) -> dict[str, Any]:
     if "jacobian" in extras:
         document["jacobian"] = extras["jacobian"].to_json()
     return document
+
+
+def reclaim_v(args: list[str], options: Options,
+              var: list[str]) -> tuple[list[str], Options | None]:
+    """`--v` is a variable's values when the expression has a variable named v.
+
+    Before `--v` meant backward(v), `gradexplain "sum(v**2)" --v 1,2` gave v's values; it
+    still does. Use `--var v=...` with `--v` to have both.
+    """
+    from dataclasses import replace
+
+    from gradexplain.errors import GradexplainError
+    from gradexplain.parser import parse
+    from gradexplain.tree import variables
+
+    if options.v is None or any(item.partition("=")[0] == "v" for item in var):
+        return args, options
+    tokens = iter(args)
+    expression = None
+    for token in tokens:
+        if token.startswith("--"):
+            if "=" not in token:
+                next(tokens, None)
+        else:
+            expression = token
+            break
+    try:
+        has_v = expression is not None and "v" in variables(parse(expression))
+    except GradexplainError:
+        return args, options
+    if not has_v:
+        return args, options
+    rest = replace(options, v=None)
+    return [*args, "--v", options.v], rest if rest.any() else None

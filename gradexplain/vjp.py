@@ -1,0 +1,184 @@
+"""`--v` and `--jacobian`: what `y.backward(v)` computes for a vector result y.
+
+backward(v) gives J^T v, with J_ij = dy_i/dx_j; v = ones gives the gradient of sum(y).
+The autograd side calls `backward(v)`; the SymPy side differentiates L_v = sum_i v_i y_i
+in a generic element (so J is never formed). `--jacobian` forms J itself, for small n.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+import sympy as sp
+import torch
+
+from gradexplain import autograd, symbolic
+from gradexplain.errors import UsageError, ValuesError
+from gradexplain.evaluate import Evaluator
+from gradexplain.jsonout import numbers
+from gradexplain.tree import Call, Node, variables
+from gradexplain.values import from_text
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from gradexplain.result import Explanation
+    from gradexplain.values import Values
+
+MAX_JACOBIAN_N = 20  # J is n x n per variable: shown only when it fits on a screen
+RTOL = ATOL = 1e-7
+
+
+@dataclass(frozen=True)
+class VectorJacobian:
+    """y.backward(v) (autograd) against J^T v (SymPy), per variable."""
+
+    v: np.ndarray
+    autograd: dict[str, np.ndarray]
+    symbolic: dict[str, np.ndarray]
+    formulas: dict[str, str]
+
+    def close(self, name: str) -> np.ndarray:
+        a, s = self.autograd[name], self.symbolic[name]
+        return np.isfinite(a) & np.isfinite(s) & (np.abs(a - s) <= ATOL + RTOL * np.abs(s))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"v": numbers(self.v), "gradients": {
+            name: {"autograd": numbers(self.autograd[name]),
+                   "symbolic": numbers(self.symbolic[name]), "formula": self.formulas[name],
+                   "agree": bool(self.close(name).all())} for name in self.autograd}}
+
+
+def compare(tree: Node, values: Mapping[str, Values], v_text: str,
+            result: Explanation) -> VectorJacobian:
+    """Both witnesses of J^T v for the user's v."""
+    vectors = {n for n in variables(tree) if not values[n].is_scalar}
+    builder = symbolic._Builder(vectors, set(variables(tree)) - vectors)
+    y, is_vector = builder.build(tree, symbolic.I)
+    if not is_vector:
+        raise UsageError("--v is for a vector result y: this expression is already a scalar "
+                         "L, and L.backward() needs no v")
+    n = result.n or 0
+    v = np.frombuffer(from_text("v", v_text).data, dtype=np.float64)
+    if v.size != n:
+        raise ValuesError(f"--v has {v.size} values; y has {n} elements")
+    return VectorJacobian(v, _autograd(tree, values, v, result.dtype),
+                          *_symbolic(builder, y, values, v, n))
+
+
+def _autograd(tree: Node, values: Mapping[str, Values], v: np.ndarray,
+              dtype: str) -> dict[str, np.ndarray]:
+    torch_dtype = autograd.DTYPES[dtype]
+    leaves = {name: autograd._leaf(values[name], torch_dtype, torch.device("cpu"))
+              for name in variables(tree)}
+    output = autograd._TorchBuilder(leaves, torch_dtype, torch.device("cpu")).build(tree)
+    assert isinstance(output, torch.Tensor)
+    output.backward(torch.tensor(v, dtype=torch_dtype))
+    return {name: autograd._grad(leaf) for name, leaf in leaves.items()}
+
+
+def _symbolic(builder: Any, y: Any, values: Mapping[str, Values], v: np.ndarray,
+              n: int) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    vname = "v" if "v" not in builder.bases else "nu"
+    base = sp.IndexedBase(vname, real=True)
+    loss = sp.Sum(base[symbolic.I] * y, (symbolic.I, 0, symbolic.N - 1))
+    model = symbolic.SymbolicModel(loss, builder.bases, True, {})
+    arrays = {name: np.frombuffer(val.data, dtype=np.float64) for name, val in values.items()
+              if not val.is_scalar}
+    arrays[vname] = v
+    scalars = {name: val.data[0] for name, val in values.items() if val.is_scalar}
+    evaluator = Evaluator(arrays, scalars, n)
+    found, formulas = {}, {}
+    for name in builder.bases:
+        derivative = symbolic.gradient(model, name)
+        found[name] = evaluator.vector(derivative) if name in arrays else \
+            np.asarray(evaluator.scalar(derivative))
+        formulas[name] = symbolic.formula(derivative)
+    return found, formulas
+
+
+@dataclass(frozen=True)
+class Jacobian:
+    """dy_i/dx_j for the summed (or returned) vector y, and each column's sum."""
+
+    y: str  # which vector: the expression itself, or what sum/mean adds up
+    scale: float  # 1, or 1/n for mean
+    matrices: dict[str, np.ndarray]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"y": self.y, "scale": self.scale,
+                "matrices": {k: numbers(m) for k, m in self.matrices.items()},
+                "column_sums": {k: numbers(self.scale * m.sum(axis=0))
+                                for k, m in self.matrices.items()}}
+
+
+def jacobian(tree: Node, values: Mapping[str, Values]) -> Jacobian:
+    """J for y = the expression (vector result) or its summand (L = sum or mean of y)."""
+    from gradexplain.unparse import source
+
+    inner, scale = _summed(tree, values)
+    vectors = [name for name in variables(inner) if not values[name].is_scalar]
+    n = values[vectors[0]].size if vectors else 0
+    if not vectors or n > MAX_JACOBIAN_N:
+        raise ValuesError(f"--jacobian needs a vector y with at most MAX_JACOBIAN_N = "
+                          f"{MAX_JACOBIAN_N} elements")
+    leaves = {name: autograd._leaf(values[name], torch.float64, torch.device("cpu")).detach()
+              for name in variables(inner)}
+    matrices = {}
+    for name in vectors:
+        def y_of(t: torch.Tensor, name: str = name) -> torch.Tensor:
+            given = {**leaves, name: t}
+            out = autograd._TorchBuilder(given, torch.float64, torch.device("cpu")).build(inner)
+            return torch.as_tensor(out).expand(n)
+        matrix = torch.autograd.functional.jacobian(y_of, leaves[name])
+        matrices[name] = np.asarray(matrix.numpy())
+    return Jacobian(source(inner), scale, matrices)
+
+
+def _summed(tree: Node, values: Mapping[str, Values]) -> tuple[Node, float]:
+    if isinstance(tree, Call) and tree.func in ("sum", "mean"):
+        n = max(v.size for v in values.values())
+        return tree.args[0], (1.0 / n if tree.func == "mean" else 1.0)
+    return tree, 1.0
+
+
+def render(found: VectorJacobian, console: Console) -> None:
+    from gradexplain.render import fmt
+
+    console.print(f"y.backward(v) with v = [{', '.join(fmt(x) for x in found.v)}] "
+                  f"computes J^T v, J_ij = dy_i/dx_j (v = ones would give the gradient of "
+                  f"sum(y)):", markup=False)
+    for name in found.autograd:
+        mark = "ok" if found.close(name).all() else "DIFFERS"
+        console.print(f"  {name}: autograd {_listing(found.autograd[name])}; SymPy J^T v = "
+                      f"{found.formulas[name]} = {_listing(found.symbolic[name])}  {mark}",
+                      markup=False, highlight=False)
+
+
+def render_jacobian(found: Jacobian, console: Console) -> None:
+    from rich.table import Table
+
+    from gradexplain.render import fmt
+
+    for name, matrix in found.matrices.items():
+        table = Table(title=f"Jacobian dy_i/d{name}_j with y_i = {found.y}", title_justify="left")
+        table.add_column("i", justify="right")
+        for j in range(matrix.shape[1]):
+            table.add_column(f"j={j}", justify="right")
+        for i, row in enumerate(matrix):
+            table.add_row(str(i), *(fmt(x) for x in row))
+        table.add_section()
+        scale = "" if found.scale == 1 else f"{fmt(found.scale)} x "
+        table.add_row(f"{scale}sum", *(fmt(x) for x in found.scale * matrix.sum(axis=0)))
+        console.print(table)
+        console.print("Each column sum is dL/dx_j: the sum rule, made visible.")
+
+
+def _listing(values: np.ndarray) -> str:
+    from gradexplain.render import fmt
+
+    flat = np.asarray(values).reshape(-1)
+    return fmt(float(flat[0])) if np.asarray(values).ndim == 0 else \
+        "[" + ", ".join(fmt(x) for x in flat) + "]"
