@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from typing import Annotated, NamedTuple, Optional
+from typing import Annotated, Any, NamedTuple, Optional
 
 import typer
 
@@ -18,23 +18,29 @@ from gradexplain.errors import ExitStatus, GradexplainError, UsageError
 from gradexplain.quickparse import PlainArgsCommand
 
 EPILOG = """\
-Examples:
-
-  gradexplain "sum(x**2)" --x 3,4,10
-  gradexplain "mean(sigmoid(w*x+b))" --w 1,2 --x 3,4 --b 0.5
-  gradexplain "x**2" --x 3,4,10 --format json
-  gradexplain "sum(w*x)" --var device=1,2 --w 3,4      (names clashing with options)
-
-Exit codes: 0 SymPy and autograd agree; 1 they disagree; 2 invalid input or usage
-(including an unavailable device); 3 the gradient is undefined or not finite at the
-point (a kink such as relu at 0, a pole such as sqrt at 0, NaN).
+\b
+Exit codes: 0 SymPy and autograd agree (and --expect matches); 1 they disagree, or
+--expect does not match; 2 invalid input or usage (including an unavailable device);
+3 the gradient is undefined or not finite at the point (a kink such as relu at 0, a
+pole such as sqrt at 0, NaN). With --cases: the worst case's, ranked agree < disagree
+< undefined < invalid.
 """
 
 HELP = """Explain the gradient of EXPRESSION at a point, with SymPy and PyTorch autograd.
 
-Give each variable's values as --NAME v1,v2,... (one number is a scalar) or
---var NAME=v1,v2,...; the table shows the sum-rule decomposition and whether the two
-witnesses agree.
+\b
+Examples:
+  gradexplain "sum(x**2)" --x 3,4,10
+  gradexplain "mean(sigmoid(w*x+b))" --w 1,2 --x 3,4 --b 0.5
+  gradexplain "sum(x**2)" --x 3,4,10 --expect x=6,8,20   (check a hand derivation)
+  gradexplain "sum(x**2)" --x @x.txt --format json | jq .exit_code
+  gradexplain "x**2" --x - --format markdown < x.txt >> "$GITHUB_STEP_SUMMARY"
+  gradexplain --cases cases.toml --junit-xml report.xml --quiet   (CI)
+  gradexplain "sum(w*x)" --var device=1,2 --w 3,4   (names clashing with options)
+
+Give each variable's values as --NAME v1,v2,... (one number is a scalar),
+--NAME @file (numbers, or a .json array), --NAME - (stdin) or --var NAME=v1,v2,...;
+the table shows the sum-rule decomposition and whether the two witnesses agree.
 """
 
 FORMATS = ("table", "json", "markdown")
@@ -81,6 +87,24 @@ def command(
     junit_xml: Annotated[Optional[str], typer.Option(
         "--junit-xml", metavar="PATH", help="With --cases: write a JUnit XML report.")
     ] = None,
+    graph: Annotated[bool, typer.Option(
+        "--graph", help="Show the autograd graph torch built, with values and gradients.")
+    ] = False,
+    dot: Annotated[Optional[str], typer.Option(
+        "--dot", metavar="FILE", help="Write that graph as Graphviz DOT text.")] = None,
+    mermaid: Annotated[bool, typer.Option(
+        "--mermaid", help="Print that graph as a Mermaid flowchart.")] = False,
+    check_fd: Annotated[bool, typer.Option(
+        "--check-fd", help="Add float64 central finite differences as a third witness.")
+    ] = False,
+    steps: Annotated[bool, typer.Option(
+        "--steps", help="Show the derivation step by step (sum, product, chain rule...).")
+    ] = False,
+    backward_v: Annotated[Optional[str], typer.Option(
+        "--v", metavar="VALUES", help="For a vector result: y.backward(v) against J^T v.")
+    ] = None,
+    jacobian: Annotated[bool, typer.Option(
+        "--jacobian", help="Show the matrix dy_i/dx_j and its column sums.")] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Show the version.")] = False,
@@ -93,7 +117,8 @@ def command(
                                 output_format, script)
         else:
             status = _run(ctx.args, var or [], device, dtype, rtol, atol, output_format,
-                          show_all, script)
+                          show_all, script, _teach_options(graph, dot, mermaid, check_fd,
+                                                           steps, backward_v, jacobian))
     except GradexplainError as error:
         status = _report(error, json_mode)
     except Exception:  # a bug: show it, never disguise it as a user error
@@ -108,7 +133,7 @@ def command(
 
 def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | None,
          atol: str | None, output_format: str, show_all: bool,
-         script: Scripting) -> ExitStatus:
+         script: Scripting, teach_options: Any = None) -> ExitStatus:
     from gradexplain import expect, report
     from gradexplain.api import explain_values, prepare
     from gradexplain.arguments import split_arguments
@@ -117,6 +142,10 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
     if output_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not "
                          f"{output_format!r}")
+    if teach_options is not None:
+        from gradexplain.teach import reclaim_v
+
+        args, teach_options = reclaim_v(args, teach_options, var)
     expression, values = split_arguments(args, var, sys.stdin.read)
     expected = expect.parse_specs(script.expect, sys.stdin.read)
     if expected:
@@ -124,8 +153,25 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
     result = explain_values(expression, values, device=device, dtype=dtype,
                             rtol=_float_option("rtol", rtol), atol=_float_option("atol", atol))
     checks = expect.compare(result, expected) if expected else None
+    if teach_options is not None:
+        from gradexplain import teach
+
+        teach.check(teach_options, output_format == "json")
+        teach.add(result, values, teach_options)
     console = None if script.quiet else report.make_console(script.no_color)
-    return report.emit(result, checks, output_format, console, show_all=show_all)
+    status = report.emit(result, checks, output_format, console, show_all=show_all)
+    if teach_options is not None and console is not None and output_format == "table":
+        teach.render(result, console, teach_options)
+    return status
+
+
+def _teach_options(graph: bool, dot: str | None, mermaid: bool, check_fd: bool,
+                   steps: bool, v: str | None, jacobian: bool) -> Any:
+    """Issue 5's extras, or None when none is asked for (the output stays as it was)."""
+    from gradexplain.teach import Options
+
+    options = Options(graph, dot, mermaid, check_fd, steps, v, jacobian)
+    return options if options.any() else None
 
 
 def _run_cases(args: list[str], var: list[str], device: str, dtype: str,
