@@ -18,7 +18,6 @@ from gradexplain.errors import ExitStatus, GradexplainError, UsageError
 from gradexplain.quickparse import PlainArgsCommand
 
 EPILOG = """\
-\b
 Exit codes: 0 SymPy and autograd agree (and --expect matches); 1 they disagree, or
 --expect does not match; 2 invalid input or usage (including an unavailable device);
 3 the gradient is undefined or not finite at the point (a kink such as relu at 0, a
@@ -32,11 +31,11 @@ HELP = """Explain the gradient of EXPRESSION at a point, with SymPy and PyTorch 
 Examples:
   gradexplain "sum(x**2)" --x 3,4,10
   gradexplain "mean(sigmoid(w*x+b))" --w 1,2 --x 3,4 --b 0.5
-  gradexplain "sum(x**2)" --x 3,4,10 --expect x=6,8,20   (check a hand derivation)
+  gradexplain "sum(x**2)" --x 3,4,10 --expect x=6,8,20    (a hand derivation)
   gradexplain "sum(x**2)" --x @x.txt --format json | jq .exit_code
   gradexplain "x**2" --x - --format markdown < x.txt >> "$GITHUB_STEP_SUMMARY"
-  gradexplain --cases cases.toml --junit-xml report.xml --quiet   (CI)
-  gradexplain "sum(w*x)" --var device=1,2 --w 3,4   (names clashing with options)
+  gradexplain --cases cases.toml --junit-xml report.xml --quiet
+  gradexplain "sum(w*x)" --var device=1,2 --w 3,4    (name = an option)
 
 Give each variable's values as --NAME v1,v2,... (one number is a scalar),
 --NAME @file (numbers, or a .json array), --NAME - (stdin) or --var NAME=v1,v2,...;
@@ -45,7 +44,7 @@ the table shows the sum-rule decomposition and whether the two witnesses agree.
 
 FORMATS = ("table", "json", "markdown")
 
-app = typer.Typer(add_completion=False, rich_markup_mode=None,
+app = typer.Typer(add_completion=True, rich_markup_mode=None,
                   context_settings={"help_option_names": ["-h", "--help"]})
 
 
@@ -105,6 +104,9 @@ def command(
     ] = None,
     jacobian: Annotated[bool, typer.Option(
         "--jacobian", help="Show the matrix dy_i/dx_j and its column sums.")] = False,
+    svg: Annotated[Optional[str], typer.Option(
+        "--svg", metavar="FILE", help="Also save the terminal output as an SVG picture.")
+    ] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Show the version.")] = False,
@@ -118,7 +120,7 @@ def command(
         else:
             status = _run(ctx.args, var or [], device, dtype, rtol, atol, output_format,
                           show_all, script, _teach_options(graph, dot, mermaid, check_fd,
-                                                           steps, backward_v, jacobian))
+                                                           steps, backward_v, jacobian, svg))
     except GradexplainError as error:
         status = _report(error, json_mode)
     except Exception:  # a bug: show it, never disguise it as a user error
@@ -146,8 +148,8 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
         from gradexplain.teach import reclaim_v
 
         args, teach_options = reclaim_v(args, teach_options, var)
-    expression, values = split_arguments(args, var, sys.stdin.read)
-    expected = expect.parse_specs(script.expect, sys.stdin.read)
+    expression, values = split_arguments(args, var, read_stdin)
+    expected = expect.parse_specs(script.expect, read_stdin)
     if expected:
         expect.check_shapes(expected, variables(prepare(expression, values)), values)
     result = explain_values(expression, values, device=device, dtype=dtype,
@@ -159,6 +161,8 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
         teach.check(teach_options, output_format == "json")
         teach.add(result, values, teach_options)
     console = None if script.quiet else report.make_console(script.no_color)
+    if teach_options is not None and console is not None:
+        console.record = bool(teach_options.svg)
     status = report.emit(result, checks, output_format, console, show_all=show_all)
     if teach_options is not None and console is not None and output_format == "table":
         teach.render(result, console, teach_options)
@@ -166,11 +170,11 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
 
 
 def _teach_options(graph: bool, dot: str | None, mermaid: bool, check_fd: bool,
-                   steps: bool, v: str | None, jacobian: bool) -> Any:
+                   steps: bool, v: str | None, jacobian: bool, svg: str | None) -> Any:
     """Issue 5's extras, or None when none is asked for (the output stays as it was)."""
     from gradexplain.teach import Options
 
-    options = Options(graph, dot, mermaid, check_fd, steps, v, jacobian)
+    options = Options(graph, dot, mermaid, check_fd, steps, v, jacobian, svg)
     return options if options.any() else None
 
 

@@ -31,10 +31,11 @@ class Options:
     steps: bool = False
     v: str | None = None
     jacobian: bool = False
+    svg: str | None = None
 
     def any(self) -> bool:
         return any((self.graph, self.dot, self.mermaid, self.check_fd, self.steps,
-                    self.v is not None, self.jacobian))
+                    self.v is not None, self.jacobian, self.svg))
 
 
 def add(result: Explanation, values: Mapping[str, Values], options: Options) -> None:
@@ -73,9 +74,9 @@ def add(result: Explanation, values: Mapping[str, Values], options: Options) -> 
 
 def check(options: Options, json_mode: bool) -> None:
     """Refuse combinations that cannot work, before any computation."""
-    if json_mode and (options.graph or options.mermaid):
-        raise UsageError("--graph and --mermaid print to the terminal; with --format json "
-                         "use --dot FILE")
+    if json_mode and (options.graph or options.mermaid or options.svg):
+        raise UsageError("--graph, --mermaid and --svg show the terminal output; with "
+                         "--format json use --dot FILE")
 
 
 def render(result: Explanation, console: Console, options: Options) -> None:
@@ -109,6 +110,12 @@ def render(result: Explanation, console: Console, options: Options) -> None:
         from gradexplain import vjp
 
         vjp.render_jacobian(extras["jacobian"], console)
+    if options.svg:
+        try:
+            console.save_svg(options.svg, title=f"gradexplain {result.expression}")
+        except OSError as exc:
+            raise UsageError(f"--svg: cannot write {options.svg}: "
+                             f"{exc.strerror or exc}") from None
 
 
 def augment(document: dict[str, Any], result: Explanation) -> dict[str, Any]:

@@ -104,3 +104,18 @@ def test_json_carries_the_graph():
     document = json.loads(result.output)
     assert [n["name"] for n in document["graph"]["nodes"]] == [
         "SumBackward0", "PowBackward0", "AccumulateGrad"]
+
+
+def test_svg_saves_the_terminal_output(tmp_path):
+    target = tmp_path / "out.svg"
+    result = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4,10", "--graph", "--svg",
+                                      str(target)], env=ENV)
+    assert result.exit_code == 0
+    svg = target.read_text()
+    assert svg.startswith("<svg") and "PowBackward0" in svg and "AccumulateGrad" in svg
+
+
+def test_graph_refused_in_json_mode():
+    result = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4,10", "--graph", "--format",
+                                      "json"], env=ENV)
+    assert result.exit_code == 2
