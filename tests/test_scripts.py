@@ -381,3 +381,33 @@ def test_cases_usage_errors(tmp_path, monkeypatch, args, message):
     result = run(*args)
     assert result.exit_code == 2
     assert result.stderr.startswith(f"gradexplain: error: {message}")
+
+
+# --- help and shell completion -------------------------------------------------------
+
+def test_help_leads_with_examples_of_the_script_options():
+    result = run("--help", env={"COLUMNS": "80", "NO_COLOR": "1"})
+    assert result.exit_code == 0
+    text = result.stdout
+    assert text.index("Examples:") < text.index("Give each variable") < text.index("Options:")
+    for option in ("--expect", "--format json", "--format markdown", "--cases",
+                   "--junit-xml", "--x @x.txt", "--x -"):
+        assert option in text[:text.index("Options:")], option
+    for option in ("--quiet", "--no-color", "--install-completion", "--show-completion"):
+        assert option in text
+    assert all(len(line) <= 80 for line in text.splitlines())
+
+
+def test_shell_completion_offers_our_options():
+    import subprocess
+    import sys
+
+    env = {"_GRADEXPLAIN_COMPLETE": "complete_bash", "COMP_WORDS": 'gradexplain "sum(x)" --ex',
+           "COMP_CWORD": "2", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "gradexplain"], capture_output=True,
+                          text=True, env=env, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.split() == ["--expect"]
+    script = subprocess.run([sys.executable, "-m", "gradexplain", "--show-completion", "bash"],
+                            capture_output=True, text=True, timeout=60)
+    assert script.returncode == 0 and "_GRADEXPLAIN_COMPLETE" in script.stdout
