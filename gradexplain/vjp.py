@@ -55,9 +55,8 @@ def compare(tree: Node, values: Mapping[str, Values], v_text: str,
             result: Explanation) -> VectorJacobian:
     """Both witnesses of J^T v for the user's v."""
     vectors = {n for n in variables(tree) if not values[n].is_scalar}
-    builder = symbolic._Builder(vectors, set(variables(tree)) - vectors)
-    y, is_vector = builder.build(tree, symbolic.I)
-    if not is_vector:
+    model = symbolic.build(tree, vectors, set(variables(tree)) - vectors)
+    if not model.implicit_sum:
         raise UsageError("--v is for a vector result y: this expression is already a scalar "
                          "L, and L.backward() needs no v")
     n = result.n or 0
@@ -65,7 +64,7 @@ def compare(tree: Node, values: Mapping[str, Values], v_text: str,
     if v.size != n:
         raise ValuesError(f"--v has {v.size} values; y has {n} elements")
     return VectorJacobian(v, _autograd(tree, values, v, result.dtype),
-                          *_symbolic(builder, y, values, v, n))
+                          *_symbolic(model, values, v, n))
 
 
 def _autograd(tree: Node, values: Mapping[str, Values], v: np.ndarray,
@@ -79,19 +78,25 @@ def _autograd(tree: Node, values: Mapping[str, Values], v: np.ndarray,
     return {name: autograd._grad(leaf) for name, leaf in leaves.items()}
 
 
-def _symbolic(builder: Any, y: Any, values: Mapping[str, Values], v: np.ndarray,
+def _symbolic(model: Any, values: Mapping[str, Values], v: np.ndarray,
               n: int) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    vname = "v" if "v" not in builder.bases else "nu"
-    base = sp.IndexedBase(vname, real=True)
-    loss = sp.Sum(base[symbolic.I] * y, (symbolic.I, 0, symbolic.N - 1))
-    model = symbolic.SymbolicModel(loss, builder.bases, True, {})
+    """Differentiate L_v = sum_i v_i y_i: its gradient is J^T v, without forming J."""
+    from dataclasses import replace
+
+    if isinstance(model.loss, sp.Sum) and len(model.loss.limits) == 1:
+        y, index = model.loss.function, model.loss.limits[0][0]  # the implicit sum's y_i
+    else:  # SymPy folded the implicit sum away (a y_i that is the same for every i)
+        y, index = getattr(model, "implicit_term", None), symbolic.I
+    vname = "v" if "v" not in model.bases else "nu"
+    weighted = sp.IndexedBase(vname, real=True)[index] * y
+    model = replace(model, loss=sp.Sum(weighted, (index, 0, symbolic.N - 1)))
     arrays = {name: np.frombuffer(val.data, dtype=np.float64) for name, val in values.items()
               if not val.is_scalar}
     arrays[vname] = v
     scalars = {name: val.data[0] for name, val in values.items() if val.is_scalar}
     evaluator = Evaluator(arrays, scalars, n)
     found, formulas = {}, {}
-    for name in builder.bases:
+    for name in model.bases:
         derivative = symbolic.gradient(model, name)
         found[name] = evaluator.vector(derivative) if name in arrays else \
             np.asarray(evaluator.scalar(derivative))
