@@ -7,7 +7,6 @@ in any order. torch and SymPy are imported only once the input has been checked.
 
 from __future__ import annotations
 
-import sys
 import traceback
 from typing import Annotated, Any, NamedTuple, Optional
 
@@ -140,6 +139,7 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
     from gradexplain.api import explain_values, prepare
     from gradexplain.arguments import split_arguments
     from gradexplain.tree import variables
+    from gradexplain.values import read_stdin
 
     if output_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not "

@@ -15,6 +15,7 @@ import unicodedata
 from typing import Callable
 
 from gradexplain import limits
+from gradexplain.cost import check_cost
 from gradexplain.errors import ExpressionError, LimitError
 from gradexplain.functions import (CONSTANTS, FUNCTIONS, METHODS, RESERVED_NAMES,
                                    TORCH_FUNCTIONS)
@@ -69,7 +70,9 @@ def parse(text: str) -> Node:
     _scan_characters(text)
     module = _ast_parse(text)
     _check_size(module.body, text)
-    return _Converter(text).convert(module.body)
+    tree = _Converter(text).convert(module.body)
+    check_cost(tree, text)
+    return tree
 
 
 def _scan_characters(text: str) -> None:
@@ -220,6 +223,10 @@ class _Converter:
         if isinstance(func, ast.Name):
             return self._function(func.id, node.args, node)
         if isinstance(func, ast.Attribute):
+            dotted = _dotted_name(func)
+            if dotted.startswith("torch.") and dotted.count(".") > 1:
+                raise self.fail(f"{dotted} is not allowed; allowed: "
+                                f"{_listing(TORCH_FUNCTIONS, 'torch.')}", func)
             if isinstance(func.value, ast.Name) and func.value.id == "torch":
                 if func.attr not in TORCH_FUNCTIONS:
                     raise self.fail(f"torch.{func.attr} is not allowed; allowed: "
@@ -260,6 +267,15 @@ def _listing(names: frozenset[str], prefix: str) -> str:
     return ", ".join(prefix + name for name in sorted(names))
 
 
+def _dotted_name(node: ast.expr) -> str:
+    """`torch.nn.functional.relu` for a chain of names, else "" (`(x+1).sum`)."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(parts)]) if isinstance(node, ast.Name) else ""
+
+
 def _operator_column(text: str, node: ast.BinOp) -> int:
     """The column of the operator itself, found between the two operands."""
     start = getattr(node.left, "end_col_offset", node.col_offset) or node.col_offset
@@ -285,6 +301,8 @@ def check_constants(node: Node, text: str) -> None:
         if exponent is not None and abs(exponent) > limits.MAX_EXPONENT:
             raise LimitError(f"exponent {_fmt(exponent)} exceeds MAX_EXPONENT = "
                              f"{limits.MAX_EXPONENT}", text, node.right.col)
+    if isinstance(node, BinOp) and node.op == "/" and constant_value(node.right, text) == 0:
+        raise ExpressionError("division by a constant that is zero", text, node.right.col)
     constant_value(node, text)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,14 +81,22 @@ def from_spec(name: str, spec: str, read_stdin: Callable[[], str]) -> Values:
     if spec.startswith("@"):
         path = Path(spec[1:])
         try:
-            content = path.read_text(encoding="utf-8")
+            with path.open(encoding="utf-8") as handle:  # bounded: @/dev/zero must end
+                content = handle.read(limits.MAX_VALUE_TEXT_CHARS + 1)
         except (OSError, UnicodeDecodeError) as exc:
             raise ValuesError(f"--{name}: cannot read {path}: "
                               f"{getattr(exc, 'strerror', None) or exc}") from None
+        if len(content) > limits.MAX_VALUE_TEXT_CHARS:
+            raise ValuesError(f"{path}: more than {limits.MAX_VALUE_TEXT_CHARS:,} characters")
         if path.suffix.lower() == ".json":
             return _from_json(name, content, str(path))
         return from_text(name, content, origin=str(path))
     return from_text(name, spec)
+
+
+def read_stdin() -> str:
+    """stdin for `--NAME -`, read only one character past the limit (`yes |` must end)."""
+    return sys.stdin.read(limits.MAX_VALUE_TEXT_CHARS + 1)
 
 
 def _from_json(name: str, content: str, origin: str) -> Values:
