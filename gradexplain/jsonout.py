@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from array import array
 from typing import Any
 
 from gradexplain.errors import GradexplainError
 from gradexplain.result import Explanation, Gradient
 
 FORMAT_VERSION = 1
+_PASTE_LENGTH = 1_000  # float lists at least this long are formatted once, by `dumps`
 
 
 def number(value: float) -> float | str:
@@ -93,4 +96,37 @@ def error_document(error: GradexplainError) -> dict[str, Any]:
 
 
 def dumps(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, allow_nan=False, ensure_ascii=False)
+    """`json.dumps(payload, allow_nan=False, ensure_ascii=False)`: the same text, faster.
+
+    Formatting floats is nearly all the time a large document takes, and the symbolic
+    and autograd gradients are usually the same numbers. So each distinct long list of
+    finite floats is formatted once, by `repr` (json's digits and separators), and pasted
+    in where a placeholder string stands.
+    """
+    nonce = os.urandom(8).hex()
+    pasted: dict[bytes, tuple[str, str]] = {}  # exact bytes: -0.0 and 0.0 differ in text
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: swap(item) for key, item in value.items()}
+        if not isinstance(value, list):
+            return value
+        if not _pasteable(value):
+            return [swap(item) for item in value]
+        key = array("d", value).tobytes()
+        if key not in pasted:
+            pasted[key] = (f"gradexplain-list-{nonce}-{len(pasted)}", repr(value))
+        return pasted[key][0]
+
+    pieces = json.dumps(swap(payload), allow_nan=False, ensure_ascii=False) \
+        .split(f'"gradexplain-list-{nonce}-')
+    listed = [text for _, text in pasted.values()]
+    for position in range(1, len(pieces)):
+        index, _, rest = pieces[position].partition('"')
+        pieces[position] = listed[int(index)] + rest
+    return "".join(pieces)
+
+
+def _pasteable(values: list[Any]) -> bool:
+    return len(values) >= _PASTE_LENGTH and set(map(type, values)) == {float} \
+        and all(map(math.isfinite, values))

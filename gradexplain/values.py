@@ -21,7 +21,10 @@ from gradexplain import limits
 from gradexplain.errors import ValuesError
 
 _NUMBER_CHARS = frozenset("0123456789+-.eE")
+_NUMBER_BYTES = b"0123456789+-.eE"
 _SEPARATOR = re.compile(r"\s*,\s*|\s+")  # one comma, or whitespace, between numbers
+_COMMA = re.compile(r"\s*,\s*")  # on the command line, only commas separate
+_EMPTY_ELEMENT = re.compile(r",\s*,")
 
 
 @dataclass(frozen=True)
@@ -67,11 +70,20 @@ def from_text(name: str, text: str, origin: str | None = None) -> Values:
     stripped = text.strip()
     if not stripped:
         raise ValuesError(f"{where}: no values given")
-    separator = _SEPARATOR if origin else re.compile(r"\s*,\s*")
-    tokens = separator.split(stripped)
+    tokens = _split(stripped) if origin else _COMMA.split(stripped)
     data = _floats(tokens, where, text if origin else None)
     shape: tuple[int, ...] = () if len(tokens) == 1 and not origin else (len(data),)
     return _checked(name, data, shape, where)
+
+
+def _split(text: str) -> list[str]:
+    """`_SEPARATOR.split(text)` for stripped text, by `str.split` (10x faster) when no
+    element can be empty, that is when no two commas meet and none is at either end."""
+    if "," not in text:
+        return text.split()
+    if text[0] == "," or text[-1] == "," or _EMPTY_ELEMENT.search(text):
+        return _SEPARATOR.split(text)
+    return text.replace(",", " ").split()
 
 
 def from_spec(name: str, spec: str, read_stdin: Callable[[], str]) -> Values:
@@ -116,7 +128,8 @@ def _refuse_constant(token: str) -> float:
 def _floats(tokens: list[str], where: str, text: str | None) -> array:
     """Convert tokens, refusing anything but plain ASCII decimals, with its position."""
     try:
-        if not set("".join(tokens)) <= _NUMBER_CHARS:
+        joined = "".join(tokens)  # the character check, with bytes.translate in C
+        if not joined.isascii() or joined.encode("ascii").translate(None, _NUMBER_BYTES):
             raise ValueError
         return array("d", map(float, tokens))
     except ValueError:
