@@ -6,7 +6,7 @@ fixed width), never to a global one.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 from rich.console import Console
@@ -94,6 +94,7 @@ def _table(result: Explanation, gradient: Gradient, singular: set[int] | None,
     table.add_column(f"dL/d{name}_j = {gradient.formula}\n(SymPy)", justify="right")
     table.add_column("autograd", justify="right")
     table.add_column("", justify="left")
+    fd = _finite_differences(result, name, table)
     for index in _rows(len(gradient.point), show_all):
         if index is None:
             table.add_row("...", *["..."] * (len(table.columns) - 2), "")
@@ -104,12 +105,30 @@ def _table(result: Explanation, gradient: Gradient, singular: set[int] | None,
         if terms is not None:
             cells.append(fmt(terms[index]))
         cells += [fmt(gradient.symbolic[index]), fmt(gradient.autograd[index])]
-        table.add_row(*cells, mark)
+        table.add_row(*cells, mark, *_fd_cells(fd, index))
     if terms is not None:
         table.add_section()
         for label, value in _totals(result, terms):
-            table.add_row(*[""] * len(vectors), label, fmt(value), "", "", "")
+            table.add_row(*[""] * len(vectors), label, fmt(value), "", "", "",
+                          *[""] * (2 * (fd is not None)))
     return table
+
+
+def _finite_differences(result: Explanation, name: str, table: Table) -> Any:
+    """`--check-fd`'s third witness for `name`, with its two columns; None without it."""
+    fd = result.extras.get("finite_differences", {}).get(name)
+    if fd is not None:
+        table.add_column("finite diff.\n(float64)", justify="right")
+        table.add_column("", justify="left")
+    return fd
+
+
+def _fd_cells(fd: Any, index: int | None) -> list[Any]:
+    if fd is None:
+        return []
+    value = fd.values if index is None else fd.values[index]
+    close = fd.close if index is None else fd.close[index]
+    return [fmt(value), Text(*_MARKS[bool(close)])]
 
 
 def _totals(result: Explanation, terms: np.ndarray) -> list[tuple[str, float]]:
@@ -128,12 +147,14 @@ def _scalar_table(result: Explanation, gradient: Gradient, singular: set[int] | 
     table.add_column(f"dL/d{gradient.name} = {gradient.formula}\n(SymPy)", justify="right")
     table.add_column("autograd", justify="right")
     table.add_column("", justify="left")
+    fd = _finite_differences(result, gradient.name, table)
     hazard = singular is None or bool(singular) and result.n is None
     table.add_row(fmt(gradient.point), fmt(gradient.symbolic), fmt(gradient.autograd),
-                  _mark(gradient.agree, hazard))
+                  _mark(gradient.agree, hazard), *_fd_cells(fd, None))
     if result.n is None:
         table.add_section()
-        table.add_row("L", fmt(result.value_symbolic), fmt(result.value), "")
+        table.add_row("L", fmt(result.value_symbolic), fmt(result.value), "",
+                      *[""] * (2 * (fd is not None)))
     return table
 
 

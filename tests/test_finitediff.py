@@ -66,4 +66,10 @@ def test_cli_json_has_finite_differences_and_exit_codes():
     np.testing.assert_allclose(fd["values"], [6, 8, 20], rtol=1e-8)
     kink = CliRunner().invoke(app, ["sum(relu(w))", "--w", "0,1,-2", "--check-fd"], env=ENV)
     assert kink.exit_code == 3
-    assert "│ 0 │        0 │          0.5 │ DIFFERS │" in kink.output
+    assert "│        0 │ UNDEFINED │          0.5 │ DIFFERS │" in kink.output
+    assert "Finite differences of dL/dw (float64, central, eps 1e-06) DIFFER" in kink.output
+
+
+def test_output_without_check_fd_has_no_fd_column():
+    plain = CliRunner().invoke(app, ["sum(relu(w))", "--w", "0,1,-2"], env=ENV)
+    assert "finite diff." not in plain.output
