@@ -26,7 +26,10 @@ def code(text: str) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    """Plain text in a cell or paragraph: `*` and backticks are literal, `|` cannot split."""
+    for char in "\\*`|":
+        text = text.replace(char, "\\" + char)
+    return text.replace("\n", " ")
 
 
 def table(header: Sequence[str], body: Iterable[Sequence[str]],

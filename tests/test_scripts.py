@@ -42,7 +42,7 @@ MARKDOWN = """\
 | 2 | 10 | 100 | 20 | 20 | ok |
 |  | **L = sum** | 125 |  |  |  |
 
-Sum rule: only the term i = j contains x_j, so dL/dx_j = d(x_j**2)/dx_j = 2*x_j.
+Sum rule: only the term i = j contains x_j, so dL/dx_j = d(x_j\\*\\*2)/dx_j = 2\\*x_j.
 
 **✅ SymPy and autograd agree on cpu, float64: largest |difference| 0 (rtol 1e-07, atol 1e-07)**
 """
