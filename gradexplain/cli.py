@@ -149,6 +149,10 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
 
         args, teach_options = reclaim_v(args, teach_options, var)
     expression, values = split_arguments(args, var, read_stdin)
+    if teach_options is not None:
+        from gradexplain.teach import check
+
+        check(teach_options, output_format == "json", values)
     expected = expect.parse_specs(script.expect, read_stdin)
     if expected:
         expect.check_shapes(expected, variables(prepare(expression, values)), values)
@@ -158,7 +162,6 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
     if teach_options is not None:
         from gradexplain import teach
 
-        teach.check(teach_options, output_format == "json")
         teach.add(result, values, teach_options)
     console = None if script.quiet else report.make_console(script.no_color)
     if teach_options is not None and console is not None:

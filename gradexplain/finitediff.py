@@ -16,6 +16,7 @@ import torch
 
 from gradexplain import autograd
 from gradexplain.errors import ValuesError
+from gradexplain.teach import MAX_FD_ELEMENTS  # here so `--check-fd` checks it before torch
 from gradexplain.tree import Node, variables
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 EPS = 1e-6  # gradcheck's eps
 RTOL = 1e-3  # gradcheck's rtol
 ATOL = 1e-5  # gradcheck's atol
-MAX_FD_ELEMENTS = 10_000  # elements nudged in all (2 forward passes each)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
     from gradexplain.values import Values
 
+MAX_FD_ELEMENTS = 10_000  # --check-fd: 2 forward passes per element, so O(n**2) in all
+
 
 @dataclass(frozen=True)
 class Options:
@@ -72,8 +74,13 @@ def add(result: Explanation, values: Mapping[str, Values], options: Options) -> 
             result.extras["jacobian"] = vjp.jacobian(tree, given)
 
 
-def check(options: Options, json_mode: bool) -> None:
+def check(options: Options, json_mode: bool, values: Mapping[str, Values]) -> None:
     """Refuse combinations that cannot work, before any computation."""
+    if options.check_fd:
+        total = sum(value.size for value in values.values())
+        if total > MAX_FD_ELEMENTS:
+            raise UsageError(f"--check-fd nudges each element twice: {total:,} elements "
+                             f"exceed MAX_FD_ELEMENTS = {MAX_FD_ELEMENTS:,}")
     if json_mode and (options.graph or options.mermaid or options.svg):
         raise UsageError("--graph, --mermaid and --svg show the terminal output; with "
                          "--format json use --dot FILE")

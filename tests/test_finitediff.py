@@ -73,3 +73,11 @@ def test_cli_json_has_finite_differences_and_exit_codes():
 def test_output_without_check_fd_has_no_fd_column():
     plain = CliRunner().invoke(app, ["sum(relu(w))", "--w", "0,1,-2"], env=ENV)
     assert "finite diff." not in plain.output
+
+
+def test_cli_refuses_large_n_before_computing():
+    values = ",".join(["1"] * (finitediff.MAX_FD_ELEMENTS + 1))
+    result = CliRunner().invoke(app, ["sum(x**2)", "--x", values, "--check-fd"], env=ENV)
+    assert result.exit_code == 2
+    assert result.stderr == ("gradexplain: error: --check-fd nudges each element twice: "
+                             "10,001 elements exceed MAX_FD_ELEMENTS = 10,000\n")
