@@ -13,7 +13,8 @@ from typing import Callable, Union
 import numpy as np
 import sympy as sp
 
-from gradexplain.symbolic import J, N, relu, sigmoid
+from gradexplain.errors import GradexplainError
+from gradexplain.symbolic import J, N, relu, sigmoid, single_limits
 
 Array = Union[float, np.ndarray]
 
@@ -31,11 +32,24 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
     sp.tanh: np.tanh, sp.Abs: np.abs, sp.sign: np.sign, sp.Heaviside: _heaviside,
     sigmoid: _stable_sigmoid, relu: lambda u: np.maximum(u, 0.0),
     sp.cosh: np.cosh, sp.sinh: np.sinh,
+    # Our values are real; SymPy keeps re/im/arg when it cannot prove a power real.
+    sp.re: lambda u: u, sp.im: lambda u: np.zeros_like(np.asarray(u, dtype=np.float64)),
+    sp.arg: lambda u: np.angle(u), sp.atan2: np.arctan2,
 }
 
 
-class UnsupportedFormula(Exception):
-    """SymPy produced a form this evaluator does not know: a bug to report, not user error."""
+class UnsupportedFormula(GradexplainError):
+    """SymPy produced a form this evaluator cannot evaluate in O(n); the message says which.
+
+    The input is valid, so this is a limitation of the tool, reported with exit code 2
+    and never as a traceback; please report the expression.
+    """
+
+    kind = "symbolic"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"the symbolic witness cannot evaluate this gradient: {message} "
+                         f"(please report the expression)")
 
 
 class Evaluator:
@@ -58,13 +72,15 @@ class Evaluator:
             return float(np.asarray(self.value(expr), dtype=np.float64))
 
     def value(self, expr: sp.Expr) -> Array:
-        if expr.is_Number or isinstance(expr, sp.NumberSymbol):
+        if expr.is_Atom and expr.is_number:
             return self._number(expr)
         if isinstance(expr, sp.Indexed):
             return self.arrays[str(expr.base)]
         if isinstance(expr, sp.Symbol):
             if expr == N:
                 return float(self.n)
+            if expr.is_integer:  # an index used as a number, as in c**j from prod(c)
+                return np.arange(self.n, dtype=np.float64)
             return self.scalars[expr.name]
         if isinstance(expr, sp.Add):
             return sum((self.value(arg) for arg in expr.args), start=0.0)  # type: ignore
@@ -75,10 +91,8 @@ class Evaluator:
             return result
         if isinstance(expr, sp.Pow):
             return np.power(self.value(expr.base), self.value(expr.exp))
-        if isinstance(expr, sp.Sum):
-            return self._sum(expr)
-        if isinstance(expr, sp.Product):
-            return self._product(expr)
+        if isinstance(expr, (sp.Sum, sp.Product)):
+            return self._reduce(expr)
         function = _FUNCTIONS.get(type(expr)) or _FUNCTIONS.get(expr.func)
         if function is not None:
             return function(*(self.value(arg) for arg in expr.args))
@@ -86,28 +100,67 @@ class Evaluator:
 
     @staticmethod
     def _number(expr: sp.Expr) -> float:
-        if expr is sp.zoo or expr is sp.nan:
+        """Numbers; SymPy's infinities and complex constants become inf or nan, as in torch."""
+        if expr is sp.oo:
+            return float("inf")
+        if expr is sp.S.NegativeInfinity:
+            return float("-inf")
+        if expr is sp.zoo or expr is sp.nan or not expr.is_real:
             return float("nan")
         return float(expr)
 
-    def _sum(self, expr: sp.Sum) -> Array:
+    def _reduce(self, expr: sp.Expr) -> Array:
+        """Sum or Product over the vector axis, a prefix (k < m) or a suffix (k > m) of it."""
+        if len(expr.limits) > 1:
+            return self.value(single_limits(expr))
         (index, low, high), = expr.limits
-        self._require_full_range(expr, low, high)
-        summand = np.asarray(self.value(expr.function), dtype=np.float64)
-        return float(summand.sum()) if summand.ndim else float(summand) * self.n
-
-    def _product(self, expr: sp.Product) -> Array:
-        (index, low, high), = expr.limits
-        factor = np.broadcast_to(np.asarray(self.value(expr.function), dtype=np.float64),
+        function = expr.function
+        is_sum = isinstance(expr, sp.Sum)
+        if _other_indices(function, index):
+            return self._split(expr, index, low, high)
+        factor = np.broadcast_to(np.asarray(self.value(function), dtype=np.float64),
                                  (self.n,))
+        ufunc = np.add if is_sum else np.multiply
+        identity = 0.0 if is_sum else 1.0
         if low == 0 and high == N - 1:
-            return float(np.prod(factor))
-        if low == 0 and high == J - 1:  # prod over k < j, for every j at once
-            return np.concatenate(([1.0], np.cumprod(factor)[:-1]))
-        if low == J + 1 and high == N - 1:  # prod over k > j
-            return np.concatenate((np.cumprod(factor[::-1])[:-1][::-1], [1.0]))
-        raise UnsupportedFormula(f"cannot evaluate a product over {low}..{high}")
+            return float(ufunc.reduce(factor))
+        inclusive = ufunc.accumulate(factor)
+        if low == 0 and _is_index(high + 1):  # over k < m, for every m at once
+            return np.concatenate(([identity], inclusive[:-1]))
+        if _is_index(low - 1) and high == N - 1:  # over k > m
+            return np.concatenate((ufunc.accumulate(factor[::-1])[:-1][::-1], [identity]))
+        raise UnsupportedFormula(f"cannot evaluate {expr} in O(n)")
 
-    def _require_full_range(self, expr: sp.Expr, low: sp.Expr, high: sp.Expr) -> None:
-        if low != 0 or high != N - 1 or J in expr.function.free_symbols:
+    def _split(self, expr: sp.Expr, index: sp.Symbol, low: sp.Expr, high: sp.Expr) -> Array:
+        """Pull what does not depend on the bound index out of a full-range Sum/Product."""
+        function = expr.function
+        kind = type(expr)
+        if low != 0 or high != N - 1:
             raise UnsupportedFormula(f"cannot evaluate {expr} in O(n)")
+        if kind is sp.Sum and function.is_Add:
+            return sum((self.value(sp.Sum(term, (index, low, high)))
+                        for term in function.args), start=0.0)  # type: ignore[arg-type]
+        parts = function.args if function.is_Mul else (function,)
+        inner = [part for part in parts if index in part.free_symbols]
+        outer = [part for part in parts if index not in part.free_symbols]
+        if not outer or any(_other_indices(part, index) for part in inner):
+            raise UnsupportedFormula(f"cannot evaluate {expr} in O(n)")
+        rest = self.value(kind(sp.Mul(*inner), (index, low, high)))
+        constant = self.value(sp.Mul(*outer))
+        if kind is sp.Sum:
+            return constant * rest
+        return np.power(constant, float(self.n)) * rest
+
+
+def _index_symbols(expr: sp.Expr) -> set[sp.Symbol]:
+    return {s for s in expr.free_symbols
+            if isinstance(s, sp.Symbol) and s.is_integer and s != N}
+
+
+def _other_indices(expr: sp.Expr, index: sp.Symbol) -> bool:
+    """True when `expr` depends on an index besides `index` (a 2-D sum if evaluated naively)."""
+    return bool(_index_symbols(expr) - {index})
+
+
+def _is_index(expr: sp.Expr) -> bool:
+    return isinstance(expr, sp.Symbol) and bool(expr.is_integer) and expr != N

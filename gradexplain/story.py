@@ -38,7 +38,8 @@ def top_reductions(tree: Node, model: SymbolicModel) -> list[Node]:
 def decompose(tree: Node, model: SymbolicModel, evaluator: Evaluator) -> Decomposition:
     """Name the rule at the top of L and, where one sum or product builds it, its terms."""
     if model.implicit_sum:
-        term = model.loss.function  # type: ignore[attr-defined]
+        term = model.implicit_term
+        assert term is not None
         return Decomposition("sum", f"L = sum_i y_i with y_i = {formula(term)}", True,
                              formula(term), evaluator.vector(term), (ONES_NOTE,))
     if tree in model.reductions:
@@ -105,7 +106,8 @@ def _term_at_j(tree: Node, model: SymbolicModel,
     if decomposition.term is None:
         return None
     if model.implicit_sum:
-        return model.loss.function.subs(I, J)  # type: ignore[attr-defined, no-any-return]
+        assert model.implicit_term is not None
+        return model.implicit_term.subs(I, J)  # type: ignore[no-any-return]
     node = tree if tree in model.reductions else top_reductions(tree, model)[0]
     reduction: Reduction = model.reductions[node]
     return reduction.term.subs(reduction.index, J)  # type: ignore[no-any-return]

@@ -57,6 +57,7 @@ class SymbolicModel:
     loss: sp.Expr  # scalar; a vector result is already wrapped in Sum (ones as v)
     bases: dict[str, Any]  # variable name -> IndexedBase (vector) or Symbol (scalar)
     implicit_sum: bool  # True when the expression itself was a vector
+    implicit_term: sp.Expr | None  # y_i of that implicit sum (SymPy may fold the Sum away)
     reductions: dict[Node, Reduction]  # each sum/mean/prod of a vector, by tree node
 
 
@@ -73,9 +74,10 @@ def build(tree: Node, vector_names: set[str], scalar_names: set[str]) -> Symboli
     """Build L from our tree; vectors are indexed by a generic element."""
     builder = _Builder(vector_names, scalar_names)
     expr, is_vector = builder.build(tree, I)
+    term = expr if is_vector else None
     if is_vector:
         expr = sp.Sum(expr, (I, 0, N - 1))
-    return SymbolicModel(expr, builder.bases, is_vector, builder.reductions)
+    return SymbolicModel(expr, builder.bases, is_vector, term, builder.reductions)
 
 
 def gradient(model: SymbolicModel, name: str) -> sp.Expr:
@@ -83,19 +85,38 @@ def gradient(model: SymbolicModel, name: str) -> sp.Expr:
     base = model.bases[name]
     target = base[J] if isinstance(base, sp.IndexedBase) else base
     derivative = sp.diff(model.loss, target).doit()
-    return _canonical_indices(_drop_range_conditions(derivative))
+    return _canonical_indices(_drop_range_conditions(single_limits(derivative)))
+
+
+def single_limits(expr: sp.Expr) -> sp.Expr:
+    """Rewrite `Sum(f, (i, ...), (k, ...))` as nested sums, one bound index each."""
+
+    def nest(reduction: sp.Expr) -> sp.Expr:
+        result = reduction.function
+        for limit in reduction.limits:  # the first limit is the innermost
+            result = type(reduction)(result, limit)
+        return result
+
+    return expr.replace(
+        lambda e: isinstance(e, (sp.Sum, sp.Product)) and len(e.limits) > 1, nest)
 
 
 def _canonical_indices(expr: sp.Expr) -> sp.Expr:
-    """Name every bound index k, so equal sums combine (sum_k(x_k) + sum_k(x_k) = 2*...).
+    """Name bound indices k where that is safe, so equal sums combine and read alike.
 
-    Safe because a summand never depends on an outer index: reductions in our language
-    only ever nest inside, never across, the elements of a vector.
+    `sum_k(x_k) + sum_k2(x_k2)` becomes `2*sum_k(x_k)`. A reduction whose limits or
+    summand involve another index (SymPy writes prefix sums such as `sum_{k2<k}`) keeps
+    its own name, so no index is ever captured.
     """
     k = sp.Symbol("k", integer=True, nonnegative=True)
 
     def rename(reduction: sp.Expr) -> sp.Expr:
         (index, low, high), = reduction.limits
+        others = {s for s in (reduction.function.free_symbols | low.free_symbols
+                              | high.free_symbols)
+                  if isinstance(s, sp.Symbol) and s.is_integer and s not in (index, N, J)}
+        if others or index == k:
+            return reduction
         return type(reduction)(reduction.function.subs(index, k), (k, low, high))
 
     return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), rename)
@@ -216,4 +237,4 @@ class FormulaPrinter(StrPrinter):
 
 def formula(expr: sp.Expr) -> str:
     """A readable one-line formula, e.g. `2*x_j`."""
-    return str(FormulaPrinter().doprint(_canonical_indices(expr)))
+    return str(FormulaPrinter().doprint(_canonical_indices(single_limits(expr))))
