@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Mapping
 
 from gradexplain.errors import ExitStatus, UsageError, ValuesError
-from gradexplain.values import Values, from_numbers, from_spec
+from gradexplain.values import Values, from_numbers, from_spec, from_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,6 +48,13 @@ def parse_specs(specs: list[str], read_stdin: Callable[[], str]) -> dict[str, Va
                              f"{spec!r}")
         if name in expected:
             raise UsageError(f"--expect {name} is given twice")
+        if text == "-":
+            text = read_stdin()
+            if not text.strip():
+                raise UsageError(f"--expect {name}=-: stdin is empty (only one variable or "
+                                 f"expectation can read stdin)")
+            expected[name] = from_text(name, text, origin="<stdin>")
+            continue
         try:
             expected[name] = from_spec(name, text, read_stdin)
         except ValuesError as error:  # name the option the user typed, not --NAME

@@ -215,6 +215,14 @@ def test_expect_scalar_and_file(tmp_path):
                "--expect", "w=125", "-q").exit_code == 0
 
 
+def test_expect_from_stdin():
+    assert run("sum(x**2)", "--x", "3,4,10", "--expect", "x=-", stdin="6 8 20\n").exit_code == 0
+    both = run("sum(x**2)", "--x", "-", "--expect", "x=-", stdin="3 4 10\n")
+    assert both.exit_code == 2
+    assert both.stderr == ("gradexplain: error: --expect x=-: stdin is empty (only one "
+                           "variable or expectation can read stdin)\n")
+
+
 @pytest.mark.parametrize("args, message", [
     (("--expect", "y=1"), "--expect y: not a variable of the expression; its variables "
                           "are x"),
