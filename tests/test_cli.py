@@ -112,7 +112,7 @@ def test_json_non_finite_numbers_are_strings():
     (("sum(x)", "--x", "1", "--no-such-thing", "1"), 2,
      "gradexplain: error: unknown option '--no-such-thing'\n"),
     (("sum(x)", "--x", "1", "--format", "xml"), 2,
-     "gradexplain: error: --format must be one of table, json, not 'xml'\n"),
+     "gradexplain: error: --format must be one of table, json, markdown, not 'xml'\n"),
     (("sum(x)", "--x", "1", "--rtol", "tight"), 2,
      "gradexplain: error: --rtol must be a number, not 'tight'\n"),
     (("--x", "1"), 2,
