@@ -168,15 +168,16 @@ def render_jacobian(found: Jacobian, console: Console) -> None:
     from gradexplain.render import fmt
 
     for name, matrix in found.matrices.items():
-        table = Table(title=f"Jacobian dy_i/d{name}_j with y_i = {found.y}", title_justify="left")
+        console.print(f"Jacobian dy_i/d{name}_j with y = {found.y}:", markup=False)
+        table = Table()
         table.add_column("i", justify="right")
         for j in range(matrix.shape[1]):
             table.add_column(f"j={j}", justify="right")
         for i, row in enumerate(matrix):
             table.add_row(str(i), *(fmt(x) for x in row))
         table.add_section()
-        scale = "" if found.scale == 1 else f"{fmt(found.scale)} x "
-        table.add_row(f"{scale}sum", *(fmt(x) for x in found.scale * matrix.sum(axis=0)))
+        label = "sum" if found.scale == 1 else "sum / n"  # mean's 1/n
+        table.add_row(label, *(fmt(x) for x in found.scale * matrix.sum(axis=0)))
         console.print(table)
         console.print("Each column sum is dL/dx_j: the sum rule, made visible.")
 
