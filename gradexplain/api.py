@@ -12,6 +12,7 @@ import warnings
 from typing import TYPE_CHECKING, Mapping
 
 from gradexplain import limits
+from gradexplain.deadline import deadline
 from gradexplain.errors import DeviceError, UsageError, ValuesError
 from gradexplain.parser import parse
 from gradexplain.result import Explanation, Gradient, Tolerance
@@ -117,25 +118,28 @@ def _compute(expression: str, tree: Node, values: dict[str, Values], device: str
         n = next((v.size for v in values.values() if not v.is_scalar), None)
         arrays = {name: np.frombuffer(values[name].data, dtype=np.float64)
                   for name in vectors}
-        model = symbolic.build(tree, vectors, set(scalars))
-        evaluator = Evaluator(arrays, scalars, n or 1)
         run = autograd.run(tree, values, torch_device, dtype)
-        decomposition = story.decompose(tree, model, evaluator)
-        gradients = {}
-        for name in variables(tree):
-            derivative = symbolic.gradient(model, name)
-            is_vector = name in vectors
-            symbolic_values = evaluator.vector(derivative) if is_vector else \
-                np.asarray(evaluator.scalar(derivative))
-            text = symbolic.formula(derivative)
-            gradients[name] = _gradient(
-                values[name], text, symbolic_values, run.gradients[name], tolerance,
-                story.sentence(name, is_vector, text, model, decomposition, tree))
+        with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
+                      "MAX_SYMBOLIC_SECONDS"):
+            model = symbolic.build(tree, vectors, set(scalars))
+            evaluator = Evaluator(arrays, scalars, n or 1)
+            decomposition = story.decompose(tree, model, evaluator)
+            gradients = {}
+            for name in variables(tree):
+                derivative = symbolic.gradient(model, name)
+                is_vector = name in vectors
+                symbolic_values = evaluator.vector(derivative) if is_vector else \
+                    np.asarray(evaluator.scalar(derivative))
+                text = symbolic.formula(derivative)
+                gradients[name] = _gradient(
+                    values[name], text, symbolic_values, run.gradients[name], tolerance,
+                    story.sentence(name, is_vector, text, model, decomposition, tree))
+            value_symbolic = evaluator.scalar(model.loss)
         singularities = tuple(story.singularity(h.node, h.kind, h.mask)
                               for h in run.hazards)
         return Explanation(
             expression=expression, device=str(torch_device), dtype=dtype, n=n,
-            scalars=scalars, value=run.value, value_symbolic=evaluator.scalar(model.loss),
+            scalars=scalars, value=run.value, value_symbolic=value_symbolic,
             gradients=gradients, tolerance=tolerance, decomposition=decomposition,
             singularities=singularities)
 

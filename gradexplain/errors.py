@@ -85,3 +85,9 @@ class DeviceError(GradexplainError):
     """The requested device or dtype cannot be used on this machine."""
 
     kind = "device"
+
+
+class SymbolicTimeout(GradexplainError):
+    """SymPy's derivation ran past MAX_SYMBOLIC_SECONDS (its simplifier can explode)."""
+
+    kind = "limit"

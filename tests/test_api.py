@@ -69,3 +69,14 @@ def test_importing_the_package_imports_neither_torch_nor_sympy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_symbolic_derivation_has_a_wall_clock_backstop(monkeypatch):
+    from gradexplain import limits
+    from gradexplain.errors import SymbolicTimeout
+
+    monkeypatch.setattr(limits, "MAX_SYMBOLIC_SECONDS", 1e-6)
+    with pytest.raises(SymbolicTimeout, match="MAX_SYMBOLIC_SECONDS"):
+        explain("log(sum(exp(sin(x)*cos(x))))", x=[1.0, 2.0])
+    monkeypatch.undo()
+    assert explain("sum(x**2)", x=[1.0]).agree  # the alarm is cleared afterwards
