@@ -6,6 +6,7 @@ numbers. `schema/explanation.schema.json` describes the document.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -104,7 +105,8 @@ def dumps(payload: dict[str, Any]) -> str:
     in where a placeholder string stands.
     """
     nonce = os.urandom(8).hex()
-    pasted: dict[bytes, tuple[str, str]] = {}  # exact bytes: -0.0 and 0.0 differ in text
+    pasted: dict[bytes, int] = {}  # digest of the exact bytes (-0.0 and 0.0 differ) -> index
+    texts: list[str] = []
 
     def swap(value: Any) -> Any:
         if isinstance(value, dict):
@@ -113,18 +115,20 @@ def dumps(payload: dict[str, Any]) -> str:
             return value
         if not _pasteable(value):
             return [swap(item) for item in value]
-        key = array("d", value).tobytes()
-        if key not in pasted:
-            pasted[key] = (f"gradexplain-list-{nonce}-{len(pasted)}", repr(value))
-        return pasted[key][0]
+        digest = hashlib.blake2b(array("d", value)).digest()
+        if digest not in pasted:
+            pasted[digest] = len(texts)
+            texts.append(repr(value))
+        return f"gradexplain-list-{nonce}-{pasted[digest]}"
 
     pieces = json.dumps(swap(payload), allow_nan=False, ensure_ascii=False) \
         .split(f'"gradexplain-list-{nonce}-')
-    listed = [text for _, text in pasted.values()]
-    for position in range(1, len(pieces)):
-        index, _, rest = pieces[position].partition('"')
-        pieces[position] = listed[int(index)] + rest
-    return "".join(pieces)
+    joined = [pieces[0]]
+    for piece in pieces[1:]:  # no copy of a list's text before the final join
+        index, _, rest = piece.partition('"')
+        joined += (texts[int(index)], rest)
+    del texts, pieces
+    return "".join(joined)
 
 
 def _pasteable(values: list[Any]) -> bool:
