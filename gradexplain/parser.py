@@ -12,6 +12,7 @@ import ast
 import difflib
 import math
 import unicodedata
+import warnings
 from typing import Callable
 
 from gradexplain import limits
@@ -112,8 +113,11 @@ def _describe_char(char: str) -> str:
 
 
 def _ast_parse(text: str) -> ast.Expression:
+    """Python's parser; its SyntaxWarnings (`1if x`) become errors, never stray stderr."""
     try:
-        return ast.parse(text, mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SyntaxWarning)
+            return ast.parse(text, mode="eval")
     except SyntaxError as exc:
         column = max(0, min(len(text) - 1, (exc.offset or 1) - 1))
         raise ExpressionError(f"syntax error: {exc.msg}", text, column) from None

@@ -8,6 +8,7 @@ asserted here (benchmarks are not tests); the closing note of issue 3 reports on
 from __future__ import annotations
 
 import os
+import warnings
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,9 +29,14 @@ OPERATORS = {"+", "-", "*", "/", "**"}
 
 
 def assert_parses_safely(text: str) -> None:
-    """The property: only allowlisted node types come out, or a GradexplainError."""
+    """The property: only allowlisted node types come out, or a GradexplainError.
+
+    Warnings are errors here: a SyntaxWarning would be a stray line on the CLI's stderr.
+    """
     try:
-        tree = parse(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            tree = parse(text)
     except GradexplainError as error:
         assert error.message
         if error.expression is not None:

@@ -72,6 +72,8 @@ EXPRESSIONS = [
     ("await x", ExpressionError, 0, "await"),
     ("#x", ExpressionError, 0, "'#' is not allowed"),
     ("x \\\n+ 1", ExpressionError, 2, "'\\\\' is not allowed"),
+    ("1if x else x", ExpressionError, 0, "invalid decimal literal"),
+    ("0x1for x in y", ExpressionError, 3, "invalid hexadecimal literal"),
     ("", ExpressionError, 0, "expression is empty"),
     ("   ", ExpressionError, 0, "expression is empty"),
     # Unicode tricks
@@ -316,6 +318,7 @@ def test_cli_refuses_code_execution_attempts(tmp_path: Path) -> None:
     (["((2*x)**1000)**1000", "--x", "1"], "MAX_EXACT_DIGITS"),
     (["sum(x" + "**x" * 40 + ")", "--x", "1,2"], "MAX_DERIVATIVE_WORK"),
     (["x\u202e+y", "--x", "1"], "RIGHT-TO-LEFT OVERRIDE"),
+    (["1if x else x", "--x", "1"], "invalid decimal literal"),
     (["sum(x)", "--x", "3,,4"], "element 2 is empty"),
     (["sum(x)", "--x", "nan"], "not a plain decimal number"),
     (["sum(x)", "--x", "1e999"], "not finite"),
