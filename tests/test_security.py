@@ -357,7 +357,7 @@ def test_cli_json_error_object() -> None:
                   "message": "exponent 3.8742e+08 exceeds MAX_EXPONENT = 1000 (column 5)"}}
 
 
-def test_cli_endless_stdin_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_checks_values_from_stdin() -> None:
     done = _cli("sum(x)", "--x", "-", stdin="1,\u0661,2")
     assert done.returncode == 2
     assert "<stdin>" in done.stderr and "Traceback" not in done.stderr
