@@ -55,7 +55,8 @@ def _version(value: bool) -> None:
 
 @app.command(cls=PlainArgsCommand, help=HELP, epilog=EPILOG,
              options_metavar="EXPRESSION --NAME VALUES... [OPTIONS]",
-             context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+             context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                               "help_option_names": ["-h", "--help"]})
 def command(
     ctx: typer.Context,
     var: Annotated[Optional[list[str]], typer.Option(
@@ -218,12 +219,6 @@ def _float_option(label: str, text: str | None) -> float | None:
         return float(text)
     except ValueError:
         raise UsageError(f"--{label} must be a number, not {text!r}") from None
-
-
-def _console():  # type: ignore[no-untyped-def]
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=False)
 
 
 def _report(error: GradexplainError, json_mode: bool) -> ExitStatus:

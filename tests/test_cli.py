@@ -189,8 +189,9 @@ def test_chain_rule_and_backward_ones_are_named():
     assert "Ordinary derivative: dL/dx = 2*x." in scalar.stdout
 
 
-def test_help_leads_with_examples_and_exit_codes():
-    result = run("--help")
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_leads_with_examples_and_exit_codes(flag):
+    result = run(flag)
     assert result.exit_code == 0
     assert 'gradexplain "sum(x**2)" --x 3,4,10' in result.stdout
     assert "Exit codes: 0" in result.stdout
