@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Collection, Union
 
 import numpy as np
 import torch
@@ -77,10 +77,15 @@ def resolve_device(spec: str, dtype: str) -> torch.device:
     return torch.device(wanted)
 
 
-def run(tree: Node, values: dict[str, Values], device: torch.device, dtype: str) -> AutogradRun:
-    """Build the computation on `device`, call backward (ones for a vector result)."""
+def run(tree: Node, values: dict[str, Values], device: torch.device, dtype: str,
+        wrt: Collection[str] | None = None) -> AutogradRun:
+    """Build the computation on `device`, call backward (ones for a vector result).
+
+    Only the variables in `wrt` (default: all) require gradients; the others are data.
+    """
     torch_dtype = DTYPES[dtype]
-    leaves = {name: _leaf(value, torch_dtype, device) for name, value in values.items()}
+    leaves = {name: _leaf(value, torch_dtype, device, wrt is None or name in wrt)
+              for name, value in values.items()}
     builder = _TorchBuilder(leaves, torch_dtype, device)
     output = builder.build(tree)
     if not isinstance(output, torch.Tensor) or not output.requires_grad:
@@ -89,16 +94,17 @@ def run(tree: Node, values: dict[str, Values], device: torch.device, dtype: str)
         output.backward()
     else:
         output.backward(torch.ones_like(output))
-    gradients = {name: _grad(leaf) for name, leaf in leaves.items()}
+    gradients = {name: _grad(leaf) for name, leaf in leaves.items() if leaf.requires_grad}
     value = float(output.detach().sum().double().cpu())
     return AutogradRun(value, gradients, output, leaves, builder.hazards)
 
 
-def _leaf(value: Values, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+def _leaf(value: Values, dtype: torch.dtype, device: torch.device,
+          requires_grad: bool = True) -> torch.Tensor:
     flat = torch.frombuffer(value.data, dtype=torch.float64) if value.size else \
         torch.zeros(0, dtype=torch.float64)
     tensor = flat.reshape(value.shape).to(device=device, dtype=dtype).clone()
-    return tensor.requires_grad_(True)
+    return tensor.requires_grad_(requires_grad)
 
 
 def _grad(leaf: torch.Tensor) -> np.ndarray:
