@@ -16,7 +16,7 @@ from gradexplain.deadline import deadline
 from gradexplain.errors import DeviceError, UsageError, ValuesError
 from gradexplain.parser import parse
 from gradexplain.result import Explanation, Gradient, Tolerance
-from gradexplain.tree import Node, first_column, variables
+from gradexplain.tree import Compare, Node, Var, first_column, variables, walk
 from gradexplain.values import Values, from_numbers
 
 if TYPE_CHECKING:
@@ -65,6 +65,7 @@ def differentiated(tree: Node, wrt: Sequence[str] | str | None) -> list[str]:
     """The variables that get gradients (`--wrt`), in the expression's order; the rest are data."""
     names = variables(tree)
     if wrt is None:
+        _check_conditions(tree, names)
         return names
     wanted = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else list(wrt)
     if not wanted or any(not w for w in wanted):
@@ -77,7 +78,24 @@ def differentiated(tree: Node, wrt: Sequence[str] | str | None) -> list[str]:
             raise ValuesError(f"--wrt {name}: not a variable of the expression{hint}")
     if len(set(wanted)) != len(wanted):
         raise UsageError(f"--wrt names a variable twice: {','.join(wanted)}")
-    return [name for name in names if name in wanted]
+    chosen = [name for name in names if name in wanted]
+    _check_conditions(tree, chosen)
+    return chosen
+
+
+def _check_conditions(tree: Node, chosen: list[str]) -> None:
+    """where()'s comparisons switch between branches: they must compare data only."""
+    for node in walk(tree):
+        if not isinstance(node, Compare):
+            continue
+        for sub in walk(node):
+            if isinstance(sub, Var) and sub.name in chosen:
+                others = [name for name in chosen if name not in variables(node)]
+                hint = f"; differentiate the others with --wrt {','.join(others)}" \
+                    if others else ""
+                raise ValuesError(f"{sub.name} is compared in where() at column "
+                                  f"{node.col + 1}, so it is data and cannot be "
+                                  f"differentiated{hint}")
 
 
 def prepare(expression: str, values: Mapping[str, Values]) -> Node:

@@ -16,7 +16,7 @@ import torch
 
 from gradexplain.errors import DeviceError
 from gradexplain.functions import FUNCTIONS
-from gradexplain.tree import BinOp, Call, Const, Neg, Node, Num, Var
+from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 from gradexplain.values import Values
 
 Operand = Union[float, torch.Tensor]
@@ -27,6 +27,8 @@ _HAZARDS: dict[str, tuple[tuple[str, Any], ...]] = {
     "sqrt": (("pole", lambda v: v == 0), ("domain", lambda v: v < 0)),
     "log": (("pole", lambda v: v == 0), ("domain", lambda v: v < 0)),
 }
+_COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+                ">": operator.gt, ">=": operator.ge}
 _OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
               "**": operator.pow}
 
@@ -146,11 +148,25 @@ class _TorchBuilder:
         return _OPERATORS[node.op](left, right)  # type: ignore[no-any-return]
 
     def _call(self, node: Call) -> Operand:
+        if node.func == "where":
+            return self._where(node)
         arg = self.build(node.args[0])
         tensor = arg if isinstance(arg, torch.Tensor) else self._tensor(arg)
         for kind, test in _HAZARDS.get(node.func, ()):
             self._watch(node, kind, test(_values(tensor)), tensor)
         return FUNCTIONS[node.func].torch(torch, tensor)  # type: ignore[no-any-return]
+
+    def _where(self, node: Call) -> torch.Tensor:
+        """torch.where(cond, a, b); the condition compares data, never a gradient path."""
+        compare, if_true, if_false = node.args
+        assert isinstance(compare, Compare)
+        left, right = self.build(compare.left), self.build(compare.right)
+        condition = _COMPARISONS[compare.op](self._as_tensor(left), self._as_tensor(right))
+        return torch.where(condition, self._as_tensor(self.build(if_true)),
+                           self._as_tensor(self.build(if_false)))
+
+    def _as_tensor(self, value: Operand) -> torch.Tensor:
+        return value if isinstance(value, torch.Tensor) else self._tensor(value)
 
     def _watch_power(self, node: BinOp, base: Operand, exponent: Operand) -> None:
         base_values = _values(base)
