@@ -9,14 +9,14 @@ from __future__ import annotations
 import difflib
 import re
 import warnings
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from gradexplain import limits
 from gradexplain.deadline import deadline
 from gradexplain.errors import DeviceError, UsageError, ValuesError
 from gradexplain.parser import parse
 from gradexplain.result import Explanation, Gradient, Tolerance
-from gradexplain.tree import Node, first_column, variables
+from gradexplain.tree import Compare, Node, Var, first_column, variables, walk
 from gradexplain.values import Values, from_numbers
 
 if TYPE_CHECKING:
@@ -31,11 +31,13 @@ DEFAULT_TOLERANCES = {"float64": Tolerance(rtol=1e-7, atol=1e-7),
 
 def explain(expression: str, values: Mapping[str, object] | None = None, *,
             device: str = "cpu", dtype: str = "float64", rtol: float | None = None,
-            atol: float | None = None, **named: object) -> Explanation:
+            atol: float | None = None, wrt: Sequence[str] | str | None = None,
+            **named: object) -> Explanation:
     """Explain the gradient of `expression` at the given values.
 
     `explain("sum(x**2)", x=[3, 4, 10])`; a number is a scalar, a sequence a vector.
     Names that clash with the keywords here go in `values={"device": [...]}`.
+    `wrt` names the variables to differentiate ("w,b" or ["w", "b"]); default: all.
     """
     clash = set(values or {}) & set(named)
     if clash:
@@ -44,17 +46,56 @@ def explain(expression: str, values: Mapping[str, object] | None = None, *,
     parsed = {name: value if isinstance(value, Values) else from_numbers(name, value)
               for name, value in given.items()}
     return explain_values(expression, parsed, device=device, dtype=dtype, rtol=rtol,
-                          atol=atol)
+                          atol=atol, wrt=wrt)
 
 
 def explain_values(expression: str, values: Mapping[str, Values], *, device: str = "cpu",
                    dtype: str = "float64", rtol: float | None = None,
-                   atol: float | None = None) -> Explanation:
+                   atol: float | None = None,
+                   wrt: Sequence[str] | str | None = None) -> Explanation:
     """`explain` for values already read (the CLI's path): check, then compute."""
     tree = prepare(expression, values)
+    chosen = differentiated(tree, wrt)
     check_device_syntax(device, dtype)
     tolerance = tolerance_for(dtype, rtol, atol)
-    return _compute(expression, tree, dict(values), device, dtype, tolerance)
+    return _compute(expression, tree, dict(values), device, dtype, tolerance, chosen)
+
+
+def differentiated(tree: Node, wrt: Sequence[str] | str | None) -> list[str]:
+    """The variables that get gradients (`--wrt`), in the expression's order; the rest are data."""
+    names = variables(tree)
+    if wrt is None:
+        _check_conditions(tree, names)
+        return names
+    wanted = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else list(wrt)
+    if not wanted or any(not w for w in wanted):
+        raise UsageError("--wrt needs variable names separated by commas, as in --wrt w,b")
+    for name in wanted:
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"; did you mean {close[0]}?" if close else \
+                f"; its variables are {', '.join(names)}"
+            raise ValuesError(f"--wrt {name}: not a variable of the expression{hint}")
+    if len(set(wanted)) != len(wanted):
+        raise UsageError(f"--wrt names a variable twice: {','.join(wanted)}")
+    chosen = [name for name in names if name in wanted]
+    _check_conditions(tree, chosen)
+    return chosen
+
+
+def _check_conditions(tree: Node, chosen: list[str]) -> None:
+    """where()'s comparisons switch between branches: they must compare data only."""
+    for node in walk(tree):
+        if not isinstance(node, Compare):
+            continue
+        for sub in walk(node):
+            if isinstance(sub, Var) and sub.name in chosen:
+                others = [name for name in chosen if name not in variables(node)]
+                hint = f"; differentiate the others with --wrt {','.join(others)}" \
+                    if others else ""
+                raise ValuesError(f"{sub.name} is compared in where() at column "
+                                  f"{node.col + 1}, so it is data and cannot be "
+                                  f"differentiated{hint}")
 
 
 def prepare(expression: str, values: Mapping[str, Values]) -> Node:
@@ -103,7 +144,7 @@ def tolerance_for(dtype: str, rtol: float | None, atol: float | None) -> Toleran
 
 
 def _compute(expression: str, tree: Node, values: dict[str, Values], device: str,
-             dtype: str, tolerance: Tolerance) -> Explanation:
+             dtype: str, tolerance: Tolerance, wrt: list[str]) -> Explanation:
     """Run both witnesses; library warnings (torch, numpy) never reach the user's output."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -118,14 +159,14 @@ def _compute(expression: str, tree: Node, values: dict[str, Values], device: str
         n = next((v.size for v in values.values() if not v.is_scalar), None)
         arrays = {name: np.frombuffer(values[name].data, dtype=np.float64)
                   for name in vectors}
-        run = autograd.run(tree, values, torch_device, dtype)
+        run = autograd.run(tree, values, torch_device, dtype, set(wrt))
         with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
                       "MAX_SYMBOLIC_SECONDS"):
             model = symbolic.build(tree, vectors, set(scalars))
             evaluator = Evaluator(arrays, scalars, n or 1)
             decomposition = story.decompose(tree, model, evaluator)
             gradients = {}
-            for name in variables(tree):
+            for name in wrt:
                 derivative = symbolic.gradient(model, name)
                 is_vector = name in vectors
                 symbolic_values = evaluator.vector(derivative) if is_vector else \
@@ -141,7 +182,9 @@ def _compute(expression: str, tree: Node, values: dict[str, Values], device: str
             expression=expression, device=str(torch_device), dtype=dtype, n=n,
             scalars=scalars, value=run.value, value_symbolic=value_symbolic,
             gradients=gradients, tolerance=tolerance, decomposition=decomposition,
-            singularities=singularities)
+            singularities=singularities,
+            data={name: arrays[name] if name in vectors else np.asarray(scalars[name])
+                  for name in variables(tree) if name not in wrt})
 
 
 def _gradient(value: Values, formula: str, symbolic_values: np.ndarray,

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Collection, Union
 
 import numpy as np
 import torch
 
 from gradexplain.errors import DeviceError
 from gradexplain.functions import FUNCTIONS
-from gradexplain.tree import BinOp, Call, Const, Neg, Node, Num, Var
+from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 from gradexplain.values import Values
 
 Operand = Union[float, torch.Tensor]
@@ -27,6 +27,8 @@ _HAZARDS: dict[str, tuple[tuple[str, Any], ...]] = {
     "sqrt": (("pole", lambda v: v == 0), ("domain", lambda v: v < 0)),
     "log": (("pole", lambda v: v == 0), ("domain", lambda v: v < 0)),
 }
+_COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+                ">": operator.gt, ">=": operator.ge}
 _OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
               "**": operator.pow}
 
@@ -77,10 +79,15 @@ def resolve_device(spec: str, dtype: str) -> torch.device:
     return torch.device(wanted)
 
 
-def run(tree: Node, values: dict[str, Values], device: torch.device, dtype: str) -> AutogradRun:
-    """Build the computation on `device`, call backward (ones for a vector result)."""
+def run(tree: Node, values: dict[str, Values], device: torch.device, dtype: str,
+        wrt: Collection[str] | None = None) -> AutogradRun:
+    """Build the computation on `device`, call backward (ones for a vector result).
+
+    Only the variables in `wrt` (default: all) require gradients; the others are data.
+    """
     torch_dtype = DTYPES[dtype]
-    leaves = {name: _leaf(value, torch_dtype, device) for name, value in values.items()}
+    leaves = {name: _leaf(value, torch_dtype, device, wrt is None or name in wrt)
+              for name, value in values.items()}
     builder = _TorchBuilder(leaves, torch_dtype, device)
     output = builder.build(tree)
     if not isinstance(output, torch.Tensor) or not output.requires_grad:
@@ -89,16 +96,17 @@ def run(tree: Node, values: dict[str, Values], device: torch.device, dtype: str)
         output.backward()
     else:
         output.backward(torch.ones_like(output))
-    gradients = {name: _grad(leaf) for name, leaf in leaves.items()}
+    gradients = {name: _grad(leaf) for name, leaf in leaves.items() if leaf.requires_grad}
     value = float(output.detach().sum().double().cpu())
     return AutogradRun(value, gradients, output, leaves, builder.hazards)
 
 
-def _leaf(value: Values, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+def _leaf(value: Values, dtype: torch.dtype, device: torch.device,
+          requires_grad: bool = True) -> torch.Tensor:
     flat = torch.frombuffer(value.data, dtype=torch.float64) if value.size else \
         torch.zeros(0, dtype=torch.float64)
     tensor = flat.reshape(value.shape).to(device=device, dtype=dtype).clone()
-    return tensor.requires_grad_(True)
+    return tensor.requires_grad_(requires_grad)
 
 
 def _grad(leaf: torch.Tensor) -> np.ndarray:
@@ -140,11 +148,25 @@ class _TorchBuilder:
         return _OPERATORS[node.op](left, right)  # type: ignore[no-any-return]
 
     def _call(self, node: Call) -> Operand:
+        if node.func == "where":
+            return self._where(node)
         arg = self.build(node.args[0])
         tensor = arg if isinstance(arg, torch.Tensor) else self._tensor(arg)
         for kind, test in _HAZARDS.get(node.func, ()):
             self._watch(node, kind, test(_values(tensor)), tensor)
         return FUNCTIONS[node.func].torch(torch, tensor)  # type: ignore[no-any-return]
+
+    def _where(self, node: Call) -> torch.Tensor:
+        """torch.where(cond, a, b); the condition compares data, never a gradient path."""
+        compare, if_true, if_false = node.args
+        assert isinstance(compare, Compare)
+        left, right = self.build(compare.left), self.build(compare.right)
+        condition = _COMPARISONS[compare.op](self._as_tensor(left), self._as_tensor(right))
+        return torch.where(condition, self._as_tensor(self.build(if_true)),
+                           self._as_tensor(self.build(if_false)))
+
+    def _as_tensor(self, value: Operand) -> torch.Tensor:
+        return value if isinstance(value, torch.Tensor) else self._tensor(value)
 
     def _watch_power(self, node: BinOp, base: Operand, exponent: Operand) -> None:
         base_values = _values(base)

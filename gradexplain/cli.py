@@ -62,6 +62,9 @@ def command(
     var: Annotated[Optional[list[str]], typer.Option(
         "--var", metavar="NAME=VALUES", help="Values for a variable whose name clashes "
         "with an option, e.g. --var device=1,2.")] = None,
+    wrt: Annotated[Optional[str], typer.Option(
+        "--wrt", metavar="NAMES", help="Differentiate only these variables, e.g. --wrt "
+        "w,b; the others are data (default: all).")] = None,
     device: Annotated[str, typer.Option(
         help="cpu, cuda, cuda:N, mps, or auto (the best available).")] = "cpu",
     dtype: Annotated[str, typer.Option(help="float64 or float32 for autograd.")] = "float64",
@@ -120,7 +123,8 @@ def command(
         else:
             status = _run(ctx.args, var or [], device, dtype, rtol, atol, output_format,
                           show_all, script, _teach_options(graph, dot, mermaid, check_fd,
-                                                           steps, backward_v, jacobian, svg))
+                                                           steps, backward_v, jacobian, svg),
+                          wrt)
     except GradexplainError as error:
         status = _report(error, json_mode)
     except Exception:  # a bug: show it, never disguise it as a user error
@@ -135,9 +139,9 @@ def command(
 
 def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | None,
          atol: str | None, output_format: str, show_all: bool,
-         script: Scripting, teach_options: Any = None) -> ExitStatus:
+         script: Scripting, teach_options: Any = None, wrt: str | None = None) -> ExitStatus:
     from gradexplain import expect, report
-    from gradexplain.api import explain_values, prepare
+    from gradexplain.api import differentiated, explain_values, prepare
     from gradexplain.arguments import split_arguments
     from gradexplain.tree import variables
     from gradexplain.values import read_stdin
@@ -145,6 +149,9 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
     if output_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not "
                          f"{output_format!r}")
+    if wrt is not None and teach_options is not None:
+        raise UsageError("--wrt cannot be combined with --graph, --dot, --mermaid, "
+                         "--check-fd, --steps, --v, --jacobian or --svg yet")
     if teach_options is not None:
         from gradexplain.teach import reclaim_v
 
@@ -156,9 +163,11 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
         check(teach_options, output_format == "json", values)
     expected = expect.parse_specs(script.expect, read_stdin)
     if expected:
-        expect.check_shapes(expected, variables(prepare(expression, values)), values)
+        expect.check_shapes(expected, differentiated(prepare(expression, values), wrt),
+                            values)
     result = explain_values(expression, values, device=device, dtype=dtype,
-                            rtol=_float_option("rtol", rtol), atol=_float_option("atol", atol))
+                            rtol=_float_option("rtol", rtol), atol=_float_option("atol", atol),
+                            wrt=wrt)
     checks = expect.compare(result, expected) if expected else None
     if teach_options is not None:
         from gradexplain import teach

@@ -38,6 +38,11 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
 }
 
 
+_COMPARE: dict[str, Callable[[Array, Array], Array]] = {
+    "==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
+    ">": np.greater, ">=": np.greater_equal}
+
+
 class UnsupportedFormula(GradexplainError):
     """SymPy produced a form this evaluator cannot evaluate in O(n); the message says which.
 
@@ -93,10 +98,25 @@ class Evaluator:
             return np.power(self.value(expr.base), self.value(expr.exp))
         if isinstance(expr, (sp.Sum, sp.Product)):
             return self._reduce(expr)
+        if isinstance(expr, sp.Piecewise):
+            return self._piecewise(expr)
+        if isinstance(expr, sp.core.relational.Relational):
+            return _COMPARE[expr.rel_op](self.value(expr.lhs), self.value(expr.rhs))
+        if expr is sp.true or expr is sp.false:
+            return bool(expr)  # type: ignore[return-value]
         function = _FUNCTIONS.get(type(expr)) or _FUNCTIONS.get(expr.func)
         if function is not None:
             return function(*(self.value(arg) for arg in expr.args))
         raise UnsupportedFormula(f"cannot evaluate {expr.func.__name__}: {expr}")
+
+    def _piecewise(self, expr: sp.Piecewise) -> Array:
+        """`where(cond, a, b)` per element: both branches over the arrays, then np.where."""
+        result = self.value(expr.args[-1][0])
+        if expr.args[-1][1] is not sp.true:
+            result = np.where(self.value(expr.args[-1][1]), result, np.nan)
+        for value, condition in reversed(expr.args[:-1]):
+            result = np.where(self.value(condition), self.value(value), result)
+        return result  # type: ignore[no-any-return]
 
     @staticmethod
     def _number(expr: sp.Expr) -> float:

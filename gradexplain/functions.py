@@ -63,7 +63,7 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 METHODS: frozenset[str] = frozenset(FUNCTIONS) | {"pow"}
 
 # `torch.NAME(...)` spellings accepted; everything else under `torch.` is refused.
-TORCH_FUNCTIONS: frozenset[str] = frozenset(FUNCTIONS) | {"pow"}
+TORCH_FUNCTIONS: frozenset[str] = frozenset(FUNCTIONS) | {"pow", "where"}
 
 CONSTANTS: frozenset[str] = frozenset({"pi", "e"})
 

@@ -83,6 +83,8 @@ def document(result: Explanation) -> dict[str, Any]:
         ],
         "verdict": result.verdict(),
     }
+    if result.data:
+        payload["data"] = list(result.data)
     if result.extras:
         from gradexplain.teach import augment
 

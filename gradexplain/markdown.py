@@ -50,6 +50,8 @@ def markdown(result: Explanation, checks: list[Expectation] | None = None, *,
              code(result.decomposition.summary), ""]
     if result.scalars:
         lines += [", ".join(code(f"{n} = {fmt(v)}") for n, v in result.scalars.items()), ""]
+    if result.data_line():
+        lines += [_cell(str(result.data_line())), ""]
     singular = _singular_elements(result)
     for gradient in result.gradients.values():
         lines += [f"### dL/d{gradient.name}", "", *_gradient_table(result, gradient, singular,
@@ -91,9 +93,9 @@ def _gradient_table(result: Explanation, gradient: Gradient, singular: set[int] 
             body.append(["L", fmt(result.value_symbolic), fmt(result.value), ""])
         return table([code(name), f"{code(f'dL/d{name} = {gradient.formula}')} (SymPy)",
                       "autograd", ""], body, ["r", "r", "r", "l"])
-    vectors = [g for g in result.gradients.values() if g.shape != ()]
+    vectors = result.vector_columns()
     terms = result.decomposition.term_values
-    header = ["i", *(code(f"{other.name}_i") for other in vectors)]
+    header = ["i", *(code(f"{other}_i") for other, _ in vectors)]
     if terms is not None:
         header.append(code(f"y_i = {result.decomposition.term}"))
     header += [f"{code(f'dL/d{name}_j = {gradient.formula}')} (SymPy)", "autograd", ""]
@@ -102,7 +104,7 @@ def _gradient_table(result: Explanation, gradient: Gradient, singular: set[int] 
         if index is None:
             body.append(["…"] * (len(header) - 1) + [""])
             continue
-        cells = [str(index), *(fmt(other.point[index]) for other in vectors)]
+        cells = [str(index), *(fmt(point[index]) for _, point in vectors)]
         if terms is not None:
             cells.append(fmt(terms[index]))
         cells += [fmt(gradient.symbolic[index]), fmt(gradient.autograd[index]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import difflib
 import math
+import re
 import unicodedata
 import warnings
 from typing import Callable
@@ -20,7 +21,7 @@ from gradexplain.cost import check_cost
 from gradexplain.errors import ExpressionError, LimitError
 from gradexplain.functions import (CONSTANTS, FUNCTIONS, METHODS, RESERVED_NAMES,
                                    TORCH_FUNCTIONS)
-from gradexplain.tree import BinOp, Call, Const, Neg, Node, Num, Var
+from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 _ALLOWED_CHARS = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,()+-*/^% \t")
@@ -43,6 +44,13 @@ _CHAR_HINTS = {
 _BINOPS: dict[type, str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/",
                             ast.Pow: "**"}
 
+_COMPARISONS: dict[type, str] = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=",
+                                 ast.Gt: ">", ast.GtE: ">="}
+# Comparison characters reach Python's parser only when the text calls where(...);
+# the ast gate then keeps comparisons to where's first argument.
+_COMPARISON_CHARS = frozenset("=<>!")
+_WHERE_CALL = re.compile(r"(?<![A-Za-z0-9_])where\s*\(")
+
 _BINOP_HINTS: dict[type, str] = {
     ast.BitXor: "operator ^ is not supported; use ** for powers",
     ast.Mod: "operator % is not supported",
@@ -53,7 +61,8 @@ _BINOP_HINTS: dict[type, str] = {
 # What to call refused node types in messages; anything absent is named by its class.
 _NODE_NAMES: dict[type, str] = {
     ast.Lambda: "lambda", ast.IfExp: "conditional expressions",
-    ast.Compare: "comparisons", ast.BoolOp: "and/or", ast.NamedExpr: "the walrus :=",
+    ast.Compare: "comparisons outside where(cond, a, b)",
+    ast.BoolOp: "and/or", ast.NamedExpr: "the walrus :=",
     ast.ListComp: "comprehensions", ast.SetComp: "comprehensions",
     ast.DictComp: "comprehensions", ast.GeneratorExp: "generator expressions",
     ast.JoinedStr: "f-strings", ast.Subscript: "subscripts", ast.Tuple: "tuples",
@@ -86,8 +95,10 @@ def _scan_characters(text: str) -> None:
         raise ExpressionError("expression is empty", text, 0)
     depth = 0
     token_start, numeric = -1, False
+    allowed = _ALLOWED_CHARS | _COMPARISON_CHARS if _WHERE_CALL.search(text) else \
+        _ALLOWED_CHARS
     for col, char in enumerate(text):
-        if char not in _ALLOWED_CHARS:
+        if char not in allowed:
             raise ExpressionError(_describe_char(char), text, col)
         depth += (char == "(") - (char == ")")
         if depth > limits.MAX_DEPTH:
@@ -248,12 +259,28 @@ class _Converter:
             self._arity(name, args, 2, node)
             return self._binop(ast.BinOp(args[0], ast.Pow(), args[1],
                                          col_offset=node.col_offset))
+        if name == "where":
+            return self._where(args, node)
         if name not in FUNCTIONS:
             raise self.fail(_unknown_function(name), node)
         self._arity(name, args, 1, node)
         result = Call(name, (self.convert(args[0]),), node.col_offset)
         check_constants(result, self.text)
         return result
+
+    def _where(self, args: list[ast.expr], node: ast.Call) -> Node:
+        """`where(cond, a, b)`: a where cond holds, else b; cond is one comparison."""
+        self._arity("where", args, 3, node)
+        condition = args[0]
+        if not isinstance(condition, ast.Compare) or len(condition.ops) != 1 \
+                or type(condition.ops[0]) not in _COMPARISONS:
+            raise self.fail("where() needs one comparison as its first argument, as in "
+                            "where(t == 1, a, b)", condition)
+        compare = Compare(_COMPARISONS[type(condition.ops[0])],
+                          self.convert(condition.left),
+                          self.convert(condition.comparators[0]), condition.col_offset)
+        return Call("where", (compare, self.convert(args[1]), self.convert(args[2])),
+                    node.col_offset)
 
     def _arity(self, name: str, args: list[ast.expr], wanted: int, node: ast.Call) -> None:
         if len(args) != wanted:
@@ -316,8 +343,8 @@ def constant_value(node: Node, text: str) -> float | None:
         return node.value
     if isinstance(node, Const):
         return math.pi if node.name == "pi" else math.e
-    if isinstance(node, Var):
-        return None
+    if isinstance(node, (Var, Compare)) or isinstance(node, Call) and node.func == "where":
+        return None  # a condition is kept for where(); where() itself is never folded
     if isinstance(node, Neg):
         inner = constant_value(node.operand, text)
         return None if inner is None else -inner

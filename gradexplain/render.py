@@ -45,6 +45,8 @@ def render(result: Explanation, console: Console, *, show_all: bool = False) -> 
     console.print(decomposition.summary)
     for name, value in result.scalars.items():
         console.print(f"{name} = {fmt(value)}")
+    if result.data_line():
+        console.print(result.data_line())
     singular = _singular_elements(result)
     for gradient in result.gradients.values():
         console.print(_table(result, gradient, singular, show_all))
@@ -83,11 +85,11 @@ def _table(result: Explanation, gradient: Gradient, singular: set[int] | None,
     decomposition = result.decomposition
     if gradient.shape == ():
         return _scalar_table(result, gradient, singular)
-    vectors = [g for g in result.gradients.values() if g.shape != ()]
+    vectors = result.vector_columns()
     table = Table(title=f"dL/d{name}", title_justify="left", show_footer=False)
     table.add_column("i", justify="right")
-    for other in vectors:
-        table.add_column(f"{other.name}_i", justify="right")
+    for other, _ in vectors:
+        table.add_column(f"{other}_i", justify="right")
     terms = decomposition.term_values
     if terms is not None:
         table.add_column(f"y_i = {decomposition.term}", justify="right")
@@ -101,7 +103,7 @@ def _table(result: Explanation, gradient: Gradient, singular: set[int] | None,
             continue
         mark = _mark(bool(gradient.close[index]),
                      singular is None or index in singular)
-        cells = [str(index), *(fmt(other.point[index]) for other in vectors)]
+        cells = [str(index), *(fmt(point[index]) for _, point in vectors)]
         if terms is not None:
             cells.append(fmt(terms[index]))
         cells += [fmt(gradient.symbolic[index]), fmt(gradient.autograd[index])]

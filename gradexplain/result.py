@@ -87,10 +87,22 @@ class Explanation:
     decomposition: Decomposition
     singularities: tuple[Singularity, ...] = ()
     extras: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, np.ndarray] = field(default_factory=dict)  # not differentiated (--wrt)
 
     @property
     def agree(self) -> bool:
         return all(g.agree for g in self.gradients.values()) and not self.singularities
+
+    def vector_columns(self) -> list[tuple[str, np.ndarray]]:
+        """Each vector's name and values, as the table shows them: differentiated, then data."""
+        return [*((g.name, g.point) for g in self.gradients.values() if g.shape != ()),
+                *((name, v) for name, v in self.data.items() if v.ndim == 1)]
+
+    def data_line(self) -> str | None:
+        """Which variables are data (`--wrt` left them out); None when all are differentiated."""
+        if not self.data:
+            return None
+        return f"Data, not differentiated: {', '.join(self.data)}"
 
     @property
     def status(self) -> ExitStatus:

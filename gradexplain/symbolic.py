@@ -17,7 +17,7 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from gradexplain.functions import FUNCTIONS
-from gradexplain.tree import BinOp, Call, Const, Neg, Node, Num, Var
+from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 
 class sigmoid(sp.Function):  # noqa: N801 - printed as users write it
@@ -84,8 +84,41 @@ def gradient(model: SymbolicModel, name: str) -> sp.Expr:
     """dL/dx_j (vector x) or dL/dc (scalar c), with index-range conditions resolved."""
     base = model.bases[name]
     target = base[J] if isinstance(base, sp.IndexedBase) else base
-    derivative = sp.diff(model.loss, target).doit()
+    derivative = deltas_out_of_piecewise(sp.diff(model.loss, target)).doit()
     return _canonical_indices(_drop_range_conditions(single_limits(derivative)))
+
+
+def deltas_out_of_piecewise(expr: sp.Expr) -> sp.Expr:
+    """Resolve `Sum(Piecewise((a*d, c), (b*d, True)), k)` with d = delta(j, k) to its k = j term.
+
+    A where() inside a Sum differentiates to Kronecker deltas inside the branches, and
+    `Sum.doit()` resolves a delta only when it is a factor of the summand. j is always in
+    range, so summing over every k keeps exactly the term k = j.
+    """
+
+    def resolve(total: sp.Sum) -> sp.Expr:
+        if len(total.limits) != 1 or not total.has(sp.Piecewise):
+            return total
+        (index, low, high), = total.limits
+        if low != 0 or high != N - 1:
+            return total
+        delta = sp.KroneckerDelta(J, index)
+        kept, resolved = [], []
+        for term in sp.Add.make_args(total.function):
+            folded = sp.piecewise_fold(term)
+            pieces = folded.args if isinstance(folded, sp.Piecewise) else ((folded, sp.true),)
+            pieces = tuple((sp.factor_terms(value), cond) for value, cond in pieces)
+            if all(value == 0 or delta in sp.Mul.make_args(value) for value, _ in pieces):
+                resolved.append(sp.Piecewise(*((value / delta if value != 0 else value,
+                                                cond) for value, cond in pieces))
+                                .subs(index, J))
+            else:
+                kept.append(term)
+        if not resolved:
+            return total
+        return sp.Add(*resolved) + (sp.Sum(sp.Add(*kept), total.limits[0]) if kept else 0)
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum), resolve)
 
 
 def single_limits(expr: sp.Expr) -> sp.Expr:
@@ -127,6 +160,8 @@ def _drop_range_conditions(expr: sp.Expr) -> sp.Expr:
     slack = sp.Symbol("slack", integer=True, nonnegative=True)
 
     def resolve(piecewise: sp.Piecewise) -> sp.Expr:
+        if not any(N in condition.free_symbols for _, condition in piecewise.args):
+            return piecewise  # a where() of the user's, not a range guard
         for value, condition in piecewise.args:
             if condition is sp.true or condition.subs(N, J + 1 + slack) is sp.true:
                 return value
@@ -175,6 +210,8 @@ class _Builder:
         return combined, left_vec or right_vec
 
     def _call(self, node: Call, index: sp.Symbol) -> tuple[sp.Expr, bool]:
+        if node.func == "where":
+            return self._where(node, index)
         spec = FUNCTIONS[node.func]
         if spec.kind == "elementwise":
             arg, vec = self.build(node.args[0], index)
@@ -190,10 +227,24 @@ class _Builder:
         self.reductions[node] = Reduction(bound, arg, total)
         return (total / N if node.func == "mean" else total), False
 
+    def _where(self, node: Call, index: sp.Symbol) -> tuple[sp.Expr, bool]:
+        """`where(cond, a, b)` is `Piecewise((a, cond), (b, True))`."""
+        compare, if_true, if_false = node.args
+        assert isinstance(compare, Compare)
+        left, left_vec = self.build(compare.left, index)
+        right, right_vec = self.build(compare.right, index)
+        condition = _RELATIONS[compare.op](left, right)
+        a, a_vec = self.build(if_true, index)
+        b, b_vec = self.build(if_false, index)
+        return sp.Piecewise((a, condition), (b, True)), left_vec or right_vec or a_vec or b_vec
+
     def _fresh_index(self) -> sp.Symbol:
         self.fresh += 1
         name = "k" if self.fresh == 1 else f"k{self.fresh}"
         return sp.Symbol(name, integer=True, nonnegative=True)
+
+
+_RELATIONS = {"==": sp.Eq, "!=": sp.Ne, "<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge}
 
 
 def _number(text: str, value: float) -> sp.Expr:
@@ -214,6 +265,19 @@ class FormulaPrinter(StrPrinter):
 
     def _print_Abs(self, expr: sp.Abs) -> str:
         return f"abs({self._print(expr.args[0])})"
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        """`where(cond, a, b)`, as the user wrote it (nested for more pieces)."""
+        (value, condition), *rest = expr.args
+        if not rest:
+            return self._print(value)
+        otherwise = rest[0][0] if len(rest) == 1 and rest[0][1] is sp.true else \
+            sp.Piecewise(*rest)
+        return f"where({self._print(condition)}, {self._print(value)}, " \
+            f"{self._print(otherwise)})"
+
+    def _print_Relational(self, expr: sp.Expr) -> str:
+        return f"{self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)}"
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         return f"{expr.base}_{expr.indices[0]}"

@@ -63,14 +63,24 @@ class Call:
     col: int
 
 
-Node = Union[Num, Const, Var, Neg, BinOp, Call]
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """One of `== != < <= > >=`; only as the condition of `where(cond, a, b)`."""
+
+    op: str
+    left: Node
+    right: Node
+    col: int
+
+
+Node = Union[Num, Const, Var, Neg, BinOp, Call, Compare]
 
 
 def children(node: Node) -> tuple[Node, ...]:
     """The direct sub-expressions of `node`, left to right."""
     if isinstance(node, Neg):
         return (node.operand,)
-    if isinstance(node, BinOp):
+    if isinstance(node, (BinOp, Compare)):
         return (node.left, node.right)
     if isinstance(node, Call):
         return node.args

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gradexplain.tree import BinOp, Call, Const, Neg, Node, Num, Var
+from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}
 
@@ -19,6 +19,8 @@ def _text(node: Node, outer: int) -> str:
         return node.name
     if isinstance(node, Call):
         return f"{node.func}({', '.join(_text(arg, 0) for arg in node.args)})"
+    if isinstance(node, Compare):
+        return f"{_text(node.left, 1)} {node.op} {_text(node.right, 1)}"
     if isinstance(node, Neg):
         return _wrap(f"-{_text(node.operand, 3)}", 3, outer)
     assert isinstance(node, BinOp)
