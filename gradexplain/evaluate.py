@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 
 from gradexplain.errors import GradexplainError
-from gradexplain.symbolic import J, N, relu, sigmoid, single_limits
+from gradexplain.symbolic import J, N, relu, sigmoid
 
 Array = Union[float, np.ndarray]
 
@@ -32,6 +32,10 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
     sp.tanh: np.tanh, sp.Abs: np.abs, sp.sign: np.sign, sp.Heaviside: _heaviside,
     sigmoid: _stable_sigmoid, relu: lambda u: np.maximum(u, 0.0),
     sp.cosh: np.cosh, sp.sinh: np.sinh,
+    # SymPy rewrites tan(u + pi/2) as -cot(u) and so on.
+    sp.cot: lambda u: 1.0 / np.tan(u), sp.sec: lambda u: 1.0 / np.cos(u),
+    sp.csc: lambda u: 1.0 / np.sin(u), sp.coth: lambda u: 1.0 / np.tanh(u),
+    sp.sech: lambda u: 1.0 / np.cosh(u), sp.csch: lambda u: 1.0 / np.sinh(u),
     # Our values are real; SymPy keeps re/im/arg when it cannot prove a power real.
     sp.re: lambda u: u, sp.im: lambda u: np.zeros_like(np.asarray(u, dtype=np.float64)),
     sp.arg: lambda u: np.angle(u), sp.atan2: np.arctan2,
@@ -65,6 +69,7 @@ class Evaluator:
         self.arrays = arrays
         self.scalars = scalars
         self.n = n
+        self.placeholders: dict[sp.Symbol, Array] = {}  # inner sums already evaluated
 
     def vector(self, expr: sp.Expr) -> np.ndarray:
         """Evaluate and broadcast to length n (a constant gradient is still a vector)."""
@@ -82,6 +87,8 @@ class Evaluator:
         if isinstance(expr, sp.Indexed):
             return self.arrays[str(expr.base)]
         if isinstance(expr, sp.Symbol):
+            if expr in self.placeholders:
+                return self.placeholders[expr]
             if expr == N:
                 return float(self.n)
             if expr.is_integer:  # an index used as a number, as in c**j from prod(c)
@@ -131,8 +138,11 @@ class Evaluator:
 
     def _reduce(self, expr: sp.Expr) -> Array:
         """Sum or Product over the vector axis, a prefix (k < m) or a suffix (k > m) of it."""
-        if len(expr.limits) > 1:
-            return self.value(single_limits(expr))
+        if len(expr.limits) > 1:  # SymPy denests Sum(Sum(f, a), b) into Sum(f, a, b)
+            inner = self.value(type(expr)(expr.function, expr.limits[0]))
+            placeholder = sp.Dummy("inner")
+            self.placeholders[placeholder] = inner
+            return self.value(type(expr)(placeholder, *expr.limits[1:]))
         (index, low, high), = expr.limits
         function = expr.function
         is_sum = isinstance(expr, sp.Sum)

@@ -84,8 +84,50 @@ def gradient(model: SymbolicModel, name: str) -> sp.Expr:
     """dL/dx_j (vector x) or dL/dc (scalar c), with index-range conditions resolved."""
     base = model.bases[name]
     target = base[J] if isinstance(base, sp.IndexedBase) else base
-    derivative = deltas_out_of_piecewise(sp.diff(model.loss, target)).doit()
-    return _canonical_indices(_drop_range_conditions(single_limits(derivative)))
+    derivative = resolve_sums(deltas_out_of_piecewise(sp.diff(model.loss, target)))
+    return _canonical_indices(_drop_range_conditions(derivative))
+
+
+def resolve_sums(expr: sp.Expr) -> sp.Expr:
+    """Do what `.doit()` must for a gradient, and nothing else: resolve Kronecker deltas.
+
+    Each Sum, innermost first, is split into its terms: a term with a delta keeps its
+    k = j value (`deltasummation`), a term free of k is multiplied by the count, and the
+    rest stays a Sum. SymPy's general `.doit()` also tries closed forms (Gosper's
+    algorithm, the simplifier), which crashed on `sum(x*sum(x*sum(x)))` and can run for
+    minutes; we never need a closed form, since numpy evaluates the sums.
+    """
+    from sympy.concrete.delta import deltasummation
+
+    def resolve(total: sp.Sum) -> sp.Expr:
+        # SymPy denests Sum(Sum(f, a), b) into Sum(f, a, b): resolve a limit at a time,
+        # the innermost (first) one first.
+        result = total.function
+        for limit in total.limits:
+            result = resolve_one(result, limit)
+        return result
+
+    def resolve_one(function: sp.Expr, limit: sp.Tuple) -> sp.Expr:
+        index, low, high = limit
+        if not function.has(sp.KroneckerDelta):
+            return function * (high - low + 1) if index not in function.free_symbols \
+                else sp.Sum(function, limit)
+        function = sp.expand(function, deep=False, power_base=False, power_exp=False,
+                             log=False, multinomial=False)
+        resolved: sp.Expr = sp.Integer(0)
+        kept = []
+        for term in sp.Add.make_args(function):
+            if term.has(sp.KroneckerDelta):
+                resolved += deltasummation(term, limit)
+            elif index not in term.free_symbols:
+                resolved += term * (high - low + 1)
+            else:
+                kept.append(term)
+        if kept:
+            resolved += sp.Sum(sp.Add(*kept), limit)
+        return resolved
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum), resolve)
 
 
 def deltas_out_of_piecewise(expr: sp.Expr) -> sp.Expr:
@@ -121,19 +163,6 @@ def deltas_out_of_piecewise(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, sp.Sum), resolve)
 
 
-def single_limits(expr: sp.Expr) -> sp.Expr:
-    """Rewrite `Sum(f, (i, ...), (k, ...))` as nested sums, one bound index each."""
-
-    def nest(reduction: sp.Expr) -> sp.Expr:
-        result = reduction.function
-        for limit in reduction.limits:  # the first limit is the innermost
-            result = type(reduction)(result, limit)
-        return result
-
-    return expr.replace(
-        lambda e: isinstance(e, (sp.Sum, sp.Product)) and len(e.limits) > 1, nest)
-
-
 def _canonical_indices(expr: sp.Expr) -> sp.Expr:
     """Name bound indices k where that is safe, so equal sums combine and read alike.
 
@@ -144,6 +173,8 @@ def _canonical_indices(expr: sp.Expr) -> sp.Expr:
     k = sp.Symbol("k", integer=True, nonnegative=True)
 
     def rename(reduction: sp.Expr) -> sp.Expr:
+        if len(reduction.limits) != 1:  # a denested double sum keeps its own names
+            return reduction
         (index, low, high), = reduction.limits
         others = {s for s in (reduction.function.free_symbols | low.free_symbols
                               | high.free_symbols)
@@ -283,22 +314,27 @@ class FormulaPrinter(StrPrinter):
         return f"{expr.base}_{expr.indices[0]}"
 
     def _print_Sum(self, expr: sp.Sum) -> str:
-        (index, _, _), = expr.limits
-        return f"sum_{index}({self._print(expr.function)})"
+        text = self._print(expr.function)
+        for index, _, _ in expr.limits:  # the first limit is the innermost sum
+            text = f"sum_{index}({text})"
+        return text
 
     def _print_Product(self, expr: sp.Product) -> str:
-        (index, low, high), = expr.limits
+        text = self._print(expr.function)
+        for index, low, high in expr.limits:
+            text = f"prod_{self._range(index, low, high)}({text})"
+        return text
+
+    def _range(self, index: sp.Symbol, low: sp.Expr, high: sp.Expr) -> str:
         if low == 0 and high == N - 1:
-            where = str(index)
-        elif high == J - 1:
-            where = f"{{{index}<j}}"
-        elif low == J + 1:
-            where = f"{{{index}>j}}"
-        else:
-            where = f"{{{index}={self._print(low)}..{self._print(high)}}}"
-        return f"prod_{where}({self._print(expr.function)})"
+            return str(index)
+        if low == 0 and high == J - 1:
+            return f"{{{index}<j}}"
+        if low == J + 1 and high == N - 1:
+            return f"{{{index}>j}}"
+        return f"{{{index}={self._print(low)}..{self._print(high)}}}"
 
 
 def formula(expr: sp.Expr) -> str:
     """A readable one-line formula, e.g. `2*x_j`."""
-    return str(FormulaPrinter().doprint(_canonical_indices(single_limits(expr))))
+    return str(FormulaPrinter().doprint(_canonical_indices(expr)))

@@ -239,3 +239,20 @@ def test_seed_example_terms_and_total():
     assert result.value == result.value_symbolic == 125.0
     assert "only the term i = j contains x_j" in result.gradients["x"].sentence
     assert result.gradients["x"].sentence.endswith("= 2*x_j.")
+
+
+@pytest.mark.parametrize(("expression", "values", "expected"), [
+    # SymPy's .doit() crashed in Gosper's algorithm on this nesting
+    ("sum(x*sum(x*sum(x)))", {"x": X}, {"x": np.full(3, 3 * X.sum() ** 2)}),
+    # a product inside an implicit sum: SymPy denests the sums into one double Sum
+    ("prod(x) + log(y)", {"x": X, "y": P},
+     {"x": 3 * np.array([40.0, 30.0, 12.0]), "y": 1 / P}),
+    # SymPy rewrites tan(u + pi/2) as -cot(u)
+    ("mean(tan(x + 0.5*pi))", {"x": P}, {"x": 1 / np.sin(P) ** 2 / 3}),
+])
+def test_forms_found_by_fuzzing_the_symbolic_side(expression, values, expected):
+    result = explain(expression, values)
+    assert result.status is ExitStatus.AGREE, result.verdict()
+    for name, want in expected.items():
+        np.testing.assert_allclose(result.gradients[name].symbolic, want, rtol=1e-10)
+        np.testing.assert_allclose(result.gradients[name].autograd, want, rtol=1e-10)
