@@ -20,8 +20,8 @@ EPILOG = """\
 Exit codes: 0 SymPy and autograd agree (and --expect matches); 1 they disagree, or
 --expect does not match; 2 invalid input or usage (including an unavailable device);
 3 the gradient is undefined or not finite at the point (a kink such as relu at 0, a
-pole such as sqrt at 0, NaN). With --cases: the worst case's, ranked agree < disagree
-< undefined < invalid.
+pole such as sqrt at 0, NaN); 70 an internal error (a bug). With --cases: the worst
+case's, ranked agree < disagree < undefined < invalid.
 """
 
 HELP = """Explain the gradient of EXPRESSION at a point, with SymPy and PyTorch autograd.
@@ -127,14 +127,25 @@ def command(
                           wrt)
     except GradexplainError as error:
         status = _report(error, json_mode)
-    except Exception:  # a bug: show it, never disguise it as a user error
-        if debug:
-            traceback.print_exc()
-        else:
-            typer.echo("gradexplain: internal error (a bug); rerun with --debug for the "
-                       "traceback", err=True)
-        raise
+    except Exception as bug:  # a bug: never disguised as a user error or a verdict
+        status = _report_bug(bug, debug, json_mode)
     raise typer.Exit(int(status))
+
+
+def _report_bug(bug: Exception, debug: bool, json_mode: bool) -> ExitStatus:
+    """Exit 70, not 1 (a verdict) or 2 (the user's fault); the traceback with --debug."""
+    message = f"internal error (a bug in gradexplain): {type(bug).__name__}: {bug}"
+    if json_mode:
+        from gradexplain.jsonout import dumps
+
+        typer.echo(dumps({"format_version": 1, "exit_code": int(ExitStatus.INTERNAL),
+                          "error": {"type": "internal", "message": message}}))
+    if debug:
+        traceback.print_exc()
+    typer.echo(f"gradexplain: {message}; "
+               + ("please report it" if debug else "rerun with --debug for the traceback"),
+               err=True)
+    return ExitStatus.INTERNAL
 
 
 def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | None,

@@ -17,6 +17,7 @@ class ExitStatus(IntEnum):
     DISAGREE = 1  # they disagree (or a hand-derived --expect value does not match)
     INVALID = 2  # invalid input or usage, including an unavailable device
     UNDEFINED = 3  # the gradient is undefined or not finite at the point
+    INTERNAL = 70  # a bug in gradexplain (sysexits' EX_SOFTWARE); --debug shows it
 
 
 class GradexplainError(Exception):

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -210,3 +211,26 @@ def test_python_dash_m_runs_the_same_cli():
     assert proc.returncode == 0
     assert json.loads(proc.stdout)["gradients"]["x"]["autograd"] == [6.0, 8.0, 20.0]
     assert proc.stderr == ""  # no stray library warnings
+
+
+def test_a_bug_exits_70_with_one_line_and_json(monkeypatch):
+    import gradexplain.api
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("simulated bug")
+
+    monkeypatch.setattr(gradexplain.api, "explain_values", broken)
+    result = run("sum(x)", "--x", "1")
+    assert result.exit_code == 70
+    assert result.stderr == ("gradexplain: internal error (a bug in gradexplain): "
+                             "ZeroDivisionError: simulated bug; rerun with --debug for the "
+                             "traceback\n")
+    doc = json.loads(run("sum(x)", "--x", "1", "--format", "json").stdout)
+    assert doc["exit_code"] == 70 and doc["error"]["type"] == "internal"
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parent.parent / "schema" /
+                         "explanation.schema.json").read_text())
+    jsonschema.validate(doc, schema)
+    debug = run("sum(x)", "--x", "1", "--debug")
+    assert debug.exit_code == 70 and "Traceback" in debug.stderr
