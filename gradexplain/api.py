@@ -16,6 +16,7 @@ from gradexplain.deadline import deadline
 from gradexplain.errors import DeviceError, UsageError, ValuesError
 from gradexplain.parser import parse
 from gradexplain.result import Explanation, Gradient, Tolerance
+from gradexplain.shapes import infer, uses_matrices
 from gradexplain.tree import Compare, Node, Var, first_column, variables, walk
 from gradexplain.values import Values, from_numbers
 
@@ -58,6 +59,13 @@ def explain_values(expression: str, values: Mapping[str, Values], *, device: str
     chosen = differentiated(tree, wrt)
     check_device_syntax(device, dtype)
     tolerance = tolerance_for(dtype, rtol, atol)
+    shapes = {name: v.shape for name, v in values.items()}
+    if uses_matrices(tree, shapes):
+        from gradexplain import matrices
+
+        node_shapes = infer(tree, shapes, expression)
+        return matrices.compute(expression, tree, dict(values), node_shapes, device, dtype,
+                                tolerance, chosen)
     return _compute(expression, tree, dict(values), device, dtype, tolerance, chosen)
 
 
@@ -118,6 +126,10 @@ def prepare(expression: str, values: Mapping[str, Values]) -> Node:
             raise ValuesError(f"no values for variable {name!r} (column "
                               f"{(first_column(tree, name) or 0) + 1}); give --{name} 1,2,3 "
                               f"or --var {name}=1,2,3")
+    shapes = {name: v.shape for name, v in values.items()}
+    if uses_matrices(tree, shapes):
+        infer(tree, shapes, expression)  # shape errors are input errors, with a column
+        return tree
     lengths = {v.size for v in values.values() if not v.is_scalar}
     if len(lengths) > 1:
         described = ", ".join(f"{v.name} has {v.size}" for v in values.values()

@@ -30,7 +30,7 @@ _HAZARDS: dict[str, tuple[tuple[str, Any], ...]] = {
 _COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
                 ">": operator.gt, ">=": operator.ge}
 _OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-              "**": operator.pow}
+              "**": operator.pow, "@": operator.matmul}
 
 
 @dataclass
@@ -152,6 +152,8 @@ class _TorchBuilder:
             return self._where(node)
         arg = self.build(node.args[0])
         tensor = arg if isinstance(arg, torch.Tensor) else self._tensor(arg)
+        if node.func == "T":
+            return tensor.mT if tensor.dim() == 2 else tensor
         for kind, test in _HAZARDS.get(node.func, ()):
             self._watch(node, kind, test(_values(tensor)), tensor)
         return FUNCTIONS[node.func].torch(torch, tensor)  # type: ignore[no-any-return]

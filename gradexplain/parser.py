@@ -24,7 +24,7 @@ from gradexplain.functions import (CONSTANTS, FUNCTIONS, METHODS, RESERVED_NAMES
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 _ALLOWED_CHARS = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,()+-*/^% \t")
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,()+-*/^%@ \t")
 
 # Characters refused with a hint, because people try them for a reason.
 _CHAR_HINTS = {
@@ -38,11 +38,10 @@ _CHAR_HINTS = {
     "'": "strings are not allowed",
     '"': "strings are not allowed",
     "\n": "the expression must be one line",
-    "@": "matrix products are not supported yet",
 }
 
 _BINOPS: dict[type, str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/",
-                            ast.Pow: "**"}
+                            ast.Pow: "**", ast.MatMult: "@"}
 
 _COMPARISONS: dict[type, str] = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=",
                                  ast.Gt: ">", ast.GtE: ">="}
@@ -55,7 +54,6 @@ _BINOP_HINTS: dict[type, str] = {
     ast.BitXor: "operator ^ is not supported; use ** for powers",
     ast.Mod: "operator % is not supported",
     ast.FloorDiv: "operator // is not supported; use /",
-    ast.MatMult: "operator @ is not supported yet",
 }
 
 # What to call refused node types in messages; anything absent is named by its class.
@@ -173,6 +171,8 @@ class _Converter:
 
     def convert(self, node: ast.AST) -> Node:
         handler = self.handlers.get(type(node))
+        if isinstance(node, ast.Attribute) and node.attr == "T":
+            return Call("T", (self.convert(node.value),), _attr_column(self.text, node))
         if isinstance(node, ast.Attribute):
             raise ExpressionError(f"attribute access .{node.attr} not allowed", self.text,
                                   _attr_column(self.text, node))
@@ -368,10 +368,11 @@ def constant_value(node: Node, text: str) -> float | None:
 _FLOAT_BINOPS: dict[str, Callable[[float, float], float]] = {
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
     "/": lambda a, b: a / b, "**": lambda a, b: math.pow(a, b),
+    "@": lambda a, b: a * b,  # the shape pass refuses @ of scalars; this only folds
 }
 
 _FLOAT_FUNCTIONS: dict[str, Callable[[float], float]] = {
-    "sum": lambda u: u, "mean": lambda u: u, "prod": lambda u: u, "exp": math.exp,
+    "T": lambda u: u, "sum": lambda u: u, "mean": lambda u: u, "prod": lambda u: u, "exp": math.exp,
     "log": math.log, "sqrt": math.sqrt, "abs": abs, "sin": math.sin, "cos": math.cos,
     "tan": math.tan, "tanh": math.tanh, "relu": lambda u: max(u, 0.0),
     "sigmoid": lambda u: 0.5 * (1.0 + math.tanh(0.5 * u)),

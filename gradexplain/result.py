@@ -88,6 +88,7 @@ class Explanation:
     singularities: tuple[Singularity, ...] = ()
     extras: dict[str, Any] = field(default_factory=dict)
     data: dict[str, np.ndarray] = field(default_factory=dict)  # not differentiated (--wrt)
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # matrix path only
 
     @property
     def agree(self) -> bool:
