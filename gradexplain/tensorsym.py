@@ -78,7 +78,7 @@ def _resolve_sum(total: sp.Sum) -> sp.Expr:
 def _resolve_limit(function: sp.Expr, limit: tuple[sp.Expr, ...]) -> sp.Expr:
     index = limit[0]
     kept, resolved = [], []
-    for term in sp.Add.make_args(sp.piecewise_fold(function)):
+    for term in sp.Add.make_args(function):
         value = _at_delta(term, index)
         (kept if value is None else resolved).append(term if value is None else value)
     if not resolved:
@@ -87,13 +87,13 @@ def _resolve_limit(function: sp.Expr, limit: tuple[sp.Expr, ...]) -> sp.Expr:
 
 
 def _at_delta(term: sp.Expr, index: sp.Symbol) -> sp.Expr | None:
-    """`term` with its factor delta(index, t) removed and index set to t; None if none."""
-    if isinstance(term, sp.Piecewise):
-        pieces = [(_at_delta(sp.factor_terms(v), index) if v != 0 else sp.S.Zero, c)
-                  for v, c in term.args]
-        if any(v is None for v, _ in pieces):
-            return None
-        return sp.Piecewise(*pieces)
+    """`term` with its factor delta(index, t) removed and index set to t; None if none.
+
+    The delta may sit in an inner Sum or in every branch of a where(): both are linear in
+    it. (SymPy's piecewise_fold would pull a where() out of a Sum, which is wrong here.)
+    """
+    if term == 0:
+        return sp.S.Zero
     if isinstance(term, sp.Add):
         parts = [_at_delta(part, index) for part in term.args]
         return None if any(p is None for p in parts) else sp.Add(*parts)
@@ -102,15 +102,27 @@ def _at_delta(term: sp.Expr, index: sp.Symbol) -> sp.Expr | None:
         rest = sp.Mul(*factors[:position], *factors[position + 1:])
         if isinstance(factor, sp.KroneckerDelta) and index in factor.args:
             other = factor.args[1] if factor.args[0] == index else factor.args[0]
-            if other.has(index):
-                return None
-            return rest.subs(index, other)  # type: ignore[no-any-return]
-        if isinstance(factor, sp.Sum) and not any(
-                bound.has(index) for limit in factor.limits for bound in limit[1:]):
-            inner = _at_delta(factor.function, index)  # the delta sits in an inner sum
-            if inner is not None:
-                return rest.subs(index, _delta_partner(factor.function, index)) \
-                    * sp.Sum(inner, *factor.limits)
+            return None if other.has(index) else rest.subs(index, other)
+        inner = _inside(factor, index)
+        if inner is not None:
+            return rest.subs(index, _delta_partner(factor, index)) * inner
+    return None
+
+
+def _inside(factor: sp.Expr, index: sp.Symbol) -> sp.Expr | None:
+    """A Sum or where() factor with the delta resolved inside it, or None."""
+    if isinstance(factor, sp.Sum) and not any(
+            bound.has(index) for limit in factor.limits for bound in limit[1:]):
+        inner = _at_delta(factor.function, index)
+        return None if inner is None else sp.Sum(inner, *factor.limits)
+    if isinstance(factor, sp.Piecewise) and any(
+            index in delta.args for delta in factor.atoms(sp.KroneckerDelta)):
+        partner = _delta_partner(factor, index)
+        pieces = [(_at_delta(value, index), condition) for value, condition in factor.args]
+        if any(value is None for value, _ in pieces):
+            return None
+        return sp.Piecewise(*((value, condition.subs(index, partner))
+                              for value, condition in pieces))
     return None
 
 
@@ -126,16 +138,25 @@ def drop_range_guards(expr: sp.Expr) -> sp.Expr:
     """`.doit()` guards a resolved delta with `0 <= j <= n3 - 1`; j is always in range."""
 
     def resolve(piecewise: sp.Piecewise) -> sp.Expr:
+        pieces = []
         for value, condition in piecewise.args:
-            if condition is sp.true:
-                return value
-            if all(isinstance(s, sp.Symbol) and s.is_integer
-                   for s in condition.free_symbols):
-                return value
-            return piecewise  # a where() of the user's
-        return piecewise
+            if condition is sp.true or _is_range_guard(condition):
+                pieces.append((value, sp.true))  # always holds: the rest is never used
+                break
+            pieces.append((value, condition))  # a where() of the user's
+        return pieces[0][0] if len(pieces) == 1 else sp.Piecewise(*pieces)
 
+    def strip(both: sp.And) -> sp.Expr:
+        kept = [c for c in both.args if not _is_range_guard(c)]
+        return sp.And(*kept) if kept else sp.true
+
+    expr = expr.replace(lambda e: isinstance(e, sp.And), strip)
     return expr.replace(lambda e: isinstance(e, sp.Piecewise), resolve)
+
+
+def _is_range_guard(condition: sp.Expr) -> bool:
+    """`j <= n3 - 1` and the like: only index and size symbols, no user data."""
+    return all(isinstance(s, sp.Symbol) and s.is_integer for s in condition.free_symbols)
 
 
 _LETTERS = "impqrstuv"  # bound indices; j and k are the gradient's own
