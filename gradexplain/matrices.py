@@ -50,7 +50,7 @@ def compute(expression: str, tree: Node, values: dict[str, Values],
                 text = tensorsym.formula(derivative)
                 gradients[name] = _gradient(
                     values[name], text, symbolic_values, run.gradients[name], tolerance,
-                    sentence(tree, name, targets, text))
+                    sentence(tree, node_shapes, name, targets, text))
             value_symbolic = float(evaluator.tensor(model.loss, (), ()))
             summary = f"L = {tensorsym.formula(model.loss)}"
         top = node_shapes[id(tree)]
@@ -68,7 +68,8 @@ def compute(expression: str, tree: Node, values: dict[str, Values],
             shapes=shapes)
 
 
-def sentence(tree: Node, name: str, targets: tuple[object, ...], text: str) -> str:
+def sentence(tree: Node, node_shapes: dict[int, Shape], name: str,
+             targets: tuple[object, ...], text: str) -> str:
     """The chain rule through the `@` that uses `name` directly, or the general rule."""
     element = f"{name}_{''.join(map(str, targets))}" if targets else name
     lead = f"dL/d{element} = {text}"
@@ -78,14 +79,16 @@ def sentence(tree: Node, name: str, targets: tuple[object, ...], text: str) -> s
         if not (isinstance(node, BinOp) and node.op == "@"):
             continue
         left, right = (_operand_name(node.left), _operand_name(node.right))
-        other = source(node.right) if left == name else source(node.left)
+        mine, theirs = (node.left, node.right) if left == name else (node.right, node.left)
+        other = source(theirs)
+        outer = f" (an outer product: {other} is a vector)" \
+            if len(node_shapes[id(mine)]) == 2 and len(node_shapes[id(theirs)]) == 1 else ""
         if left == name:
             return (f"Chain rule through @: with y = {source(node)}, dL/d{name} = dL/dy @ "
-                    f"{_transposed(other)} (an outer product when y is a vector), so {lead}.")
+                    f"{_transposed(other)}{outer}, so {lead}.")
         if right == name:
             return (f"Chain rule through @: with y = {source(node)}, dL/d{name} = "
-                    f"{_transposed(other)} @ dL/dy (an outer product when {other} is a "
-                    f"vector), so {lead}.")
+                    f"{_transposed(other)} @ dL/dy{outer}, so {lead}.")
     return f"Chain rule, element by element: {lead}."
 
 

@@ -161,3 +161,20 @@ def test_table_shows_shapes_and_elides_large_matrices():
     assert any(line.startswith("│ ... ") for line in lines)
     assert any(line.startswith("│ 0,0 │    1 │") for line in lines)
     assert any(line.startswith("│ 5,2 │    3 │") for line in lines)
+
+
+def test_markdown_shows_matrix_elements():
+    result = CliRunner().invoke(app, ["sum(W@x)", "--W", "1,2;3,4", "--x", "1,1",
+                                      "--format", "markdown"], env=ENV)
+    assert result.exit_code == 0
+    assert result.output.startswith("## gradexplain `sum(W@x)` (W: 2x2, x: 2)")
+    assert "| 1,0 | 3 | 1 | 1 | ok |" in result.output
+
+
+@pytest.mark.parametrize("option", [["--steps"], ["--graph"], ["--jacobian"],
+                                    ["--expect", "x=4,6"]])
+def test_views_that_are_1d_only_refuse_matrices(option):
+    result = CliRunner().invoke(app, ["sum(W@x)", "--W", "1,2;3,4", "--x", "1,1", *option],
+                                env=ENV)
+    assert result.exit_code == 2
+    assert f"gradexplain: error: {option[0]} does not support matrices" in result.output
