@@ -154,6 +154,9 @@ class _TorchBuilder:
         tensor = arg if isinstance(arg, torch.Tensor) else self._tensor(arg)
         if node.func == "T":
             return tensor.mT if tensor.dim() == 2 else tensor
+        if len(node.args) == 2:  # sum(X, dim=d); the parser made d an integer literal
+            dim = int(node.args[1].value)  # type: ignore[union-attr]
+            return getattr(torch, node.func)(tensor, dim=dim)  # type: ignore[no-any-return]
         for kind, test in _HAZARDS.get(node.func, ()):
             self._watch(node, kind, test(_values(tensor)), tensor)
         return FUNCTIONS[node.func].torch(torch, tensor)  # type: ignore[no-any-return]

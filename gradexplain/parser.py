@@ -49,6 +49,8 @@ _COMPARISONS: dict[type, str] = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast
 # the ast gate then keeps comparisons to where's first argument.
 _COMPARISON_CHARS = frozenset("=<>!")
 _WHERE_CALL = re.compile(r"(?<![A-Za-z0-9_])where\s*\(")
+_DIM_KEYWORD = re.compile(r"(?<![A-Za-z0-9_])dim\s*=(?!=)")
+REDUCTIONS = frozenset({"sum", "mean", "prod"})
 
 _BINOP_HINTS: dict[type, str] = {
     ast.BitXor: "operator ^ is not supported; use ** for powers",
@@ -94,7 +96,7 @@ def _scan_characters(text: str) -> None:
     depth = 0
     token_start, numeric = -1, False
     allowed = _ALLOWED_CHARS | _COMPARISON_CHARS if _WHERE_CALL.search(text) else \
-        _ALLOWED_CHARS
+        _ALLOWED_CHARS | (frozenset("=") if _DIM_KEYWORD.search(text) else frozenset())
     for col, char in enumerate(text):
         if char not in allowed:
             raise ExpressionError(_describe_char(char), text, col)
@@ -227,10 +229,12 @@ class _Converter:
         return Var(name, node.col_offset)
 
     def _call(self, node: ast.Call) -> Node:
-        if node.keywords:
-            keyword = node.keywords[0]
-            raise ExpressionError(f"keyword argument {keyword.arg or '**'}= not allowed",
-                                  self.text, keyword.col_offset)
+        for keyword in node.keywords:
+            if keyword.arg != "dim" or len(node.keywords) > 1 \
+                    or _called_name(node.func) not in REDUCTIONS:
+                raise ExpressionError(f"keyword argument {keyword.arg or '**'}= not allowed "
+                                      f"(only dim= of sum, mean and prod)",
+                                      self.text, keyword.col_offset)
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.fail("unpacking not allowed", arg)
@@ -261,12 +265,26 @@ class _Converter:
                                          col_offset=node.col_offset))
         if name == "where":
             return self._where(args, node)
+        if name in REDUCTIONS and (len(args) == 2 or node.keywords):
+            return self._reduction_along(name, args, node)
         if name not in FUNCTIONS:
             raise self.fail(_unknown_function(name), node)
         self._arity(name, args, 1, node)
         result = Call(name, (self.convert(args[0]),), node.col_offset)
         check_constants(result, self.text)
         return result
+
+    def _reduction_along(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
+        """`sum(X, dim=0)`, `X.sum(0)`: the dimension is an integer literal, kept as a Num."""
+        dims = [*args[1:], *(k.value for k in node.keywords)]
+        if len(args) < 1 or len(dims) != 1:
+            raise self.fail(f"{name}() takes a tensor and at most one dim", node)
+        dim = self.convert(dims[0])
+        value = constant_value(dim, self.text)
+        if value is None or value != int(value) or not isinstance(dim, (Num, Neg)):
+            raise self.fail(f"dim of {name}() must be an integer such as 0, 1 or -1", dims[0])
+        return Call(name, (self.convert(args[0]), Num(float(int(value)), str(int(value)),
+                                                      dim.col)), node.col_offset)
 
     def _where(self, args: list[ast.expr], node: ast.Call) -> Node:
         """`where(cond, a, b)`: a where cond holds, else b; cond is one comparison."""
@@ -296,6 +314,11 @@ def _unknown_function(name: str) -> str:
 
 def _listing(names: frozenset[str], prefix: str) -> str:
     return ", ".join(prefix + name for name in sorted(names))
+
+
+def _called_name(func: ast.expr) -> str:
+    """`sum` for `sum(...)`, `torch.sum(...)` and `X.sum(...)`."""
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
 def _dotted_name(node: ast.expr) -> str:

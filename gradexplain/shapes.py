@@ -40,8 +40,24 @@ def uses_matrices(tree: Node, shapes: Mapping[str, Shape]) -> bool:
     """True when the matrix path is needed: a 2-D value, `@` or `.T`."""
     if any(len(shape) > 1 for shape in shapes.values()):
         return True
-    return any(isinstance(n, BinOp) and n.op == "@" or isinstance(n, Call) and n.func == "T"
-               for n in walk(tree))
+    return any(isinstance(n, BinOp) and n.op == "@" or isinstance(n, Call) and (
+        n.func == "T" or len(n.args) == 2 and n.func != "where") for n in walk(tree))
+
+
+def reduced_axis(node: Call, shape: Shape) -> int:
+    """The axis that `sum(X, dim=d)` removes (d may count from the end)."""
+    dim = int(node.args[1].value)  # type: ignore[union-attr]
+    return dim + len(shape) if dim < 0 else dim
+
+
+def _reduced(node: Call, shape: Shape, text: str) -> Shape:
+    axis = reduced_axis(node, shape)
+    if not 0 <= axis < len(shape):
+        raise ShapeError(f"{node.func}(dim={int(node.args[1].value)}) of shape "  # type: ignore
+                         f"{describe(shape)}: dim must be in -{len(shape)}..{len(shape) - 1}"
+                         if shape else f"{node.func}(dim=...) of a scalar: it has no "
+                         f"dimension", text, node.args[1].col)
+    return shape[:axis] + shape[axis + 1:]
 
 
 def _shape(node: Node, parts: list[Shape], shapes: Mapping[str, Shape], text: str) -> Shape:
@@ -61,7 +77,7 @@ def _shape(node: Node, parts: list[Shape], shapes: Mapping[str, Shape], text: st
     if node.func == "where":
         return broadcast(node, parts, text)
     if node.func in ("sum", "mean", "prod"):
-        return ()
+        return _reduced(node, parts[0], text) if len(node.args) == 2 else ()
     return parts[0]
 
 

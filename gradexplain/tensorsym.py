@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import sympy as sp
 
 from gradexplain.functions import FUNCTIONS
-from gradexplain.shapes import Shape
+from gradexplain.shapes import Shape, reduced_axis
 from gradexplain.symbolic import _NAMESPACE, _RELATIONS, FormulaPrinter, _number
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
@@ -231,6 +231,8 @@ class _Builder:
         if spec.kind == "elementwise":
             return spec.sympy(_NAMESPACE, self.build(node.args[0], idx))  # type: ignore
         shape = self.node_shapes[id(node.args[0])]
+        if len(node.args) == 2:
+            return self._along(node, shape, idx)
         bound = self.fresh(shape)
         total = self.build(node.args[0], bound)
         limits = [(index, 0, size_symbol(size) - 1) for index, size in zip(bound, shape)]
@@ -245,6 +247,17 @@ class _Builder:
                 count *= size
             return total / count
         return total
+
+    def _along(self, node: Call, shape: Shape, idx: tuple[sp.Expr, ...]) -> sp.Expr:
+        """`sum(X, dim=d)`: a Sum over a fresh index on axis d; the others are the output's."""
+        axis = reduced_axis(node, shape)
+        (bound,) = self.fresh(shape[axis:axis + 1])
+        inner = self.build(node.args[0], (*idx[:axis], bound, *idx[axis:]))
+        limit = (bound, 0, size_symbol(shape[axis]) - 1)
+        if node.func == "prod":
+            return sp.Product(inner, limit)
+        total = sp.Sum(inner, limit)
+        return total / shape[axis] if node.func == "mean" else total
 
 
 _OPERATIONS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,

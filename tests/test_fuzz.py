@@ -49,7 +49,9 @@ def assert_parses_safely(text: str) -> None:
             assert node.op in OPERATORS
         if isinstance(node, Call):
             assert node.func in FUNCTIONS or node.func == "T"
-            assert len(node.args) == 1
+            assert len(node.args) == 1 or node.func in ("sum", "mean", "prod") and (
+                len(node.args) == 2 and isinstance(node.args[1], Num)
+                and node.args[1].value == int(node.args[1].value))  # dim=
         if isinstance(node, Var):
             assert node.name.isidentifier() and node.name.isascii()
             assert not node.name.startswith("_")

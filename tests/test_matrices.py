@@ -42,6 +42,13 @@ CASES = [
     ("sum(exp(A) + b)", {"A": (2, 3), "b": (3,)}, lambda A, b: (np.exp(A) + b).sum()),
     ("x@W@y", {"x": (2,), "W": (2, 3), "y": (3,)}, lambda x, W, y: x @ W @ y),
     ("sum((W@x)*(W@x))", {"W": (4, 5), "x": (5,)}, lambda W, x: ((W @ x) * (W @ x)).sum()),
+    ("sum(X, dim=0)", {"X": (4, 5)}, lambda X: X.sum(axis=0).sum()),
+    ("sum(X.sum(0)**2)", {"X": (4, 5)}, lambda X: (X.sum(axis=0) ** 2).sum()),
+    ("sum(mean(X, dim=1)**3)", {"X": (3, 4)}, lambda X: (X.mean(axis=1) ** 3).sum()),
+    ("sum(torch.sum(sigmoid(X@W), dim=-1)**2)", {"X": (4, 3), "W": (3, 5)},
+     lambda X, W: (sigmoid(X @ W).sum(axis=-1) ** 2).sum()),
+    ("mean(exp(X).sum(dim=1) * w)", {"X": (4, 2), "w": (4,)},
+     lambda X, w: (np.exp(X).sum(axis=1) * w).mean()),
 ]
 
 
@@ -93,6 +100,8 @@ def test_the_formula_is_written_in_generic_elements():
     ("sum(X + b)", {"X": "1,2,3;4,5,6", "b": "1,2"},
      "shapes 2x3 and 2 cannot be broadcast together: a vector is added to each row, so "
      "its length (2) must equal the number of columns (3) (column 5)"),
+    ("sum(X, dim=2)", {"X": "1,2,3;4,5,6"},
+     "sum(dim=2) of shape 2x3: dim must be in -2..1 (column 12)"),
     ("sum(c@x)", {"c": "2", "x": "1,2"},
      "@ needs a vector or a matrix on each side, got scalar @ 2; use * for a scalar "
      "(column 5)"),
