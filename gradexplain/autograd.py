@@ -123,6 +123,7 @@ class _TorchBuilder:
         self.dtype = dtype
         self.device = device
         self.hazards: list[Hazard] = []
+        self.watching = True  # off under torch.func, whose tensors have no data to read
 
     def build(self, node: Node) -> Operand:
         if isinstance(node, Num):
@@ -139,9 +140,9 @@ class _TorchBuilder:
 
     def _binop(self, node: BinOp) -> Operand:
         left, right = self.build(node.left), self.build(node.right)
-        if node.op == "/":
+        if node.op == "/" and self.watching:
             self._watch(node, "pole", _values(right) == 0, left, right)
-        if node.op == "**":
+        if node.op == "**" and self.watching:
             self._watch_power(node, left, right)
         if not isinstance(left, torch.Tensor) and not isinstance(right, torch.Tensor):
             left = self._tensor(left)
@@ -157,7 +158,7 @@ class _TorchBuilder:
         if len(node.args) == 2:  # sum(X, dim=d); the parser made d an integer literal
             dim = int(node.args[1].value)  # type: ignore[union-attr]
             return getattr(torch, node.func)(tensor, dim=dim)  # type: ignore[no-any-return]
-        for kind, test in _HAZARDS.get(node.func, ()):
+        for kind, test in _HAZARDS.get(node.func, ()) if self.watching else ():
             self._watch(node, kind, test(_values(tensor)), tensor)
         return FUNCTIONS[node.func].torch(torch, tensor)  # type: ignore[no-any-return]
 

@@ -107,6 +107,9 @@ def command(
     ] = None,
     jacobian: Annotated[bool, typer.Option(
         "--jacobian", help="Show the matrix dy_i/dx_j and its column sums.")] = False,
+    hessian: Annotated[bool, typer.Option(
+        "--hessian", help="Add second derivatives from SymPy and torch.func.hessian (up "
+        "to MAX_HESSIAN_ELEMENTS = 16 differentiated elements).")] = False,
     svg: Annotated[Optional[str], typer.Option(
         "--svg", metavar="FILE", help="Also save the terminal output as an SVG picture.")
     ] = None,
@@ -124,7 +127,7 @@ def command(
             status = _run(ctx.args, var or [], device, dtype, rtol, atol, output_format,
                           show_all, script, _teach_options(graph, dot, mermaid, check_fd,
                                                            steps, backward_v, jacobian, svg),
-                          wrt)
+                          wrt, hessian)
     except GradexplainError as error:
         status = _report(error, json_mode)
     except Exception:  # a bug: show it, never disguise it as a user error
@@ -139,7 +142,8 @@ def command(
 
 def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | None,
          atol: str | None, output_format: str, show_all: bool,
-         script: Scripting, teach_options: Any = None, wrt: str | None = None) -> ExitStatus:
+         script: Scripting, teach_options: Any = None, wrt: str | None = None,
+         hessian: bool = False) -> ExitStatus:
     from gradexplain import expect, report
     from gradexplain.api import differentiated, explain_values, prepare
     from gradexplain.arguments import split_arguments
@@ -169,7 +173,7 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
                             values)
     result = explain_values(expression, values, device=device, dtype=dtype,
                             rtol=_float_option("rtol", rtol), atol=_float_option("atol", atol),
-                            wrt=wrt)
+                            wrt=wrt, hessian=hessian)
     checks = expect.compare(result, expected) if expected else None
     if teach_options is not None:
         from gradexplain import teach

@@ -87,6 +87,13 @@ def document(result: Explanation) -> dict[str, Any]:
     }
     if result.data:
         payload["data"] = list(result.data)
+    if result.hessian is not None:
+        hessian = result.hessian
+        payload["hessian"] = {"elements": list(hessian.labels),
+                              "symbolic": numbers(hessian.symbolic),
+                              "autograd": numbers(hessian.autograd),
+                              "max_abs_diff": number(hessian.max_abs_diff),
+                              "agree": hessian.agree}
     if result.shapes:
         payload["shapes"] = {name: list(shape) for name, shape in result.shapes.items()}
     if result.extras:

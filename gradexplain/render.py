@@ -55,6 +55,8 @@ def render(result: Explanation, console: Console, *, show_all: bool = False) -> 
         console.print(gradient.sentence)
     for note in decomposition.notes:
         console.print(note)
+    if result.hessian is not None:
+        console.print(_hessian_table(result.hessian, show_all))
     for item in result.singularities:
         where = "every element" if item.elements is None else \
             "element" + "s" * (len(item.elements) > 1) + " " + _listing(item.elements)
@@ -144,6 +146,26 @@ def _matrix_table(gradient: Gradient, singular: set[int] | None, show_all: bool)
         where = ",".join(str(int(i)) for i in np.unravel_index(flat, shape))
         table.add_row(where, fmt(point[flat]), fmt(symbolic[flat]), fmt(autograd[flat]),
                       _mark(bool(close[flat]), singular is None or flat in singular))
+    return table
+
+
+def _hessian_table(hessian: Any, show_all: bool) -> Table:
+    """The upper triangle of the symmetric Hessian, one row per pair (a, b) with a <= b."""
+    table = Table(title="Hessian d2L/(da db), symmetric: pairs a <= b", title_justify="left")
+    for label in ("a", "b"):
+        table.add_column(label, justify="left")
+    table.add_column("SymPy", justify="right")
+    table.add_column("torch.func.hessian", justify="right")
+    table.add_column("", justify="left")
+    size = len(hessian.labels)
+    pairs = [(a, b) for a in range(size) for b in range(a, size)]
+    for index in _rows(len(pairs), show_all):
+        if index is None:
+            table.add_row("...", "...", "...", "...", "")
+            continue
+        a, b = pairs[index]
+        table.add_row(hessian.labels[a], hessian.labels[b], fmt(hessian.symbolic[a, b]),
+                      fmt(hessian.autograd[a, b]), _mark(bool(hessian.close[a, b]), False))
     return table
 
 
