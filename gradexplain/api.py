@@ -16,6 +16,7 @@ from gradexplain.deadline import deadline
 from gradexplain.errors import DeviceError, UsageError, ValuesError
 from gradexplain.parser import parse
 from gradexplain.result import Explanation, Gradient, Tolerance
+from gradexplain.shapes import infer, uses_matrices
 from gradexplain.tree import Compare, Node, Var, first_column, variables, walk
 from gradexplain.values import Values, from_numbers
 
@@ -32,12 +33,13 @@ DEFAULT_TOLERANCES = {"float64": Tolerance(rtol=1e-7, atol=1e-7),
 def explain(expression: str, values: Mapping[str, object] | None = None, *,
             device: str = "cpu", dtype: str = "float64", rtol: float | None = None,
             atol: float | None = None, wrt: Sequence[str] | str | None = None,
-            **named: object) -> Explanation:
+            hessian: bool = False, **named: object) -> Explanation:
     """Explain the gradient of `expression` at the given values.
 
     `explain("sum(x**2)", x=[3, 4, 10])`; a number is a scalar, a sequence a vector.
     Names that clash with the keywords here go in `values={"device": [...]}`.
     `wrt` names the variables to differentiate ("w,b" or ["w", "b"]); default: all.
+    `hessian=True` adds the second derivatives (up to MAX_HESSIAN_ELEMENTS elements).
     """
     clash = set(values or {}) & set(named)
     if clash:
@@ -46,19 +48,50 @@ def explain(expression: str, values: Mapping[str, object] | None = None, *,
     parsed = {name: value if isinstance(value, Values) else from_numbers(name, value)
               for name, value in given.items()}
     return explain_values(expression, parsed, device=device, dtype=dtype, rtol=rtol,
-                          atol=atol, wrt=wrt)
+                          atol=atol, wrt=wrt, hessian=hessian)
 
 
 def explain_values(expression: str, values: Mapping[str, Values], *, device: str = "cpu",
                    dtype: str = "float64", rtol: float | None = None,
-                   atol: float | None = None,
-                   wrt: Sequence[str] | str | None = None) -> Explanation:
+                   atol: float | None = None, wrt: Sequence[str] | str | None = None,
+                   hessian: bool = False) -> Explanation:
     """`explain` for values already read (the CLI's path): check, then compute."""
     tree = prepare(expression, values)
     chosen = differentiated(tree, wrt)
     check_device_syntax(device, dtype)
     tolerance = tolerance_for(dtype, rtol, atol)
-    return _compute(expression, tree, dict(values), device, dtype, tolerance, chosen)
+    shapes = {name: v.shape for name, v in values.items()}
+    if hessian:
+        check_hessian_size(values, chosen)
+    if uses_matrices(tree, shapes):
+        from gradexplain import matrices
+
+        node_shapes = infer(tree, shapes, expression)
+        result = matrices.compute(expression, tree, dict(values), node_shapes, device,
+                                  dtype, tolerance, chosen)
+    else:
+        result = _compute(expression, tree, dict(values), device, dtype, tolerance, chosen)
+    if not hessian:
+        return result
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import dataclasses
+
+        from gradexplain import autograd
+        from gradexplain import hessian as second
+
+        matrix = second.compute(tree, dict(values), infer(tree, shapes, expression), chosen,
+                                autograd.resolve_device(device, dtype), dtype, tolerance)
+    return dataclasses.replace(result, hessian=matrix)
+
+
+def check_hessian_size(values: Mapping[str, Values], chosen: list[str]) -> None:
+    """--hessian is explicit in every element pair: keep it small (MAX_HESSIAN_ELEMENTS)."""
+    count = sum(values[name].size for name in chosen)
+    if count > limits.MAX_HESSIAN_ELEMENTS:
+        raise UsageError(f"--hessian: {count} differentiated elements exceed "
+                         f"MAX_HESSIAN_ELEMENTS = {limits.MAX_HESSIAN_ELEMENTS}; choose "
+                         f"fewer with --wrt")
 
 
 def differentiated(tree: Node, wrt: Sequence[str] | str | None) -> list[str]:
@@ -118,6 +151,10 @@ def prepare(expression: str, values: Mapping[str, Values]) -> Node:
             raise ValuesError(f"no values for variable {name!r} (column "
                               f"{(first_column(tree, name) or 0) + 1}); give --{name} 1,2,3 "
                               f"or --var {name}=1,2,3")
+    shapes = {name: v.shape for name, v in values.items()}
+    if uses_matrices(tree, shapes):
+        infer(tree, shapes, expression)  # shape errors are input errors, with a column
+        return tree
     lengths = {v.size for v in values.values() if not v.is_scalar}
     if len(lengths) > 1:
         described = ", ".join(f"{v.name} has {v.size}" for v in values.values()

@@ -30,7 +30,7 @@ _HAZARDS: dict[str, tuple[tuple[str, Any], ...]] = {
 _COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
                 ">": operator.gt, ">=": operator.ge}
 _OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-              "**": operator.pow}
+              "**": operator.pow, "@": operator.matmul}
 
 
 @dataclass
@@ -123,6 +123,7 @@ class _TorchBuilder:
         self.dtype = dtype
         self.device = device
         self.hazards: list[Hazard] = []
+        self.watching = True  # off under torch.func, whose tensors have no data to read
 
     def build(self, node: Node) -> Operand:
         if isinstance(node, Num):
@@ -139,9 +140,9 @@ class _TorchBuilder:
 
     def _binop(self, node: BinOp) -> Operand:
         left, right = self.build(node.left), self.build(node.right)
-        if node.op == "/":
+        if node.op == "/" and self.watching:
             self._watch(node, "pole", _values(right) == 0, left, right)
-        if node.op == "**":
+        if node.op == "**" and self.watching:
             self._watch_power(node, left, right)
         if not isinstance(left, torch.Tensor) and not isinstance(right, torch.Tensor):
             left = self._tensor(left)
@@ -152,7 +153,12 @@ class _TorchBuilder:
             return self._where(node)
         arg = self.build(node.args[0])
         tensor = arg if isinstance(arg, torch.Tensor) else self._tensor(arg)
-        for kind, test in _HAZARDS.get(node.func, ()):
+        if node.func == "T":
+            return tensor.mT if tensor.dim() == 2 else tensor
+        if len(node.args) == 2:  # sum(X, dim=d); the parser made d an integer literal
+            dim = int(node.args[1].value)  # type: ignore[union-attr]
+            return getattr(torch, node.func)(tensor, dim=dim)  # type: ignore[no-any-return]
+        for kind, test in _HAZARDS.get(node.func, ()) if self.watching else ():
             self._watch(node, kind, test(_values(tensor)), tensor)
         return FUNCTIONS[node.func].torch(torch, tensor)  # type: ignore[no-any-return]
 

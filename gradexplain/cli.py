@@ -107,6 +107,9 @@ def command(
     ] = None,
     jacobian: Annotated[bool, typer.Option(
         "--jacobian", help="Show the matrix dy_i/dx_j and its column sums.")] = False,
+    hessian: Annotated[bool, typer.Option(
+        "--hessian", help="Add second derivatives from SymPy and torch.func.hessian (up "
+        "to MAX_HESSIAN_ELEMENTS = 16 differentiated elements).")] = False,
     svg: Annotated[Optional[str], typer.Option(
         "--svg", metavar="FILE", help="Also save the terminal output as an SVG picture.")
     ] = None,
@@ -124,7 +127,7 @@ def command(
             status = _run(ctx.args, var or [], device, dtype, rtol, atol, output_format,
                           show_all, script, _teach_options(graph, dot, mermaid, check_fd,
                                                            steps, backward_v, jacobian, svg),
-                          wrt)
+                          wrt, hessian)
     except GradexplainError as error:
         status = _report(error, json_mode)
     except Exception as bug:  # a bug: never disguised as a user error or a verdict
@@ -150,7 +153,8 @@ def _report_bug(bug: Exception, debug: bool, json_mode: bool) -> ExitStatus:
 
 def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | None,
          atol: str | None, output_format: str, show_all: bool,
-         script: Scripting, teach_options: Any = None, wrt: str | None = None) -> ExitStatus:
+         script: Scripting, teach_options: Any = None, wrt: str | None = None,
+         hessian: bool = False) -> ExitStatus:
     from gradexplain import expect, report
     from gradexplain.api import differentiated, explain_values, prepare
     from gradexplain.arguments import split_arguments
@@ -173,12 +177,14 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
 
         check(teach_options, output_format == "json", values)
     expected = expect.parse_specs(script.expect, read_stdin)
+    if expected or teach_options is not None:
+        _refuse_matrices(expression, values, teach_options, bool(expected))
     if expected:
         expect.check_shapes(expected, differentiated(prepare(expression, values), wrt),
                             values)
     result = explain_values(expression, values, device=device, dtype=dtype,
                             rtol=_float_option("rtol", rtol), atol=_float_option("atol", atol),
-                            wrt=wrt)
+                            wrt=wrt, hessian=hessian)
     checks = expect.compare(result, expected) if expected else None
     if teach_options is not None:
         from gradexplain import teach
@@ -191,6 +197,25 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
     if teach_options is not None and console is not None and output_format == "table":
         teach.render(result, console, teach_options)
     return status
+
+
+def _refuse_matrices(expression: str, values: Any, teach_options: Any,
+                     expected: bool) -> None:
+    """The graph, steps, v, Jacobian and --expect views are 1-D only so far."""
+    from gradexplain.api import prepare
+    from gradexplain.shapes import uses_matrices
+
+    if not uses_matrices(prepare(expression, values),
+                         {name: v.shape for name, v in values.items()}):
+        return
+    o = teach_options
+    asked = [flag for flag, on in (("--expect", expected), ("--graph", o and o.graph),
+                                   ("--dot", o and o.dot), ("--mermaid", o and o.mermaid),
+                                   ("--steps", o and o.steps), ("--v", o and o.v),
+                                   ("--jacobian", o and o.jacobian)) if on]
+    if asked:
+        raise UsageError(f"{', '.join(asked)} do{'es' * (len(asked) == 1)} not support "
+                         f"matrices (2-D values, @ or .T) yet")
 
 
 def _teach_options(graph: bool, dot: str | None, mermaid: bool, check_fd: bool,

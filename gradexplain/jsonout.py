@@ -35,6 +35,8 @@ def numbers(array: Any) -> Any:
     values = np.asarray(array, dtype=np.float64)
     if values.ndim == 0:
         return number(float(values))
+    if values.ndim > 1:
+        return [numbers(row) for row in values]
     listed: list[Any] = values.tolist()
     if not np.isfinite(values).all():
         listed = [number(v) for v in listed]
@@ -85,6 +87,15 @@ def document(result: Explanation) -> dict[str, Any]:
     }
     if result.data:
         payload["data"] = list(result.data)
+    if result.hessian is not None:
+        hessian = result.hessian
+        payload["hessian"] = {"elements": list(hessian.labels),
+                              "symbolic": numbers(hessian.symbolic),
+                              "autograd": numbers(hessian.autograd),
+                              "max_abs_diff": number(hessian.max_abs_diff),
+                              "agree": hessian.agree}
+    if result.shapes:
+        payload["shapes"] = {name: list(shape) for name, shape in result.shapes.items()}
     if result.extras:
         from gradexplain.teach import augment
 

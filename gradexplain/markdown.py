@@ -11,7 +11,8 @@ from typing import Iterable, Sequence
 
 from gradexplain.errors import ExitStatus
 from gradexplain.expect import Expectation, rows, verdict
-from gradexplain.render import _listing, _rows, _singular_elements, _totals, fmt
+from gradexplain.render import (_listing, _rows, _shape_text, _singular_elements, _totals,
+                                 fmt)
 from gradexplain.result import Explanation, Gradient
 
 _OUTCOME_MARK = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌",
@@ -46,6 +47,8 @@ def markdown(result: Explanation, checks: list[Expectation] | None = None, *,
              show_all: bool = False) -> str:
     """The whole explanation as one Markdown document, ending with a newline."""
     size = f"n = {result.n}" if result.n is not None else "scalars"
+    if result.shapes:
+        size = ", ".join(f"{name}: {_shape_text(shape)}" for name, shape in result.shapes.items())
     lines = [f"## gradexplain {code(result.expression)} ({size})", "",
              code(result.decomposition.summary), ""]
     if result.scalars:
@@ -93,6 +96,8 @@ def _gradient_table(result: Explanation, gradient: Gradient, singular: set[int] 
             body.append(["L", fmt(result.value_symbolic), fmt(result.value), ""])
         return table([code(name), f"{code(f'dL/d{name} = {gradient.formula}')} (SymPy)",
                       "autograd", ""], body, ["r", "r", "r", "l"])
+    if result.shapes:
+        return _matrix_table(gradient, singular, show_all)
     vectors = result.vector_columns()
     terms = result.decomposition.term_values
     header = ["i", *(code(f"{other}_i") for other, _ in vectors)]
@@ -115,6 +120,28 @@ def _gradient_table(result: Explanation, gradient: Gradient, singular: set[int] 
             body.append(["", *[""] * (len(vectors) - 1), f"**{_cell(label)}**", fmt(value),
                          "", "", ""])
     return table(header, body, ["r"] * (len(header) - 1) + ["l"])
+
+
+def _matrix_table(gradient: Gradient, singular: set[int] | None, show_all: bool) -> list[str]:
+    """One row per element, row-major, as the terminal table shows it."""
+    import numpy as np
+
+    name, shape = gradient.name, gradient.shape
+    labels = "j,k" if len(shape) == 2 else "j"
+    element = f"{name}_{labels.replace(',', '')}"
+    header = [labels, code(element), f"{code(f'dL/d{element} = {gradient.formula}')} (SymPy)",
+              "autograd", ""]
+    point, symbolic = gradient.point.reshape(-1), gradient.symbolic.reshape(-1)
+    autograd, close = gradient.autograd.reshape(-1), gradient.close.reshape(-1)
+    body: list[list[str]] = []
+    for flat in _rows(point.size, show_all):
+        if flat is None:
+            body.append(["…"] * 4 + [""])
+            continue
+        where = ",".join(str(int(i)) for i in np.unravel_index(flat, shape))
+        body.append([where, fmt(point[flat]), fmt(symbolic[flat]), fmt(autograd[flat]),
+                     _mark(bool(close[flat]), singular is None or flat in singular)])
+    return table(header, body, ["r", "r", "r", "r", "l"])
 
 
 def _mark(close: bool, undefined: bool) -> str:

@@ -24,7 +24,7 @@ from gradexplain.functions import (CONSTANTS, FUNCTIONS, METHODS, RESERVED_NAMES
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 _ALLOWED_CHARS = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,()+-*/^% \t")
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,()+-*/^%@ \t")
 
 # Characters refused with a hint, because people try them for a reason.
 _CHAR_HINTS = {
@@ -38,11 +38,10 @@ _CHAR_HINTS = {
     "'": "strings are not allowed",
     '"': "strings are not allowed",
     "\n": "the expression must be one line",
-    "@": "matrix products are not supported yet",
 }
 
 _BINOPS: dict[type, str] = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/",
-                            ast.Pow: "**"}
+                            ast.Pow: "**", ast.MatMult: "@"}
 
 _COMPARISONS: dict[type, str] = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=",
                                  ast.Gt: ">", ast.GtE: ">="}
@@ -50,12 +49,13 @@ _COMPARISONS: dict[type, str] = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast
 # the ast gate then keeps comparisons to where's first argument.
 _COMPARISON_CHARS = frozenset("=<>!")
 _WHERE_CALL = re.compile(r"(?<![A-Za-z0-9_])where\s*\(")
+_DIM_KEYWORD = re.compile(r"(?<![A-Za-z0-9_])dim\s*=(?!=)")
+REDUCTIONS = frozenset({"sum", "mean", "prod"})
 
 _BINOP_HINTS: dict[type, str] = {
     ast.BitXor: "operator ^ is not supported; use ** for powers",
     ast.Mod: "operator % is not supported",
     ast.FloorDiv: "operator // is not supported; use /",
-    ast.MatMult: "operator @ is not supported yet",
 }
 
 # What to call refused node types in messages; anything absent is named by its class.
@@ -96,7 +96,7 @@ def _scan_characters(text: str) -> None:
     depth = 0
     token_start, numeric = -1, False
     allowed = _ALLOWED_CHARS | _COMPARISON_CHARS if _WHERE_CALL.search(text) else \
-        _ALLOWED_CHARS
+        _ALLOWED_CHARS | (frozenset("=") if _DIM_KEYWORD.search(text) else frozenset())
     for col, char in enumerate(text):
         if char not in allowed:
             raise ExpressionError(_describe_char(char), text, col)
@@ -173,6 +173,8 @@ class _Converter:
 
     def convert(self, node: ast.AST) -> Node:
         handler = self.handlers.get(type(node))
+        if isinstance(node, ast.Attribute) and node.attr == "T":
+            return Call("T", (self.convert(node.value),), _attr_column(self.text, node))
         if isinstance(node, ast.Attribute):
             raise ExpressionError(f"attribute access .{node.attr} not allowed", self.text,
                                   _attr_column(self.text, node))
@@ -227,10 +229,12 @@ class _Converter:
         return Var(name, node.col_offset)
 
     def _call(self, node: ast.Call) -> Node:
-        if node.keywords:
-            keyword = node.keywords[0]
-            raise ExpressionError(f"keyword argument {keyword.arg or '**'}= not allowed",
-                                  self.text, keyword.col_offset)
+        for keyword in node.keywords:
+            if keyword.arg != "dim" or len(node.keywords) > 1 \
+                    or _called_name(node.func) not in REDUCTIONS:
+                raise ExpressionError(f"keyword argument {keyword.arg or '**'}= not allowed "
+                                      f"(only dim= of sum, mean and prod)",
+                                      self.text, keyword.col_offset)
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.fail("unpacking not allowed", arg)
@@ -261,12 +265,26 @@ class _Converter:
                                          col_offset=node.col_offset))
         if name == "where":
             return self._where(args, node)
+        if name in REDUCTIONS and (len(args) == 2 or node.keywords):
+            return self._reduction_along(name, args, node)
         if name not in FUNCTIONS:
             raise self.fail(_unknown_function(name), node)
         self._arity(name, args, 1, node)
         result = Call(name, (self.convert(args[0]),), node.col_offset)
         check_constants(result, self.text)
         return result
+
+    def _reduction_along(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
+        """`sum(X, dim=0)`, `X.sum(0)`: the dimension is an integer literal, kept as a Num."""
+        dims = [*args[1:], *(k.value for k in node.keywords)]
+        if len(args) < 1 or len(dims) != 1:
+            raise self.fail(f"{name}() takes a tensor and at most one dim", node)
+        dim = self.convert(dims[0])
+        value = constant_value(dim, self.text)
+        if value is None or value != int(value) or not isinstance(dim, (Num, Neg)):
+            raise self.fail(f"dim of {name}() must be an integer such as 0, 1 or -1", dims[0])
+        return Call(name, (self.convert(args[0]), Num(float(int(value)), str(int(value)),
+                                                      dim.col)), node.col_offset)
 
     def _where(self, args: list[ast.expr], node: ast.Call) -> Node:
         """`where(cond, a, b)`: a where cond holds, else b; cond is one comparison."""
@@ -296,6 +314,11 @@ def _unknown_function(name: str) -> str:
 
 def _listing(names: frozenset[str], prefix: str) -> str:
     return ", ".join(prefix + name for name in sorted(names))
+
+
+def _called_name(func: ast.expr) -> str:
+    """`sum` for `sum(...)`, `torch.sum(...)` and `X.sum(...)`."""
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
 def _dotted_name(node: ast.expr) -> str:
@@ -368,10 +391,11 @@ def constant_value(node: Node, text: str) -> float | None:
 _FLOAT_BINOPS: dict[str, Callable[[float, float], float]] = {
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
     "/": lambda a, b: a / b, "**": lambda a, b: math.pow(a, b),
+    "@": lambda a, b: a * b,  # the shape pass refuses @ of scalars; this only folds
 }
 
 _FLOAT_FUNCTIONS: dict[str, Callable[[float], float]] = {
-    "sum": lambda u: u, "mean": lambda u: u, "prod": lambda u: u, "exp": math.exp,
+    "T": lambda u: u, "sum": lambda u: u, "mean": lambda u: u, "prod": lambda u: u, "exp": math.exp,
     "log": math.log, "sqrt": math.sqrt, "abs": abs, "sin": math.sin, "cos": math.cos,
     "tan": math.tan, "tanh": math.tanh, "relu": lambda u: max(u, 0.0),
     "sigmoid": lambda u: 0.5 * (1.0 + math.tanh(0.5 * u)),

@@ -40,6 +40,8 @@ def render(result: Explanation, console: Console, *, show_all: bool = False) -> 
     """Print the whole explanation."""
     decomposition = result.decomposition
     size = f"n = {result.n}" if result.n is not None else "scalars"
+    if result.shapes:
+        size = ", ".join(f"{name}: {_shape_text(shape)}" for name, shape in result.shapes.items())
     console.print(Text.assemble(("gradexplain ", "bold"), (result.expression, "cyan"),
                                  f"  ({size})"))
     console.print(decomposition.summary)
@@ -53,6 +55,8 @@ def render(result: Explanation, console: Console, *, show_all: bool = False) -> 
         console.print(gradient.sentence)
     for note in decomposition.notes:
         console.print(note)
+    if result.hessian is not None:
+        console.print(_hessian_table(result.hessian, show_all))
     for item in result.singularities:
         where = "every element" if item.elements is None else \
             "element" + "s" * (len(item.elements) > 1) + " " + _listing(item.elements)
@@ -61,6 +65,10 @@ def render(result: Explanation, console: Console, *, show_all: bool = False) -> 
     style = {ExitStatus.AGREE: "bold green", ExitStatus.DISAGREE: "bold red",
              ExitStatus.UNDEFINED: "bold yellow"}[result.status]
     console.print(Text(result.verdict(), style=style))
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape)) if shape else "scalar"
 
 
 def _listing(elements: Iterable[int], limit: int = 10) -> str:
@@ -85,6 +93,8 @@ def _table(result: Explanation, gradient: Gradient, singular: set[int] | None,
     decomposition = result.decomposition
     if gradient.shape == ():
         return _scalar_table(result, gradient, singular)
+    if result.shapes:
+        return _matrix_table(gradient, singular, show_all)
     vectors = result.vector_columns()
     table = Table(title=f"dL/d{name}", title_justify="left", show_footer=False)
     table.add_column("i", justify="right")
@@ -113,6 +123,49 @@ def _table(result: Explanation, gradient: Gradient, singular: set[int] | None,
         for label, value in _totals(result, terms):
             table.add_row(*[""] * len(vectors), label, fmt(value), "", "", "",
                           *[""] * (2 * (fd is not None)))
+    return table
+
+
+def _matrix_table(gradient: Gradient, singular: set[int] | None, show_all: bool) -> Table:
+    """One row per element, in row-major order, with head/tail elision for large arrays."""
+    name, shape = gradient.name, gradient.shape
+    labels = "j,k" if len(shape) == 2 else "j"
+    table = Table(title=f"dL/d{name} ({_shape_text(shape)})", title_justify="left")
+    table.add_column(labels, justify="right")
+    table.add_column(f"{name}_{labels.replace(',', '')}", justify="right")
+    table.add_column(f"dL/d{name}_{labels.replace(',', '')} = {gradient.formula}\n(SymPy)",
+                     justify="right")
+    table.add_column("autograd", justify="right")
+    table.add_column("", justify="left")
+    point, symbolic = gradient.point.reshape(-1), gradient.symbolic.reshape(-1)
+    autograd, close = gradient.autograd.reshape(-1), gradient.close.reshape(-1)
+    for flat in _rows(point.size, show_all):
+        if flat is None:
+            table.add_row("...", "...", "...", "...", "")
+            continue
+        where = ",".join(str(int(i)) for i in np.unravel_index(flat, shape))
+        table.add_row(where, fmt(point[flat]), fmt(symbolic[flat]), fmt(autograd[flat]),
+                      _mark(bool(close[flat]), singular is None or flat in singular))
+    return table
+
+
+def _hessian_table(hessian: Any, show_all: bool) -> Table:
+    """The upper triangle of the symmetric Hessian, one row per pair (a, b) with a <= b."""
+    table = Table(title="Hessian d2L/(da db), symmetric: pairs a <= b", title_justify="left")
+    for label in ("a", "b"):
+        table.add_column(label, justify="left")
+    table.add_column("SymPy", justify="right")
+    table.add_column("torch.func.hessian", justify="right")
+    table.add_column("", justify="left")
+    size = len(hessian.labels)
+    pairs = [(a, b) for a in range(size) for b in range(a, size)]
+    for index in _rows(len(pairs), show_all):
+        if index is None:
+            table.add_row("...", "...", "...", "...", "")
+            continue
+        a, b = pairs[index]
+        table.add_row(hessian.labels[a], hessian.labels[b], fmt(hessian.symbolic[a, b]),
+                      fmt(hessian.autograd[a, b]), _mark(bool(hessian.close[a, b]), False))
     return table
 
 

@@ -88,10 +88,13 @@ class Explanation:
     singularities: tuple[Singularity, ...] = ()
     extras: dict[str, Any] = field(default_factory=dict)
     data: dict[str, np.ndarray] = field(default_factory=dict)  # not differentiated (--wrt)
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # matrix path only
+    hessian: Any = None  # gradexplain.hessian.Hessian with --hessian, else None
 
     @property
     def agree(self) -> bool:
-        return all(g.agree for g in self.gradients.values()) and not self.singularities
+        return all(g.agree for g in self.gradients.values()) and not self.singularities \
+            and (self.hessian is None or self.hessian.agree)
 
     def vector_columns(self) -> list[tuple[str, np.ndarray]]:
         """Each vector's name and values, as the table shows them: differentiated, then data."""

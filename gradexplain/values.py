@@ -29,7 +29,7 @@ _EMPTY_ELEMENT = re.compile(r",\s*,")
 
 @dataclass(frozen=True)
 class Values:
-    """One variable's values: a scalar (shape `()`) or a vector (shape `(n,)`)."""
+    """One variable's values: a scalar `()`, a vector `(n,)` or a matrix `(rows, cols)`."""
 
     name: str
     data: array  # array('d'), flat
@@ -45,7 +45,8 @@ class Values:
 
 
 def from_numbers(name: str, numbers: object) -> Values:
-    """Values from Python numbers (the API): a number is a scalar, a flat sequence a vector."""
+    """Values from Python numbers (the API): a number is a scalar, a flat sequence a vector,
+    a sequence of equal-length sequences (or a 2-D numpy array) a matrix."""
     if isinstance(numbers, (int, float)) and not isinstance(numbers, bool):
         return _checked(name, array("d", [float(numbers)]), (), f"{name}")
     try:
@@ -53,6 +54,8 @@ def from_numbers(name: str, numbers: object) -> Values:
     except TypeError:
         raise ValuesError(f"{name}: expected a number or a sequence of numbers, got "
                           f"{type(numbers).__name__}") from None
+    if items and all(_is_row(item) for item in items):
+        return _from_rows(name, [list(item) for item in items], name)
     for index, item in enumerate(items):
         if isinstance(item, bool) or not isinstance(item, (int, float)):
             if hasattr(item, "__float__") and not isinstance(item, (str, bytes, bool)):
@@ -60,6 +63,45 @@ def from_numbers(name: str, numbers: object) -> Values:
             raise ValuesError(f"{name}: element {index + 1} is {item!r}, not a number")
     data = array("d", (float(item) for item in items))
     return _checked(name, data, (len(data),), name)
+
+
+def _is_row(item: object) -> bool:
+    return not isinstance(item, (str, bytes)) and hasattr(item, "__len__") \
+        and hasattr(item, "__iter__")
+
+
+def _from_rows(name: str, rows: list[list[object]], where: str) -> Values:
+    """A matrix from rows of numbers; every row must be as long as the first."""
+    width = len(rows[0])
+    for number, row in enumerate(rows, start=1):
+        if len(row) != width:
+            raise ValuesError(f"{where}: row {number} has {len(row)} values, row 1 has "
+                              f"{width}: a matrix needs rows of equal length")
+    flat = [item for row in rows for item in row]
+    vector = from_numbers(name, flat)
+    return _checked(name, vector.data, (len(rows), width), where)
+
+
+def _from_text_rows(name: str, lines: list[str], where: str, split: Callable[[str], list[str]],
+                    file_lines: list[int] | None = None) -> Values:
+    """A matrix from lines of text, one row each (`1,2;3,4` or a CSV file)."""
+    rows: list[array] = []
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if not stripped:
+            raise ValuesError(f"{where}: row {number} is empty")
+        label = f"{where}: line {file_lines[number - 1]}" if file_lines else \
+            f"{where}: row {number}"
+        rows.append(_floats(split(stripped), label, None))
+    width = len(rows[0])
+    for number, row in enumerate(rows, start=1):
+        if len(row) != width:
+            raise ValuesError(f"{where}: row {number} has {len(row)} values, row 1 has "
+                              f"{width}: a matrix needs rows of equal length")
+    data = array("d")
+    for row in rows:
+        data.extend(row)
+    return _checked(name, data, (len(rows), width), where)
 
 
 def from_text(name: str, text: str, origin: str | None = None) -> Values:
@@ -70,6 +112,8 @@ def from_text(name: str, text: str, origin: str | None = None) -> Values:
     stripped = text.strip()
     if not stripped:
         raise ValuesError(f"{where}: no values given")
+    if origin is None and ";" in stripped:
+        return _from_text_rows(name, stripped.split(";"), where, _COMMA.split)
     tokens = _split(stripped) if origin else _COMMA.split(stripped)
     data = _floats(tokens, where, text if origin else None)
     shape: tuple[int, ...] = () if len(tokens) == 1 and not origin else (len(data),)
@@ -102,6 +146,8 @@ def from_spec(name: str, spec: str, read_stdin: Callable[[], str]) -> Values:
             raise ValuesError(f"{path}: more than {limits.MAX_VALUE_TEXT_CHARS:,} characters")
         if path.suffix.lower() == ".json":
             return _from_json(name, content, str(path))
+        if path.suffix.lower() == ".csv":
+            return _from_csv(name, content, str(path))
         return from_text(name, content, origin=str(path))
     return from_text(name, spec)
 
@@ -117,8 +163,23 @@ def _from_json(name: str, content: str, origin: str) -> Values:
     except ValueError as exc:
         raise ValuesError(f"{origin}: not valid JSON: {exc}") from None
     if isinstance(loaded, list) and any(isinstance(item, list) for item in loaded):
-        raise ValuesError(f"{origin}: nested arrays (matrices) are not supported yet")
+        if not all(isinstance(item, list) for item in loaded) or any(
+                isinstance(x, list) for item in loaded for x in item):
+            raise ValuesError(f"{origin}: a matrix is a list of rows of numbers; "
+                              f"deeper nesting or mixed rows are not supported")
+        return _from_rows(name, loaded, origin)
     return from_numbers(name, loaded)
+
+
+def _from_csv(name: str, content: str, origin: str) -> Values:
+    """CSV: several lines of several values make a matrix (one row per line);
+    a single line or a single column is a vector, as in any other text file."""
+    numbered = [(number, line) for number, line in enumerate(content.splitlines(), start=1)
+                if line.strip()]
+    if len(numbered) > 1 and any("," in line for _, line in numbered):
+        return _from_text_rows(name, [line for _, line in numbered], origin, _COMMA.split,
+                               [number for number, _ in numbered])
+    return from_text(name, content, origin=origin)
 
 
 def _refuse_constant(token: str) -> float:

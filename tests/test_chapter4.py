@@ -57,3 +57,43 @@ def test_chapter4_step(args, gradients):
         for witness in ("symbolic", "autograd"):
             np.testing.assert_allclose(document["gradients"][name][witness], expected,
                                        rtol=1e-12, atol=1e-15)
+
+
+XB = [[0.5, -1.0, 2.0], [1.5, 0.0, -0.5], [-1.0, 1.0, 1.0], [0.2, 0.3, -0.4]]
+WEIGHTS = [0.1, -0.2, 0.3]
+BIAS = 0.05
+LABELS = [1.0, 0.0, 1.0, 0.0]
+LINEAR_MODEL = ("where(targets==1, 1-sigmoid(xb@weights + bias), "
+                "sigmoid(xb@weights + bias)).mean()")
+
+
+def rows(matrix: list[list[float]]) -> str:
+    return ";".join(joined(row) for row in matrix)
+
+
+def linear_model_gradients() -> dict[str, object]:
+    """mnist_loss(sigmoid(xb@w + b)) by hand: dL/dz_i, then dL/dw = xb.T @ dL/dz, dL/db = sum."""
+    xb, w, t = np.array(XB), np.array(WEIGHTS), np.array(LABELS)
+    s = 1 / (1 + np.exp(-(xb @ w + BIAS)))
+    dz = np.where(t == 1, -s * (1 - s), s * (1 - s)) / len(t)
+    return {"weights": (xb.T @ dz).tolist(), "bias": float(dz.sum())}
+
+
+@pytest.mark.parametrize("column", [False, True], ids=["weights-vector", "weights-column"])
+def test_chapter4_linear_model(column):
+    """`xb@weights + bias` with mnist_loss, w.r.t. weights and bias; fastai's (n, 1) shapes too."""
+    weights = rows([[w] for w in WEIGHTS]) if column else joined(WEIGHTS)
+    targets = rows([[t] for t in LABELS]) if column else joined(LABELS)
+    code, document = run_json(LINEAR_MODEL, "--xb", rows(XB), "--weights", weights,
+                              "--bias", str(BIAS), "--targets", targets,
+                              "--wrt", "weights,bias")
+    assert code == 0, document
+    assert list(document["gradients"]) == ["weights", "bias"]
+    expected = linear_model_gradients()
+    for witness in ("symbolic", "autograd"):
+        got = np.array(document["gradients"]["weights"][witness])
+        assert got.shape == ((3, 1) if column else (3,))
+        np.testing.assert_allclose(got.reshape(-1), expected["weights"], rtol=1e-12,
+                                   atol=1e-15)
+        np.testing.assert_allclose(document["gradients"]["bias"][witness], expected["bias"],
+                                   rtol=1e-12, atol=1e-15)

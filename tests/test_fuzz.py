@@ -25,7 +25,7 @@ settings.register_profile("gradexplain-fuzz-long", max_examples=100_000, **_COMM
 PROFILE = os.environ.get("GRADEXPLAIN_FUZZ_PROFILE", "ci")
 FUZZ = settings(settings.get_profile(f"gradexplain-fuzz-{PROFILE}"))
 
-OPERATORS = {"+", "-", "*", "/", "**"}
+OPERATORS = {"+", "-", "*", "/", "**", "@"}
 
 
 def assert_parses_safely(text: str) -> None:
@@ -48,7 +48,10 @@ def assert_parses_safely(text: str) -> None:
         if isinstance(node, BinOp):
             assert node.op in OPERATORS
         if isinstance(node, Call):
-            assert node.func in FUNCTIONS and len(node.args) == 1
+            assert node.func in FUNCTIONS or node.func == "T"
+            assert len(node.args) == 1 or node.func in ("sum", "mean", "prod") and (
+                len(node.args) == 2 and isinstance(node.args[1], Num)
+                and node.args[1].value == int(node.args[1].value))  # dim=
         if isinstance(node, Var):
             assert node.name.isidentifier() and node.name.isascii()
             assert not node.name.startswith("_")

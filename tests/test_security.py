@@ -53,7 +53,9 @@ EXPRESSIONS = [
     ("torch.nn.functional.relu(x)", ExpressionError, 0,
      "torch.nn.functional.relu is not allowed"),
     ("torch", ExpressionError, 0, "'torch' alone"),
-    ("sum(x, dim=0)", ExpressionError, 10, "keyword arguments"),
+    ("sum(x, axis=0)", ExpressionError, 11, "keyword arguments"),
+    ("exp(x, dim=0)", ExpressionError, 7, "keyword argument dim= not allowed (only dim= of"),
+    ("sum(x, dim=y)", ExpressionError, 11, "dim of sum() must be an integer"),
     ("x.sum(*x)", ExpressionError, 6, "unpacking not allowed"),
     ("x[0]", ExpressionError, 1, "subscripts"),
     ("import os", ExpressionError, 0, "syntax error"),
@@ -174,7 +176,7 @@ VALUE_TEXTS = [
     (",", "element 1 is empty"),
     ("1,2,", "element 3 is empty"),
     ("abc", "'abc' is not a plain decimal number"),
-    ("3;4", "'3;4' is not a plain decimal number"),
+    ("3;4,5", "row 2 has 2 values, row 1 has 1"),
     ("1 2", "'1 2' is not a plain decimal number"),
     ("1_000", "'1_000' is not a plain decimal number"),
     ("\u0661,2", "is not a plain decimal number"),
@@ -199,7 +201,7 @@ def test_malformed_values_are_refused(text: str, fragment: str) -> None:
     assert caught.value.message.startswith("--x:")
 
 
-@pytest.mark.parametrize("numbers", [float("nan"), [1.0, float("inf")], [], "3,4", [[1, 2]],
+@pytest.mark.parametrize("numbers", [float("nan"), [1.0, float("inf")], [], "3,4", [[1, 2], [3]],
                                      [1, "2"], [True]])
 def test_malformed_api_values_are_refused(numbers: object) -> None:
     with pytest.raises(ValuesError):

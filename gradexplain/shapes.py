@@ -1,0 +1,113 @@
+"""The shape pass: every node's shape from the values' shapes, before any heavy work.
+
+Shapes follow PyTorch: elementwise operations broadcast a scalar over anything and a
+vector over the rows of a matrix (its length must match the columns); `@` is a
+matrix-vector, vector-matrix, matrix-matrix or dot product; `.T` swaps a matrix's axes;
+`sum`/`mean`/`prod` reduce over all elements. A mismatch is the user's error, reported
+with both shapes and a column, so neither SymPy nor torch is imported for it.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from gradexplain.errors import ExpressionError
+from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Var, children, walk
+
+Shape = tuple[int, ...]
+
+
+class ShapeError(ExpressionError):
+    """Operand shapes that do not fit together (`@` with mismatched inner sizes...)."""
+
+    kind = "shape"
+
+
+def describe(shape: Shape) -> str:
+    """`(2, 3)` as a learner reads it: `2x3`; a vector `(3,)`: `3`; a scalar: `scalar`."""
+    return "x".join(map(str, shape)) if shape else "scalar"
+
+
+def infer(tree: Node, shapes: Mapping[str, Shape], text: str) -> dict[int, Shape]:
+    """The shape of every node, by `id(node)`; raises ShapeError at the first mismatch."""
+    found: dict[int, Shape] = {}
+    for node in reversed(list(walk(tree))):  # children before parents
+        found[id(node)] = _shape(node, [found[id(c)] for c in children(node)], shapes, text)
+    return found
+
+
+def uses_matrices(tree: Node, shapes: Mapping[str, Shape]) -> bool:
+    """True when the matrix path is needed: a 2-D value, `@` or `.T`."""
+    if any(len(shape) > 1 for shape in shapes.values()):
+        return True
+    return any(isinstance(n, BinOp) and n.op == "@" or isinstance(n, Call) and (
+        n.func == "T" or len(n.args) == 2 and n.func != "where") for n in walk(tree))
+
+
+def reduced_axis(node: Call, shape: Shape) -> int:
+    """The axis that `sum(X, dim=d)` removes (d may count from the end)."""
+    dim = int(node.args[1].value)  # type: ignore[union-attr]
+    return dim + len(shape) if dim < 0 else dim
+
+
+def _reduced(node: Call, shape: Shape, text: str) -> Shape:
+    axis = reduced_axis(node, shape)
+    if not 0 <= axis < len(shape):
+        raise ShapeError(f"{node.func}(dim={int(node.args[1].value)}) of shape "  # type: ignore
+                         f"{describe(shape)}: dim must be in -{len(shape)}..{len(shape) - 1}"
+                         if shape else f"{node.func}(dim=...) of a scalar: it has no "
+                         f"dimension", text, node.args[1].col)
+    return shape[:axis] + shape[axis + 1:]
+
+
+def _shape(node: Node, parts: list[Shape], shapes: Mapping[str, Shape], text: str) -> Shape:
+    if isinstance(node, Var):
+        return tuple(shapes[node.name])
+    if not parts:
+        return ()
+    if isinstance(node, Neg):
+        return parts[0]
+    if isinstance(node, BinOp) and node.op == "@":
+        return _matmul(node, parts[0], parts[1], text)
+    if isinstance(node, (BinOp, Compare)):
+        return broadcast(node, parts, text)
+    assert isinstance(node, Call)
+    if node.func == "T":
+        return tuple(reversed(parts[0]))
+    if node.func == "where":
+        return broadcast(node, parts, text)
+    if node.func in ("sum", "mean", "prod"):
+        return _reduced(node, parts[0], text) if len(node.args) == 2 else ()
+    return parts[0]
+
+
+def broadcast(node: Node, parts: list[Shape], text: str) -> Shape:
+    """PyTorch's rule for the cases we model: equal shapes, a scalar, or a row vector."""
+    result: Shape = ()
+    for shape in parts:
+        if len(shape) > len(result):
+            result, shape = shape, result
+        if shape and shape != result[len(result) - len(shape):]:
+            raise ShapeError(f"shapes {describe(result)} and {describe(shape)} cannot be "
+                             f"broadcast together: {_broadcast_hint(result, shape)}",
+                             text, node.col)
+    return result
+
+
+def _broadcast_hint(big: Shape, small: Shape) -> str:
+    if len(big) == 2 and len(small) == 1:
+        return (f"a vector is added to each row, so its length ({small[0]}) must equal "
+                f"the number of columns ({big[1]})")
+    return "the sizes must be equal (a scalar fits anything)"
+
+
+def _matmul(node: BinOp, left: Shape, right: Shape, text: str) -> Shape:
+    if not left or not right:
+        raise ShapeError(f"@ needs a vector or a matrix on each side, got "
+                         f"{describe(left)} @ {describe(right)}; use * for a scalar",
+                         text, node.col)
+    inner_left, inner_right = left[-1], right[0]
+    if inner_left != inner_right:
+        raise ShapeError(f"@ of shapes {describe(left)} and {describe(right)}: the inner "
+                         f"sizes {inner_left} and {inner_right} differ", text, node.col)
+    return left[:-1] + right[1:]

@@ -1,0 +1,189 @@
+"""Matrices (issue 7): values, `@`, `.T`, bias broadcasting and reductions over all elements.
+
+Each case is checked three ways: SymPy's generic-element formula (evaluated over arrays),
+autograd, and float64 central differences computed here from a hand-written numpy loss.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from gradexplain import ExitStatus, explain
+from gradexplain.cli import app
+from gradexplain.errors import ValuesError
+from gradexplain.shapes import ShapeError
+from gradexplain.values import from_spec, from_text
+
+ENV = {"COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+def sigmoid(u):
+    return 1 / (1 + np.exp(-u))
+
+
+# (expression, shapes, numpy loss: the sum of every element of the expression)
+CASES = [
+    ("sum(X@w)", {"X": (4, 5), "w": (5,)}, lambda X, w: (X @ w).sum()),
+    ("x@W", {"x": (3,), "W": (3, 4)}, lambda x, W: (x @ W).sum()),
+    ("A@B", {"A": (2, 3), "B": (3, 4)}, lambda A, B: (A @ B).sum()),
+    ("sum((A@B)**2)", {"A": (4, 5), "B": (5, 2)}, lambda A, B: ((A @ B) ** 2).sum()),
+    ("x@y", {"x": (5,), "y": (5,)}, lambda x, y: x @ y),
+    ("sum(sigmoid(X@W + b))", {"X": (4, 3), "W": (3, 2), "b": (2,)},
+     lambda X, W, b: sigmoid(X @ W + b).sum()),
+    ("mean((X@w + c - y)**2)", {"X": (4, 5), "w": (5,), "c": (), "y": (4,)},
+     lambda X, w, c, y: ((X @ w + c - y) ** 2).mean()),
+    ("sum(X.T@X)", {"X": (3, 4)}, lambda X: (X.T @ X).sum()),
+    ("sum(tanh(A.T))", {"A": (2, 3)}, lambda A: np.tanh(A.T).sum()),
+    ("mean(A*B + A)", {"A": (3, 4), "B": (3, 4)}, lambda A, B: (A * B + A).mean()),
+    ("sum(exp(A) + b)", {"A": (2, 3), "b": (3,)}, lambda A, b: (np.exp(A) + b).sum()),
+    ("x@W@y", {"x": (2,), "W": (2, 3), "y": (3,)}, lambda x, W, y: x @ W @ y),
+    ("sum((W@x)*(W@x))", {"W": (4, 5), "x": (5,)}, lambda W, x: ((W @ x) * (W @ x)).sum()),
+    ("sum(X, dim=0)", {"X": (4, 5)}, lambda X: X.sum(axis=0).sum()),
+    ("sum(X.sum(0)**2)", {"X": (4, 5)}, lambda X: (X.sum(axis=0) ** 2).sum()),
+    ("sum(mean(X, dim=1)**3)", {"X": (3, 4)}, lambda X: (X.mean(axis=1) ** 3).sum()),
+    ("sum(torch.sum(sigmoid(X@W), dim=-1)**2)", {"X": (4, 3), "W": (3, 5)},
+     lambda X, W: (sigmoid(X @ W).sum(axis=-1) ** 2).sum()),
+    ("mean(exp(X).sum(dim=1) * w)", {"X": (4, 2), "w": (4,)},
+     lambda X, w: (np.exp(X).sum(axis=1) * w).mean()),
+]
+
+
+def central_differences(loss, arrays: dict[str, np.ndarray], name: str, h: float = 1e-6):
+    grad = np.zeros_like(arrays[name], dtype=np.float64)
+    for index in np.ndindex(arrays[name].shape):
+        plus = {k: v.copy() for k, v in arrays.items()}
+        minus = {k: v.copy() for k, v in arrays.items()}
+        plus[name][index] += h
+        minus[name][index] -= h
+        grad[index] = (loss(**plus) - loss(**minus)) / (2 * h)
+    return grad
+
+
+@pytest.mark.parametrize(("expression", "shapes", "loss"), CASES,
+                         ids=[case[0] for case in CASES])
+def test_matrix_gradients_agree_with_central_differences(expression, shapes, loss):
+    rng = np.random.default_rng(len(expression))
+    arrays = {name: np.asarray(rng.uniform(-1, 1, size=shape)) for name, shape in
+              shapes.items()}
+    given = {name: (float(a) if a.shape == () else a) for name, a in arrays.items()}
+    result = explain(expression, values=given)
+    assert result.status is ExitStatus.AGREE, result.verdict()
+    assert result.value == pytest.approx(loss(**arrays))
+    for name, array in arrays.items():
+        gradient = result.gradients[name]
+        assert gradient.shape == array.shape
+        expected = central_differences(loss, arrays, name)
+        np.testing.assert_allclose(gradient.symbolic, expected, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(gradient.autograd, expected, rtol=1e-6, atol=1e-7)
+
+
+def test_the_formula_is_written_in_generic_elements():
+    result = explain("sum(sigmoid(X@W + b))", X=[[1, 2, 3], [4, 5, 6]],
+                     W=[[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]], b=[0.1, -0.2])
+    assert result.gradients["W"].formula == \
+        "sum_i((1 - sigmoid(b_k + sum_p(W_pk*X_ip)))*sigmoid(b_k + sum_p(W_pk*X_ip))*X_ij)"
+    assert result.gradients["W"].sentence.startswith(
+        "Chain rule through @: with y = X@W, dL/dW = X.T @ dL/dy")
+    assert result.gradients["X"].sentence.startswith(
+        "Chain rule through @: with y = X@W, dL/dX = dL/dy @ W.T")
+
+
+@pytest.mark.parametrize(("expression", "values", "message"), [
+    ("X@w", {"X": "1,2,3;4,5,6", "w": "1,2"},
+     "@ of shapes 2x3 and 2: the inner sizes 3 and 2 differ (column 1)"),
+    ("sum(A@B)", {"A": "1,2;3,4", "B": "1,2,3;4,5,6;7,8,9"},
+     "@ of shapes 2x2 and 3x3: the inner sizes 2 and 3 differ (column 5)"),
+    ("sum(X + b)", {"X": "1,2,3;4,5,6", "b": "1,2"},
+     "shapes 2x3 and 2 cannot be broadcast together: a vector is added to each row, so "
+     "its length (2) must equal the number of columns (3) (column 5)"),
+    ("sum(X, dim=2)", {"X": "1,2,3;4,5,6"},
+     "sum(dim=2) of shape 2x3: dim must be in -2..1 (column 12)"),
+    ("sum(c@x)", {"c": "2", "x": "1,2"},
+     "@ needs a vector or a matrix on each side, got scalar @ 2; use * for a scalar "
+     "(column 5)"),
+])
+def test_bad_shapes_exit_2_naming_both_shapes(expression, values, message):
+    args = [expression]
+    for name, text in values.items():
+        args += [f"--{name}", text]
+    result = CliRunner().invoke(app, args, env=ENV)
+    assert result.exit_code == 2
+    assert f"gradexplain: error: {message}" in result.output
+    with pytest.raises(ShapeError):
+        explain(expression, values={k: from_text(k, v) for k, v in values.items()})
+
+
+def test_matrix_values_from_text_csv_and_json(tmp_path):
+    assert from_text("W", "1,2;3,4").shape == (2, 2)
+    assert from_text("W", " 1, 2 ; 3, 4 ").data.tolist() == [1, 2, 3, 4]
+    with pytest.raises(ValuesError, match="--W: row 2 has 1 values, row 1 has 2"):
+        from_text("W", "1,2;3")
+    csv = tmp_path / "w.csv"
+    csv.write_text("1,2,3\n4,5,6\n")
+    assert from_spec("W", f"@{csv}", lambda: "").shape == (2, 3)
+    column = tmp_path / "v.csv"
+    column.write_text("1\n2\n3\n")
+    assert from_spec("v", f"@{column}", lambda: "").shape == (3,)
+    ragged = tmp_path / "r.csv"
+    ragged.write_text("1,2\n3\n")
+    with pytest.raises(ValuesError, match="row 2 has 1 values, row 1 has 2"):
+        from_spec("W", f"@{ragged}", lambda: "")
+    nested = tmp_path / "w.json"
+    nested.write_text("[[1, 2], [3, 4], [5, 6]]")
+    assert from_spec("W", f"@{nested}", lambda: "").shape == (3, 2)
+    deeper = tmp_path / "d.json"
+    deeper.write_text("[[[1]]]")
+    with pytest.raises(ValuesError, match="a matrix is a list of rows"):
+        from_spec("W", f"@{deeper}", lambda: "")
+
+
+def test_api_takes_nested_lists_and_2d_arrays():
+    nested = explain("sum(W@x)", W=[[1, 2], [3, 4]], x=[1, 1])
+    array = explain("sum(W@x)", W=np.array([[1.0, 2.0], [3.0, 4.0]]), x=np.ones(2))
+    assert nested.gradients["W"].symbolic.tolist() == [[1, 1], [1, 1]]
+    assert array.gradients["x"].autograd.tolist() == [4, 6]
+
+
+def test_json_values_are_nested_like_the_input():
+    result = CliRunner().invoke(app, ["sum(W@x)", "--W", "1,2,3;4,5,6", "--x", "1,0,2",
+                                      "--format", "json"], env=ENV)
+    assert result.exit_code == 0
+    document = json.loads(result.output)
+    gradient = document["gradients"]["W"]
+    assert gradient["shape"] == [2, 3]
+    assert gradient["symbolic"] == [[1, 0, 2], [1, 0, 2]]
+    assert gradient["autograd"] == [[1, 0, 2], [1, 0, 2]]
+    assert document["gradients"]["x"]["symbolic"] == [5, 7, 9]
+    assert document["shapes"] == {"W": [2, 3], "x": [3]}
+
+
+def test_table_shows_shapes_and_elides_large_matrices():
+    result = CliRunner().invoke(app, ["sum(W**2)", "--W", ";".join(["1,2,3"] * 6)], env=ENV)
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == "gradexplain sum(W**2)  (W: 6x3)"
+    assert lines[2].startswith("dL/dW (6x3)")
+    assert any(line.startswith("│ ... ") for line in lines)
+    assert any(line.startswith("│ 0,0 │    1 │") for line in lines)
+    assert any(line.startswith("│ 5,2 │    3 │") for line in lines)
+
+
+def test_markdown_shows_matrix_elements():
+    result = CliRunner().invoke(app, ["sum(W@x)", "--W", "1,2;3,4", "--x", "1,1",
+                                      "--format", "markdown"], env=ENV)
+    assert result.exit_code == 0
+    assert result.output.startswith("## gradexplain `sum(W@x)` (W: 2x2, x: 2)")
+    assert "| 1,0 | 3 | 1 | 1 | ok |" in result.output
+
+
+@pytest.mark.parametrize("option", [["--steps"], ["--graph"], ["--jacobian"],
+                                    ["--expect", "x=4,6"]])
+def test_views_that_are_1d_only_refuse_matrices(option):
+    result = CliRunner().invoke(app, ["sum(W@x)", "--W", "1,2;3,4", "--x", "1,1", *option],
+                                env=ENV)
+    assert result.exit_code == 2
+    assert f"gradexplain: error: {option[0]} does not support matrices" in result.output
