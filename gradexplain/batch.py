@@ -275,13 +275,14 @@ def render_summary(outcomes: list[Outcome], path: str, console: Console) -> None
 
     styles = {ExitStatus.AGREE: "green", ExitStatus.DISAGREE: "bold red",
               ExitStatus.UNDEFINED: "bold yellow", ExitStatus.INVALID: "bold red"}
-    table = Table(title=f"gradexplain --cases {path}", title_justify="left")
+    table = Table(title=Text(f"gradexplain --cases {path}"), title_justify="left")
     table.add_column("case", overflow="fold")
     table.add_column("verdict")
     table.add_column("largest difference", overflow="fold")
     for outcome in outcomes:
-        table.add_row(outcome.case.name, Text(outcome.label(), style=styles[outcome.status]),
-                      _difference(outcome))
+        table.add_row(Text(outcome.case.name),
+                      Text(outcome.label(), style=styles[outcome.status]),
+                      Text(_difference(outcome)))
     console.print(table)
     console.print(Text(_counts(outcomes), style=styles[worst(outcomes)]))
 

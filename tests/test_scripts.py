@@ -419,3 +419,21 @@ def test_shell_completion_offers_our_options():
     script = subprocess.run([sys.executable, "-m", "gradexplain", "--show-completion", "bash"],
                             capture_output=True, text=True, timeout=60)
     assert script.returncode == 0 and "_GRADEXPLAIN_COMPLETE" in script.stdout
+
+
+# --- hostile names in the --cases summary -----------------------------------------------
+
+@pytest.mark.parametrize("line, shown", [
+    ('{"name": "[/]", "expression": "sum(x**2)", "values": {"x": [1, 2]}}', "[/]"),
+    ('{"name": "[bold]loud", "expression": "sum(x**2)", "values": {"x": [1, 2]}}',
+     "[bold]loud"),
+    ('{"name": "k", "expression": "sum(x)", "values": {"x": [1]}, "[/x]": 1}',
+     "unknown key '[/x]'"),
+])
+def test_cases_summary_prints_markup_like_text_as_is(tmp_path, monkeypatch, line, shown):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "[red]c1.jsonl").write_text(line + "\n", encoding="utf-8")
+    result = run("--cases", "[red]c1.jsonl")
+    assert result.exit_code in (0, 2), result.output
+    assert shown in result.stdout
+    assert "gradexplain --cases [red]c1.jsonl" in result.stdout
