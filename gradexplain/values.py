@@ -48,7 +48,7 @@ def from_numbers(name: str, numbers: object) -> Values:
     """Values from Python numbers (the API): a number is a scalar, a flat sequence a vector,
     a sequence of equal-length sequences (or a 2-D numpy array) a matrix."""
     if isinstance(numbers, (int, float)) and not isinstance(numbers, bool):
-        return _checked(name, array("d", [float(numbers)]), (), f"{name}")
+        return _checked(name, _as_floats(name, [numbers], scalar=True), (), f"{name}")
     try:
         items = list(numbers)  # type: ignore[call-overload]
     except TypeError:
@@ -61,8 +61,28 @@ def from_numbers(name: str, numbers: object) -> Values:
             if hasattr(item, "__float__") and not isinstance(item, (str, bytes, bool)):
                 continue  # numpy scalars
             raise ValuesError(f"{name}: element {index + 1} is {item!r}, not a number")
-    data = array("d", (float(item) for item in items))
+    data = _as_floats(name, items)
     return _checked(name, data, (len(data),), name)
+
+
+def _as_floats(where: str, items: list[object], scalar: bool = False) -> array:
+    """`float()` of each item; one too large for a float (10**400) is the user's error."""
+    try:
+        return array("d", (float(item) for item in items))  # type: ignore[arg-type]
+    except (OverflowError, TypeError, ValueError):
+        pass
+    for index, item in enumerate(items):
+        try:
+            float(item)  # type: ignore[arg-type]
+        except (OverflowError, TypeError, ValueError) as exc:
+            element = "the value" if scalar else f"element {index + 1}"
+            if isinstance(exc, OverflowError) and isinstance(item, int):
+                digits = int(item.bit_length() * math.log10(2)) + 1
+                raise ValuesError(f"{where}: {element} is too large for a float (an "
+                                  f"integer of about {digits:,} digits)") from None
+            raise ValuesError(f"{where}: {element} ({type(item).__name__}) is too large or "
+                              f"not a number: {exc}") from None
+    raise AssertionError("unreachable: some item failed")
 
 
 def _is_row(item: object) -> bool:

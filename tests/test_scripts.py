@@ -437,3 +437,30 @@ def test_cases_summary_prints_markup_like_text_as_is(tmp_path, monkeypatch, line
     assert result.exit_code in (0, 2), result.output
     assert shown in result.stdout
     assert "gradexplain --cases [red]c1.jsonl" in result.stdout
+
+
+# --- integers too large for a float -----------------------------------------------------
+
+def test_huge_integer_in_a_json_values_file_is_a_values_error(tmp_path):
+    (tmp_path / "big.json").write_text("[1" + "0" * 400 + "]", encoding="utf-8")
+    result = run("sum(x**2)", "--x", f"@{tmp_path / 'big.json'}")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("gradexplain: error: ")
+    assert result.stderr.endswith(": element 1 is too large for a float (an integer of "
+                                  "about 401 digits)\n")
+
+
+def test_huge_integer_in_a_case_fails_that_case_only(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"name": "big", "expression": "sum(x)", "values": {"x": [1' + "0" * 400
+                    + ']}}\n{"name": "ok", "expression": "x", "values": {"x": 1' + "0" * 400
+                    + '}}\n{"name": "fine", "expression": "sum(x)", "values": {"x": [1]}}\n',
+                    encoding="utf-8")
+    result = run("--cases", str(path), "--format", "json")
+    assert result.exit_code == 2, result.output
+    payload = json.loads(result.stdout)
+    assert [c["exit_code"] for c in payload] == [2, 2, 0]
+    assert payload[0]["error"]["message"] == ("x: element 1 is too large for a float (an "
+                                              "integer of about 401 digits)")
+    assert payload[1]["error"]["message"] == ("x: the value is too large for a float (an "
+                                              "integer of about 401 digits)")
