@@ -87,7 +87,7 @@ def read_cases(path: str) -> list[Case]:
     """Read the file; an unreadable file raises `UsageError` naming the line."""
     source = Path(path)
     try:
-        text = source.read_text(encoding="utf-8")
+        text = source.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"--cases: cannot read {path}: "
                          f"{getattr(exc, 'strerror', None) or exc}") from None

@@ -44,25 +44,27 @@ class Values:
         return len(self.data)
 
 
-def from_numbers(name: str, numbers: object) -> Values:
+def from_numbers(name: str, numbers: object, origin: str | None = None) -> Values:
     """Values from Python numbers (the API): a number is a scalar, a flat sequence a vector,
-    a sequence of equal-length sequences (or a 2-D numpy array) a matrix."""
+    a sequence of equal-length sequences (or a 2-D numpy array) a matrix. `origin` names
+    a file for messages."""
+    where = origin or name
     if isinstance(numbers, (int, float)) and not isinstance(numbers, bool):
-        return _checked(name, _as_floats(name, [numbers], scalar=True), (), f"{name}")
+        return _checked(name, _as_floats(where, [numbers], scalar=True), (), where)
     try:
         items = list(numbers)  # type: ignore[call-overload]
     except TypeError:
-        raise ValuesError(f"{name}: expected a number or a sequence of numbers, got "
+        raise ValuesError(f"{where}: expected a number or a sequence of numbers, got "
                           f"{type(numbers).__name__}") from None
     if items and all(_is_row(item) for item in items):
-        return _from_rows(name, [list(item) for item in items], name)
+        return _from_rows(name, [list(item) for item in items], where)
     for index, item in enumerate(items):
         if isinstance(item, bool) or not isinstance(item, (int, float)):
             if hasattr(item, "__float__") and not isinstance(item, (str, bytes, bool)):
                 continue  # numpy scalars
-            raise ValuesError(f"{name}: element {index + 1} is {item!r}, not a number")
-    data = _as_floats(name, items)
-    return _checked(name, data, (len(data),), name)
+            raise ValuesError(f"{where}: element {index + 1} is {item!r}, not a number")
+    data = _as_floats(where, items)
+    return _checked(name, data, (len(data),), where)
 
 
 def _as_floats(where: str, items: list[object], scalar: bool = False) -> array:
@@ -98,7 +100,7 @@ def _from_rows(name: str, rows: list[list[object]], where: str) -> Values:
             raise ValuesError(f"{where}: row {number} has {len(row)} values, row 1 has "
                               f"{width}: a matrix needs rows of equal length")
     flat = [item for row in rows for item in row]
-    vector = from_numbers(name, flat)
+    vector = from_numbers(name, flat, where)
     return _checked(name, vector.data, (len(rows), width), where)
 
 
@@ -157,7 +159,7 @@ def from_spec(name: str, spec: str, read_stdin: Callable[[], str]) -> Values:
     if spec.startswith("@"):
         path = Path(spec[1:])
         try:
-            with path.open(encoding="utf-8") as handle:  # bounded: @/dev/zero must end
+            with path.open(encoding="utf-8-sig") as handle:  # bounded: @/dev/zero must end
                 content = handle.read(limits.MAX_VALUE_TEXT_CHARS + 1)
         except (OSError, UnicodeDecodeError) as exc:
             raise ValuesError(f"--{name}: cannot read {path}: "
@@ -188,7 +190,13 @@ def _from_json(name: str, content: str, origin: str) -> Values:
             raise ValuesError(f"{origin}: a matrix is a list of rows of numbers; "
                               f"deeper nesting or mixed rows are not supported")
         return _from_rows(name, loaded, origin)
-    return from_numbers(name, loaded)
+    if isinstance(loaded, (dict, str, bool)) or loaded is None:
+        raise ValuesError(f"{origin}: expected a number, a list of numbers or a list of "
+                          f"rows, not {_JSON_KINDS[type(loaded)]}")
+    return from_numbers(name, loaded, origin)
+
+
+_JSON_KINDS = {dict: "an object", str: "a string", bool: "true or false", type(None): "null"}
 
 
 def _from_csv(name: str, content: str, origin: str) -> Values:

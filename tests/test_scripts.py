@@ -464,3 +464,35 @@ def test_huge_integer_in_a_case_fails_that_case_only(tmp_path):
                                               "integer of about 401 digits)")
     assert payload[1]["error"]["message"] == ("x: the value is too large for a float (an "
                                               "integer of about 401 digits)")
+
+
+# --- values files: a BOM, and JSON that is not numbers ----------------------------------
+
+def test_values_files_may_start_with_a_bom(tmp_path):
+    (tmp_path / "x.txt").write_text("\ufeff3,4,10", encoding="utf-8")
+    (tmp_path / "x.json").write_text("\ufeff[3, 4, 10]", encoding="utf-8")
+    (tmp_path / "c.jsonl").write_text(
+        '\ufeff{"name": "a", "expression": "sum(x)", "values": {"x": [1, 2]}}\n',
+        encoding="utf-8")
+    for spec in ("x.txt", "x.json"):
+        result = run("sum(x**2)", "--x", f"@{tmp_path / spec}", "-q")
+        assert result.exit_code == 0, result.output
+    assert run("--cases", str(tmp_path / "c.jsonl"), "-q").exit_code == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    ('"12"', "expected a number, a list of numbers or a list of rows, not a string"),
+    ('{"a": 1}', "expected a number, a list of numbers or a list of rows, not an object"),
+    ("true", "expected a number, a list of numbers or a list of rows, not true or false"),
+    ("null", "expected a number, a list of numbers or a list of rows, not null"),
+    ('[1, "a"]', "element 2 is 'a', not a number"),
+    ('[[1, 2], [3, "a"]]', "element 4 is 'a', not a number"),
+    ("[1" + "0" * 400 + "]", "element 1 is too large for a float (an integer of about 401 "
+     "digits)"),
+])
+def test_json_values_file_that_is_not_numbers_names_the_file(tmp_path, content, message):
+    path = tmp_path / "x.json"
+    path.write_text(content, encoding="utf-8")
+    result = run("sum(x**2)", "--x", f"@{path}")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"gradexplain: error: {path}: {message}\n"
