@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gradexplain.errors import ExitStatus, GradexplainError, UsageError, ValuesError
+from gradexplain.values import _refuse_constant
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -137,10 +138,6 @@ def _jsonl_cases(text: str, path: str) -> list[Case]:
     return cases
 
 
-def _refuse_constant(token: str) -> float:
-    raise ValueError(f"{token} is not a finite number")
-
-
 def _case(table: object, line: int | None, index: int) -> Case:
     fields = table if isinstance(table, dict) else {"__not_a_table__": table}
     name = fields.get("name")
@@ -232,8 +229,9 @@ def run_file(path: str, defaults: Defaults, output_format: str, console: Console
         write(outcomes, junit_path, elapsed)
     if console is not None:
         if output_format == "json":
-            console.file.write(json.dumps([case_document(o) for o in outcomes],
-                                          allow_nan=False, ensure_ascii=False) + "\n")
+            from gradexplain.jsonout import dumps
+
+            console.file.write(dumps([case_document(o) for o in outcomes]) + "\n")
         elif output_format == "markdown":
             console.file.write(summary_markdown(outcomes, path))
         else:

@@ -41,8 +41,6 @@ Give each variable's values as --NAME v1,v2,... (one number is a scalar),
 the table shows the sum-rule decomposition and whether the two witnesses agree.
 """
 
-FORMATS = ("table", "json", "markdown")
-
 app = typer.Typer(add_completion=True, rich_markup_mode=None,
                   context_settings={"help_option_names": ["-h", "--help"]})
 
@@ -120,6 +118,7 @@ def command(
     json_mode = output_format == "json" and not quiet
     script = Scripting(quiet, no_color, expect or [], cases, junit_xml)
     try:
+        _check_format(output_format)
         if cases is not None or junit_xml is not None:
             status = _run_cases(ctx.args, var or [], device, dtype, rtol, atol,
                                 output_format, script)
@@ -133,6 +132,14 @@ def command(
     except Exception as bug:  # a bug: never disguised as a user error or a verdict
         status = _report_bug(bug, debug, json_mode)
     raise typer.Exit(int(status))
+
+
+def _check_format(output_format: str) -> None:
+    from gradexplain.report import FORMATS
+
+    if output_format not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not "
+                         f"{output_format!r}")
 
 
 def _report_bug(bug: Exception, debug: bool, json_mode: bool) -> ExitStatus:
@@ -161,9 +168,6 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
     from gradexplain.tree import variables
     from gradexplain.values import read_stdin
 
-    if output_format not in FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not "
-                         f"{output_format!r}")
     if wrt is not None and teach_options is not None:
         raise UsageError("--wrt cannot be combined with --graph, --dot, --mermaid, "
                          "--check-fd, --steps, --v, --jacobian or --svg yet")
@@ -238,9 +242,6 @@ def _run_cases(args: list[str], var: list[str], device: str, dtype: str,
     if args or var or script.expect:
         raise UsageError("--cases runs the file's cases: give no EXPRESSION, values or "
                          "--expect with it")
-    if output_format not in FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not "
-                         f"{output_format!r}")
     defaults = batch.Defaults(device, dtype, _float_option("rtol", rtol),
                               _float_option("atol", atol))
     console = None if script.quiet else report.make_console(script.no_color)

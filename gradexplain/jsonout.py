@@ -109,7 +109,7 @@ def error_document(error: GradexplainError) -> dict[str, Any]:
             "exit_code": int(error.exit_status)}
 
 
-def dumps(payload: dict[str, Any]) -> str:
+def dumps(payload: Any) -> str:
     """`json.dumps(payload, allow_nan=False, ensure_ascii=False)`: the same text, faster.
 
     Formatting floats is nearly all the time a large document takes, and the symbolic

@@ -496,3 +496,22 @@ def test_json_values_file_that_is_not_numbers_names_the_file(tmp_path, content, 
     result = run("sum(x**2)", "--x", f"@{path}")
     assert result.exit_code == 2, result.output
     assert result.stderr == f"gradexplain: error: {path}: {message}\n"
+
+
+# --- one definition each ----------------------------------------------------------------
+
+def test_shared_helpers_are_defined_once():
+    from gradexplain import batch, cli, report, values
+
+    assert batch._refuse_constant is values._refuse_constant
+    assert not hasattr(cli, "FORMATS") and report.FORMATS == ("table", "json", "markdown")
+    assert Path(cli.__file__).read_text(encoding="utf-8").count("--format must be one of") == 1
+    assert "json.dumps" not in Path(batch.__file__).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("args", [("sum(x)", "--x", "1"), ("--cases", "c.toml")])
+def test_unknown_format_is_refused_once(args):
+    result = run(*args, "--format", "xml")
+    assert result.exit_code == 2
+    assert result.stderr == ("gradexplain: error: --format must be one of table, json, "
+                             "markdown, not 'xml'\n")
