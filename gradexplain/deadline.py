@@ -26,7 +26,7 @@ def deadline(seconds: float, what: str, limit_name: str) -> Iterator[None]:
 
     def expire(signum: int, frame: Any) -> None:
         raise SymbolicTimeout(f"{what} took longer than {limit_name} = {seconds:g} s; "
-                              f"try a simpler expression")
+                              f"try a simpler expression or fewer elements")
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)

@@ -59,8 +59,9 @@ def derive(tree: Node, name: str, vectors: set[str], scalars: set[str]) -> Deriv
         total = sp.Sum(total, (symbolic.I, 0, symbolic.N - 1))
         walker.say(0, "y is a vector: backward(ones) differentiates L = sum_i y_i", total)
     lines += walker.lines
-    done = symbolic._drop_range_conditions(total.doit())
-    final = symbolic._canonical_indices(sp.simplify(done))
+    # resolve_sums, not .doit(): .doit() tries closed forms that crash or run for minutes
+    done = symbolic._drop_range_conditions(symbolic.resolve_sums(total))
+    final = symbolic._canonical_indices(done)
     why = "sum rule, only the term k = j survives (the delta)" if walker.vector else \
         "collect terms"
     lines.append(f"{why}: dL/d{walker.target_text} = {symbolic.formula(final)}")

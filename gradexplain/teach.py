@@ -41,7 +41,16 @@ class Options:
 
 
 def add(result: Explanation, values: Mapping[str, Values], options: Options) -> None:
-    """Compute each requested extra into `result.extras` (the dict is ours to fill)."""
+    """Compute each requested extra into `result.extras`, within MAX_EXTRAS_SECONDS."""
+    from gradexplain import limits
+    from gradexplain.deadline import deadline
+
+    with deadline(limits.MAX_EXTRAS_SECONDS, "the extras (--steps, --check-fd, --graph, "
+                  "--v, --jacobian)", "MAX_EXTRAS_SECONDS"):
+        _add(result, values, options)
+
+
+def _add(result: Explanation, values: Mapping[str, Values], options: Options) -> None:
     from gradexplain.parser import parse
 
     tree = parse(result.expression)
