@@ -74,6 +74,9 @@ def check_shapes(expected: Mapping[str, Values], names: list[str],
                  values: Mapping[str, Values]) -> None:
     """Refuse an unknown variable or a wrong length before anything is computed."""
     for name, given in expected.items():
+        if name not in names and name in values:
+            raise ValuesError(f"--expect {name}: {name} is data (not in --wrt), so it has no "
+                              f"gradient to expect")
         if name not in names:
             close = difflib.get_close_matches(name, names, n=1)
             hint = f"; did you mean {close[0]}?" if close else \

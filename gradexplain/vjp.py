@@ -18,6 +18,7 @@ from gradexplain import autograd, symbolic
 from gradexplain.errors import UsageError, ValuesError
 from gradexplain.evaluate import Evaluator
 from gradexplain.jsonout import numbers
+from gradexplain.result import Tolerance
 from gradexplain.tree import Call, Node, variables
 from gradexplain.values import from_text
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from gradexplain.values import Values
 
 MAX_JACOBIAN_N = 20  # J is n x n per variable: shown only when it fits on a screen
-RTOL = ATOL = 1e-7
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,12 @@ class VectorJacobian:
     autograd: dict[str, np.ndarray]
     symbolic: dict[str, np.ndarray]
     formulas: dict[str, str]
+    tolerance: Tolerance  # the run's own (--rtol/--atol, or the dtype's defaults)
 
     def close(self, name: str) -> np.ndarray:
         a, s = self.autograd[name], self.symbolic[name]
-        return np.isfinite(a) & np.isfinite(s) & (np.abs(a - s) <= ATOL + RTOL * np.abs(s))
+        rtol, atol = self.tolerance.rtol, self.tolerance.atol
+        return np.isfinite(a) & np.isfinite(s) & (np.abs(a - s) <= atol + rtol * np.abs(s))
 
     def to_json(self) -> dict[str, Any]:
         return {"v": numbers(self.v), "gradients": {
@@ -64,7 +66,7 @@ def compare(tree: Node, values: Mapping[str, Values], v_text: str,
     if v.size != n:
         raise ValuesError(f"--v has {v.size} values; y has {n} elements")
     return VectorJacobian(v, _autograd(tree, values, v, result.dtype),
-                          *_symbolic(model, values, v, n))
+                          *_symbolic(model, values, v, n), result.tolerance)
 
 
 def _autograd(tree: Node, values: Mapping[str, Values], v: np.ndarray,

@@ -1,0 +1,64 @@
+"""Bugs found by review and fuzzing, each pinned by the command that showed it."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from gradexplain.cli import app
+
+ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+def run(*args: str):
+    return CliRunner().invoke(app, list(args), env=ENV)
+
+
+def test_steps_do_not_call_sympys_closed_form_summation():
+    # .doit() crashed in Gosper's algorithm here (exit 70)
+    result = run("sum(x*sum(x*sum(x)))", "--x", "1,2", "--steps")
+    assert result.exit_code == 0, result.stderr
+    assert "dL/dx_j = " in result.stdout.split("Steps for dL/dx:")[1]
+
+
+def test_extras_have_a_wall_clock_limit(monkeypatch):
+    from gradexplain import limits
+
+    monkeypatch.setattr(limits, "MAX_EXTRAS_SECONDS", 1e-6)
+    result = run("sum(sin(x)*cos(x))", "--x", "1,2", "--steps", "--check-fd")
+    assert result.exit_code == 2
+    assert "MAX_EXTRAS_SECONDS" in result.stderr
+
+
+def test_a_scalar_gradient_under_a_kink_is_undefined_not_differs():
+    result = run("sum(relu(w+x))", "--w", "0", "--x", "-1,0,2")
+    assert result.exit_code == 3
+    scalar_row = next(line for line in result.stdout.splitlines() if line.startswith("│ 0 │"))
+    assert "UNDEFINED" in scalar_row and "DIFFERS" not in scalar_row
+    markdown = run("sum(relu(w+x))", "--w", "0", "--x", "-1,0,2", "--format", "markdown")
+    assert "**DIFFERS**" not in markdown.stdout
+
+
+def test_vjp_uses_the_runs_tolerances():
+    result = run("exp(x)", "--x", "10.3,20.7", "--v", "1,1", "--dtype", "float32",
+                 "--format", "json")
+    doc = json.loads(result.stdout)
+    assert doc["agree"] is True
+    assert doc["vjp"]["gradients"]["x"]["agree"] is True
+
+
+def test_markdown_escapes_the_reason_of_a_singularity():
+    result = run("sum(x**0.5)", "--x", "0,4", "--format", "markdown")
+    assert result.exit_code == 3
+    undefined = next(line for line in result.stdout.splitlines() if "Undefined" in line)
+    assert "p\\*u\\*\\*(p-1)" in undefined
+
+
+def test_piped_sentences_and_verdict_stay_one_line_each():
+    result = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4"],
+                                env={"COLUMNS": "40", "NO_COLOR": "1"})
+    lines = result.stdout.splitlines()
+    assert lines[-1].startswith("SymPy and autograd agree") and lines[-1].endswith(
+        "(rtol 1e-07, atol 1e-07)")
+    assert lines[-2].startswith("Sum rule:") and lines[-2].endswith("= 2*x_j.")
