@@ -66,7 +66,7 @@ def markdown(result: Explanation, checks: list[Expectation] | None = None, *,
         where = "every element" if item.elements is None else \
             "element" + "s" * (len(item.elements) > 1) + " " + _listing(item.elements)
         lines += [f"> **Undefined:** {code(item.function)} at column {item.column + 1}, "
-                  f"{where}: {item.reason}.", ""]
+                  f"{where}: {_cell(item.reason)}.", ""]
     lines += [f"**{_OUTCOME_MARK[result.status]} {result.verdict()}**", ""]
     if checks:
         lines += expectation_section(checks)
@@ -89,7 +89,7 @@ def _gradient_table(result: Explanation, gradient: Gradient, singular: set[int] 
                     show_all: bool) -> list[str]:
     name = gradient.name
     if gradient.shape == ():
-        hazard = singular is None or bool(singular) and result.n is None
+        hazard = singular is None or bool(singular)  # any kink or pole touches a scalar
         body = [[fmt(gradient.point), fmt(gradient.symbolic), fmt(gradient.autograd),
                  _mark(gradient.agree, hazard)]]
         if result.n is None:
@@ -117,7 +117,7 @@ def _gradient_table(result: Explanation, gradient: Gradient, singular: set[int] 
         body.append(cells)
     if terms is not None:
         for label, value in _totals(result, terms):
-            body.append(["", *[""] * (len(vectors) - 1), f"**{_cell(label)}**", fmt(value),
+            body.append([f"**{_cell(label)}**", *[""] * len(vectors), fmt(value),
                          "", "", ""])
     return table(header, body, ["r"] * (len(header) - 1) + ["l"])
 

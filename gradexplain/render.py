@@ -51,12 +51,12 @@ def render(result: Explanation, console: Console, *, show_all: bool = False) -> 
         console.print(result.data_line())
     singular = _singular_elements(result)
     for gradient in result.gradients.values():
-        console.print(_table(result, gradient, singular, show_all))
+        console.print(fit_numbers(_table(result, gradient, singular, show_all)))
         console.print(gradient.sentence)
     for note in decomposition.notes:
         console.print(note)
     if result.hessian is not None:
-        console.print(_hessian_table(result.hessian, show_all))
+        console.print(fit_numbers(_hessian_table(result.hessian, show_all)))
     for item in result.singularities:
         where = "every element" if item.elements is None else \
             "element" + "s" * (len(item.elements) > 1) + " " + _listing(item.elements)
@@ -69,6 +69,27 @@ def render(result: Explanation, console: Console, *, show_all: bool = False) -> 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
     return "x".join(map(str, shape)) if shape else "scalar"
+
+
+def fit_numbers(table: Table) -> Table:
+    """Never elide a number: each column is at least as wide as its widest number.
+
+    When the table is wider than the terminal, rich then wraps the headers (formulas)
+    and labels instead of cutting `0.0123456789` down to `0.0…`.
+    """
+    for column in table.columns:
+        widths = [len(cell) for cell in column._cells
+                  if isinstance(cell, str) and _is_number(cell)]
+        column.min_width = max(widths, default=None)
+    return table
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _listing(elements: Iterable[int], limit: int = 10) -> str:
@@ -121,7 +142,7 @@ def _table(result: Explanation, gradient: Gradient, singular: set[int] | None,
     if terms is not None:
         table.add_section()
         for label, value in _totals(result, terms):
-            table.add_row(*[""] * len(vectors), label, fmt(value), "", "", "",
+            table.add_row(label, *[""] * len(vectors), fmt(value), "", "", "",
                           *[""] * (2 * (fd is not None)))
     return table
 
@@ -187,13 +208,13 @@ def _fd_cells(fd: Any, index: int | None) -> list[Any]:
 
 
 def _totals(result: Explanation, terms: np.ndarray) -> list[tuple[str, float]]:
-    """The total row(s): L itself, and for the chain rule the inner s first."""
-    rule = result.decomposition.rule
-    if rule != "chain":
-        return [(f"L = {rule}", result.value_symbolic)]
+    """The total row(s), labelled in the i column as the summary line above names them:
+    L itself, and for the chain rule the inner s first."""
+    if result.decomposition.rule != "chain":
+        return [("L", result.value_symbolic)]
     is_product = "s = prod_i" in result.decomposition.summary
     inner = float(np.prod(terms)) if is_product else float(np.sum(terms))
-    return [("s = prod" if is_product else "s = sum", inner), ("L = g(s)", result.value_symbolic)]
+    return [("s", inner), ("L", result.value_symbolic)]
 
 
 def _scalar_table(result: Explanation, gradient: Gradient, singular: set[int] | None) -> Table:
@@ -203,7 +224,7 @@ def _scalar_table(result: Explanation, gradient: Gradient, singular: set[int] | 
     table.add_column("autograd", justify="right")
     table.add_column("", justify="left")
     fd = _finite_differences(result, gradient.name, table)
-    hazard = singular is None or bool(singular) and result.n is None
+    hazard = singular is None or bool(singular)  # any kink or pole touches a scalar
     table.add_row(fmt(gradient.point), fmt(gradient.symbolic), fmt(gradient.autograd),
                   _mark(gradient.agree, hazard), *_fd_cells(fd, None))
     if result.n is None:

@@ -22,12 +22,16 @@ FORMATS = ("table", "json", "markdown")
 
 
 def make_console(no_color: bool = False, file: TextIO | None = None) -> Console:
-    """A console for results; `color_system=None` drops every escape code, bold too."""
+    """A console for results; `color_system=None` drops every escape code, bold too.
+
+    soft_wrap: sentences and the verdict stay one line each when piped (scripts grep
+    them); tables are still laid out at the console's width.
+    """
     from rich.console import Console
 
     if no_color or os.environ.get("NO_COLOR"):
-        return Console(highlight=False, soft_wrap=False, color_system=None, file=file)
-    return Console(highlight=False, soft_wrap=False, file=file)
+        return Console(highlight=False, soft_wrap=True, color_system=None, file=file)
+    return Console(highlight=False, soft_wrap=True, file=file)
 
 
 def json_document(result: Explanation, checks: list[Expectation] | None) -> dict[str, Any]:

@@ -40,7 +40,7 @@ MARKDOWN = """\
 | 0 | 3 | 9 | 6 | 6 | ok |
 | 1 | 4 | 16 | 8 | 8 | ok |
 | 2 | 10 | 100 | 20 | 20 | ok |
-|  | **L = sum** | 125 |  |  |  |
+| **L** |  | 125 |  |  |  |
 
 Sum rule: only the term i = j contains x_j, so dL/dx_j = d(x_j\\*\\*2)/dx_j = 2\\*x_j.
 

@@ -36,7 +36,6 @@ def test_cli_seed_steps():
     assert tail == (
         "  L = sum_k(x_k**2)\n"
         "  sum rule: the derivative of a sum is the sum of derivatives: d/dx_j "
-        "[sum_k(x_k**2)] = \n"
-        "sum_k(2*delta_jk*x_k)\n"
+        "[sum_k(x_k**2)] = sum_k(2*delta_jk*x_k)\n"
         "    power rule (u**p)' = p u**(p-1) u': d/dx_j [x_k**2] = 2*delta_jk*x_k\n"
         "  sum rule, only the term k = j survives (the delta): dL/dx_j = 2*x_j\n")
