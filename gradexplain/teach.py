@@ -113,7 +113,7 @@ def render(result: Explanation, console: Console, options: Options) -> None:
 
         console.print(graph.mermaid(extras["graph"]), end="", markup=False, highlight=False)
     if options.dot:
-        console.print(f"DOT graph written to {options.dot}")
+        console.print(f"DOT graph written to {options.dot}", markup=False, highlight=False)
     if "steps" in extras:
         from gradexplain import steps
 

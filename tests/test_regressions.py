@@ -62,3 +62,11 @@ def test_piped_sentences_and_verdict_stay_one_line_each():
     assert lines[-1].startswith("SymPy and autograd agree") and lines[-1].endswith(
         "(rtol 1e-07, atol 1e-07)")
     assert lines[-2].startswith("Sum rule:") and lines[-2].endswith("= 2*x_j.")
+
+
+def test_dot_path_that_looks_like_markup_is_printed_as_text(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("sum(x**2)", "--x", "1,2", "--dot", "[red]g.dot")
+    assert result.exit_code == 0
+    assert "DOT graph written to [red]g.dot" in result.stdout
+    assert (tmp_path / "[red]g.dot").read_text().startswith("digraph")
