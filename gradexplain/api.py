@@ -17,7 +17,7 @@ from gradexplain.errors import DeviceError, UsageError, ValuesError
 from gradexplain.parser import parse
 from gradexplain.result import Explanation, Gradient, Tolerance
 from gradexplain.shapes import infer, uses_matrices
-from gradexplain.tree import Compare, Node, Var, first_column, variables, walk
+from gradexplain.tree import Call, Compare, Node, Var, first_column, variables, walk
 from gradexplain.values import Values, from_numbers
 
 if TYPE_CHECKING:
@@ -160,6 +160,8 @@ def prepare(expression: str, values: Mapping[str, Values]) -> Node:
         described = ", ".join(f"{v.name} has {v.size}" for v in values.values()
                               if not v.is_scalar)
         raise ValuesError(f"vectors must have the same length: {described}")
+    if any(isinstance(node, Call) and len(node.args) == 2 for node in walk(tree)):
+        infer(tree, shapes, expression)  # softmax(x, dim=d) of a vector: d is 0 or -1
     return tree
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 
 from gradexplain.errors import GradexplainError
-from gradexplain.symbolic import J, N, relu, sigmoid
+from gradexplain.symbolic import J, N, clamp, relu, sigmoid
 
 Array = Union[float, np.ndarray]
 
@@ -30,7 +30,7 @@ def _heaviside(u: Array, h0: Array = 0.5) -> Array:
 _FUNCTIONS: dict[type, Callable[..., Array]] = {
     sp.exp: np.exp, sp.log: np.log, sp.sin: np.sin, sp.cos: np.cos, sp.tan: np.tan,
     sp.tanh: np.tanh, sp.Abs: np.abs, sp.sign: np.sign, sp.Heaviside: _heaviside,
-    sigmoid: _stable_sigmoid, relu: lambda u: np.maximum(u, 0.0),
+    sigmoid: _stable_sigmoid, relu: lambda u: np.maximum(u, 0.0), clamp: np.clip,
     sp.cosh: np.cosh, sp.sinh: np.sinh,
     # SymPy rewrites tan(u + pi/2) as -cot(u) and so on.
     sp.cot: lambda u: 1.0 / np.tan(u), sp.sec: lambda u: 1.0 / np.cos(u),

@@ -41,7 +41,10 @@ def uses_matrices(tree: Node, shapes: Mapping[str, Shape]) -> bool:
     if any(len(shape) > 1 for shape in shapes.values()):
         return True
     return any(isinstance(n, BinOp) and n.op == "@" or isinstance(n, Call) and (
-        n.func == "T" or len(n.args) == 2 and n.func != "where") for n in walk(tree))
+        n.func == "T" or len(n.args) == 2 and n.func in _REDUCTIONS) for n in walk(tree))
+
+
+_REDUCTIONS = ("sum", "mean", "prod")
 
 
 def reduced_axis(node: Call, shape: Shape) -> int:
@@ -76,9 +79,21 @@ def _shape(node: Node, parts: list[Shape], shapes: Mapping[str, Shape], text: st
         return tuple(reversed(parts[0]))
     if node.func == "where":
         return broadcast(node, parts, text)
-    if node.func in ("sum", "mean", "prod"):
+    if node.func in _REDUCTIONS:
         return _reduced(node, parts[0], text) if len(node.args) == 2 else ()
+    if node.func in ("softmax", "log_softmax"):
+        return _softmax(node, parts[0], text)
     return parts[0]
+
+
+def _softmax(node: Call, shape: Shape, text: str) -> Shape:
+    """softmax keeps the shape; a matrix needs dim= (torch's implicit dim is deprecated)."""
+    if len(node.args) == 2:
+        _reduced(node, shape or (1,), text)  # a scalar takes dim 0 or -1, as in torch
+    elif len(shape) > 1:
+        raise ShapeError(f"{node.func}() of a {describe(shape)} matrix needs dim=, as in "
+                         f"{node.func}(X, dim=1) for each row", text, node.col)
+    return shape
 
 
 def broadcast(node: Node, parts: list[Shape], text: str) -> Shape:

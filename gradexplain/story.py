@@ -21,6 +21,11 @@ ONES_NOTE = (
     "sum_i dy_i/dx_j, the gradient of L = sum_i y_i; this is why sum(y).backward() and "
     "y.backward(torch.ones_like(y)) give the same numbers.")
 
+SOFTMAX_NOTE = (
+    "softmax(x) always sums to 1, so L = sum_i softmax(x)_i = 1 whatever x is, and its "
+    "gradient is zero: backward(ones) through a softmax gives zeros (up to rounding). "
+    "To see a softmax gradient, weight the outputs, as in sum(softmax(x) * t).")
+
 
 def top_reductions(tree: Node, model: SymbolicModel) -> list[Node]:
     """Reductions of a vector reached from the top without passing another reduction."""
@@ -40,8 +45,10 @@ def decompose(tree: Node, model: SymbolicModel, evaluator: Evaluator) -> Decompo
     if model.implicit_sum:
         term = model.implicit_term
         assert term is not None
+        notes = (ONES_NOTE, SOFTMAX_NOTE) if isinstance(tree, Call) and \
+            tree.func == "softmax" else (ONES_NOTE,)
         return Decomposition("sum", f"L = sum_i y_i with y_i = {formula(term)}", True,
-                             formula(term), evaluator.vector(term), (ONES_NOTE,))
+                             formula(term), evaluator.vector(term), notes)
     if tree in model.reductions:
         assert isinstance(tree, Call)
         reduction = model.reductions[tree]
@@ -140,4 +147,9 @@ def singularity(node: Node, kind: str, mask: np.ndarray) -> Singularity:
         (node.op if isinstance(node, BinOp) else "?")
     elements = None if mask.ndim == 0 else tuple(int(i) for i in np.flatnonzero(mask))
     reason = _REASONS.get((function, kind), f"{function} has no derivative here")
+    if function == "clamp":
+        lo, hi = (arg.text for arg in node.args[1:])  # type: ignore[union-attr]
+        reason = (f"clamp(u, {lo}, {hi}) has kinks at u = {lo} and u = {hi} (slope 1 "
+                  f"inside, 0 outside), so no derivative exists there; PyTorch uses "
+                  f"slope 1 at either bound, SymPy Heaviside(0) = 1/2")
     return Singularity(function, node.col, kind, reason, elements)
