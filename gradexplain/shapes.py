@@ -86,13 +86,23 @@ def _shape(node: Node, parts: list[Shape], shapes: Mapping[str, Shape], text: st
     return parts[0]
 
 
+def refuse_matrix_softmax(tree: Node, text: str) -> None:
+    """softmax/log_softmax run on the 1-D path only, for now.
+
+    On the matrix path SymPy's `.doit()` fails on the normaliser's nested sums once the
+    argument is more than a plain variable (`log_softmax(X@W + b, dim=1)`), so rather than
+    work for some matrix expressions and crash for others, they are refused as a whole.
+    """
+    for node in walk(tree):
+        if isinstance(node, Call) and node.func in ("softmax", "log_softmax"):
+            raise ShapeError(f"{node.func}() works on vectors only for now; it cannot be "
+                             f"combined with matrices, @ or .T yet", text, node.col)
+
+
 def _softmax(node: Call, shape: Shape, text: str) -> Shape:
-    """softmax keeps the shape; a matrix needs dim= (torch's implicit dim is deprecated)."""
+    """softmax keeps the shape; dim= must name an axis of it (0 or -1 for a vector)."""
     if len(node.args) == 2:
         _reduced(node, shape or (1,), text)  # a scalar takes dim 0 or -1, as in torch
-    elif len(shape) > 1:
-        raise ShapeError(f"{node.func}() of a {describe(shape)} matrix needs dim=, as in "
-                         f"{node.func}(X, dim=1) for each row", text, node.col)
     return shape
 
 

@@ -17,8 +17,7 @@ import sympy as sp
 
 from gradexplain.functions import FUNCTIONS
 from gradexplain.shapes import Shape, reduced_axis
-from gradexplain.symbolic import (_NAMESPACE, _RELATIONS, FormulaPrinter, _number, clamp,
-                                  softmax_element)
+from gradexplain.symbolic import _NAMESPACE, _RELATIONS, FormulaPrinter, _number, clamp
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 TARGETS = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("j", "k"))
@@ -235,8 +234,6 @@ class _Builder:
             lo, hi = (_number(b.text, b.value) for b in node.args[1:])  # type: ignore
             return clamp(self.build(node.args[0], idx), lo, hi)
         shape = self.node_shapes[id(node.args[0])]
-        if spec.kind == "softmax":
-            return self._softmax(node, shape, idx)
         if len(node.args) == 2:
             return self._along(node, shape, idx)
         bound = self.fresh(shape)
@@ -264,17 +261,6 @@ class _Builder:
             return sp.Product(inner, limit)
         total = sp.Sum(inner, limit)
         return total / shape[axis] if node.func == "mean" else total
-
-
-    def _softmax(self, node: Call, shape: Shape, idx: tuple[sp.Expr, ...]) -> sp.Expr:
-        """softmax along axis d: the element at idx over a Sum that replaces index d."""
-        if not shape:
-            return sp.Integer(1 if node.func == "softmax" else 0)
-        axis = reduced_axis(node, shape) if len(node.args) == 2 else len(shape) - 1
-        (bound,) = self.fresh(shape[axis:axis + 1])
-        summand = self.build(node.args[0], (*idx[:axis], bound, *idx[axis + 1:]))
-        return softmax_element(node.func, self.build(node.args[0], idx), summand,
-                               (bound, 0, size_symbol(shape[axis]) - 1))
 
 
 _OPERATIONS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
