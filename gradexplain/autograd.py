@@ -26,7 +26,15 @@ _HAZARDS: dict[str, tuple[tuple[str, Any], ...]] = {
     "abs": (("kink", lambda v: v == 0),),
     "sqrt": (("pole", lambda v: v == 0), ("domain", lambda v: v < 0)),
     "log": (("pole", lambda v: v == 0), ("domain", lambda v: v < 0)),
+    "max": (("kink", lambda v: _ties(v, v.max())),),
+    "min": (("kink", lambda v: _ties(v, v.min())),),
 }
+
+
+def _ties(values: np.ndarray, extreme: float) -> np.ndarray:
+    """Elements tied for the largest (smallest) value; no tie, no kink."""
+    at = values == extreme
+    return at if np.count_nonzero(at) > 1 else np.zeros_like(at)
 _COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
                 ">": operator.gt, ">=": operator.ge}
 _OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,

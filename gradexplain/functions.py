@@ -17,7 +17,7 @@ class FunctionSpec:
     """One allowlisted function of one argument."""
 
     name: str
-    kind: str  # "elementwise", "reduction", "softmax" (along an axis) or "clamp"
+    kind: str  # "elementwise", "reduction", "softmax" (along an axis), "extremum", "clamp"
     sympy: Builder  # (namespace with sympy names and ours, argument) -> sympy expr
     torch: Builder  # (torch module, argument tensor) -> tensor
     rule: str  # the derivative rule, in words a learner reads
@@ -63,6 +63,13 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         _spec("log_softmax", "softmax", lambda S, u: u,
               lambda T, u: T.log_softmax(u, dim=-1),
               "log_softmax'(u): d l_i/d u_k = [i == k] - softmax(u)_k"),
+        # max/min over every element: the symbolic side uses is_max/is_min (symbolic.py).
+        _spec("max", "extremum", lambda S, u: u, lambda T, u: T.max(u),
+              "max rule: d max(u)/du_k = 1 where u_k is largest (split evenly among ties), "
+              "0 elsewhere"),
+        _spec("min", "extremum", lambda S, u: u, lambda T, u: T.min(u),
+              "min rule: d min(u)/du_k = 1 where u_k is smallest (split evenly among ties), "
+              "0 elsewhere"),
         # clamp(u, lo, hi) with constant bounds; builders receive the bounds separately.
         _spec("clamp", "clamp", lambda S, u: u, lambda T, u: u,
               "clamp'(u) = 1 for lo < u < hi, 0 outside (undefined at lo and hi)"),

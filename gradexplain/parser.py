@@ -435,6 +435,7 @@ _FLOAT_FUNCTIONS: dict[str, Callable[[float], float]] = {
     "tan": math.tan, "tanh": math.tanh, "relu": lambda u: max(u, 0.0),
     "sigmoid": lambda u: 0.5 * (1.0 + math.tanh(0.5 * u)),
     "softmax": lambda u: 1.0, "log_softmax": lambda u: 0.0,  # of one element
+    "max": lambda u: u, "min": lambda u: u,
 }
 
 

@@ -83,18 +83,21 @@ def _shape(node: Node, parts: list[Shape], shapes: Mapping[str, Shape], text: st
         return _reduced(node, parts[0], text) if len(node.args) == 2 else ()
     if node.func in ("softmax", "log_softmax"):
         return _softmax(node, parts[0], text)
+    if node.func in ("max", "min"):
+        return ()
     return parts[0]
 
 
 def refuse_matrix_softmax(tree: Node, text: str) -> None:
-    """softmax/log_softmax run on the 1-D path only, for now.
+    """softmax, log_softmax, max and min run on the 1-D path only, for now.
 
     On the matrix path SymPy's `.doit()` fails on the normaliser's nested sums once the
     argument is more than a plain variable (`log_softmax(X@W + b, dim=1)`), so rather than
-    work for some matrix expressions and crash for others, they are refused as a whole.
+    work for some matrix expressions and crash for others, they are refused as a whole;
+    max/min have no matrix evaluator yet.
     """
     for node in walk(tree):
-        if isinstance(node, Call) and node.func in ("softmax", "log_softmax"):
+        if isinstance(node, Call) and node.func in ("softmax", "log_softmax", "max", "min"):
             raise ShapeError(f"{node.func}() works on vectors only for now; it cannot be "
                              f"combined with matrices, @ or .T yet", text, node.col)
 

@@ -163,6 +163,8 @@ class _Steps:
                     * sp.Heaviside(hi - u) * self.d(node.args[0], index, depth))
         if spec.kind == "softmax":
             return self._softmax(node, index, depth)
+        if spec.kind == "extremum":
+            return self._extremum(node, index, depth)
         self.fresh += 1
         suffix = "" if self.fresh == 1 else str(self.fresh)
         k = sp.Symbol(f"k{suffix}", integer=True, nonnegative=True)
@@ -201,6 +203,20 @@ class _Steps:
             return "softmax rule: d s_i = s_i (du_i - sum_k s_k du_k)", \
                 sp.exp(u_i) / total * inner
         return "log_softmax rule: d l_i = du_i - sum_k softmax_k du_k", inner
+
+    def _extremum(self, node: Call, index: Any, depth: int) -> tuple[str, Any]:
+        """d max(u) = sum_k is_max(u_k) du_k / sum_k is_max(u_k): the arg-max's du."""
+        self.fresh += 1
+        suffix = "" if self.fresh == 1 else str(self.fresh)
+        k = sp.Symbol(f"k{suffix}", integer=True, nonnegative=True)
+        u, is_vector = self.sym(node.args[0], k)
+        if not is_vector:
+            return f"{node.func} of a scalar is the scalar", self.d(node.args[0], index, depth)
+        indicator = (symbolic.is_max if node.func == "max" else symbolic.is_min)(u)
+        limit = (k, 0, symbolic.N - 1)
+        return f"{node.func} rule: only the arg-{node.func} element's derivative passes " \
+            "(ties share it)", sp.Sum(indicator * self.d(node.args[0], k, depth), limit) \
+            / sp.Sum(indicator, limit)
 
 
 def render(found: dict[str, Derivation], console: Console) -> None:

@@ -54,7 +54,8 @@ def decompose(tree: Node, model: SymbolicModel, evaluator: Evaluator) -> Decompo
         reduction = model.reductions[tree]
         term = reduction.term.subs(reduction.index, I)
         shape = {"sum": "L = sum_i y_i", "mean": "L = (1/n) sum_i y_i",
-                 "prod": "L = prod_i y_i"}[tree.func]
+                 "prod": "L = prod_i y_i", "max": "L = max_i y_i",
+                 "min": "L = min_i y_i"}[tree.func]
         return Decomposition(tree.func, f"{shape} with y_i = {formula(term)}", False,
                              formula(term), evaluator.vector(reduction.term))
     outer = top_reductions(tree, model)
@@ -63,7 +64,8 @@ def decompose(tree: Node, model: SymbolicModel, evaluator: Evaluator) -> Decompo
         term = reduction.term.subs(reduction.index, I)
         s = sp.Symbol("s")
         outer_fn = model.loss.subs(reduction.expr, s)
-        word = "sum" if isinstance(reduction.expr, sp.Sum) else "prod"
+        word = outer[0].func if isinstance(outer[0], Call) and outer[0].func in ("max", "min") \
+            else "sum" if isinstance(reduction.expr, sp.Sum) else "prod"
         note = (f"Chain rule: L = g(s) with s = {word}_i y_i, g(s) = {formula(outer_fn)} and "
                 f"g'(s) = {formula(sp.diff(outer_fn, s))}; so dL/dx_j = g'(s) * ds/dx_j.")
         return Decomposition("chain", f"L = g(s), s = {word}_i y_i with y_i = "
@@ -101,6 +103,11 @@ def sentence(name: str, is_vector: bool, grad_formula: str, model: SymbolicModel
     if rule == "mean":
         return (f"Sum rule with the factor 1/n: only the term i = j contains {name}_j, so "
                 f"dL/d{name}_j = (1/n) * {local} = {grad_formula}.")
+    if rule in ("max", "min"):
+        largest = "largest" if rule == "max" else "smallest"
+        return (f"{rule.capitalize()} rule: only the {largest} term y_i passes the gradient "
+                f"(is_{rule}(y_j) = 1 there, 0 elsewhere; ties share it evenly), so "
+                f"dL/d{name}_j = is_{rule}(y_j)/(number of ties) * {local} = {grad_formula}.")
     if rule == "prod":
         return (f"Product rule: only the factor i = j contains {name}_j, so dL/d{name}_j = "
                 f"(product of the other factors) * {local} = {grad_formula}.")
@@ -130,6 +137,16 @@ _REASONS = {
                       "Heaviside(0) = 1/2",
     ("abs", "kink"): "abs has a kink at 0 (slopes -1 and 1), so no derivative exists "
                      "there; PyTorch uses abs'(0) = 0, SymPy sign(0) = 0, JAX abs'(0) = 1",
+    ("max", "kink"): "max has a kink where elements tie for the largest value (slope 1 "
+                     "if one of them rises, 0 if it falls), so no derivative exists "
+                     "there; PyTorch's max() splits the gradient evenly among the tied "
+                     "elements, so does the symbolic rule is_max(u_j)/sum_k is_max(u_k), "
+                     "and SymPy's Max(a, b) gives Heaviside(0) = 1/2 each for two",
+    ("min", "kink"): "min has a kink where elements tie for the smallest value (slope 1 "
+                     "if one of them falls, 0 if it rises), so no derivative exists "
+                     "there; PyTorch's min() splits the gradient evenly among the tied "
+                     "elements, so does the symbolic rule is_min(u_j)/sum_k is_min(u_k), "
+                     "and SymPy's Min(a, b) gives Heaviside(0) = 1/2 each for two",
     ("sqrt", "pole"): "sqrt'(u) = 1/(2*sqrt(u)) is infinite at u = 0",
     ("sqrt", "domain"): "sqrt of a negative number is not real (PyTorch gives nan)",
     ("log", "pole"): "log'(u) = 1/u is infinite at u = 0, where log(0) = -inf",

@@ -66,6 +66,27 @@ class clamp(sp.Function):  # noqa: N801
         return self.args[0].is_real  # type: ignore[no-any-return]
 
 
+class is_max(sp.Function):  # noqa: N801
+    """is_max(u_k): 1 where u_k is the largest of u over the whole vector, else 0.
+
+    max(u) has no Sum form over a generic element, so it is written with a dedicated
+    indicator: max(u) = sum_k u_k*is_max(u_k) / sum_k is_max(u_k). The indicator is
+    piecewise constant (derivative 0), so d max(u)/du_j = is_max(u_j)/sum_k is_max(u_k):
+    1 at the arg-max, split evenly among ties as torch's max() does. The evaluator reads
+    u over the whole vector and compares it with its maximum, in O(n).
+    """
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.Integer(0)
+
+
+class is_min(sp.Function):  # noqa: N801
+    """is_min(u_k): 1 where u_k is the smallest of u over the whole vector, else 0."""
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.Integer(0)
+
+
 def softmax_element(name: str, element: sp.Expr, summand: sp.Expr,
                     limit: tuple[sp.Expr, ...]) -> sp.Expr:
     """softmax: exp(u_i)/sum_k exp(u_k); log_softmax: u_i - log(sum_k exp(u_k))."""
@@ -285,6 +306,8 @@ class _Builder:
             return clamp(arg, lo, hi), vec
         if spec.kind == "softmax":
             return self._softmax(node, index)
+        if spec.kind == "extremum":
+            return self._extremum(node)
         bound = self._fresh_index()
         arg, vec = self.build(node.args[0], bound)
         if not vec:  # a reduction of a scalar is the scalar itself, as in torch
@@ -304,6 +327,18 @@ class _Builder:
         bound = self._fresh_index()
         summand, _ = self.build(node.args[0], bound)
         return softmax_element(node.func, element, summand, (bound, 0, N - 1)), True
+
+    def _extremum(self, node: Call) -> tuple[sp.Expr, bool]:
+        """max(u) = sum_k u_k*is_max(u_k) / sum_k is_max(u_k) (see `is_max`)."""
+        bound = self._fresh_index()
+        arg, vec = self.build(node.args[0], bound)
+        if not vec:  # the max of a scalar is the scalar, as in torch
+            return arg, False
+        indicator = (is_max if node.func == "max" else is_min)(arg)
+        limit = (bound, 0, N - 1)
+        total = sp.Sum(arg * indicator, limit) / sp.Sum(indicator, limit)
+        self.reductions[node] = Reduction(bound, arg, total)
+        return total, False
 
     def _where(self, node: Call, index: sp.Symbol) -> tuple[sp.Expr, bool]:
         """`where(cond, a, b)` is `Piecewise((a, cond), (b, True))`."""

@@ -78,6 +78,8 @@ CASES = [
     ("sum(softmax(x) * t)", {"x": W, "t": T},
      {"x": softmax(W) * (T - softmax(W) @ T), "t": softmax(W)}),
     ("sum(clamp(x, 3.5, 5)**2)", {"x": X}, {"x": np.array([0.0, 8.0, 0.0])}),
+    ("max(x**2)", {"x": W}, {"x": np.array([0.0, -4.0, 0.0])}),
+    ("x.min() * 2", {"x": X}, {"x": np.array([2.0, 0.0, 0.0])}),
 ]
 
 
