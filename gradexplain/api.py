@@ -63,6 +63,7 @@ def explain_values(expression: str, values: Mapping[str, Values], *, device: str
     shapes = {name: v.shape for name, v in values.items()}
     if hessian:
         check_hessian_size(values, chosen)
+        check_hessian_functions(tree)
     if uses_matrices(tree, shapes):
         from gradexplain import matrices
 
@@ -92,6 +93,17 @@ def check_hessian_size(values: Mapping[str, Values], chosen: list[str]) -> None:
         raise UsageError(f"--hessian: {count} differentiated elements exceed "
                          f"MAX_HESSIAN_ELEMENTS = {limits.MAX_HESSIAN_ELEMENTS}; choose "
                          f"fewer with --wrt")
+
+
+_NO_HESSIAN = ("softmax", "log_softmax", "max", "min")
+
+
+def check_hessian_functions(tree: Node) -> None:
+    """--hessian builds L with the matrix model, which has no softmax or max/min yet."""
+    found = sorted({node.func for node in walk(tree)
+                    if isinstance(node, Call) and node.func in _NO_HESSIAN})
+    if found:
+        raise UsageError(f"--hessian does not support {', '.join(found)} yet")
 
 
 def differentiated(tree: Node, wrt: Sequence[str] | str | None) -> list[str]:

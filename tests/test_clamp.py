@@ -69,3 +69,9 @@ def test_a_bound_on_data_is_no_kink_of_the_gradient():
 def test_bad_clamp_calls_are_refused(expression, message):
     with pytest.raises(ExpressionError, match=message.replace("(", r"\(").replace(")", r"\)")):
         explain(expression, {"x": X, "y": X})
+
+
+def test_clamp_hessian_inside_the_bounds():
+    result = explain("sum(clamp(x, 0, 2)**2)", {"x": np.array([1.0, 1.5, 0.5])}, hessian=True)
+    assert result.status is ExitStatus.AGREE, result.verdict()
+    np.testing.assert_allclose(result.hessian.symbolic, 2 * np.eye(3))

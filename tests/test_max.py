@@ -95,3 +95,11 @@ def test_bad_max_calls_are_refused(expression, message):
 def test_max_with_matrices_is_refused_for_now():
     with pytest.raises(ShapeError, match="works on vectors only for now"):
         explain("max(X@w)", {"X": np.ones((2, 3)), "w": np.ones(3)})
+
+
+@pytest.mark.parametrize("expression", ["max(x)", "sum(softmax(x) * x)", "min(log_softmax(x))"])
+def test_hessian_is_refused_for_softmax_and_max(expression):
+    from gradexplain.errors import UsageError
+
+    with pytest.raises(UsageError, match="--hessian does not support"):
+        explain(expression, {"x": X}, hessian=True)
