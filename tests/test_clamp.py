@@ -75,3 +75,15 @@ def test_clamp_hessian_inside_the_bounds():
     result = explain("sum(clamp(x, 0, 2)**2)", {"x": np.array([1.0, 1.5, 0.5])}, hessian=True)
     assert result.status is ExitStatus.AGREE, result.verdict()
     np.testing.assert_allclose(result.hessian.symbolic, 2 * np.eye(3))
+
+
+def test_cli_exits_3_and_names_the_elements_at_a_bound():
+    from typer.testing import CliRunner
+
+    from gradexplain.cli import app
+
+    env = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+    result = CliRunner().invoke(app, ["sum(clamp(x, 0, 1))", "--x", "-0.5,0,0.5,1,2"], env=env)
+    assert result.exit_code == 3
+    assert "Undefined: clamp at column 5, elements [1], [3]: clamp(u, 0, 1) has kinks" in \
+        " ".join(result.output.split())

@@ -103,3 +103,15 @@ def test_hessian_is_refused_for_softmax_and_max(expression):
 
     with pytest.raises(UsageError, match="--hessian does not support"):
         explain(expression, {"x": X}, hessian=True)
+
+
+def test_cli_exits_3_and_names_the_tied_elements():
+    from typer.testing import CliRunner
+
+    from gradexplain.cli import app
+
+    env = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+    result = CliRunner().invoke(app, ["max(x)", "--x", "1,3,3"], env=env)
+    assert result.exit_code == 3
+    assert "Undefined: max at column 1, elements [1], [2]: max has a kink where elements " \
+        "tie" in " ".join(result.output.split())
