@@ -16,8 +16,8 @@ from gradexplain.deadline import deadline
 from gradexplain.errors import DeviceError, UsageError, ValuesError
 from gradexplain.parser import parse
 from gradexplain.result import Explanation, Gradient, Tolerance
-from gradexplain.shapes import infer, uses_matrices
-from gradexplain.tree import Compare, Node, Var, first_column, variables, walk
+from gradexplain.shapes import infer, refuse_matrix_softmax, uses_matrices
+from gradexplain.tree import Call, Compare, Node, Var, first_column, variables, walk
 from gradexplain.values import Values, from_numbers
 
 if TYPE_CHECKING:
@@ -63,6 +63,7 @@ def explain_values(expression: str, values: Mapping[str, Values], *, device: str
     shapes = {name: v.shape for name, v in values.items()}
     if hessian:
         check_hessian_size(values, chosen)
+        check_hessian_functions(tree)
     if uses_matrices(tree, shapes):
         from gradexplain import matrices
 
@@ -92,6 +93,17 @@ def check_hessian_size(values: Mapping[str, Values], chosen: list[str]) -> None:
         raise UsageError(f"--hessian: {count} differentiated elements exceed "
                          f"MAX_HESSIAN_ELEMENTS = {limits.MAX_HESSIAN_ELEMENTS}; choose "
                          f"fewer with --wrt")
+
+
+_NO_HESSIAN = ("softmax", "log_softmax", "max", "min")
+
+
+def check_hessian_functions(tree: Node) -> None:
+    """--hessian builds L with the matrix model, which has no softmax or max/min yet."""
+    found = sorted({node.func for node in walk(tree)
+                    if isinstance(node, Call) and node.func in _NO_HESSIAN})
+    if found:
+        raise UsageError(f"--hessian does not support {', '.join(found)} yet")
 
 
 def differentiated(tree: Node, wrt: Sequence[str] | str | None) -> list[str]:
@@ -154,12 +166,15 @@ def prepare(expression: str, values: Mapping[str, Values]) -> Node:
     shapes = {name: v.shape for name, v in values.items()}
     if uses_matrices(tree, shapes):
         infer(tree, shapes, expression)  # shape errors are input errors, with a column
+        refuse_matrix_softmax(tree, expression)
         return tree
     lengths = {v.size for v in values.values() if not v.is_scalar}
     if len(lengths) > 1:
         described = ", ".join(f"{v.name} has {v.size}" for v in values.values()
                               if not v.is_scalar)
         raise ValuesError(f"vectors must have the same length: {described}")
+    if any(isinstance(node, Call) and len(node.args) == 2 for node in walk(tree)):
+        infer(tree, shapes, expression)  # softmax(x, dim=d) of a vector: d is 0 or -1
     return tree
 
 

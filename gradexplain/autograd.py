@@ -26,7 +26,15 @@ _HAZARDS: dict[str, tuple[tuple[str, Any], ...]] = {
     "abs": (("kink", lambda v: v == 0),),
     "sqrt": (("pole", lambda v: v == 0), ("domain", lambda v: v < 0)),
     "log": (("pole", lambda v: v == 0), ("domain", lambda v: v < 0)),
+    "max": (("kink", lambda v: _ties(v, v.max())),),
+    "min": (("kink", lambda v: _ties(v, v.min())),),
 }
+
+
+def _ties(values: np.ndarray, extreme: float) -> np.ndarray:
+    """Elements tied for the largest (smallest) value; no tie, no kink."""
+    at = values == extreme
+    return at if np.count_nonzero(at) > 1 else np.zeros_like(at)
 _COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
                 ">": operator.gt, ">=": operator.ge}
 _OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
@@ -155,12 +163,22 @@ class _TorchBuilder:
         tensor = arg if isinstance(arg, torch.Tensor) else self._tensor(arg)
         if node.func == "T":
             return tensor.mT if tensor.dim() == 2 else tensor
+        if node.func == "clamp":
+            return self._clamp(node, tensor)
         if len(node.args) == 2:  # sum(X, dim=d); the parser made d an integer literal
             dim = int(node.args[1].value)  # type: ignore[union-attr]
             return getattr(torch, node.func)(tensor, dim=dim)  # type: ignore[no-any-return]
         for kind, test in _HAZARDS.get(node.func, ()) if self.watching else ():
             self._watch(node, kind, test(_values(tensor)), tensor)
         return FUNCTIONS[node.func].torch(torch, tensor)  # type: ignore[no-any-return]
+
+    def _clamp(self, node: Call, tensor: torch.Tensor) -> torch.Tensor:
+        """torch.clamp with constant bounds; each bound is a kink (torch's slope there: 1)."""
+        lo, hi = (float(b.value) for b in node.args[1:])  # type: ignore[union-attr]
+        if self.watching:
+            values = _values(tensor)
+            self._watch(node, "kink", (values == lo) | (values == hi), tensor)
+        return torch.clamp(tensor, lo, hi)
 
     def _where(self, node: Call) -> torch.Tensor:
         """torch.where(cond, a, b); the condition compares data, never a gradient path."""

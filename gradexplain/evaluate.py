@@ -14,13 +14,19 @@ import numpy as np
 import sympy as sp
 
 from gradexplain.errors import GradexplainError
-from gradexplain.symbolic import J, N, relu, sigmoid
+from gradexplain.symbolic import J, N, clamp, is_max, is_min, relu, sigmoid
 
 Array = Union[float, np.ndarray]
 
 
 def _stable_sigmoid(u: Array) -> Array:
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(u, dtype=np.float64)))
+
+
+def _at(u: Array, extreme: Callable[[np.ndarray], float]) -> Array:
+    """1.0 where u equals its extreme over the whole vector, else 0.0."""
+    values = np.asarray(u, dtype=np.float64)
+    return (values == extreme(values)).astype(np.float64)
 
 
 def _heaviside(u: Array, h0: Array = 0.5) -> Array:
@@ -30,7 +36,8 @@ def _heaviside(u: Array, h0: Array = 0.5) -> Array:
 _FUNCTIONS: dict[type, Callable[..., Array]] = {
     sp.exp: np.exp, sp.log: np.log, sp.sin: np.sin, sp.cos: np.cos, sp.tan: np.tan,
     sp.tanh: np.tanh, sp.Abs: np.abs, sp.sign: np.sign, sp.Heaviside: _heaviside,
-    sigmoid: _stable_sigmoid, relu: lambda u: np.maximum(u, 0.0),
+    sigmoid: _stable_sigmoid, relu: lambda u: np.maximum(u, 0.0), clamp: np.clip,
+    is_max: lambda u: _at(u, np.max), is_min: lambda u: _at(u, np.min),
     sp.cosh: np.cosh, sp.sinh: np.sinh,
     # SymPy rewrites tan(u + pi/2) as -cot(u) and so on.
     sp.cot: lambda u: 1.0 / np.tan(u), sp.sec: lambda u: 1.0 / np.cos(u),

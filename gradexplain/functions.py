@@ -17,7 +17,7 @@ class FunctionSpec:
     """One allowlisted function of one argument."""
 
     name: str
-    kind: str  # "elementwise" or "reduction"
+    kind: str  # "elementwise", "reduction", "softmax" (along an axis), "extremum", "clamp"
     sympy: Builder  # (namespace with sympy names and ours, argument) -> sympy expr
     torch: Builder  # (torch module, argument tensor) -> tensor
     rule: str  # the derivative rule, in words a learner reads
@@ -56,8 +56,27 @@ FUNCTIONS: dict[str, FunctionSpec] = {
               lambda T, u: T.sigmoid(u), "sigmoid'(u) = sigmoid(u)*(1 - sigmoid(u))"),
         _spec("relu", "elementwise", lambda S, u: S.relu(u), lambda T, u: T.relu(u),
               "relu'(u) = 1 for u > 0, 0 for u < 0 (undefined at 0)"),
+        # softmax and log_softmax: the SymPy side is built by the builders themselves,
+        # from the generic element and a Sum over the axis (symbolic.py, tensorsym.py).
+        _spec("softmax", "softmax", lambda S, u: u, lambda T, u: T.softmax(u, dim=-1),
+              "softmax'(u): d s_i/d u_k = s_i*([i == k] - s_k)"),
+        _spec("log_softmax", "softmax", lambda S, u: u,
+              lambda T, u: T.log_softmax(u, dim=-1),
+              "log_softmax'(u): d l_i/d u_k = [i == k] - softmax(u)_k"),
+        # max/min over every element: the symbolic side uses is_max/is_min (symbolic.py).
+        _spec("max", "extremum", lambda S, u: u, lambda T, u: T.max(u),
+              "max rule: d max(u)/du_k = 1 where u_k is largest (split evenly among ties), "
+              "0 elsewhere"),
+        _spec("min", "extremum", lambda S, u: u, lambda T, u: T.min(u),
+              "min rule: d min(u)/du_k = 1 where u_k is smallest (split evenly among ties), "
+              "0 elsewhere"),
+        # clamp(u, lo, hi) with constant bounds; builders receive the bounds separately.
+        _spec("clamp", "clamp", lambda S, u: u, lambda T, u: u,
+              "clamp'(u) = 1 for lo < u < hi, 0 outside (undefined at lo and hi)"),
     )
 }
+
+SOFTMAXES: frozenset[str] = frozenset({"softmax", "log_softmax"})
 
 # Tensor methods a learner pastes from a notebook: `(x**2).sum()`, `x.exp()`, `x.pow(2)`.
 METHODS: frozenset[str] = frozenset(FUNCTIONS) | {"pow"}

@@ -19,7 +19,7 @@ from gradexplain import autograd, limits, tensorsym
 from gradexplain.deadline import deadline
 from gradexplain.result import Tolerance
 from gradexplain.shapes import Shape
-from gradexplain.symbolic import relu, sigmoid
+from gradexplain.symbolic import clamp, relu, sigmoid
 from gradexplain.tree import Node
 from gradexplain.values import Values
 
@@ -89,6 +89,8 @@ def _number(expr: sp.Expr, point: dict[Any, sp.Expr]) -> float:
     concrete = expr.xreplace(point)
     concrete = concrete.replace(sigmoid, lambda u: 1 / (1 + sp.exp(-u)))
     concrete = concrete.replace(relu, lambda u: sp.Max(u, 0))
+    concrete = concrete.replace(sp.DiracDelta, lambda *args: sp.nan)  # at a kink: none
+    concrete = concrete.replace(clamp, lambda u, lo, hi: sp.Min(sp.Max(u, lo), hi))
     value = complex(concrete.evalf(17))
     return value.real if value.imag == 0 else float("nan")
 

@@ -20,7 +20,7 @@ from gradexplain import limits
 from gradexplain.cost import check_cost
 from gradexplain.errors import ExpressionError, LimitError
 from gradexplain.functions import (CONSTANTS, FUNCTIONS, METHODS, RESERVED_NAMES,
-                                   TORCH_FUNCTIONS)
+                                   SOFTMAXES, TORCH_FUNCTIONS)
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 _ALLOWED_CHARS = frozenset(
@@ -231,9 +231,10 @@ class _Converter:
     def _call(self, node: ast.Call) -> Node:
         for keyword in node.keywords:
             if keyword.arg != "dim" or len(node.keywords) > 1 \
-                    or _called_name(node.func) not in REDUCTIONS:
+                    or _called_name(node.func) not in REDUCTIONS | SOFTMAXES:
                 raise ExpressionError(f"keyword argument {keyword.arg or '**'}= not allowed "
-                                      f"(only dim= of sum, mean and prod)",
+                                      f"(only dim= of sum, mean, prod, softmax and "
+                                      f"log_softmax)",
                                       self.text, keyword.col_offset)
         for arg in node.args:
             if isinstance(arg, ast.Starred):
@@ -267,6 +268,10 @@ class _Converter:
             return self._where(args, node)
         if name in REDUCTIONS and (len(args) == 2 or node.keywords):
             return self._reduction_along(name, args, node)
+        if name in SOFTMAXES:
+            return self._softmax(name, args, node)
+        if name == "clamp":
+            return self._clamp(args, node)
         if name not in FUNCTIONS:
             raise self.fail(_unknown_function(name), node)
         self._arity(name, args, 1, node)
@@ -285,6 +290,36 @@ class _Converter:
             raise self.fail(f"dim of {name}() must be an integer such as 0, 1 or -1", dims[0])
         return Call(name, (self.convert(args[0]), Num(float(int(value)), str(int(value)),
                                                       dim.col)), node.col_offset)
+
+    def _softmax(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
+        """`softmax(x)`, `x.softmax(-1)`, `torch.softmax(x, dim=-1)`: dim kept if given."""
+        if not args or len(args) + len(node.keywords) > 2:
+            raise self.fail(f"{name}() takes a tensor and at most one dim, as in "
+                            f"{name}(x, dim=-1)", node)
+        if len(args) + len(node.keywords) == 1:
+            return Call(name, (self.convert(args[0]),), node.col_offset)
+        along = self._reduction_along(name, args, node)
+        assert isinstance(along, Call)
+        return along
+
+    def _clamp(self, args: list[ast.expr], node: ast.Call) -> Node:
+        """`clamp(x, lo, hi)`: both bounds are constants, lo <= hi, kept as Num nodes."""
+        if len(args) != 3:
+            raise self.fail(f"clamp() takes a tensor and two constant bounds, as in "
+                            f"clamp(x, 0, 1); got {len(args)} argument"
+                            f"{'s' * (len(args) != 1)}", node)
+        bounds = []
+        for arg in args[1:]:
+            bound = self.convert(arg)
+            value = constant_value(bound, self.text)
+            if value is None:
+                raise self.fail("the bounds of clamp() must be numbers, as in "
+                                "clamp(x, 0, 1)", arg)
+            bounds.append(Num(value, _fmt_exact(bound, value), bound.col))
+        if bounds[0].value > bounds[1].value:
+            raise self.fail(f"clamp() needs lo <= hi, got lo = {_fmt(bounds[0].value)} and "
+                            f"hi = {_fmt(bounds[1].value)}", args[1])
+        return Call("clamp", (self.convert(args[0]), *bounds), node.col_offset)
 
     def _where(self, args: list[ast.expr], node: ast.Call) -> Node:
         """`where(cond, a, b)`: a where cond holds, else b; cond is one comparison."""
@@ -399,6 +434,8 @@ _FLOAT_FUNCTIONS: dict[str, Callable[[float], float]] = {
     "log": math.log, "sqrt": math.sqrt, "abs": abs, "sin": math.sin, "cos": math.cos,
     "tan": math.tan, "tanh": math.tanh, "relu": lambda u: max(u, 0.0),
     "sigmoid": lambda u: 0.5 * (1.0 + math.tanh(0.5 * u)),
+    "softmax": lambda u: 1.0, "log_softmax": lambda u: 0.0,  # of one element
+    "max": lambda u: u, "min": lambda u: u,
 }
 
 
@@ -406,7 +443,18 @@ def _apply(node: Node, values: list[float]) -> float:
     if isinstance(node, BinOp):
         return _FLOAT_BINOPS[node.op](values[0], values[1])
     assert isinstance(node, Call)
+    if node.func == "clamp":
+        return min(max(values[0], values[1]), values[2])
     return _FLOAT_FUNCTIONS[node.func](values[0])
+
+
+def _fmt_exact(node: Node, value: float) -> str:
+    """The literal's own digits for a plain number (so SymPy keeps 0.1 exact), else repr."""
+    if isinstance(node, Num):
+        return node.text
+    if isinstance(node, Neg) and isinstance(node.operand, Num):
+        return "-" + node.operand.text
+    return repr(value)
 
 
 def _fmt(value: float) -> str:

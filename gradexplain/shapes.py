@@ -41,7 +41,10 @@ def uses_matrices(tree: Node, shapes: Mapping[str, Shape]) -> bool:
     if any(len(shape) > 1 for shape in shapes.values()):
         return True
     return any(isinstance(n, BinOp) and n.op == "@" or isinstance(n, Call) and (
-        n.func == "T" or len(n.args) == 2 and n.func != "where") for n in walk(tree))
+        n.func == "T" or len(n.args) == 2 and n.func in _REDUCTIONS) for n in walk(tree))
+
+
+_REDUCTIONS = ("sum", "mean", "prod")
 
 
 def reduced_axis(node: Call, shape: Shape) -> int:
@@ -76,9 +79,34 @@ def _shape(node: Node, parts: list[Shape], shapes: Mapping[str, Shape], text: st
         return tuple(reversed(parts[0]))
     if node.func == "where":
         return broadcast(node, parts, text)
-    if node.func in ("sum", "mean", "prod"):
+    if node.func in _REDUCTIONS:
         return _reduced(node, parts[0], text) if len(node.args) == 2 else ()
+    if node.func in ("softmax", "log_softmax"):
+        return _softmax(node, parts[0], text)
+    if node.func in ("max", "min"):
+        return ()
     return parts[0]
+
+
+def refuse_matrix_softmax(tree: Node, text: str) -> None:
+    """softmax, log_softmax, max and min run on the 1-D path only, for now.
+
+    On the matrix path SymPy's `.doit()` fails on the normaliser's nested sums once the
+    argument is more than a plain variable (`log_softmax(X@W + b, dim=1)`), so rather than
+    work for some matrix expressions and crash for others, they are refused as a whole;
+    max/min have no matrix evaluator yet.
+    """
+    for node in walk(tree):
+        if isinstance(node, Call) and node.func in ("softmax", "log_softmax", "max", "min"):
+            raise ShapeError(f"{node.func}() works on vectors only for now; it cannot be "
+                             f"combined with matrices, @ or .T yet", text, node.col)
+
+
+def _softmax(node: Call, shape: Shape, text: str) -> Shape:
+    """softmax keeps the shape; dim= must name an axis of it (0 or -1 for a vector)."""
+    if len(node.args) == 2:
+        _reduced(node, shape or (1,), text)  # a scalar takes dim 0 or -1, as in torch
+    return shape
 
 
 def broadcast(node: Node, parts: list[Shape], text: str) -> Shape:

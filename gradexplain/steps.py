@@ -157,6 +157,15 @@ class _Steps:
             u, _ = self.sym(node.args[0], index)
             return (f"chain rule with {spec.rule}",
                     _DERIVATIVES[node.func](u) * self.d(node.args[0], index, depth))
+        if spec.kind == "clamp":
+            u, _ = self.sym(node.args[0], index)
+            lo, hi = (symbolic._number(b.text, b.value) for b in node.args[1:])  # type: ignore
+            return (f"chain rule with {spec.rule}", sp.Heaviside(u - lo)
+                    * sp.Heaviside(hi - u) * self.d(node.args[0], index, depth))
+        if spec.kind == "softmax":
+            return self._softmax(node, index, depth)
+        if spec.kind == "extremum":
+            return self._extremum(node, index, depth)
         self.fresh += 1
         suffix = "" if self.fresh == 1 else str(self.fresh)
         k = sp.Symbol(f"k{suffix}", integer=True, nonnegative=True)
@@ -175,6 +184,40 @@ class _Steps:
             sp.Product(u.subs(k, m), (m, k + 1, n - 1))
         return "product rule over the factors: sum_k u_k' prod_{m!=k} u_m", \
             sp.Sum(du * others, (k, 0, n - 1))
+
+
+    def _softmax(self, node: Call, index: Any, depth: int) -> tuple[str, Any]:
+        """d s_i = s_i (du_i - sum_k s_k du_k); d log_softmax_i = du_i - sum_k s_k du_k."""
+        u_i, is_vector = self.sym(node.args[0], index)
+        if not is_vector:
+            return f"{node.func} of one element is a constant", sp.Integer(0)
+        self.fresh += 1
+        suffix = "" if self.fresh == 1 else str(self.fresh)
+        k, m = (sp.Symbol(f"{letter}{suffix}", integer=True, nonnegative=True)
+                for letter in "km")
+        n = symbolic.N
+        total = sp.Sum(sp.exp(self.sym(node.args[0], m)[0]), (m, 0, n - 1))
+        u_k, _ = self.sym(node.args[0], k)
+        inner = self.d(node.args[0], index, depth) - sp.Sum(
+            sp.exp(u_k) / total * self.d(node.args[0], k, depth), (k, 0, n - 1))
+        if node.func == "softmax":
+            return "softmax rule: d s_i = s_i (du_i - sum_k s_k du_k)", \
+                sp.exp(u_i) / total * inner
+        return "log_softmax rule: d l_i = du_i - sum_k softmax_k du_k", inner
+
+    def _extremum(self, node: Call, index: Any, depth: int) -> tuple[str, Any]:
+        """d max(u) = sum_k is_max(u_k) du_k / sum_k is_max(u_k): the arg-max's du."""
+        self.fresh += 1
+        suffix = "" if self.fresh == 1 else str(self.fresh)
+        k = sp.Symbol(f"k{suffix}", integer=True, nonnegative=True)
+        u, is_vector = self.sym(node.args[0], k)
+        if not is_vector:
+            return f"{node.func} of a scalar is the scalar", self.d(node.args[0], index, depth)
+        indicator = (symbolic.is_max if node.func == "max" else symbolic.is_min)(u)
+        limit = (k, 0, symbolic.N - 1)
+        return f"{node.func} rule: only the arg-{node.func} element's derivative passes " \
+            "(ties share it)", sp.Sum(indicator * self.d(node.args[0], k, depth), limit) \
+            / sp.Sum(indicator, limit)
 
 
 def render(found: dict[str, Derivation], console: Console) -> None:

@@ -21,6 +21,11 @@ ONES_NOTE = (
     "sum_i dy_i/dx_j, the gradient of L = sum_i y_i; this is why sum(y).backward() and "
     "y.backward(torch.ones_like(y)) give the same numbers.")
 
+SOFTMAX_NOTE = (
+    "softmax(x) always sums to 1, so L = sum_i softmax(x)_i = 1 whatever x is, and its "
+    "gradient is zero: backward(ones) through a softmax gives zeros (up to rounding). "
+    "To see a softmax gradient, weight the outputs, as in sum(softmax(x) * t).")
+
 
 def top_reductions(tree: Node, model: SymbolicModel) -> list[Node]:
     """Reductions of a vector reached from the top without passing another reduction."""
@@ -40,14 +45,17 @@ def decompose(tree: Node, model: SymbolicModel, evaluator: Evaluator) -> Decompo
     if model.implicit_sum:
         term = model.implicit_term
         assert term is not None
+        notes = (ONES_NOTE, SOFTMAX_NOTE) if isinstance(tree, Call) and \
+            tree.func == "softmax" else (ONES_NOTE,)
         return Decomposition("sum", f"L = sum_i y_i with y_i = {formula(term)}", True,
-                             formula(term), evaluator.vector(term), (ONES_NOTE,))
+                             formula(term), evaluator.vector(term), notes)
     if tree in model.reductions:
         assert isinstance(tree, Call)
         reduction = model.reductions[tree]
         term = reduction.term.subs(reduction.index, I)
         shape = {"sum": "L = sum_i y_i", "mean": "L = (1/n) sum_i y_i",
-                 "prod": "L = prod_i y_i"}[tree.func]
+                 "prod": "L = prod_i y_i", "max": "L = max_i y_i",
+                 "min": "L = min_i y_i"}[tree.func]
         return Decomposition(tree.func, f"{shape} with y_i = {formula(term)}", False,
                              formula(term), evaluator.vector(reduction.term))
     outer = top_reductions(tree, model)
@@ -56,7 +64,8 @@ def decompose(tree: Node, model: SymbolicModel, evaluator: Evaluator) -> Decompo
         term = reduction.term.subs(reduction.index, I)
         s = sp.Symbol("s")
         outer_fn = model.loss.subs(reduction.expr, s)
-        word = "sum" if isinstance(reduction.expr, sp.Sum) else "prod"
+        word = outer[0].func if isinstance(outer[0], Call) and outer[0].func in ("max", "min") \
+            else "sum" if isinstance(reduction.expr, sp.Sum) else "prod"
         note = (f"Chain rule: L = g(s) with s = {word}_i y_i, g(s) = {formula(outer_fn)} and "
                 f"g'(s) = {formula(sp.diff(outer_fn, s))}; so dL/dx_j = g'(s) * ds/dx_j.")
         return Decomposition("chain", f"L = g(s), s = {word}_i y_i with y_i = "
@@ -94,6 +103,11 @@ def sentence(name: str, is_vector: bool, grad_formula: str, model: SymbolicModel
     if rule == "mean":
         return (f"Sum rule with the factor 1/n: only the term i = j contains {name}_j, so "
                 f"dL/d{name}_j = (1/n) * {local} = {grad_formula}.")
+    if rule in ("max", "min"):
+        largest = "largest" if rule == "max" else "smallest"
+        return (f"{rule.capitalize()} rule: only the {largest} term y_i passes the gradient "
+                f"(is_{rule}(y_j) = 1 there, 0 elsewhere; ties share it evenly), so "
+                f"dL/d{name}_j = is_{rule}(y_j)/(number of ties) * {local} = {grad_formula}.")
     if rule == "prod":
         return (f"Product rule: only the factor i = j contains {name}_j, so dL/d{name}_j = "
                 f"(product of the other factors) * {local} = {grad_formula}.")
@@ -123,6 +137,16 @@ _REASONS = {
                       "Heaviside(0) = 1/2",
     ("abs", "kink"): "abs has a kink at 0 (slopes -1 and 1), so no derivative exists "
                      "there; PyTorch uses abs'(0) = 0, SymPy sign(0) = 0, JAX abs'(0) = 1",
+    ("max", "kink"): "max has a kink where elements tie for the largest value (slope 1 "
+                     "if one of them rises, 0 if it falls), so no derivative exists "
+                     "there; PyTorch's max() splits the gradient evenly among the tied "
+                     "elements, so does the symbolic rule is_max(u_j)/sum_k is_max(u_k), "
+                     "and SymPy's Max(a, b) gives Heaviside(0) = 1/2 each for two",
+    ("min", "kink"): "min has a kink where elements tie for the smallest value (slope 1 "
+                     "if one of them falls, 0 if it rises), so no derivative exists "
+                     "there; PyTorch's min() splits the gradient evenly among the tied "
+                     "elements, so does the symbolic rule is_min(u_j)/sum_k is_min(u_k), "
+                     "and SymPy's Min(a, b) gives Heaviside(0) = 1/2 each for two",
     ("sqrt", "pole"): "sqrt'(u) = 1/(2*sqrt(u)) is infinite at u = 0",
     ("sqrt", "domain"): "sqrt of a negative number is not real (PyTorch gives nan)",
     ("log", "pole"): "log'(u) = 1/u is infinite at u = 0, where log(0) = -inf",
@@ -140,4 +164,9 @@ def singularity(node: Node, kind: str, mask: np.ndarray) -> Singularity:
         (node.op if isinstance(node, BinOp) else "?")
     elements = None if mask.ndim == 0 else tuple(int(i) for i in np.flatnonzero(mask))
     reason = _REASONS.get((function, kind), f"{function} has no derivative here")
+    if function == "clamp":
+        lo, hi = (arg.text for arg in node.args[1:])  # type: ignore[union-attr]
+        reason = (f"clamp(u, {lo}, {hi}) has kinks at u = {lo} and u = {hi} (slope 1 "
+                  f"inside, 0 outside), so no derivative exists there; PyTorch uses "
+                  f"slope 1 at either bound, SymPy Heaviside(0) = 1/2")
     return Singularity(function, node.col, kind, reason, elements)

@@ -41,6 +41,59 @@ class relu(sp.Function):  # noqa: N801
         return self.args[0].is_real  # type: ignore[no-any-return]
 
 
+class clamp(sp.Function):  # noqa: N801
+    """clamp(u, lo, hi) = min(max(u, lo), hi) for constant bounds lo <= hi.
+
+    Its derivative is Heaviside(u - lo)*Heaviside(hi - u): 1 inside, 0 outside, and with
+    SymPy's H(0) = 1/2 it is 1/2 at either bound, where PyTorch uses 1.
+    """
+
+    nargs = 3
+
+    @classmethod
+    def eval(cls, u: sp.Expr, lo: sp.Expr, hi: sp.Expr) -> sp.Expr | None:
+        if u.is_number:
+            return sp.Min(sp.Max(u, lo), hi)
+        return None
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        u, lo, hi = self.args
+        if argindex != 1:  # the bounds are constants, never differentiated
+            return sp.Integer(0)
+        return sp.Heaviside(u - lo) * sp.Heaviside(hi - u)
+
+    def _eval_is_real(self) -> bool | None:
+        return self.args[0].is_real  # type: ignore[no-any-return]
+
+
+class is_max(sp.Function):  # noqa: N801
+    """is_max(u_k): 1 where u_k is the largest of u over the whole vector, else 0.
+
+    max(u) has no Sum form over a generic element, so it is written with a dedicated
+    indicator: max(u) = sum_k u_k*is_max(u_k) / sum_k is_max(u_k). The indicator is
+    piecewise constant (derivative 0), so d max(u)/du_j = is_max(u_j)/sum_k is_max(u_k):
+    1 at the arg-max, split evenly among ties as torch's max() does. The evaluator reads
+    u over the whole vector and compares it with its maximum, in O(n).
+    """
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.Integer(0)
+
+
+class is_min(sp.Function):  # noqa: N801
+    """is_min(u_k): 1 where u_k is the smallest of u over the whole vector, else 0."""
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.Integer(0)
+
+
+def softmax_element(name: str, element: sp.Expr, summand: sp.Expr,
+                    limit: tuple[sp.Expr, ...]) -> sp.Expr:
+    """softmax: exp(u_i)/sum_k exp(u_k); log_softmax: u_i - log(sum_k exp(u_k))."""
+    total = sp.Sum(sp.exp(summand), limit)
+    return sp.exp(element) / total if name == "softmax" else element - sp.log(total)
+
+
 _NAMESPACE = types.SimpleNamespace(
     exp=sp.exp, log=sp.log, sqrt=sp.sqrt, Abs=sp.Abs, sin=sp.sin, cos=sp.cos, tan=sp.tan,
     tanh=sp.tanh, sigmoid=sigmoid, relu=relu)
@@ -247,6 +300,14 @@ class _Builder:
         if spec.kind == "elementwise":
             arg, vec = self.build(node.args[0], index)
             return spec.sympy(_NAMESPACE, arg), vec
+        if spec.kind == "clamp":
+            arg, vec = self.build(node.args[0], index)
+            lo, hi = (_number(b.text, b.value) for b in node.args[1:])  # type: ignore
+            return clamp(arg, lo, hi), vec
+        if spec.kind == "softmax":
+            return self._softmax(node, index)
+        if spec.kind == "extremum":
+            return self._extremum(node)
         bound = self._fresh_index()
         arg, vec = self.build(node.args[0], bound)
         if not vec:  # a reduction of a scalar is the scalar itself, as in torch
@@ -257,6 +318,27 @@ class _Builder:
             total = sp.Sum(arg, (bound, 0, N - 1))
         self.reductions[node] = Reduction(bound, arg, total)
         return (total / N if node.func == "mean" else total), False
+
+    def _softmax(self, node: Call, index: sp.Symbol) -> tuple[sp.Expr, bool]:
+        """Element i of softmax over the vector: the generic element and a Sum over k."""
+        element, vec = self.build(node.args[0], index)
+        if not vec:  # softmax of one element is 1, log_softmax 0, as in torch
+            return sp.Integer(1 if node.func == "softmax" else 0), False
+        bound = self._fresh_index()
+        summand, _ = self.build(node.args[0], bound)
+        return softmax_element(node.func, element, summand, (bound, 0, N - 1)), True
+
+    def _extremum(self, node: Call) -> tuple[sp.Expr, bool]:
+        """max(u) = sum_k u_k*is_max(u_k) / sum_k is_max(u_k) (see `is_max`)."""
+        bound = self._fresh_index()
+        arg, vec = self.build(node.args[0], bound)
+        if not vec:  # the max of a scalar is the scalar, as in torch
+            return arg, False
+        indicator = (is_max if node.func == "max" else is_min)(arg)
+        limit = (bound, 0, N - 1)
+        total = sp.Sum(arg * indicator, limit) / sp.Sum(indicator, limit)
+        self.reductions[node] = Reduction(bound, arg, total)
+        return total, False
 
     def _where(self, node: Call, index: sp.Symbol) -> tuple[sp.Expr, bool]:
         """`where(cond, a, b)` is `Piecewise((a, cond), (b, True))`."""

@@ -17,7 +17,7 @@ import sympy as sp
 
 from gradexplain.functions import FUNCTIONS
 from gradexplain.shapes import Shape, reduced_axis
-from gradexplain.symbolic import _NAMESPACE, _RELATIONS, FormulaPrinter, _number
+from gradexplain.symbolic import _NAMESPACE, _RELATIONS, FormulaPrinter, _number, clamp
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 TARGETS = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("j", "k"))
@@ -230,6 +230,9 @@ class _Builder:
         spec = FUNCTIONS[node.func]
         if spec.kind == "elementwise":
             return spec.sympy(_NAMESPACE, self.build(node.args[0], idx))  # type: ignore
+        if spec.kind == "clamp":
+            lo, hi = (_number(b.text, b.value) for b in node.args[1:])  # type: ignore
+            return clamp(self.build(node.args[0], idx), lo, hi)
         shape = self.node_shapes[id(node.args[0])]
         if len(node.args) == 2:
             return self._along(node, shape, idx)

@@ -20,6 +20,13 @@ W = np.array([1.0, -2.0, 0.5])
 B = 0.25
 
 
+T = np.array([0.0, 1.0, 0.0])  # a one-hot target
+
+
+def softmax(u):
+    return np.exp(u) / np.exp(u).sum()
+
+
 def sig(u):
     return 1.0 / (1.0 + np.exp(-u))
 
@@ -66,6 +73,13 @@ CASES = [
     ("sin(c)*c", {"c": 0.7}, {"c": math.cos(0.7) * 0.7 + math.sin(0.7)}),
     ("sum(x**2)/sum(x)", {"x": X},
      {"x": (2 * X * X.sum() - (X**2).sum()) / X.sum() ** 2}),
+    ("sum(log_softmax(x) * t)", {"x": W, "t": T},
+     {"x": T - softmax(W), "t": W - np.log(np.exp(W).sum())}),
+    ("sum(softmax(x) * t)", {"x": W, "t": T},
+     {"x": softmax(W) * (T - softmax(W) @ T), "t": softmax(W)}),
+    ("sum(clamp(x, 3.5, 5)**2)", {"x": X}, {"x": np.array([0.0, 8.0, 0.0])}),
+    ("max(x**2)", {"x": W}, {"x": np.array([0.0, -4.0, 0.0])}),
+    ("x.min() * 2", {"x": X}, {"x": np.array([2.0, 0.0, 0.0])}),
 ]
 
 

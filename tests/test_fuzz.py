@@ -49,9 +49,12 @@ def assert_parses_safely(text: str) -> None:
             assert node.op in OPERATORS
         if isinstance(node, Call):
             assert node.func in FUNCTIONS or node.func == "T"
-            assert len(node.args) == 1 or node.func in ("sum", "mean", "prod") and (
+            assert len(node.args) == 1 or node.func in (
+                "sum", "mean", "prod", "softmax", "log_softmax") and (
                 len(node.args) == 2 and isinstance(node.args[1], Num)
-                and node.args[1].value == int(node.args[1].value))  # dim=
+                and node.args[1].value == int(node.args[1].value)) or node.func == "clamp" \
+                and len(node.args) == 3 and all(isinstance(a, Num) for a in node.args[1:]) \
+                and node.args[1].value <= node.args[2].value  # dim=, clamp's bounds
         if isinstance(node, Var):
             assert node.name.isidentifier() and node.name.isascii()
             assert not node.name.startswith("_")
