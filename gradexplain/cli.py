@@ -165,7 +165,6 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
     from gradexplain import expect, report
     from gradexplain.api import differentiated, explain_values, prepare
     from gradexplain.arguments import split_arguments
-    from gradexplain.tree import variables
     from gradexplain.values import read_stdin
 
     if wrt is not None and teach_options is not None:

@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 
 from gradexplain.errors import GradexplainError
-from gradexplain.symbolic import J, N, clamp, is_max, is_min, relu, sigmoid
+from gradexplain.symbolic import N, clamp, is_max, is_min, relu, sigmoid
 
 Array = Union[float, np.ndarray]
 
@@ -68,7 +68,68 @@ class UnsupportedFormula(GradexplainError):
                          f"(please report the expression)")
 
 
-class Evaluator:
+NOT_MINE = object()  # what `_special` returns for a node the shared rules handle
+
+
+class Elementwise:
+    """The rules both evaluators share: numbers, + * **, where(), comparisons, functions.
+
+    Subclasses say, in `_special`, where variables live on the array axes and how sums
+    and products reduce; everything elementwise is the same for vectors and matrices.
+    """
+
+    def value(self, expr: sp.Expr) -> Array:
+        if expr.is_Atom and expr.is_number:
+            return number(expr)
+        special = self._special(expr)
+        if special is not NOT_MINE:
+            return special  # type: ignore[return-value]
+        if isinstance(expr, sp.Add):
+            return sum((self.value(arg) for arg in expr.args), start=0.0)  # type: ignore
+        if isinstance(expr, sp.Mul):
+            result: Array = 1.0
+            for arg in expr.args:
+                result = result * self.value(arg)
+            return result
+        if isinstance(expr, sp.Pow):
+            return np.power(self.value(expr.base), self.value(expr.exp))
+        if isinstance(expr, sp.Piecewise):
+            return self._piecewise(expr)
+        if isinstance(expr, sp.core.relational.Relational):
+            return _COMPARE[expr.rel_op](self.value(expr.lhs), self.value(expr.rhs))
+        if expr is sp.true or expr is sp.false:
+            return bool(expr)  # type: ignore[return-value]
+        function = _FUNCTIONS.get(type(expr)) or _FUNCTIONS.get(expr.func)
+        if function is not None:
+            return function(*(self.value(arg) for arg in expr.args))
+        raise UnsupportedFormula(f"cannot evaluate {expr.func.__name__}: {expr}")
+
+    def _special(self, expr: sp.Expr) -> Array | object:
+        return NOT_MINE
+
+    def _piecewise(self, expr: sp.Piecewise) -> Array:
+        """`where(cond, a, b)` per element: both branches over the arrays, then np.where."""
+        result = self.value(expr.args[-1][0])
+        if expr.args[-1][1] is not sp.true:
+            result = np.where(self.value(expr.args[-1][1]), result, np.nan)
+        for value, condition in reversed(expr.args[:-1]):
+            result = np.where(self.value(condition), self.value(value), result)
+        return result  # type: ignore[no-any-return]
+
+
+
+def number(expr: sp.Expr) -> float:
+    """Numbers; SymPy's infinities and complex constants become inf or nan, as in torch."""
+    if expr is sp.oo:
+        return float("inf")
+    if expr is sp.S.NegativeInfinity:
+        return float("-inf")
+    if expr is sp.zoo or expr is sp.nan or not expr.is_real:
+        return float("nan")
+    return float(expr)
+
+
+class Evaluator(Elementwise):
     """Numbers for formulas, given each variable's values and the common length n."""
 
     def __init__(self, arrays: dict[str, np.ndarray], scalars: dict[str, float],
@@ -88,9 +149,8 @@ class Evaluator:
         with np.errstate(all="ignore"):
             return float(np.asarray(self.value(expr), dtype=np.float64))
 
-    def value(self, expr: sp.Expr) -> Array:
-        if expr.is_Atom and expr.is_number:
-            return self._number(expr)
+    def _special(self, expr: sp.Expr) -> Array | object:
+        """Variables on the one vector axis, n, indices as numbers, and reductions."""
         if isinstance(expr, sp.Indexed):
             return self.arrays[str(expr.base)]
         if isinstance(expr, sp.Symbol):
@@ -101,47 +161,9 @@ class Evaluator:
             if expr.is_integer:  # an index used as a number, as in c**j from prod(c)
                 return np.arange(self.n, dtype=np.float64)
             return self.scalars[expr.name]
-        if isinstance(expr, sp.Add):
-            return sum((self.value(arg) for arg in expr.args), start=0.0)  # type: ignore
-        if isinstance(expr, sp.Mul):
-            result: Array = 1.0
-            for arg in expr.args:
-                result = result * self.value(arg)
-            return result
-        if isinstance(expr, sp.Pow):
-            return np.power(self.value(expr.base), self.value(expr.exp))
         if isinstance(expr, (sp.Sum, sp.Product)):
             return self._reduce(expr)
-        if isinstance(expr, sp.Piecewise):
-            return self._piecewise(expr)
-        if isinstance(expr, sp.core.relational.Relational):
-            return _COMPARE[expr.rel_op](self.value(expr.lhs), self.value(expr.rhs))
-        if expr is sp.true or expr is sp.false:
-            return bool(expr)  # type: ignore[return-value]
-        function = _FUNCTIONS.get(type(expr)) or _FUNCTIONS.get(expr.func)
-        if function is not None:
-            return function(*(self.value(arg) for arg in expr.args))
-        raise UnsupportedFormula(f"cannot evaluate {expr.func.__name__}: {expr}")
-
-    def _piecewise(self, expr: sp.Piecewise) -> Array:
-        """`where(cond, a, b)` per element: both branches over the arrays, then np.where."""
-        result = self.value(expr.args[-1][0])
-        if expr.args[-1][1] is not sp.true:
-            result = np.where(self.value(expr.args[-1][1]), result, np.nan)
-        for value, condition in reversed(expr.args[:-1]):
-            result = np.where(self.value(condition), self.value(value), result)
-        return result  # type: ignore[no-any-return]
-
-    @staticmethod
-    def _number(expr: sp.Expr) -> float:
-        """Numbers; SymPy's infinities and complex constants become inf or nan, as in torch."""
-        if expr is sp.oo:
-            return float("inf")
-        if expr is sp.S.NegativeInfinity:
-            return float("-inf")
-        if expr is sp.zoo or expr is sp.nan or not expr.is_real:
-            return float("nan")
-        return float(expr)
+        return NOT_MINE
 
     def _reduce(self, expr: sp.Expr) -> Array:
         """Sum or Product over the vector axis, a prefix (k < m) or a suffix (k > m) of it."""

@@ -13,10 +13,10 @@ from typing import Mapping
 import numpy as np
 import sympy as sp
 
-from gradexplain.evaluate import _COMPARE, _FUNCTIONS, Array, Evaluator, UnsupportedFormula
+from gradexplain.evaluate import NOT_MINE, Array, Elementwise, UnsupportedFormula
 
 
-class TensorEvaluator:
+class TensorEvaluator(Elementwise):
     """Numbers for formulas, given each variable's array and each index symbol's length."""
 
     def __init__(self, arrays: Mapping[str, np.ndarray], scalars: Mapping[str, float],
@@ -40,7 +40,8 @@ class TensorEvaluator:
         return full.reshape(shape).copy() if full.size == int(np.prod(shape)) else \
             _unsupported(expr)
 
-    def value(self, expr: sp.Expr) -> Array:
+    def _special(self, expr: sp.Expr) -> Array | object:
+        """Variables and indices on their own axes; sums add along an axis."""
         if isinstance(expr, sp.Indexed):
             return self._indexed(expr)
         if isinstance(expr, sp.Symbol):
@@ -53,25 +54,7 @@ class TensorEvaluator:
             return self._sum(expr)
         if isinstance(expr, sp.Product):
             return self._product(expr)
-        if isinstance(expr, sp.Piecewise):
-            return self._piecewise(expr)
-        if isinstance(expr, sp.core.relational.Relational):
-            return _COMPARE[expr.rel_op](self.value(expr.lhs), self.value(expr.rhs))
-        if isinstance(expr, sp.Add):
-            return sum((self.value(arg) for arg in expr.args), start=0.0)  # type: ignore
-        if isinstance(expr, sp.Mul):
-            result: Array = 1.0
-            for arg in expr.args:
-                result = result * self.value(arg)
-            return result
-        if isinstance(expr, sp.Pow):
-            return np.power(self.value(expr.base), self.value(expr.exp))
-        if expr.is_Atom and expr.is_number:
-            return Evaluator._number(expr)
-        function = _FUNCTIONS.get(type(expr)) or _FUNCTIONS.get(expr.func)
-        if function is not None:
-            return function(*(self.value(arg) for arg in expr.args))
-        raise UnsupportedFormula(f"cannot evaluate {expr.func.__name__}: {expr}")
+        return NOT_MINE
 
     def _indexed(self, expr: sp.Indexed) -> np.ndarray:
         indices = list(expr.indices)
@@ -115,14 +98,6 @@ class TensorEvaluator:
                     high: sp.Expr) -> None:
         if low != 0 or not isinstance(high + 1, sp.Symbol) or _is_index(high + 1):
             _unsupported(expr)
-
-    def _piecewise(self, expr: sp.Piecewise) -> Array:
-        result = self.value(expr.args[-1][0])
-        if expr.args[-1][1] is not sp.true:
-            result = np.where(self.value(expr.args[-1][1]), result, np.nan)
-        for value, condition in reversed(expr.args[:-1]):
-            result = np.where(self.value(condition), self.value(value), result)
-        return result  # type: ignore[no-any-return]
 
 
 def _is_index(symbol: object) -> bool:
