@@ -6,14 +6,13 @@ input errors are fast. The heavy modules are imported inside `_compute` only.
 
 from __future__ import annotations
 
-import difflib
 import re
 import warnings
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 from gradexplain import limits
 from gradexplain.deadline import deadline
-from gradexplain.errors import DeviceError, UsageError, ValuesError
+from gradexplain.errors import DeviceError, UsageError, ValuesError, not_a_variable
 from gradexplain.parser import parse
 from gradexplain.result import Explanation, Gradient, Tolerance
 from gradexplain.shapes import infer, refuse_matrix_softmax, uses_matrices
@@ -117,10 +116,7 @@ def differentiated(tree: Node, wrt: Sequence[str] | str | None) -> list[str]:
         raise UsageError("--wrt needs variable names separated by commas, as in --wrt w,b")
     for name in wanted:
         if name not in names:
-            close = difflib.get_close_matches(name, names, n=1)
-            hint = f"; did you mean {close[0]}?" if close else \
-                f"; its variables are {', '.join(names)}"
-            raise ValuesError(f"--wrt {name}: not a variable of the expression{hint}")
+            raise ValuesError(not_a_variable(f"--wrt {name}:", name, names))
     if len(set(wanted)) != len(wanted):
         raise UsageError(f"--wrt names a variable twice: {','.join(wanted)}")
     chosen = [name for name in names if name in wanted]
@@ -154,10 +150,7 @@ def prepare(expression: str, values: Mapping[str, Values]) -> Node:
                           f"{limits.MAX_VARIABLES}")
     for name in values:
         if name not in names:
-            close = difflib.get_close_matches(name, names, n=1)
-            hint = f"; did you mean --{close[0]}?" if close else \
-                f"; its variables are {', '.join(names)}"
-            raise ValuesError(f"--{name} is not a variable of the expression{hint}")
+            raise ValuesError(not_a_variable(f"--{name} is", name, names, prefix="--"))
     for name in names:
         if name not in values:
             raise ValuesError(f"no values for variable {name!r} (column "

@@ -20,6 +20,16 @@ class ExitStatus(IntEnum):
     INTERNAL = 70  # a bug in gradexplain (sysexits' EX_SOFTWARE); --debug shows it
 
 
+def not_a_variable(label: str, name: str, names: list[str], prefix: str = "") -> str:
+    """`LABEL is not a variable of the expression; did you mean ...?` (or its variables)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"; did you mean {prefix}{close[0]}?" if close else \
+        f"; its variables are {', '.join(names)}"
+    return f"{label} not a variable of the expression{hint}"
+
+
 class GradexplainError(Exception):
     """Base of every error a user can cause; `exit_status` says how the CLI ends."""
 

@@ -8,11 +8,10 @@ torch is imported, so a mistyped `--expect` is a fast exit 2.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Mapping
 
-from gradexplain.errors import ExitStatus, UsageError, ValuesError
+from gradexplain.errors import ExitStatus, UsageError, ValuesError, not_a_variable
 from gradexplain.values import Values, from_numbers, from_spec, from_text
 
 if TYPE_CHECKING:
@@ -78,10 +77,7 @@ def check_shapes(expected: Mapping[str, Values], names: list[str],
             raise ValuesError(f"--expect {name}: {name} is data (not in --wrt), so it has no "
                               f"gradient to expect")
         if name not in names:
-            close = difflib.get_close_matches(name, names, n=1)
-            hint = f"; did you mean {close[0]}?" if close else \
-                f"; its variables are {', '.join(names)}"
-            raise ValuesError(f"--expect {name}: not a variable of the expression{hint}")
+            raise ValuesError(not_a_variable(f"--expect {name}:", name, names))
         shape = values[name].shape if name in values else None
         if shape is None:
             continue  # prepare() reports the missing values
