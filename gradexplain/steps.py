@@ -166,9 +166,7 @@ class _Steps:
             return self._softmax(node, index, depth)
         if spec.kind == "extremum":
             return self._extremum(node, index, depth)
-        self.fresh += 1
-        suffix = "" if self.fresh == 1 else str(self.fresh)
-        k = sp.Symbol(f"k{suffix}", integer=True, nonnegative=True)
+        k, m = self._fresh_indices()
         u, is_vector = self.sym(node.args[0], k)
         if not is_vector:
             return f"{node.func} of a scalar is the scalar", self.d(node.args[0], index, depth)
@@ -179,22 +177,26 @@ class _Steps:
                 sp.Sum(du, (k, 0, n - 1))
         if node.func == "mean":
             return "sum rule with constant factor 1/n", sp.Sum(du, (k, 0, n - 1)) / n
-        m = sp.Symbol(f"m{suffix}", integer=True, nonnegative=True)
         others = sp.Product(u.subs(k, m), (m, 0, k - 1)) * \
             sp.Product(u.subs(k, m), (m, k + 1, n - 1))
         return "product rule over the factors: sum_k u_k' prod_{m!=k} u_m", \
             sp.Sum(du * others, (k, 0, n - 1))
 
 
+    def _fresh_indices(self) -> tuple[Any, Any]:
+        """A new pair of bound indices (k, m), (k2, m2), ... for one reduction's rule."""
+        self.fresh += 1
+        suffix = "" if self.fresh == 1 else str(self.fresh)
+        k, m = (sp.Symbol(f"{letter}{suffix}", integer=True, nonnegative=True)
+                for letter in "km")
+        return k, m
+
     def _softmax(self, node: Call, index: Any, depth: int) -> tuple[str, Any]:
         """d s_i = s_i (du_i - sum_k s_k du_k); d log_softmax_i = du_i - sum_k s_k du_k."""
         u_i, is_vector = self.sym(node.args[0], index)
         if not is_vector:
             return f"{node.func} of one element is a constant", sp.Integer(0)
-        self.fresh += 1
-        suffix = "" if self.fresh == 1 else str(self.fresh)
-        k, m = (sp.Symbol(f"{letter}{suffix}", integer=True, nonnegative=True)
-                for letter in "km")
+        k, m = self._fresh_indices()
         n = symbolic.N
         total = sp.Sum(sp.exp(self.sym(node.args[0], m)[0]), (m, 0, n - 1))
         u_k, _ = self.sym(node.args[0], k)
@@ -207,9 +209,7 @@ class _Steps:
 
     def _extremum(self, node: Call, index: Any, depth: int) -> tuple[str, Any]:
         """d max(u) = sum_k is_max(u_k) du_k / sum_k is_max(u_k): the arg-max's du."""
-        self.fresh += 1
-        suffix = "" if self.fresh == 1 else str(self.fresh)
-        k = sp.Symbol(f"k{suffix}", integer=True, nonnegative=True)
+        k, _ = self._fresh_indices()
         u, is_vector = self.sym(node.args[0], k)
         if not is_vector:
             return f"{node.func} of a scalar is the scalar", self.d(node.args[0], index, depth)

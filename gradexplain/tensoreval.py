@@ -50,10 +50,8 @@ class TensorEvaluator(Elementwise):
             if expr.name.startswith("n") and expr.is_integer:
                 return float(expr.name[1:])
             return self.scalars[expr.name]
-        if isinstance(expr, sp.Sum):
-            return self._sum(expr)
-        if isinstance(expr, sp.Product):
-            return self._product(expr)
+        if isinstance(expr, (sp.Sum, sp.Product)):
+            return self._reduce(expr)
         return NOT_MINE
 
     def _indexed(self, expr: sp.Indexed) -> np.ndarray:
@@ -72,26 +70,18 @@ class TensorEvaluator(Elementwise):
             shape[axes[position]] = array.shape[position]
         return moved.reshape(shape)
 
-    def _sum(self, expr: sp.Sum) -> Array:
+    def _reduce(self, expr: sp.Expr) -> Array:
+        """A Sum adds, a Product multiplies, along each bound index's axis."""
+        is_sum = isinstance(expr, sp.Sum)
         value = np.asarray(self.value(expr.function), dtype=np.float64)
         for index, low, high in expr.limits:
             self._full_range(expr, index, low, high)
             axis = self.axes[index]
-            if value.ndim <= axis or value.shape[axis] == 1:
-                value = value * self.sizes[index]  # the summand does not depend on index
+            if value.ndim <= axis or value.shape[axis] == 1:  # independent of index
+                size = self.sizes[index]
+                value = value * size if is_sum else np.power(value, size)
             else:
-                value = np.sum(value, axis=axis, keepdims=True)
-        return value
-
-    def _product(self, expr: sp.Product) -> Array:
-        value = np.asarray(self.value(expr.function), dtype=np.float64)
-        for index, low, high in expr.limits:
-            self._full_range(expr, index, low, high)
-            axis = self.axes[index]
-            if value.ndim <= axis or value.shape[axis] == 1:
-                value = np.power(value, self.sizes[index])
-            else:
-                value = np.prod(value, axis=axis, keepdims=True)
+                value = (np.sum if is_sum else np.prod)(value, axis=axis, keepdims=True)
         return value
 
     def _full_range(self, expr: sp.Expr, index: sp.Symbol, low: sp.Expr,
