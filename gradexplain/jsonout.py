@@ -6,18 +6,14 @@ numbers. `schema/explanation.schema.json` describes the document.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import os
-from array import array
 from typing import Any
 
 from gradexplain.errors import GradexplainError
 from gradexplain.result import Explanation, Gradient
 
 FORMAT_VERSION = 1
-_PASTE_LENGTH = 1_000  # float lists at least this long are formatted once, by `dumps`
 
 
 def number(value: float) -> float | str:
@@ -43,12 +39,26 @@ def numbers(array: Any) -> Any:
     return listed
 
 
+def _finite_array(array: Any) -> Any:
+    """`numbers(array)`, but a finite float64 vector or matrix stays an array for `dumps`.
+
+    A list of 10**6 Python floats costs 32 MB and 20 ms to build; orjson writes the
+    array's own buffer.
+    """
+    import numpy as np
+
+    values = np.asarray(array, dtype=np.float64)
+    if values.ndim in (1, 2) and np.isfinite(values).all():
+        return np.ascontiguousarray(values)  # what orjson can write
+    return numbers(values)
+
+
 def _gradient(gradient: Gradient) -> dict[str, Any]:
     return {
         "shape": list(gradient.shape),
         "formula": gradient.formula,
-        "symbolic": numbers(gradient.symbolic),
-        "autograd": numbers(gradient.autograd),
+        "symbolic": _finite_array(gradient.symbolic),
+        "autograd": _finite_array(gradient.autograd),
         "max_abs_diff": number(gradient.max_abs_diff),
         "agree": gradient.agree,
         "sentence": gradient.sentence,
@@ -110,40 +120,48 @@ def error_document(error: GradexplainError) -> dict[str, Any]:
 
 
 def dumps(payload: Any) -> str:
-    """`json.dumps(payload, allow_nan=False, ensure_ascii=False)`: the same text, faster.
+    """The document as compact, strict JSON text (RFC 8259, UTF-8, no NaN).
 
-    Formatting floats is nearly all the time a large document takes, and the symbolic
-    and autograd gradients are usually the same numbers. So each distinct long list of
-    finite floats is formatted once, by `repr` (json's digits and separators), and pasted
-    in where a placeholder string stands.
+    Formatting floats is nearly all the time a large document takes: the stdlib writes
+    10**6 floats in about 0.6 s, orjson (Ryu, the shortest text that reads back to the
+    same float) in about 0.04 s. Both write numbers that read back exactly. orjson refuses
+    lone surrogates, which only a mangled command-line argument can carry; the stdlib
+    writes those as escapes instead, so stdout stays valid JSON.
     """
-    nonce = os.urandom(8).hex()
-    pasted: dict[bytes, int] = {}  # digest of the exact bytes (-0.0 and 0.0 differ) -> index
-    texts: list[str] = []
+    import orjson
 
-    def swap(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: swap(item) for key, item in value.items()}
-        if not isinstance(value, list):
-            return value
-        if not _pasteable(value):
-            return [swap(item) for item in value]
-        digest = hashlib.blake2b(array("d", value)).digest()
-        if digest not in pasted:
-            pasted[digest] = len(texts)
-            texts.append(repr(value))
-        return f"gradexplain-list-{nonce}-{pasted[digest]}"
-
-    pieces = json.dumps(swap(payload), allow_nan=False, ensure_ascii=False) \
-        .split(f'"gradexplain-list-{nonce}-')
-    joined = [pieces[0]]
-    for piece in pieces[1:]:  # no copy of a list's text before the final join
-        index, _, rest = piece.partition('"')
-        joined += (texts[int(index)], rest)
-    del texts, pieces
-    return "".join(joined)
+    try:
+        text = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
+    except orjson.JSONEncodeError:
+        return json.dumps(payload, allow_nan=False, ensure_ascii=True, separators=(",", ":"),
+                          default=_listed)
+    if b"null" in text and _has_non_finite(payload):  # orjson writes nan and inf as null
+        raise ValueError("non-finite float in a JSON document: a bug, not an input error")
+    return text.decode("utf-8")
 
 
-def _pasteable(values: list[Any]) -> bool:
-    return len(values) >= _PASTE_LENGTH and set(map(type, values)) == {float} \
-        and all(map(math.isfinite, values))
+def _has_non_finite(value: Any) -> bool:
+    """A walk of the document, only when its text has a null that a nan could have made."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return True
+        if hasattr(item, "dtype") and not _all_finite(item):  # a numpy array
+            return True
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            pending.extend(item)
+    return False
+
+
+def _all_finite(array: Any) -> bool:
+    import numpy as np
+
+    return bool(np.isfinite(array).all())
+
+
+def _listed(array: Any) -> Any:
+    """For the stdlib fallback: the arrays `_finite_array` left in the document."""
+    return array.tolist()

@@ -1,8 +1,7 @@
 """The fast paths for large inputs give exactly what the plain ones gave.
 
-`values._split` stands in for `_SEPARATOR.split`, and `jsonout.dumps` for `json.dumps`;
-both are checked against the original on generated inputs, separators and signed zeros
-included.
+`values._split` stands in for `_SEPARATOR.split`, and `jsonout.dumps` (orjson) for
+`json.dumps`; both are checked on generated inputs, separators and signed zeros included.
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,19 +38,35 @@ def test_a_file_of_a_million_numbers_reads_back_exactly() -> None:
 @given(st.lists(st.one_of(st.lists(FLOATS, min_size=995, max_size=1005),
                           st.lists(st.sampled_from([0.0, -0.0]), min_size=1000,
                                    max_size=1000),
-                          st.lists(st.one_of(FLOATS, st.just("nan")), max_size=5),
+                          st.lists(st.one_of(FLOATS, st.just("nan"), st.none()), max_size=5),
                           st.text(max_size=5)), max_size=4))
 @settings(max_examples=50, deadline=None)
-def test_dumps_writes_what_json_writes(items: list[object]) -> None:
+def test_dumps_reads_back_exactly(items: list[object]) -> None:
     payload = {"items": items, "again": items[:2], "nested": {"first": items[:1]}}
-    assert jsonout.dumps(payload) == json.dumps(payload, allow_nan=False,
-                                                ensure_ascii=False)
+    text = jsonout.dumps(payload)
+    # repr tells -0.0 from 0.0 and shows every digit of a float
+    assert repr(json.loads(text, parse_constant=_refuse)) == repr(payload)
+    assert json.loads(json.dumps(payload, allow_nan=False, ensure_ascii=False)) == \
+        json.loads(text)
 
 
-def test_dumps_still_refuses_non_finite_numbers() -> None:
-    payload = {"x": [1.0] * 999 + [math.inf]}
-    try:
+def _refuse(constant: str) -> None:
+    raise AssertionError(f"{constant} is not JSON")
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+@pytest.mark.parametrize("where", ["long list", "scalar", "nested"])
+def test_dumps_still_refuses_non_finite_numbers(bad: float, where: str) -> None:
+    # orjson would write null; a null where a number belongs must not reach a script
+    payload: dict[str, object] = {
+        "long list": {"x": [1.0] * 999 + [bad], "formula": None},
+        "scalar": {"value": bad},
+        "nested": {"a": [{"b": [0.5, None, bad]}]},
+    }[where]
+    with pytest.raises(ValueError, match="non-finite"):
         jsonout.dumps(payload)
-    except ValueError:
-        return
-    raise AssertionError("a non-finite float was written")
+
+
+def test_dumps_escapes_what_utf_8_cannot_carry() -> None:
+    # a lone surrogate (from an undecodable argument) still gives valid JSON
+    assert json.loads(jsonout.dumps({"name": "x\udcff"})) == {"name": "x\udcff"}
