@@ -13,6 +13,7 @@ import pytest
 from rich.console import Console
 
 from gradexplain import explain
+from gradexplain.markdown import markdown
 from gradexplain.render import render
 
 
@@ -226,3 +227,50 @@ def test_letters_avoid_the_names_of_variables():
 def test_no_table_of_y_when_l_is_not_one_sum_of_an_array(expression, values):
     result = explain(expression, **values)
     assert result.decomposition.terms is None
+
+
+MARKDOWN = """\
+## gradexplain `sum(X@w)` (X: 3x2, w: 2)
+
+`L = sum_i(sum_m(X_im*w_m))`
+
+### `y = X@w` (3)
+
+| i | `y_i = sum_m(X_im*w_m)` |
+| ---: | ---: |
+| 0 | -1.5 |
+| 1 | -2.5 |
+| 2 | -3.5 |
+| **L** | -7.5 |
+
+Sum rule: L = sum_i y_i adds the 3 elements of y, so dL/dy_i = 1 for each i; the chain rule carries it back to X and w below.
+
+### dL/dX
+
+| j,k | `X_jk` | `dL/dX_jk = w_k` (SymPy) | autograd |  |
+| ---: | ---: | ---: | ---: | :--- |
+| 0,0 | 1 | 0.5 | 0.5 | ok |
+| 0,1 | 2 | -1 | -1 | ok |
+| 1,0 | 3 | 0.5 | 0.5 | ok |
+| 1,1 | 4 | -1 | -1 | ok |
+| 2,0 | 5 | 0.5 | 0.5 | ok |
+| 2,1 | 6 | -1 | -1 | ok |
+
+Chain rule through @: with y = X@w, dL/dX = dL/dy @ w.T (an outer product: w is a vector), so dL/dX_jk = w_k.
+
+### dL/dw
+
+| j | `w_j` | `dL/dw_j = sum_i(X_ij)` (SymPy) | autograd |  |
+| ---: | ---: | ---: | ---: | :--- |
+| 0 | 0.5 | 9 | 9 | ok |
+| 1 | -1 | 12 | 12 | ok |
+
+Chain rule through @: with y = X@w, dL/dw = X.T @ dL/dy, so dL/dw_j = sum_i(X_ij).
+
+**✅ SymPy and autograd agree on cpu, float64: largest |difference| 0 (rtol 1e-07, atol 1e-07)**
+"""
+
+
+def test_markdown_shows_the_same_table_of_y():
+    result = explain("sum(X@w)", X=[[1, 2], [3, 4], [5, 6]], w=[0.5, -1])
+    assert markdown(result) == MARKDOWN
