@@ -13,7 +13,7 @@ from gradexplain.errors import ExitStatus
 from gradexplain.expect import Expectation, rows, verdict
 from gradexplain.render import (_listing, _rows, _shape_text, _singular_elements, _totals,
                                  fmt)
-from gradexplain.result import Explanation, Gradient
+from gradexplain.result import Explanation, Gradient, Terms
 
 _OUTCOME_MARK = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌",
                  ExitStatus.UNDEFINED: "⚠️"}
@@ -55,6 +55,10 @@ def markdown(result: Explanation, checks: list[Expectation] | None = None, *,
         lines += [", ".join(code(f"{n} = {fmt(v)}") for n, v in result.scalars.items()), ""]
     if result.data_line():
         lines += [_cell(str(result.data_line())), ""]
+    terms = result.decomposition.terms
+    if terms is not None:
+        lines += [*_terms_table(terms, result.value_symbolic, show_all), "",
+                  _cell(terms.sentence), ""]
     singular = _singular_elements(result)
     for gradient in result.gradients.values():
         lines += [f"### dL/d{gradient.name}", "", *_gradient_table(result, gradient, singular,
@@ -120,6 +124,26 @@ def _gradient_table(result: Explanation, gradient: Gradient, singular: set[int] 
             body.append([f"**{_cell(label)}**", *[""] * len(vectors), fmt(value),
                          "", "", ""])
     return table(header, body, ["r"] * (len(header) - 1) + ["l"])
+
+
+def _terms_table(terms: Terms, total: float, show_all: bool) -> list[str]:
+    """The sum rule over the elements of y, then L (a mean: the plain sum first)."""
+    import numpy as np
+
+    values, y = terms.values, terms.letter
+    labels = "i,k" if values.ndim == 2 else "i"
+    flat = values.reshape(-1)
+    body: list[list[str]] = []
+    for index in _rows(flat.size, show_all):
+        where = "…" if index is None else \
+            ",".join(str(int(i)) for i in np.unravel_index(index, values.shape))
+        body.append([where, "…" if index is None else fmt(flat[index])])
+    if terms.rule == "mean":
+        body.append(["**sum**", fmt(float(np.sum(flat)))])
+    body.append(["**L**", fmt(total)])
+    heading = f"### {code(f'{y} = {terms.source}')} ({_shape_text(values.shape)})"
+    return [heading, "", *table([labels, code(f"{y}_{labels.replace(',', '')} = "
+                                               f"{terms.formula}")], body)]
 
 
 def _matrix_table(gradient: Gradient, singular: set[int] | None, show_all: bool) -> list[str]:

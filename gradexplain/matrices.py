@@ -7,20 +7,23 @@ runs the torch build, the matrix SymPy model (`tensorsym`) and its array evaluat
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
+import sympy as sp
 
 from gradexplain import limits
 from gradexplain.deadline import deadline
-from gradexplain.result import Decomposition, Explanation, Tolerance
+from gradexplain.result import Decomposition, Explanation, Terms, Tolerance
 from gradexplain.shapes import Shape, describe
-from gradexplain.tree import BinOp, Node, Var, variables, walk
+from gradexplain.tree import BinOp, Call, Node, Var, variables, walk
 from gradexplain.values import Values
 
 ONES_NOTE = (
-    "The expression is a {shape} array y, and y.backward() needs a v shaped like y: with "
-    "v = torch.ones_like(y) it computes the gradient of L = sum of every element of y.")
+    "The expression is a {shape} array {y}, and {y}.backward() needs a v shaped like {y}: "
+    "with v = torch.ones_like({y}) it computes the gradient of L = sum of every element of "
+    "{y}.")
 
 
 def compute(expression: str, tree: Node, values: dict[str, Values],
@@ -53,10 +56,11 @@ def compute(expression: str, tree: Node, values: dict[str, Values],
                     sentence(tree, node_shapes, name, targets, text))
             value_symbolic = float(evaluator.tensor(model.loss, (), ()))
             summary = f"L = {tensorsym.formula(model.loss)}"
+            found = terms(tree, shapes, node_shapes, arrays, scalars, wrt)
         top = node_shapes[id(tree)]
-        notes = (ONES_NOTE.format(shape=describe(top)),) if top else ()
+        notes = (ONES_NOTE.format(shape=describe(top), y=letters(tree)[0]),) if top else ()
         decomposition = Decomposition("sum" if top else "derivative", summary, bool(top),
-                                      None, None, notes)
+                                      None, None, notes, found)
         return Explanation(
             expression=expression, device=str(torch_device), dtype=dtype, n=None,
             scalars=scalars, value=run.value, value_symbolic=value_symbolic,
@@ -66,6 +70,83 @@ def compute(expression: str, tree: Node, values: dict[str, Values],
             data={name: arrays[name] if name in arrays else np.asarray(scalars[name])
                   for name in variables(tree) if name not in wrt},
             shapes=shapes)
+
+
+_COMBINING = ("sum", "mean")  # prod of a matrix: tensoreval cannot evaluate its gradient yet
+_ARRAY_LETTERS = ("y", "u", "v", "r")  # the first one that is not a variable's name
+_PRODUCT_LETTERS = ("z", "h", "g", "q")
+_INDICES = ("i", "k")  # y's own indices, as the table labels them (i, or i,k)
+
+
+def combined(tree: Node, node_shapes: dict[int, Shape]) -> tuple[Node, str] | None:
+    """The array y whose elements make L, and how they combine; None when L is not one
+    sum or mean of an array's elements (a scalar formula, a chain of reductions)."""
+    if node_shapes[id(tree)]:
+        return tree, "sum"  # backward(ones) sums every element of the result
+    if isinstance(tree, Call) and tree.func in _COMBINING and len(tree.args) == 1 \
+            and node_shapes[id(tree.args[0])]:
+        return tree.args[0], tree.func
+    return None
+
+
+def terms(tree: Node, shapes: dict[str, Shape], node_shapes: dict[int, Shape],
+          arrays: dict[str, np.ndarray], scalars: dict[str, float],
+          wrt: list[str]) -> Terms | None:
+    """y element by element, from its own SymPy formula, for the sum-rule table."""
+    from gradexplain import tensorsym
+    from gradexplain.tensoreval import TensorEvaluator
+    from gradexplain.unparse import source
+
+    found = combined(tree, node_shapes)
+    if found is None:
+        return None
+    node, rule = found
+    shape = node_shapes[id(node)]
+    model = tensorsym.build(node, shapes, node_shapes)
+    element, indices = _generic_element(model.loss, len(shape))
+    values = TensorEvaluator(arrays, scalars, model.sizes).tensor(element, indices, shape)
+    y = letters(tree)[0]
+    return Terms(y, source(node), tensorsym.formula(element), values, rule,
+                 _terms_sentence(y, rule, shape, wrt))
+
+
+def _generic_element(total: sp.Expr, rank: int) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
+    """y's element from `build`'s sum over all of y: SymPy merges nested sums into one, so
+    y's own indices are the last `rank` limits; they are renamed i (and k) for the table."""
+    assert isinstance(total, sp.Sum) and len(total.limits) >= rank
+    inner, own = total.limits[:-rank], total.limits[-rank:]
+    element = sp.Sum(total.function, *inner) if inner else total.function
+    names = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in _INDICES)
+    renamed = dict(zip((limit[0] for limit in own), names))
+    return element.xreplace(renamed), names[:rank]
+
+
+def letters(tree: Node) -> tuple[str, str]:
+    """Names for the array L combines and for a product inside it, that no variable has:
+    `sum((X@w - y)**2)` has its own y."""
+    taken = set(variables(tree))
+    array = _free(_ARRAY_LETTERS, taken)
+    return array, _free(_PRODUCT_LETTERS, taken | {array})
+
+
+def _free(candidates: tuple[str, ...], taken: set[str]) -> str:
+    numbered = (f"{candidates[0]}{n}" for n in itertools.count(1))
+    return next(name for name in itertools.chain(candidates, numbered) if name not in taken)
+
+
+def _terms_sentence(y: str, rule: str, shape: Shape, wrt: list[str]) -> str:
+    """dL/dy in words: the factor that the chain rule then carries back to each variable."""
+    index = ",".join(_INDICES[:len(shape)])
+    element = f"{y}_{index.replace(',', '')}"
+    count = int(np.prod(shape))
+    names = wrt[0] if len(wrt) == 1 else f"{', '.join(wrt[:-1])} and {wrt[-1]}"
+    back = f"the chain rule carries it back to {names} below."
+    if rule == "mean":
+        return (f"Sum rule with the factor 1/N: L = (1/{count}) sum_{index} {element} "
+                f"averages the N = {count} elements of {y}, so dL/d{element} = 1/{count} for "
+                f"each {index}; {back}")
+    return (f"Sum rule: L = sum_{index} {element} adds the {count} elements of {y}, so "
+            f"dL/d{element} = 1 for each {index}; {back}")
 
 
 def sentence(tree: Node, node_shapes: dict[int, Shape], name: str,
@@ -83,13 +164,22 @@ def sentence(tree: Node, node_shapes: dict[int, Shape], name: str,
         other = source(theirs)
         outer = f" (an outer product: {other} is a vector)" \
             if len(node_shapes[id(mine)]) == 2 and len(node_shapes[id(theirs)]) == 1 else ""
+        y = _product_letter(tree, node_shapes, node)
         if left == name:
-            return (f"Chain rule through @: with y = {source(node)}, dL/d{name} = dL/dy @ "
-                    f"{_transposed(other)}{outer}, so {lead}.")
+            return (f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
+                    f"dL/d{y} @ {_transposed(other)}{outer}, so {lead}.")
         if right == name:
-            return (f"Chain rule through @: with y = {source(node)}, dL/d{name} = "
-                    f"{_transposed(other)} @ dL/dy{outer}, so {lead}.")
+            return (f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
+                    f"{_transposed(other)} @ dL/d{y}{outer}, so {lead}.")
     return f"Chain rule, element by element: {lead}."
+
+
+def _product_letter(tree: Node, node_shapes: dict[int, Shape], product: Node) -> str:
+    """y, unless the sum-rule table already calls another array y (the sigmoid of this
+    product, say): then z, so one letter never names two arrays (nor a variable)."""
+    found = combined(tree, node_shapes)
+    array, other = letters(tree)
+    return other if found is not None and found[0] is not product else array
 
 
 def _operand_name(node: Node) -> str | None:

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gradexplain.errors import ExitStatus
-from gradexplain.result import Explanation, Gradient
+from gradexplain.result import Explanation, Gradient, Terms
 
 HEAD_ROWS = 5  # rows shown before and after the elision line, unless --all
 _MARKS = {True: ("ok", "green"), False: ("DIFFERS", "bold red")}
@@ -49,6 +49,10 @@ def render(result: Explanation, console: Console, *, show_all: bool = False) -> 
         console.print(f"{name} = {fmt(value)}")
     if result.data_line():
         console.print(result.data_line())
+    terms = decomposition.terms
+    if terms is not None:
+        console.print(fit_numbers(_terms_table(terms, result.value_symbolic, show_all)))
+        console.print(terms.sentence)
     singular = _singular_elements(result)
     for gradient in result.gradients.values():
         console.print(fit_numbers(_table(result, gradient, singular, show_all)))
@@ -167,6 +171,32 @@ def _matrix_table(gradient: Gradient, singular: set[int] | None, show_all: bool)
         where = ",".join(str(int(i)) for i in np.unravel_index(flat, shape))
         table.add_row(where, fmt(point[flat]), fmt(symbolic[flat]), fmt(autograd[flat]),
                       _mark(bool(close[flat]), singular is None or flat in singular))
+    return table
+
+
+def _terms_table(terms: Terms, total: float, show_all: bool) -> Table:
+    """The sum rule, element by element: each y_i (or y_ik) of the array L combines, then L.
+
+    A mean shows the plain sum first, so the factor 1/N can be checked by hand.
+    """
+    values = terms.values
+    labels = "i,k" if values.ndim == 2 else "i"
+    y = terms.letter
+    table = Table(title=f"{y} = {terms.source} ({_shape_text(values.shape)})",
+                  title_justify="left")
+    table.add_column(labels, justify="right")
+    table.add_column(f"{y}_{labels.replace(',', '')} = {terms.formula}", justify="right")
+    flat = values.reshape(-1)
+    for index in _rows(flat.size, show_all):
+        if index is None:
+            table.add_row("...", "...")
+            continue
+        where = ",".join(str(int(i)) for i in np.unravel_index(index, values.shape))
+        table.add_row(where, fmt(flat[index]))
+    table.add_section()
+    if terms.rule == "mean":
+        table.add_row("sum", fmt(float(np.sum(flat))))
+    table.add_row("L", fmt(total))
     return table
 
 

@@ -60,6 +60,19 @@ class Singularity:
 
 
 @dataclass(frozen=True)
+class Terms:
+    """The array y whose elements L adds up (matrix path), so the sum rule can be shown
+    element by element, as the vector table shows y_i."""
+
+    letter: str  # y, or another letter when a variable is called y
+    source: str  # the array as the expression writes it, e.g. "X@w"
+    formula: str  # its generic element in i (and k), e.g. "sum_m(X_im*w_m)"
+    values: np.ndarray  # y, shaped like y, from the SymPy formula (float64)
+    rule: str  # how L combines the elements: "sum" or "mean"
+    sentence: str  # the rule for dL/dy, e.g. "Sum rule: ... dL/dy_i = 1 for each i ..."
+
+
+@dataclass(frozen=True)
 class Decomposition:
     """How L is put together at the top, as the table explains it."""
 
@@ -69,6 +82,7 @@ class Decomposition:
     term: str | None  # y_i, when there is one sum (or product) to decompose
     term_values: np.ndarray | None  # y_i per element
     notes: tuple[str, ...] = ()  # extra sentences (chain rule, backward(v) and ones)
+    terms: Terms | None = None  # matrix path: the elements of y that L combines
 
 
 @dataclass(frozen=True)

@@ -86,10 +86,11 @@ def test_the_formula_is_written_in_generic_elements():
                      W=[[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]], b=[0.1, -0.2])
     assert result.gradients["W"].formula == \
         "sum_i((1 - sigmoid(b_k + sum_p(W_pk*X_ip)))*sigmoid(b_k + sum_p(W_pk*X_ip))*X_ij)"
+    # y is the array the sum adds up, sigmoid(X@W + b), so the product inside it is z
     assert result.gradients["W"].sentence.startswith(
-        "Chain rule through @: with y = X@W, dL/dW = X.T @ dL/dy")
+        "Chain rule through @: with z = X@W, dL/dW = X.T @ dL/dz")
     assert result.gradients["X"].sentence.startswith(
-        "Chain rule through @: with y = X@W, dL/dX = dL/dy @ W.T")
+        "Chain rule through @: with z = X@W, dL/dX = dL/dz @ W.T")
 
 
 @pytest.mark.parametrize(("expression", "values", "message"), [
@@ -166,8 +167,9 @@ def test_table_shows_shapes_and_elides_large_matrices():
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0] == "gradexplain sum(W**2)  (W: 6x3)"
-    assert lines[2].startswith("dL/dW (6x3)")
-    assert any(line.startswith("│ ... ") for line in lines)
+    assert lines[2] == "y = W**2 (6x3)"  # the sum rule's elements come first, elided too
+    assert sum(line.startswith("│ ... ") for line in lines) == 2
+    assert any(line.startswith("dL/dW (6x3)") for line in lines)
     assert any(line.startswith("│ 0,0 │    1 │") for line in lines)
     assert any(line.startswith("│ 5,2 │    3 │") for line in lines)
 
