@@ -14,7 +14,7 @@ import numpy as np
 from gradexplain import limits
 from gradexplain.deadline import deadline
 from gradexplain.result import Decomposition, Explanation, Tolerance
-from gradexplain.shapes import Shape, describe
+from gradexplain.shapes import Shape, describe, element
 from gradexplain.tree import BinOp, Node, Var, variables, walk
 from gradexplain.values import Values
 
@@ -50,7 +50,7 @@ def compute(expression: str, tree: Node, values: dict[str, Values],
                 text = tensorsym.formula(derivative)
                 gradients[name] = _gradient(
                     values[name], text, symbolic_values, run.gradients[name], tolerance,
-                    sentence(tree, node_shapes, name, targets, text))
+                    sentence(tree, node_shapes, name, shapes[name], text))
             value_symbolic = float(evaluator.tensor(model.loss, (), ()))
             summary = f"L = {tensorsym.formula(model.loss)}"
         top = node_shapes[id(tree)]
@@ -68,11 +68,10 @@ def compute(expression: str, tree: Node, values: dict[str, Values],
             shapes=shapes)
 
 
-def sentence(tree: Node, node_shapes: dict[int, Shape], name: str,
-             targets: tuple[object, ...], text: str) -> str:
+def sentence(tree: Node, node_shapes: dict[int, Shape], name: str, shape: Shape,
+             text: str) -> str:
     """The chain rule through the `@` that uses `name` directly, or the general rule."""
-    element = f"{name}_{''.join(map(str, targets))}" if targets else name
-    lead = f"dL/d{element} = {text}"
+    lead = f"dL/d{element(name, shape)} = {text}"
     from gradexplain.unparse import source
 
     for node in walk(tree):

@@ -55,10 +55,13 @@ class TensorEvaluator(Elementwise):
         return NOT_MINE
 
     def _indexed(self, expr: sp.Indexed) -> np.ndarray:
-        indices = list(expr.indices)
+        """`W[p, k]` on p's and k's axes; `a[i, 0]` (a stretched size-1 axis) drops it."""
+        array = self.arrays[str(expr.base)]
+        fixed = tuple(0 if index == 0 else slice(None) for index in expr.indices)
+        indices = [index for index in expr.indices if index != 0]
         if len(set(indices)) != len(indices) or not all(map(_is_index, indices)):
             _unsupported(expr)
-        return self._place(self.arrays[str(expr.base)], indices)
+        return self._place(array[fixed], indices)
 
     def _place(self, array: np.ndarray, indices: list[sp.Symbol]) -> np.ndarray:
         """Move each axis of `array` to the axis of its index symbol; size 1 elsewhere."""
