@@ -45,8 +45,12 @@ def element(name: str, shape: Shape) -> str:
 
 
 def uses_matrices(tree: Node, shapes: Mapping[str, Shape]) -> bool:
-    """True when the matrix path is needed: a 2-D value, `@` or `.T`."""
+    """True when the matrix path is needed: a 2-D value, `@`, `.T`, or a length-1 vector
+    stretched over longer ones (the 1-D path has one common length n)."""
     if any(len(shape) > 1 for shape in shapes.values()):
+        return True
+    lengths = {shape[0] for shape in shapes.values() if shape}
+    if len(lengths) == 2 and 1 in lengths:
         return True
     return any(isinstance(n, BinOp) and n.op == "@" or isinstance(n, Call) and (
         n.func == "T" or len(n.args) == 2 and n.func in _REDUCTIONS) for n in walk(tree))

@@ -49,6 +49,8 @@ class TensorEvaluator(Elementwise):
                 return self._place(np.arange(self.sizes[expr], dtype=np.float64), [expr])
             if expr.name.startswith("n") and expr.is_integer:
                 return float(expr.name[1:])
+            if expr.name not in self.scalars:  # SymPy's own Dummy, as diff of a Product
+                _unsupported(expr)
             return self.scalars[expr.name]
         if isinstance(expr, (sp.Sum, sp.Product)):
             return self._reduce(expr)
