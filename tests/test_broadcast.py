@@ -260,3 +260,30 @@ def test_both_witnesses_agree_for_any_pair_torch_broadcasts(pair, seed):
 ])
 def test_element_labels(name, shape, label):
     assert element(name, shape) == label
+
+
+def test_where_stretches_its_condition_and_branches():
+    """A 1x4 condition of data picks, per column, between a stretched 3x1 and a 3x4."""
+    arrays = random_values({"a": (3, 1), "B": (3, 4), "D": (1, 4)}, 11)
+
+    def loss(a, B, D):
+        return np.where(D > 0, a * B, B - a).sum()
+
+    result = explain("sum(where(D > 0, a*B, B - a))", values=as_given(arrays), wrt="a,B",
+                     **TIGHT)
+    assert result.status is ExitStatus.AGREE, result.verdict()
+    for name in ("a", "B"):
+        expected = central_differences(loss, arrays, name)
+        np.testing.assert_allclose(result.gradients[name].symbolic, expected, rtol=1e-6,
+                                   atol=1e-7)
+
+
+def test_hessian_of_a_stretched_pair():
+    """L = sum over (i, k) of (a_i - b_k)**2: 2*K on a's diagonal, 2*I on b's, -2 across."""
+    result = explain("sum((a - b)**2)", a=[[1.0], [2.0]], b=[[1.0, 2.0, 0.5]], hessian=True)
+    assert result.status is ExitStatus.AGREE, result.verdict()
+    assert result.hessian.labels == ("a[0,0]", "a[1,0]", "b[0,0]", "b[0,1]", "b[0,2]")
+    expected = np.block([[6 * np.eye(2), -2 * np.ones((2, 3))],
+                         [-2 * np.ones((3, 2)), 4 * np.eye(3)]])
+    np.testing.assert_array_equal(result.hessian.symbolic, expected)
+    np.testing.assert_allclose(result.hessian.autograd, expected, rtol=1e-12, atol=1e-12)
