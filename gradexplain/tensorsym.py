@@ -3,7 +3,8 @@
 A matrix `W` becomes a 2-D `IndexedBase`; every node is built for a tuple of index
 symbols, one per axis of its shape. `X@w` at row i is `Sum(X[i, m]*w[m], (m, 0, K-1))`,
 `.T` swaps the indices, and a bias vector added to a matrix takes the column index, as
-PyTorch broadcasts it. `diff(L, W[j, k]).doit()` then gives one formula in j and k;
+PyTorch broadcasts it; a variable's size-1 axis is always element 0 (`a[i, 0]`), so it
+stretches over the other operand's axis. `diff(L, W[j, k]).doit()` then gives one formula in j and k;
 `tensoreval.py` evaluates it over whole arrays. Each axis size is a symbol (`n3` for a
 size of 3), so no formula ever grows with the number of elements.
 """
