@@ -218,7 +218,7 @@ def _refuse_matrices(expression: str, values: Any, teach_options: Any,
                                    ("--jacobian", o and o.jacobian)) if on]
     if asked:
         raise UsageError(f"{', '.join(asked)} do{'es' * (len(asked) == 1)} not support "
-                         f"matrices (2-D values, @ or .T) yet")
+                         f"matrices (2-D values, @, .T or a stretched length-1 vector) yet")
 
 
 def _teach_options(graph: bool, dot: str | None, mermaid: bool, check_fd: bool,

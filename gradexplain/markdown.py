@@ -14,6 +14,7 @@ from gradexplain.expect import Expectation, rows, verdict
 from gradexplain.render import (_listing, _rows, _shape_text, _singular_elements, _totals,
                                  fmt)
 from gradexplain.result import Explanation, Gradient, Terms
+from gradexplain.shapes import element
 
 _OUTCOME_MARK = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌",
                  ExitStatus.UNDEFINED: "⚠️"}
@@ -152,8 +153,8 @@ def _matrix_table(gradient: Gradient, singular: set[int] | None, show_all: bool)
 
     name, shape = gradient.name, gradient.shape
     labels = "j,k" if len(shape) == 2 else "j"
-    element = f"{name}_{labels.replace(',', '')}"
-    header = [labels, code(element), f"{code(f'dL/d{element} = {gradient.formula}')} (SymPy)",
+    label = element(name, shape)
+    header = [labels, code(label), f"{code(f'dL/d{label} = {gradient.formula}')} (SymPy)",
               "autograd", ""]
     point, symbolic = gradient.point.reshape(-1), gradient.symbolic.reshape(-1)
     autograd, close = gradient.autograd.reshape(-1), gradient.close.reshape(-1)

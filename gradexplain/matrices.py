@@ -16,7 +16,7 @@ import sympy as sp
 from gradexplain import limits
 from gradexplain.deadline import deadline
 from gradexplain.result import Decomposition, Explanation, Terms, Tolerance
-from gradexplain.shapes import Shape, describe
+from gradexplain.shapes import Shape, describe, element
 from gradexplain.tree import BinOp, Call, Node, Var, variables, walk
 from gradexplain.values import Values
 
@@ -53,7 +53,7 @@ def compute(expression: str, tree: Node, values: dict[str, Values],
                 text = tensorsym.formula(derivative)
                 gradients[name] = _gradient(
                     values[name], text, symbolic_values, run.gradients[name], tolerance,
-                    sentence(tree, node_shapes, name, targets, text))
+                    sentence(tree, node_shapes, name, shapes[name], text))
             value_symbolic = float(evaluator.tensor(model.loss, (), ()))
             summary = f"L = {tensorsym.formula(model.loss)}"
             found = terms(tree, shapes, node_shapes, arrays, scalars, wrt)
@@ -103,22 +103,27 @@ def terms(tree: Node, shapes: dict[str, Shape], node_shapes: dict[int, Shape],
     node, rule = found
     shape = node_shapes[id(node)]
     model = tensorsym.build(node, shapes, node_shapes)
-    element, indices = _generic_element(model.loss, len(shape))
-    values = TensorEvaluator(arrays, scalars, model.sizes).tensor(element, indices, shape)
+    generic, indices = _generic_element(model.loss, shape)
+    values = TensorEvaluator(arrays, scalars, model.sizes).tensor(generic, indices, shape)
     y = letters(tree)[0]
-    return Terms(y, source(node), tensorsym.formula(element), values, rule,
+    return Terms(y, source(node), tensorsym.formula(generic), values, rule,
                  _terms_sentence(y, rule, shape, wrt))
 
 
-def _generic_element(total: sp.Expr, rank: int) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
+def _generic_element(total: sp.Expr, shape: Shape) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     """y's element from `build`'s sum over all of y: SymPy merges nested sums into one, so
-    y's own indices are the last `rank` limits; they are renamed i (and k) for the table."""
-    assert isinstance(total, sp.Sum) and len(total.limits) >= rank
-    inner, own = total.limits[:-rank], total.limits[-rank:]
-    element = sp.Sum(total.function, *inner) if inner else total.function
-    names = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in _INDICES)
-    renamed = dict(zip((limit[0] for limit in own), names))
-    return element.xreplace(renamed), names[:rank]
+    y's own indices are the last limits, one per axis longer than 1 (`build` drops the sums
+    over size-1 axes); they are renamed i (and k) for the table."""
+    names = tuple(sp.Symbol(name, integer=True, nonnegative=True)
+                  for name in _INDICES[:len(shape)])
+    kept = [name for name, size in zip(names, shape) if size != 1]
+    limits = total.limits if isinstance(total, sp.Sum) else ()
+    assert len(limits) >= len(kept)
+    inner, own = limits[:len(limits) - len(kept)], limits[len(limits) - len(kept):]
+    function = total.function if limits else total
+    generic = sp.Sum(function, *inner) if inner else function
+    renamed = dict(zip((limit[0] for limit in own), kept))
+    return generic.xreplace(renamed), names
 
 
 def letters(tree: Node) -> tuple[str, str]:
@@ -137,23 +142,22 @@ def _free(candidates: tuple[str, ...], taken: set[str]) -> str:
 def _terms_sentence(y: str, rule: str, shape: Shape, wrt: list[str]) -> str:
     """dL/dy in words: the factor that the chain rule then carries back to each variable."""
     index = ",".join(_INDICES[:len(shape)])
-    element = f"{y}_{index.replace(',', '')}"
+    entry = f"{y}_{index.replace(',', '')}"
     count = int(np.prod(shape))
     names = wrt[0] if len(wrt) == 1 else f"{', '.join(wrt[:-1])} and {wrt[-1]}"
     back = f"the chain rule carries it back to {names} below."
     if rule == "mean":
-        return (f"Sum rule with the factor 1/N: L = (1/{count}) sum_{index} {element} "
-                f"averages the N = {count} elements of {y}, so dL/d{element} = 1/{count} for "
+        return (f"Sum rule with the factor 1/N: L = (1/{count}) sum_{index} {entry} "
+                f"averages the N = {count} elements of {y}, so dL/d{entry} = 1/{count} for "
                 f"each {index}; {back}")
-    return (f"Sum rule: L = sum_{index} {element} adds the {count} elements of {y}, so "
-            f"dL/d{element} = 1 for each {index}; {back}")
+    return (f"Sum rule: L = sum_{index} {entry} adds the {count} elements of {y}, so "
+            f"dL/d{entry} = 1 for each {index}; {back}")
 
 
-def sentence(tree: Node, node_shapes: dict[int, Shape], name: str,
-             targets: tuple[object, ...], text: str) -> str:
+def sentence(tree: Node, node_shapes: dict[int, Shape], name: str, shape: Shape,
+             text: str) -> str:
     """The chain rule through the `@` that uses `name` directly, or the general rule."""
-    element = f"{name}_{''.join(map(str, targets))}" if targets else name
-    lead = f"dL/d{element} = {text}"
+    lead = f"dL/d{element(name, shape)} = {text}"
     from gradexplain.unparse import source
 
     for node in walk(tree):

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from gradexplain.errors import ExitStatus
 from gradexplain.result import Explanation, Gradient, Terms
+from gradexplain.shapes import element
 
 HEAD_ROWS = 5  # rows shown before and after the elision line, unless --all
 _MARKS = {True: ("ok", "green"), False: ("DIFFERS", "bold red")}
@@ -157,8 +158,8 @@ def _matrix_table(gradient: Gradient, singular: set[int] | None, show_all: bool)
     labels = "j,k" if len(shape) == 2 else "j"
     table = Table(title=f"dL/d{name} ({_shape_text(shape)})", title_justify="left")
     table.add_column(labels, justify="right")
-    table.add_column(f"{name}_{labels.replace(',', '')}", justify="right")
-    table.add_column(f"dL/d{name}_{labels.replace(',', '')} = {gradient.formula}\n(SymPy)",
+    table.add_column(element(name, shape), justify="right")
+    table.add_column(f"dL/d{element(name, shape)} = {gradient.formula}\n(SymPy)",
                      justify="right")
     table.add_column("autograd", justify="right")
     table.add_column("", justify="left")

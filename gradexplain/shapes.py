@@ -1,7 +1,8 @@
 """The shape pass: every node's shape from the values' shapes, before any heavy work.
 
-Shapes follow PyTorch: elementwise operations broadcast a scalar over anything and a
-vector over the rows of a matrix (its length must match the columns); `@` is a
+Shapes follow PyTorch: elementwise operations broadcast, aligning shapes on the right
+and stretching any axis of size 1 (a scalar over anything, a vector over the rows of a
+matrix, a column `n x 1` over the columns of `n x m`); `@` is a
 matrix-vector, vector-matrix, matrix-matrix or dot product; `.T` swaps a matrix's axes;
 `sum`/`mean`/`prod` reduce over all elements. A mismatch is the user's error, reported
 with both shapes and a column, so neither SymPy nor torch is imported for it.
@@ -36,9 +37,20 @@ def infer(tree: Node, shapes: Mapping[str, Shape], text: str) -> dict[int, Shape
     return found
 
 
+def element(name: str, shape: Shape) -> str:
+    """`W_jk` for a generic element; a size-1 axis is always 0 (`a_j0` for a 3x1 column),
+    which is how the formulas index it."""
+    return f"{name}_{''.join('0' if size == 1 else t for t, size in zip('jk', shape))}" \
+        if shape else name
+
+
 def uses_matrices(tree: Node, shapes: Mapping[str, Shape]) -> bool:
-    """True when the matrix path is needed: a 2-D value, `@` or `.T`."""
+    """True when the matrix path is needed: a 2-D value, `@`, `.T`, or a length-1 vector
+    stretched over longer ones (the 1-D path has one common length n)."""
     if any(len(shape) > 1 for shape in shapes.values()):
+        return True
+    lengths = {shape[0] for shape in shapes.values() if shape}
+    if len(lengths) == 2 and 1 in lengths:
         return True
     return any(isinstance(n, BinOp) and n.op == "@" or isinstance(n, Call) and (
         n.func == "T" or len(n.args) == 2 and n.func in _REDUCTIONS) for n in walk(tree))
@@ -110,23 +122,35 @@ def _softmax(node: Call, shape: Shape, text: str) -> Shape:
 
 
 def broadcast(node: Node, parts: list[Shape], text: str) -> Shape:
-    """PyTorch's rule for the cases we model: equal shapes, a scalar, or a row vector."""
+    """PyTorch's rule: align shapes on the right; each axis has equal sizes or a size 1,
+    which stretches (a scalar fits anything)."""
     result: Shape = ()
     for shape in parts:
         if len(shape) > len(result):
             result, shape = shape, result
-        if shape and shape != result[len(result) - len(shape):]:
+        pairs = list(zip(result[len(result) - len(shape):], shape))
+        if any(big != small and 1 not in (big, small) for big, small in pairs):
             raise ShapeError(f"shapes {describe(result)} and {describe(shape)} cannot be "
                              f"broadcast together: {_broadcast_hint(result, shape)}",
                              text, node.col)
+        stretched = tuple(max(pair) for pair in pairs)
+        result = result[:len(result) - len(shape)] + stretched
     return result
 
 
+_AXES = {2: ("rows", "columns"), 1: ("lengths",)}
+
+
 def _broadcast_hint(big: Shape, small: Shape) -> str:
+    """Which axis does not fit, in the words a learner uses for it."""
     if len(big) == 2 and len(small) == 1:
         return (f"a vector is added to each row, so its length ({small[0]}) must equal "
-                f"the number of columns ({big[1]})")
-    return "the sizes must be equal (a scalar fits anything)"
+                f"the number of columns ({big[1]}), or one of them must be 1")
+    names = _AXES[len(big)]
+    for name, one, other in zip(names, big, small):
+        if one != other and 1 not in (one, other):
+            return f"the {name} ({one} and {other}) must be equal, or one of them 1"
+    raise AssertionError("no mismatched axis")
 
 
 def _matmul(node: BinOp, left: Shape, right: Shape, text: str) -> Shape:

@@ -49,16 +49,21 @@ class TensorEvaluator(Elementwise):
                 return self._place(np.arange(self.sizes[expr], dtype=np.float64), [expr])
             if expr.name.startswith("n") and expr.is_integer:
                 return float(expr.name[1:])
+            if expr.name not in self.scalars:  # SymPy's own Dummy, as diff of a Product
+                _unsupported(expr)
             return self.scalars[expr.name]
         if isinstance(expr, (sp.Sum, sp.Product)):
             return self._reduce(expr)
         return NOT_MINE
 
     def _indexed(self, expr: sp.Indexed) -> np.ndarray:
-        indices = list(expr.indices)
+        """`W[p, k]` on p's and k's axes; `a[i, 0]` (a stretched size-1 axis) drops it."""
+        array = self.arrays[str(expr.base)]
+        fixed = tuple(0 if index == 0 else slice(None) for index in expr.indices)
+        indices = [index for index in expr.indices if index != 0]
         if len(set(indices)) != len(indices) or not all(map(_is_index, indices)):
             _unsupported(expr)
-        return self._place(self.arrays[str(expr.base)], indices)
+        return self._place(array[fixed], indices)
 
     def _place(self, array: np.ndarray, indices: list[sp.Symbol]) -> np.ndarray:
         """Move each axis of `array` to the axis of its index symbol; size 1 elsewhere."""

@@ -3,7 +3,8 @@
 A matrix `W` becomes a 2-D `IndexedBase`; every node is built for a tuple of index
 symbols, one per axis of its shape. `X@w` at row i is `Sum(X[i, m]*w[m], (m, 0, K-1))`,
 `.T` swaps the indices, and a bias vector added to a matrix takes the column index, as
-PyTorch broadcasts it. `diff(L, W[j, k]).doit()` then gives one formula in j and k;
+PyTorch broadcasts it; a variable's size-1 axis is always element 0 (`a[i, 0]`), so it
+stretches over the other operand's axis. `diff(L, W[j, k]).doit()` then gives one formula in j and k;
 `tensoreval.py` evaluates it over whole arrays. Each axis size is a symbol (`n3` for a
 size of 3), so no formula ever grows with the number of elements.
 """
@@ -46,16 +47,43 @@ def build(tree: Node, shapes: Mapping[str, Shape], node_shapes: dict[int, Shape]
     expr = builder.build(tree, indices)
     for index, size in zip(indices, top):
         expr = sp.Sum(expr, (index, 0, size_symbol(size) - 1))
-    return TensorModel(expr, builder.bases, dict(shapes), builder.sizes)
+    return TensorModel(drop_unit_ranges(expr), builder.bases, dict(shapes), builder.sizes)
+
+
+def drop_unit_ranges(expr: sp.Expr) -> sp.Expr:
+    """A sum or product over a size-1 axis is its one term, at index 0.
+
+    Broadcasting makes such axes (a 3x1 column); without this, `sum(a)` would read
+    `sum_p(sum_i(a_i0))` and its gradient `n1`, true but puzzling.
+    """
+    unit = size_symbol(1) - 1
+
+    def drop(reduction: sp.Expr) -> sp.Expr:
+        kept = [limit for limit in reduction.limits if limit[2] != unit]
+        function = reduction.function.xreplace(
+            {limit[0]: sp.S.Zero for limit in reduction.limits if limit[2] == unit})
+        return type(reduction)(function, *kept) if kept else function
+
+    return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and any(
+        limit[2] == unit for limit in e.limits), drop)
 
 
 def gradient(model: TensorModel, name: str) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     """dL/dW_jk (or dL/dx_j, dL/dc) and the target indices it is written in."""
     base = model.bases[name]
     targets = TARGETS[:len(model.shapes[name])]
-    target = base[targets] if targets else base
+    target = base[pinned(targets, model.shapes[name])] if targets else base
     derivative = drop_range_guards(sp.diff(model.loss, target).doit())
     return drop_range_guards(resolve_deltas(derivative)), targets
+
+
+def pinned(idx: tuple[sp.Expr, ...], shape: Shape) -> tuple[sp.Expr, ...]:
+    """A size-1 axis is always element 0: that is how it stretches when broadcast.
+
+    So `a` of shape 3x1 in `a + B` (3x4) is `a[i, 0]` at element (i, p), and its
+    gradient, taken at `a[j, 0]`, sums over the stretched p with no delta left to resolve.
+    """
+    return tuple(sp.S.Zero if size == 1 else index for index, size in zip(idx, shape))
 
 
 def resolve_deltas(expr: sp.Expr) -> sp.Expr:
@@ -191,7 +219,7 @@ class _Builder:
             return sp.pi if node.name == "pi" else sp.E
         if isinstance(node, Var):
             base = self.bases[node.name]
-            return base[idx] if idx else base
+            return base[pinned(idx, self.node_shapes[id(node)])] if idx else base
         if isinstance(node, Neg):
             return -self.build(node.operand, idx)
         if isinstance(node, BinOp) and node.op == "@":

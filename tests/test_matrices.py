@@ -100,7 +100,8 @@ def test_the_formula_is_written_in_generic_elements():
      "@ of shapes 2x2 and 3x3: the inner sizes 2 and 3 differ (column 5)"),
     ("sum(X + b)", {"X": "1,2,3;4,5,6", "b": "1,2"},
      "shapes 2x3 and 2 cannot be broadcast together: a vector is added to each row, so "
-     "its length (2) must equal the number of columns (3) (column 5)"),
+     "its length (2) must equal the number of columns (3), or one of them must be 1 "
+     "(column 5)"),
     ("sum(X, dim=2)", {"X": "1,2,3;4,5,6"},
      "sum(dim=2) of shape 2x3: dim must be in -2..1 (column 12)"),
     ("sum(c@x)", {"c": "2", "x": "1,2"},

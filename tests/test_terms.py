@@ -198,6 +198,11 @@ def test_the_vector_table_is_unchanged():
     ("mean((X@w - t)**2)", dict(X=[[1, 2], [3, 4], [5, 6]], w=[0.5, -1], t=[1, 0, 2]),
      lambda X, w, t: (X @ w - t) ** 2),
     ("sum(X, dim=0)", dict(X=[[1, 2], [3, 4], [5, 6]]), lambda X: X.sum(axis=0)),
+    # broadcasting: a 3x1 column stretched over 4 columns, and a y with a size-1 axis
+    ("sum((a - b)**2)", dict(a=[[1], [2], [3]], b=[1, 2, 3, 5]),
+     lambda a, b: (a - b) ** 2),
+    ("mean(s*a)", dict(s=2.5, a=[[1], [-2], [3]]), lambda s, a: s * a),
+    ("sum(c*X)", dict(c=[[2.0]], X=[[1, 2], [3, 4]]), lambda c, X: c * X),
 ])
 def test_y_per_element_matches_numpy_and_adds_up_to_l(expression, values, y):
     result = explain(expression, **values)
