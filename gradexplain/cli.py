@@ -212,10 +212,8 @@ def _refuse_matrices(expression: str, values: Any, teach_options: Any,
                          {name: v.shape for name, v in values.items()}):
         return
     o = teach_options
-    asked = [flag for flag, on in (("--expect", expected), ("--graph", o and o.graph),
-                                   ("--dot", o and o.dot), ("--mermaid", o and o.mermaid),
-                                   ("--steps", o and o.steps), ("--v", o and o.v),
-                                   ("--jacobian", o and o.jacobian)) if on]
+    asked = [flag for flag, on in (("--expect", expected),
+                                   ("--steps", o and o.steps)) if on]
     if asked:
         raise UsageError(f"{', '.join(asked)} do{'es' * (len(asked) == 1)} not support "
                          f"matrices (2-D values, @ or .T) yet")
