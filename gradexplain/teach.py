@@ -101,7 +101,7 @@ def render(result: Explanation, console: Console, options: Options) -> None:
     if "finite_differences" in extras:
         from gradexplain import finitediff
 
-        finitediff.render(extras["finite_differences"], console)
+        finitediff.render(extras["finite_differences"], console, bool(result.shapes))
     if options.graph:
         from gradexplain import graph
 
