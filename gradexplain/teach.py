@@ -70,7 +70,11 @@ def _add(result: Explanation, values: Mapping[str, Values], options: Options) ->
         from gradexplain import finitediff
 
         result.extras["finite_differences"] = finitediff.compare(tree, given, result)
-    if options.steps:
+    if options.steps and result.shapes:
+        from gradexplain import matrixsteps
+
+        result.extras["steps"] = matrixsteps.derive_all(tree, given)
+    elif options.steps:
         from gradexplain import steps
 
         result.extras["steps"] = steps.derive_all(tree, given)
