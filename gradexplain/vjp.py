@@ -248,8 +248,6 @@ def _summed(tree: Node, values: Mapping[str, Values]) -> tuple[Node, float]:
 
 
 def render(found: VectorJacobian, console: Console) -> None:
-    from gradexplain.render import fmt
-
     console.print(f"y.backward(v) with v = {_listing(found.v)} "
                   f"computes J^T v, J_ij = dy_i/dx_j (v = ones would give the gradient of "
                   f"sum(y)):", markup=False)

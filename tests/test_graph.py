@@ -193,3 +193,12 @@ def test_json_graph_has_nested_values_for_matrices():
     assert (leaf["name"], leaf["value"], leaf["grad"]) == (
         "AccumulateGrad", [[1.0, 2.0], [3.0, 4.0]], [[2.0, 4.0], [6.0, 8.0]])
     assert leaf["shape"] == [2, 2] and nodes[0]["shape"] == []
+
+
+def test_svg_saves_a_matrix_graph(tmp_path):
+    target = tmp_path / "out.svg"
+    result = CliRunner().invoke(app, ["sum(X@w)", "--X", "1,2;3,4", "--w", "1,-1", "--graph",
+                                      "--svg", str(target)], env=ENV)
+    assert result.exit_code == 0, result.output
+    svg = target.read_text()
+    assert svg.startswith("<svg") and "MvBackward0" in svg and "AccumulateGrad" in svg
