@@ -180,9 +180,8 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
 
         check(teach_options, output_format == "json", values)
     expected = expect.parse_specs(script.expect, read_stdin)
-    if expected or teach_options is not None:
-        _refuse_matrices(expression, values, teach_options, bool(expected))
     if expected:
+        _refuse_matrices(expression, values)
         expect.check_shapes(expected, differentiated(prepare(expression, values), wrt),
                             values)
     result = explain_values(expression, values, device=device, dtype=dtype,
@@ -202,23 +201,15 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
     return status
 
 
-def _refuse_matrices(expression: str, values: Any, teach_options: Any,
-                     expected: bool) -> None:
-    """The graph, steps, v, Jacobian and --expect views are 1-D only so far."""
+def _refuse_matrices(expression: str, values: Any) -> None:
+    """--expect is 1-D only so far (the teaching extras handle matrices themselves)."""
     from gradexplain.api import prepare
     from gradexplain.shapes import uses_matrices
 
-    if not uses_matrices(prepare(expression, values),
-                         {name: v.shape for name, v in values.items()}):
-        return
-    o = teach_options
-    asked = [flag for flag, on in (("--expect", expected), ("--graph", o and o.graph),
-                                   ("--dot", o and o.dot), ("--mermaid", o and o.mermaid),
-                                   ("--steps", o and o.steps), ("--v", o and o.v),
-                                   ("--jacobian", o and o.jacobian)) if on]
-    if asked:
-        raise UsageError(f"{', '.join(asked)} do{'es' * (len(asked) == 1)} not support "
-                         f"matrices (2-D values, @, .T or a stretched length-1 vector) yet")
+    if uses_matrices(prepare(expression, values),
+                     {name: v.shape for name, v in values.items()}):
+        raise UsageError("--expect does not support matrices (2-D values, @, .T or a "
+                         "stretched length-1 vector) yet")
 
 
 def _teach_options(graph: bool, dot: str | None, mermaid: bool, check_fd: bool,

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 EPS = 1e-6  # gradcheck's eps
 RTOL = 1e-3  # gradcheck's rtol
 ATOL = 1e-5  # gradcheck's atol
+MAX_LISTED = 20  # matrix path: FD values printed in full up to this many elements
 
 
 @dataclass(frozen=True)
@@ -95,10 +96,29 @@ def compare(tree: Node, values: Mapping[str, Values],
     return compared
 
 
-def render(found: dict[str, FiniteDifferences], console: Console) -> None:
-    """The table already has the finite-difference column; this says what it means."""
+def render(found: dict[str, FiniteDifferences], console: Console,
+           listed: bool = False) -> None:
+    """The 1-D table already has the finite-difference column; this says what it means.
+
+    The matrix tables have no such column (`listed`), so the values are printed here,
+    shaped like the variable, with the elements that differ named."""
     for fd in found.values():
         verdict = "agree with" if fd.agree else "DIFFER from"
         console.print(f"Finite differences of dL/d{fd.name} (float64, central, eps {EPS:g}) "
                       f"{verdict} autograd (gradcheck's rtol {RTOL:g}, atol {ATOL:g}; "
-                      f"largest |difference| {fd.max_abs_diff:.3g}).")
+                      f"largest |difference| {fd.max_abs_diff:.3g}).", markup=False)
+        if listed:
+            console.print(_listing(fd), markup=False, highlight=False)
+
+
+def _listing(fd: FiniteDifferences) -> str:
+    from gradexplain.vjp import _listing as nested
+
+    shown = nested(fd.values) if fd.values.size <= MAX_LISTED else \
+        f"{fd.values.size} elements, each in --format json"
+    line = f"  dL/d{fd.name} by finite differences: {shown}"
+    wrong = [index for index in np.ndindex(fd.close.shape) if not fd.close[index]]
+    if wrong:
+        named = ", ".join(f"{fd.name}[{','.join(map(str, i))}]" for i in wrong[:MAX_LISTED])
+        line += f"; differs at {named}" + (" ..." if len(wrong) > MAX_LISTED else "")
+    return line

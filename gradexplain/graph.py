@@ -47,10 +47,13 @@ class GraphEdge:
 class Graph:
     nodes: tuple[GraphNode, ...]  # nodes[0] is the output's grad_fn
     edges: tuple[GraphEdge, ...]
+    shaped: bool = False  # a matrix expression: every label says its tensor's shape
 
 
-def build(tree: Node, values: dict[str, Values], dtype: str = "float64") -> Graph:
-    """Run forward and backward (ones for a vector result) with hooks, then read the graph."""
+def build(tree: Node, values: dict[str, Values], dtype: str = "float64",
+          shaped: bool = False) -> Graph:
+    """Run forward and backward (ones for a non-scalar result) with hooks, then read the
+    graph. torch's graph is the same for any shape; `shaped` only changes the labels."""
     torch_dtype = autograd.DTYPES[dtype]
     leaves = {name: autograd._leaf(values[name], torch_dtype, torch.device("cpu"))
               for name in variables(tree)}
@@ -66,7 +69,7 @@ def build(tree: Node, values: dict[str, Values], dtype: str = "float64") -> Grap
     nodes = tuple(_node(index, fn, builder.made, grads) for index, fn in enumerate(order))
     edges = tuple(GraphEdge(ids[id(fn)], ids[id(child)], _rule(builder.made.get(id(fn))))
                   for fn in order for child, _ in fn.next_functions if child is not None)
-    return Graph(nodes, edges)
+    return Graph(nodes, edges, shaped)
 
 
 def _catch(grads: dict[int, Any], key: int) -> Any:
@@ -112,7 +115,10 @@ def _numpy(tensor: torch.Tensor) -> np.ndarray:
 
 
 _BINOP_RULES = {"+": "sum rule", "-": "difference rule", "*": "product rule",
-                "/": "quotient rule", "**": "power rule"}
+                "/": "quotient rule", "**": "power rule",
+                "@": "matrix product rule: dA = dY @ B.T, dB = A.T @ dY"}
+_CALL_RULES = {"T": "transpose: the gradient is transposed back",
+               "where": "where: the gradient flows to the chosen branch"}
 
 
 def _rule(made: tuple[Node, torch.Tensor] | None) -> str:
@@ -128,7 +134,9 @@ def _rule(made: tuple[Node, torch.Tensor] | None) -> str:
             return "constant multiple"
         if node.op == "**" and constant[0]:
             return "exponential rule: d a**u = a**u log(a) du"
-        return _BINOP_RULES[node.op]
+        return _BINOP_RULES[node.op]  # "@" included
+    if isinstance(node, Call) and node.func in _CALL_RULES:
+        return _CALL_RULES[node.func]
     if isinstance(node, Call):
         spec = FUNCTIONS[node.func]
         if spec.kind == "reduction":
@@ -169,8 +177,37 @@ def describe(values: np.ndarray | None) -> str:
     return f"shape {tuple(values.shape)}"
 
 
-def node_text(node: GraphNode) -> str:
-    return f"{node.name}  {node.label} = {describe(node.value)}  grad in: {describe(node.grad)}"
+def describe_shaped(values: np.ndarray | None) -> str:
+    """For matrix expressions: the shape, then the values (nested by rows) when small."""
+    from gradexplain.render import fmt
+
+    if values is None:
+        return "-"
+    if values.ndim == 0:
+        return fmt(float(values))
+    if values.size > SMALL:
+        return str(tuple(values.shape))
+    return f"{tuple(values.shape)} {_nested(values, fmt)}"
+
+
+def _nested(values: np.ndarray, fmt: Any) -> str:
+    if values.ndim == 1:
+        return "[" + ", ".join(fmt(float(v)) for v in values) + "]"
+    return "[" + ", ".join(_nested(row, fmt) for row in values) + "]"
+
+
+def texts(graph: Graph, node: GraphNode) -> tuple[str, str]:
+    """`(label, grad in)`: `x**2 = [9, 16]` and `[6, 8]`, or `X@w (3,) [..]` for matrices."""
+    if not graph.shaped:
+        return f"{node.label} = {describe(node.value)}", describe(node.grad)
+    value = describe_shaped(node.value)
+    joiner = " = " if node.value is None or node.value.ndim == 0 else " "
+    return f"{node.label}{joiner}{value}", describe_shaped(node.grad)
+
+
+def node_text(node: GraphNode, graph: Graph | None = None) -> str:
+    label, grad = texts(graph or Graph((), ()), node)
+    return f"{node.name}  {label}  grad in: {grad}"
 
 
 def rich_tree(graph: Graph) -> Any:
@@ -181,7 +218,7 @@ def rich_tree(graph: Graph) -> Any:
     children: dict[int, list[GraphEdge]] = {}
     for edge in graph.edges:
         children.setdefault(edge.parent, []).append(edge)
-    root = Tree(f"[{nodes[0].id}] {node_text(nodes[0])}")
+    root = Tree(f"[{nodes[0].id}] {node_text(nodes[0], graph)}")
     shown = {nodes[0].id}
     stack = [(root, nodes[0].id)]
     while stack:
@@ -192,7 +229,7 @@ def rich_tree(graph: Graph) -> Any:
                 branch.add(f"<- {edge.rule} -- [{child.id}] {child.name} (above)")
                 continue
             shown.add(child.id)
-            sub = branch.add(f"<- {edge.rule} -- [{child.id}] {node_text(child)}")
+            sub = branch.add(f"<- {edge.rule} -- [{child.id}] {node_text(child, graph)}")
             stack.append((sub, child.id))
     return root
 
@@ -205,8 +242,8 @@ def dot(graph: Graph) -> str:
     """Graphviz DOT text: the backward graph, edges labelled with their rule."""
     lines = ["digraph autograd {", "  rankdir=BT;", "  node [shape=box];"]
     for node in graph.nodes:
-        label = f"{node.name}\\n{_escape(node.label)} = {_escape(describe(node.value))}" \
-                f"\\ngrad in: {_escape(describe(node.grad))}"
+        text, grad = texts(graph, node)
+        label = f"{node.name}\\n{_escape(text)}\\ngrad in: {_escape(grad)}"
         lines.append(f'  n{node.id} [label="{label}"];')
     for edge in graph.edges:
         lines.append(f'  n{edge.child} -> n{edge.parent} [label="{_escape(edge.rule)}"];')
@@ -222,8 +259,8 @@ def mermaid(graph: Graph) -> str:
     """A Mermaid flowchart (paste into Markdown), the same nodes, edges and labels."""
     lines = ["flowchart BT"]
     for node in graph.nodes:
-        label = _mermaid_text(f"{node.name}<br/>{node.label} = {describe(node.value)}"
-                              f"<br/>grad in: {describe(node.grad)}")
+        text, grad = texts(graph, node)
+        label = _mermaid_text(f"{node.name}<br/>{text}<br/>grad in: {grad}")
         lines.append(f'  n{node.id}["{label}"]')
     for edge in graph.edges:
         lines.append(f'  n{edge.child} -- "{_mermaid_text(edge.rule)}" --> n{edge.parent}')

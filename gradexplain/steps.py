@@ -41,6 +41,7 @@ class Derivation:
     lines: tuple[str, ...]
     formula: str
     expr: Any  # the final SymPy expression, for tests
+    sizes: dict[Any, int] | None = None  # matrices: each index symbol's length, for tests
 
 
 def derive_all(tree: Node, values: Mapping[str, Values]) -> dict[str, Derivation]:

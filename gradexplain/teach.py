@@ -58,7 +58,7 @@ def _add(result: Explanation, values: Mapping[str, Values], options: Options) ->
     if options.graph or options.dot or options.mermaid:
         from gradexplain import graph
 
-        built = graph.build(tree, given, result.dtype)
+        built = graph.build(tree, given, result.dtype, shaped=bool(result.shapes))
         result.extras["graph"] = built
         if options.dot:
             try:
@@ -70,7 +70,11 @@ def _add(result: Explanation, values: Mapping[str, Values], options: Options) ->
         from gradexplain import finitediff
 
         result.extras["finite_differences"] = finitediff.compare(tree, given, result)
-    if options.steps:
+    if options.steps and result.shapes:
+        from gradexplain import matrixsteps
+
+        result.extras["steps"] = matrixsteps.derive_all(tree, given)
+    elif options.steps:
         from gradexplain import steps
 
         result.extras["steps"] = steps.derive_all(tree, given)
@@ -80,7 +84,7 @@ def _add(result: Explanation, values: Mapping[str, Values], options: Options) ->
         if options.v is not None:
             result.extras["vjp"] = vjp.compare(tree, given, options.v, result)
         if options.jacobian:
-            result.extras["jacobian"] = vjp.jacobian(tree, given)
+            result.extras["jacobian"] = vjp.jacobian(tree, given, bool(result.shapes))
 
 
 def check(options: Options, json_mode: bool, values: Mapping[str, Values]) -> None:
@@ -101,13 +105,13 @@ def render(result: Explanation, console: Console, options: Options) -> None:
     if "finite_differences" in extras:
         from gradexplain import finitediff
 
-        finitediff.render(extras["finite_differences"], console)
+        finitediff.render(extras["finite_differences"], console, bool(result.shapes))
     if options.graph:
         from gradexplain import graph
 
         console.print("Autograd graph (backward runs from the top; grad in = what flows "
                       "into each node):")
-        console.print(graph.rich_tree(extras["graph"]))
+        console.print(graph.rich_tree(extras["graph"]), soft_wrap=False)  # wrap, not crop
     if options.mermaid:
         from gradexplain import graph
 
@@ -150,7 +154,8 @@ def augment(document: dict[str, Any], result: Explanation) -> dict[str, Any]:
         document["graph"] = {
             "nodes": [{"id": n.id, "name": n.name, "label": n.label,
                        "value": None if n.value is None else numbers(n.value),
-                       "grad": None if n.grad is None else numbers(n.grad)}
+                       "grad": None if n.grad is None else numbers(n.grad),
+                       "shape": None if n.value is None else list(n.value.shape)}
                       for n in built.nodes],
             "edges": [{"from": e.child, "to": e.parent, "rule": e.rule} for e in built.edges]}
     if "steps" in extras:

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from gradexplain.values import Values
 
 MAX_JACOBIAN_N = 20  # J is n x n per variable: shown only when it fits on a screen
+SCALAR_RESULT = ("--v is for a vector result y: this expression is already a scalar L, and "
+                 "L.backward() needs no v")
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,12 @@ class VectorJacobian:
 def compare(tree: Node, values: Mapping[str, Values], v_text: str,
             result: Explanation) -> VectorJacobian:
     """Both witnesses of J^T v for the user's v."""
+    if result.shapes:
+        return _compare_shaped(tree, values, v_text, result)
     vectors = {n for n in variables(tree) if not values[n].is_scalar}
     model = symbolic.build(tree, vectors, set(variables(tree)) - vectors)
     if not model.implicit_sum:
-        raise UsageError("--v is for a vector result y: this expression is already a scalar "
-                         "L, and L.backward() needs no v")
+        raise UsageError(SCALAR_RESULT)
     n = result.n or 0
     v = np.frombuffer(from_text("v", v_text).data, dtype=np.float64)
     if v.size != n:
@@ -76,7 +79,7 @@ def _autograd(tree: Node, values: Mapping[str, Values], v: np.ndarray,
               for name in variables(tree)}
     output = autograd._TorchBuilder(leaves, torch_dtype, torch.device("cpu")).build(tree)
     assert isinstance(output, torch.Tensor)
-    output.backward(torch.tensor(v, dtype=torch_dtype))
+    output.backward(torch.tensor(v, dtype=torch_dtype))  # v is shaped like the output
     return {name: autograd._grad(leaf) for name, leaf in leaves.items()}
 
 
@@ -106,42 +109,135 @@ def _symbolic(model: Any, values: Mapping[str, Values], v: np.ndarray,
     return found, formulas
 
 
+def _compare_shaped(tree: Node, values: Mapping[str, Values], v_text: str,
+                    result: Explanation) -> VectorJacobian:
+    """The matrix path: v has y's shape; SymPy differentiates sum(v * y) in generic
+    elements (`tensorsym`), so J^T v is one formula per variable, J never formed."""
+    from gradexplain.shapes import describe, infer
+    from gradexplain.unparse import source
+
+    shapes = {name: value.shape for name, value in values.items()}
+    top = infer(tree, shapes, result.expression)[id(tree)]
+    if not top:
+        raise UsageError(SCALAR_RESULT)
+    given = from_text("v", v_text)
+    if given.shape != top:
+        raise ValuesError(f"--v has shape {describe(given.shape)} but y = {source(tree)} has "
+                          f"shape {describe(top)}: give v the shape of y (a matrix's rows "
+                          f"separated by ';', as in --v \"1,0;0,1\")")
+    v = np.frombuffer(given.data, dtype=np.float64).reshape(top)
+    return VectorJacobian(v, _autograd(tree, values, v, result.dtype),
+                          *_symbolic_shaped(tree, values, v), result.tolerance)
+
+
+def _symbolic_shaped(tree: Node, values: Mapping[str, Values],
+                     v: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    from gradexplain import tensorsym
+    from gradexplain.shapes import infer
+    from gradexplain.tensoreval import TensorEvaluator
+    from gradexplain.tree import BinOp, Var
+
+    vname = "v" if "v" not in values else "nu"
+    weighted = Call("sum", (BinOp("*", Var(vname, 0), tree, 0),), 0)  # L_v = sum(v * y)
+    shapes = {**{name: value.shape for name, value in values.items()}, vname: v.shape}
+    model = tensorsym.build(weighted, shapes, infer(weighted, shapes, ""))
+    arrays = {name: np.frombuffer(value.data, dtype=np.float64).reshape(value.shape)
+              for name, value in values.items() if value.shape}
+    scalars = {name: value.data[0] for name, value in values.items() if not value.shape}
+    evaluator = TensorEvaluator({**arrays, vname: v}, scalars, model.sizes)
+    found, formulas = {}, {}
+    for name in variables(tree):
+        derivative, targets = tensorsym.gradient(model, name)
+        found[name] = evaluator.tensor(derivative, targets, shapes[name])
+        formulas[name] = tensorsym.formula(derivative)
+    return found, formulas
+
+
 @dataclass(frozen=True)
 class Jacobian:
-    """dy_i/dx_j for the summed (or returned) vector y, and each column's sum."""
+    """dy_i/dx_j for the summed (or returned) vector y, and each column's sum.
+
+    For matrices both y and x are flattened in row-major order (`shapes` says so), so
+    row i = r * columns + c of y, and column j likewise of x."""
 
     y: str  # which vector: the expression itself, or what sum/mean adds up
     scale: float  # 1, or 1/n for mean
     matrices: dict[str, np.ndarray]
+    shapes: dict[str, tuple[int, ...]] | None = None  # matrix path: "y" and each variable
+
+    def column_sums(self, name: str) -> np.ndarray:
+        """dL/dx, shaped like x on the matrix path."""
+        sums = self.scale * self.matrices[name].sum(axis=0)
+        return sums.reshape(self.shapes[name]) if self.shapes else sums
 
     def to_json(self) -> dict[str, Any]:
-        return {"y": self.y, "scale": self.scale,
-                "matrices": {k: numbers(m) for k, m in self.matrices.items()},
-                "column_sums": {k: numbers(self.scale * m.sum(axis=0))
-                                for k, m in self.matrices.items()}}
+        found = {"y": self.y, "scale": self.scale,
+                 "matrices": {k: numbers(m) for k, m in self.matrices.items()},
+                 "column_sums": {k: numbers(self.column_sums(k)) for k in self.matrices}}
+        if self.shapes:
+            found["flattened"] = "row-major"
+            found["shapes"] = {k: list(v) for k, v in self.shapes.items()}
+        return found
 
 
-def jacobian(tree: Node, values: Mapping[str, Values]) -> Jacobian:
+def jacobian(tree: Node, values: Mapping[str, Values], shaped: bool = False) -> Jacobian:
     """J for y = the expression (vector result) or its summand (L = sum or mean of y)."""
     from gradexplain.unparse import source
 
+    if shaped:
+        return _jacobian_shaped(tree, values)
     inner, scale = _summed(tree, values)
     vectors = [name for name in variables(inner) if not values[name].is_scalar]
     n = values[vectors[0]].size if vectors else 0
     if not vectors or n > MAX_JACOBIAN_N:
         raise ValuesError(f"--jacobian needs a vector y with at most MAX_JACOBIAN_N = "
                           f"{MAX_JACOBIAN_N} elements")
+    return Jacobian(source(inner), scale, _matrices(inner, values, vectors, (n,)))
+
+
+def _matrices(inner: Node, values: Mapping[str, Values], names: list[str],
+              y_shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """torch's J of the flattened y for each of `names`, each x flattened too."""
+    size = int(np.prod(y_shape))
     leaves = {name: autograd._leaf(values[name], torch.float64, torch.device("cpu")).detach()
               for name in variables(inner)}
     matrices = {}
-    for name in vectors:
+    for name in names:
         def y_of(t: torch.Tensor, name: str = name) -> torch.Tensor:
             given = {**leaves, name: t}
             out = autograd._TorchBuilder(given, torch.float64, torch.device("cpu")).build(inner)
-            return torch.as_tensor(out).expand(n)
+            return torch.as_tensor(out).expand(y_shape).reshape(size)
         matrix = torch.autograd.functional.jacobian(y_of, leaves[name])
-        matrices[name] = np.asarray(matrix.numpy())
-    return Jacobian(source(inner), scale, matrices)
+        matrices[name] = np.asarray(matrix.reshape(size, values[name].size).numpy())
+    return matrices
+
+
+def _jacobian_shaped(tree: Node, values: Mapping[str, Values]) -> Jacobian:
+    """The matrix path: y and each non-scalar x flattened row-major, all small."""
+    from gradexplain.shapes import describe, infer
+    from gradexplain.unparse import source
+
+    shapes = {name: value.shape for name, value in values.items()}
+    node_shapes = infer(tree, shapes, source(tree))
+    inner, scale = tree, 1.0
+    if isinstance(tree, Call) and tree.func in ("sum", "mean") and len(tree.args) == 1:
+        inner = tree.args[0]
+        size = int(np.prod(node_shapes[id(inner)]))
+        scale = 1.0 / size if tree.func == "mean" else 1.0
+    y_shape = node_shapes[id(inner)]
+    if not y_shape:
+        raise ValuesError(f"--jacobian needs a vector or matrix y: y = {source(inner)} is a "
+                          f"scalar, so its Jacobian is the gradient the table shows")
+    names = [name for name in variables(inner) if shapes[name]]
+    sizes = {f"y = {source(inner)}": y_shape, **{name: shapes[name] for name in names}}
+    if max(int(np.prod(shape)) for shape in sizes.values()) > MAX_JACOBIAN_N:
+        found = ", ".join(f"{label} has {int(np.prod(shape))} ({describe(shape)})"
+                          for label, shape in sizes.items())
+        raise ValuesError(f"--jacobian forms J with y and each x flattened in row-major "
+                          f"order, for at most MAX_JACOBIAN_N = {MAX_JACOBIAN_N} elements "
+                          f"each: {found}; use --v to get J^T v without forming J")
+    return Jacobian(source(inner), scale, _matrices(inner, values, names, y_shape),
+                    {"y": y_shape, **{name: shapes[name] for name in names}})
 
 
 def _summed(tree: Node, values: Mapping[str, Values]) -> tuple[Node, float]:
@@ -152,9 +248,7 @@ def _summed(tree: Node, values: Mapping[str, Values]) -> tuple[Node, float]:
 
 
 def render(found: VectorJacobian, console: Console) -> None:
-    from gradexplain.render import fmt
-
-    console.print(f"y.backward(v) with v = [{', '.join(fmt(x) for x in found.v)}] "
+    console.print(f"y.backward(v) with v = {_listing(found.v)} "
                   f"computes J^T v, J_ij = dy_i/dx_j (v = ones would give the gradient of "
                   f"sum(y)):", markup=False)
     for name in found.autograd:
@@ -169,24 +263,38 @@ def render_jacobian(found: Jacobian, console: Console) -> None:
 
     from gradexplain.render import fmt
 
+    shapes = found.shapes or {}
     for name, matrix in found.matrices.items():
-        console.print(f"Jacobian dy_i/d{name}_j with y = {found.y}:", markup=False)
+        flattened = ", both flattened in row-major order" if shapes else ""
+        console.print(f"Jacobian dy_i/d{name}_j with y = {found.y}{flattened}:", markup=False)
         table = Table()
         table.add_column("i", justify="right")
         for j in range(matrix.shape[1]):
-            table.add_column(f"j={j}", justify="right")
+            table.add_column(f"j={j}{_where(j, shapes.get(name), chr(10))}", justify="right")
         for i, row in enumerate(matrix):
-            table.add_row(str(i), *(fmt(x) for x in row))
+            table.add_row(f"{i}{_where(i, shapes.get('y'), ' ')}", *(fmt(x) for x in row))
         table.add_section()
         label = "sum" if found.scale == 1 else "sum / n"  # mean's 1/n
         table.add_row(label, *(fmt(x) for x in found.scale * matrix.sum(axis=0)))
         console.print(table)
-        console.print("Each column sum is dL/dx_j: the sum rule, made visible.")
+        tail = f" ({name} flattened the same way)" if shapes else ""
+        console.print(f"Each column sum is dL/dx_j{tail}: the sum rule, made visible.",
+                      markup=False)
+
+
+def _where(flat: int, shape: tuple[int, ...] | None, gap: str) -> str:
+    """`(r,c)` after `gap`: a flattened index's place in a matrix; nothing for a vector."""
+    if shape is None or len(shape) < 2:
+        return ""
+    return gap + "(" + ",".join(str(int(i)) for i in np.unravel_index(flat, shape)) + ")"
 
 
 def _listing(values: np.ndarray) -> str:
+    """`[6, 0, 0]`, a matrix row by row `[[1, 0], [0, 1]]`, a scalar `6`."""
     from gradexplain.render import fmt
 
-    flat = np.asarray(values).reshape(-1)
-    return fmt(float(flat[0])) if np.asarray(values).ndim == 0 else \
-        "[" + ", ".join(fmt(x) for x in flat) + "]"
+    array = np.asarray(values)
+    if array.ndim == 0:
+        return fmt(float(array))
+    return "[" + ", ".join(_listing(row) if array.ndim > 1 else fmt(float(row))
+                           for row in array) + "]"

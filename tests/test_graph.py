@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 import torch
 from typer.testing import CliRunner
@@ -119,3 +120,85 @@ def test_graph_refused_in_json_mode():
     result = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4,10", "--graph", "--format",
                                       "json"], env=ENV)
     assert result.exit_code == 2
+
+
+# ---- matrices: the same graph, labelled with shapes ------------------------------------
+
+XM = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+MATRIX_CASES = [
+    ("sum(sigmoid(X@w))", {"X": XM, "w": [1.0, -1.0]},
+     lambda t: torch.sigmoid(t["X"] @ t["w"]).sum()),
+    ("sum((A@B).T*2)", {"A": XM, "B": [[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]},
+     lambda t: ((t["A"] @ t["B"]).mT * 2).sum()),
+    ("X@W + b", {"X": XM, "W": [[1.0, -1.0], [0.0, 2.0]], "b": [0.5, -0.5]},
+     lambda t: t["X"] @ t["W"] + t["b"]),
+    ("mean(X, dim=1)", {"X": XM}, lambda t: t["X"].mean(dim=1)),
+]
+
+
+@pytest.mark.parametrize(("expression", "values", "by_hand"), MATRIX_CASES,
+                         ids=[case[0] for case in MATRIX_CASES])
+def test_matrix_graph_is_torchs_own_with_its_gradients(expression, values, by_hand):
+    built = _graph(expression, values)
+    assert [node.name for node in built.nodes] == _torch_names(values, by_hand)
+    leaves = {name: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+              for name, v in values.items()}
+    output = by_hand(leaves)
+    names = list(leaves)
+    wanted = torch.autograd.grad(output, [leaves[n] for n in names], torch.ones_like(output))
+    for name, grad in zip(names, wanted):
+        (leaf,) = [n for n in built.nodes if n.name == "AccumulateGrad" and n.label == name]
+        assert leaf.value.shape == grad.shape
+        np.testing.assert_allclose(leaf.grad, grad.numpy(), rtol=1e-12)
+
+
+def test_cli_matrix_graph_shows_shapes_and_small_values():
+    result = CliRunner().invoke(app, ["sum(sigmoid(X@w))", "--X", "1,2;3,4;5,6", "--w",
+                                      "1,-1", "--graph"], env={**ENV, "COLUMNS": "240"})
+    assert result.exit_code == 0, result.output
+    tree = result.output[result.output.index("[0] SumBackward0"):]
+    assert tree == (
+        "[0] SumBackward0  sum(sigmoid(X@w)) = 0.8068242641  grad in: 1\n"
+        "└── <- sum rule -- [1] SigmoidBackward0  sigmoid(X@w) (3,) [0.2689414214, "
+        "0.2689414214, 0.2689414214]  grad in: (3,) [1, 1, 1]\n"
+        "    └── <- chain rule, sigmoid'(u) = sigmoid(u)*(1 - sigmoid(u)) -- [2] MvBackward0  "
+        "X@w (3,) [-1, -1, -1]  grad in: (3,) [0.1966119332, 0.1966119332, 0.1966119332]\n"
+        "        ├── <- matrix product rule: dA = dY @ B.T, dB = A.T @ dY -- [3] "
+        "AccumulateGrad  X (3, 2) [[1, 2], [3, 4], [5, 6]]  grad in: (3, 2) [[0.1966119332, "
+        "-0.1966119332], [0.1966119332, -0.1966119332], [0.1966119332, -0.1966119332]]\n"
+        "        └── <- matrix product rule: dA = dY @ B.T, dB = A.T @ dY -- [4] "
+        "AccumulateGrad  w (2,) [1, -1]  grad in: (2,) [1.769507399, 2.359343199]\n")
+
+
+def test_large_matrices_show_only_their_shape_in_dot_and_mermaid(tmp_path):
+    target = tmp_path / "g.dot"
+    rows = ";".join(",".join(str(r + c) for c in range(3)) for r in range(4))
+    result = CliRunner().invoke(app, ["sum(X.T@X)", "--X", rows, "--dot", str(target),
+                                      "--mermaid"], env=ENV)
+    assert result.exit_code == 0, result.output
+    assert 'n2 [label="TransposeBackward0\\nX.T (3, 4)\\ngrad in: (3, 4)"];' \
+        in target.read_text()
+    assert 'n1["MmBackward0<br/>X.T@X (3, 3)<br/>grad in: (3, 3)"]' in result.output
+    assert 'n3 -- "transpose: the gradient is transposed back" --> n2' in result.output
+
+
+def test_json_graph_has_nested_values_for_matrices():
+    import json
+
+    result = CliRunner().invoke(app, ["sum(X*X)", "--X", "1,2;3,4", "--format", "json",
+                                      "--dot", "/dev/null"], env=ENV)
+    assert result.exit_code == 0, result.output
+    nodes = json.loads(result.output)["graph"]["nodes"]
+    leaf = nodes[-1]
+    assert (leaf["name"], leaf["value"], leaf["grad"]) == (
+        "AccumulateGrad", [[1.0, 2.0], [3.0, 4.0]], [[2.0, 4.0], [6.0, 8.0]])
+    assert leaf["shape"] == [2, 2] and nodes[0]["shape"] == []
+
+
+def test_svg_saves_a_matrix_graph(tmp_path):
+    target = tmp_path / "out.svg"
+    result = CliRunner().invoke(app, ["sum(X@w)", "--X", "1,2;3,4", "--w", "1,-1", "--graph",
+                                      "--svg", str(target)], env=ENV)
+    assert result.exit_code == 0, result.output
+    svg = target.read_text()
+    assert svg.startswith("<svg") and "MvBackward0" in svg and "AccumulateGrad" in svg

@@ -39,3 +39,92 @@ def test_cli_seed_steps():
         "[sum_k(x_k**2)] = sum_k(2*delta_jk*x_k)\n"
         "    power rule (u**p)' = p u**(p-1) u': d/dx_j [x_k**2] = 2*delta_jk*x_k\n"
         "  sum rule, only the term k = j survives (the delta): dL/dx_j = 2*x_j\n")
+
+
+# ---- matrices: the rules in generic elements, the deltas resolved at the end ------------
+
+def _matrix_cases():
+    from tests.test_matrices import CASES as MATRIX_CASES
+
+    return [(expression, shapes) for expression, shapes, _ in MATRIX_CASES] + [
+        ("sum(X@W.T + b)", {"X": (3, 2), "W": (4, 2), "b": (4,)}),
+        ("sum((X - Y)**2/c)", {"X": (2, 3), "Y": (2, 3), "c": ()}),
+        ("sum(clamp(X@w, -0.5, 0.5) * exp(-X.T@w))", {"X": (3, 3), "w": (3,)}),
+    ]
+
+
+@pytest.mark.parametrize(("expression", "shapes"), _matrix_cases(),
+                         ids=[case[0] for case in _matrix_cases()])
+def test_matrix_steps_end_in_the_gradient(expression, shapes):
+    import numpy as np
+
+    from gradexplain import explain, matrixsteps
+    from gradexplain.tensoreval import TensorEvaluator
+    from gradexplain.tensorsym import TARGETS
+    from gradexplain.values import from_numbers
+
+    rng = np.random.default_rng(len(expression))
+    arrays = {name: rng.uniform(-1, 1, size=shape) for name, shape in shapes.items()}
+    result = explain(expression, values={n: a.tolist() for n, a in arrays.items()})
+    found = matrixsteps.derive_all(parse(expression), {
+        n: from_numbers(n, a.tolist()) for n, a in arrays.items()})
+    for name, derivation in found.items():
+        evaluator = TensorEvaluator({n: a for n, a in arrays.items() if a.shape},
+                                    {n: float(a) for n, a in arrays.items() if not a.shape},
+                                    derivation.sizes)
+        value = evaluator.tensor(derivation.expr, TARGETS[:len(shapes[name])], shapes[name])
+        np.testing.assert_allclose(value, result.gradients[name].autograd, rtol=1e-10,
+                                   atol=1e-12)
+        np.testing.assert_allclose(value, result.gradients[name].symbolic, rtol=1e-10,
+                                   atol=1e-12)
+        assert derivation.lines[0].startswith("L = ")
+        assert not derivation.expr.has(sp.KroneckerDelta)
+
+
+def test_cli_matrix_steps_through_matmul():
+    result = CliRunner().invoke(app, ["sum(X@w)", "--X", "1,2;3,4", "--w", "1,-1",
+                                      "--steps"], env={**ENV, "COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    tail = result.output.split("Steps for dL/dX:\n", 1)[1]
+    assert tail == (
+        "  L = sum_i(sum_m(X_im*w_m))\n"
+        "  sum rule: the derivative of a sum is the sum of derivatives: d/dX_jk "
+        "[sum_i(sum_m(X_im*w_m))] = sum_i(sum_m(delta_ij*delta_km*w_m))\n"
+        "    matrix product: an element is sum_m of products, so the product rule inside the "
+        "sum: d/dX_jk [sum_m(X_im*w_m)] = sum_m(delta_ij*delta_km*w_m)\n"
+        "  each delta keeps only the terms whose indices meet: dL/dX_jk = w_k\n"
+        "Steps for dL/dw:\n"
+        "  L = sum_i(sum_m(X_im*w_m))\n"
+        "  sum rule: the derivative of a sum is the sum of derivatives: d/dw_j "
+        "[sum_i(sum_m(X_im*w_m))] = sum_i(sum_m(delta_jm*X_im))\n"
+        "    matrix product: an element is sum_m of products, so the product rule inside the "
+        "sum: d/dw_j [sum_m(X_im*w_m)] = sum_m(delta_jm*X_im)\n"
+        "  each delta keeps only the terms whose indices meet: dL/dw_j = sum_i(X_ij)\n")
+
+
+def test_cli_matrix_steps_json_and_a_matrix_result():
+    import json
+
+    result = CliRunner().invoke(app, ["X*X", "--X", "1,2;3,4", "--steps", "--format",
+                                      "json"], env=ENV)
+    assert result.exit_code == 0, result.output
+    lines = json.loads(result.output)["steps"]["X"]["lines"]
+    assert lines == [
+        "L = sum_m(sum_i(X_im**2))",
+        "y has shape 2x2: backward(ones) differentiates L = the sum of its elements: "
+        "sum_m(sum_i(2*delta_ij*delta_km*X_im))",
+        "product rule (u v)' = u' v + u v': d/dX_jk [X_im**2] = 2*delta_ij*delta_km*X_im",
+        "each delta keeps only the terms whose indices meet: dL/dX_jk = 2*X_jk"]
+
+
+def test_matrix_steps_refuse_prod():
+    from gradexplain import matrixsteps
+    from gradexplain.errors import UsageError
+    from gradexplain.values import from_numbers
+
+    with pytest.raises(UsageError) as caught:
+        matrixsteps.derive_all(parse("sum(X) + prod(X.T)"),
+                               {"X": from_numbers("X", [[1.0, 2.0], [3.0, 4.0]])})
+    assert caught.value.message == (
+        "--steps does not derive prod() of vectors and matrices with @ or .T yet (column "
+        "10); the table's formula is SymPy's derivative of it")

@@ -1,0 +1,205 @@
+"""`--steps` for matrices: the same rules, in generic elements with one index per axis.
+
+`X@W` at (i, k) is `sum_m X_im W_mk`, so its derivative is the product rule inside the
+sum; `d X_im / d X_jk` is `delta_ij delta_mk`. Each rule returns the element and its
+derivative together, so a line's bound indices are the ones its sub-lines use. The
+deltas are resolved at the end (`tensorsym.resolve_deltas`), not by `sp.diff`; the tests
+check the result against the matrix model's gradient and autograd.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import sympy as sp
+
+from gradexplain import tensorsym
+from gradexplain.errors import UsageError
+from gradexplain.functions import FUNCTIONS
+from gradexplain.shapes import Shape, describe, infer, reduced_axis
+from gradexplain.steps import _DERIVATIVES, Derivation
+from gradexplain.symbolic import _NAMESPACE, _number, clamp
+from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var, variables, walk
+from gradexplain.unparse import source
+from gradexplain.values import Values
+
+Pair = tuple[Any, Any]  # (the element, its derivative)
+
+
+def derive_all(tree: Node, values: Mapping[str, Values]) -> dict[str, Derivation]:
+    """dL/dW_jk (dL/dx_j, dL/dc) for every variable, by the rules."""
+    for node in walk(tree):
+        if isinstance(node, Call) and node.func == "prod":
+            raise UsageError(f"--steps does not derive prod() of vectors and matrices with "
+                             f"@ or .T yet (column {node.col + 1}); the table's formula is "
+                             f"SymPy's derivative of it")
+    shapes = {name: value.shape for name, value in values.items()}
+    node_shapes = infer(tree, shapes, source(tree))
+    return {name: derive(tree, name, shapes, node_shapes) for name in variables(tree)}
+
+
+def derive(tree: Node, name: str, shapes: Mapping[str, Shape],
+           node_shapes: dict[int, Shape]) -> Derivation:
+    """A non-scalar result is summed over all of its elements first (backward with ones)."""
+    walker = _MatrixSteps(name, shapes, node_shapes)
+    top = node_shapes[id(tree)]
+    indices = walker.builder.fresh(top)
+    value, total = walker.pair(tree, indices, 0)
+    limits = [(index, 0, tensorsym.size_symbol(size) - 1) for index, size in zip(indices, top)]
+    for limit in limits:
+        value, total = sp.Sum(value, limit), _sum(total, limit)
+    lines = [f"L = {_show(value)}"]
+    if top:
+        walker.lines.insert(0, f"y has shape {describe(top)}: backward(ones) differentiates "
+                               f"L = the sum of its elements: {_show(total)}")
+    lines += walker.lines
+    done = tensorsym.drop_range_guards(total.doit())
+    final = tensorsym.drop_range_guards(tensorsym.resolve_deltas(done))
+    formula = tensorsym.formula(final)
+    why = "each delta keeps only the terms whose indices meet" if walker.targets else \
+        "collect terms"
+    lines.append(f"{why}: dL/d{walker.target_text} = {formula}")
+    return Derivation(name, tuple(lines), formula, final, walker.builder.sizes)
+
+
+class _StepPrinter(tensorsym.TensorPrinter):
+    """The matrix printer, with d X_im/d X_jk written as the deltas it is."""
+
+    def _print_KroneckerDelta(self, expr: Any) -> str:
+        return f"delta_{expr.args[0]}{expr.args[1]}"
+
+
+def _show(expr: Any) -> str:
+    return str(_StepPrinter().doprint(expr))
+
+
+class _MatrixSteps:
+    """`pair(node, idx)`: the node's element at idx and its derivative, a line per rule."""
+
+    def __init__(self, name: str, shapes: Mapping[str, Shape],
+                 node_shapes: dict[int, Shape]) -> None:
+        self.builder = tensorsym._Builder(shapes, node_shapes)
+        self.node_shapes = node_shapes
+        self.name = name
+        self.targets = tensorsym.TARGETS[:len(shapes[name])]
+        self.target_text = name + "_" + "".join(map(str, self.targets)) if self.targets \
+            else name
+        self.lines: list[str] = []
+
+    def pair(self, node: Node, idx: tuple[Any, ...], depth: int) -> Pair:
+        if isinstance(node, (Num, Const)):
+            return self.builder.build(node, idx), sp.Integer(0)
+        if isinstance(node, Var):
+            return self.builder.build(node, idx), self._var(node, idx)
+        mark = len(self.lines)
+        rule, value, derivative = self._rule(node, idx, depth + 1)
+        self.lines.insert(mark, "  " * depth + f"{rule}: d/d{self.target_text} "
+                          f"[{_show(value)}] = {_show(derivative)}")
+        return value, derivative
+
+    def _var(self, node: Var, idx: tuple[Any, ...]) -> Any:
+        if node.name != self.name:
+            return sp.Integer(0)
+        return sp.Mul(*(sp.KroneckerDelta(i, t) for i, t in zip(idx, self.targets)))
+
+    def _aligned(self, node: Node, idx: tuple[Any, ...], depth: int) -> Pair:
+        return self.pair(node, self.builder._align(node, idx), depth)
+
+    def _rule(self, node: Node, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
+        if isinstance(node, Neg):
+            u, du = self.pair(node.operand, idx, depth)
+            return "constant multiple (-1)", -u, -du
+        if isinstance(node, BinOp) and node.op == "@":
+            return self._matmul(node, idx, depth)
+        if isinstance(node, BinOp):
+            u, du = self._aligned(node.left, idx, depth)
+            v, dv = self._aligned(node.right, idx, depth)
+            return _binop(node.op, u, du, v, dv)
+        assert isinstance(node, Call)
+        return self._call(node, idx, depth)
+
+    def _matmul(self, node: BinOp, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
+        left_shape = self.node_shapes[id(node.left)]
+        (bound,) = self.builder.fresh(left_shape[-1:])
+        u, du = self.pair(node.left, (*idx[:len(left_shape) - 1], bound), depth)
+        v, dv = self.pair(node.right, (bound, *idx[len(left_shape) - 1:]), depth)
+        limit = (bound, 0, tensorsym.size_symbol(left_shape[-1]) - 1)
+        return (f"matrix product: an element is sum_{bound} of products, so the product "
+                f"rule inside the sum", sp.Sum(u * v, limit), _sum(du * v + u * dv, limit))
+
+    def _call(self, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
+        if node.func == "T":
+            u, du = self.pair(node.args[0], tuple(reversed(idx)), depth)
+            return "transpose: (A.T) at (r, c) is A at (c, r)", u, du
+        if node.func == "where":
+            return self._where(node, idx, depth)
+        spec = FUNCTIONS[node.func]
+        if spec.kind == "elementwise":
+            u, du = self.pair(node.args[0], idx, depth)
+            return f"chain rule with {spec.rule}", spec.sympy(_NAMESPACE, u), \
+                _DERIVATIVES[node.func](u) * du  # type: ignore[arg-type]
+        if spec.kind == "clamp":
+            u, du = self.pair(node.args[0], idx, depth)
+            lo, hi = (_number(b.text, b.value) for b in node.args[1:])  # type: ignore
+            return f"chain rule with {spec.rule}", clamp(u, lo, hi), \
+                sp.Heaviside(u - lo) * sp.Heaviside(hi - u) * du
+        return self._reduction(node, idx, depth)
+
+    def _where(self, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
+        compare, if_true, if_false = node.args
+        assert isinstance(compare, Compare)
+        condition = self.builder.build(compare, self.builder._align(compare, idx))
+        u, du = self._aligned(if_true, idx, depth)
+        v, dv = self._aligned(if_false, idx, depth)
+        return "where: the derivative of the branch it takes", \
+            sp.Piecewise((u, condition), (v, True)), sp.Piecewise((du, condition), (dv, True))
+
+    def _reduction(self, node: Call, idx: tuple[Any, ...],
+                   depth: int) -> tuple[str, Any, Any]:
+        """sum/mean over all elements or along one axis: the sum rule, a bound index each."""
+        shape = self.node_shapes[id(node.args[0])]
+        if len(node.args) == 2:
+            axis = reduced_axis(node, shape)
+            (bound,) = self.builder.fresh(shape[axis:axis + 1])
+            inner = (*idx[:axis], bound, *idx[axis:])
+            reduced, count = [(bound, shape[axis])], shape[axis]
+        else:
+            inner = self.builder.fresh(shape)
+            reduced, count = list(zip(inner, shape)), 1
+            for size in shape:
+                count *= size
+        u, du = self.pair(node.args[0], tuple(inner), depth)
+        for index, size in reduced:
+            limit = (index, 0, tensorsym.size_symbol(size) - 1)
+            u, du = sp.Sum(u, limit), _sum(du, limit)
+        if node.func == "mean" and reduced:
+            return "sum rule with constant factor 1/n", u / count, du / count
+        return "sum rule: the derivative of a sum is the sum of derivatives", u, du
+
+
+def _sum(expr: Any, limit: tuple[Any, ...]) -> Any:
+    """A Sum, but 0 for a derivative that is 0 (SymPy keeps `Sum(0, ...)` as it is)."""
+    return sp.Integer(0) if expr == 0 else sp.Sum(expr, limit)
+
+
+def _binop(op: str, u: Any, du: Any, v: Any, dv: Any) -> tuple[str, Any, Any]:
+    """The 1-D rules, elementwise (broadcasting already chose each operand's indices)."""
+    if op == "+":
+        return "sum rule", u + v, du + dv
+    if op == "-":
+        return "difference rule", u - v, du - dv
+    if op == "*":
+        if du == 0 or dv == 0:
+            return "constant multiple", u * v, du * v + u * dv
+        return "product rule (u v)' = u' v + u v'", u * v, du * v + u * dv
+    if op == "/":
+        if dv == 0:
+            return "constant multiple", u / v, du / v
+        return "quotient rule (u/v)' = (u' v - u v')/v**2", u / v, (du * v - u * dv) / v**2
+    if dv == 0:
+        return "power rule (u**p)' = p u**(p-1) u'", u**v, v * u ** (v - 1) * du
+    if du == 0:
+        return "exponential rule (a**v)' = a**v log(a) v'", u**v, u**v * sp.log(u) * dv
+    return ("general power rule (u**v)' = u**v (v' log(u) + v u'/u)", u**v,
+            u**v * (dv * sp.log(u) + v * du / u))
+
