@@ -160,21 +160,25 @@ def sentence(tree: Node, node_shapes: dict[int, Shape], name: str, shape: Shape,
     lead = f"dL/d{element(name, shape)} = {text}"
     from gradexplain.unparse import source
 
-    for node in walk(tree):
-        if not (isinstance(node, BinOp) and node.op == "@"):
-            continue
-        left, right = (_operand_name(node.left), _operand_name(node.right))
-        mine, theirs = (node.left, node.right) if left == name else (node.right, node.left)
+    products = [node for node in walk(tree) if isinstance(node, BinOp) and node.op == "@"
+                and name in (_operand_name(node.left), _operand_name(node.right))]
+    uses = sum(isinstance(node, Var) and node.name == name for node in walk(tree))
+    if products and (len({source(node) for node in products}) > 1 or len(products) < uses):
+        # X.T@X, or X@w + X**2: one @ does not carry all of dL/dX
+        return (f"Chain rule, element by element: {name} appears {uses} times, so dL/d{name} "
+                f"adds the contribution of each; {lead}.")
+    for node in products:  # one product, perhaps written twice (both branches of a where)
+        mine, theirs = (node.left, node.right) if _operand_name(node.left) == name \
+            else (node.right, node.left)
         other = source(theirs)
         outer = f" (an outer product: {other} is a vector)" \
             if len(node_shapes[id(mine)]) == 2 and len(node_shapes[id(theirs)]) == 1 else ""
         y = _product_letter(tree, node_shapes, node)
-        if left == name:
+        if mine is node.left:
             return (f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
                     f"dL/d{y} @ {_transposed(other)}{outer}, so {lead}.")
-        if right == name:
-            return (f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
-                    f"{_transposed(other)} @ dL/d{y}{outer}, so {lead}.")
+        return (f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
+                f"{_transposed(other)} @ dL/d{y}{outer}, so {lead}.")
     return f"Chain rule, element by element: {lead}."
 
 

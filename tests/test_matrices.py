@@ -93,6 +93,28 @@ def test_the_formula_is_written_in_generic_elements():
         "Chain rule through @: with z = X@W, dL/dX = dL/dz @ W.T")
 
 
+@pytest.mark.parametrize(("expression", "values"), [
+    ("sum(X.T@X)", {"X": [[1, 2], [3, 4]]}),
+    ("sum(X@w) + sum(X**2)", {"X": [[1, 2], [3, 4]], "w": [1, -1]}),
+    ("sum(X@X)", {"X": [[1, 2], [3, 4]]}),
+])
+def test_no_single_matmul_sentence_for_a_variable_used_twice(expression, values):
+    # dL/dX = X @ dL/dy would name one of two paths; the sum of both is the gradient
+    result = explain(expression, **values)
+    assert result.gradients["X"].sentence.startswith(
+        "Chain rule, element by element: X appears 2 times, so dL/dX adds the "
+        "contribution of each; dL/dX_jk = ")
+    assert result.agree
+
+
+def test_one_product_written_twice_keeps_its_sentence():
+    # both branches of the where use the same z = X@w, so dL/dw = X.T @ dL/dz holds
+    result = explain("sum(where(t == 1, X@w, -(X@w)))", X=[[1, 2], [3, 4]], w=[1, -1],
+                     t=[1, 0], wrt=["w"])
+    assert result.gradients["w"].sentence.startswith(
+        "Chain rule through @: with z = X@w, dL/dw = X.T @ dL/dz, so dL/dw_j = ")
+
+
 @pytest.mark.parametrize(("expression", "values", "message"), [
     ("X@w", {"X": "1,2,3;4,5,6", "w": "1,2"},
      "@ of shapes 2x3 and 2: the inner sizes 3 and 2 differ (column 1)"),
