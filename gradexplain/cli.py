@@ -181,7 +181,6 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
         check(teach_options, output_format == "json", values)
     expected = expect.parse_specs(script.expect, read_stdin)
     if expected:
-        _refuse_matrices(expression, values)
         expect.check_shapes(expected, differentiated(prepare(expression, values), wrt),
                             values)
     result = explain_values(expression, values, device=device, dtype=dtype,
@@ -199,17 +198,6 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
     if teach_options is not None and console is not None and output_format == "table":
         teach.render(result, console, teach_options)
     return status
-
-
-def _refuse_matrices(expression: str, values: Any) -> None:
-    """--expect is 1-D only so far (the teaching extras handle matrices themselves)."""
-    from gradexplain.api import prepare
-    from gradexplain.shapes import uses_matrices
-
-    if uses_matrices(prepare(expression, values),
-                     {name: v.shape for name, v in values.items()}):
-        raise UsageError("--expect does not support matrices (2-D values, @, .T or a "
-                         "stretched length-1 vector) yet")
 
 
 def _teach_options(graph: bool, dot: str | None, mermaid: bool, check_fd: bool,

@@ -81,11 +81,24 @@ def check_shapes(expected: Mapping[str, Values], names: list[str],
         shape = values[name].shape if name in values else None
         if shape is None:
             continue  # prepare() reports the missing values
-        wanted = 1 if shape == () else shape[0]
-        if given.size != wanted:
-            kind = "is a scalar (one number)" if shape == () else f"has {wanted} values"
-            raise ValuesError(f"--expect {name}: {given.size} value"
-                              f"{'s' * (given.size != 1)} given, but {name} {kind}")
+        _check_shape(name, given, shape)
+
+
+def _check_shape(name: str, given: Values, shape: tuple[int, ...]) -> None:
+    """A scalar or vector is matched by count (`x=6` for a one-element x); a matrix by
+    its shape, so rows and columns cannot be swapped unnoticed."""
+    from gradexplain.shapes import describe
+
+    if len(shape) == 2 or len(given.shape) == 2:
+        if given.shape != shape:
+            raise ValuesError(f"--expect {name}: shape {describe(given.shape)} given, but "
+                              f"{name} has shape {describe(shape)}")
+        return
+    wanted = 1 if shape == () else shape[0]
+    if given.size != wanted:
+        kind = "is a scalar (one number)" if shape == () else f"has {wanted} values"
+        raise ValuesError(f"--expect {name}: {given.size} value"
+                          f"{'s' * (given.size != 1)} given, but {name} {kind}")
 
 
 def compare(result: Explanation, expected: Mapping[str, Values]) -> list[Expectation]:
@@ -137,13 +150,13 @@ def verdict(checks: list[Expectation]) -> str:
 
 
 def rows(check: Expectation) -> list[tuple[str, float, float, float, bool]]:
-    """(index label, expected, SymPy, autograd, match) per element; '' for a scalar."""
-    if check.expected.shape == ():
-        return [("", float(check.expected), float(check.symbolic), float(check.autograd),
-                 bool(check.match))]
-    return [(str(i), float(e), float(s), float(a), bool(m))
-            for i, (e, s, a, m) in enumerate(zip(check.expected, check.symbolic,
-                                                  check.autograd, check.match))]
+    """(index label, expected, SymPy, autograd, match) per element, row-major: '' for a
+    scalar, i for a vector, j,k for a matrix."""
+    import numpy as np
+
+    return [(",".join(map(str, index)), float(check.expected[index]),
+             float(check.symbolic[index]), float(check.autograd[index]),
+             bool(check.match[index])) for index in np.ndindex(check.expected.shape)]
 
 
 def to_json(checks: list[Expectation]) -> dict[str, object]:
@@ -156,7 +169,7 @@ def to_json(checks: list[Expectation]) -> dict[str, object]:
             "expected": numbers(c.expected),
             "match": c.match.tolist(),
             "max_abs_diff": number(c.max_abs_diff),
-            "mismatches": [int(i) for i in _mismatch_indices(c)],
+            "mismatches": [int(i) for i in _mismatch_indices(c)],  # flat, row-major
         } for c in checks},
     }
 

@@ -7,6 +7,7 @@ autograd, and float64 central differences computed here from a hand-written nump
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -205,9 +206,41 @@ def test_markdown_shows_matrix_elements():
     assert "| 1,0 | 3 | 1 | 1 | ok |" in result.output
 
 
-def test_expect_refuses_matrices():
+SCHEMA = Path(__file__).resolve().parent.parent / "schema" / "explanation.schema.json"
+
+
+def test_expect_checks_a_matrix_gradient_element_by_element():
+    import jsonschema
+
+    ok = CliRunner().invoke(app, ["sum(W@x)", "--W", "1,2;3,4", "--x", "1,1", "--expect",
+                                  "W=1,1;1,1", "--expect", "x=4,6"], env=ENV)
+    assert ok.exit_code == 0
+    assert "│ dL/dW    │ 1,0 │        1 │     1 │        1 │ ok │" in ok.output
+    assert ok.output.endswith("The expected gradient matches both witnesses.\n")
+    wrong = CliRunner().invoke(app, ["sum(W@x)", "--W", "1,2;3,4", "--x", "1,1", "--expect",
+                                     "W=1,1;1,2", "--format", "json"], env=ENV)
+    assert wrong.exit_code == 1
+    document = json.loads(wrong.output)
+    jsonschema.validate(document, json.loads(SCHEMA.read_text(encoding="utf-8")))
+    expected = document["expect"]
+    assert expected["gradients"]["W"] == {"expected": [[1.0, 1.0], [1.0, 2.0]],
+                                          "match": [[True, True], [True, False]],
+                                          "max_abs_diff": 1.0, "mismatches": [3]}
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ("W=1,1,1,1", "--expect W: shape 4 given, but W has shape 2x2"),
+    ("W=1,1;1,1;1,1", "--expect W: shape 3x2 given, but W has shape 2x2"),
+    ("x=1;1", "--expect x: shape 2x1 given, but x has shape 2"),
+])
+def test_expect_refuses_a_matrix_of_the_wrong_shape(spec, message):
     result = CliRunner().invoke(app, ["sum(W@x)", "--W", "1,2;3,4", "--x", "1,1", "--expect",
-                                      "x=4,6"], env=ENV)
+                                      spec], env=ENV)
     assert result.exit_code == 2
-    assert result.output == ("gradexplain: error: --expect does not support matrices (2-D "
-                             "values, @, .T or a stretched length-1 vector) yet\n")
+    assert result.output == f"gradexplain: error: {message}\n"
+
+
+def test_expect_of_a_column_is_given_as_a_column():
+    result = CliRunner().invoke(app, ["sum(a*B)", "--a", "1;2", "--B", "1,2;3,4", "--expect",
+                                      "a=3;7", "--quiet"], env=ENV)
+    assert result.exit_code == 0

@@ -78,6 +78,14 @@ def test_every_format_agrees_on_the_exit_code(output_format):
     (("sum(x**2)", "--x", "3,4,10", "--expect", "x=6,8,21"), 1),
     (("sum(x", "--x", "1"), 2),
     (("sum(x)", "--x", "1", "--device", "tpu"), 2),
+    # matrices: nested lists, shapes, the Hessian, a matrix --expect, every extra
+    (("sum(sigmoid(X@w + b))", "--X", "1,2;3,4;5,6", "--w", "1,-1", "--b", "0.5"), 0),
+    (("X@W", "--X", "1,2;3,4", "--W", "1,0;0,1", "--expect", "W=4,4;6,6"), 0),
+    (("sum(relu(X))", "--X", "0,1;2,3"), 3),
+    (("sum((a - b)**2)", "--a", "1;2;3", "--b", "1,2,3,4", "--hessian"), 0),
+    (("sum(log_softmax(X, dim=1)*Y)", "--X", "1,2;3,4", "--Y", "1,0;0,1", "--wrt", "X"), 0),
+    (("sum(tanh(X@w))", "--X", "1,2;3,4", "--w", "1,-1", "--check-fd", "--steps"), 0),
+    (("tanh(X@w)", "--X", "1,2;3,4", "--w", "1,-1", "--v", "1,2", "--jacobian"), 0),
 ])
 def test_json_output_matches_the_schema(args, code):
     result = run(*args, "--format", "json")
