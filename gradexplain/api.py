@@ -15,7 +15,7 @@ from gradexplain.deadline import deadline
 from gradexplain.errors import DeviceError, UsageError, ValuesError, not_a_variable
 from gradexplain.parser import parse
 from gradexplain.result import Explanation, Gradient, Tolerance
-from gradexplain.shapes import infer, refuse_matrix_softmax, uses_matrices
+from gradexplain.shapes import infer, uses_matrices
 from gradexplain.tree import Call, Compare, Node, Var, first_column, variables, walk
 from gradexplain.values import Values, from_numbers
 
@@ -159,7 +159,6 @@ def prepare(expression: str, values: Mapping[str, Values]) -> Node:
     shapes = {name: v.shape for name, v in values.items()}
     if uses_matrices(tree, shapes):
         infer(tree, shapes, expression)  # shape errors are input errors, with a column
-        refuse_matrix_softmax(tree, expression)
         return tree
     lengths = {v.size for v in values.values() if not v.is_scalar}
     if len(lengths) > 1:
