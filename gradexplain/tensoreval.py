@@ -98,6 +98,10 @@ class TensorEvaluator(Elementwise):
         t's axis: O(size) still.
         """
         is_sum = isinstance(expr, sp.Sum)
+        if is_sum and all(self._range(expr, *limit)[0] is None for limit in expr.limits):
+            factored = _factored(expr)
+            if factored is not None:
+                return self.value(factored)
         value = self._full(self.value(expr.function))
         for index, low, high in expr.limits:
             axis = self.axes[index]
@@ -145,6 +149,34 @@ class TensorEvaluator(Elementwise):
         if reverse:
             exclusive = np.flip(exclusive, axis)
         return np.swapaxes(exclusive, axis, onto)
+
+
+def _factored(total: sp.Sum) -> sp.Expr | None:
+    """The Sum with what does not depend on a bound index taken out of that index's sum.
+
+    `sum_i(exp(X_ik)*exp(X_jk))` is `exp(X_jk)*sum_i(exp(X_ik))`: without this the
+    evaluator would build an array over i, j and k at once (rows**2 * columns numbers
+    for softmax along dim 0). Full ranges only, so the order of the sums is free; None
+    when nothing can be taken out.
+    """
+    function = total.function
+    if isinstance(function, sp.Add):
+        return sp.Add(*(sp.Sum(term, *total.limits) for term in function.args))
+    if not isinstance(function, sp.Mul):
+        return None
+    best: tuple[int, list[sp.Expr]] | None = None
+    for position, limit in enumerate(total.limits):
+        outer = [f for f in function.args if limit[0] not in f.free_symbols]
+        if outer and (best is None or len(outer) > len(best[1])):
+            best = (position, outer)
+    if best is None:
+        return None
+    position, outer = best
+    limit = total.limits[position]
+    inner = [f for f in function.args if limit[0] in f.free_symbols]
+    others = (*total.limits[:position], *total.limits[position + 1:])
+    reduced = sp.Mul(*outer) * sp.Sum(sp.Mul(*inner), limit)
+    return sp.Sum(reduced, *others) if others else reduced
 
 
 def _limit_sizes(expr: sp.Expr, known: Mapping[sp.Symbol, int]) -> dict[sp.Symbol, int]:
