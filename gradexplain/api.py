@@ -98,7 +98,8 @@ _NO_HESSIAN = ("softmax", "log_softmax", "max", "min")
 
 
 def check_hessian_functions(tree: Node) -> None:
-    """--hessian builds L with the matrix model, which has no softmax or max/min yet."""
+    """--hessian evaluates the matrix model element by element (hessian.py); that evaluator
+    has no rule for is_max/is_min, and softmax under it is untested: refuse them for now."""
     found = sorted({node.func for node in walk(tree)
                     if isinstance(node, Call) and node.func in _NO_HESSIAN})
     if found:
