@@ -15,7 +15,7 @@ from gradexplain.deadline import deadline
 from gradexplain.errors import DeviceError, UsageError, ValuesError, not_a_variable
 from gradexplain.parser import parse
 from gradexplain.result import Explanation, Gradient, Tolerance
-from gradexplain.shapes import infer, refuse_matrix_softmax, uses_matrices
+from gradexplain.shapes import infer, uses_matrices
 from gradexplain.tree import Call, Compare, Node, Var, first_column, variables, walk
 from gradexplain.values import Values, from_numbers
 
@@ -98,7 +98,8 @@ _NO_HESSIAN = ("softmax", "log_softmax", "max", "min")
 
 
 def check_hessian_functions(tree: Node) -> None:
-    """--hessian builds L with the matrix model, which has no softmax or max/min yet."""
+    """--hessian evaluates the matrix model element by element (hessian.py); that evaluator
+    has no rule for is_max/is_min, and softmax under it is untested: refuse them for now."""
     found = sorted({node.func for node in walk(tree)
                     if isinstance(node, Call) and node.func in _NO_HESSIAN})
     if found:
@@ -159,7 +160,6 @@ def prepare(expression: str, values: Mapping[str, Values]) -> Node:
     shapes = {name: v.shape for name, v in values.items()}
     if uses_matrices(tree, shapes):
         infer(tree, shapes, expression)  # shape errors are input errors, with a column
-        refuse_matrix_softmax(tree, expression)
         return tree
     lengths = {v.size for v in values.values() if not v.is_scalar}
     if len(lengths) > 1:

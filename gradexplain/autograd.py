@@ -35,6 +35,20 @@ def _ties(values: np.ndarray, extreme: float) -> np.ndarray:
     """Elements tied for the largest (smallest) value; no tie, no kink."""
     at = values == extreme
     return at if np.count_nonzero(at) > 1 else np.zeros_like(at)
+
+
+def _ties_along(values: np.ndarray, func: str, dim: int) -> np.ndarray:
+    """Elements tied for the largest (smallest) value of their row (column), per row."""
+    if values.ndim == 0:
+        return np.zeros((), dtype=bool)
+    extreme = (np.max if func == "max" else np.min)(values, axis=dim, keepdims=True)
+    at = values == extreme
+    return at & (np.count_nonzero(at, axis=dim, keepdims=True) > 1)
+
+
+# max(X, dim=d) is torch.amax: the values only (torch.max's (values, indices) has no
+# single tensor), and its gradient splits evenly among ties, as the full max() does.
+_ALONG = {"max": "amax", "min": "amin"}
 _COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
                 ">": operator.gt, ">=": operator.ge}
 _OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
@@ -166,11 +180,17 @@ class _TorchBuilder:
         if node.func == "clamp":
             return self._clamp(node, tensor)
         if len(node.args) == 2:  # sum(X, dim=d); the parser made d an integer literal
-            dim = int(node.args[1].value)  # type: ignore[union-attr]
-            return getattr(torch, node.func)(tensor, dim=dim)  # type: ignore[no-any-return]
+            return self._along(node, tensor, int(node.args[1].value))  # type: ignore
         for kind, test in _HAZARDS.get(node.func, ()) if self.watching else ():
             self._watch(node, kind, test(_values(tensor)), tensor)
         return FUNCTIONS[node.func].torch(torch, tensor)  # type: ignore[no-any-return]
+
+    def _along(self, node: Call, tensor: torch.Tensor, dim: int) -> torch.Tensor:
+        """sum/mean/prod/softmax/log_softmax/max/min along one dim; ties in a row kink."""
+        if node.func in _ALONG and self.watching:
+            self._watch(node, "kink", _ties_along(_values(tensor), node.func, dim), tensor)
+        function = getattr(torch, _ALONG.get(node.func, node.func))
+        return function(tensor, dim=dim)  # type: ignore[no-any-return]
 
     def _clamp(self, node: Call, tensor: torch.Tensor) -> torch.Tensor:
         """torch.clamp with constant bounds; each bound is a kink (torch's slope there: 1)."""

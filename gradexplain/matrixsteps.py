@@ -14,6 +14,7 @@ from typing import Any, Mapping
 import sympy as sp
 
 from gradexplain import tensorsym
+from gradexplain.deltas import resolve_deltas
 from gradexplain.errors import UsageError
 from gradexplain.functions import FUNCTIONS
 from gradexplain.shapes import Shape, describe, infer, reduced_axis
@@ -53,8 +54,7 @@ def derive(tree: Node, name: str, shapes: Mapping[str, Shape],
         walker.lines.insert(0, f"y has shape {describe(top)}: backward(ones) differentiates "
                                f"L = the sum of its elements: {_show(total)}")
     lines += walker.lines
-    done = tensorsym.drop_range_guards(total.doit())
-    final = tensorsym.drop_range_guards(tensorsym.resolve_deltas(done))
+    final = resolve_deltas(total)  # by substitution, never Sum.doit() (see deltas.py)
     formula = tensorsym.formula(final)
     why = "each delta keeps only the terms whose indices meet" if walker.targets else \
         "collect terms"

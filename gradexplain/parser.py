@@ -51,6 +51,7 @@ _COMPARISON_CHARS = frozenset("=<>!")
 _WHERE_CALL = re.compile(r"(?<![A-Za-z0-9_])where\s*\(")
 _DIM_KEYWORD = re.compile(r"(?<![A-Za-z0-9_])dim\s*=(?!=)")
 REDUCTIONS = frozenset({"sum", "mean", "prod"})
+EXTREMA = frozenset({"max", "min"})  # reductions too, with dim=; torch.amax's values
 
 _BINOP_HINTS: dict[type, str] = {
     ast.BitXor: "operator ^ is not supported; use ** for powers",
@@ -231,10 +232,10 @@ class _Converter:
     def _call(self, node: ast.Call) -> Node:
         for keyword in node.keywords:
             if keyword.arg != "dim" or len(node.keywords) > 1 \
-                    or _called_name(node.func) not in REDUCTIONS | SOFTMAXES:
+                    or _called_name(node.func) not in REDUCTIONS | EXTREMA | SOFTMAXES:
                 raise ExpressionError(f"keyword argument {keyword.arg or '**'}= not allowed "
-                                      f"(only dim= of sum, mean, prod, softmax and "
-                                      f"log_softmax)",
+                                      f"(only dim= of sum, mean, prod, max, min, softmax "
+                                      f"and log_softmax)",
                                       self.text, keyword.col_offset)
         for arg in node.args:
             if isinstance(arg, ast.Starred):
@@ -266,7 +267,7 @@ class _Converter:
                                          col_offset=node.col_offset))
         if name == "where":
             return self._where(args, node)
-        if name in REDUCTIONS and (len(args) == 2 or node.keywords):
+        if name in REDUCTIONS | EXTREMA and (len(args) == 2 or node.keywords):
             return self._reduction_along(name, args, node)
         if name in SOFTMAXES:
             return self._softmax(name, args, node)
@@ -287,7 +288,10 @@ class _Converter:
         dim = self.convert(dims[0])
         value = constant_value(dim, self.text)
         if value is None or value != int(value) or not isinstance(dim, (Num, Neg)):
-            raise self.fail(f"dim of {name}() must be an integer such as 0, 1 or -1", dims[0])
+            hint = f" ({name} of two tensors, torch.{name}imum, is not supported)" \
+                if name in EXTREMA and args[1:] else ""
+            raise self.fail(f"dim of {name}() must be an integer such as 0, 1 or -1{hint}",
+                            dims[0])
         return Call(name, (self.convert(args[0]), Num(float(int(value)), str(int(value)),
                                                       dim.col)), node.col_offset)
 

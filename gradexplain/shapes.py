@@ -4,8 +4,9 @@ Shapes follow PyTorch: elementwise operations broadcast, aligning shapes on the 
 and stretching any axis of size 1 (a scalar over anything, a vector over the rows of a
 matrix, a column `n x 1` over the columns of `n x m`); `@` is a
 matrix-vector, vector-matrix, matrix-matrix or dot product; `.T` swaps a matrix's axes;
-`sum`/`mean`/`prod` reduce over all elements. A mismatch is the user's error, reported
-with both shapes and a column, so neither SymPy nor torch is imported for it.
+`sum`/`mean`/`prod`/`max`/`min` reduce over all elements, or along `dim=`; softmax keeps
+the shape and needs `dim=` on a matrix, as torch does. A mismatch is the user's error,
+reported with both shapes and a column, so neither SymPy nor torch is imported for it.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def uses_matrices(tree: Node, shapes: Mapping[str, Shape]) -> bool:
         n.func == "T" or len(n.args) == 2 and n.func in _REDUCTIONS) for n in walk(tree))
 
 
-_REDUCTIONS = ("sum", "mean", "prod")
+_REDUCTIONS = ("sum", "mean", "prod", "max", "min")
 
 
 def reduced_axis(node: Call, shape: Shape) -> int:
@@ -95,29 +96,21 @@ def _shape(node: Node, parts: list[Shape], shapes: Mapping[str, Shape], text: st
         return _reduced(node, parts[0], text) if len(node.args) == 2 else ()
     if node.func in ("softmax", "log_softmax"):
         return _softmax(node, parts[0], text)
-    if node.func in ("max", "min"):
-        return ()
     return parts[0]
 
 
-def refuse_matrix_softmax(tree: Node, text: str) -> None:
-    """softmax, log_softmax, max and min run on the 1-D path only, for now.
-
-    On the matrix path SymPy's `.doit()` fails on the normaliser's nested sums once the
-    argument is more than a plain variable (`log_softmax(X@W + b, dim=1)`), so rather than
-    work for some matrix expressions and crash for others, they are refused as a whole;
-    max/min have no matrix evaluator yet.
-    """
-    for node in walk(tree):
-        if isinstance(node, Call) and node.func in ("softmax", "log_softmax", "max", "min"):
-            raise ShapeError(f"{node.func}() works on vectors only for now; it cannot be "
-                             f"combined with matrices, @ or .T yet", text, node.col)
-
-
 def _softmax(node: Call, shape: Shape, text: str) -> Shape:
-    """softmax keeps the shape; dim= must name an axis of it (0 or -1 for a vector)."""
+    """softmax keeps the shape; dim= must name an axis of it (0 or -1 for a vector).
+
+    Without dim= a vector is normalised as a whole; on a matrix torch.softmax refuses
+    (and F.softmax guesses, with a deprecation warning), so we ask which axis.
+    """
     if len(node.args) == 2:
         _reduced(node, shape or (1,), text)  # a scalar takes dim 0 or -1, as in torch
+    elif len(shape) > 1:
+        raise ShapeError(f"{node.func}() of a {describe(shape)} matrix needs dim=: "
+                         f"dim=1 normalises each row, dim=0 each column, as in "
+                         f"{node.func}(X, dim=1)", text, node.col)
     return shape
 
 

@@ -169,4 +169,16 @@ def singularity(node: Node, kind: str, mask: np.ndarray) -> Singularity:
         reason = (f"clamp(u, {lo}, {hi}) has kinks at u = {lo} and u = {hi} (slope 1 "
                   f"inside, 0 outside), so no derivative exists there; PyTorch uses "
                   f"slope 1 at either bound, SymPy Heaviside(0) = 1/2")
+    if function in ("max", "min") and isinstance(node, Call) and len(node.args) == 2:
+        reason = _extreme_along(function, node.args[1].text)  # type: ignore[union-attr]
     return Singularity(function, node.col, kind, reason, elements)
+
+
+def _extreme_along(function: str, dim: str) -> str:
+    """The max/min kink reason for `max(X, dim=d)`: ties within one slice, torch's amax."""
+    largest, rises = ("largest", "rises") if function == "max" else ("smallest", "falls")
+    return (f"{function}(dim={dim}) has a kink where elements of one slice along dim {dim} "
+            f"tie for its {largest} value (slope 1 if one of them {rises}, 0 otherwise), "
+            f"so no derivative exists there; PyTorch's a{function}() splits the gradient "
+            f"evenly among the tied elements, so does the symbolic rule "
+            f"is_{function}_m(u_jm)/sum_m is_{function}_m(u_jm)")

@@ -14,6 +14,8 @@ import numpy as np
 import sympy as sp
 
 from gradexplain.evaluate import NOT_MINE, Array, Elementwise, UnsupportedFormula
+from gradexplain.symbolic import is_max, is_min
+from gradexplain.tensorsym import size_symbol
 
 
 class TensorEvaluator(Elementwise):
@@ -30,6 +32,7 @@ class TensorEvaluator(Elementwise):
                shape: tuple[int, ...]) -> np.ndarray:
         """The formula at every element of a variable of `shape` (targets are its axes)."""
         self.sizes.update(zip(targets, shape))
+        self.sizes.update(_limit_sizes(expr, self.sizes))
         others = sorted((s for s in expr.free_symbols | _bound(expr) if _is_index(s)
                          and s not in targets), key=str)
         self.axes = {symbol: axis for axis, symbol in enumerate((*targets, *others))}
@@ -54,7 +57,24 @@ class TensorEvaluator(Elementwise):
             return self.scalars[expr.name]
         if isinstance(expr, (sp.Sum, sp.Product)):
             return self._reduce(expr)
+        if isinstance(expr, (is_max, is_min)) and len(expr.args) > 1:
+            return self._extreme(expr)
         return NOT_MINE
+
+    def _extreme(self, expr: sp.Expr) -> np.ndarray:
+        """is_max(u, m): 1.0 where u is the largest along m's axis (all listed axes)."""
+        if not all(map(_is_index, expr.args[1:])):
+            _unsupported(expr)
+        value = self._full(self.value(expr.args[0]))
+        axes = tuple(self.axes[index] for index in expr.args[1:])
+        extreme = (np.max if isinstance(expr, is_max) else np.min)(value, axis=axes,
+                                                                   keepdims=True)
+        return (value == extreme).astype(np.float64)
+
+    def _full(self, value: Array) -> np.ndarray:
+        """`value` as an array with one axis per index symbol (size 1 where unused)."""
+        array = np.asarray(value, dtype=np.float64)
+        return array.reshape(array.shape + (1,) * (len(self.axes) - array.ndim))
 
     def _indexed(self, expr: sp.Indexed) -> np.ndarray:
         """`W[p, k]` on p's and k's axes; `a[i, 0]` (a stretched size-1 axis) drops it."""
@@ -76,23 +96,104 @@ class TensorEvaluator(Elementwise):
         return moved.reshape(shape)
 
     def _reduce(self, expr: sp.Expr) -> Array:
-        """A Sum adds, a Product multiplies, along each bound index's axis."""
+        """A Sum adds, a Product multiplies, along each bound index's axis.
+
+        A range that stops below (or starts above) another index t, as the product
+        rule writes `prod_{i<j}`, is an exclusive cumulative sum or product moved onto
+        t's axis: O(size) still.
+        """
         is_sum = isinstance(expr, sp.Sum)
-        value = np.asarray(self.value(expr.function), dtype=np.float64)
+        if is_sum and all(self._range(expr, *limit)[0] is None for limit in expr.limits):
+            factored = _factored(expr)
+            if factored is not None:
+                return self.value(factored)
+        value = self._full(self.value(expr.function))
         for index, low, high in expr.limits:
-            self._full_range(expr, index, low, high)
             axis = self.axes[index]
-            if value.ndim <= axis or value.shape[axis] == 1:  # independent of index
+            partner, reverse = self._range(expr, index, low, high)
+            if partner is not None:
+                value = self._partial(value, index, partner, is_sum, reverse)
+            elif value.shape[axis] == 1:  # independent of index
                 size = self.sizes[index]
                 value = value * size if is_sum else np.power(value, size)
             else:
                 value = (np.sum if is_sum else np.prod)(value, axis=axis, keepdims=True)
         return value
 
-    def _full_range(self, expr: sp.Expr, index: sp.Symbol, low: sp.Expr,
-                    high: sp.Expr) -> None:
-        if low != 0 or not isinstance(high + 1, sp.Symbol) or _is_index(high + 1):
-            _unsupported(expr)
+    def _range(self, expr: sp.Expr, index: sp.Symbol, low: sp.Expr,
+               high: sp.Expr) -> tuple[sp.Symbol | None, bool]:
+        """(None, _) for the whole axis; (t, False) for index < t; (t, True) for index > t."""
+        if low == 0 and isinstance(high + 1, sp.Symbol) and not _is_index(high + 1):
+            return None, False
+        if low == 0 and _is_index(high + 1) and self._same_axis(index, high + 1):
+            return high + 1, False
+        if _is_index(low - 1) and self._same_axis(index, low - 1) \
+                and high == size_symbol(self.sizes[index]) - 1:
+            return low - 1, True
+        _unsupported(expr)
+        return None, False
+
+    def _same_axis(self, index: sp.Symbol, other: sp.Expr) -> bool:
+        return other in self.axes and self.sizes[other] == self.sizes[index]
+
+    def _partial(self, value: np.ndarray, index: sp.Symbol, partner: sp.Symbol,
+                 is_sum: bool, reverse: bool) -> np.ndarray:
+        """Exclusive cumulative sum/product along index's axis, placed on partner's."""
+        axis, onto = self.axes[index], self.axes[partner]
+        if value.shape[onto] != 1:
+            raise UnsupportedFormula("a partial sum or product whose terms depend on the "
+                                     f"index {partner} that ends it")
+        shape = list(value.shape)
+        shape[axis] = self.sizes[index]
+        full = np.broadcast_to(value, shape)
+        if reverse:
+            full = np.flip(full, axis)
+        inclusive = (np.cumsum if is_sum else np.cumprod)(full, axis=axis)
+        first = np.full_like(np.take(inclusive, [0], axis=axis), 0.0 if is_sum else 1.0)
+        exclusive = np.concatenate((first, np.delete(inclusive, -1, axis=axis)), axis=axis)
+        if reverse:
+            exclusive = np.flip(exclusive, axis)
+        return np.swapaxes(exclusive, axis, onto)
+
+
+def _factored(total: sp.Sum) -> sp.Expr | None:
+    """The Sum with what does not depend on a bound index taken out of that index's sum.
+
+    `sum_i(exp(X_ik)*exp(X_jk))` is `exp(X_jk)*sum_i(exp(X_ik))`: without this the
+    evaluator would build an array over i, j and k at once (rows**2 * columns numbers
+    for softmax along dim 0). Full ranges only, so the order of the sums is free; None
+    when nothing can be taken out.
+    """
+    function = total.function
+    if isinstance(function, sp.Add):
+        return sp.Add(*(sp.Sum(term, *total.limits) for term in function.args))
+    if not isinstance(function, sp.Mul):
+        return None
+    best: tuple[int, list[sp.Expr]] | None = None
+    for position, limit in enumerate(total.limits):
+        outer = [f for f in function.args if limit[0] not in f.free_symbols]
+        if outer and (best is None or len(outer) > len(best[1])):
+            best = (position, outer)
+    if best is None:
+        return None
+    position, outer = best
+    limit = total.limits[position]
+    inner = [f for f in function.args if limit[0] in f.free_symbols]
+    others = (*total.limits[:position], *total.limits[position + 1:])
+    reduced = sp.Mul(*outer) * sp.Sum(sp.Mul(*inner), limit)
+    return sp.Sum(reduced, *others) if others else reduced
+
+
+def _limit_sizes(expr: sp.Expr, known: Mapping[sp.Symbol, int]) -> dict[sp.Symbol, int]:
+    """Lengths of bound indices that SymPy introduced (the product rule's h): n4 - 1 -> 4."""
+    found = {}
+    for reduction in expr.atoms(sp.Sum, sp.Product):
+        for index, low, high in reduction.limits:
+            size = high + 1
+            if index not in known and low == 0 and isinstance(size, sp.Symbol) \
+                    and size.name[1:].isdigit():
+                found[index] = int(size.name[1:])
+    return found
 
 
 def _is_index(symbol: object) -> bool:

@@ -4,7 +4,8 @@ A matrix `W` becomes a 2-D `IndexedBase`; every node is built for a tuple of ind
 symbols, one per axis of its shape. `X@w` at row i is `Sum(X[i, m]*w[m], (m, 0, K-1))`,
 `.T` swaps the indices, and a bias vector added to a matrix takes the column index, as
 PyTorch broadcasts it; a variable's size-1 axis is always element 0 (`a[i, 0]`), so it
-stretches over the other operand's axis. `diff(L, W[j, k]).doit()` then gives one formula in j and k;
+stretches over the other operand's axis. `diff(L, W[j, k])` with its Kronecker deltas
+resolved (`deltas.py`, never SymPy's `.doit()`) then gives one formula in j and k;
 `tensoreval.py` evaluates it over whole arrays. Each axis size is a symbol (`n3` for a
 size of 3), so no formula ever grows with the number of elements.
 """
@@ -16,9 +17,11 @@ from typing import Any, Mapping
 
 import sympy as sp
 
+from gradexplain.deltas import name_dummies, resolve_deltas
 from gradexplain.functions import FUNCTIONS
 from gradexplain.shapes import Shape, reduced_axis
-from gradexplain.symbolic import _NAMESPACE, _RELATIONS, FormulaPrinter, _number, clamp
+from gradexplain.symbolic import (_NAMESPACE, _RELATIONS, FormulaPrinter, _number, clamp,
+                                  is_max, is_min, softmax_element)
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 TARGETS = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("j", "k"))
@@ -73,8 +76,8 @@ def gradient(model: TensorModel, name: str) -> tuple[sp.Expr, tuple[sp.Symbol, .
     base = model.bases[name]
     targets = TARGETS[:len(model.shapes[name])]
     target = base[pinned(targets, model.shapes[name])] if targets else base
-    derivative = drop_range_guards(sp.diff(model.loss, target).doit())
-    return drop_range_guards(resolve_deltas(derivative)), targets
+    derivative = name_dummies(sp.diff(model.loss, target))
+    return resolve_deltas(derivative), targets
 
 
 def pinned(idx: tuple[sp.Expr, ...], shape: Shape) -> tuple[sp.Expr, ...]:
@@ -84,107 +87,6 @@ def pinned(idx: tuple[sp.Expr, ...], shape: Shape) -> tuple[sp.Expr, ...]:
     gradient, taken at `a[j, 0]`, sums over the stretched p with no delta left to resolve.
     """
     return tuple(sp.S.Zero if size == 1 else index for index, size in zip(idx, shape))
-
-
-def resolve_deltas(expr: sp.Expr) -> sp.Expr:
-    """Sum over m of `f * KroneckerDelta(m, t)` is `f` at m = t, innermost sums first.
-
-    `.doit()` resolves a delta only in the innermost sum; nested sums, as `@` builds them,
-    keep theirs. Both indices run over axes of equal length (the shape pass checked it).
-    """
-    return expr.replace(lambda e: isinstance(e, sp.Sum), _resolve_sum)
-
-
-def _resolve_sum(total: sp.Sum) -> sp.Expr:
-    """Resolve the limits of one Sum, innermost first; SymPy merges nested Sums into one."""
-    result: sp.Expr = total.function
-    for limit in total.limits:
-        result = _resolve_limit(result, limit)
-    return result
-
-
-def _resolve_limit(function: sp.Expr, limit: tuple[sp.Expr, ...]) -> sp.Expr:
-    index = limit[0]
-    kept, resolved = [], []
-    for term in sp.Add.make_args(function):
-        value = _at_delta(term, index)
-        (kept if value is None else resolved).append(term if value is None else value)
-    if not resolved:
-        return sp.Sum(function, limit)
-    return sp.Add(*resolved) + (sp.Sum(sp.Add(*kept), limit) if kept else 0)
-
-
-def _at_delta(term: sp.Expr, index: sp.Symbol) -> sp.Expr | None:
-    """`term` with its factor delta(index, t) removed and index set to t; None if none.
-
-    The delta may sit in an inner Sum or in every branch of a where(): both are linear in
-    it. (SymPy's piecewise_fold would pull a where() out of a Sum, which is wrong here.)
-    """
-    if term == 0:
-        return sp.S.Zero
-    if isinstance(term, sp.Add):
-        parts = [_at_delta(part, index) for part in term.args]
-        return None if any(p is None for p in parts) else sp.Add(*parts)
-    factors = sp.Mul.make_args(term)
-    for position, factor in enumerate(factors):
-        rest = sp.Mul(*factors[:position], *factors[position + 1:])
-        if isinstance(factor, sp.KroneckerDelta) and index in factor.args:
-            other = factor.args[1] if factor.args[0] == index else factor.args[0]
-            return None if other.has(index) else rest.subs(index, other)
-        inner = _inside(factor, index)
-        if inner is not None:
-            return rest.subs(index, _delta_partner(factor, index)) * inner
-    return None
-
-
-def _inside(factor: sp.Expr, index: sp.Symbol) -> sp.Expr | None:
-    """A Sum or where() factor with the delta resolved inside it, or None."""
-    if isinstance(factor, sp.Sum) and not any(
-            bound.has(index) for limit in factor.limits for bound in limit[1:]):
-        inner = _at_delta(factor.function, index)
-        return None if inner is None else sp.Sum(inner, *factor.limits)
-    if isinstance(factor, sp.Piecewise) and any(
-            index in delta.args for delta in factor.atoms(sp.KroneckerDelta)):
-        partner = _delta_partner(factor, index)
-        pieces = [(_at_delta(value, index), condition) for value, condition in factor.args]
-        if any(value is None for value, _ in pieces):
-            return None
-        return sp.Piecewise(*((value, condition.subs(index, partner))
-                              for value, condition in pieces))
-    return None
-
-
-def _delta_partner(expr: sp.Expr, index: sp.Symbol) -> sp.Expr:
-    """The other index of the first delta that involves `index`."""
-    for delta in expr.atoms(sp.KroneckerDelta):
-        if index in delta.args:
-            return delta.args[1] if delta.args[0] == index else delta.args[0]
-    raise AssertionError("no delta")
-
-
-def drop_range_guards(expr: sp.Expr) -> sp.Expr:
-    """`.doit()` guards a resolved delta with `0 <= j <= n3 - 1`; j is always in range."""
-
-    def resolve(piecewise: sp.Piecewise) -> sp.Expr:
-        pieces = []
-        for value, condition in piecewise.args:
-            if condition is sp.true or _is_range_guard(condition):
-                pieces.append((value, sp.true))  # always holds: the rest is never used
-                break
-            pieces.append((value, condition))  # a where() of the user's
-        return pieces[0][0] if len(pieces) == 1 else sp.Piecewise(*pieces)
-
-    def strip(both: sp.And) -> sp.Expr:
-        kept = [c for c in both.args if not _is_range_guard(c)]
-        return sp.And(*kept) if kept else sp.true
-
-    expr = expr.replace(lambda e: isinstance(e, sp.And), strip)
-    return expr.replace(lambda e: isinstance(e, sp.Piecewise), resolve)
-
-
-def _is_range_guard(condition: sp.Expr) -> bool:
-    """`j <= n3 - 1` and the like: only index and size symbols, no user data."""
-    return all(isinstance(s, sp.Symbol) and s.is_integer for s in condition.free_symbols)
 
 
 _LETTERS = "impqrstuv"  # bound indices; j and k are the gradient's own
@@ -262,6 +164,10 @@ class _Builder:
             lo, hi = (_number(b.text, b.value) for b in node.args[1:])  # type: ignore
             return clamp(self.build(node.args[0], idx), lo, hi)
         shape = self.node_shapes[id(node.args[0])]
+        if spec.kind == "softmax":
+            return self._softmax(node, shape, idx)
+        if spec.kind == "extremum":
+            return self._extremum(node, shape, idx)
         if len(node.args) == 2:
             return self._along(node, shape, idx)
         bound = self.fresh(shape)
@@ -291,6 +197,39 @@ class _Builder:
         return total / shape[axis] if node.func == "mean" else total
 
 
+    def _softmax(self, node: Call, shape: Shape, idx: tuple[sp.Expr, ...]) -> sp.Expr:
+        """Element idx of softmax along axis d: exp(u_idx)/sum_m exp(u_idx with m on axis d)."""
+        if not shape:  # softmax of one element is 1, log_softmax 0, as in torch
+            return sp.Integer(1 if node.func == "softmax" else 0)
+        axis = reduced_axis(node, shape) if len(node.args) == 2 else len(shape) - 1
+        (bound,) = self.fresh(shape[axis:axis + 1])
+        summand = self.build(node.args[0], (*idx[:axis], bound, *idx[axis + 1:]))
+        return softmax_element(node.func, self.build(node.args[0], idx), summand,
+                               (bound, 0, size_symbol(shape[axis]) - 1))
+
+    def _extremum(self, node: Call, shape: Shape, idx: tuple[sp.Expr, ...]) -> sp.Expr:
+        """max(u) = sum u*is_max(u) / sum is_max(u) over all axes, or over axis d only.
+
+        is_max carries the bound indices it compares over, so after the deltas are
+        resolved `is_max(X[j, m], m)` still says: the largest of row j.
+        """
+        if not shape:  # the max of a scalar is the scalar, as in torch
+            return self.build(node.args[0], ())
+        if len(node.args) == 2:
+            axis = reduced_axis(node, shape)
+            (bound,) = self.fresh(shape[axis:axis + 1])
+            inner, over = (*idx[:axis], bound, *idx[axis:]), (bound,)
+        else:
+            inner = over = self.fresh(shape)
+        arg = self.build(node.args[0], inner)
+        indicator = (is_max if node.func == "max" else is_min)(arg, *over)
+        top, bottom = arg * indicator, indicator
+        for index in over:
+            limit = (index, 0, size_symbol(self.sizes[index]) - 1)
+            top, bottom = sp.Sum(top, limit), sp.Sum(bottom, limit)
+        return top / bottom
+
+
 _OPERATIONS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
                "/": lambda a, b: a / b, "**": lambda a, b: a ** b}
 
@@ -309,6 +248,33 @@ class TensorPrinter(FormulaPrinter):
         for index, _, _ in expr.limits:
             result = f"sum_{index}({result})"
         return result
+
+    def _range(self, index: sp.Symbol, low: sp.Expr, high: sp.Expr) -> str:
+        """`m` for the whole axis, `{m<k}` and `{m>k}` for the product rule's parts."""
+        whole = _is_size(high + 1)
+        if low == 0 and whole:
+            return str(index)
+        if low == 0:
+            return f"{{{index}<{self._print(high + 1)}}}"
+        if whole:
+            return f"{{{index}>{self._print(low - 1)}}}"
+        return f"{{{index}={self._print(low)}..{self._print(high)}}}"
+
+    def _print_is_max(self, expr: sp.Expr) -> str:
+        """`is_max_m(X_jm)`: the subscript names the axes compared over, as in sum_m."""
+        return self._extreme("is_max", expr)
+
+    def _print_is_min(self, expr: sp.Expr) -> str:
+        return self._extreme("is_min", expr)
+
+    def _extreme(self, name: str, expr: sp.Expr) -> str:
+        over = "".join(self._print(index) for index in expr.args[1:])
+        return f"{name}_{over}({self._print(expr.args[0])})" if over else \
+            f"{name}({self._print(expr.args[0])})"
+
+
+def _is_size(expr: sp.Expr) -> bool:
+    return isinstance(expr, sp.Symbol) and bool(expr.is_positive) and expr.name[1:].isdigit()
 
 
 def formula(expr: sp.Expr) -> str:

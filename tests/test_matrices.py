@@ -244,3 +244,154 @@ def test_expect_of_a_column_is_given_as_a_column():
     result = CliRunner().invoke(app, ["sum(a*B)", "--a", "1;2", "--B", "1,2;3,4", "--expect",
                                       "a=3;7", "--quiet"], env=ENV)
     assert result.exit_code == 0
+
+
+# Along an axis: softmax/log_softmax(dim=), max/min over all elements or along dim=,
+# prod over all elements or along dim=. Values are +-(0.5..1.5), so products stay O(1)
+# and no two elements tie. (expression, shapes, numpy loss, variables differentiated)
+def softmax(u, axis):
+    e = np.exp(u - u.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def log_softmax(u, axis):
+    return np.log(softmax(u, axis))
+
+
+AXIS_CASES = [
+    ("sum(log_softmax(X@W + b, dim=1) * Y)", {"X": (4, 3), "W": (3, 5), "b": (5,),
+     "Y": (4, 5)}, lambda X, W, b, Y: (log_softmax(X @ W + b, 1) * Y).sum(), "X,W,b"),
+    ("-sum(torch.log_softmax(X, dim=-1) * Y)", {"X": (4, 5), "Y": (4, 5)},
+     lambda X, Y: -(log_softmax(X, 1) * Y).sum(), "X"),
+    ("mean(softmax(X, dim=0)**2)", {"X": (4, 5)}, lambda X: (softmax(X, 0) ** 2).mean(), None),
+    ("sum(softmax(X, dim=1) * Y)", {"X": (3, 4), "Y": (3, 4)},
+     lambda X, Y: (softmax(X, 1) * Y).sum(), None),
+    ("sum(X.log_softmax(0)**2)", {"X": (2, 3)}, lambda X: (log_softmax(X, 0) ** 2).sum(), None),
+    ("sum(softmax(X@w) * t)", {"X": (4, 5), "w": (5,), "t": (4,)},
+     lambda X, w, t: (softmax(X @ w, 0) * t).sum(), None),
+    ("sum(softmax(X.T, dim=1) * Y)", {"X": (3, 2), "Y": (2, 3)},
+     lambda X, Y: (softmax(X.T, 1) * Y).sum(), None),
+    ("sum(max(X, dim=1))", {"X": (4, 5)}, lambda X: X.max(axis=1).sum(), None),
+    ("sum(min(X, dim=0)**2)", {"X": (3, 4)}, lambda X: (X.min(axis=0) ** 2).sum(), None),
+    ("sum(X.max(1) * w)", {"X": (4, 3), "w": (4,)}, lambda X, w: (X.max(axis=1) * w).sum(),
+     None),
+    ("max(X)", {"X": (4, 5)}, lambda X: X.max(), None),
+    ("torch.min(X@W)", {"X": (3, 4), "W": (4, 2)}, lambda X, W: (X @ W).min(), None),
+    ("max(x, dim=0)", {"x": (5,)}, lambda x: x.max(), None),
+    ("sum(max(softmax(X, dim=1), dim=1))", {"X": (3, 4)},
+     lambda X: softmax(X, 1).max(axis=1).sum(), None),
+    ("prod(X)", {"X": (4, 5)}, lambda X: X.prod(), None),
+    ("sum(prod(X, dim=0))", {"X": (4, 5)}, lambda X: X.prod(axis=0).sum(), None),
+    ("sum(X.prod(1)**2)", {"X": (3, 4)}, lambda X: (X.prod(axis=1) ** 2).sum(), None),
+    ("prod(sigmoid(X@W + b))", {"X": (2, 3), "W": (3, 2), "b": (2,)},
+     lambda X, W, b: sigmoid(X @ W + b).prod(), None),
+    ("mean(prod(X, dim=-1) * max(X, dim=1)) + max(X)", {"X": (3, 4)},
+     lambda X: (X.prod(axis=1) * X.max(axis=1)).mean() + X.max(), None),
+]
+
+
+@pytest.mark.parametrize(("expression", "shapes", "loss", "wrt"), AXIS_CASES,
+                         ids=[case[0] for case in AXIS_CASES])
+def test_gradients_along_an_axis_agree_with_central_differences(expression, shapes, loss,
+                                                                  wrt):
+    rng = np.random.default_rng(len(expression))
+    arrays = {name: rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5, 1.5, size=shape)
+              for name, shape in shapes.items()}
+    result = explain(expression, values=arrays, wrt=wrt)
+    assert result.status is ExitStatus.AGREE, result.verdict()
+    assert result.value == pytest.approx(loss(**arrays), rel=1e-12)
+    assert result.value_symbolic == pytest.approx(loss(**arrays), rel=1e-12)
+    for name in wrt.split(",") if wrt else shapes:
+        gradient = result.gradients[name]
+        np.testing.assert_allclose(gradient.symbolic, gradient.autograd, rtol=1e-12,
+                                   atol=1e-12)
+        expected = central_differences(loss, arrays, name)
+        np.testing.assert_allclose(gradient.symbolic, expected, rtol=1e-6, atol=1e-7)
+        element = name + "_jk"[:len(shapes[name]) + 1] if shapes[name] else name
+        assert f"dL/d{element} = {gradient.formula}" in gradient.sentence
+
+
+@pytest.mark.parametrize(("expression", "name", "formula"), [
+    ("sum(max(X, dim=1))", "X", "is_max_k(X_jk)/sum_m(is_max_m(X_jm))"),
+    ("max(X)", "X", "is_max_jk(X_jk)/sum_m(sum_i(is_max_im(X_im)))"),
+    ("sum(prod(X, dim=0))", "X", "prod_{m<j}(X_mk)*prod_{m>j}(X_mk)"),
+    ("prod(X)", "X", "prod_{i<j}(X_ik)*prod_{i>j}(X_ik)*prod_{m<k}(prod_i(X_im))*"
+     "prod_{m>k}(prod_i(X_im))"),
+    ("-sum(log_softmax(X, dim=1) * Y)", "X", "-Y_jk - sum_m(-exp(X_jk)*Y_jm/sum_p(exp(X_jp)))"),
+])
+def test_axis_formulas_are_written_in_generic_elements(expression, name, formula):
+    values = {"X": np.array([[1.0, 2.0, 3.0], [6.0, 5.0, 4.0]]), "Y": np.eye(2, 3)}
+    used = {k: v for k, v in values.items() if k in expression}
+    assert explain(expression, values=used, wrt=name).gradients[name].formula == formula
+
+
+def test_a_tie_for_the_max_of_a_row_is_a_kink_split_evenly():
+    result = explain("sum(max(X, dim=1))", X=[[1.0, 3.0, 3.0], [4.0, 0.0, 2.0]])
+    assert result.status is ExitStatus.UNDEFINED
+    (singularity,) = result.singularities
+    assert (singularity.function, singularity.kind, singularity.column) == ("max", "kink", 4)
+    assert singularity.elements == (1, 2)  # flat positions in X: row 0, columns 1 and 2
+    assert singularity.reason.startswith("max(dim=1) has a kink where elements of one slice "
+                                         "along dim 1 tie for its largest value")
+    assert "PyTorch's amax() splits the gradient evenly" in singularity.reason
+    expected = [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]]
+    np.testing.assert_array_equal(result.gradients["X"].symbolic, expected)
+    np.testing.assert_array_equal(result.gradients["X"].autograd, expected)
+
+
+@pytest.mark.parametrize(("expression", "matrix"), [
+    ("sum(min(X, dim=0))", [[1.0, 0.0], [1.0, 2.0]]),  # a tie for a column's smallest
+    ("max(X)", [[5.0, 1.0], [2.0, 5.0]]),  # a tie for the largest of all
+])
+def test_ties_at_the_extreme_are_kinks(expression, matrix):
+    result = explain(expression, X=matrix)
+    assert result.status is ExitStatus.UNDEFINED
+    assert [s.kind for s in result.singularities] == ["kink"]
+    np.testing.assert_array_equal(result.gradients["X"].symbolic,
+                                  result.gradients["X"].autograd)
+
+
+def test_a_tie_below_the_max_of_a_row_is_no_kink():
+    result = explain("sum(max(X, dim=1))", X=[[1.0, 1.0, 3.0], [0.0, 2.0, 2.5]])
+    assert result.status is ExitStatus.AGREE
+    assert result.singularities == ()
+
+
+@pytest.mark.parametrize(("expression", "matrix", "expected"), [
+    ("prod(X)", [[1.0, 2.0, 0.0], [3.0, 4.0, 5.0]], [[0, 0, 120], [0, 0, 0]]),
+    ("prod(X)", [[0.0, 2.0, 0.0], [3.0, 4.0, 5.0]], [[0, 0, 0], [0, 0, 0]]),
+    ("sum(prod(X, dim=1))", [[1.0, 2.0, 0.0], [3.0, 4.0, 5.0]], [[0, 0, 2], [20, 15, 12]]),
+    ("sum(X.prod(0))", [[1.0, 0.0, 7.0], [3.0, 4.0, 5.0]], [[3, 4, 5], [1, 0, 7]]),
+])
+def test_a_zero_in_prod_keeps_the_exact_product_rule(expression, matrix, expected):
+    result = explain(expression, X=matrix)
+    assert result.status is ExitStatus.AGREE
+    np.testing.assert_array_equal(result.gradients["X"].symbolic, expected)
+    np.testing.assert_array_equal(result.gradients["X"].autograd, expected)
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("sum(softmax(X))", "softmax() of a 2x3 matrix needs dim=: dim=1 normalises each row, "
+     "dim=0 each column, as in softmax(X, dim=1) (column 5)"),
+    ("sum(torch.log_softmax(X@W))", "log_softmax() of a 2x2 matrix needs dim=: dim=1 "
+     "normalises each row, dim=0 each column, as in log_softmax(X, dim=1) (column 5)"),
+    ("sum(max(X, dim=2))", "max(dim=2) of shape 2x3: dim must be in -2..1 (column 16)"),
+    ("sum(X.min(-3))", "min(dim=-3) of shape 2x3: dim must be in -2..1 (column 11)"),
+    ("sum(softmax(X, dim=2))", "softmax(dim=2) of shape 2x3: dim must be in -2..1 "
+     "(column 20)"),
+    ("sum(prod(X, dim=-3))", "prod(dim=-3) of shape 2x3: dim must be in -2..1 (column 17)"),
+    ("max(X, dim=0.5)", "dim of max() must be an integer such as 0, 1 or -1 (column 12)"),
+    ("max(X, W)", "dim of max() must be an integer such as 0, 1 or -1 (max of two "
+     "tensors, torch.maximum, is not supported) (column 8)"),
+    ("sum(softmax(X, dim=W))", "dim of softmax() must be an integer such as 0, 1 or -1 "
+     "(column 20)"),
+])
+def test_a_missing_or_invalid_dim_exits_2_with_a_column(expression, message):
+    values = {"X": "1,2,3;4,5,6", "W": "1,2;3,4;5,6"}
+    args = [expression]
+    for name in ("X", "W"):
+        if name in expression.replace("max", "").replace("softmax", ""):
+            args += [f"--{name}", values[name]]
+    result = CliRunner().invoke(app, args, env=ENV)
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[0] == f"gradexplain: error: {message}"

@@ -1,7 +1,8 @@
 """max/min over a vector (issue 7): the gradient goes to the arg-max; ties are a kink.
 
 The symbolic side uses a dedicated indicator (is_max(u_j)/sum_k is_max(u_k)); the
-expectations here are one-hot vectors and central differences written by hand.
+expectations here are one-hot vectors and central differences written by hand. Matrices
+and max(X, dim=d): tests/test_matrices.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import pytest
 
 from gradexplain import ExitStatus, explain
 from gradexplain.errors import ExpressionError
-from gradexplain.shapes import ShapeError
 
 X = np.array([1.0, 3.0, -5.0, 2.0])
 
@@ -83,18 +83,13 @@ def test_a_tie_below_the_max_is_no_kink():
 
 
 @pytest.mark.parametrize(("expression", "message"), [
-    ("max(x, y)", "max() takes 1 argument, got 2"),
+    ("max(x, y)", "dim of max() must be an integer such as 0, 1 or -1 (max of two tensors"),
     ("min()", "min() takes 1 argument, got 0"),
-    ("max(x, dim=0)", "keyword argument dim= not allowed"),
+    ("max(x, 0, dim=0)", "max() takes a tensor and at most one dim"),
 ])
 def test_bad_max_calls_are_refused(expression, message):
     with pytest.raises(ExpressionError, match=message.replace("(", r"\(").replace(")", r"\)")):
         explain(expression, {"x": X, "y": X})
-
-
-def test_max_with_matrices_is_refused_for_now():
-    with pytest.raises(ShapeError, match="works on vectors only for now"):
-        explain("max(X@w)", {"X": np.ones((2, 3)), "w": np.ones(3)})
 
 
 @pytest.mark.parametrize("expression", ["max(x)", "sum(softmax(x) * x)", "min(log_softmax(x))"])

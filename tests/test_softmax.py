@@ -1,7 +1,7 @@
 """softmax and log_softmax (issue 7): vectors, every spelling, dim= of 0 or -1.
 
 Expected gradients are derived here by hand in numpy (d s_i/d u_k = s_i([i==k] - s_k))
-never by SymPy or torch. With matrices they are refused for now.
+never by SymPy or torch. Along an axis of a matrix: tests/test_matrices.py.
 """
 
 from __future__ import annotations
@@ -60,15 +60,9 @@ def test_softmax_of_a_vector_result_has_zero_gradient_and_says_why():
                    for note in explain("log_softmax(x)", {"x": X}).decomposition.notes)
 
 
-@pytest.mark.parametrize(("expression", "values"), [
-    ("-sum(log_softmax(X, dim=1) * T)", {"X": np.ones((2, 3)), "T": np.ones((2, 3))}),
-    ("sum(torch.log_softmax(X@W + b, dim=-1) * T)",
-     {"X": np.ones((2, 3)), "W": np.ones((3, 2)), "b": np.ones(2), "T": np.ones((2, 2))}),
-    ("sum(softmax(X@w) * t)", {"X": np.ones((2, 3)), "w": np.ones(3), "t": np.ones(2)}),
-])
-def test_softmax_with_matrices_is_refused_for_now(expression, values):
-    with pytest.raises(ShapeError, match="works on vectors only for now"):
-        explain(expression, values)
+def test_softmax_of_a_matrix_needs_dim():
+    with pytest.raises(ShapeError, match=r"softmax\(\) of a 2x3 matrix needs dim="):
+        explain("sum(softmax(X) * T)", {"X": np.ones((2, 3)), "T": np.ones((2, 3))})
 
 
 @pytest.mark.parametrize(("expression", "message"), [
