@@ -27,13 +27,17 @@ from gradexplain.values import Values
 Pair = tuple[Any, Any]  # (the element, its derivative)
 
 
+_DERIVED = ("sum", "mean", "clamp")  # the rules below; prod, softmax, max and min are not
+
+
 def derive_all(tree: Node, values: Mapping[str, Values]) -> dict[str, Derivation]:
     """dL/dW_jk (dL/dx_j, dL/dc) for every variable, by the rules."""
     for node in walk(tree):
-        if isinstance(node, Call) and node.func == "prod":
-            raise UsageError(f"--steps does not derive prod() of vectors and matrices with "
-                             f"@ or .T yet (column {node.col + 1}); the table's formula is "
-                             f"SymPy's derivative of it")
+        if isinstance(node, Call) and node.func in FUNCTIONS and \
+                FUNCTIONS[node.func].kind != "elementwise" and node.func not in _DERIVED:
+            raise UsageError(f"--steps does not derive {node.func}() of vectors and matrices "
+                             f"with @ or .T yet (column {node.col + 1}); the table's formula "
+                             f"is SymPy's derivative of it")
     shapes = {name: value.shape for name, value in values.items()}
     node_shapes = infer(tree, shapes, source(tree))
     return {name: derive(tree, name, shapes, node_shapes) for name in variables(tree)}
@@ -157,6 +161,7 @@ class _MatrixSteps:
     def _reduction(self, node: Call, idx: tuple[Any, ...],
                    depth: int) -> tuple[str, Any, Any]:
         """sum/mean over all elements or along one axis: the sum rule, a bound index each."""
+        assert node.func in ("sum", "mean"), node.func  # derive_all refused the others
         shape = self.node_shapes[id(node.args[0])]
         if len(node.args) == 2:
             axis = reduced_axis(node, shape)

@@ -128,3 +128,19 @@ def test_matrix_steps_refuse_prod():
     assert caught.value.message == (
         "--steps does not derive prod() of vectors and matrices with @ or .T yet (column "
         "10); the table's formula is SymPy's derivative of it")
+
+
+@pytest.mark.parametrize(("expression", "function", "column"), [
+    ("sum(max(X, dim=0))", "max", 5),
+    ("sum(X.min(1))", "min", 5),
+    ("sum(softmax(X, dim=1)**2)", "softmax", 5),
+    ("sum(log_softmax(X@X, dim=0))", "log_softmax", 5),
+    ("max(X)", "max", 1),
+])
+def test_matrix_steps_refuse_what_they_have_no_rule_for(expression, function, column):
+    # the sum rule must not stand in for max or softmax: that derived dL/dX_jk = 1
+    result = CliRunner().invoke(app, [expression, "--X", "1,2;3,4", "--steps"], env=ENV)
+    assert result.exit_code == 2
+    assert result.output.splitlines()[0] == (
+        f"gradexplain: error: --steps does not derive {function}() of vectors and matrices "
+        f"with @ or .T yet (column {column}); the table's formula is SymPy's derivative of it")
