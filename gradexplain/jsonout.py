@@ -90,7 +90,8 @@ def document(result: Explanation) -> dict[str, Any]:
         "gradients": {name: _gradient(g) for name, g in result.gradients.items()},
         "singularities": [
             {"function": s.function, "column": s.column + 1, "kind": s.kind,
-             "reason": s.reason, "elements": None if s.elements is None else list(s.elements)}
+             "reason": s.reason, "elements": None if s.elements is None else list(s.elements),
+             "shape": list(s.shape)}
             for s in result.singularities
         ],
         "verdict": result.verdict(),

@@ -11,8 +11,7 @@ from typing import Iterable, Sequence
 
 from gradexplain.errors import ExitStatus
 from gradexplain.expect import Expectation, rows, verdict
-from gradexplain.render import (_listing, _rows, _shape_text, _singular_elements, _totals,
-                                 fmt)
+from gradexplain.render import _rows, _shape_text, _singular_elements, _totals, fmt
 from gradexplain.result import Explanation, Gradient, Terms
 from gradexplain.shapes import element
 
@@ -68,8 +67,7 @@ def markdown(result: Explanation, checks: list[Expectation] | None = None, *,
     for note in result.decomposition.notes:
         lines += [_cell(note), ""]
     for item in result.singularities:
-        where = "every element" if item.elements is None else \
-            "element" + "s" * (len(item.elements) > 1) + " " + _listing(item.elements)
+        where = item.place()
         lines += [f"> **Undefined:** {code(item.function)} at column {item.column + 1}, "
                   f"{where}: {_cell(item.reason)}.", ""]
     lines += [f"**{_OUTCOME_MARK[result.status]} {result.verdict()}**", ""]

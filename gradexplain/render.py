@@ -6,7 +6,7 @@ fixed width), never to a global one.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -63,8 +63,7 @@ def render(result: Explanation, console: Console, *, show_all: bool = False) -> 
     if result.hessian is not None:
         console.print(fit_numbers(_hessian_table(result.hessian, show_all)))
     for item in result.singularities:
-        where = "every element" if item.elements is None else \
-            "element" + "s" * (len(item.elements) > 1) + " " + _listing(item.elements)
+        where = item.place()
         console.print(Text(f"Undefined: {item.function} at column {item.column + 1}, {where}: "
                            f"{item.reason}.", style="yellow"))
     style = {ExitStatus.AGREE: "bold green", ExitStatus.DISAGREE: "bold red",
@@ -95,12 +94,6 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _listing(elements: Iterable[int], limit: int = 10) -> str:
-    items = list(elements)
-    shown = ", ".join(f"[{i}]" for i in items[:limit])
-    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def _singular_elements(result: Explanation) -> set[int] | None:

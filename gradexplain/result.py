@@ -57,6 +57,18 @@ class Singularity:
     kind: str  # "kink", "pole" or "domain"
     reason: str  # one plain sentence, including each library's convention
     elements: tuple[int, ...] | None  # 0-based indices; None: every element (scalar arg)
+    shape: tuple[int, ...] = ()  # the argument's: a matrix's elements are flat, row-major
+
+    def place(self, limit: int = 10) -> str:
+        """Where, in words: "every element", "element [1]", "elements [0,1], [1,2]"."""
+        if self.elements is None:
+            return "every element"
+        columns = self.shape[1] if len(self.shape) == 2 else 0
+        labels = [f"[{i // columns},{i % columns}]" if columns else f"[{i}]"
+                  for i in self.elements[:limit]]
+        more = len(self.elements) - limit
+        return ("element" + "s" * (len(self.elements) > 1) + " " + ", ".join(labels)
+                + (f" and {more} more" if more > 0 else ""))
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,7 @@ def singularity(node: Node, kind: str, mask: np.ndarray) -> Singularity:
                   f"slope 1 at either bound, SymPy Heaviside(0) = 1/2")
     if function in ("max", "min") and isinstance(node, Call) and len(node.args) == 2:
         reason = _extreme_along(function, node.args[1].text)  # type: ignore[union-attr]
-    return Singularity(function, node.col, kind, reason, elements)
+    return Singularity(function, node.col, kind, reason, elements, tuple(mask.shape))
 
 
 def _extreme_along(function: str, dim: str) -> str:

@@ -395,3 +395,15 @@ def test_a_missing_or_invalid_dim_exits_2_with_a_column(expression, message):
     result = CliRunner().invoke(app, args, env=ENV)
     assert result.exit_code == 2, result.output
     assert result.output.splitlines()[0] == f"gradexplain: error: {message}"
+
+
+def test_a_kink_in_a_matrix_names_row_and_column():
+    result = CliRunner().invoke(app, ["sum(max(X, dim=1))", "--X", "1,3,3;6,5,4"], env=ENV)
+    assert result.exit_code == 3
+    assert "Undefined: max at column 5, elements [0,1], [0,2]: max(dim=1) has a kink" \
+        in result.output
+    document = json.loads(CliRunner().invoke(
+        app, ["sum(relu(X@W))", "--X", "1,-1;2,0", "--W", "1,0;1,1", "--format", "json"],
+        env=ENV).output)
+    # X@W = [[0, -1], [2, 0]]: relu's kinks at (0,0) and (1,1), flat 0 and 3 of a 2x2
+    assert [(s["elements"], s["shape"]) for s in document["singularities"]] == [([0, 3], [2, 2])]
