@@ -21,7 +21,7 @@ from gradexplain.tree import BinOp, Call, Node, Var, variables, walk
 from gradexplain.values import Values
 
 ONES_NOTE = (
-    "The expression is a {shape} array {y}, and {y}.backward() needs a v shaped like {y}: "
+    "The expression's value {y} is {shape}, and {y}.backward() needs a v shaped like {y}: "
     "with v = torch.ones_like({y}) it computes the gradient of L = sum of every element of "
     "{y}.")
 
@@ -58,9 +58,11 @@ def compute(expression: str, tree: Node, values: dict[str, Values],
             summary = f"L = {tensorsym.formula(model.loss)}"
             found = terms(tree, shapes, node_shapes, arrays, scalars, wrt)
         top = node_shapes[id(tree)]
-        notes = (ONES_NOTE.format(shape=describe(top), y=letters(tree)[0]),) if top else ()
-        decomposition = Decomposition("sum" if top else "derivative", summary, bool(top),
-                                      None, None, notes, found)
+        notes = (ONES_NOTE.format(shape=_kind(top), y=letters(tree)[0]),) if top else ()
+        rule = found.rule if found is not None else ("sum" if top else "derivative")
+        decomposition = Decomposition(rule, summary, bool(top),
+                                      None if found is None else found.formula, None, notes,
+                                      found)
         return Explanation(
             expression=expression, device=str(torch_device), dtype=dtype, n=None,
             scalars=scalars, value=run.value, value_symbolic=value_symbolic,
@@ -76,6 +78,13 @@ _COMBINING = ("sum", "mean")  # prod of a matrix: tensoreval cannot evaluate its
 _ARRAY_LETTERS = ("y", "u", "v", "r")  # the first one that is not a variable's name
 _PRODUCT_LETTERS = ("z", "h", "g", "q")
 _INDICES = ("i", "k")  # y's own indices, as the table labels them (i, or i,k)
+
+
+def _kind(shape: Shape) -> str:
+    """"a 2x3 matrix" or "a vector of 3 elements", for a sentence."""
+    if len(shape) == 2:
+        return f"a {describe(shape)} matrix"
+    return f"a vector of {shape[0]} element{'s' * (shape[0] != 1)}"
 
 
 def combined(tree: Node, node_shapes: dict[int, Shape]) -> tuple[Node, str] | None:

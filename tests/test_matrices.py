@@ -407,3 +407,17 @@ def test_a_kink_in_a_matrix_names_row_and_column():
         env=ENV).output)
     # X@W = [[0, -1], [2, 0]]: relu's kinks at (0,0) and (1,1), flat 0 and 3 of a 2x2
     assert [(s["elements"], s["shape"]) for s in document["singularities"]] == [([0, 3], [2, 2])]
+
+
+@pytest.mark.parametrize(("expression", "rule", "term"), [
+    ("mean(sigmoid(X@w))", "mean", "sigmoid(sum_m(X_im*w_m))"),
+    ("sum(X**2) + 0*sum(w)", "derivative", None),  # two terms: no one array at the top
+    ("sum(X*w)", "sum", "X_ik*w_k"),
+    ("X@w", "sum", "sum_m(X_im*w_m)"),  # backward(ones) sums y's elements
+    ("log(sum(X@w))", "derivative", None),  # no one sum of an array at the top
+])
+def test_json_decomposition_of_a_matrix_expression(expression, rule, term):
+    result = CliRunner().invoke(app, [expression, "--X", "1,2;3,4", "--w", "1,1", "--format",
+                                      "json"], env=ENV)
+    decomposition = json.loads(result.output)["decomposition"]
+    assert (decomposition["rule"], decomposition["term"]) == (rule, term)
