@@ -76,8 +76,18 @@ def gradient(model: TensorModel, name: str) -> tuple[sp.Expr, tuple[sp.Symbol, .
     base = model.bases[name]
     targets = TARGETS[:len(model.shapes[name])]
     target = base[pinned(targets, model.shapes[name])] if targets else base
-    derivative = name_dummies(sp.diff(model.loss, target))
+    derivative = real_parts(name_dummies(sp.diff(model.loss, target)))
     return resolve_deltas(derivative), targets
+
+
+def real_parts(expr: sp.Expr) -> sp.Expr:
+    """re(u) is u and im(u) is 0: every value here is real.
+
+    SymPy cannot always tell that a Sum of real terms is real, so `diff(abs(u))` can come
+    back as `(re(u)*re(du) + im(u)*im(du))*sign(u)/u`, with the deltas of `du` shut away
+    inside re() and im(), where no sum can resolve them.
+    """
+    return expr.replace(sp.re, lambda arg: arg).replace(sp.im, lambda arg: sp.S.Zero)
 
 
 def pinned(idx: tuple[sp.Expr, ...], shape: Shape) -> tuple[sp.Expr, ...]:

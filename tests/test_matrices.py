@@ -421,3 +421,28 @@ def test_json_decomposition_of_a_matrix_expression(expression, rule, term):
                                       "json"], env=ENV)
     decomposition = json.loads(result.output)["decomposition"]
     assert (decomposition["rule"], decomposition["term"]) == (rule, term)
+
+
+# Found by fuzzing the matrix path with random expressions (a script, not committed):
+# SymPy wrote d|u|/dr with re() and im() around the deltas, which no sum could resolve.
+FUZZED = [
+    ("max(X, dim=0) @ abs((X * r).T @ (v / (2 + tanh(v))))",
+     {"X": (2, 3), "r": (1, 3), "v": (2,)},
+     lambda X, r, v: X.max(axis=0) @ np.abs((X * r).T @ (v / (2 + np.tanh(v))))),
+]
+
+
+@pytest.mark.parametrize(("expression", "shapes", "loss"), FUZZED,
+                         ids=[case[0] for case in FUZZED])
+def test_fuzzed_matrix_expressions(expression, shapes, loss):
+    rng = np.random.default_rng(7)
+    arrays = {name: rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5, 1.5, size=shape)
+              for name, shape in shapes.items()}
+    result = explain(expression, values=arrays)
+    assert result.status is ExitStatus.AGREE, result.verdict()
+    for name in shapes:
+        gradient = result.gradients[name]
+        assert "re(" not in gradient.formula and "im(" not in gradient.formula
+        np.testing.assert_allclose(gradient.symbolic, gradient.autograd, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(gradient.symbolic, central_differences(loss, arrays, name),
+                                   rtol=1e-6, atol=1e-7)
