@@ -3,6 +3,8 @@
 
 The CLI builds one `Options`, calls `add()` once, then `render()` (table mode) or
 `augment()` (JSON). torch and SymPy are imported inside the functions that need them.
+Every extra speaks of the differentiated variables only (`result.gradients`, `--wrt`):
+data gets no finite differences, steps, J^T v or Jacobian, and is a `data` node in the graph.
 """
 
 from __future__ import annotations
