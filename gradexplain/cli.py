@@ -167,9 +167,6 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
     from gradexplain.arguments import split_arguments
     from gradexplain.values import read_stdin
 
-    if wrt is not None and teach_options is not None:
-        raise UsageError("--wrt cannot be combined with --graph, --dot, --mermaid, "
-                         "--check-fd, --steps, --v, --jacobian or --svg yet")
     if teach_options is not None:
         from gradexplain.teach import reclaim_v
 
@@ -178,7 +175,7 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
     if teach_options is not None:
         from gradexplain.teach import check
 
-        check(teach_options, output_format == "json", values)
+        check(teach_options, output_format == "json", values, wrt)
     expected = expect.parse_specs(script.expect, read_stdin)
     if expected:
         expect.check_shapes(expected, differentiated(prepare(expression, values), wrt),

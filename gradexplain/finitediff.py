@@ -9,7 +9,7 @@ summed, as backward(ones) does. That is 2 evaluations per element, so O(n**2) in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -49,9 +49,12 @@ class FiniteDifferences:
         return bool(self.close.all())
 
 
-def gradient(tree: Node, values: Mapping[str, Values]) -> dict[str, np.ndarray]:
-    """Central differences of L for every element of every variable."""
-    total = sum(values[name].size for name in variables(tree))
+def gradient(tree: Node, values: Mapping[str, Values],
+             names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """Central differences of L for every element of each differentiated variable (`names`,
+    default all): data (`--wrt` left it out) has no gradient, so it is never nudged."""
+    chosen = variables(tree) if names is None else list(names)
+    total = sum(values[name].size for name in chosen)
     if total > MAX_FD_ELEMENTS:
         raise ValuesError(f"--check-fd nudges each element twice: {total:,} elements exceed "
                           f"MAX_FD_ELEMENTS = {MAX_FD_ELEMENTS:,}")
@@ -60,7 +63,8 @@ def gradient(tree: Node, values: Mapping[str, Values]) -> dict[str, np.ndarray]:
     builder = autograd._TorchBuilder(leaves, torch.float64, torch.device("cpu"))
     result: dict[str, np.ndarray] = {}
     with torch.no_grad():
-        for name, leaf in leaves.items():
+        for name in chosen:
+            leaf = leaves[name]
             flat = leaf.view(-1)
             out = np.empty(flat.numel(), dtype=np.float64)
             for j in range(flat.numel()):
@@ -82,8 +86,9 @@ def _loss(builder: autograd._TorchBuilder, tree: Node) -> float:
 
 def compare(tree: Node, values: Mapping[str, Values],
             result: Explanation) -> dict[str, FiniteDifferences]:
-    """FD against the run's autograd gradient, with gradcheck's rule per element."""
-    found = gradient(tree, values)
+    """FD against the run's autograd gradient, with gradcheck's rule per element, for the
+    variables that have one (`result.gradients`)."""
+    found = gradient(tree, values, list(result.gradients))
     compared = {}
     for name, fd in found.items():
         grad = np.asarray(result.gradients[name].autograd, dtype=np.float64).reshape(fd.shape)

@@ -4,23 +4,29 @@ We rebuild the computation from our tree once more (float64 or the run's dtype),
 which tree node made each tensor, hook every `grad_fn` to catch the gradient flowing into
 it on the backward pass, then walk `next_functions` from the output. The result is plain
 data (`Graph`) that the terminal tree, DOT and Mermaid renderers share.
+
+With `--wrt`, the other variables are data: their leaves do not require grad, so torch's
+graph has no node for them. We add one `data` node per data operand (`xb`, `targets == 1`)
+under the operation that used it, with no gradient, so the picture still shows every input.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Collection
 
 import numpy as np
 import torch
 
 from gradexplain import autograd
 from gradexplain.functions import FUNCTIONS
-from gradexplain.tree import BinOp, Call, Neg, Node, Num, Var, variables
+from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Num, Var, variables
 from gradexplain.unparse import source
 from gradexplain.values import Values
 
 SMALL = 6  # values are shown in full up to this many elements, else only the shape
+DATA = "data"  # GraphNode.name of a data operand (not differentiated): no torch node, no grad
+DATA_RULE = "data (not in --wrt)"  # the edge to a data node: no gradient flows on it
 
 
 @dataclass(frozen=True)
@@ -28,7 +34,7 @@ class GraphNode:
     """One backward node: torch's class name, what it computed, and the two flows."""
 
     id: int
-    name: str  # e.g. "PowBackward0", "AccumulateGrad"
+    name: str  # e.g. "PowBackward0", "AccumulateGrad", or DATA for a data operand
     label: str  # the sub-expression (or variable) whose tensor this node belongs to
     value: np.ndarray | None  # forward value of that tensor
     grad: np.ndarray | None  # gradient flowing into this node on the backward pass
@@ -51,11 +57,13 @@ class Graph:
 
 
 def build(tree: Node, values: dict[str, Values], dtype: str = "float64",
-          shaped: bool = False) -> Graph:
+          shaped: bool = False, wrt: Collection[str] | None = None) -> Graph:
     """Run forward and backward (ones for a non-scalar result) with hooks, then read the
-    graph. torch's graph is the same for any shape; `shaped` only changes the labels."""
+    graph. torch's graph is the same for any shape; `shaped` only changes the labels.
+    Only the variables in `wrt` (default: all) require grad; the others are data."""
     torch_dtype = autograd.DTYPES[dtype]
-    leaves = {name: autograd._leaf(values[name], torch_dtype, torch.device("cpu"))
+    leaves = {name: autograd._leaf(values[name], torch_dtype, torch.device("cpu"),
+                                   wrt is None or name in wrt)
               for name in variables(tree)}
     builder = _RecordingBuilder(leaves, torch_dtype, torch.device("cpu"))
     output = builder.build(tree)
@@ -66,10 +74,47 @@ def build(tree: Node, values: dict[str, Values], dtype: str = "float64",
         fn.register_prehook(_catch(grads, id(fn)))
     output.backward(torch.ones_like(output))
     ids = {id(fn): index for index, fn in enumerate(order)}
-    nodes = tuple(_node(index, fn, builder.made, grads) for index, fn in enumerate(order))
-    edges = tuple(GraphEdge(ids[id(fn)], ids[id(child)], _rule(builder.made.get(id(fn))))
-                  for fn in order for child, _ in fn.next_functions if child is not None)
-    return Graph(nodes, edges, shaped)
+    nodes = [_node(index, fn, builder.made, grads) for index, fn in enumerate(order)]
+    edges = [GraphEdge(ids[id(fn)], ids[id(child)], _rule(builder.made.get(id(fn))))
+             for fn in order for child, _ in fn.next_functions if child is not None]
+    _add_data(nodes, edges, order, builder, set(variables(tree)) if wrt is None else wrt)
+    return Graph(tuple(nodes), tuple(edges), shaped)
+
+
+def _add_data(nodes: list[GraphNode], edges: list[GraphEdge], order: list[Any],
+              builder: _RecordingBuilder, wrt: Collection[str]) -> None:
+    """A DATA node for each operand that uses only data, once per distinct text."""
+    seen: dict[str, int] = {}
+    for parent, fn in enumerate(order):
+        made = builder.made.get(id(fn))
+        for operand in _operands(made[0]) if made is not None else ():
+            names = variables(operand)
+            if not names or any(name in wrt for name in names):
+                continue
+            label = source(operand)
+            if label not in seen:
+                seen[label] = len(nodes)
+                nodes.append(GraphNode(len(nodes), DATA, label, _data_value(builder, operand),
+                                       None))
+            edges.append(GraphEdge(parent, seen[label], DATA_RULE))
+
+
+def _operands(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, Neg):
+        return (node.operand,)
+    if isinstance(node, BinOp):
+        return (node.left, node.right)
+    return node.args if isinstance(node, Call) else ()
+
+
+def _data_value(builder: _RecordingBuilder, operand: Node) -> np.ndarray | None:
+    """The operand's forward value; where()'s condition is rebuilt from its two sides."""
+    if isinstance(operand, Compare):
+        left, right = (builder._as_tensor(builder.built[id(side)])
+                       for side in (operand.left, operand.right))
+        return _numpy(autograd._COMPARISONS[operand.op](left, right))
+    built = builder.built.get(id(operand))
+    return _numpy(built) if isinstance(built, torch.Tensor) else None
 
 
 def _catch(grads: dict[int, Any], key: int) -> Any:
@@ -151,11 +196,13 @@ class _RecordingBuilder(autograd._TorchBuilder):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.made: dict[int, tuple[Node, torch.Tensor]] = {}
+        self.built: dict[int, autograd.Operand] = {}  # every node's result, for data nodes
         for name, leaf in self.leaves.items():
             leaf._gradexplain_name = name  # type: ignore[attr-defined]
 
     def build(self, node: Node) -> autograd.Operand:
         result = super().build(node)
+        self.built.setdefault(id(node), result)
         if isinstance(result, torch.Tensor) and result.grad_fn is not None \
                 and not isinstance(node, (Var, Num)):
             self.made.setdefault(id(result.grad_fn), (node, result))
@@ -205,13 +252,21 @@ def texts(graph: Graph, node: GraphNode) -> tuple[str, str]:
     return f"{node.label}{joiner}{value}", describe_shaped(node.grad)
 
 
+def flow(node: GraphNode, grad: str) -> str:
+    """`grad in: [6, 8]`, or, for a data operand, that no gradient flows to it."""
+    return "no gradient (data)" if node.name == DATA else f"grad in: {grad}"
+
+
 def node_text(node: GraphNode, graph: Graph | None = None) -> str:
     label, grad = texts(graph or Graph((), ()), node)
-    return f"{node.name}  {label}  grad in: {grad}"
+    return f"{node.name}  {label}  {flow(node, grad)}"
 
 
 def rich_tree(graph: Graph) -> Any:
-    """A rich Tree, root first; a node reached twice is shown once, then referred to."""
+    """A rich Tree, root first; a node reached twice is shown once, then referred to.
+
+    Depth first in reading order (one edge per stack entry), so the full node is always
+    the first one printed and every "(above)" really points up the page."""
     from rich.tree import Tree
 
     nodes = graph.nodes
@@ -220,17 +275,16 @@ def rich_tree(graph: Graph) -> Any:
         children.setdefault(edge.parent, []).append(edge)
     root = Tree(f"[{nodes[0].id}] {node_text(nodes[0], graph)}")
     shown = {nodes[0].id}
-    stack = [(root, nodes[0].id)]
+    stack = [(root, edge) for edge in reversed(children.get(nodes[0].id, []))]
     while stack:
-        branch, parent = stack.pop()
-        for edge in children.get(parent, []):
-            child = nodes[edge.child]
-            if child.id in shown:
-                branch.add(f"<- {edge.rule} -- [{child.id}] {child.name} (above)")
-                continue
-            shown.add(child.id)
-            sub = branch.add(f"<- {edge.rule} -- [{child.id}] {node_text(child, graph)}")
-            stack.append((sub, child.id))
+        branch, edge = stack.pop()
+        child = nodes[edge.child]
+        if child.id in shown:
+            branch.add(f"<- {edge.rule} -- [{child.id}] {child.name} (above)")
+            continue
+        shown.add(child.id)
+        sub = branch.add(f"<- {edge.rule} -- [{child.id}] {node_text(child, graph)}")
+        stack.extend((sub, later) for later in reversed(children.get(child.id, [])))
     return root
 
 
@@ -243,7 +297,7 @@ def dot(graph: Graph) -> str:
     lines = ["digraph autograd {", "  rankdir=BT;", "  node [shape=box];"]
     for node in graph.nodes:
         text, grad = texts(graph, node)
-        label = f"{node.name}\\n{_escape(text)}\\ngrad in: {_escape(grad)}"
+        label = f"{node.name}\\n{_escape(text)}\\n{_escape(flow(node, grad))}"
         lines.append(f'  n{node.id} [label="{label}"];')
     for edge in graph.edges:
         lines.append(f'  n{edge.child} -> n{edge.parent} [label="{_escape(edge.rule)}"];')
@@ -260,7 +314,7 @@ def mermaid(graph: Graph) -> str:
     lines = ["flowchart BT"]
     for node in graph.nodes:
         text, grad = texts(graph, node)
-        label = _mermaid_text(f"{node.name}<br/>{text}<br/>grad in: {grad}")
+        label = _mermaid_text(f"{node.name}<br/>{text}<br/>{flow(node, grad)}")
         lines.append(f'  n{node.id}["{label}"]')
     for edge in graph.edges:
         lines.append(f'  n{edge.child} -- "{_mermaid_text(edge.rule)}" --> n{edge.parent}')

@@ -9,7 +9,7 @@ check the result against the matrix model's gradient and autograd.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import sympy as sp
 
@@ -30,8 +30,10 @@ Pair = tuple[Any, Any]  # (the element, its derivative)
 _DERIVED = ("sum", "mean", "clamp")  # the rules below; prod, softmax, max and min are not
 
 
-def derive_all(tree: Node, values: Mapping[str, Values]) -> dict[str, Derivation]:
-    """dL/dW_jk (dL/dx_j, dL/dc) for every variable, by the rules."""
+def derive_all(tree: Node, values: Mapping[str, Values],
+               names: Sequence[str] | None = None) -> dict[str, Derivation]:
+    """dL/dW_jk (dL/dx_j, dL/dc) for each differentiated variable (`names`, default all),
+    by the rules; data (`--wrt` left it out) gets no derivation."""
     for node in walk(tree):
         if isinstance(node, Call) and node.func in FUNCTIONS and \
                 FUNCTIONS[node.func].kind != "elementwise" and node.func not in _DERIVED:
@@ -40,7 +42,8 @@ def derive_all(tree: Node, values: Mapping[str, Values]) -> dict[str, Derivation
                              f"is SymPy's derivative of it")
     shapes = {name: value.shape for name, value in values.items()}
     node_shapes = infer(tree, shapes, source(tree))
-    return {name: derive(tree, name, shapes, node_shapes) for name in variables(tree)}
+    chosen = variables(tree) if names is None else names
+    return {name: derive(tree, name, shapes, node_shapes) for name in chosen}
 
 
 def derive(tree: Node, name: str, shapes: Mapping[str, Shape],

@@ -10,13 +10,13 @@ tests check it equals SymPy's own gradient.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import sympy as sp
 
 from gradexplain import symbolic
 from gradexplain.functions import FUNCTIONS
-from gradexplain.tree import BinOp, Call, Const, Neg, Node, Num, Var, variables
+from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var, variables
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -44,10 +44,14 @@ class Derivation:
     sizes: dict[Any, int] | None = None  # matrices: each index symbol's length, for tests
 
 
-def derive_all(tree: Node, values: Mapping[str, Values]) -> dict[str, Derivation]:
+def derive_all(tree: Node, values: Mapping[str, Values],
+               names: Sequence[str] | None = None) -> dict[str, Derivation]:
+    """dL/dx_j (dL/dc) for each differentiated variable (`names`, default all); data
+    (`--wrt` left it out) gets no derivation: d data/d x_j is 0 in every rule."""
     vectors = {name for name in variables(tree) if not values[name].is_scalar}
     scalars = set(variables(tree)) - vectors
-    return {name: derive(tree, name, vectors, scalars) for name in variables(tree)}
+    chosen = variables(tree) if names is None else names
+    return {name: derive(tree, name, vectors, scalars) for name in chosen}
 
 
 def derive(tree: Node, name: str, vectors: set[str], scalars: set[str]) -> Derivation:
@@ -61,7 +65,9 @@ def derive(tree: Node, name: str, vectors: set[str], scalars: set[str]) -> Deriv
         walker.say(0, "y is a vector: backward(ones) differentiates L = sum_i y_i", total)
     lines += walker.lines
     # resolve_sums, not .doit(): .doit() tries closed forms that crash or run for minutes
-    done = symbolic._drop_range_conditions(symbolic.resolve_sums(total))
+    # deltas inside a where()'s branches first, as symbolic.gradient does
+    done = symbolic._drop_range_conditions(
+        symbolic.resolve_sums(symbolic.deltas_out_of_piecewise(total)))
     final = symbolic._canonical_indices(done)
     why = "sum rule, only the term k = j survives (the delta)" if walker.vector else \
         "collect terms"
@@ -153,6 +159,8 @@ class _Steps:
                 u**v * (dv * sp.log(u) + v * du / u))
 
     def _call(self, node: Call, index: Any, depth: int) -> tuple[str, Any]:
+        if node.func == "where":
+            return self._where(node, index, depth)
         spec = FUNCTIONS[node.func]
         if spec.kind == "elementwise":
             u, _ = self.sym(node.args[0], index)
@@ -183,6 +191,16 @@ class _Steps:
         return "product rule over the factors: sum_k u_k' prod_{m!=k} u_m", \
             sp.Sum(du * others, (k, 0, n - 1))
 
+
+    def _where(self, node: Call, index: Any, depth: int) -> tuple[str, Any]:
+        """The condition compares data only (api._check_conditions), so it is a constant."""
+        compare, if_true, if_false = node.args
+        assert isinstance(compare, Compare)
+        condition = symbolic._RELATIONS[compare.op](self.sym(compare.left, index)[0],
+                                                    self.sym(compare.right, index)[0])
+        du, dv = self.d(if_true, index, depth), self.d(if_false, index, depth)
+        return "where: the derivative of the branch it takes", \
+            sp.Piecewise((du, condition), (dv, True))
 
     def _fresh_indices(self) -> tuple[Any, Any]:
         """A new pair of bound indices (k, m), (k2, m2), ... for one reduction's rule."""

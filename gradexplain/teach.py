@@ -3,6 +3,8 @@
 
 The CLI builds one `Options`, calls `add()` once, then `render()` (table mode) or
 `augment()` (JSON). torch and SymPy are imported inside the functions that need them.
+Every extra speaks of the differentiated variables only (`result.gradients`, `--wrt`):
+data gets no finite differences, steps, J^T v or Jacobian, and is a `data` node in the graph.
 """
 
 from __future__ import annotations
@@ -55,10 +57,12 @@ def _add(result: Explanation, values: Mapping[str, Values], options: Options) ->
 
     tree = parse(result.expression)
     given = dict(values)
+    chosen = list(result.gradients)  # --wrt: only these get gradients; the rest are data
     if options.graph or options.dot or options.mermaid:
         from gradexplain import graph
 
-        built = graph.build(tree, given, result.dtype, shaped=bool(result.shapes))
+        built = graph.build(tree, given, result.dtype, shaped=bool(result.shapes),
+                            wrt=chosen)
         result.extras["graph"] = built
         if options.dot:
             try:
@@ -73,24 +77,29 @@ def _add(result: Explanation, values: Mapping[str, Values], options: Options) ->
     if options.steps and result.shapes:
         from gradexplain import matrixsteps
 
-        result.extras["steps"] = matrixsteps.derive_all(tree, given)
+        result.extras["steps"] = matrixsteps.derive_all(tree, given, chosen)
     elif options.steps:
         from gradexplain import steps
 
-        result.extras["steps"] = steps.derive_all(tree, given)
+        result.extras["steps"] = steps.derive_all(tree, given, chosen)
     if options.v is not None or options.jacobian:
         from gradexplain import vjp
 
         if options.v is not None:
             result.extras["vjp"] = vjp.compare(tree, given, options.v, result)
         if options.jacobian:
-            result.extras["jacobian"] = vjp.jacobian(tree, given, bool(result.shapes))
+            result.extras["jacobian"] = vjp.jacobian(tree, given, bool(result.shapes),
+                                                     chosen)
 
 
-def check(options: Options, json_mode: bool, values: Mapping[str, Values]) -> None:
-    """Refuse combinations that cannot work, before any computation."""
+def check(options: Options, json_mode: bool, values: Mapping[str, Values],
+          wrt: str | None = None) -> None:
+    """Refuse combinations that cannot work, before any computation. Only the variables
+    `--wrt` names are nudged (data is not); a misspelt name is refused later, by name."""
     if options.check_fd:
-        total = sum(value.size for value in values.values())
+        nudged = None if wrt is None else {name.strip() for name in wrt.split(",")}
+        total = sum(value.size for name, value in values.items()
+                    if nudged is None or name in nudged)
         if total > MAX_FD_ELEMENTS:
             raise UsageError(f"--check-fd nudges each element twice: {total:,} elements "
                              f"exceed MAX_FD_ELEMENTS = {MAX_FD_ELEMENTS:,}")

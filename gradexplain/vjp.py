@@ -8,7 +8,7 @@ in a generic element (so J is never formed). `--jacobian` forms J itself, for sm
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
@@ -57,9 +57,11 @@ class VectorJacobian:
 
 def compare(tree: Node, values: Mapping[str, Values], v_text: str,
             result: Explanation) -> VectorJacobian:
-    """Both witnesses of J^T v for the user's v."""
+    """Both witnesses of J^T v for the user's v, for the variables that have gradients
+    (`result.gradients`: `--wrt` leaves the data out)."""
+    names = list(result.gradients)
     if result.shapes:
-        return _compare_shaped(tree, values, v_text, result)
+        return _compare_shaped(tree, values, v_text, result, names)
     vectors = {n for n in variables(tree) if not values[n].is_scalar}
     model = symbolic.build(tree, vectors, set(variables(tree)) - vectors)
     if not model.implicit_sum:
@@ -68,23 +70,25 @@ def compare(tree: Node, values: Mapping[str, Values], v_text: str,
     v = np.frombuffer(from_text("v", v_text).data, dtype=np.float64)
     if v.size != n:
         raise ValuesError(f"--v has {v.size} values; y has {n} elements")
-    return VectorJacobian(v, _autograd(tree, values, v, result.dtype),
-                          *_symbolic(model, values, v, n), result.tolerance)
+    return VectorJacobian(v, _autograd(tree, values, v, result.dtype, names),
+                          *_symbolic(model, values, v, n, names), result.tolerance)
 
 
 def _autograd(tree: Node, values: Mapping[str, Values], v: np.ndarray,
-              dtype: str) -> dict[str, np.ndarray]:
+              dtype: str, names: list[str]) -> dict[str, np.ndarray]:
+    """backward(v) with only `names` requiring grad, as the run did; data gets none."""
     torch_dtype = autograd.DTYPES[dtype]
-    leaves = {name: autograd._leaf(values[name], torch_dtype, torch.device("cpu"))
+    leaves = {name: autograd._leaf(values[name], torch_dtype, torch.device("cpu"),
+                                   name in names)
               for name in variables(tree)}
     output = autograd._TorchBuilder(leaves, torch_dtype, torch.device("cpu")).build(tree)
     assert isinstance(output, torch.Tensor)
     output.backward(torch.tensor(v, dtype=torch_dtype))  # v is shaped like the output
-    return {name: autograd._grad(leaf) for name, leaf in leaves.items()}
+    return {name: autograd._grad(leaves[name]) for name in names}
 
 
-def _symbolic(model: Any, values: Mapping[str, Values], v: np.ndarray,
-              n: int) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def _symbolic(model: Any, values: Mapping[str, Values], v: np.ndarray, n: int,
+              names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Differentiate L_v = sum_i v_i y_i: its gradient is J^T v, without forming J."""
     from dataclasses import replace
 
@@ -101,7 +105,7 @@ def _symbolic(model: Any, values: Mapping[str, Values], v: np.ndarray,
     scalars = {name: val.data[0] for name, val in values.items() if val.is_scalar}
     evaluator = Evaluator(arrays, scalars, n)
     found, formulas = {}, {}
-    for name in model.bases:
+    for name in names:
         derivative = symbolic.gradient(model, name)
         found[name] = evaluator.vector(derivative) if name in arrays else \
             np.asarray(evaluator.scalar(derivative))
@@ -110,7 +114,7 @@ def _symbolic(model: Any, values: Mapping[str, Values], v: np.ndarray,
 
 
 def _compare_shaped(tree: Node, values: Mapping[str, Values], v_text: str,
-                    result: Explanation) -> VectorJacobian:
+                    result: Explanation, names: list[str]) -> VectorJacobian:
     """The matrix path: v has y's shape; SymPy differentiates sum(v * y) in generic
     elements (`tensorsym`), so J^T v is one formula per variable, J never formed."""
     from gradexplain.shapes import describe, infer
@@ -126,12 +130,12 @@ def _compare_shaped(tree: Node, values: Mapping[str, Values], v_text: str,
                           f"shape {describe(top)}: give v the shape of y (a matrix's rows "
                           f"separated by ';', as in --v \"1,0;0,1\")")
     v = np.frombuffer(given.data, dtype=np.float64).reshape(top)
-    return VectorJacobian(v, _autograd(tree, values, v, result.dtype),
-                          *_symbolic_shaped(tree, values, v), result.tolerance)
+    return VectorJacobian(v, _autograd(tree, values, v, result.dtype, names),
+                          *_symbolic_shaped(tree, values, v, names), result.tolerance)
 
 
-def _symbolic_shaped(tree: Node, values: Mapping[str, Values],
-                     v: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def _symbolic_shaped(tree: Node, values: Mapping[str, Values], v: np.ndarray,
+                     names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     from gradexplain import tensorsym
     from gradexplain.shapes import infer
     from gradexplain.tensoreval import TensorEvaluator
@@ -146,7 +150,7 @@ def _symbolic_shaped(tree: Node, values: Mapping[str, Values],
     scalars = {name: value.data[0] for name, value in values.items() if not value.shape}
     evaluator = TensorEvaluator({**arrays, vname: v}, scalars, model.sizes)
     found, formulas = {}, {}
-    for name in variables(tree):
+    for name in names:
         derivative, targets = tensorsym.gradient(model, name)
         found[name] = evaluator.tensor(derivative, targets, shapes[name])
         formulas[name] = tensorsym.formula(derivative)
@@ -180,19 +184,33 @@ class Jacobian:
         return found
 
 
-def jacobian(tree: Node, values: Mapping[str, Values], shaped: bool = False) -> Jacobian:
-    """J for y = the expression (vector result) or its summand (L = sum or mean of y)."""
+def jacobian(tree: Node, values: Mapping[str, Values], shaped: bool = False,
+             names: Sequence[str] | None = None) -> Jacobian:
+    """J for y = the expression (vector result) or its summand (L = sum or mean of y),
+    for the differentiated variables (`names`, default all): data has no column of J."""
     from gradexplain.unparse import source
 
+    chosen = variables(tree) if names is None else list(names)
     if shaped:
-        return _jacobian_shaped(tree, values)
+        return _jacobian_shaped(tree, values, chosen)
     inner, scale = _summed(tree, values)
     vectors = [name for name in variables(inner) if not values[name].is_scalar]
     n = values[vectors[0]].size if vectors else 0
     if not vectors or n > MAX_JACOBIAN_N:
         raise ValuesError(f"--jacobian needs a vector y with at most MAX_JACOBIAN_N = "
                           f"{MAX_JACOBIAN_N} elements")
-    return Jacobian(source(inner), scale, _matrices(inner, values, vectors, (n,)))
+    differentiated = _differentiated(vectors, chosen)
+    return Jacobian(source(inner), scale, _matrices(inner, values, differentiated, (n,)))
+
+
+def _differentiated(arrays: list[str], chosen: list[str]) -> list[str]:
+    """The vectors and matrices J is formed for; --wrt may have left only scalars."""
+    kept = [name for name in arrays if name in chosen]
+    if not kept:
+        raise ValuesError(f"--jacobian forms dy_i/dx_j for vector and matrix variables; "
+                          f"--wrt differentiates only scalars here ({', '.join(chosen)}), "
+                          f"whose gradients the table shows")
+    return kept
 
 
 def _matrices(inner: Node, values: Mapping[str, Values], names: list[str],
@@ -212,7 +230,8 @@ def _matrices(inner: Node, values: Mapping[str, Values], names: list[str],
     return matrices
 
 
-def _jacobian_shaped(tree: Node, values: Mapping[str, Values]) -> Jacobian:
+def _jacobian_shaped(tree: Node, values: Mapping[str, Values],
+                     chosen: list[str]) -> Jacobian:
     """The matrix path: y and each non-scalar x flattened row-major, all small."""
     from gradexplain.shapes import describe, infer
     from gradexplain.unparse import source
@@ -228,7 +247,7 @@ def _jacobian_shaped(tree: Node, values: Mapping[str, Values]) -> Jacobian:
     if not y_shape:
         raise ValuesError(f"--jacobian needs a vector or matrix y: y = {source(inner)} is a "
                           f"scalar, so its Jacobian is the gradient the table shows")
-    names = [name for name in variables(inner) if shapes[name]]
+    names = _differentiated([name for name in variables(inner) if shapes[name]], chosen)
     sizes = {f"y = {source(inner)}": y_shape, **{name: shapes[name] for name in names}}
     if max(int(np.prod(shape)) for shape in sizes.values()) > MAX_JACOBIAN_N:
         found = ", ".join(f"{label} has {int(np.prod(shape))} ({describe(shape)})"

@@ -202,3 +202,16 @@ def test_svg_saves_a_matrix_graph(tmp_path):
     assert result.exit_code == 0, result.output
     svg = target.read_text()
     assert svg.startswith("<svg") and "MvBackward0" in svg and "AccumulateGrad" in svg
+
+
+def test_a_shared_node_is_shown_in_full_where_it_is_first_read():
+    """x is reached through sigmoid(x) and directly: the first time printed is the full one."""
+    result = CliRunner().invoke(app, ["sum(sigmoid(x) + x)", "--x", "0,1", "--graph"],
+                                env={**ENV, "COLUMNS": "140"})
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split("Autograd graph", 1)[1].splitlines()[3:] == [
+        "    ├── <- sum rule -- [2] SigmoidBackward0  sigmoid(x) = [0.5, 0.7310585786]  grad "
+        "in: [1, 1]",
+        "    │   └── <- chain rule, sigmoid'(u) = sigmoid(u)*(1 - sigmoid(u)) -- [3] "
+        "AccumulateGrad  x = [0, 1]  grad in: [1.25, 1.196611933]",
+        "    └── <- sum rule -- [3] AccumulateGrad (above)"]

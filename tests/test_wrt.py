@@ -82,12 +82,6 @@ def test_cli_refuses_expect_for_a_data_variable():
         in result.stderr
 
 
-def test_cli_refuses_wrt_with_teaching_extras():
-    result = run("sum(w*x)", "--w", "1,2", "--x", "3,4", "--wrt", "w", "--steps")
-    assert result.exit_code == 2
-    assert "--wrt cannot be combined with" in result.stderr
-
-
 def test_unknown_wrt_is_refused_before_torch_is_imported():
     import subprocess
     import sys
