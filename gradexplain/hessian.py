@@ -7,7 +7,8 @@ the values. The autograd side is `torch.func.hessian` of L over the same element
 
 max/min keep the gradient's rule, max(u) = sum u*is_max(u)/sum is_max(u) with a piecewise
 constant indicator, but expanding the sums would lose which elements is_max compares: each
-indicator is first spelled out against its competitors (`largest(u_k, u_0, ..., u_n-1)`).
+indicator is first spelled out against its competitors (`largest(u_k, u_0, ..., u_n-1)`),
+then, being constant near a point without ties, fixed at its value there (1 or 0).
 Where the gradient is undefined (a tie, a kink, a pole) no second derivative exists, so
 neither Hessian is computed and the reason is said instead.
 """
@@ -82,8 +83,8 @@ def compute(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shape]
     with np.errstate(all="ignore"):
         diff = np.abs(numeric - symbolic)
     close = finite & (diff <= tolerance.atol + tolerance.rtol * np.abs(symbolic))
-    largest = float(diff[finite].max()) if finite.any() else float("nan")
-    return Hessian(labels, symbolic, numeric, close, largest)
+    worst = float(diff[finite].max()) if finite.any() else float("nan")
+    return Hessian(labels, symbolic, numeric, close, worst)
 
 
 def _symbolic(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shape],
