@@ -62,7 +62,6 @@ def explain_values(expression: str, values: Mapping[str, Values], *, device: str
     shapes = {name: v.shape for name, v in values.items()}
     if hessian:
         check_hessian_size(values, chosen)
-        check_hessian_functions(tree)
     if uses_matrices(tree, shapes):
         from gradexplain import matrices
 
@@ -81,7 +80,8 @@ def explain_values(expression: str, values: Mapping[str, Values], *, device: str
         from gradexplain import hessian as second
 
         matrix = second.compute(tree, dict(values), infer(tree, shapes, expression), chosen,
-                                autograd.resolve_device(device, dtype), dtype, tolerance)
+                                autograd.resolve_device(device, dtype), dtype, tolerance,
+                                result.singularities)
     return dataclasses.replace(result, hessian=matrix)
 
 
@@ -92,18 +92,6 @@ def check_hessian_size(values: Mapping[str, Values], chosen: list[str]) -> None:
         raise UsageError(f"--hessian: {count} differentiated elements exceed "
                          f"MAX_HESSIAN_ELEMENTS = {limits.MAX_HESSIAN_ELEMENTS}; choose "
                          f"fewer with --wrt")
-
-
-_NO_HESSIAN = ("softmax", "log_softmax", "max", "min")
-
-
-def check_hessian_functions(tree: Node) -> None:
-    """--hessian evaluates the matrix model element by element (hessian.py); that evaluator
-    has no rule for is_max/is_min, and softmax under it is untested: refuse them for now."""
-    found = sorted({node.func for node in walk(tree)
-                    if isinstance(node, Call) and node.func in _NO_HESSIAN})
-    if found:
-        raise UsageError(f"--hessian does not support {', '.join(found)} yet")
 
 
 def differentiated(tree: Node, wrt: Sequence[str] | str | None) -> list[str]:

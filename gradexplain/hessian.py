@@ -4,12 +4,20 @@ For the few elements MAX_HESSIAN_ELEMENTS allows, the symbolic side is explicit:
 matrix model (`tensorsym`) with its sizes made numbers, its sums expanded, then
 `diff(diff(L, a), b)` for each pair of differentiated elements, evaluated by substituting
 the values. The autograd side is `torch.func.hessian` of L over the same elements.
+
+max/min keep the gradient's rule, max(u) = sum u*is_max(u)/sum is_max(u) with a piecewise
+constant indicator, but expanding the sums would lose which elements is_max compares: each
+indicator is first spelled out against its competitors (`largest(u_k, u_0, ..., u_n-1)`),
+then, being constant near a point without ties, fixed at its value there (1 or 0).
+Where the gradient is undefined (a tie, a kink, a pole) no second derivative exists, so
+neither Hessian is computed and the reason is said instead.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import sympy as sp
@@ -17,9 +25,9 @@ import torch
 
 from gradexplain import autograd, limits, tensorsym
 from gradexplain.deadline import deadline
-from gradexplain.result import Tolerance
+from gradexplain.result import Singularity, Tolerance
 from gradexplain.shapes import Shape
-from gradexplain.symbolic import clamp, relu, sigmoid
+from gradexplain.symbolic import clamp, is_max, is_min, relu, sigmoid
 from gradexplain.tree import Node
 from gradexplain.values import Values
 
@@ -33,19 +41,40 @@ class Hessian:
     autograd: np.ndarray
     close: np.ndarray  # bool (m, m)
     max_abs_diff: float
+    undefined: str | None = None  # why no second derivative exists here; then nothing is compared
 
     @property
     def agree(self) -> bool:
-        return bool(self.close.all())
+        return self.undefined is None and bool(self.close.all())
+
+
+class largest(sp.Function):  # noqa: N801
+    """largest(u, c_0, ..., c_n-1): 1 where u is the largest of the c (u is one of them).
+
+    The explicit form of is_max(u, k) once the sum over k is written out; piecewise
+    constant, so every partial derivative is 0 (away from ties, which are refused).
+    """
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.Integer(0)
+
+
+class smallest(sp.Function):  # noqa: N801
+    """smallest(u, c_0, ..., c_n-1): 1 where u is the smallest of the c."""
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.Integer(0)
 
 
 def compute(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shape],
-            wrt: list[str], device: torch.device, dtype: str,
-            tolerance: Tolerance) -> Hessian:
+            wrt: list[str], device: torch.device, dtype: str, tolerance: Tolerance,
+            singularities: Sequence[Singularity] = ()) -> Hessian:
     """Both Hessians, compared per entry with the gradients' rule."""
     elements = [(name, index) for name in wrt for index in np.ndindex(values[name].shape)]
     labels = tuple(name + (f"[{','.join(map(str, index))}]" if index else "")
                    for name, index in elements)
+    if singularities:
+        return _not_compared(labels, singularities)
     with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic Hessian",
                   "MAX_SYMBOLIC_SECONDS"):
         symbolic = _symbolic(tree, values, node_shapes, elements)
@@ -54,23 +83,17 @@ def compute(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shape]
     with np.errstate(all="ignore"):
         diff = np.abs(numeric - symbolic)
     close = finite & (diff <= tolerance.atol + tolerance.rtol * np.abs(symbolic))
-    largest = float(diff[finite].max()) if finite.any() else float("nan")
-    return Hessian(labels, symbolic, numeric, close, largest)
+    worst = float(diff[finite].max()) if finite.any() else float("nan")
+    return Hessian(labels, symbolic, numeric, close, worst)
 
 
 def _symbolic(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shape],
               elements: list[tuple[str, tuple[int, ...]]]) -> np.ndarray:
     shapes = {name: v.shape for name, v in values.items()}
     model = tensorsym.build(tree, shapes, node_shapes)
-    sizes = {s: sp.Integer(int(s.name[1:])) for s in model.loss.free_symbols
-             if isinstance(s, sp.Symbol) and s.is_integer and s.is_positive}
-    explicit = model.loss.xreplace(sizes).doit()
     symbols = [_element(model.bases[name], index) for name, index in elements]
-    point: dict[Any, sp.Expr] = {}
-    for name, value in values.items():
-        flat = np.frombuffer(value.data, dtype=np.float64).reshape(value.shape)
-        for index in np.ndindex(value.shape):
-            point[_element(model.bases[name], index)] = sp.Float(float(flat[index]), 17)
+    point = _point(model.bases, values)
+    explicit = _explicit(model, point, set(symbols))
     size = len(symbols)
     result = np.empty((size, size))
     for a in range(size):
@@ -78,6 +101,69 @@ def _symbolic(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shap
         for b in range(a, size):
             result[a, b] = result[b, a] = _number(sp.diff(first, symbols[b]), point)
     return result
+
+
+def _point(bases: dict[str, Any], values: dict[str, Values]) -> dict[Any, sp.Expr]:
+    """Every element's value as a 17-digit SymPy Float, by its symbol."""
+    point: dict[Any, sp.Expr] = {}
+    for name, value in values.items():
+        flat = np.frombuffer(value.data, dtype=np.float64).reshape(value.shape)
+        for index in np.ndindex(value.shape):
+            point[_element(bases[name], index)] = sp.Float(float(flat[index]), 17)
+    return point
+
+
+def _explicit(model: tensorsym.TensorModel, point: dict[Any, sp.Expr],
+              differentiated: set[Any]) -> sp.Expr:
+    """L with its sizes made numbers and its sums expanded; what is constant near the
+    point is a number already (data, and max/min's indicators), so diff has less to do."""
+    sizes = {s: sp.Integer(int(s.name[1:])) for s in model.loss.free_symbols
+             if isinstance(s, sp.Symbol) and s.is_integer and s.is_positive}
+    explicit = _spell_extrema(model.loss.xreplace(sizes), model.sizes).doit()
+    explicit = _freeze_extrema(explicit, point)
+    return explicit.xreplace({s: v for s, v in point.items() if s not in differentiated})
+
+
+def _spell_extrema(loss: sp.Expr, sizes: dict[sp.Symbol, int]) -> sp.Expr:
+    """is_max(u, k) -> largest(u, u at k=0, ..., u at k=n-1), before the sums are expanded.
+
+    After `.doit()` is_max(x[1], 1) could no longer say which elements it is compared with.
+    Along a dim (`is_max(X[i, m], m)`) the competitors keep i, which the outer sum fills.
+    """
+    def spell(expr: sp.Expr) -> sp.Expr:
+        arg, over = expr.args[0], expr.args[1:]
+        ranges = itertools.product(*(range(sizes[index]) for index in over))
+        rivals = [arg.xreplace(dict(zip(over, map(sp.Integer, at)))) for at in ranges]
+        return (largest if isinstance(expr, is_max) else smallest)(arg, *rivals)
+
+    return loss.replace(lambda e: isinstance(e, (is_max, is_min)) and len(e.args) > 1, spell)
+
+
+def _freeze_extrema(expr: sp.Expr, point: dict[Any, sp.Expr]) -> sp.Expr:
+    """largest/smallest -> 1 or 0, their value at the point.
+
+    This is the is_max rule, d is_max/du = 0: away from ties (refused before, as kinks)
+    the indicator is constant near the point, so it may be fixed before differentiating.
+    """
+    def value(indicator: sp.Expr) -> sp.Expr:
+        u, *rivals = (arg.xreplace(point).evalf(17) for arg in indicator.args)
+        if isinstance(indicator, largest):
+            return sp.Integer(int(bool(u >= max(rivals))))
+        return sp.Integer(int(bool(u <= min(rivals))))
+
+    return expr.replace(lambda e: isinstance(e, (largest, smallest)), value)
+
+
+def _not_compared(labels: tuple[str, ...], singularities: Sequence[Singularity]) -> Hessian:
+    """No Hessian where the gradient itself is undefined: say so, compare nothing."""
+    where = {"kink": "at a kink", "pole": "at a pole", "domain": "outside the domain"}
+    causes = "; ".join(f"{where.get(s.kind, s.kind)} of {s.function} at column {s.column + 1}"
+                       for s in singularities)
+    size = len(labels)
+    empty = np.full((size, size), np.nan)
+    reason = f"Hessian not compared: second derivatives do not exist {causes}"
+    return Hessian(labels, empty, empty.copy(), np.zeros((size, size), dtype=bool),
+                   float("nan"), reason)
 
 
 def _element(base: Any, index: tuple[int, ...]) -> Any:

@@ -105,6 +105,8 @@ def document(result: Explanation) -> dict[str, Any]:
                               "autograd": numbers(hessian.autograd),
                               "max_abs_diff": number(hessian.max_abs_diff),
                               "agree": hessian.agree}
+        if hessian.undefined is not None:
+            payload["hessian"]["undefined"] = hessian.undefined
     if result.shapes:
         payload["shapes"] = {name: list(shape) for name, shape in result.shapes.items()}
     if result.extras:

@@ -60,7 +60,9 @@ def render(result: Explanation, console: Console, *, show_all: bool = False) -> 
         console.print(gradient.sentence)
     for note in decomposition.notes:
         console.print(note)
-    if result.hessian is not None:
+    if result.hessian is not None and result.hessian.undefined is not None:
+        console.print(Text(f"{result.hessian.undefined}.", style="yellow"))
+    elif result.hessian is not None:
         console.print(fit_numbers(_hessian_table(result.hessian, show_all)))
     for item in result.singularities:
         where = item.place()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -87,6 +88,149 @@ def test_hessian_size_is_limited():
     with pytest.raises(UsageError, match="MAX_HESSIAN_ELEMENTS = 16"):
         explain("sum(x**2)", x=list(range(too_many)), hessian=True)
     result = CliRunner().invoke(app, ["sum(x**2)", "--x", ",".join(["1"] * too_many),
+                                      "--hessian"], env=ENV)
+    assert result.exit_code == 2
+    assert "gradexplain: error: --hessian: 17 differentiated elements exceed " \
+        "MAX_HESSIAN_ELEMENTS = 16; choose fewer with --wrt" in result.output
+
+
+# softmax, log_softmax, max and min (issue 7): each case carries its Hessian in closed form,
+# written in numpy from the textbook formulas, a witness independent of SymPy and torch.
+
+def softmax(u: np.ndarray) -> np.ndarray:
+    e = np.exp(u - u.max())
+    return e / e.sum()
+
+
+def softmax_weighted(u: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """d2/du2 of sum_i t_i s_i: ds_i/du = s_i (e_i - s), so each term adds
+    t_i s_i ((e_i - s)(e_i - s)^T - (diag(s) - s s^T))."""
+    s = softmax(u)
+    jacobian = np.diag(s) - np.outer(s, s)
+    eye = np.eye(len(u))
+    return sum(t[i] * s[i] * (np.outer(eye[i] - s, eye[i] - s) - jacobian)
+               for i in range(len(u)))
+
+
+def cross_entropy(u: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """d2/du2 of -sum_i t_i log_softmax(u)_i = sum(t) (diag(s) - s s^T)."""
+    s = softmax(u)
+    return t.sum() * (np.diag(s) - np.outer(s, s))
+
+
+def rows(block, U: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """Along dim=1 the rows do not interact: one block per row, flat row-major."""
+    size = U.size
+    out = np.zeros((size, size))
+    width = U.shape[1]
+    for r in range(U.shape[0]):
+        out[r * width:(r + 1) * width, r * width:(r + 1) * width] = block(U[r], T[r])
+    return out
+
+
+def unit(size: int, k: int) -> np.ndarray:
+    return np.eye(size)[k]
+
+
+V = np.array([1.0, 2.0, 0.5, -0.3])
+TV = np.array([1.0, 0.0, 0.0, 0.0])
+TW = np.array([0.2, 0.5, 0.0, 0.3])  # soft labels: weights that are not one-hot
+U = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 1.0]])
+TU = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+K, KMIN = int(V.argmax()), int(V.argmin())
+U16 = np.linspace(-1.5, 2.0, 16).reshape(4, 4) ** 2  # MAX_HESSIAN_ELEMENTS of them
+T16 = np.eye(4)[[2, 0, 3, 1]]
+
+# (expression, values, wrt, Hessian in closed form over the flat differentiated elements)
+SMOOTH_AND_EXTREMA = [
+    ("sum(softmax(x)*t)", {"x": V, "t": TV}, "x", softmax_weighted(V, TV)),
+    ("sum(softmax(x)*t)", {"x": V, "t": TW}, "x", softmax_weighted(V, TW)),
+    ("-sum(log_softmax(x)*t)", {"x": V, "t": TV}, "x", cross_entropy(V, TV)),
+    ("-sum(log_softmax(x)*t)", {"x": V, "t": TW}, "x", cross_entropy(V, TW)),
+    ("max(x)", {"x": V}, None, np.zeros((4, 4))),
+    ("min(x)", {"x": V}, None, np.zeros((4, 4))),
+    ("max(x)**2", {"x": V}, None, 2 * np.outer(unit(4, K), unit(4, K))),
+    ("min(x)**2", {"x": V}, None, 2 * np.outer(unit(4, KMIN), unit(4, KMIN))),
+    # d/dx_b (delta_ak sum(x) + x_k) = delta_ak + delta_bk
+    ("max(x)*sum(x)", {"x": V}, None,
+     np.outer(unit(4, K), np.ones(4)) + np.outer(np.ones(4), unit(4, K))),
+    # y_i = max(x) x_i summed: the same L as max(x)*sum(x), written as a vector
+    ("max(x)*x", {"x": V}, None,
+     np.outer(unit(4, K), np.ones(4)) + np.outer(np.ones(4), unit(4, K))),
+    ("-sum(log_softmax(X, dim=1)*T)", {"X": U, "T": TU}, "X", rows(cross_entropy, U, TU)),
+    ("sum(softmax(X, dim=1)*T)", {"X": U, "T": TU}, "X", rows(softmax_weighted, U, TU)),
+    ("-sum(log_softmax(X, dim=1)*T)", {"X": U16, "T": T16}, "X",
+     rows(cross_entropy, U16, T16)),
+    ("sum(max(X, dim=1)**2)", {"X": U}, None,
+     np.diag([2.0 if (r, c) in ((0, 0), (1, 1)) else 0.0 for r in range(2)
+              for c in range(3)])),
+]
+
+
+@pytest.mark.parametrize(("expression", "values", "wrt", "expected"), SMOOTH_AND_EXTREMA,
+                         ids=[f"{case[0]}-{i}" for i, case in enumerate(SMOOTH_AND_EXTREMA)])
+def test_softmax_and_extrema_hessians_match_the_closed_forms(expression, values, wrt,
+                                                             expected):
+    result = explain(expression, values=values, wrt=wrt, hessian=True)
+    assert result.status is ExitStatus.AGREE, result.verdict()
+    hessian = result.hessian
+    assert hessian.agree and hessian.undefined is None
+    np.testing.assert_allclose(hessian.autograd, hessian.symbolic, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(hessian.symbolic, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_max_hessian_matches_second_differences_of_the_loss():
+    """A third witness that shares no formula: the loss itself, in numpy, differenced."""
+    result = explain("max(x)**2 + max(x)*sum(x)", x=V, hessian=True)
+    expected = second_differences(lambda p: p.max() ** 2 + p.max() * p.sum(), V.copy())
+    np.testing.assert_allclose(result.hessian.symbolic, expected, rtol=1e-6, atol=1e-6)
+
+
+TIES = [
+    (["max(x)**2", "--x", "1,3,3", "--hessian"], "max", 1),
+    (["min(x)*sum(x)", "--x", "0,2,0", "--hessian"], "min", 1),
+    (["sum(max(X, dim=1)**2)", "--X", "1,2;3,3", "--hessian"], "max", 5),
+    (["sum(relu(x)**2)", "--x", "1,0", "--hessian"], "relu", 5),
+]
+
+
+@pytest.mark.parametrize(("args", "function", "column"), TIES, ids=[t[0][0] for t in TIES])
+def test_at_a_kink_the_hessian_is_not_compared_and_says_why(args, function, column):
+    result = CliRunner().invoke(app, args, env=ENV)
+    assert result.exit_code == 3
+    assert f"Hessian not compared: second derivatives do not exist at a kink of " \
+        f"{function} at column {column}.\n" in result.output
+    assert "Hessian d2L/(da db)" not in result.output
+    assert "DISAGREE" not in result.output
+
+
+def test_a_tie_in_json_says_why_and_keeps_the_schema():
+    import jsonschema
+
+    result = CliRunner().invoke(app, ["max(x)**2", "--x", "1,3,3", "--hessian", "--format",
+                                      "json"], env=ENV)
+    assert result.exit_code == 3
+    document = json.loads(result.output)
+    assert document["hessian"]["undefined"] == \
+        "Hessian not compared: second derivatives do not exist at a kink of max at column 1"
+    assert document["hessian"]["symbolic"][0] == ["nan", "nan", "nan"]
+    schema = json.loads((Path(__file__).parent.parent / "schema" /
+                         "explanation.schema.json").read_text())
+    jsonschema.validate(document, schema)
+
+
+def test_a_tie_in_data_alone_is_no_kink():
+    """Ties among values that are not differentiated leave max constant: compared as usual."""
+    result = explain("max(t)*sum(x**2)", values={"x": [1.0, 2.0], "t": [3.0, 3.0]}, wrt="x",
+                     hessian=True)
+    assert result.status is ExitStatus.AGREE
+    np.testing.assert_allclose(result.hessian.symbolic, 6 * np.eye(2), rtol=1e-12)
+
+
+@pytest.mark.parametrize("expression", ["sum(softmax(x)*x)", "max(x)**2"])
+def test_the_size_limit_is_the_same_for_softmax_and_max(expression):
+    too_many = limits.MAX_HESSIAN_ELEMENTS + 1
+    result = CliRunner().invoke(app, [expression, "--x", ",".join(["1"] * too_many),
                                       "--hessian"], env=ENV)
     assert result.exit_code == 2
     assert "gradexplain: error: --hessian: 17 differentiated elements exceed " \

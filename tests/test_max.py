@@ -92,14 +92,6 @@ def test_bad_max_calls_are_refused(expression, message):
         explain(expression, {"x": X, "y": X})
 
 
-@pytest.mark.parametrize("expression", ["max(x)", "sum(softmax(x) * x)", "min(log_softmax(x))"])
-def test_hessian_is_refused_for_softmax_and_max(expression):
-    from gradexplain.errors import UsageError
-
-    with pytest.raises(UsageError, match="--hessian does not support"):
-        explain(expression, {"x": X}, hessian=True)
-
-
 def test_cli_exits_3_and_names_the_tied_elements():
     from typer.testing import CliRunner
 
