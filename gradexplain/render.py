@@ -238,9 +238,9 @@ def _totals(result: Explanation, terms: np.ndarray) -> list[tuple[str, float]]:
     L itself, and for the chain rule the inner s first."""
     if result.decomposition.rule != "chain":
         return [("L", result.value_symbolic)]
-    is_product = "s = prod_i" in result.decomposition.summary
-    inner = float(np.prod(terms)) if is_product else float(np.sum(terms))
-    return [("s", inner), ("L", result.value_symbolic)]
+    word = result.decomposition.summary.partition("s = ")[2].partition("_i")[0]
+    combine = {"prod": np.prod, "max": np.max, "min": np.min}.get(word, np.sum)
+    return [("s", float(combine(terms))), ("L", result.value_symbolic)]
 
 
 def _scalar_table(result: Explanation, gradient: Gradient, singular: set[int] | None) -> Table:

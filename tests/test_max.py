@@ -102,3 +102,17 @@ def test_cli_exits_3_and_names_the_tied_elements():
     assert result.exit_code == 3
     assert "Undefined: max at column 1, elements [1], [2]: max has a kink where elements " \
         "tie" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(("expression", "s"), [("max(x)**2", "3"), ("min(x)**2", "1"),
+                                                ("log(prod(x))", "6"), ("sqrt(sum(x**2))", "14")])
+def test_the_s_row_is_the_inner_reduction(expression, s):
+    # max(x)**2 at [1, 3, 2]: s = max_i y_i = 3 (it used to show the sum, 6)
+    from typer.testing import CliRunner
+
+    from gradexplain.cli import app
+
+    result = CliRunner().invoke(app, [expression, "--x", "1,3,2"],
+                                env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"})
+    (row,) = [line for line in result.output.splitlines() if line.startswith("│ s │")]
+    assert row.split("│")[3].strip() == s
