@@ -20,6 +20,7 @@ from gradexplain import ExitStatus, explain
 from gradexplain.cli import app
 from gradexplain.parser import parse
 from gradexplain.shapes import ShapeError, broadcast, element, infer
+from tests.test_matrices import central_differences
 
 ENV = {"COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"}
 TIGHT = {"rtol": 1e-12, "atol": 1e-12}
@@ -68,17 +69,6 @@ CASES = [
      lambda X, a: ((X.sum(axis=1) - a) ** 2).sum()),
     ("sum(X.sum(-1) * b)", {"X": (4, 5), "b": (3, 1)}, lambda X, b: (X.sum(axis=-1) * b).sum()),
 ]
-
-
-def central_differences(loss, arrays: dict[str, np.ndarray], name: str, h: float = 1e-6):
-    grad = np.zeros_like(arrays[name], dtype=np.float64)
-    for index in np.ndindex(arrays[name].shape):
-        plus = {k: v.copy() for k, v in arrays.items()}
-        minus = {k: v.copy() for k, v in arrays.items()}
-        plus[name][index] += h
-        minus[name][index] -= h
-        grad[index] = (loss(**plus) - loss(**minus)) / (2 * h)
-    return grad
 
 
 def random_values(shapes: dict[str, tuple[int, ...]], seed: int) -> dict[str, np.ndarray]:
