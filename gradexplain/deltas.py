@@ -101,8 +101,9 @@ def _has_delta(expr: sp.Expr, index: sp.Symbol) -> bool:
 def _at_delta(term: sp.Expr, index: sp.Symbol) -> sp.Expr | None:
     """`term` with its factor delta(index, t) removed and index set to t; None if none.
 
-    The delta may sit in an inner Sum or in every branch of a where(): both are linear in
-    it. (SymPy's piecewise_fold would pull a where() out of a Sum, which is wrong here.)
+    The delta may sit in an inner Sum or in a where() (`_terms` split it so that each
+    branch is 0 or one term with the delta): both are linear in it. (SymPy's
+    piecewise_fold would pull a where() out of a Sum, which is wrong here; see scoped.py.)
     """
     if term == 0:
         return sp.S.Zero
