@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from gradexplain.scoped import ScopedSum
+
 
 def name_dummies(expr: sp.Expr) -> sp.Expr:
     """Product's derivative sums over a Dummy; make it an index like ours (h, g, f, h4...)."""
@@ -49,8 +51,8 @@ def _resolve_limit(function: sp.Expr, limit: tuple[sp.Expr, ...]) -> sp.Expr:
         value = _at_delta(term, index)
         (kept if value is None else resolved).append(term if value is None else value)
     if not resolved:
-        return sp.Sum(function, limit)
-    return sp.Add(*resolved) + (sp.Sum(sp.Add(*kept), limit) if kept else 0)
+        return ScopedSum(function, limit)
+    return sp.Add(*resolved) + (ScopedSum(sp.Add(*kept), limit) if kept else 0)
 
 
 def _terms(expr: sp.Expr, index: sp.Symbol) -> list[sp.Expr]:
@@ -65,7 +67,10 @@ def _terms(expr: sp.Expr, index: sp.Symbol) -> list[sp.Expr]:
         return [term for part in expr.args for term in _terms(part, index)]
     if isinstance(expr, sp.Sum) and not any(
             bound.has(index) for limit in expr.limits for bound in limit[1:]):
-        return [sp.Sum(term, *expr.limits) for term in _terms(expr.function, index)]
+        return [ScopedSum(term, *expr.limits) for term in _terms(expr.function, index)]
+    if isinstance(expr, sp.Piecewise):
+        return [term for position in range(len(expr.args))
+                for term in _branch_terms(expr, position, index)]
     if isinstance(expr, sp.Mul):
         factors = list(expr.args)
         for position, factor in enumerate(factors):
@@ -76,6 +81,19 @@ def _terms(expr: sp.Expr, index: sp.Symbol) -> list[sp.Expr]:
     return [expr]
 
 
+def _branch_terms(where: sp.Piecewise, position: int, index: sp.Symbol) -> list[sp.Expr]:
+    """One where() per term of one branch, 0 in the others: each is linear in its delta.
+
+    `where(c, a*delta + b, 0)` is `where(c, a*delta, 0) + where(c, b, 0)`; the first
+    resolves, the second (no delta) stays in the Sum. Keeping the branches whole would
+    leave the delta in a where() whose other branch has none.
+    """
+    value, _ = where.args[position]
+    return [sp.Piecewise(*((term if n == position else sp.S.Zero, condition)
+                           for n, (_, condition) in enumerate(where.args)))
+            for term in _terms(value, index) if term != 0]
+
+
 def _has_delta(expr: sp.Expr, index: sp.Symbol) -> bool:
     return any(index in delta.args for delta in expr.atoms(sp.KroneckerDelta))
 
@@ -83,8 +101,9 @@ def _has_delta(expr: sp.Expr, index: sp.Symbol) -> bool:
 def _at_delta(term: sp.Expr, index: sp.Symbol) -> sp.Expr | None:
     """`term` with its factor delta(index, t) removed and index set to t; None if none.
 
-    The delta may sit in an inner Sum or in every branch of a where(): both are linear in
-    it. (SymPy's piecewise_fold would pull a where() out of a Sum, which is wrong here.)
+    The delta may sit in an inner Sum or in a where() (`_terms` split it so that each
+    branch is 0 or one term with the delta): both are linear in it. (SymPy's
+    piecewise_fold would pull a where() out of a Sum, which is wrong here; see scoped.py.)
     """
     if term == 0:
         return sp.S.Zero
@@ -108,7 +127,7 @@ def _inside(factor: sp.Expr, index: sp.Symbol) -> sp.Expr | None:
     if isinstance(factor, sp.Sum) and not any(
             bound.has(index) for limit in factor.limits for bound in limit[1:]):
         inner = _at_delta(factor.function, index)
-        return None if inner is None else sp.Sum(inner, *factor.limits)
+        return None if inner is None else ScopedSum(inner, *factor.limits)
     if isinstance(factor, sp.Piecewise) and any(
             index in delta.args for delta in factor.atoms(sp.KroneckerDelta)):
         partner = _delta_partner(factor, index)

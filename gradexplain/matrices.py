@@ -16,6 +16,7 @@ import sympy as sp
 from gradexplain import limits
 from gradexplain.deadline import deadline
 from gradexplain.result import Decomposition, Explanation, Terms, Tolerance
+from gradexplain.scoped import ScopedSum
 from gradexplain.shapes import Shape, describe, element
 from gradexplain.tree import BinOp, Call, Node, Var, variables, walk
 from gradexplain.values import Values
@@ -130,7 +131,7 @@ def _generic_element(total: sp.Expr, shape: Shape) -> tuple[sp.Expr, tuple[sp.Sy
     assert len(limits) >= len(kept)
     inner, own = limits[:len(limits) - len(kept)], limits[len(limits) - len(kept):]
     function = total.function if limits else total
-    generic = sp.Sum(function, *inner) if inner else function
+    generic = ScopedSum(function, *inner) if inner else function
     renamed = dict(zip((limit[0] for limit in own), kept))
     return generic.xreplace(renamed), names
 

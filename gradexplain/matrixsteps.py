@@ -17,6 +17,7 @@ from gradexplain import tensorsym
 from gradexplain.deltas import resolve_deltas
 from gradexplain.errors import UsageError
 from gradexplain.functions import FUNCTIONS
+from gradexplain.scoped import ScopedSum
 from gradexplain.shapes import Shape, describe, infer, reduced_axis
 from gradexplain.steps import _DERIVATIVES, Derivation
 from gradexplain.symbolic import _NAMESPACE, _number, clamp
@@ -55,7 +56,7 @@ def derive(tree: Node, name: str, shapes: Mapping[str, Shape],
     value, total = walker.pair(tree, indices, 0)
     limits = [(index, 0, tensorsym.size_symbol(size) - 1) for index, size in zip(indices, top)]
     for limit in limits:
-        value, total = sp.Sum(value, limit), _sum(total, limit)
+        value, total = ScopedSum(value, limit), _sum(total, limit)
     lines = [f"L = {_show(value)}"]
     if top:
         walker.lines.insert(0, f"y has shape {describe(top)}: backward(ones) differentiates "
@@ -132,7 +133,7 @@ class _MatrixSteps:
         v, dv = self.pair(node.right, (bound, *idx[len(left_shape) - 1:]), depth)
         limit = (bound, 0, tensorsym.size_symbol(left_shape[-1]) - 1)
         return (f"matrix product: an element is sum_{bound} of products, so the product "
-                f"rule inside the sum", sp.Sum(u * v, limit), _sum(du * v + u * dv, limit))
+                f"rule inside the sum", ScopedSum(u * v, limit), _sum(du * v + u * dv, limit))
 
     def _call(self, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         if node.func == "T":
@@ -179,7 +180,7 @@ class _MatrixSteps:
         u, du = self.pair(node.args[0], tuple(inner), depth)
         for index, size in reduced:
             limit = (index, 0, tensorsym.size_symbol(size) - 1)
-            u, du = sp.Sum(u, limit), _sum(du, limit)
+            u, du = ScopedSum(u, limit), _sum(du, limit)
         if node.func == "mean" and reduced:
             return "sum rule with constant factor 1/n", u / count, du / count
         return "sum rule: the derivative of a sum is the sum of derivatives", u, du
@@ -187,7 +188,7 @@ class _MatrixSteps:
 
 def _sum(expr: Any, limit: tuple[Any, ...]) -> Any:
     """A Sum, but 0 for a derivative that is 0 (SymPy keeps `Sum(0, ...)` as it is)."""
-    return sp.Integer(0) if expr == 0 else sp.Sum(expr, limit)
+    return sp.Integer(0) if expr == 0 else ScopedSum(expr, limit)
 
 
 def _binop(op: str, u: Any, du: Any, v: Any, dv: Any) -> tuple[str, Any, Any]:

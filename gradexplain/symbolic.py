@@ -88,9 +88,12 @@ class is_min(sp.Function):  # noqa: N801
 
 
 def softmax_element(name: str, element: sp.Expr, summand: sp.Expr,
-                    limit: tuple[sp.Expr, ...]) -> sp.Expr:
-    """softmax: exp(u_i)/sum_k exp(u_k); log_softmax: u_i - log(sum_k exp(u_k))."""
-    total = sp.Sum(sp.exp(summand), limit)
+                    limit: tuple[sp.Expr, ...], total_type: type = sp.Sum) -> sp.Expr:
+    """softmax: exp(u_i)/sum_k exp(u_k); log_softmax: u_i - log(sum_k exp(u_k)).
+
+    The matrix path passes its ScopedSum, so a where() in u stays inside u's own sums.
+    """
+    total = total_type(sp.exp(summand), limit)
     return sp.exp(element) / total if name == "softmax" else element - sp.log(total)
 
 

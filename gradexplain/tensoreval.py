@@ -14,6 +14,7 @@ import numpy as np
 import sympy as sp
 
 from gradexplain.evaluate import NOT_MINE, Array, Elementwise, UnsupportedFormula
+from gradexplain.scoped import ScopedSum
 from gradexplain.symbolic import is_max, is_min
 from gradexplain.tensorsym import size_symbol
 
@@ -166,7 +167,7 @@ def _factored(total: sp.Sum) -> sp.Expr | None:
     """
     function = total.function
     if isinstance(function, sp.Add):
-        return sp.Add(*(sp.Sum(term, *total.limits) for term in function.args))
+        return sp.Add(*(ScopedSum(term, *total.limits) for term in function.args))
     if not isinstance(function, sp.Mul):
         return None
     best: tuple[int, list[sp.Expr]] | None = None
@@ -180,8 +181,8 @@ def _factored(total: sp.Sum) -> sp.Expr | None:
     limit = total.limits[position]
     inner = [f for f in function.args if limit[0] in f.free_symbols]
     others = (*total.limits[:position], *total.limits[position + 1:])
-    reduced = sp.Mul(*outer) * sp.Sum(sp.Mul(*inner), limit)
-    return sp.Sum(reduced, *others) if others else reduced
+    reduced = sp.Mul(*outer) * ScopedSum(sp.Mul(*inner), limit)
+    return ScopedSum(reduced, *others) if others else reduced
 
 
 def _limit_sizes(expr: sp.Expr, known: Mapping[sp.Symbol, int]) -> dict[sp.Symbol, int]:

@@ -19,6 +19,7 @@ import sympy as sp
 
 from gradexplain.deltas import name_dummies, resolve_deltas
 from gradexplain.functions import FUNCTIONS
+from gradexplain.scoped import ScopedProduct, ScopedSum
 from gradexplain.shapes import Shape, reduced_axis
 from gradexplain.symbolic import (_NAMESPACE, _RELATIONS, FormulaPrinter, _number, clamp,
                                   is_max, is_min, softmax_element)
@@ -49,7 +50,7 @@ def build(tree: Node, shapes: Mapping[str, Shape], node_shapes: dict[int, Shape]
     indices = builder.fresh(top)
     expr = builder.build(tree, indices)
     for index, size in zip(indices, top):
-        expr = sp.Sum(expr, (index, 0, size_symbol(size) - 1))
+        expr = ScopedSum(expr, (index, 0, size_symbol(size) - 1))
     return TensorModel(drop_unit_ranges(expr), builder.bases, dict(shapes), builder.sizes)
 
 
@@ -156,7 +157,7 @@ class _Builder:
         left_idx = (*idx[:len(left_shape) - 1], bound)
         right_idx = (bound, *idx[len(left_shape) - 1:])
         term = self.build(node.left, left_idx) * self.build(node.right, right_idx)
-        return sp.Sum(term, (bound, 0, size_symbol(left_shape[-1]) - 1))
+        return ScopedSum(term, (bound, 0, size_symbol(left_shape[-1]) - 1))
 
     def _call(self, node: Call, idx: tuple[sp.Expr, ...]) -> sp.Expr:
         if node.func == "T":
@@ -185,7 +186,7 @@ class _Builder:
         limits = [(index, 0, size_symbol(size) - 1) for index, size in zip(bound, shape)]
         if not limits:
             return total
-        kind = sp.Product if node.func == "prod" else sp.Sum
+        kind = ScopedProduct if node.func == "prod" else ScopedSum
         for limit in limits:
             total = kind(total, limit)
         if node.func == "mean":
@@ -202,8 +203,8 @@ class _Builder:
         inner = self.build(node.args[0], (*idx[:axis], bound, *idx[axis:]))
         limit = (bound, 0, size_symbol(shape[axis]) - 1)
         if node.func == "prod":
-            return sp.Product(inner, limit)
-        total = sp.Sum(inner, limit)
+            return ScopedProduct(inner, limit)
+        total = ScopedSum(inner, limit)
         return total / shape[axis] if node.func == "mean" else total
 
 
@@ -215,7 +216,7 @@ class _Builder:
         (bound,) = self.fresh(shape[axis:axis + 1])
         summand = self.build(node.args[0], (*idx[:axis], bound, *idx[axis + 1:]))
         return softmax_element(node.func, self.build(node.args[0], idx), summand,
-                               (bound, 0, size_symbol(shape[axis]) - 1))
+                               (bound, 0, size_symbol(shape[axis]) - 1), ScopedSum)
 
     def _extremum(self, node: Call, shape: Shape, idx: tuple[sp.Expr, ...]) -> sp.Expr:
         """max(u) = sum u*is_max(u) / sum is_max(u) over all axes, or over axis d only.
@@ -236,7 +237,7 @@ class _Builder:
         top, bottom = arg * indicator, indicator
         for index in over:
             limit = (index, 0, size_symbol(self.sizes[index]) - 1)
-            top, bottom = sp.Sum(top, limit), sp.Sum(bottom, limit)
+            top, bottom = ScopedSum(top, limit), ScopedSum(bottom, limit)
         return top / bottom
 
 

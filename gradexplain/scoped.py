@@ -1,0 +1,45 @@
+"""A SymPy Sum that keeps a where() inside the scope of its bound index.
+
+Every `sp.Sum(f, limit)` runs `piecewise_fold(f)`, and piecewise_fold walks into inner
+Sums as if they were plain functions: `Sum(Sum(Piecewise((a, Y[m, i] > 0), (b, True)),
+m)/2, i)` becomes `Sum(Piecewise((Sum(a, m)/2, Y[m, i] > 0), ...), i)`, where the
+condition has left the Sum over m that binds m (so the formula is wrong, and m is free).
+On the vector path no inner Sum holds a where() in an outer index, so the fold is
+harmless there; on the matrix path it is common (`mean(where(Y > 0, X, Y), dim=0)`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+
+
+def _unfolded(cls: type, base: type, function: Any, limits: tuple[Any, ...],
+              assumptions: dict[str, Any]) -> sp.Expr:
+    """`base.__new__` with every where() masked, so there is nothing for it to fold."""
+    function = sp.sympify(function)
+    masks = {piece: sp.Dummy() for piece in function.atoms(sp.Piecewise)}
+    total = base.__new__(cls, function.xreplace(masks), *limits, **assumptions)
+    if not masks or not isinstance(total, cls):
+        return total  # type: ignore[no-any-return]
+    unmasked = total.function.xreplace({dummy: piece for piece, dummy in masks.items()})
+    total._args = (unmasked, *total.limits)
+    return total  # type: ignore[no-any-return]
+
+
+class ScopedSum(sp.Sum):  # type: ignore[misc]
+    """`sp.Sum` without the fold; SymPy's diff, subs and xreplace rebuild it as itself.
+
+    It prints and evaluates as a Sum (printers and `isinstance` follow the class's MRO).
+    """
+
+    def __new__(cls, function: Any, *limits: Any, **assumptions: Any) -> sp.Expr:
+        return _unfolded(cls, sp.Sum, function, limits, assumptions)
+
+
+class ScopedProduct(sp.Product):  # type: ignore[misc]
+    """`sp.Product` without the fold. (Its derivative is SymPy's, built of plain Sums.)"""
+
+    def __new__(cls, function: Any, *limits: Any, **assumptions: Any) -> sp.Expr:
+        return _unfolded(cls, sp.Product, function, limits, assumptions)
