@@ -18,7 +18,8 @@ import sympy as sp
 def _unfolded(cls: type, base: type, function: Any, limits: tuple[Any, ...],
               assumptions: dict[str, Any]) -> sp.Expr:
     """`base.__new__` with every where() masked, so there is nothing for it to fold."""
-    function = sp.sympify(function)
+    if not isinstance(function, sp.Basic):  # a plain number: nothing to mask
+        return base.__new__(cls, function, *limits, **assumptions)  # type: ignore[no-any-return]
     masks = {piece: sp.Dummy() for piece in function.atoms(sp.Piecewise)}
     total = base.__new__(cls, function.xreplace(masks), *limits, **assumptions)
     if not masks or not isinstance(total, cls):
