@@ -40,7 +40,25 @@ class ScopedSum(sp.Sum):  # type: ignore[misc]
 
 
 class ScopedProduct(sp.Product):  # type: ignore[misc]
-    """`sp.Product` without the fold. (Its derivative is SymPy's, built of plain Sums.)"""
+    """`sp.Product` without the fold, and a derivative built of scoped reductions too."""
 
     def __new__(cls, function: Any, *limits: Any, **assumptions: Any) -> sp.Expr:
         return _unfolded(cls, sp.Product, function, limits, assumptions)
+
+    def _eval_derivative(self, x: Any) -> sp.Expr | None:
+        """The product rule, sum_h f_h' prod_{i<h} f_i prod_{i>h} f_i, as SymPy writes it.
+
+        SymPy's own builds it of plain Sum and Product, whose fold pulls a where() of the
+        summand out of an inner Sum over m (`prod(where(Y > 0, Y, X) @ (Y.T @ v))`).
+        """
+        if isinstance(x, sp.Symbol) and x not in self.free_symbols:
+            return sp.S.Zero
+        *inner, (index, low, high) = self.limits
+        if x in low.free_symbols or x in high.free_symbols:
+            return None
+        term = ScopedProduct(self.function, *inner) if inner else self.function
+        h = sp.Dummy()
+        before = ScopedProduct(term, (index, low, h - 1))
+        after = ScopedProduct(term, (index, h + 1, high))
+        slope = sp.Derivative(term, x, evaluate=True).subs(index, h)
+        return ScopedSum(before * after * slope, (h, low, high))

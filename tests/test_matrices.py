@@ -463,6 +463,16 @@ FUZZED = [
     ("sum(relu((where(Y > 0, (X - Y), where(Y > 0, X, X)) @ (w * (w * w)))))",
      {**_X, **_Y, "w": (3,)},
      lambda X, Y, w: np.maximum(np.where(Y > 0, X - Y, X) @ w**3, 0).sum(), ("X", "w")),
+    ("prod(where(Y > 0, Y, X) @ (Y.T @ v))", {**_X, **_Y, "v": (2,)},
+     lambda X, Y, v: (np.where(Y > 0, Y, X) @ (Y.T @ v)).prod(), ("X", "v")),
+    ("prod(where(Y > 0, Y, X) @ Y.T @ v)", {**_X, **_Y, "v": (2,)},
+     lambda X, Y, v: (np.where(Y > 0, Y, X) @ Y.T @ v).prod(), ("X", "v")),
+    ("prod(sum(where(Y > 0, X, Y), dim=1))", {**_X, **_Y},
+     lambda X, Y: np.where(Y > 0, X, Y).sum(axis=1).prod(), ("X",)),
+    ("sum(prod(where(Y > 0, X, 2*X), dim=0))", {**_X, **_Y},
+     lambda X, Y: np.where(Y > 0, X, 2 * X).prod(axis=0).sum(), ("X",)),
+    ("prod(where(Y > 0, X, Y))", {**_X, **_Y},
+     lambda X, Y: np.where(Y > 0, X, Y).prod(), ("X",)),
 ]
 
 
