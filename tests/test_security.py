@@ -291,7 +291,7 @@ def _payloads(canary: Path) -> list[list[str]]:
         [f"[open('{canary}', 'w') for x in (1,)]"],
         [f"x if open('{canary}', 'w') else x", "--x", "1"],
         [f"torch.save(x, '{canary}')", "--x", "1"],
-        [f"().__class__.__base__.__subclasses__()", "--x", "1"],
+        ["().__class__.__base__.__subclasses__()", "--x", "1"],
         [f"import os; os.system('{touch}')"],
         [f"\uff45\uff58\uff45\uff43('open(\"{canary}\", \"w\")')", "--x", "1"],
         ["sum(x)", "--x", f"__import__('os').system('{touch}')"],
