@@ -246,19 +246,13 @@ _OPERATIONS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, 
 
 
 class TensorPrinter(FormulaPrinter):
-    """`W[j, k]` as `W_jk`, sums as `sum_m(...)` with one bound index each."""
+    """`W[j, k]` as `W_jk`; sums print as FormulaPrinter's, `sum_m(...)` one index each."""
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         names = [self._print(index) for index in expr.indices]
         joined = "".join(names) if all(len(n) == 1 for n in names) else ",".join(names)
         return f"{expr.base}_{joined}" if len(names) == 1 or len(joined) == len(names) \
             else f"{expr.base}_{{{joined}}}"
-
-    def _print_Sum(self, expr: sp.Sum) -> str:
-        result = self._print(expr.function)
-        for index, _, _ in expr.limits:
-            result = f"sum_{index}({result})"
-        return result
 
     def _range(self, index: sp.Symbol, low: sp.Expr, high: sp.Expr) -> str:
         """`m` for the whole axis, `{m<k}` and `{m>k}` for the product rule's parts."""
