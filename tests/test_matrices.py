@@ -130,6 +130,23 @@ def test_one_product_written_twice_keeps_its_sentence():
     ("sum(c@x)", {"c": "2", "x": "1,2"},
      "@ needs a vector or a matrix on each side, got scalar @ 2; use * for a scalar "
      "(column 5)"),
+    # broadcasting (tests/test_broadcast.py has the shapes that do broadcast)
+    ("A + B", {"A": "1,2;3,4;5,6", "B": "1,2,3;4,5,6"},
+     "shapes 3x2 and 2x3 cannot be broadcast together: the rows (3 and 2) must be equal, "
+     "or one of them 1 (column 1)"),
+    ("sum(A * B)", {"A": "1,2,3;4,5,6", "B": "1,2;3,4"},
+     "shapes 2x3 and 2x2 cannot be broadcast together: the columns (3 and 2) must be "
+     "equal, or one of them 1 (column 5)"),
+    ("sum(a - X)", {"a": "1;2", "X": "1,2;3,4;5,6"},
+     "shapes 2x1 and 3x2 cannot be broadcast together: the rows (2 and 3) must be equal, "
+     "or one of them 1 (column 5)"),
+    ("sum(X@w + v)", {"X": "1,2;3,4", "w": "1,2", "v": "1,2,3"},
+     "shapes 2 and 3 cannot be broadcast together: the lengths (2 and 3) must be equal, "
+     "or one of them 1 (column 5)"),
+    ("sum(X + b)", {"X": "1,2,3;4,5,6", "b": "1,2"},
+     "shapes 2x3 and 2 cannot be broadcast together: a vector is added to each row, so "
+     "its length (2) must equal the number of columns (3), or one of them must be 1 "
+     "(column 5)"),
 ])
 def test_bad_shapes_exit_2_naming_both_shapes(expression, values, message):
     args = [expression]
@@ -137,7 +154,7 @@ def test_bad_shapes_exit_2_naming_both_shapes(expression, values, message):
         args += [f"--{name}", text]
     result = CliRunner().invoke(app, args, env=ENV)
     assert result.exit_code == 2
-    assert f"gradexplain: error: {message}" in result.output
+    assert result.output.splitlines()[0] == f"gradexplain: error: {message}"
     with pytest.raises(ShapeError):
         explain(expression, values={k: from_text(k, v) for k, v in values.items()})
 
