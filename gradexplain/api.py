@@ -17,7 +17,7 @@ from gradexplain.parser import parse
 from gradexplain.result import Explanation, Gradient, Tolerance
 from gradexplain.shapes import infer, uses_matrices
 from gradexplain.tree import Call, Compare, Node, Var, first_column, variables, walk
-from gradexplain.values import Values, from_numbers
+from gradexplain.values import Values, arrays_and_scalars, from_numbers
 
 if TYPE_CHECKING:
     import numpy as np
@@ -188,10 +188,8 @@ def _compute(expression: str, tree: Node, values: dict[str, Values], device: str
 
         torch_device = autograd.resolve_device(device, dtype)
         vectors = {name for name, v in values.items() if not v.is_scalar}
-        scalars = {name: v.data[0] for name, v in values.items() if v.is_scalar}
         n = next((v.size for v in values.values() if not v.is_scalar), None)
-        arrays = {name: np.frombuffer(values[name].data, dtype=np.float64)
-                  for name in vectors}
+        arrays, scalars = arrays_and_scalars(values)
         run = autograd.run(tree, values, torch_device, dtype, set(wrt))
         with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
                       "MAX_SYMBOLIC_SECONDS"):

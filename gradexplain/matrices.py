@@ -19,7 +19,7 @@ from gradexplain.result import Decomposition, Explanation, Terms, Tolerance
 from gradexplain.scoped import ScopedSum
 from gradexplain.shapes import Shape, describe, element
 from gradexplain.tree import BinOp, Call, Node, Var, variables, walk
-from gradexplain.values import Values
+from gradexplain.values import Values, arrays_and_scalars
 
 ONES_NOTE = (
     "The expression's value {y} is {shape}, and {y}.backward() needs a v shaped like {y}: "
@@ -39,9 +39,7 @@ def compute(expression: str, tree: Node, values: dict[str, Values],
 
         torch_device = autograd.resolve_device(device, dtype)
         shapes = {name: v.shape for name, v in values.items()}
-        arrays = {name: np.frombuffer(v.data, dtype=np.float64).reshape(v.shape)
-                  for name, v in values.items() if v.shape}
-        scalars = {name: v.data[0] for name, v in values.items() if not v.shape}
+        arrays, scalars = arrays_and_scalars(values)
         run = autograd.run(tree, values, torch_device, dtype, set(wrt))
         with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
                       "MAX_SYMBOLIC_SECONDS"):

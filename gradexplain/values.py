@@ -15,7 +15,7 @@ import sys
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from gradexplain import limits
 from gradexplain.errors import ValuesError
@@ -258,3 +258,14 @@ def _checked(name: str, data: array, shape: tuple[int, ...], where: str) -> Valu
         raise ValuesError(f"{where}: element {index + 1} is not finite ({data[index]}): "
                           f"values must be finite numbers")
     return Values(name, data, shape)
+
+
+def arrays_and_scalars(values: Mapping[str, Values]) -> tuple[dict[str, Any], dict[str, float]]:
+    """Vectors and matrices as float64 numpy views shaped like the input, scalars as floats:
+    what the symbolic evaluators take."""
+    import numpy as np
+
+    arrays = {name: np.frombuffer(value.data, dtype=np.float64).reshape(value.shape)
+              for name, value in values.items() if value.shape}
+    scalars = {name: value.data[0] for name, value in values.items() if not value.shape}
+    return arrays, scalars

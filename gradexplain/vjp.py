@@ -20,7 +20,7 @@ from gradexplain.evaluate import Evaluator
 from gradexplain.jsonout import numbers
 from gradexplain.result import Tolerance
 from gradexplain.tree import Call, Node, variables
-from gradexplain.values import from_text
+from gradexplain.values import arrays_and_scalars, from_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -99,10 +99,8 @@ def _symbolic(model: Any, values: Mapping[str, Values], v: np.ndarray, n: int,
     vname = "v" if "v" not in model.bases else "nu"
     weighted = sp.IndexedBase(vname, real=True)[index] * y
     model = replace(model, loss=sp.Sum(weighted, (index, 0, symbolic.N - 1)))
-    arrays = {name: np.frombuffer(val.data, dtype=np.float64) for name, val in values.items()
-              if not val.is_scalar}
+    arrays, scalars = arrays_and_scalars(values)
     arrays[vname] = v
-    scalars = {name: val.data[0] for name, val in values.items() if val.is_scalar}
     evaluator = Evaluator(arrays, scalars, n)
     found, formulas = {}, {}
     for name in names:
@@ -145,9 +143,7 @@ def _symbolic_shaped(tree: Node, values: Mapping[str, Values], v: np.ndarray,
     weighted = Call("sum", (BinOp("*", Var(vname, 0), tree, 0),), 0)  # L_v = sum(v * y)
     shapes = {**{name: value.shape for name, value in values.items()}, vname: v.shape}
     model = tensorsym.build(weighted, shapes, infer(weighted, shapes, ""))
-    arrays = {name: np.frombuffer(value.data, dtype=np.float64).reshape(value.shape)
-              for name, value in values.items() if value.shape}
-    scalars = {name: value.data[0] for name, value in values.items() if not value.shape}
+    arrays, scalars = arrays_and_scalars(values)
     evaluator = TensorEvaluator({**arrays, vname: v}, scalars, model.sizes)
     found, formulas = {}, {}
     for name in names:
@@ -233,20 +229,19 @@ def _matrices(inner: Node, values: Mapping[str, Values], names: list[str],
 def _jacobian_shaped(tree: Node, values: Mapping[str, Values],
                      chosen: list[str]) -> Jacobian:
     """The matrix path: y and each non-scalar x flattened row-major, all small."""
+    from gradexplain.matrices import combined
     from gradexplain.shapes import describe, infer
     from gradexplain.unparse import source
 
     shapes = {name: value.shape for name, value in values.items()}
     node_shapes = infer(tree, shapes, source(tree))
-    inner, scale = tree, 1.0
-    if isinstance(tree, Call) and tree.func in ("sum", "mean") and len(tree.args) == 1:
-        inner = tree.args[0]
-        size = int(np.prod(node_shapes[id(inner)]))
-        scale = 1.0 / size if tree.func == "mean" else 1.0
-    y_shape = node_shapes[id(inner)]
-    if not y_shape:
-        raise ValuesError(f"--jacobian needs a vector or matrix y: y = {source(inner)} is a "
+    found = combined(tree, node_shapes)  # the array L sums or averages, as the table has it
+    if found is None:
+        raise ValuesError(f"--jacobian needs a vector or matrix y: y = {source(tree)} is a "
                           f"scalar, so its Jacobian is the gradient the table shows")
+    inner, rule = found
+    y_shape = node_shapes[id(inner)]
+    scale = 1.0 / int(np.prod(y_shape)) if rule == "mean" else 1.0
     names = _differentiated([name for name in variables(inner) if shapes[name]], chosen)
     sizes = {f"y = {source(inner)}": y_shape, **{name: shapes[name] for name in names}}
     if max(int(np.prod(shape)) for shape in sizes.values()) > MAX_JACOBIAN_N:
