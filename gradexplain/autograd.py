@@ -1,54 +1,27 @@
 """The autograd witness: the same tree as torch operations, then `backward()`.
 
 Constants stay Python floats so torch records `x**2` as `PowBackward0`, as a notebook
-would. While building, each operation whose derivative can fail (a kink or a pole)
-records where its argument sits on the bad spot; `singular.py` turns that into words.
+would. While building, each operation whose derivative can fail (a kink or a pole, from its
+registry entry) records where its argument sits on the bad spot; `story.py` turns that
+into words.
 """
 
 from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from typing import Any, Collection, Union
+from typing import Collection, Union
 
 import numpy as np
 import torch
 
 from gradexplain.errors import DeviceError
-from gradexplain.functions import FUNCTIONS
+from gradexplain.ops import OPS
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 from gradexplain.values import Values
 
 Operand = Union[float, torch.Tensor]
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
-_HAZARDS: dict[str, tuple[tuple[str, Any], ...]] = {
-    "relu": (("kink", lambda v: v == 0),),
-    "abs": (("kink", lambda v: v == 0),),
-    "sqrt": (("pole", lambda v: v == 0), ("domain", lambda v: v < 0)),
-    "log": (("pole", lambda v: v == 0), ("domain", lambda v: v < 0)),
-    "max": (("kink", lambda v: _ties(v, v.max())),),
-    "min": (("kink", lambda v: _ties(v, v.min())),),
-}
-
-
-def _ties(values: np.ndarray, extreme: float) -> np.ndarray:
-    """Elements tied for the largest (smallest) value; no tie, no kink."""
-    at = values == extreme
-    return at if np.count_nonzero(at) > 1 else np.zeros_like(at)
-
-
-def _ties_along(values: np.ndarray, func: str, dim: int) -> np.ndarray:
-    """Elements tied for the largest (smallest) value of their row (column), per row."""
-    if values.ndim == 0:
-        return np.zeros((), dtype=bool)
-    extreme = (np.max if func == "max" else np.min)(values, axis=dim, keepdims=True)
-    at = values == extreme
-    return at & (np.count_nonzero(at, axis=dim, keepdims=True) > 1)
-
-
-# max(X, dim=d) is torch.amax: the values only (torch.max's (values, indices) has no
-# single tensor), and its gradient splits evenly among ties, as the full max() does.
-_ALONG = {"max": "amax", "min": "amin"}
 _COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
                 ">": operator.gt, ">=": operator.ge}
 _OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
@@ -177,28 +150,12 @@ class _TorchBuilder:
         tensor = arg if isinstance(arg, torch.Tensor) else self._tensor(arg)
         if node.func == "T":
             return tensor.mT if tensor.dim() == 2 else tensor
-        if node.func == "clamp":
-            return self._clamp(node, tensor)
-        if len(node.args) == 2:  # sum(X, dim=d); the parser made d an integer literal
-            return self._along(node, tensor, int(node.args[1].value))  # type: ignore
-        for kind, test in _HAZARDS.get(node.func, ()) if self.watching else ():
-            self._watch(node, kind, test(_values(tensor)), tensor)
-        return FUNCTIONS[node.func].torch(torch, tensor)  # type: ignore[no-any-return]
-
-    def _along(self, node: Call, tensor: torch.Tensor, dim: int) -> torch.Tensor:
-        """sum/mean/prod/softmax/log_softmax/max/min along one dim; ties in a row kink."""
-        if node.func in _ALONG and self.watching:
-            self._watch(node, "kink", _ties_along(_values(tensor), node.func, dim), tensor)
-        function = getattr(torch, _ALONG.get(node.func, node.func))
-        return function(tensor, dim=dim)  # type: ignore[no-any-return]
-
-    def _clamp(self, node: Call, tensor: torch.Tensor) -> torch.Tensor:
-        """torch.clamp with constant bounds; each bound is a kink (torch's slope there: 1)."""
-        lo, hi = (float(b.value) for b in node.args[1:])  # type: ignore[union-attr]
-        if self.watching:
+        op = OPS[node.func]
+        if self.watching and op.may_fail:
             values = _values(tensor)
-            self._watch(node, "kink", (values == lo) | (values == hi), tensor)
-        return torch.clamp(tensor, lo, hi)
+            for kind, mask in op.hazard_masks(node, values):
+                self._watch(node, kind, mask, tensor)
+        return op.torch(torch, tensor, node)
 
     def _where(self, node: Call) -> torch.Tensor:
         """torch.where(cond, a, b); the condition compares data, never a gradient path."""

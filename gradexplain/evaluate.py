@@ -14,19 +14,10 @@ import numpy as np
 import sympy as sp
 
 from gradexplain.errors import GradexplainError
-from gradexplain.symbolic import N, clamp, is_max, is_min, relu, sigmoid
+from gradexplain.builder import N
+from gradexplain.ops import named_functions
 
 Array = Union[float, np.ndarray]
-
-
-def _stable_sigmoid(u: Array) -> Array:
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(u, dtype=np.float64)))
-
-
-def _at(u: Array, extreme: Callable[[np.ndarray], float]) -> Array:
-    """1.0 where u equals its extreme over the whole vector, else 0.0."""
-    values = np.asarray(u, dtype=np.float64)
-    return (values == extreme(values)).astype(np.float64)
 
 
 def _heaviside(u: Array, h0: Array = 0.5) -> Array:
@@ -36,8 +27,6 @@ def _heaviside(u: Array, h0: Array = 0.5) -> Array:
 _FUNCTIONS: dict[type, Callable[..., Array]] = {
     sp.exp: np.exp, sp.log: np.log, sp.sin: np.sin, sp.cos: np.cos, sp.tan: np.tan,
     sp.tanh: np.tanh, sp.Abs: np.abs, sp.sign: np.sign, sp.Heaviside: _heaviside,
-    sigmoid: _stable_sigmoid, relu: lambda u: np.maximum(u, 0.0), clamp: np.clip,
-    is_max: lambda u: _at(u, np.max), is_min: lambda u: _at(u, np.min),
     sp.cosh: np.cosh, sp.sinh: np.sinh,
     # SymPy rewrites tan(u + pi/2) as -cot(u) and so on.
     sp.cot: lambda u: 1.0 / np.tan(u), sp.sec: lambda u: 1.0 / np.cos(u),
@@ -46,6 +35,9 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
     # Our values are real; SymPy keeps re/im/arg when it cannot prove a power real.
     sp.re: lambda u: u, sp.im: lambda u: np.zeros_like(np.asarray(u, dtype=np.float64)),
     sp.arg: lambda u: np.angle(u), sp.atan2: np.arctan2,
+    # the functions the registry keeps whole: sigmoid, relu, softplus, clamp, is_max...
+    **{named.cls: (lambda f: lambda *args: f(np, *args))(named.numpy)
+       for named in named_functions()},
 }
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from gradexplain import autograd
-from gradexplain.functions import FUNCTIONS
+from gradexplain.ops import OPS
 from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Num, Var, variables
 from gradexplain.unparse import source
 from gradexplain.values import Values
@@ -183,10 +183,7 @@ def _rule(made: tuple[Node, torch.Tensor] | None) -> str:
     if isinstance(node, Call) and node.func in _CALL_RULES:
         return _CALL_RULES[node.func]
     if isinstance(node, Call):
-        spec = FUNCTIONS[node.func]
-        if spec.kind == "reduction":
-            return spec.rule.split(":")[0]
-        return f"chain rule, {spec.rule}"
+        return OPS[node.func].graph_rule(node)
     return ""
 
 

@@ -27,7 +27,8 @@ from gradexplain import autograd, limits, tensorsym
 from gradexplain.deadline import deadline
 from gradexplain.result import Singularity, Tolerance
 from gradexplain.shapes import Shape
-from gradexplain.symbolic import clamp, is_max, is_min, relu, sigmoid
+from gradexplain.ops import named_functions
+from gradexplain.ops.reductions import IS_MAX, IS_MIN
 from gradexplain.tree import Node
 from gradexplain.values import Values
 
@@ -134,9 +135,10 @@ def _spell_extrema(loss: sp.Expr, sizes: dict[sp.Symbol, int]) -> sp.Expr:
         arg, over = expr.args[0], expr.args[1:]
         ranges = itertools.product(*(range(sizes[index]) for index in over))
         rivals = [arg.xreplace(dict(zip(over, map(sp.Integer, at)))) for at in ranges]
-        return (largest if isinstance(expr, is_max) else smallest)(arg, *rivals)
+        return (largest if isinstance(expr, IS_MAX.cls) else smallest)(arg, *rivals)
 
-    return loss.replace(lambda e: isinstance(e, (is_max, is_min)) and len(e.args) > 1, spell)
+    return loss.replace(lambda e: isinstance(e, (IS_MAX.cls, IS_MIN.cls)) and len(e.args) > 1,
+                        spell)
 
 
 def _freeze_extrema(expr: sp.Expr, point: dict[Any, sp.Expr]) -> sp.Expr:
@@ -171,12 +173,14 @@ def _element(base: Any, index: tuple[int, ...]) -> Any:
 
 
 def _number(expr: sp.Expr, point: dict[Any, sp.Expr]) -> float:
-    """The value at the point; our sigmoid and relu are written out for evalf."""
+    """The value at the point; the functions we keep whole (sigmoid, relu, clamp...) are
+    written out in SymPy's own, for evalf."""
     concrete = expr.xreplace(point)
-    concrete = concrete.replace(sigmoid, lambda u: 1 / (1 + sp.exp(-u)))
-    concrete = concrete.replace(relu, lambda u: sp.Max(u, 0))
     concrete = concrete.replace(sp.DiracDelta, lambda *args: sp.nan)  # at a kink: none
-    concrete = concrete.replace(clamp, lambda u, lo, hi: sp.Min(sp.Max(u, lo), hi))
+    for named in named_functions():
+        if named.explicit is not None:
+            concrete = concrete.replace(
+                named.cls, (lambda f: lambda *args: f(sp, *args))(named.explicit))
     value = complex(concrete.evalf(17))
     return value.real if value.imag == 0 else float("nan")
 

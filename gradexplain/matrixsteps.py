@@ -14,13 +14,13 @@ from typing import Any, Mapping, Sequence
 import sympy as sp
 
 from gradexplain import tensorsym
+from gradexplain.builder import SHAPED, Builder, number
 from gradexplain.deltas import resolve_deltas
 from gradexplain.errors import UsageError
-from gradexplain.functions import FUNCTIONS
+from gradexplain.ops import OPS
 from gradexplain.scoped import ScopedSum
-from gradexplain.shapes import Shape, describe, infer, reduced_axis
-from gradexplain.steps import _DERIVATIVES, Derivation
-from gradexplain.symbolic import _NAMESPACE, _number, clamp
+from gradexplain.shapes import Shape, describe, infer
+from gradexplain.steps import Derivation
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var, variables, walk
 from gradexplain.unparse import source
 from gradexplain.values import Values
@@ -28,21 +28,17 @@ from gradexplain.values import Values
 Pair = tuple[Any, Any]  # (the element, its derivative)
 
 
-_DERIVED = ("sum", "mean", "clamp")  # the rules below; prod, softmax, max and min are not
-
-
 def derive_all(tree: Node, values: Mapping[str, Values],
                names: Sequence[str] | None = None) -> dict[str, Derivation]:
     """dL/dW_jk (dL/dx_j, dL/dc) for each differentiated variable (`names`, default all),
     by the rules; data (`--wrt` left it out) gets no derivation."""
+    shapes = {name: value.shape for name, value in values.items()}
+    node_shapes = infer(tree, shapes, source(tree))
     for node in walk(tree):
-        if isinstance(node, Call) and node.func in FUNCTIONS and \
-                FUNCTIONS[node.func].kind != "elementwise" and node.func not in _DERIVED:
+        if isinstance(node, Call) and node.func in OPS and not OPS[node.func].shaped_steps:
             raise UsageError(f"--steps does not derive {node.func}() of vectors and matrices "
                              f"with @ or .T yet (column {node.col + 1}); the table's formula "
                              f"is SymPy's derivative of it")
-    shapes = {name: value.shape for name, value in values.items()}
-    node_shapes = infer(tree, shapes, source(tree))
     chosen = variables(tree) if names is None else names
     return {name: derive(tree, name, shapes, node_shapes) for name in chosen}
 
@@ -54,7 +50,7 @@ def derive(tree: Node, name: str, shapes: Mapping[str, Shape],
     top = node_shapes[id(tree)]
     indices = walker.builder.fresh(top)
     value, total = walker.pair(tree, indices, 0)
-    limits = [(index, 0, tensorsym.size_symbol(size) - 1) for index, size in zip(indices, top)]
+    limits = [walker.builder.limit(index, size) for index, size in zip(indices, top)]
     for limit in limits:
         value, total = ScopedSum(value, limit), _sum(total, limit)
     lines = [f"L = {_show(value)}"]
@@ -86,7 +82,7 @@ class _MatrixSteps:
 
     def __init__(self, name: str, shapes: Mapping[str, Shape],
                  node_shapes: dict[int, Shape]) -> None:
-        self.builder = tensorsym._Builder(shapes, node_shapes)
+        self.builder = Builder(SHAPED, shapes, node_shapes)
         self.node_shapes = node_shapes
         self.name = name
         self.targets = tensorsym.TARGETS[:len(shapes[name])]
@@ -111,7 +107,7 @@ class _MatrixSteps:
         return sp.Mul(*(sp.KroneckerDelta(i, t) for i, t in zip(idx, self.targets)))
 
     def _aligned(self, node: Node, idx: tuple[Any, ...], depth: int) -> Pair:
-        return self.pair(node, self.builder._align(node, idx), depth)
+        return self.pair(node, self.builder.align(node, idx), depth)
 
     def _rule(self, node: Node, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         if isinstance(node, Neg):
@@ -141,49 +137,24 @@ class _MatrixSteps:
             return "transpose: (A.T) at (r, c) is A at (c, r)", u, du
         if node.func == "where":
             return self._where(node, idx, depth)
-        spec = FUNCTIONS[node.func]
-        if spec.kind == "elementwise":
-            u, du = self.pair(node.args[0], idx, depth)
-            return f"chain rule with {spec.rule}", spec.sympy(_NAMESPACE, u), \
-                _DERIVATIVES[node.func](u) * du  # type: ignore[arg-type]
-        if spec.kind == "clamp":
-            u, du = self.pair(node.args[0], idx, depth)
-            lo, hi = (_number(b.text, b.value) for b in node.args[1:])  # type: ignore
-            return f"chain rule with {spec.rule}", clamp(u, lo, hi), \
-                sp.Heaviside(u - lo) * sp.Heaviside(hi - u) * du
-        return self._reduction(node, idx, depth)
+        return OPS[node.func].matrix_step(self, node, idx, depth)
 
     def _where(self, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         compare, if_true, if_false = node.args
         assert isinstance(compare, Compare)
-        condition = self.builder.build(compare, self.builder._align(compare, idx))
+        condition = self.builder.build(compare, self.builder.align(compare, idx))
         u, du = self._aligned(if_true, idx, depth)
         v, dv = self._aligned(if_false, idx, depth)
         return "where: the derivative of the branch it takes", \
             sp.Piecewise((u, condition), (v, True)), sp.Piecewise((du, condition), (dv, True))
 
-    def _reduction(self, node: Call, idx: tuple[Any, ...],
-                   depth: int) -> tuple[str, Any, Any]:
-        """sum/mean over all elements or along one axis: the sum rule, a bound index each."""
-        assert node.func in ("sum", "mean"), node.func  # derive_all refused the others
-        shape = self.node_shapes[id(node.args[0])]
-        if len(node.args) == 2:
-            axis = reduced_axis(node, shape)
-            (bound,) = self.builder.fresh(shape[axis:axis + 1])
-            inner = (*idx[:axis], bound, *idx[axis:])
-            reduced, count = [(bound, shape[axis])], shape[axis]
-        else:
-            inner = self.builder.fresh(shape)
-            reduced, count = list(zip(inner, shape)), 1
-            for size in shape:
-                count *= size
-        u, du = self.pair(node.args[0], tuple(inner), depth)
-        for index, size in reduced:
-            limit = (index, 0, tensorsym.size_symbol(size) - 1)
-            u, du = ScopedSum(u, limit), _sum(du, limit)
-        if node.func == "mean" and reduced:
-            return "sum rule with constant factor 1/n", u / count, du / count
-        return "sum rule: the derivative of a sum is the sum of derivatives", u, du
+    @staticmethod
+    def sum(expr: Any, limit: tuple[Any, ...]) -> Any:
+        return _sum(expr, limit)
+
+    @staticmethod
+    def number(node: Num) -> Any:
+        return number(node.text, node.value)
 
 
 def _sum(expr: Any, limit: tuple[Any, ...]) -> Any:

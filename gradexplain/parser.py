@@ -19,8 +19,8 @@ from typing import Callable
 from gradexplain import limits
 from gradexplain.cost import check_cost
 from gradexplain.errors import ExpressionError, LimitError
-from gradexplain.functions import (CONSTANTS, FUNCTIONS, METHODS, RESERVED_NAMES,
-                                   SOFTMAXES, TORCH_FUNCTIONS)
+from gradexplain.ops import (CONSTANTS, FUNCTIONAL, METHODS, OPS, RESERVED_NAMES,
+                             TORCH_FUNCTIONS, WITH_DIM)
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 _ALLOWED_CHARS = frozenset(
@@ -50,8 +50,7 @@ _COMPARISONS: dict[type, str] = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast
 _COMPARISON_CHARS = frozenset("=<>!")
 _WHERE_CALL = re.compile(r"(?<![A-Za-z0-9_])where\s*\(")
 _DIM_KEYWORD = re.compile(r"(?<![A-Za-z0-9_])dim\s*=(?!=)")
-REDUCTIONS = frozenset({"sum", "mean", "prod"})
-EXTREMA = frozenset({"max", "min"})  # reductions too, with dim=; torch.amax's values
+_FUNCTIONAL_PREFIXES = ("torch.nn.functional.", "nn.functional.", "F.")
 
 _BINOP_HINTS: dict[type, str] = {
     ast.BitXor: "operator ^ is not supported; use ** for powers",
@@ -168,6 +167,11 @@ class _Converter:
             ast.Name: self._name,  # type: ignore[dict-item]
             ast.Call: self._call,  # type: ignore[dict-item]
         }
+        # an op's `signature` names how its arguments are read
+        self.signatures: dict[str, Callable[[str, list[ast.expr], ast.Call], Node]] = {
+            "unary": self._one_argument, "reduction": self._reduction, "softmax": self._softmax,
+            "clamp": self._clamp,
+        }
 
     def fail(self, message: str, node: ast.AST) -> ExpressionError:
         return ExpressionError(message, self.text, getattr(node, "col_offset", 0))
@@ -231,11 +235,11 @@ class _Converter:
 
     def _call(self, node: ast.Call) -> Node:
         for keyword in node.keywords:
-            if keyword.arg != "dim" or len(node.keywords) > 1 \
-                    or _called_name(node.func) not in REDUCTIONS | EXTREMA | SOFTMAXES:
+            called = OPS.get(_called_name(node.func))
+            if keyword.arg != "dim" or len(node.keywords) > 1 or called is None \
+                    or called.dim == "none":
                 raise ExpressionError(f"keyword argument {keyword.arg or '**'}= not allowed "
-                                      f"(only dim= of sum, mean, prod, max, min, softmax "
-                                      f"and log_softmax)",
+                                      f"(only dim= of {_and(WITH_DIM)})",
                                       self.text, keyword.col_offset)
         for arg in node.args:
             if isinstance(arg, ast.Starred):
@@ -245,9 +249,14 @@ class _Converter:
             return self._function(func.id, node.args, node)
         if isinstance(func, ast.Attribute):
             dotted = _dotted_name(func)
+            functional = next((dotted[len(prefix):] for prefix in _FUNCTIONAL_PREFIXES
+                               if dotted.startswith(prefix)), None)
+            if functional in FUNCTIONAL and node.args:
+                return self._function(functional, node.args, node)
             if dotted.startswith("torch.") and dotted.count(".") > 1:
                 raise self.fail(f"{dotted} is not allowed; allowed: "
-                                f"{_listing(TORCH_FUNCTIONS, 'torch.')}", func)
+                                f"{_listing(TORCH_FUNCTIONS, 'torch.')}, "
+                                f"{_listing(FUNCTIONAL, 'torch.nn.functional.')}", func)
             if isinstance(func.value, ast.Name) and func.value.id == "torch":
                 if func.attr not in TORCH_FUNCTIONS:
                     raise self.fail(f"torch.{func.attr} is not allowed; allowed: "
@@ -261,24 +270,31 @@ class _Converter:
         raise self.fail("only named functions can be called", node)
 
     def _function(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
+        """The registry entry's signature picks the handler for its arguments."""
         if name == "pow":
             self._arity(name, args, 2, node)
             return self._binop(ast.BinOp(args[0], ast.Pow(), args[1],
                                          col_offset=node.col_offset))
         if name == "where":
             return self._where(args, node)
-        if name in REDUCTIONS | EXTREMA and (len(args) == 2 or node.keywords):
-            return self._reduction_along(name, args, node)
-        if name in SOFTMAXES:
-            return self._softmax(name, args, node)
-        if name == "clamp":
-            return self._clamp(args, node)
-        if name not in FUNCTIONS:
+        if name not in OPS:
             raise self.fail(_unknown_function(name), node)
+        return self.signatures[OPS[name].signature](name, args, node)
+
+    def _one_argument(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
         self._arity(name, args, 1, node)
         result = Call(name, (self.convert(args[0]),), node.col_offset)
         check_constants(result, self.text)
         return result
+
+    def _reduction(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
+        """Over every element, or along one dim (required where torch requires it)."""
+        if len(args) == 2 or node.keywords:
+            return self._reduction_along(name, args, node)
+        if OPS[name].dim == "required":
+            raise self.fail(f"{name}() needs a dim, as in {name}(x, dim=0): torch.{name} "
+                            f"has no default", node)
+        return self._one_argument(name, args, node)
 
     def _reduction_along(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
         """`sum(X, dim=0)`, `X.sum(0)`: the dimension is an integer literal, kept as a Num."""
@@ -289,7 +305,7 @@ class _Converter:
         value = constant_value(dim, self.text)
         if value is None or value != int(value) or not isinstance(dim, (Num, Neg)):
             hint = f" ({name} of two tensors, torch.{name}imum, is not supported)" \
-                if name in EXTREMA and args[1:] else ""
+                if name in ("max", "min") and args[1:] else ""
             raise self.fail(f"dim of {name}() must be an integer such as 0, 1 or -1{hint}",
                             dims[0])
         return Call(name, (self.convert(args[0]), Num(float(int(value)), str(int(value)),
@@ -306,7 +322,7 @@ class _Converter:
         assert isinstance(along, Call)
         return along
 
-    def _clamp(self, args: list[ast.expr], node: ast.Call) -> Node:
+    def _clamp(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
         """`clamp(x, lo, hi)`: both bounds are constants, lo <= hi, kept as Num nodes."""
         if len(args) != 3:
             raise self.fail(f"clamp() takes a tensor and two constant bounds, as in "
@@ -323,7 +339,7 @@ class _Converter:
         if bounds[0].value > bounds[1].value:
             raise self.fail(f"clamp() needs lo <= hi, got lo = {_fmt(bounds[0].value)} and "
                             f"hi = {_fmt(bounds[1].value)}", args[1])
-        return Call("clamp", (self.convert(args[0]), *bounds), node.col_offset)
+        return Call(name, (self.convert(args[0]), *bounds), node.col_offset)
 
     def _where(self, args: list[ast.expr], node: ast.Call) -> Node:
         """`where(cond, a, b)`: a where cond holds, else b; cond is one comparison."""
@@ -346,9 +362,15 @@ class _Converter:
 
 
 def _unknown_function(name: str) -> str:
-    close = difflib.get_close_matches(name, sorted(METHODS), n=1)
-    hint = f"; did you mean {close[0]}?" if close else f"; allowed: {_listing(METHODS, '')}"
+    known = frozenset(OPS) | {"pow"}
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    hint = f"; did you mean {close[0]}?" if close else f"; allowed: {_listing(known, '')}"
     return f"unknown function {name!r}{hint}"
+
+
+def _and(names: tuple[str, ...]) -> str:
+    """"a, b and c"."""
+    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else names[0]
 
 
 def _listing(names: frozenset[str], prefix: str) -> str:
@@ -433,23 +455,13 @@ _FLOAT_BINOPS: dict[str, Callable[[float, float], float]] = {
     "@": lambda a, b: a * b,  # the shape pass refuses @ of scalars; this only folds
 }
 
-_FLOAT_FUNCTIONS: dict[str, Callable[[float], float]] = {
-    "T": lambda u: u, "sum": lambda u: u, "mean": lambda u: u, "prod": lambda u: u, "exp": math.exp,
-    "log": math.log, "sqrt": math.sqrt, "abs": abs, "sin": math.sin, "cos": math.cos,
-    "tan": math.tan, "tanh": math.tanh, "relu": lambda u: max(u, 0.0),
-    "sigmoid": lambda u: 0.5 * (1.0 + math.tanh(0.5 * u)),
-    "softmax": lambda u: 1.0, "log_softmax": lambda u: 0.0,  # of one element
-    "max": lambda u: u, "min": lambda u: u,
-}
-
-
 def _apply(node: Node, values: list[float]) -> float:
     if isinstance(node, BinOp):
         return _FLOAT_BINOPS[node.op](values[0], values[1])
     assert isinstance(node, Call)
-    if node.func == "clamp":
-        return min(max(values[0], values[1]), values[2])
-    return _FLOAT_FUNCTIONS[node.func](values[0])
+    if node.func == "T":
+        return values[0]
+    return OPS[node.func].fold(*values)
 
 
 def _fmt_exact(node: Node, value: float) -> str:

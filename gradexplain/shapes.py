@@ -4,8 +4,8 @@ Shapes follow PyTorch: elementwise operations broadcast, aligning shapes on the 
 and stretching any axis of size 1 (a scalar over anything, a vector over the rows of a
 matrix, a column `n x 1` over the columns of `n x m`); `@` is a
 matrix-vector, vector-matrix, matrix-matrix or dot product; `.T` swaps a matrix's axes;
-`sum`/`mean`/`prod`/`max`/`min` reduce over all elements, or along `dim=`; softmax keeps
-the shape and needs `dim=` on a matrix, as torch does. A mismatch is the user's error,
+each function's own shape rule is in its registry entry (`gradexplain/ops/`): reductions
+over all elements or along `dim=`, softmax keeping the shape. A mismatch is the user's error,
 reported with both shapes and a column, so neither SymPy nor torch is imported for it.
 """
 
@@ -13,21 +13,12 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from gradexplain.errors import ExpressionError
+from gradexplain.axes import Shape, ShapeError, describe, reduced_axis
+from gradexplain.ops import OPS
 from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Var, children, walk
 
-Shape = tuple[int, ...]
-
-
-class ShapeError(ExpressionError):
-    """Operand shapes that do not fit together (`@` with mismatched inner sizes...)."""
-
-    kind = "shape"
-
-
-def describe(shape: Shape) -> str:
-    """`(2, 3)` as a learner reads it: `2x3`; a vector `(3,)`: `3`; a scalar: `scalar`."""
-    return "x".join(map(str, shape)) if shape else "scalar"
+__all__ = ["Shape", "ShapeError", "describe", "reduced_axis", "infer", "element",
+           "uses_matrices", "broadcast"]
 
 
 def infer(tree: Node, shapes: Mapping[str, Shape], text: str) -> dict[int, Shape]:
@@ -54,26 +45,7 @@ def uses_matrices(tree: Node, shapes: Mapping[str, Shape]) -> bool:
     if len(lengths) == 2 and 1 in lengths:
         return True
     return any(isinstance(n, BinOp) and n.op == "@" or isinstance(n, Call) and (
-        n.func == "T" or len(n.args) == 2 and n.func in _REDUCTIONS) for n in walk(tree))
-
-
-_REDUCTIONS = ("sum", "mean", "prod", "max", "min")
-
-
-def reduced_axis(node: Call, shape: Shape) -> int:
-    """The axis that `sum(X, dim=d)` removes (d may count from the end)."""
-    dim = int(node.args[1].value)  # type: ignore[union-attr]
-    return dim + len(shape) if dim < 0 else dim
-
-
-def _reduced(node: Call, shape: Shape, text: str) -> Shape:
-    axis = reduced_axis(node, shape)
-    if not 0 <= axis < len(shape):
-        raise ShapeError(f"{node.func}(dim={int(node.args[1].value)}) of shape "  # type: ignore
-                         f"{describe(shape)}: dim must be in -{len(shape)}..{len(shape) - 1}"
-                         if shape else f"{node.func}(dim=...) of a scalar: it has no "
-                         f"dimension", text, node.args[1].col)
-    return shape[:axis] + shape[axis + 1:]
+        n.func == "T" or n.func in OPS and OPS[n.func].needs_axes(n)) for n in walk(tree))
 
 
 def _shape(node: Node, parts: list[Shape], shapes: Mapping[str, Shape], text: str) -> Shape:
@@ -92,26 +64,7 @@ def _shape(node: Node, parts: list[Shape], shapes: Mapping[str, Shape], text: st
         return tuple(reversed(parts[0]))
     if node.func == "where":
         return broadcast(node, parts, text)
-    if node.func in _REDUCTIONS:
-        return _reduced(node, parts[0], text) if len(node.args) == 2 else ()
-    if node.func in ("softmax", "log_softmax"):
-        return _softmax(node, parts[0], text)
-    return parts[0]
-
-
-def _softmax(node: Call, shape: Shape, text: str) -> Shape:
-    """softmax keeps the shape; dim= must name an axis of it (0 or -1 for a vector).
-
-    Without dim= a vector is normalised as a whole; on a matrix torch.softmax refuses
-    (and F.softmax guesses, with a deprecation warning), so we ask which axis.
-    """
-    if len(node.args) == 2:
-        _reduced(node, shape or (1,), text)  # a scalar takes dim 0 or -1, as in torch
-    elif len(shape) > 1:
-        raise ShapeError(f"{node.func}() of a {describe(shape)} matrix needs dim=: "
-                         f"dim=1 normalises each row, dim=0 each column, as in "
-                         f"{node.func}(X, dim=1)", text, node.col)
-    return shape
+    return OPS[node.func].shape(node, parts, text)
 
 
 def broadcast(node: Node, parts: list[Shape], text: str) -> Shape:

@@ -11,6 +11,7 @@ import numpy as np
 import sympy as sp
 
 from gradexplain.evaluate import Evaluator
+from gradexplain.ops import OPS
 from gradexplain.result import Decomposition, Singularity
 from gradexplain.symbolic import I, J, Reduction, SymbolicModel, formula
 from gradexplain.tree import BinOp, Call, Node, children
@@ -53,9 +54,7 @@ def decompose(tree: Node, model: SymbolicModel, evaluator: Evaluator) -> Decompo
         assert isinstance(tree, Call)
         reduction = model.reductions[tree]
         term = reduction.term.subs(reduction.index, I)
-        shape = {"sum": "L = sum_i y_i", "mean": "L = (1/n) sum_i y_i",
-                 "prod": "L = prod_i y_i", "max": "L = max_i y_i",
-                 "min": "L = min_i y_i"}[tree.func]
+        shape = OPS[tree.func].story
         return Decomposition(tree.func, f"{shape} with y_i = {formula(term)}", False,
                              formula(term), evaluator.vector(reduction.term))
     outer = top_reductions(tree, model)
@@ -131,26 +130,7 @@ def _has_inner_reduction(expr: sp.Expr) -> bool:
     return bool(expr.atoms(sp.Sum, sp.Product))
 
 
-_REASONS = {
-    ("relu", "kink"): "relu has a kink at 0 (slope 0 on the left, 1 on the right), so no "
-                      "derivative exists there; PyTorch uses relu'(0) = 0, SymPy "
-                      "Heaviside(0) = 1/2",
-    ("abs", "kink"): "abs has a kink at 0 (slopes -1 and 1), so no derivative exists "
-                     "there; PyTorch uses abs'(0) = 0, SymPy sign(0) = 0, JAX abs'(0) = 1",
-    ("max", "kink"): "max has a kink where elements tie for the largest value (slope 1 "
-                     "if one of them rises, 0 if it falls), so no derivative exists "
-                     "there; PyTorch's max() splits the gradient evenly among the tied "
-                     "elements, so does the symbolic rule is_max(u_j)/sum_k is_max(u_k), "
-                     "and SymPy's Max(a, b) gives Heaviside(0) = 1/2 each for two",
-    ("min", "kink"): "min has a kink where elements tie for the smallest value (slope 1 "
-                     "if one of them falls, 0 if it rises), so no derivative exists "
-                     "there; PyTorch's min() splits the gradient evenly among the tied "
-                     "elements, so does the symbolic rule is_min(u_j)/sum_k is_min(u_k), "
-                     "and SymPy's Min(a, b) gives Heaviside(0) = 1/2 each for two",
-    ("sqrt", "pole"): "sqrt'(u) = 1/(2*sqrt(u)) is infinite at u = 0",
-    ("sqrt", "domain"): "sqrt of a negative number is not real (PyTorch gives nan)",
-    ("log", "pole"): "log'(u) = 1/u is infinite at u = 0, where log(0) = -inf",
-    ("log", "domain"): "log of a negative number is not real (PyTorch gives nan)",
+_OPERATOR_REASONS = {  # a function's reasons are in its registry entry (gradexplain.ops)
     ("/", "pole"): "division by zero: the quotient and its derivative are infinite",
     ("**", "pole"): "the derivative p*u**(p-1) of u**p is infinite at u = 0 when p < 1",
     ("**", "domain"): "a power with a negative (or, for a variable exponent, zero) base "
@@ -160,25 +140,10 @@ _REASONS = {
 
 def singularity(node: Node, kind: str, mask: np.ndarray) -> Singularity:
     """Describe one hazard that the autograd builder recorded."""
-    function = node.func if isinstance(node, Call) else \
-        (node.op if isinstance(node, BinOp) else "?")
     elements = None if mask.ndim == 0 else tuple(int(i) for i in np.flatnonzero(mask))
-    reason = _REASONS.get((function, kind), f"{function} has no derivative here")
-    if function == "clamp":
-        lo, hi = (arg.text for arg in node.args[1:])  # type: ignore[union-attr]
-        reason = (f"clamp(u, {lo}, {hi}) has kinks at u = {lo} and u = {hi} (slope 1 "
-                  f"inside, 0 outside), so no derivative exists there; PyTorch uses "
-                  f"slope 1 at either bound, SymPy Heaviside(0) = 1/2")
-    if function in ("max", "min") and isinstance(node, Call) and len(node.args) == 2:
-        reason = _extreme_along(function, node.args[1].text)  # type: ignore[union-attr]
+    if isinstance(node, Call):
+        function, reason = node.func, OPS[node.func].reason(node, kind)
+    else:
+        function = node.op if isinstance(node, BinOp) else "?"
+        reason = _OPERATOR_REASONS.get((function, kind), f"{function} has no derivative here")
     return Singularity(function, node.col, kind, reason, elements, tuple(mask.shape))
-
-
-def _extreme_along(function: str, dim: str) -> str:
-    """The max/min kink reason for `max(X, dim=d)`: ties within one slice, torch's amax."""
-    largest, rises = ("largest", "rises") if function == "max" else ("smallest", "falls")
-    return (f"{function}(dim={dim}) has a kink where elements of one slice along dim {dim} "
-            f"tie for its {largest} value (slope 1 if one of them {rises}, 0 otherwise), "
-            f"so no derivative exists there; PyTorch's a{function}() splits the gradient "
-            f"evenly among the tied elements, so does the symbolic rule "
-            f"is_{function}_m(u_jm)/sum_m is_{function}_m(u_jm)")

@@ -9,101 +9,18 @@ Differentiating n separate symbols instead would cost O(n**2).
 
 from __future__ import annotations
 
-import types
 from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from gradexplain.functions import FUNCTIONS
-from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
+from gradexplain.builder import I, J, N, VECTOR, Builder, Reduction
+from gradexplain.shapes import infer
+from gradexplain.tree import Node, variables
 
-
-class sigmoid(sp.Function):  # noqa: N801 - printed as users write it
-    """sigmoid(u) = 1/(1 + exp(-u)), kept whole so formulas read like the input."""
-
-    def fdiff(self, argindex: int = 1) -> sp.Expr:
-        s = sigmoid(self.args[0])
-        return s * (1 - s)
-
-    def _eval_is_real(self) -> bool | None:
-        return self.args[0].is_real  # type: ignore[no-any-return]
-
-
-class relu(sp.Function):  # noqa: N801
-    """relu(u) = max(u, 0); its derivative is Heaviside(u), with SymPy's H(0) = 1/2."""
-
-    def fdiff(self, argindex: int = 1) -> sp.Expr:
-        return sp.Heaviside(self.args[0])
-
-    def _eval_is_real(self) -> bool | None:
-        return self.args[0].is_real  # type: ignore[no-any-return]
-
-
-class clamp(sp.Function):  # noqa: N801
-    """clamp(u, lo, hi) = min(max(u, lo), hi) for constant bounds lo <= hi.
-
-    Its derivative is Heaviside(u - lo)*Heaviside(hi - u): 1 inside, 0 outside, and with
-    SymPy's H(0) = 1/2 it is 1/2 at either bound, where PyTorch uses 1.
-    """
-
-    nargs = 3
-
-    @classmethod
-    def eval(cls, u: sp.Expr, lo: sp.Expr, hi: sp.Expr) -> sp.Expr | None:
-        if u.is_number:
-            return sp.Min(sp.Max(u, lo), hi)
-        return None
-
-    def fdiff(self, argindex: int = 1) -> sp.Expr:
-        u, lo, hi = self.args
-        if argindex != 1:  # the bounds are constants, never differentiated
-            return sp.Integer(0)
-        return sp.Heaviside(u - lo) * sp.Heaviside(hi - u)
-
-    def _eval_is_real(self) -> bool | None:
-        return self.args[0].is_real  # type: ignore[no-any-return]
-
-
-class is_max(sp.Function):  # noqa: N801
-    """is_max(u_k): 1 where u_k is the largest of u over the whole vector, else 0.
-
-    max(u) has no Sum form over a generic element, so it is written with a dedicated
-    indicator: max(u) = sum_k u_k*is_max(u_k) / sum_k is_max(u_k). The indicator is
-    piecewise constant (derivative 0), so d max(u)/du_j = is_max(u_j)/sum_k is_max(u_k):
-    1 at the arg-max, split evenly among ties as torch's max() does. The evaluator reads
-    u over the whole vector and compares it with its maximum, in O(n).
-    """
-
-    def fdiff(self, argindex: int = 1) -> sp.Expr:
-        return sp.Integer(0)
-
-
-class is_min(sp.Function):  # noqa: N801
-    """is_min(u_k): 1 where u_k is the smallest of u over the whole vector, else 0."""
-
-    def fdiff(self, argindex: int = 1) -> sp.Expr:
-        return sp.Integer(0)
-
-
-def softmax_element(name: str, element: sp.Expr, summand: sp.Expr,
-                    limit: tuple[sp.Expr, ...], total_type: type = sp.Sum) -> sp.Expr:
-    """softmax: exp(u_i)/sum_k exp(u_k); log_softmax: u_i - log(sum_k exp(u_k)).
-
-    The matrix path passes its ScopedSum, so a where() in u stays inside u's own sums.
-    """
-    total = total_type(sp.exp(summand), limit)
-    return sp.exp(element) / total if name == "softmax" else element - sp.log(total)
-
-
-_NAMESPACE = types.SimpleNamespace(
-    exp=sp.exp, log=sp.log, sqrt=sp.sqrt, Abs=sp.Abs, sin=sp.sin, cos=sp.cos, tan=sp.tan,
-    tanh=sp.tanh, sigmoid=sigmoid, relu=relu)
-
-N = sp.Symbol("n", integer=True, positive=True)  # the common length of every vector
-J = sp.Symbol("j", integer=True, nonnegative=True)  # the generic element of a gradient
-I = sp.Symbol("i", integer=True, nonnegative=True)  # the element index of the top sum
+__all__ = ["I", "J", "N", "Reduction", "SymbolicModel", "build", "gradient", "formula",
+           "FormulaPrinter", "resolve_sums", "deltas_out_of_piecewise"]
 
 
 @dataclass(frozen=True)
@@ -117,19 +34,22 @@ class SymbolicModel:
     reductions: dict[Node, Reduction]  # each sum/mean/prod of a vector, by tree node
 
 
-@dataclass(frozen=True)
-class Reduction:
-    """One reduction of a vector: its bound index, summand (or factor) and SymPy form."""
+def vector_builder(tree: Node, vector_names: set[str], scalar_names: set[str]) -> Builder:
+    """The builder of the 1-D path: every vector has the common length n.
 
-    index: sp.Symbol
-    term: sp.Expr
-    expr: sp.Expr  # the Sum or Product itself (mean's 1/n stays outside)
+    Only ranks matter here (the dialect bounds every index by n), so a stand-in length
+    gives the node shapes; the real lengths were checked when the values were read.
+    """
+    shapes = {name: (2,) if name in vector_names else () for name in variables(tree)}
+    shapes.update({name: () for name in scalar_names if name not in shapes})
+    return Builder(VECTOR, shapes, infer(tree, shapes, ""))
 
 
 def build(tree: Node, vector_names: set[str], scalar_names: set[str]) -> SymbolicModel:
     """Build L from our tree; vectors are indexed by a generic element."""
-    builder = _Builder(vector_names, scalar_names)
-    expr, is_vector = builder.build(tree, I)
+    builder = vector_builder(tree, vector_names, scalar_names)
+    is_vector = bool(builder.shape(tree))
+    expr = builder.build(tree, builder.top(builder.shape(tree)))
     term = expr if is_vector else None
     if is_vector:
         expr = sp.Sum(expr, (I, 0, N - 1))
@@ -141,7 +61,7 @@ def gradient(model: SymbolicModel, name: str) -> sp.Expr:
     base = model.bases[name]
     target = base[J] if isinstance(base, sp.IndexedBase) else base
     derivative = resolve_sums(deltas_out_of_piecewise(sp.diff(model.loss, target)))
-    return _canonical_indices(_drop_range_conditions(derivative))
+    return canonical_indices(drop_range_conditions(derivative))
 
 
 def resolve_sums(expr: sp.Expr) -> sp.Expr:
@@ -219,7 +139,7 @@ def deltas_out_of_piecewise(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, sp.Sum), resolve)
 
 
-def _canonical_indices(expr: sp.Expr) -> sp.Expr:
+def canonical_indices(expr: sp.Expr) -> sp.Expr:
     """Name bound indices k where that is safe, so equal sums combine and read alike.
 
     `sum_k(x_k) + sum_k2(x_k2)` becomes `2*sum_k(x_k)`. A reduction whose limits or
@@ -242,7 +162,7 @@ def _canonical_indices(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), rename)
 
 
-def _drop_range_conditions(expr: sp.Expr) -> sp.Expr:
+def drop_range_conditions(expr: sp.Expr) -> sp.Expr:
     """`.doit()` guards results with `j <= n - 1`; j is always in range, so take that branch."""
     slack = sp.Symbol("slack", integer=True, nonnegative=True)
 
@@ -255,123 +175,6 @@ def _drop_range_conditions(expr: sp.Expr) -> sp.Expr:
         return piecewise
 
     return expr.replace(lambda e: isinstance(e, sp.Piecewise), resolve)
-
-
-class _Builder:
-    """Walks our tree; each vector sub-expression is written in terms of an index symbol."""
-
-    def __init__(self, vector_names: set[str], scalar_names: set[str]) -> None:
-        self.bases: dict[str, Any] = {}
-        for name in sorted(vector_names):
-            self.bases[name] = sp.IndexedBase(name, real=True)
-        for name in sorted(scalar_names):
-            self.bases[name] = sp.Symbol(name, real=True)
-        self.fresh = 0
-        self.reductions: dict[Node, Reduction] = {}
-
-    def build(self, node: Node, index: sp.Symbol) -> tuple[sp.Expr, bool]:
-        if isinstance(node, Num):
-            return _number(node.text, node.value), False
-        if isinstance(node, Const):
-            return (sp.pi if node.name == "pi" else sp.E), False
-        if isinstance(node, Var):
-            base = self.bases[node.name]
-            if isinstance(base, sp.IndexedBase):
-                return base[index], True
-            return base, False
-        if isinstance(node, Neg):
-            inner, vec = self.build(node.operand, index)
-            return -inner, vec
-        if isinstance(node, BinOp):
-            return self._binop(node, index)
-        return self._call(node, index)
-
-    def _binop(self, node: BinOp, index: sp.Symbol) -> tuple[sp.Expr, bool]:
-        left, left_vec = self.build(node.left, index)
-        right, right_vec = self.build(node.right, index)
-        combined = {
-            "+": lambda: left + right, "-": lambda: left - right,
-            "*": lambda: left * right, "/": lambda: left / right,
-            "**": lambda: left ** right,
-        }[node.op]()
-        return combined, left_vec or right_vec
-
-    def _call(self, node: Call, index: sp.Symbol) -> tuple[sp.Expr, bool]:
-        if node.func == "where":
-            return self._where(node, index)
-        spec = FUNCTIONS[node.func]
-        if spec.kind == "elementwise":
-            arg, vec = self.build(node.args[0], index)
-            return spec.sympy(_NAMESPACE, arg), vec
-        if spec.kind == "clamp":
-            arg, vec = self.build(node.args[0], index)
-            lo, hi = (_number(b.text, b.value) for b in node.args[1:])  # type: ignore
-            return clamp(arg, lo, hi), vec
-        if spec.kind == "softmax":
-            return self._softmax(node, index)
-        if spec.kind == "extremum":
-            return self._extremum(node)
-        bound = self._fresh_index()
-        arg, vec = self.build(node.args[0], bound)
-        if not vec:  # a reduction of a scalar is the scalar itself, as in torch
-            return arg, False
-        if node.func == "prod":
-            total = sp.Product(arg, (bound, 0, N - 1))
-        else:
-            total = sp.Sum(arg, (bound, 0, N - 1))
-        self.reductions[node] = Reduction(bound, arg, total)
-        return (total / N if node.func == "mean" else total), False
-
-    def _softmax(self, node: Call, index: sp.Symbol) -> tuple[sp.Expr, bool]:
-        """Element i of softmax over the vector: the generic element and a Sum over k."""
-        element, vec = self.build(node.args[0], index)
-        if not vec:  # softmax of one element is 1, log_softmax 0, as in torch
-            return sp.Integer(1 if node.func == "softmax" else 0), False
-        bound = self._fresh_index()
-        summand, _ = self.build(node.args[0], bound)
-        return softmax_element(node.func, element, summand, (bound, 0, N - 1)), True
-
-    def _extremum(self, node: Call) -> tuple[sp.Expr, bool]:
-        """max(u) = sum_k u_k*is_max(u_k) / sum_k is_max(u_k) (see `is_max`)."""
-        bound = self._fresh_index()
-        arg, vec = self.build(node.args[0], bound)
-        if not vec:  # the max of a scalar is the scalar, as in torch
-            return arg, False
-        indicator = (is_max if node.func == "max" else is_min)(arg)
-        limit = (bound, 0, N - 1)
-        total = sp.Sum(arg * indicator, limit) / sp.Sum(indicator, limit)
-        self.reductions[node] = Reduction(bound, arg, total)
-        return total, False
-
-    def _where(self, node: Call, index: sp.Symbol) -> tuple[sp.Expr, bool]:
-        """`where(cond, a, b)` is `Piecewise((a, cond), (b, True))`."""
-        compare, if_true, if_false = node.args
-        assert isinstance(compare, Compare)
-        left, left_vec = self.build(compare.left, index)
-        right, right_vec = self.build(compare.right, index)
-        condition = _RELATIONS[compare.op](left, right)
-        a, a_vec = self.build(if_true, index)
-        b, b_vec = self.build(if_false, index)
-        return sp.Piecewise((a, condition), (b, True)), left_vec or right_vec or a_vec or b_vec
-
-    def _fresh_index(self) -> sp.Symbol:
-        self.fresh += 1
-        name = "k" if self.fresh == 1 else f"k{self.fresh}"
-        return sp.Symbol(name, integer=True, nonnegative=True)
-
-
-_RELATIONS = {"==": sp.Eq, "!=": sp.Ne, "<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge}
-
-
-def _number(text: str, value: float) -> sp.Expr:
-    """Exact SymPy numbers from the literal's digits, so `0.1*x` prints as `x/10`."""
-    from fractions import Fraction
-
-    try:
-        fraction = Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        fraction = Fraction(value)
-    return sp.Rational(fraction.numerator, fraction.denominator)
 
 
 class FormulaPrinter(StrPrinter):
@@ -422,4 +225,4 @@ class FormulaPrinter(StrPrinter):
 
 def formula(expr: sp.Expr) -> str:
     """A readable one-line formula, e.g. `2*x_j`."""
-    return str(FormulaPrinter().doprint(_canonical_indices(expr)))
+    return str(FormulaPrinter().doprint(canonical_indices(expr)))

@@ -15,8 +15,8 @@ import sympy as sp
 
 from gradexplain.evaluate import NOT_MINE, Array, Elementwise, UnsupportedFormula
 from gradexplain.scoped import ScopedSum
-from gradexplain.symbolic import is_max, is_min
-from gradexplain.tensorsym import size_symbol
+from gradexplain.builder import size_symbol
+from gradexplain.ops.reductions import IS_MAX, IS_MIN
 
 
 class TensorEvaluator(Elementwise):
@@ -58,7 +58,7 @@ class TensorEvaluator(Elementwise):
             return self.scalars[expr.name]
         if isinstance(expr, (sp.Sum, sp.Product)):
             return self._reduce(expr)
-        if isinstance(expr, (is_max, is_min)) and len(expr.args) > 1:
+        if isinstance(expr, (IS_MAX.cls, IS_MIN.cls)) and len(expr.args) > 1:
             return self._extreme(expr)
         return NOT_MINE
 
@@ -68,8 +68,8 @@ class TensorEvaluator(Elementwise):
             _unsupported(expr)
         value = self._full(self.value(expr.args[0]))
         axes = tuple(self.axes[index] for index in expr.args[1:])
-        extreme = (np.max if isinstance(expr, is_max) else np.min)(value, axis=axes,
-                                                                   keepdims=True)
+        extreme = (np.max if isinstance(expr, IS_MAX.cls) else np.min)(value, axis=axes,
+                                                                       keepdims=True)
         return (value == extreme).astype(np.float64)
 
     def _full(self, value: Array) -> np.ndarray:

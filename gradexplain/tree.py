@@ -56,7 +56,7 @@ class BinOp:
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """A function from `gradexplain.functions.FUNCTIONS`, by its canonical name."""
+    """A function of the op registry (`gradexplain.ops.OPS`), by its canonical name."""
 
     func: str
     args: tuple[Node, ...]

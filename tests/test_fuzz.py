@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gradexplain.errors import GradexplainError
-from gradexplain.functions import FUNCTIONS
+from gradexplain.ops import OPS as FUNCTIONS
 from gradexplain.parser import parse
 from gradexplain.tree import BinOp, Call, Const, Neg, Num, Var, walk
 

@@ -1,0 +1,149 @@
+"""What an operation is: one entry that holds every rule of it.
+
+JAX defines a primitive once and registers its rules beside it; here an `Op` carries its
+spellings and signature (for the parser), its constant folding, its shape rule, its SymPy
+rule in a generic element, its torch call, its kinks and poles with their reasons, and
+its rule for `--steps`. Every walker asks the entry; none keeps a table of names.
+
+Nothing here imports SymPy, torch or numpy at import time: the parser reads this
+registry on the fast path of `--help` and input errors. Rules that need a heavy module
+import it when they run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Callable, Iterator
+
+from gradexplain.axes import Shape
+from gradexplain.tree import Call
+
+@dataclass(frozen=True)
+class Hazard:
+    """Where a derivative does not exist: `kind` is kink, pole or domain; `where` takes
+    the argument's values (numpy) and returns a bool mask; `reason` says why, in words."""
+
+    kind: str
+    where: Callable[[Any], Any]
+    reason: str
+
+
+class NamedFunction:
+    """A SymPy function kept whole, so formulas read as the input (`sigmoid(u)`, not
+    `1/(1 + exp(-u))`); its class is made on first use, so this stays light.
+
+    `derivative(sp, *args, argindex)` is its fdiff; `numpy(np, *args)` evaluates it over
+    arrays; `explicit(sp, *args)` writes it out in SymPy's own functions, for evalf.
+    """
+
+    def __init__(self, name: str, *, derivative: Callable[..., Any],
+                 numpy: Callable[..., Any], explicit: Callable[..., Any] | None = None,
+                 nargs: int | None = 1, real: bool = True,
+                 evaluate: Callable[..., Any] | None = None) -> None:
+        self.name = name
+        self.derivative = derivative
+        self.numpy = numpy
+        self.explicit = explicit
+        self.nargs = nargs
+        self.real = real
+        self.evaluate = evaluate
+
+    @cached_property
+    def cls(self) -> Any:
+        import sympy as sp
+
+        spec = self
+
+        def fdiff(self: Any, argindex: int = 1) -> Any:
+            return spec.derivative(sp, *self.args, argindex)
+
+        attrs: dict[str, Any] = {"fdiff": fdiff, "__module__": __name__,
+                                 "__doc__": f"{self.name}, kept whole (gradexplain.ops)"}
+        if self.nargs is not None:
+            attrs["nargs"] = self.nargs
+        if self.real:
+            attrs["_eval_is_real"] = lambda self: self.args[0].is_real
+        if self.evaluate is not None:
+            evaluate = self.evaluate
+            attrs["eval"] = classmethod(lambda cls, *args: evaluate(sp, *args))
+        return type(self.name, (sp.Function,), attrs)
+
+    def __call__(self, *args: Any) -> Any:
+        return self.cls(*args)
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation. Families (elementwise, reductions, softmax, clamp) subclass it and
+    override what differs; an entry is one instance, registered in `gradexplain.ops`."""
+
+    name: str
+    rule: str  # the derivative rule, in words a learner reads
+    # the parser's handler for the call's arguments: unary, reduction, softmax, clamp
+    signature: str = "unary"
+    dim: str = "none"  # dim= of the call: none, optional or required
+    torch_name: str = ""  # the torch function the default `torch` rule calls
+    # spellings besides NAME(...): "torch" torch.NAME(...), "method" x.NAME(...),
+    # "functional" F.NAME(...) and torch.nn.functional.NAME(...)
+    spellings: tuple[str, ...] = ("torch", "method")
+    hazards: tuple[Hazard, ...] = ()
+    story: str | None = None  # "L = sum_i y_i": how the story names L at the top
+
+    # -- parser -------------------------------------------------------------------------
+    def fold(self, *values: float) -> float:
+        """The value of the call on constants (the parser folds to check them)."""
+        raise NotImplementedError(self.name)
+
+    # -- shapes -------------------------------------------------------------------------
+    def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        return parts[0]
+
+    def needs_axes(self, node: Call) -> bool:
+        """True when this call needs the shaped path (a reduction along dim=)."""
+        return False
+
+    # -- the symbolic witness -----------------------------------------------------------
+    def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
+        """The SymPy rule: the call's element at indices `idx`, built with `b`."""
+        raise NotImplementedError(self.name)
+
+    def named(self) -> Iterator[NamedFunction]:
+        """The SymPy functions this op keeps whole, for the evaluators and the Hessian."""
+        return iter(())
+
+    # -- the autograd witness -----------------------------------------------------------
+    def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
+        return getattr(torch, self.torch_name or self.name)(tensor)
+
+    @property
+    def may_fail(self) -> bool:
+        """True when the derivative can fail somewhere (the autograd side then looks)."""
+        return bool(self.hazards)
+
+    def hazard_masks(self, node: Call, values: Any) -> Iterator[tuple[str, Any]]:
+        """(kind, mask) for each hazard; `values` is the argument as a numpy array."""
+        for hazard in self.hazards:
+            yield hazard.kind, hazard.where(values)
+
+    def reason(self, node: Call, kind: str) -> str:
+        for hazard in self.hazards:
+            if hazard.kind == kind:
+                return hazard.reason
+        return f"{self.name} has no derivative here"
+
+    # -- the explanations ---------------------------------------------------------------
+    def step(self, w: Any, node: Call, index: Any, depth: int) -> tuple[str, Any]:
+        """--steps on the 1-D path: the rule's words and d(element)/d(target)."""
+        raise NotImplementedError(self.name)
+
+    shaped_steps = False  # True when `matrix_step` has a rule (else --steps refuses)
+
+    def matrix_step(self, w: Any, node: Call, idx: tuple[Any, ...],
+                    depth: int) -> tuple[str, Any, Any]:
+        """--steps on the shaped path: (words, the element, its derivative)."""
+        raise NotImplementedError(self.name)
+
+    def graph_rule(self, node: Call) -> str:
+        """The rule a backward node applies, for the graph's labels."""
+        return f"chain rule, {self.rule}"

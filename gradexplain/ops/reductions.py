@@ -1,0 +1,260 @@
+"""Reductions: one number from many, over every element or along `dim=`.
+
+sum, mean and prod are Sums and Products over a bound index; logsumexp is the log of a
+Sum of exps; max and min use an indicator, `is_max(u_k)`, that is 1 at the largest
+element. Each is written once here, for every rank: the builder (`symbolic.Builder`)
+supplies the index names and the kind of Sum its path uses.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+from gradexplain.axes import Shape, dim_of, reduced, reduced_axis
+from gradexplain.ops.base import Hazard, NamedFunction, Op
+from gradexplain.tree import Call
+
+
+@dataclass(frozen=True)
+class Reduction(Op):
+    """sum/mean/prod/logsumexp: a Sum (or Product) of `inner(u)`, then `outer`, then /N
+    for a mean; over all elements, or along dim=."""
+
+    signature: str = "reduction"
+    dim: str = "optional"
+    product: bool = False
+    average: bool = False
+    inner: Callable[[Any, Any], Any] | None = None  # (sympy, u_k) -> the summand
+    outer: Callable[[Any, Any], Any] | None = None  # (sympy, the Sum) -> the element
+
+    def fold(self, *values: float) -> float:
+        return values[0]  # of one element: the element itself (log(exp(u)) = u)
+
+    def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        return reduced(node, parts[0], text) if len(node.args) == 2 else ()
+
+    def needs_axes(self, node: Call) -> bool:
+        return len(node.args) == 2
+
+    def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
+        function = getattr(torch, self.torch_name or self.name)
+        return function(tensor, dim=dim_of(node)) if len(node.args) == 2 else function(tensor)
+
+    def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
+        import sympy as sp
+
+        shape = b.shape(node.args[0])
+        if len(node.args) == 2:
+            axis = reduced_axis(node, shape)
+            (bound,) = b.fresh(shape[axis:axis + 1])
+            term = b.build(node.args[0], (*idx[:axis], bound, *idx[axis:]))
+            return self._combine(sp, b, term, [(bound, shape[axis])], shape[axis:axis + 1])
+        bound = b.fresh(shape)
+        term = b.build(node.args[0], bound)
+        if not shape:  # a reduction of a scalar is the scalar itself, as in torch
+            return term
+        total = self._combine(sp, b, term, list(zip(bound, shape)), shape)
+        if self.story is not None:
+            b.record(node, bound, term, total)
+        return total
+
+    def _combine(self, sp: Any, b: Any, term: Any, over: list[tuple[Any, int]],
+                 shape: Shape) -> Any:
+        total = self.inner(sp, term) if self.inner is not None else term
+        for index, size in over:
+            total = (b.Product if self.product else b.Sum)(total, b.limit(index, size))
+        if self.outer is not None:
+            total = self.outer(sp, total)
+        return total / b.count(shape) if self.average else total
+
+    def step(self, w: Any, node: Call, index: Any, depth: int) -> tuple[str, Any]:
+        import sympy as sp
+
+        if self.inner is not None:
+            raise NotImplementedError(self.name)  # needs dim=, so it takes the shaped path
+        k, m = w.fresh_pair()
+        u, is_vector = w.sym(node.args[0], k)
+        if not is_vector:
+            return f"{self.name} of a scalar is the scalar", w.d(node.args[0], index, depth)
+        du = w.d(node.args[0], k, depth)
+        n = w.n
+        if self.product:
+            others = sp.Product(u.subs(k, m), (m, 0, k - 1)) * \
+                sp.Product(u.subs(k, m), (m, k + 1, n - 1))
+            return "product rule over the factors: sum_k u_k' prod_{m!=k} u_m", \
+                sp.Sum(du * others, (k, 0, n - 1))
+        if self.average:
+            return "sum rule with constant factor 1/n", sp.Sum(du, (k, 0, n - 1)) / n
+        return "sum rule: the derivative of a sum is the sum of derivatives", \
+            sp.Sum(du, (k, 0, n - 1))
+
+    @property
+    def shaped_steps(self) -> bool:  # type: ignore[override]
+        return not self.product and self.inner is None
+
+    def matrix_step(self, w: Any, node: Call, idx: tuple[Any, ...],
+                    depth: int) -> tuple[str, Any, Any]:
+        """sum/mean over all elements or along one axis: the sum rule, a bound index each."""
+        shape = w.node_shapes[id(node.args[0])]
+        if len(node.args) == 2:
+            axis = reduced_axis(node, shape)
+            (bound,) = w.builder.fresh(shape[axis:axis + 1])
+            inner = (*idx[:axis], bound, *idx[axis:])
+            over = [(bound, shape[axis])]
+        else:
+            inner = w.builder.fresh(shape)
+            over = list(zip(inner, shape))
+        u, du = w.pair(node.args[0], tuple(inner), depth)
+        count = math.prod(size for _, size in over)
+        for index, size in over:
+            limit = w.builder.limit(index, size)
+            u, du = w.builder.Sum(u, limit), w.sum(du, limit)
+        if self.average and over:
+            return "sum rule with constant factor 1/n", u / count, du / count
+        return "sum rule: the derivative of a sum is the sum of derivatives", u, du
+
+    def graph_rule(self, node: Call) -> str:
+        return self.rule.split(":")[0]
+
+
+def _extreme(largest: bool) -> NamedFunction:
+    """is_max(u_k, *over): 1 where u_k is the largest (over the listed indices, or the
+    whole vector), else 0; piecewise constant, so its derivative is 0."""
+    name = "is_max" if largest else "is_min"
+    return NamedFunction(name, derivative=lambda sp, *args: sp.Integer(0), nargs=None,
+                         real=False, numpy=lambda np, u: _at(np, u, largest))
+
+
+def _at(np: Any, u: Any, largest: bool) -> Any:
+    values = np.asarray(u, dtype=np.float64)
+    return (values == (np.max if largest else np.min)(values)).astype(np.float64)
+
+
+IS_MAX, IS_MIN = _extreme(True), _extreme(False)
+
+
+def _ties(largest: bool) -> Callable[[Any], Any]:
+    """Elements tied for the largest (smallest) value; no tie, no kink."""
+    def ties(values: Any) -> Any:
+        import numpy as np
+
+        at = values == (values.max() if largest else values.min())
+        return at if np.count_nonzero(at) > 1 else np.zeros_like(at)
+    return ties
+
+
+def _ties_along(values: Any, largest: bool, dim: int) -> Any:
+    """Elements tied for the largest (smallest) value of their row (column), per row."""
+    import numpy as np
+
+    if values.ndim == 0:
+        return np.zeros((), dtype=bool)
+    extreme = (np.max if largest else np.min)(values, axis=dim, keepdims=True)
+    at = values == extreme
+    return at & (np.count_nonzero(at, axis=dim, keepdims=True) > 1)
+
+
+@dataclass(frozen=True)
+class Extremum(Reduction):
+    """max/min: sum_k u_k*is_max(u_k) / sum_k is_max(u_k), so ties share the gradient as
+    torch's max() splits it; along dim= it is torch.amax (values only, ties split)."""
+
+    largest: bool = True
+
+    @property
+    def indicator(self) -> NamedFunction:
+        return IS_MAX if self.largest else IS_MIN
+
+    def named(self) -> Iterator[NamedFunction]:
+        return iter((self.indicator,))
+
+    def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
+        if len(node.args) == 2:  # torch.max(X, dim) is (values, indices): amax has one
+            return getattr(torch, "a" + self.name)(tensor, dim=dim_of(node))
+        return getattr(torch, self.name)(tensor)
+
+    def hazard_masks(self, node: Call, values: Any) -> Iterator[tuple[str, Any]]:
+        if len(node.args) == 2:
+            yield "kink", _ties_along(values, self.largest, dim_of(node))
+        else:
+            yield "kink", _ties(self.largest)(values)
+
+    def reason(self, node: Call, kind: str) -> str:
+        if len(node.args) != 2:
+            return super().reason(node, kind)
+        largest, rises = ("largest", "rises") if self.largest else ("smallest", "falls")
+        dim = dim_of(node)
+        return (f"{self.name}(dim={dim}) has a kink where elements of one slice along dim "
+                f"{dim} tie for its {largest} value (slope 1 if one of them {rises}, 0 "
+                f"otherwise), so no derivative exists there; PyTorch's a{self.name}() "
+                f"splits the gradient evenly among the tied elements, so does the symbolic "
+                f"rule is_{self.name}_m(u_jm)/sum_m is_{self.name}_m(u_jm)")
+
+    def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
+        shape = b.shape(node.args[0])
+        if not shape:  # the max of a scalar is the scalar, as in torch
+            return b.build(node.args[0], ())
+        if len(node.args) == 2:
+            axis = reduced_axis(node, shape)
+            over = b.fresh(shape[axis:axis + 1])
+            inner, sizes = (*idx[:axis], *over, *idx[axis:]), shape[axis:axis + 1]
+        else:
+            inner = over = b.fresh(shape)
+            sizes = shape
+        term = b.build(node.args[0], inner)
+        indicator = self.indicator(term, *b.compared(over))
+        top, bottom = term * indicator, indicator
+        for index, size in zip(over, sizes):
+            limit = b.limit(index, size)
+            top, bottom = b.Sum(top, limit), b.Sum(bottom, limit)
+        if len(node.args) != 2:
+            b.record(node, over, term, top / bottom)
+        return top / bottom
+
+    def step(self, w: Any, node: Call, index: Any, depth: int) -> tuple[str, Any]:
+        """d max(u) = sum_k is_max(u_k) du_k / sum_k is_max(u_k): the arg-max's du."""
+        import sympy as sp
+
+        k, _ = w.fresh_pair()
+        u, is_vector = w.sym(node.args[0], k)
+        if not is_vector:
+            return f"{self.name} of a scalar is the scalar", w.d(node.args[0], index, depth)
+        indicator = self.indicator(u)
+        limit = (k, 0, w.n - 1)
+        return f"{self.name} rule: only the arg-{self.name} element's derivative passes " \
+            "(ties share it)", sp.Sum(indicator * w.d(node.args[0], k, depth), limit) \
+            / sp.Sum(indicator, limit)
+
+    @property
+    def shaped_steps(self) -> bool:  # type: ignore[override]
+        return False
+
+    def graph_rule(self, node: Call) -> str:
+        return f"chain rule, {self.rule}"
+
+
+def _kink_words(word: str, largest: str, rises: str, falls: str) -> str:
+    return (f"{word} has a kink where elements tie for the {largest} value (slope 1 if one "
+            f"of them {rises}, 0 if it {falls}), so no derivative exists there; PyTorch's "
+            f"{word}() splits the gradient evenly among the tied elements, so does the "
+            f"symbolic rule is_{word}(u_j)/sum_k is_{word}(u_k), and SymPy's "
+            f"{word.capitalize()}(a, b) gives Heaviside(0) = 1/2 each for two")
+
+
+ENTRIES: tuple[Op, ...] = (
+    Reduction("sum", "sum rule: d/dx_j sum_i y_i = dy_j/dx_j", story="L = sum_i y_i"),
+    Reduction("mean", "sum rule with a constant factor: d/dx_j (1/n) sum_i y_i = "
+              "(1/n) dy_j/dx_j", average=True, story="L = (1/n) sum_i y_i"),
+    Reduction("prod", "product rule: d/dx_j prod_i y_i = (prod_{i!=j} y_i) dy_j/dx_j",
+              product=True, story="L = prod_i y_i"),
+    Extremum("max", "max rule: d max(u)/du_k = 1 where u_k is largest (split evenly among "
+             "ties), 0 elsewhere", story="L = max_i y_i", largest=True,
+             hazards=(Hazard("kink", _ties(True),
+                             _kink_words("max", "largest", "rises", "falls")),)),
+    Extremum("min", "min rule: d min(u)/du_k = 1 where u_k is smallest (split evenly among "
+             "ties), 0 elsewhere", story="L = min_i y_i", largest=False,
+             hazards=(Hazard("kink", _ties(False),
+                             _kink_words("min", "smallest", "falls", "rises")),)),
+)

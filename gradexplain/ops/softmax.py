@@ -1,0 +1,81 @@
+"""softmax and log_softmax along one axis: each element depends on the whole slice.
+
+softmax_i = exp(u_i)/sum_k exp(u_k) and log_softmax_i = u_i - log(sum_k exp(u_k)), with
+k bound over the axis (the last one, or `dim=`); SymPy differentiates that quotient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gradexplain.axes import Shape, ShapeError, describe, dim_of, reduced, reduced_axis
+from gradexplain.ops.base import Op
+from gradexplain.tree import Call
+
+
+@dataclass(frozen=True)
+class Softmax(Op):
+    signature: str = "softmax"
+    dim: str = "optional"
+    log: bool = False
+
+    def fold(self, *values: float) -> float:
+        return 0.0 if self.log else 1.0  # of one element
+
+    def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        """softmax keeps the shape; dim= must name an axis of it (0 or -1 for a vector).
+
+        Without dim= a vector is normalised as a whole; on a matrix torch.softmax refuses
+        (and F.softmax guesses, with a deprecation warning), so we ask which axis.
+        """
+        shape = parts[0]
+        if len(node.args) == 2:
+            reduced(node, shape or (1,), text)  # a scalar takes dim 0 or -1, as in torch
+        elif len(shape) > 1:
+            raise ShapeError(f"{node.func}() of a {describe(shape)} matrix needs dim=: "
+                             f"dim=1 normalises each row, dim=0 each column, as in "
+                             f"{node.func}(X, dim=1)", text, node.col)
+        return shape
+
+    def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
+        dim = dim_of(node) if len(node.args) == 2 else -1
+        return getattr(torch, self.name)(tensor, dim=dim)
+
+    def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
+        """Element idx: exp(u_idx)/sum_m exp(u_idx with m on the axis), or its log."""
+        import sympy as sp
+
+        shape = b.shape(node.args[0])
+        if not shape:  # softmax of one element is 1, log_softmax 0, as in torch
+            return sp.Integer(0 if self.log else 1)
+        axis = reduced_axis(node, shape) if len(node.args) == 2 else len(shape) - 1
+        (bound,) = b.fresh(shape[axis:axis + 1])
+        summand = b.build(node.args[0], (*idx[:axis], bound, *idx[axis + 1:]))
+        element = b.build(node.args[0], idx)
+        total = b.Sum(sp.exp(summand), b.limit(bound, shape[axis]))
+        return element - sp.log(total) if self.log else sp.exp(element) / total
+
+    def step(self, w: Any, node: Call, index: Any, depth: int) -> tuple[str, Any]:
+        """d s_i = s_i (du_i - sum_k s_k du_k); d log_softmax_i = du_i - sum_k s_k du_k."""
+        import sympy as sp
+
+        u_i, is_vector = w.sym(node.args[0], index)
+        if not is_vector:
+            return f"{self.name} of one element is a constant", sp.Integer(0)
+        k, m = w.fresh_pair()
+        n = w.n
+        total = sp.Sum(sp.exp(w.sym(node.args[0], m)[0]), (m, 0, n - 1))
+        u_k, _ = w.sym(node.args[0], k)
+        inner = w.d(node.args[0], index, depth) - sp.Sum(
+            sp.exp(u_k) / total * w.d(node.args[0], k, depth), (k, 0, n - 1))
+        if self.log:
+            return "log_softmax rule: d l_i = du_i - sum_k softmax_k du_k", inner
+        return "softmax rule: d s_i = s_i (du_i - sum_k s_k du_k)", sp.exp(u_i) / total * inner
+
+
+ENTRIES: tuple[Op, ...] = (
+    Softmax("softmax", "softmax'(u): d s_i/d u_k = s_i*([i == k] - s_k)"),
+    Softmax("log_softmax", "log_softmax'(u): d l_i/d u_k = [i == k] - softmax(u)_k",
+            log=True),
+)
