@@ -77,6 +77,20 @@ RELU = NamedFunction(  # derivative Heaviside(u), with SymPy's H(0) = 1/2
     "relu", derivative=lambda sp, u, i: sp.Heaviside(u),
     numpy=lambda np, u: np.maximum(u, 0.0), explicit=lambda sp, u: sp.Max(u, 0))
 
+SOFTPLUS = NamedFunction(  # log(1 + exp(u)), evaluated without overflow
+    "softplus", derivative=lambda sp, u, i: SIGMOID(u),
+    numpy=lambda np, u: np.logaddexp(0.0, u), explicit=lambda sp, u: sp.log(1 + sp.exp(u)))
+
+
+@dataclass(frozen=True)
+class _Softplus(Elementwise):
+    """torch.nn.functional.softplus: log(1 + exp(u)); torch makes it linear above its
+    threshold 20, where sigmoid(u) differs from 1 by less than 3e-9."""
+
+    def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
+        return torch.nn.functional.softplus(tensor)
+
+
 ENTRIES: tuple[Op, ...] = (
     Elementwise("exp", "exp'(u) = exp(u)", sympy=lambda sp, u: sp.exp(u), value=math.exp),
     Elementwise("log", "log'(u) = 1/u", sympy=lambda sp, u: sp.log(u), value=math.log,
@@ -108,4 +122,7 @@ ENTRIES: tuple[Op, ...] = (
                 hazards=(Hazard("kink", _zero, "relu has a kink at 0 (slope 0 on the left, "
                                 "1 on the right), so no derivative exists there; PyTorch "
                                 "uses relu'(0) = 0, SymPy Heaviside(0) = 1/2"),)),
+    _Softplus("softplus", "softplus'(u) = sigmoid(u)", sympy=lambda sp, u: SOFTPLUS(u),
+              function=SOFTPLUS, spellings=("functional",),
+              value=lambda u: max(u, 0.0) + math.log1p(math.exp(-abs(u)))),
 )

@@ -1,0 +1,90 @@
+"""Functions added through the op registry, one entry each (README, "Adding a function").
+
+Each is checked the way every function is: both witnesses against a derivative written
+here in numpy, and against float64 central differences, for vectors and matrices, in
+each spelling a PyTorch user types.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradexplain import ExitStatus, explain
+from gradexplain.errors import ExpressionError
+
+
+def central_differences(loss, arrays: dict[str, np.ndarray], name: str, h: float = 1e-6):
+    grad = np.zeros_like(arrays[name], dtype=np.float64)
+    for index in np.ndindex(arrays[name].shape):
+        plus = {k: v.copy() for k, v in arrays.items()}
+        minus = {k: v.copy() for k, v in arrays.items()}
+        plus[name][index] += h
+        minus[name][index] -= h
+        grad[index] = (loss(**plus) - loss(**minus)) / (2 * h)
+    return grad
+
+
+def softplus(u):
+    return np.logaddexp(0.0, u)
+
+
+def sigmoid(u):
+    return 0.5 * (1.0 + np.tanh(0.5 * u))
+
+
+V = np.array([-2.0, 0.0, 0.5, 3.0])
+M = np.array([[1.0, -0.5, 2.0], [0.25, -3.0, 0.0]])
+
+CASES = [
+    # (expression, values, numpy loss, {variable: hand-derived gradient})
+    ("sum(softplus(x))", {"x": V}, lambda x: softplus(x).sum(), {"x": sigmoid(V)}),
+    ("torch.nn.functional.softplus(x).sum()", {"x": V}, lambda x: softplus(x).sum(),
+     {"x": sigmoid(V)}),
+    ("mean(F.softplus(2*x - 1))", {"x": V}, lambda x: softplus(2 * x - 1).mean(),
+     {"x": 2 * sigmoid(2 * V - 1) / V.size}),
+    ("sum(softplus(X) * X)", {"X": M}, lambda X: (softplus(X) * X).sum(),
+     {"X": sigmoid(M) * M + softplus(M)}),
+    ("sum(softplus(X @ w))", {"X": M, "w": np.array([0.5, -1.0, 2.0])},
+     lambda X, w: softplus(X @ w).sum(),
+     {"w": M.T @ sigmoid(M @ np.array([0.5, -1.0, 2.0]))}),
+]
+
+
+@pytest.mark.parametrize(("expression", "values", "loss", "expected"), CASES,
+                         ids=[case[0] for case in CASES])
+def test_both_witnesses_match_the_hand_derivation_and_central_differences(
+        expression, values, loss, expected):
+    result = explain(expression, values)
+    assert result.status is ExitStatus.AGREE, result.verdict()
+    assert result.value == pytest.approx(loss(**values), rel=1e-12)
+    for name, want in expected.items():
+        gradient = result.gradients[name]
+        np.testing.assert_allclose(gradient.symbolic, want, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(gradient.autograd, want, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(gradient.symbolic, central_differences(loss, values, name),
+                                   rtol=1e-6, atol=1e-7)
+
+
+def test_softplus_formula_is_written_with_sigmoid():
+    assert explain("sum(softplus(x))", x=[1.0, 2.0]).gradients["x"].formula == "sigmoid(x_j)"
+
+
+def test_softplus_of_large_values_does_not_overflow_the_symbolic_witness():
+    # log(1 + exp(1000)) overflows if evaluated as written; the entry's numpy rule is
+    # logaddexp, and torch is linear above its threshold 20
+    result = explain("sum(softplus(x))", x=[-1000.0, 1000.0])
+    assert result.status is ExitStatus.AGREE, result.verdict()
+    np.testing.assert_allclose(result.gradients["x"].symbolic, [0.0, 1.0], atol=1e-300)
+
+
+@pytest.mark.parametrize("expression", ["x.softplus()", "torch.softplus(x)"])
+def test_softplus_is_spelled_as_torch_spells_it(expression):
+    # torch has neither Tensor.softplus nor torch.softplus: F.softplus only
+    with pytest.raises(ExpressionError):
+        explain(expression, x=[1.0, 2.0])
+
+
+def test_softplus_hessian_matches_torch():
+    result = explain("sum(softplus(x) * x)", x=[0.5, -1.0, 2.0], hessian=True)
+    assert result.hessian is not None and result.hessian.agree
