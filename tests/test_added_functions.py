@@ -33,8 +33,19 @@ def sigmoid(u):
     return 0.5 * (1.0 + np.tanh(0.5 * u))
 
 
+def logsumexp(u, axis=None):
+    top = np.max(u, axis=axis, keepdims=True)
+    return np.squeeze(top, axis=axis) + np.log(np.exp(u - top).sum(axis=axis))
+
+
+def softmax(u, axis=-1):
+    e = np.exp(u - np.max(u, axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
 V = np.array([-2.0, 0.0, 0.5, 3.0])
 M = np.array([[1.0, -0.5, 2.0], [0.25, -3.0, 0.0]])
+R = np.array([0.5, -1.0, 2.0])
 
 CASES = [
     # (expression, values, numpy loss, {variable: hand-derived gradient})
@@ -48,6 +59,19 @@ CASES = [
     ("sum(softplus(X @ w))", {"X": M, "w": np.array([0.5, -1.0, 2.0])},
      lambda X, w: softplus(X @ w).sum(),
      {"w": M.T @ sigmoid(M @ np.array([0.5, -1.0, 2.0]))}),
+    ("logsumexp(x, dim=0)", {"x": V}, lambda x: logsumexp(x, 0), {"x": softmax(V)}),
+    ("torch.logsumexp(x, -1) * 2", {"x": V}, lambda x: 2 * logsumexp(x, -1),
+     {"x": 2 * softmax(V)}),
+    ("x.logsumexp(0)", {"x": V}, lambda x: logsumexp(x, 0), {"x": softmax(V)}),
+    ("torch.logsumexp(X, dim=1).sum()", {"X": M}, lambda X: logsumexp(X, 1).sum(),
+     {"X": softmax(M, 1)}),
+    ("sum(logsumexp(X, dim=0) * w)", {"X": M, "w": R},
+     lambda X, w: (logsumexp(X, 0) * w).sum(), {"X": softmax(M, 0) * R, "w": logsumexp(M, 0)}),
+    ("mean(logsumexp(X @ W, dim=1))", {"X": M, "W": np.outer(R, [1.0, -1.0])},
+     lambda X, W: logsumexp(X @ W, 1).mean(),
+     {"W": M.T @ softmax(M @ np.outer(R, [1.0, -1.0]), 1) / 2}),
+    ("sum(logsumexp(X, dim=1) - X.T.logsumexp(0))", {"X": M},
+     lambda X: (logsumexp(X, 1) - logsumexp(X.T, 0)).sum(), {"X": np.zeros_like(M)}),
 ]
 
 
@@ -87,4 +111,37 @@ def test_softplus_is_spelled_as_torch_spells_it(expression):
 
 def test_softplus_hessian_matches_torch():
     result = explain("sum(softplus(x) * x)", x=[0.5, -1.0, 2.0], hessian=True)
+    assert result.hessian is not None and result.hessian.agree
+
+
+def test_logsumexp_formula_is_the_softmax():
+    result = explain("logsumexp(x, dim=0)", x=[1.0, 2.0])
+    assert result.gradients["x"].formula == "exp(x_j)/sum_i(exp(x_i))"
+
+
+@pytest.mark.parametrize(("expression", "message"), [
+    ("logsumexp(x)", "logsumexp() needs a dim, as in logsumexp(x, dim=0): torch.logsumexp "
+                     "has no default"),
+    ("logsumexp(x, dim=1)", "logsumexp(dim=1) of shape 3: dim must be in -1..0"),
+    ("logsumexp(x, dim=0.5)", "dim of logsumexp() must be an integer such as 0, 1 or -1"),
+])
+def test_logsumexp_refuses_what_torch_refuses(expression, message):
+    with pytest.raises(ExpressionError) as caught:
+        explain(expression, x=[1.0, 2.0, 3.0])
+    assert str(caught.value).startswith(message + " (column ")
+
+
+def test_logsumexp_steps_derive_the_softmax():
+    from gradexplain import matrixsteps
+    from gradexplain.parser import parse
+    from gradexplain.values import from_numbers
+
+    derivation = matrixsteps.derive_all(parse("sum(logsumexp(X, dim=1))"),
+                                        {"X": from_numbers("X", M.tolist())})["X"]
+    assert derivation.formula == "exp(X_jk)/sum_m(exp(X_jm))"
+    assert any(line.strip().startswith("logsumexp rule:") for line in derivation.lines)
+
+
+def test_logsumexp_hessian_matches_torch():
+    result = explain("sum(logsumexp(X, dim=1))", X=M.tolist(), hessian=True)
     assert result.hessian is not None and result.hessian.agree

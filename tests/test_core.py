@@ -58,6 +58,7 @@ CASES = [
     ("sum(sigmoid(x))", {"x": W}, {"x": sig(W) * (1 - sig(W))}),
     ("sum(relu(w))", {"w": W}, {"w": (W > 0).astype(float)}),
     ("sum(softplus(w))", {"w": W}, {"w": sig(W)}),
+    ("w.logsumexp(0)", {"w": W}, {"w": softmax(W)}),
     ("sum(w*x)", {"w": W, "x": X}, {"w": X, "x": W}),
     ("sum(w*x + b)", {"w": W, "x": X, "b": B}, {"w": X, "x": W, "b": 3.0}),
     ("mean(sigmoid(w*x+b))", {"w": W, "x": X, "b": B},

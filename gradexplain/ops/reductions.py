@@ -72,14 +72,16 @@ class Reduction(Op):
     def step(self, w: Any, node: Call, index: Any, depth: int) -> tuple[str, Any]:
         import sympy as sp
 
-        if self.inner is not None:
-            raise NotImplementedError(self.name)  # needs dim=, so it takes the shaped path
         k, m = w.fresh_pair()
         u, is_vector = w.sym(node.args[0], k)
         if not is_vector:
             return f"{self.name} of a scalar is the scalar", w.d(node.args[0], index, depth)
         du = w.d(node.args[0], k, depth)
         n = w.n
+        if self.inner is not None:
+            u, du = _chain(sp, self.inner, u, du)
+            return self.rule.split(":")[0], _chain(sp, self.outer, sp.Sum(u, (k, 0, n - 1)),
+                                                   sp.Sum(du, (k, 0, n - 1)))[1]
         if self.product:
             others = sp.Product(u.subs(k, m), (m, 0, k - 1)) * \
                 sp.Product(u.subs(k, m), (m, k + 1, n - 1))
@@ -92,11 +94,14 @@ class Reduction(Op):
 
     @property
     def shaped_steps(self) -> bool:  # type: ignore[override]
-        return not self.product and self.inner is None
+        return not self.product
 
     def matrix_step(self, w: Any, node: Call, idx: tuple[Any, ...],
                     depth: int) -> tuple[str, Any, Any]:
-        """sum/mean over all elements or along one axis: the sum rule, a bound index each."""
+        """Over all elements or along one axis: the sum rule, a bound index each, with the
+        chain rule through `inner` and `outer` (logsumexp's exp and log)."""
+        import sympy as sp
+
         shape = w.node_shapes[id(node.args[0])]
         if len(node.args) == 2:
             axis = reduced_axis(node, shape)
@@ -107,16 +112,28 @@ class Reduction(Op):
             inner = w.builder.fresh(shape)
             over = list(zip(inner, shape))
         u, du = w.pair(node.args[0], tuple(inner), depth)
+        u, du = _chain(sp, self.inner, u, du)
         count = math.prod(size for _, size in over)
         for index, size in over:
             limit = w.builder.limit(index, size)
             u, du = w.builder.Sum(u, limit), w.sum(du, limit)
+        u, du = _chain(sp, self.outer, u, du)
+        if self.inner is not None:
+            return self.rule.split(":")[0], u, du
         if self.average and over:
             return "sum rule with constant factor 1/n", u / count, du / count
         return "sum rule: the derivative of a sum is the sum of derivatives", u, du
 
     def graph_rule(self, node: Call) -> str:
         return self.rule.split(":")[0]
+
+
+def _chain(sp: Any, f: Callable[[Any, Any], Any] | None, u: Any, du: Any) -> tuple[Any, Any]:
+    """(f(u), f'(u) du), f' from SymPy's derivative of f; (u, du) when there is no f."""
+    if f is None:
+        return u, du
+    z = sp.Dummy("z", real=True)
+    return f(sp, u), sp.diff(f(sp, z), z).xreplace({z: u}) * du
 
 
 def _extreme(largest: bool) -> NamedFunction:
@@ -249,6 +266,8 @@ ENTRIES: tuple[Op, ...] = (
               "(1/n) dy_j/dx_j", average=True, story="L = (1/n) sum_i y_i"),
     Reduction("prod", "product rule: d/dx_j prod_i y_i = (prod_{i!=j} y_i) dy_j/dx_j",
               product=True, story="L = prod_i y_i"),
+    Reduction("logsumexp", "logsumexp rule: d/du_k log(sum_i exp(u_i)) = softmax(u)_k",
+              dim="required", inner=lambda sp, u: sp.exp(u), outer=lambda sp, s: sp.log(s)),
     Extremum("max", "max rule: d max(u)/du_k = 1 where u_k is largest (split evenly among "
              "ties), 0 elsewhere", story="L = max_i y_i", largest=True,
              hazards=(Hazard("kink", _ties(True),
