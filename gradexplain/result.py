@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Tolerance:
-    """Per element, `|autograd - symbolic| <= atol + rtol * |symbolic|` (torch's rule)."""
+    """Per element, `|autograd - symbolic| <= atol + rtol * |symbolic|` (torch's rule,
+    applied by `closeness.compare`)."""
 
     rtol: float
     atol: float
