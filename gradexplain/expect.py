@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Mapping
 
-from gradexplain.errors import ExitStatus, UsageError, ValuesError, not_a_variable
+from gradexplain.errors import UsageError, ValuesError, not_a_variable
 from gradexplain.values import Values, from_numbers, from_spec, from_text
 
 if TYPE_CHECKING:
@@ -131,13 +131,6 @@ def _close(expected: np.ndarray, computed: tuple[np.ndarray, ...],
         if not np.isnan(found.max_abs_diff):  # some element finite on both sides
             diffs.append(found.max_abs_diff)
     return match, max(diffs) if diffs else float("nan")
-
-
-def status(result: Explanation, checks: list[Expectation]) -> ExitStatus:
-    """The witnesses' status, or 1 when they agree but a hand-derived value does not."""
-    if result.status == ExitStatus.AGREE and not all(c.matches for c in checks):
-        return ExitStatus.DISAGREE
-    return result.status
 
 
 def verdict(checks: list[Expectation]) -> str:
