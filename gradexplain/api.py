@@ -220,16 +220,14 @@ def _compute(expression: str, tree: Node, values: dict[str, Values], device: str
 
 def _gradient(value: Values, formula: str, symbolic_values: np.ndarray,
               autograd_values: np.ndarray, tolerance: Tolerance, sentence: str) -> Gradient:
-    """Compare per element with torch.testing's rule; non-finite is never 'close'."""
+    """Compare per element with torch.testing's rule (`closeness.compare`)."""
     import numpy as np
+
+    from gradexplain import closeness
 
     point = np.frombuffer(value.data, dtype=np.float64).reshape(value.shape)
     autograd_values = autograd_values.reshape(value.shape)
     symbolic_values = symbolic_values.reshape(value.shape)
-    finite = np.isfinite(symbolic_values) & np.isfinite(autograd_values)
-    with np.errstate(all="ignore"):
-        diff = np.abs(autograd_values - symbolic_values)
-    close = finite & (diff <= tolerance.atol + tolerance.rtol * np.abs(symbolic_values))
-    max_diff = float(diff[finite].max()) if finite.any() else float("nan")
+    found = closeness.compare(autograd_values, symbolic_values, tolerance)
     return Gradient(value.name, value.shape, point, formula, symbolic_values,
-                    autograd_values, close, max_diff, sentence)
+                    autograd_values, found.close, found.max_abs_diff, sentence)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gradexplain.errors import ExitStatus, GradexplainError, UsageError, ValuesError
+from gradexplain.errors import (ExitStatus, GradexplainError, UsageError, ValuesError,
+                                exit_status, worst_status)
 from gradexplain.values import _refuse_constant
 
 if TYPE_CHECKING:
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
 
 CASE_KEYS = frozenset({"name", "expression", "values", "expect", "device", "dtype", "rtol",
                        "atol"})
-SEVERITY = {ExitStatus.AGREE: 0, ExitStatus.DISAGREE: 1, ExitStatus.UNDEFINED: 2,
-            ExitStatus.INVALID: 3}
 MAX_CASES = 10_000
 _TOML_HEADER = re.compile(r"^\s*\[\[\s*case\s*\]\]", re.MULTILINE)
 
@@ -158,10 +157,10 @@ def run_case(case: Case, defaults: Defaults) -> Outcome:
             expect.check_shapes(expected, variables(prepare(expression, values)), values)
         result = explain_values(expression, values, **options)
     except GradexplainError as error:
-        return Outcome(case, ExitStatus.INVALID, error=error,
+        return Outcome(case, exit_status(error), error=error,
                        seconds=time.perf_counter() - start)
     checks = expect.compare(result, expected) if expected else None
-    status = expect.status(result, checks) if checks else result.status
+    status = exit_status(result, checks)
     return Outcome(case, status, result, checks, seconds=time.perf_counter() - start)
 
 
@@ -208,8 +207,7 @@ def _where(case: Case) -> str:
 
 
 def worst(outcomes: list[Outcome]) -> ExitStatus:
-    return max((o.status for o in outcomes), key=SEVERITY.__getitem__,
-               default=ExitStatus.AGREE)
+    return worst_status(o.status for o in outcomes)
 
 
 def run_file(path: str, defaults: Defaults, output_format: str, console: Console | None,

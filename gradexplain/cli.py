@@ -13,7 +13,7 @@ from typing import Annotated, Any, NamedTuple, Optional
 import typer
 
 from gradexplain import __version__
-from gradexplain.errors import ExitStatus, GradexplainError, UsageError
+from gradexplain.errors import ExitStatus, GradexplainError, UsageError, exit_status
 from gradexplain.quickparse import PlainArgsCommand
 
 EPILOG = """\
@@ -145,17 +145,18 @@ def _check_format(output_format: str) -> None:
 def _report_bug(bug: Exception, debug: bool, json_mode: bool) -> ExitStatus:
     """Exit 70, not 1 (a verdict) or 2 (the user's fault); the traceback with --debug."""
     message = f"internal error (a bug in gradexplain): {type(bug).__name__}: {bug}"
+    status = exit_status(bug)
     if json_mode:
         from gradexplain.jsonout import dumps
 
-        typer.echo(dumps({"format_version": 1, "exit_code": int(ExitStatus.INTERNAL),
+        typer.echo(dumps({"format_version": 1, "exit_code": int(status),
                           "error": {"type": "internal", "message": message}}))
     if debug:
         traceback.print_exc()
     typer.echo(f"gradexplain: {message}; "
                + ("please report it" if debug else "rerun with --debug for the traceback"),
                err=True)
-    return ExitStatus.INTERNAL
+    return status
 
 
 def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | None,
@@ -251,7 +252,7 @@ def _report(error: GradexplainError, json_mode: bool) -> ExitStatus:
     typer.echo(f"gradexplain: error: {error.message}", err=True)
     for line in error.caret_lines():
         typer.echo(line, err=True)
-    return error.exit_status
+    return exit_status(error)
 
 
 def main() -> None:

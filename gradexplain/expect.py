@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Mapping
 
-from gradexplain.errors import ExitStatus, UsageError, ValuesError, not_a_variable
+from gradexplain.errors import UsageError, ValuesError, not_a_variable
 from gradexplain.values import Values, from_numbers, from_spec, from_text
 
 if TYPE_CHECKING:
@@ -118,25 +118,19 @@ def compare(result: Explanation, expected: Mapping[str, Values]) -> list[Expecta
 
 def _close(expected: np.ndarray, computed: tuple[np.ndarray, ...],
            tolerance: Tolerance) -> tuple[np.ndarray, float]:
+    """Close to every witness (`closeness.compare`; expected values are always finite)."""
     import numpy as np
+
+    from gradexplain import closeness
 
     match = np.ones(expected.shape, dtype=bool)
     diffs = []
     for values in computed:
-        with np.errstate(all="ignore"):
-            diff = np.abs(values - expected)
-        finite = np.isfinite(values)
-        match &= finite & (diff <= tolerance.atol + tolerance.rtol * np.abs(expected))
-        if finite.any():
-            diffs.append(float(diff[finite].max()))
+        found = closeness.compare(values, expected, tolerance)
+        match &= found.close
+        if not np.isnan(found.max_abs_diff):  # some element finite on both sides
+            diffs.append(found.max_abs_diff)
     return match, max(diffs) if diffs else float("nan")
-
-
-def status(result: Explanation, checks: list[Expectation]) -> ExitStatus:
-    """The witnesses' status, or 1 when they agree but a hand-derived value does not."""
-    if result.status == ExitStatus.AGREE and not all(c.matches for c in checks):
-        return ExitStatus.DISAGREE
-    return result.status
 
 
 def verdict(checks: list[Expectation]) -> str:

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 import torch
 
-from gradexplain import autograd
+from gradexplain import autograd, closeness
 from gradexplain.errors import ValuesError
+from gradexplain.result import Tolerance
 from gradexplain.teach import MAX_FD_ELEMENTS  # here so `--check-fd` checks it before torch
 from gradexplain.tree import Node, variables
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 EPS = 1e-6  # gradcheck's eps
 RTOL = 1e-3  # gradcheck's rtol
 ATOL = 1e-5  # gradcheck's atol
+GRADCHECK = Tolerance(RTOL, ATOL)
 MAX_LISTED = 20  # matrix path: FD values printed in full up to this many elements
 
 
@@ -92,12 +94,8 @@ def compare(tree: Node, values: Mapping[str, Values],
     compared = {}
     for name, fd in found.items():
         grad = np.asarray(result.gradients[name].autograd, dtype=np.float64).reshape(fd.shape)
-        finite = np.isfinite(fd) & np.isfinite(grad)
-        with np.errstate(all="ignore"):
-            diff = np.abs(grad - fd)
-        close = finite & (diff <= ATOL + RTOL * np.abs(fd))
-        largest = float(diff[finite].max()) if finite.any() else float("nan")
-        compared[name] = FiniteDifferences(name, fd, grad, close, largest)
+        found = closeness.compare(grad, fd, GRADCHECK)
+        compared[name] = FiniteDifferences(name, fd, grad, found.close, found.max_abs_diff)
     return compared
 
 

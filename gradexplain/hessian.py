@@ -23,7 +23,7 @@ import numpy as np
 import sympy as sp
 import torch
 
-from gradexplain import autograd, limits, tensorsym
+from gradexplain import autograd, closeness, limits, tensorsym
 from gradexplain.deadline import deadline
 from gradexplain.result import Singularity, Tolerance
 from gradexplain.shapes import Shape
@@ -80,12 +80,8 @@ def compute(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shape]
                   "MAX_SYMBOLIC_SECONDS"):
         symbolic = _symbolic(tree, values, node_shapes, elements)
     numeric = _autograd(tree, values, wrt, device, dtype)
-    finite = np.isfinite(symbolic) & np.isfinite(numeric)
-    with np.errstate(all="ignore"):
-        diff = np.abs(numeric - symbolic)
-    close = finite & (diff <= tolerance.atol + tolerance.rtol * np.abs(symbolic))
-    worst = float(diff[finite].max()) if finite.any() else float("nan")
-    return Hessian(labels, symbolic, numeric, close, worst)
+    found = closeness.compare(numeric, symbolic, tolerance)
+    return Hessian(labels, symbolic, numeric, found.close, found.max_abs_diff)
 
 
 def _symbolic(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shape],

@@ -10,7 +10,7 @@ import json
 import math
 from typing import Any
 
-from gradexplain.errors import GradexplainError
+from gradexplain.errors import GradexplainError, exit_status
 from gradexplain.result import Explanation, Gradient
 
 FORMAT_VERSION = 1
@@ -119,7 +119,7 @@ def document(result: Explanation) -> dict[str, Any]:
 def error_document(error: GradexplainError) -> dict[str, Any]:
     """What stdout holds in JSON mode when the input is refused."""
     return {"format_version": FORMAT_VERSION, "error": error.to_json(),
-            "exit_code": int(error.exit_status)}
+            "exit_code": int(exit_status(error))}
 
 
 def dumps(payload: Any) -> str:

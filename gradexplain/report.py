@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, TextIO
 
-from gradexplain.errors import ExitStatus
+from gradexplain.errors import ExitStatus, exit_status
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -41,7 +41,7 @@ def json_document(result: Explanation, checks: list[Expectation] | None) -> dict
 
     payload = document(result)
     if checks:
-        final = expect.status(result, checks)
+        final = exit_status(result, checks)
         payload["expect"] = expect.to_json(checks)
         payload["status"] = final.name.lower()
         payload["exit_code"] = int(final)
@@ -52,8 +52,6 @@ def emit(result: Explanation, checks: list[Expectation] | None, output_format: s
          console: Console | None, *, show_all: bool = False) -> ExitStatus:
     """Print `result` as `output_format` (nothing when `console` is None, for --quiet);
     return the exit status, expectations included."""
-    from gradexplain import expect
-
     if console is None:
         pass
     elif output_format == "json":
@@ -70,7 +68,7 @@ def emit(result: Explanation, checks: list[Expectation] | None, output_format: s
         render(result, console, show_all=show_all)
         if checks:
             render_expectations(checks, console)
-    return expect.status(result, checks) if checks else result.status
+    return exit_status(result, checks)
 
 
 def render_expectations(checks: list[Expectation], console: Console) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gradexplain.errors import ExitStatus
+from gradexplain.errors import ExitStatus, exit_status
 
 if TYPE_CHECKING:
     import numpy as np
@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Tolerance:
-    """Per element, `|autograd - symbolic| <= atol + rtol * |symbolic|` (torch's rule)."""
+    """Per element, `|autograd - symbolic| <= atol + rtol * |symbolic|` (torch's rule,
+    applied by `closeness.compare`)."""
 
     rtol: float
     atol: float
@@ -135,10 +136,8 @@ class Explanation:
 
     @property
     def status(self) -> ExitStatus:
-        """0 agree, 1 disagree, 3 undefined or not finite at the point."""
-        if self.singularities or not all(g.finite for g in self.gradients.values()):
-            return ExitStatus.UNDEFINED
-        return ExitStatus.AGREE if self.agree else ExitStatus.DISAGREE
+        """0 agree, 1 disagree, 3 undefined or not finite at the point (`exit_status`)."""
+        return exit_status(self)
 
     def verdict(self) -> str:
         """One line: the outcome, device, dtype, largest difference and tolerances."""

@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 import torch
 
-from gradexplain import autograd, symbolic
+from gradexplain import autograd, closeness, symbolic
 from gradexplain.errors import UsageError, ValuesError
 from gradexplain.evaluate import Evaluator
 from gradexplain.jsonout import numbers
@@ -44,9 +44,7 @@ class VectorJacobian:
     tolerance: Tolerance  # the run's own (--rtol/--atol, or the dtype's defaults)
 
     def close(self, name: str) -> np.ndarray:
-        a, s = self.autograd[name], self.symbolic[name]
-        rtol, atol = self.tolerance.rtol, self.tolerance.atol
-        return np.isfinite(a) & np.isfinite(s) & (np.abs(a - s) <= atol + rtol * np.abs(s))
+        return closeness.compare(self.autograd[name], self.symbolic[name], self.tolerance).close
 
     def to_json(self) -> dict[str, Any]:
         return {"v": numbers(self.v), "gradients": {
