@@ -72,11 +72,14 @@ class Outcome:
 
     @property
     def largest_difference(self) -> float:
-        """The largest |difference| between witnesses, or against an expectation."""
+        """The largest |difference| between witnesses (gradients, Hessian), or against an
+        expectation."""
         if self.result is None:
             return math.nan
         diffs = [g.max_abs_diff for g in self.result.gradients.values()]
         diffs += [c.max_abs_diff for c in self.checks or []]
+        if self.result.hessian is not None:
+            diffs.append(self.result.hessian.max_abs_diff)
         finite = [d for d in diffs if not math.isnan(d)]
         return max(finite) if finite else math.nan
 
