@@ -33,7 +33,7 @@ CASE_KEYS = frozenset({"name", "expression", "values", "wrt", "expect", "device"
 SEVERITY = {ExitStatus.AGREE: 0, ExitStatus.DISAGREE: 1, ExitStatus.UNDEFINED: 2,
             ExitStatus.INVALID: 3}
 MAX_CASES = 10_000
-_TOML_HEADER = re.compile(r"^\s*\[\[\s*case\s*\]\]", re.MULTILINE)
+_TOML_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*case[ \t]*\]\]", re.MULTILINE)
 
 
 @dataclass(frozen=True)
