@@ -1,6 +1,8 @@
 """`--cases FILE`: many cases in one process, a summary, and a JUnit XML report for CI.
 
 The file is TOML (an array of tables, `[[case]]`) or JSON Lines (one object a line).
+A case holds the command line's options (`wrt`, `expect`, `rtol`, `check_fd`, ...) and
+runs through `request.answer()`, as the command line does, so both give one verdict.
 A file that cannot be read is the user's error (exit 2, naming the line); a case that is
 invalid fails that case only. The run exits with the worst status of its cases, in the
 order agree < disagree < undefined < invalid.
