@@ -1,6 +1,8 @@
 """`--cases FILE`: many cases in one process, a summary, and a JUnit XML report for CI.
 
 The file is TOML (an array of tables, `[[case]]`) or JSON Lines (one object a line).
+A case holds the command line's options (`wrt`, `expect`, `rtol`, `check_fd`, ...) and
+runs through `request.answer()`, as the command line does, so both give one verdict.
 A file that cannot be read is the user's error (exit 2, naming the line); a case that is
 invalid fails that case only. The run exits with the worst status of its cases, in the
 order agree < disagree < undefined < invalid.
@@ -25,22 +27,28 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from gradexplain.expect import Expectation
+    from gradexplain.request import Request
     from gradexplain.result import Explanation
+    from gradexplain.values import Values
 
-CASE_KEYS = frozenset({"name", "expression", "values", "expect", "device", "dtype", "rtol",
-                       "atol"})
+CASE_KEYS = frozenset({"name", "expression", "values", "wrt", "expect", "device", "dtype",
+                       "rtol", "atol", "check_fd", "hessian"})
 MAX_CASES = 10_000
-_TOML_HEADER = re.compile(r"^\s*\[\[\s*case\s*\]\]", re.MULTILINE)
+_TOML_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*case[ \t]*\]\]", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class Defaults:
-    """The command line's --device, --dtype, --rtol and --atol; a case may override each."""
+    """The command line's --wrt, --device, --dtype, --rtol, --atol, --check-fd and
+    --hessian; a case may override each."""
 
     device: str = "cpu"
     dtype: str = "float64"
     rtol: float | None = None
     atol: float | None = None
+    wrt: str | None = None
+    check_fd: bool = False
+    hessian: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,11 +73,14 @@ class Outcome:
 
     @property
     def largest_difference(self) -> float:
-        """The largest |difference| between witnesses, or against an expectation."""
+        """The largest |difference| between witnesses (gradients, Hessian), or against an
+        expectation."""
         if self.result is None:
             return math.nan
         diffs = [g.max_abs_diff for g in self.result.gradients.values()]
         diffs += [c.max_abs_diff for c in self.checks or []]
+        if self.result.hessian is not None:
+            diffs.append(self.result.hessian.max_abs_diff)
         finite = [d for d in diffs if not math.isnan(d)]
         return max(finite) if finite else math.nan
 
@@ -145,61 +156,99 @@ def _case(table: object, line: int | None, index: int) -> Case:
 
 
 def run_case(case: Case, defaults: Defaults) -> Outcome:
-    """Check and run one case; its own errors fail it and nothing else."""
-    from gradexplain import expect
-    from gradexplain.api import explain_values, prepare
-    from gradexplain.tree import variables
+    """Check and run one case as the command line runs the same options (`answer()`);
+    its own errors fail it and nothing else."""
+    from gradexplain.request import answer
 
     start = time.perf_counter()
     try:
-        expression, values, expected, options = _checked(case, defaults)
-        if expected:
-            expect.check_shapes(expected, variables(prepare(expression, values)), values)
-        result = explain_values(expression, values, **options)
+        answered = answer(_request(case, defaults))
     except GradexplainError as error:
         return Outcome(case, exit_status(error), error=error,
                        seconds=time.perf_counter() - start)
-    checks = expect.compare(result, expected) if expected else None
-    status = exit_status(result, checks)
-    return Outcome(case, status, result, checks, seconds=time.perf_counter() - start)
+    return Outcome(case, answered.status, answered.result, answered.checks,
+                   seconds=time.perf_counter() - start)
 
 
-def _checked(case: Case, defaults: Defaults) -> tuple[str, dict[str, Any], dict[str, Any],
-                                                      dict[str, Any]]:
-    """The case's fields, type-checked; the caller names the case and its line."""
-    from gradexplain.expect import from_mapping
+def _request(case: Case, defaults: Defaults) -> Request:
+    """The case's fields, type-checked, over the defaults; the caller names the case."""
+    from gradexplain.request import Request
     from gradexplain.values import from_numbers
 
     fields = case.fields
     if "__not_a_table__" in fields:
         raise ValuesError("a case must be a table (object)")
-    unknown = sorted(set(fields) - CASE_KEYS)
-    if unknown:
-        raise ValuesError(f"unknown key {unknown[0]!r}; a case has "
-                          f"{', '.join(sorted(CASE_KEYS))}")
+    _check_keys(fields)
     expression = fields.get("expression")
     if not isinstance(expression, str):
         raise ValuesError("'expression' must be a string")
-    tables = {}
-    for key in ("values", "expect"):
-        table = fields.get(key, {})
-        if not isinstance(table, dict) or not all(isinstance(k, str) for k in table):
-            raise ValuesError(f"{key!r} must be a table of name = numbers")
-        tables[key] = table
-    options: dict[str, Any] = {"device": fields.get("device", defaults.device),
-                               "dtype": fields.get("dtype", defaults.dtype)}
-    for key in ("device", "dtype"):
-        if not isinstance(options[key], str):
-            raise ValuesError(f"{key!r} must be a string")
-    for key in ("rtol", "atol"):
-        value = fields.get(key, getattr(defaults, key))
-        if value is not None and (isinstance(value, bool) or
-                                  not isinstance(value, (int, float))):
-            raise ValuesError(f"{key!r} must be a number")
-        options[key] = None if value is None else float(value)
-    values = {name: from_numbers(name, v) for name, v in tables["values"].items()}
-    expected = from_mapping(tables["expect"])
-    return expression, values, expected, options
+    table = fields.get("values", {})
+    if not isinstance(table, dict) or not all(isinstance(k, str) for k in table):
+        raise ValuesError("'values' must be a table of name = numbers")
+    values = {name: from_numbers(name, v) for name, v in table.items()}
+    device, dtype = (_field(fields, key, defaults, str, "a string")
+                     for key in ("device", "dtype"))
+    rtol, atol = (_tolerance(fields, key, defaults) for key in ("rtol", "atol"))
+    check_fd, hessian = (_field(fields, key, defaults, bool, "true or false")
+                         for key in ("check_fd", "hessian"))
+    return Request(expression, values, _wrt(fields, defaults), device, dtype, rtol, atol,
+                   _expected(fields.get("expect", {})), check_fd, hessian)
+
+
+def _check_keys(fields: dict[str, Any]) -> None:
+    """A misspelt key (`hesian`) is refused, never ignored: the check would not run."""
+    import difflib
+
+    unknown = sorted(set(fields) - CASE_KEYS)
+    if not unknown:
+        return
+    close = difflib.get_close_matches(unknown[0], sorted(CASE_KEYS), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ValuesError(f"unknown key {unknown[0]!r}{hint}; a case has "
+                      f"{', '.join(sorted(CASE_KEYS))}")
+
+
+def _field(fields: dict[str, Any], key: str, defaults: Defaults, kind: type,
+           described: str) -> Any:
+    value = fields.get(key, getattr(defaults, key))
+    if not isinstance(value, kind):
+        raise ValuesError(f"{key!r} must be {described}")
+    return value
+
+
+def _tolerance(fields: dict[str, Any], key: str, defaults: Defaults) -> float | None:
+    value = fields.get(key, getattr(defaults, key))
+    if value is not None and (isinstance(value, bool) or
+                              not isinstance(value, (int, float))):
+        raise ValuesError(f"{key!r} must be a number")
+    return None if value is None else float(value)
+
+
+def _wrt(fields: dict[str, Any], defaults: Defaults) -> str | None:
+    """`wrt = "w,b"` as on the command line, or `wrt = ["w", "b"]`."""
+    wrt = fields.get("wrt", defaults.wrt)
+    if isinstance(wrt, list) and all(isinstance(name, str) for name in wrt):
+        return ",".join(wrt)
+    if wrt is not None and not isinstance(wrt, str):
+        raise ValuesError("'wrt' must be a string (\"w,b\") or a list of names")
+    return wrt
+
+
+def _expected(expect: object) -> dict[str, Values]:
+    """A table of name = numbers, as the JSON output writes them, or a list of what
+    --expect takes (`["x=6,8,20", "W=1,2;3,4", "b=@b.txt"]`), parsed by the same code."""
+    from gradexplain.expect import from_mapping, parse_specs
+
+    if isinstance(expect, list) and all(isinstance(spec, str) for spec in expect):
+        return parse_specs(expect, _no_stdin)
+    if not isinstance(expect, dict) or not all(isinstance(k, str) for k in expect):
+        raise ValuesError("'expect' must be a table of name = numbers or a list of "
+                          "\"NAME=VALUES\" strings")
+    return from_mapping(expect)
+
+
+def _no_stdin() -> str:
+    raise UsageError("a case cannot read stdin: give the numbers or @FILE")
 
 
 def _where(case: Case) -> str:

@@ -120,8 +120,10 @@ def command(
     try:
         _check_format(output_format)
         if cases is not None or junit_xml is not None:
+            shown = show_all or _teach_options(graph, dot, mermaid, False, steps, backward_v,
+                                               jacobian, svg) is not None
             status = _run_cases(ctx.args, var or [], device, dtype, rtol, atol,
-                                output_format, script)
+                                output_format, script, (wrt, check_fd, hessian, shown))
         else:
             status = _run(ctx.args, var or [], device, dtype, rtol, atol, output_format,
                           show_all, script, _teach_options(graph, dot, mermaid, check_fd,
@@ -164,8 +166,8 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
          script: Scripting, teach_options: Any = None, wrt: str | None = None,
          hessian: bool = False) -> ExitStatus:
     from gradexplain import expect, report
-    from gradexplain.api import differentiated, explain_values, prepare
     from gradexplain.arguments import split_arguments
+    from gradexplain.request import Request, answer
     from gradexplain.values import read_stdin
 
     if teach_options is not None:
@@ -178,24 +180,20 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
 
         check(teach_options, output_format == "json", values, wrt)
     expected = expect.parse_specs(script.expect, read_stdin)
-    if expected:
-        expect.check_shapes(expected, differentiated(prepare(expression, values), wrt),
-                            values)
-    result = explain_values(expression, values, device=device, dtype=dtype,
-                            rtol=_float_option("rtol", rtol), atol=_float_option("atol", atol),
-                            wrt=wrt, hessian=hessian)
-    checks = expect.compare(result, expected) if expected else None
-    if teach_options is not None:
-        from gradexplain import teach
-
-        teach.add(result, values, teach_options)
+    outcome = answer(Request(expression, values, wrt, device, dtype,
+                             _float_option("rtol", rtol), _float_option("atol", atol),
+                             expected, bool(teach_options and teach_options.check_fd),
+                             hessian, shown=teach_options))
+    result = outcome.result
     console = None if script.quiet else report.make_console(script.no_color)
     if teach_options is not None and console is not None:
         console.record = bool(teach_options.svg)
-    status = report.emit(result, checks, output_format, console, show_all=show_all)
+    report.emit(result, outcome.checks, output_format, console, show_all=show_all)
     if teach_options is not None and console is not None and output_format == "table":
+        from gradexplain import teach
+
         teach.render(result, console, teach_options)
-    return status
+    return outcome.status
 
 
 def _teach_options(graph: bool, dot: str | None, mermaid: bool, check_fd: bool,
@@ -209,17 +207,24 @@ def _teach_options(graph: bool, dot: str | None, mermaid: bool, check_fd: bool,
 
 def _run_cases(args: list[str], var: list[str], device: str, dtype: str,
                rtol: str | None, atol: str | None, output_format: str,
-               script: Scripting) -> ExitStatus:
-    """`--cases FILE`: every case in one process; the options are the cases' defaults."""
+               script: Scripting, extras: tuple[str | None, bool, bool, bool]) -> ExitStatus:
+    """`--cases FILE`: every case in one process; the options are the cases' defaults.
+
+    `extras` is (--wrt, --check-fd, --hessian, whether a display-only option was given)."""
     from gradexplain import batch, report
 
+    wrt, check_fd, hessian, shown = extras
     if script.cases is None:
         raise UsageError("--junit-xml needs --cases FILE")
     if args or var or script.expect:
         raise UsageError("--cases runs the file's cases: give no EXPRESSION, values or "
                          "--expect with it")
+    if shown:
+        raise UsageError("--cases prints one line per case: --all, --graph, --dot, "
+                         "--mermaid, --steps, --v, --jacobian and --svg do not apply; run "
+                         "the case on its own to see them")
     defaults = batch.Defaults(device, dtype, _float_option("rtol", rtol),
-                              _float_option("atol", atol))
+                              _float_option("atol", atol), wrt, check_fd, hessian)
     console = None if script.quiet else report.make_console(script.no_color)
     return batch.run_file(script.cases, defaults, output_format, console, script.junit_xml)
 

@@ -1,13 +1,14 @@
 """JUnit XML for `--cases --junit-xml PATH`: one testcase per case, as CI systems show it.
 
 A disagreement, an expectation mismatch or an undefined gradient is a <failure> whose text
-lists the differing elements; an invalid case is an <error> with its message.
+lists the differing elements (of the gradient, the Hessian with `hessian`, the finite
+differences with `check_fd`); an invalid case is an <error> with its message.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gradexplain.errors import ExitStatus, UsageError
 
@@ -59,6 +60,14 @@ def differences(outcome: Outcome) -> list[str]:
                          f"{fmt(symbolic)}, autograd {fmt(autograd)}, |difference| "
                          f"{fmt(abs(autograd - symbolic))}")
         lines += _more(len(wrong))
+    lines += _second_derivatives(result.hessian)
+    for fd in result.extras.get("finite_differences", {}).values():  # check_fd
+        wrong = [i for i, ok in enumerate(fd.close.reshape(-1)) if not ok]
+        for i in wrong[:MAX_LISTED]:
+            lines.append(f"dL/d{fd.name}{_index(fd.values.shape, i)}: finite differences "
+                         f"{fmt(fd.values.reshape(-1)[i])}, autograd "
+                         f"{fmt(fd.autograd.reshape(-1)[i])}")
+        lines += _more(len(wrong))
     for singularity in result.singularities:
         lines.append(f"undefined: {singularity.function} at column "
                      f"{singularity.column + 1}: {singularity.reason}")
@@ -71,6 +80,21 @@ def differences(outcome: Outcome) -> list[str]:
                          f"{fmt(check.autograd.reshape(-1)[i])}")
         lines += _more(len(wrong))
     return lines
+
+
+def _second_derivatives(hessian: Any) -> list[str]:
+    """hessian: the entries where SymPy and torch.func.hessian differ."""
+    from gradexplain.render import fmt
+
+    if hessian is None or hessian.undefined is not None:
+        return []
+    size = len(hessian.labels)
+    wrong = [(i, j) for i in range(size) for j in range(size) if not hessian.close[i, j]]
+    lines = [f"d2L/d{hessian.labels[i]}d{hessian.labels[j]}: SymPy "
+             f"{fmt(hessian.symbolic[i, j])}, autograd {fmt(hessian.autograd[i, j])}, "
+             f"|difference| {fmt(abs(hessian.autograd[i, j] - hessian.symbolic[i, j]))}"
+             for i, j in wrong[:MAX_LISTED]]
+    return lines + _more(len(wrong))
 
 
 def _message(outcome: Outcome) -> str:

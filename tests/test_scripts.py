@@ -298,7 +298,7 @@ def test_cases_summary_exit_code_and_stderr(cases_dir):
     result = run("--cases", "cases.toml")
     assert result.exit_code == 2  # the worst case: an invalid one
     assert "\n".join(line.rstrip() for line in result.stdout.splitlines()) + "\n" == SUMMARY
-    assert result.stderr == ("gradexplain: error: case 'typo' (line 12): syntax error: '(' "
+    assert result.stderr == ("gradexplain: error: case 'typo' (line 13): syntax error: '(' "
                              "was never closed (column 4)\n")
 
 
@@ -336,7 +336,7 @@ def test_cases_json_array_matches_the_schema(cases_dir):
     payload = json.loads(result.stdout)
     validate(payload)
     assert [(c["case"], c["line"], c["exit_code"]) for c in payload] == [
-        ("square", 1, 0), ("wrong hand derivation", 6, 1), ("typo", 12, 2), ("scalar", 17, 0)]
+        ("square", 1, 0), ("wrong hand derivation", 7, 1), ("typo", 13, 2), ("scalar", 18, 0)]
     assert payload[2]["error"]["type"] == "expression"
     assert payload[3]["dtype"] == "float32"
 

@@ -1,0 +1,72 @@
+"""One request, one answer: the command line and every `--cases` case run through `answer()`.
+
+A request is what the options say (expression, values, --wrt, device, dtype, tolerances,
+--expect, and the CI extras --check-fd and --hessian); the answer is the explanation, the
+expectation checks and the exit status. Printing is the caller's, so a case cannot come to
+a different verdict than the same options on the command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Mapping
+
+from gradexplain.errors import ExitStatus, exit_status
+from gradexplain.teach import Options
+
+if TYPE_CHECKING:
+    from gradexplain.expect import Expectation
+    from gradexplain.result import Explanation
+    from gradexplain.values import Values
+
+
+@dataclass(frozen=True)
+class Request:
+    """One explanation to compute. `shown` holds the CLI's display extras (--graph, --steps,
+    ...); `check_fd` here, not `shown.check_fd`, decides the finite differences."""
+
+    expression: str
+    values: Mapping[str, Values]
+    wrt: str | None = None  # "w,b"; None: every variable
+    device: str = "cpu"
+    dtype: str = "float64"
+    rtol: float | None = None
+    atol: float | None = None
+    expect: Mapping[str, Values] = field(default_factory=dict)
+    check_fd: bool = False
+    hessian: bool = False
+    shown: Options | None = None
+
+    def extras(self) -> Options | None:
+        """The teaching extras to compute, --check-fd among them; None when there are none."""
+        options = replace(self.shown or Options(), check_fd=self.check_fd)
+        return options if options.any() else None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The explanation, the --expect checks (None without --expect) and the exit status."""
+
+    result: Explanation
+    checks: list[Expectation] | None
+    status: ExitStatus
+
+
+def answer(request: Request) -> Answer:
+    """Check the request, compute, compare with --expect, add the extras: the CLI's order."""
+    from gradexplain import expect, teach
+    from gradexplain.api import differentiated, explain_values, prepare
+
+    extras = request.extras()
+    if extras is not None:
+        teach.check(extras, False, request.values, request.wrt)
+    if request.expect:
+        chosen = differentiated(prepare(request.expression, request.values), request.wrt)
+        expect.check_shapes(request.expect, chosen, request.values)
+    result = explain_values(request.expression, request.values, device=request.device,
+                            dtype=request.dtype, rtol=request.rtol, atol=request.atol,
+                            wrt=request.wrt, hessian=request.hessian)
+    checks = expect.compare(result, request.expect) if request.expect else None
+    if extras is not None:
+        teach.add(result, request.values, extras)
+    return Answer(result, checks, exit_status(result, checks))
