@@ -193,7 +193,9 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
         console.record = bool(teach_options.svg)
     status = report.emit(result, checks, output_format, console, show_all=show_all)
     if teach_options is not None and console is not None and output_format == "table":
-        teach.render(result, console, teach_options)
+        from gradexplain.render import render_extras
+
+        render_extras(result, console, teach_options)
     return status
 
 
