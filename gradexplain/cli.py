@@ -176,6 +176,10 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
         from gradexplain.teach import check
 
         check(teach_options, output_format == "json", values, wrt)
+        if output_format == "markdown":
+            from gradexplain import markdown
+
+            markdown.check(teach_options)
     expected = expect.parse_specs(script.expect, read_stdin)
     if expected:
         expect.check_shapes(expected, differentiated(prepare(expression, values), wrt),
@@ -196,6 +200,10 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
         from gradexplain.render import render_extras
 
         render_extras(result, console, teach_options)
+    elif teach_options is not None and console is not None and output_format == "markdown":
+        from gradexplain.markdown import extras
+
+        console.file.write(extras(result, teach_options))
     return status
 
 

@@ -1,20 +1,23 @@
 """GitHub-flavoured Markdown: the same story as the table, for `$GITHUB_STEP_SUMMARY`.
 
 What is shown is decided once, in `view`; this module only writes each kind of block as
-Markdown: tables, paragraphs, fenced listings, code blocks. Every
+Markdown: tables, paragraphs, fenced listings (a ```mermaid block for `--mermaid`). Every
 cell is escaped so an expression cannot break the table; formulas go in code spans so
 `2*x_j` is not read as emphasis.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from gradexplain import view
-from gradexplain.errors import ExitStatus
+from gradexplain.errors import ExitStatus, UsageError
 from gradexplain.expect import Expectation, rows, verdict
 from gradexplain.result import Explanation
 from gradexplain.view import fmt
+
+if TYPE_CHECKING:
+    from gradexplain.teach import Options
 
 _OUTCOME_MARK = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌",
                  ExitStatus.UNDEFINED: "⚠️"}
@@ -52,6 +55,19 @@ def markdown(result: Explanation, checks: list[Expectation] | None = None, *,
     if checks:
         lines += expectation_section(checks)
     return "\n".join(lines)
+
+
+def extras(result: Explanation, options: Options) -> str:
+    """The extras, to follow `markdown()`'s document, as they follow the terminal table."""
+    lines = write(view.extras(result, options))
+    return "\n".join(["", *lines]) if lines else ""
+
+
+def check(options: Options) -> None:
+    """Refuse, before any computation, what a Markdown document cannot hold."""
+    if options.svg:
+        raise UsageError("--svg saves a picture of the terminal table; with --format "
+                         "markdown there is none (use --format table)")
 
 
 def write(sections: list[view.Section]) -> list[str]:
