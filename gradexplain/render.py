@@ -71,8 +71,10 @@ def _grid(block: view.Grid, console: Console) -> None:
 
 def table(grid: view.Grid) -> Table:
     """The rich Table for a grid: totals below a rule, marks coloured."""
-    title = grid.title and grid.title.text + (f" {grid.title.note}" if grid.title.note else "")
-    made = Table(title=title or None, title_justify="left")
+    title = None
+    if grid.title is not None:
+        title = grid.title.text + (f" {grid.title.note}" if grid.title.note else "")
+    made = Table(title=title, title_justify="left")
     for column in grid.columns:
         note = f"\n{column.label.note}" if column.label.note else ""
         made.add_column(column.label.text + note, justify="right" if column.right else "left")
