@@ -179,6 +179,10 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
         from gradexplain.teach import check
 
         check(teach_options, output_format == "json", values, wrt)
+        if output_format == "markdown":
+            from gradexplain import markdown
+
+            markdown.check(teach_options)
     expected = expect.parse_specs(script.expect, read_stdin)
     outcome = answer(Request(expression, values, wrt, device, dtype,
                              _float_option("rtol", rtol), _float_option("atol", atol),
@@ -190,9 +194,13 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
         console.record = bool(teach_options.svg)
     report.emit(result, outcome.checks, output_format, console, show_all=show_all)
     if teach_options is not None and console is not None and output_format == "table":
-        from gradexplain import teach
+        from gradexplain.render import render_extras
 
-        teach.render(result, console, teach_options)
+        render_extras(result, console, teach_options)
+    elif teach_options is not None and console is not None and output_format == "markdown":
+        from gradexplain.markdown import extras
+
+        console.file.write(extras(result, teach_options))
     return outcome.status
 
 

@@ -21,8 +21,6 @@ from gradexplain.teach import MAX_FD_ELEMENTS  # here so `--check-fd` checks it 
 from gradexplain.tree import Node, variables
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from gradexplain.result import Explanation
     from gradexplain.values import Values
 
@@ -99,23 +97,9 @@ def compare(tree: Node, values: Mapping[str, Values],
     return compared
 
 
-def render(found: dict[str, FiniteDifferences], console: Console,
-           listed: bool = False) -> None:
-    """The 1-D table already has the finite-difference column; this says what it means.
 
-    The matrix tables have no such column (`listed`), so the values are printed here,
-    shaped like the variable, with the elements that differ named."""
-    for fd in found.values():
-        verdict = "agree with" if fd.agree else "DIFFER from"
-        console.print(f"Finite differences of dL/d{fd.name} (float64, central, eps {EPS:g}) "
-                      f"{verdict} autograd (gradcheck's rtol {RTOL:g}, atol {ATOL:g}; "
-                      f"largest |difference| {fd.max_abs_diff:.3g}).", markup=False)
-        if listed:
-            console.print(_listing(fd), markup=False, highlight=False)
-
-
-def _listing(fd: FiniteDifferences) -> str:
-    from gradexplain.vjp import _listing as nested
+def listing(fd: FiniteDifferences) -> str:
+    from gradexplain.vjp import listing as nested
 
     shown = nested(fd.values) if fd.values.size <= MAX_LISTED else \
         f"{fd.values.size} elements, each in --format json"

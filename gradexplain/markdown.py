@@ -1,22 +1,27 @@
 """GitHub-flavoured Markdown: the same story as the table, for `$GITHUB_STEP_SUMMARY`.
 
-A heading, the decomposition as Markdown tables, the sentences, and the verdict. Every
+What is shown is decided once, in `view`; this module only writes each kind of block as
+Markdown: tables, paragraphs, fenced listings (a ```mermaid block for `--mermaid`). Every
 cell is escaped so an expression cannot break the table; formulas go in code spans so
 `2*x_j` is not read as emphasis.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from gradexplain.errors import ExitStatus
+from gradexplain import view
+from gradexplain.errors import ExitStatus, UsageError
 from gradexplain.expect import Expectation, rows, verdict
-from gradexplain.render import _rows, _shape_text, _singular_elements, _totals, fmt
-from gradexplain.result import Explanation, Gradient, Terms
-from gradexplain.shapes import element
+from gradexplain.result import Explanation
+from gradexplain.view import fmt
+
+if TYPE_CHECKING:
+    from gradexplain.teach import Options
 
 _OUTCOME_MARK = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌",
                  ExitStatus.UNDEFINED: "⚠️"}
+_MARKS = {"ok": "ok", "DIFFERS": "**DIFFERS**", "UNDEFINED": "**UNDEFINED**"}
 
 
 def code(text: str) -> str:
@@ -46,34 +51,32 @@ def table(header: Sequence[str], body: Iterable[Sequence[str]],
 def markdown(result: Explanation, checks: list[Expectation] | None = None, *,
              show_all: bool = False) -> str:
     """The whole explanation as one Markdown document, ending with a newline."""
-    size = f"n = {result.n}" if result.n is not None else "scalars"
-    if result.shapes:
-        size = ", ".join(f"{name}: {_shape_text(shape)}" for name, shape in result.shapes.items())
-    lines = [f"## gradexplain {code(result.expression)} ({size})", "",
-             code(result.decomposition.summary), ""]
-    if result.scalars:
-        lines += [", ".join(code(f"{n} = {fmt(v)}") for n, v in result.scalars.items()), ""]
-    if result.data_line():
-        lines += [_cell(str(result.data_line())), ""]
-    terms = result.decomposition.terms
-    if terms is not None:
-        lines += [*_terms_table(terms, result.value_symbolic, show_all), "",
-                  _cell(terms.sentence), ""]
-    singular = _singular_elements(result)
-    for gradient in result.gradients.values():
-        lines += [f"### dL/d{gradient.name}", "", *_gradient_table(result, gradient, singular,
-                                                                  show_all), "",
-                  _cell(gradient.sentence), ""]
-    for note in result.decomposition.notes:
-        lines += [_cell(note), ""]
-    for item in result.singularities:
-        where = item.place()
-        lines += [f"> **Undefined:** {code(item.function)} at column {item.column + 1}, "
-                  f"{where}: {_cell(item.reason)}.", ""]
-    lines += [f"**{_OUTCOME_MARK[result.status]} {result.verdict()}**", ""]
+    lines = write(view.build(result, show_all=show_all))
     if checks:
         lines += expectation_section(checks)
     return "\n".join(lines)
+
+
+def extras(result: Explanation, options: Options) -> str:
+    """The extras, to follow `markdown()`'s document, as they follow the terminal table."""
+    lines = write(view.extras(result, options))
+    return "\n".join(["", *lines]) if lines else ""
+
+
+def check(options: Options) -> None:
+    """Refuse, before any computation, what a Markdown document cannot hold."""
+    if options.svg:
+        raise UsageError("--svg saves a picture of the terminal table; with --format "
+                         "markdown there is none (use --format table)")
+
+
+def write(sections: list[view.Section]) -> list[str]:
+    """Each block, then a blank line."""
+    lines: list[str] = []
+    for section in sections:
+        for block in section.blocks:
+            lines += [*_WRITE[type(block)](block), ""]
+    return lines
 
 
 def expectation_section(checks: list[Expectation]) -> list[str]:
@@ -88,86 +91,72 @@ def expectation_section(checks: list[Expectation]) -> list[str]:
     return [*lines, "", f"**{mark} {verdict(checks)}**", ""]
 
 
-def _gradient_table(result: Explanation, gradient: Gradient, singular: set[int] | None,
-                    show_all: bool) -> list[str]:
-    name = gradient.name
-    if gradient.shape == ():
-        hazard = singular is None or bool(singular)  # any kink or pole touches a scalar
-        body = [[fmt(gradient.point), fmt(gradient.symbolic), fmt(gradient.autograd),
-                 _mark(gradient.agree, hazard)]]
-        if result.n is None:
-            body.append(["L", fmt(result.value_symbolic), fmt(result.value), ""])
-        return table([code(name), f"{code(f'dL/d{name} = {gradient.formula}')} (SymPy)",
-                      "autograd", ""], body, ["r", "r", "r", "l"])
-    if result.shapes:
-        return _matrix_table(gradient, singular, show_all)
-    vectors = result.vector_columns()
-    terms = result.decomposition.term_values
-    header = ["i", *(code(f"{other}_i") for other, _ in vectors)]
-    if terms is not None:
-        header.append(code(f"y_i = {result.decomposition.term}"))
-    header += [f"{code(f'dL/d{name}_j = {gradient.formula}')} (SymPy)", "autograd", ""]
-    body: list[list[str]] = []
-    for index in _rows(len(gradient.point), show_all):
-        if index is None:
-            body.append(["…"] * (len(header) - 1) + [""])
-            continue
-        cells = [str(index), *(fmt(point[index]) for _, point in vectors)]
-        if terms is not None:
-            cells.append(fmt(terms[index]))
-        cells += [fmt(gradient.symbolic[index]), fmt(gradient.autograd[index]),
-                  _mark(bool(gradient.close[index]), singular is None or index in singular)]
-        body.append(cells)
-    if terms is not None:
-        for label, value in _totals(result, terms):
-            body.append([f"**{_cell(label)}**", *[""] * len(vectors), fmt(value),
-                         "", "", ""])
-    return table(header, body, ["r"] * (len(header) - 1) + ["l"])
+def _label(label: view.Label) -> str:
+    text = code(label.text) if label.code else _cell(label.text)
+    return f"{text} {_cell(label.note)}" if label.note else text
 
 
-def _terms_table(terms: Terms, total: float, show_all: bool) -> list[str]:
-    """The sum rule over the elements of y, then L (a mean: the plain sum first)."""
-    import numpy as np
-
-    values, y = terms.values, terms.letter
-    labels = "i,k" if values.ndim == 2 else "i"
-    flat = values.reshape(-1)
-    body: list[list[str]] = []
-    for index in _rows(flat.size, show_all):
-        where = "…" if index is None else \
-            ",".join(str(int(i)) for i in np.unravel_index(index, values.shape))
-        body.append([where, "…" if index is None else fmt(flat[index])])
-    if terms.rule == "mean":
-        body.append(["**sum**", fmt(float(np.sum(flat)))])
-    body.append(["**L**", fmt(total)])
-    heading = f"### {code(f'{y} = {terms.source}')} ({_shape_text(values.shape)})"
-    return [heading, "", *table([labels, code(f"{y}_{labels.replace(',', '')} = "
-                                               f"{terms.formula}")], body)]
+def _heading(block: view.Heading) -> list[str]:
+    return [f"## gradexplain {code(block.expression)} ({_cell(block.size)})"]
 
 
-def _matrix_table(gradient: Gradient, singular: set[int] | None, show_all: bool) -> list[str]:
-    """One row per element, row-major, as the terminal table shows it."""
-    import numpy as np
-
-    name, shape = gradient.name, gradient.shape
-    labels = "j,k" if len(shape) == 2 else "j"
-    label = element(name, shape)
-    header = [labels, code(label), f"{code(f'dL/d{label} = {gradient.formula}')} (SymPy)",
-              "autograd", ""]
-    point, symbolic = gradient.point.reshape(-1), gradient.symbolic.reshape(-1)
-    autograd, close = gradient.autograd.reshape(-1), gradient.close.reshape(-1)
-    body: list[list[str]] = []
-    for flat in _rows(point.size, show_all):
-        if flat is None:
-            body.append(["…"] * 4 + [""])
-            continue
-        where = ",".join(str(int(i)) for i in np.unravel_index(flat, shape))
-        body.append([where, fmt(point[flat]), fmt(symbolic[flat]), fmt(autograd[flat]),
-                     _mark(bool(close[flat]), singular is None or flat in singular)])
-    return table(header, body, ["r", "r", "r", "r", "l"])
+def _paragraph(block: view.Paragraph) -> list[str]:
+    text = "".join(code(piece.text) if piece.kind == "code" else
+                   f"**{_cell(piece.text)}**" if piece.kind == "strong" else _cell(piece.text)
+                   for piece in block.pieces)
+    return [f"> {text}" if block.warning else text]
 
 
-def _mark(close: bool, undefined: bool) -> str:
-    if undefined:
-        return "**UNDEFINED**"
-    return "ok" if close else "**DIFFERS**"
+def _assignments(block: view.Assignments) -> list[str]:
+    return [", ".join(code(item) for item in block.items)]
+
+
+def _grid(block: view.Grid) -> list[str]:
+    body = [list(block.elided("…")) if row is None else
+            [_MARKS[cell.word] if isinstance(cell, view.Mark) else _cell(cell)
+             for cell in row] for row in block.rows]
+    body += [[f"**{_cell(label)}**" if label else "", *map(_cell, rest)]
+             for label, *rest in block.totals]
+    lines = table([_label(column.label) for column in block.columns], body,
+                  ["r" if column.right else "l" for column in block.columns])
+    return lines if block.title is None else [f"### {_label(block.title)}", "", *lines]
+
+
+def _fenced(text: str, language: str = "text") -> list[str]:
+    """A fenced block longer than any run of backticks inside it."""
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return [f"{fence}{language}", text.rstrip("\n"), fence]
+
+
+def _listing(block: view.Listing) -> list[str]:
+    return _fenced("\n".join(block.lines))
+
+
+def _code(block: view.Code) -> list[str]:
+    return _fenced(block.text, block.language)
+
+
+def _tree(block: view.Tree) -> list[str]:
+    """The tree as the terminal draws it, with the same guides, in a fenced block."""
+    lines = [block.label]
+    stack = [(child, "", i == len(block.children) - 1)
+             for i, child in reversed(list(enumerate(block.children)))]
+    while stack:
+        node, prefix, last = stack.pop()
+        lines.append(prefix + ("└── " if last else "├── ") + node.label)
+        deeper = prefix + ("    " if last else "│   ")
+        stack.extend((child, deeper, i == len(node.children) - 1)
+                     for i, child in reversed(list(enumerate(node.children))))
+    return _fenced("\n".join(lines))
+
+
+def _verdict(block: view.Verdict) -> list[str]:
+    return [f"**{_OUTCOME_MARK[block.status]} {block.text}**"]
+
+
+_WRITE: dict[type, Callable[..., list[str]]] = {
+    view.Heading: _heading, view.Paragraph: _paragraph, view.Assignments: _assignments,
+    view.Grid: _grid, view.Listing: _listing, view.Code: _code, view.Tree: _tree,
+    view.Verdict: _verdict}

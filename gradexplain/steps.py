@@ -20,8 +20,6 @@ from gradexplain.ops import OPS
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var, variables
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from gradexplain.values import Values
 
 @dataclass(frozen=True)
@@ -180,8 +178,3 @@ class _Steps:
         return k, m
 
 
-def render(found: dict[str, Derivation], console: Console) -> None:
-    for derivation in found.values():
-        console.print(f"Steps for dL/d{derivation.name}:", markup=False)
-        for line in derivation.lines:
-            console.print("  " + line, markup=False, highlight=False)

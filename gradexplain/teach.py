@@ -17,8 +17,6 @@ from gradexplain.errors import UsageError
 from gradexplain.result import Explanation
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from gradexplain.values import Values
 
 MAX_FD_ELEMENTS = 10_000  # --check-fd: 2 forward passes per element, so O(n**2) in all
@@ -107,44 +105,6 @@ def check(options: Options, json_mode: bool, values: Mapping[str, Values],
         raise UsageError("--graph, --mermaid and --svg show the terminal output; with "
                          "--format json use --dot FILE")
 
-
-def render(result: Explanation, console: Console, options: Options) -> None:
-    """Print the extras after the table, in the order the walkthrough reads them."""
-    extras = result.extras
-    if "finite_differences" in extras:
-        from gradexplain import finitediff
-
-        finitediff.render(extras["finite_differences"], console, bool(result.shapes))
-    if options.graph:
-        from gradexplain import graph
-
-        console.print("Autograd graph (backward runs from the top; grad in = what flows "
-                      "into each node):")
-        console.print(graph.rich_tree(extras["graph"]), soft_wrap=False)  # wrap, not crop
-    if options.mermaid:
-        from gradexplain import graph
-
-        console.print(graph.mermaid(extras["graph"]), end="", markup=False, highlight=False)
-    if options.dot:
-        console.print(f"DOT graph written to {options.dot}", markup=False, highlight=False)
-    if "steps" in extras:
-        from gradexplain import steps
-
-        steps.render(extras["steps"], console)
-    if "vjp" in extras:
-        from gradexplain import vjp
-
-        vjp.render(extras["vjp"], console)
-    if "jacobian" in extras:
-        from gradexplain import vjp
-
-        vjp.render_jacobian(extras["jacobian"], console)
-    if options.svg:
-        try:
-            console.save_svg(options.svg, title=f"gradexplain {result.expression}")
-        except OSError as exc:
-            raise UsageError(f"--svg: cannot write {options.svg}: "
-                             f"{exc.strerror or exc}") from None
 
 
 def augment(document: dict[str, Any], result: Explanation) -> dict[str, Any]:

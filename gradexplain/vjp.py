@@ -23,8 +23,6 @@ from gradexplain.tree import Call, Node, variables
 from gradexplain.values import arrays_and_scalars, from_text
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from gradexplain.result import Explanation
     from gradexplain.values import Values
 
@@ -259,54 +257,20 @@ def _summed(tree: Node, values: Mapping[str, Values]) -> tuple[Node, float]:
     return tree, 1.0
 
 
-def render(found: VectorJacobian, console: Console) -> None:
-    console.print(f"y.backward(v) with v = {_listing(found.v)} "
-                  f"computes J^T v, J_ij = dy_i/dx_j (v = ones would give the gradient of "
-                  f"sum(y)):", markup=False)
-    for name in found.autograd:
-        mark = "ok" if found.close(name).all() else "DIFFERS"
-        console.print(f"  {name}: autograd {_listing(found.autograd[name])}; SymPy J^T v = "
-                      f"{found.formulas[name]} = {_listing(found.symbolic[name])}  {mark}",
-                      markup=False, highlight=False)
 
-
-def render_jacobian(found: Jacobian, console: Console) -> None:
-    from rich.table import Table
-
-    from gradexplain.render import fmt
-
-    shapes = found.shapes or {}
-    for name, matrix in found.matrices.items():
-        flattened = ", both flattened in row-major order" if shapes else ""
-        console.print(f"Jacobian dy_i/d{name}_j with y = {found.y}{flattened}:", markup=False)
-        table = Table()
-        table.add_column("i", justify="right")
-        for j in range(matrix.shape[1]):
-            table.add_column(f"j={j}{_where(j, shapes.get(name), chr(10))}", justify="right")
-        for i, row in enumerate(matrix):
-            table.add_row(f"{i}{_where(i, shapes.get('y'), ' ')}", *(fmt(x) for x in row))
-        table.add_section()
-        label = "sum" if found.scale == 1 else "sum / n"  # mean's 1/n
-        table.add_row(label, *(fmt(x) for x in found.scale * matrix.sum(axis=0)))
-        console.print(table)
-        tail = f" ({name} flattened the same way)" if shapes else ""
-        console.print(f"Each column sum is dL/dx_j{tail}: the sum rule, made visible.",
-                      markup=False)
-
-
-def _where(flat: int, shape: tuple[int, ...] | None, gap: str) -> str:
+def where(flat: int, shape: tuple[int, ...] | None, gap: str) -> str:
     """`(r,c)` after `gap`: a flattened index's place in a matrix; nothing for a vector."""
     if shape is None or len(shape) < 2:
         return ""
     return gap + "(" + ",".join(str(int(i)) for i in np.unravel_index(flat, shape)) + ")"
 
 
-def _listing(values: np.ndarray) -> str:
+def listing(values: np.ndarray) -> str:
     """`[6, 0, 0]`, a matrix row by row `[[1, 0], [0, 1]]`, a scalar `6`."""
     from gradexplain.render import fmt
 
     array = np.asarray(values)
     if array.ndim == 0:
         return fmt(float(array))
-    return "[" + ", ".join(_listing(row) if array.ndim > 1 else fmt(float(row))
+    return "[" + ", ".join(listing(row) if array.ndim > 1 else fmt(float(row))
                            for row in array) + "]"

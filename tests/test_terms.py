@@ -250,7 +250,7 @@ MARKDOWN = """\
 
 Sum rule: L = sum_i y_i adds the 3 elements of y, so dL/dy_i = 1 for each i; the chain rule carries it back to X and w below.
 
-### dL/dX
+### dL/dX (3x2)
 
 | j,k | `X_jk` | `dL/dX_jk = w_k` (SymPy) | autograd |  |
 | ---: | ---: | ---: | ---: | :--- |
@@ -263,7 +263,7 @@ Sum rule: L = sum_i y_i adds the 3 elements of y, so dL/dy_i = 1 for each i; the
 
 Chain rule through @: with y = X@w, dL/dX = dL/dy @ w.T (an outer product: w is a vector), so dL/dX_jk = w_k.
 
-### dL/dw
+### dL/dw (2)
 
 | j | `w_j` | `dL/dw_j = sum_i(X_ij)` (SymPy) | autograd |  |
 | ---: | ---: | ---: | ---: | :--- |

@@ -1,0 +1,443 @@
+"""One view of an explanation, built once, that the terminal and Markdown renderers both draw.
+
+Every row, label and sentence either format shows is decided here, so a section one format
+shows the other shows too: `render.py` and `markdown.py` only know how to draw each kind of
+block (a table, a paragraph, a listing, a tree, a code block), never what goes in them.
+Nothing here imports rich or torch; values are already computed in the `Explanation`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
+
+from gradexplain.errors import ExitStatus
+from gradexplain.result import Explanation, Gradient, Terms
+from gradexplain.shapes import element
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from gradexplain.teach import Options
+
+HEAD_ROWS = 5  # rows shown before and after the elision line, unless --all
+
+
+def fmt(value: float) -> str:
+    """Numbers as a learner reads them: 6, not 6.000000; 0.090030573, not 9.0030573e-02."""
+    value = float(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    text = f"{value:.10g}"
+    return "0" if text == "-0" else text
+
+
+@dataclass(frozen=True)
+class Mark:
+    """The last cell of a compared row: "ok", "DIFFERS" or "UNDEFINED"."""
+
+    word: str
+
+    @staticmethod
+    def of(close: bool, undefined: bool = False) -> Mark:
+        return Mark("UNDEFINED" if undefined else "ok" if close else "DIFFERS")
+
+
+Cell = Union[str, Mark]
+
+
+@dataclass(frozen=True)
+class Label:
+    """A title or column header: `text` (a formula when `code`), then a plain `note`."""
+
+    text: str
+    code: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Column:
+    label: Label
+    right: bool = True  # numbers go right
+    mark: bool = False  # holds Marks
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A table: rows (None is the elision line), then total rows below a rule."""
+
+    title: Label | None
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Cell, ...] | None, ...]
+    totals: tuple[tuple[str, ...], ...] = ()
+
+    def elided(self, dots: str) -> tuple[str, ...]:
+        """The elision line: `dots` in every column but a trailing column of marks."""
+        last = len(self.columns) - 1
+        return tuple("" if i == last and c.mark else dots for i, c in enumerate(self.columns))
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    kind: str = "plain"  # "plain", "code" (a formula) or "strong"
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    pieces: tuple[Piece, ...]
+    warning: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(piece.text for piece in self.pieces)
+
+
+def paragraph(text: str, kind: str = "plain", warning: bool = False) -> Paragraph:
+    return Paragraph((Piece(text, kind),), warning)
+
+
+@dataclass(frozen=True)
+class Heading:
+    expression: str
+    size: str
+
+
+@dataclass(frozen=True)
+class Assignments:
+    """The scalar variables' values, `name = value` each."""
+
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Preformatted lines (a derivation, J^T v), indented under the paragraph above."""
+
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Code:
+    """Text in another language, kept verbatim: a Mermaid flowchart."""
+
+    text: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Tree:
+    label: str
+    children: tuple[Tree, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: ExitStatus
+    text: str
+
+
+Block = Union[Heading, Paragraph, Assignments, Grid, Listing, Code, Tree, Verdict]
+
+
+@dataclass(frozen=True)
+class Section:
+    """The blocks one option adds (`--hessian`, `--steps`...); option None: always shown."""
+
+    option: str | None
+    blocks: tuple[Block, ...]
+
+
+def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
+    """The explanation itself, from the heading to the verdict."""
+    blocks: list[Block] = [Heading(result.expression, _size(result)),
+                           paragraph(result.decomposition.summary, "code")]
+    if result.scalars:
+        blocks.append(Assignments(tuple(f"{n} = {fmt(v)}" for n, v in result.scalars.items())))
+    if result.data_line():
+        blocks.append(paragraph(str(result.data_line())))
+    terms = result.decomposition.terms
+    if terms is not None:
+        blocks += [_terms_grid(terms, result.value_symbolic, show_all),
+                   paragraph(terms.sentence)]
+    singular = _singular_elements(result)
+    for gradient in result.gradients.values():
+        blocks += [_gradient_grid(result, gradient, singular, show_all),
+                   paragraph(gradient.sentence)]
+    blocks += [paragraph(note) for note in result.decomposition.notes]
+    sections = [Section(None, tuple(blocks))]
+    if result.hessian is not None:
+        sections.append(Section("--hessian", (_hessian(result.hessian, show_all),)))
+    closing: list[Block] = [_undefined(item) for item in result.singularities]
+    closing.append(Verdict(result.status, result.verdict()))
+    return [*sections, Section(None, tuple(closing))]
+
+
+def _size(result: Explanation) -> str:
+    if result.shapes:
+        return ", ".join(f"{name}: {shape_text(shape)}" for name, shape in result.shapes.items())
+    return f"n = {result.n}" if result.n is not None else "scalars"
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape)) if shape else "scalar"
+
+
+def rows(n: int, show_all: bool) -> list[int | None]:
+    """Indices to show; None marks the elision line."""
+    if show_all or n <= 2 * HEAD_ROWS + 1:
+        return list(range(n))
+    return [*range(HEAD_ROWS), None, *range(n - HEAD_ROWS, n)]
+
+
+def _where(flat: int, shape: tuple[int, ...]) -> str:
+    import numpy as np
+
+    return ",".join(str(int(i)) for i in np.unravel_index(flat, shape))
+
+
+def _singular_elements(result: Explanation) -> set[int] | None:
+    """Element indices under a kink or pole; None when a scalar argument makes all so."""
+    found: set[int] = set()
+    for item in result.singularities:
+        if item.elements is None:
+            return None
+        found.update(item.elements)
+    return found
+
+
+def _undefined(item: Any) -> Paragraph:
+    return Paragraph((Piece("Undefined:", "strong"), Piece(" "), Piece(item.function, "code"),
+                      Piece(f" at column {item.column + 1}, {item.place()}: {item.reason}.")),
+                     warning=True)
+
+
+def _compared(label: Label) -> tuple[Column, Column, Column]:
+    """The SymPy column headed by its formula, autograd, and the mark."""
+    return (Column(label), Column(Label("autograd")), Column(Label(""), right=False, mark=True))
+
+
+_FD_COLUMNS = (Column(Label("finite diff.", note="(float64)")),
+               Column(Label(""), right=False, mark=True))
+
+
+def _gradient_grid(result: Explanation, gradient: Gradient, singular: set[int] | None,
+                   show_all: bool) -> Grid:
+    if gradient.shape == ():
+        return _scalar_grid(result, gradient, singular)
+    if result.shapes:
+        return _matrix_grid(gradient, singular, show_all)
+    name, decomposition = gradient.name, result.decomposition
+    vectors = result.vector_columns()
+    terms = decomposition.term_values
+    fd = result.extras.get("finite_differences", {}).get(name)
+    columns = [Column(Label("i")), *(Column(Label(f"{other}_i", True)) for other, _ in vectors)]
+    if terms is not None:
+        columns.append(Column(Label(f"y_i = {decomposition.term}", True)))
+    columns += _compared(Label(f"dL/d{name}_j = {gradient.formula}", True, "(SymPy)"))
+    body: list[tuple[Cell, ...] | None] = []
+    for index in rows(len(gradient.point), show_all):
+        if index is None:
+            body.append(None)
+            continue
+        cells: list[Cell] = [str(index), *(fmt(point[index]) for _, point in vectors)]
+        if terms is not None:
+            cells.append(fmt(terms[index]))
+        cells += [fmt(gradient.symbolic[index]), fmt(gradient.autograd[index]),
+                  Mark.of(bool(gradient.close[index]), singular is None or index in singular)]
+        if fd is not None:
+            cells += [fmt(fd.values[index]), Mark.of(bool(fd.close[index]))]
+        body.append(tuple(cells))
+    totals: list[tuple[str, ...]] = []
+    if terms is not None:
+        blank = len(columns) - len(vectors) - 2
+        totals = [(label, *[""] * len(vectors), fmt(value), *[""] * blank)
+                  for label, value in _totals(result, terms)]
+    if fd is not None:
+        columns += _FD_COLUMNS
+        totals = [(*row, "", "") for row in totals]
+    return Grid(Label(f"dL/d{name}"), tuple(columns), tuple(body), tuple(totals))
+
+
+def _scalar_grid(result: Explanation, gradient: Gradient, singular: set[int] | None) -> Grid:
+    name = gradient.name
+    fd = result.extras.get("finite_differences", {}).get(name)
+    columns = [Column(Label(name, True)),
+               *_compared(Label(f"dL/d{name} = {gradient.formula}", True, "(SymPy)"))]
+    hazard = singular is None or bool(singular)  # any kink or pole touches a scalar
+    row: list[Cell] = [fmt(gradient.point), fmt(gradient.symbolic), fmt(gradient.autograd),
+                       Mark.of(gradient.agree, hazard)]
+    totals: list[tuple[str, ...]] = []
+    if result.n is None:
+        totals.append(("L", fmt(result.value_symbolic), fmt(result.value), ""))
+    if fd is not None:
+        columns += _FD_COLUMNS
+        row += [fmt(fd.values), Mark.of(bool(fd.close))]
+        totals = [(*total, "", "") for total in totals]
+    return Grid(Label(f"dL/d{name}"), tuple(columns), (tuple(row),), tuple(totals))
+
+
+def _matrix_grid(gradient: Gradient, singular: set[int] | None, show_all: bool) -> Grid:
+    """One row per element, in row-major order, with head/tail elision for large arrays."""
+    name, shape = gradient.name, gradient.shape
+    label = element(name, shape)
+    columns = (Column(Label("j,k" if len(shape) == 2 else "j")), Column(Label(label, True)),
+               *_compared(Label(f"dL/d{label} = {gradient.formula}", True, "(SymPy)")))
+    point, symbolic = gradient.point.reshape(-1), gradient.symbolic.reshape(-1)
+    autograd, close = gradient.autograd.reshape(-1), gradient.close.reshape(-1)
+    body = tuple(None if flat is None else
+                 (_where(flat, shape), fmt(point[flat]), fmt(symbolic[flat]),
+                  fmt(autograd[flat]),
+                  Mark.of(bool(close[flat]), singular is None or flat in singular))
+                 for flat in rows(point.size, show_all))
+    return Grid(Label(f"dL/d{name}", note=f"({shape_text(shape)})"), columns, body)
+
+
+def _terms_grid(terms: Terms, total: float, show_all: bool) -> Grid:
+    """The sum rule, element by element: each y_i (or y_ik) of the array L combines, then L.
+
+    A mean shows the plain sum first, so the factor 1/N can be checked by hand.
+    """
+    import numpy as np
+
+    values, y = terms.values, terms.letter
+    labels = "i,k" if values.ndim == 2 else "i"
+    flat = values.reshape(-1)
+    body = tuple(None if index is None else (_where(index, values.shape), fmt(flat[index]))
+                 for index in rows(flat.size, show_all))
+    totals = [("sum", fmt(float(np.sum(flat))))] if terms.rule == "mean" else []
+    totals.append(("L", fmt(total)))
+    columns = (Column(Label(labels)),
+               Column(Label(f"{y}_{labels.replace(',', '')} = {terms.formula}", True)))
+    return Grid(Label(f"{y} = {terms.source}", True, f"({shape_text(values.shape)})"),
+                columns, body, tuple(totals))
+
+
+def _totals(result: Explanation, terms: np.ndarray) -> list[tuple[str, float]]:
+    """The total row(s), labelled in the i column as the summary line above names them:
+    L itself, and for the chain rule the inner s first."""
+    import numpy as np
+
+    if result.decomposition.rule != "chain":
+        return [("L", result.value_symbolic)]
+    word = result.decomposition.summary.partition("s = ")[2].partition("_i")[0]
+    combine = {"prod": np.prod, "max": np.max, "min": np.min}.get(word, np.sum)
+    return [("s", float(combine(terms))), ("L", result.value_symbolic)]
+
+
+def _hessian(hessian: Any, show_all: bool) -> Block:
+    """The upper triangle of the symmetric Hessian, one row per pair (a, b) with a <= b."""
+    if hessian.undefined is not None:
+        return paragraph(f"{hessian.undefined}.", warning=True)
+    columns = (Column(Label("a"), right=False), Column(Label("b"), right=False),
+               Column(Label("SymPy")), Column(Label("torch.func.hessian")),
+               Column(Label(""), right=False, mark=True))
+    size = len(hessian.labels)
+    pairs = [(a, b) for a in range(size) for b in range(a, size)]
+    body = tuple(None if index is None else
+                 (hessian.labels[pairs[index][0]], hessian.labels[pairs[index][1]],
+                  fmt(hessian.symbolic[pairs[index]]), fmt(hessian.autograd[pairs[index]]),
+                  Mark.of(bool(hessian.close[pairs[index]])))
+                 for index in rows(len(pairs), show_all))
+    return Grid(Label("Hessian d2L/(da db), symmetric: pairs a <= b"), columns, body)
+
+
+def extras(result: Explanation, options: Options) -> list[Section]:
+    """Issue 5's extras, after the explanation, in the order the walkthrough reads them."""
+    found = result.extras
+    sections: list[Section] = []
+    if "finite_differences" in found:
+        sections.append(Section("--check-fd", _finite_differences(found["finite_differences"],
+                                                                  bool(result.shapes))))
+    if options.graph:
+        sections.append(Section("--graph", (
+            paragraph("Autograd graph (backward runs from the top; grad in = what flows "
+                      "into each node):"), _graph_tree(found["graph"]))))
+    if options.mermaid:
+        from gradexplain import graph
+
+        sections.append(Section("--mermaid", (Code(graph.mermaid(found["graph"]), "mermaid"),)))
+    if options.dot:
+        sections.append(Section("--dot", (paragraph(f"DOT graph written to {options.dot}"),)))
+    if "steps" in found:
+        sections.append(Section("--steps", tuple(
+            block for derivation in found["steps"].values()
+            for block in (paragraph(f"Steps for dL/d{derivation.name}:"),
+                          Listing(tuple(derivation.lines))))))
+    if "vjp" in found:
+        sections.append(Section("--v", _vector_jacobian(found["vjp"])))
+    if "jacobian" in found:
+        sections.append(Section("--jacobian", _jacobian(found["jacobian"])))
+    return sections
+
+
+def _finite_differences(found: dict[str, Any], listed: bool) -> tuple[Block, ...]:
+    """The vector and scalar tables already have the column; this says what it means.
+
+    The matrix tables have no such column (`listed`), so the values follow, shaped like
+    the variable, with the elements that differ named."""
+    from gradexplain import finitediff
+
+    blocks: list[Block] = []
+    for fd in found.values():
+        verdict = "agree with" if fd.agree else "DIFFER from"
+        blocks.append(paragraph(
+            f"Finite differences of dL/d{fd.name} (float64, central, eps "
+            f"{finitediff.EPS:g}) {verdict} autograd (gradcheck's rtol {finitediff.RTOL:g}, "
+            f"atol {finitediff.ATOL:g}; largest |difference| {fd.max_abs_diff:.3g})."))
+        if listed:
+            blocks.append(Listing((finitediff.listing(fd).removeprefix("  "),)))
+    return tuple(blocks)
+
+
+def _graph_tree(built: Any) -> Tree:
+    """graph.rich_tree's walk (each node once, then "(above)"), as plain labels."""
+    from gradexplain import graph
+
+    def plain(branch: Any) -> Tree:  # iterative: a deep graph must not overflow the stack
+        order, stack = [], [branch]
+        while stack:
+            node = stack.pop()
+            order.append(node)
+            stack.extend(node.children)
+        made: dict[int, Tree] = {}
+        for node in reversed(order):
+            made[id(node)] = Tree(str(node.label),
+                                  tuple(made[id(child)] for child in node.children))
+        return made[id(branch)]
+
+    return plain(graph.rich_tree(built))
+
+
+def _vector_jacobian(found: Any) -> tuple[Block, ...]:
+    from gradexplain.vjp import listing
+
+    lines = tuple(f"{name}: autograd {listing(found.autograd[name])}; SymPy J^T v = "
+                  f"{found.formulas[name]} = {listing(found.symbolic[name])}  "
+                  f"{'ok' if found.close(name).all() else 'DIFFERS'}"
+                  for name in found.autograd)
+    return (paragraph(f"y.backward(v) with v = {listing(found.v)} computes J^T v, J_ij = "
+                      f"dy_i/dx_j (v = ones would give the gradient of sum(y)):"),
+            Listing(lines))
+
+
+def _jacobian(found: Any) -> tuple[Block, ...]:
+    """Each matrix dy_i/dx_j, then its column sums: the sum rule, made visible."""
+    from gradexplain.vjp import where as place
+
+    shapes = found.shapes or {}
+    blocks: list[Block] = []
+    for name, matrix in found.matrices.items():
+        flattened = ", both flattened in row-major order" if shapes else ""
+        columns = [Column(Label("i"))]
+        columns += [Column(Label(f"j={j}", note=place(j, shapes.get(name), "")))
+                    for j in range(matrix.shape[1])]
+        body = tuple((f"{i}{place(i, shapes.get('y'), ' ')}", *(fmt(x) for x in row))
+                     for i, row in enumerate(matrix))
+        label = "sum" if found.scale == 1 else "sum / n"  # mean's 1/n
+        totals = ((label, *(fmt(x) for x in found.scale * matrix.sum(axis=0))),)
+        tail = f" ({name} flattened the same way)" if shapes else ""
+        blocks += [paragraph(f"Jacobian dy_i/d{name}_j with y = {found.y}{flattened}:"),
+                   Grid(None, tuple(columns), body, totals),
+                   paragraph(f"Each column sum is dL/dx_j{tail}: the sum rule, made visible.")]
+    return tuple(blocks)
