@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from gradexplain import limits
 from gradexplain.deadline import deadline
 from gradexplain.errors import DeviceError, UsageError, ValuesError, not_a_variable
 from gradexplain.parser import parse
-from gradexplain.result import Explanation, Gradient, Tolerance
+from gradexplain.result import Explanation, Tolerance
 from gradexplain.shapes import infer, uses_matrices
 from gradexplain.tree import Call, Compare, Node, Var, first_column, variables, walk
 from gradexplain.values import Values, arrays_and_scalars, from_numbers
-
-if TYPE_CHECKING:
-    import numpy as np
 
 DTYPE_NAMES = ("float64", "float32")
 DEVICE_PATTERN = re.compile(r"cpu|cuda(:\d{1,3})?|mps|auto")
@@ -63,10 +60,10 @@ def explain_values(expression: str, values: Mapping[str, Values], *, device: str
     if hessian:
         check_hessian_size(values, chosen)
     if uses_matrices(tree, shapes):
-        from gradexplain import matrices
+        from gradexplain import shaped
 
         node_shapes = infer(tree, shapes, expression)
-        result = matrices.compute(expression, tree, dict(values), node_shapes, device,
+        result = shaped.compute(expression, tree, dict(values), node_shapes, device,
                                   dtype, tolerance, chosen)
     else:
         result = _compute(expression, tree, dict(values), device, dtype, tolerance, chosen)
@@ -184,6 +181,7 @@ def _compute(expression: str, tree: Node, values: dict[str, Values], device: str
         import numpy as np
 
         from gradexplain import autograd, story, symbolic
+        from gradexplain.closeness import gradient_of
         from gradexplain.evaluate import Evaluator
 
         torch_device = autograd.resolve_device(device, dtype)
@@ -203,7 +201,7 @@ def _compute(expression: str, tree: Node, values: dict[str, Values], device: str
                 symbolic_values = evaluator.vector(derivative) if is_vector else \
                     np.asarray(evaluator.scalar(derivative))
                 text = symbolic.formula(derivative)
-                gradients[name] = _gradient(
+                gradients[name] = gradient_of(
                     values[name], text, symbolic_values, run.gradients[name], tolerance,
                     story.sentence(name, is_vector, text, model, decomposition, tree))
             value_symbolic = evaluator.scalar(model.loss)
@@ -216,18 +214,3 @@ def _compute(expression: str, tree: Node, values: dict[str, Values], device: str
             singularities=singularities,
             data={name: arrays[name] if name in vectors else np.asarray(scalars[name])
                   for name in variables(tree) if name not in wrt})
-
-
-def _gradient(value: Values, formula: str, symbolic_values: np.ndarray,
-              autograd_values: np.ndarray, tolerance: Tolerance, sentence: str) -> Gradient:
-    """Compare per element with torch.testing's rule (`closeness.compare`)."""
-    import numpy as np
-
-    from gradexplain import closeness
-
-    point = np.frombuffer(value.data, dtype=np.float64).reshape(value.shape)
-    autograd_values = autograd_values.reshape(value.shape)
-    symbolic_values = symbolic_values.reshape(value.shape)
-    found = closeness.compare(autograd_values, symbolic_values, tolerance)
-    return Gradient(value.name, value.shape, point, formula, symbolic_values,
-                    autograd_values, found.close, found.max_abs_diff, sentence)

@@ -22,7 +22,7 @@ from gradexplain.values import Values
 
 Operand = Union[float, torch.Tensor]
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
-_COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
                 ">": operator.gt, ">=": operator.ge}
 _OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
               "**": operator.pow, "@": operator.matmul}
@@ -81,9 +81,9 @@ def run(tree: Node, values: dict[str, Values], device: torch.device, dtype: str,
     Only the variables in `wrt` (default: all) require gradients; the others are data.
     """
     torch_dtype = DTYPES[dtype]
-    leaves = {name: _leaf(value, torch_dtype, device, wrt is None or name in wrt)
+    leaves = {name: leaf(value, torch_dtype, device, wrt is None or name in wrt)
               for name, value in values.items()}
-    builder = _TorchBuilder(leaves, torch_dtype, device)
+    builder = TorchBuilder(leaves, torch_dtype, device)
     output = builder.build(tree)
     if not isinstance(output, torch.Tensor) or not output.requires_grad:
         raise AssertionError("the expression does not depend on a variable")
@@ -91,12 +91,12 @@ def run(tree: Node, values: dict[str, Values], device: torch.device, dtype: str,
         output.backward()
     else:
         output.backward(torch.ones_like(output))
-    gradients = {name: _grad(leaf) for name, leaf in leaves.items() if leaf.requires_grad}
+    gradients = {name: grad_of(leaf) for name, leaf in leaves.items() if leaf.requires_grad}
     value = float(output.detach().sum().double().cpu())
     return AutogradRun(value, gradients, output, leaves, builder.hazards)
 
 
-def _leaf(value: Values, dtype: torch.dtype, device: torch.device,
+def leaf(value: Values, dtype: torch.dtype, device: torch.device,
           requires_grad: bool = True) -> torch.Tensor:
     flat = torch.frombuffer(value.data, dtype=torch.float64) if value.size else \
         torch.zeros(0, dtype=torch.float64)
@@ -104,12 +104,12 @@ def _leaf(value: Values, dtype: torch.dtype, device: torch.device,
     return tensor.requires_grad_(requires_grad)
 
 
-def _grad(leaf: torch.Tensor) -> np.ndarray:
+def grad_of(leaf: torch.Tensor) -> np.ndarray:
     grad = leaf.grad if leaf.grad is not None else torch.zeros_like(leaf)
     return np.asarray(grad.detach().to("cpu", torch.float64).numpy())
 
 
-class _TorchBuilder:
+class TorchBuilder:
     """Walks our tree and applies the torch builder of each node."""
 
     def __init__(self, leaves: dict[str, torch.Tensor], dtype: torch.dtype,
@@ -162,11 +162,11 @@ class _TorchBuilder:
         compare, if_true, if_false = node.args
         assert isinstance(compare, Compare)
         left, right = self.build(compare.left), self.build(compare.right)
-        condition = _COMPARISONS[compare.op](self._as_tensor(left), self._as_tensor(right))
-        return torch.where(condition, self._as_tensor(self.build(if_true)),
-                           self._as_tensor(self.build(if_false)))
+        condition = COMPARISONS[compare.op](self.as_tensor(left), self.as_tensor(right))
+        return torch.where(condition, self.as_tensor(self.build(if_true)),
+                           self.as_tensor(self.build(if_false)))
 
-    def _as_tensor(self, value: Operand) -> torch.Tensor:
+    def as_tensor(self, value: Operand) -> torch.Tensor:
         return value if isinstance(value, torch.Tensor) else self._tensor(value)
 
     def _watch_power(self, node: BinOp, base: Operand, exponent: Operand) -> None:

@@ -11,7 +11,6 @@ order agree < disagree < undefined < invalid.
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
 import time
@@ -19,16 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gradexplain.errors import (ExitStatus, GradexplainError, UsageError, ValuesError,
-                                exit_status, worst_status)
-from gradexplain.values import _refuse_constant
+from gradexplain.cases import Case, Outcome
+from gradexplain.errors import ExitStatus, GradexplainError, UsageError, ValuesError
+from gradexplain.status import exit_status, worst_status
+from gradexplain.values import refuse_constant
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from gradexplain.expect import Expectation
     from gradexplain.request import Request
-    from gradexplain.result import Explanation
     from gradexplain.values import Values
 
 CASE_KEYS = frozenset({"name", "expression", "values", "wrt", "expect", "device", "dtype",
@@ -49,49 +47,6 @@ class Defaults:
     wrt: str | None = None
     check_fd: bool = False
     hessian: bool = False
-
-
-@dataclass(frozen=True)
-class Case:
-    """One case as read from the file, before any check."""
-
-    name: str
-    line: int | None  # 1-based line of the case in the file
-    fields: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one case came to: an explanation (and expectations), or an error."""
-
-    case: Case
-    status: ExitStatus
-    result: Explanation | None = None
-    checks: list[Expectation] | None = None
-    error: GradexplainError | None = None
-    seconds: float = 0.0
-
-    @property
-    def largest_difference(self) -> float:
-        """The largest |difference| between witnesses (gradients, Hessian), or against an
-        expectation."""
-        if self.result is None:
-            return math.nan
-        diffs = [g.max_abs_diff for g in self.result.gradients.values()]
-        diffs += [c.max_abs_diff for c in self.checks or []]
-        if self.result.hessian is not None:
-            diffs.append(self.result.hessian.max_abs_diff)
-        finite = [d for d in diffs if not math.isnan(d)]
-        return max(finite) if finite else math.nan
-
-    def label(self) -> str:
-        """The verdict in a word or two, for the summary."""
-        if self.error is not None:
-            return f"invalid ({self.error.kind})"
-        if self.checks and not all(c.matches for c in self.checks):
-            return "expect mismatch" if self.result and self.result.agree else \
-                self.status.name.lower()
-        return self.status.name.lower()
 
 
 def read_cases(path: str) -> list[Case]:
@@ -140,7 +95,7 @@ def _jsonl_cases(text: str, path: str) -> list[Case]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         try:
-            loaded = json.loads(line, parse_constant=_refuse_constant)
+            loaded = json.loads(line, parse_constant=refuse_constant)
         except ValueError as exc:
             raise UsageError(f"--cases: {path}: line {number}: not valid JSON: {exc}") \
                 from None
@@ -333,11 +288,11 @@ def render_summary(outcomes: list[Outcome], path: str, console: Console) -> None
 
 
 def summary_markdown(outcomes: list[Outcome], path: str) -> str:
-    from gradexplain.markdown import _cell, code, table
+    from gradexplain.markdown import code, escape, table
 
     marks = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌", ExitStatus.UNDEFINED: "⚠️",
              ExitStatus.INVALID: "🚫"}
-    body = [[_cell(o.case.name), f"{marks[o.status]} {o.label()}", _cell(_difference(o))]
+    body = [[escape(o.case.name), f"{marks[o.status]} {o.label()}", escape(_difference(o))]
             for o in outcomes]
     lines = [f"## gradexplain --cases {code(path)}", "",
              *table(["case", "verdict", "largest difference"], body, ["l", "l", "r"]),

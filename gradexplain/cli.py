@@ -13,8 +13,9 @@ from typing import Annotated, Any, NamedTuple, Optional
 import typer
 
 from gradexplain import __version__
-from gradexplain.errors import ExitStatus, GradexplainError, UsageError, exit_status
-from gradexplain.quickparse import PlainArgsCommand
+from gradexplain.errors import ExitStatus, GradexplainError, UsageError
+from gradexplain.status import exit_status
+from gradexplain.argv import PlainArgsCommand
 
 EPILOG = """\
 Exit codes: 0 SymPy and autograd agree (and --expect matches); 1 they disagree, or
@@ -171,12 +172,12 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
     from gradexplain.values import read_stdin
 
     if teach_options is not None:
-        from gradexplain.teach import reclaim_v
+        from gradexplain.extras import reclaim_v
 
         args, teach_options = reclaim_v(args, teach_options, var)
     expression, values = split_arguments(args, var, read_stdin)
     if teach_options is not None:
-        from gradexplain.teach import check
+        from gradexplain.extras import check
 
         check(teach_options, output_format == "json", values, wrt)
         if output_format == "markdown":
@@ -198,16 +199,16 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
 
         render_extras(result, console, teach_options)
     elif teach_options is not None and console is not None and output_format == "markdown":
-        from gradexplain.markdown import extras
+        from gradexplain.markdown import render_extras as markdown_extras
 
-        console.file.write(extras(result, teach_options))
+        console.file.write(markdown_extras(result, teach_options))
     return outcome.status
 
 
 def _teach_options(graph: bool, dot: str | None, mermaid: bool, check_fd: bool,
                    steps: bool, v: str | None, jacobian: bool, svg: str | None) -> Any:
     """Issue 5's extras, or None when none is asked for (the output stays as it was)."""
-    from gradexplain.teach import Options
+    from gradexplain.extras import Options
 
     options = Options(graph, dot, mermaid, check_fd, steps, v, jacobian, svg)
     return options if options.any() else None

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
-    from gradexplain.result import Tolerance
+    from gradexplain.result import Gradient, Tolerance
+    from gradexplain.values import Values
 
 
 @dataclass(frozen=True)
@@ -40,3 +41,18 @@ def compare(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> C
         close = finite & (diff <= tolerance.atol + tolerance.rtol * np.abs(expected))
     largest = float(diff[finite].max()) if finite.any() else float("nan")
     return Comparison(close, largest)
+
+
+def gradient_of(value: Values, formula: str, symbolic_values: np.ndarray,
+                autograd_values: np.ndarray, tolerance: Tolerance, sentence: str) -> Gradient:
+    """One variable's gradient from both witnesses, compared per element (`compare`)."""
+    import numpy as np
+
+    from gradexplain.result import Gradient
+
+    point = np.frombuffer(value.data, dtype=np.float64).reshape(value.shape)
+    autograd_values = autograd_values.reshape(value.shape)
+    symbolic_values = symbolic_values.reshape(value.shape)
+    found = compare(autograd_values, symbolic_values, tolerance)
+    return Gradient(value.name, value.shape, point, formula, symbolic_values,
+                    autograd_values, found.close, found.max_abs_diff, sentence)

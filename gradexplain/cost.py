@@ -14,6 +14,7 @@ from fractions import Fraction
 
 from gradexplain import limits
 from gradexplain.errors import LimitError
+from gradexplain.fold import constant_value
 from gradexplain.tree import BinOp, Call, Node, Num, Var, children, walk
 
 _PRODUCTS = ("*", "/")
@@ -63,8 +64,6 @@ def _literal_digits(node: Num) -> float:
 
 def _literal_value(node: Node) -> float:
     """A constant exponent's size; the parser has already bounded it by MAX_EXPONENT."""
-    from gradexplain.parser import constant_value
-
     value = constant_value(node, "")
     return 0.0 if value is None else value
 

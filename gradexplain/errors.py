@@ -8,11 +8,7 @@ object) and an exit code. Anything else that escapes is a bug and is not swallow
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import TYPE_CHECKING, Iterable, Sequence
 
-if TYPE_CHECKING:
-    from gradexplain.expect import Expectation
-    from gradexplain.result import Explanation
 
 
 class ExitStatus(IntEnum):
@@ -107,32 +103,3 @@ class SymbolicTimeout(GradexplainError):
     """SymPy's derivation ran past MAX_SYMBOLIC_SECONDS (its simplifier can explode)."""
 
     kind = "limit"
-
-
-def exit_status(outcome: Explanation | Exception,
-                checks: Sequence[Expectation] | None = None) -> ExitStatus:
-    """How a run ends: from its explanation (and `--expect` checks), or from what it raised.
-
-    Undefined or not finite beats everything (3); then the witnesses' disagreement or an
-    expected value that does not match (1). A user's error ends as it says (2); any other
-    exception is a bug in gradexplain (70).
-    """
-    if isinstance(outcome, GradexplainError):
-        return outcome.exit_status
-    if isinstance(outcome, Exception):
-        return ExitStatus.INTERNAL
-    if outcome.singularities or not all(g.finite for g in outcome.gradients.values()):
-        return ExitStatus.UNDEFINED
-    if not outcome.agree or not all(c.matches for c in checks or ()):
-        return ExitStatus.DISAGREE
-    return ExitStatus.AGREE
-
-
-# --cases ends with its worst case's status: ranked, not by number (invalid 2 is worst).
-SEVERITY = {ExitStatus.AGREE: 0, ExitStatus.DISAGREE: 1, ExitStatus.UNDEFINED: 2,
-            ExitStatus.INVALID: 3}
-
-
-def worst_status(statuses: Iterable[ExitStatus]) -> ExitStatus:
-    """The worst of several runs' statuses (agree < disagree < undefined < invalid)."""
-    return max(statuses, key=SEVERITY.__getitem__, default=ExitStatus.AGREE)

@@ -17,7 +17,7 @@ import torch
 from gradexplain import autograd, closeness
 from gradexplain.errors import ValuesError
 from gradexplain.result import Tolerance
-from gradexplain.teach import MAX_FD_ELEMENTS  # here so `--check-fd` checks it before torch
+from gradexplain.limits import MAX_FD_ELEMENTS
 from gradexplain.tree import Node, variables
 
 if TYPE_CHECKING:
@@ -58,9 +58,9 @@ def gradient(tree: Node, values: Mapping[str, Values],
     if total > MAX_FD_ELEMENTS:
         raise ValuesError(f"--check-fd nudges each element twice: {total:,} elements exceed "
                           f"MAX_FD_ELEMENTS = {MAX_FD_ELEMENTS:,}")
-    leaves = {name: autograd._leaf(values[name], torch.float64, torch.device("cpu"))
+    leaves = {name: autograd.leaf(values[name], torch.float64, torch.device("cpu"))
               .detach() for name in variables(tree)}
-    builder = autograd._TorchBuilder(leaves, torch.float64, torch.device("cpu"))
+    builder = autograd.TorchBuilder(leaves, torch.float64, torch.device("cpu"))
     result: dict[str, np.ndarray] = {}
     with torch.no_grad():
         for name in chosen:
@@ -79,7 +79,7 @@ def gradient(tree: Node, values: Mapping[str, Values],
     return result
 
 
-def _loss(builder: autograd._TorchBuilder, tree: Node) -> float:
+def _loss(builder: autograd.TorchBuilder, tree: Node) -> float:
     output = builder.build(tree)
     return float(torch.as_tensor(output, dtype=torch.float64).sum())
 

@@ -62,7 +62,7 @@ def build(tree: Node, values: dict[str, Values], dtype: str = "float64",
     graph. torch's graph is the same for any shape; `shaped` only changes the labels.
     Only the variables in `wrt` (default: all) require grad; the others are data."""
     torch_dtype = autograd.DTYPES[dtype]
-    leaves = {name: autograd._leaf(values[name], torch_dtype, torch.device("cpu"),
+    leaves = {name: autograd.leaf(values[name], torch_dtype, torch.device("cpu"),
                                    wrt is None or name in wrt)
               for name in variables(tree)}
     builder = _RecordingBuilder(leaves, torch_dtype, torch.device("cpu"))
@@ -110,9 +110,9 @@ def _operands(node: Node) -> tuple[Node, ...]:
 def _data_value(builder: _RecordingBuilder, operand: Node) -> np.ndarray | None:
     """The operand's forward value; where()'s condition is rebuilt from its two sides."""
     if isinstance(operand, Compare):
-        left, right = (builder._as_tensor(builder.built[id(side)])
+        left, right = (builder.as_tensor(builder.built[id(side)])
                        for side in (operand.left, operand.right))
-        return _numpy(autograd._COMPARISONS[operand.op](left, right))
+        return _numpy(autograd.COMPARISONS[operand.op](left, right))
     built = builder.built.get(id(operand))
     return _numpy(built) if isinstance(built, torch.Tensor) else None
 
@@ -187,7 +187,7 @@ def _rule(made: tuple[Node, torch.Tensor] | None) -> str:
     return ""
 
 
-class _RecordingBuilder(autograd._TorchBuilder):
+class _RecordingBuilder(autograd.TorchBuilder):
     """The autograd builder, remembering which tree node made each grad_fn."""
 
     def __init__(self, *args: Any) -> None:
@@ -210,7 +210,7 @@ class _RecordingBuilder(autograd._TorchBuilder):
 
 def describe(values: np.ndarray | None) -> str:
     """Values when small, else the shape."""
-    from gradexplain.render import fmt
+    from gradexplain.formatting import fmt
 
     if values is None:
         return "-"
@@ -223,7 +223,7 @@ def describe(values: np.ndarray | None) -> str:
 
 def describe_shaped(values: np.ndarray | None) -> str:
     """For matrix expressions: the shape, then the values (nested by rows) when small."""
-    from gradexplain.render import fmt
+    from gradexplain.formatting import fmt
 
     if values is None:
         return "-"

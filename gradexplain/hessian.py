@@ -184,14 +184,14 @@ def _number(expr: sp.Expr, point: dict[Any, sp.Expr]) -> float:
 def _autograd(tree: Node, values: dict[str, Values], wrt: list[str],
               device: torch.device, dtype: str) -> np.ndarray:
     torch_dtype = autograd.DTYPES[dtype]
-    leaves = {name: autograd._leaf(v, torch_dtype, device, False) for name, v in values.items()}
+    leaves = {name: autograd.leaf(v, torch_dtype, device, False) for name, v in values.items()}
     sizes = [values[name].size for name in wrt]
 
     def loss(flat: torch.Tensor) -> torch.Tensor:
         given = dict(leaves)
         for name, part in zip(wrt, torch.split(flat, sizes)):
             given[name] = part.reshape(values[name].shape)
-        builder = autograd._TorchBuilder(given, torch_dtype, device)
+        builder = autograd.TorchBuilder(given, torch_dtype, device)
         builder.watching = False
         output = builder.build(tree)
         assert isinstance(output, torch.Tensor)

@@ -10,7 +10,8 @@ import json
 import math
 from typing import Any
 
-from gradexplain.errors import GradexplainError, exit_status
+from gradexplain.errors import GradexplainError
+from gradexplain.status import exit_status
 from gradexplain.result import Explanation, Gradient
 
 FORMAT_VERSION = 1
@@ -110,10 +111,36 @@ def document(result: Explanation) -> dict[str, Any]:
     if result.shapes:
         payload["shapes"] = {name: list(shape) for name, shape in result.shapes.items()}
     if result.extras:
-        from gradexplain.teach import augment
-
         augment(payload, result)
     return payload
+
+
+def augment(document: dict[str, Any], result: Explanation) -> dict[str, Any]:
+    """Add the extras to the JSON document (new keys only; existing keys unchanged)."""
+    extras = result.extras
+    if "finite_differences" in extras:
+        for name, fd in extras["finite_differences"].items():
+            document["gradients"][name]["finite_differences"] = {
+                "values": numbers(fd.values), "agree": fd.agree,
+                "eps": fd.eps, "rtol": fd.rtol, "atol": fd.atol,
+                "max_abs_diff": numbers(fd.max_abs_diff)}
+    if "graph" in extras:
+        built = extras["graph"]
+        document["graph"] = {
+            "nodes": [{"id": n.id, "name": n.name, "label": n.label,
+                       "value": None if n.value is None else numbers(n.value),
+                       "grad": None if n.grad is None else numbers(n.grad),
+                       "shape": None if n.value is None else list(n.value.shape)}
+                      for n in built.nodes],
+            "edges": [{"from": e.child, "to": e.parent, "rule": e.rule} for e in built.edges]}
+    if "steps" in extras:
+        document["steps"] = {name: {"lines": list(d.lines), "formula": d.formula}
+                             for name, d in extras["steps"].items()}
+    if "vjp" in extras:
+        document["vjp"] = extras["vjp"].to_json()
+    if "jacobian" in extras:
+        document["jacobian"] = extras["jacobian"].to_json()
+    return document
 
 
 def error_document(error: GradexplainError) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from gradexplain.errors import ExitStatus, UsageError
 
 if TYPE_CHECKING:
-    from gradexplain.batch import Outcome
+    from gradexplain.cases import Outcome
 
 MAX_LISTED = 50  # elements listed per gradient in a failure's text
 
@@ -46,7 +46,7 @@ def build(outcomes: list[Outcome], seconds: float) -> ET.Element:
 
 def differences(outcome: Outcome) -> list[str]:
     """Per element: the witnesses that differ, and expected values that do not match."""
-    from gradexplain.render import fmt
+    from gradexplain.formatting import fmt
 
     result = outcome.result
     assert result is not None
@@ -84,7 +84,7 @@ def differences(outcome: Outcome) -> list[str]:
 
 def _second_derivatives(hessian: Any) -> list[str]:
     """hessian: the entries where SymPy and torch.func.hessian differ."""
-    from gradexplain.render import fmt
+    from gradexplain.formatting import fmt
 
     if hessian is None or hessian.undefined is not None:
         return []

@@ -14,10 +14,10 @@ from gradexplain import view
 from gradexplain.errors import ExitStatus, UsageError
 from gradexplain.expect import Expectation, rows, verdict
 from gradexplain.result import Explanation
-from gradexplain.view import fmt
+from gradexplain.formatting import fmt
 
 if TYPE_CHECKING:
-    from gradexplain.teach import Options
+    from gradexplain.extras import Options
 
 _OUTCOME_MARK = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌",
                  ExitStatus.UNDEFINED: "⚠️"}
@@ -31,7 +31,7 @@ def code(text: str) -> str:
     return f"{fence}{pad}{text.replace('|', '&#124;')}{pad}{fence}"
 
 
-def _cell(text: str) -> str:
+def escape(text: str) -> str:
     """Plain text in a cell or paragraph: `*` and backticks are literal, `|` cannot split."""
     for char in "\\*`|":
         text = text.replace(char, "\\" + char)
@@ -57,7 +57,7 @@ def markdown(result: Explanation, checks: list[Expectation] | None = None, *,
     return "\n".join(lines)
 
 
-def extras(result: Explanation, options: Options) -> str:
+def render_extras(result: Explanation, options: Options) -> str:
     """The extras, to follow `markdown()`'s document, as they follow the terminal table."""
     lines = write(view.extras(result, options))
     return "\n".join(["", *lines]) if lines else ""
@@ -92,17 +92,17 @@ def expectation_section(checks: list[Expectation]) -> list[str]:
 
 
 def _label(label: view.Label) -> str:
-    text = code(label.text) if label.code else _cell(label.text)
-    return f"{text} {_cell(label.note)}" if label.note else text
+    text = code(label.text) if label.code else escape(label.text)
+    return f"{text} {escape(label.note)}" if label.note else text
 
 
 def _heading(block: view.Heading) -> list[str]:
-    return [f"## gradexplain {code(block.expression)} ({_cell(block.size)})"]
+    return [f"## gradexplain {code(block.expression)} ({escape(block.size)})"]
 
 
 def _paragraph(block: view.Paragraph) -> list[str]:
     text = "".join(code(piece.text) if piece.kind == "code" else
-                   f"**{_cell(piece.text)}**" if piece.kind == "strong" else _cell(piece.text)
+                   f"**{escape(piece.text)}**" if piece.kind == "strong" else escape(piece.text)
                    for piece in block.pieces)
     return [f"> {text}" if block.warning else text]
 
@@ -113,9 +113,9 @@ def _assignments(block: view.Assignments) -> list[str]:
 
 def _grid(block: view.Grid) -> list[str]:
     body = [list(block.elided("…")) if row is None else
-            [_MARKS[cell.word] if isinstance(cell, view.Mark) else _cell(cell)
-             for cell in row] for row in block.rows]
-    body += [[f"**{_cell(label)}**" if label else "", *map(_cell, rest)]
+            [_MARKS[item.word] if isinstance(item, view.Mark) else escape(item)
+             for item in row] for row in block.rows]
+    body += [[f"**{escape(label)}**" if label else "", *map(escape, rest)]
              for label, *rest in block.totals]
     lines = table([_label(column.label) for column in block.columns], body,
                   ["r" if column.right else "l" for column in block.columns])

@@ -18,6 +18,7 @@ from typing import Callable
 
 from gradexplain import limits
 from gradexplain.cost import check_cost
+from gradexplain.fold import constant_value
 from gradexplain.errors import ExpressionError, LimitError
 from gradexplain.ops import (CONSTANTS, FUNCTIONAL, METHODS, OPS, RESERVED_NAMES,
                              TORCH_FUNCTIONS, WITH_DIM)
@@ -419,49 +420,6 @@ def check_constants(node: Node, text: str) -> None:
     if isinstance(node, BinOp) and node.op == "/" and constant_value(node.right, text) == 0:
         raise ExpressionError("division by a constant that is zero", text, node.right.col)
     constant_value(node, text)
-
-
-def constant_value(node: Node, text: str) -> float | None:
-    """The float value of a variable-free sub-expression, or None if it has a variable."""
-    if isinstance(node, Num):
-        return node.value
-    if isinstance(node, Const):
-        return math.pi if node.name == "pi" else math.e
-    if isinstance(node, (Var, Compare)) or isinstance(node, Call) and node.func == "where":
-        return None  # a condition is kept for where(); where() itself is never folded
-    if isinstance(node, Neg):
-        inner = constant_value(node.operand, text)
-        return None if inner is None else -inner
-    parts = [constant_value(child, text) for child in
-             ((node.left, node.right) if isinstance(node, BinOp) else node.args)]
-    if any(part is None for part in parts):
-        return None
-    values = [part for part in parts if part is not None]
-    try:
-        result = _apply(node, values)
-    except (OverflowError, ValueError, ZeroDivisionError) as exc:
-        raise ExpressionError(f"constant sub-expression is undefined or too large "
-                              f"({exc})", text, node.col) from None
-    if isinstance(result, complex) or not math.isfinite(result) \
-            or abs(result) > limits.MAX_CONSTANT:
-        raise LimitError(f"constant sub-expression exceeds MAX_CONSTANT = "
-                         f"{limits.MAX_CONSTANT} or is not a real number", text, node.col)
-    return float(result)
-
-
-_FLOAT_BINOPS: dict[str, Callable[[float, float], float]] = {
-    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b, "**": lambda a, b: math.pow(a, b),
-    "@": lambda a, b: a * b,  # the shape pass refuses @ of scalars; this only folds
-}
-
-def _apply(node: Node, values: list[float]) -> float:
-    if isinstance(node, BinOp):
-        return _FLOAT_BINOPS[node.op](values[0], values[1])
-    assert isinstance(node, Call)
-    if node.func == "T":
-        return values[0]
-    return OPS[node.func].fold(*values)
 
 
 def _fmt_exact(node: Node, value: float) -> str:

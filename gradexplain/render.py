@@ -16,10 +16,9 @@ from rich.text import Text
 from gradexplain import view
 from gradexplain.errors import ExitStatus, UsageError
 from gradexplain.result import Explanation
-from gradexplain.view import fmt  # noqa: F401  (graph, vjp and junit format numbers so)
 
 if TYPE_CHECKING:
-    from gradexplain.teach import Options
+    from gradexplain.extras import Options
 
 _STYLES = {"ok": "green", "DIFFERS": "bold red", "UNDEFINED": "bold yellow"}
 _VERDICT_STYLES = {ExitStatus.AGREE: "bold green", ExitStatus.DISAGREE: "bold red",

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, TextIO
 
-from gradexplain.errors import ExitStatus, exit_status
+from gradexplain.errors import ExitStatus
+from gradexplain.status import exit_status
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -77,7 +78,7 @@ def render_expectations(checks: list[Expectation], console: Console) -> None:
     from rich.text import Text
 
     from gradexplain.expect import rows, verdict
-    from gradexplain.render import fmt
+    from gradexplain.formatting import fmt
 
     table = Table(title="Expected gradient (--expect)", title_justify="left")
     for label in ("gradient", "i", "expected", "SymPy", "autograd"):

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Mapping
 
-from gradexplain.errors import ExitStatus, exit_status
-from gradexplain.teach import Options
+from gradexplain.errors import ExitStatus
+from gradexplain.status import exit_status
+from gradexplain.extras import Options
 
 if TYPE_CHECKING:
     from gradexplain.expect import Expectation
@@ -54,12 +55,12 @@ class Answer:
 
 def answer(request: Request) -> Answer:
     """Check the request, compute, compare with --expect, add the extras: the CLI's order."""
-    from gradexplain import expect, teach
+    from gradexplain import expect, extras
     from gradexplain.api import differentiated, explain_values, prepare
 
-    extras = request.extras()
-    if extras is not None:
-        teach.check(extras, False, request.values, request.wrt)
+    options = request.extras()
+    if options is not None:
+        extras.check(options, False, request.values, request.wrt)
     if request.expect:
         chosen = differentiated(prepare(request.expression, request.values), request.wrt)
         expect.check_shapes(request.expect, chosen, request.values)
@@ -67,6 +68,6 @@ def answer(request: Request) -> Answer:
                             dtype=request.dtype, rtol=request.rtol, atol=request.atol,
                             wrt=request.wrt, hessian=request.hessian)
     checks = expect.compare(result, request.expect) if request.expect else None
-    if extras is not None:
-        teach.add(result, request.values, extras)
+    if options is not None:
+        extras.add(result, request.values, options)
     return Answer(result, checks, exit_status(result, checks))

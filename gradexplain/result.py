@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gradexplain.errors import ExitStatus, exit_status
+from gradexplain.errors import ExitStatus
+from gradexplain.status import exit_status
 
 if TYPE_CHECKING:
     import numpy as np

@@ -181,7 +181,7 @@ def read_stdin() -> str:
 
 def _from_json(name: str, content: str, origin: str) -> Values:
     try:
-        loaded = json.loads(content, parse_constant=_refuse_constant)
+        loaded = json.loads(content, parse_constant=refuse_constant)
     except ValueError as exc:
         raise ValuesError(f"{origin}: not valid JSON: {exc}") from None
     if isinstance(loaded, list) and any(isinstance(item, list) for item in loaded):
@@ -210,7 +210,7 @@ def _from_csv(name: str, content: str, origin: str) -> Values:
     return from_text(name, content, origin=origin)
 
 
-def _refuse_constant(token: str) -> float:
+def refuse_constant(token: str) -> float:
     raise ValueError(f"{token} is not a finite number")
 
 

@@ -13,23 +13,15 @@ from typing import TYPE_CHECKING, Any, Union
 
 from gradexplain.errors import ExitStatus
 from gradexplain.result import Explanation, Gradient, Terms
+from gradexplain.formatting import fmt
 from gradexplain.shapes import element
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from gradexplain.teach import Options
+    from gradexplain.extras import Options
 
 HEAD_ROWS = 5  # rows shown before and after the elision line, unless --all
-
-
-def fmt(value: float) -> str:
-    """Numbers as a learner reads them: 6, not 6.000000; 0.090030573, not 9.0030573e-02."""
-    value = float(value)
-    if value != value or value in (float("inf"), float("-inf")):
-        return str(value)
-    text = f"{value:.10g}"
-    return "0" if text == "-0" else text
 
 
 @dataclass(frozen=True)

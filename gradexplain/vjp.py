@@ -74,13 +74,13 @@ def _autograd(tree: Node, values: Mapping[str, Values], v: np.ndarray,
               dtype: str, names: list[str]) -> dict[str, np.ndarray]:
     """backward(v) with only `names` requiring grad, as the run did; data gets none."""
     torch_dtype = autograd.DTYPES[dtype]
-    leaves = {name: autograd._leaf(values[name], torch_dtype, torch.device("cpu"),
+    leaves = {name: autograd.leaf(values[name], torch_dtype, torch.device("cpu"),
                                    name in names)
               for name in variables(tree)}
-    output = autograd._TorchBuilder(leaves, torch_dtype, torch.device("cpu")).build(tree)
+    output = autograd.TorchBuilder(leaves, torch_dtype, torch.device("cpu")).build(tree)
     assert isinstance(output, torch.Tensor)
     output.backward(torch.tensor(v, dtype=torch_dtype))  # v is shaped like the output
-    return {name: autograd._grad(leaves[name]) for name in names}
+    return {name: autograd.grad_of(leaves[name]) for name in names}
 
 
 def _symbolic(model: Any, values: Mapping[str, Values], v: np.ndarray, n: int,
@@ -209,13 +209,13 @@ def _matrices(inner: Node, values: Mapping[str, Values], names: list[str],
               y_shape: tuple[int, ...]) -> dict[str, np.ndarray]:
     """torch's J of the flattened y for each of `names`, each x flattened too."""
     size = int(np.prod(y_shape))
-    leaves = {name: autograd._leaf(values[name], torch.float64, torch.device("cpu")).detach()
+    leaves = {name: autograd.leaf(values[name], torch.float64, torch.device("cpu")).detach()
               for name in variables(inner)}
     matrices = {}
     for name in names:
         def y_of(t: torch.Tensor, name: str = name) -> torch.Tensor:
             given = {**leaves, name: t}
-            out = autograd._TorchBuilder(given, torch.float64, torch.device("cpu")).build(inner)
+            out = autograd.TorchBuilder(given, torch.float64, torch.device("cpu")).build(inner)
             return torch.as_tensor(out).expand(y_shape).reshape(size)
         matrix = torch.autograd.functional.jacobian(y_of, leaves[name])
         matrices[name] = np.asarray(matrix.reshape(size, values[name].size).numpy())
@@ -225,7 +225,7 @@ def _matrices(inner: Node, values: Mapping[str, Values], names: list[str],
 def _jacobian_shaped(tree: Node, values: Mapping[str, Values],
                      chosen: list[str]) -> Jacobian:
     """The matrix path: y and each non-scalar x flattened row-major, all small."""
-    from gradexplain.matrices import combined
+    from gradexplain.shaped import combined
     from gradexplain.shapes import describe, infer
     from gradexplain.unparse import source
 
@@ -267,7 +267,7 @@ def where(flat: int, shape: tuple[int, ...] | None, gap: str) -> str:
 
 def listing(values: np.ndarray) -> str:
     """`[6, 0, 0]`, a matrix row by row `[[1, 0], [0, 1]]`, a scalar `6`."""
-    from gradexplain.render import fmt
+    from gradexplain.formatting import fmt
 
     array = np.asarray(values)
     if array.ndim == 0:

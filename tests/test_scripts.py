@@ -511,7 +511,7 @@ def test_json_values_file_that_is_not_numbers_names_the_file(tmp_path, content, 
 def test_shared_helpers_are_defined_once():
     from gradexplain import batch, cli, report, values
 
-    assert batch._refuse_constant is values._refuse_constant
+    assert batch.refuse_constant is values.refuse_constant
     assert not hasattr(cli, "FORMATS") and report.FORMATS == ("table", "json", "markdown")
     assert Path(cli.__file__).read_text(encoding="utf-8").count("--format must be one of") == 1
     assert "json.dumps" not in Path(batch.__file__).read_text(encoding="utf-8")

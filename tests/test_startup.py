@@ -2,7 +2,7 @@
 
 Each case runs the real entry point (`python -m gradexplain`) in a fresh interpreter and
 lists the heavy modules it imported. The shortcut that keeps typer's pydantic coercion
-away (`quickparse.py`) is checked against typer's own parsing, argument for argument.
+away (`argv.py`) is checked against typer's own parsing, argument for argument.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from gradexplain.errors import (DeviceError, ExitStatus, ExpressionError, GradexplainError,
-                                LimitError, SymbolicTimeout, UsageError, ValuesError,
-                                exit_status, worst_status)
+                                LimitError, SymbolicTimeout, UsageError, ValuesError)
+from gradexplain.status import exit_status, worst_status
 from gradexplain.expect import Expectation
 from gradexplain.result import Decomposition, Explanation, Gradient, Singularity, Tolerance
 

@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from gradexplain import explain, markdown, render, teach, view
+from gradexplain import explain, markdown, render, extras, view
 from gradexplain.cli import app
 from gradexplain.values import from_numbers
 
@@ -165,19 +165,19 @@ def test_svg_is_refused_by_name():
 
 def _everything(tmp_path: Path):
     """x**2 at (3, 4) with every extra, and the options that asked for them."""
-    options = teach.Options(**{field.name: True for field in fields(teach.Options)
+    options = extras.Options(**{field.name: True for field in fields(extras.Options)
                                if field.type in (bool, "bool")},
                             dot=str(tmp_path / "g.dot"), v="1,2")
     result = explain("x**2", x=[3, 4], hessian=True)
-    teach.add(result, {"x": from_numbers("x", [3, 4])}, options)
+    extras.add(result, {"x": from_numbers("x", [3, 4])}, options)
     return result, options
 
 
 def test_every_option_has_a_section(tmp_path: Path):
-    """A new field of teach.Options fails here until the view shows it (svg: refused)."""
+    """A new field of extras.Options fails here until the view shows it (svg: refused)."""
     result, options = _everything(tmp_path)
     shown = {section.option for section in [*view.build(result), *view.extras(result, options)]}
-    asked = {"--" + field.name.replace("_", "-") for field in fields(teach.Options)}
+    asked = {"--" + field.name.replace("_", "-") for field in fields(extras.Options)}
     assert asked - shown == {"--svg"}
     assert "--hessian" in shown
 

@@ -113,7 +113,7 @@ def test_check_fd_table_names_only_the_differentiated(case):
 
 def test_check_fd_counts_only_the_nudged_elements(tmp_path: Path):
     """A big data vector does not count against MAX_FD_ELEMENTS: it is never nudged."""
-    from gradexplain.teach import MAX_FD_ELEMENTS
+    from gradexplain.limits import MAX_FD_ELEMENTS
 
     big = tmp_path / "x.txt"
     big.write_text("\n".join("1" for _ in range(MAX_FD_ELEMENTS + 1)))

@@ -1,8 +1,9 @@
-"""`explain()` for matrices: the two witnesses when a value is 2-D or `@`/`.T` is used.
+"""The shaped path of `explain()`: both witnesses when a value is 2-D, a vector is
+stretched over another, or `@`, `.T` or a `dim=` is used.
 
-The 1-D path (`api._compute`) is untouched, so its output stays as it was; this module
-runs the torch build, the matrix SymPy model (`tensorsym`) and its array evaluator
-(`tensoreval`), and words the chain rule through `@`.
+The 1-D path (`api._compute`) keeps one common length n, so its output reads as the
+learner's seed; this module runs the torch build, the shaped SymPy model (`tensorsym`)
+and its array evaluator (`tensoreval`), and words the chain rule through `@`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def compute(expression: str, tree: Node, values: dict[str, Values],
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from gradexplain import autograd, story, tensorsym
-        from gradexplain.api import _gradient
+        from gradexplain.closeness import gradient_of
         from gradexplain.tensoreval import TensorEvaluator
 
         torch_device = autograd.resolve_device(device, dtype)
@@ -50,7 +51,7 @@ def compute(expression: str, tree: Node, values: dict[str, Values],
                 derivative, targets = tensorsym.gradient(model, name)
                 symbolic_values = evaluator.tensor(derivative, targets, shapes[name])
                 text = tensorsym.formula(derivative)
-                gradients[name] = _gradient(
+                gradients[name] = gradient_of(
                     values[name], text, symbolic_values, run.gradients[name], tolerance,
                     sentence(tree, node_shapes, name, shapes[name], text))
             value_symbolic = float(evaluator.tensor(model.loss, (), ()))

@@ -1,8 +1,9 @@
 """The teaching extras (`--graph`, `--dot`, `--mermaid`, `--check-fd`, `--steps`, `--v`,
 `--jacobian`): computed after `explain_values()`, kept in `Explanation.extras`.
 
-The CLI builds one `Options`, calls `add()` once, then `render()` (table mode) or
-`augment()` (JSON). torch and SymPy are imported inside the functions that need them.
+The CLI builds one `Options` and calls `add()` once; `view.py` shows the extras in the
+table and Markdown, `jsonout.augment()` in JSON. torch and SymPy are imported inside the
+functions that need them.
 Every extra speaks of the differentiated variables only (`result.gradients`, `--wrt`):
 data gets no finite differences, steps, J^T v or Jacobian, and is a `data` node in the graph.
 """
@@ -11,15 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Mapping
 
+from gradexplain import limits
 from gradexplain.errors import UsageError
 from gradexplain.result import Explanation
 
 if TYPE_CHECKING:
     from gradexplain.values import Values
 
-MAX_FD_ELEMENTS = 10_000  # --check-fd: 2 forward passes per element, so O(n**2) in all
 
 
 @dataclass(frozen=True)
@@ -98,43 +99,13 @@ def check(options: Options, json_mode: bool, values: Mapping[str, Values],
         nudged = None if wrt is None else {name.strip() for name in wrt.split(",")}
         total = sum(value.size for name, value in values.items()
                     if nudged is None or name in nudged)
-        if total > MAX_FD_ELEMENTS:
+        if total > limits.MAX_FD_ELEMENTS:
             raise UsageError(f"--check-fd nudges each element twice: {total:,} elements "
-                             f"exceed MAX_FD_ELEMENTS = {MAX_FD_ELEMENTS:,}")
+                             f"exceed MAX_FD_ELEMENTS = {limits.MAX_FD_ELEMENTS:,}")
     if json_mode and (options.graph or options.mermaid or options.svg):
         raise UsageError("--graph, --mermaid and --svg show the terminal output; with "
                          "--format json use --dot FILE")
 
-
-
-def augment(document: dict[str, Any], result: Explanation) -> dict[str, Any]:
-    """Add the extras to the JSON document (new keys only; existing keys unchanged)."""
-    from gradexplain.jsonout import numbers
-
-    extras = result.extras
-    if "finite_differences" in extras:
-        for name, fd in extras["finite_differences"].items():
-            document["gradients"][name]["finite_differences"] = {
-                "values": numbers(fd.values), "agree": fd.agree,
-                "eps": fd.eps, "rtol": fd.rtol, "atol": fd.atol,
-                "max_abs_diff": numbers(fd.max_abs_diff)}
-    if "graph" in extras:
-        built = extras["graph"]
-        document["graph"] = {
-            "nodes": [{"id": n.id, "name": n.name, "label": n.label,
-                       "value": None if n.value is None else numbers(n.value),
-                       "grad": None if n.grad is None else numbers(n.grad),
-                       "shape": None if n.value is None else list(n.value.shape)}
-                      for n in built.nodes],
-            "edges": [{"from": e.child, "to": e.parent, "rule": e.rule} for e in built.edges]}
-    if "steps" in extras:
-        document["steps"] = {name: {"lines": list(d.lines), "formula": d.formula}
-                             for name, d in extras["steps"].items()}
-    if "vjp" in extras:
-        document["vjp"] = extras["vjp"].to_json()
-    if "jacobian" in extras:
-        document["jacobian"] = extras["jacobian"].to_json()
-    return document
 
 
 def reclaim_v(args: list[str], options: Options,

@@ -1,0 +1,59 @@
+"""Constant folding: the float value of a variable-free sub-expression.
+
+The parser folds every constant it builds, to refuse what exact arithmetic could not
+afford (9**9**9) before SymPy sees it; the cost estimate reads exponents the same way.
+Each function's value on floats is its registry entry's `fold`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+from gradexplain import limits
+from gradexplain.errors import ExpressionError, LimitError
+from gradexplain.ops import OPS
+from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
+
+
+def constant_value(node: Node, text: str) -> float | None:
+    """The float value of a variable-free sub-expression, or None if it has a variable."""
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, Const):
+        return math.pi if node.name == "pi" else math.e
+    if isinstance(node, (Var, Compare)) or isinstance(node, Call) and node.func == "where":
+        return None  # a condition is kept for where(); where() itself is never folded
+    if isinstance(node, Neg):
+        inner = constant_value(node.operand, text)
+        return None if inner is None else -inner
+    parts = [constant_value(child, text) for child in
+             ((node.left, node.right) if isinstance(node, BinOp) else node.args)]
+    if any(part is None for part in parts):
+        return None
+    values = [part for part in parts if part is not None]
+    try:
+        result = _apply(node, values)
+    except (OverflowError, ValueError, ZeroDivisionError) as exc:
+        raise ExpressionError(f"constant sub-expression is undefined or too large "
+                              f"({exc})", text, node.col) from None
+    if isinstance(result, complex) or not math.isfinite(result) \
+            or abs(result) > limits.MAX_CONSTANT:
+        raise LimitError(f"constant sub-expression exceeds MAX_CONSTANT = "
+                         f"{limits.MAX_CONSTANT} or is not a real number", text, node.col)
+    return float(result)
+
+
+_FLOAT_BINOPS: dict[str, Callable[[float, float], float]] = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b, "**": lambda a, b: math.pow(a, b),
+    "@": lambda a, b: a * b,  # the shape pass refuses @ of scalars; this only folds
+}
+
+def _apply(node: Node, values: list[float]) -> float:
+    if isinstance(node, BinOp):
+        return _FLOAT_BINOPS[node.op](values[0], values[1])
+    assert isinstance(node, Call)
+    if node.func == "T":
+        return values[0]
+    return OPS[node.func].fold(*values)

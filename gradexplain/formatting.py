@@ -1,0 +1,13 @@
+"""Numbers as every output writes them; one place, so the table, Markdown, the graph and
+JUnit never disagree on how 0.09003057317 reads."""
+
+from __future__ import annotations
+
+
+def fmt(value: float) -> str:
+    """Numbers as a learner reads them: 6, not 6.000000; 0.090030573, not 9.0030573e-02."""
+    value = float(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
+    text = f"{value:.10g}"
+    return "0" if text == "-0" else text

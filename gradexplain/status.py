@@ -1,0 +1,56 @@
+"""How a run ends: the one place that turns an outcome or an exception into an exit status.
+
+httpie's model: an `ExitStatus` enum (in `errors.py`) and one function from what happened
+to the status. Everything that ends a run (the CLI, `--cases`, JSON's error document, the
+library's `Explanation.status`) asks `exit_status`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping, Protocol, Sequence
+
+from gradexplain.errors import ExitStatus, GradexplainError
+
+
+class Check(Protocol):
+    """An `--expect` check (expect.Expectation): did the expected gradient match?"""
+
+    matches: bool
+
+
+class Run(Protocol):
+    """What the status needs of an explanation (result.Explanation)."""
+
+    singularities: Sequence[Any]
+    gradients: Mapping[str, Any]
+
+    @property
+    def agree(self) -> bool: ...
+
+
+def exit_status(outcome: Run | Exception, checks: Sequence[Check] | None = None) -> ExitStatus:
+    """How a run ends: from its explanation (and `--expect` checks), or from what it raised.
+
+    Undefined or not finite beats everything (3); then the witnesses' disagreement or an
+    expected value that does not match (1). A user's error ends as it says (2); any other
+    exception is a bug in gradexplain (70).
+    """
+    if isinstance(outcome, GradexplainError):
+        return outcome.exit_status
+    if isinstance(outcome, Exception):
+        return ExitStatus.INTERNAL
+    if outcome.singularities or not all(g.finite for g in outcome.gradients.values()):
+        return ExitStatus.UNDEFINED
+    if not outcome.agree or not all(c.matches for c in checks or ()):
+        return ExitStatus.DISAGREE
+    return ExitStatus.AGREE
+
+
+# --cases ends with its worst case's status: ranked, not by number (invalid 2 is worst).
+SEVERITY = {ExitStatus.AGREE: 0, ExitStatus.DISAGREE: 1, ExitStatus.UNDEFINED: 2,
+            ExitStatus.INVALID: 3}
+
+
+def worst_status(statuses: Iterable[ExitStatus]) -> ExitStatus:
+    """The worst of several runs' statuses (agree < disagree < undefined < invalid)."""
+    return max(statuses, key=SEVERITY.__getitem__, default=ExitStatus.AGREE)
