@@ -1,22 +1,22 @@
-"""`explain()`: parse, check the values, run both witnesses, compare, tell the story.
+"""`explain()`: build the program, run both witnesses, compare, tell the story.
 
-Everything a user can get wrong is checked here before SymPy or torch is imported, so
-input errors are fast. The heavy modules are imported inside `_compute` only.
+Everything a user can get wrong is checked by `program.build()` before SymPy or torch is
+imported, so input errors are fast. The heavy modules are imported inside `_compute`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import warnings
 from typing import Mapping, Sequence
 
 from gradexplain import limits
 from gradexplain.deadline import deadline
-from gradexplain.errors import DeviceError, UsageError, ValuesError, not_a_variable
-from gradexplain.parser import parse
+from gradexplain.errors import DeviceError, UsageError
+from gradexplain.program import Program, build
 from gradexplain.result import Explanation, Tolerance
-from gradexplain.shapes import infer, uses_matrices
-from gradexplain.tree import Call, Compare, Node, Var, first_column, variables, walk
+from gradexplain.tree import variables
 from gradexplain.values import Values, arrays_and_scalars, from_numbers
 
 DTYPE_NAMES = ("float64", "float32")
@@ -52,31 +52,35 @@ def explain_values(expression: str, values: Mapping[str, Values], *, device: str
                    atol: float | None = None, wrt: Sequence[str] | str | None = None,
                    hessian: bool = False) -> Explanation:
     """`explain` for values already read (the CLI's path): check, then compute."""
-    tree = prepare(expression, values)
-    chosen = differentiated(tree, wrt)
+    return explain_program(build(expression, values, wrt), device=device, dtype=dtype,
+                           rtol=rtol, atol=atol, hessian=hessian)
+
+
+def explain_program(program: Program, *, device: str = "cpu", dtype: str = "float64",
+                    rtol: float | None = None, atol: float | None = None,
+                    hessian: bool = False) -> Explanation:
+    """Both witnesses for a program built once (`program.build`); the result carries it."""
     check_device_syntax(device, dtype)
     tolerance = tolerance_for(dtype, rtol, atol)
-    shapes = {name: v.shape for name, v in values.items()}
+    chosen = list(program.wrt)
+    values = dict(program.values)
     if hessian:
         check_hessian_size(values, chosen)
-    if uses_matrices(tree, shapes):
+    if program.shaped:
         from gradexplain import shaped
 
-        node_shapes = infer(tree, shapes, expression)
-        result = shaped.compute(expression, tree, dict(values), node_shapes, device,
-                                  dtype, tolerance, chosen)
+        result = shaped.compute(program, device, dtype, tolerance)
     else:
-        result = _compute(expression, tree, dict(values), device, dtype, tolerance, chosen)
+        result = _compute(program, device, dtype, tolerance)
+    result = dataclasses.replace(result, program=program)
     if not hessian:
         return result
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import dataclasses
-
         from gradexplain import autograd
         from gradexplain import hessian as second
 
-        matrix = second.compute(tree, dict(values), infer(tree, shapes, expression), chosen,
+        matrix = second.compute(program.tree, values, dict(program.node_shapes), chosen,
                                 autograd.resolve_device(device, dtype), dtype, tolerance,
                                 result.singularities)
     return dataclasses.replace(result, hessian=matrix)
@@ -89,71 +93,6 @@ def check_hessian_size(values: Mapping[str, Values], chosen: list[str]) -> None:
         raise UsageError(f"--hessian: {count} differentiated elements exceed "
                          f"MAX_HESSIAN_ELEMENTS = {limits.MAX_HESSIAN_ELEMENTS}; choose "
                          f"fewer with --wrt")
-
-
-def differentiated(tree: Node, wrt: Sequence[str] | str | None) -> list[str]:
-    """The variables that get gradients (`--wrt`), in the expression's order; the rest are data."""
-    names = variables(tree)
-    if wrt is None:
-        _check_conditions(tree, names)
-        return names
-    wanted = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else list(wrt)
-    if not wanted or any(not w for w in wanted):
-        raise UsageError("--wrt needs variable names separated by commas, as in --wrt w,b")
-    for name in wanted:
-        if name not in names:
-            raise ValuesError(not_a_variable(f"--wrt {name}:", name, names))
-    if len(set(wanted)) != len(wanted):
-        raise UsageError(f"--wrt names a variable twice: {','.join(wanted)}")
-    chosen = [name for name in names if name in wanted]
-    _check_conditions(tree, chosen)
-    return chosen
-
-
-def _check_conditions(tree: Node, chosen: list[str]) -> None:
-    """where()'s comparisons switch between branches: they must compare data only."""
-    for node in walk(tree):
-        if not isinstance(node, Compare):
-            continue
-        for sub in walk(node):
-            if isinstance(sub, Var) and sub.name in chosen:
-                others = [name for name in chosen if name not in variables(node)]
-                hint = f"; differentiate the others with --wrt {','.join(others)}" \
-                    if others else ""
-                raise ValuesError(f"{sub.name} is compared in where() at column "
-                                  f"{node.col + 1}, so it is data and cannot be "
-                                  f"differentiated{hint}")
-
-
-def prepare(expression: str, values: Mapping[str, Values]) -> Node:
-    """Parse and match values to variables; every error here is the user's, and cheap."""
-    tree = parse(expression)
-    names = variables(tree)
-    if not names:
-        raise ValuesError("the expression has no variable to differentiate")
-    if len(names) > limits.MAX_VARIABLES:
-        raise ValuesError(f"{len(names)} variables exceed MAX_VARIABLES = "
-                          f"{limits.MAX_VARIABLES}")
-    for name in values:
-        if name not in names:
-            raise ValuesError(not_a_variable(f"--{name} is", name, names, prefix="--"))
-    for name in names:
-        if name not in values:
-            raise ValuesError(f"no values for variable {name!r} (column "
-                              f"{(first_column(tree, name) or 0) + 1}); give --{name} 1,2,3 "
-                              f"or --var {name}=1,2,3")
-    shapes = {name: v.shape for name, v in values.items()}
-    if uses_matrices(tree, shapes):
-        infer(tree, shapes, expression)  # shape errors are input errors, with a column
-        return tree
-    lengths = {v.size for v in values.values() if not v.is_scalar}
-    if len(lengths) > 1:
-        described = ", ".join(f"{v.name} has {v.size}" for v in values.values()
-                              if not v.is_scalar)
-        raise ValuesError(f"vectors must have the same length: {described}")
-    if any(isinstance(node, Call) and len(node.args) == 2 for node in walk(tree)):
-        infer(tree, shapes, expression)  # softmax(x, dim=d) of a vector: d is 0 or -1
-    return tree
 
 
 def check_device_syntax(device: str, dtype: str) -> None:
@@ -173,9 +112,9 @@ def tolerance_for(dtype: str, rtol: float | None, atol: float | None) -> Toleran
                      default.atol if atol is None else atol)
 
 
-def _compute(expression: str, tree: Node, values: dict[str, Values], device: str,
-             dtype: str, tolerance: Tolerance, wrt: list[str]) -> Explanation:
+def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) -> Explanation:
     """Run both witnesses; library warnings (torch, numpy) never reach the user's output."""
+    expression, tree, values, wrt = program.text, program.tree, program.values, program.wrt
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import numpy as np
@@ -191,7 +130,7 @@ def _compute(expression: str, tree: Node, values: dict[str, Values], device: str
         run = autograd.run(tree, values, torch_device, dtype, set(wrt))
         with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
                       "MAX_SYMBOLIC_SECONDS"):
-            model = symbolic.build(tree, vectors, set(scalars))
+            model = symbolic.build(tree, vectors, set(scalars), program.node_shapes)
             evaluator = Evaluator(arrays, scalars, n or 1)
             decomposition = story.decompose(tree, model, evaluator)
             gradients = {}

@@ -52,9 +52,8 @@ def add(result: Explanation, values: Mapping[str, Values], options: Options) -> 
 
 
 def _add(result: Explanation, values: Mapping[str, Values], options: Options) -> None:
-    from gradexplain.parser import parse
-
-    tree = parse(result.expression)
+    assert result.program is not None  # explain_program() always carries its program
+    tree, node_shapes = result.program.tree, dict(result.program.node_shapes)
     given = dict(values)
     chosen = list(result.gradients)  # --wrt: only these get gradients; the rest are data
     if options.graph or options.dot or options.mermaid:
@@ -76,7 +75,7 @@ def _add(result: Explanation, values: Mapping[str, Values], options: Options) ->
     if options.steps and result.shapes:
         from gradexplain import matrixsteps
 
-        result.extras["steps"] = matrixsteps.derive_all(tree, given, chosen)
+        result.extras["steps"] = matrixsteps.derive_all(tree, given, chosen, node_shapes)
     elif options.steps:
         from gradexplain import steps
 
@@ -88,7 +87,7 @@ def _add(result: Explanation, values: Mapping[str, Values], options: Options) ->
             result.extras["vjp"] = vjp.compare(tree, given, options.v, result)
         if options.jacobian:
             result.extras["jacobian"] = vjp.jacobian(tree, given, bool(result.shapes),
-                                                     chosen)
+                                                     chosen, node_shapes)
 
 
 def check(options: Options, json_mode: bool, values: Mapping[str, Values],
@@ -117,9 +116,7 @@ def reclaim_v(args: list[str], options: Options,
     """
     from dataclasses import replace
 
-    from gradexplain.errors import GradexplainError
-    from gradexplain.parser import parse
-    from gradexplain.tree import variables
+    from gradexplain.parser import names_a_variable
 
     if options.v is None or any(item.partition("=")[0] == "v" for item in var):
         return args, options
@@ -132,11 +129,7 @@ def reclaim_v(args: list[str], options: Options,
         else:
             expression = token
             break
-    try:
-        has_v = expression is not None and "v" in variables(parse(expression))
-    except GradexplainError:
-        return args, options
-    if not has_v:
+    if expression is None or not names_a_variable(expression, "v"):
         return args, options
     rest = replace(options, v=None)
     return [*args, "--v", options.v], rest if rest.any() else None

@@ -28,12 +28,13 @@ from gradexplain.values import Values
 Pair = tuple[Any, Any]  # (the element, its derivative)
 
 
-def derive_all(tree: Node, values: Mapping[str, Values],
-               names: Sequence[str] | None = None) -> dict[str, Derivation]:
+def derive_all(tree: Node, values: Mapping[str, Values], names: Sequence[str] | None = None,
+               node_shapes: dict[int, Shape] | None = None) -> dict[str, Derivation]:
     """dL/dW_jk (dL/dx_j, dL/dc) for each differentiated variable (`names`, default all),
     by the rules; data (`--wrt` left it out) gets no derivation."""
     shapes = {name: value.shape for name, value in values.items()}
-    node_shapes = infer(tree, shapes, source(tree))
+    if node_shapes is None:
+        node_shapes = infer(tree, shapes, source(tree))
     for node in walk(tree):
         if isinstance(node, Call) and node.func in OPS and not OPS[node.func].shaped_steps:
             raise UsageError(f"--steps does not derive {node.func}() of vectors and matrices "

@@ -433,3 +433,20 @@ def _fmt_exact(node: Node, value: float) -> str:
 
 def _fmt(value: float) -> str:
     return f"{value:.6g}"
+
+
+def names_a_variable(text: str, name: str) -> bool:
+    """Whether `text` uses `name` as a variable, read from Python's tokens (nothing is
+    parsed into a tree or evaluated): the CLI asks this of `--v` before the one parse."""
+    import io
+    import tokenize
+
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline)
+                  if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER)]
+    except (tokenize.TokenError, SyntaxError):
+        return False
+    return any(token.type == tokenize.NAME and token.string == name
+               and (at == 0 or tokens[at - 1].string != ".")
+               and (at + 1 == len(tokens) or tokens[at + 1].string != "(")
+               for at, token in enumerate(tokens))

@@ -56,17 +56,17 @@ class Answer:
 def answer(request: Request) -> Answer:
     """Check the request, compute, compare with --expect, add the extras: the CLI's order."""
     from gradexplain import expect, extras
-    from gradexplain.api import differentiated, explain_values, prepare
+    from gradexplain.api import explain_program
+    from gradexplain.program import build
 
     options = request.extras()
     if options is not None:
         extras.check(options, False, request.values, request.wrt)
+    program = build(request.expression, request.values, request.wrt)
     if request.expect:
-        chosen = differentiated(prepare(request.expression, request.values), request.wrt)
-        expect.check_shapes(request.expect, chosen, request.values)
-    result = explain_values(request.expression, request.values, device=request.device,
-                            dtype=request.dtype, rtol=request.rtol, atol=request.atol,
-                            wrt=request.wrt, hessian=request.hessian)
+        expect.check_shapes(request.expect, list(program.wrt), request.values)
+    result = explain_program(program, device=request.device, dtype=request.dtype,
+                             rtol=request.rtol, atol=request.atol, hessian=request.hessian)
     checks = expect.compare(result, request.expect) if request.expect else None
     if options is not None:
         extras.add(result, request.values, options)

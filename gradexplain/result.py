@@ -15,6 +15,8 @@ from gradexplain.status import exit_status
 if TYPE_CHECKING:
     import numpy as np
 
+    from gradexplain.program import Program
+
 
 @dataclass(frozen=True)
 class Tolerance:
@@ -118,6 +120,7 @@ class Explanation:
     data: dict[str, np.ndarray] = field(default_factory=dict)  # not differentiated (--wrt)
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # matrix path only
     hessian: Any = None  # gradexplain.hessian.Hessian with --hessian, else None
+    program: Program | None = None  # what the run computed with, built once
 
     @property
     def agree(self) -> bool:

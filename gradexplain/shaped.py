@@ -16,11 +16,12 @@ import sympy as sp
 
 from gradexplain import limits
 from gradexplain.deadline import deadline
+from gradexplain.program import Program
 from gradexplain.result import Decomposition, Explanation, Terms, Tolerance
 from gradexplain.scoped import ScopedSum
 from gradexplain.shapes import Shape, describe, element
 from gradexplain.tree import BinOp, Call, Node, Var, variables, walk
-from gradexplain.values import Values, arrays_and_scalars
+from gradexplain.values import arrays_and_scalars
 
 ONES_NOTE = (
     "The expression's value {y} is {shape}, and {y}.backward() needs a v shaped like {y}: "
@@ -28,10 +29,10 @@ ONES_NOTE = (
     "{y}.")
 
 
-def compute(expression: str, tree: Node, values: dict[str, Values],
-            node_shapes: dict[int, Shape], device: str, dtype: str, tolerance: Tolerance,
-            wrt: list[str]) -> Explanation:
+def compute(program: Program, device: str, dtype: str, tolerance: Tolerance) -> Explanation:
     """Both witnesses for a tree with matrices, compared per element."""
+    expression, tree, values = program.text, program.tree, program.values
+    node_shapes, wrt = dict(program.node_shapes), list(program.wrt)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from gradexplain import autograd, story, tensorsym

@@ -10,13 +10,13 @@ Differentiating n separate symbols instead would cost O(n**2).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from gradexplain.builder import I, J, N, VECTOR, Builder, Reduction
-from gradexplain.shapes import infer
+from gradexplain.shapes import Shape, infer
 from gradexplain.tree import Node, variables
 
 __all__ = ["I", "J", "N", "Reduction", "SymbolicModel", "build", "gradient", "formula",
@@ -34,20 +34,24 @@ class SymbolicModel:
     reductions: dict[Node, Reduction]  # each sum/mean/prod of a vector, by tree node
 
 
-def vector_builder(tree: Node, vector_names: set[str], scalar_names: set[str]) -> Builder:
+def vector_builder(tree: Node, vector_names: set[str], scalar_names: set[str],
+                   node_shapes: Mapping[int, Shape] | None = None) -> Builder:
     """The builder of the 1-D path: every vector has the common length n.
 
-    Only ranks matter here (the dialect bounds every index by n), so a stand-in length
-    gives the node shapes; the real lengths were checked when the values were read.
+    Only ranks matter here (the dialect bounds every index by n): without the program's
+    node shapes, a stand-in length gives them.
     """
-    shapes = {name: (2,) if name in vector_names else () for name in variables(tree)}
+    shapes: dict[str, Shape] = {name: (2,) if name in vector_names else ()
+                                for name in variables(tree)}
     shapes.update({name: () for name in scalar_names if name not in shapes})
-    return Builder(VECTOR, shapes, infer(tree, shapes, ""))
+    found = dict(node_shapes) if node_shapes is not None else infer(tree, shapes, "")
+    return Builder(VECTOR, shapes, found)
 
 
-def build(tree: Node, vector_names: set[str], scalar_names: set[str]) -> SymbolicModel:
+def build(tree: Node, vector_names: set[str], scalar_names: set[str],
+          node_shapes: Mapping[int, Shape] | None = None) -> SymbolicModel:
     """Build L from our tree; vectors are indexed by a generic element."""
-    builder = vector_builder(tree, vector_names, scalar_names)
+    builder = vector_builder(tree, vector_names, scalar_names, node_shapes)
     is_vector = bool(builder.shape(tree))
     expr = builder.build(tree, builder.top(builder.shape(tree)))
     term = expr if is_vector else None

@@ -23,6 +23,7 @@ from gradexplain.tree import Call, Node, variables
 from gradexplain.values import arrays_and_scalars, from_text
 
 if TYPE_CHECKING:
+    from gradexplain.axes import Shape
     from gradexplain.result import Explanation
     from gradexplain.values import Values
 
@@ -115,7 +116,9 @@ def _compare_shaped(tree: Node, values: Mapping[str, Values], v_text: str,
     from gradexplain.unparse import source
 
     shapes = {name: value.shape for name, value in values.items()}
-    top = infer(tree, shapes, result.expression)[id(tree)]
+    node_shapes = result.program.node_shapes if result.program is not None and \
+        result.program.tree is tree else infer(tree, shapes, result.expression)
+    top = node_shapes[id(tree)]
     if not top:
         raise UsageError(SCALAR_RESULT)
     given = from_text("v", v_text)
@@ -177,14 +180,15 @@ class Jacobian:
 
 
 def jacobian(tree: Node, values: Mapping[str, Values], shaped: bool = False,
-             names: Sequence[str] | None = None) -> Jacobian:
+             names: Sequence[str] | None = None,
+             node_shapes: dict[int, Shape] | None = None) -> Jacobian:
     """J for y = the expression (vector result) or its summand (L = sum or mean of y),
     for the differentiated variables (`names`, default all): data has no column of J."""
     from gradexplain.unparse import source
 
     chosen = variables(tree) if names is None else list(names)
     if shaped:
-        return _jacobian_shaped(tree, values, chosen)
+        return _jacobian_shaped(tree, values, chosen, node_shapes)
     inner, scale = _summed(tree, values)
     vectors = [name for name in variables(inner) if not values[name].is_scalar]
     n = values[vectors[0]].size if vectors else 0
@@ -222,15 +226,16 @@ def _matrices(inner: Node, values: Mapping[str, Values], names: list[str],
     return matrices
 
 
-def _jacobian_shaped(tree: Node, values: Mapping[str, Values],
-                     chosen: list[str]) -> Jacobian:
+def _jacobian_shaped(tree: Node, values: Mapping[str, Values], chosen: list[str],
+                     node_shapes: dict[int, Shape] | None = None) -> Jacobian:
     """The matrix path: y and each non-scalar x flattened row-major, all small."""
     from gradexplain.shaped import combined
     from gradexplain.shapes import describe, infer
     from gradexplain.unparse import source
 
     shapes = {name: value.shape for name, value in values.items()}
-    node_shapes = infer(tree, shapes, source(tree))
+    if node_shapes is None:
+        node_shapes = infer(tree, shapes, source(tree))
     found = combined(tree, node_shapes)  # the array L sums or averages, as the table has it
     if found is None:
         raise ValuesError(f"--jacobian needs a vector or matrix y: y = {source(tree)} is a "

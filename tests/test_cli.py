@@ -219,7 +219,7 @@ def test_a_bug_exits_70_with_one_line_and_json(monkeypatch):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("simulated bug")
 
-    monkeypatch.setattr(gradexplain.api, "explain_values", broken)
+    monkeypatch.setattr(gradexplain.api, "explain_program", broken)
     result = run("sum(x)", "--x", "1")
     assert result.exit_code == 70
     assert result.stderr == ("gradexplain: internal error (a bug in gradexplain): "

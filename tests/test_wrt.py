@@ -86,7 +86,7 @@ def test_unknown_wrt_is_refused_before_torch_is_imported():
     import subprocess
     import sys
 
-    code = ("import sys\nfrom gradexplain.api import differentiated\nfrom gradexplain.parser "
+    code = ("import sys\nfrom gradexplain.program import differentiated\nfrom gradexplain.parser "
             "import parse\ntry:\n    differentiated(parse('sum(w*x)'), 'q')\nexcept "
             "Exception:\n    pass\nprint('torch' in sys.modules, 'sympy' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

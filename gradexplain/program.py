@@ -1,0 +1,111 @@
+"""The program of one run: the parsed tree, every node's shape, the values and the
+differentiated variables, built once and carried by the result.
+
+`build()` parses the expression once and checks everything a user can get wrong about
+it and its values, before SymPy or torch is imported, so input errors are fast. The
+witnesses, `--expect`, the extras and the Hessian all read the `Program`; nothing after
+`build()` sees the user's string again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from gradexplain import limits
+from gradexplain.errors import UsageError, ValuesError, not_a_variable
+from gradexplain.parser import parse
+from gradexplain.shapes import Shape, infer, uses_matrices
+from gradexplain.tree import Compare, Node, Var, first_column, variables, walk
+from gradexplain.values import Values
+
+
+@dataclass(frozen=True)
+class Program:
+    """What one run computes with. `node_shapes` is keyed by `id(node)` of `tree`'s nodes."""
+
+    text: str
+    tree: Node
+    values: Mapping[str, Values]
+    wrt: tuple[str, ...]  # the differentiated variables, in the expression's order
+    node_shapes: Mapping[int, Shape]
+
+    @property
+    def shapes(self) -> dict[str, Shape]:
+        return {name: value.shape for name, value in self.values.items()}
+
+    @property
+    def shaped(self) -> bool:
+        """True when the shaped path runs (a matrix, @, .T, dim=, a stretched vector)."""
+        return uses_matrices(self.tree, self.shapes)
+
+
+def build(expression: str, values: Mapping[str, Values],
+          wrt: Sequence[str] | str | None = None) -> Program:
+    """Parse once, match the values, infer the shapes, choose the variables (`--wrt`)."""
+    tree = parse(expression)
+    node_shapes = _matched(tree, expression, values)
+    return Program(expression, tree, dict(values), tuple(differentiated(tree, wrt)),
+                   node_shapes)
+
+
+def differentiated(tree: Node, wrt: Sequence[str] | str | None) -> list[str]:
+    """The variables that get gradients (`--wrt`), in the expression's order; the rest are data."""
+    names = variables(tree)
+    if wrt is None:
+        _check_conditions(tree, names)
+        return names
+    wanted = [w.strip() for w in wrt.split(",")] if isinstance(wrt, str) else list(wrt)
+    if not wanted or any(not w for w in wanted):
+        raise UsageError("--wrt needs variable names separated by commas, as in --wrt w,b")
+    for name in wanted:
+        if name not in names:
+            raise ValuesError(not_a_variable(f"--wrt {name}:", name, names))
+    if len(set(wanted)) != len(wanted):
+        raise UsageError(f"--wrt names a variable twice: {','.join(wanted)}")
+    chosen = [name for name in names if name in wanted]
+    _check_conditions(tree, chosen)
+    return chosen
+
+
+def _check_conditions(tree: Node, chosen: list[str]) -> None:
+    """where()'s comparisons switch between branches: they must compare data only."""
+    for node in walk(tree):
+        if not isinstance(node, Compare):
+            continue
+        for sub in walk(node):
+            if isinstance(sub, Var) and sub.name in chosen:
+                others = [name for name in chosen if name not in variables(node)]
+                hint = f"; differentiate the others with --wrt {','.join(others)}" \
+                    if others else ""
+                raise ValuesError(f"{sub.name} is compared in where() at column "
+                                  f"{node.col + 1}, so it is data and cannot be "
+                                  f"differentiated{hint}")
+
+
+def _matched(tree: Node, expression: str, values: Mapping[str, Values]) -> dict[int, Shape]:
+    """Match values to variables and infer every node's shape; every error here is the
+    user's, and cheap."""
+    names = variables(tree)
+    if not names:
+        raise ValuesError("the expression has no variable to differentiate")
+    if len(names) > limits.MAX_VARIABLES:
+        raise ValuesError(f"{len(names)} variables exceed MAX_VARIABLES = "
+                          f"{limits.MAX_VARIABLES}")
+    for name in values:
+        if name not in names:
+            raise ValuesError(not_a_variable(f"--{name} is", name, names, prefix="--"))
+    for name in names:
+        if name not in values:
+            raise ValuesError(f"no values for variable {name!r} (column "
+                              f"{(first_column(tree, name) or 0) + 1}); give --{name} 1,2,3 "
+                              f"or --var {name}=1,2,3")
+    shapes = {name: v.shape for name, v in values.items()}
+    if uses_matrices(tree, shapes):
+        return infer(tree, shapes, expression)  # shape errors are input errors, with a column
+    lengths = {v.size for v in values.values() if not v.is_scalar}
+    if len(lengths) > 1:
+        described = ", ".join(f"{v.name} has {v.size}" for v in values.values()
+                              if not v.is_scalar)
+        raise ValuesError(f"vectors must have the same length: {described}")
+    return infer(tree, shapes, expression)  # softmax(x, dim=d) of a vector: d is 0 or -1
