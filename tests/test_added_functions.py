@@ -12,17 +12,7 @@ import pytest
 
 from gradexplain import ExitStatus, explain
 from gradexplain.errors import ExpressionError
-
-
-def central_differences(loss, arrays: dict[str, np.ndarray], name: str, h: float = 1e-6):
-    grad = np.zeros_like(arrays[name], dtype=np.float64)
-    for index in np.ndindex(arrays[name].shape):
-        plus = {k: v.copy() for k, v in arrays.items()}
-        minus = {k: v.copy() for k, v in arrays.items()}
-        plus[name][index] += h
-        minus[name][index] -= h
-        grad[index] = (loss(**plus) - loss(**minus)) / (2 * h)
-    return grad
+from tests.test_matrices import central_differences
 
 
 def softplus(u):
