@@ -305,8 +305,7 @@ class _Converter:
         dim = self.convert(dims[0])
         value = constant_value(dim, self.text)
         if value is None or value != int(value) or not isinstance(dim, (Num, Neg)):
-            hint = f" ({name} of two tensors, torch.{name}imum, is not supported)" \
-                if name in ("max", "min") and args[1:] else ""
+            hint = OPS[name].second_argument_hint if args[1:] else ""
             raise self.fail(f"dim of {name}() must be an integer such as 0, 1 or -1{hint}",
                             dims[0])
         return Call(name, (self.convert(args[0]), Num(float(int(value)), str(int(value)),

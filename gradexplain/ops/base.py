@@ -95,6 +95,11 @@ class Op:
         """The value of the call on constants (the parser folds to check them)."""
         raise NotImplementedError(self.name)
 
+    @property
+    def second_argument_hint(self) -> str:
+        """Said when a second positional argument is not a dim (it may be a tensor)."""
+        return ""
+
     # -- shapes -------------------------------------------------------------------------
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
         return parts[0]

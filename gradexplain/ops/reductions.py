@@ -181,6 +181,10 @@ class Extremum(Reduction):
     largest: bool = True
 
     @property
+    def second_argument_hint(self) -> str:
+        return f" ({self.name} of two tensors, torch.{self.name}imum, is not supported)"
+
+    @property
     def indicator(self) -> NamedFunction:
         return IS_MAX if self.largest else IS_MIN
 
