@@ -1,14 +1,33 @@
 """gradexplain: the gradient of a function you type, symbolically and by autograd.
 
 `from gradexplain import explain` gives the same result the CLI renders. Importing the
-package imports neither torch nor SymPy; `explain()` does, when it runs.
+package imports neither torch nor SymPy; `explain()` does, when it runs. `explain` and
+the result classes are loaded on first use, so `gradexplain --help` imports no parser.
 """
 
-from gradexplain.api import explain
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from gradexplain.errors import ExitStatus, GradexplainError
-from gradexplain.result import Explanation, Gradient
+
+if TYPE_CHECKING:
+    from gradexplain.api import explain
+    from gradexplain.result import Explanation, Gradient
 
 __version__ = "0.1.0"
 
 __all__ = ["ExitStatus", "Explanation", "Gradient", "GradexplainError", "explain",
            "__version__"]
+
+_LAZY = {"explain": "gradexplain.api", "Explanation": "gradexplain.result",
+         "Gradient": "gradexplain.result"}
+
+
+def __getattr__(name: str) -> Any:
+    """PEP 562: the library's entry points, imported when first asked for."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'gradexplain' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(_LAZY[name]), name)
