@@ -131,19 +131,19 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
                       "MAX_SYMBOLIC_SECONDS"):
             model = symbolic.build(tree, vectors, set(scalars), program.node_shapes)
-            evaluator = Evaluator(arrays, scalars, n or 1)
+            evaluator = Evaluator(arrays, scalars, length=n or 1)
             decomposition = story.decompose(tree, model, evaluator)
             gradients = {}
             for name in wrt:
                 derivative = symbolic.gradient(model, name)
                 is_vector = name in vectors
-                symbolic_values = evaluator.vector(derivative) if is_vector else \
-                    np.asarray(evaluator.scalar(derivative))
+                symbolic_values = evaluator.vector(derivative, symbolic.J) if is_vector \
+                    else evaluator.tensor(derivative)
                 text = symbolic.formula(derivative)
                 gradients[name] = gradient_of(
                     values[name], text, symbolic_values, run.gradients[name], tolerance,
                     story.sentence(name, is_vector, text, model, decomposition, tree))
-            value_symbolic = evaluator.scalar(model.loss)
+            value_symbolic = float(evaluator.tensor(model.loss))
         singularities = tuple(story.singularity(h.node, h.kind, h.mask)
                               for h in run.hazards)
         return Explanation(

@@ -3,7 +3,7 @@ stretched over another, or `@`, `.T` or a `dim=` is used.
 
 The 1-D path (`api._compute`) keeps one common length n, so its output reads as the
 learner's seed; this module runs the torch build, the shaped SymPy model (`tensorsym`)
-and its array evaluator (`tensoreval`), and words the chain rule through `@`.
+and the array evaluator (`evaluate`), and words the chain rule through `@`.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def compute(program: Program, device: str, dtype: str, tolerance: Tolerance) -> 
         warnings.simplefilter("ignore")
         from gradexplain import autograd, story, tensorsym
         from gradexplain.closeness import gradient_of
-        from gradexplain.tensoreval import TensorEvaluator
+        from gradexplain.evaluate import Evaluator
 
         torch_device = autograd.resolve_device(device, dtype)
         shapes = {name: v.shape for name, v in values.items()}
@@ -46,7 +46,7 @@ def compute(program: Program, device: str, dtype: str, tolerance: Tolerance) -> 
         with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
                       "MAX_SYMBOLIC_SECONDS"):
             model = tensorsym.build(tree, shapes, node_shapes)
-            evaluator = TensorEvaluator(arrays, scalars, model.sizes)
+            evaluator = Evaluator(arrays, scalars, model.sizes)
             gradients = {}
             for name in wrt:
                 derivative, targets = tensorsym.gradient(model, name)
@@ -55,7 +55,7 @@ def compute(program: Program, device: str, dtype: str, tolerance: Tolerance) -> 
                 gradients[name] = gradient_of(
                     values[name], text, symbolic_values, run.gradients[name], tolerance,
                     sentence(tree, node_shapes, name, shapes[name], text))
-            value_symbolic = float(evaluator.tensor(model.loss, (), ()))
+            value_symbolic = float(evaluator.tensor(model.loss))
             summary = f"L = {tensorsym.formula(model.loss)}"
             found = terms(tree, shapes, node_shapes, arrays, scalars, wrt)
         top = node_shapes[id(tree)]
@@ -104,7 +104,7 @@ def terms(tree: Node, shapes: dict[str, Shape], node_shapes: dict[int, Shape],
           wrt: list[str]) -> Terms | None:
     """y element by element, from its own SymPy formula, for the sum-rule table."""
     from gradexplain import tensorsym
-    from gradexplain.tensoreval import TensorEvaluator
+    from gradexplain.evaluate import Evaluator
     from gradexplain.unparse import source
 
     found = combined(tree, node_shapes)
@@ -114,7 +114,7 @@ def terms(tree: Node, shapes: dict[str, Shape], node_shapes: dict[int, Shape],
     shape = node_shapes[id(node)]
     model = tensorsym.build(node, shapes, node_shapes)
     generic, indices = _generic_element(model.loss, shape)
-    values = TensorEvaluator(arrays, scalars, model.sizes).tensor(generic, indices, shape)
+    values = Evaluator(arrays, scalars, model.sizes).tensor(generic, indices, shape)
     y = letters(tree)[0]
     return Terms(y, source(node), tensorsym.formula(generic), values, rule,
                  _terms_sentence(y, rule, shape, wrt))

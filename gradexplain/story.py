@@ -49,14 +49,14 @@ def decompose(tree: Node, model: SymbolicModel, evaluator: Evaluator) -> Decompo
         notes = (ONES_NOTE, SOFTMAX_NOTE) if isinstance(tree, Call) and \
             tree.func == "softmax" else (ONES_NOTE,)
         return Decomposition("sum", f"L = sum_i y_i with y_i = {formula(term)}", True,
-                             formula(term), evaluator.vector(term), notes)
+                             formula(term), evaluator.vector(term, I), notes)
     if tree in model.reductions:
         assert isinstance(tree, Call)
         reduction = model.reductions[tree]
         term = reduction.term.subs(reduction.index, I)
         shape = OPS[tree.func].story
         return Decomposition(tree.func, f"{shape} with y_i = {formula(term)}", False,
-                             formula(term), evaluator.vector(reduction.term))
+                             formula(term), evaluator.vector(reduction.term, reduction.index))
     outer = top_reductions(tree, model)
     if len(outer) == 1:
         reduction = model.reductions[outer[0]]
@@ -69,7 +69,7 @@ def decompose(tree: Node, model: SymbolicModel, evaluator: Evaluator) -> Decompo
                 f"g'(s) = {formula(sp.diff(outer_fn, s))}; so dL/dx_j = g'(s) * ds/dx_j.")
         return Decomposition("chain", f"L = g(s), s = {word}_i y_i with y_i = "
                              f"{formula(term)}", False, formula(term),
-                             evaluator.vector(reduction.term), (note,))
+                             evaluator.vector(reduction.term, reduction.index), (note,))
     if outer:
         note = (f"Chain rule: L combines {len(outer)} reductions; the chain rule runs "
                 f"through each of them and the contributions add up.")

@@ -6,7 +6,7 @@ symbols, one per axis of its shape. `X@w` at row i is `Sum(X[i, m]*w[m], (m, 0, 
 PyTorch broadcasts it; a variable's size-1 axis is always element 0 (`a[i, 0]`), so it
 stretches over the other operand's axis. `diff(L, W[j, k])` with its Kronecker deltas
 resolved (`deltas.py`, never SymPy's `.doit()`) then gives one formula in j and k;
-`tensoreval.py` evaluates it over whole arrays. Each axis size is a symbol (`n3` for a
+`evaluate.py` evaluates it over whole arrays. Each axis size is a symbol (`n3` for a
 size of 3), so no formula ever grows with the number of elements.
 """
 

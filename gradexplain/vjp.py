@@ -98,12 +98,12 @@ def _symbolic(model: Any, values: Mapping[str, Values], v: np.ndarray, n: int,
     model = replace(model, loss=sp.Sum(weighted, (index, 0, symbolic.N - 1)))
     arrays, scalars = arrays_and_scalars(values)
     arrays[vname] = v
-    evaluator = Evaluator(arrays, scalars, n)
+    evaluator = Evaluator(arrays, scalars, length=n)
     found, formulas = {}, {}
     for name in names:
         derivative = symbolic.gradient(model, name)
-        found[name] = evaluator.vector(derivative) if name in arrays else \
-            np.asarray(evaluator.scalar(derivative))
+        found[name] = evaluator.vector(derivative, symbolic.J) if name in arrays else \
+            evaluator.tensor(derivative)
         formulas[name] = symbolic.formula(derivative)
     return found, formulas
 
@@ -135,7 +135,6 @@ def _symbolic_shaped(tree: Node, values: Mapping[str, Values], v: np.ndarray,
                      names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     from gradexplain import tensorsym
     from gradexplain.shapes import infer
-    from gradexplain.tensoreval import TensorEvaluator
     from gradexplain.tree import BinOp, Var
 
     vname = "v" if "v" not in values else "nu"
@@ -143,7 +142,7 @@ def _symbolic_shaped(tree: Node, values: Mapping[str, Values], v: np.ndarray,
     shapes = {**{name: value.shape for name, value in values.items()}, vname: v.shape}
     model = tensorsym.build(weighted, shapes, infer(weighted, shapes, ""))
     arrays, scalars = arrays_and_scalars(values)
-    evaluator = TensorEvaluator({**arrays, vname: v}, scalars, model.sizes)
+    evaluator = Evaluator({**arrays, vname: v}, scalars, model.sizes)
     found, formulas = {}, {}
     for name in names:
         derivative, targets = tensorsym.gradient(model, name)

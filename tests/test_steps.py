@@ -59,7 +59,7 @@ def test_matrix_steps_end_in_the_gradient(expression, shapes):
     import numpy as np
 
     from gradexplain import explain, matrixsteps
-    from gradexplain.tensoreval import TensorEvaluator
+    from gradexplain.evaluate import Evaluator
     from gradexplain.tensorsym import TARGETS
     from gradexplain.values import from_numbers
 
@@ -69,9 +69,9 @@ def test_matrix_steps_end_in_the_gradient(expression, shapes):
     found = matrixsteps.derive_all(parse(expression), {
         n: from_numbers(n, a.tolist()) for n, a in arrays.items()})
     for name, derivation in found.items():
-        evaluator = TensorEvaluator({n: a for n, a in arrays.items() if a.shape},
-                                    {n: float(a) for n, a in arrays.items() if not a.shape},
-                                    derivation.sizes)
+        evaluator = Evaluator({n: a for n, a in arrays.items() if a.shape},
+                              {n: float(a) for n, a in arrays.items() if not a.shape},
+                              derivation.sizes)
         value = evaluator.tensor(derivation.expr, TARGETS[:len(shapes[name])], shapes[name])
         np.testing.assert_allclose(value, result.gradients[name].autograd, rtol=1e-10,
                                    atol=1e-12)

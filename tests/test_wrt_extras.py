@@ -194,7 +194,6 @@ def test_steps_formula_evaluates_to_the_hand_gradient(case):
     from gradexplain import matrixsteps, steps
     from gradexplain.evaluate import Evaluator
     from gradexplain.parser import parse
-    from gradexplain.tensoreval import TensorEvaluator
     from gradexplain.tensorsym import TARGETS
     from gradexplain.values import from_numbers
 
@@ -207,13 +206,9 @@ def test_steps_formula_evaluates_to_the_hand_gradient(case):
     assert list(found) == list(case.wrt)
     for name, derivation in found.items():
         shape = case.values[name].shape
-        if matrix:
-            got = TensorEvaluator(arrays, scalars, derivation.sizes).tensor(
-                derivation.expr, TARGETS[:len(shape)], shape)
-        else:
-            evaluator = Evaluator(arrays, scalars, len(case.values["x"]))
-            got = evaluator.vector(derivation.expr) if shape else \
-                evaluator.scalar(derivation.expr)
+        sizes, length = (derivation.sizes, None) if matrix else (None, len(case.values["x"]))
+        got = Evaluator(arrays, scalars, sizes, length).tensor(
+            derivation.expr, TARGETS[:len(shape)], shape)
         np.testing.assert_allclose(got, case.gradients[name], rtol=1e-12, atol=1e-15)
 
 
