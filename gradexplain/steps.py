@@ -16,6 +16,7 @@ import sympy as sp
 
 from gradexplain import symbolic
 from gradexplain.builder import RELATIONS, number
+from gradexplain.deltas import resolve_deltas
 from gradexplain.ops import OPS
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var, variables
 
@@ -53,11 +54,8 @@ def derive(tree: Node, name: str, vectors: set[str], scalars: set[str]) -> Deriv
         total = sp.Sum(total, (symbolic.I, 0, symbolic.N - 1))
         walker.say(0, "y is a vector: backward(ones) differentiates L = sum_i y_i", total)
     lines += walker.lines
-    # resolve_sums, not .doit(): .doit() tries closed forms that crash or run for minutes
-    # deltas inside a where()'s branches first, as symbolic.gradient does
-    done = symbolic.drop_range_conditions(
-        symbolic.resolve_sums(symbolic.deltas_out_of_piecewise(total)))
-    final = symbolic.canonical_indices(done)
+    # resolve_deltas, not .doit(): .doit() tries closed forms that crash or run for minutes
+    final = symbolic.canonical_indices(resolve_deltas(total))
     why = "sum rule, only the term k = j survives (the delta)" if walker.vector else \
         "collect terms"
     lines.append(f"{why}: dL/d{walker.target_text} = {symbolic.formula(final)}")

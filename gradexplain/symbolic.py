@@ -16,11 +16,12 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from gradexplain.builder import I, J, N, VECTOR, Builder, Reduction
+from gradexplain.deltas import derivative
 from gradexplain.shapes import Shape, infer
 from gradexplain.tree import Node, variables
 
 __all__ = ["I", "J", "N", "Reduction", "SymbolicModel", "build", "gradient", "formula",
-           "FormulaPrinter", "resolve_sums", "deltas_out_of_piecewise"]
+           "FormulaPrinter"]
 
 
 @dataclass(frozen=True)
@@ -61,86 +62,11 @@ def build(tree: Node, vector_names: set[str], scalar_names: set[str],
 
 
 def gradient(model: SymbolicModel, name: str) -> sp.Expr:
-    """dL/dx_j (vector x) or dL/dc (scalar c), with index-range conditions resolved."""
+    """dL/dx_j (vector x) or dL/dc (scalar c): the shaped path's derivative
+    (`tensorsym.derivative`), its bound indices named k where that is safe."""
     base = model.bases[name]
     target = base[J] if isinstance(base, sp.IndexedBase) else base
-    derivative = resolve_sums(deltas_out_of_piecewise(sp.diff(model.loss, target)))
-    return canonical_indices(drop_range_conditions(derivative))
-
-
-def resolve_sums(expr: sp.Expr) -> sp.Expr:
-    """Do what `.doit()` must for a gradient, and nothing else: resolve Kronecker deltas.
-
-    Each Sum, innermost first, is split into its terms: a term with a delta keeps its
-    k = j value (`deltasummation`), a term free of k is multiplied by the count, and the
-    rest stays a Sum. SymPy's general `.doit()` also tries closed forms (Gosper's
-    algorithm, the simplifier), which crashed on `sum(x*sum(x*sum(x)))` and can run for
-    minutes; we never need a closed form, since numpy evaluates the sums.
-    """
-    from sympy.concrete.delta import deltasummation
-
-    def resolve(total: sp.Sum) -> sp.Expr:
-        # SymPy denests Sum(Sum(f, a), b) into Sum(f, a, b): resolve a limit at a time,
-        # the innermost (first) one first.
-        result = total.function
-        for limit in total.limits:
-            result = resolve_one(result, limit)
-        return result
-
-    def resolve_one(function: sp.Expr, limit: sp.Tuple) -> sp.Expr:
-        index, low, high = limit
-        if not function.has(sp.KroneckerDelta):
-            return function * (high - low + 1) if index not in function.free_symbols \
-                else sp.Sum(function, limit)
-        function = sp.expand(function, deep=False, power_base=False, power_exp=False,
-                             log=False, multinomial=False)
-        resolved: sp.Expr = sp.Integer(0)
-        kept = []
-        for term in sp.Add.make_args(function):
-            if term.has(sp.KroneckerDelta):
-                resolved += deltasummation(term, limit)
-            elif index not in term.free_symbols:
-                resolved += term * (high - low + 1)
-            else:
-                kept.append(term)
-        if kept:
-            resolved += sp.Sum(sp.Add(*kept), limit)
-        return resolved
-
-    return expr.replace(lambda e: isinstance(e, sp.Sum), resolve)
-
-
-def deltas_out_of_piecewise(expr: sp.Expr) -> sp.Expr:
-    """Resolve `Sum(Piecewise((a*d, c), (b*d, True)), k)` with d = delta(j, k) to its k = j term.
-
-    A where() inside a Sum differentiates to Kronecker deltas inside the branches, and
-    `Sum.doit()` resolves a delta only when it is a factor of the summand. j is always in
-    range, so summing over every k keeps exactly the term k = j.
-    """
-
-    def resolve(total: sp.Sum) -> sp.Expr:
-        if len(total.limits) != 1 or not total.has(sp.Piecewise):
-            return total
-        (index, low, high), = total.limits
-        if low != 0 or high != N - 1:
-            return total
-        delta = sp.KroneckerDelta(J, index)
-        kept, resolved = [], []
-        for term in sp.Add.make_args(total.function):
-            folded = sp.piecewise_fold(term)
-            pieces = folded.args if isinstance(folded, sp.Piecewise) else ((folded, sp.true),)
-            pieces = tuple((sp.factor_terms(value), cond) for value, cond in pieces)
-            if all(value == 0 or delta in sp.Mul.make_args(value) for value, _ in pieces):
-                resolved.append(sp.Piecewise(*((value / delta if value != 0 else value,
-                                                cond) for value, cond in pieces))
-                                .subs(index, J))
-            else:
-                kept.append(term)
-        if not resolved:
-            return total
-        return sp.Add(*resolved) + (sp.Sum(sp.Add(*kept), total.limits[0]) if kept else 0)
-
-    return expr.replace(lambda e: isinstance(e, sp.Sum), resolve)
+    return canonical_indices(derivative(model.loss, target))
 
 
 def canonical_indices(expr: sp.Expr) -> sp.Expr:
@@ -164,21 +90,6 @@ def canonical_indices(expr: sp.Expr) -> sp.Expr:
         return type(reduction)(reduction.function.subs(index, k), (k, low, high))
 
     return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), rename)
-
-
-def drop_range_conditions(expr: sp.Expr) -> sp.Expr:
-    """`.doit()` guards results with `j <= n - 1`; j is always in range, so take that branch."""
-    slack = sp.Symbol("slack", integer=True, nonnegative=True)
-
-    def resolve(piecewise: sp.Piecewise) -> sp.Expr:
-        if not any(N in condition.free_symbols for _, condition in piecewise.args):
-            return piecewise  # a where() of the user's, not a range guard
-        for value, condition in piecewise.args:
-            if condition is sp.true or condition.subs(N, J + 1 + slack) is sp.true:
-                return value
-        return piecewise
-
-    return expr.replace(lambda e: isinstance(e, sp.Piecewise), resolve)
 
 
 class FormulaPrinter(StrPrinter):

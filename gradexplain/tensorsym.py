@@ -18,14 +18,14 @@ from typing import Any, Mapping
 import sympy as sp
 
 from gradexplain.builder import SHAPED, TARGETS, Builder, pinned, size_symbol
-from gradexplain.deltas import name_dummies, resolve_deltas
+from gradexplain.deltas import derivative
 from gradexplain.scoped import ScopedSum
 from gradexplain.shapes import Shape
 from gradexplain.symbolic import FormulaPrinter
 from gradexplain.tree import Node
 
 __all__ = ["TARGETS", "TensorModel", "build", "gradient", "formula", "size_symbol",
-           "drop_unit_ranges", "real_parts", "TensorPrinter"]
+           "drop_unit_ranges", "TensorPrinter"]
 
 
 @dataclass(frozen=True)
@@ -72,18 +72,7 @@ def gradient(model: TensorModel, name: str) -> tuple[sp.Expr, tuple[sp.Symbol, .
     base = model.bases[name]
     targets = TARGETS[:len(model.shapes[name])]
     target = base[pinned(targets, model.shapes[name])] if targets else base
-    derivative = real_parts(name_dummies(sp.diff(model.loss, target)))
-    return resolve_deltas(derivative), targets
-
-
-def real_parts(expr: sp.Expr) -> sp.Expr:
-    """re(u) is u and im(u) is 0: every value here is real.
-
-    SymPy cannot always tell that a Sum of real terms is real, so `diff(abs(u))` can come
-    back as `(re(u)*re(du) + im(u)*im(du))*sign(u)/u`, with the deltas of `du` shut away
-    inside re() and im(), where no sum can resolve them.
-    """
-    return expr.replace(sp.re, lambda arg: arg).replace(sp.im, lambda arg: sp.S.Zero)
+    return derivative(model.loss, target), targets
 
 
 class TensorPrinter(FormulaPrinter):
