@@ -120,6 +120,7 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         import numpy as np
 
         from gradexplain import autograd, story, symbolic
+        from gradexplain.builder import VECTOR
         from gradexplain.closeness import gradient_of
         from gradexplain.evaluate import Evaluator
 
@@ -130,7 +131,7 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         run = autograd.run(tree, values, torch_device, dtype, set(wrt))
         with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
                       "MAX_SYMBOLIC_SECONDS"):
-            model = symbolic.build(tree, vectors, set(scalars), program.node_shapes)
+            model = symbolic.build(tree, program.shapes, program.node_shapes, VECTOR)
             evaluator = Evaluator(arrays, scalars, length=n or 1)
             decomposition = story.decompose(tree, model, evaluator)
             gradients = {}

@@ -3,7 +3,7 @@
 `X@W` at (i, k) is `sum_m X_im W_mk`, so its derivative is the product rule inside the
 sum; `d X_im / d X_jk` is `delta_ij delta_mk`. Each rule returns the element and its
 derivative together, so a line's bound indices are the ones its sub-lines use. The
-deltas are resolved at the end (`tensorsym.resolve_deltas`), not by `sp.diff`; the tests
+deltas are resolved at the end (`symbolic.resolve_deltas`), not by `sp.diff`; the tests
 check the result against the matrix model's gradient and autograd.
 """
 
@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import sympy as sp
 
-from gradexplain import tensorsym
+from gradexplain import symbolic
 from gradexplain.builder import SHAPED, Builder, number
 from gradexplain.deltas import resolve_deltas
 from gradexplain.errors import UsageError
@@ -60,22 +60,15 @@ def derive(tree: Node, name: str, shapes: Mapping[str, Shape],
                                f"L = the sum of its elements: {_show(total)}")
     lines += walker.lines
     final = resolve_deltas(total)  # by substitution, never Sum.doit() (see deltas.py)
-    formula = tensorsym.formula(final)
+    formula = symbolic.formula(final)
     why = "each delta keeps only the terms whose indices meet" if walker.targets else \
         "collect terms"
     lines.append(f"{why}: dL/d{walker.target_text} = {formula}")
     return Derivation(name, tuple(lines), formula, final, walker.builder.sizes)
 
 
-class _StepPrinter(tensorsym.TensorPrinter):
-    """The matrix printer, with d X_im/d X_jk written as the deltas it is."""
-
-    def _print_KroneckerDelta(self, expr: Any) -> str:
-        return f"delta_{expr.args[0]}{expr.args[1]}"
-
-
 def _show(expr: Any) -> str:
-    return str(_StepPrinter().doprint(expr))
+    return symbolic.formula(expr)
 
 
 class _MatrixSteps:
@@ -86,7 +79,7 @@ class _MatrixSteps:
         self.builder = Builder(SHAPED, shapes, node_shapes)
         self.node_shapes = node_shapes
         self.name = name
-        self.targets = tensorsym.TARGETS[:len(shapes[name])]
+        self.targets = symbolic.TARGETS[:len(shapes[name])]
         self.target_text = name + "_" + "".join(map(str, self.targets)) if self.targets \
             else name
         self.lines: list[str] = []
@@ -128,7 +121,7 @@ class _MatrixSteps:
         (bound,) = self.builder.fresh(left_shape[-1:])
         u, du = self.pair(node.left, (*idx[:len(left_shape) - 1], bound), depth)
         v, dv = self.pair(node.right, (bound, *idx[len(left_shape) - 1:]), depth)
-        limit = (bound, 0, tensorsym.size_symbol(left_shape[-1]) - 1)
+        limit = (bound, 0, symbolic.size_symbol(left_shape[-1]) - 1)
         return (f"matrix product: an element is sum_{bound} of products, so the product "
                 f"rule inside the sum", ScopedSum(u * v, limit), _sum(du * v + u * dv, limit))
 

@@ -2,7 +2,7 @@
 stretched over another, or `@`, `.T` or a `dim=` is used.
 
 The 1-D path (`api._compute`) keeps one common length n, so its output reads as the
-learner's seed; this module runs the torch build, the shaped SymPy model (`tensorsym`)
+learner's seed; this module runs the torch build, the SymPy model (`symbolic`)
 and the array evaluator (`evaluate`), and words the chain rule through `@`.
 """
 
@@ -35,7 +35,7 @@ def compute(program: Program, device: str, dtype: str, tolerance: Tolerance) -> 
     node_shapes, wrt = dict(program.node_shapes), list(program.wrt)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from gradexplain import autograd, story, tensorsym
+        from gradexplain import autograd, story, symbolic
         from gradexplain.closeness import gradient_of
         from gradexplain.evaluate import Evaluator
 
@@ -45,18 +45,19 @@ def compute(program: Program, device: str, dtype: str, tolerance: Tolerance) -> 
         run = autograd.run(tree, values, torch_device, dtype, set(wrt))
         with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
                       "MAX_SYMBOLIC_SECONDS"):
-            model = tensorsym.build(tree, shapes, node_shapes)
+            model = symbolic.build(tree, shapes, node_shapes)
             evaluator = Evaluator(arrays, scalars, model.sizes)
             gradients = {}
             for name in wrt:
-                derivative, targets = tensorsym.gradient(model, name)
-                symbolic_values = evaluator.tensor(derivative, targets, shapes[name])
-                text = tensorsym.formula(derivative)
+                derivative = symbolic.gradient(model, name)
+                symbolic_values = evaluator.tensor(
+                    derivative, symbolic.target_indices(model, name), shapes[name])
+                text = symbolic.formula(derivative)
                 gradients[name] = gradient_of(
                     values[name], text, symbolic_values, run.gradients[name], tolerance,
                     sentence(tree, node_shapes, name, shapes[name], text))
             value_symbolic = float(evaluator.tensor(model.loss))
-            summary = f"L = {tensorsym.formula(model.loss)}"
+            summary = f"L = {symbolic.formula(model.loss)}"
             found = terms(tree, shapes, node_shapes, arrays, scalars, wrt)
         top = node_shapes[id(tree)]
         notes = (ONES_NOTE.format(shape=_kind(top), y=letters(tree)[0]),) if top else ()
@@ -103,7 +104,7 @@ def terms(tree: Node, shapes: dict[str, Shape], node_shapes: dict[int, Shape],
           arrays: dict[str, np.ndarray], scalars: dict[str, float],
           wrt: list[str]) -> Terms | None:
     """y element by element, from its own SymPy formula, for the sum-rule table."""
-    from gradexplain import tensorsym
+    from gradexplain import symbolic
     from gradexplain.evaluate import Evaluator
     from gradexplain.unparse import source
 
@@ -112,11 +113,11 @@ def terms(tree: Node, shapes: dict[str, Shape], node_shapes: dict[int, Shape],
         return None
     node, rule = found
     shape = node_shapes[id(node)]
-    model = tensorsym.build(node, shapes, node_shapes)
+    model = symbolic.build(node, shapes, node_shapes)
     generic, indices = _generic_element(model.loss, shape)
     values = Evaluator(arrays, scalars, model.sizes).tensor(generic, indices, shape)
     y = letters(tree)[0]
-    return Terms(y, source(node), tensorsym.formula(generic), values, rule,
+    return Terms(y, source(node), symbolic.formula(generic), values, rule,
                  _terms_sentence(y, rule, shape, wrt))
 
 

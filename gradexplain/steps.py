@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import sympy as sp
 
 from gradexplain import symbolic
-from gradexplain.builder import RELATIONS, number
+from gradexplain.builder import RELATIONS, VECTOR, Builder, number
 from gradexplain.deltas import resolve_deltas
 from gradexplain.ops import OPS
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var, variables
@@ -58,27 +58,20 @@ def derive(tree: Node, name: str, vectors: set[str], scalars: set[str]) -> Deriv
     final = symbolic.canonical_indices(resolve_deltas(total))
     why = "sum rule, only the term k = j survives (the delta)" if walker.vector else \
         "collect terms"
-    lines.append(f"{why}: dL/d{walker.target_text} = {symbolic.formula(final)}")
-    return Derivation(name, tuple(lines), symbolic.formula(final), final)
-
-
-class _StepPrinter(symbolic.FormulaPrinter):
-    """The formula printer, with d x_k/d x_j written as the delta it is."""
-
-    def _print_KroneckerDelta(self, expr: Any) -> str:
-        return f"delta_{expr.args[0]}{expr.args[1]}"
+    lines.append(f"{why}: dL/d{walker.target_text} = {_show(final)}")
+    return Derivation(name, tuple(lines), _show(final), final)
 
 
 def _show(expr: Any) -> str:
     """Every bound index named k, like the table's formulas."""
-    return str(_StepPrinter().doprint(symbolic.canonical_indices(expr)))
+    return symbolic.formula(symbolic.canonical_indices(expr))
 
 
 class _Steps:
     """The rule walker: `d(node, i)` is d(node at element i)/d(target), with a line each."""
 
     def __init__(self, tree: Node, name: str, vectors: set[str], scalars: set[str]) -> None:
-        self.builder = symbolic.vector_builder(tree, vectors, scalars)
+        self.builder = Builder(VECTOR, *symbolic.vector_shapes(tree, vectors, scalars))
         self.n = symbolic.N  # the common length, for the rules of reductions
         self.name = name
         self.vector = name in vectors

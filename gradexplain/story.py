@@ -13,7 +13,8 @@ import sympy as sp
 from gradexplain.evaluate import Evaluator
 from gradexplain.ops import OPS
 from gradexplain.result import Decomposition, Singularity
-from gradexplain.symbolic import I, J, Reduction, SymbolicModel, formula
+from gradexplain import symbolic
+from gradexplain.symbolic import I, J, Model, Reduction, canonical_indices
 from gradexplain.tree import BinOp, Call, Node, children
 
 ONES_NOTE = (
@@ -28,7 +29,12 @@ SOFTMAX_NOTE = (
     "To see a softmax gradient, weight the outputs, as in sum(softmax(x) * t).")
 
 
-def top_reductions(tree: Node, model: SymbolicModel) -> list[Node]:
+def formula(expr: sp.Expr) -> str:
+    """The 1-D dialect's formula: bound indices named k where that is safe."""
+    return symbolic.formula(canonical_indices(expr))
+
+
+def top_reductions(tree: Node, model: Model) -> list[Node]:
     """Reductions of a vector reached from the top without passing another reduction."""
     found: list[Node] = []
     stack = [tree]
@@ -41,7 +47,7 @@ def top_reductions(tree: Node, model: SymbolicModel) -> list[Node]:
     return found
 
 
-def decompose(tree: Node, model: SymbolicModel, evaluator: Evaluator) -> Decomposition:
+def decompose(tree: Node, model: Model, evaluator: Evaluator) -> Decomposition:
     """Name the rule at the top of L and, where one sum or product builds it, its terms."""
     if model.implicit_sum:
         term = model.implicit_term
@@ -78,7 +84,7 @@ def decompose(tree: Node, model: SymbolicModel, evaluator: Evaluator) -> Decompo
     return Decomposition("derivative", f"L = {formula(model.loss)}", False, None, None)
 
 
-def sentence(name: str, is_vector: bool, grad_formula: str, model: SymbolicModel,
+def sentence(name: str, is_vector: bool, grad_formula: str, model: Model,
              decomposition: Decomposition, tree: Node) -> str:
     """The rule applied to one variable, ending in its gradient formula."""
     target = f"{name}_j" if is_vector else name
@@ -114,7 +120,7 @@ def sentence(name: str, is_vector: bool, grad_formula: str, model: SymbolicModel
             f"g'(s) * {local} = {grad_formula}.")
 
 
-def _term_at_j(tree: Node, model: SymbolicModel,
+def _term_at_j(tree: Node, model: Model,
                decomposition: Decomposition) -> sp.Expr | None:
     if decomposition.term is None:
         return None

@@ -60,7 +60,7 @@ def compare(tree: Node, values: Mapping[str, Values], v_text: str,
     if result.shapes:
         return _compare_shaped(tree, values, v_text, result, names)
     vectors = {n for n in variables(tree) if not values[n].is_scalar}
-    model = symbolic.build(tree, vectors, set(variables(tree)) - vectors)
+    model = symbolic.vector_model(tree, vectors, set(variables(tree)) - vectors)
     if not model.implicit_sum:
         raise UsageError(SCALAR_RESULT)
     n = result.n or 0
@@ -111,7 +111,7 @@ def _symbolic(model: Any, values: Mapping[str, Values], v: np.ndarray, n: int,
 def _compare_shaped(tree: Node, values: Mapping[str, Values], v_text: str,
                     result: Explanation, names: list[str]) -> VectorJacobian:
     """The matrix path: v has y's shape; SymPy differentiates sum(v * y) in generic
-    elements (`tensorsym`), so J^T v is one formula per variable, J never formed."""
+    elements (`symbolic`), so J^T v is one formula per variable, J never formed."""
     from gradexplain.shapes import describe, infer
     from gradexplain.unparse import source
 
@@ -133,21 +133,21 @@ def _compare_shaped(tree: Node, values: Mapping[str, Values], v_text: str,
 
 def _symbolic_shaped(tree: Node, values: Mapping[str, Values], v: np.ndarray,
                      names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    from gradexplain import tensorsym
     from gradexplain.shapes import infer
     from gradexplain.tree import BinOp, Var
 
     vname = "v" if "v" not in values else "nu"
     weighted = Call("sum", (BinOp("*", Var(vname, 0), tree, 0),), 0)  # L_v = sum(v * y)
     shapes = {**{name: value.shape for name, value in values.items()}, vname: v.shape}
-    model = tensorsym.build(weighted, shapes, infer(weighted, shapes, ""))
+    model = symbolic.build(weighted, shapes, infer(weighted, shapes, ""))
     arrays, scalars = arrays_and_scalars(values)
     evaluator = Evaluator({**arrays, vname: v}, scalars, model.sizes)
     found, formulas = {}, {}
     for name in names:
-        derivative, targets = tensorsym.gradient(model, name)
-        found[name] = evaluator.tensor(derivative, targets, shapes[name])
-        formulas[name] = tensorsym.formula(derivative)
+        derivative = symbolic.gradient(model, name)
+        found[name] = evaluator.tensor(derivative, symbolic.target_indices(model, name),
+                                       shapes[name])
+        formulas[name] = symbolic.formula(derivative)
     return found, formulas
 
 

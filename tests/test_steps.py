@@ -21,7 +21,7 @@ def test_steps_end_in_sympys_gradient(expression, values, expected):
     tree = parse(expression)
     vectors = {name for name in variables(tree) if getattr(values[name], "ndim", 0)}
     scalars = set(variables(tree)) - vectors
-    model = symbolic.build(tree, vectors, scalars)
+    model = symbolic.vector_model(tree, vectors, scalars)
     for name in variables(tree):
         derivation = steps.derive(tree, name, vectors, scalars)
         difference = derivation.expr - symbolic.gradient(model, name)
@@ -60,7 +60,7 @@ def test_matrix_steps_end_in_the_gradient(expression, shapes):
 
     from gradexplain import explain, matrixsteps
     from gradexplain.evaluate import Evaluator
-    from gradexplain.tensorsym import TARGETS
+    from gradexplain.builder import TARGETS
     from gradexplain.values import from_numbers
 
     rng = np.random.default_rng(len(expression))

@@ -194,7 +194,7 @@ def test_steps_formula_evaluates_to_the_hand_gradient(case):
     from gradexplain import matrixsteps, steps
     from gradexplain.evaluate import Evaluator
     from gradexplain.parser import parse
-    from gradexplain.tensorsym import TARGETS
+    from gradexplain.builder import TARGETS
     from gradexplain.values import from_numbers
 
     values = {name: from_numbers(name, value.tolist()) for name, value in case.values.items()}
