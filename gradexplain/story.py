@@ -12,6 +12,7 @@ import sympy as sp
 
 from gradexplain.evaluate import Evaluator
 from gradexplain.ops import OPS
+from gradexplain.program import Program
 from gradexplain.result import Decomposition, Singularity
 from gradexplain import symbolic
 from gradexplain.symbolic import I, J, Model, Reduction, canonical_indices
@@ -47,8 +48,9 @@ def top_reductions(tree: Node, model: Model) -> list[Node]:
     return found
 
 
-def decompose(tree: Node, model: Model, evaluator: Evaluator) -> Decomposition:
+def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposition:
     """Name the rule at the top of L and, where one sum or product builds it, its terms."""
+    tree = program.tree
     if model.implicit_sum:
         term = model.implicit_term
         assert term is not None
@@ -84,9 +86,10 @@ def decompose(tree: Node, model: Model, evaluator: Evaluator) -> Decomposition:
     return Decomposition("derivative", f"L = {formula(model.loss)}", False, None, None)
 
 
-def sentence(name: str, is_vector: bool, grad_formula: str, model: Model,
-             decomposition: Decomposition, tree: Node) -> str:
+def sentence(program: Program, model: Model, decomposition: Decomposition, name: str,
+             grad_formula: str) -> str:
     """The rule applied to one variable, ending in its gradient formula."""
+    tree, is_vector = program.tree, bool(model.shapes[name])
     target = f"{name}_j" if is_vector else name
     lead = f"dL/d{target} = {grad_formula}"
     rule = decomposition.rule
