@@ -20,7 +20,7 @@ from gradexplain.errors import UsageError
 from gradexplain.ops import OPS
 from gradexplain.scoped import ScopedSum
 from gradexplain.shapes import Shape, describe, infer
-from gradexplain.steps import Derivation
+from gradexplain.steps import Derivation, binop_rule
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var, variables, walk
 from gradexplain.unparse import source
 from gradexplain.values import Values
@@ -112,7 +112,7 @@ class _MatrixSteps:
         if isinstance(node, BinOp):
             u, du = self._aligned(node.left, idx, depth)
             v, dv = self._aligned(node.right, idx, depth)
-            return _binop(node.op, u, du, v, dv)
+            return binop_rule(node.op, u, du, v, dv, du == 0, dv == 0)
         assert isinstance(node, Call)
         return self._call(node, idx, depth)
 
@@ -154,26 +154,3 @@ class _MatrixSteps:
 def _sum(expr: Any, limit: tuple[Any, ...]) -> Any:
     """A Sum, but 0 for a derivative that is 0 (SymPy keeps `Sum(0, ...)` as it is)."""
     return sp.Integer(0) if expr == 0 else ScopedSum(expr, limit)
-
-
-def _binop(op: str, u: Any, du: Any, v: Any, dv: Any) -> tuple[str, Any, Any]:
-    """The 1-D rules, elementwise (broadcasting already chose each operand's indices)."""
-    if op == "+":
-        return "sum rule", u + v, du + dv
-    if op == "-":
-        return "difference rule", u - v, du - dv
-    if op == "*":
-        if du == 0 or dv == 0:
-            return "constant multiple", u * v, du * v + u * dv
-        return "product rule (u v)' = u' v + u v'", u * v, du * v + u * dv
-    if op == "/":
-        if dv == 0:
-            return "constant multiple", u / v, du / v
-        return "quotient rule (u/v)' = (u' v - u v')/v**2", u / v, (du * v - u * dv) / v**2
-    if dv == 0:
-        return "power rule (u**p)' = p u**(p-1) u'", u**v, v * u ** (v - 1) * du
-    if du == 0:
-        return "exponential rule (a**v)' = a**v log(a) v'", u**v, u**v * sp.log(u) * dv
-    return ("general power rule (u**v)' = u**v (v' log(u) + v u'/u)", u**v,
-            u**v * (dv * sp.log(u) + v * du / u))
-

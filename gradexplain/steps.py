@@ -117,33 +117,16 @@ class _Steps:
         return self._call(node, index, depth)
 
     def _binop(self, node: BinOp, index: Any, depth: int) -> tuple[str, Any]:
+        """The shared rules (`binop_rule`); an operand without variables is a constant,
+        and is not walked."""
         u, _ = self.sym(node.left, index)
         v, _ = self.sym(node.right, index)
         const_u, const_v = not variables(node.left), not variables(node.right)
-        if node.op in "+-":
-            du, dv = self.d(node.left, index, depth), self.d(node.right, index, depth)
-            return ("sum rule", du + dv) if node.op == "+" else ("difference rule", du - dv)
-        if node.op == "*" and (const_u or const_v):
-            if const_u:
-                return "constant multiple", u * self.d(node.right, index, depth)
-            return "constant multiple", self.d(node.left, index, depth) * v
-        if node.op == "*":
-            du, dv = self.d(node.left, index, depth), self.d(node.right, index, depth)
-            return "product rule (u v)' = u' v + u v'", du * v + u * dv
-        if node.op == "/" and const_v:
-            return "constant multiple", self.d(node.left, index, depth) / v
-        if node.op == "/":
-            du, dv = self.d(node.left, index, depth), self.d(node.right, index, depth)
-            return "quotient rule (u/v)' = (u' v - u v')/v**2", (du * v - u * dv) / v**2
-        if const_v:
-            return ("power rule (u**p)' = p u**(p-1) u'",
-                    v * u ** (v - 1) * self.d(node.left, index, depth))
-        if const_u:
-            return ("exponential rule (a**v)' = a**v log(a) v'",
-                    u**v * sp.log(u) * self.d(node.right, index, depth))
-        du, dv = self.d(node.left, index, depth), self.d(node.right, index, depth)
-        return ("general power rule (u**v)' = u**v (v' log(u) + v u'/u)",
-                u**v * (dv * sp.log(u) + v * du / u))
+        du = sp.Integer(0) if const_u and node.op not in "+-" else self.d(node.left, index, depth)
+        dv = sp.Integer(0) if const_v and node.op not in "+-" else \
+            self.d(node.right, index, depth)
+        rule, _, derivative = binop_rule(node.op, u, du, v, dv, const_u, const_v)
+        return rule, derivative
 
     def _call(self, node: Call, index: Any, depth: int) -> tuple[str, Any]:
         if node.func == "where":
@@ -169,3 +152,25 @@ class _Steps:
         return k, m
 
 
+def binop_rule(op: str, u: Any, du: Any, v: Any, dv: Any, const_u: bool,
+               const_v: bool) -> tuple[str, Any, Any]:
+    """The rule for one operator, its element and its derivative, every rank
+    (broadcasting already chose each operand's indices)."""
+    if op == "+":
+        return "sum rule", u + v, du + dv
+    if op == "-":
+        return "difference rule", u - v, du - dv
+    if op == "*":
+        if const_u or const_v:
+            return "constant multiple", u * v, du * v + u * dv
+        return "product rule (u v)' = u' v + u v'", u * v, du * v + u * dv
+    if op == "/":
+        if const_v:
+            return "constant multiple", u / v, du / v
+        return "quotient rule (u/v)' = (u' v - u v')/v**2", u / v, (du * v - u * dv) / v**2
+    if const_v:
+        return "power rule (u**p)' = p u**(p-1) u'", u**v, v * u ** (v - 1) * du
+    if const_u:
+        return "exponential rule (a**v)' = a**v log(a) v'", u**v, u**v * sp.log(u) * dv
+    return ("general power rule (u**v)' = u**v (v' log(u) + v u'/u)", u**v,
+            u**v * (dv * sp.log(u) + v * du / u))
