@@ -20,7 +20,6 @@ from gradexplain.scoped import ScopedSum
 from gradexplain.shapes import Shape, describe, element
 from gradexplain.symbolic import Model, build, formula
 from gradexplain.tree import BinOp, Call, Node, Var, variables, walk
-from gradexplain.values import arrays_and_scalars
 
 ONES_NOTE = (
     "The expression's value {y} is {shape}, and {y}.backward() needs a v shaped like {y}: "
@@ -40,7 +39,7 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
                          None if found is None else found.formula, None, notes, found)
 
 
-_COMBINING = ("sum", "mean")  # prod of a matrix: tensoreval cannot evaluate its gradient yet
+_COMBINING = ("sum", "mean")  # the table's sentence has no product rule for a matrix yet
 _ARRAY_LETTERS = ("y", "u", "v", "r")  # the first one that is not a variable's name
 _PRODUCT_LETTERS = ("z", "h", "g", "q")
 _INDICES = ("i", "k")  # y's own indices, as the table labels them (i, or i,k)

@@ -115,8 +115,9 @@ def canonical_indices(expr: sp.Expr) -> sp.Expr:
 
     `sum_k(x_k) + sum_k2(x_k2)` becomes `2*sum_k(x_k)`. A reduction whose limits or
     summand involve another index (SymPy writes prefix sums such as `sum_{k2<k}`) keeps
-    its own name, so no index is ever captured. For the 1-D dialect only: a matrix's
-    gradient is written in j and k.
+    its own name, and so does one with an inner k that uses its index (`prod_{k<h}`
+    would read `prod_{k<k}`): no index is ever captured. For the 1-D dialect only: a
+    matrix's gradient is written in j and k.
     """
     k = sp.Symbol("k", integer=True, nonnegative=True)
 
@@ -127,7 +128,10 @@ def canonical_indices(expr: sp.Expr) -> sp.Expr:
         others = {s for s in (reduction.function.free_symbols | low.free_symbols
                               | high.free_symbols)
                   if isinstance(s, sp.Symbol) and s.is_integer and s not in (index, N, J)}
-        if others or index == k:
+        captured = any(limit[0] == k and index in inner.free_symbols
+                       for inner in reduction.function.atoms(sp.Sum, sp.Product)
+                       for limit in inner.limits)
+        if others or captured or index == k:
             return reduction
         return type(reduction)(reduction.function.subs(index, k), (k, low, high))
 
