@@ -2,7 +2,7 @@
 
 sum, mean and prod are Sums and Products over a bound index; logsumexp is the log of a
 Sum of exps; max and min use an indicator, `is_max(u_k)`, that is 1 at the largest
-element. Each is written once here, for every rank: the builder (`symbolic.Builder`)
+element. Each is written once here, for every rank: the builder (`builder.Builder`)
 supplies the index names and the kind of Sum its path uses.
 """
 
