@@ -66,13 +66,7 @@ def explain_program(program: Program, *, device: str = "cpu", dtype: str = "floa
     values = dict(program.values)
     if hessian:
         check_hessian_size(values, chosen)
-    if program.shaped:
-        from gradexplain import shaped
-
-        result = shaped.compute(program, device, dtype, tolerance)
-    else:
-        result = _compute(program, device, dtype, tolerance)
-    result = dataclasses.replace(result, program=program)
+    result = dataclasses.replace(_compute(program, device, dtype, tolerance), program=program)
     if not hessian:
         return result
     with warnings.catch_warnings():
@@ -113,43 +107,48 @@ def tolerance_for(dtype: str, rtol: float | None, atol: float | None) -> Toleran
 
 
 def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) -> Explanation:
-    """Run both witnesses; library warnings (torch, numpy) never reach the user's output."""
-    expression, tree, values, wrt = program.text, program.tree, program.values, program.wrt
+    """Run both witnesses, every rank; library warnings (torch, numpy) never reach the
+    user's output. The 1-D path (`program.shaped` false) writes its formulas in the
+    VECTOR dialect and tells its story in `story`; the shaped path in `shaped`."""
+    tree, values, shapes, wrt = program.tree, program.values, program.shapes, program.wrt
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import numpy as np
 
-        from gradexplain import autograd, story, symbolic
+        from gradexplain import autograd, shaped, story, symbolic
+        from gradexplain.builder import SHAPED, VECTOR
         from gradexplain.closeness import gradient_of
         from gradexplain.evaluate import Evaluator
 
         torch_device = autograd.resolve_device(device, dtype)
-        vectors = {name for name, v in values.items() if not v.is_scalar}
-        n = next((v.size for v in values.values() if not v.is_scalar), None)
+        n = None if program.shaped else \
+            next((v.size for v in values.values() if not v.is_scalar), None)
         arrays, scalars = arrays_and_scalars(values)
         run = autograd.run(tree, values, torch_device, dtype, set(wrt))
         with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
                       "MAX_SYMBOLIC_SECONDS"):
-            model = symbolic.build(tree, vectors, set(scalars), program.node_shapes)
-            evaluator = Evaluator(arrays, scalars, n or 1)
-            decomposition = story.decompose(tree, model, evaluator)
+            model = symbolic.build(tree, shapes, program.node_shapes,
+                                   SHAPED if program.shaped else VECTOR)
+            evaluator = Evaluator(arrays, scalars, model.sizes,
+                                  None if program.shaped else n or 1)
+            words = shaped if program.shaped else story
+            decomposition = words.decompose(program, model, evaluator)
             gradients = {}
             for name in wrt:
                 derivative = symbolic.gradient(model, name)
-                is_vector = name in vectors
-                symbolic_values = evaluator.vector(derivative) if is_vector else \
-                    np.asarray(evaluator.scalar(derivative))
                 text = symbolic.formula(derivative)
                 gradients[name] = gradient_of(
-                    values[name], text, symbolic_values, run.gradients[name], tolerance,
-                    story.sentence(name, is_vector, text, model, decomposition, tree))
-            value_symbolic = evaluator.scalar(model.loss)
-        singularities = tuple(story.singularity(h.node, h.kind, h.mask)
-                              for h in run.hazards)
+                    values[name], text, evaluator.tensor(
+                        derivative, symbolic.target_indices(model, name), shapes[name]),
+                    run.gradients[name], tolerance,
+                    words.sentence(program, model, decomposition, name, text))
+            value_symbolic = float(evaluator.tensor(model.loss))
         return Explanation(
-            expression=expression, device=str(torch_device), dtype=dtype, n=n,
+            expression=program.text, device=str(torch_device), dtype=dtype, n=n,
             scalars=scalars, value=run.value, value_symbolic=value_symbolic,
             gradients=gradients, tolerance=tolerance, decomposition=decomposition,
-            singularities=singularities,
-            data={name: arrays[name] if name in vectors else np.asarray(scalars[name])
-                  for name in variables(tree) if name not in wrt})
+            singularities=tuple(story.singularity(h.node, h.kind, h.mask)
+                                for h in run.hazards),
+            data={name: arrays[name] if name in arrays else np.asarray(scalars[name])
+                  for name in variables(tree) if name not in wrt},
+            shapes=shapes if program.shaped else {})

@@ -6,12 +6,13 @@ axis of its shape (none for a scalar): `x` at `(i,)` is `x[i]`, `X@w` at `(i,)` 
 is built by its registry entry (`Op.element`), which asks this builder for fresh indices,
 limits and the kind of Sum.
 
-A `Dialect` is all that differs between the two paths. The 1-D path (one common length
-n) bounds every index by the symbol n, names bound indices k, k2, ... and uses SymPy's
-own Sum, so `.doit()`-style delta resolution reads `sum_k(...)`; the shaped path gives
-each axis length its own symbol (`n3`), names indices i, m, p, ..., keeps where() inside
-the sums that bind it (`ScopedSum`) and pins size-1 axes to element 0, as broadcasting
-stretches them.
+A `Dialect` is all that differs between a 1-D program and a shaped one; the model, its
+gradient, the evaluator and --steps are the same code for both. The 1-D dialect (one
+common length n) bounds every index by the symbol n, names bound indices k, k2, ... and
+uses SymPy's own Sum, so its formulas read as the learner's seed (`sum_k(...)`); the
+shaped one gives each axis length its own symbol (`n3`), names indices i, m, p, ...,
+keeps where() inside the sums that bind it (`ScopedSum`) and pins size-1 axes to
+element 0, as broadcasting stretches them.
 """
 
 from __future__ import annotations

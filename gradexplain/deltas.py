@@ -14,6 +14,21 @@ import sympy as sp
 from gradexplain.scoped import ScopedSum
 
 
+def derivative(loss: sp.Expr, target: sp.Expr) -> sp.Expr:
+    """dL/d target in generic elements, every rank: SymPy's diff, deltas resolved here."""
+    return resolve_deltas(real_parts(name_dummies(sp.diff(loss, target))))
+
+
+def real_parts(expr: sp.Expr) -> sp.Expr:
+    """re(u) is u and im(u) is 0: every value here is real.
+
+    SymPy cannot always tell that a Sum of real terms is real, so `diff(abs(u))` can come
+    back as `(re(u)*re(du) + im(u)*im(du))*sign(u)/u`, with the deltas of `du` shut away
+    inside re() and im(), where no sum can resolve them.
+    """
+    return expr.replace(sp.re, lambda arg: arg).replace(sp.im, lambda arg: sp.S.Zero)
+
+
 def name_dummies(expr: sp.Expr) -> sp.Expr:
     """Product's derivative sums over a Dummy; make it an index like ours (h, g, f, h4...)."""
     dummies = sorted(expr.atoms(sp.Dummy), key=lambda d: d.dummy_index)
@@ -33,7 +48,8 @@ def resolve_deltas(expr: sp.Expr) -> sp.Expr:
     where(). Both indices run over axes of equal length (the shape pass checked it), so t
     is always in range and no guard is needed. Sums without a delta stay as they are.
     """
-    return expr.replace(lambda e: isinstance(e, sp.Sum), _resolve_sum)
+    resolved = expr.replace(lambda e: isinstance(e, sp.Sum), _resolve_sum)
+    return resolved.replace(lambda e: isinstance(e, sp.Add), _merge_wheres)
 
 
 def _resolve_sum(total: sp.Sum) -> sp.Expr:
@@ -45,14 +61,58 @@ def _resolve_sum(total: sp.Sum) -> sp.Expr:
 
 
 def _resolve_limit(function: sp.Expr, limit: tuple[sp.Expr, ...]) -> sp.Expr:
+    """The deltas' terms at their partner index; a term free of the index, times the count."""
     index = limit[0]
+    if index not in function.free_symbols:
+        return function * _count(limit)
     kept, resolved = [], []
     for term in _terms(function, index):
         value = _at_delta(term, index)
-        (kept if value is None else resolved).append(term if value is None else value)
+        if value is not None:
+            resolved.append(value)
+        elif index not in term.free_symbols:
+            resolved.append(term * _count(limit))
+        else:
+            kept.append(term)
     if not resolved:
         return ScopedSum(function, limit)
     return sp.Add(*resolved) + (ScopedSum(sp.Add(*kept), limit) if kept else 0)
+
+
+def _count(limit: tuple[sp.Expr, ...]) -> sp.Expr:
+    """How many terms a full-range limit has: n on the 1-D path, the number (not `n3`)
+    on the shaped one."""
+    count = limit[2] - limit[1] + 1
+    if isinstance(count, sp.Symbol) and count.name[1:].isdigit():
+        return sp.Integer(int(count.name[1:]))
+    return count
+
+
+def _merge_wheres(total: sp.Add) -> sp.Expr:
+    """`where(c, a, 0) + where(c, 0, b)` is `where(c, a, b)`, as the user wrote it.
+
+    Resolving a delta inside one branch of a where() splits it per branch
+    (`_branch_terms`); terms whose where() has the same conditions join again here.
+    """
+    groups: dict[tuple[sp.Expr, ...], list[tuple[sp.Expr, sp.Piecewise]]] = {}
+    rest = []
+    for term in total.args:
+        factors = sp.Mul.make_args(term)
+        wheres = [f for f in factors if isinstance(f, sp.Piecewise)]
+        if len(wheres) != 1:
+            rest.append(term)
+            continue
+        coefficient = sp.Mul(*(f for f in factors if f is not wheres[0]))
+        conditions = tuple(condition for _, condition in wheres[0].args)
+        groups.setdefault(conditions, []).append((coefficient, wheres[0]))
+    if all(len(group) == 1 for group in groups.values()):
+        return total
+    for conditions, group in groups.items():
+        common = group[0][0] if all(c == group[0][0] for c, _ in group) else sp.S.One
+        rest.append(common * sp.Piecewise(*(
+            (sp.Add(*(c / common * where.args[n][0] for c, where in group)), condition)
+            for n, condition in enumerate(conditions))))
+    return sp.Add(*rest)
 
 
 def _terms(expr: sp.Expr, index: sp.Symbol) -> list[sp.Expr]:

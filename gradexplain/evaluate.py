@@ -1,21 +1,26 @@
-"""Evaluate a SymPy formula in a generic element over whole vectors, with numpy.
+"""Evaluate a SymPy formula in generic elements over whole arrays, with numpy: one
+evaluator for every rank.
 
-This is how the symbolic witness gets its numbers: `2*x[j]` becomes `2*x` on the array,
-`Sum(f(x[k]), (k, 0, n-1))` becomes `np.sum(f(x))`, and the products that `prod` leaves
-(`prod_{k<j}`, `prod_{k>j}`) become exclusive cumulative products. Each step is O(n); no
-autograd and no code generation are involved.
+This is how the symbolic witness gets its numbers. Every index symbol (the gradient's j
+and k, and each bound index of a Sum) gets its own array axis; an `Indexed` such as
+`W[p, k]` places W's axes on p's and k's, and a Sum over p adds along p's axis. So
+`2*x[j]` becomes `2*x`, `sum_p(W_pk*X_ip)` costs what the matrix product costs, and the
+products that `prod` leaves (`prod_{k<j}`, `prod_{k>j}`) are exclusive cumulative
+products: O(size), with no per-element symbol, autograd or code generation.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Union
+from typing import Callable, Mapping, Union
 
 import numpy as np
 import sympy as sp
 
+from gradexplain.builder import N, size_symbol
 from gradexplain.errors import GradexplainError
-from gradexplain.builder import N
 from gradexplain.ops import named_functions
+from gradexplain.ops.reductions import IS_MAX, IS_MIN
+from gradexplain.scoped import ScopedSum
 
 Array = Union[float, np.ndarray]
 
@@ -47,7 +52,7 @@ _COMPARE: dict[str, Callable[[Array, Array], Array]] = {
 
 
 class UnsupportedFormula(GradexplainError):
-    """SymPy produced a form this evaluator cannot evaluate in O(n); the message says which.
+    """SymPy produced a form this evaluator cannot evaluate in O(size); the message says which.
 
     The input is valid, so this is a limitation of the tool, reported with exit code 2
     and never as a traceback; please report the expression.
@@ -60,21 +65,53 @@ class UnsupportedFormula(GradexplainError):
                          f"(please report the expression)")
 
 
-NOT_MINE = object()  # what `_special` returns for a node the shared rules handle
+_NOT_MINE = object()  # what `_special` returns for a node the shared rules handle
 
 
-class Elementwise:
-    """The rules both evaluators share: numbers, + * **, where(), comparisons, functions.
+class Evaluator:
+    """Numbers for formulas, given each variable's array and each index symbol's length.
 
-    Subclasses say, in `_special`, where variables live on the array axes and how sums
-    and products reduce; everything elementwise is the same for vectors and matrices.
+    On the 1-D path every vector has the common `length` n: the symbol n is that length
+    and every index runs over it, so no sizes need be given.
     """
+
+    def __init__(self, arrays: Mapping[str, np.ndarray], scalars: Mapping[str, float],
+                 sizes: Mapping[sp.Symbol, int] | None = None,
+                 length: int | None = None) -> None:
+        self.arrays = arrays
+        self.scalars = scalars
+        self.sizes = dict(sizes or {})
+        self.length = length
+        self.axes: dict[sp.Symbol, int] = {}
+
+    def vector(self, expr: sp.Expr, index: sp.Symbol) -> np.ndarray:
+        """The formula at every element of the common length, along `index`."""
+        assert self.length is not None
+        return self.tensor(expr, (index,), (self.length,))
+
+    def tensor(self, expr: sp.Expr, targets: tuple[sp.Symbol, ...] = (),
+               shape: tuple[int, ...] = ()) -> np.ndarray:
+        """The formula at every element of a variable of `shape` (targets are its axes)."""
+        self.sizes.update(zip(targets, shape))
+        others = sorted((s for s in expr.free_symbols | _bound(expr) if _is_index(s)
+                         and s not in targets), key=str)
+        if self.length is not None:
+            expr = expr.xreplace({N: size_symbol(self.length)})
+            self.sizes.update((index, self.length) for index in others)
+        self.sizes.update(_limit_sizes(expr, self.sizes))
+        self.axes = {symbol: axis for axis, symbol in enumerate((*targets, *others))}
+        with np.errstate(all="ignore"):
+            value = np.asarray(self.value(expr), dtype=np.float64)
+        value = value.reshape(value.shape + (1,) * (len(self.axes) - value.ndim))
+        full = np.broadcast_to(value, shape + value.shape[len(shape):])
+        return full.reshape(shape).copy() if full.size == int(np.prod(shape)) else \
+            _unsupported(expr)
 
     def value(self, expr: sp.Expr) -> Array:
         if expr.is_Atom and expr.is_number:
             return number(expr)
         special = self._special(expr)
-        if special is not NOT_MINE:
+        if special is not _NOT_MINE:
             return special  # type: ignore[return-value]
         if isinstance(expr, sp.Add):
             return sum((self.value(arg) for arg in expr.args), start=0.0)  # type: ignore
@@ -96,9 +133,6 @@ class Elementwise:
             return function(*(self.value(arg) for arg in expr.args))
         raise UnsupportedFormula(f"cannot evaluate {expr.func.__name__}: {expr}")
 
-    def _special(self, expr: sp.Expr) -> Array | object:
-        return NOT_MINE
-
     def _piecewise(self, expr: sp.Piecewise) -> Array:
         """`where(cond, a, b)` per element: both branches over the arrays, then np.where."""
         result = self.value(expr.args[-1][0])
@@ -108,6 +142,170 @@ class Elementwise:
             result = np.where(self.value(condition), self.value(value), result)
         return result  # type: ignore[no-any-return]
 
+    def _special(self, expr: sp.Expr) -> Array | object:
+        """Variables and indices on their own axes; sums add along an axis."""
+        if isinstance(expr, sp.Indexed):
+            return self._indexed(expr)
+        if isinstance(expr, sp.Symbol):
+            if _is_index(expr):
+                return self._place(np.arange(self.sizes[expr], dtype=np.float64), [expr])
+            if expr.name.startswith("n") and expr.is_integer:
+                return float(expr.name[1:])
+            if expr.name not in self.scalars:  # SymPy's own Dummy, as diff of a Product
+                _unsupported(expr)
+            return self.scalars[expr.name]
+        if isinstance(expr, (sp.Sum, sp.Product)):
+            return self._reduce(expr)
+        if isinstance(expr, (IS_MAX.cls, IS_MIN.cls)) and len(expr.args) > 1:
+            return self._extreme(expr)
+        return _NOT_MINE
+
+    def _extreme(self, expr: sp.Expr) -> np.ndarray:
+        """is_max(u, m): 1.0 where u is the largest along m's axis (all listed axes)."""
+        if not all(map(_is_index, expr.args[1:])):
+            _unsupported(expr)
+        value = self._full(self.value(expr.args[0]))
+        axes = tuple(self.axes[index] for index in expr.args[1:])
+        extreme = (np.max if isinstance(expr, IS_MAX.cls) else np.min)(value, axis=axes,
+                                                                       keepdims=True)
+        return (value == extreme).astype(np.float64)
+
+    def _full(self, value: Array) -> np.ndarray:
+        """`value` as an array with one axis per index symbol (size 1 where unused)."""
+        array = np.asarray(value, dtype=np.float64)
+        return array.reshape(array.shape + (1,) * (len(self.axes) - array.ndim))
+
+    def _indexed(self, expr: sp.Indexed) -> np.ndarray:
+        """`W[p, k]` on p's and k's axes; `a[i, 0]` (a stretched size-1 axis) drops it."""
+        array = self.arrays[str(expr.base)]
+        fixed = tuple(0 if index == 0 else slice(None) for index in expr.indices)
+        indices = [index for index in expr.indices if index != 0]
+        if len(set(indices)) != len(indices) or not all(map(_is_index, indices)):
+            _unsupported(expr)
+        return self._place(array[fixed], indices)
+
+    def _place(self, array: np.ndarray, indices: list[sp.Symbol]) -> np.ndarray:
+        """Move each axis of `array` to the axis of its index symbol; size 1 elsewhere."""
+        axes = [self.axes[index] for index in indices]
+        order = sorted(range(len(axes)), key=axes.__getitem__)
+        moved = np.transpose(array, order)
+        shape = [1] * (max(self.axes.values(), default=-1) + 1)
+        for position in order:
+            shape[axes[position]] = array.shape[position]
+        return moved.reshape(shape)
+
+    def _reduce(self, expr: sp.Expr) -> Array:
+        """A Sum adds, a Product multiplies, along each bound index's axis.
+
+        A range that stops below (or starts above) another index t, as the product
+        rule writes `prod_{i<j}`, is an exclusive cumulative sum or product moved onto
+        t's axis: O(size) still.
+        """
+        is_sum = isinstance(expr, sp.Sum)
+        if is_sum and all(self._range(expr, *limit)[0] is None for limit in expr.limits):
+            factored = _factored(expr)
+            if factored is not None:
+                return self.value(factored)
+        value = self._full(self.value(expr.function))
+        for index, low, high in expr.limits:
+            axis = self.axes[index]
+            partner, reverse = self._range(expr, index, low, high)
+            if partner is not None:
+                value = self._partial(value, index, partner, is_sum, reverse)
+            elif value.shape[axis] == 1:  # independent of index
+                size = self.sizes[index]
+                value = value * size if is_sum else np.power(value, size)
+            else:
+                value = (np.sum if is_sum else np.prod)(value, axis=axis, keepdims=True)
+        return value
+
+    def _range(self, expr: sp.Expr, index: sp.Symbol, low: sp.Expr,
+               high: sp.Expr) -> tuple[sp.Symbol | None, bool]:
+        """(None, _) for the whole axis; (t, False) for index < t; (t, True) for index > t."""
+        if low == 0 and isinstance(high + 1, sp.Symbol) and not _is_index(high + 1):
+            return None, False
+        if low == 0 and _is_index(high + 1) and self._same_axis(index, high + 1):
+            return high + 1, False
+        if _is_index(low - 1) and self._same_axis(index, low - 1) \
+                and high == size_symbol(self.sizes[index]) - 1:
+            return low - 1, True
+        _unsupported(expr)
+        return None, False
+
+    def _same_axis(self, index: sp.Symbol, other: sp.Expr) -> bool:
+        return other in self.axes and self.sizes[other] == self.sizes[index]
+
+    def _partial(self, value: np.ndarray, index: sp.Symbol, partner: sp.Symbol,
+                 is_sum: bool, reverse: bool) -> np.ndarray:
+        """Exclusive cumulative sum/product along index's axis, placed on partner's."""
+        axis, onto = self.axes[index], self.axes[partner]
+        if value.shape[onto] != 1:
+            raise UnsupportedFormula("a partial sum or product whose terms depend on the "
+                                     f"index {partner} that ends it")
+        shape = list(value.shape)
+        shape[axis] = self.sizes[index]
+        full = np.broadcast_to(value, shape)
+        if reverse:
+            full = np.flip(full, axis)
+        inclusive = (np.cumsum if is_sum else np.cumprod)(full, axis=axis)
+        first = np.full_like(np.take(inclusive, [0], axis=axis), 0.0 if is_sum else 1.0)
+        exclusive = np.concatenate((first, np.delete(inclusive, -1, axis=axis)), axis=axis)
+        if reverse:
+            exclusive = np.flip(exclusive, axis)
+        return np.swapaxes(exclusive, axis, onto)
+
+
+def _factored(total: sp.Sum) -> sp.Expr | None:
+    """The Sum with what does not depend on a bound index taken out of that index's sum.
+
+    `sum_i(exp(X_ik)*exp(X_jk))` is `exp(X_jk)*sum_i(exp(X_ik))`: without this the
+    evaluator would build an array over i, j and k at once (rows**2 * columns numbers
+    for softmax along dim 0). Full ranges only, so the order of the sums is free; None
+    when nothing can be taken out.
+    """
+    function = total.function
+    if isinstance(function, sp.Add):
+        return sp.Add(*(ScopedSum(term, *total.limits) for term in function.args))
+    if not isinstance(function, sp.Mul):
+        return None
+    best: tuple[int, list[sp.Expr]] | None = None
+    for position, limit in enumerate(total.limits):
+        outer = [f for f in function.args if limit[0] not in f.free_symbols]
+        if outer and (best is None or len(outer) > len(best[1])):
+            best = (position, outer)
+    if best is None:
+        return None
+    position, outer = best
+    limit = total.limits[position]
+    inner = [f for f in function.args if limit[0] in f.free_symbols]
+    others = (*total.limits[:position], *total.limits[position + 1:])
+    reduced = sp.Mul(*outer) * ScopedSum(sp.Mul(*inner), limit)
+    return ScopedSum(reduced, *others) if others else reduced
+
+
+def _limit_sizes(expr: sp.Expr, known: Mapping[sp.Symbol, int]) -> dict[sp.Symbol, int]:
+    """Lengths of bound indices that SymPy introduced (the product rule's h): n4 - 1 -> 4."""
+    found = {}
+    for reduction in expr.atoms(sp.Sum, sp.Product):
+        for index, low, high in reduction.limits:
+            size = high + 1
+            if index not in known and low == 0 and isinstance(size, sp.Symbol) \
+                    and size.name[1:].isdigit():
+                found[index] = int(size.name[1:])
+    return found
+
+
+def _is_index(symbol: object) -> bool:
+    return isinstance(symbol, sp.Symbol) and bool(symbol.is_integer) \
+        and not bool(symbol.is_positive)
+
+
+def _bound(expr: sp.Expr) -> set[sp.Symbol]:
+    return {limit[0] for e in expr.atoms(sp.Sum, sp.Product) for limit in e.limits}
+
+
+def _unsupported(expr: sp.Expr) -> np.ndarray:
+    raise UnsupportedFormula(f"cannot evaluate {expr} over whole arrays")
 
 
 def number(expr: sp.Expr) -> float:
@@ -119,99 +317,3 @@ def number(expr: sp.Expr) -> float:
     if expr is sp.zoo or expr is sp.nan or not expr.is_real:
         return float("nan")
     return float(expr)
-
-
-class Evaluator(Elementwise):
-    """Numbers for formulas, given each variable's values and the common length n."""
-
-    def __init__(self, arrays: dict[str, np.ndarray], scalars: dict[str, float],
-                 n: int) -> None:
-        self.arrays = arrays
-        self.scalars = scalars
-        self.n = n
-        self.placeholders: dict[sp.Symbol, Array] = {}  # inner sums already evaluated
-
-    def vector(self, expr: sp.Expr) -> np.ndarray:
-        """Evaluate and broadcast to length n (a constant gradient is still a vector)."""
-        with np.errstate(all="ignore"):
-            value = self.value(expr)
-        return np.broadcast_to(np.asarray(value, dtype=np.float64), (self.n,)).copy()
-
-    def scalar(self, expr: sp.Expr) -> float:
-        with np.errstate(all="ignore"):
-            return float(np.asarray(self.value(expr), dtype=np.float64))
-
-    def _special(self, expr: sp.Expr) -> Array | object:
-        """Variables on the one vector axis, n, indices as numbers, and reductions."""
-        if isinstance(expr, sp.Indexed):
-            return self.arrays[str(expr.base)]
-        if isinstance(expr, sp.Symbol):
-            if expr in self.placeholders:
-                return self.placeholders[expr]
-            if expr == N:
-                return float(self.n)
-            if expr.is_integer:  # an index used as a number, as in c**j from prod(c)
-                return np.arange(self.n, dtype=np.float64)
-            return self.scalars[expr.name]
-        if isinstance(expr, (sp.Sum, sp.Product)):
-            return self._reduce(expr)
-        return NOT_MINE
-
-    def _reduce(self, expr: sp.Expr) -> Array:
-        """Sum or Product over the vector axis, a prefix (k < m) or a suffix (k > m) of it."""
-        if len(expr.limits) > 1:  # SymPy denests Sum(Sum(f, a), b) into Sum(f, a, b)
-            inner = self.value(type(expr)(expr.function, expr.limits[0]))
-            placeholder = sp.Dummy("inner")
-            self.placeholders[placeholder] = inner
-            return self.value(type(expr)(placeholder, *expr.limits[1:]))
-        (index, low, high), = expr.limits
-        function = expr.function
-        is_sum = isinstance(expr, sp.Sum)
-        if _other_indices(function, index):
-            return self._split(expr, index, low, high)
-        factor = np.broadcast_to(np.asarray(self.value(function), dtype=np.float64),
-                                 (self.n,))
-        ufunc = np.add if is_sum else np.multiply
-        identity = 0.0 if is_sum else 1.0
-        if low == 0 and high == N - 1:
-            return float(ufunc.reduce(factor))
-        inclusive = ufunc.accumulate(factor)
-        if low == 0 and _is_index(high + 1):  # over k < m, for every m at once
-            return np.concatenate(([identity], inclusive[:-1]))
-        if _is_index(low - 1) and high == N - 1:  # over k > m
-            return np.concatenate((ufunc.accumulate(factor[::-1])[:-1][::-1], [identity]))
-        raise UnsupportedFormula(f"cannot evaluate {expr} in O(n)")
-
-    def _split(self, expr: sp.Expr, index: sp.Symbol, low: sp.Expr, high: sp.Expr) -> Array:
-        """Pull what does not depend on the bound index out of a full-range Sum/Product."""
-        function = expr.function
-        kind = type(expr)
-        if low != 0 or high != N - 1:
-            raise UnsupportedFormula(f"cannot evaluate {expr} in O(n)")
-        if kind is sp.Sum and function.is_Add:
-            return sum((self.value(sp.Sum(term, (index, low, high)))
-                        for term in function.args), start=0.0)  # type: ignore[arg-type]
-        parts = function.args if function.is_Mul else (function,)
-        inner = [part for part in parts if index in part.free_symbols]
-        outer = [part for part in parts if index not in part.free_symbols]
-        if not outer or any(_other_indices(part, index) for part in inner):
-            raise UnsupportedFormula(f"cannot evaluate {expr} in O(n)")
-        rest = self.value(kind(sp.Mul(*inner), (index, low, high)))
-        constant = self.value(sp.Mul(*outer))
-        if kind is sp.Sum:
-            return constant * rest
-        return np.power(constant, float(self.n)) * rest
-
-
-def _index_symbols(expr: sp.Expr) -> set[sp.Symbol]:
-    return {s for s in expr.free_symbols
-            if isinstance(s, sp.Symbol) and s.is_integer and s != N}
-
-
-def _other_indices(expr: sp.Expr, index: sp.Symbol) -> bool:
-    """True when `expr` depends on an index besides `index` (a 2-D sum if evaluated naively)."""
-    return bool(_index_symbols(expr) - {index})
-
-
-def _is_index(expr: sp.Expr) -> bool:
-    return isinstance(expr, sp.Symbol) and bool(expr.is_integer) and expr != N

@@ -72,14 +72,10 @@ def _add(result: Explanation, values: Mapping[str, Values], options: Options) ->
         from gradexplain import finitediff
 
         result.extras["finite_differences"] = finitediff.compare(tree, given, result)
-    if options.steps and result.shapes:
-        from gradexplain import matrixsteps
-
-        result.extras["steps"] = matrixsteps.derive_all(tree, given, chosen, node_shapes)
-    elif options.steps:
+    if options.steps:
         from gradexplain import steps
 
-        result.extras["steps"] = steps.derive_all(tree, given, chosen)
+        result.extras["steps"] = steps.derive_all(tree, given, chosen, node_shapes)
     if options.v is not None or options.jacobian:
         from gradexplain import vjp
 

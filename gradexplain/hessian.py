@@ -1,7 +1,7 @@
 """`--hessian`: second derivatives from SymPy and from `torch.func.hessian`, compared.
 
 For the few elements MAX_HESSIAN_ELEMENTS allows, the symbolic side is explicit: the
-matrix model (`tensorsym`) with its sizes made numbers, its sums expanded, then
+model (`symbolic`) with its sizes made numbers, its sums expanded, then
 `diff(diff(L, a), b)` for each pair of differentiated elements, evaluated by substituting
 the values. The autograd side is `torch.func.hessian` of L over the same elements.
 
@@ -23,7 +23,7 @@ import numpy as np
 import sympy as sp
 import torch
 
-from gradexplain import autograd, closeness, limits, tensorsym
+from gradexplain import autograd, closeness, limits, symbolic
 from gradexplain.deadline import deadline
 from gradexplain.result import Singularity, Tolerance
 from gradexplain.shapes import Shape
@@ -87,7 +87,7 @@ def compute(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shape]
 def _symbolic(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shape],
               elements: list[tuple[str, tuple[int, ...]]]) -> np.ndarray:
     shapes = {name: v.shape for name, v in values.items()}
-    model = tensorsym.build(tree, shapes, node_shapes)
+    model = symbolic.build(tree, shapes, node_shapes)
     symbols = [_element(model.bases[name], index) for name, index in elements]
     point = _point(model.bases, values)
     explicit = _explicit(model, point, set(symbols))
@@ -110,7 +110,7 @@ def _point(bases: dict[str, Any], values: dict[str, Values]) -> dict[Any, sp.Exp
     return point
 
 
-def _explicit(model: tensorsym.TensorModel, point: dict[Any, sp.Expr],
+def _explicit(model: symbolic.Model, point: dict[Any, sp.Expr],
               differentiated: set[Any]) -> sp.Expr:
     """L with its sizes made numbers and its sums expanded; what is constant near the
     point is a number already (data, and max/min's indicators), so diff has less to do."""

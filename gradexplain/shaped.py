@@ -1,27 +1,25 @@
-"""The shaped path of `explain()`: both witnesses when a value is 2-D, a vector is
-stretched over another, or `@`, `.T` or a `dim=` is used.
+"""The story of the shaped path, when a value is 2-D, a vector is stretched over
+another, or `@`, `.T` or a `dim=` is used: the sum-rule table of y's elements, and the
+chain rule through `@` in words.
 
-The 1-D path (`api._compute`) keeps one common length n, so its output reads as the
-learner's seed; this module runs the torch build, the shaped SymPy model (`tensorsym`)
-and its array evaluator (`tensoreval`), and words the chain rule through `@`.
+The 1-D path keeps one common length n, so its output reads as the learner's seed; its
+story is `story.py`. Both witnesses run in `api._compute` for every rank.
 """
 
 from __future__ import annotations
 
 import itertools
-import warnings
 
 import numpy as np
 import sympy as sp
 
-from gradexplain import limits
-from gradexplain.deadline import deadline
+from gradexplain.evaluate import Evaluator
 from gradexplain.program import Program
-from gradexplain.result import Decomposition, Explanation, Terms, Tolerance
+from gradexplain.result import Decomposition, Terms
 from gradexplain.scoped import ScopedSum
 from gradexplain.shapes import Shape, describe, element
+from gradexplain.symbolic import Model, build, formula
 from gradexplain.tree import BinOp, Call, Node, Var, variables, walk
-from gradexplain.values import arrays_and_scalars
 
 ONES_NOTE = (
     "The expression's value {y} is {shape}, and {y}.backward() needs a v shaped like {y}: "
@@ -29,53 +27,19 @@ ONES_NOTE = (
     "{y}.")
 
 
-def compute(program: Program, device: str, dtype: str, tolerance: Tolerance) -> Explanation:
-    """Both witnesses for a tree with matrices, compared per element."""
-    expression, tree, values = program.text, program.tree, program.values
-    node_shapes, wrt = dict(program.node_shapes), list(program.wrt)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from gradexplain import autograd, story, tensorsym
-        from gradexplain.closeness import gradient_of
-        from gradexplain.tensoreval import TensorEvaluator
-
-        torch_device = autograd.resolve_device(device, dtype)
-        shapes = {name: v.shape for name, v in values.items()}
-        arrays, scalars = arrays_and_scalars(values)
-        run = autograd.run(tree, values, torch_device, dtype, set(wrt))
-        with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
-                      "MAX_SYMBOLIC_SECONDS"):
-            model = tensorsym.build(tree, shapes, node_shapes)
-            evaluator = TensorEvaluator(arrays, scalars, model.sizes)
-            gradients = {}
-            for name in wrt:
-                derivative, targets = tensorsym.gradient(model, name)
-                symbolic_values = evaluator.tensor(derivative, targets, shapes[name])
-                text = tensorsym.formula(derivative)
-                gradients[name] = gradient_of(
-                    values[name], text, symbolic_values, run.gradients[name], tolerance,
-                    sentence(tree, node_shapes, name, shapes[name], text))
-            value_symbolic = float(evaluator.tensor(model.loss, (), ()))
-            summary = f"L = {tensorsym.formula(model.loss)}"
-            found = terms(tree, shapes, node_shapes, arrays, scalars, wrt)
-        top = node_shapes[id(tree)]
-        notes = (ONES_NOTE.format(shape=_kind(top), y=letters(tree)[0]),) if top else ()
-        rule = found.rule if found is not None else ("sum" if top else "derivative")
-        decomposition = Decomposition(rule, summary, bool(top),
-                                      None if found is None else found.formula, None, notes,
-                                      found)
-        return Explanation(
-            expression=expression, device=str(torch_device), dtype=dtype, n=None,
-            scalars=scalars, value=run.value, value_symbolic=value_symbolic,
-            gradients=gradients, tolerance=tolerance, decomposition=decomposition,
-            singularities=tuple(story.singularity(h.node, h.kind, h.mask)
-                                for h in run.hazards),
-            data={name: arrays[name] if name in arrays else np.asarray(scalars[name])
-                  for name in variables(tree) if name not in wrt},
-            shapes=shapes)
+def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposition:
+    """L's formula, and y element by element where L sums (or averages) an array y."""
+    tree, node_shapes = program.tree, dict(program.node_shapes)
+    found = terms(tree, program.shapes, node_shapes, dict(evaluator.arrays),
+                  dict(evaluator.scalars), list(program.wrt))
+    top = node_shapes[id(tree)]
+    notes = (ONES_NOTE.format(shape=_kind(top), y=letters(tree)[0]),) if top else ()
+    rule = found.rule if found is not None else ("sum" if top else "derivative")
+    return Decomposition(rule, f"L = {formula(model.loss)}", bool(top),
+                         None if found is None else found.formula, None, notes, found)
 
 
-_COMBINING = ("sum", "mean")  # prod of a matrix: tensoreval cannot evaluate its gradient yet
+_COMBINING = ("sum", "mean")  # the table's sentence has no product rule for a matrix yet
 _ARRAY_LETTERS = ("y", "u", "v", "r")  # the first one that is not a variable's name
 _PRODUCT_LETTERS = ("z", "h", "g", "q")
 _INDICES = ("i", "k")  # y's own indices, as the table labels them (i, or i,k)
@@ -103,8 +67,6 @@ def terms(tree: Node, shapes: dict[str, Shape], node_shapes: dict[int, Shape],
           arrays: dict[str, np.ndarray], scalars: dict[str, float],
           wrt: list[str]) -> Terms | None:
     """y element by element, from its own SymPy formula, for the sum-rule table."""
-    from gradexplain import tensorsym
-    from gradexplain.tensoreval import TensorEvaluator
     from gradexplain.unparse import source
 
     found = combined(tree, node_shapes)
@@ -112,11 +74,11 @@ def terms(tree: Node, shapes: dict[str, Shape], node_shapes: dict[int, Shape],
         return None
     node, rule = found
     shape = node_shapes[id(node)]
-    model = tensorsym.build(node, shapes, node_shapes)
+    model = build(node, shapes, node_shapes)
     generic, indices = _generic_element(model.loss, shape)
-    values = TensorEvaluator(arrays, scalars, model.sizes).tensor(generic, indices, shape)
+    values = Evaluator(arrays, scalars, model.sizes).tensor(generic, indices, shape)
     y = letters(tree)[0]
-    return Terms(y, source(node), tensorsym.formula(generic), values, rule,
+    return Terms(y, source(node), formula(generic), values, rule,
                  _terms_sentence(y, rule, shape, wrt))
 
 
@@ -164,9 +126,10 @@ def _terms_sentence(y: str, rule: str, shape: Shape, wrt: list[str]) -> str:
             f"dL/d{entry} = 1 for each {index}; {back}")
 
 
-def sentence(tree: Node, node_shapes: dict[int, Shape], name: str, shape: Shape,
+def sentence(program: Program, model: Model, decomposition: Decomposition, name: str,
              text: str) -> str:
     """The chain rule through the `@` that uses `name` directly, or the general rule."""
+    tree, node_shapes, shape = program.tree, dict(program.node_shapes), program.shapes[name]
     lead = f"dL/d{element(name, shape)} = {text}"
     from gradexplain.unparse import source
 

@@ -1,10 +1,12 @@
 """`--steps`: the derivation a derivative calculator shows, generated from our tree.
 
 Each node applies one rule (sum, constant multiple, power, product, quotient, chain rule,
-each function's rule from its registry entry) to the SymPy forms of its children. A vector
-element is written x_i and d x_i/d x_j = KroneckerDelta(i, j); the sum rule then keeps
-only the term i = j. The final formula comes from these rules, not from `sp.diff`, and the
-tests check it equals SymPy's own gradient.
+`@`, each function's rule from its registry entry) to the SymPy forms of its children, in
+generic elements, for every rank: `pair(node, idx)` is the node's element at idx and its
+derivative. d x_k/d x_j is KroneckerDelta(k, j) (d X_im/d X_jk is delta_ij delta_mk);
+the deltas are resolved at the end (`deltas.resolve_deltas`), never by `sp.diff` or
+`Sum.doit()`. The 1-D path writes its lines in its own dialect (n, bound indices k); the
+tests check the result against SymPy's own gradient and autograd.
 """
 
 from __future__ import annotations
@@ -15,12 +17,20 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import sympy as sp
 
 from gradexplain import symbolic
-from gradexplain.builder import RELATIONS, number
+from gradexplain.builder import SHAPED, VECTOR, Builder, Dialect, number
+from gradexplain.deltas import resolve_deltas
+from gradexplain.errors import UsageError
 from gradexplain.ops import OPS
-from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var, variables
+from gradexplain.scoped import ScopedSum
+from gradexplain.shapes import Shape, describe, infer, uses_matrices
+from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var, variables, walk
+from gradexplain.unparse import source
 
 if TYPE_CHECKING:
     from gradexplain.values import Values
+
+Pair = tuple[Any, Any]  # (the element, its derivative)
+
 
 @dataclass(frozen=True)
 class Derivation:
@@ -30,144 +40,163 @@ class Derivation:
     lines: tuple[str, ...]
     formula: str
     expr: Any  # the final SymPy expression, for tests
-    sizes: dict[Any, int] | None = None  # matrices: each index symbol's length, for tests
+    sizes: dict[Any, int] | None = None  # each index symbol's length, for tests
 
 
-def derive_all(tree: Node, values: Mapping[str, Values],
-               names: Sequence[str] | None = None) -> dict[str, Derivation]:
-    """dL/dx_j (dL/dc) for each differentiated variable (`names`, default all); data
-    (`--wrt` left it out) gets no derivation: d data/d x_j is 0 in every rule."""
-    vectors = {name for name in variables(tree) if not values[name].is_scalar}
-    scalars = set(variables(tree)) - vectors
+def derive_all(tree: Node, values: Mapping[str, Values], names: Sequence[str] | None = None,
+               node_shapes: dict[int, Shape] | None = None) -> dict[str, Derivation]:
+    """dL/dW_jk (dL/dx_j, dL/dc) for each differentiated variable (`names`, default all),
+    by the rules; data (`--wrt` left it out) gets no derivation."""
+    shapes = {name: value.shape for name, value in values.items()}
+    shaped = uses_matrices(tree, shapes)
+    if node_shapes is None:
+        node_shapes = infer(tree, shapes, source(tree))
+    for node in walk(tree):
+        if shaped and isinstance(node, Call) and node.func in OPS and \
+                not OPS[node.func].shaped_steps:
+            raise UsageError(f"--steps does not derive {node.func}() of vectors and matrices "
+                             f"with @ or .T yet (column {node.col + 1}); the table's formula "
+                             f"is SymPy's derivative of it")
     chosen = variables(tree) if names is None else names
-    return {name: derive(tree, name, vectors, scalars) for name in chosen}
+    return {name: derive(tree, name, shapes, node_shapes, SHAPED if shaped else VECTOR)
+            for name in chosen}
 
 
-def derive(tree: Node, name: str, vectors: set[str], scalars: set[str]) -> Derivation:
-    """dL/d name by the rules; a vector result is summed first (backward with ones)."""
-    walker = _Steps(tree, name, vectors, scalars)
-    top, is_vector = walker.sym(tree, symbolic.I)
-    lines = [f"L = {_show(sp.Sum(top, (symbolic.I, 0, symbolic.N - 1)) if is_vector else top)}"]
-    total = walker.d(tree, symbolic.I, 0)
-    if is_vector:
-        total = sp.Sum(total, (symbolic.I, 0, symbolic.N - 1))
-        walker.say(0, "y is a vector: backward(ones) differentiates L = sum_i y_i", total)
+def derive(tree: Node, name: str, shapes: Mapping[str, Shape], node_shapes: dict[int, Shape],
+           dialect: Dialect = SHAPED) -> Derivation:
+    """A non-scalar result is summed over all of its elements first (backward with ones)."""
+    walker = Steps(name, shapes, node_shapes, dialect)
+    top = node_shapes[id(tree)]
+    indices = walker.builder.top(top)
+    value, total = walker.pair(tree, indices, 0)
+    for index, size in zip(indices, top):
+        limit = walker.builder.limit(index, size)
+        value, total = walker.builder.Sum(value, limit), walker.sum(total, limit)
+    lines = [f"L = {walker.show(value)}"]
+    if top and walker.vector:
+        walker.lines.append(f"y is a vector: backward(ones) differentiates L = sum_i y_i: "
+                            f"{walker.show(total)}")
+    elif top:
+        walker.lines.insert(0, f"y has shape {describe(top)}: backward(ones) differentiates "
+                               f"L = the sum of its elements: {walker.show(total)}")
     lines += walker.lines
-    # resolve_sums, not .doit(): .doit() tries closed forms that crash or run for minutes
-    # deltas inside a where()'s branches first, as symbolic.gradient does
-    done = symbolic.drop_range_conditions(
-        symbolic.resolve_sums(symbolic.deltas_out_of_piecewise(total)))
-    final = symbolic.canonical_indices(done)
-    why = "sum rule, only the term k = j survives (the delta)" if walker.vector else \
-        "collect terms"
-    lines.append(f"{why}: dL/d{walker.target_text} = {symbolic.formula(final)}")
-    return Derivation(name, tuple(lines), symbolic.formula(final), final)
+    final = resolve_deltas(total)  # by substitution, never Sum.doit() (see deltas.py)
+    if walker.vector:
+        final = symbolic.canonical_indices(final)
+        why = "sum rule, only the term k = j survives (the delta)" if walker.targets \
+            else "collect terms"
+    else:
+        why = "each delta keeps only the terms whose indices meet" if walker.targets \
+            else "collect terms"
+    formula = walker.show(final)
+    lines.append(f"{why}: dL/d{walker.target_text} = {formula}")
+    return Derivation(name, tuple(lines), formula, final, walker.builder.sizes)
 
 
-class _StepPrinter(symbolic.FormulaPrinter):
-    """The formula printer, with d x_k/d x_j written as the delta it is."""
+class Steps:
+    """The rule walker: `pair(node, idx)` is the node's element at idx and its derivative,
+    with a line per rule; the registry's entries ask it for pairs and fresh indices."""
 
-    def _print_KroneckerDelta(self, expr: Any) -> str:
-        return f"delta_{expr.args[0]}{expr.args[1]}"
-
-
-def _show(expr: Any) -> str:
-    """Every bound index named k, like the table's formulas."""
-    return str(_StepPrinter().doprint(symbolic.canonical_indices(expr)))
-
-
-class _Steps:
-    """The rule walker: `d(node, i)` is d(node at element i)/d(target), with a line each."""
-
-    def __init__(self, tree: Node, name: str, vectors: set[str], scalars: set[str]) -> None:
-        self.builder = symbolic.vector_builder(tree, vectors, scalars)
-        self.n = symbolic.N  # the common length, for the rules of reductions
+    def __init__(self, name: str, shapes: Mapping[str, Shape], node_shapes: dict[int, Shape],
+                 dialect: Dialect) -> None:
+        self.builder = Builder(dialect, shapes, node_shapes)
+        self.node_shapes = node_shapes
+        self.vector = dialect is VECTOR  # the 1-D dialect: n, and bound indices k, k2...
+        self.n = symbolic.N
         self.name = name
-        self.vector = name in vectors
-        self.target_text = f"{name}_j" if self.vector else name
+        self.targets = symbolic.TARGETS[:len(shapes[name])]
+        self.target_text = name + "_" + "".join(map(str, self.targets)) if self.targets \
+            else name
         self.lines: list[str] = []
         self.fresh = 0
 
-    def sym(self, node: Node, index: Any) -> tuple[Any, bool]:
-        """The node's element at `index`, and whether the node is a vector."""
-        is_vector = bool(self.builder.shape(node))
-        return self.builder.build(node, (index,) if is_vector else ()), is_vector
+    def show(self, expr: Any) -> str:
+        """The 1-D dialect names every bound index k where it can, like the table."""
+        return symbolic.formula(symbolic.canonical_indices(expr) if self.vector else expr)
 
-    @staticmethod
-    def number(node: Num) -> Any:
-        return number(node.text, node.value)
-
-    def say(self, depth: int, rule: str, result: Any) -> None:
-        self.lines.append("  " * depth + f"{rule}: {_show(result)}")
-
-    def d(self, node: Node, index: Any, depth: int) -> Any:
+    def pair(self, node: Node, idx: tuple[Any, ...], depth: int) -> Pair:
         if isinstance(node, (Num, Const)):
-            return sp.Integer(0)
+            return self.builder.build(node, idx), sp.Integer(0)
         if isinstance(node, Var):
-            return self._var(node, index)
+            return self.builder.build(node, idx), self._var(node, idx)
         mark = len(self.lines)
-        rule, result = self._rule(node, index, depth + 1)
-        line = "  " * depth + (f"{rule}: d/d{self.target_text} "
-                               f"[{_show(self.sym(node, index)[0])}] = {_show(result)}")
-        self.lines.insert(mark, line)
-        return result
+        rule, value, derivative = self._rule(node, idx, depth + 1)
+        self.lines.insert(mark, "  " * depth + f"{rule}: d/d{self.target_text} "
+                          f"[{self.show(value)}] = {self.show(derivative)}")
+        return value, derivative
 
-    def _var(self, node: Var, index: Any) -> Any:
+    def _var(self, node: Var, idx: tuple[Any, ...]) -> Any:
         if node.name != self.name:
             return sp.Integer(0)
-        return sp.KroneckerDelta(index, symbolic.J) if self.vector else sp.Integer(1)
+        return sp.Mul(*(sp.KroneckerDelta(i, t) for i, t in zip(idx, self.targets)))
 
-    def _rule(self, node: Node, index: Any, depth: int) -> tuple[str, Any]:
+    def _aligned(self, node: Node, idx: tuple[Any, ...], depth: int) -> Pair:
+        return self.pair(node, self.builder.align(node, idx), depth)
+
+    def _rule(self, node: Node, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         if isinstance(node, Neg):
-            return "constant multiple (-1)", -self.d(node.operand, index, depth)
+            u, du = self.pair(node.operand, idx, depth)
+            return "constant multiple (-1)", -u, -du
+        if isinstance(node, BinOp) and node.op == "@":
+            return self._matmul(node, idx, depth)
         if isinstance(node, BinOp):
-            return self._binop(node, index, depth)
+            return self._binop(node, idx, depth)
         assert isinstance(node, Call)
-        return self._call(node, index, depth)
+        return self._call(node, idx, depth)
 
-    def _binop(self, node: BinOp, index: Any, depth: int) -> tuple[str, Any]:
-        u, _ = self.sym(node.left, index)
-        v, _ = self.sym(node.right, index)
+    def _binop(self, node: BinOp, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
+        """The 1-D dialect calls an operand without variables a constant (and does not walk
+        it under * / **); the shaped one, an operand whose derivative is 0."""
+        if not self.vector:
+            u, du = self._aligned(node.left, idx, depth)
+            v, dv = self._aligned(node.right, idx, depth)
+            return binop_rule(node.op, u, du, v, dv, du == 0, dv == 0)
         const_u, const_v = not variables(node.left), not variables(node.right)
-        if node.op in "+-":
-            du, dv = self.d(node.left, index, depth), self.d(node.right, index, depth)
-            return ("sum rule", du + dv) if node.op == "+" else ("difference rule", du - dv)
-        if node.op == "*" and (const_u or const_v):
-            if const_u:
-                return "constant multiple", u * self.d(node.right, index, depth)
-            return "constant multiple", self.d(node.left, index, depth) * v
-        if node.op == "*":
-            du, dv = self.d(node.left, index, depth), self.d(node.right, index, depth)
-            return "product rule (u v)' = u' v + u v'", du * v + u * dv
-        if node.op == "/" and const_v:
-            return "constant multiple", self.d(node.left, index, depth) / v
-        if node.op == "/":
-            du, dv = self.d(node.left, index, depth), self.d(node.right, index, depth)
-            return "quotient rule (u/v)' = (u' v - u v')/v**2", (du * v - u * dv) / v**2
-        if const_v:
-            return ("power rule (u**p)' = p u**(p-1) u'",
-                    v * u ** (v - 1) * self.d(node.left, index, depth))
-        if const_u:
-            return ("exponential rule (a**v)' = a**v log(a) v'",
-                    u**v * sp.log(u) * self.d(node.right, index, depth))
-        du, dv = self.d(node.left, index, depth), self.d(node.right, index, depth)
-        return ("general power rule (u**v)' = u**v (v' log(u) + v u'/u)",
-                u**v * (dv * sp.log(u) + v * du / u))
+        u, du = self._operand(node.left, idx, depth, const_u and node.op not in "+-")
+        v, dv = self._operand(node.right, idx, depth, const_v and node.op not in "+-")
+        return binop_rule(node.op, u, du, v, dv, const_u, const_v)
 
-    def _call(self, node: Call, index: Any, depth: int) -> tuple[str, Any]:
+    def _operand(self, node: Node, idx: tuple[Any, ...], depth: int, constant: bool) -> Pair:
+        if constant:
+            return self.builder.build(node, self.builder.align(node, idx)), sp.Integer(0)
+        return self._aligned(node, idx, depth)
+
+    def _matmul(self, node: BinOp, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
+        left_shape = self.node_shapes[id(node.left)]
+        (bound,) = self.builder.fresh(left_shape[-1:])
+        u, du = self.pair(node.left, (*idx[:len(left_shape) - 1], bound), depth)
+        v, dv = self.pair(node.right, (bound, *idx[len(left_shape) - 1:]), depth)
+        limit = (bound, 0, symbolic.size_symbol(left_shape[-1]) - 1)
+        return (f"matrix product: an element is sum_{bound} of products, so the product "
+                f"rule inside the sum", ScopedSum(u * v, limit), self.sum(du * v + u * dv, limit))
+
+    def _call(self, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
+        if node.func == "T":
+            u, du = self.pair(node.args[0], tuple(reversed(idx)), depth)
+            return "transpose: (A.T) at (r, c) is A at (c, r)", u, du
         if node.func == "where":
-            return self._where(node, index, depth)
-        return OPS[node.func].step(self, node, index, depth)
+            return self._where(node, idx, depth)
+        return OPS[node.func].step(self, node, idx, depth)  # type: ignore[no-any-return]
 
-    def _where(self, node: Call, index: Any, depth: int) -> tuple[str, Any]:
-        """The condition compares data only (api._check_conditions), so it is a constant."""
+    def _where(self, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
+        """The condition compares data only (program._check_conditions): a constant."""
         compare, if_true, if_false = node.args
         assert isinstance(compare, Compare)
-        condition = RELATIONS[compare.op](self.sym(compare.left, index)[0],
-                                                    self.sym(compare.right, index)[0])
-        du, dv = self.d(if_true, index, depth), self.d(if_false, index, depth)
+        condition = self.builder.build(compare, self.builder.align(compare, idx))
+        u, du = self._aligned(if_true, idx, depth)
+        v, dv = self._aligned(if_false, idx, depth)
         return "where: the derivative of the branch it takes", \
-            sp.Piecewise((du, condition), (dv, True))
+            sp.Piecewise((u, condition), (v, True)), sp.Piecewise((du, condition), (dv, True))
+
+    def sum(self, expr: Any, limit: tuple[Any, ...]) -> Any:
+        """A Sum; on the shaped path 0 for a derivative that is 0 (SymPy keeps `Sum(0)`)."""
+        if expr == 0 and not self.vector:
+            return sp.Integer(0)
+        return self.builder.Sum(expr, limit)
+
+    def bounds(self, shape: Shape) -> tuple[Any, ...]:
+        """Bound indices for a reduction over `shape`: k, k2, ... on the 1-D path."""
+        return (self.fresh_pair()[0],) if self.vector else self.builder.fresh(shape)
 
     def fresh_pair(self) -> tuple[Any, Any]:
         """A new pair of bound indices (k, m), (k2, m2), ... for one reduction's rule."""
@@ -177,4 +206,30 @@ class _Steps:
                 for letter in "km")
         return k, m
 
+    @staticmethod
+    def number(node: Num) -> Any:
+        return number(node.text, node.value)
 
+
+def binop_rule(op: str, u: Any, du: Any, v: Any, dv: Any, const_u: bool,
+               const_v: bool) -> tuple[str, Any, Any]:
+    """The rule for one operator, its element and its derivative, every rank
+    (broadcasting already chose each operand's indices)."""
+    if op == "+":
+        return "sum rule", u + v, du + dv
+    if op == "-":
+        return "difference rule", u - v, du - dv
+    if op == "*":
+        if const_u or const_v:
+            return "constant multiple", u * v, du * v + u * dv
+        return "product rule (u v)' = u' v + u v'", u * v, du * v + u * dv
+    if op == "/":
+        if const_v:
+            return "constant multiple", u / v, du / v
+        return "quotient rule (u/v)' = (u' v - u v')/v**2", u / v, (du * v - u * dv) / v**2
+    if const_v:
+        return "power rule (u**p)' = p u**(p-1) u'", u**v, v * u ** (v - 1) * du
+    if const_u:
+        return "exponential rule (a**v)' = a**v log(a) v'", u**v, u**v * sp.log(u) * dv
+    return ("general power rule (u**v)' = u**v (v' log(u) + v u'/u)", u**v,
+            u**v * (dv * sp.log(u) + v * du / u))

@@ -12,8 +12,10 @@ import sympy as sp
 
 from gradexplain.evaluate import Evaluator
 from gradexplain.ops import OPS
+from gradexplain.program import Program
 from gradexplain.result import Decomposition, Singularity
-from gradexplain.symbolic import I, J, Reduction, SymbolicModel, formula
+from gradexplain import symbolic
+from gradexplain.symbolic import I, J, Model, Reduction, canonical_indices
 from gradexplain.tree import BinOp, Call, Node, children
 
 ONES_NOTE = (
@@ -28,7 +30,12 @@ SOFTMAX_NOTE = (
     "To see a softmax gradient, weight the outputs, as in sum(softmax(x) * t).")
 
 
-def top_reductions(tree: Node, model: SymbolicModel) -> list[Node]:
+def formula(expr: sp.Expr) -> str:
+    """The 1-D dialect's formula: bound indices named k where that is safe."""
+    return symbolic.formula(canonical_indices(expr))
+
+
+def top_reductions(tree: Node, model: Model) -> list[Node]:
     """Reductions of a vector reached from the top without passing another reduction."""
     found: list[Node] = []
     stack = [tree]
@@ -41,22 +48,23 @@ def top_reductions(tree: Node, model: SymbolicModel) -> list[Node]:
     return found
 
 
-def decompose(tree: Node, model: SymbolicModel, evaluator: Evaluator) -> Decomposition:
+def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposition:
     """Name the rule at the top of L and, where one sum or product builds it, its terms."""
+    tree = program.tree
     if model.implicit_sum:
         term = model.implicit_term
         assert term is not None
         notes = (ONES_NOTE, SOFTMAX_NOTE) if isinstance(tree, Call) and \
             tree.func == "softmax" else (ONES_NOTE,)
         return Decomposition("sum", f"L = sum_i y_i with y_i = {formula(term)}", True,
-                             formula(term), evaluator.vector(term), notes)
+                             formula(term), evaluator.vector(term, I), notes)
     if tree in model.reductions:
         assert isinstance(tree, Call)
         reduction = model.reductions[tree]
         term = reduction.term.subs(reduction.index, I)
         shape = OPS[tree.func].story
         return Decomposition(tree.func, f"{shape} with y_i = {formula(term)}", False,
-                             formula(term), evaluator.vector(reduction.term))
+                             formula(term), evaluator.vector(reduction.term, reduction.index))
     outer = top_reductions(tree, model)
     if len(outer) == 1:
         reduction = model.reductions[outer[0]]
@@ -69,7 +77,7 @@ def decompose(tree: Node, model: SymbolicModel, evaluator: Evaluator) -> Decompo
                 f"g'(s) = {formula(sp.diff(outer_fn, s))}; so dL/dx_j = g'(s) * ds/dx_j.")
         return Decomposition("chain", f"L = g(s), s = {word}_i y_i with y_i = "
                              f"{formula(term)}", False, formula(term),
-                             evaluator.vector(reduction.term), (note,))
+                             evaluator.vector(reduction.term, reduction.index), (note,))
     if outer:
         note = (f"Chain rule: L combines {len(outer)} reductions; the chain rule runs "
                 f"through each of them and the contributions add up.")
@@ -78,9 +86,10 @@ def decompose(tree: Node, model: SymbolicModel, evaluator: Evaluator) -> Decompo
     return Decomposition("derivative", f"L = {formula(model.loss)}", False, None, None)
 
 
-def sentence(name: str, is_vector: bool, grad_formula: str, model: SymbolicModel,
-             decomposition: Decomposition, tree: Node) -> str:
+def sentence(program: Program, model: Model, decomposition: Decomposition, name: str,
+             grad_formula: str) -> str:
     """The rule applied to one variable, ending in its gradient formula."""
+    tree, is_vector = program.tree, bool(model.shapes[name])
     target = f"{name}_j" if is_vector else name
     lead = f"dL/d{target} = {grad_formula}"
     rule = decomposition.rule
@@ -114,7 +123,7 @@ def sentence(name: str, is_vector: bool, grad_formula: str, model: SymbolicModel
             f"g'(s) * {local} = {grad_formula}.")
 
 
-def _term_at_j(tree: Node, model: SymbolicModel,
+def _term_at_j(tree: Node, model: Model,
                decomposition: Decomposition) -> sp.Expr | None:
     if decomposition.term is None:
         return None

@@ -1,10 +1,13 @@
-"""The symbolic witness: SymPy derives the gradient once, in a generic element.
+"""The symbolic witness: SymPy derives the gradient once, in generic elements, for every
+rank.
 
-A vector variable `x` becomes `IndexedBase('x')`; `sum(f(x))` becomes
-`Sum(f(x[i]), (i, 0, n-1))`. Differentiating by `x[j]` and calling `.doit()` resolves the
-Kronecker deltas, so `sum(x**2)` gives `2*x[j]`: one formula, whatever n is. That formula
-is then evaluated over the whole vector with numpy (`evaluate.py`), never with autograd.
-Differentiating n separate symbols instead would cost O(n**2).
+Every node is built for a tuple of index symbols, one per axis of its shape (`builder.py`):
+a vector `x` is `x[i]`, `X@w` at row i is `Sum(X[i, m]*w[m], (m, 0, n3 - 1))`. `diff(L,
+W[j, k])` with its Kronecker deltas resolved (`deltas.py`, never SymPy's `.doit()`) gives
+one formula in j (and k), whatever the sizes are; `evaluate.py` evaluates it over whole
+arrays with numpy, never with autograd. Differentiating each element's own symbol
+instead would cost O(size**2). The 1-D path writes the same math in its own dialect (one
+common length n, bound indices k), so its formulas read as the learner's seed.
 """
 
 from __future__ import annotations
@@ -15,132 +18,96 @@ from typing import Any, Mapping
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from gradexplain.builder import I, J, N, VECTOR, Builder, Reduction
+from gradexplain.builder import (I, J, N, SHAPED, TARGETS, VECTOR, Builder, Dialect, Reduction,
+                                 pinned, size_symbol)
+from gradexplain.deltas import derivative
 from gradexplain.shapes import Shape, infer
 from gradexplain.tree import Node, variables
 
-__all__ = ["I", "J", "N", "Reduction", "SymbolicModel", "build", "gradient", "formula",
-           "FormulaPrinter", "resolve_sums", "deltas_out_of_piecewise"]
+__all__ = ["I", "J", "N", "TARGETS", "Reduction", "Model", "build", "vector_model",
+           "gradient", "formula", "FormulaPrinter", "canonical_indices", "size_symbol"]
 
 
 @dataclass(frozen=True)
-class SymbolicModel:
-    """L as a SymPy expression, plus what the explanation needs to show it."""
+class Model:
+    """L in generic elements, the variables' bases and shapes, and what the story shows."""
 
-    loss: sp.Expr  # scalar; a vector result is already wrapped in Sum (ones as v)
-    bases: dict[str, Any]  # variable name -> IndexedBase (vector) or Symbol (scalar)
-    implicit_sum: bool  # True when the expression itself was a vector
-    implicit_term: sp.Expr | None  # y_i of that implicit sum (SymPy may fold the Sum away)
-    reductions: dict[Node, Reduction]  # each sum/mean/prod of a vector, by tree node
+    loss: sp.Expr  # scalar; a non-scalar result is already summed (ones as v)
+    bases: dict[str, Any]  # variable name -> IndexedBase (array) or Symbol (scalar)
+    shapes: dict[str, Shape]
+    sizes: dict[sp.Symbol, int]  # every index symbol -> the length it runs over
+    dialect: Dialect
+    implicit_term: sp.Expr | None  # y's element when the expression is not a scalar
+    reductions: dict[Node, Reduction]  # each reduction over all of a vector, by node
+
+    @property
+    def implicit_sum(self) -> bool:
+        return self.implicit_term is not None
 
 
-def vector_builder(tree: Node, vector_names: set[str], scalar_names: set[str],
-                   node_shapes: Mapping[int, Shape] | None = None) -> Builder:
-    """The builder of the 1-D path: every vector has the common length n.
+def build(tree: Node, shapes: Mapping[str, Shape], node_shapes: Mapping[int, Shape],
+          dialect: Dialect = SHAPED) -> Model:
+    """L from our tree; a non-scalar result is summed over all of its elements (ones as v)."""
+    builder = Builder(dialect, shapes, dict(node_shapes))
+    top = node_shapes[id(tree)]
+    indices = builder.top(top)
+    term = builder.build(tree, indices)
+    expr = term
+    for index, size in zip(indices, top):
+        expr = builder.Sum(expr, builder.limit(index, size))
+    return Model(drop_unit_ranges(expr), builder.bases, dict(shapes), builder.sizes,
+                 dialect, term if top else None, builder.reductions)
 
-    Only ranks matter here (the dialect bounds every index by n): without the program's
-    node shapes, a stand-in length gives them.
-    """
+
+def vector_shapes(tree: Node, vector_names: set[str], scalar_names: set[str],
+                  node_shapes: Mapping[int, Shape] | None = None
+                  ) -> tuple[dict[str, Shape], dict[int, Shape]]:
+    """Shapes for the 1-D dialect, where only ranks matter (every index is bounded by n):
+    without the program's node shapes, a stand-in length gives them."""
     shapes: dict[str, Shape] = {name: (2,) if name in vector_names else ()
                                 for name in variables(tree)}
     shapes.update({name: () for name in scalar_names if name not in shapes})
-    found = dict(node_shapes) if node_shapes is not None else infer(tree, shapes, "")
-    return Builder(VECTOR, shapes, found)
+    return shapes, dict(node_shapes) if node_shapes is not None else infer(tree, shapes, "")
 
 
-def build(tree: Node, vector_names: set[str], scalar_names: set[str],
-          node_shapes: Mapping[int, Shape] | None = None) -> SymbolicModel:
-    """Build L from our tree; vectors are indexed by a generic element."""
-    builder = vector_builder(tree, vector_names, scalar_names, node_shapes)
-    is_vector = bool(builder.shape(tree))
-    expr = builder.build(tree, builder.top(builder.shape(tree)))
-    term = expr if is_vector else None
-    if is_vector:
-        expr = sp.Sum(expr, (I, 0, N - 1))
-    return SymbolicModel(expr, builder.bases, is_vector, term, builder.reductions)
+def vector_model(tree: Node, vector_names: set[str], scalar_names: set[str],
+                 node_shapes: Mapping[int, Shape] | None = None) -> Model:
+    """The model in the 1-D dialect: vectors of one common length n."""
+    return build(tree, *vector_shapes(tree, vector_names, scalar_names, node_shapes), VECTOR)
 
 
-def gradient(model: SymbolicModel, name: str) -> sp.Expr:
-    """dL/dx_j (vector x) or dL/dc (scalar c), with index-range conditions resolved."""
+def drop_unit_ranges(expr: sp.Expr) -> sp.Expr:
+    """A sum or product over a size-1 axis is its one term, at index 0.
+
+    Broadcasting makes such axes (a 3x1 column); without this, `sum(a)` would read
+    `sum_p(sum_i(a_i0))` and its gradient `n1`, true but puzzling.
+    """
+    unit = size_symbol(1) - 1
+
+    def drop(reduction: sp.Expr) -> sp.Expr:
+        kept = [limit for limit in reduction.limits if limit[2] != unit]
+        function = reduction.function.xreplace(
+            {limit[0]: sp.S.Zero for limit in reduction.limits if limit[2] == unit})
+        return type(reduction)(function, *kept) if kept else function
+
+    return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and any(
+        limit[2] == unit for limit in e.limits), drop)
+
+
+def gradient(model: Model, name: str) -> sp.Expr:
+    """dL/dW_jk (or dL/dx_j, dL/dc), written in `targets(model, name)`; the 1-D dialect
+    names its bound indices k where that is safe."""
     base = model.bases[name]
-    target = base[J] if isinstance(base, sp.IndexedBase) else base
-    derivative = resolve_sums(deltas_out_of_piecewise(sp.diff(model.loss, target)))
-    return canonical_indices(drop_range_conditions(derivative))
+    targets = target_indices(model, name)
+    if model.dialect.pin:
+        targets = pinned(targets, model.shapes[name])
+    found = derivative(model.loss, base[targets] if targets else base)
+    return canonical_indices(found) if model.dialect is VECTOR else found
 
 
-def resolve_sums(expr: sp.Expr) -> sp.Expr:
-    """Do what `.doit()` must for a gradient, and nothing else: resolve Kronecker deltas.
-
-    Each Sum, innermost first, is split into its terms: a term with a delta keeps its
-    k = j value (`deltasummation`), a term free of k is multiplied by the count, and the
-    rest stays a Sum. SymPy's general `.doit()` also tries closed forms (Gosper's
-    algorithm, the simplifier), which crashed on `sum(x*sum(x*sum(x)))` and can run for
-    minutes; we never need a closed form, since numpy evaluates the sums.
-    """
-    from sympy.concrete.delta import deltasummation
-
-    def resolve(total: sp.Sum) -> sp.Expr:
-        # SymPy denests Sum(Sum(f, a), b) into Sum(f, a, b): resolve a limit at a time,
-        # the innermost (first) one first.
-        result = total.function
-        for limit in total.limits:
-            result = resolve_one(result, limit)
-        return result
-
-    def resolve_one(function: sp.Expr, limit: sp.Tuple) -> sp.Expr:
-        index, low, high = limit
-        if not function.has(sp.KroneckerDelta):
-            return function * (high - low + 1) if index not in function.free_symbols \
-                else sp.Sum(function, limit)
-        function = sp.expand(function, deep=False, power_base=False, power_exp=False,
-                             log=False, multinomial=False)
-        resolved: sp.Expr = sp.Integer(0)
-        kept = []
-        for term in sp.Add.make_args(function):
-            if term.has(sp.KroneckerDelta):
-                resolved += deltasummation(term, limit)
-            elif index not in term.free_symbols:
-                resolved += term * (high - low + 1)
-            else:
-                kept.append(term)
-        if kept:
-            resolved += sp.Sum(sp.Add(*kept), limit)
-        return resolved
-
-    return expr.replace(lambda e: isinstance(e, sp.Sum), resolve)
-
-
-def deltas_out_of_piecewise(expr: sp.Expr) -> sp.Expr:
-    """Resolve `Sum(Piecewise((a*d, c), (b*d, True)), k)` with d = delta(j, k) to its k = j term.
-
-    A where() inside a Sum differentiates to Kronecker deltas inside the branches, and
-    `Sum.doit()` resolves a delta only when it is a factor of the summand. j is always in
-    range, so summing over every k keeps exactly the term k = j.
-    """
-
-    def resolve(total: sp.Sum) -> sp.Expr:
-        if len(total.limits) != 1 or not total.has(sp.Piecewise):
-            return total
-        (index, low, high), = total.limits
-        if low != 0 or high != N - 1:
-            return total
-        delta = sp.KroneckerDelta(J, index)
-        kept, resolved = [], []
-        for term in sp.Add.make_args(total.function):
-            folded = sp.piecewise_fold(term)
-            pieces = folded.args if isinstance(folded, sp.Piecewise) else ((folded, sp.true),)
-            pieces = tuple((sp.factor_terms(value), cond) for value, cond in pieces)
-            if all(value == 0 or delta in sp.Mul.make_args(value) for value, _ in pieces):
-                resolved.append(sp.Piecewise(*((value / delta if value != 0 else value,
-                                                cond) for value, cond in pieces))
-                                .subs(index, J))
-            else:
-                kept.append(term)
-        if not resolved:
-            return total
-        return sp.Add(*resolved) + (sp.Sum(sp.Add(*kept), total.limits[0]) if kept else 0)
-
-    return expr.replace(lambda e: isinstance(e, sp.Sum), resolve)
+def target_indices(model: Model, name: str) -> tuple[sp.Symbol, ...]:
+    """j (and k): the generic element a gradient is written in, one per axis."""
+    return TARGETS[:len(model.shapes[name])]
 
 
 def canonical_indices(expr: sp.Expr) -> sp.Expr:
@@ -148,7 +115,9 @@ def canonical_indices(expr: sp.Expr) -> sp.Expr:
 
     `sum_k(x_k) + sum_k2(x_k2)` becomes `2*sum_k(x_k)`. A reduction whose limits or
     summand involve another index (SymPy writes prefix sums such as `sum_{k2<k}`) keeps
-    its own name, so no index is ever captured.
+    its own name, and so does one with an inner k that uses its index (`prod_{k<h}`
+    would read `prod_{k<k}`): no index is ever captured. For the 1-D dialect only: a
+    matrix's gradient is written in j and k.
     """
     k = sp.Symbol("k", integer=True, nonnegative=True)
 
@@ -159,30 +128,18 @@ def canonical_indices(expr: sp.Expr) -> sp.Expr:
         others = {s for s in (reduction.function.free_symbols | low.free_symbols
                               | high.free_symbols)
                   if isinstance(s, sp.Symbol) and s.is_integer and s not in (index, N, J)}
-        if others or index == k:
+        captured = any(limit[0] == k and index in inner.free_symbols
+                       for inner in reduction.function.atoms(sp.Sum, sp.Product)
+                       for limit in inner.limits)
+        if others or captured or index == k:
             return reduction
         return type(reduction)(reduction.function.subs(index, k), (k, low, high))
 
     return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), rename)
 
 
-def drop_range_conditions(expr: sp.Expr) -> sp.Expr:
-    """`.doit()` guards results with `j <= n - 1`; j is always in range, so take that branch."""
-    slack = sp.Symbol("slack", integer=True, nonnegative=True)
-
-    def resolve(piecewise: sp.Piecewise) -> sp.Expr:
-        if not any(N in condition.free_symbols for _, condition in piecewise.args):
-            return piecewise  # a where() of the user's, not a range guard
-        for value, condition in piecewise.args:
-            if condition is sp.true or condition.subs(N, J + 1 + slack) is sp.true:
-                return value
-        return piecewise
-
-    return expr.replace(lambda e: isinstance(e, sp.Piecewise), resolve)
-
-
 class FormulaPrinter(StrPrinter):
-    """Prints `x[j]` as `x_j` and sums as `sum_k(...)`, the way the table shows them."""
+    """Prints `W[j, k]` as `W_jk`, sums as `sum_m(...)` and where() as the user wrote it."""
 
     printmethod = "_gradexplain_str"  # no object defines it: our _print_* methods win
 
@@ -202,8 +159,15 @@ class FormulaPrinter(StrPrinter):
     def _print_Relational(self, expr: sp.Expr) -> str:
         return f"{self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)}"
 
+    def _print_KroneckerDelta(self, expr: Any) -> str:
+        """d x_k/d x_j, as --steps writes it."""
+        return f"delta_{expr.args[0]}{expr.args[1]}"
+
     def _print_Indexed(self, expr: sp.Indexed) -> str:
-        return f"{expr.base}_{expr.indices[0]}"
+        names = [self._print(index) for index in expr.indices]
+        joined = "".join(names) if all(len(n) == 1 for n in names) else ",".join(names)
+        return f"{expr.base}_{joined}" if len(names) == 1 or len(joined) == len(names) \
+            else f"{expr.base}_{{{joined}}}"
 
     def _print_Sum(self, expr: sp.Sum) -> str:
         text = self._print(expr.function)
@@ -218,15 +182,35 @@ class FormulaPrinter(StrPrinter):
         return text
 
     def _range(self, index: sp.Symbol, low: sp.Expr, high: sp.Expr) -> str:
-        if low == 0 and high == N - 1:
+        """`m` for the whole axis, `{m<k}` and `{m>k}` for the product rule's parts."""
+        whole = _is_size(high + 1)
+        if low == 0 and whole:
             return str(index)
-        if low == 0 and high == J - 1:
-            return f"{{{index}<j}}"
-        if low == J + 1 and high == N - 1:
-            return f"{{{index}>j}}"
+        if low == 0:
+            return f"{{{index}<{self._print(high + 1)}}}"
+        if whole:
+            return f"{{{index}>{self._print(low - 1)}}}"
         return f"{{{index}={self._print(low)}..{self._print(high)}}}"
+
+    def _print_is_max(self, expr: sp.Expr) -> str:
+        """`is_max_m(X_jm)`: the subscript names the axes compared over, as in sum_m."""
+        return self._extreme("is_max", expr)
+
+    def _print_is_min(self, expr: sp.Expr) -> str:
+        return self._extreme("is_min", expr)
+
+    def _extreme(self, name: str, expr: sp.Expr) -> str:
+        over = "".join(self._print(index) for index in expr.args[1:])
+        return f"{name}_{over}({self._print(expr.args[0])})" if over else \
+            f"{name}({self._print(expr.args[0])})"
+
+
+def _is_size(expr: sp.Expr) -> bool:
+    """n, or an axis length of the shaped path (n3)."""
+    return expr == N or isinstance(expr, sp.Symbol) and bool(expr.is_positive) \
+        and expr.name[1:].isdigit()
 
 
 def formula(expr: sp.Expr) -> str:
     """A readable one-line formula, e.g. `2*x_j`."""
-    return str(FormulaPrinter().doprint(canonical_indices(expr)))
+    return str(FormulaPrinter().doprint(expr))

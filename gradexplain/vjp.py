@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
-import sympy as sp
 import torch
 
 from gradexplain import autograd, closeness, symbolic
@@ -56,19 +55,26 @@ def compare(tree: Node, values: Mapping[str, Values], v_text: str,
             result: Explanation) -> VectorJacobian:
     """Both witnesses of J^T v for the user's v, for the variables that have gradients
     (`result.gradients`: `--wrt` leaves the data out)."""
+    from gradexplain.shapes import describe, infer
+    from gradexplain.unparse import source
+
     names = list(result.gradients)
-    if result.shapes:
-        return _compare_shaped(tree, values, v_text, result, names)
-    vectors = {n for n in variables(tree) if not values[n].is_scalar}
-    model = symbolic.build(tree, vectors, set(variables(tree)) - vectors)
-    if not model.implicit_sum:
+    shapes = {name: value.shape for name, value in values.items()}
+    node_shapes = result.program.node_shapes if result.program is not None and \
+        result.program.tree is tree else infer(tree, shapes, result.expression)
+    top = node_shapes[id(tree)]
+    if not top:
         raise UsageError(SCALAR_RESULT)
-    n = result.n or 0
-    v = np.frombuffer(from_text("v", v_text).data, dtype=np.float64)
-    if v.size != n:
-        raise ValuesError(f"--v has {v.size} values; y has {n} elements")
+    given = from_text("v", v_text)
+    if not result.shapes and given.size != top[0]:
+        raise ValuesError(f"--v has {given.size} values; y has {top[0]} elements")
+    if result.shapes and given.shape != top:
+        raise ValuesError(f"--v has shape {describe(given.shape)} but y = {source(tree)} has "
+                          f"shape {describe(top)}: give v the shape of y (a matrix's rows "
+                          f"separated by ';', as in --v \"1,0;0,1\")")
+    v = np.frombuffer(given.data, dtype=np.float64).reshape(top)
     return VectorJacobian(v, _autograd(tree, values, v, result.dtype, names),
-                          *_symbolic(model, values, v, n, names), result.tolerance)
+                          *_symbolic(tree, values, v, names, result), result.tolerance)
 
 
 def _autograd(tree: Node, values: Mapping[str, Values], v: np.ndarray,
@@ -84,71 +90,28 @@ def _autograd(tree: Node, values: Mapping[str, Values], v: np.ndarray,
     return {name: autograd.grad_of(leaves[name]) for name in names}
 
 
-def _symbolic(model: Any, values: Mapping[str, Values], v: np.ndarray, n: int,
-              names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Differentiate L_v = sum_i v_i y_i: its gradient is J^T v, without forming J."""
-    from dataclasses import replace
-
-    if isinstance(model.loss, sp.Sum) and len(model.loss.limits) == 1:
-        y, index = model.loss.function, model.loss.limits[0][0]  # the implicit sum's y_i
-    else:  # SymPy folded the implicit sum away (a y_i that is the same for every i)
-        y, index = getattr(model, "implicit_term", None), symbolic.I
-    vname = "v" if "v" not in model.bases else "nu"
-    weighted = sp.IndexedBase(vname, real=True)[index] * y
-    model = replace(model, loss=sp.Sum(weighted, (index, 0, symbolic.N - 1)))
-    arrays, scalars = arrays_and_scalars(values)
-    arrays[vname] = v
-    evaluator = Evaluator(arrays, scalars, n)
-    found, formulas = {}, {}
-    for name in names:
-        derivative = symbolic.gradient(model, name)
-        found[name] = evaluator.vector(derivative) if name in arrays else \
-            np.asarray(evaluator.scalar(derivative))
-        formulas[name] = symbolic.formula(derivative)
-    return found, formulas
-
-
-def _compare_shaped(tree: Node, values: Mapping[str, Values], v_text: str,
-                    result: Explanation, names: list[str]) -> VectorJacobian:
-    """The matrix path: v has y's shape; SymPy differentiates sum(v * y) in generic
-    elements (`tensorsym`), so J^T v is one formula per variable, J never formed."""
-    from gradexplain.shapes import describe, infer
-    from gradexplain.unparse import source
-
-    shapes = {name: value.shape for name, value in values.items()}
-    node_shapes = result.program.node_shapes if result.program is not None and \
-        result.program.tree is tree else infer(tree, shapes, result.expression)
-    top = node_shapes[id(tree)]
-    if not top:
-        raise UsageError(SCALAR_RESULT)
-    given = from_text("v", v_text)
-    if given.shape != top:
-        raise ValuesError(f"--v has shape {describe(given.shape)} but y = {source(tree)} has "
-                          f"shape {describe(top)}: give v the shape of y (a matrix's rows "
-                          f"separated by ';', as in --v \"1,0;0,1\")")
-    v = np.frombuffer(given.data, dtype=np.float64).reshape(top)
-    return VectorJacobian(v, _autograd(tree, values, v, result.dtype, names),
-                          *_symbolic_shaped(tree, values, v, names), result.tolerance)
-
-
-def _symbolic_shaped(tree: Node, values: Mapping[str, Values], v: np.ndarray,
-                     names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    from gradexplain import tensorsym
+def _symbolic(tree: Node, values: Mapping[str, Values], v: np.ndarray, names: list[str],
+              result: Explanation) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Differentiate L_v = sum(v * y) in generic elements, in the run's dialect: its
+    gradient is J^T v, one formula per variable, J never formed."""
+    from gradexplain.builder import SHAPED, VECTOR
     from gradexplain.shapes import infer
-    from gradexplain.tensoreval import TensorEvaluator
     from gradexplain.tree import BinOp, Var
 
     vname = "v" if "v" not in values else "nu"
-    weighted = Call("sum", (BinOp("*", Var(vname, 0), tree, 0),), 0)  # L_v = sum(v * y)
+    weighted = Call("sum", (BinOp("*", Var(vname, 0), tree, 0),), 0)
     shapes = {**{name: value.shape for name, value in values.items()}, vname: v.shape}
-    model = tensorsym.build(weighted, shapes, infer(weighted, shapes, ""))
+    model = symbolic.build(weighted, shapes, infer(weighted, shapes, ""),
+                           SHAPED if result.shapes else VECTOR)
     arrays, scalars = arrays_and_scalars(values)
-    evaluator = TensorEvaluator({**arrays, vname: v}, scalars, model.sizes)
+    evaluator = Evaluator({**arrays, vname: v}, scalars, model.sizes,
+                          None if result.shapes else v.size)
     found, formulas = {}, {}
     for name in names:
-        derivative, targets = tensorsym.gradient(model, name)
-        found[name] = evaluator.tensor(derivative, targets, shapes[name])
-        formulas[name] = tensorsym.formula(derivative)
+        derivative = symbolic.gradient(model, name)
+        found[name] = evaluator.tensor(derivative, symbolic.target_indices(model, name),
+                                       shapes[name])
+        formulas[name] = symbolic.formula(derivative)
     return found, formulas
 
 

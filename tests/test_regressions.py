@@ -70,3 +70,13 @@ def test_dot_path_that_looks_like_markup_is_printed_as_text(tmp_path, monkeypatc
     assert result.exit_code == 0
     assert "DOT graph written to [red]g.dot" in result.stdout
     assert (tmp_path / "[red]g.dot").read_text().startswith("digraph")
+
+
+def test_naming_bound_indices_k_never_captures_an_inner_k():
+    # the scalar's gradient sums over h of prod_{k<h}: renaming h to k read prod_{k<k}
+    result = run("prod(where(Y > 0, X, Y))", "--X", "2", "--Y", "1,-2,3", "--wrt", "X",
+                 "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    formula = json.loads(result.stdout)["gradients"]["X"]["formula"]
+    assert formula == ("sum_h(where(Y_h > 0, prod_{k<h}(where(Y_k > 0, X, Y_k))*"
+                       "prod_{k>h}(where(Y_k > 0, X, Y_k)), 0))")

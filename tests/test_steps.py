@@ -7,6 +7,7 @@ import sympy as sp
 from typer.testing import CliRunner
 
 from gradexplain import steps, symbolic
+from gradexplain.builder import VECTOR
 from gradexplain.cli import app
 from gradexplain.parser import parse
 from gradexplain.tree import variables
@@ -21,9 +22,10 @@ def test_steps_end_in_sympys_gradient(expression, values, expected):
     tree = parse(expression)
     vectors = {name for name in variables(tree) if getattr(values[name], "ndim", 0)}
     scalars = set(variables(tree)) - vectors
-    model = symbolic.build(tree, vectors, scalars)
+    model = symbolic.vector_model(tree, vectors, scalars)
     for name in variables(tree):
-        derivation = steps.derive(tree, name, vectors, scalars)
+        derivation = steps.derive(tree, name, *symbolic.vector_shapes(tree, vectors, scalars),
+                                  VECTOR)
         difference = derivation.expr - symbolic.gradient(model, name)
         assert sp.simplify(difference.doit()) == 0, (name, derivation.formula)
         assert derivation.lines[0].startswith("L = ")
@@ -58,20 +60,20 @@ def _matrix_cases():
 def test_matrix_steps_end_in_the_gradient(expression, shapes):
     import numpy as np
 
-    from gradexplain import explain, matrixsteps
-    from gradexplain.tensoreval import TensorEvaluator
-    from gradexplain.tensorsym import TARGETS
+    from gradexplain import explain, steps
+    from gradexplain.evaluate import Evaluator
+    from gradexplain.builder import TARGETS
     from gradexplain.values import from_numbers
 
     rng = np.random.default_rng(len(expression))
     arrays = {name: rng.uniform(-1, 1, size=shape) for name, shape in shapes.items()}
     result = explain(expression, values={n: a.tolist() for n, a in arrays.items()})
-    found = matrixsteps.derive_all(parse(expression), {
+    found = steps.derive_all(parse(expression), {
         n: from_numbers(n, a.tolist()) for n, a in arrays.items()})
     for name, derivation in found.items():
-        evaluator = TensorEvaluator({n: a for n, a in arrays.items() if a.shape},
-                                    {n: float(a) for n, a in arrays.items() if not a.shape},
-                                    derivation.sizes)
+        evaluator = Evaluator({n: a for n, a in arrays.items() if a.shape},
+                              {n: float(a) for n, a in arrays.items() if not a.shape},
+                              derivation.sizes)
         value = evaluator.tensor(derivation.expr, TARGETS[:len(shapes[name])], shapes[name])
         np.testing.assert_allclose(value, result.gradients[name].autograd, rtol=1e-10,
                                    atol=1e-12)
@@ -118,12 +120,12 @@ def test_cli_matrix_steps_json_and_a_matrix_result():
 
 
 def test_matrix_steps_refuse_prod():
-    from gradexplain import matrixsteps
+    from gradexplain import steps
     from gradexplain.errors import UsageError
     from gradexplain.values import from_numbers
 
     with pytest.raises(UsageError) as caught:
-        matrixsteps.derive_all(parse("sum(X) + prod(X.T)"),
+        steps.derive_all(parse("sum(X) + prod(X.T)"),
                                {"X": from_numbers("X", [[1.0, 2.0], [3.0, 4.0]])})
     assert caught.value.message == (
         "--steps does not derive prod() of vectors and matrices with @ or .T yet (column "

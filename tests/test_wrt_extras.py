@@ -191,29 +191,23 @@ def test_steps_only_for_the_differentiated_and_end_in_the_tables_formula(case):
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_steps_formula_evaluates_to_the_hand_gradient(case):
-    from gradexplain import matrixsteps, steps
+    from gradexplain import steps
     from gradexplain.evaluate import Evaluator
     from gradexplain.parser import parse
-    from gradexplain.tensoreval import TensorEvaluator
-    from gradexplain.tensorsym import TARGETS
+    from gradexplain.builder import TARGETS
     from gradexplain.values import from_numbers
 
     values = {name: from_numbers(name, value.tolist()) for name, value in case.values.items()}
     arrays = {name: value for name, value in case.values.items() if value.ndim}
     scalars = {name: float(value) for name, value in case.values.items() if not value.ndim}
     matrix = any(value.ndim == 2 for value in case.values.values())
-    module = matrixsteps if matrix else steps
-    found = module.derive_all(parse(case.expression), values, list(case.wrt))
+    found = steps.derive_all(parse(case.expression), values, list(case.wrt))
     assert list(found) == list(case.wrt)
     for name, derivation in found.items():
         shape = case.values[name].shape
-        if matrix:
-            got = TensorEvaluator(arrays, scalars, derivation.sizes).tensor(
-                derivation.expr, TARGETS[:len(shape)], shape)
-        else:
-            evaluator = Evaluator(arrays, scalars, len(case.values["x"]))
-            got = evaluator.vector(derivation.expr) if shape else \
-                evaluator.scalar(derivation.expr)
+        sizes, length = (derivation.sizes, None) if matrix else (None, len(case.values["x"]))
+        got = Evaluator(arrays, scalars, sizes, length).tensor(
+            derivation.expr, TARGETS[:len(shape)], shape)
         np.testing.assert_allclose(got, case.gradients[name], rtol=1e-12, atol=1e-15)
 
 

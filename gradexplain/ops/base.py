@@ -138,15 +138,11 @@ class Op:
         return f"{self.name} has no derivative here"
 
     # -- the explanations ---------------------------------------------------------------
-    def step(self, w: Any, node: Call, index: Any, depth: int) -> tuple[str, Any]:
-        """--steps on the 1-D path: the rule's words and d(element)/d(target)."""
-        raise NotImplementedError(self.name)
+    shaped_steps = False  # True when `step` has a rule for the shaped path (else refused)
 
-    shaped_steps = False  # True when `matrix_step` has a rule (else --steps refuses)
-
-    def matrix_step(self, w: Any, node: Call, idx: tuple[Any, ...],
-                    depth: int) -> tuple[str, Any, Any]:
-        """--steps on the shaped path: (words, the element, its derivative)."""
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
+             depth: int) -> tuple[str, Any, Any]:
+        """--steps (`steps.Steps` is w): (words, the element, its derivative)."""
         raise NotImplementedError(self.name)
 
     def graph_rule(self, node: Call) -> str:

@@ -71,15 +71,10 @@ class Clamp(Op):
         lo, hi = (number(bound) for bound in bounds(node))
         return sp.Heaviside(u - lo) * sp.Heaviside(hi - u)
 
-    def step(self, w: Any, node: Call, index: Any, depth: int) -> tuple[str, Any]:
-        u, _ = w.sym(node.args[0], index)
-        return f"chain rule with {self.rule}", \
-            self._derivative(u, node, w.number) * w.d(node.args[0], index, depth)
-
     shaped_steps = True
 
-    def matrix_step(self, w: Any, node: Call, idx: tuple[Any, ...],
-                    depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
+             depth: int) -> tuple[str, Any, Any]:
         u, du = w.pair(node.args[0], idx, depth)
         lo, hi = (w.number(bound) for bound in bounds(node))
         return f"chain rule with {self.rule}", CLAMP(u, lo, hi), \

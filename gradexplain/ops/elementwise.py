@@ -42,15 +42,10 @@ class Elementwise(Op):
         z = sp.Dummy("z", real=True)
         return sp.diff(self.sympy(sp, z), z).xreplace({z: u})
 
-    def step(self, w: Any, node: Call, index: Any, depth: int) -> tuple[str, Any]:
-        u, _ = w.sym(node.args[0], index)
-        return f"chain rule with {self.rule}", \
-            self.derivative(u) * w.d(node.args[0], index, depth)
-
     shaped_steps = True
 
-    def matrix_step(self, w: Any, node: Call, idx: tuple[Any, ...],
-                    depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
+             depth: int) -> tuple[str, Any, Any]:
         import sympy as sp
 
         u, du = w.pair(node.args[0], idx, depth)

@@ -2,13 +2,12 @@
 
 sum, mean and prod are Sums and Products over a bound index; logsumexp is the log of a
 Sum of exps; max and min use an indicator, `is_max(u_k)`, that is 1 at the largest
-element. Each is written once here, for every rank: the builder (`symbolic.Builder`)
+element. Each is written once here, for every rank: the builder (`builder.Builder`)
 supplies the index names and the kind of Sum its path uses.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -69,60 +68,54 @@ class Reduction(Op):
             total = self.outer(sp, total)
         return total / b.count(shape) if self.average else total
 
-    def step(self, w: Any, node: Call, index: Any, depth: int) -> tuple[str, Any]:
-        import sympy as sp
-
-        k, m = w.fresh_pair()
-        u, is_vector = w.sym(node.args[0], k)
-        if not is_vector:
-            return f"{self.name} of a scalar is the scalar", w.d(node.args[0], index, depth)
-        du = w.d(node.args[0], k, depth)
-        n = w.n
-        if self.inner is not None:
-            u, du = _chain(sp, self.inner, u, du)
-            return self.rule.split(":")[0], _chain(sp, self.outer, sp.Sum(u, (k, 0, n - 1)),
-                                                   sp.Sum(du, (k, 0, n - 1)))[1]
-        if self.product:
-            others = sp.Product(u.subs(k, m), (m, 0, k - 1)) * \
-                sp.Product(u.subs(k, m), (m, k + 1, n - 1))
-            return "product rule over the factors: sum_k u_k' prod_{m!=k} u_m", \
-                sp.Sum(du * others, (k, 0, n - 1))
-        if self.average:
-            return "sum rule with constant factor 1/n", sp.Sum(du, (k, 0, n - 1)) / n
-        return "sum rule: the derivative of a sum is the sum of derivatives", \
-            sp.Sum(du, (k, 0, n - 1))
-
     @property
     def shaped_steps(self) -> bool:  # type: ignore[override]
         return not self.product
 
-    def matrix_step(self, w: Any, node: Call, idx: tuple[Any, ...],
-                    depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
+             depth: int) -> tuple[str, Any, Any]:
         """Over all elements or along one axis: the sum rule, a bound index each, with the
-        chain rule through `inner` and `outer` (logsumexp's exp and log)."""
+        chain rule through `inner` and `outer` (logsumexp's exp and log); prod's product
+        rule (1-D only)."""
         import sympy as sp
 
         shape = w.node_shapes[id(node.args[0])]
+        if not shape:
+            u, du = w.pair(node.args[0], (), depth)
+            return f"{self.name} of a scalar is the scalar", u, du
         if len(node.args) == 2:
             axis = reduced_axis(node, shape)
             (bound,) = w.builder.fresh(shape[axis:axis + 1])
             inner = (*idx[:axis], bound, *idx[axis:])
             over = [(bound, shape[axis])]
         else:
-            inner = w.builder.fresh(shape)
+            inner = w.bounds(shape)
             over = list(zip(inner, shape))
         u, du = w.pair(node.args[0], tuple(inner), depth)
+        if self.product:
+            return self._product_rule(w, u, du, w.builder.limit(*over[0]))
         u, du = _chain(sp, self.inner, u, du)
-        count = math.prod(size for _, size in over)
         for index, size in over:
             limit = w.builder.limit(index, size)
             u, du = w.builder.Sum(u, limit), w.sum(du, limit)
         u, du = _chain(sp, self.outer, u, du)
         if self.inner is not None:
             return self.rule.split(":")[0], u, du
-        if self.average and over:
+        if self.average:
+            count = w.builder.count(tuple(size for _, size in over))
             return "sum rule with constant factor 1/n", u / count, du / count
         return "sum rule: the derivative of a sum is the sum of derivatives", u, du
+
+    @staticmethod
+    def _product_rule(w: Any, u: Any, du: Any, limit: tuple[Any, ...]) -> tuple[str, Any, Any]:
+        import sympy as sp
+
+        k, _, high = limit
+        m = sp.Symbol(f"m{str(k)[1:]}", integer=True, nonnegative=True)  # k's partner
+        others = sp.Product(u.subs(k, m), (m, 0, k - 1)) * \
+            sp.Product(u.subs(k, m), (m, k + 1, high))
+        return "product rule over the factors: sum_k u_k' prod_{m!=k} u_m", \
+            sp.Product(u, limit), sp.Sum(du * others, limit)
 
     def graph_rule(self, node: Call) -> str:
         return self.rule.split(":")[0]
@@ -234,19 +227,22 @@ class Extremum(Reduction):
             b.record(node, over, term, top / bottom)
         return top / bottom
 
-    def step(self, w: Any, node: Call, index: Any, depth: int) -> tuple[str, Any]:
-        """d max(u) = sum_k is_max(u_k) du_k / sum_k is_max(u_k): the arg-max's du."""
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
+             depth: int) -> tuple[str, Any, Any]:
+        """d max(u) = sum_k is_max(u_k) du_k / sum_k is_max(u_k): the arg-max's du (1-D)."""
         import sympy as sp
 
-        k, _ = w.fresh_pair()
-        u, is_vector = w.sym(node.args[0], k)
-        if not is_vector:
-            return f"{self.name} of a scalar is the scalar", w.d(node.args[0], index, depth)
+        shape = w.node_shapes[id(node.args[0])]
+        if not shape:
+            u, du = w.pair(node.args[0], (), depth)
+            return f"{self.name} of a scalar is the scalar", u, du
+        (k,) = w.bounds(shape)
+        u, du = w.pair(node.args[0], (k,), depth)
         indicator = self.indicator(u)
-        limit = (k, 0, w.n - 1)
+        limit = w.builder.limit(k, shape[0])
         return f"{self.name} rule: only the arg-{self.name} element's derivative passes " \
-            "(ties share it)", sp.Sum(indicator * w.d(node.args[0], k, depth), limit) \
-            / sp.Sum(indicator, limit)
+            "(ties share it)", w.builder.build(node, idx), \
+            sp.Sum(indicator * du, limit) / sp.Sum(indicator, limit)
 
     @property
     def shaped_steps(self) -> bool:  # type: ignore[override]

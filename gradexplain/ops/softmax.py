@@ -56,22 +56,26 @@ class Softmax(Op):
         total = b.Sum(sp.exp(summand), b.limit(bound, shape[axis]))
         return element - sp.log(total) if self.log else sp.exp(element) / total
 
-    def step(self, w: Any, node: Call, index: Any, depth: int) -> tuple[str, Any]:
-        """d s_i = s_i (du_i - sum_k s_k du_k); d log_softmax_i = du_i - sum_k s_k du_k."""
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
+             depth: int) -> tuple[str, Any, Any]:
+        """d s_i = s_i (du_i - sum_k s_k du_k); d log_softmax_i = du_i - sum_k s_k du_k
+        (1-D)."""
         import sympy as sp
 
-        u_i, is_vector = w.sym(node.args[0], index)
-        if not is_vector:
-            return f"{self.name} of one element is a constant", sp.Integer(0)
+        shape = w.node_shapes[id(node.args[0])]
+        if not shape:
+            return f"{self.name} of one element is a constant", w.builder.build(node, idx), \
+                sp.Integer(0)
         k, m = w.fresh_pair()
-        n = w.n
-        total = sp.Sum(sp.exp(w.sym(node.args[0], m)[0]), (m, 0, n - 1))
-        u_k, _ = w.sym(node.args[0], k)
-        inner = w.d(node.args[0], index, depth) - sp.Sum(
-            sp.exp(u_k) / total * w.d(node.args[0], k, depth), (k, 0, n - 1))
+        total = sp.Sum(sp.exp(w.builder.build(node.args[0], (m,))), w.builder.limit(m, shape[0]))
+        u_i, du_i = w.pair(node.args[0], idx, depth)
+        u_k, du_k = w.pair(node.args[0], (k,), depth)
+        inner = du_i - sp.Sum(sp.exp(u_k) / total * du_k, w.builder.limit(k, shape[0]))
+        value = w.builder.build(node, idx)
         if self.log:
-            return "log_softmax rule: d l_i = du_i - sum_k softmax_k du_k", inner
-        return "softmax rule: d s_i = s_i (du_i - sum_k s_k du_k)", sp.exp(u_i) / total * inner
+            return "log_softmax rule: d l_i = du_i - sum_k softmax_k du_k", value, inner
+        return "softmax rule: d s_i = s_i (du_i - sum_k s_k du_k)", value, \
+            sp.exp(u_i) / total * inner
 
 
 ENTRIES: tuple[Op, ...] = (
