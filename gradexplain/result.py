@@ -99,6 +99,7 @@ class Decomposition:
     term_values: np.ndarray | None  # y_i per element
     notes: tuple[str, ...] = ()  # extra sentences (chain rule, backward(v) and ones)
     terms: Terms | None = None  # matrix path: the elements of y that L combines
+    inner: float | None = None  # the chain rule's s = sum_i y_i (or prod, max...) at the point
 
 
 @dataclass(frozen=True)

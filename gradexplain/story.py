@@ -71,13 +71,13 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
         term = reduction.term.subs(reduction.index, I)
         s = sp.Symbol("s")
         outer_fn = model.loss.subs(reduction.expr, s)
-        word = outer[0].func if isinstance(outer[0], Call) and outer[0].func in ("max", "min") \
-            else "sum" if isinstance(reduction.expr, sp.Sum) else "prod"
+        word = OPS[outer[0].func].combines if isinstance(outer[0], Call) else "sum"
         note = (f"Chain rule: L = g(s) with s = {word}_i y_i, g(s) = {formula(outer_fn)} and "
                 f"g'(s) = {formula(sp.diff(outer_fn, s))}; so dL/dx_j = g'(s) * ds/dx_j.")
         return Decomposition("chain", f"L = g(s), s = {word}_i y_i with y_i = "
                              f"{formula(term)}", False, formula(term),
-                             evaluator.vector(reduction.term, reduction.index), (note,))
+                             evaluator.vector(reduction.term, reduction.index), (note,),
+                             inner=float(evaluator.tensor(reduction.expr)))
     if outer:
         note = (f"Chain rule: L combines {len(outer)} reductions; the chain rule runs "
                 f"through each of them and the contributions add up.")

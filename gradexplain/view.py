@@ -17,8 +17,6 @@ from gradexplain.formatting import fmt
 from gradexplain.shapes import element
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from gradexplain.extras import Options
 
 HEAD_ROWS = 5  # rows shown before and after the elision line, unless --all
@@ -244,7 +242,7 @@ def _gradient_grid(result: Explanation, gradient: Gradient, singular: set[int] |
     if terms is not None:
         blank = len(columns) - len(vectors) - 2
         totals = [(label, *[""] * len(vectors), fmt(value), *[""] * blank)
-                  for label, value in _totals(result, terms)]
+                  for label, value in _totals(result)]
     if fd is not None:
         columns += _FD_COLUMNS
         totals = [(*row, "", "") for row in totals]
@@ -305,16 +303,13 @@ def _terms_grid(terms: Terms, total: float, show_all: bool) -> Grid:
                 columns, body, tuple(totals))
 
 
-def _totals(result: Explanation, terms: np.ndarray) -> list[tuple[str, float]]:
+def _totals(result: Explanation) -> list[tuple[str, float]]:
     """The total row(s), labelled in the i column as the summary line above names them:
     L itself, and for the chain rule the inner s first."""
-    import numpy as np
-
-    if result.decomposition.rule != "chain":
+    inner = result.decomposition.inner
+    if result.decomposition.rule != "chain" or inner is None:
         return [("L", result.value_symbolic)]
-    word = result.decomposition.summary.partition("s = ")[2].partition("_i")[0]
-    combine = {"prod": np.prod, "max": np.max, "min": np.min}.get(word, np.sum)
-    return [("s", float(combine(terms))), ("L", result.value_symbolic)]
+    return [("s", inner), ("L", result.value_symbolic)]
 
 
 def _hessian(hessian: Any, show_all: bool) -> Block:

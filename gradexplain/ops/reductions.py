@@ -31,6 +31,11 @@ class Reduction(Op):
     def fold(self, *values: float) -> float:
         return values[0]  # of one element: the element itself (log(exp(u)) = u)
 
+    @property
+    def combines(self) -> str:
+        """How the story names the reduction of y: s = sum_i y_i, prod_i y_i, max_i y_i."""
+        return "prod" if self.product else "sum"
+
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
         return reduced(node, parts[0], text) if len(node.args) == 2 else ()
 
@@ -172,6 +177,10 @@ class Extremum(Reduction):
     torch's max() splits it; along dim= it is torch.amax (values only, ties split)."""
 
     largest: bool = True
+
+    @property
+    def combines(self) -> str:
+        return self.name
 
     @property
     def second_argument_hint(self) -> str:
