@@ -14,6 +14,7 @@ import numpy as np
 import sympy as sp
 
 from gradexplain.evaluate import Evaluator
+from gradexplain.ops import OPS
 from gradexplain.program import Program
 from gradexplain.result import Decomposition, Terms
 from gradexplain.scoped import ScopedSum
@@ -39,7 +40,6 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
                          None if found is None else found.formula, None, notes, found)
 
 
-_COMBINING = ("sum", "mean")  # the table's sentence has no product rule for a matrix yet
 _ARRAY_LETTERS = ("y", "u", "v", "r")  # the first one that is not a variable's name
 _PRODUCT_LETTERS = ("z", "h", "g", "q")
 _INDICES = ("i", "k")  # y's own indices, as the table labels them (i, or i,k)
@@ -57,7 +57,9 @@ def combined(tree: Node, node_shapes: dict[int, Shape]) -> tuple[Node, str] | No
     sum or mean of an array's elements (a scalar formula, a chain of reductions)."""
     if node_shapes[id(tree)]:
         return tree, "sum"  # backward(ones) sums every element of the result
-    if isinstance(tree, Call) and tree.func in _COMBINING and len(tree.args) == 1 \
+    # a plain sum or mean: the table's sentence has no product rule for a matrix yet
+    op = OPS.get(tree.func) if isinstance(tree, Call) else None
+    if op is not None and op.adds_up and len(tree.args) == 1 \
             and node_shapes[id(tree.args[0])]:
         return tree.args[0], tree.func
     return None

@@ -17,6 +17,7 @@ from gradexplain import autograd, closeness, symbolic
 from gradexplain.errors import UsageError, ValuesError
 from gradexplain.evaluate import Evaluator
 from gradexplain.jsonout import numbers
+from gradexplain.ops import OPS
 from gradexplain.result import Tolerance
 from gradexplain.tree import Call, Node, variables
 from gradexplain.values import arrays_and_scalars, from_text
@@ -219,9 +220,10 @@ def _jacobian_shaped(tree: Node, values: Mapping[str, Values], chosen: list[str]
 
 
 def _summed(tree: Node, values: Mapping[str, Values]) -> tuple[Node, float]:
-    if isinstance(tree, Call) and tree.func in ("sum", "mean"):
+    op = OPS.get(tree.func) if isinstance(tree, Call) else None
+    if op is not None and op.adds_up and len(tree.args) == 1:
         n = max(v.size for v in values.values())
-        return tree.args[0], (1.0 / n if tree.func == "mean" else 1.0)
+        return tree.args[0], (1.0 / n if getattr(op, "average", False) else 1.0)
     return tree, 1.0
 
 

@@ -96,6 +96,12 @@ class Op:
         raise NotImplementedError(self.name)
 
     @property
+    def adds_up(self) -> bool:
+        """True for a plain sum of every element (sum, mean): L = (1/N) sum_i y_i, whose
+        terms the sum-rule table and --jacobian show."""
+        return False
+
+    @property
     def second_argument_hint(self) -> str:
         """Said when a second positional argument is not a dim (it may be a tensor)."""
         return ""

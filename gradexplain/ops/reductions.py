@@ -36,6 +36,10 @@ class Reduction(Op):
         """How the story names the reduction of y: s = sum_i y_i, prod_i y_i, max_i y_i."""
         return "prod" if self.product else "sum"
 
+    @property
+    def adds_up(self) -> bool:
+        return not self.product and self.inner is None and self.outer is None
+
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
         return reduced(node, parts[0], text) if len(node.args) == 2 else ()
 
@@ -181,6 +185,10 @@ class Extremum(Reduction):
     @property
     def combines(self) -> str:
         return self.name
+
+    @property
+    def adds_up(self) -> bool:
+        return False
 
     @property
     def second_argument_hint(self) -> str:
