@@ -105,20 +105,8 @@ def sentence(program: Program, model: Model, decomposition: Decomposition, name:
         return (f"Every term also contains {name}_j through an inner reduction, so all "
                 f"terms contribute: {lead}.")
     local = f"d({formula(term)})/d{name}_j"
-    if rule == "sum":
-        return (f"Sum rule: only the term i = j contains {name}_j, so "
-                f"dL/d{name}_j = {local} = {grad_formula}.")
-    if rule == "mean":
-        return (f"Sum rule with the factor 1/n: only the term i = j contains {name}_j, so "
-                f"dL/d{name}_j = (1/n) * {local} = {grad_formula}.")
-    if rule in ("max", "min"):
-        largest = "largest" if rule == "max" else "smallest"
-        return (f"{rule.capitalize()} rule: only the {largest} term y_i passes the gradient "
-                f"(is_{rule}(y_j) = 1 there, 0 elsewhere; ties share it evenly), so "
-                f"dL/d{name}_j = is_{rule}(y_j)/(number of ties) * {local} = {grad_formula}.")
-    if rule == "prod":
-        return (f"Product rule: only the factor i = j contains {name}_j, so dL/d{name}_j = "
-                f"(product of the other factors) * {local} = {grad_formula}.")
+    if rule in OPS:  # the reduction at the top says its own rule
+        return OPS[rule].story_sentence(name, local, grad_formula)
     return (f"Chain rule: only the term i = j of s contains {name}_j, so dL/d{name}_j = "
             f"g'(s) * {local} = {grad_formula}.")
 

@@ -151,6 +151,10 @@ class Op:
         """--steps (`steps.Steps` is w): (words, the element, its derivative)."""
         raise NotImplementedError(self.name)
 
+    def story_sentence(self, name: str, local: str, gradient: str) -> str:
+        """At the top of L, its rule for one element x_j: `local` is d(y_j)/dx_j."""
+        return f"Chain rule through {self.name}: dL/d{name}_j = {gradient}."
+
     def graph_rule(self, node: Call) -> str:
         """The rule a backward node applies, for the graph's labels."""
         return f"chain rule, {self.rule}"

@@ -40,6 +40,18 @@ class Reduction(Op):
     def adds_up(self) -> bool:
         return not self.product and self.inner is None and self.outer is None
 
+    def story_sentence(self, name: str, local: str, gradient: str) -> str:
+        if self.product:
+            return (f"Product rule: only the factor i = j contains {name}_j, so dL/d{name}_j "
+                    f"= (product of the other factors) * {local} = {gradient}.")
+        if self.average:
+            return (f"Sum rule with the factor 1/n: only the term i = j contains {name}_j, "
+                    f"so dL/d{name}_j = (1/n) * {local} = {gradient}.")
+        if self.adds_up:
+            return (f"Sum rule: only the term i = j contains {name}_j, so "
+                    f"dL/d{name}_j = {local} = {gradient}.")
+        return super().story_sentence(name, local, gradient)
+
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
         return reduced(node, parts[0], text) if len(node.args) == 2 else ()
 
@@ -189,6 +201,13 @@ class Extremum(Reduction):
     @property
     def adds_up(self) -> bool:
         return False
+
+    def story_sentence(self, name: str, local: str, gradient: str) -> str:
+        largest = "largest" if self.largest else "smallest"
+        return (f"{self.name.capitalize()} rule: only the {largest} term y_i passes the "
+                f"gradient (is_{self.name}(y_j) = 1 there, 0 elsewhere; ties share it "
+                f"evenly), so dL/d{name}_j = is_{self.name}(y_j)/(number of ties) * {local} "
+                f"= {gradient}.")
 
     @property
     def second_argument_hint(self) -> str:
