@@ -83,7 +83,6 @@ class Op:
     # the parser's handler for the call's arguments: unary, reduction, softmax, clamp
     signature: str = "unary"
     dim: str = "none"  # dim= of the call: none, optional or required
-    torch_name: str = ""  # the torch function the default `torch` rule calls
     # spellings besides NAME(...): "torch" torch.NAME(...), "method" x.NAME(...),
     # "functional" F.NAME(...) and torch.nn.functional.NAME(...)
     spellings: tuple[str, ...] = ("torch", "method")
@@ -94,12 +93,6 @@ class Op:
     def fold(self, *values: float) -> float:
         """The value of the call on constants (the parser folds to check them)."""
         raise NotImplementedError(self.name)
-
-    @property
-    def adds_up(self) -> bool:
-        """True for a plain sum of every element (sum, mean): L = (1/N) sum_i y_i, whose
-        terms the sum-rule table and --jacobian show."""
-        return False
 
     @property
     def second_argument_hint(self) -> str:
@@ -125,7 +118,7 @@ class Op:
 
     # -- the autograd witness -----------------------------------------------------------
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
-        return getattr(torch, self.torch_name or self.name)(tensor)
+        return getattr(torch, self.name)(tensor)
 
     @property
     def may_fail(self) -> bool:
@@ -144,6 +137,12 @@ class Op:
         return f"{self.name} has no derivative here"
 
     # -- the explanations ---------------------------------------------------------------
+    @property
+    def adds_up(self) -> bool:
+        """True for a plain sum of every element (sum, mean): L = (1/N) sum_i y_i, whose
+        terms the sum-rule table and --jacobian show."""
+        return False
+
     shaped_steps = False  # True when `step` has a rule for the shaped path (else refused)
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...],

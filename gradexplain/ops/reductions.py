@@ -59,7 +59,7 @@ class Reduction(Op):
         return len(node.args) == 2
 
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
-        function = getattr(torch, self.torch_name or self.name)
+        function = getattr(torch, self.name)
         return function(tensor, dim=dim_of(node)) if len(node.args) == 2 else function(tensor)
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
