@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, TextIO
 
-from gradexplain.errors import ExitStatus
 from gradexplain.status import exit_status
 
 if TYPE_CHECKING:
@@ -50,12 +49,12 @@ def json_document(result: Explanation, checks: list[Expectation] | None) -> dict
 
 
 def emit(result: Explanation, checks: list[Expectation] | None, output_format: str,
-         console: Console | None, *, show_all: bool = False) -> ExitStatus:
-    """Print `result` as `output_format` (nothing when `console` is None, for --quiet);
-    return the exit status, expectations included."""
+         console: Console | None, *, show_all: bool = False) -> None:
+    """Print `result` as `output_format` (nothing when `console` is None, for --quiet).
+    The exit status is the caller's (`request.answer` decides it)."""
     if console is None:
-        pass
-    elif output_format == "json":
+        return
+    if output_format == "json":
         from gradexplain.jsonout import dumps
 
         console.file.write(dumps(json_document(result, checks)) + "\n")
@@ -69,7 +68,6 @@ def emit(result: Explanation, checks: list[Expectation] | None, output_format: s
         render(result, console, show_all=show_all)
         if checks:
             render_expectations(checks, console)
-    return exit_status(result, checks)
 
 
 def render_expectations(checks: list[Expectation], console: Console) -> None:
