@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from gradexplain.values import Values
 
 
-
 @dataclass(frozen=True)
 class Options:
     """Which extras the user asked for; all off by default (output unchanged)."""
@@ -41,26 +40,25 @@ class Options:
                     self.v is not None, self.jacobian, self.svg))
 
 
-def add(result: Explanation, values: Mapping[str, Values], options: Options) -> None:
-    """Compute each requested extra into `result.extras`, within MAX_EXTRAS_SECONDS."""
-    from gradexplain import limits
+def add(result: Explanation, options: Options) -> None:
+    """Compute each requested extra into `result.extras`, within MAX_EXTRAS_SECONDS, from
+    the program the result carries."""
     from gradexplain.deadline import deadline
 
     with deadline(limits.MAX_EXTRAS_SECONDS, "the extras (--steps, --check-fd, --graph, "
                   "--v, --jacobian)", "MAX_EXTRAS_SECONDS"):
-        _add(result, values, options)
+        _add(result, options)
 
 
-def _add(result: Explanation, values: Mapping[str, Values], options: Options) -> None:
+def _add(result: Explanation, options: Options) -> None:
     assert result.program is not None  # explain_program() always carries its program
-    tree, node_shapes = result.program.tree, dict(result.program.node_shapes)
-    given = dict(values)
+    program = result.program
+    tree, node_shapes, given = program.tree, dict(program.node_shapes), dict(program.values)
     chosen = list(result.gradients)  # --wrt: only these get gradients; the rest are data
     if options.graph or options.dot or options.mermaid:
         from gradexplain import graph
 
-        built = graph.build(tree, given, result.dtype, shaped=bool(result.shapes),
-                            wrt=chosen)
+        built = graph.build(tree, given, result.dtype, shaped=program.shaped, wrt=chosen)
         result.extras["graph"] = built
         if options.dot:
             try:
@@ -82,8 +80,8 @@ def _add(result: Explanation, values: Mapping[str, Values], options: Options) ->
         if options.v is not None:
             result.extras["vjp"] = vjp.compare(tree, given, options.v, result)
         if options.jacobian:
-            result.extras["jacobian"] = vjp.jacobian(tree, given, bool(result.shapes),
-                                                     chosen, node_shapes)
+            result.extras["jacobian"] = vjp.jacobian(tree, given, program.shaped, chosen,
+                                                     node_shapes)
 
 
 def check(options: Options, json_mode: bool, values: Mapping[str, Values],
@@ -100,7 +98,6 @@ def check(options: Options, json_mode: bool, values: Mapping[str, Values],
     if json_mode and (options.graph or options.mermaid or options.svg):
         raise UsageError("--graph, --mermaid and --svg show the terminal output; with "
                          "--format json use --dot FILE")
-
 
 
 def reclaim_v(args: list[str], options: Options,

@@ -69,5 +69,5 @@ def answer(request: Request) -> Answer:
                              rtol=request.rtol, atol=request.atol, hessian=request.hessian)
     checks = expect.compare(result, request.expect) if request.expect else None
     if options is not None:
-        extras.add(result, request.values, options)
+        extras.add(result, options)
     return Answer(result, checks, exit_status(result, checks))

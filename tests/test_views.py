@@ -12,13 +12,11 @@ import typing
 from dataclasses import fields
 from pathlib import Path
 
-import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from gradexplain import explain, markdown, render, extras, view
+from gradexplain import explain, extras, markdown, render, view
 from gradexplain.cli import app
-from gradexplain.values import from_numbers
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 
@@ -169,7 +167,7 @@ def _everything(tmp_path: Path):
                                if field.type in (bool, "bool")},
                             dot=str(tmp_path / "g.dot"), v="1,2")
     result = explain("x**2", x=[3, 4], hessian=True)
-    extras.add(result, {"x": from_numbers("x", [3, 4])}, options)
+    extras.add(result, options)
     return result, options
 
 
