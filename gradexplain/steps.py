@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import sympy as sp
 
 from gradexplain import symbolic
-from gradexplain.builder import SHAPED, VECTOR, Builder, Dialect, number
+from gradexplain.builder import SHAPED, VECTOR, Builder, Dialect
 from gradexplain.deltas import resolve_deltas
 from gradexplain.errors import UsageError
 from gradexplain.ops import OPS
@@ -205,10 +205,6 @@ class Steps:
         k, m = (sp.Symbol(f"{letter}{suffix}", integer=True, nonnegative=True)
                 for letter in "km")
         return k, m
-
-    @staticmethod
-    def number(node: Num) -> Any:
-        return number(node.text, node.value)
 
 
 def binop_rule(op: str, u: Any, du: Any, v: Any, dv: Any, const_u: bool,

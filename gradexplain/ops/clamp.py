@@ -65,20 +65,16 @@ class Clamp(Op):
                 f"inside, 0 outside), so no derivative exists there; PyTorch uses "
                 f"slope 1 at either bound, SymPy Heaviside(0) = 1/2")
 
-    def _derivative(self, u: Any, node: Call, number: Any) -> Any:
-        import sympy as sp
-
-        lo, hi = (number(bound) for bound in bounds(node))
-        return sp.Heaviside(u - lo) * sp.Heaviside(hi - u)
-
     shaped_steps = True
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...],
              depth: int) -> tuple[str, Any, Any]:
+        import sympy as sp
+
         u, du = w.pair(node.args[0], idx, depth)
-        lo, hi = (w.number(bound) for bound in bounds(node))
+        lo, hi = (w.builder.number(bound) for bound in bounds(node))
         return f"chain rule with {self.rule}", CLAMP(u, lo, hi), \
-            self._derivative(u, node, w.number) * du
+            _derivative(sp, u, lo, hi, 1) * du
 
 
 ENTRIES: tuple[Op, ...] = (
