@@ -226,10 +226,10 @@ class Extremum(Reduction):
         return getattr(torch, self.name)(tensor)
 
     def hazard_masks(self, node: Call, values: Any) -> Iterator[tuple[str, Any]]:
-        if len(node.args) == 2:
+        if len(node.args) == 2:  # ties within one slice, not over the whole array
             yield "kink", _ties_along(values, self.largest, dim_of(node))
         else:
-            yield "kink", _ties(self.largest)(values)
+            yield from super().hazard_masks(node, values)
 
     def reason(self, node: Call, kind: str) -> str:
         if len(node.args) != 2:
