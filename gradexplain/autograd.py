@@ -155,6 +155,10 @@ class TorchBuilder:
             values = _values(tensor)
             for kind, mask in op.hazard_masks(node, values):
                 self._watch(node, kind, mask, tensor)
+        count = len(node.args) if op.tensors < 0 else op.tensors
+        if count > 1:
+            return op.torch(torch, tensor, node,
+                            *(self.as_tensor(self.build(arg)) for arg in node.args[1:count]))
         return op.torch(torch, tensor, node)
 
     def _where(self, node: Call) -> torch.Tensor:

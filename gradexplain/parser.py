@@ -20,20 +20,18 @@ from gradexplain import limits
 from gradexplain.cost import check_cost
 from gradexplain.fold import constant_value
 from gradexplain.errors import ExpressionError, LimitError
-from gradexplain.ops import (CONSTANTS, FUNCTIONAL, METHODS, OPS, RESERVED_NAMES,
+from gradexplain.ops import (CONSTANTS, FUNCTIONAL, INTERNAL, METHODS, OPS, RESERVED_NAMES,
                              TORCH_FUNCTIONS, WITH_DIM)
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 _ALLOWED_CHARS = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,()+-*/^%@ \t")
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,()+-*/^%@[]: \t")
 
 # Characters refused with a hint, because people try them for a reason.
 _CHAR_HINTS = {
     ";": "statements are not allowed",
+    ":": "lambda and the walrus are not allowed (slices are, inside [])",
     "=": "assignments and keyword arguments are not allowed",
-    ":": "lambda, slices and the walrus are not allowed",
-    "[": "subscripts and lists are not allowed",
-    "]": "subscripts and lists are not allowed",
     "{": "sets, dicts and f-string fields are not allowed",
     "}": "sets, dicts and f-string fields are not allowed",
     "'": "strings are not allowed",
@@ -98,10 +96,12 @@ def _scan_characters(text: str) -> None:
     token_start, numeric = -1, False
     allowed = _ALLOWED_CHARS | _COMPARISON_CHARS if _WHERE_CALL.search(text) else \
         _ALLOWED_CHARS | (frozenset("=") if _DIM_KEYWORD.search(text) else frozenset())
+    brackets = 0
     for col, char in enumerate(text):
-        if char not in allowed:
+        if char not in allowed or char == ":" and brackets <= 0:
             raise ExpressionError(_describe_char(char), text, col)
         depth += (char == "(") - (char == ")")
+        brackets += (char == "[") - (char == "]")
         if depth > limits.MAX_DEPTH:
             raise LimitError(f"parentheses nest deeper than MAX_DEPTH = {limits.MAX_DEPTH}",
                              text, col)
@@ -167,11 +167,12 @@ class _Converter:
             ast.Constant: self._constant,  # type: ignore[dict-item]
             ast.Name: self._name,  # type: ignore[dict-item]
             ast.Call: self._call,  # type: ignore[dict-item]
+            ast.Subscript: self._subscript,  # type: ignore[dict-item]
         }
         # an op's `signature` names how its arguments are read
         self.signatures: dict[str, Callable[[str, list[ast.expr], ast.Call], Node]] = {
             "unary": self._one_argument, "reduction": self._reduction, "softmax": self._softmax,
-            "clamp": self._clamp,
+            "clamp": self._clamp, "arange": self._arange,
         }
 
     def fail(self, message: str, node: ast.AST) -> ExpressionError:
@@ -268,6 +269,8 @@ class _Converter:
                     f"method .{func.attr}() is not allowed; allowed: "
                     f"{_listing(METHODS, '.')}", self.text, _attr_column(self.text, func))
             return self._function(func.attr, [func.value, *node.args], node)
+        if type(func) in _NODE_NAMES:  # `(lambda: 0)()`: name what is refused
+            raise self.fail(f"{_NODE_NAMES[type(func)]} not allowed", func)
         raise self.fail("only named functions can be called", node)
 
     def _function(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
@@ -278,7 +281,9 @@ class _Converter:
                                          col_offset=node.col_offset))
         if name == "where":
             return self._where(args, node)
-        if name not in OPS:
+        if name == "range":
+            name = "arange"
+        if name not in OPS or name in INTERNAL:
             raise self.fail(_unknown_function(name), node)
         return self.signatures[OPS[name].signature](name, args, node)
 
@@ -340,6 +345,57 @@ class _Converter:
             raise self.fail(f"clamp() needs lo <= hi, got lo = {_fmt(bounds[0].value)} and "
                             f"hi = {_fmt(bounds[1].value)}", args[1])
         return Call(name, (self.convert(args[0]), *bounds), node.col_offset)
+
+    def _subscript(self, node: ast.Subscript) -> Node:
+        """`x[0]`, `x[1:3]`, `X[:, 1]`, `x[idx]`, `sm[range(n), t]`: one item per axis."""
+        value = self.convert(node.value)
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        items: list[tuple[object, ...]] = []
+        arrays: list[Node] = []
+        for part in parts:
+            if isinstance(part, ast.Slice):
+                bounds = [None if bound is None else self._integer(bound, "a slice bound")
+                          for bound in (part.lower, part.upper, part.step)]
+                items.append(("slice", *bounds, part.col_offset))
+                continue
+            if isinstance(part, ast.Constant) and (part.value is None
+                                                   or part.value is Ellipsis):
+                raise self.fail(f"{'None' if part.value is None else '...'} in an index is "
+                                f"not supported; write each axis, as in X[:, 1] (and "
+                                f"unsqueeze() for a new axis)", part)
+            index = self.convert(part)
+            if isinstance(index, Var) or isinstance(index, Call) and index.func == "arange":
+                items.append(("array", len(arrays), part.col_offset))
+                arrays.append(index)
+                continue
+            items.append(("at", self._integer(part, "an index", index), part.col_offset))
+        return Call("getitem", (value, *arrays), node.col_offset, tuple(items))
+
+    def _integer(self, part: ast.expr, what: str, converted: Node | None = None) -> int:
+        """A constant integer (`2`, `-1`, `1+1`) for an index or a slice bound."""
+        node = self.convert(part) if converted is None else converted
+        value = constant_value(node, self.text)
+        if value is None or value != int(value):
+            raise self.fail(f"{what} must be an integer such as 0, 2 or -1, an integer "
+                            f"variable, or range(n)", part)
+        return int(value)
+
+    def _arange(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
+        """`range(3)`, `range(len(t))`, `torch.arange(3)`: 0, 1, ..., n-1."""
+        spelled = "range" if isinstance(node.func, ast.Name) else "torch.arange"
+        if len(args) == 1 and isinstance(args[0], ast.Call) \
+                and isinstance(args[0].func, ast.Name) and args[0].func.id == "len" \
+                and len(args[0].args) == 1 and not args[0].keywords:
+            return Call("arange", (self.convert(args[0].args[0]),), node.col_offset)
+        if len(args) == 1:
+            count = self.convert(args[0])
+            value = constant_value(count, self.text)
+            if value is not None and value == int(value) and 1 <= value <= \
+                    limits.MAX_CONSTANT:
+                return Call("arange", (Num(float(int(value)), str(int(value)), count.col),),
+                            node.col_offset)
+        raise self.fail(f"{spelled}() takes one count, a positive integer or len(t), as "
+                        f"in {spelled}(len(t))", node)
 
     def _where(self, args: list[ast.expr], node: ast.Call) -> Node:
         """`where(cond, a, b)`: a where cond holds, else b; cond is one comparison."""

@@ -56,11 +56,16 @@ class BinOp:
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """A function of the op registry (`gradexplain.ops.OPS`), by its canonical name."""
+    """A function of the op registry (`gradexplain.ops.OPS`), by its canonical name.
+
+    `params` holds constant, hashable settings that are not sub-expressions: the index
+    of `x[1:3]` (one entry per axis), the shape of `reshape(2, 3)`; its op reads them.
+    """
 
     func: str
     args: tuple[Node, ...]
     col: int
+    params: tuple[object, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gradexplain.ops import OPS
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 4}
@@ -19,6 +20,10 @@ def _text(node: Node, outer: int) -> str:
         return node.name
     if isinstance(node, Call) and node.func == "T":
         return f"{_text(node.args[0], 5)}.T"
+    if isinstance(node, Call) and node.func in OPS:
+        op = OPS[node.func]
+        return op.source(node, [_text(arg, 5 if op.postfix and not position else 0)
+                                for position, arg in enumerate(node.args)])
     if isinstance(node, Call):
         return f"{node.func}({', '.join(_text(arg, 0) for arg in node.args)})"
     if isinstance(node, Compare):

@@ -82,6 +82,9 @@ CASES = [
     ("sum(clamp(x, 3.5, 5)**2)", {"x": X}, {"x": np.array([0.0, 8.0, 0.0])}),
     ("max(x**2)", {"x": W}, {"x": np.array([0.0, -4.0, 0.0])}),
     ("x.min() * 2", {"x": X}, {"x": np.array([2.0, 0.0, 0.0])}),
+    ("x[0]*x[-1]", {"x": X}, {"x": np.array([10.0, 0.0, 3.0])}),  # getitem
+    ("sum(x[1:]**2)", {"x": X}, {"x": np.array([0.0, 8.0, 20.0])}),
+    ("sum(x[torch.arange(2)]**2)", {"x": X}, {"x": np.array([6.0, 8.0, 0.0])}),
 ]
 
 
@@ -99,10 +102,12 @@ def test_both_witnesses_match_the_hand_derivation(expression, values, expected):
 
 
 def test_the_table_covers_every_function():
-    from gradexplain.ops import OPS as FUNCTIONS
+    from gradexplain.ops import INTERNAL, OPS as FUNCTIONS
 
     text = " ".join(case[0] for case in CASES)
-    assert all(f"{name}(" in text or f".{name}()" in text for name in FUNCTIONS)
+    assert all(f"{name}(" in text or f".{name}()" in text for name in FUNCTIONS
+               if name not in INTERNAL)
+    assert "getitem" in INTERNAL and "[" in text  # x[...] is the spelling of getitem
     assert len(CASES) >= 25
 
 

@@ -8,13 +8,13 @@ numpy until a rule runs.
 
 from __future__ import annotations
 
-from gradexplain.ops import clamp, elementwise, reductions, softmax
+from gradexplain.ops import clamp, elementwise, indexing, reductions, softmax
 from gradexplain.ops.base import Hazard, NamedFunction, Op
 
 __all__ = ["OPS", "Op", "Hazard", "NamedFunction", "METHODS", "TORCH_FUNCTIONS", "FUNCTIONAL",
-           "CONSTANTS", "RESERVED_NAMES", "WITH_DIM", "named_functions"]
+           "CONSTANTS", "INTERNAL", "RESERVED_NAMES", "WITH_DIM", "named_functions"]
 
-OPS: dict[str, Op] = {op.name: op for family in (reductions, elementwise, softmax, clamp)
+OPS: dict[str, Op] = {op.name: op for family in (reductions, elementwise, softmax, clamp, indexing)
                       for op in family.ENTRIES}
 
 # Tensor methods a learner pastes from a notebook: `(x**2).sum()`, `x.exp()`, `x.pow(2)`.
@@ -34,7 +34,10 @@ WITH_DIM: tuple[str, ...] = tuple(name for name, op in OPS.items() if op.dim != 
 
 CONSTANTS: frozenset[str] = frozenset({"pi", "e"})
 
-RESERVED_NAMES: frozenset[str] = frozenset(OPS) | METHODS | CONSTANTS | {"torch"}
+# Ops the parser builds from syntax (`x[1:3]` is getitem): no user spelling, no reserved name.
+INTERNAL: frozenset[str] = frozenset(name for name, op in OPS.items() if not op.spellings)
+
+RESERVED_NAMES: frozenset[str] = frozenset(OPS) - INTERNAL | METHODS | CONSTANTS | {"torch"}
 
 
 def named_functions() -> list[NamedFunction]:

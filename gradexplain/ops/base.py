@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 from gradexplain.axes import Shape
-from gradexplain.tree import Call
+from gradexplain.tree import Call, Var
 
 @dataclass(frozen=True)
 class Hazard:
@@ -99,6 +99,15 @@ class Op:
         """Said when a second positional argument is not a dim (it may be a tensor)."""
         return ""
 
+    def data(self, node: Call) -> Iterator[Var]:
+        """Variables this call reads as integer data (index arrays): never differentiated."""
+        return iter(())
+
+    def check_values(self, node: Call, shape_of: Mapping[int, Shape],
+                     arrays: Mapping[str, Any], text: str) -> None:
+        """Refuse values the call cannot take (an index out of range), as input errors;
+        `arrays` holds each variable's values as a flat sequence of floats."""
+
     # -- shapes -------------------------------------------------------------------------
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
         return parts[0]
@@ -117,7 +126,11 @@ class Op:
         return iter(())
 
     # -- the autograd witness -----------------------------------------------------------
+    # how many leading arguments the torch call takes as operands (-1: all of them)
+    tensors = 1
+
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
+        """The call on the first argument's tensor (and, with `tensors`, the next ones)."""
         return getattr(torch, self.name)(tensor)
 
     @property
@@ -135,6 +148,12 @@ class Op:
             if hazard.kind == kind:
                 return hazard.reason
         return f"{self.name} has no derivative here"
+
+    postfix = False  # written after its first argument, as `x[1:3]` (binds tightly)
+
+    def source(self, node: Call, args: list[str]) -> str:
+        """The call as text, for graphs and steps; `args` are its arguments' texts."""
+        return f"{self.name}({', '.join(args)})"
 
     # -- the explanations ---------------------------------------------------------------
     @property
