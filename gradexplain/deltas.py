@@ -9,12 +9,11 @@ evaluates the sums), so the deltas are resolved here by substitution, and nothin
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import sympy as sp
 
 from gradexplain.scoped import ScopedSum
-
 
 Ranges = Mapping[sp.Symbol, sp.Expr]  # a target index (j, k) -> the last value it takes
 

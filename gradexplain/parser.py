@@ -14,14 +14,22 @@ import math
 import re
 import unicodedata
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 from gradexplain import limits
 from gradexplain.cost import check_cost
-from gradexplain.fold import constant_value
 from gradexplain.errors import ExpressionError, LimitError
-from gradexplain.ops import (CONSTANTS, FUNCTIONAL, INTERNAL, METHODS, OPS, RESERVED_NAMES,
-                             TORCH_FUNCTIONS, WITH_DIM)
+from gradexplain.fold import constant_value
+from gradexplain.ops import (
+    CONSTANTS,
+    FUNCTIONAL,
+    INTERNAL,
+    METHODS,
+    OPS,
+    RESERVED_NAMES,
+    TORCH_FUNCTIONS,
+    WITH_DIM,
+)
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 _ALLOWED_CHARS = frozenset(
@@ -98,7 +106,7 @@ def _scan_characters(text: str) -> None:
         _ALLOWED_CHARS | (frozenset("=") if _DIM_KEYWORD.search(text) else frozenset())
     brackets = 0
     for col, char in enumerate(text):
-        if char not in allowed or char == ":" and brackets <= 0:
+        if char not in allowed or (char == ":" and brackets <= 0):
             raise ExpressionError(_describe_char(char), text, col)
         depth += (char == "(") - (char == ")")
         brackets += (char == "[") - (char == "]")
@@ -364,7 +372,7 @@ class _Converter:
                                 f"not supported; write each axis, as in X[:, 1] (and "
                                 f"unsqueeze() for a new axis)", part)
             index = self.convert(part)
-            if isinstance(index, Var) or isinstance(index, Call) and index.func == "arange":
+            if isinstance(index, Var) or (isinstance(index, Call) and index.func == "arange"):
                 items.append(("array", len(arrays), part.col_offset))
                 arrays.append(index)
                 continue

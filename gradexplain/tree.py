@@ -7,8 +7,9 @@ built by walking this tree; nothing downstream ever sees the user's string.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Union
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ class Call:
     func: str
     args: tuple[Node, ...]
     col: int
-    params: tuple[object, ...] = ()
+    params: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ class Compare:
     col: int
 
 
-Node = Union[Num, Const, Var, Neg, BinOp, Call, Compare]
+Node = Num | Const | Var | Neg | BinOp | Call | Compare
 
 
 def children(node: Node) -> tuple[Node, ...]:

@@ -102,7 +102,8 @@ def test_both_witnesses_match_the_hand_derivation(expression, values, expected):
 
 
 def test_the_table_covers_every_function():
-    from gradexplain.ops import INTERNAL, OPS as FUNCTIONS
+    from gradexplain.ops import INTERNAL
+    from gradexplain.ops import OPS as FUNCTIONS
 
     text = " ".join(case[0] for case in CASES)
     assert all(f"{name}(" in text or f".{name}()" in text for name in FUNCTIONS

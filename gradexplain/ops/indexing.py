@@ -14,8 +14,9 @@ omitted, as Python writes it), `("array", k, col)` the k-th array argument.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from gradexplain.axes import Shape, ShapeError, describe
 from gradexplain.ops.base import Op
