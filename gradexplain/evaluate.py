@@ -187,7 +187,9 @@ class Evaluator:
         fixed = tuple(int(index) if index.is_Integer else slice(self.sizes.get(index))
                       for index in expr.indices)  # x[:2] runs its index over 0..1 only
         indices = [index for index in expr.indices if not index.is_Integer]
-        if len(set(indices)) != len(indices) or not all(map(_is_index, indices)):
+        if len(set(indices)) != len(indices) or not all(map(_is_index, indices)) or any(
+                self.sizes.get(index, 0) > size  # t_j where j runs past t: guarded
+                for index, size in zip(expr.indices, array.shape)):
             return self._gather(array, expr)
         return self._place(array[fixed], indices)
 

@@ -56,7 +56,9 @@ _COMPARISONS: dict[type, str] = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast
 # the ast gate then keeps comparisons to where's first argument.
 _COMPARISON_CHARS = frozenset("=<>!")
 _WHERE_CALL = re.compile(r"(?<![A-Za-z0-9_])where\s*\(")
-_DIM_KEYWORD = re.compile(r"(?<![A-Za-z0-9_])dim\s*=(?!=)")
+_DIM_KEYWORD = re.compile(r"(?<![A-Za-z0-9_])(dim|reduction|beta|delta|log_target)\s*=(?!=)")
+# reduction='sum' of a loss: quotes reach Python's parser only then, for that string
+_REDUCTION_KEYWORD = re.compile(r"(?<![A-Za-z0-9_])reduction\s*=(?!=)")
 _FUNCTIONAL_PREFIXES = ("torch.nn.functional.", "nn.functional.", "F.")
 
 _BINOP_HINTS: dict[type, str] = {
@@ -104,6 +106,8 @@ def _scan_characters(text: str) -> None:
     token_start, numeric = -1, False
     allowed = _ALLOWED_CHARS | _COMPARISON_CHARS if _WHERE_CALL.search(text) else \
         _ALLOWED_CHARS | (frozenset("=") if _DIM_KEYWORD.search(text) else frozenset())
+    if _REDUCTION_KEYWORD.search(text):
+        allowed = allowed | frozenset("'\"")
     brackets = 0
     for col, char in enumerate(text):
         if char not in allowed or (char == ":" and brackets <= 0):
@@ -180,7 +184,7 @@ class _Converter:
         # an op's `signature` names how its arguments are read
         self.signatures: dict[str, Callable[[str, list[ast.expr], ast.Call], Node]] = {
             "unary": self._one_argument, "reduction": self._reduction, "softmax": self._softmax,
-            "clamp": self._clamp, "arange": self._arange,
+            "clamp": self._clamp, "arange": self._arange, "loss": self._loss,
         }
 
     def fail(self, message: str, node: ast.AST) -> ExpressionError:
@@ -246,6 +250,8 @@ class _Converter:
     def _call(self, node: ast.Call) -> Node:
         for keyword in node.keywords:
             called = OPS.get(_called_name(node.func))
+            if called is not None and called.signature == "loss":
+                break  # a loss reads its own keywords (`_loss`)
             if keyword.arg != "dim" or len(node.keywords) > 1 or called is None \
                     or called.dim == "none":
                 raise ExpressionError(f"keyword argument {keyword.arg or '**'}= not allowed "
@@ -354,6 +360,43 @@ class _Converter:
                             f"hi = {_fmt(bounds[1].value)}", args[1])
         return Call(name, (self.convert(args[0]), *bounds), node.col_offset)
 
+    def _loss(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
+        """`F.mse_loss(x, y, reduction='sum')`: the input, the target, the entry's
+        keywords (constants); the entry expands it into the tree it stands for."""
+        op = OPS[name]
+        if len(args) != 2:
+            raise self.fail(f"{name}() takes an input and a target, as in {name}(x, y); got "
+                            f"{len(args)} positional argument{'s' * (len(args) != 1)}", node)
+        options = dict(op.keywords)  # type: ignore[attr-defined]
+        for keyword in node.keywords:
+            if keyword.arg not in options:
+                allowed = ", ".join(f"{key}=" for key in options)
+                raise ExpressionError(f"keyword argument {keyword.arg or '**'}= of {name}() "
+                                      f"is not supported (only {allowed})", self.text,
+                                      keyword.col_offset)
+            options[str(keyword.arg)] = self._option(name, str(keyword.arg), keyword.value, op)
+        return op.expand(self.convert(args[0]), self.convert(args[1]),  # type: ignore
+                         options, node.col_offset)
+
+    def _option(self, name: str, key: str, value: ast.expr, op: object) -> object:
+        """reduction= is one of the entry's strings; log_target= True or False; beta= and
+        delta= numbers (beta >= 0, delta > 0, as torch requires)."""
+        if key == "reduction":
+            choices = op.reductions()  # type: ignore[attr-defined]
+            if not isinstance(value, ast.Constant) or value.value not in choices:
+                raise self.fail(f"reduction= of {name}() must be "
+                                f"{_or(tuple(repr(c) for c in choices))}", value)
+            return value.value
+        if key == "log_target":
+            if not isinstance(value, ast.Constant) or not isinstance(value.value, bool):
+                raise self.fail("log_target= must be True or False", value)
+            return value.value
+        number = constant_value(self.convert(value), self.text)
+        if number is None or number < 0 or (key == "delta" and number == 0):
+            raise self.fail(f"{key}= of {name}() must be a number "
+                            f"{'> 0' if key == 'delta' else '>= 0'}", value)
+        return number
+
     def _subscript(self, node: ast.Subscript) -> Node:
         """`x[0]`, `x[1:3]`, `X[:, 1]`, `x[idx]`, `sm[range(n), t]`: one item per axis."""
         value = self.convert(node.value)
@@ -372,7 +415,7 @@ class _Converter:
                                 f"not supported; write each axis, as in X[:, 1] (and "
                                 f"unsqueeze() for a new axis)", part)
             index = self.convert(part)
-            if isinstance(index, Var) or (isinstance(index, Call) and index.func == "arange"):
+            if _integer_data(index):
                 items.append(("array", len(arrays), part.col_offset))
                 arrays.append(index)
                 continue
@@ -425,6 +468,13 @@ class _Converter:
                             f"got {len(args)}", node)
 
 
+def _integer_data(node: Node) -> bool:
+    """An index array: a variable (`idx`), `range(n)`, or a part of one (`t[:2]`)."""
+    while isinstance(node, Call) and node.func == "getitem":
+        node = node.args[0]
+    return isinstance(node, Var) or (isinstance(node, Call) and node.func == "arange")
+
+
 def _unknown_function(name: str) -> str:
     known = frozenset(OPS) | {"pow"}
     close = difflib.get_close_matches(name, sorted(known), n=1)
@@ -435,6 +485,11 @@ def _unknown_function(name: str) -> str:
 def _and(names: tuple[str, ...]) -> str:
     """"a, b and c"."""
     return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else names[0]
+
+
+def _or(names: tuple[str, ...]) -> str:
+    """"a, b or c"."""
+    return f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
 
 
 def _listing(names: frozenset[str], prefix: str) -> str:

@@ -47,14 +47,18 @@ def build(expression: str, values: Mapping[str, Values],
     tree = parse(expression)
     node_shapes = _matched(tree, expression, values)
     _check_values(tree, expression, values, node_shapes)
-    return Program(expression, tree, dict(values), tuple(differentiated(tree, wrt)),
-                   node_shapes)
+    return Program(expression, tree, dict(values),
+                   tuple(differentiated(tree, wrt, node_shapes)), node_shapes)
 
 
-def differentiated(tree: Node, wrt: Sequence[str] | str | None) -> list[str]:
+def differentiated(tree: Node, wrt: Sequence[str] | str | None,
+                   node_shapes: Mapping[int, Shape] | None = None) -> list[str]:
     """The variables that get gradients (`--wrt`), in the expression's order; the rest are data."""
-    data = data_variables(tree)
+    data = data_variables(tree, node_shapes)
     names = [name for name in variables(tree) if name not in data]
+    if not names:
+        raise ValuesError(f"the expression has no variable to differentiate: "
+                          f"{', '.join(data)} index tensors, so they are integer data")
     if wrt is None:
         _check_conditions(tree, names)
         return names
@@ -75,13 +79,15 @@ def differentiated(tree: Node, wrt: Sequence[str] | str | None) -> list[str]:
     return chosen
 
 
-def data_variables(tree: Node) -> dict[str, int]:
+def data_variables(tree: Node, node_shapes: Mapping[int, Shape] | None = None
+                   ) -> dict[str, int]:
     """Variables read as integer data (index arrays), each with its first column: they
     get no gradient, as an integer index tensor in torch."""
     found: dict[str, int] = {}
+    shape_of = None if node_shapes is None else (lambda node: node_shapes[id(node)])
     for node in walk(tree):
         if isinstance(node, Call) and node.func in OPS:
-            for var in OPS[node.func].data(node):
+            for var in OPS[node.func].data(node, shape_of):
                 found.setdefault(var.name, var.col)
     return found
 

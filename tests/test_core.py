@@ -21,6 +21,7 @@ B = 0.25
 
 
 T = np.array([0.0, 1.0, 0.0])  # a one-hot target
+Q = np.array([0.2, 0.5, 0.9])  # probabilities
 
 
 def softmax(u):
@@ -85,6 +86,19 @@ CASES = [
     ("x[0]*x[-1]", {"x": X}, {"x": np.array([10.0, 0.0, 3.0])}),  # getitem
     ("sum(x[1:]**2)", {"x": X}, {"x": np.array([0.0, 8.0, 20.0])}),
     ("sum(x[torch.arange(2)]**2)", {"x": X}, {"x": np.array([6.0, 8.0, 0.0])}),
+    # losses: x - w = [2, 6, 9.5]; class 1 is data (an index), so it has no gradient
+    ("F.mse_loss(x, w)", {"x": X, "w": W}, {"x": 2 * (X - W) / 3, "w": -2 * (X - W) / 3}),
+    ("F.l1_loss(x, w)", {"x": X, "w": W}, {"x": np.full(3, 1 / 3), "w": np.full(3, -1 / 3)}),
+    ("F.smooth_l1_loss(x, w, reduction='sum')", {"x": X, "w": W},
+     {"x": np.ones(3), "w": -np.ones(3)}),
+    ("F.huber_loss(x, w, delta=20)", {"x": X, "w": W}, {"x": (X - W) / 3, "w": (W - X) / 3}),
+    ("F.binary_cross_entropy(q, t)", {"q": Q, "t": T},
+     {"q": (Q - T) / (Q * (1 - Q)) / 3, "t": -np.log(Q / (1 - Q)) / 3}),
+    ("F.binary_cross_entropy_with_logits(w, t)", {"w": W, "t": T},
+     {"w": (sig(W) - T) / 3, "t": -W / 3}),
+    ("F.cross_entropy(w, c)", {"w": W, "c": 1.0}, {"w": softmax(W) - T}),
+    ("F.nll_loss(w, c, reduction='sum')", {"w": W, "c": 1.0}, {"w": -T}),
+    ("F.kl_div(w, q)", {"w": W, "q": Q}, {"w": -Q / 3, "q": (np.log(Q) + 1 - W) / 3}),
 ]
 
 

@@ -8,14 +8,14 @@ numpy until a rule runs.
 
 from __future__ import annotations
 
-from gradexplain.ops import clamp, elementwise, indexing, reductions, softmax
+from gradexplain.ops import clamp, elementwise, indexing, losses, reductions, softmax
 from gradexplain.ops.base import Hazard, NamedFunction, Op
 
 __all__ = ["OPS", "Op", "Hazard", "NamedFunction", "METHODS", "TORCH_FUNCTIONS", "FUNCTIONAL",
            "CONSTANTS", "INTERNAL", "RESERVED_NAMES", "WITH_DIM", "named_functions"]
 
-OPS: dict[str, Op] = {op.name: op for family in (reductions, elementwise, softmax, clamp, indexing)
-                      for op in family.ENTRIES}
+FAMILIES = (reductions, elementwise, softmax, clamp, indexing, losses)
+OPS: dict[str, Op] = {op.name: op for family in FAMILIES for op in family.ENTRIES}
 
 # Tensor methods a learner pastes from a notebook: `(x**2).sum()`, `x.exp()`, `x.pow(2)`.
 METHODS: frozenset[str] = frozenset(

@@ -101,8 +101,10 @@ class Op:
         """Said when a second positional argument is not a dim (it may be a tensor)."""
         return ""
 
-    def data(self, node: Call) -> Iterator[Var]:
-        """Variables this call reads as integer data (index arrays): never differentiated."""
+    def data(self, node: Call, shape_of: Callable[[Any], Shape] | None = None
+             ) -> Iterator[Var]:
+        """Variables this call reads as integer data (index arrays): never differentiated.
+        `shape_of` gives a node's shape where the shapes are known."""
         return iter(())
 
     def check_values(self, node: Call, shape_of: Mapping[int, Shape],

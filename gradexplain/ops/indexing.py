@@ -14,7 +14,7 @@ omitted, as Python writes it), `("array", k, col)` the k-th array argument.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,9 +157,12 @@ class GetItem(Op):
 
     tensors = -1  # every argument: the indexed tensor and the index arrays
 
-    def data(self, node: Call) -> Iterator[Var]:
+    def data(self, node: Call, shape_of: Callable[[Any], Shape] | None = None
+             ) -> Iterator[Var]:
         """The integer index arrays given as variables: data, never differentiated."""
         for arg in node.args[1:]:
+            while isinstance(arg, Call) and arg.func == "getitem":  # t[:2]
+                arg = arg.args[0]
             if isinstance(arg, Var):
                 yield arg
 
@@ -168,10 +171,13 @@ class GetItem(Op):
         """Integer index arrays hold integers in range, as torch requires."""
         shape = shape_of[id(node.args[0])]
         for position, item in enumerate(_items(node, shape)):
-            if item[0] != "array" or not isinstance(node.args[1 + item[1]], Var):
+            if item[0] != "array":
                 continue
             var = node.args[1 + item[1]]
-            assert isinstance(var, Var)
+            while isinstance(var, Call) and var.func == "getitem":  # every element of t
+                var = var.args[0]
+            if not isinstance(var, Var):
+                continue
             check_indices(var.name, arrays[var.name], shape[position], position, text,
                           var.col)
 

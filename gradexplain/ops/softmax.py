@@ -18,6 +18,7 @@ from gradexplain.tree import Call
 class Softmax(Op):
     signature: str = "softmax"
     dim: str = "optional"
+    spellings: tuple[str, ...] = ("torch", "method", "functional")  # F.log_softmax too
     log: bool = False
 
     def fold(self, *values: float) -> float:
