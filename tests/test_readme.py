@@ -20,7 +20,7 @@ def test_readme_output_blocks_are_the_real_output():
     script = _script()
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = list(script.BLOCK.finditer(text))
-    assert len(blocks) >= 3
+    assert len(blocks) >= 3 and len(blocks) == text.count(script.MARKER)
     for block in blocks:
         assert block.group("output") == script.output_of(block.group("command")), \
             f"stale README block for {block.group('command')}: run scripts/update_readme.py"
