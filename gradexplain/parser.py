@@ -56,7 +56,8 @@ _COMPARISONS: dict[type, str] = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast
 # the ast gate then keeps comparisons to where's first argument.
 _COMPARISON_CHARS = frozenset("=<>!")
 _WHERE_CALL = re.compile(r"(?<![A-Za-z0-9_])where\s*\(")
-_DIM_KEYWORD = re.compile(r"(?<![A-Za-z0-9_])(dim|reduction|beta|delta|log_target)\s*=(?!=)")
+_DIM_KEYWORD = re.compile(r"(?<![A-Za-z0-9_])(dim|dims|dim0|dim1|diagonal|shifts|reduction|"
+                          r"beta|delta|log_target)\s*=(?!=)")
 # reduction='sum' of a loss: quotes reach Python's parser only then, for that string
 _REDUCTION_KEYWORD = re.compile(r"(?<![A-Za-z0-9_])reduction\s*=(?!=)")
 _FUNCTIONAL_PREFIXES = ("torch.nn.functional.", "nn.functional.", "F.")
@@ -185,6 +186,7 @@ class _Converter:
         self.signatures: dict[str, Callable[[str, list[ast.expr], ast.Call], Node]] = {
             "unary": self._one_argument, "reduction": self._reduction, "softmax": self._softmax,
             "clamp": self._clamp, "arange": self._arange, "loss": self._loss,
+            "shape": self._shape_op,
         }
 
     def fail(self, message: str, node: ast.AST) -> ExpressionError:
@@ -250,8 +252,8 @@ class _Converter:
     def _call(self, node: ast.Call) -> Node:
         for keyword in node.keywords:
             called = OPS.get(_called_name(node.func))
-            if called is not None and called.signature == "loss":
-                break  # a loss reads its own keywords (`_loss`)
+            if called is not None and called.signature in ("loss", "shape"):
+                break  # losses and shape ops read their own keywords
             if keyword.arg != "dim" or len(node.keywords) > 1 or called is None \
                     or called.dim == "none":
                 raise ExpressionError(f"keyword argument {keyword.arg or '**'}= not allowed "
@@ -262,6 +264,12 @@ class _Converter:
                 raise self.fail("unpacking not allowed", arg)
         func = node.func
         if isinstance(func, ast.Name):
+            if func.id in OPS and not OPS[func.id].bare and OPS[func.id].spellings:
+                op = OPS[func.id]
+                spelled = f"x.{func.id}()" if "method" in op.spellings else \
+                    f"torch.{func.id}(...)"
+                raise self.fail(f"{func.id}() alone is not a spelling; write {spelled}",
+                                node)
             return self._function(func.id, node.args, node)
         if isinstance(func, ast.Attribute):
             dotted = _dotted_name(func)
@@ -397,6 +405,35 @@ class _Converter:
                             f"{'> 0' if key == 'delta' else '>= 0'}", value)
         return number
 
+    def _shape_op(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
+        """`x.reshape(2, 3)`, `torch.flip(x, [0])`, `torch.cat([a, b], dim=1)`: tensors,
+        then integers (given one by one or as a tuple or list), kept as the call's params."""
+        if not args:
+            raise self.fail(f"{name}() needs a tensor", node)
+        joined = name in ("cat", "stack")
+        if joined and not isinstance(args[0], (ast.List, ast.Tuple)):
+            raise self.fail(f"{name}() takes a list of tensors, as in torch.{name}([a, b])",
+                            args[0])
+        tensors = [*args[0].elts] if joined else [args[0]]  # type: ignore[attr-defined]
+        given = {keyword.arg: keyword.value for keyword in node.keywords}
+        allowed = OPS[name].keywords  # type: ignore[attr-defined]
+        for key in given:
+            if key not in allowed:
+                only = f" (only {', '.join(f'{k}=' for k in allowed)})" if allowed else ""
+                raise self.fail(f"keyword argument {key or '**'}= of {name}() is not "
+                                f"supported{only}", node)
+        rest = [*args[1:], *(given[key] for key in allowed if key in given)]
+        numbers: list[int] = []
+        for arg in rest:
+            for part in arg.elts if isinstance(arg, (ast.Tuple, ast.List)) else [arg]:
+                numbers.append(self._integer(part, f"an argument of {name}()"))
+        if joined and not numbers:
+            numbers = [0]
+        if not tensors:
+            raise self.fail(f"{name}() of no tensors", node)
+        return Call(name, tuple(self.convert(tensor) for tensor in tensors), node.col_offset,
+                    tuple(numbers))
+
     def _subscript(self, node: ast.Subscript) -> Node:
         """`x[0]`, `x[1:3]`, `X[:, 1]`, `x[idx]`, `sm[range(n), t]`: one item per axis."""
         value = self.convert(node.value)
@@ -427,8 +464,8 @@ class _Converter:
         node = self.convert(part) if converted is None else converted
         value = constant_value(node, self.text)
         if value is None or value != int(value):
-            raise self.fail(f"{what} must be an integer such as 0, 2 or -1, an integer "
-                            f"variable, or range(n)", part)
+            raise self.fail(f"{what} must be an integer such as 0, 2 or -1" + (
+                ", an integer variable, or range(n)" if what == "an index" else ""), part)
         return int(value)
 
     def _arange(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:

@@ -99,6 +99,23 @@ CASES = [
     ("F.cross_entropy(w, c)", {"w": W, "c": 1.0}, {"w": softmax(W) - T}),
     ("F.nll_loss(w, c, reduction='sum')", {"w": W, "c": 1.0}, {"w": -T}),
     ("F.kl_div(w, q)", {"w": W, "q": Q}, {"w": -Q / 3, "q": (np.log(Q) + 1 - W) / 3}),
+    # shape ops move elements: the gradient is moved back
+    ("sum(x.reshape(1, 3) * w)", {"x": X, "w": W}, {"x": W, "w": X}),
+    ("sum(x.view(3, 1).t() * w)", {"x": X, "w": W}, {"x": W, "w": X}),
+    ("sum(torch.flatten(x) * w)", {"x": X, "w": W}, {"x": W, "w": X}),
+    ("sum(x.unsqueeze(0).transpose(0, 1).squeeze() * w)", {"x": X, "w": W},
+     {"x": W, "w": X}),
+    ("sum(x.unsqueeze(1).permute(1, 0) * w)", {"x": X, "w": W}, {"x": W, "w": X}),
+    ("sum(torch.flip(x, [0]) * w)", {"x": X, "w": W}, {"x": W[::-1], "w": X[::-1]}),
+    ("sum(x.roll(1) * w)", {"x": X, "w": W}, {"x": np.roll(W, -1), "w": np.roll(X, 1)}),
+    ("sum(x.repeat(2))", {"x": X}, {"x": np.full(3, 2.0)}),
+    ("sum(x.unsqueeze(0).expand(2, 3) * w)", {"x": X, "w": W}, {"x": 2 * W, "w": 2 * X}),
+    ("sum(torch.triu(x.unsqueeze(0).expand(3, 3)))", {"x": X},
+     {"x": np.array([1.0, 2.0, 3.0])}),
+    ("sum(torch.tril(x.unsqueeze(1).expand(3, 3)))", {"x": X},
+     {"x": np.array([1.0, 2.0, 3.0])}),
+    ("sum(torch.cat([x, x**2]))", {"x": X}, {"x": 1 + 2 * X}),
+    ("sum(torch.stack([x, w])**2)", {"x": X, "w": W}, {"x": 2 * X, "w": 2 * W}),
 ]
 
 

@@ -53,7 +53,10 @@ def assert_parses_safely(text: str) -> None:
                 len(node.args) == 2 and isinstance(node.args[1], Num)
                 and node.args[1].value == int(node.args[1].value))) or (node.func == "clamp" \
                 and len(node.args) == 3 and all(isinstance(a, Num) for a in node.args[1:]) \
-                and node.args[1].value <= node.args[2].value)  # dim=, clamp's bounds
+                and node.args[1].value <= node.args[2].value) or (  # dim=, clamp's bounds
+                node.func in ("getitem", "cat", "stack", "nll")) or (  # tensors, index arrays
+                node.func == "huber" and len(node.args) == 2
+                and isinstance(node.args[1], Num))  # smooth_l1's and huber's constant
         if isinstance(node, Var):
             assert node.name.isidentifier() and node.name.isascii()
             assert not node.name.startswith("_")

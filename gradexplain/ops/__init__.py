@@ -8,13 +8,21 @@ numpy until a rule runs.
 
 from __future__ import annotations
 
-from gradexplain.ops import clamp, elementwise, indexing, losses, reductions, softmax
+from gradexplain.ops import (
+    clamp,
+    elementwise,
+    indexing,
+    losses,
+    reductions,
+    shape,
+    softmax,
+)
 from gradexplain.ops.base import Hazard, NamedFunction, Op
 
 __all__ = ["OPS", "Op", "Hazard", "NamedFunction", "METHODS", "TORCH_FUNCTIONS", "FUNCTIONAL",
            "CONSTANTS", "INTERNAL", "RESERVED_NAMES", "WITH_DIM", "named_functions"]
 
-FAMILIES = (reductions, elementwise, softmax, clamp, indexing, losses)
+FAMILIES = (reductions, elementwise, softmax, clamp, indexing, losses, shape)
 OPS: dict[str, Op] = {op.name: op for family in FAMILIES for op in family.ENTRIES}
 
 # Tensor methods a learner pastes from a notebook: `(x**2).sum()`, `x.exp()`, `x.pow(2)`.
@@ -37,7 +45,10 @@ CONSTANTS: frozenset[str] = frozenset({"pi", "e"})
 # Ops the parser builds from syntax (`x[1:3]` is getitem): no user spelling, no reserved name.
 INTERNAL: frozenset[str] = frozenset(name for name, op in OPS.items() if not op.spellings)
 
-RESERVED_NAMES: frozenset[str] = frozenset(OPS) - INTERNAL | METHODS | CONSTANTS | {"torch"}
+# Names called alone (`exp(x)`) are no variable's names; `x.t()` leaves `t` to a variable.
+RESERVED_NAMES: frozenset[str] = frozenset(
+    name for name, op in OPS.items() if op.bare and op.spellings) | {"pow"} | CONSTANTS | {
+    "torch"}
 
 
 def named_functions() -> list[NamedFunction]:

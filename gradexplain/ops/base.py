@@ -88,6 +88,7 @@ class Op:
     # spellings besides NAME(...): "torch" torch.NAME(...), "method" x.NAME(...),
     # "functional" F.NAME(...) and torch.nn.functional.NAME(...)
     spellings: tuple[str, ...] = ("torch", "method")
+    bare: bool = True  # NAME(...) alone is a spelling too (so NAME is no variable's name)
     hazards: tuple[Hazard, ...] = ()
     story: str | None = None  # "L = sum_i y_i": how the story names L at the top
 

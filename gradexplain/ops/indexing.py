@@ -216,6 +216,7 @@ class Arange(Op):
 
     signature: str = "arange"
     spellings: tuple[str, ...] = ("torch",)
+    bare: bool = False  # range(n) and torch.arange(n)
 
     def fold(self, *values: float) -> float | None:  # type: ignore[override]
         return None  # a vector, never a constant scalar
