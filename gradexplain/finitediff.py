@@ -93,8 +93,9 @@ def compare(tree: Node, values: Mapping[str, Values],
     compared = {}
     for name, fd in found.items():
         grad = np.asarray(result.gradients[name].autograd, dtype=np.float64).reshape(fd.shape)
-        found = closeness.compare(grad, fd, GRADCHECK)
-        compared[name] = FiniteDifferences(name, fd, grad, found.close, found.max_abs_diff)
+        comparison = closeness.compare(grad, fd, GRADCHECK)
+        compared[name] = FiniteDifferences(name, fd, grad, comparison.close,
+                                           comparison.max_abs_diff)
     return compared
 
 

@@ -131,7 +131,7 @@ class Jacobian:
 
     def column_sums(self, name: str) -> np.ndarray:
         """dL/dx, shaped like x on the matrix path."""
-        sums = self.scale * self.matrices[name].sum(axis=0)
+        sums: np.ndarray = self.scale * self.matrices[name].sum(axis=0)
         return sums.reshape(self.shapes[name]) if self.shapes else sums
 
     def to_json(self) -> dict[str, Any]:
@@ -211,18 +211,18 @@ def _jacobian_shaped(tree: Node, values: Mapping[str, Values], chosen: list[str]
     names = _differentiated([name for name in variables(inner) if shapes[name]], chosen)
     sizes = {f"y = {source(inner)}": y_shape, **{name: shapes[name] for name in names}}
     if max(int(np.prod(shape)) for shape in sizes.values()) > MAX_JACOBIAN_N:
-        found = ", ".join(f"{label} has {int(np.prod(shape))} ({describe(shape)})"
-                          for label, shape in sizes.items())
+        counts = ", ".join(f"{label} has {int(np.prod(shape))} ({describe(shape)})"
+                           for label, shape in sizes.items())
         raise ValuesError(f"--jacobian forms J with y and each x flattened in row-major "
                           f"order, for at most MAX_JACOBIAN_N = {MAX_JACOBIAN_N} elements "
-                          f"each: {found}; use --v to get J^T v without forming J")
+                          f"each: {counts}; use --v to get J^T v without forming J")
     return Jacobian(source(inner), scale, _matrices(inner, values, names, y_shape),
                     {"y": y_shape, **{name: shapes[name] for name in names}})
 
 
 def _summed(tree: Node, values: Mapping[str, Values]) -> tuple[Node, float]:
     op = OPS.get(tree.func) if isinstance(tree, Call) else None
-    if op is not None and op.adds_up and len(tree.args) == 1:
+    if isinstance(tree, Call) and op is not None and op.adds_up and len(tree.args) == 1:
         n = max(v.size for v in values.values())
         return tree.args[0], (1.0 / n if getattr(op, "average", False) else 1.0)
     return tree, 1.0
