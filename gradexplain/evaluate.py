@@ -41,6 +41,10 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
     # Our values are real; SymPy keeps re/im/arg when it cannot prove a power real.
     sp.re: lambda u: u, sp.im: lambda u: np.zeros_like(np.asarray(u, dtype=np.float64)),
     sp.arg: lambda u: np.angle(u), sp.atan2: np.arctan2,
+    # second derivatives: delta_jd is the identity over j's and d's axes; the derivative of
+    # a step (relu', clamp') is 0 away from its kink and undefined at it
+    sp.KroneckerDelta: lambda a, b: np.equal(a, b).astype(np.float64),
+    sp.DiracDelta: lambda u, *order: np.where(np.equal(u, 0), np.nan, 0.0),
     # the functions the registry keeps whole: sigmoid, relu, softplus, clamp, is_max...
     **{named.cls: (lambda f: lambda *args: f(np, *args))(named.numpy)
        for named in named_functions()},
