@@ -18,5 +18,6 @@ MAX_VECTOR_LENGTH = 10_000_000  # elements in one vector (80 MB as float64)
 MAX_VALUE_TEXT_CHARS = 200_000_000  # characters read for one variable's values
 MAX_SYMBOLIC_SECONDS = 10.0  # wall time for SymPy's derivation, a backstop behind the limits above
 MAX_HESSIAN_ELEMENTS = 1_000  # differentiated elements for --hessian (8 MB per witness)
+MAX_JACOBIAN_N = 1_000  # --jacobian: elements of y and of each x (J: 8 MB per witness)
 MAX_FD_ELEMENTS = 10_000  # --check-fd: 2 forward passes per element, so O(n**2) in all
 MAX_EXTRAS_SECONDS = 60.0  # wall time for --steps, --check-fd, --graph, --v and --jacobian together
