@@ -15,7 +15,7 @@ product of every index's length.
 from __future__ import annotations
 
 import string
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 

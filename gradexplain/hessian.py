@@ -13,8 +13,9 @@ neither Hessian is computed and the reason is said instead.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import sympy as sp

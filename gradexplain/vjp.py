@@ -7,18 +7,19 @@ in a generic element (so J is never formed). `--jacobian` forms J itself, for sm
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
 import torch
 
 from gradexplain import autograd, closeness, symbolic
-from gradexplain.limits import MAX_JACOBIAN_N
 from gradexplain.errors import UsageError, ValuesError
 from gradexplain.evaluate import Evaluator
 from gradexplain.jsonout import numbers
+from gradexplain.limits import MAX_JACOBIAN_N
 from gradexplain.ops import OPS
 from gradexplain.result import Tolerance
 from gradexplain.tree import Call, Node, variables
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from gradexplain.result import Explanation
     from gradexplain.values import Values
 
+FLOAT64 = Tolerance(1e-7, 1e-7)  # torch.testing's float64 defaults, as the run's own
 SCALAR_RESULT = ("--v is for a vector result y: this expression is already a scalar L, and "
                  "L.backward() needs no v")
 
@@ -132,7 +134,7 @@ class Jacobian:
     shapes: dict[str, tuple[int, ...]] | None = None  # matrix path: "y" and each variable
     symbolic: dict[str, np.ndarray] = field(default_factory=dict)
     formulas: dict[str, str] = field(default_factory=dict)
-    tolerance: Tolerance = Tolerance(1e-7, 1e-7)
+    tolerance: Tolerance = FLOAT64
 
     def column_sums(self, name: str) -> np.ndarray:
         """dL/dx, shaped like x on the matrix path."""
@@ -162,7 +164,7 @@ class Jacobian:
 def jacobian(tree: Node, values: Mapping[str, Values], shaped: bool = False,
              names: Sequence[str] | None = None,
              node_shapes: dict[int, Shape] | None = None,
-             tolerance: Tolerance = Tolerance(1e-7, 1e-7)) -> Jacobian:
+             tolerance: Tolerance = FLOAT64) -> Jacobian:
     """J for y = the expression (vector result) or its summand (L = sum or mean of y),
     for the differentiated variables (`names`, default all): data has no column of J.
     Both witnesses form it: `torch.func.jacrev`, and SymPy's dy_i/dx_j evaluated whole."""
