@@ -186,7 +186,7 @@ class _Converter:
         self.signatures: dict[str, Callable[[str, list[ast.expr], ast.Call], Node]] = {
             "unary": self._one_argument, "reduction": self._reduction, "softmax": self._softmax,
             "clamp": self._clamp, "arange": self._arange, "loss": self._loss,
-            "shape": self._shape_op,
+            "shape": self._shape_op, "literal": self._literal,
         }
 
     def fail(self, message: str, node: ast.AST) -> ExpressionError:
@@ -434,6 +434,46 @@ class _Converter:
         return Call(name, tuple(self.convert(tensor) for tensor in tensors), node.col_offset,
                     tuple(numbers))
 
+    def _literal(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
+        """`torch.tensor([1., 2.])`, `torch.tensor([[1, 2], [3, 4]])`: numbers only."""
+        if len(args) != 1 or node.keywords:
+            raise self.fail("torch.tensor() takes one list of numbers, as in "
+                            "torch.tensor([1., 2., 3.])", node)
+        return self._constant_tensor(args[0], node.col_offset)
+
+    def _constant_tensor(self, data: ast.expr, col: int) -> Node:
+        """A number, a list of numbers or a list of equal rows, as a `tensor` call."""
+        from gradexplain.ops.indexing import MAX_LITERAL
+
+        rows = data.elts if isinstance(data, (ast.List, ast.Tuple)) else None
+        shape: tuple[int, ...]
+        if rows and all(isinstance(row, (ast.List, ast.Tuple)) for row in rows):
+            width = len(rows[0].elts)  # type: ignore[attr-defined]
+            if not width or any(len(row.elts) != width for row in rows):  # type: ignore
+                raise self.fail("the rows of a tensor must have equal, nonzero lengths",
+                                data)
+            items = [item for row in rows for item in row.elts]  # type: ignore
+            shape = (len(rows), width)
+        elif rows is not None:
+            items, shape = list(rows), (len(rows),)
+        else:
+            items, shape = [data], ()
+        if not items:
+            raise self.fail("a tensor needs at least one number", data)
+        if len(items) > MAX_LITERAL:
+            raise LimitError(f"a literal tensor has more than MAX_LITERAL = {MAX_LITERAL} "
+                             f"numbers; give data as a variable", self.text, data.col_offset)
+        values, texts = [], []
+        for item in items:
+            converted = self.convert(item)
+            value = constant_value(converted, self.text)
+            if value is None:
+                raise self.fail("a literal tensor holds numbers only; give data as a "
+                                "variable (--NAME 1,2,3)", item)
+            values.append(value)
+            texts.append(_fmt_exact(converted, value))
+        return Call("tensor", (Num(0.0, "0", col),), col, (shape, tuple(values), tuple(texts)))
+
     def _subscript(self, node: ast.Subscript) -> Node:
         """`x[0]`, `x[1:3]`, `X[:, 1]`, `x[idx]`, `sm[range(n), t]`: one item per axis."""
         value = self.convert(node.value)
@@ -451,7 +491,8 @@ class _Converter:
                 raise self.fail(f"{'None' if part.value is None else '...'} in an index is "
                                 f"not supported; write each axis, as in X[:, 1] (and "
                                 f"unsqueeze() for a new axis)", part)
-            index = self.convert(part)
+            index = self._constant_tensor(part, part.col_offset) \
+                if isinstance(part, ast.List) else self.convert(part)
             if _integer_data(index):
                 items.append(("array", len(arrays), part.col_offset))
                 arrays.append(index)
@@ -509,7 +550,8 @@ def _integer_data(node: Node) -> bool:
     """An index array: a variable (`idx`), `range(n)`, or a part of one (`t[:2]`)."""
     while isinstance(node, Call) and node.func == "getitem":
         node = node.args[0]
-    return isinstance(node, Var) or (isinstance(node, Call) and node.func == "arange")
+    return isinstance(node, Var) or (isinstance(node, Call)
+                                     and node.func in ("arange", "tensor"))
 
 
 def _unknown_function(name: str) -> str:

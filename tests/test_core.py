@@ -116,6 +116,7 @@ CASES = [
      {"x": np.array([1.0, 2.0, 3.0])}),
     ("sum(torch.cat([x, x**2]))", {"x": X}, {"x": 1 + 2 * X}),
     ("sum(torch.stack([x, w])**2)", {"x": X, "w": W}, {"x": 2 * X, "w": 2 * W}),
+    ("sum(x * torch.tensor([1., -2, 0.5]))", {"x": X}, {"x": W}),
 ]
 
 

@@ -39,6 +39,16 @@ CASES: list[tuple[str, dict[str, object], Reference]] = [
     ("sum(softmax(X, dim=1)[:, 0])", {"X": M}, lambda X: torch.softmax(X, 1)[:, 0].sum()),
 ]
 
+LITERAL_CASES: list[tuple[str, dict[str, object], Reference]] = [
+    ("sum(x * torch.tensor([1., 2., 3., -1]))", {"x": X4},
+     lambda x: (x * torch.tensor([1.0, 2.0, 3.0, -1.0])).sum()),
+    ("sum(X @ torch.tensor([[1, 0], [0.5, 2], [-1, 3]]))", {"X": M},
+     lambda X: (X @ torch.tensor([[1.0, 0], [0.5, 2], [-1, 3]], dtype=torch.float64)).sum()),
+    ("sum(x[[0, 3, 3]]**2)", {"x": X4}, lambda x: (x[[0, 3, 3]] ** 2).sum()),
+    ("sum(X[[1, 0], 2])", {"X": M}, lambda X: X[[1, 0], 2].sum()),
+    ("x[0]*torch.tensor(2.5)", {"x": X4}, lambda x: x[0] * torch.tensor(2.5)),
+]
+
 DATA_CASES: list[tuple[str, dict[str, object], Reference]] = [
     ("sum(x[idx]**2)", {"x": X4, "idx": IDX}, lambda x, idx: (x[idx.long()] ** 2).sum()),
     ("sum(X[t[:2]]**2)", {"X": Z, "t": T}, lambda X, t: (X[t[:2].long()] ** 2).sum()),
@@ -106,6 +116,13 @@ def test_constant_indices_and_slices(expression: str, values: dict[str, object],
     _check(expression, values, reference)
 
 
+@pytest.mark.parametrize(("expression", "values", "reference"), LITERAL_CASES,
+                         ids=[case[0] for case in LITERAL_CASES])
+def test_literal_tensors_and_index_lists(expression: str, values: dict[str, object],
+                                         reference: Reference) -> None:
+    _check(expression, values, reference)
+
+
 @pytest.mark.parametrize(("expression", "values", "reference"), DATA_CASES,
                          ids=[case[0] for case in DATA_CASES])
 def test_integer_arrays_are_data(expression: str, values: dict[str, object],
@@ -151,6 +168,8 @@ def test_a_kink_inside_the_slice_is_undefined() -> None:
     ("sum(x[idx])", {"x": W3, "idx": [0.0, 1.5]}, "must hold integers; idx_1 = 1.5", 6),
     ("sum(x[idx])", {"x": W3, "idx": [-1.0]}, "negative indices", 6),
     ("sum(X[idx])", {"X": M, "idx": M}, "an index array must be a vector", 6),
+    ("sum(x[[0, 3]])", {"x": W3}, "index 3 is out of range for dimension 0 with size 3", 6),
+    ("sum(x[[0.5]])", {"x": W3}, "an index list must hold integers, got 0.5", 6),
     ("sum(z[range(3), t])", {"z": Z, "t": [0.0, 1.0]},
      "shapes 3 and 2 cannot be broadcast", 4),
 ])
@@ -170,6 +189,11 @@ def test_bad_indices_are_input_errors(expression: str, values: dict[str, object]
     ("x[x + 1]", "an index must be an integer"),
     ("x[range(0)]", "range() takes one count"),
     ("x[range(1, 3)]", "range() takes one count"),
+    ("x * torch.tensor([x, 2])", "a literal tensor holds numbers only"),
+    ("x * torch.tensor([[1, 2], [3]])", "equal, nonzero lengths"),
+    ("x * torch.tensor([])", "at least one number"),
+    ("x * torch.tensor([" + ", ".join(["1"] * 65) + "])", "MAX_LITERAL"),
+    ("x * tensor([1])", "tensor() alone is not a spelling"),
 ])
 def test_unsupported_indices_are_refused_by_the_parser(expression: str,
                                                       fragment: str) -> None:

@@ -104,6 +104,10 @@ class GetItem(Op):
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
         shape, arrays = parts[0], parts[1:]
         items = normalized(node, shape, arrays, text)
+        for axis, (item, size) in enumerate(zip(items, shape)):
+            array = node.args[1 + item[1]] if item[0] == "array" else None
+            if isinstance(array, Call) and array.func == "tensor":  # x[[0, 2]]
+                check_indices("", array.params[1], size, axis, text, array.col)
         group = _group(arrays, node, text)
         result: list[int] = []
         placed = False
@@ -199,13 +203,17 @@ def check_indices(name: str, values: Any, size: int, axis: int, text: str,
 
     for position, value in enumerate(values):
         where = f"{name}_{position}" if len(values) > 1 or position else name
+        if not name:  # a literal list, x[[0, 2]]
+            where = "index"
         if not float(value).is_integer():
             raise ShapeError(f"{name} indexes a tensor, so it must hold integers; "
-                             f"{where} = {value:g}", text, col)
+                             f"{where} = {value:g}" if name else
+                             f"an index list must hold integers, got {value:g}", text, col)
         if not 0 <= value < size:
             hint = " (negative indices in an index array are not supported; count " \
                    "from 0)" if value < 0 and -size <= value else ""
-            raise ShapeError(f"{where} = {math.trunc(value)} is out of range for "
+            raise ShapeError(f"{where}{' =' * bool(name)} {math.trunc(value)} is out of "
+                             f"range for "
                              f"dimension {axis} with size {size}{hint}", text, col)
 
 
@@ -263,3 +271,71 @@ ENTRIES: tuple[Op, ...] = (
     GetItem("getitem", "indexing: d x[s(i)]/d x_j = 1 where s(i) = j, else 0"),
     Arange("arange", "arange: data 0, 1, ..., n-1 (no gradient)"),
 )
+
+
+MAX_LITERAL = 64  # elements of a literal tensor: a few constants, not data
+
+
+@dataclass(frozen=True)
+class Literal(Op):
+    """`torch.tensor([1., 2., 3.])`, `torch.tensor([[1, 2], [3, 4]])`, and a list as an
+    index (`x[[0, 2]]`): constants, no variable. `params` is (shape, values, texts); the
+    element at i is a where() over the positions, so its derivative is 0."""
+
+    signature: str = "literal"
+    spellings: tuple[str, ...] = ("torch",)
+    bare: bool = False
+
+    def fold(self, *values: float) -> float | None:  # type: ignore[override]
+        return None
+
+    def needs_axes(self, node: Call) -> bool:
+        return True
+
+    def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        return tuple(node.params[0])
+
+    def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
+        import sympy as sp
+
+        from gradexplain.builder import number
+
+        shape, values, texts = node.params
+        numbers = [number(t, v) for t, v in zip(texts, values)]
+        if not shape:
+            return numbers[0]
+        flat = idx[0] if len(shape) == 1 else idx[0] * shape[1] + idx[1]
+        if len(set(numbers)) == 1:
+            return numbers[0]
+        pieces = [(value, sp.Eq(flat, position))
+                  for position, value in enumerate(numbers[:-1])]
+        return sp.Piecewise(*pieces, (numbers[-1], True))
+
+    def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
+        shape, values, _ = node.params
+        return torch.tensor(values, dtype=torch.float64,
+                            device=tensor.device).reshape(shape)
+
+    shaped_steps = True
+
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
+             depth: int) -> tuple[str, Any, Any]:
+        import sympy as sp
+
+        return "a constant tensor: its derivative is 0", \
+            self.element(w.builder, node, idx), sp.Integer(0)
+
+    def source(self, node: Call, args: list[str]) -> str:
+        shape, _, texts = node.params
+        if len(shape) == 2:
+            rows = [texts[r * shape[1]:(r + 1) * shape[1]] for r in range(shape[0])]
+            body = "[" + ", ".join("[" + ", ".join(row) + "]" for row in rows) + "]"
+        else:
+            body = "[" + ", ".join(texts) + "]" if shape else texts[0]
+        return f"torch.tensor({body})"
+
+    def graph_rule(self, node: Call) -> str:
+        return "a constant tensor: no gradient"
+
+
+ENTRIES = (*ENTRIES, Literal("tensor", "a constant tensor: derivative 0"))
