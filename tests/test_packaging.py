@@ -105,3 +105,17 @@ def test_the_version_is_written_once() -> None:
     assert 'dynamic = ["version"]' in pyproject
     assert 'version = { attr = "gradexplain.__version__" }' in pyproject
     assert f"## [{gradexplain.__version__}]" in (ROOT / "CHANGELOG.md").read_text("utf-8")
+
+
+def test_toml_cases_read_with_tomli_where_tomllib_is_missing(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """requires-python says 3.10, where the standard library has no tomllib (3.11+)."""
+    from gradexplain.batch import read_cases
+
+    cases = tmp_path / "cases.toml"
+    cases.write_text('[[case]]\nname = "seed"\nexpression = "sum(x**2)"\n'
+                     'values = { x = [3, 4, 10] }\n', encoding="utf-8")
+    monkeypatch.setattr(sys, "version_info", (3, 10, 14, "final", 0))
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # importing it now fails, as on 3.10
+    case, = read_cases(str(cases))
+    assert (case.name, case.line, case.fields["expression"]) == ("seed", 1, "sum(x**2)")
