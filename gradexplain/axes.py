@@ -7,7 +7,7 @@ rule without importing the pass that calls it.
 from __future__ import annotations
 
 from gradexplain.errors import ExpressionError
-from gradexplain.tree import Call, Num
+from gradexplain.tree import Call
 
 Shape = tuple[int, ...]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import difflib
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gradexplain.errors import ExpressionError
 from gradexplain.fold import constant_value

@@ -7,8 +7,8 @@ built by walking this tree; nothing downstream ever sees the user's string.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Union
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,7 @@ class BinOp:
     col: int
 
 
-Param = Union[int, float, bool, str, tuple[int, ...], None]
+Param = int | float | bool | str | tuple[int, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +85,7 @@ class Compare:
     col: int
 
 
-Node = Union[Num, Const, Var, Neg, BinOp, Call, Compare]
+Node = Num | Const | Var | Neg | BinOp | Call | Compare
 
 
 def children(node: Node) -> tuple[Node, ...]:

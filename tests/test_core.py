@@ -100,7 +100,8 @@ def test_both_witnesses_match_the_hand_derivation(expression, values, expected):
 
 def test_the_tables_cover_every_function():
     """This table, and the tables of issue 12's functions beside it, test every entry."""
-    from gradexplain.ops import OPS as FUNCTIONS, spellings_of
+    from gradexplain.ops import OPS as FUNCTIONS
+    from gradexplain.ops import spellings_of
     from tests.test_elementwise_more import BINARY, UNARY
     from tests.test_reductions_more import CASES as REDUCTIONS
 

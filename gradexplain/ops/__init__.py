@@ -8,8 +8,15 @@ numpy until a rule runs.
 
 from __future__ import annotations
 
-from gradexplain.ops import (activations, clamp, elementwise, pointwise, reductions, softmax,
-                             statistics)
+from gradexplain.ops import (
+    activations,
+    clamp,
+    elementwise,
+    pointwise,
+    reductions,
+    softmax,
+    statistics,
+)
 from gradexplain.ops.base import NAMESPACES, Hazard, Keyword, NamedFunction, Op
 
 __all__ = ["OPS", "Op", "Hazard", "Keyword", "NamedFunction", "SPELLED", "METHODS",

@@ -12,9 +12,10 @@ import it when they run.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from gradexplain.axes import Shape
 from gradexplain.tree import Call, Param
@@ -41,13 +42,14 @@ class Keyword:
     aliases: tuple[str, ...] = ()
     positional: bool = True
 
+
 @dataclass(frozen=True)
 class Hazard:
     """Where a derivative does not exist: `kind` is kink, pole or domain; `where` takes
     the argument's values (numpy) and returns a bool mask; `reason` says why, in words."""
 
     kind: str
-    where: Callable[[Any], Any]
+    where: Callable[..., Any]  # (values, *settings) or, for several operands, (*values)
     reason: str
 
 

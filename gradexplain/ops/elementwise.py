@@ -12,8 +12,9 @@ tensors in `pointwise.py`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op
 from gradexplain.tree import Call

@@ -10,8 +10,9 @@ f_u du + f_v dv, each partial from SymPy's derivative of the entry's own form. A
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from gradexplain.axes import Shape
 from gradexplain.ops.base import Hazard, NamedFunction, Op
@@ -112,6 +113,14 @@ def ties(u: Any, v: Any) -> Any:
     return u == v
 
 
+def _zero_divisor(u: Any, v: Any) -> Any:
+    return v == 0
+
+
+def _negative_divisor(u: Any, v: Any) -> Any:
+    return v < 0
+
+
 def _origin(u: Any, v: Any) -> Any:
     return (u == 0) & (v == 0)
 
@@ -183,9 +192,9 @@ ENTRIES: tuple[Op, ...] = (
               sympy=lambda sp, u, v: XLOGY(u, v), functions=(XLOGY,),
               value=lambda u, v: 0.0 if u == 0 else u * math.log(v),
               spellings=("torch", "method", "special"),
-              hazards=(Hazard("pole", lambda u, v: v == 0, "xlogy(u, v)'s derivative u/v "
+              hazards=(Hazard("pole", _zero_divisor, "xlogy(u, v)'s derivative u/v "
                               "in v (and log(v) in u) is infinite at v = 0"),
-                       Hazard("domain", lambda u, v: v < 0, "xlogy(u, v) = u log(v) needs "
+                       Hazard("domain", _negative_divisor, "xlogy(u, v) = u log(v) needs "
                               "v > 0: log of a negative number is not real (PyTorch gives "
                               "nan)"))),
 )

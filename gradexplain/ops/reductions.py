@@ -8,8 +8,9 @@ supplies the index names and the kind of Sum its path uses.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from gradexplain.axes import Shape, along, dims_of, reduced, reduced_axes
 from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op

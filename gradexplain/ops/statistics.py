@@ -10,13 +10,21 @@ along `dim=` (an int or a tuple), with `keepdim=`, as the other reductions do.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from gradexplain.axes import reduced_axes
 from gradexplain.ops.base import Keyword, NamedFunction, Op
-from gradexplain.ops.reductions import (DIMS, IS_MAX, IS_MIN, KEEPDIM, Reduction,
-                                        inner_indices, torch_keywords)
+from gradexplain.ops.reductions import (
+    DIMS,
+    IS_MAX,
+    IS_MIN,
+    KEEPDIM,
+    Reduction,
+    inner_indices,
+    torch_keywords,
+)
 from gradexplain.tree import Call
 
 
@@ -69,10 +77,8 @@ class Variance(Reduction):
         inner, over = inner_indices(b, node, shape, idx)
         others, again = inner_indices(b, node, shape, idx)
         term = b.build(node.args[0], inner)
-        if not over:  # one element: 0/(1 - c), nan for the default c = 1, as in torch
-            count = sp.Integer(1)
-        else:
-            count = b.count(tuple(size for _, size in over))
+        # one element: 0/(1 - c), nan for the default c = 1, as in torch
+        count = b.count(tuple(size for _, size in over)) if over else sp.Integer(1)
         mean = b.build(node.args[0], others)
         for index, size in again:
             mean = b.Sum(mean, b.limit(index, size))
