@@ -67,7 +67,7 @@ def not_supported(space: str, spelling: str, dotted: str) -> str:
                       if spelling in SPELLED[s]), None)
     if elsewhere is not None:
         return (f"{dotted} is not supported; the closest supported spelling is "
-                f"{_PREFIX_OF[elsewhere]}{spelling}{'()' if elsewhere == 'method' else '(x)'}")
+                f"{_PREFIX_OF[elsewhere]}{spelling}{'()' if elsewhere == 'method' else '(...)'}")
     known = sorted(SPELLED[space]) if space in SPELLED else []
     close = difflib.get_close_matches(spelling, known, n=1)
     if not close:

@@ -71,6 +71,10 @@ CASES = [
      lambda X: ((np.abs(X) ** 1.5).sum() ** (1 / 1.5)).reshape(1, 1)),
     ("X.norm(p=2, dim=-1, keepdim=True)", {"X": M},
      lambda X: np.sqrt((X**2).sum(axis=-1, keepdims=True))),
+    ("torch.cumsum(x, 0)", {"x": V}, lambda x: np.cumsum(x)),
+    ("X.cumsum(dim=-1)", {"X": M}, lambda X: np.cumsum(X, axis=-1)),
+    ("torch.cumsum(X, axis=0) * X", {"X": M}, lambda X: np.cumsum(X, axis=0) * X),
+    ("c.cumsum(0)", {"c": S}, lambda c: c),
     # a scalar: dim 0 and -1 are its only dim, as in torch
     ("torch.sum(c, dim=0)", {"c": S}, lambda c: c),
     ("c.mean(-1)", {"c": S}, lambda c: c),

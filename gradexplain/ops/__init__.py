@@ -11,6 +11,7 @@ from __future__ import annotations
 from gradexplain.ops import (
     activations,
     clamp,
+    cumulative,
     elementwise,
     pointwise,
     reductions,
@@ -23,8 +24,8 @@ __all__ = ["OPS", "Op", "Hazard", "Keyword", "NamedFunction", "SPELLED", "METHOD
            "TORCH_FUNCTIONS", "FUNCTIONAL", "CONSTANTS", "RESERVED_NAMES", "WITH_DIM",
            "OPERATORS", "named_functions", "spellings_of"]
 
-OPS: dict[str, Op] = {op.name: op for family in (reductions, statistics, elementwise, activations,
-                                        pointwise, softmax, clamp)
+OPS: dict[str, Op] = {op.name: op for family in (reductions, statistics, cumulative, elementwise,
+                                        activations, pointwise, softmax, clamp)
                       for op in family.ENTRIES}
 
 # Calls the parser reads itself, outside the registry: pow(a, b) is a ** b, and
