@@ -178,7 +178,8 @@ class Evaluator:
         axes = tuple(self.axes[index] for index in expr.args[1:])
         extreme = (np.max if isinstance(expr, IS_MAX.cls) else np.min)(value, axis=axes,
                                                                        keepdims=True)
-        return (value == extreme).astype(np.float64)
+        indicator: np.ndarray = (value == extreme).astype(np.float64)
+        return indicator
 
     def _full(self, value: Array) -> np.ndarray:
         """`value` as an array with one axis per index symbol (size 1 where unused)."""
