@@ -55,18 +55,25 @@ class BinOp:
     col: int
 
 
+Param = int | float | bool | str | tuple[Any, ...] | None  # tuples: an index, a shape
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     """A function of the op registry (`gradexplain.ops.OPS`), by its canonical name.
 
-    `params` holds constant, hashable settings that are not sub-expressions: the index
-    of `x[1:3]` (one entry per axis), the shape of `reshape(2, 3)`; its op reads them.
+    `args` are the tensor operands (sub-expressions); `params` the call's constant
+    settings as the parser read them (`("dim", (0,))`, `("keepdim", True)`, ...), by name.
     """
 
     func: str
     args: tuple[Node, ...]
     col: int
-    params: tuple[Any, ...] = ()
+    params: tuple[tuple[str, Param], ...] = ()
+
+    def param(self, name: str, default: Param = None) -> Param:
+        """The setting `name` of this call, or `default` when the call does not give it."""
+        return next((value for key, value in self.params if key == name), default)
 
 
 @dataclass(frozen=True, slots=True)

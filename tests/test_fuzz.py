@@ -28,6 +28,11 @@ FUZZ = settings(settings.get_profile(f"gradexplain-fuzz-{PROFILE}"))
 OPERATORS = {"+", "-", "*", "/", "**", "@"}
 
 
+# entries that read their own arguments (parser.py), and the settings they keep
+_OWN_READERS = ("getitem", "arange", "literal", "shape", "internal")
+_OWN_PARAMS = ("index", "sizes", "shape", "values", "texts", "loss")
+
+
 def assert_parses_safely(text: str) -> None:
     """The property: only allowlisted node types come out, or a GradexplainError.
 
@@ -49,14 +54,16 @@ def assert_parses_safely(text: str) -> None:
             assert node.op in OPERATORS
         if isinstance(node, Call):
             assert node.func in FUNCTIONS or node.func == "T"
-            assert len(node.args) == 1 or (FUNCTIONS[node.func].dim != "none" and (
-                len(node.args) == 2 and isinstance(node.args[1], Num)
-                and node.args[1].value == int(node.args[1].value))) or (node.func == "clamp" \
-                and len(node.args) == 3 and all(isinstance(a, Num) for a in node.args[1:]) \
-                and node.args[1].value <= node.args[2].value) or (  # dim=, clamp's bounds
-                node.func in ("getitem", "cat", "stack", "nll")) or (  # tensors, index arrays
-                node.func == "huber" and len(node.args) == 2
-                and isinstance(node.args[1], Num))  # smooth_l1's and huber's constant
+            op = FUNCTIONS.get(node.func)
+            if op is not None and op.signature in _OWN_READERS:  # x[...], reshape, losses
+                assert all(key in _OWN_PARAMS for key, _ in node.params)
+                continue
+            # as many tensors as the entry takes; settings only by its keywords' names
+            assert node.func == "T" or len(node.args) == op.operands
+            names = {spec.name for spec in op.keywords} if op is not None else set()
+            assert all(key in names for key, _ in node.params)
+            dims = node.param("dim")
+            assert dims is None or all(isinstance(d, int) for d in dims)
         if isinstance(node, Var):
             assert node.name.isidentifier() and node.name.isascii()
             assert not node.name.startswith("_")

@@ -25,9 +25,14 @@ from gradexplain.tree import Call, Num, Var
 MAX_RANK = 2  # the tool's range: scalars, vectors and matrices
 
 
+def _index(node: Call) -> tuple[Any, ...]:
+    """The call's index items, as the parser kept them."""
+    return tuple(node.param("index", ()))  # type: ignore[arg-type]
+
+
 def _items(node: Call, shape: Shape) -> list[tuple[Any, ...]]:
     """The index items, one per axis of the indexed shape (missing ones are `:`)."""
-    items = list(node.params)
+    items = list(_index(node))
     return items + [("slice", None, None, None, node.col)] * (len(shape) - len(items))
 
 
@@ -35,10 +40,10 @@ def normalized(node: Call, shape: Shape, array_shapes: list[Shape],
                text: str = "") -> list[tuple[Any, ...]]:
     """Each axis as ("at", c), ("slice", start, length, step) or ("array", k): indices
     counted from 0, lengths after Python's slicing rules; errors name the column."""
-    if len(node.params) > len(shape):
+    if len(_index(node)) > len(shape):
         raise ShapeError(f"too many indices: {describe(shape)} has {len(shape)} "
                          f"dimension{'s' * (len(shape) != 1)}, the index has "
-                         f"{len(node.params)}", text, node.col)
+                         f"{len(_index(node))}", text, node.col)
     result: list[tuple[Any, ...]] = []
     for axis, (item, size) in enumerate(zip(_items(node, shape), shape)):
         if item[0] == "at":
@@ -87,7 +92,7 @@ class GetItem(Op):
 
     def source(self, node: Call, args: list[str]) -> str:
         items = []
-        for item in node.params:
+        for item in _index(node):
             if item[0] == "at":
                 items.append(str(item[1]))
             elif item[0] == "slice":
@@ -107,7 +112,7 @@ class GetItem(Op):
         for axis, (item, size) in enumerate(zip(items, shape)):
             array = node.args[1 + item[1]] if item[0] == "array" else None
             if isinstance(array, Call) and array.func == "tensor":  # x[[0, 2]]
-                check_indices("", array.params[1], size, axis, text, array.col)
+                check_indices("", _literal(array)[1], size, axis, text, array.col)
         group = _group(arrays, node, text)
         result: list[int] = []
         placed = False
@@ -150,7 +155,7 @@ class GetItem(Op):
 
     def torch(self, torch: Any, tensor: Any, node: Call, *arrays: Any) -> Any:
         index = []
-        for item in node.params:
+        for item in _index(node):
             if item[0] == "at":
                 index.append(item[1])
             elif item[0] == "slice":
@@ -159,7 +164,8 @@ class GetItem(Op):
                 index.append(torch.as_tensor(arrays[item[1]]).long())
         return tensor[tuple(index)]
 
-    tensors = -1  # every argument: the indexed tensor and the index arrays
+    def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
+        return self.torch(torch, tensors[0], node, *tensors[1:])  # the index arrays
 
     def data(self, node: Call, shape_of: Callable[[Any], Shape] | None = None
              ) -> Iterator[Var]:
@@ -276,6 +282,11 @@ ENTRIES: tuple[Op, ...] = (
 MAX_LITERAL = 64  # elements of a literal tensor: a few constants, not data
 
 
+def _literal(node: Call) -> tuple[Any, Any, Any]:
+    """(shape, values, the digits as typed) of a literal tensor."""
+    return node.param("shape"), node.param("values"), node.param("texts")
+
+
 @dataclass(frozen=True)
 class Literal(Op):
     """`torch.tensor([1., 2., 3.])`, `torch.tensor([[1, 2], [3, 4]])`, and a list as an
@@ -293,14 +304,14 @@ class Literal(Op):
         return True
 
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
-        return tuple(node.params[0])
+        return tuple(_literal(node)[0])
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
         import sympy as sp
 
         from gradexplain.builder import number
 
-        shape, values, texts = node.params
+        shape, values, texts = _literal(node)
         numbers = [number(t, v) for t, v in zip(texts, values)]
         if not shape:
             return numbers[0]
@@ -312,7 +323,7 @@ class Literal(Op):
         return sp.Piecewise(*pieces, (numbers[-1], True))
 
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
-        shape, values, _ = node.params
+        shape, values, _ = _literal(node)
         return torch.tensor(values, dtype=torch.float64,
                             device=tensor.device).reshape(shape)
 
@@ -326,7 +337,7 @@ class Literal(Op):
             self.element(w.builder, node, idx), sp.Integer(0)
 
     def source(self, node: Call, args: list[str]) -> str:
-        shape, _, texts = node.params
+        shape, _, texts = _literal(node)
         if len(shape) == 2:
             rows = [texts[r * shape[1]:(r + 1) * shape[1]] for r in range(shape[0])]
             body = "[" + ", ".join("[" + ", ".join(row) + "]" for row in rows) + "]"

@@ -117,7 +117,10 @@ class Nll(Op):
 
     signature: str = "internal"
     spellings: tuple[str, ...] = ()
-    tensors = 2
+    operands: int = 2
+
+    def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
+        return self.torch(torch, tensors[0], node, *tensors[1:])
 
     def fold(self, *values: float) -> float | None:  # type: ignore[override]
         return None
@@ -131,7 +134,7 @@ class Nll(Op):
 
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
         logp, target = parts
-        name = node.params[0] if node.params else "cross_entropy"
+        name = node.param("loss", "cross_entropy")
         if not logp:
             raise ShapeError(f"{name}() needs class scores, a vector or an N x C matrix, "
                              f"not a scalar", text, node.col)
@@ -195,7 +198,7 @@ def _reduce(node: Node, options: Options, col: int) -> Node:
     if reduction == "none":
         return node
     if reduction == "batchmean":  # kl_div: the sum over the batch's first axis, averaged
-        return Call("sum", (Call("mean", (node, Num(0.0, "0", col)), col),), col)
+        return Call("sum", (Call("mean", (node,), col, (("dim", (0,)),)),), col)
     return Call(reduction, (node,), col)
 
 
@@ -247,12 +250,12 @@ def _bce_logits(z: Node, y: Node, options: Options, col: int) -> Node:
 
 
 def _cross_entropy(z: Node, t: Node, options: Options, col: int) -> Node:
-    logp = Call("log_softmax", (z, Num(-1.0, "-1", col)), col)
-    return _reduce(Call("nll", (logp, t), col, ("cross_entropy",)), options, col)
+    logp = Call("log_softmax", (z,), col, (("dim", (-1,)),))
+    return _reduce(Call("nll", (logp, t), col, (("loss", "cross_entropy"),)), options, col)
 
 
 def _nll_loss(logp: Node, t: Node, options: Options, col: int) -> Node:
-    return _reduce(Call("nll", (logp, t), col, ("nll_loss",)), options, col)
+    return _reduce(Call("nll", (logp, t), col, (("loss", "nll_loss"),)), options, col)
 
 
 def _kl_div(u: Node, y: Node, options: Options, col: int) -> Node:
@@ -270,12 +273,13 @@ REDUCTIONS = ("mean", "sum", "none")
 @dataclass(frozen=True)
 class Loss(Op):
     """A loss: `expand(input, target, options, col)` is the tree it stands for; the parser
-    reads its keywords (`keywords`: name -> default) and calls it."""
+    reads its keywords (`settings`: name -> default) and calls it."""
 
     signature: str = "loss"
     spellings: tuple[str, ...] = ("functional",)
     expand: Callable[[Node, Node, Options, int], Node] = _mse
-    keywords: tuple[tuple[str, Any], ...] = (("reduction", "mean"),)  # name, default
+    operands: int = 2
+    settings: tuple[tuple[str, Any], ...] = (("reduction", "mean"),)  # name, default
 
     def reductions(self) -> tuple[str, ...]:
         return (*REDUCTIONS, "batchmean") if self.name == "kl_div" else REDUCTIONS
@@ -290,14 +294,14 @@ ENTRIES: tuple[Op, ...] = (
     Loss("mse_loss", "mean of squared differences", expand=_mse),
     Loss("l1_loss", "mean of absolute differences", expand=_l1),
     Loss("smooth_l1_loss", "huber(u - y, beta)/beta", expand=_smooth_l1,
-         keywords=(("reduction", "mean"), ("beta", 1.0))),
+         settings=(("reduction", "mean"), ("beta", 1.0))),
     Loss("huber_loss", "huber(u - y, delta)", expand=_huber_loss,
-         keywords=(("reduction", "mean"), ("delta", 1.0))),
+         settings=(("reduction", "mean"), ("delta", 1.0))),
     Loss("binary_cross_entropy", "-(y log p + (1 - y) log(1 - p))", expand=_bce),
     Loss("binary_cross_entropy_with_logits", "softplus(z) - y z", expand=_bce_logits),
     Loss("cross_entropy", "-log_softmax(z)_t, or -sum_c t_c log_softmax(z)_c",
          expand=_cross_entropy),
     Loss("nll_loss", "-logp_t", expand=_nll_loss),
     Loss("kl_div", "target (log target - input)", expand=_kl_div,
-         keywords=(("reduction", "mean"), ("log_target", False))),
+         settings=(("reduction", "mean"), ("log_target", False))),
 )

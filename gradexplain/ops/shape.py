@@ -25,6 +25,11 @@ from gradexplain.tree import Call
 MAX_RANK = 2
 
 
+def _sizes(node: Call) -> tuple[int, ...]:
+    """The call's integers, as given (a shape, dims, shifts, a diagonal)."""
+    return tuple(node.param("sizes", ()))  # type: ignore[arg-type]
+
+
 def _axis(node: Call, dim: int, rank: int, text: str) -> int:
     """`dim` counted from 0; -1 is the last axis, as in torch."""
     if not -max(rank, 1) <= dim < max(rank, 1):
@@ -47,7 +52,7 @@ class Move(Op):
     signature: str = "shape"
     spellings: tuple[str, ...] = ("torch", "method")
     bare: bool = False  # x.t(), torch.t(x); never t(x), so `t` stays a variable's name
-    keywords: tuple[str, ...] = ()  # the keyword spellings of its integers, in order
+    names: tuple[str, ...] = ()  # the keyword spellings of its integers, in order
 
     def fold(self, *values: float) -> float | None:  # type: ignore[override]
         return None
@@ -79,7 +84,10 @@ class Move(Op):
         return build(arg, at)
 
     def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
-        return getattr(tensor, self.name)(*node.params)
+        return getattr(tensor, self.name)(*_sizes(node))
+
+    def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
+        return self.torch(torch, tensors[0], node, *tensors[1:])
 
     shaped_steps = True
 
@@ -97,7 +105,8 @@ class Move(Op):
         return f"{self.name}: the gradient is moved back (same elements, other places)"
 
     def source(self, node: Call, args: list[str]) -> str:
-        return f"{self.name}({', '.join([*args, *map(str, node.params)])})"
+        return f"{self.name}({', '.join([*args, *map(str, _sizes(node))])})" \
+            if self.name != "flatten" else f"flatten({args[0]})"
 
 
 def _flat(sp: Any, idx: tuple[Any, ...], shape: Shape) -> Any:
@@ -123,7 +132,7 @@ class Reshape(Move):
         size = math.prod(parts[0])
         if self.name == "flatten":
             return (size,)
-        wanted = list(node.params)
+        wanted = list(_sizes(node))
         if wanted.count(-1) > 1 or any(n < -1 or n == 0 for n in wanted):
             raise ShapeError(f"{self.name}(): sizes must be positive, with at most one -1",
                              text, node.col)
@@ -131,7 +140,7 @@ class Reshape(Move):
         if -1 in wanted and size % known == 0:
             wanted[wanted.index(-1)] = size // known
         if math.prod(wanted) != size:
-            raise ShapeError(f"{self.name}(): shape {describe(tuple(node.params))} is invalid "
+            raise ShapeError(f"{self.name}(): shape {describe(tuple(_sizes(node)))} is invalid "
                              f"for {describe(parts[0])} ({size} elements)", text, node.col)
         return tuple(wanted)
 
@@ -142,7 +151,7 @@ class Reshape(Move):
     def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
         if self.name == "flatten":
             return tensor.flatten()
-        return getattr(tensor, self.name)(*node.params)
+        return getattr(tensor, self.name)(*_sizes(node))
 
 
 @dataclass(frozen=True)
@@ -152,7 +161,7 @@ class Permute(Move):
     def order(self, node: Call, rank: int, text: str) -> tuple[int, ...]:
         if self.name == "t":
             return (1, 0) if rank == 2 else tuple(range(rank))
-        dims = [_axis(node, dim, rank, text) for dim in node.params]
+        dims = [_axis(node, dim, rank, text) for dim in _sizes(node)]
         if self.name == "transpose":
             if len(dims) != 2:
                 raise ShapeError("transpose() takes two dims, as in X.transpose(0, 1)",
@@ -162,7 +171,7 @@ class Permute(Move):
             return tuple(order)
         if sorted(dims) != list(range(rank)):
             raise ShapeError(f"permute() needs each of the {rank} dims once, got "
-                             f"{tuple(node.params)}", text, node.col)
+                             f"{tuple(_sizes(node))}", text, node.col)
         return tuple(dims)
 
     def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
@@ -182,8 +191,8 @@ class Permute(Move):
         if self.name == "t":
             return tensor.t()
         if self.name == "transpose":
-            return tensor.transpose(*node.params)
-        return tensor.permute(*node.params)
+            return tensor.transpose(*_sizes(node))
+        return tensor.permute(*_sizes(node))
 
 
 @dataclass(frozen=True)
@@ -192,8 +201,8 @@ class Squeeze(Move):
 
     def kept(self, node: Call, shape: Shape, text: str) -> list[int]:
         """The input axes that remain (squeeze)."""
-        if node.params:
-            axis = _axis(node, node.params[0], len(shape), text)
+        if _sizes(node):
+            axis = _axis(node, _sizes(node)[0], len(shape), text)
             return [a for a in range(len(shape)) if a != axis or shape[a] != 1]
         return [a for a in range(len(shape)) if shape[a] != 1]
 
@@ -201,9 +210,9 @@ class Squeeze(Move):
         shape = parts[0]
         if self.name == "squeeze":
             return tuple(shape[a] for a in self.kept(node, shape, text))
-        if not node.params:
+        if not _sizes(node):
             raise ShapeError("unsqueeze() needs a dim, as in x.unsqueeze(0)", text, node.col)
-        axis = _axis(node, node.params[0], len(shape) + 1, text)
+        axis = _axis(node, _sizes(node)[0], len(shape) + 1, text)
         return (*shape[:axis], 1, *shape[axis:])
 
     def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
@@ -214,7 +223,7 @@ class Squeeze(Move):
             for position, axis in enumerate(self.kept(node, shape, "")):
                 at[axis] = idx[position]
             return 0, tuple(at)
-        axis = _axis(node, node.params[0], len(shape) + 1, "")
+        axis = _axis(node, _sizes(node)[0], len(shape) + 1, "")
         return 0, (*idx[:axis], *idx[axis + 1:])
 
 
@@ -223,18 +232,18 @@ class Flip(Move):
     """flip(dims): element n - 1 - i along each flipped axis."""
 
     def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
-        for dim in node.params:
+        for dim in _sizes(node):
             _axis(node, dim, len(parts[0]), text)
         return parts[0]
 
     def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
                idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
-        axes = {_axis(node, dim, len(out), "") for dim in node.params}
+        axes = {_axis(node, dim, len(out), "") for dim in _sizes(node)}
         return 0, tuple(size - 1 - index if axis in axes else index
                         for axis, (index, size) in enumerate(zip(idx, out)))
 
     def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
-        return tensor.flip(node.params)
+        return tensor.flip(_sizes(node))
 
 
 @dataclass(frozen=True)
@@ -242,22 +251,22 @@ class Roll(Move):
     """roll(shift, dim): element (i - shift) mod n along the axis (a 1-D x: dim 0)."""
 
     def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
-        if len(node.params) == 1 and len(parts[0]) > 1:
+        if len(_sizes(node)) == 1 and len(parts[0]) > 1:
             raise ShapeError("roll() of a matrix needs a dim, as in X.roll(1, 0)", text,
                              node.col)
-        if len(node.params) == 2:
-            _axis(node, node.params[1], len(parts[0]), text)
+        if len(_sizes(node)) == 2:
+            _axis(node, _sizes(node)[1], len(parts[0]), text)
         return parts[0]
 
     def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
                idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
-        shift = node.params[0]
-        axis = _axis(node, node.params[1], len(out), "") if len(node.params) == 2 else 0
+        shift = _sizes(node)[0]
+        axis = _axis(node, _sizes(node)[1], len(out), "") if len(_sizes(node)) == 2 else 0
         return 0, tuple(sp.Mod(index - shift, size) if a == axis else index
                         for a, (index, size) in enumerate(zip(idx, out)))
 
     def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
-        return torch.roll(tensor, *node.params)
+        return torch.roll(tensor, *_sizes(node))
 
 
 @dataclass(frozen=True)
@@ -265,7 +274,7 @@ class Tile(Move):
     """repeat(r...) tiles (element i mod n); expand(sizes) stretches size-1 axes."""
 
     def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
-        shape, wanted = parts[0], tuple(node.params)
+        shape, wanted = parts[0], tuple(_sizes(node))
         if len(wanted) < len(shape):
             raise ShapeError(f"{self.name}() needs a size for each of the {len(shape)} "
                              f"dimensions", text, node.col)
@@ -305,7 +314,7 @@ class Triangle(Move):
 
     def _picked(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
                 idx: tuple[Any, ...], build: Any) -> Any:
-        diagonal = node.params[0] if node.params else 0
+        diagonal = _sizes(node)[0] if _sizes(node) else 0
         row, column = idx
         keep = sp.Ge(column - row, diagonal) if self.name == "triu" else \
             sp.Le(column - row, diagonal)
@@ -330,12 +339,11 @@ class Join(Move):
     """cat(tensors, dim) puts them one after another; stack(tensors, dim) on a new axis."""
 
     spellings: tuple[str, ...] = ("torch",)
-    tensors = -1
 
     def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
         first = parts[0]
         rank = len(first) + (self.name == "stack")
-        axis = _axis(node, node.params[0], rank, text)
+        axis = _axis(node, _sizes(node)[0], rank, text)
         for arg, shape in zip(node.args[1:], parts[1:]):
             same = shape == first if self.name == "stack" else \
                 len(shape) == len(first) and all(a == b for n, (a, b) in
@@ -343,7 +351,7 @@ class Join(Move):
             if not same:
                 raise ShapeError(f"{self.name}(): shapes {describe(first)} and "
                                  f"{describe(shape)} do not fit together along dim "
-                                 f"{node.params[0]}", text, arg.col)
+                                 f"{_sizes(node)[0]}", text, arg.col)
         if self.name == "stack":
             return (*first[:axis], len(parts), *first[axis:])
         if not first:
@@ -352,7 +360,7 @@ class Join(Move):
 
     def _picked(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
                 idx: tuple[Any, ...], build: Any) -> Any:
-        axis = _axis(node, node.params[0], len(out), "")
+        axis = _axis(node, _sizes(node)[0], len(out), "")
         index = idx[axis]
         pieces, start = [], 0
         for arg, shape in enumerate(shapes):
@@ -380,27 +388,27 @@ class Join(Move):
                f"from", value, derivative
 
     def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
-        return getattr(torch, self.name)([tensor, *others], dim=node.params[0])
+        return getattr(torch, self.name)([tensor, *others], dim=_sizes(node)[0])
 
     def source(self, node: Call, args: list[str]) -> str:
-        return f"torch.{self.name}([{', '.join(args)}], dim={node.params[0]})"
+        return f"torch.{self.name}([{', '.join(args)}], dim={_sizes(node)[0]})"
 
 
 ENTRIES: tuple[Op, ...] = (
     Reshape("reshape", "reshape: the same elements in row-major order"),
     Reshape("view", "view: the same elements in row-major order", spellings=("method",)),
     Reshape("flatten", "flatten: the elements in row-major order"),
-    Permute("transpose", "transpose: two axes swapped", keywords=("dim0", "dim1")),
-    Permute("permute", "permute: the axes in another order", keywords=("dims",)),
+    Permute("transpose", "transpose: two axes swapped", names=("dim0", "dim1")),
+    Permute("permute", "permute: the axes in another order", names=("dims",)),
     Permute("t", "t: a matrix transposed"),
-    Squeeze("squeeze", "squeeze: size-1 axes dropped", keywords=("dim",)),
-    Squeeze("unsqueeze", "unsqueeze: a size-1 axis added", keywords=("dim",)),
-    Flip("flip", "flip: the order reversed along dims", keywords=("dims",)),
-    Roll("roll", "roll: elements shifted cyclically", keywords=("shifts", "dims")),
+    Squeeze("squeeze", "squeeze: size-1 axes dropped", names=("dim",)),
+    Squeeze("unsqueeze", "unsqueeze: a size-1 axis added", names=("dim",)),
+    Flip("flip", "flip: the order reversed along dims", names=("dims",)),
+    Roll("roll", "roll: elements shifted cyclically", names=("shifts", "dims")),
     Tile("repeat", "repeat: the tensor tiled", spellings=("method",)),
     Tile("expand", "expand: size-1 axes stretched", spellings=("method",)),
-    Triangle("triu", "triu: the upper triangle kept", keywords=("diagonal",)),
-    Triangle("tril", "tril: the lower triangle kept", keywords=("diagonal",)),
-    Join("cat", "cat: tensors one after another", keywords=("dim",)),
-    Join("stack", "stack: tensors along a new axis", keywords=("dim",)),
+    Triangle("triu", "triu: the upper triangle kept", names=("diagonal",)),
+    Triangle("tril", "tril: the lower triangle kept", names=("diagonal",)),
+    Join("cat", "cat: tensors one after another", names=("dim",)),
+    Join("stack", "stack: tensors along a new axis", names=("dim",)),
 )
