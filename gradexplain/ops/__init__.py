@@ -84,7 +84,7 @@ def spellings_of(name: str) -> list[str]:
     """Every way to write the function `name`, as PyTorch spells it: `torch.exp(x)`,
     `x.exp()`, `F.relu(x)`... (the README's table and the parser's hints)."""
     tensors = ("x", "y", "z")[:OPS[name].operands] if name in OPS else ("x",)
-    found = [f"{name}({', '.join(tensors)})"]
+    found = [f"{name}({', '.join(tensors)})"] if name in SPELLED["bare"] else []
     for space, prefix in _PREFIXES.items():
         for spelling, canonical in SPELLED[space].items():
             if canonical == name:

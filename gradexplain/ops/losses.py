@@ -128,6 +128,9 @@ class Nll(Op):
     def needs_axes(self, node: Call) -> bool:
         return True
 
+    def source(self, node: Call, args: list[str]) -> str:
+        return f"nll({', '.join(args)})"
+
     def indices(self, node: Call, shape_of: Callable[[Node], Shape]) -> bool:
         """True when the target holds class indices (its shape lacks the class axis)."""
         return shape_of(node.args[1]) != shape_of(node.args[0])
