@@ -263,10 +263,24 @@ def _report(error: GradexplainError, json_mode: bool) -> ExitStatus:
         from gradexplain.jsonout import dumps, error_document
 
         typer.echo(dumps(error_document(error)))
-    typer.echo(f"gradexplain: error: {error.message}", err=True)
+    typer.echo(_wrapped(f"gradexplain: error: {error.message}"), err=True)
     for line in error.caret_lines():
         typer.echo(line, err=True)
     return exit_status(error)
+
+
+def _wrapped(message: str) -> str:
+    """In a terminal, the message wraps at words to its width; piped, it stays one line."""
+    import shutil
+    import sys
+
+    if not sys.stderr.isatty():
+        return message
+    import textwrap
+
+    width = shutil.get_terminal_size().columns
+    return textwrap.fill(message, width=max(width, 20), subsequent_indent="  ",
+                         break_on_hyphens=False) if width > 0 else message
 
 
 def main() -> None:

@@ -60,6 +60,10 @@ def _add(result: Explanation, options: Options) -> None:
 
         built = graph.build(tree, given, result.dtype, shaped=program.shaped, wrt=chosen)
         result.extras["graph"] = built
+        from gradexplain import pysum
+
+        if options.graph and pysum.applies(program):
+            result.extras["builtin_sum"] = pysum.build(program, result.dtype, chosen)
         if options.dot:
             try:
                 Path(options.dot).write_text(graph.dot(built), encoding="utf-8")

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-BLOCK = re.compile(r"(<!-- run: (?P<command>.+?) -->\n```text\n)(?P<output>.*?)(```\n<!-- end run -->)",
+BLOCK = re.compile(r"(<!-- run: (?P<command>[^\n]+?) -->\n```text\n)(?P<output>.*?)(```\n<!-- end run -->)",
                    re.DOTALL)
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 

@@ -43,7 +43,7 @@ sum rule, only the term k = j survives (the delta): dL/dx_j = 2*x_j
 
 
 def test_graph_is_the_terminal_tree_in_a_fenced_block():
-    result = run("sum(x**2)", "--x", "3,4,10", "--graph")
+    result = run("torch.sum(x**2)", "--x", "3,4,10", "--graph")
     assert result.exit_code == 0
     assert result.stdout.endswith("""\
 Autograd graph (backward runs from the top; grad in = what flows into each node):
@@ -201,7 +201,7 @@ def test_both_drawings_show_every_section(tmp_path: Path):
     result, options = _everything(tmp_path)
     sections = [*view.build(result), *view.extras(result, options)]
     for section in sections:
-        console = Console(width=400, file=io.StringIO(), color_system=None)
+        console = Console(width=2000, file=io.StringIO(), color_system=None)
         render.draw([section], console)
         terminal = console.file.getvalue()  # type: ignore[attr-defined]
         written = "\n".join(markdown.write([section])).replace("\\", "").replace("`", "")

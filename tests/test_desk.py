@@ -1,0 +1,182 @@
+"""Issue 14, the learner's desk: the graph of Python's built-in sum, why a scalar, and
+output that fits the terminal it is printed in."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from rich.console import Console
+from typer.testing import CliRunner
+
+from gradexplain import graph, pysum, report, story
+from gradexplain.cli import app
+from gradexplain.program import build
+from gradexplain.values import from_numbers
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+README_COMMANDS = re.findall(r"<!-- run: gradexplain ([^\n]+?) -->",
+                             (ROOT / "README.md").read_text(encoding="utf-8"))
+
+
+def _program(expression: str, **values: object):
+    return build(expression, {n: from_numbers(n, v) for n, v in values.items()})
+
+
+def _names(fn) -> list[str]:
+    return [type(node).__name__ for node in graph._walk(fn)]
+
+
+# ---- the seed's own graph -----------------------------------------------------------
+
+@pytest.mark.parametrize(("expression", "values", "by_hand"), [
+    ("sum(x**2)", {"x": [3.0, 4.0, 10.0]}, lambda t: t["x"] ** 2),
+    ("sum(x*w)", {"x": [1.0, 2.0], "w": [0.5, -1.0]}, lambda t: t["x"] * t["w"]),
+    ("sum(sigmoid(x) + x)", {"x": [0.0, 1.0, 2.0, 3.0]},
+     lambda t: torch.sigmoid(t["x"]) + t["x"]),
+])
+def test_builtin_sum_graph_is_the_one_pythons_sum_builds(expression, values, by_hand):
+    program = _program(expression, **values)
+    assert pysum.applies(program)
+    found = pysum.build(program, "float64", list(values))
+    leaves = {n: torch.tensor(v, dtype=torch.float64, requires_grad=True)
+              for n, v in values.items()}
+    real = builtins.sum(by_hand(leaves))  # Python's own sum, as the learner's notebook
+    assert [node.name for node in found.graph.nodes] == _names(real.grad_fn)
+    assert found.graph.nodes[0].name == "AddBackward0"
+    real.backward()
+    for name, leaf in leaves.items():
+        np.testing.assert_allclose(found.gradients[name], leaf.grad.numpy())
+
+
+def test_the_printed_line_is_what_pytorch_prints_for_the_learners_code():
+    found = pysum.build(_program("sum(x**2)", x=[3, 4, 10]), "float64", ["x"])
+    x = torch.tensor([3., 4., 10.]).requires_grad_()
+
+    def f(q):
+        return sum(q**2)
+
+    assert found.printed == repr(f(x)) == "tensor(125., grad_fn=<AddBackward0>)"
+
+
+def test_torch_sum_builds_one_sumbackward_with_the_same_gradient():
+    result = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4,10", "--graph"], env=ENV)
+    assert result.exit_code == 0
+    x = torch.tensor([3., 4., 10.], dtype=torch.float64, requires_grad=True)
+    assert _names((x**2).sum().grad_fn)[0] == _names(torch.sum(x**2).grad_fn)[0]
+    top = _names((x**2).sum().grad_fn)[0]
+    out = result.stdout
+    assert f"[0] {top}  sum(x**2) = 125" in out  # torch.sum's graph first
+    assert "tensor(125., grad_fn=<AddBackward0>)" in out
+    assert "grad_fn is the backward function of the last operation" in out
+    assert "[0] AddBackward0  0 + (x**2)[0] + ... + (x**2)[2] = 125  grad in: 1" in out
+    assert "UnbindBackward0" in out
+    assert "It gives the same gradient (x.grad = [6, 8, 20]) as torch.sum" in out
+
+
+@pytest.mark.parametrize("expression", ["torch.sum(x**2)", "(x**2).sum()", "x.sum()",
+                                        "mean(x)", "sum(x, dim=0)"])
+def test_other_spellings_get_no_builtin_sum_graph(expression):
+    assert not pysum.applies(_program(expression, x=[1, 2, 3]))
+
+
+# ---- why a scalar, and backward(ones_like(...)) -------------------------------------
+
+def test_the_quoted_errors_are_pytorchs_own():
+    x = torch.tensor([3., 4., 10.], requires_grad=True)
+    with pytest.raises(RuntimeError, match=re.escape(story.NOT_SCALAR_ERROR)):
+        (x**2).backward()
+    with pytest.raises(RuntimeError, match=re.escape(story.SHAPE_ERROR)):
+        sum(x**2).backward(torch.ones_like(x))
+    y = x**2
+    y.backward(torch.ones_like(y))
+    ones = x.grad.clone()
+    x.grad = None
+    (x**2).sum().backward()
+    assert torch.equal(ones, x.grad)
+    x.grad = None
+    scalar = sum(x**2)
+    scalar.backward(torch.ones_like(scalar))
+    assert torch.equal(ones, x.grad)
+
+
+def test_scalar_and_vector_results_say_why_one_number():
+    scalar = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4,10"], env=ENV).stdout
+    assert "Why one number: training lowers a loss" in scalar
+    assert "L.backward(torch.ones_like(x)) is an error in PyTorch" in scalar
+    vector = CliRunner().invoke(app, ["x**2", "--x", "3,4,10"], env=ENV).stdout
+    assert "y.backward() alone is an error in PyTorch" in vector
+    assert "y.backward(torch.ones_like(y)) and y.sum().backward() give the same" in vector
+
+
+# ---- fit the terminal ---------------------------------------------------------------
+
+def _at_width(monkeypatch, command: str, width: int) -> str:
+    """The real CLI, printing to a terminal-like console of a fixed width."""
+    def make_console(no_color: bool = False, file=None) -> Console:
+        return Console(width=width, soft_wrap=False, color_system=None, highlight=False,
+                       file=file)
+
+    monkeypatch.setattr(report, "make_console", make_console)
+    result = CliRunner().invoke(app, shlex.split(command), env={"NO_COLOR": "1"})
+    assert result.exit_code in (0, 1, 2, 3), result.output
+    return result.stdout  # stderr is not a terminal here: the pty test below checks it
+
+
+@pytest.mark.parametrize("width", [80, 60])
+@pytest.mark.parametrize("command", [c for c in README_COMMANDS if "--format json" not in c])
+def test_every_readme_example_fits(monkeypatch, command, width):
+    out = _at_width(monkeypatch, command, width)
+    too_wide = [line for line in out.splitlines() if len(line) > width]
+    assert not too_wide, too_wide
+    assert "…" not in out  # nothing cut
+
+
+def test_the_linear_model_moves_its_formulas_below_the_table(monkeypatch):
+    command = next(c for c in README_COMMANDS if "xb@weights" in c)
+    out = _at_width(monkeypatch, command, 80)
+    assert "┃ j ┃ weights_j ┃" in out.replace("  ", " ").replace("  ", " ") or \
+        "dL/dweights_j" in out
+    assert "0.1429271096" in out  # numbers keep every digit while they fit
+
+
+@pytest.mark.parametrize("columns", ["20", "0"])
+def test_narrow_and_zero_columns_still_say_everything(columns):
+    result = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4,10"],
+                                env={"COLUMNS": columns, "NO_COLOR": "1"})
+    out = result.stdout
+    assert result.exit_code == 0
+    for needle in ("2*x_j", "6", "8", "20", "ok", "SymPy and autograd agree"):
+        assert needle in out
+    if columns == "20":
+        assert "0: x_i 3, y_i 9, dL/dx_j (SymPy) 6, autograd 6, ok" in out
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="util-linux script(1) needed")
+@pytest.mark.parametrize("width", [80, 60])
+@pytest.mark.parametrize("example", ["xb@weights", "\"X@w\""])
+def test_a_real_terminal_of_80_and_60_columns(width, example):
+    """In a pseudo-terminal (script -qec), prose wraps at words and tables fit."""
+    command = next(c for c in README_COMMANDS if example in c)
+    line = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "gradexplain",
+                                             *shlex.split(command)])
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "xterm", "PYTHONPATH": str(ROOT)}
+    env.pop("COLUMNS", None)
+    done = subprocess.run(["script", "-qec", f"stty cols {width}; {line}", "/dev/null"],
+                          capture_output=True, env=env, timeout=120)
+    out = done.stdout.decode("utf-8").replace("\r", "")
+    lines = [line for line in out.splitlines() if line]
+    assert "SymPy and autograd agree" in out.replace("\n", " ") or "error: @" in out
+    assert max(len(line) for line in lines) <= width
+    words = re.findall(r"[A-Za-z]+$", out, re.MULTILINE)
+    assert "Hea" not in words and "sig" not in words  # no word cut at the edge
