@@ -137,11 +137,12 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
             for name in wrt:
                 derivative = symbolic.gradient(model, name)
                 text = symbolic.formula(derivative)
-                gradients[name] = gradient_of(
+                gradients[name] = dataclasses.replace(gradient_of(
                     values[name], text, evaluator.tensor(
                         derivative, symbolic.target_indices(model, name), shapes[name]),
                     run.gradients[name], tolerance,
-                    words.sentence(program, model, decomposition, name, text))
+                    words.sentence(program, model, decomposition, name, text)),
+                    latex=symbolic.latex(derivative))
             value_symbolic = float(evaluator.tensor(model.loss))
         return Explanation(
             expression=program.text, device=str(torch_device), dtype=dtype, n=n,

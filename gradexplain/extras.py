@@ -33,11 +33,12 @@ class Options:
     steps: bool = False
     v: str | None = None
     jacobian: bool = False
-    svg: str | None = None
+    svg: str | None = None  # --terminal-svg: a screenshot of the terminal output
+    graph_svg: str | None = None  # --graph-svg: gradexplain's own drawing of the graph
 
     def any(self) -> bool:
         return any((self.graph, self.dot, self.mermaid, self.check_fd, self.steps,
-                    self.v is not None, self.jacobian, self.svg))
+                    self.v is not None, self.jacobian, self.svg, self.graph_svg))
 
 
 def add(result: Explanation, options: Options) -> None:
@@ -55,7 +56,7 @@ def _add(result: Explanation, options: Options) -> None:
     program = result.program
     tree, node_shapes, given = program.tree, dict(program.node_shapes), dict(program.values)
     chosen = list(result.gradients)  # --wrt: only these get gradients; the rest are data
-    if options.graph or options.dot or options.mermaid:
+    if options.graph or options.dot or options.mermaid or options.graph_svg:
         from gradexplain import graph
 
         built = graph.build(tree, given, result.dtype, shaped=program.shaped, wrt=chosen)
@@ -65,11 +66,12 @@ def _add(result: Explanation, options: Options) -> None:
         if options.graph and pysum.applies(program):
             result.extras["builtin_sum"] = pysum.build(program, result.dtype, chosen)
         if options.dot:
-            try:
-                Path(options.dot).write_text(graph.dot(built), encoding="utf-8")
-            except OSError as exc:
-                raise UsageError(f"--dot: cannot write {options.dot}: "
-                                 f"{exc.strerror or exc}") from None
+            _write("--dot", options.dot, graph.dot(built))
+        if options.graph_svg:
+            from gradexplain import svg
+
+            _write("--graph-svg", options.graph_svg,
+                   svg.draw(built, f"autograd graph of {result.expression}"))
     if options.check_fd:
         from gradexplain import finitediff
 
@@ -88,6 +90,13 @@ def _add(result: Explanation, options: Options) -> None:
                                                      node_shapes)
 
 
+def _write(option: str, path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot write {path}: {exc.strerror or exc}") from None
+
+
 def check(options: Options, json_mode: bool, values: Mapping[str, Values],
           wrt: str | None = None) -> None:
     """Refuse combinations that cannot work, before any computation. Only the variables
@@ -100,7 +109,7 @@ def check(options: Options, json_mode: bool, values: Mapping[str, Values],
             raise UsageError(f"--check-fd nudges each element twice: {total:,} elements "
                              f"exceed MAX_FD_ELEMENTS = {limits.MAX_FD_ELEMENTS:,}")
     if json_mode and (options.graph or options.mermaid or options.svg):
-        raise UsageError("--graph, --mermaid and --svg show the terminal output; with "
+        raise UsageError("--graph, --mermaid and --terminal-svg show the terminal output; with "
                          "--format json use --dot FILE")
 
 

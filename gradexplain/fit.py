@@ -16,7 +16,8 @@ The order is documented in README ("Narrow terminals"); `render.py` draws the re
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from gradexplain import view
 from gradexplain.formatting import fmt

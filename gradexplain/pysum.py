@@ -10,8 +10,9 @@ and walk as `graph.py`, so `--graph` can show both and say they give the same gr
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Collection
+from typing import Any
 
 import numpy as np
 import torch

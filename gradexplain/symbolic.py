@@ -214,3 +214,8 @@ def _is_size(expr: sp.Expr) -> bool:
 def formula(expr: sp.Expr) -> str:
     """A readable one-line formula, e.g. `2*x_j`."""
     return str(FormulaPrinter().doprint(expr))
+
+
+def latex(expr: sp.Expr) -> str:
+    """The formula as LaTeX, for notebooks: `2 x_{j}`."""
+    return str(sp.latex(expr))

@@ -351,6 +351,9 @@ def extras(result: Explanation, options: Options) -> list[Section]:
         sections.append(Section("--mermaid", (Code(graph.mermaid(found["graph"]), "mermaid"),)))
     if options.dot:
         sections.append(Section("--dot", (paragraph(f"DOT graph written to {options.dot}"),)))
+    if options.graph_svg:
+        sections.append(Section("--graph-svg", (
+            paragraph(f"Graph drawing (SVG) written to {options.graph_svg}"),)))
     if "steps" in found:
         sections.append(Section("--steps", tuple(
             block for derivation in found["steps"].values()

@@ -173,10 +173,122 @@ def test_a_real_terminal_of_80_and_60_columns(width, example):
     env = {**os.environ, "NO_COLOR": "1", "TERM": "xterm", "PYTHONPATH": str(ROOT)}
     env.pop("COLUMNS", None)
     done = subprocess.run(["script", "-qec", f"stty cols {width}; {line}", "/dev/null"],
-                          capture_output=True, env=env, timeout=120)
+                          capture_output=True, env=env, timeout=120, check=False)
     out = done.stdout.decode("utf-8").replace("\r", "")
     lines = [line for line in out.splitlines() if line]
     assert "SymPy and autograd agree" in out.replace("\n", " ") or "error: @" in out
     assert max(len(line) for line in lines) <= width
     words = re.findall(r"[A-Za-z]+$", out, re.MULTILINE)
     assert "Hea" not in words and "sig" not in words  # no word cut at the edge
+
+
+# ---- the API takes what PyTorch users hold --------------------------------------------
+
+HELD = [
+    ("torch float32 requires_grad", lambda: torch.tensor([3., 4., 10.], requires_grad=True)),
+    ("torch int64", lambda: torch.tensor([3, 4, 10])),
+    ("torch float16", lambda: torch.tensor([3., 4., 10.], dtype=torch.float16)),
+    ("torch bfloat16", lambda: torch.tensor([3., 4., 10.], dtype=torch.bfloat16)),
+    ("torch non-leaf", lambda: torch.tensor([1.5, 2., 5.], requires_grad=True) * 2),
+    ("numpy int", lambda: np.array([3, 4, 10])),
+    ("numpy float32", lambda: np.array([3., 4., 10.], dtype=np.float32)),
+    ("numpy numbers in a list", lambda: [np.float64(3), np.int64(4), np.float32(10)]),
+]
+
+
+@pytest.mark.parametrize(("label", "make"), HELD, ids=[h[0] for h in HELD])
+def test_tensors_and_arrays_give_the_same_result_as_lists(label, make):
+    from gradexplain import explain
+
+    listed = explain("sum(x**2)", x=[3, 4, 10])
+    held = explain("sum(x**2)", x=make())
+    assert held.status == listed.status
+    np.testing.assert_array_equal(held.gradients["x"].autograd, listed.gradients["x"].autograd)
+    np.testing.assert_array_equal(held.gradients["x"].symbolic, listed.gradients["x"].symbolic)
+
+
+@pytest.mark.parametrize("scalar", [0.5, torch.tensor(0.5), torch.tensor(0.5, requires_grad=True),
+                                    np.float64(0.5), np.array(0.5)],
+                         ids=["float", "0-d tensor", "0-d requires_grad", "np.float64",
+                              "0-d array"])
+def test_zero_d_tensors_and_numpy_scalars_are_scalars(scalar):
+    from gradexplain import explain
+
+    result = explain("sum(w*x) + b", w=torch.tensor([1., 2.]), x=np.array([3., 4.]), b=scalar)
+    assert result.gradients["b"].shape == () and float(result.gradients["b"].autograd) == 1.0
+    np.testing.assert_array_equal(result.gradients["w"].autograd, [3.0, 4.0])
+
+
+def test_matrices_from_tensors_and_arrays():
+    from gradexplain import explain
+
+    result = explain("sum(X@w)", X=torch.ones(2, 3), w=np.arange(3.0))
+    np.testing.assert_array_equal(result.gradients["w"].autograd, [2.0, 2.0, 2.0])
+
+
+def test_unsupported_arrays_are_named_errors():
+    from gradexplain import explain
+    from gradexplain.errors import ValuesError
+
+    with pytest.raises(ValuesError, match="3-D"):
+        explain("sum(x)", x=torch.ones(2, 2, 2))
+    with pytest.raises(ValuesError, match="complex"):
+        explain("sum(x)", x=torch.ones(2, dtype=torch.complex64))
+
+
+@pytest.mark.parametrize(("expression", "column"), [("sum(x**2", 4), ("sum(x) + $", 10)])
+def test_an_errors_column_is_the_one_its_message_names(expression, column):
+    from gradexplain import explain
+    from gradexplain.errors import GradexplainError
+
+    with pytest.raises(GradexplainError) as caught:
+        explain(expression, x=[1.0, 2.0])
+    assert f"(column {caught.value.column})" in caught.value.message
+    assert caught.value.column == column and caught.value.offset == column - 1
+
+
+# ---- a drawn graph --------------------------------------------------------------------
+
+def test_the_seed_drawings_in_docs_are_fresh():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_graph_svg",
+                                                  ROOT / "scripts" / "make_graph_svg.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name, text in module.drawings().items():
+        assert (ROOT / "docs" / name).read_text(encoding="utf-8") == text, \
+            f"docs/{name} is stale: run python scripts/make_graph_svg.py"
+
+
+def test_graph_svg_draws_every_node_and_edge(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    target = tmp_path / "g.svg"
+    result = CliRunner().invoke(app, ["mean(sigmoid(w*x+b))", "--w", "1,2", "--x", "3,4",
+                                      "--b", "0.5", "--wrt", "w,b", "--graph-svg",
+                                      str(target)], env=ENV)
+    assert result.exit_code == 0, result.output
+    root = ET.fromstring(target.read_text(encoding="utf-8"))
+    ns = "{http://www.w3.org/2000/svg}"
+    texts = [t.text for t in root.iter(f"{ns}text")]
+    built = graph.build(build("mean(sigmoid(w*x+b))", {
+        "w": from_numbers("w", [1, 2]), "x": from_numbers("x", [3, 4]),
+        "b": from_numbers("b", 0.5)}).tree, {"w": from_numbers("w", [1, 2]),
+                                            "x": from_numbers("x", [3, 4]),
+                                            "b": from_numbers("b", 0.5)}, wrt=["w", "b"])
+    assert [t for t in texts if t.endswith("Backward0") or t in ("AccumulateGrad", "data")] \
+        == [node.name for node in built.nodes]
+    assert len(list(root.iter(f"{ns}rect"))) == len(built.nodes) + 1  # + the background
+    assert len(list(root.iter(f"{ns}line"))) == len(built.edges)
+    assert "grad in: [0.04517665973, 0.0177627472]" in texts or any(
+        t.startswith("grad in:") for t in texts)
+
+
+def test_svg_is_a_deprecated_name_of_terminal_svg(tmp_path):
+    target = tmp_path / "t.svg"
+    result = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4", "--svg", str(target)],
+                                env=ENV)
+    assert result.exit_code == 0
+    assert "--svg is deprecated" in result.stderr and "--terminal-svg" in result.stderr
+    assert target.read_text(encoding="utf-8").startswith("<svg")

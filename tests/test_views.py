@@ -153,10 +153,10 @@ def test_dot_says_where_it_wrote(tmp_path: Path):
 
 
 def test_svg_is_refused_by_name():
-    result = run("sum(x**2)", "--x", "3,4", "--svg", "out.svg")
+    result = run("sum(x**2)", "--x", "3,4", "--terminal-svg", "out.svg")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == ("gradexplain: error: --svg saves a picture of the terminal "
+    assert result.stderr == ("gradexplain: error: --terminal-svg saves a picture of the terminal "
                              "table; with --format markdown there is none (use --format "
                              "table)\n")
 
