@@ -243,9 +243,8 @@ def _run_cases(args: list[str], var: list[str], device: str, dtype: str,
                          "--expect with it")
     if shown:
         raise UsageError("--cases prints one line per case: --all, --graph, --dot, "
-                         "--mermaid, --steps, --v, --jacobian, --terminal-svg and --graph-svg do not "
-                         "apply; run "
-                         "the case on its own to see them")
+                         "--mermaid, --steps, --v, --jacobian, --terminal-svg and --graph-svg "
+                         "do not apply; run the case on its own to see them")
     defaults = batch.Defaults(device, dtype, _float_option("rtol", rtol),
                               _float_option("atol", atol), wrt, check_fd, hessian)
     console = None if script.quiet else report.make_console(script.no_color)

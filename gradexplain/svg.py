@@ -47,7 +47,8 @@ def _lines(built: graph.Graph, node: graph.GraphNode) -> list[str]:
 def draw(built: graph.Graph, title: str = "") -> str:
     """The SVG document, as text."""
     texts = {node.id: _lines(built, node) for node in built.nodes}
-    size = {i: (max(len(t) for t in lines) * CHAR + 2 * PAD, 3 * LINE + 2 * PAD)
+    size: dict[int, tuple[float, float]] = {
+        i: (max(len(t) for t in lines) * CHAR + 2 * PAD, 3 * LINE + 2.0 * PAD)
             for i, lines in texts.items()}
     rows = layers(built)
     widths = [sum(size[i][0] for i in row) + GAP_X * (len(row) - 1) for row in rows]
@@ -69,7 +70,7 @@ def draw(built: graph.Graph, title: str = "") -> str:
            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
            'markerWidth="8" markerHeight="8" orient="auto-start-reverse">'
            '<path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>',
-           f'<rect width="100%" height="100%" fill="white"/>']
+           '<rect width="100%" height="100%" fill="white"/>']
     if title:
         out.append(f'<text x="{PAD}" y="{PAD + LINE}" {FONT} font-weight="bold">'
                    f'{escape(title)}</text>')

@@ -85,7 +85,7 @@ def _plain(where: str, numbers: object) -> object:
         if numbers.ndim > 2:
             raise ValuesError(f"{where}: a {numbers.ndim}-D array; give a number, a vector "
                               f"or a matrix")
-        return float(numbers) if numbers.ndim == 0 else numbers.tolist()
+        return numbers.tolist()  # a 0-d array gives its Python number
     return numbers
 
 

@@ -19,8 +19,8 @@ CELLS = [
                  "The fastai book's chapter 4 computes `sum(x**2)` and calls `backward()`. "
                  "This notebook asks gradexplain what happened: the sum rule, the formula "
                  "SymPy derives, the numbers autograd computes, and the graph PyTorch built."),
-    ("code", "import numpy as np\nimport torch\nfrom gradexplain import explain\n\n"
-             "%load_ext gradexplain"),
+    ("code", "import numpy as np\nimport torch\n\nfrom gradexplain import explain"),
+    ("code", "%load_ext gradexplain"),
     ("markdown", "The learner's code. Python's built-in `sum` adds the elements one at a "
                  "time, so PyTorch prints `grad_fn=<AddBackward0>`:"),
     ("code", "x = torch.tensor([3., 4., 10.]).requires_grad_()\n\n"
@@ -37,10 +37,10 @@ CELLS = [
     ("code", "xb = np.array([[0.5, -1, 2], [1.5, 0, -0.5], [-1, 1, 1], [0.2, 0.3, -0.4]])\n"
              "weights = torch.tensor([0.1, -0.2, 0.3], requires_grad=True)\n"
              "bias = 0.05\ntargets = [1, 0, 1, 0]\n"
-             "result = explain('where(targets==1, 1-sigmoid(xb@weights + bias), "
-             "sigmoid(xb@weights + bias)).mean()',\n"
-             "                 xb=xb, weights=weights, bias=bias, targets=targets, "
-             "wrt='weights,bias')\nresult"),
+             "loss = ('where(targets==1, 1-sigmoid(xb@weights + bias), '\n"
+             "        'sigmoid(xb@weights + bias)).mean()')\n"
+             "result = explain(loss, xb=xb, weights=weights, bias=bias, targets=targets,\n"
+             "                 wrt='weights,bias')\nresult"),
     ("code", "result.gradients['weights'].autograd, result.status"),
 ]
 
