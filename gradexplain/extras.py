@@ -80,7 +80,10 @@ def _add(result: Explanation, options: Options) -> None:
     if options.steps:
         from gradexplain import steps
 
-        result.extras["steps"] = steps.derive_all(tree, given, chosen, node_shapes)
+        try:
+            result.extras["steps"] = steps.derive_all(tree, given, chosen, node_shapes)
+        except UsageError as refused:  # said beside the full result, which stands
+            result.extras["steps_refused"] = refused.message
     if options.v is not None or options.jacobian:
         from gradexplain import vjp
 

@@ -136,6 +136,8 @@ def augment(document: dict[str, Any], result: Explanation) -> dict[str, Any]:
     if "steps" in extras:
         document["steps"] = {name: {"lines": list(d.lines), "formula": d.formula}
                              for name, d in extras["steps"].items()}
+    if "steps_refused" in extras:
+        document["steps_refused"] = extras["steps_refused"]
     if "vjp" in extras:
         document["vjp"] = extras["vjp"].to_json()
     if "jacobian" in extras:

@@ -359,6 +359,11 @@ def extras(result: Explanation, options: Options) -> list[Section]:
             block for derivation in found["steps"].values()
             for block in (paragraph(f"Steps for dL/d{derivation.name}:"),
                           Listing(tuple(derivation.lines))))))
+    if "steps_refused" in found:
+        refused = str(found["steps_refused"])
+        said = refused if refused.startswith("--steps") else f"--steps: {refused}"
+        sections.append(Section("--steps", (paragraph(
+            f"{said}; the result above stands.", warning=True),)))
     if "vjp" in found:
         sections.append(Section("--v", _vector_jacobian(found["vjp"])))
     if "jacobian" in found:

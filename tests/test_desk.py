@@ -292,3 +292,49 @@ def test_svg_is_a_deprecated_name_of_terminal_svg(tmp_path):
     assert result.exit_code == 0
     assert "--svg is deprecated" in result.stderr and "--terminal-svg" in result.stderr
     assert target.read_text(encoding="utf-8").startswith("<svg")
+
+
+# ---- the smaller points ---------------------------------------------------------------
+
+def test_one_product_written_twice_gets_one_index_name():
+    from gradexplain import explain
+
+    result = explain("where(t==1, 1-sigmoid(xb@w + b), sigmoid(xb@w + b)).mean()",
+                     xb=[[0.5, -1], [1.5, 0]], w=[0.1, -0.2], b=0.05, t=[1, 0], wrt="w,b")
+    formula = result.gradients["w"].formula
+    assert "sum_m(w_m*xb_im)" in formula and "sum_p" not in formula
+    assert result.agree  # the values come from the expression as built
+
+
+def test_round_off_in_graph_values_is_shown_as_such():
+    described = graph.describe(np.array([0.0, -5.55e-17, 2.7e-17]))
+    assert described == "[0, ~0, ~0] (~0: round-off, |v| <= 5.55e-17)"
+    assert graph.describe(np.array([1e-20, 1e-20])) == "[~0, ~0] (~0: round-off, |v| <= 1e-20)"
+    assert graph.describe(np.array([1e-3, 2.0])) == "[0.001, 2]"
+
+
+def test_steps_that_cannot_derive_are_said_beside_the_full_result():
+    result = CliRunner().invoke(app, ["sum(softmax(X, dim=1)*Y)", "--X", "1,2;3,4", "--Y",
+                                      "1,0;0,1", "--steps"], env=ENV)
+    assert result.exit_code == 0
+    assert "SymPy and autograd agree" in result.stdout
+    assert result.stdout.rstrip().endswith("the result above stands.")
+
+
+def test_each_derivative_rule_is_written_as_sympy_writes_it():
+    """One form per derivative in a run: the rule the graph and --steps quote is the
+    formula the table prints (sigmoid' once read sigmoid(u)*(1 - sigmoid(u)) there and
+    (1 - sigmoid(u))*sigmoid(u) here)."""
+    import sympy as sp
+
+    from gradexplain.ops import OPS
+    from gradexplain.ops.elementwise import Elementwise
+    from gradexplain.symbolic import formula
+
+    u = sp.Symbol("u", real=True)
+    checked = 0
+    for name, op in OPS.items():
+        if isinstance(op, Elementwise) and name != "relu":  # relu's rule is in words
+            assert op.rule == f"{name}'(u) = {formula(op.derivative(u))}", name
+            checked += 1
+    assert checked >= 8

@@ -165,7 +165,8 @@ def _everything(tmp_path: Path):
     """x**2 at (3, 4) with every extra, and the options that asked for them."""
     options = extras.Options(**{field.name: True for field in fields(extras.Options)
                                if field.type in (bool, "bool")},
-                            dot=str(tmp_path / "g.dot"), v="1,2")
+                            dot=str(tmp_path / "g.dot"), v="1,2",
+                            graph_svg=str(tmp_path / "g.svg"))
     result = explain("x**2", x=[3, 4], hessian=True)
     extras.add(result, options)
     return result, options
