@@ -67,6 +67,10 @@ def explain_program(program: Program, *, device: str = "cpu", dtype: str = "floa
     if hessian:
         check_hessian_size(values, chosen)
     result = dataclasses.replace(_compute(program, device, dtype, tolerance), program=program)
+    if program.shaped:
+        from gradexplain import matrixform
+
+        result = dataclasses.replace(result, matrix_forms=matrixform.forms(result))
     if not hessian:
         return result
     with warnings.catch_warnings():

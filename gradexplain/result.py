@@ -123,6 +123,7 @@ class Explanation:
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # matrix path only
     hessian: Any = None  # gradexplain.hessian.Hessian with --hessian, else None
     program: Program | None = None  # what the run computed with, built once
+    matrix_forms: dict[str, str] = field(default_factory=dict)  # name -> sentence
 
     @property
     def agree(self) -> bool:

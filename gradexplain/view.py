@@ -155,6 +155,8 @@ def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
     for gradient in result.gradients.values():
         blocks += [_gradient_grid(result, gradient, singular, show_all),
                    paragraph(gradient.sentence)]
+        if gradient.name in result.matrix_forms:
+            blocks.append(paragraph(result.matrix_forms[gradient.name]))
     blocks += [paragraph(note) for note in result.decomposition.notes]
     sections = [Section(None, tuple(blocks))]
     if result.hessian is not None:

@@ -338,3 +338,41 @@ def test_each_derivative_rule_is_written_as_sympy_writes_it():
             assert op.rule == f"{name}'(u) = {formula(op.derivative(u))}", name
             checked += 1
     assert checked >= 8
+
+
+# ---- matrix form beside the element form ----------------------------------------------
+
+def test_the_linear_model_gets_its_matrix_form():
+    from gradexplain import explain
+
+    result = explain("mean(-y*log(sigmoid(X@w + b)) - (1-y)*log(1-sigmoid(X@w + b)))",
+                     X=[[1, 2], [3, 4], [5, 6]], w=[0.5, -1], y=[1, 0, 1], b=0.1, wrt="w,b")
+    assert result.matrix_forms["w"] == (
+        "Matrix form, with z = X@w: dL/dw = X.T @ g, where g = dL/dz = (sigmoid(b + z) - y)/n "
+        "(elementwise), n = 3 (this gives the table's values).")
+    assert "b" not in result.matrix_forms  # b is not inside X@w: no form is claimed
+
+
+def test_mse_and_mnist_loss_forms_and_the_data_matrix_itself():
+    from gradexplain import explain
+
+    mse = explain("sum((X@w - y)**2)", X=[[1, 2], [3, 4], [5, 6]], w=[0.5, -1], y=[1, 0, 2])
+    assert "dL/dw = X.T @ g, where g = dL/dz = -2*y + 2*z (elementwise)" in mse.matrix_forms["w"]
+    assert "dL/dX = outer(g, w)" in mse.matrix_forms["X"]
+    assert set(mse.matrix_forms) == {"w", "X"}  # y is not inside X@w
+    command = next(c for c in README_COMMANDS if "xb@weights" in c)
+    out = CliRunner().invoke(app, shlex.split(command), env=ENV).stdout
+    assert "Matrix form, with z = xb@weights: dL/dweights = xb.T @ g" in out
+
+
+@pytest.mark.parametrize(("expression", "values"), [
+    ("sum(x**2)", {"x": [1.0, 2.0]}),
+    ("sum(X@w) + sum(w)", {"X": [[1.0, 2.0]], "w": [1.0, 2.0]}),  # w outside X@w
+    ("sum(X@X.T)", {"X": [[1.0, 2.0]]}),
+])
+def test_no_matrix_form_where_the_shape_does_not_fit(expression, values):
+    from gradexplain import explain
+
+    forms = explain(expression, **values).matrix_forms
+    assert "w" not in forms and "x" not in forms
+    assert "X" not in forms or forms["X"].startswith("Matrix form, with z = X@w: dL/dX = ")

@@ -1,0 +1,149 @@
+"""Matrix form beside the element form, where the expression has the linear-model shape.
+
+When a differentiated vector w appears only as `A@w` (A a data matrix, the same product
+each time), the chain rule through @ gives the Matrix Cookbook form dL/dw = A.T @ g with
+g = dL/dz and z = A@w. We find g honestly: the tree with z in place of `A@w` is explained
+once more (SymPy and autograd, the same machinery), g's element formula is written as a
+vector formula where it has no other index, and the form is shown only when A.T @ g
+equals the table's SymPy values. Anything else (w used outside `A@w`, a matrix W, `w@A`)
+gets no matrix form: the element form stands alone, as before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Var, variables, walk
+from gradexplain.unparse import source
+from gradexplain.values import from_numbers
+
+if TYPE_CHECKING:
+    from gradexplain.result import Explanation
+
+_FRESH = ("z", "z1", "z2", "u1", "u2")
+MAX_ELEMENTS = 100_000  # a second explain() runs: only for tables a person reads
+
+
+def forms(result: Explanation) -> dict[str, str]:
+    """One sentence per differentiated vector that has a checked matrix form."""
+    program = result.program
+    if program is None or not program.shaped or \
+            sum(v.size for v in program.values.values()) > MAX_ELEMENTS:
+        return {}
+    found = {}
+    for name in program.wrt:
+        sentence = _form(result, name)
+        if sentence is not None:
+            found[name] = sentence
+    return found
+
+
+def _products(tree: Node, name: str) -> list[BinOp] | None:
+    """Every `A@v` that uses `name` (as A or as v; both variables), or None when `name`
+    is used any other way or the products differ."""
+    products = [node for node in walk(tree) if isinstance(node, BinOp) and node.op == "@"
+                and isinstance(node.left, Var) and isinstance(node.right, Var)
+                and name in (node.left.name, node.right.name)]
+    uses = sum(1 for node in walk(tree) if isinstance(node, Var) and node.name == name)
+    if not products or uses != len(products) or len({source(p) for p in products}) != 1:
+        return None
+    return products
+
+
+def _form(result: Explanation, name: str) -> str | None:
+    program = result.program
+    assert program is not None
+    products = _products(program.tree, name)
+    if products is None:
+        return None
+    left, right = products[0].left, products[0].right
+    assert isinstance(left, Var) and isinstance(right, Var)
+    if left.name == right.name or len(program.values[left.name].shape) != 2 \
+            or len(program.values[right.name].shape) != 1:
+        return None
+    matrix, vector = _array(program.values[left.name]), _array(program.values[right.name])
+    found = _g(result, products, matrix @ vector)
+    if found is None:
+        return None
+    z, g, formula = found
+    if name == right.name:
+        value, shown = matrix.T @ g, f"{left.name}.T @ g"
+    else:
+        value, shown = np.outer(g, vector), f"outer(g, {right.name})"
+    if not np.allclose(value, result.gradients[name].symbolic, rtol=1e-9, atol=1e-12):
+        return None
+    return (f"Matrix form, with {z} = {source(products[0])}: dL/d{name} = {shown}, where "
+            f"g = dL/d{z} = {formula} (this gives the table's values).")
+
+
+def _g(result: Explanation, products: list[BinOp],
+       z_values: np.ndarray) -> tuple[str, np.ndarray, str] | None:
+    """(z's name, g = dL/dz at the point, g's formula): the tree with z for the product,
+    explained once more; the formula expanded where that is shorter."""
+    import sympy as sp
+
+    from gradexplain import symbolic
+    from gradexplain.api import explain_values
+    from gradexplain.builder import SHAPED, VECTOR
+    from gradexplain.errors import GradexplainError
+
+    program = result.program
+    assert program is not None
+    z = next(fresh for fresh in _FRESH if fresh not in variables(program.tree))
+    tree = _substitute(program.tree, {id(p) for p in products}, Var(z, 0))
+    values = {n: program.values[n] for n in variables(tree) if n != z}
+    values[z] = from_numbers(z, z_values.tolist())
+    try:
+        inner = explain_values(source(tree), values, wrt=[z], dtype=result.dtype)
+    except GradexplainError:
+        return None
+    assert inner.program is not None
+    sub = inner.program
+    model = symbolic.build(sub.tree, sub.shapes, sub.node_shapes,
+                           SHAPED if sub.shaped else VECTOR)
+    derivative = symbolic.gradient(model, z)
+    formula = symbolic.formula(derivative)
+    simpler = symbolic.formula(sp.together(sp.expand(derivative)))
+    if len(simpler) < 0.8 * len(formula):  # (sigmoid(b + z) - y)/n, not its expansion
+        formula = simpler
+    vectors = [n for n, v in values.items() if len(v.shape) == 1]
+    written = _vector_formula(formula, vectors)
+    if not sub.shaped and re.search(r"\bn\b", formula):
+        written += f", n = {len(z_values)}"
+    return z, inner.gradients[z].symbolic, written
+
+
+def _vector_formula(formula: str, vectors: list[str]) -> str:
+    """`2*(-y_j + z_j)` as `2*(-y + z)`, elementwise; kept per element (`g_j = ...`)
+    when another index is left."""
+    written = formula
+    for name in sorted(vectors, key=len, reverse=True):
+        written = re.sub(rf"\b{re.escape(name)}_j\b", name, written)
+    if re.search(r"_[a-z]\w*\b|\bsum_|\bprod_", written):
+        return f"g_j with g_j = {formula}"
+    return f"{written} (elementwise)"
+
+
+def _array(values: object) -> np.ndarray:
+    data = values.data  # type: ignore[attr-defined]
+    return np.frombuffer(data, dtype=np.float64).reshape(values.shape)  # type: ignore[attr-defined]
+
+
+def _substitute(node: Node, targets: set[int], replacement: Node) -> Node:
+    """The tree with each node whose id is in `targets` replaced (depth <= MAX_DEPTH)."""
+    if id(node) in targets:
+        return replacement
+    if isinstance(node, Neg):
+        return dataclasses.replace(node, operand=_substitute(node.operand, targets,
+                                                               replacement))
+    if isinstance(node, (BinOp, Compare)):
+        return dataclasses.replace(node, left=_substitute(node.left, targets, replacement),
+                                   right=_substitute(node.right, targets, replacement))
+    if isinstance(node, Call):
+        return dataclasses.replace(node, args=tuple(_substitute(arg, targets, replacement)
+                                                    for arg in node.args))
+    return node
