@@ -84,6 +84,8 @@ dL/dX (3x2)
 └─────┴──────┴────────────────┴──────────┴────┘
 Chain rule through @: with y = X@w, dL/dX = dL/dy @ w.T (an outer product: w is
 a vector), so dL/dX_jk = w_k.
+Matrix form, with z = X@w: dL/dX = outer(g, w), where g = dL/dz = 1
+(elementwise) (this gives the table's values).
 dL/dw (2)
 ┏━━━┳━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━┳━━━━┓
 ┃   ┃     ┃ dL/dw_j = sum_i(X_ij) ┃          ┃    ┃
@@ -94,6 +96,8 @@ dL/dw (2)
 └───┴─────┴───────────────────────┴──────────┴────┘
 Chain rule through @: with y = X@w, dL/dw = X.T @ dL/dy, so dL/dw_j =
 sum_i(X_ij).
+Matrix form, with z = X@w: dL/dw = X.T @ g, where g = dL/dz = 1 (elementwise)
+(this gives the table's values).
 SymPy and autograd agree on cpu, float64: largest |difference| 0 (rtol 1e-07,
 atol 1e-07)
 """
@@ -268,6 +272,8 @@ Sum rule: L = sum_i y_i adds the 3 elements of y, so dL/dy_i = 1 for each i; the
 
 Chain rule through @: with y = X@w, dL/dX = dL/dy @ w.T (an outer product: w is a vector), so dL/dX_jk = w_k.
 
+Matrix form, with z = X@w: dL/dX = outer(g, w), where g = dL/dz = 1 (elementwise) (this gives the table's values).
+
 ### dL/dw (2)
 
 | j | `w_j` | `dL/dw_j = sum_i(X_ij)` (SymPy) | autograd |  |
@@ -276,6 +282,8 @@ Chain rule through @: with y = X@w, dL/dX = dL/dy @ w.T (an outer product: w is 
 | 1 | -1 | 12 | 12 | ok |
 
 Chain rule through @: with y = X@w, dL/dw = X.T @ dL/dy, so dL/dw_j = sum_i(X_ij).
+
+Matrix form, with z = X@w: dL/dw = X.T @ g, where g = dL/dz = 1 (elementwise) (this gives the table's values).
 
 **✅ SymPy and autograd agree on cpu, float64: largest |difference| 0 (rtol 1e-07, atol 1e-07)**
 """
