@@ -1,4 +1,5 @@
-"""Matrix form beside the element form, where the expression has the linear-model shape.
+"""Matrix form beside the element form: the linear-model shape, a quadratic form, and
+softmax cross-entropy over a matrix (the last two are matched on the tree, below).
 
 When a differentiated vector w appears only as `A@w` (A a data matrix, the same product
 each time), the chain rule through @ gives the Matrix Cookbook form dL/dw = A.T @ g with
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Var, variables, walk
+from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Num, Var, variables, walk
 from gradexplain.unparse import source
 from gradexplain.values import from_numbers
 
@@ -35,11 +36,77 @@ def forms(result: Explanation) -> dict[str, str]:
             sum(v.size for v in program.values.values()) > MAX_ELEMENTS:
         return {}
     found = {}
+    values = {name: _array(value) for name, value in program.values.items()}
+    for pattern in (_quadratic, _cross_entropy):
+        for name, (text, value) in (pattern(program.tree, values) or {}).items():
+            if name in result.gradients and np.allclose(
+                    value, result.gradients[name].symbolic, rtol=1e-9, atol=1e-12):
+                found[name] = f"Matrix form: dL/d{name} = {text} (this gives the table's values)."
     for name in program.wrt:
-        sentence = _form(result, name)
+        sentence = None if name in found else _form(result, name)
         if sentence is not None:
             found[name] = sentence
     return found
+
+
+Forms = dict[str, tuple[str, np.ndarray]]  # name -> (the form, its value at the point)
+
+
+def _quadratic(tree: Node, values: dict[str, np.ndarray]) -> Forms | None:
+    """L = x@A@x (or x@(A@x)): dL/dx = (A + A.T) @ x, dL/dA = outer(x, x)."""
+    if not (isinstance(tree, BinOp) and tree.op == "@"):
+        return None
+    if isinstance(tree.left, BinOp) and tree.left.op == "@":
+        first, matrix, last = tree.left.left, tree.left.right, tree.right
+    elif isinstance(tree.right, BinOp) and tree.right.op == "@":
+        first, matrix, last = tree.left, tree.right.left, tree.right.right
+    else:
+        return None
+    if not (isinstance(first, Var) and isinstance(matrix, Var) and isinstance(last, Var)) \
+            or first.name != last.name or values[first.name].ndim != 1 \
+            or values[matrix.name].ndim != 2:
+        return None
+    x, a, xs, big = values[first.name], values[matrix.name], first.name, matrix.name
+    return {xs: (f"({big} + {big}.T) @ {xs}", (a + a.T) @ x),
+            big: (f"outer({xs}, {xs})", np.outer(x, x))}
+
+
+def _signed(node: Node) -> tuple[int, Node]:
+    sign = 1
+    while isinstance(node, Neg):
+        sign, node = -sign, node.operand
+    return sign, node
+
+
+def _cross_entropy(tree: Node, values: dict[str, np.ndarray]) -> Forms | None:
+    """L = -sum(log_softmax(Z, dim=d) * Y) over matrices: dL/dZ = softmax(Z, dim=d) *
+    Y.sum(d, keepdim=True) - Y (softmax(Z) - Y where Y's rows are one-hot)."""
+    sign, top = _signed(tree)
+    if not (isinstance(top, Call) and top.func == "sum" and len(top.args) == 1):
+        return None
+    inner_sign, product = _signed(top.args[0])
+    if not (isinstance(product, BinOp) and product.op == "*"):
+        return None
+    (s1, a), (s2, b) = _signed(product.left), _signed(product.right)
+    log, data = (a, b) if isinstance(a, Call) else (b, a)
+    if sign * inner_sign * s1 * s2 != -1 or not isinstance(data, Var) \
+            or not (isinstance(log, Call) and log.func == "log_softmax" and len(log.args) == 2
+                    and isinstance(log.args[0], Var) and isinstance(log.args[1], Num)):
+        return None
+    z_name, y_name, axis = log.args[0].name, data.name, int(log.args[1].value)
+    z, y = values[z_name], values[y_name]
+    if z.ndim != 2 or z.shape != y.shape or axis not in (0, 1, -1):
+        return None
+    shifted = np.exp(z - z.max(axis=axis, keepdims=True))
+    softmax = shifted / shifted.sum(axis=axis, keepdims=True)
+    totals = y.sum(axis=axis, keepdims=True)
+    text = f"softmax({z_name}, dim={axis}) * {y_name}.sum({axis}, keepdim=True) - {y_name}"
+    if np.allclose(totals, 1.0):
+        along = "column" if axis == 0 else "row"
+        text += (f", which is softmax({z_name}, dim={axis}) - {y_name} here (each {along} of "
+                 f"{y_name} sums to 1)")
+    return {z_name: (text, softmax * totals - y),
+            y_name: (f"-log_softmax({z_name}, dim={axis})", -np.log(softmax))}
 
 
 def _products(tree: Node, name: str) -> list[BinOp] | None:

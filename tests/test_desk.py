@@ -376,3 +376,33 @@ def test_no_matrix_form_where_the_shape_does_not_fit(expression, values):
     forms = explain(expression, **values).matrix_forms
     assert "w" not in forms and "x" not in forms
     assert "X" not in forms or forms["X"].startswith("Matrix form, with z = X@w: dL/dX = ")
+
+
+@pytest.mark.parametrize(("expression", "values", "forms"), [
+    ("x@A@x", {"x": [1.0, 2.0], "A": [[1.0, 2.0], [3.0, 4.0]]},
+     {"x": "(A + A.T) @ x", "A": "outer(x, x)"}),
+    ("x@(A@x)", {"x": [1.0, -2.0], "A": [[1.0, 2.0], [3.0, 4.0]]},
+     {"x": "(A + A.T) @ x", "A": "outer(x, x)"}),
+    ("-sum(log_softmax(Z, dim=1) * Y)", {"Z": [[2, 1, 0.1], [0.5, 2.5, 1]],
+                                         "Y": [[1, 0, 0], [0, 1, 0]]},
+     {"Z": "softmax(Z, dim=1) * Y.sum(1, keepdim=True) - Y, which is softmax(Z, dim=1) - Y "
+           "here (each row of Y sums to 1)", "Y": "-log_softmax(Z, dim=1)"}),
+    ("-(Y*Z.log_softmax(1)).sum()", {"Z": [[2, 1, 0.1], [0.5, 2.5, 1]],
+                                     "Y": [[1, 0, 0], [0, 2, 0]]},
+     {"Z": "softmax(Z, dim=1) * Y.sum(1, keepdim=True) - Y", "Y": "-log_softmax(Z, dim=1)"}),
+])
+def test_quadratic_form_and_softmax_cross_entropy(expression, values, forms):
+    from gradexplain import explain
+
+    result = explain(expression, **values)
+    assert result.matrix_forms == {
+        name: f"Matrix form: dL/d{name} = {text} (this gives the table's values)."
+        for name, text in forms.items()}
+
+
+def test_a_form_that_does_not_give_the_tables_values_is_not_shown():
+    from gradexplain import explain
+
+    # + sum(...): the sign is not cross-entropy's, so the pattern claims nothing
+    assert explain("sum(log_softmax(Z, dim=0) * Y)", Z=[[2.0, 1.0], [0.5, 2.5]],
+                   Y=[[1.0, 0.0], [0.0, 1.0]]).matrix_forms == {}
