@@ -3,8 +3,10 @@ JUnit never disagree on how 0.09003057317 reads."""
 
 from __future__ import annotations
 
+from typing import SupportsFloat
 
-def fmt(value: float, digits: int = 10) -> str:
+
+def fmt(value: SupportsFloat, digits: int = 10) -> str:
     """Numbers as a learner reads them: 6, not 6.000000; 0.090030573, not 9.0030573e-02.
     `digits` significant digits (fewer where a narrow terminal needs it)."""
     value = float(value)

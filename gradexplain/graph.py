@@ -12,7 +12,7 @@ under the operation that used it, with no gradient, so the picture still shows e
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -212,7 +212,7 @@ class _RecordingBuilder(autograd.TorchBuilder):
 ROUNDOFF = 64 * 2.0 ** -52  # |v| below this (times the array's scale, at least 1): round-off
 
 
-def _formatter(values: np.ndarray) -> tuple[Any, str]:
+def _formatter(values: np.ndarray) -> tuple[Callable[[float], str], str]:
     """fmt, except that round-off next to the array's scale reads `~0`; and the note
     that says so, with the largest such value ("" when there is none)."""
     from gradexplain.formatting import fmt

@@ -61,7 +61,7 @@ def build(program: Program, dtype: str, wrt: Collection[str]) -> BuiltinSum:
     grads: dict[int, Any] = {}
     for fn in order:
         fn.register_prehook(_catch_all(grads, id(fn)))
-    total.backward(torch.ones_like(total))  # type: ignore[no-untyped-call]
+    total.backward(torch.ones_like(total))  # a scalar: the same as backward()
     gradients = {name: graph._numpy(leaf.grad) for name, leaf in builder.leaves.items()
                  if leaf.grad is not None}
     size = len(partial)
