@@ -42,8 +42,9 @@ def forms(result: Explanation) -> dict[str, str]:
             if name in result.gradients and np.allclose(
                     value, result.gradients[name].symbolic, rtol=1e-9, atol=1e-12):
                 found[name] = f"Matrix form: dL/d{name} = {text} (this gives the table's values)."
+    explained: dict[str, tuple[str, np.ndarray, str] | None] = {}  # per product, once
     for name in program.wrt:
-        sentence = None if name in found else _form(result, name)
+        sentence = None if name in found else _form(result, name, explained)
         if sentence is not None:
             found[name] = sentence
     return found
@@ -121,7 +122,8 @@ def _products(tree: Node, name: str) -> list[BinOp] | None:
     return products
 
 
-def _form(result: Explanation, name: str) -> str | None:
+def _form(result: Explanation, name: str,
+          explained: dict[str, tuple[str, np.ndarray, str] | None]) -> str | None:
     program = result.program
     assert program is not None
     products = _products(program.tree, name)
@@ -133,7 +135,10 @@ def _form(result: Explanation, name: str) -> str | None:
             or len(program.values[right.name].shape) != 1:
         return None
     matrix, vector = _array(program.values[left.name]), _array(program.values[right.name])
-    found = _g(result, products, matrix @ vector)
+    key = source(products[0])
+    if key not in explained:
+        explained[key] = _g(result, products, matrix @ vector)
+    found = explained[key]
     if found is None:
         return None
     z, g, formula = found
@@ -154,9 +159,10 @@ def _g(result: Explanation, products: list[BinOp],
     import sympy as sp
 
     from gradexplain import symbolic
-    from gradexplain.api import explain_values
+    from gradexplain.api import explain_program
     from gradexplain.builder import SHAPED, VECTOR
     from gradexplain.errors import GradexplainError
+    from gradexplain.program import from_tree
 
     program = result.program
     assert program is not None
@@ -164,8 +170,9 @@ def _g(result: Explanation, products: list[BinOp],
     tree = _substitute(program.tree, {id(p) for p in products}, Var(z, 0))
     values = {n: program.values[n] for n in variables(tree) if n != z}
     values[z] = from_numbers(z, z_values.tolist())
-    try:
-        inner = explain_values(source(tree), values, wrt=[z], dtype=result.dtype)
+    try:  # the derived tree is checked and shaped, never parsed from text again
+        inner = explain_program(from_tree(tree, source(tree), values, [z]),
+                                dtype=result.dtype)
     except GradexplainError:
         return None
     assert inner.program is not None
