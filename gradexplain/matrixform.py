@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Num, Var, variables, walk
+from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Var, variables, walk
 from gradexplain.unparse import source
 from gradexplain.values import from_numbers
 
@@ -91,10 +91,13 @@ def _cross_entropy(tree: Node, values: dict[str, np.ndarray]) -> Forms | None:
     (s1, a), (s2, b) = _signed(product.left), _signed(product.right)
     log, data = (a, b) if isinstance(a, Call) else (b, a)
     if sign * inner_sign * s1 * s2 != -1 or not isinstance(data, Var) \
-            or not (isinstance(log, Call) and log.func == "log_softmax" and len(log.args) == 2
-                    and isinstance(log.args[0], Var) and isinstance(log.args[1], Num)):
+            or not (isinstance(log, Call) and log.func == "log_softmax"
+                    and isinstance(log.args[0], Var)):
         return None
-    z_name, y_name, axis = log.args[0].name, data.name, int(log.args[1].value)
+    dims = dict(log.params).get("dim")
+    if not (isinstance(dims, tuple) and len(dims) == 1 and isinstance(dims[0], int)):
+        return None
+    z_name, y_name, axis = log.args[0].name, data.name, dims[0]
     z, y = values[z_name], values[y_name]
     if z.ndim != 2 or z.shape != y.shape or axis not in (0, 1, -1):
         return None

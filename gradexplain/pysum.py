@@ -43,7 +43,8 @@ def applies(program: Program) -> bool:
     """True when the expression is `sum(u)` spelled as the bare `sum`, with u a vector:
     the spelling that in a notebook calls Python's built-in sum."""
     tree = program.tree
-    if not (isinstance(tree, Call) and tree.func == "sum" and len(tree.args) == 1):
+    if not (isinstance(tree, Call) and tree.func == "sum" and len(tree.args) == 1
+            and not tree.params):  # sum(x, dim=0) is torch's, not Python's
         return False
     shape = program.node_shapes.get(id(tree.args[0]))
     return shape is not None and len(shape) == 1 and \
