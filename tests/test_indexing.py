@@ -178,7 +178,7 @@ def test_bad_indices_are_input_errors(expression: str, values: dict[str, object]
     with pytest.raises(ExpressionError) as caught:
         explain(expression, values)
     assert fragment in caught.value.message
-    assert caught.value.column == column
+    assert caught.value.offset == column  # 0-based (.column is the 1-based one)
     assert caught.value.exit_status is ExitStatus.INVALID
 
 
