@@ -231,9 +231,9 @@ def run_file(path: str, defaults: Defaults, output_format: str, console: Console
         write(outcomes, junit_path, elapsed)
     if console is not None:
         if output_format == "json":
-            from gradexplain.jsonout import dumps
+            from gradexplain import jsonout
 
-            console.file.write(dumps([case_document(o) for o in outcomes]) + "\n")
+            jsonout.write(console.file, [case_document(o) for o in outcomes])
         elif output_format == "markdown":
             console.file.write(summary_markdown(outcomes, path))
         else:

@@ -7,13 +7,15 @@ in any order. torch and SymPy are imported only once the input has been checked.
 
 from __future__ import annotations
 
+import sys
 import traceback
 from typing import Annotated, Any, NamedTuple, Optional
 
 import typer
 
 from gradexplain import __version__
-from gradexplain.errors import ExitStatus, GradexplainError, UsageError
+from gradexplain.errors import ExitStatus, GradexplainError, StreamFault, UsageError
+from gradexplain.safetext import visible
 from gradexplain.status import exit_status
 from gradexplain.argv import PlainArgsCommand
 
@@ -21,8 +23,10 @@ EPILOG = """\
 Exit codes: 0 SymPy and autograd agree (and --expect matches); 1 they disagree, or
 --expect does not match; 2 invalid input or usage (including an unavailable device);
 3 the gradient is undefined or not finite at the point (a kink such as relu at 0, a
-pole such as sqrt at 0, NaN); 70 an internal error (a bug). With --cases: the worst
-case's, ranked agree < disagree < undefined < invalid.
+pole such as sqrt at 0, NaN); 70 an internal error (a bug); 74 stdout or an output
+file could not be written (a full disk); 130 interrupted (Ctrl-C); 141 stdout's reader
+went away (a closed pipe). With --cases: the worst case's, ranked agree < disagree <
+undefined < invalid.
 """
 
 HELP = """Explain the gradient of EXPRESSION at a point, with SymPy and PyTorch autograd.
@@ -132,6 +136,8 @@ def command(
                           wrt, hessian)
     except GradexplainError as error:
         status = _report(error, json_mode)
+    except StreamFault:
+        raise  # stdout failed: __main__.run() decides the status, nothing more is printed
     except Exception as bug:  # a bug: never disguised as a user error or a verdict
         status = _report_bug(bug, debug, json_mode)
     raise typer.Exit(int(status))
@@ -150,16 +156,20 @@ def _report_bug(bug: Exception, debug: bool, json_mode: bool) -> ExitStatus:
     message = f"internal error (a bug in gradexplain): {type(bug).__name__}: {bug}"
     status = exit_status(bug)
     if json_mode:
-        from gradexplain.jsonout import dumps
+        from gradexplain import jsonout
 
-        typer.echo(dumps({"format_version": 1, "exit_code": int(status),
-                          "error": {"type": "internal", "message": message}}))
+        jsonout.write(sys.stdout, {"format_version": 1, "exit_code": int(status),
+                                   "error": {"type": "internal", "message": message}})
     if debug:
         traceback.print_exc()
-    typer.echo(f"gradexplain: {message}; "
-               + ("please report it" if debug else "rerun with --debug for the traceback"),
-               err=True)
+    _say(f"gradexplain: {message}; "
+         + ("please report it" if debug else "rerun with --debug for the traceback"))
     return status
+
+
+def _say(line: str) -> None:
+    """One line on stderr, its untrusted parts (an expression, a name) made visible."""
+    sys.stderr.write(visible(line) + "\n")
 
 
 def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | None,
@@ -260,15 +270,17 @@ def _float_option(label: str, text: str | None) -> float | None:
 def _report(error: GradexplainError, json_mode: bool) -> ExitStatus:
     """One line on stderr (plus the caret under the expression); JSON on stdout too."""
     if json_mode:
-        from gradexplain.jsonout import dumps, error_document
+        from gradexplain import jsonout
 
-        typer.echo(dumps(error_document(error)))
-    typer.echo(f"gradexplain: error: {error.message}", err=True)
+        jsonout.write(sys.stdout, jsonout.error_document(error))
+    _say(f"gradexplain: error: {error.message}")
     for line in error.caret_lines():
-        typer.echo(line, err=True)
+        sys.stderr.write(line + "\n")  # caret_lines() already shows control characters
     return exit_status(error)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="gradexplain")
+    """Console-script entry point (kept for old installs: `__main__.main` is the one)."""
+    from gradexplain.__main__ import main as entry
+
+    entry()

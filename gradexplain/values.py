@@ -175,8 +175,23 @@ def from_spec(name: str, spec: str, read_stdin: Callable[[], str]) -> Values:
 
 
 def read_stdin() -> str:
-    """stdin for `--NAME -`, read only one character past the limit (`yes |` must end)."""
-    return sys.stdin.read(limits.MAX_VALUE_TEXT_CHARS + 1)
+    """stdin for `--NAME -`, read only one byte past the limit (`yes |` must end), as
+    UTF-8 like every file we read; a closed or undecodable stdin is the user's error."""
+    stream = sys.stdin
+    if stream is None:
+        raise ValuesError("<stdin>: stdin is closed; give the values with --NAME or @FILE")
+    limit = limits.MAX_VALUE_TEXT_CHARS + 1
+    try:
+        raw = stream.buffer.read(limit) if hasattr(stream, "buffer") else stream.read(limit)
+    except OSError as exc:
+        raise ValuesError(f"<stdin>: cannot read: {exc.strerror or exc}") from None
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValuesError(f"<stdin>: not UTF-8 text: byte {raw[exc.start]:#04x} at "
+                          f"offset {exc.start}") from None
 
 
 def _from_json(name: str, content: str, origin: str) -> Values:
