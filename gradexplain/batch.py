@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gradexplain import limits
 from gradexplain.cases import Case, Outcome
 from gradexplain.errors import ExitStatus, GradexplainError, UsageError, ValuesError
 from gradexplain.status import exit_status, worst_status
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
 CASE_KEYS = frozenset({"name", "expression", "values", "wrt", "expect", "device", "dtype",
                        "rtol", "atol", "check_fd", "hessian"})
-MAX_CASES = 10_000
 _TOML_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*case[ \t]*\]\]", re.MULTILINE)
 
 
@@ -50,23 +50,60 @@ class Defaults:
 
 
 def read_cases(path: str) -> list[Case]:
-    """Read the file; an unreadable file raises `UsageError` naming the line."""
+    """Read the file; an unreadable file raises `UsageError` naming the line, a file or
+    a batch over a named limit one naming the limit."""
     source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--cases: cannot read {path}: "
-                         f"{getattr(exc, 'strerror', None) or exc}") from None
+    text = _read_text(source, path)
     if source.suffix.lower() == ".toml":
         cases = _toml_cases(text, path)
     else:
         cases = _jsonl_cases(text, path)
     if not cases:
         raise UsageError(f"--cases: {path} holds no case")
-    if len(cases) > MAX_CASES:
-        raise UsageError(f"--cases: {path} holds {len(cases):,} cases; at most "
-                         f"{MAX_CASES:,}")
+    if len(cases) > limits.MAX_CASES:
+        raise UsageError(f"--cases: {path} holds {len(cases):,} cases; MAX_CASES = "
+                         f"{limits.MAX_CASES:,}")
+    total = sum(_numbers_in(case.fields.get(key)) for case in cases
+                for key in ("values", "expect"))
+    if total > limits.MAX_BATCH_ELEMENTS:
+        raise UsageError(f"--cases: {path} holds {total:,} numbers in its values and "
+                         f"expectations; MAX_BATCH_ELEMENTS = "
+                         f"{limits.MAX_BATCH_ELEMENTS:,}")
     return cases
+
+
+def _read_text(source: Path, path: str) -> str:
+    """The file as UTF-8, read only one byte past MAX_CASES_FILE_BYTES (/dev/zero ends)."""
+    try:
+        with source.open("rb") as handle:
+            raw = handle.read(limits.MAX_CASES_FILE_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"--cases: cannot read {path}: {exc.strerror or exc}") from None
+    if len(raw) > limits.MAX_CASES_FILE_BYTES:
+        raise UsageError(f"--cases: {path} is larger than MAX_CASES_FILE_BYTES = "
+                         f"{limits.MAX_CASES_FILE_BYTES:,}")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--cases: {path}: not UTF-8 text: byte {raw[exc.start]:#04x} at "
+                         f"offset {exc.start}") from None
+
+
+def _numbers_in(value: object) -> int:
+    """How many numbers a case's values or expectations hold, at any depth, counted
+    without recursion (a file may nest 10,000 deep); a string spec counts its commas."""
+    count, pending = 0, [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            count += item.count(",") + 1
+        elif item is not None:
+            count += 1
+    return count
 
 
 def _toml_cases(text: str, path: str) -> list[Case]:
@@ -79,6 +116,8 @@ def _toml_cases(text: str, path: str) -> list[Case]:
         loaded = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"--cases: {path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"--cases: {path}: nested too deeply to read") from None
     tables = loaded.get("case")
     unknown = sorted(set(loaded) - {"case"})
     if unknown or not isinstance(tables, list):
@@ -96,6 +135,9 @@ def _jsonl_cases(text: str, path: str) -> list[Case]:
             continue
         try:
             loaded = json.loads(line, parse_constant=refuse_constant)
+        except RecursionError:
+            raise UsageError(f"--cases: {path}: line {number}: nested too deeply to "
+                             f"read") from None
         except ValueError as exc:
             raise UsageError(f"--cases: {path}: line {number}: not valid JSON: {exc}") \
                 from None
@@ -117,12 +159,21 @@ def run_case(case: Case, defaults: Defaults) -> Outcome:
 
     start = time.perf_counter()
     try:
-        answered = answer(_request(case, defaults))
+        answered = answer(_checked_request(case, defaults))
     except GradexplainError as error:
         return Outcome(case, exit_status(error), error=error,
                        seconds=time.perf_counter() - start)
     return Outcome(case, answered.status, answered.result, answered.checks,
                    seconds=time.perf_counter() - start)
+
+
+def _checked_request(case: Case, defaults: Defaults) -> Request:
+    """`_request`; a value nested deeper than Python's stack fails this case, by name."""
+    try:
+        return _request(case, defaults)
+    except RecursionError:  # only the file's own nesting recurses here: no SymPy, no torch
+        raise ValuesError("a value is nested too deeply; values are numbers, lists of "
+                          "numbers or lists of rows") from None
 
 
 def _request(case: Case, defaults: Defaults) -> Request:
