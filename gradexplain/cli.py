@@ -124,6 +124,8 @@ def command(
     script = Scripting(quiet, no_color, expect or [], cases, junit_xml)
     try:
         _check_format(output_format)
+        _check_outputs({"--junit-xml": junit_xml, "--dot": dot, "--svg": svg}, cases,
+                       [*ctx.args, *(var or []), *(expect or [])])
         if cases is not None or junit_xml is not None:
             shown = show_all or _teach_options(graph, dot, mermaid, False, steps, backward_v,
                                                jacobian, svg) is not None
@@ -149,6 +151,17 @@ def _check_format(output_format: str) -> None:
     if output_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not "
                          f"{output_format!r}")
+
+
+def _check_outputs(paths: dict[str, str | None], cases: str | None,
+                   specs: list[str]) -> None:
+    """Output paths are checked before any work: never an input, never '-' or ''."""
+    if all(path is None for path in paths.values()):
+        return
+    from gradexplain import outputs
+
+    inputs = ([cases] if cases is not None else []) + outputs.input_paths(specs)
+    outputs.check(paths, inputs)
 
 
 def _report_bug(bug: Exception, debug: bool, json_mode: bool) -> ExitStatus:

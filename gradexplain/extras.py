@@ -11,7 +11,6 @@ data gets no finite differences, steps, J^T v or Jacobian, and is a `data` node 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 from gradexplain import limits
@@ -61,11 +60,9 @@ def _add(result: Explanation, options: Options) -> None:
         built = graph.build(tree, given, result.dtype, shaped=program.shaped, wrt=chosen)
         result.extras["graph"] = built
         if options.dot:
-            try:
-                Path(options.dot).write_text(graph.dot(built), encoding="utf-8")
-            except OSError as exc:
-                raise UsageError(f"--dot: cannot write {options.dot}: "
-                                 f"{exc.strerror or exc}") from None
+            from gradexplain import outputs
+
+            outputs.write(options.dot, graph.dot(built), "--dot")
     if options.check_fd:
         from gradexplain import finitediff
 

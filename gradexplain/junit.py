@@ -10,7 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
-from gradexplain.errors import ExitStatus, UsageError
+from gradexplain.errors import ExitStatus
 
 if TYPE_CHECKING:
     from gradexplain.cases import Outcome
@@ -116,9 +116,10 @@ def _more(count: int) -> list[str]:
 
 
 def write(outcomes: list[Outcome], path: str, seconds: float) -> None:
-    tree = ET.ElementTree(build(outcomes, seconds))
-    ET.indent(tree)
-    try:
-        tree.write(path, encoding="utf-8", xml_declaration=True)
-    except OSError as exc:
-        raise UsageError(f"--junit-xml: cannot write {path}: {exc.strerror or exc}") from None
+    """The report, written atomically (`outputs.write`)."""
+    from gradexplain import outputs
+
+    root = build(outcomes, seconds)
+    ET.indent(root)
+    text = ET.tostring(root, encoding="utf-8", xml_declaration=True).decode("utf-8")
+    outputs.write(path, text + "\n", "--junit-xml")

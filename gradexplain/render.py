@@ -34,11 +34,11 @@ def render_extras(result: Explanation, console: Console, options: Options) -> No
     """Print the extras after the table; `--svg` then saves everything printed."""
     draw(view.extras(result, options), console)
     if options.svg:
-        try:
-            console.save_svg(options.svg, title=f"gradexplain {result.expression}")
-        except OSError as exc:
-            raise UsageError(f"--svg: cannot write {options.svg}: "
-                             f"{exc.strerror or exc}") from None
+        from gradexplain import outputs
+        from gradexplain.safetext import visible
+
+        picture = console.export_svg(title=f"gradexplain {visible(result.expression)}")
+        outputs.write(options.svg, picture, "--svg")
 
 
 def draw(sections: list[view.Section], console: Console) -> None:
