@@ -22,6 +22,7 @@ from gradexplain import limits
 from gradexplain.cases import Case, Outcome
 from gradexplain.errors import ExitStatus, GradexplainError, UsageError, ValuesError
 from gradexplain.status import exit_status, worst_status
+from gradexplain.safetext import visible
 from gradexplain.values import refuse_constant
 
 if TYPE_CHECKING:
@@ -274,8 +275,8 @@ def run_file(path: str, defaults: Defaults, output_format: str, console: Console
     elapsed = time.perf_counter() - started
     for outcome in outcomes:  # invalid cases are errors: say so on stderr, as one run does
         if outcome.error is not None:
-            sys.stderr.write(f"gradexplain: error: {_where(outcome.case)}: "
-                             f"{outcome.error.message}\n")
+            sys.stderr.write(visible(f"gradexplain: error: {_where(outcome.case)}: "
+                                     f"{outcome.error.message}") + "\n")
     if junit_path is not None:
         from gradexplain.junit import write
 
@@ -326,26 +327,26 @@ def render_summary(outcomes: list[Outcome], path: str, console: Console) -> None
 
     styles = {ExitStatus.AGREE: "green", ExitStatus.DISAGREE: "bold red",
               ExitStatus.UNDEFINED: "bold yellow", ExitStatus.INVALID: "bold red"}
-    table = Table(title=Text(f"gradexplain --cases {path}"), title_justify="left")
+    table = Table(title=Text(f"gradexplain --cases {visible(path)}"), title_justify="left")
     table.add_column("case", overflow="fold")
     table.add_column("verdict")
     table.add_column("largest difference", overflow="fold")
     for outcome in outcomes:
-        table.add_row(Text(outcome.case.name),
+        table.add_row(Text(visible(outcome.case.name)),
                       Text(outcome.label(), style=styles[outcome.status]),
-                      Text(_difference(outcome)))
+                      Text(visible(_difference(outcome))))
     console.print(table)
     console.print(Text(_counts(outcomes), style=styles[worst(outcomes)]))
 
 
 def summary_markdown(outcomes: list[Outcome], path: str) -> str:
-    from gradexplain.markdown import code, escape, table
+    from gradexplain.markdown import table, untrusted
 
     marks = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌", ExitStatus.UNDEFINED: "⚠️",
              ExitStatus.INVALID: "🚫"}
-    body = [[escape(o.case.name), f"{marks[o.status]} {o.label()}", escape(_difference(o))]
-            for o in outcomes]
-    lines = [f"## gradexplain --cases {code(path)}", "",
+    body = [[untrusted(o.case.name), f"{marks[o.status]} {o.label()}",
+             untrusted(_difference(o))] for o in outcomes]
+    lines = [f"## gradexplain --cases {untrusted(path)}", "",
              *table(["case", "verdict", "largest difference"], body, ["l", "l", "r"]),
              "", f"**{_counts(outcomes)}**", ""]
     return "\n".join(lines)
