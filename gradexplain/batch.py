@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from gradexplain import limits
 from gradexplain.cases import Case, Outcome
 from gradexplain.errors import ExitStatus, GradexplainError, UsageError, ValuesError
-from gradexplain.status import exit_status, worst_status
 from gradexplain.safetext import visible
+from gradexplain.status import exit_status, worst_status
 from gradexplain.values import refuse_constant
 
 if TYPE_CHECKING:
@@ -108,11 +108,10 @@ def _numbers_in(value: object) -> int:
 
 
 def _toml_cases(text: str, path: str) -> list[Case]:
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        raise UsageError("--cases: TOML needs Python 3.11 or later; use JSON Lines "
-                         "(.jsonl)") from None
+    if sys.version_info >= (3, 11):
+        import tomllib  # novermin - only reached on 3.11 and later
+    else:  # the same parser, before it joined the standard library
+        import tomli as tomllib
     try:
         loaded = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -130,7 +129,7 @@ def _toml_cases(text: str, path: str) -> list[Case]:
 
 
 def _jsonl_cases(text: str, path: str) -> list[Case]:
-    cases = []
+    cases: list[Case] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue

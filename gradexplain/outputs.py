@@ -4,16 +4,17 @@
 `-`, a folder, in a folder that does not exist, the same file as an input (`--cases
 c.toml --junit-xml c.toml` would destroy the cases) or as another output. `write()` is
 the one way an output reaches the disk: a temporary file in the same folder, then
-`os.replace` (for a regular file), so a reader sees the old report or the new one, never half of one; two runs
-writing one path each leave one whole file; and a run that fails or is interrupted before
-it writes leaves the old file untouched.
+`os.replace` (for a regular file), so a reader sees the old report or the new one, never
+half of one; two runs writing one path each leave one whole file; and a run that fails
+or is interrupted before it writes leaves the old file untouched.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from gradexplain.errors import OutputError, UsageError
 
@@ -70,10 +71,8 @@ def write(path: str, text: str, option: str) -> None:
         os.chmod(temporary, _mode(path))
         os.replace(temporary, path)
     except BaseException as exc:  # a full disk, or Ctrl-C: the old file stays whole
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temporary)
-        except OSError:
-            pass
         if isinstance(exc, OSError):
             raise OutputError(f"{option}: cannot write {path}: "
                               f"{exc.strerror or exc}") from None

@@ -7,14 +7,15 @@ fixed width), never to a global one.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from gradexplain import view
-from gradexplain.errors import ExitStatus, UsageError
+from gradexplain.errors import ExitStatus
 from gradexplain.result import Explanation
 
 if TYPE_CHECKING:

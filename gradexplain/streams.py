@@ -7,7 +7,7 @@
 - a failed write to stderr is dropped: an error message that cannot be shown must not
   change the exit status the run decided;
 - a character a stream cannot encode (PYTHONIOENCODING=ascii, latin-1, a Windows code
-  page) falls back to ASCII (`...` for `…`, `[ok]` for `✅`, `alpha` for `α`) instead of
+  page) falls back to ASCII (`...` for `…`, `[ok]` for `✅`, `alpha` for alpha) instead of
   raising UnicodeEncodeError. JSON output is escaped exactly instead (`ascii_json`).
 Only the standard library is imported here: it runs before `--help` does.
 """
@@ -15,6 +15,7 @@ Only the standard library is imported here: it runs before `--help` does.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import re
 import sys
@@ -26,10 +27,10 @@ from gradexplain.errors import BrokenPipe, StreamFault
 ERRORS = "gradexplain-ascii"  # the codec error handler `install()` gives both streams
 FALLBACK = {
     "✅": "[ok]", "❌": "[x]", "⚠": "[!]", "🚫": "[-]", "\ufe0f": "", "…": "...",
-    "→": "->", "←": "<-", "≤": "<=", "≥": ">=", "≠": "!=", "≈": "~", "×": "x", "·": "*",
-    "−": "-", "∂": "d", "√": "sqrt", "∑": "sum", "∞": "inf", "±": "+/-", "∇": "grad",
-    "└": "`", "├": "|", "│": "|", "─": "-", "“": '"', "”": '"', "‘": "'", "’": "'",
-    "–": "-", "—": "--", "\u00a0": " ",
+    "→": "->", "←": "<-", "≤": "<=", "≥": ">=", "≠": "!=", "≈": "~", "\u00d7": "x",
+    "·": "*", "\u2212": "-", "∂": "d", "√": "sqrt", "∑": "sum", "∞": "inf", "±": "+/-",
+    "∇": "grad", "└": "`", "├": "|", "│": "|", "─": "-", "\u201c": '"', "\u201d": '"',
+    "\u2018": "'", "\u2019": "'", "\u2013": "-", "\u2014": "--", "\u00a0": " ",
 }
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789"))
 
@@ -168,10 +169,8 @@ def install() -> None:
         stream = getattr(sys, name)
         if isinstance(stream, Guarded):
             continue
-        try:
+        with contextlib.suppress(AttributeError, ValueError, OSError):  # not a TextIOWrapper
             stream.reconfigure(errors=ERRORS)
-        except (AttributeError, ValueError, OSError):
-            pass  # not a TextIOWrapper (already replaced), or closed
         setattr(sys, name, Guarded(stream, name, drop_failures=name == "stderr"))
 
 

@@ -9,11 +9,11 @@ Nothing here imports rich or torch; values are already computed in the `Explanat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from gradexplain.errors import ExitStatus
-from gradexplain.result import Explanation, Gradient, Terms
 from gradexplain.formatting import fmt
+from gradexplain.result import Explanation, Gradient, Terms
 from gradexplain.safetext import visible
 from gradexplain.shapes import element
 
@@ -34,7 +34,7 @@ class Mark:
         return Mark("UNDEFINED" if undefined else "ok" if close else "DIFFERS")
 
 
-Cell = Union[str, Mark]
+Cell = str | Mark
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ class Verdict:
     text: str
 
 
-Block = Union[Heading, Paragraph, Assignments, Grid, Listing, Code, Tree, Verdict]
+Block = Heading | Paragraph | Assignments | Grid | Listing | Code | Tree | Verdict
 
 
 @dataclass(frozen=True)
@@ -346,7 +346,8 @@ def extras(result: Explanation, options: Options) -> list[Section]:
 
         sections.append(Section("--mermaid", (Code(graph.mermaid(found["graph"]), "mermaid"),)))
     if options.dot:
-        sections.append(Section("--dot", (paragraph(f"DOT graph written to {visible(options.dot)}"),)))
+        written = paragraph(f"DOT graph written to {visible(options.dot)}")
+        sections.append(Section("--dot", (written,)))
     if "steps" in found:
         sections.append(Section("--steps", tuple(
             block for derivation in found["steps"].values()

@@ -49,7 +49,7 @@ def test_a_closed_pipe_exits_141_quietly(args):
     finally:
         os.close(write)
     assert done.returncode == BROKEN
-    assert done.stderr == b"" or b"error" in done.stderr and no_traceback(done.stderr)
+    assert done.stderr == b"" or (b"error" in done.stderr and no_traceback(done.stderr))
 
 
 @pytest.mark.parametrize("args", [
@@ -139,7 +139,7 @@ def test_a_real_sigint_during_the_run_is_130():
             break
         time.sleep(0.01)
     child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=120)
+    _, err = child.communicate(timeout=120)
     assert child.returncode in (ExitStatus.INTERRUPTED, -signal.SIGINT)
     assert no_traceback(err)
 
@@ -166,7 +166,7 @@ def test_a_stream_that_cannot_encode_unicode_falls_back_to_ascii(encoding, outpu
 ])
 def test_cases_with_unicode_names_under_ascii(tmp_path, encoding, output):
     cases = tmp_path / "cases.jsonl"
-    names = ["α…✅ β₂", "日本"]
+    names = ["\u03b1…✅ \u03b2₂", "日本"]
     cases.write_text("\n".join(json.dumps({"name": n, "expression": "sum(x)",
                                            "values": {"x": [1, 2]}}) for n in names) +
                      "\n{\"name\": \"🚫\", \"expression\": \"sum(\"}\n", encoding="utf-8")
@@ -195,4 +195,5 @@ def test_non_utf8_file_names(tmp_path):
     done = gradexplain(*SEED, b"--dot", dot)
     assert done.returncode == 0, done.stderr
     assert b"DOT graph written to " in done.stdout and b"\\xff.dot" in done.stdout
-    assert open(dot, "rb").read().startswith(b"digraph")
+    with open(dot, "rb") as handle:
+        assert handle.read().startswith(b"digraph")

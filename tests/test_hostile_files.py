@@ -225,7 +225,7 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(here, monkeyp
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(OutputError, match="--junit-xml: cannot write r.xml: No space"):
+    with pytest.raises(OutputError, match=r"--junit-xml: cannot write r\.xml: No space"):
         outputs.write("r.xml", "<new/>", "--junit-xml")
     assert (here / "r.xml").read_text() == "previous report"
     assert os.listdir(here) == ["r.xml"]
