@@ -210,6 +210,7 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
         from gradexplain.extras import reclaim_v
 
         args, teach_options = reclaim_v(args, teach_options, var)
+    _check_quiet(script.quiet, show_all, teach_options)
     expression, values = split_arguments(args, var, read_stdin)
     if teach_options is not None:
         from gradexplain.extras import check
@@ -238,6 +239,23 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
 
         console.file.write(markdown_extras(result, teach_options))
     return outcome.status
+
+
+def _check_quiet(quiet: bool, show_all: bool, shown: Any) -> None:
+    """--quiet prints nothing, so an option that only changes what is printed would be
+    ignored: refused, naming it (--check-fd, --hessian and --expect still decide the exit
+    code, and --dot still writes its file)."""
+    if not quiet:
+        return
+    display = [("--all", show_all)]
+    if shown is not None:
+        display += [("--graph", shown.graph), ("--mermaid", shown.mermaid),
+                    ("--steps", shown.steps), ("--v", shown.v is not None),
+                    ("--jacobian", shown.jacobian), ("--svg", bool(shown.svg))]
+    named = [option for option, given in display if given]
+    if named:
+        raise UsageError(f"--quiet prints nothing, so {', '.join(named)} would do nothing; "
+                         f"drop --quiet (the exit code is the same)")
 
 
 def _teach_options(graph: bool, dot: str | None, mermaid: bool, check_fd: bool,

@@ -260,3 +260,24 @@ def test_a_full_disk_for_an_output_file_is_exit_74(here):
     assert result.exit_code == 74
     assert "--junit-xml: cannot write /dev/full: No space left on device" in result.stderr
     assert Path("/dev/full").is_char_device()  # written in place, never replaced
+
+
+# --- no option silently ignored (Required 7) -----------------------------------------
+
+@pytest.mark.parametrize("option", [["--all"], ["--graph"], ["--mermaid"], ["--steps"],
+                                    ["--jacobian"], ["--v", "1,1"], ["--svg", "o.svg"]])
+@pytest.mark.parametrize("output", ["table", "markdown", "json"])
+def test_quiet_refuses_an_option_that_only_changes_what_is_printed(here, option, output):
+    result = run("exp(x)", "--x", "1,2", "--quiet", "--format", output, *option)
+    assert result.exit_code == 2
+    assert f"--quiet prints nothing, so {option[0]} would do nothing" in result.stderr \
+        or "with --format" in result.stderr  # json or markdown refuses some first
+    assert os.listdir(here) == []
+
+
+@pytest.mark.parametrize("option", [["--check-fd"], ["--hessian"], ["--expect", "x=2,4"],
+                                    ["--dot", "g.dot"]])
+def test_quiet_keeps_the_options_that_decide_the_status_or_write_a_file(here, option):
+    result = run("sum(x**2)", "--x", "1,2", "--quiet", *option)
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert os.listdir(here) == (["g.dot"] if "--dot" in option else [])
