@@ -121,7 +121,7 @@ def command(
         "--jacobian", help="Show the matrix dy_i/dx_j and its column sums.")] = False,
     hessian: Annotated[bool, typer.Option(
         "--hessian", help="Add second derivatives from SymPy and torch.func.hessian (up "
-        "to MAX_HESSIAN_ELEMENTS = 16 differentiated elements).")] = False,
+        "to MAX_HESSIAN_ELEMENTS = 1,000 differentiated elements).")] = False,
     svg: Annotated[str | None, typer.Option(
         "--svg", metavar="FILE", help="Also save the terminal output as an SVG picture.")
     ] = None,

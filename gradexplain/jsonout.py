@@ -132,7 +132,11 @@ def augment(document: dict[str, Any], result: Explanation) -> dict[str, Any]:
             document["gradients"][name]["finite_differences"] = {
                 "values": numbers(fd.values), "agree": fd.agree,
                 "eps": fd.eps, "rtol": fd.rtol, "atol": fd.atol,
-                "max_abs_diff": numbers(fd.max_abs_diff)}
+                "max_abs_diff": numbers(fd.max_abs_diff), "mode": fd.mode,
+                "reason": fd.reason}
+            if fd.mode != "per element":  # values are along the directions
+                document["gradients"][name]["finite_differences"]["autograd_along"] = \
+                    numbers(fd.autograd)
     if "graph" in extras:
         built = extras["graph"]
         document["graph"] = {
