@@ -78,8 +78,9 @@ def _read_text(source: Path, path: str) -> str:
     try:
         with source.open("rb") as handle:
             raw = handle.read(limits.MAX_CASES_FILE_BYTES + 1)
-    except OSError as exc:
-        raise UsageError(f"--cases: cannot read {path}: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name (the API's)
+        reason = getattr(exc, "strerror", None) or exc
+        raise UsageError(f"--cases: cannot read {path}: {reason}") from None
     if len(raw) > limits.MAX_CASES_FILE_BYTES:
         raise UsageError(f"--cases: {path} is larger than MAX_CASES_FILE_BYTES = "
                          f"{limits.MAX_CASES_FILE_BYTES:,}")

@@ -22,10 +22,14 @@ from gradexplain.errors import OutputError, UsageError
 def check(outputs: Mapping[str, str | None], inputs: Iterable[str] = ()) -> None:
     """Refuse unusable output paths; `outputs` maps an option (`--dot`) to its path."""
     given = {option: path for option, path in outputs.items() if path is not None}
+    inputs = [path for path in inputs if _usable(path)]
     for option, path in given.items():
         if path in ("", "-"):
             raise UsageError(f"{option} needs a file name, not {path!r}: it writes a file, "
                              f"never stdout")
+        if not _usable(path):
+            raise UsageError(f"{option} {path!r} cannot be a file name here (a NUL byte, or "
+                             f"a character the file system cannot encode)")
         if os.path.isdir(path):
             raise UsageError(f"{option} {path}: is a folder, not a file")
         folder = os.path.dirname(os.path.abspath(path))
@@ -41,6 +45,14 @@ def check(outputs: Mapping[str, str | None], inputs: Iterable[str] = ()) -> None
             if _same(path, earlier):
                 raise UsageError(f"{other} and {option} both write {path}")
         seen[option] = path
+
+
+def _usable(path: str) -> bool:
+    """Whether the OS can take `path` at all (no NUL; encodable, as argv always is)."""
+    try:
+        return b"\0" not in os.fsencode(path)
+    except UnicodeEncodeError:
+        return False
 
 
 def _same(a: str, b: str) -> bool:

@@ -174,7 +174,7 @@ def from_spec(name: str, spec: str, read_stdin: Callable[[], str]) -> Values:
         try:
             with path.open(encoding="utf-8-sig") as handle:  # bounded: @/dev/zero must end
                 content = handle.read(limits.MAX_VALUE_TEXT_CHARS + 1)
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or a NUL in the name
             raise ValuesError(f"--{name}: cannot read {path}: "
                               f"{getattr(exc, 'strerror', None) or exc}") from None
         if len(content) > limits.MAX_VALUE_TEXT_CHARS:

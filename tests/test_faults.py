@@ -20,6 +20,7 @@ import pytest
 from gradexplain.errors import ExitStatus
 
 SEED = ["sum(x**2)", "--x", "3,4,10"]
+INVALID = ["sum(x**2", "--x", "1"]  # refused before torch loads: a fast run
 LONG = ["sum(x**2)", "--x", ",".join(str(i) for i in range(1, 13))]  # an elided table
 ENV = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 BROKEN = int(ExitStatus.BROKEN_PIPE)
@@ -38,7 +39,7 @@ def no_traceback(stderr: bytes) -> bool:
 
 
 @pytest.mark.parametrize("args", [
-    SEED, [*SEED, "--format", "json"], ["--help"], ["sum(x**2", "--format", "json"],
+    SEED, ["--help"], [*INVALID, "--format", "json"],
 ])
 def test_a_closed_pipe_exits_141_quietly(args):
     """`| head -1`: the reader is gone before anything is written (no race)."""
@@ -53,8 +54,8 @@ def test_a_closed_pipe_exits_141_quietly(args):
 
 
 @pytest.mark.parametrize("args", [
-    SEED, [*SEED, "--format", "markdown"], ["--help"], ["--version"],
-    ["sum(x**2", "--format", "json"], ["--cases", "missing.toml", "--format", "json"],
+    [*SEED, "--format", "markdown"], ["--help"], ["--version"],
+    [*INVALID, "--format", "json"], ["--cases", "missing.toml", "--format", "json"],
 ])
 def test_a_full_disk_on_stdout_exits_74(args):
     with open("/dev/full", "w") as full:
@@ -72,8 +73,8 @@ def test_quiet_writes_nothing_so_a_full_disk_changes_nothing():
 
 
 @pytest.mark.parametrize("args, code", [
-    (["sum(x**2"], 2), (["sum(x**2", "--format", "json"], 2), (["--bogus"], 2),
-    (["sum(x**2)", "--x", "1", "--expect", "x=5"], 1), (SEED, 0),
+    (INVALID, 2), ([*INVALID, "--format", "json"], 2), (["--bogus"], 2),
+    (["sum(x**2)", "--x", "1", "--expect", "x=5"], 1),
 ])
 def test_a_full_stderr_keeps_the_status(args, code):
     with open("/dev/full", "w") as full:
@@ -145,37 +146,33 @@ def test_a_real_sigint_during_the_run_is_130():
 
 
 @pytest.mark.parametrize("encoding, output", [
-    ("ascii", "table"), ("ascii", "markdown"), ("ascii", "json"), ("latin-1", "markdown"),
-    ("cp1252", "markdown"), ("cp1252", "table"),
+    ("ascii", "table"), ("ascii", "markdown"), ("cp1252", "markdown"),
 ])
 def test_a_stream_that_cannot_encode_unicode_falls_back_to_ascii(encoding, output):
     done = gradexplain(*LONG, "--format", output, env={**ENV, "PYTHONIOENCODING": encoding})
     assert done.returncode == 0, done.stderr
     text = done.stdout.decode(encoding)
-    if output == "json":
-        reference = gradexplain(*LONG, "--format", "json")
-        assert json.loads(text) == json.loads(reference.stdout)
-    else:
-        assert "..." in text or "…" in text  # the elided rows (cp1252 has …)
+    assert "..." in text or "…" in text  # the elided rows (cp1252 has …)
     if output == "markdown":
         assert "**[ok] SymPy and autograd agree" in text
 
 
 @pytest.mark.parametrize("encoding, output", [
-    ("ascii", "table"), ("ascii", "markdown"), ("ascii", "json"), ("cp1252", "markdown"),
+    ("ascii", "table"), ("ascii", "markdown"), ("ascii", "json"), ("latin-1", "markdown"),
+    ("cp1252", "markdown"), ("cp1252", "json"),
 ])
 def test_cases_with_unicode_names_under_ascii(tmp_path, encoding, output):
+    """Invalid cases (no torch: fast) with names no code page holds, and 🚫 marks."""
     cases = tmp_path / "cases.jsonl"
-    names = ["\u03b1…✅ \u03b2₂", "日本"]
-    cases.write_text("\n".join(json.dumps({"name": n, "expression": "sum(x)",
-                                           "values": {"x": [1, 2]}}) for n in names) +
-                     "\n{\"name\": \"🚫\", \"expression\": \"sum(\"}\n", encoding="utf-8")
+    names = ["\u03b1…✅ \u03b2₂", "日本", "🚫"]
+    cases.write_text("\n".join(json.dumps({"name": n, "expression": "sum("}) for n in names),
+                     encoding="utf-8")
     done = gradexplain("--cases", str(cases), "--format", output,
                        env={**ENV, "PYTHONIOENCODING": encoding})
-    assert done.returncode == 2, done.stderr  # the third case is invalid
+    assert done.returncode == 2, done.stderr
     text = done.stdout.decode(encoding)
     if output == "json":
-        assert [c["case"] for c in json.loads(text)] == [*names, "🚫"]
+        assert [c["case"] for c in json.loads(text)] == names
     else:
         assert "alpha" in text and "[ok] beta2" in text and "[-]" in text
     assert no_traceback(done.stderr)
@@ -184,11 +181,11 @@ def test_cases_with_unicode_names_under_ascii(tmp_path, encoding, output):
 @pytest.mark.skipif(sys.platform == "darwin", reason="macOS file names must be UTF-8")
 def test_non_utf8_file_names(tmp_path):
     cases = os.fsencode(tmp_path) + b"/\xff\xfe.toml"
-    with open(cases, "wb") as handle:
-        handle.write(b'[[case]]\nexpression = "sum(x)"\nvalues = { x = [1, 2] }\n')
+    with open(cases, "wb") as handle:  # an invalid case: no torch, a fast run
+        handle.write(b'[[case]]\nexpression = "sum(x"\nvalues = { x = [1, 2] }\n')
     for output in ("table", "markdown", "json"):
         done = gradexplain(b"--cases", cases, b"--format", output.encode())
-        assert done.returncode == 0, done.stderr
+        assert done.returncode == 2 and no_traceback(done.stderr)
         shown = {"table": b"\\xff\\xfe", "markdown": b"\\\\xff\\\\xfe", "json": b""}
         assert shown[output] in done.stdout
     dot = os.fsencode(tmp_path) + b"/\xff.dot"
