@@ -147,16 +147,15 @@ class TorchBuilder:
     def _call(self, node: Call) -> Operand:
         if node.func == "where":
             return self._where(node)
-        arg = self.build(node.args[0])
-        tensor = arg if isinstance(arg, torch.Tensor) else self._tensor(arg)
+        tensors = [self.as_tensor(self.build(arg)) for arg in node.args]
         if node.func == "T":
-            return tensor.mT if tensor.dim() == 2 else tensor
+            return tensors[0].mT if tensors[0].dim() == 2 else tensors[0]
         op = OPS[node.func]
         if self.watching and op.may_fail:
-            values = _values(tensor)
-            for kind, mask in op.hazard_masks(node, values):
-                self._watch(node, kind, mask, tensor)
-        result: Operand = op.torch(torch, tensor, node)
+            values = [_values(tensor) for tensor in tensors]
+            for kind, mask in op.masks(node, values):
+                self._watch(node, kind, mask, *tensors)
+        result: Operand = op.apply(torch, tensors, node)
         return result
 
     def _where(self, node: Call) -> torch.Tensor:

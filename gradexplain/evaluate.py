@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from gradexplain.builder import N, size_symbol
-from gradexplain.contract import contract
+from gradexplain.contract import TooManyIndices, contract, factors, is_index, largest_array
 from gradexplain.errors import GradexplainError
 from gradexplain.ops import named_functions
 from gradexplain.ops.reductions import IS_MAX, IS_MIN
@@ -33,7 +33,8 @@ def _heaviside(u: Array, h0: Array = 0.5) -> Array:
 _FUNCTIONS: dict[type, Callable[..., Array]] = {
     sp.exp: np.exp, sp.log: np.log, sp.sin: np.sin, sp.cos: np.cos, sp.tan: np.tan,
     sp.tanh: np.tanh, sp.Abs: np.abs, sp.sign: np.sign, sp.Heaviside: _heaviside,
-    sp.cosh: np.cosh, sp.sinh: np.sinh,
+    sp.cosh: np.cosh, sp.sinh: np.sinh, sp.asinh: np.arcsinh, sp.acosh: np.arccosh,
+    sp.atanh: np.arctanh, sp.asin: np.arcsin, sp.acos: np.arccos, sp.atan: np.arctan,
     # SymPy rewrites tan(u + pi/2) as -cot(u) and so on.
     sp.cot: lambda u: 1.0 / np.tan(u), sp.sec: lambda u: 1.0 / np.cos(u),
     sp.csc: lambda u: 1.0 / np.sin(u), sp.coth: lambda u: 1.0 / np.tanh(u),
@@ -237,37 +238,24 @@ class Evaluator:
 
     def _contraction(self, total: sp.Sum) -> np.ndarray:
         """sum over the bound indices of a product of factors, as one einsum."""
-        factors, bound = self._factors(total.function, [limit[0] for limit in total.limits])
-        arrays = [self._full(self.value(factor)) for factor in factors]
-        return contract(arrays, {self.axes[index]: self.sizes[index] for index in bound})
+        parts, bound = factors(total.function, [limit[0] for limit in total.limits])
+        arrays = [self._full(self.value(part)) for part in parts]
+        try:
+            return contract(arrays, {self.axes[index]: self.sizes[index] for index in bound})
+        except TooManyIndices as exc:
+            raise UnsupportedFormula(f"{exc}: {total}") from None
 
-    def _factors(self, function: sp.Expr, bound: list[sp.Symbol]
-                 ) -> tuple[list[sp.Expr], list[sp.Symbol]]:
-        """The product's factors, with inner whole-axis Sums of products merged into it.
-
-        `sum_i(sum_m(X_im*X_mp))` is one contraction of X_im and X_mp over i and m, so
-        einsum chooses the order. An inner Sum whose index another factor or an outer sum
-        also uses (`sum_k(x_k)*sum_k(y_k)`) is not merged: it is evaluated on its own.
-        """
-        factors = list(sp.Mul.make_args(function))
-        flat: list[sp.Expr] = []
-        for position, factor in enumerate(factors):
-            others = factors[:position] + factors[position + 1:]
-            if self._mergeable(factor, bound, others):
-                inner, bound = self._factors(factor.function,
-                                             [*bound, *(limit[0] for limit in factor.limits)])
-                flat += inner
-            else:
-                flat.append(factor)
-        return flat, bound
-
-    def _mergeable(self, factor: sp.Expr, bound: list[sp.Symbol],
-                   others: list[sp.Expr]) -> bool:
-        if not isinstance(factor, sp.Sum) or isinstance(factor.function, sp.Add) \
-                or not self._whole(factor):
-            return False
-        taken = set(bound).union(*(other.free_symbols for other in others))
-        return not any(limit[0] in taken for limit in factor.limits)
+    def largest(self, expr: sp.Expr, targets: tuple[sp.Symbol, ...] = (),
+                shape: tuple[int, ...] = ()) -> int:
+        """The most numbers one array will hold in `tensor(expr, targets, shape)`
+        (`contract.largest_array`), known before evaluating: what a limit checks."""
+        sizes = {**self.sizes, **dict(zip(targets, shape))}
+        if self.length is not None:
+            expr = expr.xreplace({N: size_symbol(self.length)})
+            sizes.update((s, self.length) for s in expr.free_symbols | _bound(expr)
+                         if _is_index(s) and s not in targets)
+        sizes.update(_limit_sizes(expr, sizes))
+        return largest_array(expr, sizes)
 
     def _range(self, expr: sp.Expr, index: sp.Symbol, low: sp.Expr,
                high: sp.Expr) -> tuple[sp.Symbol | None, bool]:
@@ -317,9 +305,7 @@ def _limit_sizes(expr: sp.Expr, known: Mapping[sp.Symbol, int]) -> dict[sp.Symbo
     return found
 
 
-def _is_index(symbol: object) -> bool:
-    return isinstance(symbol, sp.Symbol) and bool(symbol.is_integer) \
-        and not bool(symbol.is_positive)
+_is_index = is_index
 
 
 def _bound(expr: sp.Expr) -> set[sp.Symbol]:
