@@ -189,12 +189,16 @@ CASES = '[[case]]\nexpression = "sum(x**2)"\nvalues = { x = [1, 2] }\n'
     (["--cases", "c.toml", "--junit-xml", "c.toml"], "--junit-xml c.toml is also an input"),
     (["--cases", "c.toml", "--junit-xml", "./c.toml"], "is also an input (c.toml)"),
     (["sum(x)", "--x", "@x.txt", "--dot", "x.txt"], "--dot x.txt is also an input"),
-    (["sum(x)", "--x", "1", "--expect", "x=@x.txt", "--svg", "x.txt"], "is also an input"),
-    (["sum(x)", "--x", "1", "--dot", "g.dot", "--svg", "g.dot"],
-     "--dot and --svg both write g.dot"),
+    (["sum(x)", "--x", "1", "--expect", "x=@x.txt", "--terminal-svg", "x.txt"],
+     "is also an input"),
+    (["sum(x)", "--x", "1", "--dot", "g.dot", "--terminal-svg", "g.dot"],
+     "--dot and --terminal-svg both write g.dot"),
+    (["sum(x)", "--x", "1", "--graph-svg", "c.toml", "--cases", "c.toml"], "is also an input"),
+    (["sum(x)", "--x", "1", "--svg", "a.svg", "--terminal-svg", "b.svg"],
+     "--svg is the old name of --terminal-svg: give one of them"),
     (["sum(x)", "--x", "1", "--dot", ""], "--dot needs a file name, not ''"),
     (["sum(x)", "--x", "1", "--dot", "-"], "--dot needs a file name, not '-'"),
-    (["sum(x)", "--x", "1", "--svg", "no/such/folder/g.svg"], "does not exist"),
+    (["sum(x)", "--x", "1", "--graph-svg", "no/such/folder/g.svg"], "does not exist"),
     (["sum(x)", "--x", "1", "--dot", "."], "--dot .: is a folder"),
 ])
 def test_unusable_output_paths_are_refused_before_any_work(here, args, message):
@@ -209,7 +213,7 @@ def test_unusable_output_paths_are_refused_before_any_work(here, args, message):
 @pytest.mark.parametrize("args", [
     ["sum(x**2", "--x", "1", "--dot", "old"],  # fails before any work
     ["sum(x**2)", "--x", "1", "--y", "2", "--dot", "old"],
-    ["sum(x**2)", "--x", "1", "--svg", "old", "--format", "markdown"],
+    ["sum(x**2)", "--x", "1", "--terminal-svg", "old", "--format", "markdown"],
 ])
 def test_a_run_that_fails_before_writing_leaves_the_old_file(here, args):
     (here / "old").write_text("previous report")
@@ -265,7 +269,8 @@ def test_a_full_disk_for_an_output_file_is_exit_74(here):
 # --- no option silently ignored (Required 7) -----------------------------------------
 
 @pytest.mark.parametrize("option", [["--all"], ["--graph"], ["--mermaid"], ["--steps"],
-                                    ["--jacobian"], ["--v", "1,1"], ["--svg", "o.svg"]])
+                                    ["--jacobian"], ["--v", "1,1"],
+                                    ["--terminal-svg", "o.svg"]])
 @pytest.mark.parametrize("output", ["table", "markdown", "json"])
 def test_quiet_refuses_an_option_that_only_changes_what_is_printed(here, option, output):
     result = run("exp(x)", "--x", "1,2", "--quiet", "--format", output, *option)
@@ -276,8 +281,8 @@ def test_quiet_refuses_an_option_that_only_changes_what_is_printed(here, option,
 
 
 @pytest.mark.parametrize("option", [["--check-fd"], ["--hessian"], ["--expect", "x=2,4"],
-                                    ["--dot", "g.dot"]])
+                                    ["--dot", "g.out"], ["--graph-svg", "g.out"]])
 def test_quiet_keeps_the_options_that_decide_the_status_or_write_a_file(here, option):
     result = run("sum(x**2)", "--x", "1,2", "--quiet", *option)
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
-    assert os.listdir(here) == (["g.dot"] if "--dot" in option else [])
+    assert os.listdir(here) == (["g.out"] if "g.out" in option else [])
