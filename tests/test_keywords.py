@@ -47,8 +47,9 @@ def test_every_spelling_of_a_function_reads_as_the_same_call(name):
     ("torch.maximum(x, y)", None),
     ("torch.sinh(x)", None),
     ("torch.cumsum(x, 0)", None),
-    ("torch.cumprod(x, 0)", "torch.cumprod is not supported; the closest supported spelling "
-                            "is torch.prod"),
+    ("torch.cumprod(x, 0)", None),
+    ("torch.cummax(x, 0)", "torch.cummax is not supported; the closest supported spelling "
+                           "is torch.max"),
     ("torch.nn.functional.dropout(x)", "torch.nn.functional.dropout is not supported"),
     ("F.hardswish(x)", "F.hardswish is not supported (the README lists every supported "
                        "function)"),
