@@ -67,6 +67,7 @@ def test_every_spelling_of_a_function_reads_as_the_same_call(name):
     ("exp(x, dim=0)", "keyword dim= of exp() is not supported: exp() takes no keywords"),
     ("F.gelu(x, approximate='fast')", "approximate= of gelu() must be 'none' or 'tanh'"),
     ("x.norm(p=0)", "p=0 of norm() is not supported"),
+    ("F.softplus(x, beta=0)", "beta=0 of softplus() divides by zero"),
     ("x.norm(p='nuc')", "p='nuc' of norm() is not supported"),
     ("x.var(unbiased=True, correction=0)", "var() takes unbiased= or correction=, not both"),
     ("x.prod(dim=(0, 1))", "dim of prod() is one integer, not a tuple"),
