@@ -21,7 +21,8 @@ from gradexplain.values import Values, arrays_and_scalars, from_numbers
 
 DTYPE_NAMES = ("float64", "float32")
 DEVICE_PATTERN = re.compile(r"cpu|cuda(:\d{1,3})?|mps|auto")
-# torch.testing.assert_close's defaults for each dtype.
+# torch.testing.assert_close's numbers for each dtype; here atol is relative to the largest
+# |gradient| element (closeness.compare), so a tiny gradient is never vacuously close.
 DEFAULT_TOLERANCES = {"float64": Tolerance(rtol=1e-7, atol=1e-7),
                       "float32": Tolerance(rtol=1.3e-6, atol=1e-5)}
 
@@ -102,8 +103,11 @@ def tolerance_for(dtype: str, rtol: float | None, atol: float | None) -> Toleran
     for label, given in (("rtol", rtol), ("atol", atol)):
         if given is not None and not (given >= 0 and given != float("inf")):
             raise UsageError(f"--{label} must be a finite number >= 0, got {given}")
+    from gradexplain.closeness import roundoff_floor
+
     return Tolerance(default.rtol if rtol is None else rtol,
-                     default.atol if atol is None else atol)
+                     default.atol if atol is None else atol,
+                     roundoff_floor(dtype if dtype in DEFAULT_TOLERANCES else "float64"))
 
 
 def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) -> Explanation:
@@ -115,7 +119,7 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         warnings.simplefilter("ignore")
         import numpy as np
 
-        from gradexplain import autograd, shaped, story, symbolic
+        from gradexplain import autograd, nonfinite, shaped, story, symbolic
         from gradexplain.builder import SHAPED, VECTOR
         from gradexplain.closeness import gradient_of
         from gradexplain.evaluate import Evaluator
@@ -143,12 +147,15 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
                     run.gradients[name], tolerance,
                     words.sentence(program, model, decomposition, name, text))
             value_symbolic = float(evaluator.tensor(model.loss))
+        singularities = tuple(story.singularity(h.node, h.kind, h.mask) for h in run.hazards)
+        covered = nonfinite.explained(singularities)
         return Explanation(
             expression=program.text, device=str(torch_device), dtype=dtype, n=n,
             scalars=scalars, value=run.value, value_symbolic=value_symbolic,
             gradients=gradients, tolerance=tolerance, decomposition=decomposition,
-            singularities=tuple(story.singularity(h.node, h.kind, h.mask)
-                                for h in run.hazards),
+            singularities=singularities,
+            nonfinite=tuple(cause for g in gradients.values()
+                            for cause in nonfinite.causes(g, dtype, covered)),
             data={name: arrays[name] if name in arrays else np.asarray(scalars[name])
                   for name in variables(tree) if name not in wrt},
             shapes=shapes if program.shaped else {})

@@ -60,7 +60,7 @@ class Dialect:
 
 _LETTERS = "impqrstuv"  # bound indices of the shaped path; j and k are the gradient's own
 
-VECTOR = Dialect(sp.Sum, sp.Product, lambda size: N, lambda shape: N,
+VECTOR = Dialect(ScopedSum, ScopedProduct, lambda size: N, lambda shape: N,
                  lambda count: "k" if count == 0 else f"k{count + 1}", pin=False,
                  compare_over=False)
 SHAPED = Dialect(ScopedSum, ScopedProduct, size_symbol, math.prod,

@@ -23,6 +23,8 @@ from gradexplain.ops.reductions import IS_MAX, IS_MIN
 from gradexplain.scoped import ScopedSum
 
 Array = Union[float, np.ndarray]
+# A float type with a wider exponent range than float64, where the platform has one.
+WIDE = np.longdouble if np.finfo(np.longdouble).max > np.finfo(np.float64).max else None
 
 
 def _heaviside(u: Array, h0: Array = 0.5) -> Array:
@@ -102,10 +104,24 @@ class Evaluator:
         self.axes = {symbol: axis for axis, symbol in enumerate((*targets, *others))}
         with np.errstate(all="ignore"):
             value = np.asarray(self.value(expr), dtype=np.float64)
+            if not np.isfinite(value).all() and WIDE is not None:
+                value = np.asarray(self._widened().value(expr), dtype=np.float64)
         value = value.reshape(value.shape + (1,) * (len(self.axes) - value.ndim))
         full = np.broadcast_to(value, shape + value.shape[len(shape):])
         return full.reshape(shape).copy() if full.size == int(np.prod(shape)) else \
             _unsupported(expr)
+
+    def _widened(self) -> Evaluator:
+        """The same evaluator in extended precision (x86's 80-bit long double reaches
+        1e4932): exp(1000)/sum(exp(x)) overflows float64 in an intermediate only, and this
+        gives it its finite value. Used only where float64 gave inf or NaN."""
+        assert WIDE is not None
+        wide = Evaluator({name: np.asarray(array, dtype=WIDE)
+                          for name, array in self.arrays.items()},
+                         {name: WIDE(value) for name, value in self.scalars.items()},
+                         self.sizes, self.length)
+        wide.axes = self.axes
+        return wide
 
     def value(self, expr: sp.Expr) -> Array:
         if expr.is_Atom and expr.is_number:
@@ -172,7 +188,8 @@ class Evaluator:
 
     def _full(self, value: Array) -> np.ndarray:
         """`value` as an array with one axis per index symbol (size 1 where unused)."""
-        array = np.asarray(value, dtype=np.float64)
+        array = np.asarray(value)
+        array = array.astype(np.result_type(array.dtype, np.float64), copy=False)
         return array.reshape(array.shape + (1,) * (len(self.axes) - array.ndim))
 
     def _indexed(self, expr: sp.Indexed) -> np.ndarray:

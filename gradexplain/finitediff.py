@@ -3,7 +3,8 @@
 Each element is nudged by ±eps (eps = 1e-6, `torch.autograd.gradcheck`'s) and the whole
 expression is evaluated forward in float64 (torch with gradients off); a vector result is
 summed, as backward(ones) does. That is 2 evaluations per element, so O(n**2) in all:
-`MAX_FD_ELEMENTS` caps it. Agreement uses gradcheck's own tolerances.
+`MAX_FD_ELEMENTS` caps it. Agreement uses gradcheck's numbers in `closeness.compare`'s rule,
+with L's round-off divided by 2*eps as the floor.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 EPS = 1e-6  # gradcheck's eps
 RTOL = 1e-3  # gradcheck's rtol
 ATOL = 1e-5  # gradcheck's atol
-GRADCHECK = Tolerance(RTOL, ATOL)
 MAX_LISTED = 20  # matrix path: FD values printed in full up to this many elements
 
 
@@ -89,10 +89,13 @@ def compare(tree: Node, values: Mapping[str, Values],
     """FD against the run's autograd gradient, with gradcheck's rule per element, for the
     variables that have one (`result.gradients`)."""
     found = gradient(tree, values, list(result.gradients))
+    floor = max(closeness.roundoff_floor(result.dtype),
+                closeness.finite_difference_floor(result.value, EPS))
+    tolerance = Tolerance(RTOL, ATOL, floor)
     compared = {}
     for name, fd in found.items():
         grad = np.asarray(result.gradients[name].autograd, dtype=np.float64).reshape(fd.shape)
-        found = closeness.compare(grad, fd, GRADCHECK)
+        found = closeness.compare(grad, fd, tolerance, reference=grad)
         compared[name] = FiniteDifferences(name, fd, grad, found.close, found.max_abs_diff)
     return compared
 

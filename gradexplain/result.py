@@ -15,16 +15,19 @@ from gradexplain.status import exit_status
 if TYPE_CHECKING:
     import numpy as np
 
+    from gradexplain.nonfinite import NonFinite
     from gradexplain.program import Program
 
 
 @dataclass(frozen=True)
 class Tolerance:
-    """Per element, `|autograd - symbolic| <= atol + rtol * |symbolic|` (torch's rule,
-    applied by `closeness.compare`)."""
+    """The rule's numbers (`closeness.compare` states the rule): rtol relative to each
+    element, atol relative to the largest |reference| element, and the dtype's round-off
+    floor under the absolute term (0: none)."""
 
     rtol: float
     atol: float
+    floor: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Gradient:
     close: np.ndarray  # bool per element: finite on both sides and within tolerance
     max_abs_diff: float  # over finite elements; nan when none is finite on both sides
     sentence: str  # the sum / product / chain rule applied to this variable
+    tiny: bool = False  # every element is within round-off of 0 (closeness.Comparison.tiny)
 
     @property
     def agree(self) -> bool:
@@ -122,6 +126,7 @@ class Explanation:
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # matrix path only
     hessian: Any = None  # gradexplain.hessian.Hessian with --hessian, else None
     program: Program | None = None  # what the run computed with, built once
+    nonfinite: tuple[NonFinite, ...] = ()  # inf/NaN no hazard explains: overflow, NaN
 
     @property
     def agree(self) -> bool:
@@ -152,6 +157,8 @@ class Explanation:
                    ExitStatus.DISAGREE: "SymPy and autograd DISAGREE",
                    ExitStatus.UNDEFINED: "The gradient is UNDEFINED or not finite at this "
                                          "point"}[self.status]
+        where = "" if all(g.finite for g in self.gradients.values()) else \
+            " where both are finite"
         return (f"{outcome} on {self.device}, {self.dtype}: largest "
-                f"|difference| {largest:.3g} (rtol {self.tolerance.rtol:g}, "
+                f"|difference| {largest:.3g}{where} (rtol {self.tolerance.rtol:g}, "
                 f"atol {self.tolerance.atol:g})")

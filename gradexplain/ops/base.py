@@ -64,6 +64,9 @@ class NamedFunction:
             attrs["nargs"] = self.nargs
         if self.real:
             attrs["_eval_is_real"] = lambda self: self.args[0].is_real
+        if self.explicit is not None:  # numbers, so Max/Min can compare relu(2) with 1
+            attrs["_eval_evalf"] = lambda self, prec: _evalf(spec.explicit(sp, *self.args),
+                                                             prec)
         if self.evaluate is not None:
             evaluate = self.evaluate
             attrs["eval"] = classmethod(lambda cls, *args: evaluate(sp, *args))
@@ -71,6 +74,14 @@ class NamedFunction:
 
     def __call__(self, *args: Any) -> Any:
         return self.cls(*args)
+
+
+def _evalf(expr: Any, prec: int) -> Any:
+    """A number for a kept-whole function of numbers (`relu(2)`), from its explicit form."""
+    from mpmath.libmp import prec_to_dps
+
+    value = expr.evalf(prec_to_dps(prec))
+    return value if value.is_Number else None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ def _derivative(sp: Any, u: Any, lo: Any, hi: Any, argindex: int) -> Any:
 CLAMP = NamedFunction(
     "clamp", derivative=_derivative, nargs=3, numpy=lambda np, u, lo, hi: np.clip(u, lo, hi),
     explicit=lambda sp, u, lo, hi: sp.Min(sp.Max(u, lo), hi),
-    evaluate=lambda sp, u, lo, hi: sp.Min(sp.Max(u, lo), hi) if u.is_number else None)
+    evaluate=lambda sp, u, lo, hi: sp.Min(sp.Max(u, lo), hi) if u.is_comparable else None)
 
 
 def bounds(node: Call) -> tuple[Num, Num]:
