@@ -147,7 +147,8 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
                     run.gradients[name], tolerance,
                     words.sentence(program, model, decomposition, name, text))
             value_symbolic = float(evaluator.tensor(model.loss))
-        singularities = tuple(story.singularity(h.node, h.kind, h.mask) for h in run.hazards)
+        singularities = tuple(story.singularity(h.node, h.kind, h.mask, h.reason)
+                              for h in run.hazards)
         covered = nonfinite.explained(singularities)
         return Explanation(
             expression=program.text, device=str(torch_device), dtype=dtype, n=n,

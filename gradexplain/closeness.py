@@ -51,6 +51,7 @@ class Comparison:
     max_abs_diff: float  # over elements finite on both sides; nan when there is none
     scale: float = 0.0  # largest finite |reference|
     floor: float = 0.0  # the round-off floor used
+    size: float = 0.0  # largest finite |value| on either side
 
     @property
     def agree(self) -> bool:
@@ -58,8 +59,9 @@ class Comparison:
 
     @property
     def tiny(self) -> bool:
-        """Every reference element is within round-off of 0: agreeing proves little."""
-        return 0.0 < self.floor and self.scale <= self.floor
+        """Every element is within round-off of 0 but not all exactly 0: agreeing proves
+        little (exact zeros on both sides are exact agreement)."""
+        return 0.0 < self.size <= self.floor
 
 
 def compare(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance,
@@ -78,7 +80,8 @@ def compare(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance,
         diff = np.abs(actual - expected)
         close = finite & (diff <= absolute + tolerance.rtol * np.abs(expected))
     largest = float(diff[finite].max()) if finite.any() else float("nan")
-    return Comparison(close, largest, scale, tolerance.floor if tolerance.atol > 0 else 0.0)
+    return Comparison(close, largest, scale, tolerance.floor if tolerance.atol > 0 else 0.0,
+                      max(scale, largest_finite(actual)))
 
 
 def largest_finite(values: np.ndarray) -> float:

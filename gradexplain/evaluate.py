@@ -17,7 +17,8 @@ import numpy as np
 import sympy as sp
 
 from gradexplain.builder import N, size_symbol
-from gradexplain.errors import GradexplainError
+from gradexplain import limits
+from gradexplain.errors import GradexplainError, ValuesError
 from gradexplain.ops import named_functions
 from gradexplain.ops.reductions import IS_MAX, IS_MIN
 from gradexplain.scoped import ScopedSum
@@ -101,6 +102,7 @@ class Evaluator:
             expr = expr.xreplace({N: size_symbol(self.length)})
             self.sizes.update((index, self.length) for index in others)
         self.sizes.update(_limit_sizes(expr, self.sizes))
+        check_work(expr, self.sizes)
         self.axes = {symbol: axis for axis, symbol in enumerate((*targets, *others))}
         with np.errstate(all="ignore"):
             value = np.asarray(self.value(expr), dtype=np.float64)
@@ -178,10 +180,11 @@ class Evaluator:
 
     def _extreme(self, expr: sp.Expr) -> np.ndarray:
         """is_max(u, m): 1.0 where u is the largest along m's axis (all listed axes)."""
-        if not all(map(_is_index, expr.args[1:])):
+        over = [index for index in expr.args[1:] if index != 0]  # 0: a pinned size-1 axis
+        if not all(map(_is_index, over)):
             _unsupported(expr)
         value = self._full(self.value(expr.args[0]))
-        axes = tuple(self.axes[index] for index in expr.args[1:])
+        axes = tuple(self.axes[index] for index in over)
         extreme = (np.max if isinstance(expr, IS_MAX.cls) else np.min)(value, axis=axes,
                                                                        keepdims=True)
         return (value == extreme).astype(np.float64)
@@ -298,6 +301,48 @@ def _factored(total: sp.Sum) -> sp.Expr | None:
     others = (*total.limits[:position], *total.limits[position + 1:])
     reduced = sp.Mul(*outer) * ScopedSum(sp.Mul(*inner), limit)
     return ScopedSum(reduced, *others) if others else reduced
+
+
+def estimated_elements(expr: sp.Expr, sizes: Mapping[sp.Symbol, int]) -> int:
+    """The most elements one array of this evaluation holds: each sub-expression is an
+    array with one axis per index free in it (a Sum's summand still has the bound index's
+    axis), so the largest product of those sizes. The one estimate of the evaluation's
+    work: a contraction evaluated without its full grid should lower it here."""
+    free: dict[sp.Basic, frozenset[sp.Symbol]] = {}
+    largest = 1
+    stack: list[tuple[sp.Basic, bool]] = [(expr, False)]
+    while stack:  # each distinct sub-expression once, children first
+        node, ready = stack.pop()
+        if node in free:
+            continue
+        if not ready:
+            stack.append((node, True))
+            stack.extend((arg, False) for arg in node.args if arg not in free)
+            continue
+        found = {node} if isinstance(node, sp.Symbol) and _is_index(node) else set()
+        for arg in node.args:
+            found |= free[arg]
+        bound = _bound_here(node)
+        free[node] = frozenset(found - bound)
+        count = 1
+        for index in found | bound:
+            count *= sizes.get(index, 1)
+        largest = max(largest, count)
+    return largest
+
+
+def _bound_here(node: sp.Basic) -> set[sp.Symbol]:
+    return {limit[0] for limit in node.limits} if isinstance(node, (sp.Sum, sp.Product)) \
+        else set()
+
+
+def check_work(expr: sp.Expr, sizes: Mapping[sp.Symbol, int]) -> None:
+    """Refuse, before any array is made, an evaluation bigger than MAX_EVALUATION_ELEMENTS."""
+    found = estimated_elements(expr, sizes)
+    if found > limits.MAX_EVALUATION_ELEMENTS:
+        raise ValuesError(f"evaluating the symbolic gradient at these sizes needs arrays of "
+                          f"about {found:,} elements ({found * 8 / 2**30:,.1f} GiB); the limit "
+                          f"is MAX_EVALUATION_ELEMENTS = {limits.MAX_EVALUATION_ELEMENTS:,}")
 
 
 def _limit_sizes(expr: sp.Expr, known: Mapping[sp.Symbol, int]) -> dict[sp.Symbol, int]:

@@ -151,14 +151,15 @@ class Explanation:
 
     def verdict(self) -> str:
         """One line: the outcome, device, dtype, largest difference and tolerances."""
-        diffs = [g.max_abs_diff for g in self.gradients.values()]
-        largest = max(diffs) if diffs else 0.0
+        diffs = [g.max_abs_diff for g in self.gradients.values() if g.max_abs_diff == g.max_abs_diff]
+        largest = max(diffs) if diffs else 0.0 if not self.gradients else float("nan")
         outcome = {ExitStatus.AGREE: "SymPy and autograd agree",
                    ExitStatus.DISAGREE: "SymPy and autograd DISAGREE",
                    ExitStatus.UNDEFINED: "The gradient is UNDEFINED or not finite at this "
                                          "point"}[self.status]
         where = "" if all(g.finite for g in self.gradients.values()) else \
             " where both are finite"
-        return (f"{outcome} on {self.device}, {self.dtype}: largest "
-                f"|difference| {largest:.3g}{where} (rtol {self.tolerance.rtol:g}, "
-                f"atol {self.tolerance.atol:g})")
+        difference = f"largest |difference| {largest:.3g}{where}" if largest == largest \
+            else "no element is finite in both witnesses"
+        return (f"{outcome} on {self.device}, {self.dtype}: {difference} (rtol "
+                f"{self.tolerance.rtol:g}, atol {self.tolerance.atol:g})")

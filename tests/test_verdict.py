@@ -156,3 +156,68 @@ def test_each_cause_is_named(symbolic: float, autograd: float, kind: str, start:
 
     found = _cause(symbolic, autograd, "float64")
     assert found[0] == kind and found[1].startswith(start)
+
+
+def test_evaluation_bigger_than_the_limit_is_refused_with_its_name() -> None:
+    from gradexplain import limits
+    from gradexplain.errors import ValuesError
+
+    size = 400  # X@X's summand has 400**3 = 64,000,000 elements
+    assert size ** 3 > limits.MAX_EVALUATION_ELEMENTS
+    with pytest.raises(ValuesError, match="MAX_EVALUATION_ELEMENTS = 50,000,000"):
+        explain("sum(X@X)", X=np.ones((size, size)))
+
+
+def test_evaluation_limit_exits_2_on_the_command_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "X.csv"
+    np.savetxt(path, np.ones((400, 400)), fmt="%d", delimiter=",")
+    result = run("sum(X@X)", "--X", f"@{path}")
+    assert result.exit_code == 2
+    assert "about 64,000,000 elements" in result.stderr
+    assert "the limit is MAX_EVALUATION_ELEMENTS = 50,000,000" in result.stderr
+
+
+def test_estimate_counts_the_largest_array_not_the_whole_grid() -> None:
+    """mean(x)*mean(y) sums x and y separately: n elements each, never n**2."""
+    result = explain("mean(x)*mean(y)", x=np.ones(10**5), y=np.ones(10**5))
+    assert result.status == ExitStatus.AGREE
+
+
+@pytest.mark.parametrize("function, values, want", [
+    ("max", [[1], [5], [3]], [[0], [1], [0]]),
+    ("max", [[1, 5, 3]], [[0, 1, 0]]),
+    ("min", [[1], [5], [3]], [[1], [0], [0]]),
+    ("min", [[1, 5, 3]], [[1, 0, 0]]),
+])
+def test_max_and_min_of_a_row_or_a_column(function: str, values: list, want: list) -> None:
+    result = explain(f"{function}(D)", D=np.array(values, dtype=float))
+    assert result.status == ExitStatus.AGREE
+    np.testing.assert_array_equal(result.gradients["D"].symbolic, want)
+
+
+@pytest.mark.parametrize("y", [0.3, 0.6, 0.9, 1.0, 2.0])
+def test_zero_to_a_positive_power_has_derivative_zero(y: float) -> None:
+    result = explain("sum(0**y)", y=[y, y])
+    assert result.status == ExitStatus.AGREE, result.verdict()
+    assert result.gradients["y"].symbolic.tolist() == [0.0, 0.0]
+    assert result.gradients["y"].autograd.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("expression, values, reasons", [
+    ("sum(0**x)", {"x": [0, -1, 2]}, ["0**p jumps from 1 at p = 0", "0**p is infinite for p < 0"]),
+    ("sum((-2)**x)", {"x": [1, 2]}, ["a negative base b has no real derivative in the exponent"]),
+    ("sum((-2)**x)", {"x": [1.5]}, ["a power with a negative base and a non-integer exponent"]),
+    ("x**y", {"x": 0, "y": 0.3}, ["the derivative p*u**(p-1) of u**p is infinite at u = 0"]),
+])
+def test_power_hazards_say_the_right_reason(expression: str, values: dict,
+                                            reasons: list[str]) -> None:
+    result = explain(expression, values)
+    assert result.status == ExitStatus.UNDEFINED
+    assert [s.reason[:len(r)] for s, r in zip(result.singularities, reasons)] == reasons
+    assert len(result.singularities) == len(reasons)
+
+
+def test_a_negative_base_to_a_variable_power_shows_no_complex_formula() -> None:
+    result = explain("sum((-2)**x)", x=[1, 2])
+    assert "I" not in result.gradients["x"].formula
+    assert result.gradients["x"].formula.startswith("not real")
