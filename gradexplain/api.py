@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import re
 import warnings
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from gradexplain import limits
 from gradexplain.deadline import deadline
@@ -82,11 +83,11 @@ def explain_program(program: Program, *, device: str = "cpu", dtype: str = "floa
 
 
 def check_hessian_size(values: Mapping[str, Values], chosen: list[str]) -> None:
-    """--hessian is explicit in every element pair: keep it small (MAX_HESSIAN_ELEMENTS)."""
+    """--hessian forms the whole matrix, m x m numbers per witness (MAX_HESSIAN_ELEMENTS)."""
     count = sum(values[name].size for name in chosen)
     if count > limits.MAX_HESSIAN_ELEMENTS:
-        raise UsageError(f"--hessian: {count} differentiated elements exceed "
-                         f"MAX_HESSIAN_ELEMENTS = {limits.MAX_HESSIAN_ELEMENTS}; choose "
+        raise UsageError(f"--hessian: {count:,} differentiated elements exceed "
+                         f"MAX_HESSIAN_ELEMENTS = {limits.MAX_HESSIAN_ELEMENTS:,}; choose "
                          f"fewer with --wrt")
 
 
@@ -128,18 +129,21 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         n = None if program.shaped else \
             next((v.size for v in values.values() if not v.is_scalar), None)
         arrays, scalars = arrays_and_scalars(values)
-        run = autograd.run(tree, values, torch_device, dtype, set(wrt))
         with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
                       "MAX_SYMBOLIC_SECONDS"):
             model = symbolic.build(tree, shapes, program.node_shapes,
                                    SHAPED if program.shaped else VECTOR)
             evaluator = Evaluator(arrays, scalars, model.sizes,
                                   None if program.shaped else n or 1)
+            derivatives = {name: symbolic.gradient(model, name) for name in wrt}
+            _check_work(model, evaluator, derivatives, shapes)
+        run = autograd.run(tree, values, torch_device, dtype, set(wrt))
+        with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
+                      "MAX_SYMBOLIC_SECONDS"):
             words = shaped if program.shaped else story
             decomposition = words.decompose(program, model, evaluator)
             gradients = {}
-            for name in wrt:
-                derivative = symbolic.gradient(model, name)
+            for name, derivative in derivatives.items():
                 text = symbolic.formula(derivative)
                 gradients[name] = gradient_of(
                     values[name], text, evaluator.tensor(
@@ -160,3 +164,16 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
             data={name: arrays[name] if name in arrays else np.asarray(scalars[name])
                   for name in variables(tree) if name not in wrt},
             shapes=shapes if program.shaped else {})
+
+
+def _check_work(model: Any, evaluator: Any, derivatives: Mapping[str, Any],
+                shapes: Mapping[str, tuple[int, ...]]) -> None:
+    """MAX_EVALUATION_ELEMENTS, before either witness computes anything: L and each
+    gradient formula, by the evaluator's own estimate of its largest array."""
+    from gradexplain import symbolic
+    from gradexplain.evaluate import check_work
+
+    check_work(evaluator.largest(model.loss))
+    for name, derivative in derivatives.items():
+        check_work(evaluator.largest(derivative, symbolic.target_indices(model, name),
+                                     shapes[name]))

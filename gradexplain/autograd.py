@@ -9,8 +9,8 @@ into words.
 from __future__ import annotations
 
 import operator
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Collection, Union
 
 import numpy as np
 import torch
@@ -20,7 +20,7 @@ from gradexplain.ops import OPS
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 from gradexplain.values import Values
 
-Operand = Union[float, torch.Tensor]
+Operand = float | torch.Tensor
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
                 ">": operator.gt, ">=": operator.ge}
@@ -84,7 +84,7 @@ def resolve_device(spec: str, dtype: str) -> torch.device:
     return torch.device(wanted)
 
 
-def run(tree: Node, values: dict[str, Values], device: torch.device, dtype: str,
+def run(tree: Node, values: Mapping[str, Values], device: torch.device, dtype: str,
         wrt: Collection[str] | None = None) -> AutogradRun:
     """Build the computation on `device`, call backward (ones for a vector result).
 
@@ -141,6 +141,7 @@ class TorchBuilder:
             return -self.build(node.operand)
         if isinstance(node, BinOp):
             return self._binop(node)
+        assert isinstance(node, Call), node  # a comparison is only where()'s, read by _where
         return self._call(node)
 
     def _binop(self, node: BinOp) -> Operand:
@@ -156,16 +157,16 @@ class TorchBuilder:
     def _call(self, node: Call) -> Operand:
         if node.func == "where":
             return self._where(node)
-        arg = self.build(node.args[0])
-        tensor = arg if isinstance(arg, torch.Tensor) else self._tensor(arg)
+        tensors = [self.as_tensor(self.build(arg)) for arg in node.args]
         if node.func == "T":
-            return tensor.mT if tensor.dim() == 2 else tensor
+            return tensors[0].mT if tensors[0].dim() == 2 else tensors[0]
         op = OPS[node.func]
         if self.watching and op.may_fail:
-            values = _values(tensor)
-            for kind, mask in op.hazard_masks(node, values):
-                self._watch(node, kind, mask, tensor)
-        return op.torch(torch, tensor, node)
+            values = [_values(tensor) for tensor in tensors]
+            for kind, mask in op.masks(node, values):
+                self._watch(node, kind, mask, *tensors)
+        result: Operand = op.apply(torch, tensors, node)
+        return result
 
     def _where(self, node: Call) -> torch.Tensor:
         """torch.where(cond, a, b); the condition compares data, never a gradient path."""

@@ -18,9 +18,10 @@ element 0, as broadcasting stretches them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import sympy as sp
 
@@ -30,7 +31,7 @@ from gradexplain.scoped import ScopedProduct, ScopedSum
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 N = sp.Symbol("n", integer=True, positive=True)  # the common length of every vector
-I = sp.Symbol("i", integer=True, nonnegative=True)  # the element index of the top sum
+I = sp.Symbol("i", integer=True, nonnegative=True)  # noqa: E741 - the top sum's index
 TARGETS = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("j", "k"))
 J = TARGETS[0]  # the generic element of a gradient
 
@@ -155,6 +156,11 @@ class Builder:
     def number(node: Num) -> sp.Expr:
         return number(node.text, node.value)
 
+    @staticmethod
+    def number_of(value: float) -> sp.Expr:
+        """An exact number for a call's setting (a correction, a norm's p): 0.5 is 1/2."""
+        return number(repr(value), value)
+
     # -- the walk -----------------------------------------------------------------------
     def top(self, shape: Shape) -> tuple[sp.Symbol, ...]:
         """The indices of the expression's own elements (summed: backward with ones)."""
@@ -180,8 +186,8 @@ class Builder:
             left = self.build(node.left, self.align(node.left, idx))
             right = self.build(node.right, self.align(node.right, idx))
             if isinstance(node, Compare):
-                return RELATIONS[node.op](left, right)  # type: ignore[no-any-return]
-            return OPERATIONS[node.op](left, right)  # type: ignore[no-any-return]
+                return RELATIONS[node.op](left, right)
+            return OPERATIONS[node.op](left, right)
         assert isinstance(node, Call)
         if node.func == "T":
             return self.build(node.args[0], tuple(reversed(idx)))
@@ -191,7 +197,7 @@ class Builder:
                 (self.build(if_true, self.align(if_true, idx)),
                  self.build(compare, self.align(compare, idx))),
                 (self.build(if_false, self.align(if_false, idx)), True))
-        return OPS[node.func].element(self, node, idx)  # type: ignore[no-any-return]
+        return OPS[node.func].element(self, node, idx)
 
     def align(self, node: Node, idx: tuple[Any, ...]) -> tuple[Any, ...]:
         """Broadcasting: an operand with fewer axes takes the trailing indices."""
@@ -204,4 +210,4 @@ class Builder:
         left_idx = (*idx[:len(left_shape) - 1], bound)
         right_idx = (bound, *idx[len(left_shape) - 1:])
         term = self.build(node.left, left_idx) * self.build(node.right, right_idx)
-        return self.Sum(term, self.limit(bound, left_shape[-1]))  # type: ignore[no-any-return]
+        return self.Sum(term, self.limit(bound, left_shape[-1]))

@@ -11,19 +11,20 @@ products: O(size), with no per-element symbol, autograd or code generation.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Union
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import sympy as sp
 
 from gradexplain.builder import N, size_symbol
+from gradexplain.contract import contract, factors, is_index, largest_array
 from gradexplain import limits
 from gradexplain.errors import GradexplainError, ValuesError
 from gradexplain.ops import named_functions
 from gradexplain.ops.reductions import IS_MAX, IS_MIN
 from gradexplain.scoped import ScopedSum
 
-Array = Union[float, np.ndarray]
+Array = float | np.ndarray
 # A float type with a wider exponent range than float64, where the platform has one.
 WIDE = np.longdouble if np.finfo(np.longdouble).max > np.finfo(np.float64).max else None
 
@@ -35,7 +36,8 @@ def _heaviside(u: Array, h0: Array = 0.5) -> Array:
 _FUNCTIONS: dict[type, Callable[..., Array]] = {
     sp.exp: np.exp, sp.log: np.log, sp.sin: np.sin, sp.cos: np.cos, sp.tan: np.tan,
     sp.tanh: np.tanh, sp.Abs: np.abs, sp.sign: np.sign, sp.Heaviside: _heaviside,
-    sp.cosh: np.cosh, sp.sinh: np.sinh,
+    sp.cosh: np.cosh, sp.sinh: np.sinh, sp.asinh: np.arcsinh, sp.acosh: np.arccosh,
+    sp.atanh: np.arctanh, sp.asin: np.arcsin, sp.acos: np.arccos, sp.atan: np.arctan,
     # SymPy rewrites tan(u + pi/2) as -cot(u) and so on.
     sp.cot: lambda u: 1.0 / np.tan(u), sp.sec: lambda u: 1.0 / np.cos(u),
     sp.csc: lambda u: 1.0 / np.sin(u), sp.coth: lambda u: 1.0 / np.tanh(u),
@@ -43,6 +45,10 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
     # Our values are real; SymPy keeps re/im/arg when it cannot prove a power real.
     sp.re: lambda u: u, sp.im: lambda u: np.zeros_like(np.asarray(u, dtype=np.float64)),
     sp.arg: lambda u: np.angle(u), sp.atan2: np.arctan2,
+    # second derivatives: delta_jd is the identity over j's and d's axes; the derivative of
+    # a step (relu', clamp') is 0 away from its kink and undefined at it
+    sp.KroneckerDelta: lambda a, b: np.equal(a, b).astype(np.float64),
+    sp.DiracDelta: lambda u, *order: np.where(np.equal(u, 0), np.nan, 0.0),
     # the functions the registry keeps whole: sigmoid, relu, softplus, clamp, is_max...
     **{named.cls: (lambda f: lambda *args: f(np, *args))(named.numpy)
        for named in named_functions()},
@@ -86,6 +92,7 @@ class Evaluator:
         self.sizes = dict(sizes or {})
         self.length = length
         self.axes: dict[sp.Symbol, int] = {}
+        self.reduced: dict[sp.Expr, Array] = {}  # each Sum's value, for one tensor() call
 
     def vector(self, expr: sp.Expr, index: sp.Symbol) -> np.ndarray:
         """The formula at every element of the common length, along `index`."""
@@ -102,11 +109,13 @@ class Evaluator:
             expr = expr.xreplace({N: size_symbol(self.length)})
             self.sizes.update((index, self.length) for index in others)
         self.sizes.update(_limit_sizes(expr, self.sizes))
-        check_work(expr, self.sizes)
+        check_work(largest_array(expr, self.sizes))
         self.axes = {symbol: axis for axis, symbol in enumerate((*targets, *others))}
+        self.reduced = {}
         with np.errstate(all="ignore"):
             value = np.asarray(self.value(expr), dtype=np.float64)
             if not np.isfinite(value).all() and WIDE is not None:
+                self.reduced = {}
                 value = np.asarray(self._widened().value(expr), dtype=np.float64)
         value = value.reshape(value.shape + (1,) * (len(self.axes) - value.ndim))
         full = np.broadcast_to(value, shape + value.shape[len(shape):])
@@ -122,7 +131,7 @@ class Evaluator:
                           for name, array in self.arrays.items()},
                          {name: WIDE(value) for name, value in self.scalars.items()},
                          self.sizes, self.length)
-        wide.axes = self.axes
+        wide.axes, wide.reduced = self.axes, {}
         return wide
 
     def value(self, expr: sp.Expr) -> Array:
@@ -132,7 +141,7 @@ class Evaluator:
         if special is not _NOT_MINE:
             return special  # type: ignore[return-value]
         if isinstance(expr, sp.Add):
-            return sum((self.value(arg) for arg in expr.args), start=0.0)  # type: ignore
+            return sum((self.value(arg) for arg in expr.args), start=0.0)
         if isinstance(expr, sp.Mul):
             result: Array = 1.0
             for arg in expr.args:
@@ -145,7 +154,7 @@ class Evaluator:
         if isinstance(expr, sp.core.relational.Relational):
             return _COMPARE[expr.rel_op](self.value(expr.lhs), self.value(expr.rhs))
         if expr is sp.true or expr is sp.false:
-            return bool(expr)  # type: ignore[return-value]
+            return bool(expr)
         function = _FUNCTIONS.get(type(expr)) or _FUNCTIONS.get(expr.func)
         if function is not None:
             return function(*(self.value(arg) for arg in expr.args))
@@ -158,7 +167,7 @@ class Evaluator:
             result = np.where(self.value(expr.args[-1][1]), result, np.nan)
         for value, condition in reversed(expr.args[:-1]):
             result = np.where(self.value(condition), self.value(value), result)
-        return result  # type: ignore[no-any-return]
+        return result
 
     def _special(self, expr: sp.Expr) -> Array | object:
         """Variables and indices on their own axes; sums add along an axis."""
@@ -173,7 +182,9 @@ class Evaluator:
                 _unsupported(expr)
             return self.scalars[expr.name]
         if isinstance(expr, (sp.Sum, sp.Product)):
-            return self._reduce(expr)
+            if expr not in self.reduced:  # X@W may appear in several terms: compute it once
+                self.reduced[expr] = self._reduce(expr)
+            return self.reduced[expr]
         if isinstance(expr, (IS_MAX.cls, IS_MIN.cls)) and len(expr.args) > 1:
             return self._extreme(expr)
         return _NOT_MINE
@@ -187,7 +198,8 @@ class Evaluator:
         axes = tuple(self.axes[index] for index in over)
         extreme = (np.max if isinstance(expr, IS_MAX.cls) else np.min)(value, axis=axes,
                                                                        keepdims=True)
-        return (value == extreme).astype(np.float64)
+        indicator: np.ndarray = (value == extreme).astype(np.float64)
+        return indicator
 
     def _full(self, value: Array) -> np.ndarray:
         """`value` as an array with one axis per index symbol (size 1 where unused)."""
@@ -217,15 +229,17 @@ class Evaluator:
     def _reduce(self, expr: sp.Expr) -> Array:
         """A Sum adds, a Product multiplies, along each bound index's axis.
 
-        A range that stops below (or starts above) another index t, as the product
-        rule writes `prod_{i<j}`, is an exclusive cumulative sum or product moved onto
-        t's axis: O(size) still.
+        A Sum over whole axes is a contraction (`contract.py`): `sum_m(X_im*W_mk)` goes to
+        BLAS, never through an array over i, m and k. A range that stops below (or starts
+        above) another index t, as the product rule writes `prod_{i<j}`, is an exclusive
+        cumulative sum or product moved onto t's axis: O(size) still.
         """
         is_sum = isinstance(expr, sp.Sum)
-        if is_sum and all(self._range(expr, *limit)[0] is None for limit in expr.limits):
-            factored = _factored(expr)
-            if factored is not None:
-                return self.value(factored)
+        if is_sum and self._whole(expr):
+            if isinstance(expr.function, sp.Add):  # a sum of sums, each its own contraction
+                return self.value(sp.Add(*(ScopedSum(term, *expr.limits)
+                                           for term in expr.function.args)))
+            return self._contraction(expr)
         value = self._full(self.value(expr.function))
         for index, low, high in expr.limits:
             axis = self.axes[index]
@@ -238,6 +252,28 @@ class Evaluator:
             else:
                 value = (np.sum if is_sum else np.prod)(value, axis=axis, keepdims=True)
         return value
+
+    def _whole(self, total: sp.Expr) -> bool:
+        """Every limit of this Sum runs over its index's whole axis."""
+        return all(self._range(total, *limit)[0] is None for limit in total.limits)
+
+    def _contraction(self, total: sp.Sum) -> np.ndarray:
+        """sum over the bound indices of a product of factors, as one einsum."""
+        parts, bound = factors(total.function, [limit[0] for limit in total.limits])
+        arrays = [self._full(self.value(part)) for part in parts]
+        return contract(arrays, {self.axes[index]: self.sizes[index] for index in bound})
+
+    def largest(self, expr: sp.Expr, targets: tuple[sp.Symbol, ...] = (),
+                shape: tuple[int, ...] = ()) -> int:
+        """The most numbers one array will hold in `tensor(expr, targets, shape)`
+        (`contract.largest_array`), known before evaluating: what a limit checks."""
+        sizes = {**self.sizes, **dict(zip(targets, shape))}
+        if self.length is not None:
+            expr = expr.xreplace({N: size_symbol(self.length)})
+            sizes.update((s, self.length) for s in expr.free_symbols | _bound(expr)
+                         if _is_index(s) and s not in targets)
+        sizes.update(_limit_sizes(expr, sizes))
+        return largest_array(expr, sizes)
 
     def _range(self, expr: sp.Expr, index: sp.Symbol, low: sp.Expr,
                high: sp.Expr) -> tuple[sp.Symbol | None, bool]:
@@ -275,74 +311,14 @@ class Evaluator:
         return np.swapaxes(exclusive, axis, onto)
 
 
-def _factored(total: sp.Sum) -> sp.Expr | None:
-    """The Sum with what does not depend on a bound index taken out of that index's sum.
-
-    `sum_i(exp(X_ik)*exp(X_jk))` is `exp(X_jk)*sum_i(exp(X_ik))`: without this the
-    evaluator would build an array over i, j and k at once (rows**2 * columns numbers
-    for softmax along dim 0). Full ranges only, so the order of the sums is free; None
-    when nothing can be taken out.
-    """
-    function = total.function
-    if isinstance(function, sp.Add):
-        return sp.Add(*(ScopedSum(term, *total.limits) for term in function.args))
-    if not isinstance(function, sp.Mul):
-        return None
-    best: tuple[int, list[sp.Expr]] | None = None
-    for position, limit in enumerate(total.limits):
-        outer = [f for f in function.args if limit[0] not in f.free_symbols]
-        if outer and (best is None or len(outer) > len(best[1])):
-            best = (position, outer)
-    if best is None:
-        return None
-    position, outer = best
-    limit = total.limits[position]
-    inner = [f for f in function.args if limit[0] in f.free_symbols]
-    others = (*total.limits[:position], *total.limits[position + 1:])
-    reduced = sp.Mul(*outer) * ScopedSum(sp.Mul(*inner), limit)
-    return ScopedSum(reduced, *others) if others else reduced
-
-
-def estimated_elements(expr: sp.Expr, sizes: Mapping[sp.Symbol, int]) -> int:
-    """The most elements one array of this evaluation holds: each sub-expression is an
-    array with one axis per index free in it (a Sum's summand still has the bound index's
-    axis), so the largest product of those sizes. The one estimate of the evaluation's
-    work: a contraction evaluated without its full grid should lower it here."""
-    free: dict[sp.Basic, frozenset[sp.Symbol]] = {}
-    largest = 1
-    stack: list[tuple[sp.Basic, bool]] = [(expr, False)]
-    while stack:  # each distinct sub-expression once, children first
-        node, ready = stack.pop()
-        if node in free:
-            continue
-        if not ready:
-            stack.append((node, True))
-            stack.extend((arg, False) for arg in node.args if arg not in free)
-            continue
-        found = {node} if isinstance(node, sp.Symbol) and _is_index(node) else set()
-        for arg in node.args:
-            found |= free[arg]
-        bound = _bound_here(node)
-        free[node] = frozenset(found - bound)
-        count = 1
-        for index in found | bound:
-            count *= sizes.get(index, 1)
-        largest = max(largest, count)
-    return largest
-
-
-def _bound_here(node: sp.Basic) -> set[sp.Symbol]:
-    return {limit[0] for limit in node.limits} if isinstance(node, (sp.Sum, sp.Product)) \
-        else set()
-
-
-def check_work(expr: sp.Expr, sizes: Mapping[sp.Symbol, int]) -> None:
-    """Refuse, before any array is made, an evaluation bigger than MAX_EVALUATION_ELEMENTS."""
-    found = estimated_elements(expr, sizes)
-    if found > limits.MAX_EVALUATION_ELEMENTS:
-        raise ValuesError(f"evaluating the symbolic gradient at these sizes needs arrays of "
-                          f"about {found:,} elements ({found * 8 / 2**30:,.1f} GiB); the limit "
-                          f"is MAX_EVALUATION_ELEMENTS = {limits.MAX_EVALUATION_ELEMENTS:,}")
+def check_work(elements: int) -> None:
+    """Refuse, before any array is made, an evaluation whose largest array
+    (`contract.largest_array`, the one estimate) exceeds MAX_EVALUATION_ELEMENTS."""
+    if elements > limits.MAX_EVALUATION_ELEMENTS:
+        raise ValuesError(f"evaluating the gradient at these sizes needs arrays of about "
+                          f"{elements:,} elements ({elements * 8 / 2**30:,.1f} GiB); the "
+                          f"limit is MAX_EVALUATION_ELEMENTS = "
+                          f"{limits.MAX_EVALUATION_ELEMENTS:,}")
 
 
 def _limit_sizes(expr: sp.Expr, known: Mapping[sp.Symbol, int]) -> dict[sp.Symbol, int]:
@@ -357,9 +333,7 @@ def _limit_sizes(expr: sp.Expr, known: Mapping[sp.Symbol, int]) -> dict[sp.Symbo
     return found
 
 
-def _is_index(symbol: object) -> bool:
-    return isinstance(symbol, sp.Symbol) and bool(symbol.is_integer) \
-        and not bool(symbol.is_positive)
+_is_index = is_index
 
 
 def _bound(expr: sp.Expr) -> set[sp.Symbol]:

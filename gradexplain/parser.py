@@ -14,14 +14,14 @@ import math
 import re
 import unicodedata
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 from gradexplain import limits
+from gradexplain.calls import CallReader, namespace_of, not_supported
 from gradexplain.cost import check_cost
-from gradexplain.fold import constant_value
 from gradexplain.errors import ExpressionError, LimitError
-from gradexplain.ops import (CONSTANTS, FUNCTIONAL, METHODS, OPS, RESERVED_NAMES,
-                             TORCH_FUNCTIONS, WITH_DIM)
+from gradexplain.fold import constant_value
+from gradexplain.ops import CONSTANTS, RESERVED_NAMES, SPELLED
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 _ALLOWED_CHARS = frozenset(
@@ -50,12 +50,14 @@ _COMPARISONS: dict[type, str] = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast
 # the ast gate then keeps comparisons to where's first argument.
 _COMPARISON_CHARS = frozenset("=<>!")
 _WHERE_CALL = re.compile(r"(?<![A-Za-z0-9_])where\s*\(")
-_DIM_KEYWORD = re.compile(r"(?<![A-Za-z0-9_])dim\s*=(?!=)")
-_FUNCTIONAL_PREFIXES = ("torch.nn.functional.", "nn.functional.", "F.")
+# `=` reaches Python's parser only as a keyword argument, `f(x, dim=0)`; quotes only as
+# the value of a keyword that takes a word (`approximate='tanh'`) or in float('inf')
+_KEYWORD = re.compile(r"[(,]\s*[A-Za-z_][A-Za-z0-9_]*\s*=(?!=)")
+_WORD_KEYWORD = re.compile(r"(?<![A-Za-z0-9_])(approximate|reduction|p|ord)\s*=\s*-?\s*"
+                           r"(['\"]|float\s*\(\s*['\"])")
 
 _BINOP_HINTS: dict[type, str] = {
     ast.BitXor: "operator ^ is not supported; use ** for powers",
-    ast.Mod: "operator % is not supported",
     ast.FloorDiv: "operator // is not supported; use /",
 }
 
@@ -97,7 +99,9 @@ def _scan_characters(text: str) -> None:
     depth = 0
     token_start, numeric = -1, False
     allowed = _ALLOWED_CHARS | _COMPARISON_CHARS if _WHERE_CALL.search(text) else \
-        _ALLOWED_CHARS | (frozenset("=") if _DIM_KEYWORD.search(text) else frozenset())
+        _ALLOWED_CHARS | (frozenset("=") if _KEYWORD.search(text) else frozenset())
+    if _WORD_KEYWORD.search(text):
+        allowed = allowed | frozenset("'\"")
     for col, char in enumerate(text):
         if char not in allowed:
             raise ExpressionError(_describe_char(char), text, col)
@@ -168,11 +172,6 @@ class _Converter:
             ast.Name: self._name,  # type: ignore[dict-item]
             ast.Call: self._call,  # type: ignore[dict-item]
         }
-        # an op's `signature` names how its arguments are read
-        self.signatures: dict[str, Callable[[str, list[ast.expr], ast.Call], Node]] = {
-            "unary": self._one_argument, "reduction": self._reduction, "softmax": self._softmax,
-            "clamp": self._clamp,
-        }
 
     def fail(self, message: str, node: ast.AST) -> ExpressionError:
         return ExpressionError(message, self.text, getattr(node, "col_offset", 0))
@@ -190,6 +189,11 @@ class _Converter:
         return handler(node)
 
     def _binop(self, node: ast.BinOp) -> Node:
+        if isinstance(node.op, ast.Mod):  # u % v on tensors is torch.remainder(u, v)
+            call = Call("remainder", (self.convert(node.left), self.convert(node.right)),
+                        _operator_column(self.text, node))
+            check_constants(call, self.text)
+            return call
         op = _BINOPS.get(type(node.op))
         if op is None:
             hint = _BINOP_HINTS.get(type(node.op), "operator not supported")
@@ -209,6 +213,9 @@ class _Converter:
     def _constant(self, node: ast.Constant) -> Node:
         source = ast.get_source_segment(self.text, node) or ""
         value = node.value
+        if isinstance(value, str):
+            raise self.fail("strings are not allowed here: only as the value of "
+                            "approximate=, p= or ord=", node)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             kind = "complex numbers" if isinstance(value, complex) else repr(value)
             raise self.fail(f"{kind} not allowed: only real numbers", node)
@@ -235,111 +242,48 @@ class _Converter:
         return Var(name, node.col_offset)
 
     def _call(self, node: ast.Call) -> Node:
-        for keyword in node.keywords:
-            called = OPS.get(_called_name(node.func))
-            if keyword.arg != "dim" or len(node.keywords) > 1 or called is None \
-                    or called.dim == "none":
-                raise ExpressionError(f"keyword argument {keyword.arg or '**'}= not allowed "
-                                      f"(only dim= of {_and(WITH_DIM)})",
-                                      self.text, keyword.col_offset)
+        """A spelling names a registry entry (`ops.SPELLED`); the entry reads the rest."""
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.fail("unpacking not allowed", arg)
         func = node.func
         if isinstance(func, ast.Name):
-            return self._function(func.id, node.args, node)
-        if isinstance(func, ast.Attribute):
-            dotted = _dotted_name(func)
-            functional = next((dotted[len(prefix):] for prefix in _FUNCTIONAL_PREFIXES
-                               if dotted.startswith(prefix)), None)
-            if functional in FUNCTIONAL and node.args:
-                return self._function(functional, node.args, node)
-            if dotted.startswith("torch.") and dotted.count(".") > 1:
-                raise self.fail(f"{dotted} is not allowed; allowed: "
-                                f"{_listing(TORCH_FUNCTIONS, 'torch.')}, "
-                                f"{_listing(FUNCTIONAL, 'torch.nn.functional.')}", func)
-            if isinstance(func.value, ast.Name) and func.value.id == "torch":
-                if func.attr not in TORCH_FUNCTIONS:
-                    raise self.fail(f"torch.{func.attr} is not allowed; allowed: "
-                                    f"{_listing(TORCH_FUNCTIONS, 'torch.')}", func)
-                return self._function(func.attr, node.args, node)
-            if func.attr not in METHODS:
-                raise ExpressionError(
-                    f"method .{func.attr}() is not allowed; allowed: "
-                    f"{_listing(METHODS, '.')}", self.text, _attr_column(self.text, func))
-            return self._function(func.attr, [func.value, *node.args], node)
-        raise self.fail("only named functions can be called", node)
+            return self._function("bare", func.id, node.args, node)
+        if not isinstance(func, ast.Attribute):
+            raise self.fail("only named functions can be called", node)
+        dotted = _dotted_name(func)
+        found = namespace_of(dotted)
+        if found is not None:
+            space, spelling = found
+            if space in SPELLED and spelling in SPELLED[space]:
+                return self._function(space, spelling, node.args, node)
+            # `F.sum()` is a method of a variable F; torch.nn.functional has no sum
+            if not (dotted.startswith("F.") and func.attr in SPELLED["method"]):
+                raise self.fail(not_supported(space, spelling, dotted), func)
+        if func.attr not in SPELLED["method"]:
+            raise ExpressionError(not_supported("method", func.attr, f"method .{func.attr}()"),
+                                  self.text, _attr_column(self.text, func))
+        return self._function("method", func.attr, [func.value, *node.args], node)
 
-    def _function(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
-        """The registry entry's signature picks the handler for its arguments."""
+    def _function(self, space: str, spelling: str, args: list[ast.expr],
+                  node: ast.Call) -> Node:
+        """The registry entry reads its arguments (`calls.CallReader`); pow and where are
+        read here."""
+        name = SPELLED[space].get(spelling)
+        if name is None:
+            raise self.fail(_unknown_function(spelling), node)
+        if name in ("pow", "where") and node.keywords:
+            keyword = node.keywords[0]
+            raise ExpressionError(f"keyword {keyword.arg}= of {name}() is not supported: "
+                                  f"{name}() takes no keywords", self.text,
+                                  keyword.col_offset)
         if name == "pow":
             self._arity(name, args, 2, node)
             return self._binop(ast.BinOp(args[0], ast.Pow(), args[1],
                                          col_offset=node.col_offset))
         if name == "where":
             return self._where(args, node)
-        if name not in OPS:
-            raise self.fail(_unknown_function(name), node)
-        return self.signatures[OPS[name].signature](name, args, node)
-
-    def _one_argument(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
-        self._arity(name, args, 1, node)
-        result = Call(name, (self.convert(args[0]),), node.col_offset)
-        check_constants(result, self.text)
-        return result
-
-    def _reduction(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
-        """Over every element, or along one dim (required where torch requires it)."""
-        if len(args) == 2 or node.keywords:
-            return self._reduction_along(name, args, node)
-        if OPS[name].dim == "required":
-            raise self.fail(f"{name}() needs a dim, as in {name}(x, dim=0): torch.{name} "
-                            f"has no default", node)
-        return self._one_argument(name, args, node)
-
-    def _reduction_along(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
-        """`sum(X, dim=0)`, `X.sum(0)`: the dimension is an integer literal, kept as a Num."""
-        dims = [*args[1:], *(k.value for k in node.keywords)]
-        if len(args) < 1 or len(dims) != 1:
-            raise self.fail(f"{name}() takes a tensor and at most one dim", node)
-        dim = self.convert(dims[0])
-        value = constant_value(dim, self.text)
-        if value is None or value != int(value) or not isinstance(dim, (Num, Neg)):
-            hint = OPS[name].second_argument_hint if args[1:] else ""
-            raise self.fail(f"dim of {name}() must be an integer such as 0, 1 or -1{hint}",
-                            dims[0])
-        return Call(name, (self.convert(args[0]), Num(float(int(value)), str(int(value)),
-                                                      dim.col)), node.col_offset)
-
-    def _softmax(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
-        """`softmax(x)`, `x.softmax(-1)`, `torch.softmax(x, dim=-1)`: dim kept if given."""
-        if not args or len(args) + len(node.keywords) > 2:
-            raise self.fail(f"{name}() takes a tensor and at most one dim, as in "
-                            f"{name}(x, dim=-1)", node)
-        if len(args) + len(node.keywords) == 1:
-            return Call(name, (self.convert(args[0]),), node.col_offset)
-        along = self._reduction_along(name, args, node)
-        assert isinstance(along, Call)
-        return along
-
-    def _clamp(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
-        """`clamp(x, lo, hi)`: both bounds are constants, lo <= hi, kept as Num nodes."""
-        if len(args) != 3:
-            raise self.fail(f"clamp() takes a tensor and two constant bounds, as in "
-                            f"clamp(x, 0, 1); got {len(args)} argument"
-                            f"{'s' * (len(args) != 1)}", node)
-        bounds = []
-        for arg in args[1:]:
-            bound = self.convert(arg)
-            value = constant_value(bound, self.text)
-            if value is None:
-                raise self.fail("the bounds of clamp() must be numbers, as in "
-                                "clamp(x, 0, 1)", arg)
-            bounds.append(Num(value, _fmt_exact(bound, value), bound.col))
-        if bounds[0].value > bounds[1].value:
-            raise self.fail(f"clamp() needs lo <= hi, got lo = {_fmt(bounds[0].value)} and "
-                            f"hi = {_fmt(bounds[1].value)}", args[1])
-        return Call(name, (self.convert(args[0]), *bounds), node.col_offset)
+        return CallReader(self).read(name, args, node)
 
     def _where(self, args: list[ast.expr], node: ast.Call) -> Node:
         """`where(cond, a, b)`: a where cond holds, else b; cond is one comparison."""
@@ -362,24 +306,10 @@ class _Converter:
 
 
 def _unknown_function(name: str) -> str:
-    known = frozenset(OPS) | {"pow"}
-    close = difflib.get_close_matches(name, sorted(known), n=1)
-    hint = f"; did you mean {close[0]}?" if close else f"; allowed: {_listing(known, '')}"
+    close = difflib.get_close_matches(name, sorted(SPELLED["bare"]), n=1)
+    hint = f"; did you mean {close[0]}?" if close else \
+        " (the README lists every supported function)"
     return f"unknown function {name!r}{hint}"
-
-
-def _and(names: tuple[str, ...]) -> str:
-    """"a, b and c"."""
-    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else names[0]
-
-
-def _listing(names: frozenset[str], prefix: str) -> str:
-    return ", ".join(prefix + name for name in sorted(names))
-
-
-def _called_name(func: ast.expr) -> str:
-    """`sum` for `sum(...)`, `torch.sum(...)` and `X.sum(...)`."""
-    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
 def _dotted_name(node: ast.expr) -> str:
@@ -419,15 +349,6 @@ def check_constants(node: Node, text: str) -> None:
     if isinstance(node, BinOp) and node.op == "/" and constant_value(node.right, text) == 0:
         raise ExpressionError("division by a constant that is zero", text, node.right.col)
     constant_value(node, text)
-
-
-def _fmt_exact(node: Node, value: float) -> str:
-    """The literal's own digits for a plain number (so SymPy keeps 0.1 exact), else repr."""
-    if isinstance(node, Num):
-        return node.text
-    if isinstance(node, Neg) and isinstance(node.operand, Num):
-        return "-" + node.operand.text
-    return repr(value)
 
 
 def _fmt(value: float) -> str:

@@ -59,7 +59,7 @@ def combined(tree: Node, node_shapes: dict[int, Shape]) -> tuple[Node, str] | No
         return tree, "sum"  # backward(ones) sums every element of the result
     # a plain sum or mean: the table's sentence has no product rule for a matrix yet
     op = OPS.get(tree.func) if isinstance(tree, Call) else None
-    if op is not None and op.adds_up and len(tree.args) == 1 \
+    if isinstance(tree, Call) and op is not None and op.adds_up and not op.needs_axes(tree) \
             and node_shapes[id(tree.args[0])]:
         return tree.args[0], tree.func
     return None
@@ -77,14 +77,14 @@ def terms(tree: Node, shapes: dict[str, Shape], node_shapes: dict[int, Shape],
     node, rule = found
     shape = node_shapes[id(node)]
     model = build(node, shapes, node_shapes)
-    generic, indices = _generic_element(model.loss, shape)
+    generic, indices = generic_element(model.loss, shape)
     values = Evaluator(arrays, scalars, model.sizes).tensor(generic, indices, shape)
     y = letters(tree)[0]
     return Terms(y, source(node), formula(generic), values, rule,
                  _terms_sentence(y, rule, shape, wrt))
 
 
-def _generic_element(total: sp.Expr, shape: Shape) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
+def generic_element(total: sp.Expr, shape: Shape) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     """y's element from `build`'s sum over all of y: SymPy merges nested sums into one, so
     y's own indices are the last limits, one per axis longer than 1 (`build` drops the sums
     over size-1 axes); they are renamed i (and k) for the table."""

@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from gradexplain import symbolic
 from gradexplain.evaluate import Evaluator
 from gradexplain.ops import OPS
+from gradexplain.ops.reductions import Reduction as ReductionOp
 from gradexplain.program import Program
 from gradexplain.result import Decomposition, Singularity
-from gradexplain import symbolic
 from gradexplain.symbolic import I, J, Model, Reduction, canonical_indices
 from gradexplain.tree import BinOp, Call, Node, children
 
@@ -71,7 +72,8 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
         term = reduction.term.subs(reduction.index, I)
         s = sp.Symbol("s")
         outer_fn = model.loss.subs(reduction.expr, s)
-        word = OPS[outer[0].func].combines if isinstance(outer[0], Call) else "sum"
+        op = OPS[outer[0].func] if isinstance(outer[0], Call) else None
+        word = op.combines if isinstance(op, ReductionOp) else "sum"  # only they record one
         note = (f"Chain rule: L = g(s) with s = {word}_i y_i, g(s) = {formula(outer_fn)} and "
                 f"g'(s) = {formula(sp.diff(outer_fn, s))}; so dL/dx_j = g'(s) * ds/dx_j.")
         return Decomposition("chain", f"L = g(s), s = {word}_i y_i with y_i = "
@@ -117,10 +119,10 @@ def _term_at_j(tree: Node, model: Model,
         return None
     if model.implicit_sum:
         assert model.implicit_term is not None
-        return model.implicit_term.subs(I, J)  # type: ignore[no-any-return]
+        return model.implicit_term.subs(I, J)
     node = tree if tree in model.reductions else top_reductions(tree, model)[0]
     reduction: Reduction = model.reductions[node]
-    return reduction.term.subs(reduction.index, J)  # type: ignore[no-any-return]
+    return reduction.term.subs(reduction.index, J)
 
 
 def _has_inner_reduction(expr: sp.Expr) -> bool:

@@ -12,14 +12,26 @@ common length n, bound indices k), so its formulas read as the learner's seed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from gradexplain.builder import (I, J, N, SHAPED, TARGETS, VECTOR, Builder, Dialect, Reduction,
-                                 pinned, size_symbol)
+from gradexplain.builder import (
+    SHAPED,
+    TARGETS,
+    VECTOR,
+    Builder,
+    Dialect,
+    I,
+    J,
+    N,
+    Reduction,
+    pinned,
+    size_symbol,
+)
 from gradexplain.deltas import derivative
 from gradexplain.shapes import Shape, infer
 from gradexplain.tree import Node, variables
@@ -150,7 +162,7 @@ class FormulaPrinter(StrPrinter):
         """`where(cond, a, b)`, as the user wrote it (nested for more pieces)."""
         (value, condition), *rest = expr.args
         if not rest:
-            return self._print(value)
+            return str(self._print(value))
         otherwise = rest[0][0] if len(rest) == 1 and rest[0][1] is sp.true else \
             sp.Piecewise(*rest)
         return f"where({self._print(condition)}, {self._print(value)}, " \
@@ -170,13 +182,13 @@ class FormulaPrinter(StrPrinter):
             else f"{expr.base}_{{{joined}}}"
 
     def _print_Sum(self, expr: sp.Sum) -> str:
-        text = self._print(expr.function)
+        text: str = self._print(expr.function)
         for index, _, _ in expr.limits:  # the first limit is the innermost sum
             text = f"sum_{index}({text})"
         return text
 
     def _print_Product(self, expr: sp.Product) -> str:
-        text = self._print(expr.function)
+        text: str = self._print(expr.function)
         for index, low, high in expr.limits:
             text = f"prod_{self._range(index, low, high)}({text})"
         return text
@@ -207,8 +219,8 @@ class FormulaPrinter(StrPrinter):
 
 def _is_size(expr: sp.Expr) -> bool:
     """n, or an axis length of the shaped path (n3)."""
-    return expr == N or isinstance(expr, sp.Symbol) and bool(expr.is_positive) \
-        and expr.name[1:].isdigit()
+    return expr == N or (isinstance(expr, sp.Symbol) and bool(expr.is_positive) \
+        and expr.name[1:].isdigit())
 
 
 NOT_REAL = "not real (a negative number raised to a variable power)"

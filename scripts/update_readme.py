@@ -19,8 +19,11 @@ import sys
 from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-BLOCK = re.compile(r"(<!-- run: (?P<command>.+?) -->\n```text\n)(?P<output>.*?)(```\n<!-- end run -->)",
-                   re.DOTALL)
+# The command is one line: with DOTALL a `.+?` there let a block without its ```text body
+# swallow the next block, whose output then came from a garbled command line.
+BLOCK = re.compile(r"(<!-- run: (?P<command>[^\n]+?) -->\n```text\n)(?P<output>.*?)"
+                   r"(```\n<!-- end run -->)", re.DOTALL)
+MARKER = "<!-- run: "
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 
 
@@ -38,11 +41,23 @@ def output_of(command: str) -> str:
 
 
 def regenerate(text: str) -> str:
-    return BLOCK.sub(lambda m: m.group(1) + output_of(m.group("command")) + m.group(4), text)
+    text = BLOCK.sub(lambda m: m.group(1) + output_of(m.group("command")) + m.group(4), text)
+    return functions_table(text)
+
+
+def functions_table(text: str) -> str:
+    """The table of every function, from the op registry (gradexplain/ops/table.py)."""
+    from gradexplain.ops.table import END, START, markdown_table
+
+    start, end = text.index(START), text.index(END) + len(END) + 1
+    return text[:start] + markdown_table() + text[end:]
 
 
 def main() -> int:
     text = README.read_text(encoding="utf-8")
+    if text.count(MARKER) != len(BLOCK.findall(text)):
+        print("README.md: a <!-- run: ... --> marker lacks its ```text block", file=sys.stderr)
+        return 1
     fresh = regenerate(text)
     if "--check" in sys.argv:
         if fresh != text:

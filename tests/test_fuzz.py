@@ -49,11 +49,13 @@ def assert_parses_safely(text: str) -> None:
             assert node.op in OPERATORS
         if isinstance(node, Call):
             assert node.func in FUNCTIONS or node.func == "T"
-            assert len(node.args) == 1 or FUNCTIONS[node.func].dim != "none" and (
-                len(node.args) == 2 and isinstance(node.args[1], Num)
-                and node.args[1].value == int(node.args[1].value)) or node.func == "clamp" \
-                and len(node.args) == 3 and all(isinstance(a, Num) for a in node.args[1:]) \
-                and node.args[1].value <= node.args[2].value  # dim=, clamp's bounds
+            op = FUNCTIONS.get(node.func)
+            # as many tensors as the entry takes; settings only by its keywords' names
+            assert node.func == "T" or len(node.args) == op.operands
+            names = {spec.name for spec in op.keywords} if op is not None else set()
+            assert all(key in names for key, _ in node.params)
+            dims = node.param("dim")
+            assert dims is None or all(isinstance(d, int) for d in dims)
         if isinstance(node, Var):
             assert node.name.isidentifier() and node.name.isascii()
             assert not node.name.startswith("_")
@@ -91,7 +93,7 @@ NAMES = ["x", "y", "w", "b", "pi", "e", "torch", "sum", "exec", "_", "X1", "x" *
 NUMBERS = st.one_of(st.integers(-10**6, 10**6).map(str),
                     st.floats(allow_nan=False, allow_infinity=False).map(repr),
                     st.sampled_from(["0", "1e300", "1e-300", "2.5e3", ".5", "5.", "1e999"]))
-FUNCTION_NAMES = sorted(FUNCTIONS) + ["pow", "exec", "eval", "open", "print", "lambda"]
+FUNCTION_NAMES = [*sorted(FUNCTIONS), "pow", "exec", "eval", "open", "print", "lambda"]
 LEAVES = st.one_of(st.sampled_from(NAMES), NUMBERS, st.sampled_from(HOSTILE_ATOMS))
 
 
@@ -105,7 +107,7 @@ def _compose(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.tuples(st.sampled_from(FUNCTION_NAMES), children).map(lambda t: f"{t[0]}({t[1]})"),
         st.tuples(st.sampled_from(FUNCTION_NAMES), children, children).map(
             lambda t: f"{t[0]}({t[1]}, {t[2]})"),
-        st.tuples(children, st.sampled_from(FUNCTION_NAMES + ["__class__", "numpy"])).map(
+        st.tuples(children, st.sampled_from([*FUNCTION_NAMES, "__class__", "numpy"])).map(
             lambda t: f"({t[0]}).{t[1]}()"),
         st.tuples(st.sampled_from(sorted(FUNCTIONS)), children).map(
             lambda t: f"torch.{t[0]}({t[1]})"),

@@ -43,6 +43,7 @@ def _imports(*args: str) -> tuple[object, list[str]]:
 @pytest.mark.parametrize("args, code", [
     (["--help"], 0),
     (["--version"], 0),
+    (["--schema"], 0),
     (["sum(x**2"], 2),  # syntax error
     (["sum(x**2)", "--x", "3,4,10", "--y", "1"], 2),  # a variable the expression lacks
     (["sum(x**2)"], 2),  # no values
@@ -74,7 +75,7 @@ def _parse(args: list[str], full: bool) -> tuple[dict[str, object], list[str]]:
                 TyperCommand.parse_args(command, ctx, list(args))
             else:
                 command.parse_args(ctx, list(args))
-    except Exception as error:  # click's usage errors: both paths must raise the same
+    except Exception as error:  # noqa: BLE001 - click's errors: both paths must match
         return {"error": type(error).__name__}, [str(error)]
     return dict(ctx.params), list(ctx.args)
 

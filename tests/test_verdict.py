@@ -159,22 +159,28 @@ def test_each_cause_is_named(symbolic: float, autograd: float, kind: str, start:
 
 
 def test_evaluation_bigger_than_the_limit_is_refused_with_its_name() -> None:
-    from gradexplain import limits
+    """exp of an 8000x8000 outer product: 64,000,000 numbers, refused before either
+    witness computes them (torch would need them too)."""
     from gradexplain.errors import ValuesError
 
-    size = 400  # X@X's summand has 400**3 = 64,000,000 elements
-    assert size ** 3 > limits.MAX_EVALUATION_ELEMENTS
-    with pytest.raises(ValuesError, match="MAX_EVALUATION_ELEMENTS = 50,000,000"):
-        explain("sum(X@X)", X=np.ones((size, size)))
+    a, b = np.ones((8000, 1)), np.ones((1, 8000))
+    with pytest.raises(ValuesError, match="about 64,000,000 elements .*the limit is "
+                                          "MAX_EVALUATION_ELEMENTS = 50,000,000"):
+        explain("sum(exp(a@b))", a=a, b=b)
 
 
 def test_evaluation_limit_exits_2_on_the_command_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    path = tmp_path / "X.csv"
-    np.savetxt(path, np.ones((400, 400)), fmt="%d", delimiter=",")
-    result = run("sum(X@X)", "--X", f"@{path}")
-    assert result.exit_code == 2
+    path = tmp_path / "a.json"
+    path.write_text("[" + ",".join(["[1]"] * 8000) + "]")
+    result = run("sum(exp(a@a.T))", "--a", f"@{path}")
+    assert result.exit_code == 2, result.output
     assert "about 64,000,000 elements" in result.stderr
     assert "the limit is MAX_EVALUATION_ELEMENTS = 50,000,000" in result.stderr
+
+
+def test_a_contraction_is_not_its_full_grid() -> None:
+    """X@X at 400x400 would be 64,000,000 numbers as a grid; as a contraction it is not."""
+    assert explain("sum(X@X)", X=np.ones((400, 400))).status == ExitStatus.AGREE
 
 
 def test_estimate_counts_the_largest_array_not_the_whole_grid() -> None:

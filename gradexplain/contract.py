@@ -1,0 +1,121 @@
+"""Sums of products over bound indices, evaluated as contractions (BLAS via einsum).
+
+`sum_m(X_im*W_mk)` is a matrix product: broadcasting X over k and W over i, then adding
+along m, would build rows*inner*columns numbers (8 GB for two 1000x1000 matrices), where
+`numpy.einsum(..., optimize=True)` hands the pair to `tensordot`, that is to BLAS, and
+keeps only the output. Every array here is in the evaluator's layout: one axis per index
+symbol, size 1 where the value does not depend on that index.
+
+A bound index that only one factor uses is added up in that factor first (O(its size)),
+one that no factor uses multiplies by its length, and what is left is one einsum over the
+factors with the remaining bound axes contracted: memory O(inputs + output), never the
+product of every index's length.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import sympy as sp
+
+_LETTERS = string.ascii_letters  # einsum's labels; one per axis of the layout
+
+
+def contract(factors: Sequence[np.ndarray], bound: Mapping[int, int]) -> np.ndarray:
+    """The product of `factors` summed over the `bound` axes (axis -> length), in layout.
+
+    Every factor has the same number of axes (size 1 where it does not depend on one);
+    the result keeps that number, with size 1 on the bound axes.
+    """
+    rank = max((f.ndim for f in factors), default=0)
+    arrays = [np.asarray(f).reshape(f.shape + (1,) * (rank - f.ndim)) for f in factors]
+    arrays = [a.astype(np.result_type(a.dtype, np.float64), copy=False) for a in arrays]
+    scale = 1.0
+    for axis, length in bound.items():
+        users = [n for n, array in enumerate(arrays) if array.shape[axis] != 1]
+        if not users:  # independent of the index: each term is counted `length` times
+            scale *= length
+        elif len(users) == 1:  # one factor uses it: add up along it first
+            arrays[users[0]] = arrays[users[0]].sum(axis=axis, keepdims=True)
+    live = [tuple(a for a in range(rank) if array.shape[a] != 1) for array in arrays]
+    kept = sorted({a for axes in live for a in axes} - set(bound))
+    if rank > len(_LETTERS):
+        raise ValueError(f"{rank} index axes; einsum labels at most {len(_LETTERS)}")
+    operands = [array.reshape([array.shape[a] for a in axes])
+                for array, axes in zip(arrays, live)]
+    spec = ",".join("".join(_LETTERS[a] for a in axes) for axes in live) + "->" + \
+        "".join(_LETTERS[a] for a in kept)
+    value = np.einsum(spec, *operands, optimize=len(operands) > 1) if operands \
+        else np.ones((), dtype=np.float64)
+    if scale != 1.0:
+        value = value * scale
+    shape = [1] * rank
+    for position, axis in enumerate(kept):
+        shape[axis] = value.shape[position]
+    return np.asarray(value).reshape(shape)
+
+
+def is_index(symbol: object) -> bool:
+    """An index symbol (j, k, m, ...): an integer that may be 0; sizes (n3) are positive."""
+    return isinstance(symbol, sp.Symbol) and bool(symbol.is_integer) \
+        and not bool(symbol.is_positive)
+
+
+def is_whole(total: sp.Expr) -> bool:
+    """Every limit of this Sum runs over its index's whole axis, 0 to a size - 1."""
+    return all(low == 0 and isinstance(high + 1, sp.Symbol) and not is_index(high + 1)
+               for _, low, high in total.limits)
+
+
+def factors(function: sp.Expr, bound: list[sp.Symbol]) -> tuple[list[sp.Expr], list[sp.Symbol]]:
+    """A product's factors, with inner whole-axis Sums of products merged into it.
+
+    `sum_i(sum_m(X_im*X_mp))` is one contraction of X_im and X_mp over i and m, so
+    einsum chooses the order. An inner Sum whose index another factor or an outer sum
+    also uses (`sum_k(x_k)*sum_k(y_k)`) is not merged: it is evaluated on its own.
+    """
+    parts = list(sp.Mul.make_args(function))
+    flat: list[sp.Expr] = []
+    for position, factor in enumerate(parts):
+        others = parts[:position] + parts[position + 1:]
+        if _mergeable(factor, bound, others):
+            inner, bound = factors(factor.function,
+                                   [*bound, *(limit[0] for limit in factor.limits)])
+            flat += inner
+        else:
+            flat.append(factor)
+    return flat, bound
+
+
+def _mergeable(factor: sp.Expr, bound: list[sp.Symbol], others: list[sp.Expr]) -> bool:
+    if not isinstance(factor, sp.Sum) or isinstance(factor.function, sp.Add) \
+            or not is_whole(factor):
+        return False
+    taken = set(bound).union(*(other.free_symbols for other in others))
+    return not any(limit[0] in taken for limit in factor.limits)
+
+
+def largest_array(expr: sp.Expr, sizes: Mapping[sp.Symbol, int]) -> int:
+    """The most numbers one array holds while `Evaluator` evaluates `expr`: the estimate
+    a memory limit checks before any work starts.
+
+    An expression's array has one axis per free index, so it holds the product of their
+    lengths; a whole-axis Sum of products is a contraction, which holds its output and
+    its factors (einsum's intermediates stay within the largest of those), never the
+    product of every index's length; any other Sum or Product evaluates its summand
+    whole, bound index included.
+    """
+    here = math.prod(sizes.get(s, 1) for s in expr.free_symbols if is_index(s))
+    if isinstance(expr, sp.Sum) and is_whole(expr):
+        if isinstance(expr.function, sp.Add):
+            parts = [sp.Sum(term, *expr.limits) for term in expr.function.args]
+        else:
+            parts = factors(expr.function, [limit[0] for limit in expr.limits])[0]
+    elif isinstance(expr, (sp.Sum, sp.Product)):
+        parts = [expr.function]
+    else:
+        parts = list(expr.args)
+    return max([here, *(largest_array(part, sizes) for part in parts)])
