@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import sympy as sp
 
+from gradexplain import limits
 from gradexplain.builder import N, size_symbol
 from gradexplain.contract import contract, factors, is_index, largest_array
-from gradexplain import limits
 from gradexplain.errors import GradexplainError, ValuesError
 from gradexplain.ops import named_functions
 from gradexplain.ops.reductions import IS_MAX, IS_MIN
@@ -129,7 +129,7 @@ class Evaluator:
         assert WIDE is not None
         wide = Evaluator({name: np.asarray(array, dtype=WIDE)
                           for name, array in self.arrays.items()},
-                         {name: WIDE(value) for name, value in self.scalars.items()},
+                         {name: WIDE(value) for name, value in self.scalars.items()},  # type: ignore[misc]
                          self.sizes, self.length)
         wide.axes, wide.reduced = self.axes, {}
         return wide

@@ -2,8 +2,8 @@
 
 A learner checks a derivation, CI guards a gradient: each expected element must be close
 to SymPy's value and to autograd's under the run's tolerances, with the one rule of
-`closeness.compare` (atol relative to the computed gradient's largest element). Parsing and shape checks run before
-torch is imported, so a mistyped `--expect` is a fast exit 2.
+`closeness.compare` (atol relative to the computed gradient's largest element). Parsing
+and shape checks run before torch is imported, so a mistyped `--expect` is a fast exit 2.
 """
 
 from __future__ import annotations

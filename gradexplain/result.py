@@ -151,7 +151,8 @@ class Explanation:
 
     def verdict(self) -> str:
         """One line: the outcome, device, dtype, largest difference and tolerances."""
-        diffs = [g.max_abs_diff for g in self.gradients.values() if g.max_abs_diff == g.max_abs_diff]
+        diffs = [g.max_abs_diff for g in self.gradients.values()
+                 if g.max_abs_diff == g.max_abs_diff]  # NaN: no element finite on both sides
         largest = max(diffs) if diffs else 0.0 if not self.gradients else float("nan")
         outcome = {ExitStatus.AGREE: "SymPy and autograd agree",
                    ExitStatus.DISAGREE: "SymPy and autograd DISAGREE",

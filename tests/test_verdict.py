@@ -164,8 +164,8 @@ def test_evaluation_bigger_than_the_limit_is_refused_with_its_name() -> None:
     from gradexplain.errors import ValuesError
 
     a, b = np.ones((8000, 1)), np.ones((1, 8000))
-    with pytest.raises(ValuesError, match="about 64,000,000 elements .*the limit is "
-                                          "MAX_EVALUATION_ELEMENTS = 50,000,000"):
+    with pytest.raises(ValuesError, match=r"about 64,000,000 elements .*the limit is "
+                                          r"MAX_EVALUATION_ELEMENTS = 50,000,000"):
         explain("sum(exp(a@b))", a=a, b=b)
 
 

@@ -88,9 +88,9 @@ class NamedFunction:
             attrs["nargs"] = self.nargs
         if self.real:
             attrs["_eval_is_real"] = lambda self: self.args[0].is_real
-        if self.explicit is not None:  # numbers, so Max/Min can compare relu(2) with 1
-            attrs["_eval_evalf"] = lambda self, prec: _evalf(spec.explicit(sp, *self.args),
-                                                             prec)
+        explicit = self.explicit
+        if explicit is not None:  # numbers, so Max/Min can compare relu(2) with 1
+            attrs["_eval_evalf"] = lambda self, prec: _evalf(explicit(sp, *self.args), prec)
         if self.evaluate is not None:
             evaluate = self.evaluate
             attrs["eval"] = classmethod(lambda cls, *args: evaluate(sp, *args))
@@ -102,9 +102,7 @@ class NamedFunction:
 
 def _evalf(expr: Any, prec: int) -> Any:
     """A number for a kept-whole function of numbers (`relu(2)`), from its explicit form."""
-    from mpmath.libmp import prec_to_dps
-
-    value = expr.evalf(prec_to_dps(prec))
+    value = expr.evalf(max(1, int(prec * 0.30103)))  # bits to decimal digits
     return value if value.is_Number else None
 
 
