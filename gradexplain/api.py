@@ -69,6 +69,10 @@ def explain_program(program: Program, *, device: str = "cpu", dtype: str = "floa
     if hessian:
         check_hessian_size(values, chosen)
     result = dataclasses.replace(_compute(program, device, dtype, tolerance), program=program)
+    if program.shaped:
+        from gradexplain import matrixform
+
+        result = dataclasses.replace(result, matrix_forms=matrixform.forms(result))
     if not hessian:
         return result
     with warnings.catch_warnings():
@@ -145,11 +149,12 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
             gradients = {}
             for name, derivative in derivatives.items():
                 text = symbolic.formula(derivative)
-                gradients[name] = gradient_of(
+                gradients[name] = dataclasses.replace(gradient_of(
                     values[name], text, evaluator.tensor(
                         derivative, symbolic.target_indices(model, name), shapes[name]),
                     run.gradients[name], tolerance,
-                    words.sentence(program, model, decomposition, name, text))
+                    words.sentence(program, model, decomposition, name, text)),
+                    latex=symbolic.latex(derivative))
             value_symbolic = float(evaluator.tensor(model.loss))
         singularities = tuple(story.singularity(h.node, h.kind, h.mask, h.reason)
                               for h in run.hazards)

@@ -168,7 +168,9 @@ class Steps:
         u, du = self.pair(node.left, (*idx[:len(left_shape) - 1], bound), depth)
         v, dv = self.pair(node.right, (bound, *idx[len(left_shape) - 1:]), depth)
         limit = (bound, 0, symbolic.size_symbol(left_shape[-1]) - 1)
-        return (f"matrix product: an element is sum_{bound} of products, so the product "
+        shown = symbolic.stable_indices(ScopedSum(u * v, limit))  # the name formulas use
+        name = shown.limits[0][0] if isinstance(shown, ScopedSum) else bound
+        return (f"matrix product: an element is sum_{name} of products, so the product "
                 f"rule inside the sum", ScopedSum(u * v, limit), self.sum(du * v + u * dv, limit))
 
     def _call(self, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
