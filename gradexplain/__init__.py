@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from gradexplain.api import explain
     from gradexplain.result import Explanation, Gradient
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"  # CHANGELOG.md: Unreleased, to be 0.2.0
 
 __all__ = ["ExitStatus", "Explanation", "Gradient", "GradexplainError", "explain",
            "__version__"]

@@ -46,9 +46,13 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
     sp.re: lambda u: u, sp.im: lambda u: np.zeros_like(np.asarray(u, dtype=np.float64)),
     sp.arg: lambda u: np.angle(u), sp.atan2: np.arctan2,
     # second derivatives: delta_jd is the identity over j's and d's axes; the derivative of
-    # a step (relu', clamp') is 0 away from its kink and undefined at it
+    # a step (relu', clamp') is 0 away from its kink and undefined at it; indexing:
+    # delta(i + 1, j) and the guards of sliced sums (where(1 <= j <= 2, ...))
     sp.KroneckerDelta: lambda a, b: np.equal(a, b).astype(np.float64),
     sp.DiracDelta: lambda u, *order: np.where(np.equal(u, 0), np.nan, 0.0),
+    sp.And: lambda *parts: np.logical_and.reduce(np.broadcast_arrays(*parts)),
+    sp.Or: lambda *parts: np.logical_or.reduce(np.broadcast_arrays(*parts)),
+    sp.Mod: np.mod, sp.floor: np.floor,
     # the functions the registry keeps whole: sigmoid, relu, softplus, clamp, is_max...
     **{named.cls: (lambda f: lambda *args: f(np, *args))(named.numpy)
        for named in named_functions()},
@@ -151,6 +155,17 @@ class Evaluator:
             return np.power(self.value(expr.base), self.value(expr.exp))
         if isinstance(expr, sp.Piecewise):
             return self._piecewise(expr)
+        if isinstance(expr, (sp.And, sp.Or)):  # SymPy splits `scale*elu(u) > 0` so
+            join = np.logical_and if isinstance(expr, sp.And) else np.logical_or
+            parts = [self.value(arg) for arg in expr.args]
+            result = parts[0]
+            for part in parts[1:]:
+                result = join(result, part)
+            return result
+        if isinstance(expr, sp.Not):
+            return np.logical_not(self.value(expr.args[0]))
+        if isinstance(expr, sp.ITE):  # a nested where()'s condition
+            return np.where(*(self.value(arg) for arg in expr.args))
         if isinstance(expr, sp.core.relational.Relational):
             return _COMPARE[expr.rel_op](self.value(expr.lhs), self.value(expr.rhs))
         if expr is sp.true or expr is sp.false:
@@ -208,13 +223,27 @@ class Evaluator:
         return array.reshape(array.shape + (1,) * (len(self.axes) - array.ndim))
 
     def _indexed(self, expr: sp.Indexed) -> np.ndarray:
-        """`W[p, k]` on p's and k's axes; `a[i, 0]` (a stretched size-1 axis) drops it."""
+        """`W[p, k]` on p's and k's axes; `a[i, 0]` (a stretched size-1 axis, or `x[2]`)
+        takes that element; any other index (`x[i + 1]`, `X[i, t[i]]`) is a gather."""
         array = self.arrays[str(expr.base)]
-        fixed = tuple(0 if index == 0 else slice(None) for index in expr.indices)
-        indices = [index for index in expr.indices if index != 0]
-        if len(set(indices)) != len(indices) or not all(map(_is_index, indices)):
-            _unsupported(expr)
+        fixed = tuple(int(index) if index.is_Integer else slice(self.sizes.get(index))
+                      for index in expr.indices)  # x[:2] runs its index over 0..1 only
+        indices = [index for index in expr.indices if not index.is_Integer]
+        if len(set(indices)) != len(indices) or not all(map(_is_index, indices)) or any(
+                self.sizes.get(index, 0) > size  # t_j where j runs past t: guarded
+                for index, size in zip(expr.indices, array.shape)):
+            return self._gather(array, expr)
         return self._place(array[fixed], indices)
+
+    def _gather(self, array: np.ndarray, expr: sp.Indexed) -> np.ndarray:
+        """Each index evaluated over the axes, rounded and kept in range (a guard
+        elsewhere zeroes the elements a slice does not reach), then numpy's gather."""
+        where = []
+        for index, size in zip(expr.indices, array.shape):
+            value = np.rint(np.asarray(self.value(index), dtype=np.float64))
+            place = np.clip(value, 0, size - 1).astype(np.intp)
+            where.append(place.reshape(place.shape + (1,) * (len(self.axes) - place.ndim)))
+        return self._full(array[tuple(where)])
 
     def _place(self, array: np.ndarray, indices: list[sp.Symbol]) -> np.ndarray:
         """Move each axis of `array` to the axis of its index symbol; size 1 elsewhere."""

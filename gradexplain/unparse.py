@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gradexplain.ops import OPS
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Param, Var
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 4}
@@ -19,6 +20,12 @@ def _text(node: Node, outer: int) -> str:
         return node.name
     if isinstance(node, Call) and node.func == "T":
         return f"{_text(node.args[0], 5)}.T"
+    if isinstance(node, Call) and node.func in OPS:  # x[1:3], torch.cat([a, b], dim=0)
+        op = OPS[node.func]
+        text = op.source(node, [_text(arg, 5 if op.postfix and not position else 0)
+                                for position, arg in enumerate(node.args)])
+        if text is not None:
+            return text
     if isinstance(node, Call):
         settings = [f"{key}={_setting(value)}" for key, value in node.params]
         return f"{node.func}({', '.join([*(_text(arg, 0) for arg in node.args), *settings])})"

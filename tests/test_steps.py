@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import sympy as sp
 from typer.testing import CliRunner
 
 from gradexplain import steps, symbolic
-from gradexplain.builder import VECTOR
+from gradexplain.builder import SHAPED, VECTOR
 from gradexplain.cli import app
+from gradexplain.evaluate import Evaluator
 from gradexplain.parser import parse
+from gradexplain.program import differentiated
+from gradexplain.shapes import infer, uses_matrices
 from gradexplain.tree import variables
 from tests.test_core import CASES
 
@@ -20,6 +24,22 @@ ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
                          ids=[case[0] for case in CASES])
 def test_steps_end_in_sympys_gradient(expression, values, expected):
     tree = parse(expression)
+    shapes = {name: np.shape(values[name]) for name in variables(tree)}
+    if uses_matrices(tree, shapes):  # indexing, losses, shape ops: the shaped path
+        node_shapes = infer(tree, shapes, expression)
+        model = symbolic.build(tree, shapes, node_shapes)
+        arrays = {name: np.asarray(value, dtype=float) for name, value in values.items()
+                  if np.ndim(value)}
+        scalars = {name: float(value) for name, value in values.items() if not np.ndim(value)}
+        for name in differentiated(tree, None, node_shapes):  # equal at the case's values
+            derivation = steps.derive(tree, name, shapes, node_shapes, SHAPED)
+            targets = symbolic.target_indices(model, name)
+            found = [Evaluator(arrays, scalars, {**model.sizes, **(derivation.sizes or {})})
+                     .tensor(expr, targets, shapes[name])
+                     for expr in (derivation.expr, symbolic.gradient(model, name))]
+            np.testing.assert_allclose(*found, rtol=1e-12, atol=1e-12,
+                                       err_msg=f"{name}: {derivation.formula}")
+        return
     vectors = {name for name in variables(tree) if getattr(values[name], "ndim", 0)}
     scalars = set(variables(tree)) - vectors
     model = symbolic.vector_model(tree, vectors, scalars)

@@ -12,13 +12,13 @@ import it when they run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from gradexplain.axes import Shape
-from gradexplain.tree import Call, Param
+from gradexplain.tree import Call, Param, Var
 
 # Where a spelling lives in PyTorch: torch.f, x.f(), torch.nn.functional.f (and F.f),
 # torch.special.f, torch.linalg.f. A bare f(x) is always read too.
@@ -41,6 +41,7 @@ class Keyword:
     choices: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     positional: bool = True
+    nonzero: bool = False  # a number the function divides by (softplus's beta)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class Op:
     # spellings besides NAME(...): "torch" torch.NAME(...), "method" x.NAME(...),
     # "functional" F.NAME(...) and torch.nn.functional.NAME(...)
     spellings: tuple[str, ...] = ("torch", "method")
+    bare: bool = True  # NAME(...) alone is a spelling too (so NAME is no variable's name)
     hazards: tuple[Hazard, ...] = ()
     story: str | None = None  # "L = sum_i y_i": how the story names L at the top
     operands: int = 1  # how many tensors it takes, before its constant settings
@@ -139,6 +141,17 @@ class Op:
 
     def check(self, node: Call, text: str) -> None:
         """Refuse, with an ExpressionError, settings that torch refuses (the parser asks)."""
+
+    def data(self, node: Call, shape_of: Callable[[Any], Shape] | None = None
+             ) -> Iterator[Var]:
+        """Variables this call reads as integer data (index arrays): never differentiated.
+        `shape_of` gives a node's shape where the shapes are known."""
+        return iter(())
+
+    def check_values(self, node: Call, shape_of: Mapping[int, Shape],
+                     arrays: Mapping[str, Any], text: str) -> None:
+        """Refuse values the call cannot take (an index out of range), as input errors;
+        `arrays` holds each variable's values as a flat sequence of floats."""
 
     # -- shapes -------------------------------------------------------------------------
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
@@ -184,6 +197,13 @@ class Op:
             if hazard.kind == kind:
                 return hazard.reason
         return f"{self.name} has no derivative here"
+
+    postfix = False  # written after its first argument, as `x[1:3]` (binds tightly)
+
+    def source(self, node: Call, args: list[str]) -> str | None:
+        """The call as text, for graphs and steps, when it is not `name(args, key=value)`;
+        `args` are its arguments' texts."""
+        return None
 
     # -- the explanations ---------------------------------------------------------------
     @property
