@@ -30,7 +30,7 @@ OPERATORS = {"+", "-", "*", "/", "**", "@"}
 
 # entries that read their own arguments (parser.py), and the settings they keep
 _OWN_READERS = ("getitem", "arange", "literal", "shape", "internal")
-_OWN_PARAMS = ("index", "sizes", "shape", "values", "texts", "loss")
+_OWN_PARAMS = ("index", "sizes", "shape", "values", "texts", "loss", "count")
 
 
 def assert_parses_safely(text: str) -> None:
