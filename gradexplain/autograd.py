@@ -151,11 +151,13 @@ class TorchBuilder:
         if node.func == "T":
             return tensor.mT if tensor.dim() == 2 else tensor
         op = OPS[node.func]
+        tensors = [tensor, *(self.as_tensor(self.build(other))
+                             for other in node.args[1:op.operands])]
         if self.watching and op.may_fail:
             values = _values(tensor)
             for kind, mask in op.hazard_masks(node, values):
-                self._watch(node, kind, mask, tensor)
-        return op.torch(torch, tensor, node)
+                self._watch(node, kind, mask, *tensors)
+        return op.apply(torch, tensors, node)
 
     def _where(self, node: Call) -> torch.Tensor:
         """torch.where(cond, a, b); the condition compares data, never a gradient path."""

@@ -40,6 +40,8 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
     # Our values are real; SymPy keeps re/im/arg when it cannot prove a power real.
     sp.re: lambda u: u, sp.im: lambda u: np.zeros_like(np.asarray(u, dtype=np.float64)),
     sp.arg: lambda u: np.angle(u), sp.atan2: np.arctan2,
+    # delta_jk, left by a diagonal (d trace(X)/dX_jk, diag(v)): its indices are aranges
+    sp.KroneckerDelta: lambda a, b: np.equal(a, b).astype(np.float64),
     # the functions the registry keeps whole: sigmoid, relu, softplus, clamp, is_max...
     **{named.cls: (lambda f: lambda *args: f(np, *args))(named.numpy)
        for named in named_functions()},
@@ -176,13 +178,19 @@ class Evaluator:
         return array.reshape(array.shape + (1,) * (len(self.axes) - array.ndim))
 
     def _indexed(self, expr: sp.Indexed) -> np.ndarray:
-        """`W[p, k]` on p's and k's axes; `a[i, 0]` (a stretched size-1 axis) drops it."""
+        """`W[p, k]` on p's and k's axes; `a[i, 0]` (a stretched size-1 axis) drops it;
+        `X[m, m]` (a trace, a diagonal) is X's diagonal on m's axis."""
         array = self.arrays[str(expr.base)]
         fixed = tuple(0 if index == 0 else slice(None) for index in expr.indices)
         indices = [index for index in expr.indices if index != 0]
-        if len(set(indices)) != len(indices) or not all(map(_is_index, indices)):
+        if not all(map(_is_index, indices)):
             _unsupported(expr)
-        return self._place(array[fixed], indices)
+        array = array[fixed]
+        if len(indices) == 2 and indices[0] == indices[1]:
+            array, indices = np.diagonal(array), indices[:1]
+        if len(set(indices)) != len(indices):
+            _unsupported(expr)
+        return self._place(array, indices)
 
     def _place(self, array: np.ndarray, indices: list[sp.Symbol]) -> np.ndarray:
         """Move each axis of `array` to the axis of its index symbol; size 1 elsewhere."""

@@ -20,7 +20,7 @@ from gradexplain import limits
 from gradexplain.cost import check_cost
 from gradexplain.fold import constant_value
 from gradexplain.errors import ExpressionError, LimitError
-from gradexplain.ops import (CONSTANTS, FUNCTIONAL, METHODS, OPS, RESERVED_NAMES,
+from gradexplain.ops import (CONSTANTS, FUNCTIONAL, LINALG, METHODS, OPS, RESERVED_NAMES,
                              TORCH_FUNCTIONS, WITH_DIM)
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
@@ -52,6 +52,7 @@ _COMPARISON_CHARS = frozenset("=<>!")
 _WHERE_CALL = re.compile(r"(?<![A-Za-z0-9_])where\s*\(")
 _DIM_KEYWORD = re.compile(r"(?<![A-Za-z0-9_])dim\s*=(?!=)")
 _FUNCTIONAL_PREFIXES = ("torch.nn.functional.", "nn.functional.", "F.")
+_LINALG_PREFIX = "torch.linalg."
 
 _BINOP_HINTS: dict[type, str] = {
     ast.BitXor: "operator ^ is not supported; use ** for powers",
@@ -171,7 +172,7 @@ class _Converter:
         # an op's `signature` names how its arguments are read
         self.signatures: dict[str, Callable[[str, list[ast.expr], ast.Call], Node]] = {
             "unary": self._one_argument, "reduction": self._reduction, "softmax": self._softmax,
-            "clamp": self._clamp,
+            "clamp": self._clamp, "operands": self._operands,
         }
 
     def fail(self, message: str, node: ast.AST) -> ExpressionError:
@@ -254,10 +255,13 @@ class _Converter:
                                if dotted.startswith(prefix)), None)
             if functional in FUNCTIONAL and node.args:
                 return self._function(functional, node.args, node)
+            if dotted.startswith(_LINALG_PREFIX) and dotted[len(_LINALG_PREFIX):] in LINALG:
+                return self._function(LINALG[dotted[len(_LINALG_PREFIX):]], node.args, node)
             if dotted.startswith("torch.") and dotted.count(".") > 1:
                 raise self.fail(f"{dotted} is not allowed; allowed: "
                                 f"{_listing(TORCH_FUNCTIONS, 'torch.')}, "
-                                f"{_listing(FUNCTIONAL, 'torch.nn.functional.')}", func)
+                                f"{_listing(FUNCTIONAL, 'torch.nn.functional.')}, "
+                                f"{_listing(frozenset(LINALG), _LINALG_PREFIX)}", func)
             if isinstance(func.value, ast.Name) and func.value.id == "torch":
                 if func.attr not in TORCH_FUNCTIONS:
                     raise self.fail(f"torch.{func.attr} is not allowed; allowed: "
@@ -285,6 +289,13 @@ class _Converter:
     def _one_argument(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
         self._arity(name, args, 1, node)
         result = Call(name, (self.convert(args[0]),), node.col_offset)
+        check_constants(result, self.text)
+        return result
+
+    def _operands(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
+        """`mm(A, B)`, `A.mm(B)`, `trace(X)`: the entry's number of tensors, no constants."""
+        self._arity(name, args, OPS[name].operands, node)
+        result = Call(name, tuple(self.convert(arg) for arg in args), node.col_offset)
         check_constants(result, self.text)
         return result
 

@@ -8,13 +8,14 @@ numpy until a rule runs.
 
 from __future__ import annotations
 
-from gradexplain.ops import clamp, elementwise, reductions, softmax
+from gradexplain.ops import clamp, elementwise, linalg, reductions, softmax
 from gradexplain.ops.base import Hazard, NamedFunction, Op
 
 __all__ = ["OPS", "Op", "Hazard", "NamedFunction", "METHODS", "TORCH_FUNCTIONS", "FUNCTIONAL",
-           "CONSTANTS", "RESERVED_NAMES", "WITH_DIM", "named_functions"]
+           "LINALG", "CONSTANTS", "RESERVED_NAMES", "WITH_DIM", "named_functions"]
 
-OPS: dict[str, Op] = {op.name: op for family in (reductions, elementwise, softmax, clamp)
+OPS: dict[str, Op] = {op.name: op
+                      for family in (reductions, elementwise, softmax, clamp, linalg)
                       for op in family.ENTRIES}
 
 # Tensor methods a learner pastes from a notebook: `(x**2).sum()`, `x.exp()`, `x.pow(2)`.
@@ -28,6 +29,10 @@ TORCH_FUNCTIONS: frozenset[str] = frozenset(
 # `torch.nn.functional.NAME(...)` and `F.NAME(...)` spellings accepted.
 FUNCTIONAL: frozenset[str] = frozenset(
     name for name, op in OPS.items() if "functional" in op.spellings)
+
+# `torch.linalg.NAME(...)` spellings accepted, to the entry's name (inv -> inverse).
+LINALG: dict[str, str] = {op.linalg_name or name: name for name, op in OPS.items()
+                          if "linalg" in op.spellings}
 
 # Functions that take dim=, in the registry's order, for the parser's messages.
 WITH_DIM: tuple[str, ...] = tuple(name for name, op in OPS.items() if op.dim != "none")

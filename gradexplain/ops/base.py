@@ -88,6 +88,10 @@ class Op:
     spellings: tuple[str, ...] = ("torch", "method")
     hazards: tuple[Hazard, ...] = ()
     story: str | None = None  # "L = sum_i y_i": how the story names L at the top
+    # how many leading arguments are tensors (mm(A, B): 2); the rest are constants the
+    # parser kept (a dim, clamp's bounds)
+    operands: int = 1
+    linalg_name: str = ""  # torch.linalg.NAME(...) when it is spelled so ("inv")
 
     # -- parser -------------------------------------------------------------------------
     def fold(self, *values: float) -> float:
@@ -119,6 +123,10 @@ class Op:
     # -- the autograd witness -----------------------------------------------------------
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
         return getattr(torch, self.name)(tensor)
+
+    def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
+        """The torch call on the built operands (`operands` of them)."""
+        return self.torch(torch, tensors[0], node)
 
     @property
     def may_fail(self) -> bool:
