@@ -49,7 +49,8 @@ def assert_parses_safely(text: str) -> None:
             assert node.op in OPERATORS
         if isinstance(node, Call):
             assert node.func in FUNCTIONS or node.func == "T"
-            assert len(node.args) == 1 or FUNCTIONS[node.func].dim != "none" and (
+            assert len(node.args) == 1 or len(node.args) == FUNCTIONS[node.func].operands \
+                or FUNCTIONS[node.func].dim != "none" and (
                 len(node.args) == 2 and isinstance(node.args[1], Num)
                 and node.args[1].value == int(node.args[1].value)) or node.func == "clamp" \
                 and len(node.args) == 3 and all(isinstance(a, Num) for a in node.args[1:]) \
