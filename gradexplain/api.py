@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import warnings
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from gradexplain import limits
 from gradexplain.deadline import deadline

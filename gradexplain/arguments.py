@@ -6,7 +6,7 @@ that clash with the tool's options, in any order around the expression.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from gradexplain.errors import UsageError
 from gradexplain.values import Values, from_spec
@@ -22,7 +22,7 @@ def split_arguments(args: list[str], var: list[str],
         if token.startswith("--") and len(token) > 2:
             name, has_value, value = token[2:].partition("=")
             if not has_value:
-                value = next(tokens, None)  # type: ignore[arg-type]
+                value = next(tokens, None)
                 if value is None:
                     raise UsageError(f"--{name} needs values, as in --{name} 1,2,3")
             specs.append((_checked_name(name, token), value))

@@ -14,13 +14,13 @@ paths give the same `ctx.params` and `ctx.args`.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from typer.core import TyperCommand
 
 _PLAIN_DEFAULTS = (type(None), str, bool)  # defaults that coercion leaves unchanged
-_KINDS = {bool: "flag", str: "text", Optional[str]: "text", list[str]: "texts",
-          Optional[list[str]]: "texts"}
+_KINDS = {bool: "flag", str: "text", str | None: "text", list[str]: "texts",
+          list[str] | None: "texts"}
 
 Scan = tuple[dict[str, Any], list[str]]
 
@@ -32,7 +32,7 @@ class PlainArgsCommand(TyperCommand):
         params = self.get_params(ctx)
         scan = _scan(params, args) if _plain_context(ctx, params, args) else None
         if scan is None:
-            return super().parse_args(ctx, args)  # type: ignore[no-any-return]
+            return super().parse_args(ctx, args)
         given, rest = scan
         for param in sorted(params, key=lambda p: not p.is_eager):  # click's order
             value = given[param.name] if param.name in given else _default(param, ctx)
@@ -63,7 +63,7 @@ def _kind(param: Any) -> str | None:
     annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
     kind = _KINDS.get(annotation) if not param.is_eager and param.callback is None \
         and param.nargs == 1 else None
-    if kind == "flag" and not getattr(param, "is_flag", False) or \
+    if (kind == "flag" and not getattr(param, "is_flag", False)) or \
             (kind == "texts") != bool(param.multiple):
         return None
     return kind

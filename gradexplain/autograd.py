@@ -9,8 +9,8 @@ into words.
 from __future__ import annotations
 
 import operator
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Collection, Union
 
 import numpy as np
 import torch
@@ -20,7 +20,7 @@ from gradexplain.ops import OPS
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 from gradexplain.values import Values
 
-Operand = Union[float, torch.Tensor]
+Operand = float | torch.Tensor
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
                 ">": operator.gt, ">=": operator.ge}

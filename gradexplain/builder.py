@@ -18,9 +18,10 @@ element 0, as broadcasting stretches them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import sympy as sp
 
@@ -31,7 +32,7 @@ from gradexplain.scoped import ScopedProduct, ScopedSum
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 N = sp.Symbol("n", integer=True, positive=True)  # the common length of every vector
-I = sp.Symbol("i", integer=True, nonnegative=True)  # the element index of the top sum
+I = sp.Symbol("i", integer=True, nonnegative=True)  # noqa: E741 - the top sum's index
 TARGETS = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("j", "k"))
 J = TARGETS[0]  # the generic element of a gradient
 
@@ -171,8 +172,8 @@ class Builder:
             left = self.build(node.left, self.align(node.left, idx))
             right = self.build(node.right, self.align(node.right, idx))
             if isinstance(node, Compare):
-                return RELATIONS[node.op](left, right)  # type: ignore[no-any-return]
-            return OPERATIONS[node.op](left, right)  # type: ignore[no-any-return]
+                return RELATIONS[node.op](left, right)
+            return OPERATIONS[node.op](left, right)
         assert isinstance(node, Call)
         if node.func == "T":
             return self.build(node.args[0], tuple(reversed(idx)))
@@ -182,7 +183,7 @@ class Builder:
                 (self.build(if_true, self.align(if_true, idx)),
                  self.build(compare, self.align(compare, idx))),
                 (self.build(if_false, self.align(if_false, idx)), True))
-        return OPS[node.func].element(self, node, idx)  # type: ignore[no-any-return]
+        return OPS[node.func].element(self, node, idx)
 
     def align(self, node: Node, idx: tuple[Any, ...]) -> tuple[Any, ...]:
         """Broadcasting: an operand with fewer axes takes the trailing indices."""
@@ -193,4 +194,4 @@ class Builder:
         """`A @ B` at (i, j) is `Sum(A[i, m]*B[m, j], m)`, as torch.matmul's entry builds it."""
         letters = matmul_letters("@", self.shape(node.left), self.shape(node.right), "",
                                  node.col)
-        return contract(self, (node.left, node.right), letters, idx)  # type: ignore[no-any-return]
+        return contract(self, (node.left, node.right), letters, idx)

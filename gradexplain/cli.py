@@ -8,14 +8,14 @@ in any order. torch and SymPy are imported only once the input has been checked.
 from __future__ import annotations
 
 import traceback
-from typing import Annotated, Any, NamedTuple, Optional
+from typing import Annotated, Any, NamedTuple
 
 import typer
 
 from gradexplain import __version__
+from gradexplain.argv import PlainArgsCommand
 from gradexplain.errors import ExitStatus, GradexplainError, UsageError
 from gradexplain.status import exit_status
-from gradexplain.argv import PlainArgsCommand
 
 EPILOG = """\
 Exit codes: 0 SymPy and autograd agree (and --expect matches); 1 they disagree, or
@@ -58,18 +58,18 @@ def _version(value: bool) -> None:
                                "help_option_names": ["-h", "--help"]})
 def command(
     ctx: typer.Context,
-    var: Annotated[Optional[list[str]], typer.Option(
+    var: Annotated[list[str] | None, typer.Option(
         "--var", metavar="NAME=VALUES", help="Values for a variable whose name clashes "
         "with an option, e.g. --var device=1,2.")] = None,
-    wrt: Annotated[Optional[str], typer.Option(
+    wrt: Annotated[str | None, typer.Option(
         "--wrt", metavar="NAMES", help="Differentiate only these variables, e.g. --wrt "
         "w,b; the others are data (default: all).")] = None,
     device: Annotated[str, typer.Option(
         help="cpu, cuda, cuda:N, mps, or auto (the best available).")] = "cpu",
     dtype: Annotated[str, typer.Option(help="float64 or float32 for autograd.")] = "float64",
-    rtol: Annotated[Optional[str], typer.Option(
+    rtol: Annotated[str | None, typer.Option(
         help="Relative tolerance (default: torch.testing's for the dtype).")] = None,
-    atol: Annotated[Optional[str], typer.Option(
+    atol: Annotated[str | None, typer.Option(
         help="Absolute tolerance (default: torch.testing's for the dtype).")] = None,
     output_format: Annotated[str, typer.Option(
         "--format", help="table, json or markdown.")] = "table",
@@ -79,19 +79,19 @@ def command(
     no_color: Annotated[bool, typer.Option(
         "--no-color", help="No colour (also when NO_COLOR is set or output is piped).")
     ] = False,
-    expect: Annotated[Optional[list[str]], typer.Option(
+    expect: Annotated[list[str] | None, typer.Option(
         "--expect", metavar="NAME=VALUES", help="A hand-derived gradient to check, e.g. "
         "--expect x=6,8,20 (repeat per variable); a mismatch exits 1.")] = None,
-    cases: Annotated[Optional[str], typer.Option(
+    cases: Annotated[str | None, typer.Option(
         "--cases", metavar="FILE", help="Run every case of a TOML or JSON Lines file.")
     ] = None,
-    junit_xml: Annotated[Optional[str], typer.Option(
+    junit_xml: Annotated[str | None, typer.Option(
         "--junit-xml", metavar="PATH", help="With --cases: write a JUnit XML report.")
     ] = None,
     graph: Annotated[bool, typer.Option(
         "--graph", help="Show the autograd graph torch built, with values and gradients.")
     ] = False,
-    dot: Annotated[Optional[str], typer.Option(
+    dot: Annotated[str | None, typer.Option(
         "--dot", metavar="FILE", help="Write that graph as Graphviz DOT text.")] = None,
     mermaid: Annotated[bool, typer.Option(
         "--mermaid", help="Print that graph as a Mermaid flowchart.")] = False,
@@ -101,7 +101,7 @@ def command(
     steps: Annotated[bool, typer.Option(
         "--steps", help="Show the derivation step by step (sum, product, chain rule...).")
     ] = False,
-    backward_v: Annotated[Optional[str], typer.Option(
+    backward_v: Annotated[str | None, typer.Option(
         "--v", metavar="VALUES", help="For a vector result: y.backward(v) against J^T v.")
     ] = None,
     jacobian: Annotated[bool, typer.Option(
@@ -109,7 +109,7 @@ def command(
     hessian: Annotated[bool, typer.Option(
         "--hessian", help="Add second derivatives from SymPy and torch.func.hessian (up "
         "to MAX_HESSIAN_ELEMENTS = 16 differentiated elements).")] = False,
-    svg: Annotated[Optional[str], typer.Option(
+    svg: Annotated[str | None, typer.Option(
         "--svg", metavar="FILE", help="Also save the terminal output as an SVG picture.")
     ] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
@@ -132,7 +132,7 @@ def command(
                           wrt, hessian)
     except GradexplainError as error:
         status = _report(error, json_mode)
-    except Exception as bug:  # a bug: never disguised as a user error or a verdict
+    except Exception as bug:  # noqa: BLE001 - a bug, reported as one (exit 70)
         status = _report_bug(bug, debug, json_mode)
     raise typer.Exit(int(status))
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from enum import IntEnum
 
 
-
 class ExitStatus(IntEnum):
     """Exit codes of the CLI, documented in --help and README."""
 

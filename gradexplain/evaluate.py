@@ -11,7 +11,7 @@ products: O(size), with no per-element symbol, autograd or code generation.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Union
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import sympy as sp
@@ -22,7 +22,7 @@ from gradexplain.ops import named_functions
 from gradexplain.ops.reductions import IS_MAX, IS_MIN
 from gradexplain.scoped import ScopedSum
 
-Array = Union[float, np.ndarray]
+Array = float | np.ndarray
 
 
 def _heaviside(u: Array, h0: Array = 0.5) -> Array:
@@ -116,7 +116,7 @@ class Evaluator:
         if special is not _NOT_MINE:
             return special  # type: ignore[return-value]
         if isinstance(expr, sp.Add):
-            return sum((self.value(arg) for arg in expr.args), start=0.0)  # type: ignore
+            return sum((self.value(arg) for arg in expr.args), start=0.0)
         if isinstance(expr, sp.Mul):
             result: Array = 1.0
             for arg in expr.args:
@@ -129,7 +129,7 @@ class Evaluator:
         if isinstance(expr, sp.core.relational.Relational):
             return _COMPARE[expr.rel_op](self.value(expr.lhs), self.value(expr.rhs))
         if expr is sp.true or expr is sp.false:
-            return bool(expr)  # type: ignore[return-value]
+            return bool(expr)
         function = _FUNCTIONS.get(type(expr)) or _FUNCTIONS.get(expr.func)
         if function is not None:
             return function(*(self.value(arg) for arg in expr.args))
@@ -142,7 +142,7 @@ class Evaluator:
             result = np.where(self.value(expr.args[-1][1]), result, np.nan)
         for value, condition in reversed(expr.args[:-1]):
             result = np.where(self.value(condition), self.value(value), result)
-        return result  # type: ignore[no-any-return]
+        return result
 
     def _special(self, expr: sp.Expr) -> Array | object:
         """Variables and indices on their own axes; sums add along an axis."""

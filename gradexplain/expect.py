@@ -8,8 +8,9 @@ torch is imported, so a mistyped `--expect` is a fast exit 2.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Mapping
+from typing import TYPE_CHECKING
 
 from gradexplain.errors import UsageError, ValuesError, not_a_variable
 from gradexplain.values import Values, from_numbers, from_spec, from_text

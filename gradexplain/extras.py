@@ -10,9 +10,10 @@ data gets no finite differences, steps, J^T v or Jacobian, and is a `data` node 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from gradexplain import limits
 from gradexplain.errors import UsageError

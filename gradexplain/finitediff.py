@@ -8,16 +8,17 @@ summed, as backward(ones) does. That is 2 evaluations per element, so O(n**2) in
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from gradexplain import autograd, closeness
 from gradexplain.errors import ValuesError
-from gradexplain.result import Tolerance
 from gradexplain.limits import MAX_FD_ELEMENTS
+from gradexplain.result import Tolerance
 from gradexplain.tree import Node, variables
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ Each function's value on floats is its registry entry's `fold`.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 from gradexplain import limits
 from gradexplain.errors import ExpressionError, LimitError
@@ -22,7 +22,7 @@ def constant_value(node: Node, text: str) -> float | None:
         return node.value
     if isinstance(node, Const):
         return math.pi if node.name == "pi" else math.e
-    if isinstance(node, (Var, Compare)) or isinstance(node, Call) and node.func == "where":
+    if isinstance(node, (Var, Compare)) or (isinstance(node, Call) and node.func == "where"):
         return None  # a condition is kept for where(); where() itself is never folded
     if isinstance(node, Neg):
         inner = constant_value(node.operand, text)

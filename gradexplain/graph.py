@@ -12,8 +12,9 @@ under the operation that used it, with no gradient, so the picture still shows e
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Collection
+from typing import Any
 
 import numpy as np
 import torch

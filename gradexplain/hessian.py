@@ -16,8 +16,9 @@ neither Hessian is computed and the reason is said instead.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -25,10 +26,10 @@ import torch
 
 from gradexplain import autograd, closeness, limits, symbolic
 from gradexplain.deadline import deadline
-from gradexplain.result import Singularity, Tolerance
-from gradexplain.shapes import Shape
 from gradexplain.ops import named_functions
 from gradexplain.ops.reductions import IS_MAX, IS_MIN
+from gradexplain.result import Singularity, Tolerance
+from gradexplain.shapes import Shape
 from gradexplain.tree import Node
 from gradexplain.values import Values
 
@@ -49,7 +50,7 @@ class Hessian:
         return self.undefined is None and bool(self.close.all())
 
 
-class largest(sp.Function):  # noqa: N801
+class largest(sp.Function):
     """largest(u, c_0, ..., c_n-1): 1 where u is the largest of the c (u is one of them).
 
     The explicit form of is_max(u, k) once the sum over k is written out; piecewise
@@ -60,7 +61,7 @@ class largest(sp.Function):  # noqa: N801
         return sp.Integer(0)
 
 
-class smallest(sp.Function):  # noqa: N801
+class smallest(sp.Function):
     """smallest(u, c_0, ..., c_n-1): 1 where u is the smallest of the c."""
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:

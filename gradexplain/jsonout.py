@@ -11,8 +11,8 @@ import math
 from typing import Any
 
 from gradexplain.errors import GradexplainError
-from gradexplain.status import exit_status
 from gradexplain.result import Explanation, Gradient
+from gradexplain.status import exit_status
 
 FORMAT_VERSION = 1
 

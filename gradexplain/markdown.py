@@ -8,13 +8,14 @@ cell is escaped so an expression cannot break the table; formulas go in code spa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from gradexplain import view
 from gradexplain.errors import ExitStatus, UsageError
 from gradexplain.expect import Expectation, rows, verdict
-from gradexplain.result import Explanation
 from gradexplain.formatting import fmt
+from gradexplain.result import Explanation
 
 if TYPE_CHECKING:
     from gradexplain.extras import Options

@@ -14,14 +14,22 @@ import math
 import re
 import unicodedata
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 from gradexplain import limits
 from gradexplain.cost import check_cost
-from gradexplain.fold import constant_value
 from gradexplain.errors import ExpressionError, LimitError
-from gradexplain.ops import (CONSTANTS, FUNCTIONAL, LINALG, METHODS, OPS, RESERVED_NAMES,
-                             TORCH_FUNCTIONS, WITH_DIM)
+from gradexplain.fold import constant_value
+from gradexplain.ops import (
+    CONSTANTS,
+    FUNCTIONAL,
+    LINALG,
+    METHODS,
+    OPS,
+    RESERVED_NAMES,
+    TORCH_FUNCTIONS,
+    WITH_DIM,
+)
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 _ALLOWED_CHARS = frozenset(

@@ -9,8 +9,8 @@ witnesses, `--expect`, the extras and the Hessian all read the `Program`; nothin
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from gradexplain import limits
 from gradexplain.errors import UsageError, ValuesError, not_a_variable

@@ -8,12 +8,13 @@ a different verdict than the same options on the command line.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from gradexplain.errors import ExitStatus
-from gradexplain.status import exit_status
 from gradexplain.extras import Options
+from gradexplain.status import exit_status
 
 if TYPE_CHECKING:
     from gradexplain.expect import Expectation

@@ -19,14 +19,14 @@ def _unfolded(cls: type, base: type, function: Any, limits: tuple[Any, ...],
               assumptions: dict[str, Any]) -> sp.Expr:
     """`base.__new__` with every where() masked, so there is nothing for it to fold."""
     if not isinstance(function, sp.Basic):  # a plain number: nothing to mask
-        return base.__new__(cls, function, *limits, **assumptions)  # type: ignore[no-any-return]
+        return base.__new__(cls, function, *limits, **assumptions)
     masks = {piece: sp.Dummy() for piece in function.atoms(sp.Piecewise)}
     total = base.__new__(cls, function.xreplace(masks), *limits, **assumptions)
     if not masks or not isinstance(total, cls):
-        return total  # type: ignore[no-any-return]
+        return total
     unmasked = total.function.xreplace({dummy: piece for piece, dummy in masks.items()})
     total._args = (unmasked, *total.limits)
-    return total  # type: ignore[no-any-return]
+    return total
 
 
 class ScopedSum(sp.Sum):  # type: ignore[misc]

@@ -11,7 +11,7 @@ reported with both shapes and a column, so neither SymPy nor torch is imported f
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from gradexplain.axes import Shape, ShapeError, describe, reduced_axis
 from gradexplain.ops import OPS
@@ -45,8 +45,8 @@ def uses_matrices(tree: Node, shapes: Mapping[str, Shape]) -> bool:
     lengths = {shape[0] for shape in shapes.values() if shape}
     if len(lengths) == 2 and 1 in lengths:
         return True
-    return any(isinstance(n, BinOp) and n.op == "@" or isinstance(n, Call) and (
-        n.func == "T" or n.func in OPS and OPS[n.func].needs_axes(n)) for n in walk(tree))
+    return any((isinstance(n, BinOp) and n.op == "@") or (isinstance(n, Call) and (
+        n.func == "T" or (n.func in OPS and OPS[n.func].needs_axes(n)))) for n in walk(tree))
 
 
 def _shape(node: Node, parts: list[Shape], shapes: Mapping[str, Shape], text: str) -> Shape:

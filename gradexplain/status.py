@@ -7,7 +7,8 @@ library's `Explanation.status`) asks `exit_status`.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Protocol, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from gradexplain.errors import ExitStatus, GradexplainError
 

@@ -11,8 +11,9 @@ tests check the result against SymPy's own gradient and autograd.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
@@ -175,7 +176,7 @@ class Steps:
             return "transpose: (A.T) at (r, c) is A at (c, r)", u, du
         if node.func == "where":
             return self._where(node, idx, depth)
-        return OPS[node.func].step(self, node, idx, depth)  # type: ignore[no-any-return]
+        return OPS[node.func].step(self, node, idx, depth)
 
     def _where(self, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """The condition compares data only (program._check_conditions): a constant."""

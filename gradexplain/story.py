@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from gradexplain import symbolic
 from gradexplain.evaluate import Evaluator
 from gradexplain.ops import OPS
 from gradexplain.program import Program
 from gradexplain.result import Decomposition, Singularity
-from gradexplain import symbolic
 from gradexplain.symbolic import I, J, Model, Reduction, canonical_indices
 from gradexplain.tree import BinOp, Call, Node, children
 
@@ -117,10 +117,10 @@ def _term_at_j(tree: Node, model: Model,
         return None
     if model.implicit_sum:
         assert model.implicit_term is not None
-        return model.implicit_term.subs(I, J)  # type: ignore[no-any-return]
+        return model.implicit_term.subs(I, J)
     node = tree if tree in model.reductions else top_reductions(tree, model)[0]
     reduction: Reduction = model.reductions[node]
-    return reduction.term.subs(reduction.index, J)  # type: ignore[no-any-return]
+    return reduction.term.subs(reduction.index, J)
 
 
 def _has_inner_reduction(expr: sp.Expr) -> bool:

@@ -12,14 +12,26 @@ common length n, bound indices k), so its formulas read as the learner's seed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
-from gradexplain.builder import (I, J, N, SHAPED, TARGETS, VECTOR, Builder, Dialect, Reduction,
-                                 pinned, size_symbol)
+from gradexplain.builder import (
+    SHAPED,
+    TARGETS,
+    VECTOR,
+    Builder,
+    Dialect,
+    I,
+    J,
+    N,
+    Reduction,
+    pinned,
+    size_symbol,
+)
 from gradexplain.deltas import derivative
 from gradexplain.shapes import Shape, infer
 from gradexplain.tree import Node, variables
@@ -207,8 +219,8 @@ class FormulaPrinter(StrPrinter):
 
 def _is_size(expr: sp.Expr) -> bool:
     """n, or an axis length of the shaped path (n3)."""
-    return expr == N or isinstance(expr, sp.Symbol) and bool(expr.is_positive) \
-        and expr.name[1:].isdigit()
+    return expr == N or (isinstance(expr, sp.Symbol) and bool(expr.is_positive) \
+        and expr.name[1:].isdigit())
 
 
 def formula(expr: sp.Expr) -> str:

@@ -7,8 +7,8 @@ built by walking this tree; nothing downstream ever sees the user's string.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Union
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,7 @@ class Compare:
     col: int
 
 
-Node = Union[Num, Const, Var, Neg, BinOp, Call, Compare]
+Node = Num | Const | Var | Neg | BinOp | Call | Compare
 
 
 def children(node: Node) -> tuple[Node, ...]:

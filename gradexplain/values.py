@@ -13,9 +13,10 @@ import math
 import re
 import sys
 from array import array
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from gradexplain import limits
 from gradexplain.errors import ValuesError
@@ -32,7 +33,7 @@ class Values:
     """One variable's values: a scalar `()`, a vector `(n,)` or a matrix `(rows, cols)`."""
 
     name: str
-    data: array  # array('d'), flat
+    data: array[float]  # array('d'), flat
     shape: tuple[int, ...]
 
     @property
@@ -67,7 +68,7 @@ def from_numbers(name: str, numbers: object, origin: str | None = None) -> Value
     return _checked(name, data, (len(data),), where)
 
 
-def _as_floats(where: str, items: list[object], scalar: bool = False) -> array:
+def _as_floats(where: str, items: list[object], scalar: bool = False) -> array[float]:
     """`float()` of each item; one too large for a float (10**400) is the user's error."""
     try:
         return array("d", (float(item) for item in items))  # type: ignore[arg-type]
@@ -107,7 +108,7 @@ def _from_rows(name: str, rows: list[list[object]], where: str) -> Values:
 def _from_text_rows(name: str, lines: list[str], where: str, split: Callable[[str], list[str]],
                     file_lines: list[int] | None = None) -> Values:
     """A matrix from lines of text, one row each (`1,2;3,4` or a CSV file)."""
-    rows: list[array] = []
+    rows: list[array[float]] = []
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
         if not stripped:
@@ -214,7 +215,7 @@ def refuse_constant(token: str) -> float:
     raise ValueError(f"{token} is not a finite number")
 
 
-def _floats(tokens: list[str], where: str, text: str | None) -> array:
+def _floats(tokens: list[str], where: str, text: str | None) -> array[float]:
     """Convert tokens, refusing anything but plain ASCII decimals, with its position."""
     try:
         joined = "".join(tokens)  # the character check, with bytes.translate in C
@@ -247,7 +248,7 @@ def _line_of(text: str, token: str, index: int) -> int:
     return 1
 
 
-def _checked(name: str, data: array, shape: tuple[int, ...], where: str) -> Values:
+def _checked(name: str, data: array[float], shape: tuple[int, ...], where: str) -> Values:
     if len(data) == 0:
         raise ValuesError(f"{where}: no values given")
     if len(data) > limits.MAX_VECTOR_LENGTH:

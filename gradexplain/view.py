@@ -9,11 +9,11 @@ Nothing here imports rich or torch; values are already computed in the `Explanat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from gradexplain.errors import ExitStatus
-from gradexplain.result import Explanation, Gradient, Terms
 from gradexplain.formatting import fmt
+from gradexplain.result import Explanation, Gradient, Terms
 from gradexplain.shapes import element
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ class Mark:
         return Mark("UNDEFINED" if undefined else "ok" if close else "DIFFERS")
 
 
-Cell = Union[str, Mark]
+Cell = str | Mark
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ class Verdict:
     text: str
 
 
-Block = Union[Heading, Paragraph, Assignments, Grid, Listing, Code, Tree, Verdict]
+Block = Heading | Paragraph | Assignments | Grid | Listing | Code | Tree | Verdict
 
 
 @dataclass(frozen=True)

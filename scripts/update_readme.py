@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-BLOCK = re.compile(r"(<!-- run: (?P<command>.+?) -->\n```text\n)(?P<output>.*?)(```\n<!-- end run -->)",
-                   re.DOTALL)
+BLOCK = re.compile(r"(<!-- run: (?P<command>.+?) -->\n```text\n)(?P<output>.*?)"
+                   r"(```\n<!-- end run -->)", re.DOTALL)
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 
 

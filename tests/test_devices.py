@@ -9,11 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from test_core import CASES
 
 from gradexplain import ExitStatus, autograd, explain
 from gradexplain.errors import DeviceError
-
-from test_core import CASES
 
 HAS_CUDA = torch.cuda.is_available()
 HAS_MPS = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()

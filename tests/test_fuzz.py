@@ -50,11 +50,11 @@ def assert_parses_safely(text: str) -> None:
         if isinstance(node, Call):
             assert node.func in FUNCTIONS or node.func == "T"
             assert len(node.args) == 1 or len(node.args) == FUNCTIONS[node.func].operands \
-                or FUNCTIONS[node.func].dim != "none" and (
+                or (FUNCTIONS[node.func].dim != "none" and (
                 len(node.args) == 2 and isinstance(node.args[1], Num)
-                and node.args[1].value == int(node.args[1].value)) or node.func == "clamp" \
+                and node.args[1].value == int(node.args[1].value))) or (node.func == "clamp" \
                 and len(node.args) == 3 and all(isinstance(a, Num) for a in node.args[1:]) \
-                and node.args[1].value <= node.args[2].value  # dim=, clamp's bounds
+                and node.args[1].value <= node.args[2].value)  # dim=, clamp's bounds
         if isinstance(node, Var):
             assert node.name.isidentifier() and node.name.isascii()
             assert not node.name.startswith("_")
@@ -92,7 +92,7 @@ NAMES = ["x", "y", "w", "b", "pi", "e", "torch", "sum", "exec", "_", "X1", "x" *
 NUMBERS = st.one_of(st.integers(-10**6, 10**6).map(str),
                     st.floats(allow_nan=False, allow_infinity=False).map(repr),
                     st.sampled_from(["0", "1e300", "1e-300", "2.5e3", ".5", "5.", "1e999"]))
-FUNCTION_NAMES = sorted(FUNCTIONS) + ["pow", "exec", "eval", "open", "print", "lambda"]
+FUNCTION_NAMES = [*sorted(FUNCTIONS), "pow", "exec", "eval", "open", "print", "lambda"]
 LEAVES = st.one_of(st.sampled_from(NAMES), NUMBERS, st.sampled_from(HOSTILE_ATOMS))
 
 
@@ -106,7 +106,7 @@ def _compose(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
         st.tuples(st.sampled_from(FUNCTION_NAMES), children).map(lambda t: f"{t[0]}({t[1]})"),
         st.tuples(st.sampled_from(FUNCTION_NAMES), children, children).map(
             lambda t: f"{t[0]}({t[1]}, {t[2]})"),
-        st.tuples(children, st.sampled_from(FUNCTION_NAMES + ["__class__", "numpy"])).map(
+        st.tuples(children, st.sampled_from([*FUNCTION_NAMES, "__class__", "numpy"])).map(
             lambda t: f"({t[0]}).{t[1]}()"),
         st.tuples(st.sampled_from(sorted(FUNCTIONS)), children).map(
             lambda t: f"torch.{t[0]}({t[1]})"),

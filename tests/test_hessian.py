@@ -26,7 +26,7 @@ def second_differences(loss, flat: np.ndarray, h: float = 1e-4) -> np.ndarray:
     out = np.zeros((size, size))
     for a in range(size):
         for b in range(size):
-            def at(da: float, db: float) -> float:
+            def at(da: float, db: float, a: int = a, b: int = b) -> float:
                 point = flat.copy()
                 point[a] += da
                 point[b] += db

@@ -29,7 +29,9 @@ def test_readme_output_blocks_are_the_real_output():
 def test_ci_runs_the_test_command_that_readme_gives():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    setup = "torch==2.13.0 -e \".[test]\""
+    setup = "torch==2.13.0 -e \".[dev]\""
     assert setup in readme and setup in ci
     assert "python -m pytest -q" in readme and "python -m pytest -q" in ci
+    # a lint or type finding fails CI as a failing test does
+    assert all(f"\n{check}" in ci for check in ("ruff check .", "mypy", "vermin --target=3.10-"))
     assert 'gradexplain "sum(x**2)" --x 3,4,10' in readme

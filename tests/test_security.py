@@ -16,8 +16,14 @@ from pathlib import Path
 import pytest
 
 from gradexplain import explain, limits
-from gradexplain.errors import (DeviceError, ExpressionError, GradexplainError, LimitError,
-                                UsageError, ValuesError)
+from gradexplain.errors import (
+    DeviceError,
+    ExpressionError,
+    GradexplainError,
+    LimitError,
+    UsageError,
+    ValuesError,
+)
 from gradexplain.parser import parse
 from gradexplain.values import from_numbers, from_spec, from_text
 

@@ -74,7 +74,7 @@ def _parse(args: list[str], full: bool) -> tuple[dict[str, object], list[str]]:
                 TyperCommand.parse_args(command, ctx, list(args))
             else:
                 command.parse_args(ctx, list(args))
-    except Exception as error:  # click's usage errors: both paths must raise the same
+    except Exception as error:  # noqa: BLE001 - click's errors: both paths must match
         return {"error": type(error).__name__}, [str(error)]
     return dict(ctx.params), list(ctx.args)
 

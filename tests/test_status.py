@@ -8,11 +8,19 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from gradexplain.errors import (DeviceError, ExitStatus, ExpressionError, GradexplainError,
-                                LimitError, SymbolicTimeout, UsageError, ValuesError)
-from gradexplain.status import exit_status, worst_status
+from gradexplain.errors import (
+    DeviceError,
+    ExitStatus,
+    ExpressionError,
+    GradexplainError,
+    LimitError,
+    SymbolicTimeout,
+    UsageError,
+    ValuesError,
+)
 from gradexplain.expect import Expectation
 from gradexplain.result import Decomposition, Explanation, Gradient, Singularity, Tolerance
+from gradexplain.status import exit_status, worst_status
 
 AGREE, DISAGREE = ExitStatus.AGREE, ExitStatus.DISAGREE
 INVALID, UNDEFINED, INTERNAL = ExitStatus.INVALID, ExitStatus.UNDEFINED, ExitStatus.INTERNAL

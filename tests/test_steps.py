@@ -75,8 +75,8 @@ def test_matrix_steps_end_in_the_gradient(expression, shapes):
     import numpy as np
 
     from gradexplain import explain, steps
-    from gradexplain.evaluate import Evaluator
     from gradexplain.builder import TARGETS
+    from gradexplain.evaluate import Evaluator
     from gradexplain.values import from_numbers
 
     rng = np.random.default_rng(len(expression))

@@ -170,7 +170,7 @@ def test_matrix_jacobian_is_torchs_flattened_row_major(expression, values, by_ha
         x = torch.tensor(values[name], dtype=torch.float64)
         others = {n: torch.tensor(v, dtype=torch.float64) for n, v in values.items()}
         want = torch.autograd.functional.jacobian(
-            lambda t, n=name: by_hand({**others, n: t}).reshape(-1), x)
+            lambda t, n=name, o=others: by_hand({**o, n: t}).reshape(-1), x)
         np.testing.assert_allclose(matrix, want.reshape(matrix.shape[0], x.numel()).numpy(),
                                    rtol=1e-12)
         np.testing.assert_allclose(found.column_sums(name), gradients[name].symbolic,

@@ -192,9 +192,9 @@ def test_steps_only_for_the_differentiated_and_end_in_the_tables_formula(case):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_steps_formula_evaluates_to_the_hand_gradient(case):
     from gradexplain import steps
+    from gradexplain.builder import TARGETS
     from gradexplain.evaluate import Evaluator
     from gradexplain.parser import parse
-    from gradexplain.builder import TARGETS
     from gradexplain.values import from_numbers
 
     values = {name: from_numbers(name, value.tolist()) for name, value in case.values.items()}

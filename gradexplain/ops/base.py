@@ -12,12 +12,14 @@ import it when they run.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from gradexplain.axes import Shape
 from gradexplain.tree import Call
+
 
 @dataclass(frozen=True)
 class Hazard:

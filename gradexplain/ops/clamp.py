@@ -6,8 +6,9 @@ derivative is Heaviside(u - lo)*Heaviside(hi - u): 1 inside, 0 outside, a kink a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from gradexplain.ops.base import NamedFunction, Op
 from gradexplain.tree import Call, Num

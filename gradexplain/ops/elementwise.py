@@ -9,8 +9,9 @@ twice.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from gradexplain.ops.base import Hazard, NamedFunction, Op
 from gradexplain.tree import Call

@@ -8,8 +8,9 @@ supplies the index names and the kind of Sum its path uses.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from gradexplain.axes import Shape, dim_of, reduced, reduced_axis
 from gradexplain.ops.base import Hazard, NamedFunction, Op
