@@ -18,7 +18,9 @@ import sympy as sp
 
 from gradexplain.builder import N, size_symbol
 from gradexplain.errors import GradexplainError
+from gradexplain.matfun import MatrixFunction, det, inv, logabsdet
 from gradexplain.ops import named_functions
+from gradexplain.ops.matrices import singular
 from gradexplain.ops.reductions import IS_MAX, IS_MIN
 from gradexplain.scoped import ScopedSum
 
@@ -85,6 +87,7 @@ class Evaluator:
         self.sizes = dict(sizes or {})
         self.length = length
         self.axes: dict[sp.Symbol, int] = {}
+        self.matrices: dict[sp.Lambda, np.ndarray] = {}
 
     def vector(self, expr: sp.Expr, index: sp.Symbol) -> np.ndarray:
         """The formula at every element of the common length, along `index`."""
@@ -160,6 +163,8 @@ class Evaluator:
             return self._reduce(expr)
         if isinstance(expr, (IS_MAX.cls, IS_MIN.cls)) and len(expr.args) > 1:
             return self._extreme(expr)
+        if isinstance(expr, MatrixFunction):
+            return self._matrix_function(expr)
         return _NOT_MINE
 
     def _extreme(self, expr: sp.Expr) -> np.ndarray:
@@ -178,11 +183,13 @@ class Evaluator:
         return array.reshape(array.shape + (1,) * (len(self.axes) - array.ndim))
 
     def _indexed(self, expr: sp.Indexed) -> np.ndarray:
+        return self._take(self.arrays[str(expr.base)], expr.indices, expr)
+
+    def _take(self, array: np.ndarray, at: tuple[sp.Expr, ...], expr: sp.Expr) -> np.ndarray:
         """`W[p, k]` on p's and k's axes; `a[i, 0]` (a stretched size-1 axis) drops it;
         `X[m, m]` (a trace, a diagonal) is X's diagonal on m's axis."""
-        array = self.arrays[str(expr.base)]
-        fixed = tuple(0 if index == 0 else slice(None) for index in expr.indices)
-        indices = [index for index in expr.indices if index != 0]
+        fixed = tuple(0 if index == 0 else slice(None) for index in at)
+        indices = [index for index in at if index != 0]
         if not all(map(_is_index, indices)):
             _unsupported(expr)
         array = array[fixed]
@@ -191,6 +198,29 @@ class Evaluator:
         if len(set(indices)) != len(indices):
             _unsupported(expr)
         return self._place(array, indices)
+
+    def _matrix_function(self, expr: MatrixFunction) -> Array:
+        """det, log|det|, sign(det) or an inverse's element, by numpy.linalg on the
+        matrix U that the function's Lambda describes; a singular U has no inverse (nan)."""
+        matrix = self._matrix(expr)
+        if isinstance(expr, inv):
+            inverse = np.full_like(matrix, np.nan) if singular(matrix) else \
+                np.linalg.inv(matrix)
+            return self._take(inverse, expr.args[2:], expr)
+        sign, logabs = np.linalg.slogdet(matrix)
+        if isinstance(expr, det):
+            return float(np.linalg.det(matrix))
+        return float(logabs if isinstance(expr, logabsdet) else sign)
+
+    def _matrix(self, expr: MatrixFunction) -> np.ndarray:
+        """The n x n matrix U of `Lambda((i, p), U_ip)`, evaluated once per Lambda."""
+        lam = expr.matrix
+        if lam not in self.matrices:
+            size = expr.size
+            n = int(size.name[1:]) if isinstance(size, sp.Symbol) else int(size)
+            inner = Evaluator(self.arrays, self.scalars, self.sizes)
+            self.matrices[lam] = inner.tensor(lam.expr, tuple(lam.variables), (n, n))
+        return self.matrices[lam]
 
     def _place(self, array: np.ndarray, indices: list[sp.Symbol]) -> np.ndarray:
         """Move each axis of `array` to the axis of its index symbol; size 1 elsewhere."""

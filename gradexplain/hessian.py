@@ -26,6 +26,7 @@ import torch
 
 from gradexplain import autograd, closeness, limits, symbolic
 from gradexplain.deadline import deadline
+from gradexplain.matfun import write_out
 from gradexplain.ops import named_functions
 from gradexplain.ops.reductions import IS_MAX, IS_MIN
 from gradexplain.result import Singularity, Tolerance
@@ -117,7 +118,7 @@ def _explicit(model: symbolic.Model, point: dict[Any, sp.Expr],
     point is a number already (data, and max/min's indicators), so diff has less to do."""
     sizes = {s: sp.Integer(int(s.name[1:])) for s in model.loss.free_symbols
              if isinstance(s, sp.Symbol) and s.is_integer and s.is_positive}
-    explicit = _spell_extrema(model.loss.xreplace(sizes), model.sizes).doit()
+    explicit = write_out(_spell_extrema(model.loss.xreplace(sizes), model.sizes).doit())
     explicit = _freeze_extrema(explicit, point)
     return explicit.xreplace({s: v for s, v in point.items() if s not in differentiated})
 

@@ -58,6 +58,10 @@ _COMPARISONS: dict[type, str] = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast
 # the ast gate then keeps comparisons to where's first argument.
 _COMPARISON_CHARS = frozenset("=<>!")
 _WHERE_CALL = re.compile(r"(?<![A-Za-z0-9_])where\s*\(")
+_SLOGDET_CALL = re.compile(r"(?<![A-Za-z0-9_])slogdet\s*\(")
+# slogdet's two outputs, by attribute and by position (negative positions as Python's)
+_SLOGDET_PARTS = {"sign": 0, "logabsdet": 1}
+_SLOGDET_POSITIONS = {0: 0, 1: 1, -2: 0, -1: 1}
 _DIM_KEYWORD = re.compile(r"(?<![A-Za-z0-9_])dim\s*=(?!=)")
 _FUNCTIONAL_PREFIXES = ("torch.nn.functional.", "nn.functional.", "F.")
 _LINALG_PREFIX = "torch.linalg."
@@ -107,6 +111,8 @@ def _scan_characters(text: str) -> None:
     token_start, numeric = -1, False
     allowed = _ALLOWED_CHARS | _COMPARISON_CHARS if _WHERE_CALL.search(text) else \
         _ALLOWED_CHARS | (frozenset("=") if _DIM_KEYWORD.search(text) else frozenset())
+    if _SLOGDET_CALL.search(text):  # slogdet(X)[1]: the ast gate keeps [] to slogdet's
+        allowed |= frozenset("[]")
     for col, char in enumerate(text):
         if char not in allowed:
             raise ExpressionError(_describe_char(char), text, col)
@@ -180,14 +186,18 @@ class _Converter:
         # an op's `signature` names how its arguments are read
         self.signatures: dict[str, Callable[[str, list[ast.expr], ast.Call], Node]] = {
             "unary": self._one_argument, "reduction": self._reduction, "softmax": self._softmax,
-            "clamp": self._clamp, "operands": self._operands,
+            "clamp": self._clamp, "operands": self._operands, "slogdet": self._slogdet,
         }
+        self.slogdet_part: int | None = None  # the output that slogdet(X)[...] picks
 
     def fail(self, message: str, node: ast.AST) -> ExpressionError:
         return ExpressionError(message, self.text, getattr(node, "col_offset", 0))
 
     def convert(self, node: ast.AST) -> Node:
         handler = self.handlers.get(type(node))
+        if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.value, ast.Call) \
+                and _called_name(node.value.func) == "slogdet":
+            return self._slogdet_output(node)
         if isinstance(node, ast.Attribute) and node.attr == "T":
             return Call("T", (self.convert(node.value),), _attr_column(self.text, node))
         if isinstance(node, ast.Attribute):
@@ -306,6 +316,32 @@ class _Converter:
         result = Call(name, tuple(self.convert(arg) for arg in args), node.col_offset)
         check_constants(result, self.text)
         return result
+
+    def _slogdet_output(self, node: ast.Subscript | ast.Attribute) -> Node:
+        """`slogdet(X)[1]`, `slogdet(X).logabsdet` (and [0], .sign): one of its outputs."""
+        if isinstance(node, ast.Attribute):
+            part = _SLOGDET_PARTS.get(node.attr)
+        else:
+            value = constant_value(self.convert(node.slice), self.text) \
+                if isinstance(node.slice, (ast.Constant, ast.UnaryOp)) else None
+            part = _SLOGDET_POSITIONS.get(int(value)) \
+                if value is not None and value == int(value) else None
+        if part is None:
+            raise self.fail("slogdet() has two outputs: [0] or .sign, [1] or .logabsdet",
+                            node)
+        self.slogdet_part = part
+        return self.convert(node.value)
+
+    def _slogdet(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
+        """`slogdet(X)` must pick an output; it is kept as a Num (0 sign, 1 log|det|)."""
+        part, self.slogdet_part = self.slogdet_part, None
+        if part is None:
+            raise self.fail("slogdet() returns two tensors (sign, logabsdet): take "
+                            "slogdet(X)[1] or slogdet(X).logabsdet, log|det X|, the one "
+                            "with a gradient (or [0], .sign)", node)
+        self._arity(name, args, 1, node)
+        return Call(name, (self.convert(args[0]), Num(float(part), str(part), node.col_offset)),
+                    node.col_offset)
 
     def _reduction(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
         """Over every element, or along one dim (required where torch requires it)."""

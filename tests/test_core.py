@@ -100,6 +100,14 @@ CASES = [
     ("torch.trace(A)", {"A": A2}, {"A": np.eye(2)}),
     ("sum(A.diagonal()**2)", {"A": A2}, {"A": 2 * np.diag(np.diag(A2))}),
     ("sum(torch.diag(w)*A3)", {"w": W, "A3": A3}, {"w": np.diag(A3), "A3": np.diag(W)}),
+    ("torch.linalg.det(A2)", {"A2": A2}, {"A2": np.linalg.det(A2) * np.linalg.inv(A2).T}),
+    ("A2.logdet()", {"A2": A2}, {"A2": np.linalg.inv(A2).T}),
+    ("torch.linalg.slogdet(A2)[1]", {"A2": A2}, {"A2": np.linalg.inv(A2).T}),
+    ("trace(torch.inverse(A2))", {"A2": A2},
+     {"A2": -(np.linalg.inv(A2) @ np.linalg.inv(A2)).T}),
+    ("sum(torch.linalg.solve(A2, w2))", {"A2": A2, "w2": W2},
+     {"A2": -np.outer(np.linalg.inv(A2).T @ np.ones(2), np.linalg.solve(A2, W2)),
+      "w2": np.linalg.inv(A2).T @ np.ones(2)}),
 ]
 
 

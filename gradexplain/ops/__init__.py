@@ -8,14 +8,15 @@ numpy until a rule runs.
 
 from __future__ import annotations
 
-from gradexplain.ops import clamp, elementwise, linalg, reductions, softmax
+from gradexplain.ops import clamp, elementwise, linalg, matrices, reductions, softmax
 from gradexplain.ops.base import Hazard, NamedFunction, Op
 
 __all__ = ["OPS", "Op", "Hazard", "NamedFunction", "METHODS", "TORCH_FUNCTIONS", "FUNCTIONAL",
            "LINALG", "CONSTANTS", "RESERVED_NAMES", "WITH_DIM", "named_functions"]
 
 OPS: dict[str, Op] = {op.name: op
-                      for family in (reductions, elementwise, softmax, clamp, linalg)
+                      for family in (reductions, elementwise, softmax, clamp, linalg,
+                                     matrices)
                       for op in family.ENTRIES}
 
 # Tensor methods a learner pastes from a notebook: `(x**2).sum()`, `x.exp()`, `x.pow(2)`.
