@@ -81,11 +81,11 @@ def explain_program(program: Program, *, device: str = "cpu", dtype: str = "floa
 
 
 def check_hessian_size(values: Mapping[str, Values], chosen: list[str]) -> None:
-    """--hessian is explicit in every element pair: keep it small (MAX_HESSIAN_ELEMENTS)."""
+    """--hessian forms the whole matrix, m x m numbers per witness (MAX_HESSIAN_ELEMENTS)."""
     count = sum(values[name].size for name in chosen)
     if count > limits.MAX_HESSIAN_ELEMENTS:
-        raise UsageError(f"--hessian: {count} differentiated elements exceed "
-                         f"MAX_HESSIAN_ELEMENTS = {limits.MAX_HESSIAN_ELEMENTS}; choose "
+        raise UsageError(f"--hessian: {count:,} differentiated elements exceed "
+                         f"MAX_HESSIAN_ELEMENTS = {limits.MAX_HESSIAN_ELEMENTS:,}; choose "
                          f"fewer with --wrt")
 
 

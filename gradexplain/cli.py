@@ -52,6 +52,15 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _schema(value: bool) -> None:
+    """Print the JSON Schema that --format json follows, so CI can validate against it."""
+    if value:
+        from gradexplain.jsonout import schema_text
+
+        typer.echo(schema_text(), nl=False)
+        raise typer.Exit()
+
+
 @app.command(cls=PlainArgsCommand, help=HELP, epilog=EPILOG,
              options_metavar="EXPRESSION --NAME VALUES... [OPTIONS]",
              context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
@@ -108,13 +117,16 @@ def command(
         "--jacobian", help="Show the matrix dy_i/dx_j and its column sums.")] = False,
     hessian: Annotated[bool, typer.Option(
         "--hessian", help="Add second derivatives from SymPy and torch.func.hessian (up "
-        "to MAX_HESSIAN_ELEMENTS = 16 differentiated elements).")] = False,
+        "to MAX_HESSIAN_ELEMENTS = 1,000 differentiated elements).")] = False,
     svg: Annotated[str | None, typer.Option(
         "--svg", metavar="FILE", help="Also save the terminal output as an SVG picture.")
     ] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    schema: Annotated[bool, typer.Option(
+        "--schema", callback=_schema, is_eager=True,
+        help="Print the JSON Schema of --format json output and exit.")] = False,
 ) -> None:
     json_mode = output_format == "json" and not quiet
     script = Scripting(quiet, no_color, expect or [], cases, junit_xml)

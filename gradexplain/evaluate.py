@@ -17,6 +17,7 @@ import numpy as np
 import sympy as sp
 
 from gradexplain.builder import N, size_symbol
+from gradexplain.contract import contract
 from gradexplain.errors import GradexplainError
 from gradexplain.matfun import MatrixFunction, det, inv, logabsdet
 from gradexplain.ops import named_functions
@@ -42,8 +43,11 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
     # Our values are real; SymPy keeps re/im/arg when it cannot prove a power real.
     sp.re: lambda u: u, sp.im: lambda u: np.zeros_like(np.asarray(u, dtype=np.float64)),
     sp.arg: lambda u: np.angle(u), sp.atan2: np.arctan2,
-    # delta_jk, left by a diagonal (d trace(X)/dX_jk, diag(v)): its indices are aranges
+    # delta_jk: the identity over j's and k's axes (a diagonal's gradient, d trace(X)/dX_jk;
+    # second derivatives); the derivative of a step (relu', clamp') is 0 away from its kink
+    # and undefined at it
     sp.KroneckerDelta: lambda a, b: np.equal(a, b).astype(np.float64),
+    sp.DiracDelta: lambda u, *order: np.where(np.equal(u, 0), np.nan, 0.0),
     # the functions the registry keeps whole: sigmoid, relu, softplus, clamp, is_max...
     **{named.cls: (lambda f: lambda *args: f(np, *args))(named.numpy)
        for named in named_functions()},
@@ -88,6 +92,7 @@ class Evaluator:
         self.length = length
         self.axes: dict[sp.Symbol, int] = {}
         self.matrices: dict[sp.Lambda, np.ndarray] = {}
+        self.reduced: dict[sp.Expr, Array] = {}  # each Sum's value, for one tensor() call
 
     def vector(self, expr: sp.Expr, index: sp.Symbol) -> np.ndarray:
         """The formula at every element of the common length, along `index`."""
@@ -105,6 +110,7 @@ class Evaluator:
             self.sizes.update((index, self.length) for index in others)
         self.sizes.update(_limit_sizes(expr, self.sizes))
         self.axes = {symbol: axis for axis, symbol in enumerate((*targets, *others))}
+        self.reduced = {}
         with np.errstate(all="ignore"):
             value = np.asarray(self.value(expr), dtype=np.float64)
         value = value.reshape(value.shape + (1,) * (len(self.axes) - value.ndim))
@@ -160,7 +166,9 @@ class Evaluator:
                 _unsupported(expr)
             return self.scalars[expr.name]
         if isinstance(expr, (sp.Sum, sp.Product)):
-            return self._reduce(expr)
+            if expr not in self.reduced:  # X@W may appear in several terms: compute it once
+                self.reduced[expr] = self._reduce(expr)
+            return self.reduced[expr]
         if isinstance(expr, (IS_MAX.cls, IS_MIN.cls)) and len(expr.args) > 1:
             return self._extreme(expr)
         if isinstance(expr, MatrixFunction):
@@ -235,15 +243,17 @@ class Evaluator:
     def _reduce(self, expr: sp.Expr) -> Array:
         """A Sum adds, a Product multiplies, along each bound index's axis.
 
-        A range that stops below (or starts above) another index t, as the product
-        rule writes `prod_{i<j}`, is an exclusive cumulative sum or product moved onto
-        t's axis: O(size) still.
+        A Sum over whole axes is a contraction (`contract.py`): `sum_m(X_im*W_mk)` goes to
+        BLAS, never through an array over i, m and k. A range that stops below (or starts
+        above) another index t, as the product rule writes `prod_{i<j}`, is an exclusive
+        cumulative sum or product moved onto t's axis: O(size) still.
         """
         is_sum = isinstance(expr, sp.Sum)
-        if is_sum and all(self._range(expr, *limit)[0] is None for limit in expr.limits):
-            factored = _factored(expr)
-            if factored is not None:
-                return self.value(factored)
+        if is_sum and self._whole(expr):
+            if isinstance(expr.function, sp.Add):  # a sum of sums, each its own contraction
+                return self.value(sp.Add(*(ScopedSum(term, *expr.limits)
+                                           for term in expr.function.args)))
+            return self._contraction(expr)
         value = self._full(self.value(expr.function))
         for index, low, high in expr.limits:
             axis = self.axes[index]
@@ -256,6 +266,44 @@ class Evaluator:
             else:
                 value = (np.sum if is_sum else np.prod)(value, axis=axis, keepdims=True)
         return value
+
+    def _whole(self, total: sp.Expr) -> bool:
+        """Every limit of this Sum runs over its index's whole axis."""
+        return all(self._range(total, *limit)[0] is None for limit in total.limits)
+
+    def _contraction(self, total: sp.Sum) -> np.ndarray:
+        """sum over the bound indices of a product of factors, as one einsum."""
+        factors, bound = self._factors(total.function, [limit[0] for limit in total.limits])
+        arrays = [self._full(self.value(factor)) for factor in factors]
+        return contract(arrays, {self.axes[index]: self.sizes[index] for index in bound})
+
+    def _factors(self, function: sp.Expr, bound: list[sp.Symbol]
+                 ) -> tuple[list[sp.Expr], list[sp.Symbol]]:
+        """The product's factors, with inner whole-axis Sums of products merged into it.
+
+        `sum_i(sum_m(X_im*X_mp))` is one contraction of X_im and X_mp over i and m, so
+        einsum chooses the order. An inner Sum whose index another factor or an outer sum
+        also uses (`sum_k(x_k)*sum_k(y_k)`) is not merged: it is evaluated on its own.
+        """
+        factors = list(sp.Mul.make_args(function))
+        flat: list[sp.Expr] = []
+        for position, factor in enumerate(factors):
+            others = factors[:position] + factors[position + 1:]
+            if self._mergeable(factor, bound, others):
+                inner, bound = self._factors(factor.function,
+                                             [*bound, *(limit[0] for limit in factor.limits)])
+                flat += inner
+            else:
+                flat.append(factor)
+        return flat, bound
+
+    def _mergeable(self, factor: sp.Expr, bound: list[sp.Symbol],
+                   others: list[sp.Expr]) -> bool:
+        if not isinstance(factor, sp.Sum) or isinstance(factor.function, sp.Add) \
+                or not self._whole(factor):
+            return False
+        taken = set(bound).union(*(other.free_symbols for other in others))
+        return not any(limit[0] in taken for limit in factor.limits)
 
     def _range(self, expr: sp.Expr, index: sp.Symbol, low: sp.Expr,
                high: sp.Expr) -> tuple[sp.Symbol | None, bool]:
@@ -291,34 +339,6 @@ class Evaluator:
         if reverse:
             exclusive = np.flip(exclusive, axis)
         return np.swapaxes(exclusive, axis, onto)
-
-
-def _factored(total: sp.Sum) -> sp.Expr | None:
-    """The Sum with what does not depend on a bound index taken out of that index's sum.
-
-    `sum_i(exp(X_ik)*exp(X_jk))` is `exp(X_jk)*sum_i(exp(X_ik))`: without this the
-    evaluator would build an array over i, j and k at once (rows**2 * columns numbers
-    for softmax along dim 0). Full ranges only, so the order of the sums is free; None
-    when nothing can be taken out.
-    """
-    function = total.function
-    if isinstance(function, sp.Add):
-        return sp.Add(*(ScopedSum(term, *total.limits) for term in function.args))
-    if not isinstance(function, sp.Mul):
-        return None
-    best: tuple[int, list[sp.Expr]] | None = None
-    for position, limit in enumerate(total.limits):
-        outer = [f for f in function.args if limit[0] not in f.free_symbols]
-        if outer and (best is None or len(outer) > len(best[1])):
-            best = (position, outer)
-    if best is None:
-        return None
-    position, outer = best
-    limit = total.limits[position]
-    inner = [f for f in function.args if limit[0] in f.free_symbols]
-    others = (*total.limits[:position], *total.limits[position + 1:])
-    reduced = sp.Mul(*outer) * ScopedSum(sp.Mul(*inner), limit)
-    return ScopedSum(reduced, *others) if others else reduced
 
 
 def _limit_sizes(expr: sp.Expr, known: Mapping[sp.Symbol, int]) -> dict[sp.Symbol, int]:

@@ -82,20 +82,13 @@ def _add(result: Explanation, options: Options) -> None:
             result.extras["vjp"] = vjp.compare(tree, given, options.v, result)
         if options.jacobian:
             result.extras["jacobian"] = vjp.jacobian(tree, given, program.shaped, chosen,
-                                                     node_shapes)
+                                                     node_shapes, result.tolerance)
 
 
 def check(options: Options, json_mode: bool, values: Mapping[str, Values],
           wrt: str | None = None) -> None:
-    """Refuse combinations that cannot work, before any computation. Only the variables
-    `--wrt` names are nudged (data is not); a misspelt name is refused later, by name."""
-    if options.check_fd:
-        nudged = None if wrt is None else {name.strip() for name in wrt.split(",")}
-        total = sum(value.size for name, value in values.items()
-                    if nudged is None or name in nudged)
-        if total > limits.MAX_FD_ELEMENTS:
-            raise UsageError(f"--check-fd nudges each element twice: {total:,} elements "
-                             f"exceed MAX_FD_ELEMENTS = {limits.MAX_FD_ELEMENTS:,}")
+    """Refuse combinations that cannot work, before any computation. (--check-fd works at
+    every size: beyond MAX_FD_ELEMENTS it checks random directions, `finitediff`.)"""
     if json_mode and (options.graph or options.mermaid or options.svg):
         raise UsageError("--graph, --mermaid and --svg show the terminal output; with "
                          "--format json use --dot FILE")

@@ -1,21 +1,18 @@
 """`--hessian`: second derivatives from SymPy and from `torch.func.hessian`, compared.
 
-For the few elements MAX_HESSIAN_ELEMENTS allows, the symbolic side is explicit: the
-model (`symbolic`) with its sizes made numbers, its sums expanded, then
-`diff(diff(L, a), b)` for each pair of differentiated elements, evaluated by substituting
-the values. The autograd side is `torch.func.hessian` of L over the same elements.
-
-max/min keep the gradient's rule, max(u) = sum u*is_max(u)/sum is_max(u) with a piecewise
-constant indicator, but expanding the sums would lose which elements is_max compares: each
-indicator is first spelled out against its competitors (`largest(u_k, u_0, ..., u_n-1)`),
-then, being constant near a point without ties, fixed at its value there (1 or 0).
+The symbolic side differentiates once more, as the gradient does: dL/da_j in generic
+elements (`symbolic.gradient`) by b at fresh indices d (and e), Kronecker deltas resolved
+by `deltas.py`, then one numpy evaluation of that formula over the whole block, the
+delta left over as an identity array. So a 1,000-element Hessian is one formula per pair
+of variables, never a million derivatives. The autograd side is `torch.func.hessian` of
+L over the same elements. max/min need nothing special: is_max is piecewise constant,
+its derivative 0, away from ties.
 Where the gradient is undefined (a tie, a kink, a pole) no second derivative exists, so
 neither Hessian is computed and the reason is said instead.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,14 +22,17 @@ import sympy as sp
 import torch
 
 from gradexplain import autograd, closeness, limits, symbolic
+from gradexplain.builder import pinned
 from gradexplain.deadline import deadline
-from gradexplain.matfun import write_out
-from gradexplain.ops import named_functions
-from gradexplain.ops.reductions import IS_MAX, IS_MIN
+from gradexplain.deltas import derivative
+from gradexplain.evaluate import Evaluator
 from gradexplain.result import Singularity, Tolerance
 from gradexplain.shapes import Shape
 from gradexplain.tree import Node
-from gradexplain.values import Values
+from gradexplain.values import Values, arrays_and_scalars
+
+# the second element's indices: d2L/(dW_jk dV_de); the first are the gradient's j and k
+SECOND = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("d", "e"))
 
 
 @dataclass(frozen=True)
@@ -51,24 +51,6 @@ class Hessian:
         return self.undefined is None and bool(self.close.all())
 
 
-class largest(sp.Function):
-    """largest(u, c_0, ..., c_n-1): 1 where u is the largest of the c (u is one of them).
-
-    The explicit form of is_max(u, k) once the sum over k is written out; piecewise
-    constant, so every partial derivative is 0 (away from ties, which are refused).
-    """
-
-    def fdiff(self, argindex: int = 1) -> sp.Expr:
-        return sp.Integer(0)
-
-
-class smallest(sp.Function):
-    """smallest(u, c_0, ..., c_n-1): 1 where u is the smallest of the c."""
-
-    def fdiff(self, argindex: int = 1) -> sp.Expr:
-        return sp.Integer(0)
-
-
 def compute(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shape],
             wrt: list[str], device: torch.device, dtype: str, tolerance: Tolerance,
             singularities: Sequence[Singularity] = ()) -> Hessian:
@@ -80,78 +62,39 @@ def compute(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shape]
         return _not_compared(labels, singularities)
     with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic Hessian",
                   "MAX_SYMBOLIC_SECONDS"):
-        symbolic = _symbolic(tree, values, node_shapes, elements)
+        symbolic = _symbolic(tree, values, node_shapes, wrt)
     numeric = _autograd(tree, values, wrt, device, dtype)
     found = closeness.compare(numeric, symbolic, tolerance)
     return Hessian(labels, symbolic, numeric, found.close, found.max_abs_diff)
 
 
 def _symbolic(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shape],
-              elements: list[tuple[str, tuple[int, ...]]]) -> np.ndarray:
+              wrt: list[str]) -> np.ndarray:
+    """Every block d2L/(da db) from one formula in generic elements, as a whole array.
+
+    dL/da_j (the gradient's own formula) differentiated by b at fresh indices, deltas
+    resolved as for the gradient; what is left of a delta (`delta_jd` of `sum(x**3)`) is
+    evaluated as the identity, over the block's axes. Blocks below the diagonal are the
+    transposes of those above: the Hessian is symmetric.
+    """
     shapes = {name: v.shape for name, v in values.items()}
     model = symbolic.build(tree, shapes, node_shapes)
-    symbols = [_element(model.bases[name], index) for name, index in elements]
-    point = _point(model.bases, values)
-    explicit = _explicit(model, point, set(symbols))
-    size = len(symbols)
-    result = np.empty((size, size))
-    for a in range(size):
-        first = sp.diff(explicit, symbols[a])
-        for b in range(a, size):
-            result[a, b] = result[b, a] = _number(sp.diff(first, symbols[b]), point)
-    return result
-
-
-def _point(bases: dict[str, Any], values: dict[str, Values]) -> dict[Any, sp.Expr]:
-    """Every element's value as a 17-digit SymPy Float, by its symbol."""
-    point: dict[Any, sp.Expr] = {}
-    for name, value in values.items():
-        flat = np.frombuffer(value.data, dtype=np.float64).reshape(value.shape)
-        for index in np.ndindex(value.shape):
-            point[_element(bases[name], index)] = sp.Float(float(flat[index]), 17)
-    return point
-
-
-def _explicit(model: symbolic.Model, point: dict[Any, sp.Expr],
-              differentiated: set[Any]) -> sp.Expr:
-    """L with its sizes made numbers and its sums expanded; what is constant near the
-    point is a number already (data, and max/min's indicators), so diff has less to do."""
-    sizes = {s: sp.Integer(int(s.name[1:])) for s in model.loss.free_symbols
-             if isinstance(s, sp.Symbol) and s.is_integer and s.is_positive}
-    explicit = write_out(_spell_extrema(model.loss.xreplace(sizes), model.sizes).doit())
-    explicit = _freeze_extrema(explicit, point)
-    return explicit.xreplace({s: v for s, v in point.items() if s not in differentiated})
-
-
-def _spell_extrema(loss: sp.Expr, sizes: dict[sp.Symbol, int]) -> sp.Expr:
-    """is_max(u, k) -> largest(u, u at k=0, ..., u at k=n-1), before the sums are expanded.
-
-    After `.doit()` is_max(x[1], 1) could no longer say which elements it is compared with.
-    Along a dim (`is_max(X[i, m], m)`) the competitors keep i, which the outer sum fills.
-    """
-    def spell(expr: sp.Expr) -> sp.Expr:
-        arg, over = expr.args[0], expr.args[1:]
-        ranges = itertools.product(*(range(sizes[index]) for index in over))
-        rivals = [arg.xreplace(dict(zip(over, map(sp.Integer, at)))) for at in ranges]
-        return (largest if isinstance(expr, IS_MAX.cls) else smallest)(arg, *rivals)
-
-    return loss.replace(lambda e: isinstance(e, (IS_MAX.cls, IS_MIN.cls)) and len(e.args) > 1,
-                        spell)
-
-
-def _freeze_extrema(expr: sp.Expr, point: dict[Any, sp.Expr]) -> sp.Expr:
-    """largest/smallest -> 1 or 0, their value at the point.
-
-    This is the is_max rule, d is_max/du = 0: away from ties (refused before, as kinks)
-    the indicator is constant near the point, so it may be fixed before differentiating.
-    """
-    def value(indicator: sp.Expr) -> sp.Expr:
-        u, *rivals = (arg.xreplace(point).evalf(17) for arg in indicator.args)
-        if isinstance(indicator, largest):
-            return sp.Integer(int(bool(u >= max(rivals))))
-        return sp.Integer(int(bool(u <= min(rivals))))
-
-    return expr.replace(lambda e: isinstance(e, (largest, smallest)), value)
+    arrays, scalars = arrays_and_scalars(values)
+    evaluator = Evaluator(arrays, scalars, model.sizes)
+    sizes = [values[name].size for name in wrt]
+    blocks: dict[tuple[int, int], np.ndarray] = {}
+    for a, first in enumerate(wrt):
+        gradient = symbolic.gradient(model, first)
+        for b in range(a, len(wrt)):
+            second = wrt[b]
+            targets = SECOND[:len(shapes[second])]
+            formula = derivative(gradient, _element(model.bases[second],
+                                                    pinned(targets, shapes[second])))
+            block = evaluator.tensor(formula, (*symbolic.target_indices(model, first),
+                                               *targets), shapes[first] + shapes[second])
+            blocks[a, b] = block.reshape(sizes[a], sizes[b])
+            blocks[b, a] = blocks[a, b].T
+    return np.block([[blocks[a, b] for b in range(len(wrt))] for a in range(len(wrt))])
 
 
 def _not_compared(labels: tuple[str, ...], singularities: Sequence[Singularity]) -> Hessian:
@@ -168,19 +111,6 @@ def _not_compared(labels: tuple[str, ...], singularities: Sequence[Singularity])
 
 def _element(base: Any, index: tuple[int, ...]) -> Any:
     return base[index] if index else base
-
-
-def _number(expr: sp.Expr, point: dict[Any, sp.Expr]) -> float:
-    """The value at the point; the functions we keep whole (sigmoid, relu, clamp...) are
-    written out in SymPy's own, for evalf."""
-    concrete = expr.xreplace(point)
-    concrete = concrete.replace(sp.DiracDelta, lambda *args: sp.nan)  # at a kink: none
-    for named in named_functions():
-        if named.explicit is not None:
-            concrete = concrete.replace(
-                named.cls, (lambda f: lambda *args: f(sp, *args))(named.explicit))
-    value = complex(concrete.evalf(17))
-    return value.real if value.imag == 0 else float("nan")
 
 
 def _autograd(tree: Node, values: dict[str, Values], wrt: list[str],

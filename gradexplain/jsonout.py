@@ -1,7 +1,8 @@
 """The JSON document (format_version 1): strict RFC 8259, shaped like the input.
 
 Non-finite numbers become the strings "nan", "inf" and "-inf", since JSON has no such
-numbers. `schema/explanation.schema.json` describes the document.
+numbers. `explanation.schema.json`, beside this module and shipped in the wheel, describes
+the document; `gradexplain --schema` prints it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,14 @@ from gradexplain.result import Explanation, Gradient
 from gradexplain.status import exit_status
 
 FORMAT_VERSION = 1
+SCHEMA_FILE = "explanation.schema.json"  # package data of gradexplain
+
+
+def schema_text() -> str:
+    """The JSON Schema of the document, read from the installed package (no torch, no SymPy)."""
+    from importlib.resources import files
+
+    return files("gradexplain").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
 
 
 def number(value: float) -> float | str:
@@ -123,7 +132,11 @@ def augment(document: dict[str, Any], result: Explanation) -> dict[str, Any]:
             document["gradients"][name]["finite_differences"] = {
                 "values": numbers(fd.values), "agree": fd.agree,
                 "eps": fd.eps, "rtol": fd.rtol, "atol": fd.atol,
-                "max_abs_diff": numbers(fd.max_abs_diff)}
+                "max_abs_diff": numbers(fd.max_abs_diff), "mode": fd.mode,
+                "reason": fd.reason}
+            if fd.mode != "per element":  # values are along the directions
+                document["gradients"][name]["finite_differences"]["autograd_along"] = \
+                    numbers(fd.autograd)
     if "graph" in extras:
         built = extras["graph"]
         document["graph"] = {

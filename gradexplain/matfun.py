@@ -5,9 +5,9 @@ its own. Each function here holds its matrix as `Lambda((i, p), U_ip)` (its elem
 bound indices) with its size n, and differentiates by the element-wise chain rule with
 the closed forms of the Matrix Cookbook (Petersen & Pedersen, eqs. 49, 57 and 59):
 
-    d det(U)      = sum_cd det(U) (U^-1)_dc dU_cd          (d det(X)/dX = det(X) X^-T)
-    d log|det(U)| = sum_cd (U^-1)_dc dU_cd                  (d log|det X|/dX = X^-T)
-    d (U^-1)_rq   = -sum_cd (U^-1)_rc dU_cd (U^-1)_dq       (dX^-1 = -X^-1 dX X^-1)
+    d det(U)      = sum_ab det(U) (U^-1)_ba dU_ab          (d det(X)/dX = det(X) X^-T)
+    d log|det(U)| = sum_ab (U^-1)_ba dU_ab                  (d log|det X|/dX = X^-T)
+    d (U^-1)_rq   = -sum_ab (U^-1)_ra dU_ab (U^-1)_bq       (dX^-1 = -X^-1 dX X^-1)
 
 so SymPy's diff, the deltas and the numpy evaluator (`evaluate.py`, which computes the
 matrix U and then numpy.linalg's det and inverse of it) work as for every other node.
@@ -39,10 +39,11 @@ class MatrixFunction(sp.Function):
         return True
 
     def slope(self, s: Any) -> tuple[sp.Symbol, sp.Symbol, sp.Expr]:
-        """Two fresh bound indices c, d and dU_cd/ds."""
+        """Two fresh bound indices (a, b; a2, b2...; no other walker names an index so:
+        the Hessian's second targets are d, e) and dU_ab/ds."""
         taken = {str(symbol) for symbol in self.atoms(sp.Symbol) | s.atoms(sp.Symbol)}
         c, d = (sp.Symbol(_fresh(letter, taken), integer=True, nonnegative=True)
-                for letter in "cd")
+                for letter in "ab")
         return c, d, sp.diff(self.matrix(c, d), s)
 
     def over(self, c: sp.Symbol, d: sp.Symbol) -> tuple[tuple[Any, ...], ...]:
@@ -80,7 +81,7 @@ def _inverse(matrix: sp.Lambda, size: sp.Integer) -> sp.Matrix:
 
 
 def _fresh(letter: str, taken: set[str]) -> str:
-    """c, d; then c2, d2...: a name unused in the expression being differentiated."""
+    """a, b; then a2, b2...: a name unused in the expression being differentiated."""
     suffix = ""
     while f"{letter}{suffix}" in taken:
         suffix = str(int(suffix or 1) + 1)
@@ -88,18 +89,19 @@ def _fresh(letter: str, taken: set[str]) -> str:
 
 
 def matrix_text(printer: Any, matrix: sp.Lambda) -> str:
-    """`X` for X's own elements, `X.T` for its transpose, else `[U_ip]_ip`."""
+    """`X` for X's own elements, `X.T` for its transpose, else `{U_ip}_ip`, the matrix
+    whose element (i, p) is U_ip (braces: rich would read [...] as markup)."""
     (i, p), body = matrix.variables, matrix.expr
     if isinstance(body, sp.Indexed) and len(body.indices) == 2:
         if tuple(body.indices) == (i, p):
             return str(body.base)
         if tuple(body.indices) == (p, i):
             return f"{body.base}.T"
-    return f"[{printer._print(body)}]_{i}{p}"
+    return f"{{{printer._print(body)}}}_{i}{p}"
 
 
 class det(MatrixFunction):
-    """det(U); d det(U)/dU_cd = det(U) (U^-1)_dc (Jacobi's formula)."""
+    """det(U); d det(U)/dU_ab = det(U) (U^-1)_ba (Jacobi's formula)."""
 
     nargs = 2
 
@@ -114,7 +116,7 @@ class det(MatrixFunction):
 
 
 class logabsdet(MatrixFunction):
-    """log|det(U)|, slogdet's second output; d/dU_cd = (U^-1)_dc."""
+    """log|det(U)|, slogdet's second output; d/dU_ab = (U^-1)_ba."""
 
     nargs = 2
 

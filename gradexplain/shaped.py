@@ -77,14 +77,14 @@ def terms(tree: Node, shapes: dict[str, Shape], node_shapes: dict[int, Shape],
     node, rule = found
     shape = node_shapes[id(node)]
     model = build(node, shapes, node_shapes)
-    generic, indices = _generic_element(model.loss, shape)
+    generic, indices = generic_element(model.loss, shape)
     values = Evaluator(arrays, scalars, model.sizes).tensor(generic, indices, shape)
     y = letters(tree)[0]
     return Terms(y, source(node), formula(generic), values, rule,
                  _terms_sentence(y, rule, shape, wrt))
 
 
-def _generic_element(total: sp.Expr, shape: Shape) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
+def generic_element(total: sp.Expr, shape: Shape) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     """y's element from `build`'s sum over all of y: SymPy merges nested sums into one, so
     y's own indices are the last limits, one per axis longer than 1 (`build` drops the sums
     over size-1 axes); they are renamed i (and k) for the table."""

@@ -221,6 +221,8 @@ def _gradient_grid(result: Explanation, gradient: Gradient, singular: set[int] |
     vectors = result.vector_columns()
     terms = decomposition.term_values
     fd = result.extras.get("finite_differences", {}).get(name)
+    if fd is not None and fd.mode != "per element":
+        fd = None  # directional: no value per element; the --check-fd section has them
     columns = [Column(Label("i")), *(Column(Label(f"{other}_i", True)) for other, _ in vectors)]
     if terms is not None:
         columns.append(Column(Label(f"y_i = {decomposition.term}", True)))
@@ -368,6 +370,14 @@ def _finite_differences(found: dict[str, Any], listed: bool) -> tuple[Block, ...
     blocks: list[Block] = []
     for fd in found.values():
         verdict = "agree with" if fd.agree else "DIFFER from"
+        if fd.mode != finitediff.PER_ELEMENT:
+            blocks += [paragraph(
+                f"Finite differences of dL/d{fd.name} along random directions (float64, "
+                f"central, eps {finitediff.EPS:g}) {verdict} autograd's u . grad "
+                f"(gradcheck's rtol {finitediff.RTOL:g}, atol {finitediff.ATOL:g}; largest "
+                f"|difference| {fd.max_abs_diff:.3g}). Directional: {fd.reason}."),
+                Listing((finitediff.listing(fd).removeprefix("  "),))]
+            continue
         blocks.append(paragraph(
             f"Finite differences of dL/d{fd.name} (float64, central, eps "
             f"{finitediff.EPS:g}) {verdict} autograd (gradcheck's rtol {finitediff.RTOL:g}, "
@@ -408,14 +418,25 @@ def _vector_jacobian(found: Any) -> tuple[Block, ...]:
             Listing(lines))
 
 
+MAX_JACOBIAN_SHOWN = 20  # J's columns in a terminal grid; larger J is summarised
+
+
 def _jacobian(found: Any) -> tuple[Block, ...]:
-    """Each matrix dy_i/dx_j, then its column sums: the sum rule, made visible."""
+    """Each matrix dy_i/dx_j, then its column sums: the sum rule, made visible; SymPy's
+    formula for it and whether the witnesses agree. A J too wide for a screen is
+    summarised; --format json has every entry."""
     from gradexplain.vjp import where as place
 
     shapes = found.shapes or {}
     blocks: list[Block] = []
     for name, matrix in found.matrices.items():
         flattened = ", both flattened in row-major order" if shapes else ""
+        head = f"Jacobian dy_i/d{name}_j with y = {found.y}{flattened}"
+        if max(matrix.shape) > MAX_JACOBIAN_SHOWN:
+            blocks += [paragraph(f"{head}: {matrix.shape[0]:,} x {matrix.shape[1]:,}, too "
+                                 f"large to show; --format json has every entry."),
+                       paragraph(_jacobian_verdict(found, name))]
+            continue
         columns = [Column(Label("i"))]
         columns += [Column(Label(f"j={j}", note=place(j, shapes.get(name), "")))
                     for j in range(matrix.shape[1])]
@@ -424,7 +445,20 @@ def _jacobian(found: Any) -> tuple[Block, ...]:
         label = "sum" if found.scale == 1 else "sum / n"  # mean's 1/n
         totals = ((label, *(fmt(x) for x in found.scale * matrix.sum(axis=0))),)
         tail = f" ({name} flattened the same way)" if shapes else ""
-        blocks += [paragraph(f"Jacobian dy_i/d{name}_j with y = {found.y}{flattened}:"),
-                   Grid(None, tuple(columns), body, totals),
-                   paragraph(f"Each column sum is dL/dx_j{tail}: the sum rule, made visible.")]
+        blocks += [paragraph(f"{head}:"), Grid(None, tuple(columns), body, totals),
+                   paragraph(f"Each column sum is dL/dx_j{tail}: the sum rule, made visible."),
+                   paragraph(_jacobian_verdict(found, name))]
     return tuple(blocks)
+
+
+def _jacobian_verdict(found: Any, name: str) -> str:
+    """SymPy's dy_i/dx_j against torch.func.jacrev, in one sentence."""
+    if name not in found.symbolic:
+        return ""
+    shapes = found.shapes or {}
+    y_rank, x_rank = len(shapes.get("y", (1,))), len(shapes.get(name, (1,)))
+    element = f"dy_{'ik'[:y_rank]}/d{name}_{'jl'[:x_rank]}"
+    compared = found.compared(name)
+    verdict = "agrees with" if compared.close.all() else "DIFFERS from"
+    return (f"SymPy's {element} = {found.formulas[name]} {verdict} torch.func.jacrev "
+            f"(largest |difference| {compared.max_abs_diff:.3g}).")

@@ -8,16 +8,18 @@ in a generic element (so J is never formed). `--jacobian` forms J itself, for sm
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import sympy as sp
 import torch
 
 from gradexplain import autograd, closeness, symbolic
 from gradexplain.errors import UsageError, ValuesError
 from gradexplain.evaluate import Evaluator
 from gradexplain.jsonout import numbers
+from gradexplain.limits import MAX_JACOBIAN_N
 from gradexplain.ops import OPS
 from gradexplain.result import Tolerance
 from gradexplain.tree import Call, Node, variables
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from gradexplain.result import Explanation
     from gradexplain.values import Values
 
-MAX_JACOBIAN_N = 20  # J is n x n per variable: shown only when it fits on a screen
+FLOAT64 = Tolerance(1e-7, 1e-7)  # torch.testing's float64 defaults, as the run's own
 SCALAR_RESULT = ("--v is for a vector result y: this expression is already a scalar L, and "
                  "L.backward() needs no v")
 
@@ -119,24 +121,39 @@ def _symbolic(tree: Node, values: Mapping[str, Values], v: np.ndarray, names: li
 
 @dataclass(frozen=True)
 class Jacobian:
-    """dy_i/dx_j for the summed (or returned) vector y, and each column's sum.
+    """dy_i/dx_j for the summed (or returned) vector y, from both witnesses, and each
+    column's sum.
 
     For matrices both y and x are flattened in row-major order (`shapes` says so), so
-    row i = r * columns + c of y, and column j likewise of x."""
+    row i = r * columns + c of y, and column j likewise of x. `matrices` are torch's
+    (`torch.func.jacrev`), `symbolic` SymPy's formula dy_i/dx_j evaluated as a whole."""
 
     y: str  # which vector: the expression itself, or what sum/mean adds up
     scale: float  # 1, or 1/n for mean
     matrices: dict[str, np.ndarray]
     shapes: dict[str, tuple[int, ...]] | None = None  # matrix path: "y" and each variable
+    symbolic: dict[str, np.ndarray] = field(default_factory=dict)
+    formulas: dict[str, str] = field(default_factory=dict)
+    tolerance: Tolerance = FLOAT64
 
     def column_sums(self, name: str) -> np.ndarray:
         """dL/dx, shaped like x on the matrix path."""
         sums = self.scale * self.matrices[name].sum(axis=0)
         return sums.reshape(self.shapes[name]) if self.shapes else sums
 
+    def compared(self, name: str) -> closeness.Comparison:
+        return closeness.compare(self.matrices[name], self.symbolic[name], self.tolerance)
+
+    @property
+    def agree(self) -> bool:
+        return all(self.compared(name).close.all() for name in self.symbolic)
+
     def to_json(self) -> dict[str, Any]:
         found = {"y": self.y, "scale": self.scale,
                  "matrices": {k: numbers(m) for k, m in self.matrices.items()},
+                 "symbolic": {k: numbers(m) for k, m in self.symbolic.items()},
+                 "formulas": dict(self.formulas),
+                 "agree": {k: bool(self.compared(k).close.all()) for k in self.symbolic},
                  "column_sums": {k: numbers(self.column_sums(k)) for k in self.matrices}}
         if self.shapes:
             found["flattened"] = "row-major"
@@ -146,22 +163,32 @@ class Jacobian:
 
 def jacobian(tree: Node, values: Mapping[str, Values], shaped: bool = False,
              names: Sequence[str] | None = None,
-             node_shapes: dict[int, Shape] | None = None) -> Jacobian:
+             node_shapes: dict[int, Shape] | None = None,
+             tolerance: Tolerance = FLOAT64) -> Jacobian:
     """J for y = the expression (vector result) or its summand (L = sum or mean of y),
-    for the differentiated variables (`names`, default all): data has no column of J."""
+    for the differentiated variables (`names`, default all): data has no column of J.
+    Both witnesses form it: `torch.func.jacrev`, and SymPy's dy_i/dx_j evaluated whole."""
+    from gradexplain.shapes import infer
     from gradexplain.unparse import source
 
     chosen = variables(tree) if names is None else list(names)
+    shapes = {name: value.shape for name, value in values.items()}
+    if node_shapes is None:
+        node_shapes = infer(tree, shapes, source(tree))
     if shaped:
-        return _jacobian_shaped(tree, values, chosen, node_shapes)
-    inner, scale = _summed(tree, values)
-    vectors = [name for name in variables(inner) if not values[name].is_scalar]
-    n = values[vectors[0]].size if vectors else 0
-    if not vectors or n > MAX_JACOBIAN_N:
-        raise ValuesError(f"--jacobian needs a vector y with at most MAX_JACOBIAN_N = "
-                          f"{MAX_JACOBIAN_N} elements")
-    differentiated = _differentiated(vectors, chosen)
-    return Jacobian(source(inner), scale, _matrices(inner, values, differentiated, (n,)))
+        inner, scale, y_shape, kept = _jacobian_shaped(tree, values, chosen, node_shapes)
+    else:
+        inner, scale = _summed(tree, values)
+        vectors = [name for name in variables(inner) if not values[name].is_scalar]
+        n = values[vectors[0]].size if vectors else 0
+        if not vectors or n > MAX_JACOBIAN_N:
+            raise ValuesError(f"--jacobian needs a vector y with at most MAX_JACOBIAN_N = "
+                              f"{MAX_JACOBIAN_N:,} elements")
+        y_shape, kept = (n,), _differentiated(vectors, chosen)
+    symbolic_side, formulas = _symbolic_jacobian(inner, values, kept, y_shape, node_shapes)
+    layout = {"y": y_shape, **{name: shapes[name] for name in kept}} if shaped else None
+    return Jacobian(source(inner), scale, _matrices(inner, values, kept, y_shape), layout,
+                    symbolic_side, formulas, tolerance)
 
 
 def _differentiated(arrays: list[str], chosen: list[str]) -> list[str]:
@@ -176,31 +203,63 @@ def _differentiated(arrays: list[str], chosen: list[str]) -> list[str]:
 
 def _matrices(inner: Node, values: Mapping[str, Values], names: list[str],
               y_shape: tuple[int, ...]) -> dict[str, np.ndarray]:
-    """torch's J of the flattened y for each of `names`, each x flattened too."""
+    """torch's J of the flattened y for each of `names`, each x flattened too: one
+    `torch.func.jacrev`, which batches the backward passes (vmap), per variable."""
     size = int(np.prod(y_shape))
     leaves = {name: autograd.leaf(values[name], torch.float64, torch.device("cpu")).detach()
               for name in variables(inner)}
     matrices = {}
     for name in names:
         def y_of(t: torch.Tensor, name: str = name) -> torch.Tensor:
-            given = {**leaves, name: t}
-            out = autograd.TorchBuilder(given, torch.float64, torch.device("cpu")).build(inner)
+            builder = autograd.TorchBuilder({**leaves, name: t}, torch.float64,
+                                            torch.device("cpu"))
+            builder.watching = False  # no hazard masks inside vmap
+            out = builder.build(inner)
             return torch.as_tensor(out).expand(y_shape).reshape(size)
-        matrix = torch.autograd.functional.jacobian(y_of, leaves[name])
+        matrix = torch.func.jacrev(y_of)(leaves[name])
         matrices[name] = np.asarray(matrix.reshape(size, values[name].size).numpy())
     return matrices
 
 
+# x's element in dy_ik/dX_jl: y's own indices are i (and k), as the sum-rule table has them
+X_INDICES = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("j", "l"))
+
+
+def _symbolic_jacobian(inner: Node, values: Mapping[str, Values], names: list[str],
+                       y_shape: tuple[int, ...], node_shapes: dict[int, Shape]
+                       ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """dy_i/dx_j in generic elements, one formula per variable (deltas resolved where a
+    sum binds them, the rest evaluated as identities), evaluated over y's and x's axes."""
+    from gradexplain.builder import pinned
+    from gradexplain.deltas import derivative
+    from gradexplain.shaped import generic_element
+
+    shapes = {name: value.shape for name, value in values.items()}
+    model = symbolic.build(inner, shapes, node_shapes)
+    element, y_indices = generic_element(model.loss, node_shapes[id(inner)])
+    if not y_indices:  # a scalar stretched over y (1-D path): the same element everywhere
+        y_indices = generic_element(sp.S.Zero, y_shape)[1]
+    arrays, scalars = arrays_and_scalars(values)
+    evaluator = Evaluator(arrays, scalars, model.sizes)
+    found, formulas = {}, {}
+    for name in names:
+        targets = X_INDICES[:len(shapes[name])]
+        formula = derivative(element, model.bases[name][pinned(targets, shapes[name])])
+        matrix = evaluator.tensor(formula, (*y_indices, *targets), y_shape + shapes[name])
+        found[name] = matrix.reshape(int(np.prod(y_shape)), values[name].size)
+        formulas[name] = symbolic.formula(formula)
+    return found, formulas
+
+
 def _jacobian_shaped(tree: Node, values: Mapping[str, Values], chosen: list[str],
-                     node_shapes: dict[int, Shape] | None = None) -> Jacobian:
-    """The matrix path: y and each non-scalar x flattened row-major, all small."""
+                     node_shapes: dict[int, Shape]
+                     ) -> tuple[Node, float, tuple[int, ...], list[str]]:
+    """The matrix path: y and each non-scalar x flattened row-major."""
     from gradexplain.shaped import combined
-    from gradexplain.shapes import describe, infer
+    from gradexplain.shapes import describe
     from gradexplain.unparse import source
 
     shapes = {name: value.shape for name, value in values.items()}
-    if node_shapes is None:
-        node_shapes = infer(tree, shapes, source(tree))
     found = combined(tree, node_shapes)  # the array L sums or averages, as the table has it
     if found is None:
         raise ValuesError(f"--jacobian needs a vector or matrix y: y = {source(tree)} is a "
@@ -211,22 +270,20 @@ def _jacobian_shaped(tree: Node, values: Mapping[str, Values], chosen: list[str]
     names = _differentiated([name for name in variables(inner) if shapes[name]], chosen)
     sizes = {f"y = {source(inner)}": y_shape, **{name: shapes[name] for name in names}}
     if max(int(np.prod(shape)) for shape in sizes.values()) > MAX_JACOBIAN_N:
-        found = ", ".join(f"{label} has {int(np.prod(shape))} ({describe(shape)})"
-                          for label, shape in sizes.items())
+        listed = ", ".join(f"{label} has {int(np.prod(shape)):,} ({describe(shape)})"
+                           for label, shape in sizes.items())
         raise ValuesError(f"--jacobian forms J with y and each x flattened in row-major "
-                          f"order, for at most MAX_JACOBIAN_N = {MAX_JACOBIAN_N} elements "
-                          f"each: {found}; use --v to get J^T v without forming J")
-    return Jacobian(source(inner), scale, _matrices(inner, values, names, y_shape),
-                    {"y": y_shape, **{name: shapes[name] for name in names}})
+                          f"order, for at most MAX_JACOBIAN_N = {MAX_JACOBIAN_N:,} elements "
+                          f"each: {listed}; use --v to get J^T v without forming J")
+    return inner, scale, y_shape, names
 
 
 def _summed(tree: Node, values: Mapping[str, Values]) -> tuple[Node, float]:
     op = OPS.get(tree.func) if isinstance(tree, Call) else None
-    if op is not None and op.adds_up and len(tree.args) == 1:
+    if isinstance(tree, Call) and op is not None and op.adds_up and len(tree.args) == 1:
         n = max(v.size for v in values.values())
         return tree.args[0], (1.0 / n if getattr(op, "average", False) else 1.0)
     return tree, 1.0
-
 
 
 def where(flat: int, shape: tuple[int, ...] | None, gap: str) -> str:

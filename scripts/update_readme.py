@@ -19,8 +19,11 @@ import sys
 from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-BLOCK = re.compile(r"(<!-- run: (?P<command>.+?) -->\n```text\n)(?P<output>.*?)"
+# The command is one line: with DOTALL a `.+?` there let a block without its ```text body
+# swallow the next block, whose output then came from a garbled command line.
+BLOCK = re.compile(r"(<!-- run: (?P<command>[^\n]+?) -->\n```text\n)(?P<output>.*?)"
                    r"(```\n<!-- end run -->)", re.DOTALL)
+MARKER = "<!-- run: "
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 
 
@@ -43,6 +46,9 @@ def regenerate(text: str) -> str:
 
 def main() -> int:
     text = README.read_text(encoding="utf-8")
+    if text.count(MARKER) != len(BLOCK.findall(text)):
+        print("README.md: a <!-- run: ... --> marker lacks its ```text block", file=sys.stderr)
+        return 1
     fresh = regenerate(text)
     if "--check" in sys.argv:
         if fresh != text:

@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -229,8 +228,8 @@ def test_a_bug_exits_70_with_one_line_and_json(monkeypatch):
     assert doc["exit_code"] == 70 and doc["error"]["type"] == "internal"
     import jsonschema
 
-    schema = json.loads((Path(__file__).parent.parent / "schema" /
-                         "explanation.schema.json").read_text())
-    jsonschema.validate(doc, schema)
+    from gradexplain.jsonout import schema_text
+
+    jsonschema.validate(doc, json.loads(schema_text()))
     debug = run("sum(x)", "--x", "1", "--debug")
     assert debug.exit_code == 70 and "Traceback" in debug.stderr

@@ -6,11 +6,11 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from gradexplain import explain, finitediff
 from gradexplain.cli import app
-from gradexplain.errors import ValuesError
 from gradexplain.parser import parse
 from gradexplain.values import from_numbers
 from tests.test_core import CASES
@@ -51,10 +51,42 @@ def test_float32_autograd_against_float64_fd():
     assert fd.agree
 
 
-def test_cap_refuses_large_n():
+def test_batched_per_element_differences_equal_one_nudge_at_a_time():
+    """vmap's batches (here several, by a small BATCH_NUMBERS) give each element's own
+    central difference: the same numbers as nudging one element per forward pass."""
+    x = np.linspace(-1.0, 2.0, 50)
+    loss = finitediff._loss_of(parse("sum(tanh(x)*exp(x))"),
+                               finitediff._leaves(parse("sum(tanh(x)*exp(x))"),
+                                                  _values({"x": x})), "x")
+    leaf = torch.tensor(x)
+    batched = finitediff.per_element(loss, leaf, largest=50_000)  # batches of 40
+    single = [(float(loss(leaf + finitediff.EPS * e)) - float(loss(leaf - finitediff.EPS * e)))
+              / (2 * finitediff.EPS) for e in torch.eye(50, dtype=torch.float64)]
+    np.testing.assert_allclose(batched, single, rtol=1e-9, atol=1e-9)
+
+
+def test_beyond_max_fd_elements_random_directions_are_checked():
     n = finitediff.MAX_FD_ELEMENTS + 1
-    with pytest.raises(ValuesError, match="MAX_FD_ELEMENTS"):
-        finitediff.gradient(parse("sum(x)"), {"x": from_numbers("x", [1.0] * n)})
+    x = np.linspace(-1.0, 1.0, n)
+    result = explain("sum(tanh(x)*exp(x))", x=x)
+    fd = finitediff.compare(parse("sum(tanh(x)*exp(x))"), _values({"x": x}), result)["x"]
+    assert fd.mode == finitediff.DIRECTIONAL and fd.agree
+    assert fd.values.shape == (finitediff.DIRECTIONS,)
+    gradient = np.asarray(result.gradients["x"].autograd)
+    generator = torch.Generator().manual_seed(finitediff.SEED)
+    u = torch.randn(n, generator=generator, dtype=torch.float64).numpy()
+    assert fd.autograd[0] == pytest.approx(u @ gradient, rel=1e-12)
+    assert "10,001 nudged elements > MAX_FD_ELEMENTS = 10,000" in fd.reason
+
+
+def test_directions_catch_a_wrong_gradient():
+    """relu at 0: torch's gradient there is 0, the central difference 1/2. Along random
+    directions the gap shows (half the elements sit on the kink)."""
+    n = finitediff.MAX_FD_ELEMENTS + 2
+    x = np.where(np.arange(n) % 2 == 0, 0.0, 1.0)
+    result = explain("sum(relu(x))", x=x)
+    fd = finitediff.compare(parse("sum(relu(x))"), _values({"x": x}), result)["x"]
+    assert fd.mode == finitediff.DIRECTIONAL and not fd.agree
 
 
 def test_cli_json_has_finite_differences_and_exit_codes():
@@ -75,12 +107,20 @@ def test_output_without_check_fd_has_no_fd_column():
     assert "finite diff." not in plain.output
 
 
-def test_cli_refuses_large_n_before_computing():
+def test_cli_says_which_mode_ran_and_why():
     values = ",".join(["1"] * (finitediff.MAX_FD_ELEMENTS + 1))
-    result = CliRunner().invoke(app, ["sum(x**2)", "--x", values, "--check-fd"], env=ENV)
-    assert result.exit_code == 2
-    assert result.stderr == ("gradexplain: error: --check-fd nudges each element twice: "
-                             "10,001 elements exceed MAX_FD_ELEMENTS = 10,000\n")
+    result = CliRunner().invoke(app, ["sum(x**2)", "--x", values, "--check-fd"],
+                                env={**ENV, "COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    assert ("Finite differences of dL/dx along random directions (float64, central, eps "
+            "1e-06) agree with autograd's u . grad") in result.output
+    assert ("Directional: 10,001 nudged elements > MAX_FD_ELEMENTS = 10,000: per-element "
+            "differences would cost O(n**2), so 8 random directions u") in result.output
+    document = json.loads(CliRunner().invoke(
+        app, ["sum(x**2)", "--x", values, "--check-fd", "--format", "json"], env=ENV).output)
+    fd = document["gradients"]["x"]["finite_differences"]
+    assert fd["mode"] == "directional" and len(fd["values"]) == finitediff.DIRECTIONS
+    assert len(fd["autograd_along"]) == finitediff.DIRECTIONS
 
 
 # ---- matrices: one nudge per element, the result shaped like the variable --------------
@@ -148,9 +188,9 @@ def test_cli_matrix_fd_names_the_elements_at_a_kink():
             "at X[0,0], X[0,1]\n") in result.output
 
 
-def test_cli_matrix_fd_cap():
+def test_cli_matrix_fd_beyond_the_per_element_limit_is_directional():
     rows = ";".join(",".join(["1"] * 101) for _ in range(100))
-    result = CliRunner().invoke(app, ["sum(X)", "--X", rows, "--check-fd"], env=ENV)
-    assert result.exit_code == 2
-    assert result.output == ("gradexplain: error: --check-fd nudges each element twice: "
-                             "10,100 elements exceed MAX_FD_ELEMENTS = 10,000\n")
+    result = CliRunner().invoke(app, ["sum(X*X)", "--X", rows, "--check-fd"],
+                                env={**ENV, "COLUMNS": "400"})
+    assert result.exit_code == 0
+    assert "Directional: 10,100 nudged elements > MAX_FD_ELEMENTS = 10,000" in result.output

@@ -7,7 +7,6 @@ autograd, and float64 central differences computed here from a hand-written nump
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -223,11 +222,12 @@ def test_markdown_shows_matrix_elements():
     assert "| 1,0 | 3 | 1 | 1 | ok |" in result.output
 
 
-SCHEMA = Path(__file__).resolve().parent.parent / "schema" / "explanation.schema.json"
 
 
 def test_expect_checks_a_matrix_gradient_element_by_element():
     import jsonschema
+
+    from gradexplain.jsonout import schema_text
 
     ok = CliRunner().invoke(app, ["sum(W@x)", "--W", "1,2;3,4", "--x", "1,1", "--expect",
                                   "W=1,1;1,1", "--expect", "x=4,6"], env=ENV)
@@ -238,7 +238,7 @@ def test_expect_checks_a_matrix_gradient_element_by_element():
                                      "W=1,1;1,2", "--format", "json"], env=ENV)
     assert wrong.exit_code == 1
     document = json.loads(wrong.output)
-    jsonschema.validate(document, json.loads(SCHEMA.read_text(encoding="utf-8")))
+    jsonschema.validate(document, json.loads(schema_text()))
     expected = document["expect"]
     assert expected["gradients"]["W"] == {"expected": [[1.0, 1.0], [1.0, 2.0]],
                                           "match": [[True, True], [True, False]],

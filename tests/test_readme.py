@@ -20,7 +20,7 @@ def test_readme_output_blocks_are_the_real_output():
     script = _script()
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = list(script.BLOCK.finditer(text))
-    assert len(blocks) >= 3
+    assert len(blocks) >= 3 and len(blocks) == text.count(script.MARKER)
     for block in blocks:
         assert block.group("output") == script.output_of(block.group("command")), \
             f"stale README block for {block.group('command')}: run scripts/update_readme.py"
@@ -35,3 +35,12 @@ def test_ci_runs_the_test_command_that_readme_gives():
     # a lint or type finding fails CI as a failing test does
     assert all(f"\n{check}" in ci for check in ("ruff check .", "mypy", "vermin --target=3.10-"))
     assert 'gradexplain "sum(x**2)" --x 3,4,10' in readme
+
+
+def test_pre_commit_runs_the_checks_ci_runs():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    hooks = (ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+    vermin = "vermin --target=3.10- --violations --eval-annotations --no-tips"
+    assert f"\n{vermin} " in ci and f"entry: {vermin}\n" in hooks
+    assert "\nruff check .\n" in ci and "entry: ruff check " in hooks
+    assert "\nmypy\n" in ci and "entry: mypy\n" in hooks

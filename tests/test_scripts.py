@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from gradexplain.cli import app
+from gradexplain.jsonout import schema_text
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
-SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "schema" /
-                     "explanation.schema.json").read_text(encoding="utf-8"))
+SCHEMA = json.loads(schema_text())  # the copy the package ships
 ESC = "\x1b["
 
 

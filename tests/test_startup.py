@@ -43,6 +43,7 @@ def _imports(*args: str) -> tuple[object, list[str]]:
 @pytest.mark.parametrize("args, code", [
     (["--help"], 0),
     (["--version"], 0),
+    (["--schema"], 0),
     (["sum(x**2"], 2),  # syntax error
     (["sum(x**2)", "--x", "3,4,10", "--y", "1"], 2),  # a variable the expression lacks
     (["sum(x**2)"], 2),  # no values

@@ -141,6 +141,8 @@ Jacobian dy_i/dx_j with y = x\\*\\*2:
 | **sum** | 6 | 8 |
 
 Each column sum is dL/dx_j: the sum rule, made visible.
+
+SymPy's dy_i/dx_j = 2\\*delta_ij\\*x_i agrees with torch.func.jacrev (largest \\|difference\\| 0).
 """)
 
 

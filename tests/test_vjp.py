@@ -142,10 +142,10 @@ def test_cli_matrix_v_text_and_json():
     (["sum(X@w)", "--X", "1,2;3,4", "--w", "1,-1", "--v", "1,0"],
      "--v is for a vector result y: this expression is already a scalar L, and "
      "L.backward() needs no v"),
-    (["sum(X@W)", "--X", ";".join(["1,2"] * 11), "--W", "1,0;0,1", "--jacobian"],
+    (["sum(X@W)", "--X", ";".join(["1,2"] * 501), "--W", "1,0;0,1", "--jacobian"],
      "--jacobian forms J with y and each x flattened in row-major order, for at most "
-     "MAX_JACOBIAN_N = 20 elements each: y = X@W has 22 (11x2), X has 22 (11x2), W has 4 "
-     "(2x2); use --v to get J^T v without forming J"),
+     "MAX_JACOBIAN_N = 1,000 elements each: y = X@W has 1,002 (501x2), X has 1,002 "
+     "(501x2), W has 4 (2x2); use --v to get J^T v without forming J"),
     (["sum(X)*c", "--X", "1,2;3,4", "--c", "2", "--jacobian"],
      "--jacobian needs a vector or matrix y: y = sum(X)*c is a scalar, so its Jacobian is "
      "the gradient the table shows"),
@@ -193,7 +193,9 @@ def test_cli_matrix_jacobian_labels_flattened_indices():
         "├─────────┼───────┼───────┼───────┼───────┤\n"
         "│     sum │     2 │     4 │     6 │     8 │\n"
         "└─────────┴───────┴───────┴───────┴───────┘\n"
-        "Each column sum is dL/dx_j (X flattened the same way): the sum rule, made visible.\n")
+        "Each column sum is dL/dx_j (X flattened the same way): the sum rule, made visible.\n"
+        "SymPy's dy_ik/dX_jl = 2*delta_ij*delta_kl*X_ik agrees with torch.func.jacrev "
+        "(largest |difference| 0).\n")
     document = json.loads(CliRunner().invoke(app, ["X*X", "--X", "1,2;3,4", "--jacobian",
                                                    "--format", "json"], env=ENV).output)
     assert document["jacobian"]["column_sums"]["X"] == [[2.0, 4.0], [6.0, 8.0]]

@@ -66,6 +66,26 @@ class MatrixOp(Op):
         i, p = b.fresh(shape)
         return sp.Lambda((i, p), b.build(node.args[0], (i, p))), b.dialect.bound(shape[0])
 
+    shaped_steps = True
+
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
+             depth: int) -> tuple[str, Any, Any]:
+        """--steps (`steps.Steps` is w): X's element u_ab and its du_ab, then the rule."""
+        import sympy as sp
+
+        shape = w.node_shapes[id(node.args[0])]
+        a, b = w.builder.fresh(shape)
+        u, du = w.pair(node.args[0], (a, b), depth)
+        matrix, size = sp.Lambda((a, b), u), w.builder.dialect.bound(shape[0])
+        value, slope = self.rule_of(w, node, idx, matrix, size)
+        limits = (w.builder.limit(a, shape[0]), w.builder.limit(b, shape[0]))
+        return self.rule, value, w.sum(w.sum(slope * du, limits[0]), limits[1])
+
+    def rule_of(self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any,
+                size: Any) -> tuple[Any, Any]:
+        """The element, and d(element)/dU_ab by the Cookbook (a, b: the Lambda's own)."""
+        raise NotImplementedError(self.name)
+
     @property
     def may_fail(self) -> bool:
         return True
@@ -93,6 +113,13 @@ class Det(MatrixOp):
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
         return torch.linalg.det(tensor)
 
+    def rule_of(self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any,
+                size: Any) -> tuple[Any, Any]:
+        from gradexplain.matfun import det, inv
+
+        a, b = matrix.variables
+        return det(matrix, size), det(matrix, size) * inv(matrix, size, b, a)
+
 
 @dataclass(frozen=True)
 class LogDet(MatrixOp):
@@ -107,6 +134,15 @@ class LogDet(MatrixOp):
 
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
         return torch.logdet(tensor)
+
+    def rule_of(self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any,
+                size: Any) -> tuple[Any, Any]:
+        import sympy as sp
+
+        from gradexplain.matfun import det, inv
+
+        a, b = matrix.variables
+        return sp.log(det(matrix, size)), inv(matrix, size, b, a)
 
     def hazard_masks(self, node: Call, values: Any) -> Iterator[tuple[str, Any]]:
         import numpy as np
@@ -138,6 +174,17 @@ class Slogdet(MatrixOp):
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
         return torch.linalg.slogdet(tensor)[part(node)]
 
+    def rule_of(self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any,
+                size: Any) -> tuple[Any, Any]:
+        import sympy as sp
+
+        from gradexplain.matfun import inv, logabsdet, signdet
+
+        a, b = matrix.variables
+        if part(node) == 0:
+            return signdet(matrix, size), sp.S.Zero
+        return logabsdet(matrix, size), inv(matrix, size, b, a)
+
 
 def part(node: Call) -> int:
     """Which output of slogdet: 0 the sign, 1 log|det|."""
@@ -161,6 +208,19 @@ class Inverse(MatrixOp):
 
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
         return torch.linalg.inv_ex(tensor).inverse  # a singular X is exit 3, not a raise
+
+    def rule_of(self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any,
+                size: Any) -> tuple[Any, Any]:
+        return inverse_rule(matrix, size, *idx)
+
+
+def inverse_rule(matrix: Any, size: Any, row: Any, column: Any) -> tuple[Any, Any]:
+    """(U^-1)_rq and its slope d(U^-1)_rq/dU_ab = -(U^-1)_ra (U^-1)_bq (Cookbook eq. 59)."""
+    from gradexplain.matfun import inv
+
+    a, b = matrix.variables
+    return inv(matrix, size, row, column), \
+        -inv(matrix, size, row, a) * inv(matrix, size, b, column)
 
 
 @dataclass(frozen=True)
@@ -194,6 +254,21 @@ class Solve(MatrixOp):
 
     def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
         return torch.linalg.solve_ex(*tensors).result  # a singular A is exit 3, not a raise
+
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
+             depth: int) -> tuple[str, Any, Any]:
+        """sum_m inv(A)_im B_m(k): the product rule inside the sum, d inv(A) by eq. 59."""
+        size = w.node_shapes[id(node.args[0])][0]
+        (m,) = w.builder.fresh((size,))
+        v, dv = w.pair(node.args[1], (m, *idx[1:]), depth)
+        _, inverse, d_inverse = super().step(w, node, (idx[0], m), depth)
+        limit = w.builder.limit(m, size)
+        return "solve(A, B) = A^-1 B: the product rule inside the sum", \
+            w.builder.Sum(inverse * v, limit), w.sum(d_inverse * v + inverse * dv, limit)
+
+    def rule_of(self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any,
+                size: Any) -> tuple[Any, Any]:
+        return inverse_rule(matrix, size, *idx)
 
 
 ENTRIES: tuple[Op, ...] = (
