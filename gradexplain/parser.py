@@ -30,6 +30,7 @@ from gradexplain.ops import (
     TORCH_FUNCTIONS,
     WITH_DIM,
 )
+from gradexplain.ops.einsum import SubscriptError, subscripts
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 _ALLOWED_CHARS = frozenset(
@@ -58,6 +59,7 @@ _COMPARISONS: dict[type, str] = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast
 # the ast gate then keeps comparisons to where's first argument.
 _COMPARISON_CHARS = frozenset("=<>!")
 _WHERE_CALL = re.compile(r"(?<![A-Za-z0-9_])where\s*\(")
+_EINSUM_CALL = re.compile(r"(?<![A-Za-z0-9_])einsum\s*\(")
 _SLOGDET_CALL = re.compile(r"(?<![A-Za-z0-9_])slogdet\s*\(")
 # slogdet's two outputs, by attribute and by position (negative positions as Python's)
 _SLOGDET_PARTS = {"sign": 0, "logabsdet": 1}
@@ -113,6 +115,8 @@ def _scan_characters(text: str) -> None:
         _ALLOWED_CHARS | (frozenset("=") if _DIM_KEYWORD.search(text) else frozenset())
     if _SLOGDET_CALL.search(text):  # slogdet(X)[1]: the ast gate keeps [] to slogdet's
         allowed |= frozenset("[]")
+    if _EINSUM_CALL.search(text):  # einsum('ij,jk->ik', ...): the ast gate keeps strings
+        allowed |= frozenset("'\">")  # to einsum's first argument
     for col, char in enumerate(text):
         if char not in allowed:
             raise ExpressionError(_describe_char(char), text, col)
@@ -187,6 +191,7 @@ class _Converter:
         self.signatures: dict[str, Callable[[str, list[ast.expr], ast.Call], Node]] = {
             "unary": self._one_argument, "reduction": self._reduction, "softmax": self._softmax,
             "clamp": self._clamp, "operands": self._operands, "slogdet": self._slogdet,
+            "einsum": self._einsum,
         }
         self.slogdet_part: int | None = None  # the output that slogdet(X)[...] picks
 
@@ -314,6 +319,25 @@ class _Converter:
         """`mm(A, B)`, `A.mm(B)`, `trace(X)`: the entry's number of tensors, no constants."""
         self._arity(name, args, OPS[name].operands, node)
         result = Call(name, tuple(self.convert(arg) for arg in args), node.col_offset)
+        check_constants(result, self.text)
+        return result
+
+    def _einsum(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
+        """`einsum('ij,jk->ik', A, B)`: a constant subscript string, read by our own parser
+        (`ops.einsum.subscripts`), then one or two tensors."""
+        spec = args[0] if args else None
+        if not isinstance(spec, ast.Constant) or not isinstance(spec.value, str):
+            raise self.fail("einsum() takes a subscript string first, as in "
+                            "einsum('ij,jk->ik', A, B)", spec or node)
+        try:
+            inputs, _ = subscripts(spec.value)
+        except SubscriptError as exc:
+            raise self.fail(f"einsum subscripts {spec.value!r}: {exc}", spec) from None
+        if len(args) - 1 != len(inputs):
+            raise self.fail(f"einsum({spec.value!r}, ...) names {len(inputs)} operand"
+                            f"{'s' * (len(inputs) > 1)}, got {len(args) - 1}", node)
+        result = Call(name, tuple(self.convert(arg) for arg in args[1:]), node.col_offset,
+                      spec.value)
         check_constants(result, self.text)
         return result
 

@@ -61,6 +61,7 @@ class Call:
     func: str
     args: tuple[Node, ...]
     col: int
+    text: str = ""  # a constant string argument the parser checked: einsum's subscripts
 
 
 @dataclass(frozen=True, slots=True)

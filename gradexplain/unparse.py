@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gradexplain.ops import OPS
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 4}
@@ -19,6 +20,8 @@ def _text(node: Node, outer: int) -> str:
         return node.name
     if isinstance(node, Call) and node.func == "T":
         return f"{_text(node.args[0], 5)}.T"
+    if isinstance(node, Call) and node.func in OPS:
+        return OPS[node.func].spelled([_text(arg, 0) for arg in node.args], node.text)
     if isinstance(node, Call):
         return f"{node.func}({', '.join(_text(arg, 0) for arg in node.args)})"
     if isinstance(node, Compare):

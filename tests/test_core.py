@@ -105,6 +105,8 @@ CASES = [
     ("torch.linalg.slogdet(A2)[1]", {"A2": A2}, {"A2": np.linalg.inv(A2).T}),
     ("trace(torch.inverse(A2))", {"A2": A2},
      {"A2": -(np.linalg.inv(A2) @ np.linalg.inv(A2)).T}),
+    ("torch.einsum('ij,j->i', A2, w2).sum()", {"A2": A2, "w2": W2},
+     {"A2": np.outer(np.ones(2), W2), "w2": A2.sum(axis=0)}),
     ("sum(torch.linalg.solve(A2, w2))", {"A2": A2, "w2": W2},
      {"A2": -np.outer(np.linalg.inv(A2).T @ np.ones(2), np.linalg.solve(A2, W2)),
       "w2": np.linalg.inv(A2).T @ np.ones(2)}),

@@ -75,6 +75,31 @@ CASES = [
     ("sum(x.diag()**2)", {"x": x}, lambda x: (np.diag(x) ** 2).sum(), {"x": 2 * x}),
     ("sum(diag(S.diag()) * S)", {"S": S}, lambda S: (np.diag(np.diag(S)) * S).sum(),
      {"S": 2 * np.diag(np.diag(S))}),
+    # einsum, one and two operands; without '->' the output is the letters seen once
+    ("torch.einsum('ij,jk->ik', A, B).sum()", {"A": A, "B": B},
+     lambda A, B: np.einsum("ij,jk->ik", A, B).sum(), {"A": G22 @ B.T, "B": A.T @ G22}),
+    ("torch.einsum('ij,jk', A, B).sum()", {"A": A, "B": B},
+     lambda A, B: np.einsum("ij,jk", A, B).sum(), {"A": G22 @ B.T, "B": A.T @ G22}),
+    ("torch.einsum('ij,j->i', A, x).sum()", {"A": A, "x": x},
+     lambda A, x: np.einsum("ij,j->i", A, x).sum(),
+     {"A": np.outer(np.ones(2), x), "x": A.T @ np.ones(2)}),
+    ("torch.einsum('i,i->', x, y)", {"x": x, "y": y}, lambda x, y: np.einsum("i,i->", x, y),
+     {"x": y, "y": x}),
+    ("torch.einsum('i,j->ij', x, v).sum()", {"x": x, "v": v},
+     lambda x, v: np.einsum("i,j->ij", x, v).sum(),
+     {"x": np.full(3, v.sum()), "v": np.full(2, x.sum())}),
+    ("torch.einsum('ij,kj->ik', A, A).sum()", {"A": A},
+     lambda A: np.einsum("ij,kj->ik", A, A).sum(), {"A": 2 * np.ones((2, 2)) @ A}),
+    ("torch.einsum('ij,ij->', A, A)", {"A": A}, lambda A: np.einsum("ij,ij->", A, A),
+     {"A": 2 * A}),
+    ("torch.einsum('ji->ij', A).sum()", {"A": A}, lambda A: np.einsum("ji->ij", A).sum(),
+     {"A": np.ones((2, 3))}),
+    ("torch.einsum('ii', S)", {"S": S}, lambda S: np.einsum("ii", S), {"S": np.eye(3)}),
+    ("sum(torch.einsum('ii->i', S) * x)", {"S": S, "x": x},
+     lambda S, x: (np.einsum("ii->i", S) * x).sum(), {"S": np.diag(x), "x": np.diag(S)}),
+    ("torch.einsum('ij->i', A**2).sum()", {"A": A}, lambda A: (A**2).sum(), {"A": 2 * A}),
+    ("torch.einsum('ij,jk->', S, S)", {"S": S}, lambda S: np.einsum("ij,jk->", S, S),
+     {"S": np.ones((3, 3)) @ S.T + S.T @ np.ones((3, 3))}),
 ]
 
 
@@ -145,6 +170,13 @@ def test_trace_gradient_is_the_identity_as_the_cookbook_says():
     ("sum(diag(A))", {"A": "1,2,3;4,5,6"},
      "diag() of a non-square 2x3 matrix is not supported yet (only square matrices) "
      "(column 5)"),
+    ("sum(torch.einsum('ij,jk->ik', A, x))", {"A": "1,2;3,4", "x": "1,2"},
+     "einsum('ij,jk->ik'): operand 2 has shape 2 but its subscripts 'jk' name 2 axes "
+     "(column 5)"),
+    ("sum(torch.einsum('ij,jk->ik', A, B))", {"A": "1,2;3,4", "B": "1,2;3,4;5,6"},
+     "einsum('ij,jk->ik'): letter 'j' has sizes 2 and 3 (column 5)"),
+    ("torch.einsum('ii', A)", {"A": "1,2,3;4,5,6"},
+     "einsum('ii'): letter 'i' has sizes 2 and 3 (column 1)"),
 ])
 def test_bad_shapes_exit_2_naming_the_shapes(expression, values, message):
     args = [expression]
@@ -160,6 +192,18 @@ def test_bad_shapes_exit_2_naming_the_shapes(expression, values, message):
     ("A.mm(B, C)", "mm() takes 2 arguments, got 3"),
     ("trace(A, B)", "trace() takes 1 argument, got 2"),
     ("torch.linalg.mm(A, B)", "torch.linalg.mm is not allowed; allowed: "),
+    ("torch.einsum('...ij->', A)", "ellipsis (...) in einsum subscripts is not supported"),
+    ("torch.einsum('ij,jk,kl->il', A, B, A)",
+     "einsum with 3 operands is not supported (one or two)"),
+    ("torch.einsum('ij->q', A)", "the output letter 'q' is not in any input"),
+    ("torch.einsum('ij->ii', A)", "the output 'ii' repeats a letter"),
+    ("torch.einsum('i1->', A)", "'1' is not a subscript: use letters a-z, A-Z"),
+    ("torch.einsum('ij->i->', A)", "'->' may appear once"),
+    ("torch.einsum('ij,jk->ik', A)", "names 2 operands, got 1"),
+    ("torch.einsum(A, B)", "einsum() takes a subscript string first"),
+    ("torch.einsum('" + "i" * 40 + "', A)", "longer than MAX_EINSUM_CHARS = 32"),
+    ("torch.einsum('ij', A) + 'x'", "not allowed: only real numbers"),
+    ("torch.einsum('ij', A) > 0", "not allowed"),
 ])
 def test_wrong_arguments_are_refused_before_any_work(expression, message):
     with pytest.raises(ExpressionError) as info:

@@ -8,7 +8,7 @@ numpy until a rule runs.
 
 from __future__ import annotations
 
-from gradexplain.ops import clamp, elementwise, linalg, matrices, reductions, softmax
+from gradexplain.ops import clamp, einsum, elementwise, linalg, matrices, reductions, softmax
 from gradexplain.ops.base import Hazard, NamedFunction, Op
 
 __all__ = ["OPS", "Op", "Hazard", "NamedFunction", "METHODS", "TORCH_FUNCTIONS", "FUNCTIONAL",
@@ -16,7 +16,7 @@ __all__ = ["OPS", "Op", "Hazard", "NamedFunction", "METHODS", "TORCH_FUNCTIONS",
 
 OPS: dict[str, Op] = {op.name: op
                       for family in (reductions, elementwise, softmax, clamp, linalg,
-                                     matrices)
+                                     matrices, einsum)
                       for op in family.ENTRIES}
 
 # Tensor methods a learner pastes from a notebook: `(x**2).sum()`, `x.exp()`, `x.pow(2)`.

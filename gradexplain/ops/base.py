@@ -105,6 +105,11 @@ class Op:
         """Said when a second positional argument is not a dim (it may be a tensor)."""
         return ""
 
+    def spelled(self, args: list[str], text: str) -> str:
+        """The call as text (`unparse.source`), from its arguments' text."""
+        strings = [repr(text)] if text else []
+        return f"{self.name}({', '.join(strings + args)})"
+
     # -- shapes -------------------------------------------------------------------------
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
         return parts[0]
@@ -152,6 +157,12 @@ class Op:
         """True for a plain sum of every element (sum, mean): L = (1/N) sum_i y_i, whose
         terms the sum-rule table and --jacobian show."""
         return False
+
+    @property
+    def closed_form(self) -> str:
+        """The matrix-level rule the symbolic side uses (the Matrix Cookbook's), said in
+        the chain rule's sentence; "" for a rule in generic elements."""
+        return ""
 
     shaped_steps = False  # True when `step` has a rule for the shaped path (else refused)
 

@@ -66,6 +66,10 @@ class MatrixOp(Op):
         i, p = b.fresh(shape)
         return sp.Lambda((i, p), b.build(node.args[0], (i, p))), b.dialect.bound(shape[0])
 
+    @property
+    def closed_form(self) -> str:
+        return self.rule
+
     shaped_steps = True
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...],
@@ -165,6 +169,9 @@ class Slogdet(MatrixOp):
     """slogdet(X)[1] (.logabsdet), log|det X|, is what has a gradient, X^-T;
     slogdet(X)[0] (.sign) is piecewise constant, its gradient 0. The parser keeps which
     output as the call's second argument, a Num."""
+
+    def spelled(self, args: list[str], text: str) -> str:
+        return f"slogdet({args[0]})[{args[1]}]"
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
         from gradexplain.matfun import logabsdet, signdet
