@@ -46,8 +46,11 @@ class MatrixFunction(sp.Function):
                 for letter in "ab")
         return c, d, sp.diff(self.matrix(c, d), s)
 
-    def over(self, c: sp.Symbol, d: sp.Symbol) -> tuple[tuple[Any, ...], ...]:
-        return (c, 0, self.size - 1), (d, 0, self.size - 1)
+    def summed(self, term: sp.Expr, c: sp.Symbol, d: sp.Symbol) -> sp.Expr:
+        """sum over c and d of `term`; of a 1 x 1 matrix, the term at c = d = 0."""
+        if self.size == 1 or str(self.size) == "n1":
+            return term.xreplace({c: sp.S.Zero, d: sp.S.Zero})
+        return ScopedSum(term, (c, 0, self.size - 1), (d, 0, self.size - 1))
 
     def explicit(self) -> sp.Matrix:
         """U as a SymPy Matrix of its elements, once the size is a number."""
@@ -93,7 +96,7 @@ def matrix_text(printer: Any, matrix: sp.Lambda) -> str:
     whose element (i, p) is U_ip (braces: rich would read [...] as markup)."""
     (i, p), body = matrix.variables, matrix.expr
     if isinstance(body, sp.Indexed) and len(body.indices) == 2:
-        if tuple(body.indices) == (i, p):
+        if tuple(body.indices) in ((i, p), (0, 0)):  # (0, 0): a 1 x 1 X, pinned
             return str(body.base)
         if tuple(body.indices) == (p, i):
             return f"{body.base}.T"
@@ -109,7 +112,7 @@ class det(MatrixFunction):
         c, d, du = self.slope(s)
         if du == 0:
             return sp.S.Zero
-        return ScopedSum(self * inv(self.matrix, self.size, d, c) * du, *self.over(c, d))
+        return self.summed(self * inv(self.matrix, self.size, d, c) * du, c, d)
 
     def written(self) -> sp.Expr:
         return self.explicit().det()
@@ -124,7 +127,7 @@ class logabsdet(MatrixFunction):
         c, d, du = self.slope(s)
         if du == 0:
             return sp.S.Zero
-        return ScopedSum(inv(self.matrix, self.size, d, c) * du, *self.over(c, d))
+        return self.summed(inv(self.matrix, self.size, d, c) * du, c, d)
 
     def written(self) -> sp.Expr:
         return sp.log(sp.Abs(self.explicit().det()))
@@ -155,8 +158,8 @@ class inv(MatrixFunction):
         if du == 0:
             return sp.S.Zero
         row, column = self.args[2:]
-        return -ScopedSum(inv(self.matrix, self.size, row, c) * du
-                       * inv(self.matrix, self.size, d, column), *self.over(c, d))
+        return -self.summed(inv(self.matrix, self.size, row, c) * du
+                            * inv(self.matrix, self.size, d, column), c, d)
 
     def written(self) -> sp.Expr:
         row, column = (int(index) for index in self.args[2:])

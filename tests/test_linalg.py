@@ -158,6 +158,32 @@ def test_wrong_spellings_are_refused(expression, message):
     ["det(C)", "--C", "1,2,3;4,5,6"],
     ["sum(torch.mm(A, x))", "--A", "1,2;3,4", "--x", "1,2"],
     ["torch.linalg.solve(A, x)", "--A", "1,2;3,4", "--x", "1,2,3"],
+    ["torch.einsum('ij,jk->ik', A)", "--A", "1,2;3,4"],
 ])
 def test_input_errors_import_neither_torch_nor_sympy(args):
     assert _imports(*args) == (2, [])
+
+
+@pytest.mark.parametrize(("expression", "values", "formula", "expected"), [
+    ("det(X)", {"X": [[2.0]]}, "det(X)*inv(X)_00", {"X": [[1.0]]}),
+    ("sum(inverse(X))", {"X": [[2.0]]}, "-inv(X)_00**2", {"X": [[-0.25]]}),
+    ("sum(torch.linalg.solve(X, y))", {"X": [[2.0]], "y": [3.0]}, None,
+     {"X": [[-0.75]], "y": [0.5]}),
+])
+def test_a_one_by_one_matrix_has_no_sum_over_its_one_element(expression, values, formula,
+                                                             expected):
+    result = explain(expression, values)
+    assert result.status is ExitStatus.AGREE, result.verdict()
+    if formula is not None:
+        assert result.gradients["X"].formula == formula
+    for name, want in expected.items():
+        np.testing.assert_allclose(result.gradients[name].symbolic, want, rtol=1e-12)
+        np.testing.assert_allclose(result.gradients[name].autograd, want, rtol=1e-12)
+
+
+def test_hessian_of_the_cookbook_functions_agrees_with_torch():
+    for expression in ("det(X)", "logdet(X)", "sum(inverse(X))", "slogdet(X)[1]",
+                       "sum(torch.linalg.solve(X, X))"):
+        result = explain(expression, {"X": X}, hessian=True)
+        assert result.status is ExitStatus.AGREE, (expression, result.verdict())
+        assert result.hessian is not None and result.hessian.agree, expression
