@@ -2,6 +2,7 @@
 
     python benchmarks/run.py            # the full run (about 5 minutes on 2 cores)
     python benchmarks/run.py --quick    # smaller inputs, fewer repeats (about 1 minute)
+    python benchmarks/run.py --only matmul,hessian   # only the rows whose key has a word
 
 Needs only the project's own dependencies. Inputs are generated in a temporary folder.
 Every comparison runs its two commands A/B-interleaved (ABBA order) in fresh
@@ -22,11 +23,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import large as large_rows  # benchmarks/large.py: issue 15's rows
+
 PY = sys.executable
 OURS = [PY, "-m", "gradexplain"]
+VECTOR_ROWS = ("square-json", "vector-growth", "sigmoid", "square-table")  # read x.txt and w.txt
 
 BARE_SQUARE = """\
 import json, sys
@@ -283,6 +288,11 @@ def main() -> None:
                         "3 for the large inputs)")
     parser.add_argument("--per-element-n", type=int, help="n of the per-element SymPy "
                         "side (default 1000; 300 with --quick)")
+    parser.add_argument("--only", help="run only the rows whose key contains one of these "
+                        "comma-separated words, e.g. --only matmul,hessian (keys: help, "
+                        "version, input-error, seed, square-json, vector-growth, sigmoid, "
+                        "square-table, symbolic, batch, matmul, linear, softmax-ce, hessian, "
+                        "check-fd-small, check-fd-large, jacobian, matmul-growth)")
     args = parser.parse_args()
     if not hasattr(os, "wait4"):
         raise SystemExit("needs os.wait4 (Linux or macOS)")
@@ -295,8 +305,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gradexplain-bench-") as name:
         folder = Path(name)
         x, w = folder / "x.txt", folder / "w.txt"
-        write_vector(x, n, seed=1)
-        write_vector(w, n, seed=2)
+        if not args.only or any(part in key for part in args.only.split(",")
+                                for key in VECTOR_ROWS):
+            write_vector(x, n, seed=1)
+            write_vector(w, n, seed=2)
         bare_square = folder / "bare_square.py"
         bare_square.write_text(BARE_SQUARE, encoding="utf-8")
         bare_sigmoid = folder / "bare_sigmoid.py"
@@ -307,41 +319,54 @@ def main() -> None:
         sigmoid_json = [*OURS, "mean(sigmoid(w*x+b))", "--w", f"@{w}", "--x", f"@{x}",
                         "--b", "0.5", "--format", "json"]
         bare_square_cmd = [PY, str(bare_square), str(x)]
-        check_same_gradient(square_json, bare_square_cmd, "x")
-        check_same_gradient(sigmoid_json, [PY, str(bare_sigmoid), str(w), str(x), "0.5"],
-                            None)
-        steps = [
-            lambda: compare("--help vs import typer", [*OURS, "--help"], typer_only, small,
-                            2.0),
-            lambda: compare("--version vs import typer", [*OURS, "--version"], typer_only,
-                            small, 2.0),
-            lambda: compare("input error vs import typer",
-                            [*OURS, "sum(x**2)", "--x", "3,4,10", "--y", "1"], typer_only,
-                            small, 2.0, codes=(2, 0)),
-            lambda: compare("input error, --format json, vs import typer",
-                            [*OURS, "sum(x**2", "--x", "3", "--format", "json"], typer_only,
-                            small, 2.0, codes=(2, 0)),
-            lambda: compare("seed: sum(x**2) --x 3,4,10 vs import torch, sympy",
-                            [*OURS, "sum(x**2)", "--x", "3,4,10"], heavy_only, small, 1.15),
-            lambda: compare(f"sum(x**2), n = {_n(n)}, json vs bare torch script", square_json,
-                            bare_square_cmd, large, 1.5, 1.5),
-            lambda: scaling(folder, [10**k for k in range(3, round(math.log10(n)) + 1)],
-                            large),
-            lambda: compare(f"mean(sigmoid(w*x+b)), n = {_n(n)}, json vs bare", sigmoid_json,
-                            [PY, str(bare_sigmoid), str(w), str(x), "0.5"], large, 1.5, 1.5),
-            lambda: compare(f"sum(x**2), n = {_n(n)}, table vs bare torch script",
-                            [*OURS, "sum(x**2)", "--x", f"@{x}"], bare_square_cmd, large,
-                            1.5, 1.5),
-            lambda: symbolic(1000, per_element_n, small),
+        checked: list[bool] = []  # both gradients compared once, before their first row
+        steps: list[tuple[str, Callable[[], Row]]] = [
+            ("help", lambda: compare("--help vs import typer", [*OURS, "--help"], typer_only,
+                                     small, 2.0)),
+            ("version", lambda: compare("--version vs import typer", [*OURS, "--version"],
+                                        typer_only, small, 2.0)),
+            ("input-error", lambda: compare(
+                "input error vs import typer",
+                [*OURS, "sum(x**2)", "--x", "3,4,10", "--y", "1"], typer_only, small, 2.0,
+                codes=(2, 0))),
+            ("input-error-json", lambda: compare(
+                "input error, --format json, vs import typer",
+                [*OURS, "sum(x**2", "--x", "3", "--format", "json"], typer_only, small, 2.0,
+                codes=(2, 0))),
+            ("seed", lambda: compare("seed: sum(x**2) --x 3,4,10 vs import torch, sympy",
+                                     [*OURS, "sum(x**2)", "--x", "3,4,10"], heavy_only, small,
+                                     1.15)),
+            ("square-json", lambda: compare(
+                f"sum(x**2), n = {_n(n)}, json vs bare torch script", square_json,
+                bare_square_cmd, large, 1.5, 1.5)),
+            ("vector-growth", lambda: scaling(
+                folder, [10**k for k in range(3, round(math.log10(n)) + 1)], large)),
+            ("sigmoid", lambda: compare(
+                f"mean(sigmoid(w*x+b)), n = {_n(n)}, json vs bare", sigmoid_json,
+                [PY, str(bare_sigmoid), str(w), str(x), "0.5"], large, 1.5, 1.5)),
+            ("square-table", lambda: compare(
+                f"sum(x**2), n = {_n(n)}, table vs bare torch script",
+                [*OURS, "sum(x**2)", "--x", f"@{x}"], bare_square_cmd, large, 1.5, 1.5)),
+            ("symbolic", lambda: symbolic(1000, per_element_n, small)),
+            ("batch", lambda: batch(folder, small) if has_batch_mode() else Row(
+                "batch: 100 cases vs one case", float("nan"), None, None, None, "<= 2x",
+                None, "n/a (no batch mode yet)")),
+            *large_rows.steps(folder, args.quick, small, large, OURS, PY, compare, Row,
+                              _n),  # type: ignore[list-item]
         ]
-        for step in steps:
+        chosen = [(key, step) for key, step in steps
+                  if not args.only or any(part in key for part in args.only.split(","))]
+        if not chosen:
+            raise SystemExit(f"--only {args.only}: no row; the rows are "
+                             f"{', '.join(key for key, _ in steps)}")
+        for key, step in chosen:
+            if key in ("square-json", "sigmoid") and not checked:
+                check_same_gradient(square_json, bare_square_cmd, "x")
+                check_same_gradient(sigmoid_json,
+                                    [PY, str(bare_sigmoid), str(w), str(x), "0.5"], None)
+                checked.append(True)
             rows.append(step())
             print(f"  done: {rows[-1].case}", file=sys.stderr, flush=True)
-        if has_batch_mode():
-            rows.append(batch(folder, small))
-        else:
-            rows.append(Row("batch: 100 cases vs one case", float("nan"), None, None, None,
-                            "<= 2x", None, "n/a (no batch mode yet)"))
     print(table(rows))
 
 

@@ -22,9 +22,10 @@ def split_arguments(args: list[str], var: list[str],
         if token.startswith("--") and len(token) > 2:
             name, has_value, value = token[2:].partition("=")
             if not has_value:
-                value = next(tokens, None)
-                if value is None:
+                following = next(tokens, None)
+                if following is None:
                     raise UsageError(f"--{name} needs values, as in --{name} 1,2,3")
+                value = following
             specs.append((_checked_name(name, token), value))
         elif expression is None:
             expression = token

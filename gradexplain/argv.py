@@ -19,8 +19,8 @@ from typing import Any
 from typer.core import TyperCommand
 
 _PLAIN_DEFAULTS = (type(None), str, bool)  # defaults that coercion leaves unchanged
-_KINDS = {bool: "flag", str: "text", str | None: "text", list[str]: "texts",
-          list[str] | None: "texts"}
+_KINDS: dict[Any, str] = {bool: "flag", str: "text", str | None: "text", list[str]: "texts",
+                          list[str] | None: "texts"}
 
 Scan = tuple[dict[str, Any], list[str]]
 

@@ -9,7 +9,7 @@ into words.
 from __future__ import annotations
 
 import operator
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,7 +74,7 @@ def resolve_device(spec: str, dtype: str) -> torch.device:
     return torch.device(wanted)
 
 
-def run(tree: Node, values: dict[str, Values], device: torch.device, dtype: str,
+def run(tree: Node, values: Mapping[str, Values], device: torch.device, dtype: str,
         wrt: Collection[str] | None = None) -> AutogradRun:
     """Build the computation on `device`, call backward (ones for a vector result).
 
@@ -131,6 +131,7 @@ class TorchBuilder:
             return -self.build(node.operand)
         if isinstance(node, BinOp):
             return self._binop(node)
+        assert isinstance(node, Call), node  # a comparison is only where()'s, read by _where
         return self._call(node)
 
     def _binop(self, node: BinOp) -> Operand:
@@ -157,7 +158,8 @@ class TorchBuilder:
             values = _values(tensor)
             for kind, mask in op.hazard_masks(node, values):
                 self._watch(node, kind, mask, *tensors)
-        return op.apply(torch, tensors, node)
+        result: Operand = op.apply(torch, tensors, node)
+        return result
 
     def _where(self, node: Call) -> torch.Tensor:
         """torch.where(cond, a, b); the condition compares data, never a gradient path."""

@@ -14,10 +14,12 @@ product of every index's length.
 
 from __future__ import annotations
 
+import math
 import string
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import sympy as sp
 
 _LETTERS = string.ascii_letters  # einsum's labels; one per axis of the layout
 
@@ -29,8 +31,8 @@ def contract(factors: Sequence[np.ndarray], bound: Mapping[int, int]) -> np.ndar
     the result keeps that number, with size 1 on the bound axes.
     """
     rank = max((f.ndim for f in factors), default=0)
-    arrays = [np.asarray(f, dtype=np.float64).reshape(f.shape + (1,) * (rank - f.ndim))
-              for f in factors]
+    arrays = [np.asarray(f).reshape(f.shape + (1,) * (rank - f.ndim)) for f in factors]
+    arrays = [a.astype(np.result_type(a.dtype, np.float64), copy=False) for a in arrays]
     scale = 1.0
     for axis, length in bound.items():
         users = [n for n, array in enumerate(arrays) if array.shape[axis] != 1]
@@ -47,10 +49,73 @@ def contract(factors: Sequence[np.ndarray], bound: Mapping[int, int]) -> np.ndar
     spec = ",".join("".join(_LETTERS[a] for a in axes) for axes in live) + "->" + \
         "".join(_LETTERS[a] for a in kept)
     value = np.einsum(spec, *operands, optimize=len(operands) > 1) if operands \
-        else np.float64(1.0)
+        else np.ones((), dtype=np.float64)
     if scale != 1.0:
         value = value * scale
     shape = [1] * rank
     for position, axis in enumerate(kept):
         shape[axis] = value.shape[position]
     return np.asarray(value).reshape(shape)
+
+
+def is_index(symbol: object) -> bool:
+    """An index symbol (j, k, m, ...): an integer that may be 0; sizes (n3) are positive."""
+    return isinstance(symbol, sp.Symbol) and bool(symbol.is_integer) \
+        and not bool(symbol.is_positive)
+
+
+def is_whole(total: sp.Expr) -> bool:
+    """Every limit of this Sum runs over its index's whole axis, 0 to a size - 1."""
+    return all(low == 0 and isinstance(high + 1, sp.Symbol) and not is_index(high + 1)
+               for _, low, high in total.limits)
+
+
+def factors(function: sp.Expr, bound: list[sp.Symbol]) -> tuple[list[sp.Expr], list[sp.Symbol]]:
+    """A product's factors, with inner whole-axis Sums of products merged into it.
+
+    `sum_i(sum_m(X_im*X_mp))` is one contraction of X_im and X_mp over i and m, so
+    einsum chooses the order. An inner Sum whose index another factor or an outer sum
+    also uses (`sum_k(x_k)*sum_k(y_k)`) is not merged: it is evaluated on its own.
+    """
+    parts = list(sp.Mul.make_args(function))
+    flat: list[sp.Expr] = []
+    for position, factor in enumerate(parts):
+        others = parts[:position] + parts[position + 1:]
+        if _mergeable(factor, bound, others):
+            inner, bound = factors(factor.function,
+                                   [*bound, *(limit[0] for limit in factor.limits)])
+            flat += inner
+        else:
+            flat.append(factor)
+    return flat, bound
+
+
+def _mergeable(factor: sp.Expr, bound: list[sp.Symbol], others: list[sp.Expr]) -> bool:
+    if not isinstance(factor, sp.Sum) or isinstance(factor.function, sp.Add) \
+            or not is_whole(factor):
+        return False
+    taken = set(bound).union(*(other.free_symbols for other in others))
+    return not any(limit[0] in taken for limit in factor.limits)
+
+
+def largest_array(expr: sp.Expr, sizes: Mapping[sp.Symbol, int]) -> int:
+    """The most numbers one array holds while `Evaluator` evaluates `expr`: the estimate
+    a memory limit checks before any work starts.
+
+    An expression's array has one axis per free index, so it holds the product of their
+    lengths; a whole-axis Sum of products is a contraction, which holds its output and
+    its factors (einsum's intermediates stay within the largest of those), never the
+    product of every index's length; any other Sum or Product evaluates its summand
+    whole, bound index included.
+    """
+    here = math.prod(sizes.get(s, 1) for s in expr.free_symbols if is_index(s))
+    if isinstance(expr, sp.Sum) and is_whole(expr):
+        if isinstance(expr.function, sp.Add):
+            parts = [sp.Sum(term, *expr.limits) for term in expr.function.args]
+        else:
+            parts = factors(expr.function, [limit[0] for limit in expr.limits])[0]
+    elif isinstance(expr, (sp.Sum, sp.Product)):
+        parts = [expr.function]
+    else:
+        parts = list(expr.args)
+    return max([here, *(largest_array(part, sizes) for part in parts)])

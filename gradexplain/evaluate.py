@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from gradexplain.builder import N, size_symbol
-from gradexplain.contract import contract
+from gradexplain.contract import contract, factors, is_index, largest_array
 from gradexplain.errors import GradexplainError
 from gradexplain.matfun import MatrixFunction, det, inv, logabsdet
 from gradexplain.ops import named_functions
@@ -183,7 +183,8 @@ class Evaluator:
         axes = tuple(self.axes[index] for index in expr.args[1:])
         extreme = (np.max if isinstance(expr, IS_MAX.cls) else np.min)(value, axis=axes,
                                                                        keepdims=True)
-        return (value == extreme).astype(np.float64)
+        indicator: np.ndarray = (value == extreme).astype(np.float64)
+        return indicator
 
     def _full(self, value: Array) -> np.ndarray:
         """`value` as an array with one axis per index symbol (size 1 where unused)."""
@@ -273,37 +274,21 @@ class Evaluator:
 
     def _contraction(self, total: sp.Sum) -> np.ndarray:
         """sum over the bound indices of a product of factors, as one einsum."""
-        factors, bound = self._factors(total.function, [limit[0] for limit in total.limits])
-        arrays = [self._full(self.value(factor)) for factor in factors]
+        parts, bound = factors(total.function, [limit[0] for limit in total.limits])
+        arrays = [self._full(self.value(part)) for part in parts]
         return contract(arrays, {self.axes[index]: self.sizes[index] for index in bound})
 
-    def _factors(self, function: sp.Expr, bound: list[sp.Symbol]
-                 ) -> tuple[list[sp.Expr], list[sp.Symbol]]:
-        """The product's factors, with inner whole-axis Sums of products merged into it.
-
-        `sum_i(sum_m(X_im*X_mp))` is one contraction of X_im and X_mp over i and m, so
-        einsum chooses the order. An inner Sum whose index another factor or an outer sum
-        also uses (`sum_k(x_k)*sum_k(y_k)`) is not merged: it is evaluated on its own.
-        """
-        factors = list(sp.Mul.make_args(function))
-        flat: list[sp.Expr] = []
-        for position, factor in enumerate(factors):
-            others = factors[:position] + factors[position + 1:]
-            if self._mergeable(factor, bound, others):
-                inner, bound = self._factors(factor.function,
-                                             [*bound, *(limit[0] for limit in factor.limits)])
-                flat += inner
-            else:
-                flat.append(factor)
-        return flat, bound
-
-    def _mergeable(self, factor: sp.Expr, bound: list[sp.Symbol],
-                   others: list[sp.Expr]) -> bool:
-        if not isinstance(factor, sp.Sum) or isinstance(factor.function, sp.Add) \
-                or not self._whole(factor):
-            return False
-        taken = set(bound).union(*(other.free_symbols for other in others))
-        return not any(limit[0] in taken for limit in factor.limits)
+    def largest(self, expr: sp.Expr, targets: tuple[sp.Symbol, ...] = (),
+                shape: tuple[int, ...] = ()) -> int:
+        """The most numbers one array will hold in `tensor(expr, targets, shape)`
+        (`contract.largest_array`), known before evaluating: what a limit checks."""
+        sizes = {**self.sizes, **dict(zip(targets, shape))}
+        if self.length is not None:
+            expr = expr.xreplace({N: size_symbol(self.length)})
+            sizes.update((s, self.length) for s in expr.free_symbols | _bound(expr)
+                         if _is_index(s) and s not in targets)
+        sizes.update(_limit_sizes(expr, sizes))
+        return largest_array(expr, sizes)
 
     def _range(self, expr: sp.Expr, index: sp.Symbol, low: sp.Expr,
                high: sp.Expr) -> tuple[sp.Symbol | None, bool]:
@@ -353,9 +338,7 @@ def _limit_sizes(expr: sp.Expr, known: Mapping[sp.Symbol, int]) -> dict[sp.Symbo
     return found
 
 
-def _is_index(symbol: object) -> bool:
-    return isinstance(symbol, sp.Symbol) and bool(symbol.is_integer) \
-        and not bool(symbol.is_positive)
+_is_index = is_index
 
 
 def _bound(expr: sp.Expr) -> set[sp.Symbol]:

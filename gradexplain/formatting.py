@@ -3,8 +3,10 @@ JUnit never disagree on how 0.09003057317 reads."""
 
 from __future__ import annotations
 
+from typing import SupportsFloat
 
-def fmt(value: float) -> str:
+
+def fmt(value: SupportsFloat) -> str:
     """Numbers as a learner reads them: 6, not 6.000000; 0.090030573, not 9.0030573e-02."""
     value = float(value)
     if value != value or value in (float("inf"), float("-inf")):

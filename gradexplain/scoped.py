@@ -15,13 +15,13 @@ from typing import Any
 import sympy as sp
 
 
-def _unfolded(cls: type, base: type, function: Any, limits: tuple[Any, ...],
+def _unfolded(cls: type[Any], base: type[Any], function: Any, limits: tuple[Any, ...],
               assumptions: dict[str, Any]) -> sp.Expr:
     """`base.__new__` with every where() masked, so there is nothing for it to fold."""
     if not isinstance(function, sp.Basic):  # a plain number: nothing to mask
         return base.__new__(cls, function, *limits, **assumptions)
     masks = {piece: sp.Dummy() for piece in function.atoms(sp.Piecewise)}
-    total = base.__new__(cls, function.xreplace(masks), *limits, **assumptions)
+    total: Any = base.__new__(cls, function.xreplace(masks), *limits, **assumptions)
     if not masks or not isinstance(total, cls):
         return total
     unmasked = total.function.xreplace({dummy: piece for piece, dummy in masks.items()})
@@ -29,7 +29,7 @@ def _unfolded(cls: type, base: type, function: Any, limits: tuple[Any, ...],
     return total
 
 
-class ScopedSum(sp.Sum):  # type: ignore[misc]
+class ScopedSum(sp.Sum):
     """`sp.Sum` without the fold; SymPy's diff, subs and xreplace rebuild it as itself.
 
     It prints and evaluates as a Sum (printers and `isinstance` follow the class's MRO).
@@ -39,7 +39,7 @@ class ScopedSum(sp.Sum):  # type: ignore[misc]
         return _unfolded(cls, sp.Sum, function, limits, assumptions)
 
 
-class ScopedProduct(sp.Product):  # type: ignore[misc]
+class ScopedProduct(sp.Product):
     """`sp.Product` without the fold, and a derivative built of scoped reductions too."""
 
     def __new__(cls, function: Any, *limits: Any, **assumptions: Any) -> sp.Expr:

@@ -16,14 +16,18 @@ from gradexplain.errors import ExitStatus, GradexplainError
 class Check(Protocol):
     """An `--expect` check (expect.Expectation): did the expected gradient match?"""
 
-    matches: bool
+    @property
+    def matches(self) -> bool: ...
 
 
 class Run(Protocol):
-    """What the status needs of an explanation (result.Explanation)."""
+    """What the status needs of an explanation (result.Explanation); read-only, as it is."""
 
-    singularities: Sequence[Any]
-    gradients: Mapping[str, Any]
+    @property
+    def singularities(self) -> Sequence[Any]: ...
+
+    @property
+    def gradients(self) -> Mapping[str, Any]: ...
 
     @property
     def agree(self) -> bool: ...

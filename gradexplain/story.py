@@ -13,6 +13,7 @@ import sympy as sp
 from gradexplain import symbolic
 from gradexplain.evaluate import Evaluator
 from gradexplain.ops import OPS
+from gradexplain.ops.reductions import Reduction as ReductionOp
 from gradexplain.program import Program
 from gradexplain.result import Decomposition, Singularity
 from gradexplain.symbolic import I, J, Model, Reduction, canonical_indices
@@ -71,7 +72,8 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
         term = reduction.term.subs(reduction.index, I)
         s = sp.Symbol("s")
         outer_fn = model.loss.subs(reduction.expr, s)
-        word = OPS[outer[0].func].combines if isinstance(outer[0], Call) else "sum"
+        op = OPS[outer[0].func] if isinstance(outer[0], Call) else None
+        word = op.combines if isinstance(op, ReductionOp) else "sum"  # only they record one
         note = (f"Chain rule: L = g(s) with s = {word}_i y_i, g(s) = {formula(outer_fn)} and "
                 f"g'(s) = {formula(sp.diff(outer_fn, s))}; so dL/dx_j = g'(s) * ds/dx_j.")
         return Decomposition("chain", f"L = g(s), s = {word}_i y_i with y_i = "

@@ -162,7 +162,7 @@ class FormulaPrinter(StrPrinter):
         """`where(cond, a, b)`, as the user wrote it (nested for more pieces)."""
         (value, condition), *rest = expr.args
         if not rest:
-            return self._print(value)
+            return str(self._print(value))
         otherwise = rest[0][0] if len(rest) == 1 and rest[0][1] is sp.true else \
             sp.Piecewise(*rest)
         return f"where({self._print(condition)}, {self._print(value)}, " \
@@ -182,13 +182,13 @@ class FormulaPrinter(StrPrinter):
             else f"{expr.base}_{{{joined}}}"
 
     def _print_Sum(self, expr: sp.Sum) -> str:
-        text = self._print(expr.function)
+        text: str = self._print(expr.function)
         for index, _, _ in expr.limits:  # the first limit is the innermost sum
             text = f"sum_{index}({text})"
         return text
 
     def _print_Product(self, expr: sp.Product) -> str:
-        text = self._print(expr.function)
+        text: str = self._print(expr.function)
         for index, low, high in expr.limits:
             text = f"prod_{self._range(index, low, high)}({text})"
         return text

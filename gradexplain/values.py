@@ -206,9 +206,28 @@ def _from_csv(name: str, content: str, origin: str) -> Values:
     numbered = [(number, line) for number, line in enumerate(content.splitlines(), start=1)
                 if line.strip()]
     if len(numbered) > 1 and any("," in line for _, line in numbered):
+        whole = _whole_csv(name, content, [line for _, line in numbered], origin)
+        if whole is not None:
+            return whole
         return _from_text_rows(name, [line for _, line in numbered], origin, _COMMA.split,
                                [number for number, _ in numbered])
     return from_text(name, content, origin=origin)
+
+
+def _whole_csv(name: str, content: str, lines: list[str], origin: str) -> Values | None:
+    """A plain CSV matrix (numbers and commas only) read in one pass: one `str.split` and
+    one `_floats` call, several times faster than row by row. None for anything else
+    (spaces, empty elements, ragged rows), which `_from_text_rows` then reads row by row
+    and reports with its line."""
+    widths = {line.count(",") for line in lines}
+    if len(widths) != 1:
+        return None
+    tokens = ",".join(line.strip() for line in lines).split(",")
+    try:
+        data = _floats(tokens, origin, None)  # refuses "", " 2" and "1 2" alike
+    except ValuesError:
+        return None
+    return _checked(name, data, (len(lines), widths.pop() + 1), origin)
 
 
 def refuse_constant(token: str) -> float:

@@ -138,7 +138,7 @@ class Jacobian:
 
     def column_sums(self, name: str) -> np.ndarray:
         """dL/dx, shaped like x on the matrix path."""
-        sums = self.scale * self.matrices[name].sum(axis=0)
+        sums: np.ndarray = self.scale * self.matrices[name].sum(axis=0)
         return sums.reshape(self.shapes[name]) if self.shapes else sums
 
     def compared(self, name: str) -> closeness.Comparison:

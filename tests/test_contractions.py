@@ -131,3 +131,27 @@ def test_contract_keeps_the_evaluator_layout() -> None:
     found = contract([layout_x, layout_w], {2: 4})
     assert found.shape == (3, 2, 1)
     np.testing.assert_allclose(found[:, :, 0], X_ @ W_)
+
+
+def test_the_largest_array_estimate_counts_a_contraction_by_its_output() -> None:
+    """What a memory limit checks before work starts: sum(X@X) at 1000x1000 holds at most
+    one 1000x1000 array, where broadcasting its inner sum would hold 10**9 numbers; a
+    summand that is not a product (here a square of a sum) is evaluated whole."""
+    import sympy as sp
+
+    from gradexplain.evaluate import Evaluator
+    from gradexplain.program import build
+    from gradexplain.symbolic import build as model_of
+    from gradexplain.symbolic import gradient, target_indices
+
+    n = 1000
+    program = build("sum(X@X)", {"X": _matrix("X", np.zeros((n, n)))}, None)
+    model = model_of(program.tree, program.shapes, program.node_shapes)
+    evaluator = Evaluator({"X": np.zeros((n, n))}, {}, model.sizes)
+    assert evaluator.largest(model.loss) == n * n
+    derivative = gradient(model, "X")
+    assert evaluator.largest(derivative, target_indices(model, "X"), (n, n)) == n * n
+    i, m, p = (sp.Symbol(name, integer=True, nonnegative=True) for name in "imp")
+    X, size = sp.IndexedBase("X", real=True), sp.Symbol("n1000", integer=True, positive=True)
+    whole = sp.Sum((X[i, m] + X[m, p]) ** 2, (m, 0, size - 1))
+    assert Evaluator({}, {}, {i: n, m: n, p: n}).largest(whole) == n**3

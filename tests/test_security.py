@@ -1,8 +1,9 @@
 """Hostile and malformed input (issue 3): refused with a named error, nothing runs.
 
-Library cases assert the error class and, for the expression, the column; CLI cases run
-the real entry point in a subprocess and assert the exit code, the absence of a
-traceback, and that a canary file a successful code execution would create is absent.
+Library cases assert the error class and, for the expression, the column; CLI cases assert
+the exit code, the message, and that a canary file a successful code execution would create
+is absent. They run the command in-process (typer's runner); a few run the real entry point
+in a subprocess, where the behaviour is the process's: its exit status, its streams, stdin.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from gradexplain import explain, limits
+from gradexplain.cli import app
 from gradexplain.errors import (
     DeviceError,
     ExpressionError,
@@ -219,11 +222,14 @@ def test_mismatched_vector_lengths() -> None:
         explain("sum(x*y)", x=[1, 2], y=[1, 2, 3])
 
 
-def test_vector_longer_than_the_limit() -> None:
+def test_vector_longer_than_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check reads the limit when it runs: a small one keeps 10**7 floats out of the suite."""
     from array import array
 
-    with pytest.raises(ValuesError, match="MAX_VECTOR_LENGTH"):
-        from_numbers("x", array("d", bytes(8 * (limits.MAX_VECTOR_LENGTH + 1))))
+    monkeypatch.setattr(limits, "MAX_VECTOR_LENGTH", 1000)
+    from_numbers("x", array("d", bytes(8 * 1000)))
+    with pytest.raises(ValuesError, match="1,001 values exceed MAX_VECTOR_LENGTH = 1,000"):
+        from_numbers("x", array("d", bytes(8 * 1001)))
 
 
 def test_values_file_is_read_only_up_to_the_limit(monkeypatch: pytest.MonkeyPatch,
@@ -276,12 +282,26 @@ def test_every_refusal_is_a_gradexplain_error() -> None:
             parse(case[0])
 
 
-# --- the real CLI, in a subprocess ------------------------------------------------------
+# --- the CLI --------------------------------------------------------------------------
+# In-process through typer's runner (the same command object `gradexplain` runs), except
+# where the behaviour is the process's own: its exit status, what reaches each stream, stdin.
+
+ENV = {"NO_COLOR": "1", "COLUMNS": "100"}
+
 
 def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+    """The real entry point in a fresh interpreter."""
     return subprocess.run([sys.executable, "-m", "gradexplain", *args], input=stdin,
-                          capture_output=True, text=True, timeout=120, env=env)
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **ENV})
+
+
+def _invoke(*args: str) -> subprocess.CompletedProcess[str]:
+    """The same command in this process: exit code, stdout and stderr, no escaped exception."""
+    result = CliRunner().invoke(app, list(args), env=ENV)
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        (args, result.exception)
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 def _payloads(canary: Path) -> list[list[str]]:
@@ -311,11 +331,18 @@ def _payloads(canary: Path) -> list[list[str]]:
 def test_cli_refuses_code_execution_attempts(tmp_path: Path) -> None:
     canary = tmp_path / "canary"
     for args in _payloads(canary):
-        done = _cli(*args)
+        done = _invoke(*args)
         assert done.returncode == 2, (args, done.stdout, done.stderr)
-        assert "Traceback" not in done.stdout + done.stderr, args
         assert done.stderr.startswith("gradexplain: error: "), (args, done.stderr)
         assert not canary.exists(), args
+
+
+def test_the_real_process_refuses_code_with_exit_2_and_one_line(tmp_path: Path) -> None:
+    canary = tmp_path / "canary"
+    done = _cli(*_payloads(canary)[0])
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("gradexplain: error: ") and "Traceback" not in done.stderr
+    assert not canary.exists()
 
 
 @pytest.mark.parametrize(("args", "fragment"), [
@@ -339,15 +366,14 @@ def test_cli_refuses_code_execution_attempts(tmp_path: Path) -> None:
     (["sum(x)", "--x", "@/dev/zero"], "more than"),
 ])
 def test_cli_refuses_with_one_line_and_exit_2(args: list[str], fragment: str) -> None:
-    done = _cli(*args)
+    done = _invoke(*args)
     assert done.returncode == 2
-    assert "Traceback" not in done.stdout + done.stderr
     first = done.stderr.splitlines()[0]
     assert first.startswith("gradexplain: error: ") and fragment in first
 
 
 def test_cli_shows_the_expression_and_a_caret() -> None:
-    done = _cli("sum(x) + x.__class__", "--x", "1")
+    done = _invoke("sum(x) + x.__class__", "--x", "1")
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         "gradexplain: error: attribute access .__class__ not allowed (column 12)",
@@ -357,12 +383,15 @@ def test_cli_shows_the_expression_and_a_caret() -> None:
 
 
 def test_cli_json_error_object() -> None:
+    """The real process: the JSON object alone on stdout, the message on stderr."""
     done = _cli("x**(9**9)", "--x", "1", "--format", "json")
     assert done.returncode == 2
     assert json.loads(done.stdout) == {
         "format_version": 1, "exit_code": 2,
         "error": {"type": "limit", "column": 5,
                   "message": "exponent 3.8742e+08 exceeds MAX_EXPONENT = 1000 (column 5)"}}
+    assert done.stderr.startswith("gradexplain: error: exponent") and "Traceback" not in \
+        done.stderr
 
 
 def test_cli_checks_values_from_stdin() -> None:
@@ -375,7 +404,7 @@ def test_cli_unavailable_device_in_json() -> None:
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    done = _cli("sum(x)", "--x", "1", "--device", "cuda", "--format", "json")
+    done = _invoke("sum(x)", "--x", "1", "--device", "cuda", "--format", "json")
     assert done.returncode == 2
     assert json.loads(done.stdout)["error"]["type"] == "device"
     assert "not available here" in done.stderr
@@ -395,7 +424,7 @@ UNDEFINED = [
 def test_cli_undefined_gradient_exits_3_in_json(expression: str, values: str,
                                                 function: str, kind: str,
                                                 elements: list[int]) -> None:
-    done = _cli(expression, "--x", values, "--format", "json")
+    done = _invoke(expression, "--x", values, "--format", "json")
     assert done.returncode == 3, done.stderr
     document = json.loads(done.stdout)
     assert document["exit_code"] == 3
@@ -406,12 +435,8 @@ def test_cli_undefined_gradient_exits_3_in_json(expression: str, values: str,
     assert singularity["reason"]
 
 
-@pytest.mark.parametrize(("expression", "values", "function", "kind", "elements"),
-                         UNDEFINED[::2])  # one element and two; the JSON test has all
-def test_cli_undefined_gradient_exits_3_in_the_table(expression: str, values: str,
-                                                     function: str, kind: str,
-                                                     elements: list[int]) -> None:
-    done = _cli(expression, "--x", values)
+def _undefined_in_the_table(done: subprocess.CompletedProcess[str], function: str,
+                            elements: list[int]) -> None:
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     shown = ", ".join(f"[{index}]" for index in elements)
@@ -419,6 +444,19 @@ def test_cli_undefined_gradient_exits_3_in_the_table(expression: str, values: st
     assert f"Undefined: {function} at column" in done.stdout
     assert named.split(":")[0] in " ".join(done.stdout.split())
     assert "UNDEFINED" in done.stdout
+
+
+@pytest.mark.parametrize(("expression", "values", "function", "kind", "elements"),
+                         UNDEFINED[::2])  # one element and two; the JSON test has all
+def test_cli_undefined_gradient_exits_3_in_the_table(expression: str, values: str,
+                                                     function: str, kind: str,
+                                                     elements: list[int]) -> None:
+    _undefined_in_the_table(_invoke(expression, "--x", values), function, elements)
+
+
+def test_the_real_process_exits_3_for_an_undefined_gradient() -> None:
+    expression, values, function, _, elements = UNDEFINED[2]
+    _undefined_in_the_table(_cli(expression, "--x", values), function, elements)
 
 
 def test_library_reports_undefined_elements() -> None:

@@ -65,7 +65,7 @@ def _stable_sigmoid(np: Any, u: Any) -> Any:
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(u, dtype=np.float64)))
 
 
-SIGMOID = NamedFunction(
+SIGMOID: NamedFunction = NamedFunction(  # annotated: its derivative refers to itself
     "sigmoid", derivative=lambda sp, u, i: SIGMOID(u) * (1 - SIGMOID(u)),
     numpy=_stable_sigmoid, explicit=lambda sp, u: 1 / (1 + sp.exp(-u)))
 
