@@ -147,16 +147,13 @@ class TorchBuilder:
     def _call(self, node: Call) -> Operand:
         if node.func == "where":
             return self._where(node)
-        arg = self.build(node.args[0])
-        tensor = arg if isinstance(arg, torch.Tensor) else self._tensor(arg)
+        tensors = [self.as_tensor(self.build(arg)) for arg in node.args]
         if node.func == "T":
-            return tensor.mT if tensor.dim() == 2 else tensor
+            return tensors[0].mT if tensors[0].dim() == 2 else tensors[0]
         op = OPS[node.func]
-        tensors = [tensor, *(self.as_tensor(self.build(other))
-                             for other in node.args[1:op.operands])]
         if self.watching and op.may_fail:
-            values = _values(tensor)
-            for kind, mask in op.hazard_masks(node, values):
+            values = [_values(tensor) for tensor in tensors]
+            for kind, mask in op.masks(node, values):
                 self._watch(node, kind, mask, *tensors)
         result: Operand = op.apply(torch, tensors, node)
         return result

@@ -7,7 +7,7 @@ rule without importing the pass that calls it.
 from __future__ import annotations
 
 from gradexplain.errors import ExpressionError
-from gradexplain.tree import Call, Num
+from gradexplain.tree import Call
 
 Shape = tuple[int, ...]
 
@@ -23,25 +23,64 @@ def describe(shape: Shape) -> str:
     return "x".join(map(str, shape)) if shape else "scalar"
 
 
+def dims_of(node: Call) -> tuple[int, ...] | None:
+    """The `dim=` the parser kept in the call's params, as a tuple (None: every element)."""
+    dims = node.param("dim")
+    assert dims is None or isinstance(dims, tuple)
+    return dims
+
+
 def dim_of(node: Call) -> int:
-    """The `dim=` the parser kept as the call's second argument, an integer literal."""
-    dim = node.args[1]
-    assert isinstance(dim, Num)
-    return int(dim.value)
+    """The one `dim=` of a call that takes a single dim (softmax, cumsum)."""
+    dims = dims_of(node)
+    assert dims is not None and len(dims) == 1
+    return dims[0]
+
+
+def along(node: Call) -> bool:
+    """True when the call was given a dim= (it reduces or normalises along axes)."""
+    return node.param("dim") is not None
+
+
+def reduced_axes(node: Call, shape: Shape) -> tuple[int, ...]:
+    """The axes `sum(X, dim=d)` removes, sorted (d may count from the end); every axis
+    without a dim. A scalar takes dim 0 or -1 and has no axis to remove, as in torch."""
+    dims = dims_of(node)
+    if dims is None:
+        return tuple(range(len(shape)))
+    rank = max(len(shape), 1)
+    return tuple(sorted({dim + rank if dim < 0 else dim for dim in dims} & set(range(len(shape)))))
 
 
 def reduced_axis(node: Call, shape: Shape) -> int:
-    """The axis that `sum(X, dim=d)` removes (d may count from the end)."""
+    """The one axis a single-dim call works along."""
     dim = dim_of(node)
     return dim + len(shape) if dim < 0 else dim
 
 
+def check_dims(node: Call, shape: Shape, text: str) -> None:
+    """A dim outside the shape is the user's error (a scalar takes 0 and -1, as in torch)."""
+    dims = dims_of(node) or ()
+    rank = max(len(shape), 1)
+    for dim in dims:
+        if not -rank <= dim < rank:
+            where = f"shape {describe(shape)}" if shape else "a scalar"
+            raise ShapeError(f"{node.func}(dim={_dims_text(dims)}) of {where}: dim must be "
+                             f"in -{rank}..{rank - 1}", text, node.col)
+    normalised = [dim % rank for dim in dims]
+    if len(set(normalised)) != len(normalised):
+        raise ShapeError(f"{node.func}(dim={_dims_text(dims)}): a dim appears twice",
+                         text, node.col)
+
+
+def _dims_text(dims: tuple[int, ...]) -> str:
+    return str(dims[0]) if len(dims) == 1 else "(" + ", ".join(map(str, dims)) + ")"
+
+
 def reduced(node: Call, shape: Shape, text: str) -> Shape:
-    """The shape after removing axis `dim`; a dim outside the shape is the user's error."""
-    axis = reduced_axis(node, shape)
-    if not 0 <= axis < len(shape):
-        raise ShapeError(f"{node.func}(dim={dim_of(node)}) of shape {describe(shape)}: dim "
-                         f"must be in -{len(shape)}..{len(shape) - 1}" if shape else
-                         f"{node.func}(dim=...) of a scalar: it has no dimension",
-                         text, node.args[1].col)
-    return shape[:axis] + shape[axis + 1:]
+    """The shape after the reduction: the axes removed, or kept as 1 with keepdim=True."""
+    check_dims(node, shape, text)
+    axes = reduced_axes(node, shape)
+    if node.param("keepdim", False):
+        return tuple(1 if axis in axes else size for axis, size in enumerate(shape))
+    return tuple(size for axis, size in enumerate(shape) if axis not in axes)

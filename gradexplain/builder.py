@@ -147,6 +147,11 @@ class Builder:
     def number(node: Num) -> sp.Expr:
         return number(node.text, node.value)
 
+    @staticmethod
+    def number_of(value: float) -> sp.Expr:
+        """An exact number for a call's setting (a correction, a norm's p): 0.5 is 1/2."""
+        return number(repr(value), value)
+
     # -- the walk -----------------------------------------------------------------------
     def top(self, shape: Shape) -> tuple[sp.Symbol, ...]:
         """The indices of the expression's own elements (summed: backward with ones)."""

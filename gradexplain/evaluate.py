@@ -35,7 +35,8 @@ def _heaviside(u: Array, h0: Array = 0.5) -> Array:
 _FUNCTIONS: dict[type, Callable[..., Array]] = {
     sp.exp: np.exp, sp.log: np.log, sp.sin: np.sin, sp.cos: np.cos, sp.tan: np.tan,
     sp.tanh: np.tanh, sp.Abs: np.abs, sp.sign: np.sign, sp.Heaviside: _heaviside,
-    sp.cosh: np.cosh, sp.sinh: np.sinh,
+    sp.cosh: np.cosh, sp.sinh: np.sinh, sp.asinh: np.arcsinh, sp.acosh: np.arccosh,
+    sp.atanh: np.arctanh, sp.asin: np.arcsin, sp.acos: np.arccos, sp.atan: np.arctan,
     # SymPy rewrites tan(u + pi/2) as -cot(u) and so on.
     sp.cot: lambda u: 1.0 / np.tan(u), sp.sec: lambda u: 1.0 / np.cos(u),
     sp.csc: lambda u: 1.0 / np.sin(u), sp.coth: lambda u: 1.0 / np.tanh(u),

@@ -9,6 +9,7 @@ below; any node type not in them is refused with a named error and its column.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 import math
 import re
@@ -17,19 +18,11 @@ import warnings
 from collections.abc import Callable
 
 from gradexplain import limits
+from gradexplain.calls import CallReader, namespace_of, not_supported
 from gradexplain.cost import check_cost
 from gradexplain.errors import ExpressionError, LimitError
 from gradexplain.fold import constant_value
-from gradexplain.ops import (
-    CONSTANTS,
-    FUNCTIONAL,
-    LINALG,
-    METHODS,
-    OPS,
-    RESERVED_NAMES,
-    TORCH_FUNCTIONS,
-    WITH_DIM,
-)
+from gradexplain.ops import CONSTANTS, RESERVED_NAMES, SPELLED
 from gradexplain.ops.einsum import SubscriptError, subscripts
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
@@ -64,13 +57,14 @@ _SLOGDET_CALL = re.compile(r"(?<![A-Za-z0-9_])slogdet\s*\(")
 # slogdet's two outputs, by attribute and by position (negative positions as Python's)
 _SLOGDET_PARTS = {"sign": 0, "logabsdet": 1}
 _SLOGDET_POSITIONS = {0: 0, 1: 1, -2: 0, -1: 1}
-_DIM_KEYWORD = re.compile(r"(?<![A-Za-z0-9_])dim\s*=(?!=)")
-_FUNCTIONAL_PREFIXES = ("torch.nn.functional.", "nn.functional.", "F.")
-_LINALG_PREFIX = "torch.linalg."
+# `=` reaches Python's parser only as a keyword argument, `f(x, dim=0)`; quotes only as
+# the value of a keyword that takes a word (`approximate='tanh'`) or in float('inf')
+_KEYWORD = re.compile(r"[(,]\s*[A-Za-z_][A-Za-z0-9_]*\s*=(?!=)")
+_WORD_KEYWORD = re.compile(r"(?<![A-Za-z0-9_])(approximate|reduction|p|ord)\s*=\s*-?\s*"
+                           r"(['\"]|float\s*\(\s*['\"])")
 
 _BINOP_HINTS: dict[type, str] = {
     ast.BitXor: "operator ^ is not supported; use ** for powers",
-    ast.Mod: "operator % is not supported",
     ast.FloorDiv: "operator // is not supported; use /",
 }
 
@@ -112,11 +106,13 @@ def _scan_characters(text: str) -> None:
     depth = 0
     token_start, numeric = -1, False
     allowed = _ALLOWED_CHARS | _COMPARISON_CHARS if _WHERE_CALL.search(text) else \
-        _ALLOWED_CHARS | (frozenset("=") if _DIM_KEYWORD.search(text) else frozenset())
+        _ALLOWED_CHARS | (frozenset("=") if _KEYWORD.search(text) else frozenset())
+    if _WORD_KEYWORD.search(text):
+        allowed = allowed | frozenset("'\"")
     if _SLOGDET_CALL.search(text):  # slogdet(X)[1]: the ast gate keeps [] to slogdet's
-        allowed |= frozenset("[]")
+        allowed = allowed | frozenset("[]")
     if _EINSUM_CALL.search(text):  # einsum('ij,jk->ik', ...): the ast gate keeps strings
-        allowed |= frozenset("'\">")  # to einsum's first argument
+        allowed = allowed | frozenset("'\">")  # to einsum's first argument
     for col, char in enumerate(text):
         if char not in allowed:
             raise ExpressionError(_describe_char(char), text, col)
@@ -187,13 +183,6 @@ class _Converter:
             ast.Name: self._name,  # type: ignore[dict-item]
             ast.Call: self._call,  # type: ignore[dict-item]
         }
-        # an op's `signature` names how its arguments are read
-        self.signatures: dict[str, Callable[[str, list[ast.expr], ast.Call], Node]] = {
-            "unary": self._one_argument, "reduction": self._reduction, "softmax": self._softmax,
-            "clamp": self._clamp, "operands": self._operands, "slogdet": self._slogdet,
-            "einsum": self._einsum,
-        }
-        self.slogdet_part: int | None = None  # the output that slogdet(X)[...] picks
 
     def fail(self, message: str, node: ast.AST) -> ExpressionError:
         return ExpressionError(message, self.text, getattr(node, "col_offset", 0))
@@ -201,7 +190,7 @@ class _Converter:
     def convert(self, node: ast.AST) -> Node:
         handler = self.handlers.get(type(node))
         if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.value, ast.Call) \
-                and _called_name(node.value.func) == "slogdet":
+                and _called_name(node.value) == "slogdet":
             return self._slogdet_output(node)
         if isinstance(node, ast.Attribute) and node.attr == "T":
             return Call("T", (self.convert(node.value),), _attr_column(self.text, node))
@@ -214,6 +203,11 @@ class _Converter:
         return handler(node)
 
     def _binop(self, node: ast.BinOp) -> Node:
+        if isinstance(node.op, ast.Mod):  # u % v on tensors is torch.remainder(u, v)
+            call = Call("remainder", (self.convert(node.left), self.convert(node.right)),
+                        _operator_column(self.text, node))
+            check_constants(call, self.text)
+            return call
         op = _BINOPS.get(type(node.op))
         if op is None:
             hint = _BINOP_HINTS.get(type(node.op), "operator not supported")
@@ -233,6 +227,9 @@ class _Converter:
     def _constant(self, node: ast.Constant) -> Node:
         source = ast.get_source_segment(self.text, node) or ""
         value = node.value
+        if isinstance(value, str):
+            raise self.fail("strings are not allowed here: only as the value of "
+                            "approximate=, p= or ord=, or as einsum's subscripts", node)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             kind = "complex numbers" if isinstance(value, complex) else repr(value)
             raise self.fail(f"{kind} not allowed: only real numbers", node)
@@ -259,76 +256,61 @@ class _Converter:
         return Var(name, node.col_offset)
 
     def _call(self, node: ast.Call) -> Node:
-        for keyword in node.keywords:
-            called = OPS.get(_called_name(node.func))
-            if keyword.arg != "dim" or len(node.keywords) > 1 or called is None \
-                    or called.dim == "none":
-                raise ExpressionError(f"keyword argument {keyword.arg or '**'}= not allowed "
-                                      f"(only dim= of {_and(WITH_DIM)})",
-                                      self.text, keyword.col_offset)
+        """A spelling names a registry entry (`ops.SPELLED`); the entry reads the rest."""
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.fail("unpacking not allowed", arg)
         func = node.func
         if isinstance(func, ast.Name):
-            return self._function(func.id, node.args, node)
-        if isinstance(func, ast.Attribute):
-            dotted = _dotted_name(func)
-            functional = next((dotted[len(prefix):] for prefix in _FUNCTIONAL_PREFIXES
-                               if dotted.startswith(prefix)), None)
-            if functional in FUNCTIONAL and node.args:
-                return self._function(functional, node.args, node)
-            if dotted.startswith(_LINALG_PREFIX) and dotted[len(_LINALG_PREFIX):] in LINALG:
-                return self._function(LINALG[dotted[len(_LINALG_PREFIX):]], node.args, node)
-            if dotted.startswith("torch.") and dotted.count(".") > 1:
-                raise self.fail(f"{dotted} is not allowed; allowed: "
-                                f"{_listing(TORCH_FUNCTIONS, 'torch.')}, "
-                                f"{_listing(FUNCTIONAL, 'torch.nn.functional.')}, "
-                                f"{_listing(frozenset(LINALG), _LINALG_PREFIX)}", func)
-            if isinstance(func.value, ast.Name) and func.value.id == "torch":
-                if func.attr not in TORCH_FUNCTIONS:
-                    raise self.fail(f"torch.{func.attr} is not allowed; allowed: "
-                                    f"{_listing(TORCH_FUNCTIONS, 'torch.')}", func)
-                return self._function(func.attr, node.args, node)
-            if func.attr not in METHODS:
-                raise ExpressionError(
-                    f"method .{func.attr}() is not allowed; allowed: "
-                    f"{_listing(METHODS, '.')}", self.text, _attr_column(self.text, func))
-            return self._function(func.attr, [func.value, *node.args], node)
-        raise self.fail("only named functions can be called", node)
+            return self._function("bare", func.id, node.args, node)
+        if not isinstance(func, ast.Attribute):
+            raise self.fail("only named functions can be called", node)
+        dotted = _dotted_name(func)
+        found = namespace_of(dotted)
+        if found is not None:
+            space, spelling = found
+            if space in SPELLED and spelling in SPELLED[space]:
+                return self._function(space, spelling, node.args, node)
+            # `F.sum()` is a method of a variable F; torch.nn.functional has no sum
+            if not (dotted.startswith("F.") and func.attr in SPELLED["method"]):
+                raise self.fail(not_supported(space, spelling, dotted), func)
+        if func.attr not in SPELLED["method"]:
+            raise ExpressionError(not_supported("method", func.attr, f"method .{func.attr}()"),
+                                  self.text, _attr_column(self.text, func))
+        return self._function("method", func.attr, [func.value, *node.args], node)
 
-    def _function(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
-        """The registry entry's signature picks the handler for its arguments."""
+    def _function(self, space: str, spelling: str, args: list[ast.expr],
+                  node: ast.Call) -> Node:
+        """The registry entry reads its arguments (`calls.CallReader`); pow and where are
+        read here."""
+        name = SPELLED[space].get(spelling)
+        if name is None:
+            raise self.fail(_unknown_function(spelling), node)
+        if name in ("pow", "where") and node.keywords:
+            keyword = node.keywords[0]
+            raise ExpressionError(f"keyword {keyword.arg}= of {name}() is not supported: "
+                                  f"{name}() takes no keywords", self.text,
+                                  keyword.col_offset)
         if name == "pow":
             self._arity(name, args, 2, node)
             return self._binop(ast.BinOp(args[0], ast.Pow(), args[1],
                                          col_offset=node.col_offset))
         if name == "where":
             return self._where(args, node)
-        if name not in OPS:
-            raise self.fail(_unknown_function(name), node)
-        return self.signatures[OPS[name].signature](name, args, node)
+        if name == "einsum":
+            return self._einsum(args, node)
+        return CallReader(self).read(name, args, node)
 
-    def _one_argument(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
-        self._arity(name, args, 1, node)
-        result = Call(name, (self.convert(args[0]),), node.col_offset)
-        check_constants(result, self.text)
-        return result
-
-    def _operands(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
-        """`mm(A, B)`, `A.mm(B)`, `trace(X)`: the entry's number of tensors, no constants."""
-        self._arity(name, args, OPS[name].operands, node)
-        result = Call(name, tuple(self.convert(arg) for arg in args), node.col_offset)
-        check_constants(result, self.text)
-        return result
-
-    def _einsum(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
+    def _einsum(self, args: list[ast.expr], node: ast.Call) -> Node:
         """`einsum('ij,jk->ik', A, B)`: a constant subscript string, read by our own parser
-        (`ops.einsum.subscripts`), then one or two tensors."""
+        (`ops.einsum.subscripts`) and kept as the call's setting, then one or two tensors."""
         spec = args[0] if args else None
         if not isinstance(spec, ast.Constant) or not isinstance(spec.value, str):
             raise self.fail("einsum() takes a subscript string first, as in "
                             "einsum('ij,jk->ik', A, B)", spec or node)
+        if node.keywords:
+            raise ExpressionError("einsum() takes no keywords", self.text,
+                                  node.keywords[0].col_offset)
         try:
             inputs, _ = subscripts(spec.value)
         except SubscriptError as exc:
@@ -336,13 +318,14 @@ class _Converter:
         if len(args) - 1 != len(inputs):
             raise self.fail(f"einsum({spec.value!r}, ...) names {len(inputs)} operand"
                             f"{'s' * (len(inputs) > 1)}, got {len(args) - 1}", node)
-        result = Call(name, tuple(self.convert(arg) for arg in args[1:]), node.col_offset,
-                      spec.value)
+        result = Call("einsum", tuple(self.convert(arg) for arg in args[1:]),
+                      node.col_offset, (("subscripts", spec.value),))
         check_constants(result, self.text)
         return result
 
     def _slogdet_output(self, node: ast.Subscript | ast.Attribute) -> Node:
-        """`slogdet(X)[1]`, `slogdet(X).logabsdet` (and [0], .sign): one of its outputs."""
+        """`slogdet(X)[1]`, `slogdet(X).logabsdet` (and [0], .sign): one of its outputs,
+        kept as the call's setting `output` (the shape pass refuses slogdet without one)."""
         if isinstance(node, ast.Attribute):
             part = _SLOGDET_PARTS.get(node.attr)
         else:
@@ -353,72 +336,9 @@ class _Converter:
         if part is None:
             raise self.fail("slogdet() has two outputs: [0] or .sign, [1] or .logabsdet",
                             node)
-        self.slogdet_part = part
-        return self.convert(node.value)
-
-    def _slogdet(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
-        """`slogdet(X)` must pick an output; it is kept as a Num (0 sign, 1 log|det|)."""
-        part, self.slogdet_part = self.slogdet_part, None
-        if part is None:
-            raise self.fail("slogdet() returns two tensors (sign, logabsdet): take "
-                            "slogdet(X)[1] or slogdet(X).logabsdet, log|det X|, the one "
-                            "with a gradient (or [0], .sign)", node)
-        self._arity(name, args, 1, node)
-        return Call(name, (self.convert(args[0]), Num(float(part), str(part), node.col_offset)),
-                    node.col_offset)
-
-    def _reduction(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
-        """Over every element, or along one dim (required where torch requires it)."""
-        if len(args) == 2 or node.keywords:
-            return self._reduction_along(name, args, node)
-        if OPS[name].dim == "required":
-            raise self.fail(f"{name}() needs a dim, as in {name}(x, dim=0): torch.{name} "
-                            f"has no default", node)
-        return self._one_argument(name, args, node)
-
-    def _reduction_along(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
-        """`sum(X, dim=0)`, `X.sum(0)`: the dimension is an integer literal, kept as a Num."""
-        dims = [*args[1:], *(k.value for k in node.keywords)]
-        if len(args) < 1 or len(dims) != 1:
-            raise self.fail(f"{name}() takes a tensor and at most one dim", node)
-        dim = self.convert(dims[0])
-        value = constant_value(dim, self.text)
-        if value is None or value != int(value) or not isinstance(dim, (Num, Neg)):
-            hint = OPS[name].second_argument_hint if args[1:] else ""
-            raise self.fail(f"dim of {name}() must be an integer such as 0, 1 or -1{hint}",
-                            dims[0])
-        return Call(name, (self.convert(args[0]), Num(float(int(value)), str(int(value)),
-                                                      dim.col)), node.col_offset)
-
-    def _softmax(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
-        """`softmax(x)`, `x.softmax(-1)`, `torch.softmax(x, dim=-1)`: dim kept if given."""
-        if not args or len(args) + len(node.keywords) > 2:
-            raise self.fail(f"{name}() takes a tensor and at most one dim, as in "
-                            f"{name}(x, dim=-1)", node)
-        if len(args) + len(node.keywords) == 1:
-            return Call(name, (self.convert(args[0]),), node.col_offset)
-        along = self._reduction_along(name, args, node)
-        assert isinstance(along, Call)
-        return along
-
-    def _clamp(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
-        """`clamp(x, lo, hi)`: both bounds are constants, lo <= hi, kept as Num nodes."""
-        if len(args) != 3:
-            raise self.fail(f"clamp() takes a tensor and two constant bounds, as in "
-                            f"clamp(x, 0, 1); got {len(args)} argument"
-                            f"{'s' * (len(args) != 1)}", node)
-        bounds = []
-        for arg in args[1:]:
-            bound = self.convert(arg)
-            value = constant_value(bound, self.text)
-            if value is None:
-                raise self.fail("the bounds of clamp() must be numbers, as in "
-                                "clamp(x, 0, 1)", arg)
-            bounds.append(Num(value, _fmt_exact(bound, value), bound.col))
-        if bounds[0].value > bounds[1].value:
-            raise self.fail(f"clamp() needs lo <= hi, got lo = {_fmt(bounds[0].value)} and "
-                            f"hi = {_fmt(bounds[1].value)}", args[1])
-        return Call(name, (self.convert(args[0]), *bounds), node.col_offset)
+        call = self.convert(node.value)
+        assert isinstance(call, Call) and call.func == "slogdet"
+        return dataclasses.replace(call, params=(("output", part),))
 
     def _where(self, args: list[ast.expr], node: ast.Call) -> Node:
         """`where(cond, a, b)`: a where cond holds, else b; cond is one comparison."""
@@ -441,23 +361,15 @@ class _Converter:
 
 
 def _unknown_function(name: str) -> str:
-    known = frozenset(OPS) | {"pow"}
-    close = difflib.get_close_matches(name, sorted(known), n=1)
-    hint = f"; did you mean {close[0]}?" if close else f"; allowed: {_listing(known, '')}"
+    close = difflib.get_close_matches(name, sorted(SPELLED["bare"]), n=1)
+    hint = f"; did you mean {close[0]}?" if close else \
+        " (the README lists every supported function)"
     return f"unknown function {name!r}{hint}"
 
 
-def _and(names: tuple[str, ...]) -> str:
-    """"a, b and c"."""
-    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else names[0]
-
-
-def _listing(names: frozenset[str], prefix: str) -> str:
-    return ", ".join(prefix + name for name in sorted(names))
-
-
-def _called_name(func: ast.expr) -> str:
-    """`sum` for `sum(...)`, `torch.sum(...)` and `X.sum(...)`."""
+def _called_name(call: ast.Call) -> str:
+    """`slogdet` for `slogdet(X)`, `torch.linalg.slogdet(X)` and `X.slogdet()`."""
+    func = call.func
     return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
@@ -498,15 +410,6 @@ def check_constants(node: Node, text: str) -> None:
     if isinstance(node, BinOp) and node.op == "/" and constant_value(node.right, text) == 0:
         raise ExpressionError("division by a constant that is zero", text, node.right.col)
     constant_value(node, text)
-
-
-def _fmt_exact(node: Node, value: float) -> str:
-    """The literal's own digits for a plain number (so SymPy keeps 0.1 exact), else repr."""
-    if isinstance(node, Num):
-        return node.text
-    if isinstance(node, Neg) and isinstance(node.operand, Num):
-        return "-" + node.operand.text
-    return repr(value)
 
 
 def _fmt(value: float) -> str:

@@ -59,7 +59,7 @@ def combined(tree: Node, node_shapes: dict[int, Shape]) -> tuple[Node, str] | No
         return tree, "sum"  # backward(ones) sums every element of the result
     # a plain sum or mean: the table's sentence has no product rule for a matrix yet
     op = OPS.get(tree.func) if isinstance(tree, Call) else None
-    if isinstance(tree, Call) and op is not None and op.adds_up and len(tree.args) == 1 \
+    if isinstance(tree, Call) and op is not None and op.adds_up and not op.needs_axes(tree) \
             and node_shapes[id(tree.args[0])]:
         return tree.args[0], tree.func
     return None

@@ -54,14 +54,25 @@ class BinOp:
     col: int
 
 
+Param = int | float | bool | str | tuple[int, ...] | None
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
-    """A function of the op registry (`gradexplain.ops.OPS`), by its canonical name."""
+    """A function of the op registry (`gradexplain.ops.OPS`), by its canonical name.
+
+    `args` are the tensor operands (sub-expressions); `params` the call's constant
+    settings as the parser read them (`("dim", (0,))`, `("keepdim", True)`, ...), by name.
+    """
 
     func: str
     args: tuple[Node, ...]
     col: int
-    text: str = ""  # a constant string argument the parser checked: einsum's subscripts
+    params: tuple[tuple[str, Param], ...] = ()
+
+    def param(self, name: str, default: Param = None) -> Param:
+        """The setting `name` of this call, or `default` when the call does not give it."""
+        return next((value for key, value in self.params if key == name), default)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gradexplain.ops import OPS
-from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
+from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Param, Var
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 4}
 
@@ -20,10 +20,12 @@ def _text(node: Node, outer: int) -> str:
         return node.name
     if isinstance(node, Call) and node.func == "T":
         return f"{_text(node.args[0], 5)}.T"
-    if isinstance(node, Call) and node.func in OPS:
-        return OPS[node.func].spelled([_text(arg, 0) for arg in node.args], node.text)
     if isinstance(node, Call):
-        return f"{node.func}({', '.join(_text(arg, 0) for arg in node.args)})"
+        settings = [f"{key}={_setting(value)}" for key, value in node.params]
+        args = [_text(arg, 0) for arg in node.args]
+        if node.func in OPS:
+            return OPS[node.func].spelled(node, args, settings)
+        return f"{node.func}({', '.join([*args, *settings])})"
     if isinstance(node, Compare):
         return f"{_text(node.left, 1)} {node.op} {_text(node.right, 1)}"
     if isinstance(node, Neg):
@@ -39,3 +41,12 @@ def _text(node: Node, outer: int) -> str:
 
 def _wrap(text: str, mine: int, outer: int) -> str:
     return f"({text})" if mine < outer else text
+
+
+def _setting(value: Param) -> str:
+    """dim=0, dim=(0, 1), p=inf, approximate='tanh', keepdim=True."""
+    if isinstance(value, tuple):
+        return str(value[0]) if len(value) == 1 else "(" + ", ".join(map(str, value)) + ")"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return repr(value) if isinstance(value, str) else str(value)

@@ -280,7 +280,7 @@ def _jacobian_shaped(tree: Node, values: Mapping[str, Values], chosen: list[str]
 
 def _summed(tree: Node, values: Mapping[str, Values]) -> tuple[Node, float]:
     op = OPS.get(tree.func) if isinstance(tree, Call) else None
-    if isinstance(tree, Call) and op is not None and op.adds_up and len(tree.args) == 1:
+    if isinstance(tree, Call) and op is not None and op.adds_up and not op.needs_axes(tree):
         n = max(v.size for v in values.values())
         return tree.args[0], (1.0 / n if getattr(op, "average", False) else 1.0)
     return tree, 1.0

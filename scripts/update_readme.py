@@ -41,7 +41,16 @@ def output_of(command: str) -> str:
 
 
 def regenerate(text: str) -> str:
-    return BLOCK.sub(lambda m: m.group(1) + output_of(m.group("command")) + m.group(4), text)
+    text = BLOCK.sub(lambda m: m.group(1) + output_of(m.group("command")) + m.group(4), text)
+    return functions_table(text)
+
+
+def functions_table(text: str) -> str:
+    """The table of every function, from the op registry (gradexplain/ops/table.py)."""
+    from gradexplain.ops.table import END, START, markdown_table
+
+    start, end = text.index(START), text.index(END) + len(END) + 1
+    return text[:start] + markdown_table() + text[end:]
 
 
 def main() -> int:

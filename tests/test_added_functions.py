@@ -113,7 +113,8 @@ def test_logsumexp_formula_is_the_softmax():
     ("logsumexp(x)", "logsumexp() needs a dim, as in logsumexp(x, dim=0): torch.logsumexp "
                      "has no default"),
     ("logsumexp(x, dim=1)", "logsumexp(dim=1) of shape 3: dim must be in -1..0"),
-    ("logsumexp(x, dim=0.5)", "dim of logsumexp() must be an integer such as 0, 1 or -1"),
+    ("logsumexp(x, dim=0.5)", "dim of logsumexp() must be an integer such as 0, 1 or -1 "
+                              "(a tuple of them for several dims)"),
 ])
 def test_logsumexp_refuses_what_torch_refuses(expression, message):
     with pytest.raises(ExpressionError) as caught:

@@ -49,12 +49,13 @@ def assert_parses_safely(text: str) -> None:
             assert node.op in OPERATORS
         if isinstance(node, Call):
             assert node.func in FUNCTIONS or node.func == "T"
-            assert len(node.args) == 1 or len(node.args) == FUNCTIONS[node.func].operands \
-                or (FUNCTIONS[node.func].dim != "none" and (
-                len(node.args) == 2 and isinstance(node.args[1], Num)
-                and node.args[1].value == int(node.args[1].value))) or (node.func == "clamp" \
-                and len(node.args) == 3 and all(isinstance(a, Num) for a in node.args[1:]) \
-                and node.args[1].value <= node.args[2].value)  # dim=, clamp's bounds
+            op = FUNCTIONS.get(node.func)
+            # as many tensors as the entry takes; settings only by its keywords' names
+            assert node.func == "T" or len(node.args) == op.operands
+            names = {spec.name for spec in op.keywords} if op is not None else set()
+            assert all(key in names for key, _ in node.params)
+            dims = node.param("dim")
+            assert dims is None or all(isinstance(d, int) for d in dims)
         if isinstance(node, Var):
             assert node.name.isidentifier() and node.name.isascii()
             assert not node.name.startswith("_")

@@ -143,8 +143,10 @@ def test_bad_shapes_exit_2_naming_the_shape(expression, values, message):
     ("slogdet(X)", "slogdet() returns two tensors (sign, logabsdet): take slogdet(X)[1]"),
     ("slogdet(X)[2]", "slogdet() has two outputs: [0] or .sign, [1] or .logabsdet"),
     ("slogdet(X).det", "slogdet() has two outputs"),
-    ("torch.solve(X, X)", "torch.solve is not allowed"),
-    ("torch.linalg.logdet(X)", "torch.linalg.logdet is not allowed"),
+    ("torch.solve(X, X)", "torch.solve is not supported; the closest supported spelling is "
+     "torch.linalg.solve(...)"),
+    ("torch.linalg.logdet(X)", "torch.linalg.logdet is not supported; the closest "
+     "supported spelling is torch.logdet(...)"),
     ("X[0]", "not allowed"),
 ])
 def test_wrong_spellings_are_refused(expression, message):

@@ -37,6 +37,17 @@ def test_ci_runs_the_test_command_that_readme_gives():
     assert 'gradexplain "sum(x**2)" --x 3,4,10' in readme
 
 
+def test_readme_function_table_is_generated_from_the_registry():
+    from gradexplain.ops import OPS
+    from gradexplain.ops.table import markdown_table
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert _script().functions_table(text) == text, \
+        "stale README function table: run scripts/update_readme.py"
+    table = markdown_table()
+    assert all(f"| {name} |" in table for name in OPS)
+
+
 def test_pre_commit_runs_the_checks_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     hooks = (ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8")

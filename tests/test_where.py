@@ -71,7 +71,8 @@ def test_a_compared_variable_cannot_be_differentiated():
     ("sum(where(t == 1, x))", 4, "where() takes 3 arguments, got 2"),
     ("sum(where(t is 1, x, 0))", 10, "where() needs one comparison"),
     ("where(t == 1, x, 0) + (x == 1)", 23, "comparisons outside where"),
-    ("x.where(t == 1, 0)", 2, "method .where() is not allowed"),
+    ("x.where(t == 1, 0)", 2, "method .where() is not supported; the closest supported "
+                              "spelling is torch.where(...)"),
 ])
 def test_comparisons_are_refused_outside_where(expression, column, fragment):
     with pytest.raises(ExpressionError) as caught:

@@ -8,39 +8,86 @@ numpy until a rule runs.
 
 from __future__ import annotations
 
-from gradexplain.ops import clamp, einsum, elementwise, linalg, matrices, reductions, softmax
-from gradexplain.ops.base import Hazard, NamedFunction, Op
+from gradexplain.ops import (
+    activations,
+    clamp,
+    cumulative,
+    einsum,
+    elementwise,
+    linalg,
+    matrices,
+    pointwise,
+    reductions,
+    softmax,
+    statistics,
+)
+from gradexplain.ops.base import NAMESPACES, Hazard, Keyword, NamedFunction, Op
 
-__all__ = ["OPS", "Op", "Hazard", "NamedFunction", "METHODS", "TORCH_FUNCTIONS", "FUNCTIONAL",
-           "LINALG", "CONSTANTS", "RESERVED_NAMES", "WITH_DIM", "named_functions"]
+__all__ = ["OPS", "Op", "Hazard", "Keyword", "NamedFunction", "SPELLED", "METHODS",
+           "TORCH_FUNCTIONS", "FUNCTIONAL", "CONSTANTS", "RESERVED_NAMES", "WITH_DIM",
+           "OPERATORS", "named_functions", "spellings_of"]
 
-OPS: dict[str, Op] = {op.name: op
-                      for family in (reductions, elementwise, softmax, clamp, linalg,
-                                     matrices, einsum)
+OPS: dict[str, Op] = {op.name: op for family in (reductions, statistics, cumulative, elementwise,
+                                        activations, pointwise, softmax, clamp, linalg,
+                                        matrices, einsum)
                       for op in family.ENTRIES}
 
+# Calls the parser reads itself, outside the registry: pow(a, b) is a ** b, and
+# where(cond, a, b); with the namespaces where PyTorch has them.
+OPERATORS: dict[str, tuple[str, ...]] = {"pow": ("torch", "method"), "where": ("torch",)}
+
+
+def _spelled() -> dict[str, dict[str, str]]:
+    """For each namespace ("bare", "torch", "method", ...), spelling -> canonical name."""
+    found: dict[str, dict[str, str]] = {space: {} for space in ("bare", *NAMESPACES)}
+    for name, op in OPS.items():
+        found["bare"][name] = name
+        for space in op.spellings:
+            found[space][name] = name
+        for alias in op.aliases:
+            space, _, spelling = alias.partition(":")
+            found[space][spelling] = name
+    for name, spaces in OPERATORS.items():
+        found["bare"][name] = name
+        for space in spaces:
+            found[space][name] = name
+    return found
+
+
+SPELLED: dict[str, dict[str, str]] = _spelled()
+
 # Tensor methods a learner pastes from a notebook: `(x**2).sum()`, `x.exp()`, `x.pow(2)`.
-METHODS: frozenset[str] = frozenset(
-    name for name, op in OPS.items() if "method" in op.spellings) | {"pow"}
+METHODS: frozenset[str] = frozenset(SPELLED["method"])
 
 # `torch.NAME(...)` spellings accepted; everything else under `torch.` is refused.
-TORCH_FUNCTIONS: frozenset[str] = frozenset(
-    name for name, op in OPS.items() if "torch" in op.spellings) | {"pow", "where"}
+TORCH_FUNCTIONS: frozenset[str] = frozenset(SPELLED["torch"])
 
 # `torch.nn.functional.NAME(...)` and `F.NAME(...)` spellings accepted.
-FUNCTIONAL: frozenset[str] = frozenset(
-    name for name, op in OPS.items() if "functional" in op.spellings)
-
-# `torch.linalg.NAME(...)` spellings accepted, to the entry's name (inv -> inverse).
-LINALG: dict[str, str] = {op.linalg_name or name: name for name, op in OPS.items()
-                          if "linalg" in op.spellings}
+FUNCTIONAL: frozenset[str] = frozenset(SPELLED["functional"])
 
 # Functions that take dim=, in the registry's order, for the parser's messages.
 WITH_DIM: tuple[str, ...] = tuple(name for name, op in OPS.items() if op.dim != "none")
 
 CONSTANTS: frozenset[str] = frozenset({"pi", "e"})
 
-RESERVED_NAMES: frozenset[str] = frozenset(OPS) | METHODS | CONSTANTS | {"torch"}
+RESERVED_NAMES: frozenset[str] = frozenset(SPELLED["bare"]) | METHODS | CONSTANTS | {"torch"}
+
+_PREFIXES = {"torch": "torch.", "method": "x.", "functional": "F.", "special": "torch.special.",
+             "linalg": "torch.linalg."}
+
+
+def spellings_of(name: str) -> list[str]:
+    """Every way to write the function `name`, as PyTorch spells it: `torch.exp(x)`,
+    `x.exp()`, `F.relu(x)`... (the README's table and the parser's hints)."""
+    tensors = ("x", "y", "z")[:OPS[name].operands] if name in OPS else ("x",)
+    found = [f"{name}({', '.join(tensors)})"]
+    for space, prefix in _PREFIXES.items():
+        for spelling, canonical in SPELLED[space].items():
+            if canonical == name:
+                found.append(f"{prefix}{spelling}({', '.join(tensors[1:])})"
+                             if space == "method" else
+                             f"{prefix}{spelling}({', '.join(tensors)})")
+    return found
 
 
 def named_functions() -> list[NamedFunction]:

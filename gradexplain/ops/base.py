@@ -18,7 +18,29 @@ from functools import cached_property
 from typing import Any
 
 from gradexplain.axes import Shape
-from gradexplain.tree import Call
+from gradexplain.tree import Call, Param
+
+# Where a spelling lives in PyTorch: torch.f, x.f(), torch.nn.functional.f (and F.f),
+# torch.special.f, torch.linalg.f. A bare f(x) is always read too.
+NAMESPACES = ("torch", "method", "functional", "special", "linalg")
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """One constant setting of a call, as PyTorch names it (and, if `positional`, in
+    PyTorch's order after the tensors): `kind` says how the parser reads its value.
+
+    kinds: "dims" an int, a tuple of ints or None; "dim" one int; "bool"; "number" a
+    constant; "order" a norm's p (a number, inf, -inf or 'fro'); "choice" one of
+    `choices` (strings); "false" only False (inplace=).
+    """
+
+    name: str
+    kind: str
+    default: Param = None
+    choices: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    positional: bool = True
 
 
 @dataclass(frozen=True)
@@ -27,7 +49,7 @@ class Hazard:
     the argument's values (numpy) and returns a bool mask; `reason` says why, in words."""
 
     kind: str
-    where: Callable[[Any], Any]
+    where: Callable[..., Any]  # (values, *settings) or, for several operands, (*values)
     reason: str
 
 
@@ -90,25 +112,28 @@ class Op:
     spellings: tuple[str, ...] = ("torch", "method")
     hazards: tuple[Hazard, ...] = ()
     story: str | None = None  # "L = sum_i y_i": how the story names L at the top
-    # how many leading arguments are tensors (mm(A, B): 2); the rest are constants the
-    # parser kept (a dim, clamp's bounds)
-    operands: int = 1
-    linalg_name: str = ""  # torch.linalg.NAME(...) when it is spelled so ("inv")
+    operands: int = 1  # how many tensors it takes, before its constant settings
+    keywords: tuple[Keyword, ...] = ()  # its settings, in PyTorch's positional order
+    # other names of it, "namespace:name" (NAMESPACES, or "bare"): "torch:arcsinh"
+    aliases: tuple[str, ...] = ()
+    pairwise: str | None = None  # torch.max(a, b) with a tensor b is this op (maximum)
+
+    def setting(self, node: Call, name: str) -> Param:
+        """The value of keyword `name` in this call, or its default."""
+        default = next((k.default for k in self.keywords if k.name == name), None)
+        return node.param(name, default)
 
     # -- parser -------------------------------------------------------------------------
     def fold(self, *values: float) -> float:
         """The value of the call on constants (the parser folds to check them)."""
         raise NotImplementedError(self.name)
 
-    @property
-    def second_argument_hint(self) -> str:
-        """Said when a second positional argument is not a dim (it may be a tensor)."""
-        return ""
+    def check(self, node: Call, text: str) -> None:
+        """Refuse, with an ExpressionError, settings that torch refuses (the parser asks)."""
 
-    def spelled(self, args: list[str], text: str) -> str:
-        """The call as text (`unparse.source`), from its arguments' text."""
-        strings = [repr(text)] if text else []
-        return f"{self.name}({', '.join(strings + args)})"
+    def spelled(self, node: Call, args: list[str], settings: list[str]) -> str:
+        """The call as text (`unparse.source`), from its arguments' and settings' text."""
+        return f"{self.name}({', '.join([*args, *settings])})"
 
     # -- shapes -------------------------------------------------------------------------
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
@@ -132,7 +157,7 @@ class Op:
         return getattr(torch, self.name)(tensor)
 
     def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
-        """The torch call on the built operands (`operands` of them)."""
+        """The torch call on every operand; one-operand ops define `torch` instead."""
         return self.torch(torch, tensors[0], node)
 
     @property
@@ -144,6 +169,10 @@ class Op:
         """(kind, mask) for each hazard; `values` is the argument as a numpy array."""
         for hazard in self.hazards:
             yield hazard.kind, hazard.where(values)
+
+    def masks(self, node: Call, values: list[Any]) -> Iterator[tuple[str, Any]]:
+        """(kind, mask) for each hazard, given every operand's values (numpy)."""
+        return self.hazard_masks(node, values[0])
 
     def reason(self, node: Call, kind: str) -> str:
         for hazard in self.hazards:

@@ -1,83 +1,107 @@
-"""clamp(u, lo, hi) with constant bounds: u inside [lo, hi], the nearer bound outside.
+"""clamp(u, lo, hi) = min(max(u, lo), hi), its one-sided forms, hardtanh and relu6.
 
-The bounds are numbers the parser checked (lo <= hi) and kept as `Num` nodes, so the
-derivative is Heaviside(u - lo)*Heaviside(hi - u): 1 inside, 0 outside, a kink at each.
+The bounds of clamp are numbers or tensors (`clamp(x, min=0)`, `x.clamp(lo, hi)`), and
+when a bound is a tensor its gradient flows to it as in torch. Written with Heaviside
+steps, the partials are d/du = H(u - lo) H(hi - u), d/dlo = H(lo - u) H(hi - lo) and
+d/dhi = 1 - H(hi - u) H(hi - lo), which also holds when lo > hi (torch then gives hi
+everywhere). hardtanh and relu6 clamp between constants of their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.ops.base import NamedFunction, Op
-from gradexplain.tree import Call, Num
+from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op
+from gradexplain.ops.elementwise import Elementwise
+from gradexplain.ops.pointwise import MAXIMUM, MINIMUM, Pointwise, ties
+from gradexplain.tree import Call
 
 
 def _derivative(sp: Any, u: Any, lo: Any, hi: Any, argindex: int) -> Any:
-    if argindex != 1:  # the bounds are constants, never differentiated
-        return sp.Integer(0)
-    return sp.Heaviside(u - lo) * sp.Heaviside(hi - u)
+    inside = sp.Heaviside(hi - lo)
+    if argindex == 1:
+        return sp.Heaviside(u - lo) * sp.Heaviside(hi - u)
+    if argindex == 2:
+        return sp.Heaviside(lo - u) * inside
+    return 1 - sp.Heaviside(hi - u) * inside
+
+
+def _evaluate(sp: Any, u: Any, lo: Any, hi: Any) -> Any:
+    if u.is_number and lo.is_number and hi.is_number:
+        return sp.Min(sp.Max(u, lo), hi)
+    return None
 
 
 # With SymPy's H(0) = 1/2 the derivative is 1/2 at either bound, where PyTorch uses 1.
 CLAMP = NamedFunction(
-    "clamp", derivative=_derivative, nargs=3, numpy=lambda np, u, lo, hi: np.clip(u, lo, hi),
-    explicit=lambda sp, u, lo, hi: sp.Min(sp.Max(u, lo), hi),
-    evaluate=lambda sp, u, lo, hi: sp.Min(sp.Max(u, lo), hi) if u.is_number else None)
+    "clamp", derivative=_derivative, nargs=3, numpy=lambda np, u, lo, hi: np.minimum(
+        np.maximum(u, lo), hi),
+    explicit=lambda sp, u, lo, hi: sp.Min(sp.Max(u, lo), hi), evaluate=_evaluate)
 
 
-def bounds(node: Call) -> tuple[Num, Num]:
-    lo, hi = node.args[1:]
-    assert isinstance(lo, Num) and isinstance(hi, Num)
-    return lo, hi
+def _at_bounds(u: Any, lo: Any, hi: Any) -> Any:
+    return (u == lo) | (u == hi)
+
+
+def _hardtanh_bounds(u: Any, lo: float, hi: float) -> Any:
+    return (u == lo) | (u == hi)
 
 
 @dataclass(frozen=True)
-class Clamp(Op):
-    signature: str = "clamp"
-
-    def fold(self, *values: float) -> float:
-        return min(max(values[0], values[1]), values[2])
-
-    def named(self) -> Iterator[NamedFunction]:
-        return iter((CLAMP,))
-
-    def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
-        lo, hi = (b.number(bound) for bound in bounds(node))
-        return CLAMP(b.build(node.args[0], idx), lo, hi)
-
-    def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
-        lo, hi = (bound.value for bound in bounds(node))
-        return torch.clamp(tensor, lo, hi)
-
-    @property
-    def may_fail(self) -> bool:
-        return True
-
-    def hazard_masks(self, node: Call, values: Any) -> Iterator[tuple[str, Any]]:
-        """Each bound is a kink (torch's slope there: 1)."""
-        lo, hi = (bound.value for bound in bounds(node))
-        yield "kink", (values == lo) | (values == hi)
+class Clamp(Pointwise):
+    """clamp(u, lo, hi): its reason names the bounds as the user wrote them."""
 
     def reason(self, node: Call, kind: str) -> str:
-        lo, hi = (bound.text for bound in bounds(node))
+        from gradexplain.unparse import source
+
+        lo, hi = (source(bound) for bound in node.args[1:])
         return (f"clamp(u, {lo}, {hi}) has kinks at u = {lo} and u = {hi} (slope 1 "
-                f"inside, 0 outside), so no derivative exists there; PyTorch uses "
-                f"slope 1 at either bound, SymPy Heaviside(0) = 1/2")
+                f"inside, 0 outside), so no derivative exists there; PyTorch uses slope 1 "
+                f"at either bound, SymPy Heaviside(0) = 1/2")
 
-    shaped_steps = True
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
-        import sympy as sp
+def _one_sided(bound: str) -> str:
+    side = "below" if bound == "min" else "above"
+    return (f"clamp_{bound}(u, {bound}) has a kink at u = {bound} (slope 1 on one side, "
+            f"0 where the bound {side} takes over), so no derivative exists there; "
+            f"PyTorch passes the gradient to u at the tie")
 
-        u, du = w.pair(node.args[0], idx, depth)
-        lo, hi = (w.builder.number(bound) for bound in bounds(node))
-        return f"chain rule with {self.rule}", CLAMP(u, lo, hi), \
-            _derivative(sp, u, lo, hi, 1) * du
+
+def _torch_clamp(torch: Any, tensor: Any, lo: float, hi: float) -> Any:
+    return torch.nn.functional.hardtanh(tensor, lo, hi)
 
 
 ENTRIES: tuple[Op, ...] = (
-    Clamp("clamp", "clamp'(u) = 1 for lo < u < hi, 0 outside (undefined at lo and hi)"),
+    Clamp("clamp", "clamp'(u) = 1 for lo < u < hi, 0 outside (undefined at lo and hi); "
+              "a tensor bound gets the gradient where it wins", signature="clamp",
+              operands=3, sympy=lambda sp, u, lo, hi: CLAMP(u, lo, hi),
+              value=lambda u, lo, hi: min(max(u, lo), hi), functions=(CLAMP,),
+              aliases=("torch:clip", "method:clip"),
+              hazards=(Hazard("kink", _at_bounds, "clamp has kinks at its bounds"),)),
+    Pointwise("clamp_min", "clamp_min'(u) = 1 for u > min, 0 below (undefined at min)",
+              sympy=lambda sp, u, lo: MAXIMUM(u, lo), value=max, functions=(MAXIMUM,),
+              hazards=(Hazard("kink", ties, _one_sided("min")),)),
+    Pointwise("clamp_max", "clamp_max'(u) = 1 for u < max, 0 above (undefined at max)",
+              sympy=lambda sp, u, hi: MINIMUM(u, hi), value=min, functions=(MINIMUM,),
+              hazards=(Hazard("kink", ties, _one_sided("max")),)),
+    Elementwise("hardtanh", "hardtanh'(u) = 1 for min_val < u < max_val, 0 outside "
+                "(undefined at both)", sympy=lambda sp, u, lo, hi: CLAMP(u, lo, hi),
+                value=lambda u, lo=-1.0, hi=1.0: min(max(u, lo), hi),
+                spellings=("functional",),
+                keywords=(Keyword("min_val", "number", -1.0),
+                          Keyword("max_val", "number", 1.0),
+                          Keyword("inplace", "false", False)),
+                call=_torch_clamp,
+                hazards=(Hazard("kink", _hardtanh_bounds, "hardtanh has kinks at min_val and "
+                                "max_val (slope 1 inside, 0 outside), so no derivative "
+                                "exists there; PyTorch uses slope 0 at either bound, SymPy "
+                                "Heaviside(0) = 1/2"),)),
+    Elementwise("relu6", "relu6'(u) = 1 for 0 < u < 6, 0 outside (undefined at 0 and 6)",
+                sympy=lambda sp, u: CLAMP(u, 0, 6), value=lambda u: min(max(u, 0.0), 6.0),
+                spellings=("functional",), keywords=(Keyword("inplace", "false", False),),
+                call=lambda torch, tensor: torch.nn.functional.relu6(tensor),
+                hazards=(Hazard("kink", lambda u: (u == 0) | (u == 6), "relu6 has kinks at 0 "
+                                "and 6 (slope 1 between, 0 outside), so no derivative "
+                                "exists there; PyTorch uses slope 0 at both"),)),
 )

@@ -60,9 +60,8 @@ def subscripts(text: str) -> Letters:
 
 @dataclass(frozen=True)
 class Einsum(Contraction):
-    """torch.einsum(subscripts, A[, B]); the subscripts are the call's `text`."""
+    """torch.einsum(subscripts, A[, B]); the subscripts are the call's setting."""
 
-    signature: str = "einsum"
     spellings: tuple[str, ...] = ("torch",)
     words: str = "einsum: an element is sum_{bound} of products, so the product rule " \
                  "inside the sum"
@@ -71,25 +70,35 @@ class Einsum(Contraction):
         return values[0] if len(values) == 1 else values[0] * values[1]
 
     def letters(self, node: Call, parts: list[Shape], text: str) -> Letters:
-        inputs, output = subscripts(node.text)
+        inputs, output = subscripts(spec(node))
         if len(inputs) != len(parts):
-            raise ShapeError(f"einsum('{node.text}') names {len(inputs)} operand"
+            raise ShapeError(f"einsum('{spec(node)}') names {len(inputs)} operand"
                              f"{'s' * (len(inputs) > 1)}, got {len(parts)}", text, node.col)
         sizes: dict[str, int] = {}
         for number, (letters, shape) in enumerate(zip(inputs, parts), start=1):
             if len(letters) != len(shape):
-                raise ShapeError(f"einsum('{node.text}'): operand {number} has shape "
+                raise ShapeError(f"einsum('{spec(node)}'): operand {number} has shape "
                                  f"{describe(shape)} but its subscripts "
                                  f"{letters!r} name {len(letters)} "
                                  f"ax{'i' if len(letters) == 1 else 'e'}s", text, node.col)
             for letter, size in zip(letters, shape):
                 if sizes.setdefault(letter, size) != size:
-                    raise ShapeError(f"einsum('{node.text}'): letter {letter!r} has sizes "
+                    raise ShapeError(f"einsum('{spec(node)}'): letter {letter!r} has sizes "
                                      f"{sizes[letter]} and {size}", text, node.col)
         return inputs, output
 
     def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
-        return torch.einsum(node.text, *tensors)
+        return torch.einsum(spec(node), *tensors)
+
+    def spelled(self, node: Call, args: list[str], settings: list[str]) -> str:
+        return f"einsum({', '.join([repr(spec(node)), *args])})"
+
+
+def spec(node: Call) -> str:
+    """The subscripts the parser checked, kept as the call's setting."""
+    found = node.param("subscripts")
+    assert isinstance(found, str)
+    return found
 
 
 ENTRIES: tuple[Op, ...] = (

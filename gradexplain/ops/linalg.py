@@ -53,7 +53,6 @@ def matmul_letters(name: str, left: Shape, right: Shape, text: str, col: int) ->
 class Contraction(Op):
     """A sum over the bound letters of the product of the operands' elements."""
 
-    signature: str = "operands"
     operands: int = 2
     spellings: tuple[str, ...] = ("torch", "method")
     # the --steps line; {bound} names the summed indices
@@ -259,8 +258,7 @@ class Diagonal(Contraction):
 
 
 ENTRIES: tuple[Op, ...] = (
-    Matmul("matmul", PRODUCT_RULE, linalg_name="matmul",
-           spellings=("torch", "method", "linalg")),
+    Matmul("matmul", PRODUCT_RULE, spellings=("torch", "method", "linalg")),
     Matmul("mm", PRODUCT_RULE, ranks=(2, 2), kinds="two matrices",
            hint="; use mv() for a matrix times a vector, or @ and matmul() for any"),
     Matmul("mv", PRODUCT_RULE, ranks=(2, 1), kinds="a matrix and a vector",
@@ -270,6 +268,6 @@ ENTRIES: tuple[Op, ...] = (
     Outer("outer", "outer product rule: d(u_i v_j) = du_i v_j + u_i dv_j"),
     Trace("trace", "trace rule: d tr(X)/dX = I, the identity"),
     Diagonal("diagonal", "diagonal rule: the gradient lands on the diagonal",
-             linalg_name="diagonal", spellings=("torch", "method", "linalg")),
+             spellings=("torch", "method", "linalg")),
     Diagonal("diag", "diag rule: the gradient lands on (or comes from) the diagonal"),
 )

@@ -10,13 +10,12 @@ the reason.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from gradexplain.axes import Shape, ShapeError, describe
-from gradexplain.ops.base import Op
-from gradexplain.tree import Call, Num
+from gradexplain.ops.base import Hazard, Op
+from gradexplain.tree import Call
 
 SINGULAR = ("{matrix} is singular: det = 0, the inverse does not exist")
 
@@ -32,6 +31,23 @@ def singular(matrix: Any) -> bool:
     return bool(np.linalg.matrix_rank(values) < values.shape[0])
 
 
+def _singular_everywhere(values: Any) -> Any:
+    """Every element of a singular matrix (its inverse is the problem, not one element)."""
+    import numpy as np
+
+    return np.full(np.shape(values), singular(values))
+
+
+def _negative_determinant(values: Any) -> Any:
+    import numpy as np
+
+    negative = not singular(values) and bool(np.linalg.det(values) < 0)
+    return np.full(np.shape(values), negative)
+
+
+SINGULAR_HAZARD = Hazard("pole", _singular_everywhere, SINGULAR)
+
+
 def square(name: str, shape: Shape, text: str, col: int) -> int:
     """The size n of an n x n matrix, or the user's error naming the shape."""
     if len(shape) != 2 or shape[0] != shape[1]:
@@ -44,7 +60,6 @@ def square(name: str, shape: Shape, text: str, col: int) -> int:
 class MatrixOp(Op):
     """A function of one square matrix X (the first operand): its Lambda, its hazard."""
 
-    signature: str = "operands"
     spellings: tuple[str, ...] = ("torch", "method", "linalg")
     reason_text: str = SINGULAR  # why a singular X has no derivative here
 
@@ -90,14 +105,7 @@ class MatrixOp(Op):
         """The element, and d(element)/dU_ab by the Cookbook (a, b: the Lambda's own)."""
         raise NotImplementedError(self.name)
 
-    @property
-    def may_fail(self) -> bool:
-        return True
-
-    def hazard_masks(self, node: Call, values: Any) -> Iterator[tuple[str, Any]]:
-        import numpy as np
-
-        yield "pole", np.full(values.shape, singular(values))
+    hazards: tuple[Hazard, ...] = (SINGULAR_HAZARD,)
 
     def reason(self, node: Call, kind: str) -> str:
         from gradexplain.unparse import source
@@ -148,13 +156,6 @@ class LogDet(MatrixOp):
         a, b = matrix.variables
         return sp.log(det(matrix, size)), inv(matrix, size, b, a)
 
-    def hazard_masks(self, node: Call, values: Any) -> Iterator[tuple[str, Any]]:
-        import numpy as np
-
-        yield from super().hazard_masks(node, values)
-        negative = not singular(values) and bool(np.linalg.det(values) < 0)
-        yield "domain", np.full(values.shape, negative)
-
     def reason(self, node: Call, kind: str) -> str:
         from gradexplain.unparse import source
 
@@ -170,8 +171,15 @@ class Slogdet(MatrixOp):
     slogdet(X)[0] (.sign) is piecewise constant, its gradient 0. The parser keeps which
     output as the call's second argument, a Num."""
 
-    def spelled(self, args: list[str], text: str) -> str:
-        return f"slogdet({args[0]})[{args[1]}]"
+    def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        if node.param("output") is None:
+            raise ShapeError("slogdet() returns two tensors (sign, logabsdet): take "
+                             "slogdet(X)[1] or slogdet(X).logabsdet, log|det X|, the one "
+                             "with a gradient (or [0], .sign)", text, node.col)
+        return super().shape(node, parts, text)
+
+    def spelled(self, node: Call, args: list[str], settings: list[str]) -> str:
+        return f"slogdet({args[0]})[{node.param('output')}]"
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
         from gradexplain.matfun import logabsdet, signdet
@@ -194,10 +202,10 @@ class Slogdet(MatrixOp):
 
 
 def part(node: Call) -> int:
-    """Which output of slogdet: 0 the sign, 1 log|det|."""
-    which = node.args[1]
-    assert isinstance(which, Num)
-    return int(which.value)
+    """Which output of slogdet: 0 the sign, 1 log|det| (the parser's setting `output`)."""
+    which = node.param("output")
+    assert isinstance(which, int)
+    return which
 
 
 @dataclass(frozen=True)
@@ -285,11 +293,12 @@ ENTRIES: tuple[Op, ...] = (
         "always return)"),
     LogDet("logdet", "d log det(X)/dX = X^-T (Matrix Cookbook eq. 57)",
            spellings=("torch", "method"),
+           hazards=(SINGULAR_HAZARD, Hazard("domain", _negative_determinant, "det < 0")),
            reason_text=SINGULAR + ", and log det({matrix}) = log(0) = -inf"),
     Slogdet("slogdet", "d log|det(X)|/dX = X^-T (Matrix Cookbook eq. 57); the sign's "
-            "gradient is 0", signature="slogdet",
+            "gradient is 0",
             reason_text=SINGULAR + ", and log|det({matrix})| = log(0) = -inf"),
     Inverse("inverse", "dX^-1 = -X^-1 dX X^-1, so dL/dX = -X^-T G X^-T (Matrix Cookbook "
-            "eq. 59)", linalg_name="inv"),
+            "eq. 59)", spellings=("torch", "method"), aliases=("linalg:inv",)),
     Solve("solve", "solve(A, B) = A^-1 B: dL/dB = A^-T G, dL/dA = -A^-T G X^T"),
 )

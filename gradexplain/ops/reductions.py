@@ -12,9 +12,45 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.axes import Shape, dim_of, reduced, reduced_axis
-from gradexplain.ops.base import Hazard, NamedFunction, Op
+from gradexplain.axes import Shape, along, dims_of, reduced, reduced_axes
+from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op
 from gradexplain.tree import Call
+
+DIMS = Keyword("dim", "dims", aliases=("axis",))
+ONE_DIM = Keyword("dim", "dim", aliases=("axis",))
+KEEPDIM = Keyword("keepdim", "bool", False)
+
+
+def inner_indices(b: Any, node: Call, shape: Shape, idx: tuple[Any, ...]
+                  ) -> tuple[tuple[Any, ...], list[tuple[Any, int]]]:
+    """The argument's indices inside the reduction: a fresh bound index on each reduced
+    axis, the output's own index elsewhere (keepdim's size-1 axes are skipped); and the
+    (bound index, size) pairs to sum over."""
+    axes = reduced_axes(node, shape)
+    bound = iter(b.fresh(tuple(shape[axis] for axis in axes)))
+    keep = bool(node.param("keepdim", False))
+    inner, over, position = [], [], 0
+    for axis, size in enumerate(shape):
+        if axis in axes:
+            index = next(bound)
+            inner.append(index)
+            over.append((index, size))
+            position += keep
+        else:
+            inner.append(idx[position])
+            position += 1
+    return tuple(inner), over
+
+
+def torch_keywords(node: Call, tensor: Any) -> dict[str, Any]:
+    """dim= and keepdim= as the call gave them, for torch (keepdim alone: every dim)."""
+    found: dict[str, Any] = {}
+    if along(node):
+        found["dim"] = dims_of(node)
+    if node.param("keepdim", False):
+        found["keepdim"] = True
+        found.setdefault("dim", tuple(range(tensor.dim())))
+    return found
 
 
 @dataclass(frozen=True)
@@ -22,8 +58,8 @@ class Reduction(Op):
     """sum/mean/prod/logsumexp: a Sum (or Product) of `inner(u)`, then `outer`, then /N
     for a mean; over all elements, or along dim=."""
 
-    signature: str = "reduction"
     dim: str = "optional"
+    keywords: tuple[Keyword, ...] = (DIMS, KEEPDIM)
     product: bool = False
     average: bool = False
     inner: Callable[[Any, Any], Any] | None = None  # (sympy, u_k) -> the summand
@@ -31,6 +67,14 @@ class Reduction(Op):
 
     def fold(self, *values: float) -> float:
         return values[0]  # of one element: the element itself (log(exp(u)) = u)
+
+    def check(self, node: Call, text: str) -> None:
+        if node.param("keepdim", False) and not along(node) and self.keywords[0].kind == "dim":
+            from gradexplain.errors import ExpressionError
+
+            raise ExpressionError(f"keepdim= of {self.name}() needs a dim, as torch."
+                                  f"{self.name} takes it: {self.name}(x, dim=0, keepdim=True)",
+                                  text, node.col)
 
     @property
     def combines(self) -> str:
@@ -54,31 +98,28 @@ class Reduction(Op):
         return super().story_sentence(name, local, gradient)
 
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
-        return reduced(node, parts[0], text) if len(node.args) == 2 else ()
+        return reduced(node, parts[0], text)
 
     def needs_axes(self, node: Call) -> bool:
-        return len(node.args) == 2
+        return along(node) or bool(node.param("keepdim", False))
 
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
-        function = getattr(torch, self.name)
-        return function(tensor, dim=dim_of(node)) if len(node.args) == 2 else function(tensor)
+        keywords = torch_keywords(node, tensor)
+        if self.product and "dim" in keywords:  # torch.prod takes one int dim
+            keywords["dim"] = keywords["dim"][0]
+        return getattr(torch, self.name)(tensor, **keywords)
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
         import sympy as sp
 
         shape = b.shape(node.args[0])
-        if len(node.args) == 2:
-            axis = reduced_axis(node, shape)
-            (bound,) = b.fresh(shape[axis:axis + 1])
-            term = b.build(node.args[0], (*idx[:axis], bound, *idx[axis:]))
-            return self._combine(sp, b, term, [(bound, shape[axis])], shape[axis:axis + 1])
-        bound = b.fresh(shape)
-        term = b.build(node.args[0], bound)
-        if not shape:  # a reduction of a scalar is the scalar itself, as in torch
+        inner, over = inner_indices(b, node, shape, idx)
+        term = b.build(node.args[0], inner)
+        if not over:  # a reduction of a scalar is the scalar itself, as in torch
             return term
-        total = self._combine(sp, b, term, list(zip(bound, shape)), shape)
-        if self.story is not None:
-            b.record(node, bound, term, total)
+        total = self._combine(sp, b, term, over, tuple(size for _, size in over))
+        if self.story is not None and not self.needs_axes(node):
+            b.record(node, tuple(index for index, _ in over), term, total)
         return total
 
     def _combine(self, sp: Any, b: Any, term: Any, over: list[tuple[Any, int]],
@@ -102,14 +143,11 @@ class Reduction(Op):
         import sympy as sp
 
         shape = w.node_shapes[id(node.args[0])]
-        if not shape:
+        if not reduced_axes(node, shape):
             u, du = w.pair(node.args[0], (), depth)
             return f"{self.name} of a scalar is the scalar", u, du
-        if len(node.args) == 2:
-            axis = reduced_axis(node, shape)
-            (bound,) = w.builder.fresh(shape[axis:axis + 1])
-            inner = (*idx[:axis], bound, *idx[axis:])
-            over = [(bound, shape[axis])]
+        if self.needs_axes(node):
+            inner, over = inner_indices(w.builder, node, shape, idx)
         else:
             inner = w.bounds(shape)
             over = list(zip(inner, shape))
@@ -177,15 +215,15 @@ def _ties(largest: bool) -> Callable[[Any], Any]:
     return ties
 
 
-def _ties_along(values: Any, largest: bool, dim: int) -> Any:
-    """Elements tied for the largest (smallest) value of their row (column), per row."""
+def _ties_along(values: Any, largest: bool, axes: tuple[int, ...]) -> Any:
+    """Elements tied for the largest (smallest) value of their slice (row, column...)."""
     import numpy as np
 
-    if values.ndim == 0:
-        return np.zeros((), dtype=bool)
-    extreme = (np.max if largest else np.min)(values, axis=dim, keepdims=True)
+    if not axes:
+        return np.zeros(values.shape, dtype=bool)
+    extreme = (np.max if largest else np.min)(values, axis=axes, keepdims=True)
     at = values == extreme
-    return at & (np.count_nonzero(at, axis=dim, keepdims=True) > 1)
+    return at & (np.count_nonzero(at, axis=axes, keepdims=True) > 1)
 
 
 @dataclass(frozen=True)
@@ -206,13 +244,9 @@ class Extremum(Reduction):
     def story_sentence(self, name: str, local: str, gradient: str) -> str:
         largest = "largest" if self.largest else "smallest"
         return (f"{self.name.capitalize()} rule: only the {largest} term y_i passes the "
-                f"gradient (is_{self.name}(y_j) = 1 there, 0 elsewhere; ties share it "
-                f"evenly), so dL/d{name}_j = is_{self.name}(y_j)/(number of ties) * {local} "
+                f"gradient (is_{self.kind}(y_j) = 1 there, 0 elsewhere; ties share it "
+                f"evenly), so dL/d{name}_j = is_{self.kind}(y_j)/(number of ties) * {local} "
                 f"= {gradient}.")
-
-    @property
-    def second_argument_hint(self) -> str:
-        return f" ({self.name} of two tensors, torch.{self.name}imum, is not supported)"
 
     @property
     def indicator(self) -> NamedFunction:
@@ -221,47 +255,48 @@ class Extremum(Reduction):
     def named(self) -> Iterator[NamedFunction]:
         return iter((self.indicator,))
 
+    @property
+    def kind(self) -> str:
+        """max or min, for the names of the torch functions and the indicator."""
+        return "max" if self.largest else "min"
+
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
-        if len(node.args) == 2:  # torch.max(X, dim) is (values, indices): amax has one
-            return getattr(torch, "a" + self.name)(tensor, dim=dim_of(node))
-        return getattr(torch, self.name)(tensor)
+        if self.needs_axes(node):  # torch.max(X, dim) is (values, indices): amax has one
+            return getattr(torch, "a" + self.kind)(tensor, **torch_keywords(node, tensor))
+        return getattr(torch, self.kind)(tensor)
 
     def hazard_masks(self, node: Call, values: Any) -> Iterator[tuple[str, Any]]:
-        if len(node.args) == 2:  # ties within one slice, not over the whole array
-            yield "kink", _ties_along(values, self.largest, dim_of(node))
+        if along(node):  # ties within one slice, not over the whole array
+            yield "kink", _ties_along(values, self.largest, reduced_axes(node, values.shape))
         else:
             yield from super().hazard_masks(node, values)
 
     def reason(self, node: Call, kind: str) -> str:
-        if len(node.args) != 2:
+        if not along(node):
             return super().reason(node, kind)
         largest, rises = ("largest", "rises") if self.largest else ("smallest", "falls")
-        dim = dim_of(node)
+        dims = dims_of(node) or ()
+        dim = dims[0] if len(dims) == 1 else dims
         return (f"{self.name}(dim={dim}) has a kink where elements of one slice along dim "
                 f"{dim} tie for its {largest} value (slope 1 if one of them {rises}, 0 "
-                f"otherwise), so no derivative exists there; PyTorch's a{self.name}() "
+                f"otherwise), so no derivative exists there; PyTorch's a{self.kind}() "
                 f"splits the gradient evenly among the tied elements, so does the symbolic "
-                f"rule is_{self.name}_m(u_jm)/sum_m is_{self.name}_m(u_jm)")
+                f"rule is_{self.kind}_m(u_jm)/sum_m is_{self.kind}_m(u_jm)")
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
         shape = b.shape(node.args[0])
-        if not shape:  # the max of a scalar is the scalar, as in torch
-            return b.build(node.args[0], ())
-        if len(node.args) == 2:
-            axis = reduced_axis(node, shape)
-            over = b.fresh(shape[axis:axis + 1])
-            inner, sizes = (*idx[:axis], *over, *idx[axis:]), shape[axis:axis + 1]
-        else:
-            inner = over = b.fresh(shape)
-            sizes = shape
+        inner, over = inner_indices(b, node, shape, idx)
         term = b.build(node.args[0], inner)
-        indicator = self.indicator(term, *b.compared(over))
+        if not over:  # the max of a scalar is the scalar, as in torch
+            return term
+        bound = tuple(index for index, _ in over)
+        indicator = self.indicator(term, *b.compared(bound))
         top, bottom = term * indicator, indicator
-        for index, size in zip(over, sizes):
+        for index, size in over:
             limit = b.limit(index, size)
             top, bottom = b.Sum(top, limit), b.Sum(bottom, limit)
-        if len(node.args) != 2:
-            b.record(node, over, term, top / bottom)
+        if not self.needs_axes(node):
+            b.record(node, bound, term, top / bottom)
         return top / bottom
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...],
@@ -293,8 +328,8 @@ def _kink_words(word: str, largest: str, rises: str, falls: str) -> str:
     return (f"{word} has a kink where elements tie for the {largest} value (slope 1 if one "
             f"of them {rises}, 0 if it {falls}), so no derivative exists there; PyTorch's "
             f"{word}() splits the gradient evenly among the tied elements, so does the "
-            f"symbolic rule is_{word}(u_j)/sum_k is_{word}(u_k), and SymPy's "
-            f"{word.capitalize()}(a, b) gives Heaviside(0) = 1/2 each for two")
+            f"symbolic rule is_{word[-3:]}(u_j)/sum_k is_{word[-3:]}(u_k), and SymPy's "
+            f"{word[-3:].capitalize()}(a, b) gives Heaviside(0) = 1/2 each for two")
 
 
 ENTRIES: tuple[Op, ...] = (
@@ -302,15 +337,26 @@ ENTRIES: tuple[Op, ...] = (
     Reduction("mean", "sum rule with a constant factor: d/dx_j (1/n) sum_i y_i = "
               "(1/n) dy_j/dx_j", average=True, story="L = (1/n) sum_i y_i"),
     Reduction("prod", "product rule: d/dx_j prod_i y_i = (prod_{i!=j} y_i) dy_j/dx_j",
-              product=True, story="L = prod_i y_i"),
+              product=True, story="L = prod_i y_i", keywords=(ONE_DIM, KEEPDIM)),
     Reduction("logsumexp", "logsumexp rule: d/du_k log(sum_i exp(u_i)) = softmax(u)_k",
-              dim="required", inner=lambda sp, u: sp.exp(u), outer=lambda sp, s: sp.log(s)),
+              dim="required", inner=lambda sp, u: sp.exp(u), outer=lambda sp, s: sp.log(s),
+              spellings=("torch", "method", "special")),
     Extremum("max", "max rule: d max(u)/du_k = 1 where u_k is largest (split evenly among "
              "ties), 0 elsewhere", story="L = max_i y_i", largest=True,
+             keywords=(ONE_DIM, KEEPDIM), pairwise="maximum",
              hazards=(Hazard("kink", _ties(True),
                              _kink_words("max", "largest", "rises", "falls")),)),
     Extremum("min", "min rule: d min(u)/du_k = 1 where u_k is smallest (split evenly among "
              "ties), 0 elsewhere", story="L = min_i y_i", largest=False,
+             keywords=(ONE_DIM, KEEPDIM), pairwise="minimum",
              hazards=(Hazard("kink", _ties(False),
                              _kink_words("min", "smallest", "falls", "rises")),)),
+    Extremum("amax", "amax rule: d amax(u)/du_k = 1 where u_k is largest along dim (split "
+             "evenly among ties), 0 elsewhere", story="L = max_i y_i", largest=True,
+             hazards=(Hazard("kink", _ties(True),
+                             _kink_words("amax", "largest", "rises", "falls")),)),
+    Extremum("amin", "amin rule: d amin(u)/du_k = 1 where u_k is smallest along dim (split "
+             "evenly among ties), 0 elsewhere", story="L = min_i y_i", largest=False,
+             hazards=(Hazard("kink", _ties(False),
+                             _kink_words("amin", "smallest", "falls", "rises")),)),
 )

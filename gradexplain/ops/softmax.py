@@ -9,15 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.axes import Shape, ShapeError, describe, dim_of, reduced, reduced_axis
-from gradexplain.ops.base import Op
+from gradexplain.axes import Shape, ShapeError, along, check_dims, describe, dim_of, reduced_axis
+from gradexplain.ops.base import Keyword, Op
 from gradexplain.tree import Call
 
 
 @dataclass(frozen=True)
 class Softmax(Op):
-    signature: str = "softmax"
     dim: str = "optional"
+    keywords: tuple[Keyword, ...] = (Keyword("dim", "dim", aliases=("axis",)),)
+    spellings: tuple[str, ...] = ("torch", "method", "functional", "special")
     log: bool = False
 
     def fold(self, *values: float) -> float:
@@ -30,8 +31,8 @@ class Softmax(Op):
         (and F.softmax guesses, with a deprecation warning), so we ask which axis.
         """
         shape = parts[0]
-        if len(node.args) == 2:
-            reduced(node, shape or (1,), text)  # a scalar takes dim 0 or -1, as in torch
+        if along(node):
+            check_dims(node, shape, text)  # a scalar takes dim 0 or -1, as in torch
         elif len(shape) > 1:
             raise ShapeError(f"{node.func}() of a {describe(shape)} matrix needs dim=: "
                              f"dim=1 normalises each row, dim=0 each column, as in "
@@ -39,7 +40,7 @@ class Softmax(Op):
         return shape
 
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
-        dim = dim_of(node) if len(node.args) == 2 else -1
+        dim = dim_of(node) if along(node) else -1
         return getattr(torch, self.name)(tensor, dim=dim)
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
@@ -49,7 +50,7 @@ class Softmax(Op):
         shape = b.shape(node.args[0])
         if not shape:  # softmax of one element is 1, log_softmax 0, as in torch
             return sp.Integer(0 if self.log else 1)
-        axis = reduced_axis(node, shape) if len(node.args) == 2 else len(shape) - 1
+        axis = reduced_axis(node, shape) if along(node) else len(shape) - 1
         (bound,) = b.fresh(shape[axis:axis + 1])
         summand = b.build(node.args[0], (*idx[:axis], bound, *idx[axis + 1:]))
         element = b.build(node.args[0], idx)
