@@ -41,21 +41,55 @@ def contract(factors: Sequence[np.ndarray], bound: Mapping[int, int]) -> np.ndar
         elif len(users) == 1:  # one factor uses it: add up along it first
             arrays[users[0]] = arrays[users[0]].sum(axis=axis, keepdims=True)
     live = [tuple(a for a in range(rank) if array.shape[a] != 1) for array in arrays]
-    kept = sorted({a for axes in live for a in axes} - set(bound))
-    if rank > len(_LETTERS):
-        raise ValueError(f"{rank} index axes; einsum labels at most {len(_LETTERS)}")
+    kept = tuple(sorted({a for axes in live for a in axes} - set(bound)))
     operands = [array.reshape([array.shape[a] for a in axes])
                 for array, axes in zip(arrays, live)]
-    spec = ",".join("".join(_LETTERS[a] for a in axes) for axes in live) + "->" + \
-        "".join(_LETTERS[a] for a in kept)
-    value = np.einsum(spec, *operands, optimize=len(operands) > 1) if operands \
-        else np.ones((), dtype=np.float64)
+    if len({a for axes in live for a in axes}) <= len(_LETTERS):
+        value = _einsum(operands, live, kept)
+    else:  # more indices than einsum has letters (a chain of 60 @): two at a time
+        value = _pairwise(operands, live, kept)
     if scale != 1.0:
         value = value * scale
     shape = [1] * rank
     for position, axis in enumerate(kept):
         shape[axis] = value.shape[position]
     return np.asarray(value).reshape(shape)
+
+
+class TooManyIndices(ValueError):
+    """One product of two factors uses more indices than einsum can label."""
+
+
+def _einsum(operands: Sequence[np.ndarray], axes: Sequence[tuple[int, ...]],
+            kept: tuple[int, ...]) -> np.ndarray:
+    """einsum over `operands` whose axes are the layout axes `axes`, keeping `kept`;
+    each layout axis gets a letter in order of first use (einsum has 52)."""
+    if not operands:
+        return np.ones((), dtype=np.float64)
+    letters: dict[int, str] = {}
+    for axis in [a for group in axes for a in group]:
+        if axis not in letters:
+            if len(letters) == len(_LETTERS):
+                raise TooManyIndices(f"more than {len(_LETTERS)} indices in one product")
+            letters[axis] = _LETTERS[len(letters)]
+    spec = ",".join("".join(letters[a] for a in group) for group in axes) + "->" + \
+        "".join(letters[a] for a in kept)
+    return np.asarray(np.einsum(spec, *operands, optimize=len(operands) > 1))
+
+
+def _pairwise(operands: list[np.ndarray], axes: list[tuple[int, ...]],
+              kept: tuple[int, ...]) -> np.ndarray:
+    """Contract the first two factors, keeping the axes that a later factor or the output
+    still needs, until one is left: each step labels only its own two factors' axes."""
+    pending = list(zip(operands, axes))
+    while len(pending) > 1:
+        (first, first_axes), (second, second_axes) = pending[0], pending[1]
+        needed = set(kept).union(*(set(group) for _, group in pending[2:]))
+        out = tuple(sorted((set(first_axes) | set(second_axes)) & needed))
+        pending = [(_einsum([first, second], [first_axes, second_axes], out), out),
+                   *pending[2:]]
+    (value, value_axes), = pending
+    return _einsum([value], [value_axes], kept)
 
 
 def is_index(symbol: object) -> bool:

@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from gradexplain.builder import N, size_symbol
-from gradexplain.contract import contract, factors, is_index, largest_array
+from gradexplain.contract import TooManyIndices, contract, factors, is_index, largest_array
 from gradexplain.errors import GradexplainError
 from gradexplain.matfun import MatrixFunction, det, inv, logabsdet
 from gradexplain.ops import named_functions
@@ -277,7 +277,10 @@ class Evaluator:
         """sum over the bound indices of a product of factors, as one einsum."""
         parts, bound = factors(total.function, [limit[0] for limit in total.limits])
         arrays = [self._full(self.value(part)) for part in parts]
-        return contract(arrays, {self.axes[index]: self.sizes[index] for index in bound})
+        try:
+            return contract(arrays, {self.axes[index]: self.sizes[index] for index in bound})
+        except TooManyIndices as exc:
+            raise UnsupportedFormula(f"{exc}: {total}") from None
 
     def largest(self, expr: sp.Expr, targets: tuple[sp.Symbol, ...] = (),
                 shape: tuple[int, ...] = ()) -> int:

@@ -155,3 +155,19 @@ def test_the_largest_array_estimate_counts_a_contraction_by_its_output() -> None
     X, size = sp.IndexedBase("X", real=True), sp.Symbol("n1000", integer=True, positive=True)
     whole = sp.Sum((X[i, m] + X[m, p]) ** 2, (m, 0, size - 1))
     assert Evaluator({}, {}, {i: n, m: n, p: n}).largest(whole) == n**3
+
+
+def test_a_chain_longer_than_einsums_alphabet_is_contracted_two_at_a_time() -> None:
+    """60 factors A_{m0 m1} A_{m1 m2} ... over 61 axes: more than einsum's 52 letters,
+    so the factors are contracted pairwise; the result is the matrix product's sum."""
+    count, rank = 60, 61
+    matrices = [RNG.standard_normal((2, 2)) * 0.5 for _ in range(count)]
+    layout = []
+    for position, matrix in enumerate(matrices):
+        shape = [1] * rank
+        shape[position], shape[position + 1] = 2, 2
+        layout.append(matrix.reshape(shape))
+    found = contract(layout, {axis: 2 for axis in range(rank)})
+    assert found.shape == (1,) * rank
+    assert float(found.reshape(())) == pytest.approx(np.linalg.multi_dot(matrices).sum(),
+                                                     rel=1e-12)
