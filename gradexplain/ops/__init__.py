@@ -80,13 +80,15 @@ def spellings_of(name: str) -> list[str]:
     """Every way to write the function `name`, as PyTorch spells it: `torch.exp(x)`,
     `x.exp()`, `F.relu(x)`... (the README's table and the parser's hints)."""
     tensors = ("x", "y", "z")[:OPS[name].operands] if name in OPS else ("x",)
-    found = [f"{name}({', '.join(tensors)})"]
+    leading, trailing = OPS[name].written if name in OPS else ((), "")
+    found = [f"{name}({', '.join((*leading, *tensors))}){trailing}"]
     for space, prefix in _PREFIXES.items():
         for spelling, canonical in SPELLED[space].items():
             if canonical == name:
-                found.append(f"{prefix}{spelling}({', '.join(tensors[1:])})"
+                found.append(f"{prefix}{spelling}({', '.join(tensors[1:])}){trailing}"
                              if space == "method" else
-                             f"{prefix}{spelling}({', '.join(tensors)})")
+                             f"{prefix}{spelling}({', '.join((*leading, *tensors))})"
+                             f"{trailing}")
     return found
 
 

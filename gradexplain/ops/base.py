@@ -117,6 +117,9 @@ class Op:
     # other names of it, "namespace:name" (NAMESPACES, or "bare"): "torch:arcsinh"
     aliases: tuple[str, ...] = ()
     pairwise: str | None = None  # torch.max(a, b) with a tensor b is this op (maximum)
+    # how its spellings are shown: constants before the tensors, text after the call
+    # (einsum's `'ij,j->i'`, slogdet's `[1]`)
+    written: tuple[tuple[str, ...], str] = ((), "")
 
     def setting(self, node: Call, name: str) -> Param:
         """The value of keyword `name` in this call, or its default."""

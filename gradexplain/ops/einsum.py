@@ -103,5 +103,5 @@ def spec(node: Call) -> str:
 
 ENTRIES: tuple[Op, ...] = (
     Einsum("einsum", "einsum rule: the product rule inside the sum over the summed letters "
-           "(a matrix product, a trace, a diagonal...)"),
+           "(a matrix product, a trace, a diagonal...)", written=(("'ij,j->i'",), "")),
 )

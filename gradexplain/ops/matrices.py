@@ -296,7 +296,7 @@ ENTRIES: tuple[Op, ...] = (
            hazards=(SINGULAR_HAZARD, Hazard("domain", _negative_determinant, "det < 0")),
            reason_text=SINGULAR + ", and log det({matrix}) = log(0) = -inf"),
     Slogdet("slogdet", "d log|det(X)|/dX = X^-T (Matrix Cookbook eq. 57); the sign's "
-            "gradient is 0",
+            "gradient is 0", written=((), "[1]"),
             reason_text=SINGULAR + ", and log|det({matrix})| = log(0) = -inf"),
     Inverse("inverse", "dX^-1 = -X^-1 dX X^-1, so dL/dX = -X^-T G X^-T (Matrix Cookbook "
             "eq. 59)", spellings=("torch", "method"), aliases=("linalg:inv",)),
