@@ -366,7 +366,8 @@ def main() -> None:
                                     [PY, str(bare_sigmoid), str(w), str(x), "0.5"], None)
                 checked.append(True)
             rows.append(step())
-            print(f"  done: {rows[-1].case}", file=sys.stderr, flush=True)
+            print(f"  done: {table([rows[-1]]).splitlines()[2]}", file=sys.stderr,
+                  flush=True)  # each row as it ends: a run cut short still has them
     print(table(rows))
 
 

@@ -24,6 +24,13 @@ _LAZY = {"explain": "gradexplain.api", "Explanation": "gradexplain.result",
          "Gradient": "gradexplain.result"}
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext gradexplain`: adds the `%gradexplain EXPRESSION` line magic."""
+    from gradexplain.notebook import load
+
+    load(ipython)
+
+
 def __getattr__(name: str) -> Any:
     """PEP 562: the library's entry points, imported when first asked for."""
     if name not in _LAZY:

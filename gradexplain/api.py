@@ -67,6 +67,10 @@ def explain_program(program: Program, *, device: str = "cpu", dtype: str = "floa
     if hessian:
         check_hessian_size(values, chosen)
     result = dataclasses.replace(_compute(program, device, dtype, tolerance), program=program)
+    if program.shaped:
+        from gradexplain import matrixform
+
+        result = dataclasses.replace(result, matrix_forms=matrixform.forms(result))
     if not hessian:
         return result
     with warnings.catch_warnings():
@@ -137,11 +141,12 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
             for name in wrt:
                 derivative = symbolic.gradient(model, name)
                 text = symbolic.formula(derivative)
-                gradients[name] = gradient_of(
+                gradients[name] = dataclasses.replace(gradient_of(
                     values[name], text, evaluator.tensor(
                         derivative, symbolic.target_indices(model, name), shapes[name]),
                     run.gradients[name], tolerance,
-                    words.sentence(program, model, decomposition, name, text))
+                    words.sentence(program, model, decomposition, name, text)),
+                    latex=symbolic.latex(derivative))
             value_symbolic = float(evaluator.tensor(model.loss))
         return Explanation(
             expression=program.text, device=str(torch_device), dtype=dtype, n=n,

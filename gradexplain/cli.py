@@ -118,9 +118,14 @@ def command(
     hessian: Annotated[bool, typer.Option(
         "--hessian", help="Add second derivatives from SymPy and torch.func.hessian (up "
         "to MAX_HESSIAN_ELEMENTS = 1,000 differentiated elements).")] = False,
+    terminal_svg: Annotated[str | None, typer.Option(
+        "--terminal-svg", metavar="FILE", help="Also save a picture of the terminal "
+        "output (a screenshot, as SVG).")] = None,
+    graph_svg: Annotated[str | None, typer.Option(
+        "--graph-svg", metavar="FILE", help="Write a drawing of the autograd graph "
+        "(nodes, edges, values, gradients) as SVG.")] = None,
     svg: Annotated[str | None, typer.Option(
-        "--svg", metavar="FILE", help="Also save the terminal output as an SVG picture.")
-    ] = None,
+        "--svg", metavar="FILE", help="Deprecated name of --terminal-svg.")] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Show the version.")] = False,
@@ -129,18 +134,25 @@ def command(
         help="Print the JSON Schema of --format json output and exit.")] = False,
 ) -> None:
     json_mode = output_format == "json" and not quiet
+    if svg is not None:
+        typer.echo("gradexplain: --svg is deprecated: it saves a screenshot of the terminal "
+                   "output; use --terminal-svg FILE (or --graph-svg FILE for a drawing of "
+                   "the graph)", err=True)
+        terminal_svg = terminal_svg or svg
+    svg = terminal_svg
     script = Scripting(quiet, no_color, expect or [], cases, junit_xml)
     try:
         _check_format(output_format)
         if cases is not None or junit_xml is not None:
             shown = show_all or _teach_options(graph, dot, mermaid, False, steps, backward_v,
-                                               jacobian, svg) is not None
+                                               jacobian, svg, graph_svg) is not None
             status = _run_cases(ctx.args, var or [], device, dtype, rtol, atol,
                                 output_format, script, (wrt, check_fd, hessian, shown))
         else:
             status = _run(ctx.args, var or [], device, dtype, rtol, atol, output_format,
                           show_all, script, _teach_options(graph, dot, mermaid, check_fd,
-                                                           steps, backward_v, jacobian, svg),
+                                                           steps, backward_v, jacobian, svg,
+                                                           graph_svg),
                           wrt, hessian)
     except GradexplainError as error:
         status = _report(error, json_mode)
@@ -218,11 +230,12 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
 
 
 def _teach_options(graph: bool, dot: str | None, mermaid: bool, check_fd: bool,
-                   steps: bool, v: str | None, jacobian: bool, svg: str | None) -> Any:
+                   steps: bool, v: str | None, jacobian: bool, svg: str | None,
+                   graph_svg: str | None = None) -> Any:
     """Issue 5's extras, or None when none is asked for (the output stays as it was)."""
     from gradexplain.extras import Options
 
-    options = Options(graph, dot, mermaid, check_fd, steps, v, jacobian, svg)
+    options = Options(graph, dot, mermaid, check_fd, steps, v, jacobian, svg, graph_svg)
     return options if options.any() else None
 
 
@@ -242,8 +255,8 @@ def _run_cases(args: list[str], var: list[str], device: str, dtype: str,
                          "--expect with it")
     if shown:
         raise UsageError("--cases prints one line per case: --all, --graph, --dot, "
-                         "--mermaid, --steps, --v, --jacobian and --svg do not apply; run "
-                         "the case on its own to see them")
+                         "--mermaid, --steps, --v, --jacobian, --terminal-svg and --graph-svg "
+                         "do not apply; run the case on its own to see them")
     defaults = batch.Defaults(device, dtype, _float_option("rtol", rtol),
                               _float_option("atol", atol), wrt, check_fd, hessian)
     console = None if script.quiet else report.make_console(script.no_color)
@@ -275,10 +288,24 @@ def _report(error: GradexplainError, json_mode: bool) -> ExitStatus:
         from gradexplain.jsonout import dumps, error_document
 
         typer.echo(dumps(error_document(error)))
-    typer.echo(f"gradexplain: error: {error.message}", err=True)
+    typer.echo(_wrapped(f"gradexplain: error: {error.message}"), err=True)
     for line in error.caret_lines():
         typer.echo(line, err=True)
     return exit_status(error)
+
+
+def _wrapped(message: str) -> str:
+    """In a terminal, the message wraps at words to its width; piped, it stays one line."""
+    import shutil
+    import sys
+
+    if not sys.stderr.isatty():
+        return message
+    import textwrap
+
+    width = shutil.get_terminal_size().columns
+    return textwrap.fill(message, width=max(width, 20), subsequent_indent="  ",
+                         break_on_hyphens=False) if width > 0 else message
 
 
 def main() -> None:

@@ -41,26 +41,28 @@ class GradexplainError(Exception):
         super().__init__(message)
         self.message = message
         self.expression = expression
-        self.column = column  # 0-based offset into `expression`, or None
+        self.offset = column  # 0-based offset into `expression` (the caret), or None
+        # 1-based, as the message says it ("column 4") and JSON writes it
+        self.column = None if column is None else column + 1
 
     def caret_lines(self) -> list[str]:
         """The expression with a caret under the offending column, for humans."""
-        if self.expression is None or self.column is None:
+        if self.expression is None or self.offset is None:
             return []
         shown = self.expression if len(self.expression) <= 120 else None
         if shown is None:
-            start = max(0, self.column - 40)
+            start = max(0, self.offset - 40)
             shown = self.expression[start:start + 80]
-            pad = self.column - start
+            pad = self.offset - start
         else:
-            pad = self.column
+            pad = self.offset
         return ["  " + shown, "  " + " " * pad + "^"]
 
     def to_json(self) -> dict[str, object]:
         """The `error` object of the JSON output; the column there is 1-based."""
         out: dict[str, object] = {"type": self.kind, "message": self.message}
         if self.column is not None:
-            out["column"] = self.column + 1
+            out["column"] = self.column
         return out
 
 

@@ -34,11 +34,12 @@ class Options:
     steps: bool = False
     v: str | None = None
     jacobian: bool = False
-    svg: str | None = None
+    svg: str | None = None  # --terminal-svg: a screenshot of the terminal output
+    graph_svg: str | None = None  # --graph-svg: gradexplain's own drawing of the graph
 
     def any(self) -> bool:
         return any((self.graph, self.dot, self.mermaid, self.check_fd, self.steps,
-                    self.v is not None, self.jacobian, self.svg))
+                    self.v is not None, self.jacobian, self.svg, self.graph_svg))
 
 
 def add(result: Explanation, options: Options) -> None:
@@ -56,17 +57,22 @@ def _add(result: Explanation, options: Options) -> None:
     program = result.program
     tree, node_shapes, given = program.tree, dict(program.node_shapes), dict(program.values)
     chosen = list(result.gradients)  # --wrt: only these get gradients; the rest are data
-    if options.graph or options.dot or options.mermaid:
+    if options.graph or options.dot or options.mermaid or options.graph_svg:
         from gradexplain import graph
 
         built = graph.build(tree, given, result.dtype, shaped=program.shaped, wrt=chosen)
         result.extras["graph"] = built
+        from gradexplain import pysum
+
+        if options.graph and pysum.applies(program):
+            result.extras["builtin_sum"] = pysum.build(program, result.dtype, chosen)
         if options.dot:
-            try:
-                Path(options.dot).write_text(graph.dot(built), encoding="utf-8")
-            except OSError as exc:
-                raise UsageError(f"--dot: cannot write {options.dot}: "
-                                 f"{exc.strerror or exc}") from None
+            _write("--dot", options.dot, graph.dot(built))
+        if options.graph_svg:
+            from gradexplain import svg
+
+            _write("--graph-svg", options.graph_svg,
+                   svg.draw(built, f"autograd graph of {result.expression}"))
     if options.check_fd:
         from gradexplain import finitediff
 
@@ -74,7 +80,10 @@ def _add(result: Explanation, options: Options) -> None:
     if options.steps:
         from gradexplain import steps
 
-        result.extras["steps"] = steps.derive_all(tree, given, chosen, node_shapes)
+        try:
+            result.extras["steps"] = steps.derive_all(tree, given, chosen, node_shapes)
+        except UsageError as refused:  # said beside the full result, which stands
+            result.extras["steps_refused"] = refused.message
     if options.v is not None or options.jacobian:
         from gradexplain import vjp
 
@@ -85,12 +94,19 @@ def _add(result: Explanation, options: Options) -> None:
                                                      node_shapes, result.tolerance)
 
 
+def _write(option: str, path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot write {path}: {exc.strerror or exc}") from None
+
+
 def check(options: Options, json_mode: bool, values: Mapping[str, Values],
           wrt: str | None = None) -> None:
     """Refuse combinations that cannot work, before any computation. (--check-fd works at
     every size: beyond MAX_FD_ELEMENTS it checks random directions, `finitediff`.)"""
     if json_mode and (options.graph or options.mermaid or options.svg):
-        raise UsageError("--graph, --mermaid and --svg show the terminal output; with "
+        raise UsageError("--graph, --mermaid and --terminal-svg show the terminal output; with "
                          "--format json use --dot FILE")
 
 

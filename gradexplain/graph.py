@@ -12,7 +12,7 @@ under the operation that used it, with no gradient, so the picture still shows e
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -209,30 +209,46 @@ class _RecordingBuilder(autograd.TorchBuilder):
 
 # ---- renderers -------------------------------------------------------------------------
 
-def describe(values: np.ndarray | None) -> str:
-    """Values when small, else the shape."""
+ROUNDOFF = 64 * 2.0 ** -52  # |v| below this (times the array's scale, at least 1): round-off
+
+
+def _formatter(values: np.ndarray) -> tuple[Callable[[float], str], str]:
+    """fmt, except that round-off next to the array's scale reads `~0`; and the note
+    that says so, with the largest such value ("" when there is none)."""
     from gradexplain.formatting import fmt
 
+    finite = np.abs(values[np.isfinite(values)])
+    limit = ROUNDOFF * max(1.0, float(finite.max()) if finite.size else 1.0)
+    tiny = finite[(finite > 0) & (finite < limit)]
+    note = f" (~0: round-off, |v| <= {float(tiny.max()):.3g})" if tiny.size else ""
+
+    def text(v: float) -> str:
+        return "~0" if 0 < abs(float(v)) < limit else fmt(float(v))
+    return text, note
+
+
+def describe(values: np.ndarray | None) -> str:
+    """Values when small, else the shape; round-off shows as `~0` and says so."""
     if values is None:
         return "-"
     if values.size <= SMALL:
+        text, note = _formatter(values)
         if values.ndim == 0:
-            return fmt(float(values))
-        return "[" + ", ".join(fmt(v) for v in values.reshape(-1)) + "]"
+            return text(float(values)) + note
+        return "[" + ", ".join(text(v) for v in values.reshape(-1)) + "]" + note
     return f"shape {tuple(values.shape)}"
 
 
 def describe_shaped(values: np.ndarray | None) -> str:
     """For matrix expressions: the shape, then the values (nested by rows) when small."""
-    from gradexplain.formatting import fmt
-
     if values is None:
         return "-"
-    if values.ndim == 0:
-        return fmt(float(values))
-    if values.size > SMALL:
-        return str(tuple(values.shape))
-    return f"{tuple(values.shape)} {_nested(values, fmt)}"
+    if values.ndim == 0 or values.size <= SMALL:
+        text, note = _formatter(values)
+        if values.ndim == 0:
+            return text(float(values)) + note
+        return f"{tuple(values.shape)} {_nested(values, text)}{note}"
+    return str(tuple(values.shape))
 
 
 def _nested(values: np.ndarray, fmt: Any) -> str:

@@ -97,7 +97,9 @@ def document(result: Explanation) -> dict[str, Any]:
             "term": decomposition.term,
             "notes": list(decomposition.notes),
         },
-        "gradients": {name: _gradient(g) for name, g in result.gradients.items()},
+        "gradients": {name: {**_gradient(g), **({"matrix_form": result.matrix_forms[name]}
+                                                if name in result.matrix_forms else {})}
+                      for name, g in result.gradients.items()},
         "singularities": [
             {"function": s.function, "column": s.column + 1, "kind": s.kind,
              "reason": s.reason, "elements": None if s.elements is None else list(s.elements),
@@ -149,6 +151,8 @@ def augment(document: dict[str, Any], result: Explanation) -> dict[str, Any]:
     if "steps" in extras:
         document["steps"] = {name: {"lines": list(d.lines), "formula": d.formula}
                              for name, d in extras["steps"].items()}
+    if "steps_refused" in extras:
+        document["steps_refused"] = extras["steps_refused"]
     if "vjp" in extras:
         document["vjp"] = extras["vjp"].to_json()
     if "jacobian" in extras:

@@ -67,7 +67,7 @@ def render_extras(result: Explanation, options: Options) -> str:
 def check(options: Options) -> None:
     """Refuse, before any computation, what a Markdown document cannot hold."""
     if options.svg:
-        raise UsageError("--svg saves a picture of the terminal table; with --format "
+        raise UsageError("--terminal-svg saves a picture of the terminal table; with --format "
                          "markdown there is none (use --format table)")
 
 

@@ -49,6 +49,14 @@ def build(expression: str, values: Mapping[str, Values],
                    node_shapes)
 
 
+def from_tree(tree: Node, text: str, values: Mapping[str, Values],
+              wrt: Sequence[str]) -> Program:
+    """A program for a tree built from another program's (matrixform's z for `A@w`):
+    checked and shaped like `build()`, without parsing anything again."""
+    node_shapes = _matched(tree, text, values)
+    return Program(text, tree, dict(values), tuple(differentiated(tree, wrt)), node_shapes)
+
+
 def differentiated(tree: Node, wrt: Sequence[str] | str | None) -> list[str]:
     """The variables that get gradients (`--wrt`), in the expression's order; the rest are data."""
     names = variables(tree)

@@ -8,6 +8,7 @@ fixed width), never to a global one.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -43,8 +44,12 @@ def render_extras(result: Explanation, console: Console, options: Options) -> No
 
 
 def draw(sections: list[view.Section], console: Console) -> None:
-    for section in sections:
-        for block in section.blocks:
+    blocks = [block for section in sections for block in section.blocks]
+    for index, block in enumerate(blocks):
+        if isinstance(block, view.Grid):
+            after = blocks[index + 1] if index + 1 < len(blocks) else None
+            _grid(block, console, after.text if isinstance(after, view.Paragraph) else "")
+        else:
             _DRAW[type(block)](block, console)
 
 
@@ -65,16 +70,39 @@ def _assignments(block: view.Assignments, console: Console) -> None:
         console.print(item, markup=False)
 
 
-def _grid(block: view.Grid, console: Console) -> None:
-    console.print(fit_numbers(table(block)))
+def _grid(block: view.Grid, console: Console, next_text: str = "") -> None:
+    """The grid at the console's width (fit.py's steps); what left the table goes below,
+    unless the sentence after the table already says it (`next_text`). A title wider
+    than the table goes above it as a line of its own."""
+    from gradexplain import fit
+
+    fitted = fit.fit(block, console.width, lambda grid: _natural(console, grid))
+    if fitted.grid is None:
+        for line in fitted.lines:
+            console.print(line, markup=False, highlight=False)
+        return
+    grid = fitted.grid
+    title = _title(grid)
+    if title is not None and len(title) > _natural(console, replace(grid, title=None)):
+        console.print(title, markup=False, highlight=False)
+        grid = replace(grid, title=None)
+    console.print(fit_numbers(table(grid)))
+    for line in fitted.below:
+        if line not in next_text:
+            console.print(line, markup=False, highlight=False)
+
+
+def _natural(console: Console, grid: view.Grid) -> int:
+    """The width the grid's table takes when nothing wraps."""
+    from rich.measure import Measurement
+
+    wide = console.options.update_width(10_000)
+    return Measurement.get(console, wide, fit_numbers(table(grid))).maximum
 
 
 def table(grid: view.Grid) -> Table:
     """The rich Table for a grid: totals below a rule, marks coloured."""
-    title = None
-    if grid.title is not None:
-        title = grid.title.text + (f" {grid.title.note}" if grid.title.note else "")
-    made = Table(title=title, title_justify="left")
+    made = Table(title=_title(grid), title_justify="left")
     for column in grid.columns:
         note = f"\n{column.label.note}" if column.label.note else ""
         made.add_column(column.label.text + note, justify="right" if column.right else "left")
@@ -85,6 +113,12 @@ def table(grid: view.Grid) -> Table:
     for total in grid.totals:
         made.add_row(*total)
     return made
+
+
+def _title(grid: view.Grid) -> str | None:
+    if grid.title is None:
+        return None
+    return grid.title.text + (f" {grid.title.note}" if grid.title.note else "")
 
 
 def _cell(cell: view.Cell) -> Any:

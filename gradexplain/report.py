@@ -24,14 +24,20 @@ FORMATS = ("table", "json", "markdown")
 def make_console(no_color: bool = False, file: TextIO | None = None) -> Console:
     """A console for results; `color_system=None` drops every escape code, bold too.
 
-    soft_wrap: sentences and the verdict stay one line each when piped (scripts grep
-    them); tables are still laid out at the console's width.
+    In a terminal, prose wraps at word boundaries to its width; when piped, sentences and
+    the verdict stay one line each (soft_wrap: scripts grep them). Tables are laid out at
+    the console's width either way (`fit.py`).
     """
     from rich.console import Console
 
     if no_color or os.environ.get("NO_COLOR"):
-        return Console(highlight=False, soft_wrap=True, color_system=None, file=file)
-    return Console(highlight=False, soft_wrap=True, file=file)
+        console = Console(highlight=False, soft_wrap=True, color_system=None, file=file)
+    else:
+        console = Console(highlight=False, soft_wrap=True, file=file)
+    if console.width < 1:  # COLUMNS=0: an unknown width, not a zero-wide terminal
+        console.width = 80
+    console.soft_wrap = not console.is_terminal  # a terminal wraps prose at word boundaries
+    return console
 
 
 def json_document(result: Explanation, checks: list[Expectation] | None) -> dict[str, Any]:

@@ -40,6 +40,7 @@ class Gradient:
     close: np.ndarray  # bool per element: finite on both sides and within tolerance
     max_abs_diff: float  # over finite elements; nan when none is finite on both sides
     sentence: str  # the sum / product / chain rule applied to this variable
+    latex: str = ""  # the same formula as LaTeX (SymPy's latex()), for notebooks
 
     @property
     def agree(self) -> bool:
@@ -122,6 +123,7 @@ class Explanation:
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # matrix path only
     hessian: Any = None  # gradexplain.hessian.Hessian with --hessian, else None
     program: Program | None = None  # what the run computed with, built once
+    matrix_forms: dict[str, str] = field(default_factory=dict)  # name -> sentence
 
     @property
     def agree(self) -> bool:
@@ -143,6 +145,13 @@ class Explanation:
     def status(self) -> ExitStatus:
         """0 agree, 1 disagree, 3 undefined or not finite at the point (`exit_status`)."""
         return exit_status(self)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows the result itself: table, verdict, formulas as math, the graph
+        drawn inline (`gradexplain.notebook`)."""
+        from gradexplain.notebook import markdown_repr
+
+        return markdown_repr(self)
 
     def verdict(self) -> str:
         """One line: the outcome, device, dtype, largest difference and tolerances."""

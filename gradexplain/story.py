@@ -19,11 +19,23 @@ from gradexplain.result import Decomposition, Singularity
 from gradexplain.symbolic import I, J, Model, Reduction, canonical_indices
 from gradexplain.tree import BinOp, Call, Node, children
 
+# torch 2.13's own messages (tests/test_desk.py checks them against real PyTorch)
+NOT_SCALAR_ERROR = "grad can be implicitly created only for scalar outputs"
+SHAPE_ERROR = "Mismatch in shape"
+
 ONES_NOTE = (
-    "The expression is a vector y, and y.backward() needs a vector v shaped like y: "
-    "y.backward(v) computes sum_i v_i * dy_i/dx_j. With v = torch.ones_like(y) that is "
-    "sum_i dy_i/dx_j, the gradient of L = sum_i y_i; this is why sum(y).backward() and "
-    "y.backward(torch.ones_like(y)) give the same numbers.")
+    "The expression is a vector y, and y.backward() alone is an error in PyTorch "
+    f"(\"{NOT_SCALAR_ERROR}\"): backward() starts from one number. y.backward(v) with v "
+    "shaped like y computes sum_i v_i * dy_i/dx_j; with v = torch.ones_like(y) that is "
+    "sum_i dy_i/dx_j, the gradient of L = sum_i y_i, so y.backward(torch.ones_like(y)) "
+    "and y.sum().backward() give the same numbers.")
+
+SCALAR_NOTE = (
+    "Why one number: training lowers a loss, and \"lower\" needs a single number to "
+    "compare, so backward() starts from L itself, with dL/dL = 1. L is already a scalar, so "
+    "L.backward() needs no argument; L.backward(torch.ones_like({x})) is an error in "
+    f"PyTorch (\"{SHAPE_ERROR}\": ones_like({{x}}) has {{n}} elements, L has none), and "
+    "L.backward(torch.ones_like(L)) is the same as L.backward().")
 
 SOFTMAX_NOTE = (
     "softmax(x) always sums to 1, so L = sum_i softmax(x)_i = 1 whatever x is, and its "
@@ -64,8 +76,10 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
         reduction = model.reductions[tree]
         term = reduction.term.subs(reduction.index, I)
         shape = OPS[tree.func].story
+        why: tuple[str, ...] = (_scalar_note(program),) if OPS[tree.func].adds_up else ()
         return Decomposition(tree.func, f"{shape} with y_i = {formula(term)}", False,
-                             formula(term), evaluator.vector(reduction.term, reduction.index))
+                             formula(term), evaluator.vector(reduction.term, reduction.index),
+                             why)
     outer = top_reductions(tree, model)
     if len(outer) == 1:
         reduction = model.reductions[outer[0]]
@@ -86,6 +100,14 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
         return Decomposition("chain", f"L = {formula(model.loss)}", False, None, None,
                              (note,))
     return Decomposition("derivative", f"L = {formula(model.loss)}", False, None, None)
+
+
+def _scalar_note(program: Program) -> str:
+    """Why L is one number, and what backward(ones_like(x)) does to a scalar L."""
+    vectors = [name for name in program.wrt if program.values[name].shape]
+    name = vectors[0] if vectors else "x"
+    size = program.values[name].size if vectors else 0
+    return SCALAR_NOTE.format(x=name, n=size)
 
 
 def sentence(program: Program, model: Model, decomposition: Decomposition, name: str,

@@ -33,6 +33,7 @@ from gradexplain.builder import (
     size_symbol,
 )
 from gradexplain.deltas import derivative
+from gradexplain.scoped import ScopedProduct, ScopedSum
 from gradexplain.shapes import Shape, infer
 from gradexplain.tree import Node, variables
 
@@ -225,4 +226,37 @@ def _is_size(expr: sp.Expr) -> bool:
 
 def formula(expr: sp.Expr) -> str:
     """A readable one-line formula, e.g. `2*x_j`."""
-    return str(FormulaPrinter().doprint(expr))
+    return str(FormulaPrinter().doprint(stable_indices(expr)))
+
+
+def latex(expr: sp.Expr) -> str:
+    """The formula as LaTeX, for notebooks: `2 x_{j}`."""
+    return str(sp.latex(stable_indices(expr)))
+
+
+_RENAMED = "mpqrstuv"  # the shaped path's fresh bound indices (builder._LETTERS but i)
+
+
+def stable_indices(expr: sp.Expr) -> sp.Expr:
+    """One sub-expression, one index name: the shaped path gives each `@` a fresh index,
+    so `xb@weights` written twice read `sum_m(...)` and `sum_p(...)`. Each bound index
+    (inner sums first) becomes the first letter free in its reduction and not bound
+    inside it, so equal sums are written alike. For display only: values come from the
+    expression as built."""
+    def rename(reduction: Any) -> Any:
+        if len(reduction.limits) != 1:
+            return reduction
+        (index, low, high), = reduction.limits
+        if index.name not in _RENAMED:
+            return reduction
+        taken = {s.name for s in reduction.function.free_symbols | low.free_symbols
+                 | high.free_symbols if s != index}
+        taken |= {limit[0].name for inner in reduction.function.atoms(sp.Sum, sp.Product)
+                  for limit in inner.limits}
+        name = next((c for c in _RENAMED if c not in taken), index.name)
+        if name == index.name:
+            return reduction
+        new = sp.Symbol(name, **index.assumptions0)
+        return type(reduction)(reduction.function.subs(index, new), (new, low, high))
+
+    return expr.replace(lambda e: isinstance(e, (ScopedSum, ScopedProduct)), rename)

@@ -50,6 +50,7 @@ class Column:
     label: Label
     right: bool = True  # numbers go right
     mark: bool = False  # holds Marks
+    drop: int = 0  # where the terminal is narrow, dropped 1st (terms), 2nd (inputs); 0 never
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,8 @@ def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
     for gradient in result.gradients.values():
         blocks += [_gradient_grid(result, gradient, singular, show_all),
                    paragraph(gradient.sentence)]
+        if gradient.name in result.matrix_forms:
+            blocks.append(paragraph(result.matrix_forms[gradient.name]))
     blocks += [paragraph(note) for note in result.decomposition.notes]
     sections = [Section(None, tuple(blocks))]
     if result.hessian is not None:
@@ -223,9 +226,10 @@ def _gradient_grid(result: Explanation, gradient: Gradient, singular: set[int] |
     fd = result.extras.get("finite_differences", {}).get(name)
     if fd is not None and fd.mode != "per element":
         fd = None  # directional: no value per element; the --check-fd section has them
-    columns = [Column(Label("i")), *(Column(Label(f"{other}_i", True)) for other, _ in vectors)]
+    columns = [Column(Label("i")),
+               *(Column(Label(f"{other}_i", True), drop=2) for other, _ in vectors)]
     if terms is not None:
-        columns.append(Column(Label(f"y_i = {decomposition.term}", True)))
+        columns.append(Column(Label(f"y_i = {decomposition.term}", True), drop=1))
     columns += _compared(Label(f"dL/d{name}_j = {gradient.formula}", True, "(SymPy)"))
     body: list[tuple[Cell, ...] | None] = []
     for index in rows(len(gradient.point), show_all):
@@ -273,7 +277,8 @@ def _matrix_grid(gradient: Gradient, singular: set[int] | None, show_all: bool) 
     """One row per element, in row-major order, with head/tail elision for large arrays."""
     name, shape = gradient.name, gradient.shape
     label = element(name, shape)
-    columns = (Column(Label("j,k" if len(shape) == 2 else "j")), Column(Label(label, True)),
+    columns = (Column(Label("j,k" if len(shape) == 2 else "j")),
+               Column(Label(label, True), drop=2),
                *_compared(Label(f"dL/d{label} = {gradient.formula}", True, "(SymPy)")))
     point, symbolic = gradient.point.reshape(-1), gradient.symbolic.reshape(-1)
     autograd, close = gradient.autograd.reshape(-1), gradient.close.reshape(-1)
@@ -342,17 +347,27 @@ def extras(result: Explanation, options: Options) -> list[Section]:
         sections.append(Section("--graph", (
             paragraph("Autograd graph (backward runs from the top; grad in = what flows "
                       "into each node):"), _graph_tree(found["graph"]))))
+    if "builtin_sum" in found:
+        sections.append(Section("--graph", _builtin_sum(result, found["builtin_sum"])))
     if options.mermaid:
         from gradexplain import graph
 
         sections.append(Section("--mermaid", (Code(graph.mermaid(found["graph"]), "mermaid"),)))
     if options.dot:
         sections.append(Section("--dot", (paragraph(f"DOT graph written to {options.dot}"),)))
+    if options.graph_svg:
+        sections.append(Section("--graph-svg", (
+            paragraph(f"Graph drawing (SVG) written to {options.graph_svg}"),)))
     if "steps" in found:
         sections.append(Section("--steps", tuple(
             block for derivation in found["steps"].values()
             for block in (paragraph(f"Steps for dL/d{derivation.name}:"),
                           Listing(tuple(derivation.lines))))))
+    if "steps_refused" in found:
+        refused = str(found["steps_refused"])
+        said = refused if refused.startswith("--steps") else f"--steps: {refused}"
+        sections.append(Section("--steps", (paragraph(
+            f"{said}; the result above stands.", warning=True),)))
     if "vjp" in found:
         sections.append(Section("--v", _vector_jacobian(found["vjp"])))
     if "jacobian" in found:
@@ -404,6 +419,37 @@ def _graph_tree(built: Any) -> Tree:
         return made[id(branch)]
 
     return plain(graph.rich_tree(built))
+
+
+def _builtin_sum(result: Explanation, found: Any) -> tuple[Block, ...]:
+    """The learner's spelling: Python's built-in sum, one AddBackward0 per element."""
+    import numpy as np
+
+    from gradexplain import graph, pysum
+
+    leaves = ", ".join(found.gradients) or "the leaves"
+    blocks: list[Block] = [
+        paragraph(f"In a notebook, y = {result.expression} calls Python's built-in sum "
+                  f"(torch.sum only when spelled so), and y prints as"),
+        Listing((found.printed,)),
+        paragraph(pysum.GRAD_FN.format(leaves=leaves))]
+    if found.graph is None:
+        blocks.append(paragraph(
+            f"The built-in sum starts from 0 and adds the {found.size} elements one at a "
+            f"time: one AddBackward0 per element (drawn for up to {pysum.MAX_ELEMENTS})."))
+    else:
+        blocks += [paragraph("The built-in sum starts from 0 and adds the elements one at "
+                             "a time, so PyTorch builds one AddBackward0 per element "
+                             "(iterating the vector is one UnbindBackward0):"),
+                   _graph_tree(found.graph)]
+    same = all(name in found.gradients and np.allclose(found.gradients[name], g.autograd)
+               for name, g in result.gradients.items())
+    grads = "; ".join(f"{name}.grad = {graph.describe(value)}"
+                      for name, value in found.gradients.items())
+    blocks.append(paragraph(
+        f"It gives {'the same' if same else 'a DIFFERENT'} gradient ({grads}) as "
+        f"torch.sum / .sum(), whose one SumBackward0 is drawn above."))
+    return tuple(blocks)
 
 
 def _vector_jacobian(found: Any) -> tuple[Block, ...]:

@@ -135,7 +135,8 @@ def test_command_line_options_are_the_cases_defaults(tmp_path):
 
 @pytest.mark.parametrize("option", [("--graph",), ("--steps",), ("--jacobian",),
                                     ("--mermaid",), ("--all",), ("--dot", "g.dot"),
-                                    ("--v", "1"), ("--svg", "o.svg")])
+                                    ("--v", "1"), ("--terminal-svg", "o.svg"),
+                                    ("--graph-svg", "o.svg")])
 def test_display_options_are_refused_with_cases(tmp_path, monkeypatch, option):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "c.jsonl").write_text('{"expression": "sum(x)", "values": {"x": [1]}}\n',
@@ -144,8 +145,8 @@ def test_display_options_are_refused_with_cases(tmp_path, monkeypatch, option):
     assert result.exit_code == 2
     assert result.stderr == (
         "gradexplain: error: --cases prints one line per case: --all, --graph, --dot, "
-        "--mermaid, --steps, --v, --jacobian and --svg do not apply; run the case on its "
-        "own to see them\n")
+        "--mermaid, --steps, --v, --jacobian, --terminal-svg and --graph-svg do not apply; "
+        "run the case on its own to see them\n")
 
 
 # --- the new keys, checked --------------------------------------------------------------

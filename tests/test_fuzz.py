@@ -40,8 +40,8 @@ def assert_parses_safely(text: str) -> None:
     except GradexplainError as error:
         assert error.message
         if error.expression is not None:
-            assert error.column is not None
-            assert 0 <= error.column <= len(error.expression)
+            assert error.offset is not None
+            assert 0 <= error.offset <= len(error.expression)
         return
     for node in walk(tree):
         assert type(node) in (Num, Const, Var, Neg, BinOp, Call), node

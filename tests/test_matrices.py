@@ -85,7 +85,7 @@ def test_the_formula_is_written_in_generic_elements():
     result = explain("sum(sigmoid(X@W + b))", X=[[1, 2, 3], [4, 5, 6]],
                      W=[[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]], b=[0.1, -0.2])
     assert result.gradients["W"].formula == \
-        "sum_i((1 - sigmoid(b_k + sum_p(W_pk*X_ip)))*sigmoid(b_k + sum_p(W_pk*X_ip))*X_ij)"
+        "sum_i((1 - sigmoid(b_k + sum_m(W_mk*X_im)))*sigmoid(b_k + sum_m(W_mk*X_im))*X_ij)"
     # y is the array the sum adds up, sigmoid(X@W + b), so the product inside it is z
     assert result.gradients["W"].sentence.startswith(
         "Chain rule through @: with z = X@W, dL/dW = X.T @ dL/dz")
@@ -334,7 +334,7 @@ def test_gradients_along_an_axis_agree_with_central_differences(expression, shap
     ("sum(prod(X, dim=0))", "X", "prod_{m<j}(X_mk)*prod_{m>j}(X_mk)"),
     ("prod(X)", "X", "prod_{i<j}(X_ik)*prod_{i>j}(X_ik)*prod_{m<k}(prod_i(X_im))*"
      "prod_{m>k}(prod_i(X_im))"),
-    ("-sum(log_softmax(X, dim=1) * Y)", "X", "-Y_jk - sum_m(-exp(X_jk)*Y_jm/sum_p(exp(X_jp)))"),
+    ("-sum(log_softmax(X, dim=1) * Y)", "X", "-Y_jk - sum_p(-exp(X_jk)*Y_jp/sum_m(exp(X_jm)))"),
 ])
 def test_axis_formulas_are_written_in_generic_elements(expression, name, formula):
     values = {"X": np.array([[1.0, 2.0, 3.0], [6.0, 5.0, 4.0]]), "Y": np.eye(2, 3)}

@@ -61,7 +61,8 @@ def test_piped_sentences_and_verdict_stay_one_line_each():
     lines = result.stdout.splitlines()
     assert lines[-1].startswith("SymPy and autograd agree") and lines[-1].endswith(
         "(rtol 1e-07, atol 1e-07)")
-    assert lines[-2].startswith("Sum rule:") and lines[-2].endswith("= 2*x_j.")
+    assert lines[-2].startswith("Why one number:") and lines[-2].endswith("L.backward().")
+    assert lines[-3].startswith("Sum rule:") and lines[-3].endswith("= 2*x_j.")
 
 
 def test_dot_path_that_looks_like_markup_is_printed_as_text(tmp_path, monkeypatch):

@@ -44,6 +44,8 @@ MARKDOWN = """\
 
 Sum rule: only the term i = j contains x_j, so dL/dx_j = d(x_j\\*\\*2)/dx_j = 2\\*x_j.
 
+Why one number: training lowers a loss, and "lower" needs a single number to compare, so backward() starts from L itself, with dL/dL = 1. L is already a scalar, so L.backward() needs no argument; L.backward(torch.ones_like(x)) is an error in PyTorch ("Mismatch in shape": ones_like(x) has 3 elements, L has none), and L.backward(torch.ones_like(L)) is the same as L.backward().
+
 **✅ SymPy and autograd agree on cpu, float64: largest |difference| 0 (rtol 1e-07, atol 1e-07)**
 """
 

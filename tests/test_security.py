@@ -138,9 +138,10 @@ def test_hostile_expression_is_refused_with_column(expression: str, error: type,
     assert fragment in caught.value.message
     assert caught.value.expression is not None
     assert caught.value.column is not None
-    assert 0 <= caught.value.column <= len(caught.value.expression)
+    assert 0 <= caught.value.offset <= len(caught.value.expression)
+    assert caught.value.column == caught.value.offset + 1  # as the message counts
     if column is not None:
-        assert caught.value.column == column
+        assert caught.value.offset == column
     assert not os.path.exists(CANARY)
 
 

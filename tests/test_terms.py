@@ -84,6 +84,8 @@ dL/dX (3x2)
 └─────┴──────┴────────────────┴──────────┴────┘
 Chain rule through @: with y = X@w, dL/dX = dL/dy @ w.T (an outer product: w is
 a vector), so dL/dX_jk = w_k.
+Matrix form, with z = X@w: dL/dX = outer(g, w), where g = dL/dz = 1
+(elementwise) (this gives the table's values).
 dL/dw (2)
 ┏━━━┳━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━┳━━━━┓
 ┃   ┃     ┃ dL/dw_j = sum_i(X_ij) ┃          ┃    ┃
@@ -94,6 +96,8 @@ dL/dw (2)
 └───┴─────┴───────────────────────┴──────────┴────┘
 Chain rule through @: with y = X@w, dL/dw = X.T @ dL/dy, so dL/dw_j =
 sum_i(X_ij).
+Matrix form, with z = X@w: dL/dw = X.T @ g, where g = dL/dz = 1 (elementwise)
+(this gives the table's values).
 SymPy and autograd agree on cpu, float64: largest |difference| 0 (rtol 1e-07,
 atol 1e-07)
 """
@@ -160,6 +164,11 @@ dL/dx
 │ L │     │          125 │                 │          │    │
 └───┴─────┴──────────────┴─────────────────┴──────────┴────┘
 Sum rule: only the term i = j contains x_j, so dL/dx_j = d(x_j**2)/dx_j = 2*x_j.
+Why one number: training lowers a loss, and "lower" needs a single number to
+compare, so backward() starts from L itself, with dL/dL = 1. L is already a
+scalar, so L.backward() needs no argument; L.backward(torch.ones_like(x)) is an
+error in PyTorch ("Mismatch in shape": ones_like(x) has 3 elements, L has none),
+and L.backward(torch.ones_like(L)) is the same as L.backward().
 SymPy and autograd agree on cpu, float64: largest |difference| 0 (rtol 1e-07,
 atol 1e-07)
 """
@@ -263,6 +272,8 @@ Sum rule: L = sum_i y_i adds the 3 elements of y, so dL/dy_i = 1 for each i; the
 
 Chain rule through @: with y = X@w, dL/dX = dL/dy @ w.T (an outer product: w is a vector), so dL/dX_jk = w_k.
 
+Matrix form, with z = X@w: dL/dX = outer(g, w), where g = dL/dz = 1 (elementwise) (this gives the table's values).
+
 ### dL/dw (2)
 
 | j | `w_j` | `dL/dw_j = sum_i(X_ij)` (SymPy) | autograd |  |
@@ -271,6 +282,8 @@ Chain rule through @: with y = X@w, dL/dX = dL/dy @ w.T (an outer product: w is 
 | 1 | -1 | 12 | 12 | ok |
 
 Chain rule through @: with y = X@w, dL/dw = X.T @ dL/dy, so dL/dw_j = sum_i(X_ij).
+
+Matrix form, with z = X@w: dL/dw = X.T @ g, where g = dL/dz = 1 (elementwise) (this gives the table's values).
 
 **✅ SymPy and autograd agree on cpu, float64: largest |difference| 0 (rtol 1e-07, atol 1e-07)**
 """

@@ -43,7 +43,7 @@ sum rule, only the term k = j survives (the delta): dL/dx_j = 2*x_j
 
 
 def test_graph_is_the_terminal_tree_in_a_fenced_block():
-    result = run("sum(x**2)", "--x", "3,4,10", "--graph")
+    result = run("torch.sum(x**2)", "--x", "3,4,10", "--graph")
     assert result.exit_code == 0
     assert result.stdout.endswith("""\
 Autograd graph (backward runs from the top; grad in = what flows into each node):
@@ -155,10 +155,10 @@ def test_dot_says_where_it_wrote(tmp_path: Path):
 
 
 def test_svg_is_refused_by_name():
-    result = run("sum(x**2)", "--x", "3,4", "--svg", "out.svg")
+    result = run("sum(x**2)", "--x", "3,4", "--terminal-svg", "out.svg")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == ("gradexplain: error: --svg saves a picture of the terminal "
+    assert result.stderr == ("gradexplain: error: --terminal-svg saves a picture of the terminal "
                              "table; with --format markdown there is none (use --format "
                              "table)\n")
 
@@ -167,7 +167,8 @@ def _everything(tmp_path: Path):
     """x**2 at (3, 4) with every extra, and the options that asked for them."""
     options = extras.Options(**{field.name: True for field in fields(extras.Options)
                                if field.type in (bool, "bool")},
-                            dot=str(tmp_path / "g.dot"), v="1,2")
+                            dot=str(tmp_path / "g.dot"), v="1,2",
+                            graph_svg=str(tmp_path / "g.svg"))
     result = explain("x**2", x=[3, 4], hessian=True)
     extras.add(result, options)
     return result, options
@@ -203,7 +204,7 @@ def test_both_drawings_show_every_section(tmp_path: Path):
     result, options = _everything(tmp_path)
     sections = [*view.build(result), *view.extras(result, options)]
     for section in sections:
-        console = Console(width=400, file=io.StringIO(), color_system=None)
+        console = Console(width=2000, file=io.StringIO(), color_system=None)
         render.draw([section], console)
         terminal = console.file.getvalue()  # type: ignore[attr-defined]
         written = "\n".join(markdown.write([section])).replace("\\", "").replace("`", "")

@@ -78,7 +78,7 @@ def test_comparisons_are_refused_outside_where(expression, column, fragment):
     with pytest.raises(ExpressionError) as caught:
         parse(expression)
     assert fragment in caught.value.message
-    assert caught.value.column == column
+    assert caught.value.offset == column
 
 
 def test_mnist_loss_matches_a_hand_derivation():

@@ -209,7 +209,7 @@ MATH: tuple[Op, ...] = (
                                 "log(0) = -inf"),
                          Hazard("domain", negative, "log of a negative number is not real "
                                 "(PyTorch gives nan)"))),
-    Elementwise("sqrt", "sqrt'(u) = 1/(2 sqrt(u))", sympy=lambda sp, u: sp.sqrt(u),
+    Elementwise("sqrt", "sqrt'(u) = 1/(2*sqrt(u))", sympy=lambda sp, u: sp.sqrt(u),
                 value=math.sqrt,
                 hazards=(Hazard("pole", zero, "sqrt'(u) = 1/(2*sqrt(u)) is infinite at "
                                 "u = 0"),
@@ -222,11 +222,11 @@ MATH: tuple[Op, ...] = (
                                 "sign(0) = 0, JAX abs'(0) = 1"),)),
     Elementwise("sin", "sin'(u) = cos(u)", sympy=lambda sp, u: sp.sin(u), value=math.sin),
     Elementwise("cos", "cos'(u) = -sin(u)", sympy=lambda sp, u: sp.cos(u), value=math.cos),
-    Elementwise("tan", "tan'(u) = 1 + tan(u)**2", sympy=lambda sp, u: sp.tan(u),
+    Elementwise("tan", "tan'(u) = tan(u)**2 + 1", sympy=lambda sp, u: sp.tan(u),
                 value=math.tan),
     Elementwise("tanh", "tanh'(u) = 1 - tanh(u)**2", sympy=lambda sp, u: sp.tanh(u),
                 value=math.tanh, spellings=("torch", "method", "functional")),
-    Elementwise("sigmoid", "sigmoid'(u) = sigmoid(u)*(1 - sigmoid(u))",
+    Elementwise("sigmoid", "sigmoid'(u) = (1 - sigmoid(u))*sigmoid(u)",
                 sympy=lambda sp, u: SIGMOID(u), function=SIGMOID,
                 value=lambda u: 0.5 * (1.0 + math.tanh(0.5 * u)),
                 spellings=("torch", "method", "functional"), aliases=("special:expit",)),

@@ -126,7 +126,22 @@ def contract_step(w: Any, args: tuple[Any, ...], letters: Letters, idx: tuple[An
                       for m, (_, du) in enumerate(pairs)), start=0)
     for limit in limits:
         value, derivative = w.builder.Sum(value, limit), w.sum(derivative, limit)
-    return value, derivative, ",".join(str(limit[0]) for limit in limits)
+    return value, derivative, shown_indices(value, len(limits))
+
+
+def shown_indices(total: Any, count: int) -> str:
+    """The summed indices' names as the formulas print them (`symbolic.stable_indices`
+    renames them for display), innermost first."""
+    import sympy as sp
+
+    from gradexplain.symbolic import stable_indices
+
+    names: list[str] = []
+    shown = stable_indices(total)
+    while isinstance(shown, sp.Sum) and len(names) < count:
+        names += [str(limit[0]) for limit in shown.limits]
+        shown = shown.function
+    return ",".join(reversed(names))
 
 
 def _ranks(name: str, parts: list[Shape], wanted: tuple[int, ...], kinds: str, text: str,

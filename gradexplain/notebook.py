@@ -1,0 +1,83 @@
+"""Jupyter: an `Explanation` displays itself, and `%gradexplain EXPRESSION` explains an
+expression over the notebook's own variables (torch tensors, numpy arrays, lists).
+
+The display is Markdown, which Jupyter renders with its math: the decomposition table and
+the verdict as `markdown.py` writes them, each gradient formula set as math, and the
+autograd graph drawn inline as SVG (`svg.py`), Python's built-in sum's beside it where the
+expression is a bare `sum(...)` of a vector.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+from gradexplain.errors import GradexplainError
+
+if TYPE_CHECKING:
+    from gradexplain.result import Explanation
+
+
+def markdown_repr(result: Explanation) -> str:
+    from gradexplain import markdown
+
+    parts = [markdown.markdown(result)]
+    for name, gradient in result.gradients.items():
+        if gradient.latex:
+            element = f"{name}_j" if gradient.shape else name
+            parts.append(f"$$\\frac{{\\partial L}}{{\\partial {element}}} = {gradient.latex}$$")
+    parts += [f"![{alt}](data:image/svg+xml;base64,"
+              f"{base64.b64encode(text.encode('utf-8')).decode('ascii')})"
+              for alt, text in _drawings(result)]
+    return "\n\n".join(parts) + "\n"
+
+
+def _drawings(result: Explanation) -> list[tuple[str, str]]:
+    """(alt text, SVG) of the autograd graph, and of Python's sum's where it applies."""
+    from gradexplain import graph, pysum, svg
+
+    program = result.program
+    if program is None:
+        return []
+    chosen = list(result.gradients)
+    built = graph.build(program.tree, dict(program.values), result.dtype,
+                        shaped=program.shaped, wrt=chosen)
+    found = [(f"autograd graph of {result.expression}",
+              svg.draw(built, f"autograd graph of {result.expression}"))]
+    if pysum.applies(program):
+        builtin = pysum.build(program, result.dtype, chosen)
+        if builtin.graph is not None:
+            title = f"Python's built-in sum: {builtin.printed}"
+            found.append((title, svg.draw(builtin.graph, title)))
+    return found
+
+
+def load(ipython: Any) -> None:
+    """Register `%gradexplain EXPRESSION [--wrt NAMES]` on this IPython shell."""
+
+    def magic(line: str) -> Any:
+        expression, _, wrt = line.partition(" --wrt ")
+        try:
+            return explain_here(expression.strip(), ipython.user_ns, wrt.strip() or None)
+        except GradexplainError as error:
+            print("\n".join([f"gradexplain: error: {error.message}",
+                             *error.caret_lines()]))
+            return None
+
+    ipython.register_magic_function(magic, magic_kind="line", magic_name="gradexplain")
+
+
+def explain_here(expression: str, namespace: dict[str, Any],
+                 wrt: str | None = None) -> Explanation:
+    """`explain()` with each variable of the expression taken from `namespace`."""
+    from gradexplain.api import explain
+    from gradexplain.errors import ValuesError
+    from gradexplain.parser import parse
+    from gradexplain.tree import variables
+
+    names = variables(parse(expression))
+    missing = [name for name in names if name not in namespace]
+    if missing:
+        raise ValuesError(f"the notebook has no variable {', '.join(missing)}; define it "
+                          f"first (a tensor, an array, a list or a number)")
+    return explain(expression, {name: namespace[name] for name in names}, wrt=wrt)
