@@ -9,14 +9,19 @@ evaluates the sums), so the deltas are resolved here by substitution, and nothin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import sympy as sp
 
 from gradexplain.scoped import ScopedSum
 
+Ranges = Mapping[sp.Symbol, sp.Expr]  # a target index (j, k) -> the last value it takes
 
-def derivative(loss: sp.Expr, target: sp.Expr) -> sp.Expr:
-    """dL/d target in generic elements, every rank: SymPy's diff, deltas resolved here."""
-    return resolve_deltas(real_parts(name_dummies(sp.diff(loss, target))))
+
+def derivative(loss: sp.Expr, target: sp.Expr, ranges: Ranges | None = None) -> sp.Expr:
+    """dL/d target in generic elements, every rank: SymPy's diff, deltas resolved here.
+    `ranges` gives the target indices' last values, to guard a sliced sum (`x[:2]`)."""
+    return resolve_deltas(real_parts(name_dummies(sp.diff(loss, target))), ranges)
 
 
 def real_parts(expr: sp.Expr) -> sp.Expr:
@@ -41,33 +46,39 @@ def name_dummies(expr: sp.Expr) -> sp.Expr:
 _DUMMY_LETTERS = "hgf"
 
 
-def resolve_deltas(expr: sp.Expr) -> sp.Expr:
+def resolve_deltas(expr: sp.Expr, ranges: Ranges | None = None) -> sp.Expr:
     """Sum over m of `f * KroneckerDelta(m, t)` is `f` at m = t, innermost sums first.
 
     The delta may sit deep in the summand: in an inner Sum, as `@` builds them, or in a
-    where(). Both indices run over axes of equal length (the shape pass checked it), so t
-    is always in range and no guard is needed. Sums without a delta stay as they are.
+    where(). Where both indices run over axes of equal length (the shape pass checked
+    it), t is always in range and no guard is needed. An index re-indexed by a slice
+    (`x[1:3]` is `x[m + 1]`, `x[:2]` runs m over 0..1 only) gives `f` at m = t - 1 where
+    1 <= t <= 2, and 0 elsewhere: a guard, `where(1 <= t <= 2, f, 0)`. Sums without a
+    delta stay as they are.
     """
-    resolved = expr.replace(lambda e: isinstance(e, sp.Sum), _resolve_sum)
+    known = dict(ranges or {})
+    resolved = expr.replace(lambda e: isinstance(e, sp.Sum),
+                            lambda total: _resolve_sum(total, known))
     return resolved.replace(lambda e: isinstance(e, sp.Add), _merge_wheres)
 
 
-def _resolve_sum(total: sp.Sum) -> sp.Expr:
+def _resolve_sum(total: sp.Sum, ranges: Ranges) -> sp.Expr:
     """Resolve the limits of one Sum, innermost first; SymPy merges nested Sums into one."""
     result: sp.Expr = total.function
     for limit in total.limits:
-        result = _resolve_limit(result, limit)
+        result = _resolve_limit(result, limit, ranges)
     return result
 
 
-def _resolve_limit(function: sp.Expr, limit: tuple[sp.Expr, ...]) -> sp.Expr:
+def _resolve_limit(function: sp.Expr, limit: tuple[sp.Expr, ...],
+                   ranges: Ranges) -> sp.Expr:
     """The deltas' terms at their partner index; a term free of the index, times the count."""
     index = limit[0]
     if index not in function.free_symbols:
         return function * _count(limit)
     kept, resolved = [], []
     for term in _terms(function, index):
-        value = _at_delta(term, index)
+        value = _at_delta(term, limit, ranges)
         if value is not None:
             resolved.append(value)
         elif index not in term.free_symbols:
@@ -155,43 +166,88 @@ def _branch_terms(where: sp.Piecewise, position: int, index: sp.Symbol) -> list[
 
 
 def _has_delta(expr: sp.Expr, index: sp.Symbol) -> bool:
-    return any(index in delta.args for delta in expr.atoms(sp.KroneckerDelta))
+    return any(delta.has(index) for delta in expr.atoms(sp.KroneckerDelta))
 
 
-def _at_delta(term: sp.Expr, index: sp.Symbol) -> sp.Expr | None:
+def _at_delta(term: sp.Expr, limit: tuple[sp.Expr, ...], ranges: Ranges) -> sp.Expr | None:
     """`term` with its factor delta(index, t) removed and index set to t; None if none.
 
     The delta may sit in an inner Sum or in a where() (`_terms` split it so that each
     branch is 0 or one term with the delta): both are linear in it. (SymPy's
     piecewise_fold would pull a where() out of a Sum, which is wrong here; see scoped.py.)
     """
+    index = limit[0]
     if term == 0:
         return sp.S.Zero
     if isinstance(term, sp.Add):
-        parts = [_at_delta(part, index) for part in term.args]
+        parts = [_at_delta(part, limit, ranges) for part in term.args]
         return None if any(p is None for p in parts) else sp.Add(*parts)
     factors = sp.Mul.make_args(term)
     for position, factor in enumerate(factors):
         rest = sp.Mul(*factors[:position], *factors[position + 1:])
-        if isinstance(factor, sp.KroneckerDelta) and index in factor.args:
-            other = factor.args[1] if factor.args[0] == index else factor.args[0]
-            return None if other.has(index) else rest.subs(index, other)
-        inner = _inside(factor, index)
+        solved = _solve(factor, limit, ranges) \
+            if isinstance(factor, sp.KroneckerDelta) and factor.has(index) else None
+        if solved is not None:
+            return _guarded(rest.subs(index, solved[0]), solved[1])
+        inner = _inside(factor, limit, ranges)
         if inner is not None:
-            return rest.subs(index, _delta_partner(factor, index)) * inner
+            solution, guard = _delta_partner(factor, limit, ranges)
+            return _guarded(rest.subs(index, solution) * inner, guard)
     return None
 
 
-def _inside(factor: sp.Expr, index: sp.Symbol) -> sp.Expr | None:
+def _solve(delta: sp.Expr, limit: tuple[sp.Expr, ...],
+           ranges: Ranges) -> tuple[sp.Expr, sp.Expr] | None:
+    """delta(a*m + c, t) holds at m = (t - c)/a: (that m, where it lies in m's range).
+
+    a is a nonzero integer (a slice's step, -1 for a flip); the guard is true where m's
+    range and t's are the same axis, as `@` and broadcasting make them.
+    """
+    index, low, high = limit
+    one, other = delta.args
+    if other.has(index):
+        one, other = other, one
+    if other.has(index):
+        return None
+    slope = sp.diff(one, index)
+    offset = sp.expand(one - slope * index)
+    if not slope.is_Integer or slope == 0 or offset.has(index):
+        return None
+    solution = (other - offset) / slope
+    if slope == 1 and offset == 0 and ranges.get(other, high) == high and low == 0:
+        return solution, sp.true
+    low, high = _numbers(low), _numbers(high)
+    guard = sp.And(sp.Ge(solution, low), sp.Le(solution, high))
+    if abs(slope) != 1:
+        guard = sp.And(guard, sp.Eq(sp.Mod(other - offset, slope), 0))
+    return solution, guard
+
+
+def _numbers(expr: sp.Expr) -> sp.Expr:
+    """The shaped path's length symbols as numbers (n2 - 1 is 1), for a guard that reads."""
+    return expr.xreplace({symbol: sp.Integer(int(symbol.name[1:]))
+                          for symbol in expr.free_symbols
+                          if symbol.is_positive and symbol.name[1:].isdigit()})
+
+
+def _guarded(value: sp.Expr, guard: sp.Expr) -> sp.Expr:
+    """`value` where the guard holds, else 0 (a where(): no 0*inf at excluded elements)."""
+    if guard is sp.true or value == 0:
+        return value
+    return sp.Piecewise((value, guard), (sp.S.Zero, True))
+
+
+def _inside(factor: sp.Expr, limit: tuple[sp.Expr, ...], ranges: Ranges) -> sp.Expr | None:
     """A Sum or where() factor with the delta resolved inside it, or None."""
+    index = limit[0]
     if isinstance(factor, sp.Sum) and not any(
-            bound.has(index) for limit in factor.limits for bound in limit[1:]):
-        inner = _at_delta(factor.function, index)
+            bound.has(index) for inner in factor.limits for bound in inner[1:]):
+        inner = _at_delta(factor.function, limit, ranges)
         return None if inner is None else ScopedSum(inner, *factor.limits)
-    if isinstance(factor, sp.Piecewise) and any(
-            index in delta.args for delta in factor.atoms(sp.KroneckerDelta)):
-        partner = _delta_partner(factor, index)
-        pieces = [(_at_delta(value, index), condition) for value, condition in factor.args]
+    if isinstance(factor, sp.Piecewise) and _has_delta(factor, index):
+        partner, _ = _delta_partner(factor, limit, ranges)
+        pieces = [(_at_delta(value, limit, ranges), condition)
+                  for value, condition in factor.args]
         if any(value is None for value, _ in pieces):
             return None
         return sp.Piecewise(*((value, condition.subs(index, partner))
@@ -199,9 +255,11 @@ def _inside(factor: sp.Expr, index: sp.Symbol) -> sp.Expr | None:
     return None
 
 
-def _delta_partner(expr: sp.Expr, index: sp.Symbol) -> sp.Expr:
-    """The other index of the first delta that involves `index`."""
+def _delta_partner(expr: sp.Expr, limit: tuple[sp.Expr, ...],
+                   ranges: Ranges) -> tuple[sp.Expr, sp.Expr]:
+    """Where the first delta that involves the index holds, and its guard."""
     for delta in expr.atoms(sp.KroneckerDelta):
-        if index in delta.args:
-            return delta.args[1] if delta.args[0] == index else delta.args[0]
+        solved = _solve(delta, limit, ranges) if delta.has(limit[0]) else None
+        if solved is not None:
+            return solved
     raise AssertionError("no delta")

@@ -46,9 +46,13 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
     sp.arg: lambda u: np.angle(u), sp.atan2: np.arctan2,
     # delta_jk: the identity over j's and k's axes (a diagonal's gradient, d trace(X)/dX_jk;
     # second derivatives); the derivative of a step (relu', clamp') is 0 away from its kink
-    # and undefined at it
+    # and undefined at it; indexing: delta(i + 1, j) and the guards of sliced sums
+    # (where(1 <= j <= 2, ...))
     sp.KroneckerDelta: lambda a, b: np.equal(a, b).astype(np.float64),
     sp.DiracDelta: lambda u, *order: np.where(np.equal(u, 0), np.nan, 0.0),
+    sp.And: lambda *parts: np.logical_and.reduce(np.broadcast_arrays(*parts)),
+    sp.Or: lambda *parts: np.logical_or.reduce(np.broadcast_arrays(*parts)),
+    sp.Mod: np.mod, sp.floor: np.floor,
     # the functions the registry keeps whole: sigmoid, relu, softplus, clamp, is_max...
     **{named.cls: (lambda f: lambda *args: f(np, *args))(named.numpy)
        for named in named_functions()},
@@ -193,21 +197,20 @@ class Evaluator:
         return array.reshape(array.shape + (1,) * (len(self.axes) - array.ndim))
 
     def _indexed(self, expr: sp.Indexed) -> np.ndarray:
-        return self._take(self.arrays[str(expr.base)], expr.indices, expr)
+        return self._take(self.arrays[str(expr.base)], expr.indices)
 
-    def _take(self, array: np.ndarray, at: tuple[sp.Expr, ...], expr: sp.Expr) -> np.ndarray:
-        """`W[p, k]` on p's and k's axes; `a[i, 0]` (a stretched size-1 axis) drops it;
-        `X[m, m]` (a trace, a diagonal) is X's diagonal on m's axis."""
-        fixed = tuple(0 if index == 0 else slice(None) for index in at)
-        indices = [index for index in at if index != 0]
-        if not all(map(_is_index, indices)):
-            _unsupported(expr)
-        array = array[fixed]
-        if len(indices) == 2 and indices[0] == indices[1]:
-            array, indices = np.diagonal(array), indices[:1]
-        if len(set(indices)) != len(indices):
-            _unsupported(expr)
-        return self._place(array, indices)
+    def _take(self, array: np.ndarray, at: tuple[sp.Expr, ...]) -> np.ndarray:
+        """`W[p, k]` on p's and k's axes; `a[i, 0]` (a stretched size-1 axis, or `x[2]`)
+        takes that element; any other index (`x[i + 1]`, `X[i, t[i]]`, the diagonal
+        `X[m, m]`) is a gather."""
+        fixed = tuple(int(index) if index.is_Integer else slice(self.sizes.get(index))
+                      for index in at)  # x[:2] runs its index over 0..1 only
+        indices = [index for index in at if not index.is_Integer]
+        if len(set(indices)) != len(indices) or not all(map(_is_index, indices)) or any(
+                self.sizes.get(index, 0) > size  # t_j where j runs past t: guarded
+                for index, size in zip(at, array.shape)):
+            return self._gather(array, at)
+        return self._place(array[fixed], indices)
 
     def _matrix_function(self, expr: MatrixFunction) -> Array:
         """det, log|det|, sign(det) or an inverse's element, by numpy.linalg on the
@@ -216,7 +219,7 @@ class Evaluator:
         if isinstance(expr, inv):
             inverse = np.full_like(matrix, np.nan) if singular(matrix) else \
                 np.linalg.inv(matrix)
-            return self._take(inverse, expr.args[2:], expr)
+            return self._take(inverse, expr.args[2:])
         sign, logabs = np.linalg.slogdet(matrix)
         if isinstance(expr, det):
             return float(np.linalg.det(matrix))
@@ -231,6 +234,16 @@ class Evaluator:
             inner = Evaluator(self.arrays, self.scalars, self.sizes)
             self.matrices[lam] = inner.tensor(lam.expr, tuple(lam.variables), (n, n))
         return self.matrices[lam]
+
+    def _gather(self, array: np.ndarray, at: tuple[sp.Expr, ...]) -> np.ndarray:
+        """Each index evaluated over the axes, rounded and kept in range (a guard
+        elsewhere zeroes the elements a slice does not reach), then numpy's gather."""
+        where = []
+        for index, size in zip(at, array.shape):
+            value = np.rint(np.asarray(self.value(index), dtype=np.float64))
+            place = np.clip(value, 0, size - 1).astype(np.intp)
+            where.append(place.reshape(place.shape + (1,) * (len(self.axes) - place.ndim)))
+        return self._full(array[tuple(where)])
 
     def _place(self, array: np.ndarray, indices: list[sp.Symbol]) -> np.ndarray:
         """Move each axis of `array` to the axis of its index symbol; size 1 elsewhere."""

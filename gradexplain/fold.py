@@ -37,6 +37,8 @@ def constant_value(node: Node, text: str) -> float | None:
     except (OverflowError, ValueError, ZeroDivisionError) as exc:
         raise ExpressionError(f"constant sub-expression is undefined or too large "
                               f"({exc})", text, node.col) from None
+    if result is None:  # a constant that is not one number (torch.arange(3))
+        return None
     if isinstance(result, complex) or not math.isfinite(result) \
             or abs(result) > limits.MAX_CONSTANT:
         raise LimitError(f"constant sub-expression exceeds MAX_CONSTANT = "
@@ -50,7 +52,7 @@ _FLOAT_BINOPS: dict[str, Callable[[float, float], float]] = {
     "@": lambda a, b: a * b,  # the shape pass refuses @ of scalars; this only folds
 }
 
-def _apply(node: Node, values: list[float]) -> float:
+def _apply(node: Node, values: list[float]) -> float | None:
     if isinstance(node, BinOp):
         return _FLOAT_BINOPS[node.op](values[0], values[1])
     assert isinstance(node, Call)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 from gradexplain import limits
 from gradexplain.errors import UsageError, ValuesError, not_a_variable
+from gradexplain.ops import OPS
 from gradexplain.parser import parse
 from gradexplain.shapes import Shape, infer, uses_matrices
-from gradexplain.tree import Compare, Node, Var, first_column, variables, walk
+from gradexplain.tree import Call, Compare, Node, Var, first_column, variables, walk
 from gradexplain.values import Values
 
 
@@ -45,8 +46,9 @@ def build(expression: str, values: Mapping[str, Values],
     """Parse once, match the values, infer the shapes, choose the variables (`--wrt`)."""
     tree = parse(expression)
     node_shapes = _matched(tree, expression, values)
-    return Program(expression, tree, dict(values), tuple(differentiated(tree, wrt)),
-                   node_shapes)
+    _check_values(tree, expression, values, node_shapes)
+    return Program(expression, tree, dict(values),
+                   tuple(differentiated(tree, wrt, node_shapes)), node_shapes)
 
 
 def from_tree(tree: Node, text: str, values: Mapping[str, Values],
@@ -54,12 +56,18 @@ def from_tree(tree: Node, text: str, values: Mapping[str, Values],
     """A program for a tree built from another program's (matrixform's z for `A@w`):
     checked and shaped like `build()`, without parsing anything again."""
     node_shapes = _matched(tree, text, values)
-    return Program(text, tree, dict(values), tuple(differentiated(tree, wrt)), node_shapes)
+    return Program(text, tree, dict(values), tuple(differentiated(tree, wrt, node_shapes)),
+                   node_shapes)
 
 
-def differentiated(tree: Node, wrt: Sequence[str] | str | None) -> list[str]:
+def differentiated(tree: Node, wrt: Sequence[str] | str | None,
+                   node_shapes: Mapping[int, Shape] | None = None) -> list[str]:
     """The variables that get gradients (`--wrt`), in the expression's order; the rest are data."""
-    names = variables(tree)
+    data = data_variables(tree, node_shapes)
+    names = [name for name in variables(tree) if name not in data]
+    if not names:
+        raise ValuesError(f"the expression has no variable to differentiate: "
+                          f"{', '.join(data)} index tensors, so they are integer data")
     if wrt is None:
         _check_conditions(tree, names)
         return names
@@ -67,6 +75,10 @@ def differentiated(tree: Node, wrt: Sequence[str] | str | None) -> list[str]:
     if not wanted or any(not w for w in wanted):
         raise UsageError("--wrt needs variable names separated by commas, as in --wrt w,b")
     for name in wanted:
+        if name in data:
+            raise ValuesError(f"--wrt {name}: {name} indexes a tensor (column "
+                              f"{data[name] + 1}), so it is integer data and cannot be "
+                              f"differentiated")
         if name not in names:
             raise ValuesError(not_a_variable(f"--wrt {name}:", name, names))
     if len(set(wanted)) != len(wanted):
@@ -74,6 +86,28 @@ def differentiated(tree: Node, wrt: Sequence[str] | str | None) -> list[str]:
     chosen = [name for name in names if name in wanted]
     _check_conditions(tree, chosen)
     return chosen
+
+
+def data_variables(tree: Node, node_shapes: Mapping[int, Shape] | None = None
+                   ) -> dict[str, int]:
+    """Variables read as integer data (index arrays), each with its first column: they
+    get no gradient, as an integer index tensor in torch."""
+    found: dict[str, int] = {}
+    shape_of = None if node_shapes is None else (lambda node: node_shapes[id(node)])
+    for node in walk(tree):
+        if isinstance(node, Call) and node.func in OPS:
+            for var in OPS[node.func].data(node, shape_of):
+                found.setdefault(var.name, var.col)
+    return found
+
+
+def _check_values(tree: Node, expression: str, values: Mapping[str, Values],
+                  node_shapes: Mapping[int, Shape]) -> None:
+    """Each op's own check of the values it reads (an index array in range)."""
+    arrays = {name: value.data for name, value in values.items()}
+    for node in walk(tree):
+        if isinstance(node, Call) and node.func in OPS:
+            OPS[node.func].check_values(node, node_shapes, arrays, expression)
 
 
 def _check_conditions(tree: Node, chosen: list[str]) -> None:

@@ -139,11 +139,11 @@ def _code(block: view.Code, console: Console) -> None:
 def _tree(block: view.Tree, console: Console) -> None:
     from rich.tree import Tree
 
-    root = Tree(block.label)
+    root = Tree(Text(block.label))  # Text: a label such as x[idx] is not rich markup
     stack = [(root, child) for child in reversed(block.children)]
     while stack:
         branch, node = stack.pop()
-        made = branch.add(node.label)
+        made = branch.add(Text(node.label))
         stack.extend((made, child) for child in reversed(node.children))
     console.print(root, soft_wrap=False)  # wrap, not crop
 

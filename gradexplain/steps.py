@@ -81,7 +81,9 @@ def derive(tree: Node, name: str, shapes: Mapping[str, Shape], node_shapes: dict
         walker.lines.insert(0, f"y has shape {describe(top)}: backward(ones) differentiates "
                                f"L = the sum of its elements: {walker.show(total)}")
     lines += walker.lines
-    final = resolve_deltas(total)  # by substitution, never Sum.doit() (see deltas.py)
+    ranges = {index: dialect.bound(size) - 1
+              for index, size in zip(walker.targets, shapes[name])}
+    final = resolve_deltas(total, ranges)  # by substitution, never Sum.doit() (deltas.py)
     if walker.vector:
         final = symbolic.canonical_indices(final)
         why = "sum rule, only the term k = j survives (the delta)" if walker.targets \

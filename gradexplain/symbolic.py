@@ -12,6 +12,7 @@ common length n, bound indices k), so its formulas read as the learner's seed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -114,8 +115,14 @@ def gradient(model: Model, name: str) -> sp.Expr:
     targets = target_indices(model, name)
     if model.dialect.pin:
         targets = pinned(targets, model.shapes[name])
-    found = derivative(model.loss, base[targets] if targets else base)
+    found = derivative(model.loss, base[targets] if targets else base, target_ranges(model, name))
     return canonical_indices(found) if model.dialect is VECTOR else found
+
+
+def target_ranges(model: Model, name: str) -> dict[sp.Symbol, sp.Expr]:
+    """The last value of each target index: j runs over 0..n3-1 for a length-3 axis."""
+    return {index: model.dialect.bound(size) - 1
+            for index, size in zip(target_indices(model, name), model.shapes[name])}
 
 
 def target_indices(model: Model, name: str) -> tuple[sp.Symbol, ...]:
@@ -173,11 +180,30 @@ class FormulaPrinter(StrPrinter):
         return f"{self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)}"
 
     def _print_KroneckerDelta(self, expr: Any) -> str:
-        """d x_k/d x_j, as --steps writes it."""
-        return f"delta_{expr.args[0]}{expr.args[1]}"
+        """d x_k/d x_j, as --steps writes it; delta(k, t_j) when an index is not a letter."""
+        names = [self._print(arg) for arg in expr.args]
+        if all(re.fullmatch(r"[a-z]\d*|\d+", name) for name in names):
+            return f"delta_{''.join(names)}"
+        return f"delta({', '.join(names)})"
+
+    def _print_And(self, expr: Any) -> str:
+        """A slice's guard, `1 <= j <= 2`, as Python chains it; else the parts with `and`."""
+        parts = list(expr.args)
+        lows = [p for p in parts if isinstance(p, sp.GreaterThan)]
+        highs = [p for p in parts if isinstance(p, sp.LessThan)]
+        if len(parts) == 2 and len(lows) == 1 and len(highs) == 1 \
+                and lows[0].lhs == highs[0].lhs:
+            return f"{self._print(lows[0].rhs)} <= {self._print(lows[0].lhs)} <= " \
+                f"{self._print(highs[0].rhs)}"
+        return " and ".join(self._print(part) for part in parts)
+
+    def _print_Mod(self, expr: Any) -> str:
+        return f"{self.parenthesize(expr.args[0], 50)} % {self.parenthesize(expr.args[1], 50)}"
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         names = [self._print(index) for index in expr.indices]
+        if len(names) == 1 and not names[0].isalnum():
+            return f"{expr.base}_{{{names[0]}}}"  # x_{i + 1}, x_{t_i}
         joined = "".join(names) if all(len(n) == 1 for n in names) else ",".join(names)
         return f"{expr.base}_{joined}" if len(names) == 1 or len(joined) == len(names) \
             else f"{expr.base}_{{{joined}}}"

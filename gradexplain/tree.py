@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ class BinOp:
     col: int
 
 
-Param = int | float | bool | str | tuple[int, ...] | None
+Param = int | float | bool | str | tuple[Any, ...] | None  # tuples: an index, a shape
 
 
 @dataclass(frozen=True, slots=True)

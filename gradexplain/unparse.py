@@ -20,6 +20,12 @@ def _text(node: Node, outer: int) -> str:
         return node.name
     if isinstance(node, Call) and node.func == "T":
         return f"{_text(node.args[0], 5)}.T"
+    if isinstance(node, Call) and node.func in OPS:  # x[1:3], torch.cat([a, b], dim=0)
+        op = OPS[node.func]
+        text = op.source(node, [_text(arg, 5 if op.postfix and not position else 0)
+                                for position, arg in enumerate(node.args)])
+        if text is not None:
+            return text
     if isinstance(node, Call):
         settings = [f"{key}={_setting(value)}" for key, value in node.params]
         args = [_text(arg, 0) for arg in node.args]

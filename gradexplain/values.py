@@ -149,15 +149,21 @@ def _from_text_rows(name: str, lines: list[str], where: str, split: Callable[[st
 
 
 def from_text(name: str, text: str, origin: str | None = None) -> Values:
-    """Parse `3,4,10` (one number: a scalar). `origin` names a file for messages."""
+    """Parse `3,4,10` (one number: a scalar), `1,2;3,4` (a matrix), `1,2,3;` (a 1x3 row),
+    or JSON brackets (`[3]` a one-element vector, `[[1,2,3]]`). `origin` names a file."""
     where = origin or f"--{name}"
     if len(text) > limits.MAX_VALUE_TEXT_CHARS:
         raise ValuesError(f"{where}: more than {limits.MAX_VALUE_TEXT_CHARS:,} characters")
     stripped = text.strip()
     if not stripped:
         raise ValuesError(f"{where}: no values given")
+    if origin is None and stripped.startswith("["):  # [3], [[1,2,3]], [[1],[2]]: JSON
+        return _from_json(name, stripped, where)
     if origin is None and ";" in stripped:
-        return _from_text_rows(name, stripped.split(";"), where, _COMMA.split)
+        rows = stripped.split(";")
+        if len(rows) == 2 and not rows[1].strip():  # `1,2,3;`: one row, a 1xN matrix
+            rows = rows[:1]
+        return _from_text_rows(name, rows, where, _COMMA.split)
     tokens = _split(stripped) if origin else _COMMA.split(stripped)
     data = _floats(tokens, where, text if origin else None)
     shape: tuple[int, ...] = () if len(tokens) == 1 and not origin else (len(data),)

@@ -25,6 +25,7 @@ A2 = np.array([[2.0, 1.0], [0.5, 3.0]])  # square, invertible
 S2 = np.array([[1.0, -1.0], [2.0, 0.25]])
 W2 = np.array([0.5, -2.0])
 A3 = np.array([[1.0, 2.0, 0.5], [-1.0, 3.0, 2.0], [0.25, 1.0, 4.0]])
+Q = np.array([0.2, 0.5, 0.9])  # probabilities
 
 
 def softmax(u):
@@ -110,6 +111,40 @@ CASES = [
     ("sum(torch.linalg.solve(A2, w2))", {"A2": A2, "w2": W2},
      {"A2": -np.outer(np.linalg.inv(A2).T @ np.ones(2), np.linalg.solve(A2, W2)),
       "w2": np.linalg.inv(A2).T @ np.ones(2)}),
+    ("x[0]*x[-1]", {"x": X}, {"x": np.array([10.0, 0.0, 3.0])}),  # getitem
+    ("sum(x[1:]**2)", {"x": X}, {"x": np.array([0.0, 8.0, 20.0])}),
+    ("sum(x[torch.arange(2)]**2)", {"x": X}, {"x": np.array([6.0, 8.0, 0.0])}),
+    # losses: x - w = [2, 6, 9.5]; class 1 is data (an index), so it has no gradient
+    ("F.mse_loss(x, w)", {"x": X, "w": W}, {"x": 2 * (X - W) / 3, "w": -2 * (X - W) / 3}),
+    ("F.l1_loss(x, w)", {"x": X, "w": W}, {"x": np.full(3, 1 / 3), "w": np.full(3, -1 / 3)}),
+    ("F.smooth_l1_loss(x, w, reduction='sum')", {"x": X, "w": W},
+     {"x": np.ones(3), "w": -np.ones(3)}),
+    ("F.huber_loss(x, w, delta=20)", {"x": X, "w": W}, {"x": (X - W) / 3, "w": (W - X) / 3}),
+    ("F.binary_cross_entropy(q, t)", {"q": Q, "t": T},
+     {"q": (Q - T) / (Q * (1 - Q)) / 3, "t": -np.log(Q / (1 - Q)) / 3}),
+    ("F.binary_cross_entropy_with_logits(w, t)", {"w": W, "t": T},
+     {"w": (sig(W) - T) / 3, "t": -W / 3}),
+    ("F.cross_entropy(w, c)", {"w": W, "c": 1.0}, {"w": softmax(W) - T}),
+    ("F.nll_loss(w, c, reduction='sum')", {"w": W, "c": 1.0}, {"w": -T}),
+    ("F.kl_div(w, q)", {"w": W, "q": Q}, {"w": -Q / 3, "q": (np.log(Q) + 1 - W) / 3}),
+    # shape ops move elements: the gradient is moved back
+    ("sum(x.reshape(1, 3) * w)", {"x": X, "w": W}, {"x": W, "w": X}),
+    ("sum(x.view(3, 1).t() * w)", {"x": X, "w": W}, {"x": W, "w": X}),
+    ("sum(torch.flatten(x) * w)", {"x": X, "w": W}, {"x": W, "w": X}),
+    ("sum(x.unsqueeze(0).transpose(0, 1).squeeze() * w)", {"x": X, "w": W},
+     {"x": W, "w": X}),
+    ("sum(x.unsqueeze(1).permute(1, 0) * w)", {"x": X, "w": W}, {"x": W, "w": X}),
+    ("sum(torch.flip(x, [0]) * w)", {"x": X, "w": W}, {"x": W[::-1], "w": X[::-1]}),
+    ("sum(x.roll(1) * w)", {"x": X, "w": W}, {"x": np.roll(W, -1), "w": np.roll(X, 1)}),
+    ("sum(x.repeat(2))", {"x": X}, {"x": np.full(3, 2.0)}),
+    ("sum(x.unsqueeze(0).expand(2, 3) * w)", {"x": X, "w": W}, {"x": 2 * W, "w": 2 * X}),
+    ("sum(torch.triu(x.unsqueeze(0).expand(3, 3)))", {"x": X},
+     {"x": np.array([1.0, 2.0, 3.0])}),
+    ("sum(torch.tril(x.unsqueeze(1).expand(3, 3)))", {"x": X},
+     {"x": np.array([1.0, 2.0, 3.0])}),
+    ("sum(torch.cat([x, x**2]))", {"x": X}, {"x": 1 + 2 * X}),
+    ("sum(torch.stack([x, w])**2)", {"x": X, "w": W}, {"x": 2 * X, "w": 2 * W}),
+    ("sum(x * torch.tensor([1., -2, 0.5]))", {"x": X}, {"x": W}),
 ]
 
 
@@ -128,16 +163,18 @@ def test_both_witnesses_match_the_hand_derivation(expression, values, expected):
 
 def test_the_tables_cover_every_function():
     """This table, and the tables of issue 12's functions beside it, test every entry."""
+    from gradexplain.ops import INTERNAL, spellings_of
     from gradexplain.ops import OPS as FUNCTIONS
-    from gradexplain.ops import spellings_of
     from tests.test_elementwise_more import BINARY, UNARY
     from tests.test_reductions_more import CASES as REDUCTIONS
 
     text = " ".join(case[0] for case in [*CASES, *UNARY, *BINARY, *REDUCTIONS])
-    spelled = {name: [s.split("(")[0] + "(" for s in spellings_of(name)] for name in FUNCTIONS}
-    missing = [name for name in FUNCTIONS
-               if not any(spelling in text for spelling in spelled[name])]
+    spelled = {name: [s.split("(")[0].removeprefix("x") + "(" for s in spellings_of(name)]
+               for name in FUNCTIONS}  # a method on any operand: `.t(`
+    missing = [name for name in FUNCTIONS if name not in INTERNAL
+               and not any(spelling in text for spelling in spelled[name])]
     assert missing == []
+    assert "getitem" in INTERNAL and "[" in text  # x[...] is the spelling of getitem
     assert len(CASES) >= 25
 
 

@@ -405,3 +405,20 @@ def test_a_form_that_does_not_give_the_tables_values_is_not_shown():
     # + sum(...): the sign is not cross-entropy's, so the pattern claims nothing
     assert explain("sum(log_softmax(Z, dim=0) * Y)", Z=[[2.0, 1.0], [0.5, 2.5]],
                    Y=[[1.0, 0.0], [0.0, 1.0]]).matrix_forms == {}
+
+
+ACCELERATORS = (["cuda"] if torch.cuda.is_available() else []) + (
+    ["mps"] if getattr(torch.backends, "mps", None) is not None
+    and torch.backends.mps.is_available() else [])
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not ACCELERATORS, reason="needs CUDA or MPS")
+@pytest.mark.parametrize("device", ACCELERATORS or ["none"])
+def test_tensors_on_an_accelerator_give_the_same_result_as_lists(device):
+    from gradexplain import explain
+
+    held = torch.tensor([3., 4., 10.], device=device, requires_grad=True)
+    listed = explain("sum(x**2)", x=[3, 4, 10])
+    np.testing.assert_array_equal(explain("sum(x**2)", x=held).gradients["x"].autograd,
+                                  listed.gradients["x"].autograd)

@@ -26,7 +26,11 @@ def test_every_spelling_exists_in_torch(space):
     assert missing == []
 
 
-@pytest.mark.parametrize("name", sorted(OPS))
+# entries that read their own arguments (shapes, index lists) or have no spelling
+_OWN = ("getitem", "arange", "literal", "shape", "internal")
+
+
+@pytest.mark.parametrize("name", sorted(n for n in OPS if OPS[n].signature not in _OWN))
 def test_every_spelling_of_a_function_reads_as_the_same_call(name):
     trees = set()
     for text in spellings_of(name):

@@ -2,35 +2,44 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import sympy as sp
 from typer.testing import CliRunner
 
 from gradexplain import steps, symbolic
-from gradexplain.builder import VECTOR
+from gradexplain.builder import SHAPED, VECTOR
 from gradexplain.cli import app
+from gradexplain.evaluate import Evaluator
 from gradexplain.parser import parse
-from gradexplain.shapes import uses_matrices
+from gradexplain.program import differentiated
+from gradexplain.shapes import infer, uses_matrices
 from gradexplain.tree import variables
 from tests.test_core import CASES
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 
 
-def _shapes(values):
-    import numpy as np
-
-    return {name: np.shape(value) for name, value in values.items()}
-
-
-# the 1-D dialect's rows of the core table; the shaped ones join the matrix cases below
-ONE_D = [case for case in CASES if not uses_matrices(parse(case[0]), _shapes(case[1]))]
-
-
-@pytest.mark.parametrize(("expression", "values", "expected"), ONE_D,
-                         ids=[case[0] for case in ONE_D])
+@pytest.mark.parametrize(("expression", "values", "expected"), CASES,
+                         ids=[case[0] for case in CASES])
 def test_steps_end_in_sympys_gradient(expression, values, expected):
     tree = parse(expression)
+    shapes = {name: np.shape(values[name]) for name in variables(tree)}
+    if uses_matrices(tree, shapes):  # indexing, losses, shape ops: the shaped path
+        node_shapes = infer(tree, shapes, expression)
+        model = symbolic.build(tree, shapes, node_shapes)
+        arrays = {name: np.asarray(value, dtype=float) for name, value in values.items()
+                  if np.ndim(value)}
+        scalars = {name: float(value) for name, value in values.items() if not np.ndim(value)}
+        for name in differentiated(tree, None, node_shapes):  # equal at the case's values
+            derivation = steps.derive(tree, name, shapes, node_shapes, SHAPED)
+            targets = symbolic.target_indices(model, name)
+            found = [Evaluator(arrays, scalars, {**model.sizes, **(derivation.sizes or {})})
+                     .tensor(expr, targets, shapes[name])
+                     for expr in (derivation.expr, symbolic.gradient(model, name))]
+            np.testing.assert_allclose(*found, rtol=1e-12, atol=1e-12,
+                                       err_msg=f"{name}: {derivation.formula}")
+        return
     vectors = {name for name in variables(tree) if getattr(values[name], "ndim", 0)}
     scalars = set(variables(tree)) - vectors
     model = symbolic.vector_model(tree, vectors, scalars)
@@ -60,9 +69,9 @@ def _matrix_cases():
     from tests.test_matmul_spellings import CASES as SPELLINGS
     from tests.test_matrices import CASES as MATRIX_CASES
 
-    shaped = [(expression, _shapes(values)) for expression, values, *_ in CASES + SPELLINGS
-              if uses_matrices(parse(expression), _shapes(values))]
-    return [(expression, shapes) for expression, shapes, _ in MATRIX_CASES] + shaped + [
+    spellings = [(expression, {name: np.shape(value) for name, value in values.items()})
+                 for expression, values, *_ in SPELLINGS]
+    return [(expression, shapes) for expression, shapes, _ in MATRIX_CASES] + spellings + [
         ("sum(X@W.T + b)", {"X": (3, 2), "W": (4, 2), "b": (4,)}),
         ("sum((X - Y)**2/c)", {"X": (2, 3), "Y": (2, 3), "c": ()}),
         ("sum(clamp(X@w, -0.5, 0.5) * exp(-X.T@w))", {"X": (3, 3), "w": (3,)}),

@@ -14,23 +14,28 @@ from gradexplain.ops import (
     cumulative,
     einsum,
     elementwise,
+    indexing,
     linalg,
+    losses,
     matrices,
     pointwise,
     reductions,
+    shape,
     softmax,
     statistics,
 )
 from gradexplain.ops.base import NAMESPACES, Hazard, Keyword, NamedFunction, Op
 
 __all__ = ["OPS", "Op", "Hazard", "Keyword", "NamedFunction", "SPELLED", "METHODS",
-           "TORCH_FUNCTIONS", "FUNCTIONAL", "CONSTANTS", "RESERVED_NAMES", "WITH_DIM",
+           "TORCH_FUNCTIONS", "FUNCTIONAL", "CONSTANTS", "INTERNAL", "RESERVED_NAMES", "WITH_DIM",
            "OPERATORS", "named_functions", "spellings_of"]
 
-OPS: dict[str, Op] = {op.name: op for family in (reductions, statistics, cumulative, elementwise,
-                                        activations, pointwise, softmax, clamp, linalg,
-                                        matrices, einsum)
-                      for op in family.ENTRIES}
+FAMILIES = (reductions, statistics, cumulative, elementwise, activations, pointwise, softmax,
+            clamp, indexing, losses, shape, linalg, matrices, einsum)
+OPS: dict[str, Op] = {op.name: op for family in FAMILIES for op in family.ENTRIES}
+
+# Ops the parser builds from syntax (`x[1:3]` is getitem): no user spelling, no reserved name.
+INTERNAL: frozenset[str] = frozenset(name for name, op in OPS.items() if not op.spellings)
 
 # Calls the parser reads itself, outside the registry: pow(a, b) is a ** b, and
 # where(cond, a, b); with the namespaces where PyTorch has them.
@@ -41,7 +46,8 @@ def _spelled() -> dict[str, dict[str, str]]:
     """For each namespace ("bare", "torch", "method", ...), spelling -> canonical name."""
     found: dict[str, dict[str, str]] = {space: {} for space in ("bare", *NAMESPACES)}
     for name, op in OPS.items():
-        found["bare"][name] = name
+        if op.bare and op.spellings:  # x.t() and torch.t(X), never t(X): t stays a name
+            found["bare"][name] = name
         for space in op.spellings:
             found[space][name] = name
         for alias in op.aliases:
@@ -70,7 +76,8 @@ WITH_DIM: tuple[str, ...] = tuple(name for name, op in OPS.items() if op.dim != 
 
 CONSTANTS: frozenset[str] = frozenset({"pi", "e"})
 
-RESERVED_NAMES: frozenset[str] = frozenset(SPELLED["bare"]) | METHODS | CONSTANTS | {"torch"}
+# Names called alone (`exp(x)`) are no variable's names; a method (`x.t()`) leaves `t` free.
+RESERVED_NAMES: frozenset[str] = frozenset(SPELLED["bare"]) | CONSTANTS | {"torch"}
 
 _PREFIXES = {"torch": "torch.", "method": "x.", "functional": "F.", "special": "torch.special.",
              "linalg": "torch.linalg."}
@@ -81,7 +88,8 @@ def spellings_of(name: str) -> list[str]:
     `x.exp()`, `F.relu(x)`... (the README's table and the parser's hints)."""
     tensors = ("x", "y", "z")[:OPS[name].operands] if name in OPS else ("x",)
     leading, trailing = OPS[name].written if name in OPS else ((), "")
-    found = [f"{name}({', '.join((*leading, *tensors))}){trailing}"]
+    found = [f"{name}({', '.join((*leading, *tensors))}){trailing}"] \
+        if name in SPELLED["bare"] else []
     for space, prefix in _PREFIXES.items():
         for spelling, canonical in SPELLED[space].items():
             if canonical == name:

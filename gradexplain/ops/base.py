@@ -12,13 +12,13 @@ import it when they run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from gradexplain.axes import Shape
-from gradexplain.tree import Call, Param
+from gradexplain.tree import Call, Param, Var
 
 # Where a spelling lives in PyTorch: torch.f, x.f(), torch.nn.functional.f (and F.f),
 # torch.special.f, torch.linalg.f. A bare f(x) is always read too.
@@ -110,6 +110,7 @@ class Op:
     # spellings besides NAME(...): "torch" torch.NAME(...), "method" x.NAME(...),
     # "functional" F.NAME(...) and torch.nn.functional.NAME(...)
     spellings: tuple[str, ...] = ("torch", "method")
+    bare: bool = True  # NAME(...) alone is a spelling too (so NAME is no variable's name)
     hazards: tuple[Hazard, ...] = ()
     story: str | None = None  # "L = sum_i y_i": how the story names L at the top
     operands: int = 1  # how many tensors it takes, before its constant settings
@@ -137,6 +138,17 @@ class Op:
     def spelled(self, node: Call, args: list[str], settings: list[str]) -> str:
         """The call as text (`unparse.source`), from its arguments' and settings' text."""
         return f"{self.name}({', '.join([*args, *settings])})"
+
+    def data(self, node: Call, shape_of: Callable[[Any], Shape] | None = None
+             ) -> Iterator[Var]:
+        """Variables this call reads as integer data (index arrays): never differentiated.
+        `shape_of` gives a node's shape where the shapes are known."""
+        return iter(())
+
+    def check_values(self, node: Call, shape_of: Mapping[int, Shape],
+                     arrays: Mapping[str, Any], text: str) -> None:
+        """Refuse values the call cannot take (an index out of range), as input errors;
+        `arrays` holds each variable's values as a flat sequence of floats."""
 
     # -- shapes -------------------------------------------------------------------------
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
@@ -182,6 +194,13 @@ class Op:
             if hazard.kind == kind:
                 return hazard.reason
         return f"{self.name} has no derivative here"
+
+    postfix = False  # written after its first argument, as `x[1:3]` (binds tightly)
+
+    def source(self, node: Call, args: list[str]) -> str | None:
+        """The call as text, for graphs and steps, when it is not `name(args, key=value)`;
+        `args` are its arguments' texts."""
+        return None
 
     # -- the explanations ---------------------------------------------------------------
     @property

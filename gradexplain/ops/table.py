@@ -12,6 +12,10 @@ END = "<!-- end functions table -->"
 def _settings(name: str) -> str:
     op = OPS[name]
     shown = [f"{spec.name}=" for spec in op.keywords if spec.kind != "false"]
+    own = getattr(op, "settings", ())  # a loss's keywords
+    shown += [f"{key}=" for key, _ in own] if isinstance(own, tuple) else []
+    names = getattr(op, "names", ())  # a shape op's keywords
+    shown += [f"{key}=" for key in names] if isinstance(names, tuple) else []
     aliases = [f"{alias}=" for spec in op.keywords for alias in spec.aliases]
     text = ", ".join(shown + [f"{a} (NumPy's name)" for a in sorted(set(aliases))])
     if op.dim == "required":
@@ -33,7 +37,9 @@ def markdown_table() -> str:
             "| function | PyTorch spellings | settings | derivative rule | exit 3 at |",
             "|---|---|---|---|---|"]
     for name in OPS:
-        spellings = ", ".join(f"`{s}`" for s in spellings_of(name))
+        spellings = ", ".join(f"`{s}`" for s in spellings_of(name)) or \
+            ("`x[0]`, `x[1:3]`, `X[:, 1]`, `x[idx]`" if name == "getitem" else
+             "(written by the losses)")
         rule = OPS[name].rule.replace("|", "\\|")
         rows.append(f"| {name} | {spellings} | {_settings(name)} | {rule} | "
                     f"{_undefined(name)} |")

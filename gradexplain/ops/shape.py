@@ -1,0 +1,414 @@
+"""Shape operations: reshape, view, flatten, squeeze, unsqueeze, transpose, permute, t,
+flip, roll, repeat, expand, triu, tril, cat and stack.
+
+Each one moves elements without changing them, so in a generic element it is a
+re-indexing, as `x[1:3]` is (`indexing.py`): `flip(x)` at i is `x[n - 1 - i]`,
+`x.reshape(2, 3)` at (i, p) is `x[3 i + p]`, `cat([a, b])` at i is `a[i]` for i < n_a and
+`b[i - n_a]` after. SymPy differentiates that into Kronecker deltas; `deltas.py` resolves
+the affine ones, `evaluate.py` evaluates the rest (`floor`, `%`) over whole arrays.
+
+`params` holds the call's integers as the user gave them (a shape, dims, shifts); each
+entry's `out` checks them against the input shape and gives the result's shape, and
+`source` maps the result's element to the input's. The tool's range is rank <= 2.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from gradexplain.axes import Shape, ShapeError, describe
+from gradexplain.ops.base import Op
+from gradexplain.tree import Call
+
+MAX_RANK = 2
+
+
+def _sizes(node: Call) -> tuple[int, ...]:
+    """The call's integers, as given (a shape, dims, shifts, a diagonal)."""
+    return tuple(node.param("sizes", ()))  # type: ignore[arg-type]
+
+
+def _axis(node: Call, dim: int, rank: int, text: str) -> int:
+    """`dim` counted from 0; -1 is the last axis, as in torch."""
+    if not -max(rank, 1) <= dim < max(rank, 1):
+        raise ShapeError(f"{node.func}(): dim {dim} is out of range for a tensor of "
+                         f"{rank} dimension{'s' * (rank != 1)}", text, node.col)
+    return dim % max(rank, 1)
+
+
+def _rank(node: Call, shape: Shape, text: str) -> Shape:
+    if len(shape) > MAX_RANK:
+        raise ShapeError(f"{node.func}() makes a {len(shape)}-D tensor, {describe(shape)}; "
+                         f"gradexplain handles at most {MAX_RANK} dimensions", text, node.col)
+    return shape
+
+
+@dataclass(frozen=True)
+class Move(Op):
+    """An op that moves elements: its element is its argument's at `source(...)`."""
+
+    signature: str = "shape"
+    spellings: tuple[str, ...] = ("torch", "method")
+    bare: bool = False  # x.t(), torch.t(x); never t(x), so `t` stays a variable's name
+    names: tuple[str, ...] = ()  # the keyword spellings of its integers, in order
+
+    def fold(self, *values: float) -> float | None:  # type: ignore[override]
+        return None
+
+    def needs_axes(self, node: Call) -> bool:
+        return True
+
+    def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        return _rank(node, self.out(node, parts, text), text)
+
+    def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        raise NotImplementedError(self.name)
+
+    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
+               idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+        """(which argument, its element) that the result's element `idx` is."""
+        raise NotImplementedError(self.name)
+
+    def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
+        import sympy as sp
+
+        shapes = [b.shape(arg) for arg in node.args]
+        return self._picked(sp, node, shapes, b.shape(node), idx,
+                            lambda arg, at: b.build(node.args[arg], at))
+
+    def _picked(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
+                idx: tuple[Any, ...], build: Any) -> Any:
+        arg, at = self.origin(sp, node, shapes, out, idx)
+        return build(arg, at)
+
+    def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
+        return getattr(tensor, self.name)(*_sizes(node))
+
+    def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
+        return self.torch(torch, tensors[0], node, *tensors[1:])
+
+    shaped_steps = True
+
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
+             depth: int) -> tuple[str, Any, Any]:
+        import sympy as sp
+
+        shapes = [w.node_shapes[id(arg)] for arg in node.args]
+        arg, at = self.origin(sp, node, shapes, w.node_shapes[id(node)], idx)
+        u, du = w.pair(node.args[arg], at, depth)
+        return f"{self.name} moves elements: the gradient goes back to where each came " \
+               f"from", u, du
+
+    def graph_rule(self, node: Call) -> str:
+        return f"{self.name}: the gradient is moved back (same elements, other places)"
+
+    def source(self, node: Call, args: list[str]) -> str:
+        return f"{self.name}({', '.join([*args, *map(str, _sizes(node))])})" \
+            if self.name != "flatten" else f"flatten({args[0]})"
+
+
+def _flat(sp: Any, idx: tuple[Any, ...], shape: Shape) -> Any:
+    """The row-major flat index of element idx of `shape`."""
+    flat = sp.Integer(0)
+    for index, size in zip(idx, shape):
+        flat = flat * size + index
+    return flat
+
+
+def _unflat(sp: Any, flat: Any, shape: Shape) -> tuple[Any, ...]:
+    """Element of `shape` at row-major flat index `flat`."""
+    if len(shape) == 2:
+        return sp.floor(flat / shape[1]), sp.Mod(flat, shape[1])
+    return (flat,) if shape else ()
+
+
+@dataclass(frozen=True)
+class Reshape(Move):
+    """reshape/view (a shape, -1 inferred), flatten (1-D): row-major, as torch."""
+
+    def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        size = math.prod(parts[0])
+        if self.name == "flatten":
+            return (size,)
+        wanted = list(_sizes(node))
+        if wanted.count(-1) > 1 or any(n < -1 or n == 0 for n in wanted):
+            raise ShapeError(f"{self.name}(): sizes must be positive, with at most one -1",
+                             text, node.col)
+        known = math.prod(n for n in wanted if n != -1)
+        if -1 in wanted and size % known == 0:
+            wanted[wanted.index(-1)] = size // known
+        if math.prod(wanted) != size:
+            raise ShapeError(f"{self.name}(): shape {describe(tuple(_sizes(node)))} is invalid "
+                             f"for {describe(parts[0])} ({size} elements)", text, node.col)
+        return tuple(wanted)
+
+    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
+               idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+        return 0, _unflat(sp, _flat(sp, idx, out), shapes[0])
+
+    def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
+        if self.name == "flatten":
+            return tensor.flatten()
+        return getattr(tensor, self.name)(*_sizes(node))
+
+
+@dataclass(frozen=True)
+class Permute(Move):
+    """transpose(a, b), permute(dims), t(): the axes in another order."""
+
+    def order(self, node: Call, rank: int, text: str) -> tuple[int, ...]:
+        if self.name == "t":
+            return (1, 0) if rank == 2 else tuple(range(rank))
+        dims = [_axis(node, dim, rank, text) for dim in _sizes(node)]
+        if self.name == "transpose":
+            if len(dims) != 2:
+                raise ShapeError("transpose() takes two dims, as in X.transpose(0, 1)",
+                                 text, node.col)
+            order = list(range(rank))
+            order[dims[0]], order[dims[1]] = order[dims[1]], order[dims[0]]
+            return tuple(order)
+        if sorted(dims) != list(range(rank)):
+            raise ShapeError(f"permute() needs each of the {rank} dims once, got "
+                             f"{tuple(_sizes(node))}", text, node.col)
+        return tuple(dims)
+
+    def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        if self.name == "t" and len(parts[0]) > 2:
+            raise ShapeError("t() takes a tensor of at most 2 dimensions", text, node.col)
+        return tuple(parts[0][axis] for axis in self.order(node, len(parts[0]), text))
+
+    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
+               idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+        order = self.order(node, len(shapes[0]), "")
+        at: list[Any] = [None] * len(order)
+        for position, axis in enumerate(order):
+            at[axis] = idx[position]
+        return 0, tuple(at)
+
+    def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
+        if self.name == "t":
+            return tensor.t()
+        if self.name == "transpose":
+            return tensor.transpose(*_sizes(node))
+        return tensor.permute(*_sizes(node))
+
+
+@dataclass(frozen=True)
+class Squeeze(Move):
+    """squeeze() drops size-1 axes (or the one dim given); unsqueeze(d) adds one."""
+
+    def kept(self, node: Call, shape: Shape, text: str) -> list[int]:
+        """The input axes that remain (squeeze)."""
+        if _sizes(node):
+            axis = _axis(node, _sizes(node)[0], len(shape), text)
+            return [a for a in range(len(shape)) if a != axis or shape[a] != 1]
+        return [a for a in range(len(shape)) if shape[a] != 1]
+
+    def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        shape = parts[0]
+        if self.name == "squeeze":
+            return tuple(shape[a] for a in self.kept(node, shape, text))
+        if not _sizes(node):
+            raise ShapeError("unsqueeze() needs a dim, as in x.unsqueeze(0)", text, node.col)
+        axis = _axis(node, _sizes(node)[0], len(shape) + 1, text)
+        return (*shape[:axis], 1, *shape[axis:])
+
+    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
+               idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+        shape = shapes[0]
+        if self.name == "squeeze":
+            at: list[Any] = [sp.Integer(0)] * len(shape)
+            for position, axis in enumerate(self.kept(node, shape, "")):
+                at[axis] = idx[position]
+            return 0, tuple(at)
+        axis = _axis(node, _sizes(node)[0], len(shape) + 1, "")
+        return 0, (*idx[:axis], *idx[axis + 1:])
+
+
+@dataclass(frozen=True)
+class Flip(Move):
+    """flip(dims): element n - 1 - i along each flipped axis."""
+
+    def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        for dim in _sizes(node):
+            _axis(node, dim, len(parts[0]), text)
+        return parts[0]
+
+    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
+               idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+        axes = {_axis(node, dim, len(out), "") for dim in _sizes(node)}
+        return 0, tuple(size - 1 - index if axis in axes else index
+                        for axis, (index, size) in enumerate(zip(idx, out)))
+
+    def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
+        return tensor.flip(_sizes(node))
+
+
+@dataclass(frozen=True)
+class Roll(Move):
+    """roll(shift, dim): element (i - shift) mod n along the axis (a 1-D x: dim 0)."""
+
+    def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        if len(_sizes(node)) == 1 and len(parts[0]) > 1:
+            raise ShapeError("roll() of a matrix needs a dim, as in X.roll(1, 0)", text,
+                             node.col)
+        if len(_sizes(node)) == 2:
+            _axis(node, _sizes(node)[1], len(parts[0]), text)
+        return parts[0]
+
+    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
+               idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+        shift = _sizes(node)[0]
+        axis = _axis(node, _sizes(node)[1], len(out), "") if len(_sizes(node)) == 2 else 0
+        return 0, tuple(sp.Mod(index - shift, size) if a == axis else index
+                        for a, (index, size) in enumerate(zip(idx, out)))
+
+    def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
+        return torch.roll(tensor, *_sizes(node))
+
+
+@dataclass(frozen=True)
+class Tile(Move):
+    """repeat(r...) tiles (element i mod n); expand(sizes) stretches size-1 axes."""
+
+    def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        shape, wanted = parts[0], tuple(_sizes(node))
+        if len(wanted) < len(shape):
+            raise ShapeError(f"{self.name}() needs a size for each of the {len(shape)} "
+                             f"dimensions", text, node.col)
+        padded = (1,) * (len(wanted) - len(shape)) + shape
+        if self.name == "repeat":
+            if any(r < 1 for r in wanted):
+                raise ShapeError("repeat() counts must be positive", text, node.col)
+            return tuple(r * n for r, n in zip(wanted, padded))
+        result = []
+        for want, have in zip(wanted, padded):
+            if want != -1 and have != 1 and want != have:
+                raise ShapeError(f"expand(): size {have} cannot be stretched to {want} "
+                                 f"(only size-1 axes stretch)", text, node.col)
+            result.append(have if want == -1 else want)
+        return tuple(result)
+
+    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
+               idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+        shape = shapes[0]
+        own = idx[len(idx) - len(shape):] if shape else ()
+        if self.name == "repeat":
+            return 0, tuple(index if size == out_size else sp.Mod(index, size)
+                            for index, size, out_size in
+                            zip(own, shape, out[len(out) - len(shape):]))
+        return 0, tuple(sp.Integer(0) if size == 1 else index for index, size in zip(own, shape))
+
+
+@dataclass(frozen=True)
+class Triangle(Move):
+    """triu(d)/tril(d): the matrix with the elements below (above) diagonal d set to 0."""
+
+    def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        if len(parts[0]) != 2:
+            raise ShapeError(f"{self.name}() takes a matrix, got {describe(parts[0])}", text,
+                             node.col)
+        return parts[0]
+
+    def _picked(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
+                idx: tuple[Any, ...], build: Any) -> Any:
+        diagonal = _sizes(node)[0] if _sizes(node) else 0
+        row, column = idx
+        keep = sp.Ge(column - row, diagonal) if self.name == "triu" else \
+            sp.Le(column - row, diagonal)
+        return sp.Piecewise((build(0, idx), keep), (sp.Integer(0), True))
+
+    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
+               idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+        return 0, idx
+
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
+             depth: int) -> tuple[str, Any, Any]:
+        import sympy as sp
+
+        u, du = w.pair(node.args[0], idx, depth)
+        keep = self._picked(sp, node, [], (), idx, lambda arg, at: sp.Integer(1))
+        return f"{self.name} keeps a triangle: the gradient there, 0 elsewhere", \
+            keep * u, keep * du
+
+
+@dataclass(frozen=True)
+class Join(Move):
+    """cat(tensors, dim) puts them one after another; stack(tensors, dim) on a new axis."""
+
+    spellings: tuple[str, ...] = ("torch",)
+
+    def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        first = parts[0]
+        rank = len(first) + (self.name == "stack")
+        axis = _axis(node, _sizes(node)[0], rank, text)
+        for arg, shape in zip(node.args[1:], parts[1:]):
+            same = shape == first if self.name == "stack" else \
+                len(shape) == len(first) and all(a == b for n, (a, b) in
+                                                 enumerate(zip(shape, first)) if n != axis)
+            if not same:
+                raise ShapeError(f"{self.name}(): shapes {describe(first)} and "
+                                 f"{describe(shape)} do not fit together along dim "
+                                 f"{_sizes(node)[0]}", text, arg.col)
+        if self.name == "stack":
+            return (*first[:axis], len(parts), *first[axis:])
+        if not first:
+            raise ShapeError("cat() of scalars: use stack()", text, node.col)
+        return (*first[:axis], sum(shape[axis] for shape in parts), *first[axis + 1:])
+
+    def _picked(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
+                idx: tuple[Any, ...], build: Any) -> Any:
+        axis = _axis(node, _sizes(node)[0], len(out), "")
+        index = idx[axis]
+        pieces, start = [], 0
+        for arg, shape in enumerate(shapes):
+            if self.name == "stack":
+                at = (*idx[:axis], *idx[axis + 1:])
+                pieces.append((build(arg, at), sp.Eq(index, arg)))
+                continue
+            at = (*idx[:axis], index - start, *idx[axis + 1:])
+            pieces.append((build(arg, at), sp.Lt(index, start + shape[axis])))
+            start += shape[axis]
+        pieces[-1] = (pieces[-1][0], sp.true)
+        return sp.Piecewise(*pieces)
+
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
+             depth: int) -> tuple[str, Any, Any]:
+        import sympy as sp
+
+        shapes = [w.node_shapes[id(arg)] for arg in node.args]
+        out = w.node_shapes[id(node)]
+        value = self._picked(sp, node, shapes, out, idx,
+                             lambda arg, at: w.pair(node.args[arg], at, depth)[0])
+        derivative = self._picked(sp, node, shapes, out, idx,
+                                  lambda arg, at: w.pair(node.args[arg], at, depth)[1])
+        return f"{self.name}: each element's derivative is that of the tensor it comes " \
+               f"from", value, derivative
+
+    def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
+        return getattr(torch, self.name)([tensor, *others], dim=_sizes(node)[0])
+
+    def source(self, node: Call, args: list[str]) -> str:
+        return f"torch.{self.name}([{', '.join(args)}], dim={_sizes(node)[0]})"
+
+
+ENTRIES: tuple[Op, ...] = (
+    Reshape("reshape", "reshape: the same elements in row-major order"),
+    Reshape("view", "view: the same elements in row-major order", spellings=("method",)),
+    Reshape("flatten", "flatten: the elements in row-major order"),
+    Permute("transpose", "transpose: two axes swapped", names=("dim0", "dim1")),
+    Permute("permute", "permute: the axes in another order", names=("dims",)),
+    Permute("t", "t: a matrix transposed"),
+    Squeeze("squeeze", "squeeze: size-1 axes dropped", names=("dim",)),
+    Squeeze("unsqueeze", "unsqueeze: a size-1 axis added", names=("dim",)),
+    Flip("flip", "flip: the order reversed along dims", names=("dims",)),
+    Roll("roll", "roll: elements shifted cyclically", names=("shifts", "dims")),
+    Tile("repeat", "repeat: the tensor tiled", spellings=("method",)),
+    Tile("expand", "expand: size-1 axes stretched", spellings=("method",)),
+    Triangle("triu", "triu: the upper triangle kept", names=("diagonal",)),
+    Triangle("tril", "tril: the lower triangle kept", names=("diagonal",)),
+    Join("cat", "cat: tensors one after another", names=("dim",)),
+    Join("stack", "stack: tensors along a new axis", names=("dim",)),
+)
