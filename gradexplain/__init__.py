@@ -7,21 +7,23 @@ the result classes are loaded on first use, so `gradexplain --help` imports no p
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from gradexplain.errors import ExitStatus, GradexplainError
-
+TYPE_CHECKING = False  # not `typing`'s: `python -m gradexplain` imports this package first,
+# and the less it imports, the shorter the start-up before Ctrl-C ends as exit 130
 if TYPE_CHECKING:
+    from typing import Any
+
     from gradexplain.api import explain
+    from gradexplain.errors import ExitStatus, GradexplainError
     from gradexplain.result import Explanation, Gradient
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"  # CHANGELOG.md: Unreleased, to be 0.2.0
 
 __all__ = ["ExitStatus", "Explanation", "Gradient", "GradexplainError", "explain",
            "__version__"]
 
 _LAZY = {"explain": "gradexplain.api", "Explanation": "gradexplain.result",
-         "Gradient": "gradexplain.result"}
+         "Gradient": "gradexplain.result", "ExitStatus": "gradexplain.errors",
+         "GradexplainError": "gradexplain.errors"}
 
 
 def load_ipython_extension(ipython: Any) -> None:

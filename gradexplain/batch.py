@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gradexplain import limits
 from gradexplain.cases import Case, Outcome
 from gradexplain.errors import ExitStatus, GradexplainError, UsageError, ValuesError
+from gradexplain.safetext import visible
 from gradexplain.status import exit_status, worst_status
 from gradexplain.values import refuse_constant
 
@@ -31,7 +33,6 @@ if TYPE_CHECKING:
 
 CASE_KEYS = frozenset({"name", "expression", "values", "wrt", "expect", "device", "dtype",
                        "rtol", "atol", "check_fd", "hessian"})
-MAX_CASES = 10_000
 _TOML_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*case[ \t]*\]\]", re.MULTILINE)
 
 
@@ -50,23 +51,61 @@ class Defaults:
 
 
 def read_cases(path: str) -> list[Case]:
-    """Read the file; an unreadable file raises `UsageError` naming the line."""
+    """Read the file; an unreadable file raises `UsageError` naming the line, a file or
+    a batch over a named limit one naming the limit."""
     source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--cases: cannot read {path}: "
-                         f"{getattr(exc, 'strerror', None) or exc}") from None
+    text = _read_text(source, path)
     if source.suffix.lower() == ".toml":
         cases = _toml_cases(text, path)
     else:
         cases = _jsonl_cases(text, path)
     if not cases:
         raise UsageError(f"--cases: {path} holds no case")
-    if len(cases) > MAX_CASES:
-        raise UsageError(f"--cases: {path} holds {len(cases):,} cases; at most "
-                         f"{MAX_CASES:,}")
+    if len(cases) > limits.MAX_CASES:
+        raise UsageError(f"--cases: {path} holds {len(cases):,} cases; MAX_CASES = "
+                         f"{limits.MAX_CASES:,}")
+    total = sum(_numbers_in(case.fields.get(key)) for case in cases
+                for key in ("values", "expect"))
+    if total > limits.MAX_BATCH_ELEMENTS:
+        raise UsageError(f"--cases: {path} holds {total:,} numbers in its values and "
+                         f"expectations; MAX_BATCH_ELEMENTS = "
+                         f"{limits.MAX_BATCH_ELEMENTS:,}")
     return cases
+
+
+def _read_text(source: Path, path: str) -> str:
+    """The file as UTF-8, read only one byte past MAX_CASES_FILE_BYTES (/dev/zero ends)."""
+    try:
+        with source.open("rb") as handle:
+            raw = handle.read(limits.MAX_CASES_FILE_BYTES + 1)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name (the API's)
+        reason = getattr(exc, "strerror", None) or exc
+        raise UsageError(f"--cases: cannot read {path}: {reason}") from None
+    if len(raw) > limits.MAX_CASES_FILE_BYTES:
+        raise UsageError(f"--cases: {path} is larger than MAX_CASES_FILE_BYTES = "
+                         f"{limits.MAX_CASES_FILE_BYTES:,}")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--cases: {path}: not UTF-8 text: byte {raw[exc.start]:#04x} at "
+                         f"offset {exc.start}") from None
+
+
+def _numbers_in(value: object) -> int:
+    """How many numbers a case's values or expectations hold, at any depth, counted
+    without recursion (a file may nest 10,000 deep); a string spec counts its commas."""
+    count, pending = 0, [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            count += item.count(",") + 1
+        elif item is not None:
+            count += 1
+    return count
 
 
 def _toml_cases(text: str, path: str) -> list[Case]:
@@ -78,6 +117,8 @@ def _toml_cases(text: str, path: str) -> list[Case]:
         loaded = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"--cases: {path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"--cases: {path}: nested too deeply to read") from None
     tables = loaded.get("case")
     unknown = sorted(set(loaded) - {"case"})
     if unknown or not isinstance(tables, list):
@@ -95,6 +136,9 @@ def _jsonl_cases(text: str, path: str) -> list[Case]:
             continue
         try:
             loaded = json.loads(line, parse_constant=refuse_constant)
+        except RecursionError:
+            raise UsageError(f"--cases: {path}: line {number}: nested too deeply to "
+                             f"read") from None
         except ValueError as exc:
             raise UsageError(f"--cases: {path}: line {number}: not valid JSON: {exc}") \
                 from None
@@ -116,12 +160,21 @@ def run_case(case: Case, defaults: Defaults) -> Outcome:
 
     start = time.perf_counter()
     try:
-        answered = answer(_request(case, defaults))
+        answered = answer(_checked_request(case, defaults))
     except GradexplainError as error:
         return Outcome(case, exit_status(error), error=error,
                        seconds=time.perf_counter() - start)
     return Outcome(case, answered.status, answered.result, answered.checks,
                    seconds=time.perf_counter() - start)
+
+
+def _checked_request(case: Case, defaults: Defaults) -> Request:
+    """`_request`; a value nested deeper than Python's stack fails this case, by name."""
+    try:
+        return _request(case, defaults)
+    except RecursionError:  # only the file's own nesting recurses here: no SymPy, no torch
+        raise ValuesError("a value is nested too deeply; values are numbers, lists of "
+                          "numbers or lists of rows") from None
 
 
 def _request(case: Case, defaults: Defaults) -> Request:
@@ -222,17 +275,17 @@ def run_file(path: str, defaults: Defaults, output_format: str, console: Console
     elapsed = time.perf_counter() - started
     for outcome in outcomes:  # invalid cases are errors: say so on stderr, as one run does
         if outcome.error is not None:
-            sys.stderr.write(f"gradexplain: error: {_where(outcome.case)}: "
-                             f"{outcome.error.message}\n")
+            sys.stderr.write(visible(f"gradexplain: error: {_where(outcome.case)}: "
+                                     f"{outcome.error.message}") + "\n")
     if junit_path is not None:
         from gradexplain.junit import write
 
         write(outcomes, junit_path, elapsed)
     if console is not None:
         if output_format == "json":
-            from gradexplain.jsonout import dumps
+            from gradexplain import jsonout
 
-            console.file.write(dumps([case_document(o) for o in outcomes]) + "\n")
+            jsonout.write(console.file, [case_document(o) for o in outcomes])
         elif output_format == "markdown":
             console.file.write(summary_markdown(outcomes, path))
         else:
@@ -274,26 +327,26 @@ def render_summary(outcomes: list[Outcome], path: str, console: Console) -> None
 
     styles = {ExitStatus.AGREE: "green", ExitStatus.DISAGREE: "bold red",
               ExitStatus.UNDEFINED: "bold yellow", ExitStatus.INVALID: "bold red"}
-    table = Table(title=Text(f"gradexplain --cases {path}"), title_justify="left")
+    table = Table(title=Text(f"gradexplain --cases {visible(path)}"), title_justify="left")
     table.add_column("case", overflow="fold")
     table.add_column("verdict")
     table.add_column("largest difference", overflow="fold")
     for outcome in outcomes:
-        table.add_row(Text(outcome.case.name),
+        table.add_row(Text(visible(outcome.case.name)),
                       Text(outcome.label(), style=styles[outcome.status]),
-                      Text(_difference(outcome)))
+                      Text(visible(_difference(outcome))))
     console.print(table)
     console.print(Text(_counts(outcomes), style=styles[worst(outcomes)]))
 
 
 def summary_markdown(outcomes: list[Outcome], path: str) -> str:
-    from gradexplain.markdown import code, escape, table
+    from gradexplain.markdown import table, untrusted
 
     marks = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌", ExitStatus.UNDEFINED: "⚠️",
              ExitStatus.INVALID: "🚫"}
-    body = [[escape(o.case.name), f"{marks[o.status]} {o.label()}", escape(_difference(o))]
-            for o in outcomes]
-    lines = [f"## gradexplain --cases {code(path)}", "",
+    body = [[untrusted(o.case.name), f"{marks[o.status]} {o.label()}",
+             untrusted(_difference(o))] for o in outcomes]
+    lines = [f"## gradexplain --cases {untrusted(path)}", "",
              *table(["case", "verdict", "largest difference"], body, ["l", "l", "r"]),
              "", f"**{_counts(outcomes)}**", ""]
     return "\n".join(lines)

@@ -209,6 +209,8 @@ class CallReader:
         number = constant_value(self.converter.convert(value), self.text)
         if number is None:
             raise self.fail(f"{spec.name}= of {op.name}() must be a number", value)
+        if spec.nonzero and number == 0:
+            raise self.fail(f"{spec.name}=0 of {op.name}() divides by zero", value)
         return number
 
     def _order(self, op: Op, spec: Keyword, value: ast.expr) -> Param:

@@ -7,6 +7,7 @@ in any order. torch and SymPy are imported only once the input has been checked.
 
 from __future__ import annotations
 
+import sys
 import traceback
 from typing import Annotated, Any, NamedTuple
 
@@ -14,15 +15,18 @@ import typer
 
 from gradexplain import __version__
 from gradexplain.argv import PlainArgsCommand
-from gradexplain.errors import ExitStatus, GradexplainError, UsageError
+from gradexplain.errors import ExitStatus, GradexplainError, StreamFault, UsageError
+from gradexplain.safetext import visible
 from gradexplain.status import exit_status
 
 EPILOG = """\
 Exit codes: 0 SymPy and autograd agree (and --expect matches); 1 they disagree, or
 --expect does not match; 2 invalid input or usage (including an unavailable device);
 3 the gradient is undefined or not finite at the point (a kink such as relu at 0, a
-pole such as sqrt at 0, NaN); 70 an internal error (a bug). With --cases: the worst
-case's, ranked agree < disagree < undefined < invalid.
+pole such as sqrt at 0, NaN); 70 an internal error (a bug); 74 stdout or an output
+file could not be written (a full disk); 130 interrupted (Ctrl-C); 141 stdout's reader
+went away (a closed pipe). With --cases: the worst case's, ranked agree < disagree <
+undefined < invalid.
 """
 
 HELP = """Explain the gradient of EXPRESSION at a point, with SymPy and PyTorch autograd.
@@ -139,10 +143,16 @@ def command(
                    "output; use --terminal-svg FILE (or --graph-svg FILE for a drawing of "
                    "the graph)", err=True)
         terminal_svg = terminal_svg or svg
+    both_svgs = svg is not None and terminal_svg is not None and svg != terminal_svg
     svg = terminal_svg
     script = Scripting(quiet, no_color, expect or [], cases, junit_xml)
     try:
         _check_format(output_format)
+        if both_svgs:  # one would be ignored
+            raise UsageError("--svg is the old name of --terminal-svg: give one of them")
+        _check_outputs({"--junit-xml": junit_xml, "--dot": dot, "--terminal-svg": svg,
+                        "--graph-svg": graph_svg}, cases,
+                       [*ctx.args, *(var or []), *(expect or [])])
         if cases is not None or junit_xml is not None:
             shown = show_all or _teach_options(graph, dot, mermaid, False, steps, backward_v,
                                                jacobian, svg, graph_svg) is not None
@@ -156,6 +166,8 @@ def command(
                           wrt, hessian)
     except GradexplainError as error:
         status = _report(error, json_mode)
+    except StreamFault:
+        raise  # stdout failed: __main__.run() decides the status, nothing more is printed
     except Exception as bug:  # noqa: BLE001 - a bug, reported as one (exit 70)
         status = _report_bug(bug, debug, json_mode)
     raise typer.Exit(int(status))
@@ -169,21 +181,37 @@ def _check_format(output_format: str) -> None:
                          f"{output_format!r}")
 
 
+def _check_outputs(paths: dict[str, str | None], cases: str | None,
+                   specs: list[str]) -> None:
+    """Output paths are checked before any work: never an input, never '-' or ''."""
+    if all(path is None for path in paths.values()):
+        return
+    from gradexplain import outputs
+
+    inputs = ([cases] if cases is not None else []) + outputs.input_paths(specs)
+    outputs.check(paths, inputs)
+
+
 def _report_bug(bug: Exception, debug: bool, json_mode: bool) -> ExitStatus:
     """Exit 70, not 1 (a verdict) or 2 (the user's fault); the traceback with --debug."""
     message = f"internal error (a bug in gradexplain): {type(bug).__name__}: {bug}"
     status = exit_status(bug)
     if json_mode:
-        from gradexplain.jsonout import dumps
+        from gradexplain import jsonout
 
-        typer.echo(dumps({"format_version": 1, "exit_code": int(status),
-                          "error": {"type": "internal", "message": message}}))
+        jsonout.write(sys.stdout, {"format_version": 1, "exit_code": int(status),
+                                   "error": {"type": "internal", "message": message}})
     if debug:
         traceback.print_exc()
-    typer.echo(f"gradexplain: {message}; "
-               + ("please report it" if debug else "rerun with --debug for the traceback"),
-               err=True)
+    _say(f"gradexplain: {message}; "
+         + ("please report it" if debug else "rerun with --debug for the traceback"))
     return status
+
+
+def _say(line: str) -> None:
+    """One line on stderr (wrapped in a terminal), its untrusted parts (an expression, a
+    name) made visible first, so the wrapping's line breaks stay line breaks."""
+    sys.stderr.write(_wrapped(visible(line)) + "\n")
 
 
 def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | None,
@@ -199,6 +227,7 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
         from gradexplain.extras import reclaim_v
 
         args, teach_options = reclaim_v(args, teach_options, var)
+    _check_quiet(script.quiet, show_all, teach_options)
     expression, values = split_arguments(args, var, read_stdin)
     if teach_options is not None:
         from gradexplain.extras import check
@@ -227,6 +256,23 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
 
         console.file.write(markdown_extras(result, teach_options))
     return outcome.status
+
+
+def _check_quiet(quiet: bool, show_all: bool, shown: Any) -> None:
+    """--quiet prints nothing, so an option that only changes what is printed would be
+    ignored: refused, naming it (--check-fd, --hessian and --expect still decide the exit
+    code, and --dot still writes its file)."""
+    if not quiet:
+        return
+    display = [("--all", show_all)]
+    if shown is not None:
+        display += [("--graph", shown.graph), ("--mermaid", shown.mermaid),
+                    ("--steps", shown.steps), ("--v", shown.v is not None),
+                    ("--jacobian", shown.jacobian), ("--terminal-svg", bool(shown.svg))]
+    named = [option for option, given in display if given]
+    if named:
+        raise UsageError(f"--quiet prints nothing, so {', '.join(named)} would do nothing; "
+                         f"drop --quiet (the exit code is the same)")
 
 
 def _teach_options(graph: bool, dot: str | None, mermaid: bool, check_fd: bool,
@@ -285,12 +331,12 @@ def _float_option(label: str, text: str | None) -> float | None:
 def _report(error: GradexplainError, json_mode: bool) -> ExitStatus:
     """One line on stderr (plus the caret under the expression); JSON on stdout too."""
     if json_mode:
-        from gradexplain.jsonout import dumps, error_document
+        from gradexplain import jsonout
 
-        typer.echo(dumps(error_document(error)))
-    typer.echo(_wrapped(f"gradexplain: error: {error.message}"), err=True)
+        jsonout.write(sys.stdout, jsonout.error_document(error))
+    _say(f"gradexplain: error: {error.message}")
     for line in error.caret_lines():
-        typer.echo(line, err=True)
+        sys.stderr.write(line + "\n")  # caret_lines() already shows control characters
     return exit_status(error)
 
 
@@ -309,5 +355,7 @@ def _wrapped(message: str) -> str:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="gradexplain")
+    """Console-script entry point (kept for old installs: `__main__.main` is the one)."""
+    from gradexplain.__main__ import main as entry
+
+    entry()

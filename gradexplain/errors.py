@@ -18,6 +18,9 @@ class ExitStatus(IntEnum):
     INVALID = 2  # invalid input or usage, including an unavailable device
     UNDEFINED = 3  # the gradient is undefined or not finite at the point
     INTERNAL = 70  # a bug in gradexplain (sysexits' EX_SOFTWARE); --debug shows it
+    OUTPUT = 74  # stdout or an output file could not be written (sysexits' EX_IOERR)
+    INTERRUPTED = 130  # Ctrl-C (SIGINT): 128 + 2, as shells report it
+    BROKEN_PIPE = 141  # the reader of stdout went away (`| head -1`): 128 + SIGPIPE
 
 
 def not_a_variable(label: str, name: str, names: list[str], prefix: str = "") -> str:
@@ -47,16 +50,16 @@ class GradexplainError(Exception):
 
     def caret_lines(self) -> list[str]:
         """The expression with a caret under the offending column, for humans."""
+        from gradexplain.safetext import visible
+
         if self.expression is None or self.offset is None:
             return []
-        shown = self.expression if len(self.expression) <= 120 else None
-        if shown is None:
-            start = max(0, self.offset - 40)
-            shown = self.expression[start:start + 80]
-            pad = self.offset - start
-        else:
-            pad = self.offset
-        return ["  " + shown, "  " + " " * pad + "^"]
+        long = len(self.expression) > 120
+        start = max(0, self.offset - 40) if long else 0
+        shown = self.expression[start:start + 80] if long else self.expression
+        # control characters are shown escaped (`\x1b`), so the caret counts their escapes
+        pad = len(visible(shown[:self.offset - start]))
+        return ["  " + visible(shown), "  " + " " * pad + "^"]
 
     def to_json(self) -> dict[str, object]:
         """The `error` object of the JSON output; the column there is 1-based."""
@@ -64,6 +67,27 @@ class GradexplainError(Exception):
         if self.column is not None:
             out["column"] = self.column
         return out
+
+
+class OutputError(GradexplainError):
+    """An output file (--junit-xml, --dot, --svg) could not be written: a full disk,
+    a read-only folder. Checked paths (a missing folder, an input's path) are UsageErrors."""
+
+    exit_status = ExitStatus.OUTPUT
+    kind = "output"
+
+
+class StreamFault(Exception):
+    """stdout failed under us (a full disk, a closed stream): neither the user's input nor
+    a bug. Not a GradexplainError: no JSON error document can follow it on stdout."""
+
+    exit_status: ExitStatus = ExitStatus.OUTPUT
+
+
+class BrokenPipe(StreamFault):
+    """stdout's reader went away (`| head -1`): exit quietly, as a SIGPIPE'd program does."""
+
+    exit_status = ExitStatus.BROKEN_PIPE
 
 
 class ExpressionError(GradexplainError):

@@ -140,6 +140,17 @@ class Evaluator:
             return np.power(self.value(expr.base), self.value(expr.exp))
         if isinstance(expr, sp.Piecewise):
             return self._piecewise(expr)
+        if isinstance(expr, (sp.And, sp.Or)):  # SymPy splits `scale*elu(u) > 0` so
+            join = np.logical_and if isinstance(expr, sp.And) else np.logical_or
+            parts = [self.value(arg) for arg in expr.args]
+            result = parts[0]
+            for part in parts[1:]:
+                result = join(result, part)
+            return result
+        if isinstance(expr, sp.Not):
+            return np.logical_not(self.value(expr.args[0]))
+        if isinstance(expr, sp.ITE):  # a nested where()'s condition
+            return np.where(*(self.value(arg) for arg in expr.args))
         if isinstance(expr, sp.core.relational.Relational):
             return _COMPARE[expr.rel_op](self.value(expr.lhs), self.value(expr.rhs))
         if expr is sp.true or expr is sp.false:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gradexplain import limits
@@ -95,10 +94,10 @@ def _add(result: Explanation, options: Options) -> None:
 
 
 def _write(option: str, path: str, text: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{option}: cannot write {path}: {exc.strerror or exc}") from None
+    """Through the one writer of output files: atomic, exit 74 when the disk fails."""
+    from gradexplain import outputs
+
+    outputs.write(path, text, option)
 
 
 def check(options: Options, json_mode: bool, values: Mapping[str, Values],

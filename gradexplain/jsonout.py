@@ -212,3 +212,15 @@ def _all_finite(array: Any) -> bool:
 def _listed(array: Any) -> Any:
     """For the stdlib fallback: the arrays `_finite_array` left in the document."""
     return array.tolist()
+
+
+def write(file: Any, payload: Any) -> None:
+    """`dumps(payload)` and a newline on `file`; where the stream cannot encode UTF-8
+    (PYTHONIOENCODING=ascii, a code page) non-ASCII characters are `\\uXXXX` escapes:
+    the same document, in ASCII."""
+    from gradexplain.streams import ascii_json, can_encode
+
+    text = dumps(payload)
+    if not text.isascii() and not can_encode(file, text):
+        text = ascii_json(text)
+    file.write(text + "\n")

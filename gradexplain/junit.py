@@ -2,7 +2,9 @@
 
 A disagreement, an expectation mismatch or an undefined gradient is a <failure> whose text
 lists the differing elements (of the gradient, the Hessian with `hessian`, the finite
-differences with `check_fd`); an invalid case is an <error> with its message.
+differences with `check_fd`); an invalid case is an <error> with its message. Every
+string is `safetext.visible()`: a control character in a case name is shown escaped, so
+the document stays well-formed XML 1.0.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
-from gradexplain.errors import ExitStatus, UsageError
+from gradexplain.errors import ExitStatus
+from gradexplain.safetext import visible
 
 if TYPE_CHECKING:
     from gradexplain.cases import Outcome
@@ -27,20 +30,21 @@ def build(outcomes: list[Outcome], seconds: float) -> ET.Element:
     root = ET.Element("testsuites", {"name": "gradexplain", **counts})
     suite = ET.SubElement(root, "testsuite", {"name": "gradexplain", **counts})
     for outcome in outcomes:
-        attributes = {"classname": "gradexplain", "name": outcome.case.name,
+        attributes = {"classname": "gradexplain", "name": visible(outcome.case.name),
                       "time": f"{outcome.seconds:.3f}"}
         if outcome.case.line:
             attributes["line"] = str(outcome.case.line)
         case = ET.SubElement(suite, "testcase", attributes)
         if outcome.error is not None:
+            message = visible(outcome.error.message)
             error = ET.SubElement(case, "error", {"type": outcome.error.kind,
-                                                  "message": outcome.error.message})
-            error.text = outcome.error.message
+                                                  "message": message})
+            error.text = message
         elif outcome.status != ExitStatus.AGREE:
             assert outcome.result is not None
             failure = ET.SubElement(case, "failure", {
-                "type": outcome.label(), "message": _message(outcome)})
-            failure.text = "\n".join(differences(outcome))
+                "type": outcome.label(), "message": visible(_message(outcome))})
+            failure.text = "\n".join(map(visible, differences(outcome)))
     return root
 
 
@@ -116,9 +120,10 @@ def _more(count: int) -> list[str]:
 
 
 def write(outcomes: list[Outcome], path: str, seconds: float) -> None:
-    tree = ET.ElementTree(build(outcomes, seconds))
-    ET.indent(tree)
-    try:
-        tree.write(path, encoding="utf-8", xml_declaration=True)
-    except OSError as exc:
-        raise UsageError(f"--junit-xml: cannot write {path}: {exc.strerror or exc}") from None
+    """The report, written atomically (`outputs.write`)."""
+    from gradexplain import outputs
+
+    root = build(outcomes, seconds)
+    ET.indent(root)
+    text = ET.tostring(root, encoding="utf-8", xml_declaration=True).decode("utf-8")
+    outputs.write(path, text + "\n", "--junit-xml")

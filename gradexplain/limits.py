@@ -22,3 +22,6 @@ MAX_HESSIAN_ELEMENTS = 1_000  # differentiated elements for --hessian (8 MB per 
 MAX_JACOBIAN_N = 1_000  # --jacobian: elements of y and of each x (J: 8 MB per witness)
 MAX_FD_ELEMENTS = 10_000  # --check-fd: 2 forward passes per element, so O(n**2) in all
 MAX_EXTRAS_SECONDS = 60.0  # wall time for --steps, --check-fd, --graph, --v and --jacobian together
+MAX_CASES = 10_000  # cases in one --cases file
+MAX_CASES_FILE_BYTES = 32_000_000  # bytes read of a --cases file (--cases /dev/zero must end)
+MAX_BATCH_ELEMENTS = 10_000_000  # numbers in all the values and expectations of one batch

@@ -8,6 +8,7 @@ cell is escaped so an expression cannot break the table; formulas go in code spa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from gradexplain.errors import ExitStatus, UsageError
 from gradexplain.expect import Expectation, rows, verdict
 from gradexplain.formatting import fmt
 from gradexplain.result import Explanation
+from gradexplain.safetext import visible
 
 if TYPE_CHECKING:
     from gradexplain.extras import Options
@@ -26,17 +28,32 @@ _MARKS = {"ok": "ok", "DIFFERS": "**DIFFERS**", "UNDEFINED": "**UNDEFINED**"}
 
 
 def code(text: str) -> str:
-    """A code span that survives backticks and pipes inside the text."""
+    """A code span that survives backticks and pipes inside the text; control characters
+    are shown escaped (a line break would end a table row)."""
+    text = visible(text)
     fence = "``" if "`" in text else "`"
     pad = " " if "`" in text else ""
     return f"{fence}{pad}{text.replace('|', '&#124;')}{pad}{fence}"
 
 
 def escape(text: str) -> str:
-    """Plain text in a cell or paragraph: `*` and backticks are literal, `|` cannot split."""
+    """Our own text in a cell or paragraph: `*` and backticks are literal, `|` cannot
+    split, and a control character (`\r`, `\n`) is shown escaped, never a line break."""
+    text = visible(text.replace("\n", " "))
     for char in "\\*`|":
         text = text.replace(char, "\\" + char)
-    return text.replace("\n", " ")
+    return text
+
+
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+
+
+def untrusted(text: str) -> str:
+    """A user's text (a case name, a file name, a message quoting them) in a cell or
+    heading: control characters shown escaped, then every ASCII punctuation character
+    backslash-escaped (CommonMark allows it for each), so no link, image, autolink
+    (`https\\://`, `www\\.`), HTML tag, entity, emphasis or table pipe can form."""
+    return _PUNCTUATION.sub(r"\\\1", visible(text))
 
 
 def table(header: Sequence[str], body: Iterable[Sequence[str]],

@@ -504,13 +504,15 @@ class _Converter:
             return Call("arange", (self.convert(args[0].args[0]),), node.col_offset)
         if len(args) == 1:
             count = self.convert(args[0])
+            if isinstance(count, Var):  # range(n): n's value, a count, is bound in program.py
+                return Call("arange", (count,), node.col_offset, (("count", True),))
             value = constant_value(count, self.text)
             if value is not None and value == int(value) and 1 <= value <= \
-                    limits.MAX_CONSTANT:
+                    limits.MAX_VECTOR_LENGTH:
                 return Call("arange", (Num(float(int(value)), str(int(value)), count.col),),
                             node.col_offset)
-        raise self.fail(f"{spelled}() takes one count, a positive integer or len(t), as "
-                        f"in {spelled}(len(t))", node)
+        raise self.fail(f"{spelled}() takes one count, a positive integer, n or len(t), "
+                        f"as in {spelled}(len(t))", node)
 
     def _where(self, args: list[ast.expr], node: ast.Call) -> Node:
         """`where(cond, a, b)`: a where cond holds, else b; cond is one comparison."""

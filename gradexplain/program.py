@@ -9,6 +9,7 @@ witnesses, `--expect`, the extras and the Hessian all read the `Program`; nothin
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,7 +18,18 @@ from gradexplain.errors import UsageError, ValuesError, not_a_variable
 from gradexplain.ops import OPS
 from gradexplain.parser import parse
 from gradexplain.shapes import Shape, infer, uses_matrices
-from gradexplain.tree import Call, Compare, Node, Var, first_column, variables, walk
+from gradexplain.tree import (
+    BinOp,
+    Call,
+    Compare,
+    Neg,
+    Node,
+    Num,
+    Var,
+    first_column,
+    variables,
+    walk,
+)
 from gradexplain.values import Values
 
 
@@ -45,6 +57,7 @@ def build(expression: str, values: Mapping[str, Values],
           wrt: Sequence[str] | str | None = None) -> Program:
     """Parse once, match the values, infer the shapes, choose the variables (`--wrt`)."""
     tree = parse(expression)
+    tree, values = _bind_counts(tree, values)
     node_shapes = _matched(tree, expression, values)
     _check_values(tree, expression, values, node_shapes)
     return Program(expression, tree, dict(values),
@@ -86,6 +99,47 @@ def differentiated(tree: Node, wrt: Sequence[str] | str | None,
     chosen = [name for name in names if name in wanted]
     _check_conditions(tree, chosen)
     return chosen
+
+
+def _bind_counts(tree: Node, values: Mapping[str, Values]
+                 ) -> tuple[Node, Mapping[str, Values]]:
+    """`range(n)` with `--n 3`: the count becomes the number 3 (the shape needs it before
+    anything runs), so n is data; a value used nowhere else leaves the values."""
+    counts = {node.args[0].name: node.args[0] for node in walk(tree)  # type: ignore
+              if isinstance(node, Call) and node.func == "arange" and node.param("count")}
+    if not counts:
+        return tree, values
+    bound: dict[str, int] = {}
+    for name in counts:
+        value = values.get(name)
+        if value is None:
+            continue  # reported by _matched: no values for n
+        number = value.data[0] if value.is_scalar else None
+        if number is None or number != int(number) or not 1 <= number <= \
+                limits.MAX_VECTOR_LENGTH:
+            raise ValuesError(f"--{name} counts range({name}): it must be one positive "
+                              f"integer, as in --{name} 3")
+        bound[name] = int(number)
+
+    def rebuilt(node: Node) -> Node:
+        if isinstance(node, Call) and node.func == "arange" and node.param("count") \
+                and isinstance(node.args[0], Var) and node.args[0].name in bound:
+            count = bound[node.args[0].name]
+            return Call("arange", (Num(float(count), str(count), node.args[0].col),),
+                        node.col)
+        if isinstance(node, Call):
+            return dataclasses.replace(node, args=tuple(rebuilt(arg) for arg in node.args))
+        if isinstance(node, (BinOp, Compare)):
+            return dataclasses.replace(node, left=rebuilt(node.left),
+                                       right=rebuilt(node.right))
+        if isinstance(node, Neg):
+            return dataclasses.replace(node, operand=rebuilt(node.operand))
+        return node
+
+    tree = rebuilt(tree)
+    left = set(variables(tree))
+    return tree, {name: value for name, value in values.items()
+                  if name not in bound or name in left}
 
 
 def data_variables(tree: Node, node_shapes: Mapping[int, Shape] | None = None

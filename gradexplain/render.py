@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gradexplain import view
-from gradexplain.errors import ExitStatus, UsageError
+from gradexplain.errors import ExitStatus
 from gradexplain.result import Explanation
 
 if TYPE_CHECKING:
@@ -33,14 +33,14 @@ def render(result: Explanation, console: Console, *, show_all: bool = False) -> 
 
 
 def render_extras(result: Explanation, console: Console, options: Options) -> None:
-    """Print the extras after the table; `--svg` then saves everything printed."""
+    """Print the extras after the table; `--terminal-svg` then saves everything printed."""
     draw(view.extras(result, options), console)
     if options.svg:
-        try:
-            console.save_svg(options.svg, title=f"gradexplain {result.expression}")
-        except OSError as exc:
-            raise UsageError(f"--svg: cannot write {options.svg}: "
-                             f"{exc.strerror or exc}") from None
+        from gradexplain import outputs
+        from gradexplain.safetext import visible
+
+        picture = console.export_svg(title=f"gradexplain {visible(result.expression)}")
+        outputs.write(options.svg, picture, "--terminal-svg")
 
 
 def draw(sections: list[view.Section], console: Console) -> None:

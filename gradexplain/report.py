@@ -61,9 +61,9 @@ def emit(result: Explanation, checks: list[Expectation] | None, output_format: s
     if console is None:
         return
     if output_format == "json":
-        from gradexplain.jsonout import dumps
+        from gradexplain import jsonout
 
-        console.file.write(dumps(json_document(result, checks)) + "\n")
+        jsonout.write(console.file, json_document(result, checks))
     elif output_format == "markdown":
         from gradexplain.markdown import markdown
 

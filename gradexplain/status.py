@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from gradexplain.errors import ExitStatus, GradexplainError
+from gradexplain.errors import ExitStatus, GradexplainError, StreamFault
 
 
 class Check(Protocol):
@@ -33,16 +33,20 @@ class Run(Protocol):
     def agree(self) -> bool: ...
 
 
-def exit_status(outcome: Run | Exception, checks: Sequence[Check] | None = None) -> ExitStatus:
+def exit_status(outcome: Run | BaseException,
+                checks: Sequence[Check] | None = None) -> ExitStatus:
     """How a run ends: from its explanation (and `--expect` checks), or from what it raised.
 
     Undefined or not finite beats everything (3); then the witnesses' disagreement or an
-    expected value that does not match (1). A user's error ends as it says (2); any other
-    exception is a bug in gradexplain (70).
+    expected value that does not match (1). A user's error ends as it says (2); a fault of
+    the streams or of an output file as it says (74, 141); Ctrl-C is 130, as shells and
+    httpie report it; any other exception is a bug in gradexplain (70).
     """
-    if isinstance(outcome, GradexplainError):
+    if isinstance(outcome, (GradexplainError, StreamFault)):
         return outcome.exit_status
-    if isinstance(outcome, Exception):
+    if isinstance(outcome, KeyboardInterrupt):
+        return ExitStatus.INTERRUPTED
+    if isinstance(outcome, BaseException):
         return ExitStatus.INTERNAL
     if outcome.singularities or not all(g.finite for g in outcome.gradients.values()):
         return ExitStatus.UNDEFINED

@@ -64,9 +64,17 @@ def from_numbers(name: str, numbers: object, origin: str | None = None) -> Value
         if isinstance(item, bool) or not isinstance(item, (int, float)):
             if hasattr(item, "__float__") and not isinstance(item, (str, bytes, bool)):
                 continue  # numpy scalars
-            raise ValuesError(f"{where}: element {index + 1} is {item!r}, not a number")
+            raise ValuesError(f"{where}: element {index + 1} is {_short_repr(item)}, not a "
+                              f"number")
     data = _as_floats(where, items)
     return _checked(name, data, (len(data),), where)
+
+
+def _short_repr(item: object) -> str:
+    """repr() bounded in depth and length: a value nested 10,000 deep must not recurse."""
+    import reprlib
+
+    return reprlib.Repr().repr(item)
 
 
 def _plain(where: str, numbers: object) -> object:
@@ -115,13 +123,17 @@ def _is_row(item: object) -> bool:
 
 
 def _from_rows(name: str, rows: list[list[object]], where: str) -> Values:
-    """A matrix from rows of numbers; every row must be as long as the first."""
+    """A matrix from rows of numbers; every row must be as long as the first, and hold
+    numbers: `[[[1]]]` is refused, not read as a 1x1 matrix."""
     width = len(rows[0])
     for number, row in enumerate(rows, start=1):
         if len(row) != width:
             raise ValuesError(f"{where}: row {number} has {len(row)} values, row 1 has "
                               f"{width}: a matrix needs rows of equal length")
     flat = [item for row in rows for item in row]
+    if any(map(_is_row, flat)):
+        raise ValuesError(f"{where}: a matrix is a list of rows of numbers; values with "
+                          f"more than 2 dimensions are not supported")
     vector = from_numbers(name, flat, where)
     return _checked(name, vector.data, (len(rows), width), where)
 
@@ -189,7 +201,7 @@ def from_spec(name: str, spec: str, read_stdin: Callable[[], str]) -> Values:
         try:
             with path.open(encoding="utf-8-sig") as handle:  # bounded: @/dev/zero must end
                 content = handle.read(limits.MAX_VALUE_TEXT_CHARS + 1)
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or a NUL in the name
             raise ValuesError(f"--{name}: cannot read {path}: "
                               f"{getattr(exc, 'strerror', None) or exc}") from None
         if len(content) > limits.MAX_VALUE_TEXT_CHARS:
@@ -203,15 +215,38 @@ def from_spec(name: str, spec: str, read_stdin: Callable[[], str]) -> Values:
 
 
 def read_stdin() -> str:
-    """stdin for `--NAME -`, read only one character past the limit (`yes |` must end)."""
-    return sys.stdin.read(limits.MAX_VALUE_TEXT_CHARS + 1)
+    """stdin for `--NAME -`, read only one byte past the limit (`yes |` must end), as
+    UTF-8 like every file we read; a closed or undecodable stdin is the user's error."""
+    stream = sys.stdin
+    if stream is None:
+        raise ValuesError("<stdin>: stdin is closed; give the values with --NAME or @FILE")
+    limit = limits.MAX_VALUE_TEXT_CHARS + 1
+    try:
+        raw = stream.buffer.read(limit) if hasattr(stream, "buffer") else stream.read(limit)
+    except OSError as exc:
+        raise ValuesError(f"<stdin>: cannot read: {exc.strerror or exc}") from None
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValuesError(f"<stdin>: not UTF-8 text: byte {raw[exc.start]:#04x} at "
+                          f"offset {exc.start}") from None
+
+
+def load_json(content: str, origin: str) -> Any:
+    """json.loads for our inputs: NaN and Infinity refused, and nesting too deep for the
+    parser (`[[[[...]]]]`) the user's error, not a RecursionError."""
+    try:
+        return json.loads(content, parse_constant=refuse_constant)
+    except RecursionError:
+        raise ValuesError(f"{origin}: nested too deeply to read") from None
+    except ValueError as exc:
+        raise ValuesError(f"{origin}: not valid JSON: {exc}") from None
 
 
 def _from_json(name: str, content: str, origin: str) -> Values:
-    try:
-        loaded = json.loads(content, parse_constant=refuse_constant)
-    except ValueError as exc:
-        raise ValuesError(f"{origin}: not valid JSON: {exc}") from None
+    loaded = load_json(content, origin)
     if isinstance(loaded, list) and any(isinstance(item, list) for item in loaded):
         if not all(isinstance(item, list) for item in loaded) or any(
                 isinstance(x, list) for item in loaded for x in item):

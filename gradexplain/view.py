@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from gradexplain.errors import ExitStatus
 from gradexplain.formatting import fmt
 from gradexplain.result import Explanation, Gradient, Terms
+from gradexplain.safetext import visible
 from gradexplain.shapes import element
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ class Section:
 
 def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
     """The explanation itself, from the heading to the verdict."""
-    blocks: list[Block] = [Heading(result.expression, _size(result)),
+    blocks: list[Block] = [Heading(visible(result.expression), _size(result)),
                            paragraph(result.decomposition.summary, "code")]
     if result.scalars:
         blocks.append(Assignments(tuple(f"{n} = {fmt(v)}" for n, v in result.scalars.items())))
@@ -354,10 +355,11 @@ def extras(result: Explanation, options: Options) -> list[Section]:
 
         sections.append(Section("--mermaid", (Code(graph.mermaid(found["graph"]), "mermaid"),)))
     if options.dot:
-        sections.append(Section("--dot", (paragraph(f"DOT graph written to {options.dot}"),)))
+        written = paragraph(f"DOT graph written to {visible(options.dot)}")
+        sections.append(Section("--dot", (written,)))
     if options.graph_svg:
         sections.append(Section("--graph-svg", (
-            paragraph(f"Graph drawing (SVG) written to {options.graph_svg}"),)))
+            paragraph(f"Graph drawing (SVG) written to {visible(options.graph_svg)}"),)))
     if "steps" in found:
         sections.append(Section("--steps", tuple(
             block for derivation in found["steps"].values()

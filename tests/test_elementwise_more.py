@@ -205,3 +205,15 @@ def test_clamp_with_lo_above_hi_gives_hi_everywhere_as_torch_does():
     np.testing.assert_array_equal(result.gradients["x"].autograd, [0.0, 0.0])
     np.testing.assert_array_equal(result.gradients["z"].symbolic, [1.0, 1.0])
     np.testing.assert_array_equal(result.gradients["y"].symbolic, [0.0, 0.0])
+
+
+@pytest.mark.parametrize("expression", [
+    # found by the composition test: SymPy rewrote the nested conditions as Or and ITE
+    "torch.selu(torch.selu(x))",
+    "F.softplus(F.softplus(x, beta=2, threshold=1) * 2, beta=2, threshold=1)",
+    # a large slope cancelled to 0 in slope + (1 - slope) H(u)
+    "F.leaky_relu(x, 1e300)",
+])
+def test_nested_and_extreme_settings_agree(expression):
+    result = explain(expression, x=[0.5, -1.0, 2.0])
+    assert result.status is ExitStatus.AGREE, result.verdict()

@@ -1,4 +1,6 @@
 """Fuzzing the parser (issue 3): a tree of our own nodes, or our named error; nothing else.
+And (issue 13) values files, cases files, output paths and terminal-hostile strings: a
+value, or our named error (exit 2), never another exception; untrusted text neutralised.
 
 Profiles: "ci" (the default, 2,000 examples per strategy) and "long" (100,000), chosen by
 GRADEXPLAIN_FUZZ_PROFILE=long. They apply to this file's tests only. No timing is
@@ -7,7 +9,9 @@ asserted here (benchmarks are not tests); the closing note of issue 3 reports on
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import warnings
 
 from hypothesis import HealthCheck, given, settings
@@ -30,7 +34,7 @@ OPERATORS = {"+", "-", "*", "/", "**", "@"}
 
 # entries that read their own arguments (parser.py), and the settings they keep
 _OWN_READERS = ("getitem", "arange", "literal", "shape", "internal")
-_OWN_PARAMS = ("index", "sizes", "shape", "values", "texts", "loss")
+_OWN_PARAMS = ("index", "sizes", "shape", "values", "texts", "loss", "count")
 
 
 def assert_parses_safely(text: str) -> None:
@@ -144,3 +148,118 @@ def test_grammar_with_a_hostile_token_spliced_in(text: str, at: int, token: str)
        st.integers(1, 4))
 def test_deep_and_repeated_grammar(text: str, repeat: int) -> None:
     assert_parses_safely("+".join([text] * repeat))
+
+
+# (c) issue 13: values files, cases files, output paths and terminal-hostile strings.
+# Each must end in a value or in our named error (exit 2): never another exception (70).
+CONTROLS = "\x00\x07\x08\t\n\x0b\x0c\r\x1b\x7f\x85\x9b\u061c\u200b\u200e\u202e\u2028\u2066" \
+    "\ufeff\ufffe\udcff"
+HOSTILE_TEXT = st.text(alphabet=st.one_of(st.characters(), st.sampled_from(CONTROLS),
+                                          st.sampled_from("[]()<>!|`*_#&:/.@\\ ")),
+                       max_size=60)
+JSON_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-10**400, 10**400),
+                        st.floats(allow_nan=False, allow_infinity=False), HOSTILE_TEXT)
+JSON_VALUES = st.recursive(JSON_LEAVES, lambda kids: st.one_of(
+    st.lists(kids, max_size=4), st.dictionaries(HOSTILE_TEXT, kids, max_size=3)),
+    max_leaves=30)
+NESTED = st.tuples(st.integers(1, 3_000), st.sampled_from(["1", "[]", "{}", "1,2"])).map(
+    lambda t: "[" * t[0] + t[1] + "]" * t[0])
+
+
+def assert_refused_or_read(read) -> object:
+    """`read()` returns, or raises our named error: any other exception is a bug."""
+    from gradexplain.errors import GradexplainError
+
+    try:
+        return read()
+    except GradexplainError as error:
+        assert error.message
+        return error
+
+
+@FUZZ
+@given(st.one_of(JSON_VALUES.map(lambda v: json.dumps(v, ensure_ascii=False)), NESTED,
+                 HOSTILE_TEXT), st.sampled_from([".json", ".csv", ".txt"]))
+def test_values_files(tmp_path_factory, content: str, suffix: str) -> None:
+    from gradexplain.values import Values, from_spec
+
+    path = tmp_path_factory.getbasetemp() / f"values{suffix}"
+    path.write_bytes(content.encode("utf-8", "surrogatepass"))
+    read = assert_refused_or_read(lambda: from_spec("X", f"@{path}", lambda: ""))
+    if isinstance(read, Values):
+        assert len(read.shape) <= 2 and read.size == len(read.data) >= 1
+
+
+CASE_FIELDS = st.dictionaries(
+    st.one_of(st.sampled_from(["name", "expression", "values", "wrt", "expect", "device",
+                               "dtype", "rtol", "atol", "check_fd", "hessian"]),
+              HOSTILE_TEXT),
+    st.one_of(JSON_VALUES, st.integers(1, 400).map(lambda n: json.loads("[" * n + "]" * n)),
+              st.just("sum(x)")), max_size=6)
+
+
+@FUZZ
+@given(st.lists(st.one_of(CASE_FIELDS.map(json.dumps), NESTED, HOSTILE_TEXT), max_size=5),
+       st.sampled_from([".jsonl", ".toml"]))
+def test_cases_files(tmp_path_factory, lines: list[str], suffix: str) -> None:
+    """Reading the file and checking each case's fields (what runs before any torch)."""
+    from gradexplain import batch
+    from gradexplain.request import Request
+
+    path = tmp_path_factory.getbasetemp() / f"cases{suffix}"
+    text = "\n".join(lines) if suffix == ".jsonl" else "".join(
+        f"[[case]]\n{line}\n" for line in lines)
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    cases = assert_refused_or_read(lambda: batch.read_cases(str(path)))
+    for case in cases if isinstance(cases, list) else []:
+        made = assert_refused_or_read(lambda c=case: batch._checked_request(c, batch.Defaults()))
+        assert isinstance(made, Request) or made.exit_status == 2
+
+
+@FUZZ
+@given(st.lists(st.one_of(HOSTILE_TEXT, st.sampled_from(["", "-", ".", "..", "a/b", "c.toml",
+                                                          "x/../c.toml", "./c.toml"])),
+                min_size=1, max_size=3))
+def test_output_paths(tmp_path_factory, names: list[str]) -> None:
+    """check() refuses or accepts; an accepted path is written whole, or OutputError."""
+    from gradexplain import outputs
+    from gradexplain.errors import GradexplainError
+
+    folder = tmp_path_factory.mktemp("out")
+    (folder / "c.toml").write_text("input")
+    paths = {f"--o{i}": str(folder / name) if name not in ("", "-") else name
+             for i, name in enumerate(names) if not name.startswith("/")
+             and ".." not in name.split("/")}
+    try:
+        outputs.check(paths, [str(folder / "c.toml")])
+    except GradexplainError as error:
+        assert error.exit_status == 2
+        return
+    for option, path in paths.items():
+        assert_refused_or_read(lambda p=path, o=option: outputs.write(p, "whole", o))
+    assert (folder / "c.toml").read_text() == "input"
+    assert not [p for p in folder.iterdir() if p.name.startswith(".gradexplain-")]
+
+
+@FUZZ
+@given(HOSTILE_TEXT)
+def test_terminal_hostile_strings_are_neutralised(text: str) -> None:
+    import xml.etree.ElementTree as ET
+
+    from gradexplain.errors import ExpressionError
+    from gradexplain.markdown import untrusted
+    from gradexplain.safetext import visible
+    from gradexplain.streams import ascii_for
+
+    shown = visible(text)
+    assert shown.isprintable() or not shown
+    marked = untrusted(text)
+    assert "\n" not in marked and "\r" not in marked
+    assert not re.search(r"(?<!\\)[<>\[\]()!&|]", marked.replace("\\\\", ""))
+    ET.fromstring(ET.tostring(ET.Element("testcase", {"name": shown})))
+    for line in ExpressionError("refused", text, len(text) // 2).caret_lines():
+        assert line.isprintable()
+    for char in text:
+        assert ascii_for(char).isascii()
+    for encoding in ("ascii", "latin-1", "cp1252"):
+        text.encode(encoding, "gradexplain-ascii")

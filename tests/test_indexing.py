@@ -204,6 +204,32 @@ def test_unsupported_indices_are_refused_by_the_parser(expression: str,
     assert fragment in caught.value.message
 
 
+def test_range_n_takes_n_as_a_count() -> None:
+    """fastai's `sm_acts[range(n), targ]` with n the batch size, given as a value."""
+    result = explain("-log_softmax(z, dim=1)[range(n), t].mean()", {"z": Z, "t": T, "n": 3})
+    expected = _torch_gradients(
+        lambda z, t: -torch.log_softmax(z, 1)[range(3), t.long()].mean(), {"z": Z, "t": T},
+        ("t",))
+    assert result.status is ExitStatus.AGREE
+    assert set(result.gradients) == {"z"}
+    np.testing.assert_allclose(result.gradients["z"].symbolic, expected["z"], rtol=1e-12,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize(("values", "fragment"), [
+    ({"x": W3, "n": 2.5}, "--n counts range(n): it must be one positive integer"),
+    ({"x": W3, "n": [1.0, 2.0]}, "--n counts range(n)"),
+    ({"x": W3, "n": 4.0}, "range(4) indexes dimension 0 with size 3"),
+])
+def test_range_n_needs_a_count_in_range(values: dict[str, object], fragment: str) -> None:
+    from gradexplain.errors import GradexplainError
+
+    with pytest.raises(GradexplainError) as caught:
+        explain("sum(x[range(n)])", values)
+    assert fragment in caught.value.message
+    assert caught.value.exit_status is ExitStatus.INVALID
+
+
 def test_an_index_array_cannot_be_differentiated() -> None:
     with pytest.raises(ValuesError, match=r"idx indexes a tensor .* integer data"):
         explain("sum(x[idx])", {"x": W3, "idx": [0.0]}, wrt="idx")

@@ -51,8 +51,9 @@ def test_every_spelling_of_a_function_reads_as_the_same_call(name):
     ("torch.maximum(x, y)", None),
     ("torch.sinh(x)", None),
     ("torch.cumsum(x, 0)", None),
-    ("torch.cumprod(x, 0)", "torch.cumprod is not supported; the closest supported spelling "
-                            "is torch.prod"),
+    ("torch.cumprod(x, 0)", None),
+    ("torch.cummax(x, 0)", "torch.cummax is not supported; the closest supported spelling "
+                           "is torch.max"),
     ("torch.nn.functional.dropout(x)", "torch.nn.functional.dropout is not supported"),
     ("F.hardswish(x)", "F.hardswish is not supported (the README lists every supported "
                        "function)"),
@@ -70,6 +71,7 @@ def test_every_spelling_of_a_function_reads_as_the_same_call(name):
     ("exp(x, dim=0)", "keyword dim= of exp() is not supported: exp() takes no keywords"),
     ("F.gelu(x, approximate='fast')", "approximate= of gelu() must be 'none' or 'tanh'"),
     ("x.norm(p=0)", "p=0 of norm() is not supported"),
+    ("F.softplus(x, beta=0)", "beta=0 of softplus() divides by zero"),
     ("x.norm(p='nuc')", "p='nuc' of norm() is not supported"),
     ("x.var(unbiased=True, correction=0)", "var() takes unbiased= or correction=, not both"),
     ("x.prod(dim=(0, 1))", "dim of prod() is one integer, not a tuple"),

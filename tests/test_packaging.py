@@ -100,11 +100,15 @@ def test_schema_option_prints_the_packaged_schema() -> None:
 
 
 def test_the_version_is_written_once() -> None:
-    """pyproject reads gradexplain.__version__; no second copy to drift."""
+    """pyproject reads gradexplain.__version__; no second copy to drift. CHANGELOG has the
+    release, or for a .dev version, the Unreleased section that names it."""
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'dynamic = ["version"]' in pyproject
     assert 'version = { attr = "gradexplain.__version__" }' in pyproject
-    assert f"## [{gradexplain.__version__}]" in (ROOT / "CHANGELOG.md").read_text("utf-8")
+    changelog = (ROOT / "CHANGELOG.md").read_text("utf-8")
+    release, dev, _ = gradexplain.__version__.partition(".dev")
+    assert (f"## [Unreleased]\n\nTo be released as {release} " in changelog if dev else
+            f"## [{release}]" in changelog)
 
 
 def test_toml_cases_read_with_tomli_where_tomllib_is_missing(

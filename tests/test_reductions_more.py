@@ -75,6 +75,10 @@ CASES = [
     ("X.cumsum(dim=-1)", {"X": M}, lambda X: np.cumsum(X, axis=-1)),
     ("torch.cumsum(X, axis=0) * X", {"X": M}, lambda X: np.cumsum(X, axis=0) * X),
     ("c.cumsum(0)", {"c": S}, lambda c: c),
+    ("torch.cumprod(x, 0)", {"x": V}, lambda x: np.cumprod(x)),
+    ("torch.cumprod(x, dim=-1)", {"x": np.array([0.5, 0.0, 2.0, -1.5])}, lambda x: np.cumprod(x)),
+    ("X.cumprod(1) * X", {"X": M}, lambda X: np.cumprod(X, axis=1) * X),
+    ("torch.cumprod(X, axis=0)", {"X": M}, lambda X: np.cumprod(X, axis=0)),
     # a scalar: dim 0 and -1 are its only dim, as in torch
     ("torch.sum(c, dim=0)", {"c": S}, lambda c: c),
     ("c.mean(-1)", {"c": S}, lambda c: c),

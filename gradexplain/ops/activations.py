@@ -30,7 +30,8 @@ def _softplus(sp: Any, u: Any, beta: Any = 1, threshold: Any = 20) -> Any:
 
 
 def _leaky_derivative(sp: Any, u: Any, slope: Any, argindex: int) -> Any:
-    return slope + (1 - slope) * sp.Heaviside(u) if argindex == 1 else sp.Integer(0)
+    """H(u) + slope H(-u): no cancellation for a large slope; their mean at 0."""
+    return sp.Heaviside(u) + slope * sp.Heaviside(-u) if argindex == 1 else sp.Integer(0)
 
 
 LEAKY_RELU = NamedFunction(
@@ -91,7 +92,8 @@ ENTRIES: tuple[Op, ...] = (
     Elementwise("softplus", "softplus'(u) = sigmoid(beta u) (1 above the threshold)",
                 sympy=_softplus, function=SOFTPLUS, value=_softplus_value,
                 spellings=("functional",),
-                keywords=(Keyword("beta", "number", 1.0), Keyword("threshold", "number", 20.0)),
+                keywords=(Keyword("beta", "number", 1.0, nonzero=True),
+                          Keyword("threshold", "number", 20.0)),
                 call=lambda torch, tensor, beta, threshold: torch.nn.functional.softplus(
                     tensor, beta=beta, threshold=threshold)),
     Elementwise("silu", "silu'(u) = sigmoid(u) (1 + u (1 - sigmoid(u)))",

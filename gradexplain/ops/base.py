@@ -41,6 +41,7 @@ class Keyword:
     choices: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     positional: bool = True
+    nonzero: bool = False  # a number the function divides by (softplus's beta)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,12 @@
-"""cumsum along a dim: y_i = sum_{k <= i} u_k, written as a full Sum with an indicator.
+"""cumsum and cumprod along a dim: y_i = sum (prod) over k <= i of u_k, over the whole axis.
 
 `upto(k, i)` is 1 where k <= i, so cumsum(u)_i = sum_k u_k upto(k, i) and its derivative
 in a generic element is sum_i upto(j, i) g_i: the deltas resolve as for any sum (a
 partial range would not tell them where it ends). The evaluator places k and i on their
-own axes, so this costs (length along dim)**2 numbers, not a loop in SymPy.
+own axes, so this costs (length along dim)**2 numbers, not a loop in SymPy. cumprod is a
+Product over the whole axis of where(k <= i, u_k, 1): SymPy's product rule leaves the
+partial products prod_{m<j} and prod_{m>j}, which the evaluator computes without dividing
+(a zero element is no pole).
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ UPTO = NamedFunction("upto", derivative=lambda sp, k, i, argindex: sp.Integer(0)
 
 @dataclass(frozen=True)
 class Cumulative(Op):
-    """cumsum(u, dim): the shape stays; element i along dim sums the elements up to i."""
+    """cumsum/cumprod(u, dim): the shape stays; element i along dim sums (multiplies) the
+    elements up to i."""
 
     dim: str = "required"
     keywords: tuple[Keyword, ...] = (Keyword("dim", "dim", aliases=("axis",)),)
@@ -42,19 +46,26 @@ class Cumulative(Op):
     def named(self) -> Iterator[NamedFunction]:
         return iter((UPTO,))
 
+    product: bool = False
+
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
+        import sympy as sp
+
         shape = b.shape(node.args[0])
-        if not shape:  # the cumsum of a scalar is the scalar, as in torch
+        if not shape:  # the cumsum (cumprod) of a scalar is the scalar, as in torch
             return b.build(node.args[0], ())
         axis = reduced_axis(node, shape)
         (bound,) = b.fresh(shape[axis:axis + 1])
         term = b.build(node.args[0], (*idx[:axis], bound, *idx[axis + 1:]))
-        return b.Sum(term * UPTO(bound, idx[axis]), b.limit(bound, shape[axis]))
+        limit = b.limit(bound, shape[axis])
+        if self.product:  # the factors after i are 1
+            return b.Product(sp.Piecewise((term, sp.Le(bound, idx[axis])), (1, True)), limit)
+        return b.Sum(term * UPTO(bound, idx[axis]), limit)
 
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
         from gradexplain.axes import dim_of
 
-        return torch.cumsum(tensor, dim=dim_of(node))
+        return getattr(torch, self.name)(tensor, dim=dim_of(node))
 
     shaped_steps = False
 
@@ -62,10 +73,12 @@ class Cumulative(Op):
              depth: int) -> tuple[str, Any, Any]:
         from gradexplain.errors import UsageError
 
-        raise UsageError("--steps does not derive cumsum() yet; the table's formula is "
-                         "SymPy's derivative of it")
+        raise UsageError(f"--steps does not derive {self.name}() yet; the table's formula "
+                         f"is SymPy's derivative of it")
 
 
 ENTRIES: tuple[Op, ...] = (
     Cumulative("cumsum", "cumsum rule: d cumsum(u)_i/du_k = 1 for k <= i, 0 after"),
+    Cumulative("cumprod", "cumprod rule: d cumprod(u)_i/du_k = prod_{m <= i, m != k} u_m for "
+               "k <= i, 0 after", product=True),
 )

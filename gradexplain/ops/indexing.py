@@ -113,6 +113,13 @@ class GetItem(Op):
             array = node.args[1 + item[1]] if item[0] == "array" else None
             if isinstance(array, Call) and array.func == "tensor":  # x[[0, 2]]
                 check_indices("", _literal(array)[1], size, axis, text, array.col)
+            count = array.args[0] if isinstance(array, Call) and array.func == "arange" \
+                else None
+            if isinstance(count, Num) and isinstance(array, Call) \
+                    and count.value > size:  # range(4) of 3 rows
+                raise ShapeError(f"range({count.text}) indexes dimension {axis} with size "
+                                 f"{size}: index {count.text} - 1 is out of range", text,
+                                 array.col)
         group = _group(arrays, node, text)
         result: list[int] = []
         placed = False
