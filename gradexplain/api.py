@@ -10,6 +10,7 @@ import dataclasses
 import re
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from gradexplain import limits
 from gradexplain.deadline import deadline
@@ -21,7 +22,8 @@ from gradexplain.values import Values, arrays_and_scalars, from_numbers
 
 DTYPE_NAMES = ("float64", "float32")
 DEVICE_PATTERN = re.compile(r"cpu|cuda(:\d{1,3})?|mps|auto")
-# torch.testing.assert_close's defaults for each dtype.
+# torch.testing.assert_close's numbers for each dtype; here atol is relative to the largest
+# |gradient| element (closeness.compare), so a tiny gradient is never vacuously close.
 DEFAULT_TOLERANCES = {"float64": Tolerance(rtol=1e-7, atol=1e-7),
                       "float32": Tolerance(rtol=1.3e-6, atol=1e-5)}
 
@@ -106,8 +108,11 @@ def tolerance_for(dtype: str, rtol: float | None, atol: float | None) -> Toleran
     for label, given in (("rtol", rtol), ("atol", atol)):
         if given is not None and not (given >= 0 and given != float("inf")):
             raise UsageError(f"--{label} must be a finite number >= 0, got {given}")
+    from gradexplain.closeness import roundoff_floor
+
     return Tolerance(default.rtol if rtol is None else rtol,
-                     default.atol if atol is None else atol)
+                     default.atol if atol is None else atol,
+                     roundoff_floor(dtype if dtype in DEFAULT_TOLERANCES else "float64"))
 
 
 def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) -> Explanation:
@@ -119,7 +124,7 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         warnings.simplefilter("ignore")
         import numpy as np
 
-        from gradexplain import autograd, shaped, story, symbolic
+        from gradexplain import autograd, nonfinite, shaped, story, symbolic
         from gradexplain.builder import SHAPED, VECTOR
         from gradexplain.closeness import gradient_of
         from gradexplain.evaluate import Evaluator
@@ -128,18 +133,21 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         n = None if program.shaped else \
             next((v.size for v in values.values() if not v.is_scalar), None)
         arrays, scalars = arrays_and_scalars(values)
-        run = autograd.run(tree, values, torch_device, dtype, set(wrt))
         with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
                       "MAX_SYMBOLIC_SECONDS"):
             model = symbolic.build(tree, shapes, program.node_shapes,
                                    SHAPED if program.shaped else VECTOR)
             evaluator = Evaluator(arrays, scalars, model.sizes,
                                   None if program.shaped else n or 1)
+            derivatives = {name: symbolic.gradient(model, name) for name in wrt}
+            _check_work(model, evaluator, derivatives, shapes)
+        run = autograd.run(tree, values, torch_device, dtype, set(wrt))
+        with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
+                      "MAX_SYMBOLIC_SECONDS"):
             words = shaped if program.shaped else story
             decomposition = words.decompose(program, model, evaluator)
             gradients = {}
-            for name in wrt:
-                derivative = symbolic.gradient(model, name)
+            for name, derivative in derivatives.items():
                 text = symbolic.formula(derivative)
                 gradients[name] = dataclasses.replace(gradient_of(
                     values[name], text, evaluator.tensor(
@@ -148,12 +156,29 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
                     words.sentence(program, model, decomposition, name, text)),
                     latex=symbolic.latex(derivative))
             value_symbolic = float(evaluator.tensor(model.loss))
+        singularities = tuple(story.singularity(h.node, h.kind, h.mask, h.reason)
+                              for h in run.hazards)
+        covered = nonfinite.explained(singularities)
         return Explanation(
             expression=program.text, device=str(torch_device), dtype=dtype, n=n,
             scalars=scalars, value=run.value, value_symbolic=value_symbolic,
             gradients=gradients, tolerance=tolerance, decomposition=decomposition,
-            singularities=tuple(story.singularity(h.node, h.kind, h.mask)
-                                for h in run.hazards),
+            singularities=singularities,
+            nonfinite=tuple(cause for g in gradients.values()
+                            for cause in nonfinite.causes(g, dtype, covered)),
             data={name: arrays[name] if name in arrays else np.asarray(scalars[name])
                   for name in variables(tree) if name not in wrt},
             shapes=shapes if program.shaped else {})
+
+
+def _check_work(model: Any, evaluator: Any, derivatives: Mapping[str, Any],
+                shapes: Mapping[str, tuple[int, ...]]) -> None:
+    """MAX_EVALUATION_ELEMENTS, before either witness computes anything: L and each
+    gradient formula, by the evaluator's own estimate of its largest array."""
+    from gradexplain import symbolic
+    from gradexplain.evaluate import check_work
+
+    check_work(evaluator.largest(model.loss))
+    for name, derivative in derivatives.items():
+        check_work(evaluator.largest(derivative, symbolic.target_indices(model, name),
+                                     shapes[name]))

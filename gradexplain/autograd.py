@@ -35,6 +35,16 @@ class Hazard:
     node: Node
     kind: str
     mask: np.ndarray  # bool, shape (n,) or () for a scalar argument
+    reason: str | None = None  # when the op's kind alone does not say why (b**p)
+
+
+# Why b**p with a variable exponent p has no derivative, where the kind alone does not say.
+NEGATIVE_BASE = ("a negative base b has no real derivative in the exponent p: b**p is real "
+                 "only at integer p, and d(b**p)/dp = b**p*log(b) needs the log of a "
+                 "negative number")
+ZERO_TO_ZERO = ("0**p jumps from 1 at p = 0 to 0 for p > 0 (and is infinite for p < 0), so "
+                "it has no derivative in p at p = 0")
+ZERO_TO_NEGATIVE = "0**p is infinite for p < 0"
 
 
 @dataclass
@@ -171,20 +181,29 @@ class TorchBuilder:
         return value if isinstance(value, torch.Tensor) else self._tensor(value)
 
     def _watch_power(self, node: BinOp, base: Operand, exponent: Operand) -> None:
-        base_values = _values(base)
-        if isinstance(exponent, torch.Tensor):
-            self._watch(node, "domain", base_values <= 0, base, exponent)
+        """Where b**p has no derivative, and why, element by element: each case is
+        recorded only when the operand it differentiates is differentiated."""
+        b = _values(base)
+        if not isinstance(exponent, torch.Tensor):
+            if exponent != int(exponent):
+                self._watch(node, "domain", b < 0, base)
+            if exponent < 1 and exponent != 0:
+                self._watch(node, "pole", b == 0, base)
             return
-        if exponent != int(exponent):
-            self._watch(node, "domain", base_values < 0, base)
-        if exponent < 1 and exponent != 0:
-            self._watch(node, "pole", base_values == 0, base)
+        b, p = np.broadcast_arrays(b, _values(exponent))
+        integer = p == np.round(p)
+        self._watch(node, "domain", (b < 0) & ~integer, base, exponent)
+        self._watch(node, "domain", (b < 0) & integer, exponent, reason=NEGATIVE_BASE)
+        self._watch(node, "domain", (b == 0) & (p == 0), exponent, reason=ZERO_TO_ZERO)
+        self._watch(node, "pole", (b == 0) & (p < 0), base, exponent, reason=ZERO_TO_NEGATIVE)
+        self._watch(node, "pole", (b == 0) & (p > 0) & (p < 1), base)
 
-    def _watch(self, node: Node, kind: str, mask: np.ndarray, *operands: Operand) -> None:
+    def _watch(self, node: Node, kind: str, mask: np.ndarray, *operands: Operand,
+               reason: str | None = None) -> None:
         """Record a hazard only where it touches a differentiated value."""
         touches = any(isinstance(op, torch.Tensor) and op.requires_grad for op in operands)
         if touches and np.any(mask):
-            self.hazards.append(Hazard(node, kind, np.asarray(mask)))
+            self.hazards.append(Hazard(node, kind, np.array(mask), reason))
 
     def _tensor(self, value: float) -> torch.Tensor:
         return torch.tensor(value, dtype=self.dtype, device=self.device)

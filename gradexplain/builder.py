@@ -36,10 +36,20 @@ I = sp.Symbol("i", integer=True, nonnegative=True)  # noqa: E741 - the top sum's
 TARGETS = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("j", "k"))
 J = TARGETS[0]  # the generic element of a gradient
 
+def _power(base: Any, exponent: Any) -> Any:
+    """base**exponent; 0**p is written by its values, 0 for p > 0, 1 at 0, inf below, so
+    its derivative where p > 0 is 0 (as torch and finite differences say), not 0*log(0).
+    (At p <= 0 there is none; the autograd side names that hazard.)"""
+    if base == 0 and not sp.sympify(exponent).is_number:
+        return sp.Piecewise((sp.S.Zero, exponent > 0), (sp.S.One, sp.Eq(exponent, 0)),
+                            (sp.oo, True))
+    return base ** exponent
+
+
 RELATIONS = {"==": sp.Eq, "!=": sp.Ne, "<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge}
 OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {
     "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b, "**": lambda a, b: a ** b}
+    "/": lambda a, b: a / b, "**": _power}
 
 
 def size_symbol(size: int) -> sp.Symbol:
@@ -62,7 +72,7 @@ class Dialect:
 
 _LETTERS = "impqrstuv"  # bound indices of the shaped path; j and k are the gradient's own
 
-VECTOR = Dialect(sp.Sum, sp.Product, lambda size: N, lambda shape: N,
+VECTOR = Dialect(ScopedSum, ScopedProduct, lambda size: N, lambda shape: N,
                  lambda count: "k" if count == 0 else f"k{count + 1}", pin=False,
                  compare_over=False)
 SHAPED = Dialect(ScopedSum, ScopedProduct, size_symbol, math.prod,

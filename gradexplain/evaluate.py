@@ -16,9 +16,10 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import sympy as sp
 
+from gradexplain import limits
 from gradexplain.builder import N, size_symbol
 from gradexplain.contract import TooManyIndices, contract, factors, is_index, largest_array
-from gradexplain.errors import GradexplainError
+from gradexplain.errors import GradexplainError, ValuesError
 from gradexplain.matfun import MatrixFunction, det, inv, logabsdet
 from gradexplain.ops import named_functions
 from gradexplain.ops.matrices import singular
@@ -26,6 +27,8 @@ from gradexplain.ops.reductions import IS_MAX, IS_MIN
 from gradexplain.scoped import ScopedSum
 
 Array = float | np.ndarray
+# A float type with a wider exponent range than float64, where the platform has one.
+WIDE = np.longdouble if np.finfo(np.longdouble).max > np.finfo(np.float64).max else None
 
 
 def _heaviside(u: Array, h0: Array = 0.5) -> Array:
@@ -114,14 +117,30 @@ class Evaluator:
             expr = expr.xreplace({N: size_symbol(self.length)})
             self.sizes.update((index, self.length) for index in others)
         self.sizes.update(_limit_sizes(expr, self.sizes))
+        check_work(largest_array(expr, self.sizes))
         self.axes = {symbol: axis for axis, symbol in enumerate((*targets, *others))}
         self.reduced = {}
         with np.errstate(all="ignore"):
             value = np.asarray(self.value(expr), dtype=np.float64)
+            if not np.isfinite(value).all() and WIDE is not None:
+                self.reduced = {}
+                value = np.asarray(self._widened().value(expr), dtype=np.float64)
         value = value.reshape(value.shape + (1,) * (len(self.axes) - value.ndim))
         full = np.broadcast_to(value, shape + value.shape[len(shape):])
         return full.reshape(shape).copy() if full.size == int(np.prod(shape)) else \
             _unsupported(expr)
+
+    def _widened(self) -> Evaluator:
+        """The same evaluator in extended precision (x86's 80-bit long double reaches
+        1e4932): exp(1000)/sum(exp(x)) overflows float64 in an intermediate only, and this
+        gives it its finite value. Used only where float64 gave inf or NaN."""
+        assert WIDE is not None
+        wide = Evaluator({name: np.asarray(array, dtype=WIDE)
+                          for name, array in self.arrays.items()},
+                         {name: WIDE(value) for name, value in self.scalars.items()},  # type: ignore[misc]
+                         self.sizes, self.length)
+        wide.axes, wide.reduced = self.axes, {}
+        return wide
 
     def value(self, expr: sp.Expr) -> Array:
         if expr.is_Atom and expr.is_number:
@@ -193,10 +212,11 @@ class Evaluator:
 
     def _extreme(self, expr: sp.Expr) -> np.ndarray:
         """is_max(u, m): 1.0 where u is the largest along m's axis (all listed axes)."""
-        if not all(map(_is_index, expr.args[1:])):
+        over = [index for index in expr.args[1:] if index != 0]  # 0: a pinned size-1 axis
+        if not all(map(_is_index, over)):
             _unsupported(expr)
         value = self._full(self.value(expr.args[0]))
-        axes = tuple(self.axes[index] for index in expr.args[1:])
+        axes = tuple(self.axes[index] for index in over)
         extreme = (np.max if isinstance(expr, IS_MAX.cls) else np.min)(value, axis=axes,
                                                                        keepdims=True)
         indicator: np.ndarray = (value == extreme).astype(np.float64)
@@ -204,7 +224,8 @@ class Evaluator:
 
     def _full(self, value: Array) -> np.ndarray:
         """`value` as an array with one axis per index symbol (size 1 where unused)."""
-        array = np.asarray(value, dtype=np.float64)
+        array = np.asarray(value)
+        array = array.astype(np.result_type(array.dtype, np.float64), copy=False)
         return array.reshape(array.shape + (1,) * (len(self.axes) - array.ndim))
 
     def _indexed(self, expr: sp.Indexed) -> np.ndarray:
@@ -352,6 +373,16 @@ class Evaluator:
         if reverse:
             exclusive = np.flip(exclusive, axis)
         return np.swapaxes(exclusive, axis, onto)
+
+
+def check_work(elements: int) -> None:
+    """Refuse, before any array is made, an evaluation whose largest array
+    (`contract.largest_array`, the one estimate) exceeds MAX_EVALUATION_ELEMENTS."""
+    if elements > limits.MAX_EVALUATION_ELEMENTS:
+        raise ValuesError(f"evaluating the gradient at these sizes needs arrays of about "
+                          f"{elements:,} elements ({elements * 8 / 2**30:,.1f} GiB); the "
+                          f"limit is MAX_EVALUATION_ELEMENTS = "
+                          f"{limits.MAX_EVALUATION_ELEMENTS:,}")
 
 
 def _limit_sizes(expr: sp.Expr, known: Mapping[sp.Symbol, int]) -> dict[sp.Symbol, int]:

@@ -1,9 +1,9 @@
 """Hand-derived gradients (`--expect x=6,8,20`) checked against both witnesses.
 
 A learner checks a derivation, CI guards a gradient: each expected element must be close
-to SymPy's value and to autograd's under the run's tolerances, with torch.testing's rule
-(`|computed - expected| <= atol + rtol * |expected|`). Parsing and shape checks run before
-torch is imported, so a mistyped `--expect` is a fast exit 2.
+to SymPy's value and to autograd's under the run's tolerances, with the one rule of
+`closeness.compare` (atol relative to the computed gradient's largest element). Parsing
+and shape checks run before torch is imported, so a mistyped `--expect` is a fast exit 2.
 """
 
 from __future__ import annotations
@@ -119,7 +119,10 @@ def compare(result: Explanation, expected: Mapping[str, Values]) -> list[Expecta
 
 def _close(expected: np.ndarray, computed: tuple[np.ndarray, ...],
            tolerance: Tolerance) -> tuple[np.ndarray, float]:
-    """Close to every witness (`closeness.compare`; expected values are always finite)."""
+    """Close to every witness (`closeness.compare`; expected values are always finite).
+
+    The absolute term scales with the computed gradient, never with the hand values: a
+    derivation that is off by more than atol times the gradient's size is caught."""
     import numpy as np
 
     from gradexplain import closeness
@@ -127,7 +130,7 @@ def _close(expected: np.ndarray, computed: tuple[np.ndarray, ...],
     match = np.ones(expected.shape, dtype=bool)
     diffs = []
     for values in computed:
-        found = closeness.compare(values, expected, tolerance)
+        found = closeness.compare(values, expected, tolerance, reference=values)
         match &= found.close
         if not np.isnan(found.max_abs_diff):  # some element finite on both sides
             diffs.append(found.max_abs_diff)

@@ -10,7 +10,8 @@ Beyond that, per-element differences would cost O(n**2), so --check-fd does what
 gradcheck's `fast_mode` does: for DIRECTIONS random directions u (float64, N(0, 1) per
 element, seeded), it compares u . (autograd's gradient) with (L(x + eps u) - L(x - eps u))
 / 2 eps: two forward passes per direction, so it works at 10**6 elements. Agreement uses
-gradcheck's own tolerances either way; `mode` and `reason` say which ran and why.
+gradcheck's numbers in `closeness.compare`'s rule either way, with L's round-off divided
+by 2*eps as the floor; `mode` and `reason` say which ran and why.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 EPS = 1e-6  # gradcheck's eps
 RTOL = 1e-3  # gradcheck's rtol
 ATOL = 1e-5  # gradcheck's atol
-GRADCHECK = Tolerance(RTOL, ATOL)
 MAX_LISTED = 20  # matrix path: FD values printed in full up to this many elements
 DIRECTIONS = 8  # random directions of the directional mode
 SEED = 0  # ... drawn from torch.Generator().manual_seed(SEED): the same on every run
@@ -151,6 +151,8 @@ def compare(tree: Node, values: Mapping[str, Values],
     leaves = _leaves(tree, values)
     largest = max(leaf.numel() for leaf in leaves.values())
     generator = torch.Generator().manual_seed(SEED)
+    tolerance = Tolerance(RTOL, ATOL, max(closeness.roundoff_floor(result.dtype),
+                                          closeness.finite_difference_floor(result.value, EPS)))
     compared = {}
     for name in chosen:
         mode, reason = choose_mode(nudged, values[name].size)
@@ -161,7 +163,7 @@ def compare(tree: Node, values: Mapping[str, Values],
             grad = grad.reshape(fd.shape)
         else:
             fd, grad = directional(loss, leaves[name], grad, generator)
-        found = closeness.compare(grad, fd, GRADCHECK)
+        found = closeness.compare(grad, fd, tolerance, reference=grad)
         compared[name] = FiniteDifferences(name, fd, grad, found.close, found.max_abs_diff,
                                            mode=mode, reason=reason)
     return compared

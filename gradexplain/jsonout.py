@@ -71,6 +71,7 @@ def _gradient(gradient: Gradient) -> dict[str, Any]:
         "autograd": _finite_array(gradient.autograd),
         "max_abs_diff": number(gradient.max_abs_diff),
         "agree": gradient.agree,
+        "tiny": gradient.tiny,
         "sentence": gradient.sentence,
     }
 
@@ -89,7 +90,8 @@ def document(result: Explanation) -> dict[str, Any]:
         "agree": result.agree,
         "status": result.status.name.lower(),
         "exit_code": int(result.status),
-        "tolerance": {"rtol": result.tolerance.rtol, "atol": result.tolerance.atol},
+        "tolerance": {"rtol": result.tolerance.rtol, "atol": result.tolerance.atol,
+                      "floor": result.tolerance.floor},
         "decomposition": {
             "rule": decomposition.rule,
             "summary": decomposition.summary,
@@ -105,6 +107,11 @@ def document(result: Explanation) -> dict[str, Any]:
              "reason": s.reason, "elements": None if s.elements is None else list(s.elements),
              "shape": list(s.shape)}
             for s in result.singularities
+        ],
+        "nonfinite": [
+            {"gradient": item.gradient, "kind": item.kind, "reason": item.reason,
+             "elements": list(item.elements)}
+            for item in result.nonfinite
         ],
         "verdict": result.verdict(),
     }

@@ -16,6 +16,7 @@ MAX_NAME_CHARS = 32  # characters in a variable name
 MAX_EINSUM_CHARS = 32  # characters in einsum's subscript string
 MAX_VARIABLES = 16  # distinct variables in one expression
 MAX_VECTOR_LENGTH = 10_000_000  # elements in one vector (80 MB as float64)
+MAX_EVALUATION_ELEMENTS = 50_000_000  # elements of one array in the symbolic evaluation (400 MB)
 MAX_VALUE_TEXT_CHARS = 200_000_000  # characters read for one variable's values
 MAX_SYMBOLIC_SECONDS = 10.0  # wall time for SymPy's derivation, a backstop behind the limits above
 MAX_HESSIAN_ELEMENTS = 1_000  # differentiated elements for --hessian (8 MB per witness)

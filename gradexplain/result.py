@@ -15,16 +15,19 @@ from gradexplain.status import exit_status
 if TYPE_CHECKING:
     import numpy as np
 
+    from gradexplain.nonfinite import NonFinite
     from gradexplain.program import Program
 
 
 @dataclass(frozen=True)
 class Tolerance:
-    """Per element, `|autograd - symbolic| <= atol + rtol * |symbolic|` (torch's rule,
-    applied by `closeness.compare`)."""
+    """The rule's numbers (`closeness.compare` states the rule): rtol relative to each
+    element, atol relative to the largest |reference| element, and the dtype's round-off
+    floor under the absolute term (0: none)."""
 
     rtol: float
     atol: float
+    floor: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Gradient:
     close: np.ndarray  # bool per element: finite on both sides and within tolerance
     max_abs_diff: float  # over finite elements; nan when none is finite on both sides
     sentence: str  # the sum / product / chain rule applied to this variable
+    tiny: bool = False  # every element is within round-off of 0 (closeness.Comparison.tiny)
     latex: str = ""  # the same formula as LaTeX (SymPy's latex()), for notebooks
 
     @property
@@ -123,6 +127,7 @@ class Explanation:
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # matrix path only
     hessian: Any = None  # gradexplain.hessian.Hessian with --hessian, else None
     program: Program | None = None  # what the run computed with, built once
+    nonfinite: tuple[NonFinite, ...] = ()  # inf/NaN no hazard explains: overflow, NaN
     matrix_forms: dict[str, str] = field(default_factory=dict)  # name -> sentence
 
     @property
@@ -155,12 +160,16 @@ class Explanation:
 
     def verdict(self) -> str:
         """One line: the outcome, device, dtype, largest difference and tolerances."""
-        diffs = [g.max_abs_diff for g in self.gradients.values()]
-        largest = max(diffs) if diffs else 0.0
+        diffs = [g.max_abs_diff for g in self.gradients.values()
+                 if g.max_abs_diff == g.max_abs_diff]  # NaN: no element finite on both sides
+        largest = max(diffs) if diffs else 0.0 if not self.gradients else float("nan")
         outcome = {ExitStatus.AGREE: "SymPy and autograd agree",
                    ExitStatus.DISAGREE: "SymPy and autograd DISAGREE",
                    ExitStatus.UNDEFINED: "The gradient is UNDEFINED or not finite at this "
                                          "point"}[self.status]
-        return (f"{outcome} on {self.device}, {self.dtype}: largest "
-                f"|difference| {largest:.3g} (rtol {self.tolerance.rtol:g}, "
-                f"atol {self.tolerance.atol:g})")
+        where = "" if all(g.finite for g in self.gradients.values()) else \
+            " where both are finite"
+        difference = f"largest |difference| {largest:.3g}{where}" if largest == largest \
+            else "no element is finite in both witnesses"
+        return (f"{outcome} on {self.device}, {self.dtype}: {difference} (rtol "
+                f"{self.tolerance.rtol:g}, atol {self.tolerance.atol:g})")

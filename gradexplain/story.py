@@ -154,17 +154,17 @@ def _has_inner_reduction(expr: sp.Expr) -> bool:
 _OPERATOR_REASONS = {  # a function's reasons are in its registry entry (gradexplain.ops)
     ("/", "pole"): "division by zero: the quotient and its derivative are infinite",
     ("**", "pole"): "the derivative p*u**(p-1) of u**p is infinite at u = 0 when p < 1",
-    ("**", "domain"): "a power with a negative (or, for a variable exponent, zero) base "
-                      "and a non-integer exponent is not real",
+    ("**", "domain"): "a power with a negative base and a non-integer exponent is not real",
 }
 
 
-def singularity(node: Node, kind: str, mask: np.ndarray) -> Singularity:
-    """Describe one hazard that the autograd builder recorded."""
+def singularity(node: Node, kind: str, mask: np.ndarray,
+                why: str | None = None) -> Singularity:
+    """Describe one hazard that the autograd builder recorded (`why`: its own reason)."""
     elements = None if mask.ndim == 0 else tuple(int(i) for i in np.flatnonzero(mask))
     if isinstance(node, Call):
         function, reason = node.func, OPS[node.func].reason(node, kind)
     else:
         function = node.op if isinstance(node, BinOp) else "?"
         reason = _OPERATOR_REASONS.get((function, kind), f"{function} has no derivative here")
-    return Singularity(function, node.col, kind, reason, elements, tuple(mask.shape))
+    return Singularity(function, node.col, kind, why or reason, elements, tuple(mask.shape))

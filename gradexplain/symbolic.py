@@ -250,8 +250,14 @@ def _is_size(expr: sp.Expr) -> bool:
         and expr.name[1:].isdigit())
 
 
+NOT_REAL = "not real (a negative number raised to a variable power)"
+
+
 def formula(expr: sp.Expr) -> str:
-    """A readable one-line formula, e.g. `2*x_j`."""
+    """A readable one-line formula, e.g. `2*x_j`; never a complex one: SymPy's derivative
+    of (-2)**x, (-2)**x*(log(2) + I*pi), is not a real gradient (exit 3 says why)."""
+    if expr.has(sp.I):
+        return NOT_REAL
     return str(FormulaPrinter().doprint(stable_indices(expr)))
 
 

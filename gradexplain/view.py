@@ -11,14 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from gradexplain.closeness import tiny_note
 from gradexplain.errors import ExitStatus
 from gradexplain.formatting import fmt
+from gradexplain.nonfinite import finite_mask
 from gradexplain.result import Explanation, Gradient, Terms
 from gradexplain.safetext import visible
 from gradexplain.shapes import element
 
 if TYPE_CHECKING:
     from gradexplain.extras import Options
+    from gradexplain.nonfinite import NonFinite
 
 HEAD_ROWS = 5  # rows shown before and after the elision line, unless --all
 
@@ -156,6 +159,9 @@ def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
     for gradient in result.gradients.values():
         blocks += [_gradient_grid(result, gradient, singular, show_all),
                    paragraph(gradient.sentence)]
+        if gradient.tiny:
+            blocks.append(paragraph(tiny_note(f"dL/d{gradient.name}", result.tolerance.floor,
+                                              result.dtype)))
         if gradient.name in result.matrix_forms:
             blocks.append(paragraph(result.matrix_forms[gradient.name]))
     blocks += [paragraph(note) for note in result.decomposition.notes]
@@ -163,6 +169,7 @@ def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
     if result.hessian is not None:
         sections.append(Section("--hessian", (_hessian(result.hessian, show_all),)))
     closing: list[Block] = [_undefined(item) for item in result.singularities]
+    closing += [_not_finite(item) for item in result.nonfinite]
     closing.append(Verdict(result.status, result.verdict()))
     return [*sections, Section(None, tuple(closing))]
 
@@ -206,6 +213,12 @@ def _undefined(item: Any) -> Paragraph:
                      warning=True)
 
 
+def _not_finite(item: NonFinite) -> Paragraph:
+    return Paragraph((Piece("Not finite:", "strong"), Piece(" "),
+                      Piece(f"dL/d{item.gradient}", "code"),
+                      Piece(f", {item.place()}: {item.reason}.")), warning=True)
+
+
 def _compared(label: Label) -> tuple[Column, Column, Column]:
     """The SymPy column headed by its formula, autograd, and the mark."""
     return (Column(label), Column(Label("autograd")), Column(Label(""), right=False, mark=True))
@@ -233,6 +246,7 @@ def _gradient_grid(result: Explanation, gradient: Gradient, singular: set[int] |
         columns.append(Column(Label(f"y_i = {decomposition.term}", True), drop=1))
     columns += _compared(Label(f"dL/d{name}_j = {gradient.formula}", True, "(SymPy)"))
     body: list[tuple[Cell, ...] | None] = []
+    finite = finite_mask(gradient)
     for index in rows(len(gradient.point), show_all):
         if index is None:
             body.append(None)
@@ -241,7 +255,8 @@ def _gradient_grid(result: Explanation, gradient: Gradient, singular: set[int] |
         if terms is not None:
             cells.append(fmt(terms[index]))
         cells += [fmt(gradient.symbolic[index]), fmt(gradient.autograd[index]),
-                  Mark.of(bool(gradient.close[index]), singular is None or index in singular)]
+                  Mark.of(bool(gradient.close[index]), singular is None or index in singular
+                          or not finite[index])]
         if fd is not None:
             cells += [fmt(fd.values[index]), Mark.of(bool(fd.close[index]))]
         body.append(tuple(cells))
@@ -263,7 +278,7 @@ def _scalar_grid(result: Explanation, gradient: Gradient, singular: set[int] | N
                *_compared(Label(f"dL/d{name} = {gradient.formula}", True, "(SymPy)"))]
     hazard = singular is None or bool(singular)  # any kink or pole touches a scalar
     row: list[Cell] = [fmt(gradient.point), fmt(gradient.symbolic), fmt(gradient.autograd),
-                       Mark.of(gradient.agree, hazard)]
+                       Mark.of(gradient.agree, hazard or not gradient.finite)]
     totals: list[tuple[str, ...]] = []
     if result.n is None:
         totals.append(("L", fmt(result.value_symbolic), fmt(result.value), ""))
@@ -283,10 +298,12 @@ def _matrix_grid(gradient: Gradient, singular: set[int] | None, show_all: bool) 
                *_compared(Label(f"dL/d{label} = {gradient.formula}", True, "(SymPy)")))
     point, symbolic = gradient.point.reshape(-1), gradient.symbolic.reshape(-1)
     autograd, close = gradient.autograd.reshape(-1), gradient.close.reshape(-1)
+    finite = finite_mask(gradient).reshape(-1)
     body = tuple(None if flat is None else
                  (_where(flat, shape), fmt(point[flat]), fmt(symbolic[flat]),
                   fmt(autograd[flat]),
-                  Mark.of(bool(close[flat]), singular is None or flat in singular))
+                  Mark.of(bool(close[flat]), singular is None or flat in singular
+                          or not finite[flat]))
                  for flat in rows(point.size, show_all))
     return Grid(Label(f"dL/d{name}", note=f"({shape_text(shape)})"), columns, body)
 

@@ -64,7 +64,7 @@ def test_json_document_fields():
     assert doc["expression"] == "sum(x**2)"
     assert (doc["device"], doc["dtype"], doc["value"], doc["agree"]) == \
         ("cpu", "float64", 125.0, True)
-    assert doc["tolerance"] == {"rtol": 1e-7, "atol": 1e-7}
+    assert doc["tolerance"] == {"rtol": 1e-7, "atol": 1e-7, "floor": 128 * 2.0 ** -52}
     grad = doc["gradients"]["x"]
     assert grad["formula"] == "2*x_j"
     assert grad["symbolic"] == grad["autograd"] == [6.0, 8.0, 20.0]

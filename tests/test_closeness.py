@@ -7,25 +7,31 @@ import math
 import numpy as np
 import pytest
 
-from gradexplain.closeness import compare
+from gradexplain.api import tolerance_for
+from gradexplain.closeness import ROUNDOFF_ULPS, compare, roundoff_floor
 from gradexplain.result import Tolerance
 
 INF, NAN = math.inf, math.nan
-TIGHT = Tolerance(rtol=1e-7, atol=1e-7)  # float64's defaults
+TIGHT = tolerance_for("float64", None, None)  # float64's defaults, with its round-off floor
 NO_ATOL = Tolerance(rtol=1e-7, atol=0.0)
+FLOOR = roundoff_floor("float64")
 
 
 @pytest.mark.parametrize("actual, expected, tolerance, close", [
     (1.0, 1.0, TIGHT, True),
-    (1.0 + 1e-7, 1.0, TIGHT, True),  # within atol + rtol * |expected| = 2e-7
+    (1.0 + 1e-7, 1.0, TIGHT, True),  # within atol * scale + rtol * |expected| = 2e-7
     (1.0 + 3e-7, 1.0, TIGHT, False),
-    (1e6 + 0.09, 1e6, TIGHT, True),  # rtol scales with |expected| = 1e6: 0.1
-    (1e6 + 0.11, 1e6, TIGHT, False),
-    (1e6, 1e6 + 0.11, TIGHT, False),  # rtol scales with expected, not actual
+    (1e6 + 0.19, 1e6, TIGHT, True),  # both terms scale with |expected| = 1e6: 0.2
+    (1e6 + 0.21, 1e6, TIGHT, False),
+    (1e6, 1e6 + 0.21, TIGHT, False),  # rtol scales with expected, not actual
     (0.0, 0.0, TIGHT, True),
     (-0.0, 0.0, TIGHT, True),
-    (5e-324, 0.0, TIGHT, True),  # tiny values: atol covers them
-    (1e-300, 2e-300, TIGHT, True),
+    (5e-324, 0.0, TIGHT, True),  # round-off of 0: the floor covers it
+    (FLOOR, 0.0, TIGHT, True),
+    (2 * FLOOR, 0.0, TIGHT, False),  # atol no longer makes everything below 1e-7 close
+    (1e-8, 0.0, TIGHT, False),
+    (2e-8, 4e-8, TIGHT, False),
+    (1e-300, 2e-300, TIGHT, True),  # both within round-off of 0
     (1e-300, 2e-300, NO_ATOL, False),  # without atol, tiny is judged relatively
     (1e-300, 1e-300 * (1 + 1e-8), NO_ATOL, True),
     (1e-8, 0.0, NO_ATOL, False),  # nothing is relatively close to 0 but 0
@@ -82,3 +88,37 @@ def test_non_finite_values_raise_no_warning() -> None:
     with np.errstate(all="raise"):
         found = compare(np.array([INF, NAN, 1e308]), np.array([INF, 1.0, -1e308]), TIGHT)
     assert not found.close.any()
+
+
+@pytest.mark.parametrize("actual, expected, close", [
+    # atol is relative to the largest |reference| element (here 6e-8), not absolute
+    ([2e-8, 4e-8, 6e-8], [2e-8, 4e-8, 6e-8], [True, True, True]),
+    ([0.0, 0.0, 0.0], [2e-8, 4e-8, 6e-8], [False, False, False]),
+    ([2e-8 * (1 + 1e-9), 4e-8, 6e-8], [2e-8, 4e-8, 6e-8], [True, True, True]),
+    ([2e-8 * (1 + 1e-5), 4e-8, 6e-8], [2e-8, 4e-8, 6e-8], [False, True, True]),
+    # a small element beside a large one is judged against the large one's scale
+    ([1e-12, 1.0], [0.0, 1.0], [True, True]),
+    ([1e-6, 1.0], [0.0, 1.0], [False, True]),
+])
+def test_atol_scales_with_the_largest_element(actual: list[float], expected: list[float],
+                                              close: list[bool]) -> None:
+    assert compare(np.array(actual), np.array(expected), TIGHT).close.tolist() == close
+
+
+def test_the_reference_sets_the_scale_not_the_hand_values() -> None:
+    computed = np.array([2e-8, 4e-8, 6e-8])
+    hand = np.array([1.0, 1.0, 1.0])  # a huge wrong expectation cannot widen the tolerance
+    assert not compare(computed, hand, TIGHT, reference=computed).close.any()
+
+
+def test_tiny_says_every_element_is_round_off() -> None:
+    assert compare(np.array([1e-17, -2e-17]), np.array([0.0, 3e-17]), TIGHT).tiny
+    assert not compare(np.array([2e-8, 4e-8]), np.array([2e-8, 4e-8]), TIGHT).tiny
+    assert TIGHT.floor == ROUNDOFF_ULPS * np.finfo(np.float64).eps
+    assert tolerance_for("float32", None, None).floor == \
+        ROUNDOFF_ULPS * np.finfo(np.float32).eps
+
+
+def test_atol_zero_drops_the_floor_too() -> None:
+    strict = tolerance_for("float64", 0.0, 0.0)
+    assert not compare(np.array([1e-20]), np.array([0.0]), strict).agree

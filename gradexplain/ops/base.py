@@ -89,6 +89,9 @@ class NamedFunction:
             attrs["nargs"] = self.nargs
         if self.real:
             attrs["_eval_is_real"] = lambda self: self.args[0].is_real
+        explicit = self.explicit
+        if explicit is not None:  # numbers, so Max/Min can compare relu(2) with 1
+            attrs["_eval_evalf"] = lambda self, prec: _evalf(explicit(sp, *self.args), prec)
         if self.evaluate is not None:
             evaluate = self.evaluate
             attrs["eval"] = classmethod(lambda cls, *args: evaluate(sp, *args))
@@ -96,6 +99,12 @@ class NamedFunction:
 
     def __call__(self, *args: Any) -> Any:
         return self.cls(*args)
+
+
+def _evalf(expr: Any, prec: int) -> Any:
+    """A number for a kept-whole function of numbers (`relu(2)`), from its explicit form."""
+    value = expr.evalf(max(1, int(prec * 0.30103)))  # bits to decimal digits
+    return value if value.is_Number else None
 
 
 @dataclass(frozen=True)

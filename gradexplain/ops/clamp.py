@@ -28,7 +28,7 @@ def _derivative(sp: Any, u: Any, lo: Any, hi: Any, argindex: int) -> Any:
 
 
 def _evaluate(sp: Any, u: Any, lo: Any, hi: Any) -> Any:
-    if u.is_number and lo.is_number and hi.is_number:
+    if u.is_comparable and lo.is_comparable and hi.is_comparable:  # relu(2) is, by evalf
         return sp.Min(sp.Max(u, lo), hi)
     return None
 

@@ -172,10 +172,10 @@ class Reduction(Op):
 
         k, _, high = limit
         m = sp.Symbol(f"m{str(k)[1:]}", integer=True, nonnegative=True)  # k's partner
-        others = sp.Product(u.subs(k, m), (m, 0, k - 1)) * \
-            sp.Product(u.subs(k, m), (m, k + 1, high))
+        product, total = w.builder.Product, w.builder.Sum  # the dialect's, as the gradient's
+        others = product(u.subs(k, m), (m, 0, k - 1)) * product(u.subs(k, m), (m, k + 1, high))
         return "product rule over the factors: sum_k u_k' prod_{m!=k} u_m", \
-            sp.Product(u, limit), sp.Sum(du * others, limit)
+            product(u, limit), total(du * others, limit)
 
     def graph_rule(self, node: Call) -> str:
         return self.rule.split(":")[0]
@@ -302,7 +302,6 @@ class Extremum(Reduction):
     def step(self, w: Any, node: Call, idx: tuple[Any, ...],
              depth: int) -> tuple[str, Any, Any]:
         """d max(u) = sum_k is_max(u_k) du_k / sum_k is_max(u_k): the arg-max's du (1-D)."""
-        import sympy as sp
 
         shape = w.node_shapes[id(node.args[0])]
         if not shape:
@@ -314,7 +313,7 @@ class Extremum(Reduction):
         limit = w.builder.limit(k, shape[0])
         return f"{self.name} rule: only the arg-{self.name} element's derivative passes " \
             "(ties share it)", w.builder.build(node, idx), \
-            sp.Sum(indicator * du, limit) / sp.Sum(indicator, limit)
+            w.builder.Sum(indicator * du, limit) / w.builder.Sum(indicator, limit)
 
     @property
     def shaped_steps(self) -> bool:  # type: ignore[override]

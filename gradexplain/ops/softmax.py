@@ -68,10 +68,11 @@ class Softmax(Op):
             return f"{self.name} of one element is a constant", w.builder.build(node, idx), \
                 sp.Integer(0)
         k, m = w.fresh_pair()
-        total = sp.Sum(sp.exp(w.builder.build(node.args[0], (m,))), w.builder.limit(m, shape[0]))
+        total = w.builder.Sum(sp.exp(w.builder.build(node.args[0], (m,))),
+                              w.builder.limit(m, shape[0]))
         u_i, du_i = w.pair(node.args[0], idx, depth)
         u_k, du_k = w.pair(node.args[0], (k,), depth)
-        inner = du_i - sp.Sum(sp.exp(u_k) / total * du_k, w.builder.limit(k, shape[0]))
+        inner = du_i - w.builder.Sum(sp.exp(u_k) / total * du_k, w.builder.limit(k, shape[0]))
         value = w.builder.build(node, idx)
         if self.log:
             return "log_softmax rule: d l_i = du_i - sum_k softmax_k du_k", value, inner
