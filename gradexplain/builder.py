@@ -27,6 +27,7 @@ import sympy as sp
 
 from gradexplain.axes import Shape
 from gradexplain.ops import OPS
+from gradexplain.ops.linalg import contract, matmul_letters
 from gradexplain.scoped import ScopedProduct, ScopedSum
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
@@ -205,9 +206,7 @@ class Builder:
         return idx[len(idx) - rank:] if rank else ()
 
     def _matmul(self, node: BinOp, idx: tuple[Any, ...]) -> sp.Expr:
-        left_shape = self.shape(node.left)
-        (bound,) = self.fresh(left_shape[-1:])
-        left_idx = (*idx[:len(left_shape) - 1], bound)
-        right_idx = (bound, *idx[len(left_shape) - 1:])
-        term = self.build(node.left, left_idx) * self.build(node.right, right_idx)
-        return self.Sum(term, self.limit(bound, left_shape[-1]))
+        """`A @ B` at (i, j) is `Sum(A[i, m]*B[m, j], m)`, as torch.matmul's entry builds it."""
+        letters = matmul_letters("@", self.shape(node.left), self.shape(node.right), "",
+                                 node.col)
+        return contract(self, (node.left, node.right), letters, idx)

@@ -20,7 +20,9 @@ from gradexplain import limits
 from gradexplain.builder import N, size_symbol
 from gradexplain.contract import TooManyIndices, contract, factors, is_index, largest_array
 from gradexplain.errors import GradexplainError, ValuesError
+from gradexplain.matfun import MatrixFunction, det, inv, logabsdet
 from gradexplain.ops import named_functions
+from gradexplain.ops.matrices import singular
 from gradexplain.ops.reductions import IS_MAX, IS_MIN
 from gradexplain.scoped import ScopedSum
 
@@ -45,9 +47,10 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
     # Our values are real; SymPy keeps re/im/arg when it cannot prove a power real.
     sp.re: lambda u: u, sp.im: lambda u: np.zeros_like(np.asarray(u, dtype=np.float64)),
     sp.arg: lambda u: np.angle(u), sp.atan2: np.arctan2,
-    # second derivatives: delta_jd is the identity over j's and d's axes; the derivative of
-    # a step (relu', clamp') is 0 away from its kink and undefined at it; indexing:
-    # delta(i + 1, j) and the guards of sliced sums (where(1 <= j <= 2, ...))
+    # delta_jk: the identity over j's and k's axes (a diagonal's gradient, d trace(X)/dX_jk;
+    # second derivatives); the derivative of a step (relu', clamp') is 0 away from its kink
+    # and undefined at it; indexing: delta(i + 1, j) and the guards of sliced sums
+    # (where(1 <= j <= 2, ...))
     sp.KroneckerDelta: lambda a, b: np.equal(a, b).astype(np.float64),
     sp.DiracDelta: lambda u, *order: np.where(np.equal(u, 0), np.nan, 0.0),
     sp.And: lambda *parts: np.logical_and.reduce(np.broadcast_arrays(*parts)),
@@ -96,6 +99,7 @@ class Evaluator:
         self.sizes = dict(sizes or {})
         self.length = length
         self.axes: dict[sp.Symbol, int] = {}
+        self.matrices: dict[sp.Lambda, np.ndarray] = {}
         self.reduced: dict[sp.Expr, Array] = {}  # each Sum's value, for one tensor() call
 
     def vector(self, expr: sp.Expr, index: sp.Symbol) -> np.ndarray:
@@ -202,6 +206,8 @@ class Evaluator:
             return self.reduced[expr]
         if isinstance(expr, (IS_MAX.cls, IS_MIN.cls)) and len(expr.args) > 1:
             return self._extreme(expr)
+        if isinstance(expr, MatrixFunction):
+            return self._matrix_function(expr)
         return _NOT_MINE
 
     def _extreme(self, expr: sp.Expr) -> np.ndarray:
@@ -223,23 +229,49 @@ class Evaluator:
         return array.reshape(array.shape + (1,) * (len(self.axes) - array.ndim))
 
     def _indexed(self, expr: sp.Indexed) -> np.ndarray:
+        return self._take(self.arrays[str(expr.base)], expr.indices)
+
+    def _take(self, array: np.ndarray, at: tuple[sp.Expr, ...]) -> np.ndarray:
         """`W[p, k]` on p's and k's axes; `a[i, 0]` (a stretched size-1 axis, or `x[2]`)
-        takes that element; any other index (`x[i + 1]`, `X[i, t[i]]`) is a gather."""
-        array = self.arrays[str(expr.base)]
+        takes that element; any other index (`x[i + 1]`, `X[i, t[i]]`, the diagonal
+        `X[m, m]`) is a gather."""
         fixed = tuple(int(index) if index.is_Integer else slice(self.sizes.get(index))
-                      for index in expr.indices)  # x[:2] runs its index over 0..1 only
-        indices = [index for index in expr.indices if not index.is_Integer]
+                      for index in at)  # x[:2] runs its index over 0..1 only
+        indices = [index for index in at if not index.is_Integer]
         if len(set(indices)) != len(indices) or not all(map(_is_index, indices)) or any(
                 self.sizes.get(index, 0) > size  # t_j where j runs past t: guarded
-                for index, size in zip(expr.indices, array.shape)):
-            return self._gather(array, expr)
+                for index, size in zip(at, array.shape)):
+            return self._gather(array, at)
         return self._place(array[fixed], indices)
 
-    def _gather(self, array: np.ndarray, expr: sp.Indexed) -> np.ndarray:
+    def _matrix_function(self, expr: MatrixFunction) -> Array:
+        """det, log|det|, sign(det) or an inverse's element, by numpy.linalg on the
+        matrix U that the function's Lambda describes; a singular U has no inverse (nan)."""
+        matrix = self._matrix(expr)
+        if isinstance(expr, inv):
+            inverse = np.full_like(matrix, np.nan) if singular(matrix) else \
+                np.linalg.inv(matrix)
+            return self._take(inverse, expr.args[2:])
+        sign, logabs = np.linalg.slogdet(matrix)
+        if isinstance(expr, det):
+            return float(np.linalg.det(matrix))
+        return float(logabs if isinstance(expr, logabsdet) else sign)
+
+    def _matrix(self, expr: MatrixFunction) -> np.ndarray:
+        """The n x n matrix U of `Lambda((i, p), U_ip)`, evaluated once per Lambda."""
+        lam = expr.matrix
+        if lam not in self.matrices:
+            size = expr.size
+            n = int(size.name[1:]) if isinstance(size, sp.Symbol) else int(size)
+            inner = Evaluator(self.arrays, self.scalars, self.sizes)
+            self.matrices[lam] = inner.tensor(lam.expr, tuple(lam.variables), (n, n))
+        return self.matrices[lam]
+
+    def _gather(self, array: np.ndarray, at: tuple[sp.Expr, ...]) -> np.ndarray:
         """Each index evaluated over the axes, rounded and kept in range (a guard
         elsewhere zeroes the elements a slice does not reach), then numpy's gather."""
         where = []
-        for index, size in zip(expr.indices, array.shape):
+        for index, size in zip(at, array.shape):
             value = np.rint(np.asarray(self.value(index), dtype=np.float64))
             place = np.clip(value, 0, size - 1).astype(np.intp)
             where.append(place.reshape(place.shape + (1,) * (len(self.axes) - place.ndim)))

@@ -13,6 +13,7 @@ MAX_CONSTANT = 1e300  # |value| of any constant sub-expression (9**9**9 is refus
 MAX_EXACT_DIGITS = 1_000  # estimated digits of SymPy's exact numbers ((2*x)**1000: 302)
 MAX_DERIVATIVE_WORK = 2_000  # sum over nodes of (nested chain/product-rule level)**2
 MAX_NAME_CHARS = 32  # characters in a variable name
+MAX_EINSUM_CHARS = 32  # characters in einsum's subscript string
 MAX_VARIABLES = 16  # distinct variables in one expression
 MAX_VECTOR_LENGTH = 10_000_000  # elements in one vector (80 MB as float64)
 MAX_EVALUATION_ELEMENTS = 50_000_000  # elements of one array in the symbolic evaluation (400 MB)

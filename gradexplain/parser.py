@@ -9,6 +9,7 @@ below; any node type not in them is refused with a named error and its column.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 import math
 import re
@@ -22,6 +23,7 @@ from gradexplain.cost import check_cost
 from gradexplain.errors import ExpressionError, LimitError
 from gradexplain.fold import constant_value
 from gradexplain.ops import CONSTANTS, OPS, RESERVED_NAMES, SPELLED
+from gradexplain.ops.einsum import SubscriptError, subscripts
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 _ALLOWED_CHARS = frozenset(
@@ -48,6 +50,10 @@ _COMPARISONS: dict[type, str] = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast
 # the ast gate then keeps comparisons to where's first argument.
 _COMPARISON_CHARS = frozenset("=<>!")
 _WHERE_CALL = re.compile(r"(?<![A-Za-z0-9_])where\s*\(")
+_EINSUM_CALL = re.compile(r"(?<![A-Za-z0-9_])einsum\s*\(")
+# slogdet's two outputs, by attribute and by position (negative positions as Python's)
+_SLOGDET_PARTS = {"sign": 0, "logabsdet": 1}
+_SLOGDET_POSITIONS = {0: 0, 1: 1, -2: 0, -1: 1}
 # `=` reaches Python's parser only as a keyword argument, `f(x, dim=0)`; quotes only as
 # the value of a keyword that takes a word (`approximate='tanh'`) or in float('inf')
 _KEYWORD = re.compile(r"[(,]\s*[A-Za-z_][A-Za-z0-9_]*\s*=(?!=)")
@@ -100,6 +106,8 @@ def _scan_characters(text: str) -> None:
         _ALLOWED_CHARS | (frozenset("=") if _KEYWORD.search(text) else frozenset())
     if _WORD_KEYWORD.search(text):
         allowed = allowed | frozenset("'\"")
+    if _EINSUM_CALL.search(text):  # einsum('ij,jk->ik', ...): the ast gate keeps strings
+        allowed = allowed | frozenset("'\">")  # to einsum's first argument
     brackets = 0
     for col, char in enumerate(text):
         if char not in allowed or (char == ":" and brackets <= 0):
@@ -176,7 +184,7 @@ class _Converter:
         # entries that read their own arguments (the rest: `calls.CallReader`)
         self.readers: dict[str, Callable[[str, list[ast.expr], ast.Call], Node]] = {
             "arange": self._arange, "loss": self._loss, "shape": self._shape_op,
-            "literal": self._literal,
+            "literal": self._literal, "einsum": self._einsum,
         }
 
     def fail(self, message: str, node: ast.AST) -> ExpressionError:
@@ -184,6 +192,9 @@ class _Converter:
 
     def convert(self, node: ast.AST) -> Node:
         handler = self.handlers.get(type(node))
+        if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.value, ast.Call) \
+                and _called_name(node.value) == "slogdet":
+            return self._slogdet_output(node)
         if isinstance(node, ast.Attribute) and node.attr == "T":
             return Call("T", (self.convert(node.value),), _attr_column(self.text, node))
         if isinstance(node, ast.Attribute):
@@ -221,7 +232,7 @@ class _Converter:
         value = node.value
         if isinstance(value, str):
             raise self.fail("strings are not allowed here: only as the value of "
-                            "approximate=, p= or ord=", node)
+                            "approximate=, p= or ord=, or as einsum's subscripts", node)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             kind = "complex numbers" if isinstance(value, complex) else repr(value)
             raise self.fail(f"{kind} not allowed: only real numbers", node)
@@ -302,6 +313,45 @@ class _Converter:
         if reader is not None:
             return reader(name, args, node)
         return CallReader(self).read(name, args, node)
+
+    def _einsum(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
+        """`einsum('ij,jk->ik', A, B)`: a constant subscript string, read by our own parser
+        (`ops.einsum.subscripts`) and kept as the call's setting, then one or two tensors."""
+        spec = args[0] if args else None
+        if not isinstance(spec, ast.Constant) or not isinstance(spec.value, str):
+            raise self.fail("einsum() takes a subscript string first, as in "
+                            "einsum('ij,jk->ik', A, B)", spec or node)
+        if node.keywords:
+            raise ExpressionError("einsum() takes no keywords", self.text,
+                                  node.keywords[0].col_offset)
+        try:
+            inputs, _ = subscripts(spec.value)
+        except SubscriptError as exc:
+            raise self.fail(f"einsum subscripts {spec.value!r}: {exc}", spec) from None
+        if len(args) - 1 != len(inputs):
+            raise self.fail(f"einsum({spec.value!r}, ...) names {len(inputs)} operand"
+                            f"{'s' * (len(inputs) > 1)}, got {len(args) - 1}", node)
+        result = Call("einsum", tuple(self.convert(arg) for arg in args[1:]),
+                      node.col_offset, (("subscripts", spec.value),))
+        check_constants(result, self.text)
+        return result
+
+    def _slogdet_output(self, node: ast.Subscript | ast.Attribute) -> Node:
+        """`slogdet(X)[1]`, `slogdet(X).logabsdet` (and [0], .sign): one of its outputs,
+        kept as the call's setting `output` (the shape pass refuses slogdet without one)."""
+        if isinstance(node, ast.Attribute):
+            part = _SLOGDET_PARTS.get(node.attr)
+        else:
+            value = constant_value(self.convert(node.slice), self.text) \
+                if isinstance(node.slice, (ast.Constant, ast.UnaryOp)) else None
+            part = _SLOGDET_POSITIONS.get(int(value)) \
+                if value is not None and value == int(value) else None
+        if part is None:
+            raise self.fail("slogdet() has two outputs: [0] or .sign, [1] or .logabsdet",
+                            node)
+        call = self.convert(node.value)
+        assert isinstance(call, Call) and call.func == "slogdet"
+        return dataclasses.replace(call, params=(("output", part),))
 
     def _loss(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
         """`F.mse_loss(x, y, reduction='sum')`: the input, the target, the entry's
@@ -502,6 +552,12 @@ def _unknown_function(name: str) -> str:
     hint = f"; did you mean {close[0]}?" if close else \
         " (the README lists every supported function)"
     return f"unknown function {name!r}{hint}"
+
+
+def _called_name(call: ast.Call) -> str:
+    """`slogdet` for `slogdet(X)`, `torch.linalg.slogdet(X)` and `X.slogdet()`."""
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
 def _dotted_name(node: ast.expr) -> str:

@@ -154,6 +154,11 @@ def sentence(program: Program, model: Model, decomposition: Decomposition, name:
                     f"dL/d{y} @ {_transposed(other)}{outer}, so {lead}.")
         return (f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
                 f"{_transposed(other)} @ dL/d{y}{outer}, so {lead}.")
+    forms = dict.fromkeys(OPS[node.func].closed_form for node in walk(tree)
+                          if isinstance(node, Call) and node.func in OPS)
+    forms.pop("", None)
+    if forms:  # det, inverse...: the matrix-level rule the symbolic side used
+        return f"Chain rule, element by element, with {'; '.join(forms)}: {lead}."
     return f"Chain rule, element by element: {lead}."
 
 

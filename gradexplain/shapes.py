@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from gradexplain.axes import Shape, ShapeError, describe, reduced_axis
 from gradexplain.ops import OPS
+from gradexplain.ops.linalg import matmul_letters
 from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Var, children, walk
 
 __all__ = ["Shape", "ShapeError", "describe", "reduced_axis", "infer", "element",
@@ -100,12 +101,6 @@ def _broadcast_hint(big: Shape, small: Shape) -> str:
 
 
 def _matmul(node: BinOp, left: Shape, right: Shape, text: str) -> Shape:
-    if not left or not right:
-        raise ShapeError(f"@ needs a vector or a matrix on each side, got "
-                         f"{describe(left)} @ {describe(right)}; use * for a scalar",
-                         text, node.col)
-    inner_left, inner_right = left[-1], right[0]
-    if inner_left != inner_right:
-        raise ShapeError(f"@ of shapes {describe(left)} and {describe(right)}: the inner "
-                         f"sizes {inner_left} and {inner_right} differ", text, node.col)
+    """torch.matmul's rule (`ops/linalg.py`): the inner sizes must agree."""
+    matmul_letters("@", left, right, text, node.col)
     return left[:-1] + right[1:]

@@ -22,7 +22,7 @@ from gradexplain.builder import SHAPED, VECTOR, Builder, Dialect
 from gradexplain.deltas import resolve_deltas
 from gradexplain.errors import UsageError
 from gradexplain.ops import OPS
-from gradexplain.scoped import ScopedSum
+from gradexplain.ops.linalg import contract_step, matmul_letters
 from gradexplain.shapes import Shape, describe, infer, uses_matrices
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var, variables, walk
 from gradexplain.unparse import source
@@ -165,15 +165,12 @@ class Steps:
         return self._aligned(node, idx, depth)
 
     def _matmul(self, node: BinOp, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
-        left_shape = self.node_shapes[id(node.left)]
-        (bound,) = self.builder.fresh(left_shape[-1:])
-        u, du = self.pair(node.left, (*idx[:len(left_shape) - 1], bound), depth)
-        v, dv = self.pair(node.right, (bound, *idx[len(left_shape) - 1:]), depth)
-        limit = (bound, 0, symbolic.size_symbol(left_shape[-1]) - 1)
-        shown = symbolic.stable_indices(ScopedSum(u * v, limit))  # the name formulas use
-        name = shown.limits[0][0] if isinstance(shown, ScopedSum) else bound
-        return (f"matrix product: an element is sum_{name} of products, so the product "
-                f"rule inside the sum", ScopedSum(u * v, limit), self.sum(du * v + u * dv, limit))
+        """torch.matmul's rule (`ops/linalg.py`): the product rule inside the sum."""
+        letters = matmul_letters("@", self.node_shapes[id(node.left)],
+                                 self.node_shapes[id(node.right)], "", node.col)
+        value, derivative, bound = contract_step(self, (node.left, node.right), letters, idx,
+                                                 depth)
+        return OPS["matmul"].words.format(bound=bound), value, derivative  # type: ignore
 
     def _call(self, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         if node.func == "T":

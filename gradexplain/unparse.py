@@ -28,7 +28,10 @@ def _text(node: Node, outer: int) -> str:
             return text
     if isinstance(node, Call):
         settings = [f"{key}={_setting(value)}" for key, value in node.params]
-        return f"{node.func}({', '.join([*(_text(arg, 0) for arg in node.args), *settings])})"
+        args = [_text(arg, 0) for arg in node.args]
+        if node.func in OPS:
+            return OPS[node.func].spelled(node, args, settings)
+        return f"{node.func}({', '.join([*args, *settings])})"
     if isinstance(node, Compare):
         return f"{_text(node.left, 1)} {node.op} {_text(node.right, 1)}"
     if isinstance(node, Neg):

@@ -21,6 +21,10 @@ B = 0.25
 
 
 T = np.array([0.0, 1.0, 0.0])  # a one-hot target
+A2 = np.array([[2.0, 1.0], [0.5, 3.0]])  # square, invertible
+S2 = np.array([[1.0, -1.0], [2.0, 0.25]])
+W2 = np.array([0.5, -2.0])
+A3 = np.array([[1.0, 2.0, 0.5], [-1.0, 3.0, 2.0], [0.25, 1.0, 4.0]])
 Q = np.array([0.2, 0.5, 0.9])  # probabilities
 
 
@@ -83,6 +87,30 @@ CASES = [
     ("sum(clamp(x, 3.5, 5)**2)", {"x": X}, {"x": np.array([0.0, 8.0, 0.0])}),
     ("max(x**2)", {"x": W}, {"x": np.array([0.0, -4.0, 0.0])}),
     ("x.min() * 2", {"x": X}, {"x": np.array([2.0, 0.0, 0.0])}),
+    # linear algebra (tests/test_linalg.py has more): G = ones, so dA = G @ B.T and so on
+    ("sum(torch.mm(A, S))", {"A": A2, "S": S2},
+     {"A": np.ones((2, 2)) @ S2.T, "S": A2.T @ np.ones((2, 2))}),
+    ("A.matmul(w2).sum()", {"A": A2, "w2": W2},
+     {"A": np.outer(np.ones(2), W2), "w2": A2.sum(axis=0)}),
+    ("torch.mv(A, w2).sum()", {"A": A2, "w2": W2},
+     {"A": np.outer(np.ones(2), W2), "w2": A2.sum(axis=0)}),
+    ("torch.dot(w, x)", {"w": W, "x": X}, {"w": X, "x": W}),
+    ("w.inner(x)", {"w": W, "x": X}, {"w": X, "x": W}),
+    ("sum(torch.outer(w, x)**2)", {"w": W, "x": X},
+     {"w": 2 * W * (X**2).sum(), "x": 2 * X * (W**2).sum()}),
+    ("torch.trace(A)", {"A": A2}, {"A": np.eye(2)}),
+    ("sum(A.diagonal()**2)", {"A": A2}, {"A": 2 * np.diag(np.diag(A2))}),
+    ("sum(torch.diag(w)*A3)", {"w": W, "A3": A3}, {"w": np.diag(A3), "A3": np.diag(W)}),
+    ("torch.linalg.det(A2)", {"A2": A2}, {"A2": np.linalg.det(A2) * np.linalg.inv(A2).T}),
+    ("A2.logdet()", {"A2": A2}, {"A2": np.linalg.inv(A2).T}),
+    ("torch.linalg.slogdet(A2)[1]", {"A2": A2}, {"A2": np.linalg.inv(A2).T}),
+    ("trace(torch.inverse(A2))", {"A2": A2},
+     {"A2": -(np.linalg.inv(A2) @ np.linalg.inv(A2)).T}),
+    ("torch.einsum('ij,j->i', A2, w2).sum()", {"A2": A2, "w2": W2},
+     {"A2": np.outer(np.ones(2), W2), "w2": A2.sum(axis=0)}),
+    ("sum(torch.linalg.solve(A2, w2))", {"A2": A2, "w2": W2},
+     {"A2": -np.outer(np.linalg.inv(A2).T @ np.ones(2), np.linalg.solve(A2, W2)),
+      "w2": np.linalg.inv(A2).T @ np.ones(2)}),
     ("x[0]*x[-1]", {"x": X}, {"x": np.array([10.0, 0.0, 3.0])}),  # getitem
     ("sum(x[1:]**2)", {"x": X}, {"x": np.array([0.0, 8.0, 20.0])}),
     ("sum(x[torch.arange(2)]**2)", {"x": X}, {"x": np.array([6.0, 8.0, 0.0])}),

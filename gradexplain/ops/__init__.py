@@ -12,9 +12,12 @@ from gradexplain.ops import (
     activations,
     clamp,
     cumulative,
+    einsum,
     elementwise,
     indexing,
+    linalg,
     losses,
+    matrices,
     pointwise,
     reductions,
     shape,
@@ -28,7 +31,7 @@ __all__ = ["OPS", "Op", "Hazard", "Keyword", "NamedFunction", "SPELLED", "METHOD
            "OPERATORS", "named_functions", "spellings_of"]
 
 FAMILIES = (reductions, statistics, cumulative, elementwise, activations, pointwise, softmax,
-            clamp, indexing, losses, shape)
+            clamp, indexing, losses, shape, linalg, matrices, einsum)
 OPS: dict[str, Op] = {op.name: op for family in FAMILIES for op in family.ENTRIES}
 
 # Ops the parser builds from syntax (`x[1:3]` is getitem): no user spelling, no reserved name.
@@ -84,13 +87,16 @@ def spellings_of(name: str) -> list[str]:
     """Every way to write the function `name`, as PyTorch spells it: `torch.exp(x)`,
     `x.exp()`, `F.relu(x)`... (the README's table and the parser's hints)."""
     tensors = ("x", "y", "z")[:OPS[name].operands] if name in OPS else ("x",)
-    found = [f"{name}({', '.join(tensors)})"] if name in SPELLED["bare"] else []
+    leading, trailing = OPS[name].written if name in OPS else ((), "")
+    found = [f"{name}({', '.join((*leading, *tensors))}){trailing}"] \
+        if name in SPELLED["bare"] else []
     for space, prefix in _PREFIXES.items():
         for spelling, canonical in SPELLED[space].items():
             if canonical == name:
-                found.append(f"{prefix}{spelling}({', '.join(tensors[1:])})"
+                found.append(f"{prefix}{spelling}({', '.join(tensors[1:])}){trailing}"
                              if space == "method" else
-                             f"{prefix}{spelling}({', '.join(tensors)})")
+                             f"{prefix}{spelling}({', '.join((*leading, *tensors))})"
+                             f"{trailing}")
     return found
 
 

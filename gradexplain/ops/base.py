@@ -128,6 +128,9 @@ class Op:
     # other names of it, "namespace:name" (NAMESPACES, or "bare"): "torch:arcsinh"
     aliases: tuple[str, ...] = ()
     pairwise: str | None = None  # torch.max(a, b) with a tensor b is this op (maximum)
+    # how its spellings are shown: constants before the tensors, text after the call
+    # (einsum's `'ij,j->i'`, slogdet's `[1]`)
+    written: tuple[tuple[str, ...], str] = ((), "")
 
     def setting(self, node: Call, name: str) -> Param:
         """The value of keyword `name` in this call, or its default."""
@@ -141,6 +144,10 @@ class Op:
 
     def check(self, node: Call, text: str) -> None:
         """Refuse, with an ExpressionError, settings that torch refuses (the parser asks)."""
+
+    def spelled(self, node: Call, args: list[str], settings: list[str]) -> str:
+        """The call as text (`unparse.source`), from its arguments' and settings' text."""
+        return f"{self.name}({', '.join([*args, *settings])})"
 
     def data(self, node: Call, shape_of: Callable[[Any], Shape] | None = None
              ) -> Iterator[Var]:
@@ -211,6 +218,12 @@ class Op:
         """True for a plain sum of every element (sum, mean): L = (1/N) sum_i y_i, whose
         terms the sum-rule table and --jacobian show."""
         return False
+
+    @property
+    def closed_form(self) -> str:
+        """The matrix-level rule the symbolic side uses (the Matrix Cookbook's), said in
+        the chain rule's sentence; "" for a rule in generic elements."""
+        return ""
 
     shaped_steps = False  # True when `step` has a rule for the shaped path (else refused)
 

@@ -1,0 +1,288 @@
+"""Products and diagonals: sums of products of the operands' elements, as einsum names them.
+
+`mm(A, B)` is einsum's `ik,kj->ij`: its element (i, j) is `Sum(A[i, m]*B[m, j], m)`, the
+same Sum of products that `A @ B` builds (`builder.Builder.matmul`), so every walker treats
+the spellings alike. Each entry only says which letters its operands take (`letters`),
+after checking their shapes; the family builds the element, the shape, the --steps rule
+(the product rule inside the sum) and the torch call. A repeated letter is a diagonal:
+`trace(X)` is `ii->`, `Sum(X[m, m], m)`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from gradexplain.axes import Shape, ShapeError, describe
+from gradexplain.ops.base import Op
+from gradexplain.tree import Call
+
+Letters = tuple[tuple[str, ...], str]  # each operand's letters, the output's letters
+
+PRODUCT_RULE = "matrix product rule: dA = dY @ B.T, dB = A.T @ dY"
+
+
+def letter_sizes(inputs: tuple[str, ...], parts: list[Shape]) -> dict[str, int]:
+    """Each letter's length; a letter seen twice runs over the shorter axis (a trace of a
+    non-square matrix adds its min(rows, columns) diagonal elements, as torch does)."""
+    sizes: dict[str, int] = {}
+    for letters, shape in zip(inputs, parts):
+        for letter, size in zip(letters, shape):
+            sizes[letter] = min(size, sizes.get(letter, size))
+    return sizes
+
+
+def matmul_letters(name: str, left: Shape, right: Shape, text: str, col: int) -> Letters:
+    """`@` and torch.matmul for vectors and matrices: `ik,kj->ij`, `ik,k->i`, `k,kj->j`,
+    `k,k->`; the inner sizes must agree."""
+    if not left or not right:
+        between = " @ " if name == "@" else " and "
+        raise ShapeError(f"{name} needs a vector or a matrix on each side, got "
+                         f"{describe(left)}{between}{describe(right)}; use * for a scalar",
+                         text, col)
+    if left[-1] != right[0]:
+        raise ShapeError(f"{name} of shapes {describe(left)} and {describe(right)}: the "
+                         f"inner sizes {left[-1]} and {right[0]} differ", text, col)
+    first = "ik"[2 - len(left):]
+    second = "kj"[:len(right)]
+    return (first, second), first[:-1] + second[1:]
+
+
+@dataclass(frozen=True)
+class Contraction(Op):
+    """A sum over the bound letters of the product of the operands' elements."""
+
+    operands: int = 2
+    spellings: tuple[str, ...] = ("torch", "method")
+    # the --steps line; {bound} names the summed indices
+    words: str = "matrix product: an element is sum_{bound} of products, so the product " \
+                 "rule inside the sum"
+
+    def letters(self, node: Call, parts: list[Shape], text: str) -> Letters:
+        """Each operand's einsum letters and the output's, after checking the shapes."""
+        raise NotImplementedError(self.name)
+
+    def fold(self, *values: float) -> float:
+        return math.prod(values)  # of scalars; the shape rule refuses them where torch does
+
+    def needs_axes(self, node: Call) -> bool:
+        return True
+
+    def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        inputs, output = self.letters(node, parts, text)
+        sizes = letter_sizes(inputs, parts)
+        return tuple(sizes[letter] for letter in output)
+
+    def operand_letters(self, b: Any, node: Call) -> Letters:
+        return self.letters(node, [b.shape(arg) for arg in node.args[:self.operands]], "")
+
+    def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
+        return contract(b, node.args, self.operand_letters(b, node), idx)
+
+    def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
+        return getattr(torch, self.name)(*tensors)
+
+    shaped_steps = True
+
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
+             depth: int) -> tuple[str, Any, Any]:
+        value, derivative, bound = contract_step(
+            w, node.args, self.operand_letters(w.builder, node), idx, depth)
+        return self.words.format(bound=bound), value, derivative
+
+
+def plan(b: Any, args: tuple[Any, ...], letters: Letters, idx: tuple[Any, ...]
+         ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Each operand's indices at the output element `idx` (fresh ones for the summed
+    letters), and the limits of the sum, built with `b` (a `builder.Builder`)."""
+    inputs, output = letters
+    sizes = letter_sizes(inputs, [b.shape(arg) for arg in args])
+    summed = [letter for letter in dict.fromkeys("".join(inputs)) if letter not in output]
+    bound = b.fresh(tuple(sizes[letter] for letter in summed))
+    at = {**dict(zip(output, idx)), **dict(zip(summed, bound))}
+    return [tuple(at[letter] for letter in mine) for mine in inputs], \
+        [b.limit(index, sizes[letter]) for index, letter in zip(bound, summed)]
+
+
+def contract(b: Any, args: tuple[Any, ...], letters: Letters, idx: tuple[Any, ...]) -> Any:
+    """The element at `idx`: the Sum over the summed letters of the operands' product
+    (`A @ B` at (i, j) is `Sum(A[i, m]*B[m, j], m)`)."""
+    indices, limits = plan(b, args, letters, idx)
+    term = math.prod((b.build(arg, at) for arg, at in zip(args, indices)), start=1)
+    for limit in limits:
+        term = b.Sum(term, limit)
+    return term
+
+
+def contract_step(w: Any, args: tuple[Any, ...], letters: Letters, idx: tuple[Any, ...],
+                  depth: int) -> tuple[Any, Any, str]:
+    """--steps (`steps.Steps` is w): the element, the product rule inside the sum, and the
+    summed indices' names."""
+    indices, limits = plan(w.builder, args, letters, idx)
+    pairs = [w.pair(arg, at, depth) for arg, at in zip(args, indices)]
+    value = math.prod((u for u, _ in pairs), start=1)
+    derivative = sum((du * math.prod((v for n, (v, _) in enumerate(pairs) if n != m), start=1)
+                      for m, (_, du) in enumerate(pairs)), start=0)
+    for limit in limits:
+        value, derivative = w.builder.Sum(value, limit), w.sum(derivative, limit)
+    return value, derivative, shown_indices(value, len(limits))
+
+
+def shown_indices(total: Any, count: int) -> str:
+    """The summed indices' names as the formulas print them (`symbolic.stable_indices`
+    renames them for display), innermost first."""
+    import sympy as sp
+
+    from gradexplain.symbolic import stable_indices
+
+    names: list[str] = []
+    shown = stable_indices(total)
+    while isinstance(shown, sp.Sum) and len(names) < count:
+        names += [str(limit[0]) for limit in shown.limits]
+        shown = shown.function
+    return ",".join(reversed(names))
+
+
+def _ranks(name: str, parts: list[Shape], wanted: tuple[int, ...], kinds: str, text: str,
+           col: int, hint: str = "") -> None:
+    if tuple(map(len, parts)) != wanted:
+        shapes = " and ".join(describe(shape) for shape in parts)
+        raise ShapeError(f"{name}() needs {kinds}, got shape{'s' * (len(parts) > 1)} "
+                         f"{shapes}{hint}", text, col)
+
+
+@dataclass(frozen=True)
+class Matmul(Contraction):
+    """torch.matmul, mm and mv: `@` with the ranks each spelling requires."""
+
+    ranks: tuple[int, ...] = ()  # () for matmul: any vector or matrix, as @
+    kinds: str = ""
+    hint: str = ""
+
+    def letters(self, node: Call, parts: list[Shape], text: str) -> Letters:
+        if self.ranks:
+            _ranks(self.name, parts, self.ranks, self.kinds, text, node.col, self.hint)
+        return matmul_letters(f"{self.name}()", parts[0], parts[1], text, node.col)
+
+
+@dataclass(frozen=True)
+class Dot(Contraction):
+    """torch.dot: two vectors of the same length, `k,k->`."""
+
+    def letters(self, node: Call, parts: list[Shape], text: str) -> Letters:
+        _ranks(self.name, parts, (1, 1), "two vectors", text, node.col,
+               "; use @ or matmul() for matrices")
+        if parts[0] != parts[1]:
+            raise ShapeError(f"dot() needs two vectors of the same length, got lengths "
+                             f"{parts[0][0]} and {parts[1][0]}", text, node.col)
+        return ("k", "k"), ""
+
+
+@dataclass(frozen=True)
+class Inner(Contraction):
+    """torch.inner: the sum over the last axis of both (`ik,jk->ij`); a scalar multiplies."""
+
+    def letters(self, node: Call, parts: list[Shape], text: str) -> Letters:
+        left, right = parts
+        if not left or not right:
+            other = "ij"[:len(left or right)]
+            return ("" if not left else other, "" if not right else other), other
+        if left[-1] != right[-1]:
+            raise ShapeError(f"inner() of shapes {describe(left)} and {describe(right)}: "
+                             f"the last sizes {left[-1]} and {right[-1]} differ", text,
+                             node.col)
+        first, second = "ab"[:len(left) - 1] + "k", "cd"[:len(right) - 1] + "k"
+        return (first, second), first[:-1] + second[:-1]
+
+
+@dataclass(frozen=True)
+class Outer(Contraction):
+    """torch.outer: two vectors, `i,j->ij`; nothing is summed."""
+
+    words: str = "outer product: element (i, j) is u_i v_j, so the product rule"
+
+    def letters(self, node: Call, parts: list[Shape], text: str) -> Letters:
+        _ranks(self.name, parts, (1, 1), "two vectors", text, node.col)
+        return ("i", "j"), "ij"
+
+
+@dataclass(frozen=True)
+class Trace(Contraction):
+    """torch.trace: the sum of the main diagonal, `ii->` (min(rows, columns) terms)."""
+
+    operands: int = 1
+    words: str = "trace: the sum of the diagonal elements, so the sum rule"
+
+    def fold(self, *values: float) -> float:
+        return values[0]
+
+    def letters(self, node: Call, parts: list[Shape], text: str) -> Letters:
+        _ranks(self.name, parts, (2,), "a matrix", text, node.col)
+        return ("ii",), ""
+
+    def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
+        return torch.trace(tensors[0])
+
+
+@dataclass(frozen=True)
+class Diagonal(Contraction):
+    """diagonal(X) and diag(X): the main diagonal of a square matrix, `ii->i`; diag(v) of
+    a vector is the square matrix with v on its diagonal, `v_i delta_ij`."""
+
+    operands: int = 1
+    words: str = "diagonal: element i is X_ii"
+
+    def fold(self, *values: float) -> float:
+        return values[0]
+
+    def letters(self, node: Call, parts: list[Shape], text: str) -> Letters:
+        (shape,) = parts
+        if self.name == "diag" and len(shape) == 1:
+            return ("i",), "ii"
+        _ranks(self.name, parts, (2,), "a matrix" if self.name == "diagonal" else
+               "a vector or a matrix", text, node.col)
+        if shape[0] != shape[1]:
+            raise ShapeError(f"{self.name}() of a non-square {describe(shape)} matrix is not "
+                             f"supported yet (only square matrices)", text, node.col)
+        return ("ii",), "i"
+
+    def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        _, output = self.letters(node, parts, text)
+        return (parts[0][0],) * len(output)
+
+    def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
+        if len(b.shape(node.args[0])) == 2:
+            return super().element(b, node, idx)
+        import sympy as sp
+
+        return b.build(node.args[0], idx[:1]) * sp.KroneckerDelta(*idx)
+
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
+             depth: int) -> tuple[str, Any, Any]:
+        if len(w.node_shapes[id(node.args[0])]) == 2:
+            return super().step(w, node, idx, depth)
+        import sympy as sp
+
+        u, du = w.pair(node.args[0], idx[:1], depth)
+        delta = sp.KroneckerDelta(*idx)
+        return "diag of a vector: element (i, m) is v_i delta_im", u * delta, du * delta
+
+    def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
+        return getattr(torch, self.name)(tensors[0])
+
+
+ENTRIES: tuple[Op, ...] = (
+    Matmul("matmul", PRODUCT_RULE, spellings=("torch", "method", "linalg")),
+    Matmul("mm", PRODUCT_RULE, ranks=(2, 2), kinds="two matrices",
+           hint="; use mv() for a matrix times a vector, or @ and matmul() for any"),
+    Matmul("mv", PRODUCT_RULE, ranks=(2, 1), kinds="a matrix and a vector",
+           hint="; use mm() for two matrices, or @ and matmul() for any"),
+    Dot("dot", "dot product rule: d(u.v) = du.v + u.dv"),
+    Inner("inner", "inner product rule: d sum_k u_k v_k = sum_k (du_k v_k + u_k dv_k)"),
+    Outer("outer", "outer product rule: d(u_i v_j) = du_i v_j + u_i dv_j"),
+    Trace("trace", "trace rule: d tr(X)/dX = I, the identity"),
+    Diagonal("diagonal", "diagonal rule: the gradient lands on the diagonal",
+             spellings=("torch", "method", "linalg")),
+    Diagonal("diag", "diag rule: the gradient lands on (or comes from) the diagonal"),
+)
