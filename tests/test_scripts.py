@@ -426,8 +426,11 @@ def test_shell_completion_offers_our_options():
                           text=True, env=env, timeout=60)
     assert done.returncode == 0
     assert done.stdout.split() == ["--expect"]
-    script = subprocess.run([sys.executable, "-m", "gradexplain", "--show-completion", "bash"],
-                            capture_output=True, text=True, timeout=60)
+    # typer finds the shell by walking up the process tree, as it does for a user who types
+    # this in bash; run it under bash (not exec'd, hence `; exit`) so the test does not depend
+    # on whether pytest itself was started from a shell.
+    script = subprocess.run(["bash", "-c", '"$0" -m gradexplain --show-completion; exit $?',
+                             sys.executable], capture_output=True, text=True, timeout=60)
     assert script.returncode == 0 and "_GRADEXPLAIN_COMPLETE" in script.stdout
 
 
