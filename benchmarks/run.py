@@ -114,26 +114,29 @@ def measure(command: list[str], stdin: str | None = None) -> Run:
     """Run once; wall time and the child's own peak RSS, from `os.wait4`."""
     stdin_file = open(stdin, "rb") if stdin else subprocess.DEVNULL  # noqa: SIM115
     start = time.perf_counter()
-    child = subprocess.Popen(command, stdin=stdin_file, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        command, stdin=stdin_file, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
     if stdin:
         stdin_file.close()
     scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, else KiB
-    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * scale // 1024,
-               child.returncode)
+    return Run(
+        seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * scale // 1024, child.returncode
+    )
 
 
-def interleaved(a: list[str], b: list[str], repeats: int,
-                codes: tuple[int, int] = (0, 0)) -> tuple[list[Run], list[Run]]:
+def interleaved(
+    a: list[str], b: list[str], repeats: int, codes: tuple[int, int] = (0, 0)
+) -> tuple[list[Run], list[Run]]:
     """ABBA rounds; each command's exit code is checked on every run."""
     runs_a: list[Run] = []
     runs_b: list[Run] = []
     for round_ in range(repeats):
         order = [(a, runs_a, codes[0]), (b, runs_b, codes[1])]
-        for command, into, code in (order if round_ % 2 == 0 else order[::-1]):
+        for command, into, code in order if round_ % 2 == 0 else order[::-1]:
             run = measure(command)
             if run.code != code:
                 raise SystemExit(f"exit code {run.code}, expected {code}: {command}")
@@ -141,17 +144,31 @@ def interleaved(a: list[str], b: list[str], repeats: int,
     return runs_a, runs_b
 
 
-def compare(case: str, a: list[str], b: list[str], repeats: int, limit: float,
-            memory_limit: float | None = None, codes: tuple[int, int] = (0, 0),
-            note: str = "") -> Row:
+def compare(
+    case: str,
+    a: list[str],
+    b: list[str],
+    repeats: int,
+    limit: float,
+    memory_limit: float | None = None,
+    codes: tuple[int, int] = (0, 0),
+    note: str = "",
+) -> Row:
     runs_a, runs_b = interleaved(a, b, repeats, codes)
     ratio = statistics.median(x.seconds / y.seconds for x, y in zip(runs_a, runs_b))
     memory = statistics.median(x.peak_kib / y.peak_kib for x, y in zip(runs_a, runs_b))
     met = ratio <= limit and (memory_limit is None or memory <= memory_limit)
     target = f"<= {limit:g}x" + (f", mem <= {memory_limit:g}x" if memory_limit else "")
-    return Row(case, statistics.median(r.seconds for r in runs_a),
-               statistics.median(r.seconds for r in runs_b), ratio, memory, target, met,
-               note)
+    return Row(
+        case,
+        statistics.median(r.seconds for r in runs_a),
+        statistics.median(r.seconds for r in runs_b),
+        ratio,
+        memory,
+        target,
+        met,
+        note,
+    )
 
 
 def write_vector(path: Path, n: int, seed: int) -> None:
@@ -159,15 +176,14 @@ def write_vector(path: Path, n: int, seed: int) -> None:
     import random
 
     rng = random.Random(seed)
-    path.write_text("\n".join(repr(rng.gauss(0.0, 1.0)) for _ in range(n)) + "\n",
-                    encoding="utf-8")
+    path.write_text("\n".join(repr(rng.gauss(0.0, 1.0)) for _ in range(n)) + "\n", encoding="utf-8")
 
 
 def check_same_gradient(ours: list[str], bare: list[str], name: str | None) -> None:
     """Before timing: both commands print the same gradient (to 1e-12)."""
     mine = json.loads(subprocess.run(ours, capture_output=True, check=False).stdout)
     theirs = json.loads(subprocess.run(bare, capture_output=True, check=True).stdout)
-    for key in ([name] if name else ["w", "x", "b"]):
+    for key in [name] if name else ["w", "x", "b"]:
         got = mine["gradients"][key]["autograd"]
         want = theirs if name else theirs[key]
         got, want = (got, want) if isinstance(got, list) else ([got], [want])
@@ -190,26 +206,38 @@ def scaling(folder: Path, sizes: list[int], repeats: int) -> Row:
         commands[n] = [*OURS, "sum(x**2)", "--x", f"@{path}", "--format", "json"]
     runs: dict[int, list[Run]] = {n: [] for n in sizes}
     for round_ in range(repeats):
-        for n in (sizes if round_ % 2 == 0 else sizes[::-1]):
+        for n in sizes if round_ % 2 == 0 else sizes[::-1]:
             runs[n].append(measure(commands[n]))
     times = {n: statistics.median(r.cpu for r in runs[n]) for n in sizes}
     base = times[sizes[0]]
     top, below = sizes[-1], sizes[-2]
-    slope = math.log((times[top] - base) / (times[below] - base)) / math.log(top / below) \
-        if times[below] > base and times[top] > base else float("nan")
+    slope = (
+        math.log((times[top] - base) / (times[below] - base)) / math.log(top / below)
+        if times[below] > base and times[top] > base
+        else float("nan")
+    )
     per_element = (times[sizes[-1]] - base) / (sizes[-1] - sizes[0]) * 1e6
     spread = ", ".join(f"{_n(n)}: {t:.2f}s" for n, t in times.items())
     spread = f"CPU seconds {spread}"
-    return Row(f"growth of CPU time, json, n = {_n(below)}..{_n(top)}", times[sizes[-1]], None,
-               slope, None, "slope <= 1.1", slope <= 1.1,
-               f"{per_element:.2f} us/element; {spread}")
+    return Row(
+        f"growth of CPU time, json, n = {_n(below)}..{_n(top)}",
+        times[sizes[-1]],
+        None,
+        slope,
+        None,
+        "slope <= 1.1",
+        slope <= 1.1,
+        f"{per_element:.2f} us/element; {spread}",
+    )
 
 
 def symbolic(n_ours: int, n_per_element: int, repeats: int) -> Row:
     """Our generic-element derivation vs differentiating n separate symbols."""
+
     def timed(script: str, n: int) -> float:
-        done = subprocess.run([PY, "-c", script, str(n)], capture_output=True, text=True,
-                              check=True)
+        done = subprocess.run(
+            [PY, "-c", script, str(n)], capture_output=True, text=True, check=True
+        )
         return float(done.stdout.strip().splitlines()[-1])
 
     ours = statistics.median(timed(SYMBOLIC_OURS, n_ours) for _ in range(repeats))
@@ -218,8 +246,16 @@ def symbolic(n_ours: int, n_per_element: int, repeats: int) -> Row:
     note = f"per-element side: {per_element:.1f}s, measured once"
     if n_per_element != n_ours:
         note += f" at n = {n_per_element} (not {n_ours}): the ratio understates the gap"
-    return Row(f"symbolic path, n = {n_ours} (explain() vs SymPy per element)", ours,
-               per_element, speedup, None, ">= 100x faster", speedup >= 100, note)
+    return Row(
+        f"symbolic path, n = {n_ours} (explain() vs SymPy per element)",
+        ours,
+        per_element,
+        speedup,
+        None,
+        ">= 100x faster",
+        speedup >= 100,
+        note,
+    )
 
 
 def has_batch_mode() -> bool:
@@ -229,16 +265,25 @@ def has_batch_mode() -> bool:
 
 def batch(folder: Path, repeats: int) -> Row:
     cases = folder / "cases.jsonl"
-    lines = [json.dumps({"name": f"case {i}", "expression": "sum(x**2)",
-                         "values": {"x": [3, 4, 10 + i]}}) for i in range(100)]
+    lines = [
+        json.dumps(
+            {"name": f"case {i}", "expression": "sum(x**2)", "values": {"x": [3, 4, 10 + i]}}
+        )
+        for i in range(100)
+    ]
     cases.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return compare("batch: --cases with 100 cases vs one case", [*OURS, "--cases", str(cases)],
-                   [*OURS, "sum(x**2)", "--x", "3,4,10"], repeats, 2.0)
+    return compare(
+        "batch: --cases with 100 cases vs one case",
+        [*OURS, "--cases", str(cases)],
+        [*OURS, "sum(x**2)", "--x", "3,4,10"],
+        repeats,
+        2.0,
+    )
 
 
 def _n(n: int) -> str:
     exponent = round(math.log10(n))
-    return f"10^{exponent}" if 10 ** exponent == n else str(n)
+    return f"10^{exponent}" if 10**exponent == n else str(n)
 
 
 def machine() -> str:
@@ -252,28 +297,43 @@ def machine() -> str:
         pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     versions = subprocess.run(
-        [PY, "-c", "import torch, sympy, numpy, typer; print(torch.__version__, "
-         "sympy.__version__, numpy.__version__, typer.__version__)"],
-        capture_output=True, text=True, check=True).stdout.split()
-    return (f"{model}, {os.cpu_count()} cores, {platform.system()}; Python "
-            f"{platform.python_version()}, torch {versions[0]}, sympy {versions[1]}, numpy "
-            f"{versions[2]}, typer {versions[3]}; load average at start {load:.2f}")
+        [
+            PY,
+            "-c",
+            "import torch, sympy, numpy, typer; print(torch.__version__, "
+            "sympy.__version__, numpy.__version__, typer.__version__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    return (
+        f"{model}, {os.cpu_count()} cores, {platform.system()}; Python "
+        f"{platform.python_version()}, torch {versions[0]}, sympy {versions[1]}, numpy "
+        f"{versions[2]}, typer {versions[3]}; load average at start {load:.2f}"
+    )
 
 
 def table(rows: list[Row]) -> str:
     head = ["case", "median", "baseline", "ratio", "peak mem", "target", "met"]
     body = []
     for row in rows:
-        body.append([
-            row.case, f"{row.ours:.3f}s",
-            "" if row.base is None else f"{row.base:.3f}s",
-            "n/a" if row.ratio is None else f"{row.ratio:.2f}",
-            "" if row.memory is None else f"{row.memory:.2f}x",
-            row.target, "n/a" if row.met is None else ("yes" if row.met else "NO"),
-        ])
+        body.append(
+            [
+                row.case,
+                f"{row.ours:.3f}s",
+                "" if row.base is None else f"{row.base:.3f}s",
+                "n/a" if row.ratio is None else f"{row.ratio:.2f}",
+                "" if row.memory is None else f"{row.memory:.2f}x",
+                row.target,
+                "n/a" if row.met is None else ("yes" if row.met else "NO"),
+            ]
+        )
     widths = [max(len(line[i]) for line in [head, *body]) for i in range(len(head))]
-    out = [" | ".join(cell.ljust(width) for cell, width in zip(head, widths)),
-           "-+-".join("-" * width for width in widths)]
+    out = [
+        " | ".join(cell.ljust(width) for cell, width in zip(head, widths)),
+        "-+-".join("-" * width for width in widths),
+    ]
     for line in body:
         out.append(" | ".join(cell.ljust(width) for cell, width in zip(line, widths)))
     notes = [f"  {row.case}: {row.note}" for row in rows if row.note]
@@ -282,17 +342,27 @@ def table(rows: list[Row]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="n = 10^5 and 3 repeats; symbolic per element at n = 300")
-    parser.add_argument("--repeats", type=int, help="rounds per comparison (default 7, "
-                        "3 for the large inputs)")
-    parser.add_argument("--per-element-n", type=int, help="n of the per-element SymPy "
-                        "side (default 1000; 300 with --quick)")
-    parser.add_argument("--only", help="run only the rows whose key contains one of these "
-                        "comma-separated words, e.g. --only matmul,hessian (keys: help, "
-                        "version, input-error, seed, square-json, vector-growth, sigmoid, "
-                        "square-table, symbolic, batch, matmul, linear, softmax-ce, hessian, "
-                        "check-fd-small, check-fd-large, jacobian, matmul-growth)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="n = 10^5 and 3 repeats; symbolic per element at n = 300",
+    )
+    parser.add_argument(
+        "--repeats", type=int, help="rounds per comparison (default 7, 3 for the large inputs)"
+    )
+    parser.add_argument(
+        "--per-element-n",
+        type=int,
+        help="n of the per-element SymPy side (default 1000; 300 with --quick)",
+    )
+    parser.add_argument(
+        "--only",
+        help="run only the rows whose key contains one of these "
+        "comma-separated words, e.g. --only matmul,hessian (keys: help, "
+        "version, input-error, seed, square-json, vector-growth, sigmoid, "
+        "square-table, symbolic, batch, matmul, linear, softmax-ce, hessian, "
+        "check-fd-small, check-fd-large, jacobian, matmul-growth)",
+    )
     args = parser.parse_args()
     if not hasattr(os, "wait4"):
         raise SystemExit("needs os.wait4 (Linux or macOS)")
@@ -305,8 +375,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gradexplain-bench-") as name:
         folder = Path(name)
         x, w = folder / "x.txt", folder / "w.txt"
-        if not args.only or any(part in key for part in args.only.split(",")
-                                for key in VECTOR_ROWS):
+        if not args.only or any(
+            part in key for part in args.only.split(",") for key in VECTOR_ROWS
+        ):
             write_vector(x, n, seed=1)
             write_vector(w, n, seed=2)
         bare_square = folder / "bare_square.py"
@@ -316,58 +387,142 @@ def main() -> None:
         typer_only = [PY, "-c", "import typer"]
         heavy_only = [PY, "-c", "import torch, sympy"]
         square_json = [*OURS, "sum(x**2)", "--x", f"@{x}", "--format", "json"]
-        sigmoid_json = [*OURS, "mean(sigmoid(w*x+b))", "--w", f"@{w}", "--x", f"@{x}",
-                        "--b", "0.5", "--format", "json"]
+        sigmoid_json = [
+            *OURS,
+            "mean(sigmoid(w*x+b))",
+            "--w",
+            f"@{w}",
+            "--x",
+            f"@{x}",
+            "--b",
+            "0.5",
+            "--format",
+            "json",
+        ]
         bare_square_cmd = [PY, str(bare_square), str(x)]
         checked: list[bool] = []  # both gradients compared once, before their first row
         steps: list[tuple[str, Callable[[], Row]]] = [
-            ("help", lambda: compare("--help vs import typer", [*OURS, "--help"], typer_only,
-                                     small, 2.0)),
-            ("version", lambda: compare("--version vs import typer", [*OURS, "--version"],
-                                        typer_only, small, 2.0)),
-            ("input-error", lambda: compare(
-                "input error vs import typer",
-                [*OURS, "sum(x**2)", "--x", "3,4,10", "--y", "1"], typer_only, small, 2.0,
-                codes=(2, 0))),
-            ("input-error-json", lambda: compare(
-                "input error, --format json, vs import typer",
-                [*OURS, "sum(x**2", "--x", "3", "--format", "json"], typer_only, small, 2.0,
-                codes=(2, 0))),
-            ("seed", lambda: compare("seed: sum(x**2) --x 3,4,10 vs import torch, sympy",
-                                     [*OURS, "sum(x**2)", "--x", "3,4,10"], heavy_only, small,
-                                     1.15)),
-            ("square-json", lambda: compare(
-                f"sum(x**2), n = {_n(n)}, json vs bare torch script", square_json,
-                bare_square_cmd, large, 1.5, 1.5)),
-            ("vector-growth", lambda: scaling(
-                folder, [10**k for k in range(3, round(math.log10(n)) + 1)], large)),
-            ("sigmoid", lambda: compare(
-                f"mean(sigmoid(w*x+b)), n = {_n(n)}, json vs bare", sigmoid_json,
-                [PY, str(bare_sigmoid), str(w), str(x), "0.5"], large, 1.5, 1.5)),
-            ("square-table", lambda: compare(
-                f"sum(x**2), n = {_n(n)}, table vs bare torch script",
-                [*OURS, "sum(x**2)", "--x", f"@{x}"], bare_square_cmd, large, 1.5, 1.5)),
+            (
+                "help",
+                lambda: compare(
+                    "--help vs import typer", [*OURS, "--help"], typer_only, small, 2.0
+                ),
+            ),
+            (
+                "version",
+                lambda: compare(
+                    "--version vs import typer", [*OURS, "--version"], typer_only, small, 2.0
+                ),
+            ),
+            (
+                "input-error",
+                lambda: compare(
+                    "input error vs import typer",
+                    [*OURS, "sum(x**2)", "--x", "3,4,10", "--y", "1"],
+                    typer_only,
+                    small,
+                    2.0,
+                    codes=(2, 0),
+                ),
+            ),
+            (
+                "input-error-json",
+                lambda: compare(
+                    "input error, --format json, vs import typer",
+                    [*OURS, "sum(x**2", "--x", "3", "--format", "json"],
+                    typer_only,
+                    small,
+                    2.0,
+                    codes=(2, 0),
+                ),
+            ),
+            (
+                "seed",
+                lambda: compare(
+                    "seed: sum(x**2) --x 3,4,10 vs import torch, sympy",
+                    [*OURS, "sum(x**2)", "--x", "3,4,10"],
+                    heavy_only,
+                    small,
+                    1.15,
+                ),
+            ),
+            (
+                "square-json",
+                lambda: compare(
+                    f"sum(x**2), n = {_n(n)}, json vs bare torch script",
+                    square_json,
+                    bare_square_cmd,
+                    large,
+                    1.5,
+                    1.5,
+                ),
+            ),
+            (
+                "vector-growth",
+                lambda: scaling(folder, [10**k for k in range(3, round(math.log10(n)) + 1)], large),
+            ),
+            (
+                "sigmoid",
+                lambda: compare(
+                    f"mean(sigmoid(w*x+b)), n = {_n(n)}, json vs bare",
+                    sigmoid_json,
+                    [PY, str(bare_sigmoid), str(w), str(x), "0.5"],
+                    large,
+                    1.5,
+                    1.5,
+                ),
+            ),
+            (
+                "square-table",
+                lambda: compare(
+                    f"sum(x**2), n = {_n(n)}, table vs bare torch script",
+                    [*OURS, "sum(x**2)", "--x", f"@{x}"],
+                    bare_square_cmd,
+                    large,
+                    1.5,
+                    1.5,
+                ),
+            ),
             ("symbolic", lambda: symbolic(1000, per_element_n, small)),
-            ("batch", lambda: batch(folder, small) if has_batch_mode() else Row(
-                "batch: 100 cases vs one case", float("nan"), None, None, None, "<= 2x",
-                None, "n/a (no batch mode yet)")),
-            *large_rows.steps(folder, args.quick, small, large, OURS, PY, compare, Row,
-                              _n),  # type: ignore[list-item]
+            (
+                "batch",
+                lambda: (
+                    batch(folder, small)
+                    if has_batch_mode()
+                    else Row(
+                        "batch: 100 cases vs one case",
+                        float("nan"),
+                        None,
+                        None,
+                        None,
+                        "<= 2x",
+                        None,
+                        "n/a (no batch mode yet)",
+                    )
+                ),
+            ),
+            *large_rows.steps(folder, args.quick, small, large, OURS, PY, compare, Row, _n),  # type: ignore[list-item]
         ]
-        chosen = [(key, step) for key, step in steps
-                  if not args.only or any(part in key for part in args.only.split(","))]
+        chosen = [
+            (key, step)
+            for key, step in steps
+            if not args.only or any(part in key for part in args.only.split(","))
+        ]
         if not chosen:
-            raise SystemExit(f"--only {args.only}: no row; the rows are "
-                             f"{', '.join(key for key, _ in steps)}")
+            raise SystemExit(
+                f"--only {args.only}: no row; the rows are {', '.join(key for key, _ in steps)}"
+            )
         for key, step in chosen:
             if key in ("square-json", "sigmoid") and not checked:
                 check_same_gradient(square_json, bare_square_cmd, "x")
-                check_same_gradient(sigmoid_json,
-                                    [PY, str(bare_sigmoid), str(w), str(x), "0.5"], None)
+                check_same_gradient(
+                    sigmoid_json, [PY, str(bare_sigmoid), str(w), str(x), "0.5"], None
+                )
                 checked.append(True)
             rows.append(step())
-            print(f"  done: {table([rows[-1]]).splitlines()[2]}", file=sys.stderr,
-                  flush=True)  # each row as it ends: a run cut short still has them
+            print(
+                f"  done: {table([rows[-1]]).splitlines()[2]}", file=sys.stderr, flush=True
+            )  # each row as it ends: a run cut short still has them
     print(table(rows))
 
 

@@ -18,12 +18,15 @@ if TYPE_CHECKING:
 
 __version__ = "0.2.0.dev0"  # CHANGELOG.md: Unreleased, to be 0.2.0
 
-__all__ = ["ExitStatus", "Explanation", "Gradient", "GradexplainError", "explain",
-           "__version__"]
+__all__ = ["ExitStatus", "Explanation", "Gradient", "GradexplainError", "explain", "__version__"]
 
-_LAZY = {"explain": "gradexplain.api", "Explanation": "gradexplain.result",
-         "Gradient": "gradexplain.result", "ExitStatus": "gradexplain.errors",
-         "GradexplainError": "gradexplain.errors"}
+_LAZY = {
+    "explain": "gradexplain.api",
+    "Explanation": "gradexplain.result",
+    "Gradient": "gradexplain.result",
+    "ExitStatus": "gradexplain.errors",
+    "GradexplainError": "gradexplain.errors",
+}
 
 
 def load_ipython_extension(ipython: Any) -> None:

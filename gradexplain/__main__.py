@@ -43,9 +43,11 @@ def _run(argv: list[str] | None) -> int:
         status = exit_status(fault)
         streams.report(fault)
         if status == ExitStatus.INTERNAL:
-            sys.stderr.write(f"gradexplain: internal error (a bug in gradexplain): "
-                             f"{type(fault).__name__}: {fault}; rerun with --debug for "
-                             f"the traceback\n")
+            sys.stderr.write(
+                f"gradexplain: internal error (a bug in gradexplain): "
+                f"{type(fault).__name__}: {fault}; rerun with --debug for "
+                f"the traceback\n"
+            )
     finally:
         streams.release()
     return int(status)

@@ -24,14 +24,24 @@ DTYPE_NAMES = ("float64", "float32")
 DEVICE_PATTERN = re.compile(r"cpu|cuda(:\d{1,3})?|mps|auto")
 # torch.testing.assert_close's numbers for each dtype; here atol is relative to the largest
 # |gradient| element (closeness.compare), so a tiny gradient is never vacuously close.
-DEFAULT_TOLERANCES = {"float64": Tolerance(rtol=1e-7, atol=1e-7),
-                      "float32": Tolerance(rtol=1.3e-6, atol=1e-5)}
+DEFAULT_TOLERANCES = {
+    "float64": Tolerance(rtol=1e-7, atol=1e-7),
+    "float32": Tolerance(rtol=1.3e-6, atol=1e-5),
+}
 
 
-def explain(expression: str, values: Mapping[str, object] | None = None, *,
-            device: str = "cpu", dtype: str = "float64", rtol: float | None = None,
-            atol: float | None = None, wrt: Sequence[str] | str | None = None,
-            hessian: bool = False, **named: object) -> Explanation:
+def explain(
+    expression: str,
+    values: Mapping[str, object] | None = None,
+    *,
+    device: str = "cpu",
+    dtype: str = "float64",
+    rtol: float | None = None,
+    atol: float | None = None,
+    wrt: Sequence[str] | str | None = None,
+    hessian: bool = False,
+    **named: object,
+) -> Explanation:
     """Explain the gradient of `expression` at the given values.
 
     `explain("sum(x**2)", x=[3, 4, 10])`; a number is a scalar, a sequence a vector.
@@ -43,24 +53,53 @@ def explain(expression: str, values: Mapping[str, object] | None = None, *,
     if clash:
         raise UsageError(f"variable {sorted(clash)[0]!r} is given twice")
     given = {**(values or {}), **named}
-    parsed = {name: value if isinstance(value, Values) else from_numbers(name, value)
-              for name, value in given.items()}
-    return explain_values(expression, parsed, device=device, dtype=dtype, rtol=rtol,
-                          atol=atol, wrt=wrt, hessian=hessian)
+    parsed = {
+        name: value if isinstance(value, Values) else from_numbers(name, value)
+        for name, value in given.items()
+    }
+    return explain_values(
+        expression,
+        parsed,
+        device=device,
+        dtype=dtype,
+        rtol=rtol,
+        atol=atol,
+        wrt=wrt,
+        hessian=hessian,
+    )
 
 
-def explain_values(expression: str, values: Mapping[str, Values], *, device: str = "cpu",
-                   dtype: str = "float64", rtol: float | None = None,
-                   atol: float | None = None, wrt: Sequence[str] | str | None = None,
-                   hessian: bool = False) -> Explanation:
+def explain_values(
+    expression: str,
+    values: Mapping[str, Values],
+    *,
+    device: str = "cpu",
+    dtype: str = "float64",
+    rtol: float | None = None,
+    atol: float | None = None,
+    wrt: Sequence[str] | str | None = None,
+    hessian: bool = False,
+) -> Explanation:
     """`explain` for values already read (the CLI's path): check, then compute."""
-    return explain_program(build(expression, values, wrt), device=device, dtype=dtype,
-                           rtol=rtol, atol=atol, hessian=hessian)
+    return explain_program(
+        build(expression, values, wrt),
+        device=device,
+        dtype=dtype,
+        rtol=rtol,
+        atol=atol,
+        hessian=hessian,
+    )
 
 
-def explain_program(program: Program, *, device: str = "cpu", dtype: str = "float64",
-                    rtol: float | None = None, atol: float | None = None,
-                    hessian: bool = False) -> Explanation:
+def explain_program(
+    program: Program,
+    *,
+    device: str = "cpu",
+    dtype: str = "float64",
+    rtol: float | None = None,
+    atol: float | None = None,
+    hessian: bool = False,
+) -> Explanation:
     """Both witnesses for a program built once (`program.build`); the result carries it."""
     check_device_syntax(device, dtype)
     tolerance = tolerance_for(dtype, rtol, atol)
@@ -80,9 +119,16 @@ def explain_program(program: Program, *, device: str = "cpu", dtype: str = "floa
         from gradexplain import autograd
         from gradexplain import hessian as second
 
-        matrix = second.compute(program.tree, values, dict(program.node_shapes), chosen,
-                                autograd.resolve_device(device, dtype), dtype, tolerance,
-                                result.singularities)
+        matrix = second.compute(
+            program.tree,
+            values,
+            dict(program.node_shapes),
+            chosen,
+            autograd.resolve_device(device, dtype),
+            dtype,
+            tolerance,
+            result.singularities,
+        )
     return dataclasses.replace(result, hessian=matrix)
 
 
@@ -90,9 +136,11 @@ def check_hessian_size(values: Mapping[str, Values], chosen: list[str]) -> None:
     """--hessian forms the whole matrix, m x m numbers per witness (MAX_HESSIAN_ELEMENTS)."""
     count = sum(values[name].size for name in chosen)
     if count > limits.MAX_HESSIAN_ELEMENTS:
-        raise UsageError(f"--hessian: {count:,} differentiated elements exceed "
-                         f"MAX_HESSIAN_ELEMENTS = {limits.MAX_HESSIAN_ELEMENTS:,}; choose "
-                         f"fewer with --wrt")
+        raise UsageError(
+            f"--hessian: {count:,} differentiated elements exceed "
+            f"MAX_HESSIAN_ELEMENTS = {limits.MAX_HESSIAN_ELEMENTS:,}; choose "
+            f"fewer with --wrt"
+        )
 
 
 def check_device_syntax(device: str, dtype: str) -> None:
@@ -103,16 +151,19 @@ def check_device_syntax(device: str, dtype: str) -> None:
 
 
 def tolerance_for(dtype: str, rtol: float | None, atol: float | None) -> Tolerance:
-    default = DEFAULT_TOLERANCES[dtype] if dtype in DEFAULT_TOLERANCES else \
-        DEFAULT_TOLERANCES["float64"]
+    default = (
+        DEFAULT_TOLERANCES[dtype] if dtype in DEFAULT_TOLERANCES else DEFAULT_TOLERANCES["float64"]
+    )
     for label, given in (("rtol", rtol), ("atol", atol)):
         if given is not None and not (given >= 0 and given != float("inf")):
             raise UsageError(f"--{label} must be a finite number >= 0, got {given}")
     from gradexplain.closeness import roundoff_floor
 
-    return Tolerance(default.rtol if rtol is None else rtol,
-                     default.atol if atol is None else atol,
-                     roundoff_floor(dtype if dtype in DEFAULT_TOLERANCES else "float64"))
+    return Tolerance(
+        default.rtol if rtol is None else rtol,
+        default.atol if atol is None else atol,
+        roundoff_floor(dtype if dtype in DEFAULT_TOLERANCES else "float64"),
+    )
 
 
 def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) -> Explanation:
@@ -130,49 +181,78 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         from gradexplain.evaluate import Evaluator
 
         torch_device = autograd.resolve_device(device, dtype)
-        n = None if program.shaped else \
-            next((v.size for v in values.values() if not v.is_scalar), None)
+        n = (
+            None
+            if program.shaped
+            else next((v.size for v in values.values() if not v.is_scalar), None)
+        )
         arrays, scalars = arrays_and_scalars(values)
-        with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
-                      "MAX_SYMBOLIC_SECONDS"):
-            model = symbolic.build(tree, shapes, program.node_shapes,
-                                   SHAPED if program.shaped else VECTOR)
-            evaluator = Evaluator(arrays, scalars, model.sizes,
-                                  None if program.shaped else n or 1)
+        with deadline(
+            limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation", "MAX_SYMBOLIC_SECONDS"
+        ):
+            model = symbolic.build(
+                tree, shapes, program.node_shapes, SHAPED if program.shaped else VECTOR
+            )
+            evaluator = Evaluator(arrays, scalars, model.sizes, None if program.shaped else n or 1)
             derivatives = {name: symbolic.gradient(model, name) for name in wrt}
             _check_work(model, evaluator, derivatives, shapes)
         run = autograd.run(tree, values, torch_device, dtype, set(wrt))
-        with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation",
-                      "MAX_SYMBOLIC_SECONDS"):
+        with deadline(
+            limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation", "MAX_SYMBOLIC_SECONDS"
+        ):
             words = shaped if program.shaped else story
             decomposition = words.decompose(program, model, evaluator)
             gradients = {}
             for name, derivative in derivatives.items():
                 text = symbolic.formula(derivative)
-                gradients[name] = dataclasses.replace(gradient_of(
-                    values[name], text, evaluator.tensor(
-                        derivative, symbolic.target_indices(model, name), shapes[name]),
-                    run.gradients[name], tolerance,
-                    words.sentence(program, model, decomposition, name, text)),
-                    latex=symbolic.latex(derivative))
+                gradients[name] = dataclasses.replace(
+                    gradient_of(
+                        values[name],
+                        text,
+                        evaluator.tensor(
+                            derivative, symbolic.target_indices(model, name), shapes[name]
+                        ),
+                        run.gradients[name],
+                        tolerance,
+                        words.sentence(program, model, decomposition, name, text),
+                    ),
+                    latex=symbolic.latex(derivative),
+                )
             value_symbolic = float(evaluator.tensor(model.loss))
-        singularities = tuple(story.singularity(h.node, h.kind, h.mask, h.reason)
-                              for h in run.hazards)
+        singularities = tuple(
+            story.singularity(h.node, h.kind, h.mask, h.reason) for h in run.hazards
+        )
         covered = nonfinite.explained(singularities)
         return Explanation(
-            expression=program.text, device=str(torch_device), dtype=dtype, n=n,
-            scalars=scalars, value=run.value, value_symbolic=value_symbolic,
-            gradients=gradients, tolerance=tolerance, decomposition=decomposition,
+            expression=program.text,
+            device=str(torch_device),
+            dtype=dtype,
+            n=n,
+            scalars=scalars,
+            value=run.value,
+            value_symbolic=value_symbolic,
+            gradients=gradients,
+            tolerance=tolerance,
+            decomposition=decomposition,
             singularities=singularities,
-            nonfinite=tuple(cause for g in gradients.values()
-                            for cause in nonfinite.causes(g, dtype, covered)),
-            data={name: arrays[name] if name in arrays else np.asarray(scalars[name])
-                  for name in variables(tree) if name not in wrt},
-            shapes=shapes if program.shaped else {})
+            nonfinite=tuple(
+                cause for g in gradients.values() for cause in nonfinite.causes(g, dtype, covered)
+            ),
+            data={
+                name: arrays[name] if name in arrays else np.asarray(scalars[name])
+                for name in variables(tree)
+                if name not in wrt
+            },
+            shapes=shapes if program.shaped else {},
+        )
 
 
-def _check_work(model: Any, evaluator: Any, derivatives: Mapping[str, Any],
-                shapes: Mapping[str, tuple[int, ...]]) -> None:
+def _check_work(
+    model: Any,
+    evaluator: Any,
+    derivatives: Mapping[str, Any],
+    shapes: Mapping[str, tuple[int, ...]],
+) -> None:
     """MAX_EVALUATION_ELEMENTS, before either witness computes anything: L and each
     gradient formula, by the evaluator's own estimate of its largest array."""
     from gradexplain import symbolic
@@ -180,5 +260,6 @@ def _check_work(model: Any, evaluator: Any, derivatives: Mapping[str, Any],
 
     check_work(evaluator.largest(model.loss))
     for name, derivative in derivatives.items():
-        check_work(evaluator.largest(derivative, symbolic.target_indices(model, name),
-                                     shapes[name]))
+        check_work(
+            evaluator.largest(derivative, symbolic.target_indices(model, name), shapes[name])
+        )

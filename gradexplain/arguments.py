@@ -12,8 +12,9 @@ from gradexplain.errors import UsageError
 from gradexplain.values import Values, from_spec
 
 
-def split_arguments(args: list[str], var: list[str],
-                    read_stdin: Callable[[], str]) -> tuple[str, dict[str, Values]]:
+def split_arguments(
+    args: list[str], var: list[str], read_stdin: Callable[[], str]
+) -> tuple[str, dict[str, Values]]:
     """Return the expression and each variable's values, refusing anything ambiguous."""
     expression: str | None = None
     specs: list[tuple[str, str]] = []
@@ -30,15 +31,17 @@ def split_arguments(args: list[str], var: list[str],
         elif expression is None:
             expression = token
         else:
-            raise UsageError(f"unexpected argument {token!r}: give one EXPRESSION (quote "
-                             f"it) and values as --NAME v1,v2,...")
+            raise UsageError(
+                f"unexpected argument {token!r}: give one EXPRESSION (quote "
+                f"it) and values as --NAME v1,v2,..."
+            )
     for item in var:
         name, has_value, value = item.partition("=")
         if not has_value:
             raise UsageError(f"--var needs NAME=VALUES, got {item!r}")
         specs.append((_checked_name(name, f"--var {item}"), value))
     if expression is None:
-        raise UsageError("missing EXPRESSION, as in: gradexplain \"sum(x**2)\" --x 3,4,10")
+        raise UsageError('missing EXPRESSION, as in: gradexplain "sum(x**2)" --x 3,4,10')
     return expression, _read(specs, read_stdin)
 
 

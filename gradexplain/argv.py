@@ -19,8 +19,13 @@ from typing import Any
 from typer.core import TyperCommand
 
 _PLAIN_DEFAULTS = (type(None), str, bool)  # defaults that coercion leaves unchanged
-_KINDS: dict[Any, str] = {bool: "flag", str: "text", str | None: "text", list[str]: "texts",
-                          list[str] | None: "texts"}
+_KINDS: dict[Any, str] = {
+    bool: "flag",
+    str: "text",
+    str | None: "text",
+    list[str]: "texts",
+    list[str] | None: "texts",
+}
 
 Scan = tuple[dict[str, Any], list[str]]
 
@@ -46,11 +51,17 @@ class PlainArgsCommand(TyperCommand):
 
 def _plain_context(ctx: Any, params: list[Any], args: list[str]) -> bool:
     """No source of values but the command line, and only defaults coercion keeps."""
-    if not args or ctx.resilient_parsing or not ctx.allow_extra_args \
-            or ctx.default_map or ctx.auto_envvar_prefix:
+    if (
+        not args
+        or ctx.resilient_parsing
+        or not ctx.allow_extra_args
+        or ctx.default_map
+        or ctx.auto_envvar_prefix
+    ):
         return False
-    return all(not param.envvar and isinstance(param.get_default(ctx), _PLAIN_DEFAULTS)
-               for param in params)
+    return all(
+        not param.envvar and isinstance(param.get_default(ctx), _PLAIN_DEFAULTS) for param in params
+    )
 
 
 def _default(param: Any, ctx: Any) -> Any:
@@ -59,21 +70,28 @@ def _default(param: Any, ctx: Any) -> Any:
 
 
 def _kind(param: Any) -> str | None:
-    """"flag", "text" or "texts" for options read here; None for any other parameter."""
+    """ "flag", "text" or "texts" for options read here; None for any other parameter."""
     annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
-    kind = _KINDS.get(annotation) if not param.is_eager and param.callback is None \
-        and param.nargs == 1 else None
-    if (kind == "flag" and not getattr(param, "is_flag", False)) or \
-            (kind == "texts") != bool(param.multiple):
+    kind = (
+        _KINDS.get(annotation)
+        if not param.is_eager and param.callback is None and param.nargs == 1
+        else None
+    )
+    if (kind == "flag" and not getattr(param, "is_flag", False)) or (kind == "texts") != bool(
+        param.multiple
+    ):
         return None
     return kind
 
 
 def _scan(params: list[Any], args: list[str]) -> Scan | None:
     """Values of our options and the untouched rest, or None to let typer parse."""
-    options = {opt: (param, primary) for param in params
-               for primary, opts in ((True, param.opts), (False, param.secondary_opts))
-               for opt in opts}
+    options = {
+        opt: (param, primary)
+        for param in params
+        for primary, opts in ((True, param.opts), (False, param.secondary_opts))
+        for opt in opts
+    }
     short = {opt[1] for opt in options if not opt.startswith("--")}
     if any(len(opt) != 2 for opt in options if not opt.startswith("--")):
         return None

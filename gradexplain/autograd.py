@@ -22,10 +22,22 @@ from gradexplain.values import Values
 
 Operand = float | torch.Tensor
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
-COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-                ">": operator.gt, ">=": operator.ge}
-_OPERATORS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-              "**": operator.pow, "@": operator.matmul}
+COMPARISONS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+_OPERATORS = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": operator.pow,
+    "@": operator.matmul,
+}
 
 
 @dataclass
@@ -39,11 +51,15 @@ class Hazard:
 
 
 # Why b**p with a variable exponent p has no derivative, where the kind alone does not say.
-NEGATIVE_BASE = ("a negative base b has no real derivative in the exponent p: b**p is real "
-                 "only at integer p, and d(b**p)/dp = b**p*log(b) needs the log of a "
-                 "negative number")
-ZERO_TO_ZERO = ("0**p jumps from 1 at p = 0 to 0 for p > 0 (and is infinite for p < 0), so "
-                "it has no derivative in p at p = 0")
+NEGATIVE_BASE = (
+    "a negative base b has no real derivative in the exponent p: b**p is real "
+    "only at integer p, and d(b**p)/dp = b**p*log(b) needs the log of a "
+    "negative number"
+)
+ZERO_TO_ZERO = (
+    "0**p jumps from 1 at p = 0 to 0 for p > 0 (and is infinite for p < 0), so "
+    "it has no derivative in p at p = 0"
+)
 ZERO_TO_NEGATIVE = "0**p is infinite for p < 0"
 
 
@@ -72,27 +88,35 @@ def resolve_device(spec: str, dtype: str) -> torch.device:
     """Turn `--device` into a torch device, or explain which devices exist."""
     available = available_devices()
     if spec == "auto":
-        spec = next((d for d in available if d.startswith("cuda")), None) \
-            or ("mps" if "mps" in available and dtype != "float64" else "cpu")
+        spec = next((d for d in available if d.startswith("cuda")), None) or (
+            "mps" if "mps" in available and dtype != "float64" else "cpu"
+        )
     wanted = "cuda:0" if spec == "cuda" else spec
     if wanted not in available:
-        raise DeviceError(f"device {spec!r} is not available here; available: "
-                          f"{', '.join(available)}")
+        raise DeviceError(
+            f"device {spec!r} is not available here; available: {', '.join(available)}"
+        )
     if wanted == "mps" and dtype == "float64":
-        raise DeviceError("MPS does not support float64; use --dtype float32 with "
-                          "--device mps")
+        raise DeviceError("MPS does not support float64; use --dtype float32 with --device mps")
     return torch.device(wanted)
 
 
-def run(tree: Node, values: Mapping[str, Values], device: torch.device, dtype: str,
-        wrt: Collection[str] | None = None) -> AutogradRun:
+def run(
+    tree: Node,
+    values: Mapping[str, Values],
+    device: torch.device,
+    dtype: str,
+    wrt: Collection[str] | None = None,
+) -> AutogradRun:
     """Build the computation on `device`, call backward (ones for a vector result).
 
     Only the variables in `wrt` (default: all) require gradients; the others are data.
     """
     torch_dtype = DTYPES[dtype]
-    leaves = {name: leaf(value, torch_dtype, device, wrt is None or name in wrt)
-              for name, value in values.items()}
+    leaves = {
+        name: leaf(value, torch_dtype, device, wrt is None or name in wrt)
+        for name, value in values.items()
+    }
     builder = TorchBuilder(leaves, torch_dtype, device)
     output = builder.build(tree)
     if not isinstance(output, torch.Tensor) or not output.requires_grad:
@@ -106,10 +130,14 @@ def run(tree: Node, values: Mapping[str, Values], device: torch.device, dtype: s
     return AutogradRun(value, gradients, output, leaves, builder.hazards)
 
 
-def leaf(value: Values, dtype: torch.dtype, device: torch.device,
-          requires_grad: bool = True) -> torch.Tensor:
-    flat = torch.frombuffer(value.data, dtype=torch.float64) if value.size else \
-        torch.zeros(0, dtype=torch.float64)
+def leaf(
+    value: Values, dtype: torch.dtype, device: torch.device, requires_grad: bool = True
+) -> torch.Tensor:
+    flat = (
+        torch.frombuffer(value.data, dtype=torch.float64)
+        if value.size
+        else torch.zeros(0, dtype=torch.float64)
+    )
     tensor = flat.reshape(value.shape).to(device=device, dtype=dtype).clone()
     return tensor.requires_grad_(requires_grad)
 
@@ -122,8 +150,9 @@ def grad_of(leaf: torch.Tensor) -> np.ndarray:
 class TorchBuilder:
     """Walks our tree and applies the torch builder of each node."""
 
-    def __init__(self, leaves: dict[str, torch.Tensor], dtype: torch.dtype,
-                 device: torch.device) -> None:
+    def __init__(
+        self, leaves: dict[str, torch.Tensor], dtype: torch.dtype, device: torch.device
+    ) -> None:
         self.leaves = leaves
         self.dtype = dtype
         self.device = device
@@ -174,8 +203,9 @@ class TorchBuilder:
         assert isinstance(compare, Compare)
         left, right = self.build(compare.left), self.build(compare.right)
         condition = COMPARISONS[compare.op](self.as_tensor(left), self.as_tensor(right))
-        return torch.where(condition, self.as_tensor(self.build(if_true)),
-                           self.as_tensor(self.build(if_false)))
+        return torch.where(
+            condition, self.as_tensor(self.build(if_true)), self.as_tensor(self.build(if_false))
+        )
 
     def as_tensor(self, value: Operand) -> torch.Tensor:
         return value if isinstance(value, torch.Tensor) else self._tensor(value)
@@ -198,8 +228,9 @@ class TorchBuilder:
         self._watch(node, "pole", (b == 0) & (p < 0), base, exponent, reason=ZERO_TO_NEGATIVE)
         self._watch(node, "pole", (b == 0) & (p > 0) & (p < 1), base)
 
-    def _watch(self, node: Node, kind: str, mask: np.ndarray, *operands: Operand,
-               reason: str | None = None) -> None:
+    def _watch(
+        self, node: Node, kind: str, mask: np.ndarray, *operands: Operand, reason: str | None = None
+    ) -> None:
         """Record a hazard only where it touches a differentiated value."""
         touches = any(isinstance(op, torch.Tensor) and op.requires_grad for op in operands)
         if touches and np.any(mask):

@@ -65,12 +65,17 @@ def check_dims(node: Call, shape: Shape, text: str) -> None:
     for dim in dims:
         if not -rank <= dim < rank:
             where = f"shape {describe(shape)}" if shape else "a scalar"
-            raise ShapeError(f"{node.func}(dim={_dims_text(dims)}) of {where}: dim must be "
-                             f"in -{rank}..{rank - 1}", text, node.col)
+            raise ShapeError(
+                f"{node.func}(dim={_dims_text(dims)}) of {where}: dim must be "
+                f"in -{rank}..{rank - 1}",
+                text,
+                node.col,
+            )
     normalised = [dim % rank for dim in dims]
     if len(set(normalised)) != len(normalised):
-        raise ShapeError(f"{node.func}(dim={_dims_text(dims)}): a dim appears twice",
-                         text, node.col)
+        raise ShapeError(
+            f"{node.func}(dim={_dims_text(dims)}): a dim appears twice", text, node.col
+        )
 
 
 def _dims_text(dims: tuple[int, ...]) -> str:

@@ -31,8 +31,21 @@ if TYPE_CHECKING:
     from gradexplain.request import Request
     from gradexplain.values import Values
 
-CASE_KEYS = frozenset({"name", "expression", "values", "wrt", "expect", "device", "dtype",
-                       "rtol", "atol", "check_fd", "hessian"})
+CASE_KEYS = frozenset(
+    {
+        "name",
+        "expression",
+        "values",
+        "wrt",
+        "expect",
+        "device",
+        "dtype",
+        "rtol",
+        "atol",
+        "check_fd",
+        "hessian",
+    }
+)
 _TOML_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*case[ \t]*\]\]", re.MULTILINE)
 
 
@@ -62,14 +75,16 @@ def read_cases(path: str) -> list[Case]:
     if not cases:
         raise UsageError(f"--cases: {path} holds no case")
     if len(cases) > limits.MAX_CASES:
-        raise UsageError(f"--cases: {path} holds {len(cases):,} cases; MAX_CASES = "
-                         f"{limits.MAX_CASES:,}")
-    total = sum(_numbers_in(case.fields.get(key)) for case in cases
-                for key in ("values", "expect"))
+        raise UsageError(
+            f"--cases: {path} holds {len(cases):,} cases; MAX_CASES = {limits.MAX_CASES:,}"
+        )
+    total = sum(_numbers_in(case.fields.get(key)) for case in cases for key in ("values", "expect"))
     if total > limits.MAX_BATCH_ELEMENTS:
-        raise UsageError(f"--cases: {path} holds {total:,} numbers in its values and "
-                         f"expectations; MAX_BATCH_ELEMENTS = "
-                         f"{limits.MAX_BATCH_ELEMENTS:,}")
+        raise UsageError(
+            f"--cases: {path} holds {total:,} numbers in its values and "
+            f"expectations; MAX_BATCH_ELEMENTS = "
+            f"{limits.MAX_BATCH_ELEMENTS:,}"
+        )
     return cases
 
 
@@ -82,13 +97,15 @@ def _read_text(source: Path, path: str) -> str:
         reason = getattr(exc, "strerror", None) or exc
         raise UsageError(f"--cases: cannot read {path}: {reason}") from None
     if len(raw) > limits.MAX_CASES_FILE_BYTES:
-        raise UsageError(f"--cases: {path} is larger than MAX_CASES_FILE_BYTES = "
-                         f"{limits.MAX_CASES_FILE_BYTES:,}")
+        raise UsageError(
+            f"--cases: {path} is larger than MAX_CASES_FILE_BYTES = {limits.MAX_CASES_FILE_BYTES:,}"
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UsageError(f"--cases: {path}: not UTF-8 text: byte {raw[exc.start]:#04x} at "
-                         f"offset {exc.start}") from None
+        raise UsageError(
+            f"--cases: {path}: not UTF-8 text: byte {raw[exc.start]:#04x} at offset {exc.start}"
+        ) from None
 
 
 def _numbers_in(value: object) -> int:
@@ -122,11 +139,12 @@ def _toml_cases(text: str, path: str) -> list[Case]:
     tables = loaded.get("case")
     unknown = sorted(set(loaded) - {"case"})
     if unknown or not isinstance(tables, list):
-        raise UsageError(f"--cases: {path}: expected an array of tables [[case]]" +
-                         (f", found {unknown[0]!r}" if unknown else ""))
+        raise UsageError(
+            f"--cases: {path}: expected an array of tables [[case]]"
+            + (f", found {unknown[0]!r}" if unknown else "")
+        )
     lines = [text.count("\n", 0, m.start()) + 1 for m in _TOML_HEADER.finditer(text)]
-    return [_case(table, lines[i] if i < len(lines) else None, i)
-            for i, table in enumerate(tables)]
+    return [_case(table, lines[i] if i < len(lines) else None, i) for i, table in enumerate(tables)]
 
 
 def _jsonl_cases(text: str, path: str) -> list[Case]:
@@ -137,11 +155,9 @@ def _jsonl_cases(text: str, path: str) -> list[Case]:
         try:
             loaded = json.loads(line, parse_constant=refuse_constant)
         except RecursionError:
-            raise UsageError(f"--cases: {path}: line {number}: nested too deeply to "
-                             f"read") from None
+            raise UsageError(f"--cases: {path}: line {number}: nested too deeply to read") from None
         except ValueError as exc:
-            raise UsageError(f"--cases: {path}: line {number}: not valid JSON: {exc}") \
-                from None
+            raise UsageError(f"--cases: {path}: line {number}: not valid JSON: {exc}") from None
         cases.append(_case(loaded, number, len(cases)))
     return cases
 
@@ -162,10 +178,10 @@ def run_case(case: Case, defaults: Defaults) -> Outcome:
     try:
         answered = answer(_checked_request(case, defaults))
     except GradexplainError as error:
-        return Outcome(case, exit_status(error), error=error,
-                       seconds=time.perf_counter() - start)
-    return Outcome(case, answered.status, answered.result, answered.checks,
-                   seconds=time.perf_counter() - start)
+        return Outcome(case, exit_status(error), error=error, seconds=time.perf_counter() - start)
+    return Outcome(
+        case, answered.status, answered.result, answered.checks, seconds=time.perf_counter() - start
+    )
 
 
 def _checked_request(case: Case, defaults: Defaults) -> Request:
@@ -173,8 +189,9 @@ def _checked_request(case: Case, defaults: Defaults) -> Request:
     try:
         return _request(case, defaults)
     except RecursionError:  # only the file's own nesting recurses here: no SymPy, no torch
-        raise ValuesError("a value is nested too deeply; values are numbers, lists of "
-                          "numbers or lists of rows") from None
+        raise ValuesError(
+            "a value is nested too deeply; values are numbers, lists of numbers or lists of rows"
+        ) from None
 
 
 def _request(case: Case, defaults: Defaults) -> Request:
@@ -193,13 +210,23 @@ def _request(case: Case, defaults: Defaults) -> Request:
     if not isinstance(table, dict) or not all(isinstance(k, str) for k in table):
         raise ValuesError("'values' must be a table of name = numbers")
     values = {name: from_numbers(name, v) for name, v in table.items()}
-    device, dtype = (_field(fields, key, defaults, str, "a string")
-                     for key in ("device", "dtype"))
+    device, dtype = (_field(fields, key, defaults, str, "a string") for key in ("device", "dtype"))
     rtol, atol = (_tolerance(fields, key, defaults) for key in ("rtol", "atol"))
-    check_fd, hessian = (_field(fields, key, defaults, bool, "true or false")
-                         for key in ("check_fd", "hessian"))
-    return Request(expression, values, _wrt(fields, defaults), device, dtype, rtol, atol,
-                   _expected(fields.get("expect", {})), check_fd, hessian)
+    check_fd, hessian = (
+        _field(fields, key, defaults, bool, "true or false") for key in ("check_fd", "hessian")
+    )
+    return Request(
+        expression,
+        values,
+        _wrt(fields, defaults),
+        device,
+        dtype,
+        rtol,
+        atol,
+        _expected(fields.get("expect", {})),
+        check_fd,
+        hessian,
+    )
 
 
 def _check_keys(fields: dict[str, Any]) -> None:
@@ -211,12 +238,12 @@ def _check_keys(fields: dict[str, Any]) -> None:
         return
     close = difflib.get_close_matches(unknown[0], sorted(CASE_KEYS), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise ValuesError(f"unknown key {unknown[0]!r}{hint}; a case has "
-                      f"{', '.join(sorted(CASE_KEYS))}")
+    raise ValuesError(
+        f"unknown key {unknown[0]!r}{hint}; a case has {', '.join(sorted(CASE_KEYS))}"
+    )
 
 
-def _field(fields: dict[str, Any], key: str, defaults: Defaults, kind: type,
-           described: str) -> Any:
+def _field(fields: dict[str, Any], key: str, defaults: Defaults, kind: type, described: str) -> Any:
     value = fields.get(key, getattr(defaults, key))
     if not isinstance(value, kind):
         raise ValuesError(f"{key!r} must be {described}")
@@ -225,8 +252,7 @@ def _field(fields: dict[str, Any], key: str, defaults: Defaults, kind: type,
 
 def _tolerance(fields: dict[str, Any], key: str, defaults: Defaults) -> float | None:
     value = fields.get(key, getattr(defaults, key))
-    if value is not None and (isinstance(value, bool) or
-                              not isinstance(value, (int, float))):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
         raise ValuesError(f"{key!r} must be a number")
     return None if value is None else float(value)
 
@@ -249,8 +275,9 @@ def _expected(expect: object) -> dict[str, Values]:
     if isinstance(expect, list) and all(isinstance(spec, str) for spec in expect):
         return parse_specs(expect, _no_stdin)
     if not isinstance(expect, dict) or not all(isinstance(k, str) for k in expect):
-        raise ValuesError("'expect' must be a table of name = numbers or a list of "
-                          "\"NAME=VALUES\" strings")
+        raise ValuesError(
+            "'expect' must be a table of name = numbers or a list of \"NAME=VALUES\" strings"
+        )
     return from_mapping(expect)
 
 
@@ -266,8 +293,13 @@ def worst(outcomes: list[Outcome]) -> ExitStatus:
     return worst_status(o.status for o in outcomes)
 
 
-def run_file(path: str, defaults: Defaults, output_format: str, console: Console | None,
-             junit_path: str | None) -> ExitStatus:
+def run_file(
+    path: str,
+    defaults: Defaults,
+    output_format: str,
+    console: Console | None,
+    junit_path: str | None,
+) -> ExitStatus:
     """Run every case; print the summary; write JUnit XML; return the worst status."""
     cases = read_cases(path)
     started = time.perf_counter()
@@ -275,8 +307,10 @@ def run_file(path: str, defaults: Defaults, output_format: str, console: Console
     elapsed = time.perf_counter() - started
     for outcome in outcomes:  # invalid cases are errors: say so on stderr, as one run does
         if outcome.error is not None:
-            sys.stderr.write(visible(f"gradexplain: error: {_where(outcome.case)}: "
-                                     f"{outcome.error.message}") + "\n")
+            sys.stderr.write(
+                visible(f"gradexplain: error: {_where(outcome.case)}: {outcome.error.message}")
+                + "\n"
+            )
     if junit_path is not None:
         from gradexplain.junit import write
 
@@ -317,24 +351,29 @@ def _counts(outcomes: list[Outcome]) -> str:
         key = outcome.status.name.lower()
         counts[key] = counts.get(key, 0) + 1
     order = ("agree", "disagree", "undefined", "invalid")
-    return f"{len(outcomes)} cases: " + ", ".join(f"{counts[k]} {k}" for k in order
-                                                   if k in counts)
+    return f"{len(outcomes)} cases: " + ", ".join(f"{counts[k]} {k}" for k in order if k in counts)
 
 
 def render_summary(outcomes: list[Outcome], path: str, console: Console) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    styles = {ExitStatus.AGREE: "green", ExitStatus.DISAGREE: "bold red",
-              ExitStatus.UNDEFINED: "bold yellow", ExitStatus.INVALID: "bold red"}
+    styles = {
+        ExitStatus.AGREE: "green",
+        ExitStatus.DISAGREE: "bold red",
+        ExitStatus.UNDEFINED: "bold yellow",
+        ExitStatus.INVALID: "bold red",
+    }
     table = Table(title=Text(f"gradexplain --cases {visible(path)}"), title_justify="left")
     table.add_column("case", overflow="fold")
     table.add_column("verdict")
     table.add_column("largest difference", overflow="fold")
     for outcome in outcomes:
-        table.add_row(Text(visible(outcome.case.name)),
-                      Text(outcome.label(), style=styles[outcome.status]),
-                      Text(visible(_difference(outcome))))
+        table.add_row(
+            Text(visible(outcome.case.name)),
+            Text(outcome.label(), style=styles[outcome.status]),
+            Text(visible(_difference(outcome))),
+        )
     console.print(table)
     console.print(Text(_counts(outcomes), style=styles[worst(outcomes)]))
 
@@ -342,11 +381,22 @@ def render_summary(outcomes: list[Outcome], path: str, console: Console) -> None
 def summary_markdown(outcomes: list[Outcome], path: str) -> str:
     from gradexplain.markdown import table, untrusted
 
-    marks = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌", ExitStatus.UNDEFINED: "⚠️",
-             ExitStatus.INVALID: "🚫"}
-    body = [[untrusted(o.case.name), f"{marks[o.status]} {o.label()}",
-             untrusted(_difference(o))] for o in outcomes]
-    lines = [f"## gradexplain --cases {untrusted(path)}", "",
-             *table(["case", "verdict", "largest difference"], body, ["l", "l", "r"]),
-             "", f"**{_counts(outcomes)}**", ""]
+    marks = {
+        ExitStatus.AGREE: "✅",
+        ExitStatus.DISAGREE: "❌",
+        ExitStatus.UNDEFINED: "⚠️",
+        ExitStatus.INVALID: "🚫",
+    }
+    body = [
+        [untrusted(o.case.name), f"{marks[o.status]} {o.label()}", untrusted(_difference(o))]
+        for o in outcomes
+    ]
+    lines = [
+        f"## gradexplain --cases {untrusted(path)}",
+        "",
+        *table(["case", "verdict", "largest difference"], body, ["l", "l", "r"]),
+        "",
+        f"**{_counts(outcomes)}**",
+        "",
+    ]
     return "\n".join(lines)

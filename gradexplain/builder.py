@@ -36,20 +36,26 @@ I = sp.Symbol("i", integer=True, nonnegative=True)  # noqa: E741 - the top sum's
 TARGETS = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("j", "k"))
 J = TARGETS[0]  # the generic element of a gradient
 
+
 def _power(base: Any, exponent: Any) -> Any:
     """base**exponent; 0**p is written by its values, 0 for p > 0, 1 at 0, inf below, so
     its derivative where p > 0 is 0 (as torch and finite differences say), not 0*log(0).
     (At p <= 0 there is none; the autograd side names that hazard.)"""
     if base == 0 and not sp.sympify(exponent).is_number:
-        return sp.Piecewise((sp.S.Zero, exponent > 0), (sp.S.One, sp.Eq(exponent, 0)),
-                            (sp.oo, True))
-    return base ** exponent
+        return sp.Piecewise(
+            (sp.S.Zero, exponent > 0), (sp.S.One, sp.Eq(exponent, 0)), (sp.oo, True)
+        )
+    return base**exponent
 
 
 RELATIONS = {"==": sp.Eq, "!=": sp.Ne, "<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge}
 OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {
-    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b, "**": _power}
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": _power,
+}
 
 
 def size_symbol(size: int) -> sp.Symbol:
@@ -72,13 +78,24 @@ class Dialect:
 
 _LETTERS = "impqrstuv"  # bound indices of the shaped path; j and k are the gradient's own
 
-VECTOR = Dialect(ScopedSum, ScopedProduct, lambda size: N, lambda shape: N,
-                 lambda count: "k" if count == 0 else f"k{count + 1}", pin=False,
-                 compare_over=False)
-SHAPED = Dialect(ScopedSum, ScopedProduct, size_symbol, math.prod,
-                 lambda count: _LETTERS[count % len(_LETTERS)] + (
-                     str(count) if count >= len(_LETTERS) else ""),
-                 pin=True, compare_over=True)
+VECTOR = Dialect(
+    ScopedSum,
+    ScopedProduct,
+    lambda size: N,
+    lambda shape: N,
+    lambda count: "k" if count == 0 else f"k{count + 1}",
+    pin=False,
+    compare_over=False,
+)
+SHAPED = Dialect(
+    ScopedSum,
+    ScopedProduct,
+    size_symbol,
+    math.prod,
+    lambda count: _LETTERS[count % len(_LETTERS)] + (str(count) if count >= len(_LETTERS) else ""),
+    pin=True,
+    compare_over=True,
+)
 
 
 @dataclass(frozen=True)
@@ -111,13 +128,15 @@ def pinned(idx: tuple[sp.Expr, ...], shape: Shape) -> tuple[sp.Expr, ...]:
 class Builder:
     """Walks our tree; `build(node, idx)` is the node's element at those indices."""
 
-    def __init__(self, dialect: Dialect, shapes: Mapping[str, Shape],
-                 node_shapes: dict[int, Shape]) -> None:
+    def __init__(
+        self, dialect: Dialect, shapes: Mapping[str, Shape], node_shapes: dict[int, Shape]
+    ) -> None:
         self.dialect = dialect
         self.Sum, self.Product = dialect.Sum, dialect.Product
         self.bases: dict[str, Any] = {
             name: sp.IndexedBase(name, real=True) if shape else sp.Symbol(name, real=True)
-            for name, shape in sorted(shapes.items())}
+            for name, shape in sorted(shapes.items())
+        }
         self.node_shapes = node_shapes
         self.sizes: dict[sp.Symbol, int] = dict(zip(TARGETS, (0, 0)))
         self.reductions: dict[Node, Reduction] = {}
@@ -131,8 +150,7 @@ class Builder:
         """New bound indices, one per axis of `shape`."""
         found = []
         for size in shape:
-            index = sp.Symbol(self.dialect.index_name(self.made), integer=True,
-                              nonnegative=True)
+            index = sp.Symbol(self.dialect.index_name(self.made), integer=True, nonnegative=True)
             self.made += 1
             self.sizes[index] = size
             found.append(index)
@@ -147,8 +165,9 @@ class Builder:
     def compared(self, over: tuple[sp.Symbol, ...]) -> tuple[sp.Symbol, ...]:
         return over if self.dialect.compare_over else ()
 
-    def record(self, node: Node, over: tuple[sp.Symbol, ...], term: sp.Expr,
-               total: sp.Expr) -> None:
+    def record(
+        self, node: Node, over: tuple[sp.Symbol, ...], term: sp.Expr, total: sp.Expr
+    ) -> None:
         """A reduction over all of a vector, for the story's sum-rule table."""
         if len(over) == 1:
             self.reductions[node] = Reduction(over[0], term, total)
@@ -195,18 +214,20 @@ class Builder:
         if node.func == "where":
             compare, if_true, if_false = node.args
             return sp.Piecewise(
-                (self.build(if_true, self.align(if_true, idx)),
-                 self.build(compare, self.align(compare, idx))),
-                (self.build(if_false, self.align(if_false, idx)), True))
+                (
+                    self.build(if_true, self.align(if_true, idx)),
+                    self.build(compare, self.align(compare, idx)),
+                ),
+                (self.build(if_false, self.align(if_false, idx)), True),
+            )
         return OPS[node.func].element(self, node, idx)
 
     def align(self, node: Node, idx: tuple[Any, ...]) -> tuple[Any, ...]:
         """Broadcasting: an operand with fewer axes takes the trailing indices."""
         rank = len(self.shape(node))
-        return idx[len(idx) - rank:] if rank else ()
+        return idx[len(idx) - rank :] if rank else ()
 
     def _matmul(self, node: BinOp, idx: tuple[Any, ...]) -> sp.Expr:
         """`A @ B` at (i, j) is `Sum(A[i, m]*B[m, j], m)`, as torch.matmul's entry builds it."""
-        letters = matmul_letters("@", self.shape(node.left), self.shape(node.right), "",
-                                 node.col)
+        letters = matmul_letters("@", self.shape(node.left), self.shape(node.right), "", node.col)
         return contract(self, (node.left, node.right), letters, idx)

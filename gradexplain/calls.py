@@ -27,11 +27,24 @@ if TYPE_CHECKING:
 _FUNCTIONAL_PREFIXES = ("torch.nn.functional.", "nn.functional.", "F.")
 _NAMESPACE_PREFIXES = (("torch.special.", "special"), ("torch.linalg.", "linalg"))
 _NUMPY_MODULES = ("np", "numpy", "math", "jnp", "scipy")
-_PREFIX_OF = {"bare": "", "torch": "torch.", "functional": "F.", "special": "torch.special.",
-              "linalg": "torch.linalg.", "method": "x."}
+_PREFIX_OF = {
+    "bare": "",
+    "torch": "torch.",
+    "functional": "F.",
+    "special": "torch.special.",
+    "linalg": "torch.linalg.",
+    "method": "x.",
+}
 # NumPy names whose torch spelling differs (most are the same name, or a torch alias)
-_NUMPY_TO_TORCH = {"power": "pow", "absolute": "abs", "negative": "neg", "divide": "div",
-                   "max": "amax", "min": "amin", "mod": "remainder"}
+_NUMPY_TO_TORCH = {
+    "power": "pow",
+    "absolute": "abs",
+    "negative": "neg",
+    "divide": "div",
+    "max": "amax",
+    "min": "amin",
+    "mod": "remainder",
+}
 _INF_MODULES = ("math", "torch", "np", "numpy")
 
 
@@ -40,10 +53,10 @@ def namespace_of(dotted: str) -> tuple[str, str] | None:
     method call on an expression (`x.exp`, `(x + 1).sum`)."""
     for prefix in _FUNCTIONAL_PREFIXES:
         if dotted.startswith(prefix):
-            return "functional", dotted[len(prefix):]
+            return "functional", dotted[len(prefix) :]
     for prefix, space in _NAMESPACE_PREFIXES:
         if dotted.startswith(prefix):
-            return space, dotted[len(prefix):]
+            return space, dotted[len(prefix) :]
     head, _, rest = dotted.partition(".")
     if head == "torch":
         return ("torch", rest) if "." not in rest else ("other", dotted)
@@ -57,17 +70,34 @@ def not_supported(space: str, spelling: str, dotted: str) -> str:
     if space == "numpy":
         module, _, name = dotted.partition(".")
         torch_name = _NUMPY_TO_TORCH.get(name, name)
-        found = next((_PREFIX_OF[s] + torch_name for s in ("torch", "functional")
-                      if torch_name in SPELLED[s]), None)
-        hint = f"write {found}(...)" if found else "write the torch spelling (torch.f(x), " \
-            "x.f(), F.f(x))"
+        found = next(
+            (
+                _PREFIX_OF[s] + torch_name
+                for s in ("torch", "functional")
+                if torch_name in SPELLED[s]
+            ),
+            None,
+        )
+        hint = (
+            f"write {found}(...)"
+            if found
+            else "write the torch spelling (torch.f(x), x.f(), F.f(x))"
+        )
         return f"{dotted} is {module}'s, not PyTorch's; gradexplain reads PyTorch: {hint}"
     # the same name in another namespace first (torch.relu6 -> F.relu6(x))
-    elsewhere = next((s for s in ("torch", "functional", "special", "linalg", "method")
-                      if spelling in SPELLED[s]), None)
+    elsewhere = next(
+        (
+            s
+            for s in ("torch", "functional", "special", "linalg", "method")
+            if spelling in SPELLED[s]
+        ),
+        None,
+    )
     if elsewhere is not None:
-        return (f"{dotted} is not supported; the closest supported spelling is "
-                f"{_PREFIX_OF[elsewhere]}{spelling}{'()' if elsewhere == 'method' else '(...)'}")
+        return (
+            f"{dotted} is not supported; the closest supported spelling is "
+            f"{_PREFIX_OF[elsewhere]}{spelling}{'()' if elsewhere == 'method' else '(...)'}"
+        )
     known = sorted(SPELLED[space]) if space in SPELLED else []
     close = difflib.get_close_matches(spelling, known, n=1)
     if not close:
@@ -97,14 +127,19 @@ class CallReader:
         if pairwise is not None:  # torch.max(a, b) is torch.maximum(a, b)
             return self.read(pairwise, args, node)
         tensors, given = self._split(op, args, node)
-        params = tuple((spec.name, self._value(op, spec, given[spec.name]))
-                       for spec in op.keywords if spec.name in given)
+        params = tuple(
+            (spec.name, self._value(op, spec, given[spec.name]))
+            for spec in op.keywords
+            if spec.name in given
+        )
         params = tuple((key, value) for key, value in params if value is not None)
         if op.dim == "required" and not any(key == "dim" for key, _ in params):
-            raise self.fail(f"{name}() needs a dim, as in {name}(x, dim=0): torch.{name} "
-                            f"has no default", node)
-        result = Call(name, tuple(self.converter.convert(t) for t in tensors),
-                      node.col_offset, params)
+            raise self.fail(
+                f"{name}() needs a dim, as in {name}(x, dim=0): torch.{name} has no default", node
+            )
+        result = Call(
+            name, tuple(self.converter.convert(t) for t in tensors), node.col_offset, params
+        )
         op.check(result, self.text)
         from gradexplain.parser import check_constants
 
@@ -115,48 +150,60 @@ class CallReader:
         """clamp(x, min=None, max=None): bounds are numbers or tensors, either may be left
         out (then it is clamp_min or clamp_max); lo > hi gives hi everywhere, as in torch."""
         if not args or len(args) > 3:
-            raise self.fail(f"clamp() takes a tensor and then at most min, max, got "
-                            f"{len(args)} argument{'s' * (len(args) != 1)}", node)
+            raise self.fail(
+                f"clamp() takes a tensor and then at most min, max, got "
+                f"{len(args)} argument{'s' * (len(args) != 1)}",
+                node,
+            )
         bounds: dict[str, ast.expr] = dict(zip(("min", "max"), args[1:]))
         for keyword in node.keywords:
             if keyword.arg not in ("min", "max"):
-                raise ExpressionError(_unknown_keyword(OPS["clamp"], keyword.arg),
-                                      self.text, keyword.col_offset)
+                raise ExpressionError(
+                    _unknown_keyword(OPS["clamp"], keyword.arg), self.text, keyword.col_offset
+                )
             if keyword.arg in bounds:
-                raise ExpressionError(f"clamp() got {keyword.arg}= twice", self.text,
-                                      keyword.col_offset)
+                raise ExpressionError(
+                    f"clamp() got {keyword.arg}= twice", self.text, keyword.col_offset
+                )
             bounds[keyword.arg] = keyword.value
-        given = {key: value for key, value in bounds.items()
-                 if not (isinstance(value, ast.Constant) and value.value is None)}
+        given = {
+            key: value
+            for key, value in bounds.items()
+            if not (isinstance(value, ast.Constant) and value.value is None)
+        }
         if not given:
-            raise self.fail("clamp() needs min= or max= (or both), as in clamp(x, min=0)",
-                            node)
+            raise self.fail("clamp() needs min= or max= (or both), as in clamp(x, min=0)", node)
         name = "clamp" if len(given) == 2 else f"clamp_{next(iter(given))}"
         operands = [args[0], *(given[key] for key in ("min", "max") if key in given)]
-        result = Call(name, tuple(self.converter.convert(arg) for arg in operands),
-                      node.col_offset)
+        result = Call(name, tuple(self.converter.convert(arg) for arg in operands), node.col_offset)
         from gradexplain.parser import check_constants
 
         check_constants(result, self.text)
         return result
 
-    def _split(self, op: Op, args: list[ast.expr], node: ast.Call
-               ) -> tuple[list[ast.expr], dict[str, ast.expr]]:
+    def _split(
+        self, op: Op, args: list[ast.expr], node: ast.Call
+    ) -> tuple[list[ast.expr], dict[str, ast.expr]]:
         """The tensors, and each setting's value by name (positional or keyword)."""
         count = op.operands
         positional = [spec for spec in op.keywords if spec.positional]
         if len(args) < count or len(args) > count + len(positional):
-            raise self.fail(f"{op.name}() takes {_takes(op, positional)}, got {len(args)} "
-                            f"argument{'s' * (len(args) != 1)}", node)
+            raise self.fail(
+                f"{op.name}() takes {_takes(op, positional)}, got {len(args)} "
+                f"argument{'s' * (len(args) != 1)}",
+                node,
+            )
         given = {spec.name: value for spec, value in zip(positional, args[count:])}
         for keyword in node.keywords:
             spec = _keyword(op, keyword.arg)
             if spec is None:
-                raise ExpressionError(_unknown_keyword(op, keyword.arg), self.text,
-                                      keyword.col_offset)
+                raise ExpressionError(
+                    _unknown_keyword(op, keyword.arg), self.text, keyword.col_offset
+                )
             if spec.name in given:
-                raise ExpressionError(f"{op.name}() got {spec.name}= twice", self.text,
-                                      keyword.col_offset)
+                raise ExpressionError(
+                    f"{op.name}() got {spec.name}= twice", self.text, keyword.col_offset
+                )
             given[spec.name] = keyword.value
         return args[:count], given
 
@@ -174,21 +221,33 @@ class CallReader:
 
     def _dim(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
         if isinstance(value, (ast.Tuple, ast.List)):
-            raise self.fail(f"dim of {op.name}() is one integer, not a tuple, as "
-                            f"torch.{op.name} takes it", value)
+            raise self.fail(
+                f"dim of {op.name}() is one integer, not a tuple, as torch.{op.name} takes it",
+                value,
+            )
         if isinstance(value, ast.Constant) and value.value is None:
             return None
         return (self._integer(op, value),)
 
     def _integer(self, op: Op, value: ast.expr) -> int:
-        number = value.operand if isinstance(value, ast.UnaryOp) and \
-            isinstance(value.op, ast.USub) else value
-        if not isinstance(number, ast.Constant) or isinstance(number.value, bool) \
-                or not isinstance(number.value, int):
-            hint = " (a tuple of them for several dims)" if op.keywords and \
-                op.keywords[0].kind == "dims" else ""
-            raise self.fail(f"dim of {op.name}() must be an integer such as 0, 1 or -1"
-                            f"{hint}", value)
+        number = (
+            value.operand
+            if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
+            else value
+        )
+        if (
+            not isinstance(number, ast.Constant)
+            or isinstance(number.value, bool)
+            or not isinstance(number.value, int)
+        ):
+            hint = (
+                " (a tuple of them for several dims)"
+                if op.keywords and op.keywords[0].kind == "dims"
+                else ""
+            )
+            raise self.fail(
+                f"dim of {op.name}() must be an integer such as 0, 1 or -1{hint}", value
+            )
         return -number.value if number is not value else number.value
 
     def _bool(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
@@ -198,13 +257,20 @@ class CallReader:
 
     def _false(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
         if not isinstance(value, ast.Constant) or value.value is not False:
-            raise self.fail(f"{spec.name}=True of {op.name}() is not supported: it changes "
-                            f"the tensor in place; leave it out", value)
+            raise self.fail(
+                f"{spec.name}=True of {op.name}() is not supported: it changes "
+                f"the tensor in place; leave it out",
+                value,
+            )
         return None  # the default: nothing to keep
 
     def _number(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
-        if isinstance(value, ast.Constant) and isinstance(value.value, bool) \
-                and spec.default is not None and isinstance(spec.default, bool):
+        if (
+            isinstance(value, ast.Constant)
+            and isinstance(value.value, bool)
+            and spec.default is not None
+            and isinstance(spec.default, bool)
+        ):
             return value.value
         number = constant_value(self.converter.convert(value), self.text)
         if number is None:
@@ -218,8 +284,11 @@ class CallReader:
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             if value.value == "fro":
                 return "fro"
-            raise self.fail(f"{spec.name}={value.value!r} of {op.name}() is not supported: "
-                            f"vector norms take a number, inf, -inf or 'fro'", value)
+            raise self.fail(
+                f"{spec.name}={value.value!r} of {op.name}() is not supported: "
+                f"vector norms take a number, inf, -inf or 'fro'",
+                value,
+            )
         sign = 1.0
         if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
             sign, value = -1.0, value.operand
@@ -227,8 +296,7 @@ class CallReader:
             return sign * math.inf
         number = constant_value(self.converter.convert(value), self.text)
         if number is None:
-            raise self.fail(f"{spec.name}= of {op.name}() must be a number, inf or 'fro'",
-                            value)
+            raise self.fail(f"{spec.name}= of {op.name}() must be a number, inf or 'fro'", value)
         return sign * number
 
     def _choice(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
@@ -243,8 +311,11 @@ def _pairwise(op: Op, args: list[ast.expr]) -> str | None:
     if op.pairwise is None or len(args) != 2:
         return None
     second = args[1].operand if isinstance(args[1], ast.UnaryOp) else args[1]
-    integer = isinstance(second, ast.Constant) and isinstance(second.value, int) \
+    integer = (
+        isinstance(second, ast.Constant)
+        and isinstance(second.value, int)
         and not isinstance(second.value, bool)
+    )
     return None if integer else op.pairwise
 
 
@@ -260,22 +331,35 @@ def _unknown_keyword(op: Op, name: str | None) -> str:
         return f"keyword {name}= of {op.name}() is not supported: {op.name}() takes no keywords"
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"; did you mean {close[0]}=?" if close else ""
-    return (f"keyword {name}= of {op.name}() is not supported{hint} ({op.name}() takes "
-            f"{', '.join(n + '=' for n in names)})")
+    return (
+        f"keyword {name}= of {op.name}() is not supported{hint} ({op.name}() takes "
+        f"{', '.join(n + '=' for n in names)})"
+    )
 
 
 def _takes(op: Op, positional: list[Keyword]) -> str:
     tensors = "a tensor" if op.operands == 1 else f"{op.operands} tensors"
     if not positional:
-        return f"{op.operands} argument{'s' * (op.operands != 1)}" if op.operands > 1 else \
-            "1 argument"
+        return (
+            f"{op.operands} argument{'s' * (op.operands != 1)}" if op.operands > 1 else "1 argument"
+        )
     return f"{tensors} and then at most {', '.join(spec.name for spec in positional)}"
 
 
 def _is_infinity(value: ast.expr) -> bool:
-    if isinstance(value, ast.Attribute) and value.attr == "inf" and \
-            isinstance(value.value, ast.Name) and value.value.id in _INF_MODULES:
+    if (
+        isinstance(value, ast.Attribute)
+        and value.attr == "inf"
+        and isinstance(value.value, ast.Name)
+        and value.value.id in _INF_MODULES
+    ):
         return True
-    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and \
-        value.func.id == "float" and len(value.args) == 1 and not value.keywords and \
-        isinstance(value.args[0], ast.Constant) and value.args[0].value in ("inf", "infinity")
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == "float"
+        and len(value.args) == 1
+        and not value.keywords
+        and isinstance(value.args[0], ast.Constant)
+        and value.args[0].value in ("inf", "infinity")
+    )

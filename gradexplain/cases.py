@@ -52,6 +52,7 @@ class Outcome:
         if self.error is not None:
             return f"invalid ({self.error.kind})"
         if self.checks and not all(c.matches for c in self.checks):
-            return "expect mismatch" if self.result and self.result.agree else \
-                self.status.name.lower()
+            return (
+                "expect mismatch" if self.result and self.result.agree else self.status.name.lower()
+            )
         return self.status.name.lower()

@@ -46,8 +46,11 @@ Give each variable's values as --NAME v1,v2,... (one number is a scalar),
 the table shows the sum-rule decomposition and whether the two witnesses agree.
 """
 
-app = typer.Typer(add_completion=True, rich_markup_mode=None,
-                  context_settings={"help_option_names": ["-h", "--help"]})
+app = typer.Typer(
+    add_completion=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 
 
 def _version(value: bool) -> None:
@@ -65,83 +68,163 @@ def _schema(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.command(cls=PlainArgsCommand, help=HELP, epilog=EPILOG,
-             options_metavar="EXPRESSION --NAME VALUES... [OPTIONS]",
-             context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
-                               "help_option_names": ["-h", "--help"]})
+@app.command(
+    cls=PlainArgsCommand,
+    help=HELP,
+    epilog=EPILOG,
+    options_metavar="EXPRESSION --NAME VALUES... [OPTIONS]",
+    context_settings={
+        "allow_extra_args": True,
+        "ignore_unknown_options": True,
+        "help_option_names": ["-h", "--help"],
+    },
+)
 def command(
     ctx: typer.Context,
-    var: Annotated[list[str] | None, typer.Option(
-        "--var", metavar="NAME=VALUES", help="Values for a variable whose name clashes "
-        "with an option, e.g. --var device=1,2.")] = None,
-    wrt: Annotated[str | None, typer.Option(
-        "--wrt", metavar="NAMES", help="Differentiate only these variables, e.g. --wrt "
-        "w,b; the others are data (default: all).")] = None,
-    device: Annotated[str, typer.Option(
-        help="cpu, cuda, cuda:N, mps, or auto (the best available).")] = "cpu",
+    var: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--var",
+            metavar="NAME=VALUES",
+            help="Values for a variable whose name clashes with an option, e.g. --var device=1,2.",
+        ),
+    ] = None,
+    wrt: Annotated[
+        str | None,
+        typer.Option(
+            "--wrt",
+            metavar="NAMES",
+            help="Differentiate only these variables, e.g. --wrt "
+            "w,b; the others are data (default: all).",
+        ),
+    ] = None,
+    device: Annotated[
+        str, typer.Option(help="cpu, cuda, cuda:N, mps, or auto (the best available).")
+    ] = "cpu",
     dtype: Annotated[str, typer.Option(help="float64 or float32 for autograd.")] = "float64",
-    rtol: Annotated[str | None, typer.Option(
-        help="Relative tolerance (default: torch.testing's for the dtype).")] = None,
-    atol: Annotated[str | None, typer.Option(
-        help="Absolute tolerance (default: torch.testing's for the dtype).")] = None,
-    output_format: Annotated[str, typer.Option(
-        "--format", help="table, json or markdown.")] = "table",
+    rtol: Annotated[
+        str | None,
+        typer.Option(help="Relative tolerance (default: torch.testing's for the dtype)."),
+    ] = None,
+    atol: Annotated[
+        str | None,
+        typer.Option(help="Absolute tolerance (default: torch.testing's for the dtype)."),
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="table, json or markdown.")
+    ] = "table",
     show_all: Annotated[bool, typer.Option("--all", help="Show every row.")] = False,
-    quiet: Annotated[bool, typer.Option(
-        "--quiet", "-q", help="Print nothing but errors; the exit code tells.")] = False,
-    no_color: Annotated[bool, typer.Option(
-        "--no-color", help="No colour (also when NO_COLOR is set or output is piped).")
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print nothing but errors; the exit code tells.")
     ] = False,
-    expect: Annotated[list[str] | None, typer.Option(
-        "--expect", metavar="NAME=VALUES", help="A hand-derived gradient to check, e.g. "
-        "--expect x=6,8,20 (repeat per variable); a mismatch exits 1.")] = None,
-    cases: Annotated[str | None, typer.Option(
-        "--cases", metavar="FILE", help="Run every case of a TOML or JSON Lines file.")
+    no_color: Annotated[
+        bool,
+        typer.Option(
+            "--no-color", help="No colour (also when NO_COLOR is set or output is piped)."
+        ),
+    ] = False,
+    expect: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--expect",
+            metavar="NAME=VALUES",
+            help="A hand-derived gradient to check, e.g. "
+            "--expect x=6,8,20 (repeat per variable); a mismatch exits 1.",
+        ),
     ] = None,
-    junit_xml: Annotated[str | None, typer.Option(
-        "--junit-xml", metavar="PATH", help="With --cases: write a JUnit XML report.")
+    cases: Annotated[
+        str | None,
+        typer.Option(
+            "--cases", metavar="FILE", help="Run every case of a TOML or JSON Lines file."
+        ),
     ] = None,
-    graph: Annotated[bool, typer.Option(
-        "--graph", help="Show the autograd graph torch built, with values and gradients.")
-    ] = False,
-    dot: Annotated[str | None, typer.Option(
-        "--dot", metavar="FILE", help="Write that graph as Graphviz DOT text.")] = None,
-    mermaid: Annotated[bool, typer.Option(
-        "--mermaid", help="Print that graph as a Mermaid flowchart.")] = False,
-    check_fd: Annotated[bool, typer.Option(
-        "--check-fd", help="Add float64 central finite differences as a third witness.")
-    ] = False,
-    steps: Annotated[bool, typer.Option(
-        "--steps", help="Show the derivation step by step (sum, product, chain rule...).")
-    ] = False,
-    backward_v: Annotated[str | None, typer.Option(
-        "--v", metavar="VALUES", help="For a vector result: y.backward(v) against J^T v.")
+    junit_xml: Annotated[
+        str | None,
+        typer.Option("--junit-xml", metavar="PATH", help="With --cases: write a JUnit XML report."),
     ] = None,
-    jacobian: Annotated[bool, typer.Option(
-        "--jacobian", help="Show the matrix dy_i/dx_j and its column sums.")] = False,
-    hessian: Annotated[bool, typer.Option(
-        "--hessian", help="Add second derivatives from SymPy and torch.func.hessian (up "
-        "to MAX_HESSIAN_ELEMENTS = 1,000 differentiated elements).")] = False,
-    terminal_svg: Annotated[str | None, typer.Option(
-        "--terminal-svg", metavar="FILE", help="Also save a picture of the terminal "
-        "output (a screenshot, as SVG).")] = None,
-    graph_svg: Annotated[str | None, typer.Option(
-        "--graph-svg", metavar="FILE", help="Write a drawing of the autograd graph "
-        "(nodes, edges, values, gradients) as SVG.")] = None,
-    svg: Annotated[str | None, typer.Option(
-        "--svg", metavar="FILE", help="Deprecated name of --terminal-svg.")] = None,
+    graph: Annotated[
+        bool,
+        typer.Option(
+            "--graph", help="Show the autograd graph torch built, with values and gradients."
+        ),
+    ] = False,
+    dot: Annotated[
+        str | None,
+        typer.Option("--dot", metavar="FILE", help="Write that graph as Graphviz DOT text."),
+    ] = None,
+    mermaid: Annotated[
+        bool, typer.Option("--mermaid", help="Print that graph as a Mermaid flowchart.")
+    ] = False,
+    check_fd: Annotated[
+        bool,
+        typer.Option(
+            "--check-fd", help="Add float64 central finite differences as a third witness."
+        ),
+    ] = False,
+    steps: Annotated[
+        bool,
+        typer.Option(
+            "--steps", help="Show the derivation step by step (sum, product, chain rule...)."
+        ),
+    ] = False,
+    backward_v: Annotated[
+        str | None,
+        typer.Option(
+            "--v", metavar="VALUES", help="For a vector result: y.backward(v) against J^T v."
+        ),
+    ] = None,
+    jacobian: Annotated[
+        bool, typer.Option("--jacobian", help="Show the matrix dy_i/dx_j and its column sums.")
+    ] = False,
+    hessian: Annotated[
+        bool,
+        typer.Option(
+            "--hessian",
+            help="Add second derivatives from SymPy and torch.func.hessian (up "
+            "to MAX_HESSIAN_ELEMENTS = 1,000 differentiated elements).",
+        ),
+    ] = False,
+    terminal_svg: Annotated[
+        str | None,
+        typer.Option(
+            "--terminal-svg",
+            metavar="FILE",
+            help="Also save a picture of the terminal output (a screenshot, as SVG).",
+        ),
+    ] = None,
+    graph_svg: Annotated[
+        str | None,
+        typer.Option(
+            "--graph-svg",
+            metavar="FILE",
+            help="Write a drawing of the autograd graph (nodes, edges, values, gradients) as SVG.",
+        ),
+    ] = None,
+    svg: Annotated[
+        str | None, typer.Option("--svg", metavar="FILE", help="Deprecated name of --terminal-svg.")
+    ] = None,
     debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
-    version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="Show the version.")] = False,
-    schema: Annotated[bool, typer.Option(
-        "--schema", callback=_schema, is_eager=True,
-        help="Print the JSON Schema of --format json output and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+    schema: Annotated[
+        bool,
+        typer.Option(
+            "--schema",
+            callback=_schema,
+            is_eager=True,
+            help="Print the JSON Schema of --format json output and exit.",
+        ),
+    ] = False,
 ) -> None:
     json_mode = output_format == "json" and not quiet
     if svg is not None:
-        typer.echo("gradexplain: --svg is deprecated: it saves a screenshot of the terminal "
-                   "output; use --terminal-svg FILE (or --graph-svg FILE for a drawing of "
-                   "the graph)", err=True)
+        typer.echo(
+            "gradexplain: --svg is deprecated: it saves a screenshot of the terminal "
+            "output; use --terminal-svg FILE (or --graph-svg FILE for a drawing of "
+            "the graph)",
+            err=True,
+        )
         terminal_svg = terminal_svg or svg
     both_svgs = svg is not None and terminal_svg is not None and svg != terminal_svg
     svg = terminal_svg
@@ -150,20 +233,52 @@ def command(
         _check_format(output_format)
         if both_svgs:  # one would be ignored
             raise UsageError("--svg is the old name of --terminal-svg: give one of them")
-        _check_outputs({"--junit-xml": junit_xml, "--dot": dot, "--terminal-svg": svg,
-                        "--graph-svg": graph_svg}, cases,
-                       [*ctx.args, *(var or []), *(expect or [])])
+        _check_outputs(
+            {
+                "--junit-xml": junit_xml,
+                "--dot": dot,
+                "--terminal-svg": svg,
+                "--graph-svg": graph_svg,
+            },
+            cases,
+            [*ctx.args, *(var or []), *(expect or [])],
+        )
         if cases is not None or junit_xml is not None:
-            shown = show_all or _teach_options(graph, dot, mermaid, False, steps, backward_v,
-                                               jacobian, svg, graph_svg) is not None
-            status = _run_cases(ctx.args, var or [], device, dtype, rtol, atol,
-                                output_format, script, (wrt, check_fd, hessian, shown))
+            shown = (
+                show_all
+                or _teach_options(
+                    graph, dot, mermaid, False, steps, backward_v, jacobian, svg, graph_svg
+                )
+                is not None
+            )
+            status = _run_cases(
+                ctx.args,
+                var or [],
+                device,
+                dtype,
+                rtol,
+                atol,
+                output_format,
+                script,
+                (wrt, check_fd, hessian, shown),
+            )
         else:
-            status = _run(ctx.args, var or [], device, dtype, rtol, atol, output_format,
-                          show_all, script, _teach_options(graph, dot, mermaid, check_fd,
-                                                           steps, backward_v, jacobian, svg,
-                                                           graph_svg),
-                          wrt, hessian)
+            status = _run(
+                ctx.args,
+                var or [],
+                device,
+                dtype,
+                rtol,
+                atol,
+                output_format,
+                show_all,
+                script,
+                _teach_options(
+                    graph, dot, mermaid, check_fd, steps, backward_v, jacobian, svg, graph_svg
+                ),
+                wrt,
+                hessian,
+            )
     except GradexplainError as error:
         status = _report(error, json_mode)
     except StreamFault:
@@ -177,12 +292,10 @@ def _check_format(output_format: str) -> None:
     from gradexplain.report import FORMATS
 
     if output_format not in FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not "
-                         f"{output_format!r}")
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
 
 
-def _check_outputs(paths: dict[str, str | None], cases: str | None,
-                   specs: list[str]) -> None:
+def _check_outputs(paths: dict[str, str | None], cases: str | None, specs: list[str]) -> None:
     """Output paths are checked before any work: never an input, never '-' or ''."""
     if all(path is None for path in paths.values()):
         return
@@ -199,12 +312,20 @@ def _report_bug(bug: Exception, debug: bool, json_mode: bool) -> ExitStatus:
     if json_mode:
         from gradexplain import jsonout
 
-        jsonout.write(sys.stdout, {"format_version": 1, "exit_code": int(status),
-                                   "error": {"type": "internal", "message": message}})
+        jsonout.write(
+            sys.stdout,
+            {
+                "format_version": 1,
+                "exit_code": int(status),
+                "error": {"type": "internal", "message": message},
+            },
+        )
     if debug:
         traceback.print_exc()
-    _say(f"gradexplain: {message}; "
-         + ("please report it" if debug else "rerun with --debug for the traceback"))
+    _say(
+        f"gradexplain: {message}; "
+        + ("please report it" if debug else "rerun with --debug for the traceback")
+    )
     return status
 
 
@@ -214,10 +335,20 @@ def _say(line: str) -> None:
     sys.stderr.write(_wrapped(visible(line)) + "\n")
 
 
-def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | None,
-         atol: str | None, output_format: str, show_all: bool,
-         script: Scripting, teach_options: Any = None, wrt: str | None = None,
-         hessian: bool = False) -> ExitStatus:
+def _run(
+    args: list[str],
+    var: list[str],
+    device: str,
+    dtype: str,
+    rtol: str | None,
+    atol: str | None,
+    output_format: str,
+    show_all: bool,
+    script: Scripting,
+    teach_options: Any = None,
+    wrt: str | None = None,
+    hessian: bool = False,
+) -> ExitStatus:
     from gradexplain import expect, report
     from gradexplain.arguments import split_arguments
     from gradexplain.request import Request, answer
@@ -238,10 +369,21 @@ def _run(args: list[str], var: list[str], device: str, dtype: str, rtol: str | N
 
             markdown.check(teach_options)
     expected = expect.parse_specs(script.expect, read_stdin)
-    outcome = answer(Request(expression, values, wrt, device, dtype,
-                             _float_option("rtol", rtol), _float_option("atol", atol),
-                             expected, bool(teach_options and teach_options.check_fd),
-                             hessian, shown=teach_options))
+    outcome = answer(
+        Request(
+            expression,
+            values,
+            wrt,
+            device,
+            dtype,
+            _float_option("rtol", rtol),
+            _float_option("atol", atol),
+            expected,
+            bool(teach_options and teach_options.check_fd),
+            hessian,
+            shown=teach_options,
+        )
+    )
     result = outcome.result
     console = None if script.quiet else report.make_console(script.no_color)
     if teach_options is not None and console is not None:
@@ -266,18 +408,33 @@ def _check_quiet(quiet: bool, show_all: bool, shown: Any) -> None:
         return
     display = [("--all", show_all)]
     if shown is not None:
-        display += [("--graph", shown.graph), ("--mermaid", shown.mermaid),
-                    ("--steps", shown.steps), ("--v", shown.v is not None),
-                    ("--jacobian", shown.jacobian), ("--terminal-svg", bool(shown.svg))]
+        display += [
+            ("--graph", shown.graph),
+            ("--mermaid", shown.mermaid),
+            ("--steps", shown.steps),
+            ("--v", shown.v is not None),
+            ("--jacobian", shown.jacobian),
+            ("--terminal-svg", bool(shown.svg)),
+        ]
     named = [option for option, given in display if given]
     if named:
-        raise UsageError(f"--quiet prints nothing, so {', '.join(named)} would do nothing; "
-                         f"drop --quiet (the exit code is the same)")
+        raise UsageError(
+            f"--quiet prints nothing, so {', '.join(named)} would do nothing; "
+            f"drop --quiet (the exit code is the same)"
+        )
 
 
-def _teach_options(graph: bool, dot: str | None, mermaid: bool, check_fd: bool,
-                   steps: bool, v: str | None, jacobian: bool, svg: str | None,
-                   graph_svg: str | None = None) -> Any:
+def _teach_options(
+    graph: bool,
+    dot: str | None,
+    mermaid: bool,
+    check_fd: bool,
+    steps: bool,
+    v: str | None,
+    jacobian: bool,
+    svg: str | None,
+    graph_svg: str | None = None,
+) -> Any:
     """Issue 5's extras, or None when none is asked for (the output stays as it was)."""
     from gradexplain.extras import Options
 
@@ -285,9 +442,17 @@ def _teach_options(graph: bool, dot: str | None, mermaid: bool, check_fd: bool,
     return options if options.any() else None
 
 
-def _run_cases(args: list[str], var: list[str], device: str, dtype: str,
-               rtol: str | None, atol: str | None, output_format: str,
-               script: Scripting, extras: tuple[str | None, bool, bool, bool]) -> ExitStatus:
+def _run_cases(
+    args: list[str],
+    var: list[str],
+    device: str,
+    dtype: str,
+    rtol: str | None,
+    atol: str | None,
+    output_format: str,
+    script: Scripting,
+    extras: tuple[str | None, bool, bool, bool],
+) -> ExitStatus:
     """`--cases FILE`: every case in one process; the options are the cases' defaults.
 
     `extras` is (--wrt, --check-fd, --hessian, whether a display-only option was given)."""
@@ -297,14 +462,24 @@ def _run_cases(args: list[str], var: list[str], device: str, dtype: str,
     if script.cases is None:
         raise UsageError("--junit-xml needs --cases FILE")
     if args or var or script.expect:
-        raise UsageError("--cases runs the file's cases: give no EXPRESSION, values or "
-                         "--expect with it")
+        raise UsageError(
+            "--cases runs the file's cases: give no EXPRESSION, values or --expect with it"
+        )
     if shown:
-        raise UsageError("--cases prints one line per case: --all, --graph, --dot, "
-                         "--mermaid, --steps, --v, --jacobian, --terminal-svg and --graph-svg "
-                         "do not apply; run the case on its own to see them")
-    defaults = batch.Defaults(device, dtype, _float_option("rtol", rtol),
-                              _float_option("atol", atol), wrt, check_fd, hessian)
+        raise UsageError(
+            "--cases prints one line per case: --all, --graph, --dot, "
+            "--mermaid, --steps, --v, --jacobian, --terminal-svg and --graph-svg "
+            "do not apply; run the case on its own to see them"
+        )
+    defaults = batch.Defaults(
+        device,
+        dtype,
+        _float_option("rtol", rtol),
+        _float_option("atol", atol),
+        wrt,
+        check_fd,
+        hessian,
+    )
     console = None if script.quiet else report.make_console(script.no_color)
     return batch.run_file(script.cases, defaults, output_format, console, script.junit_xml)
 
@@ -350,8 +525,11 @@ def _wrapped(message: str) -> str:
     import textwrap
 
     width = shutil.get_terminal_size().columns
-    return textwrap.fill(message, width=max(width, 20), subsequent_indent="  ",
-                         break_on_hyphens=False) if width > 0 else message
+    return (
+        textwrap.fill(message, width=max(width, 20), subsequent_indent="  ", break_on_hyphens=False)
+        if width > 0
+        else message
+    )
 
 
 def main() -> None:

@@ -64,8 +64,12 @@ class Comparison:
         return 0.0 < self.size <= self.floor
 
 
-def compare(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance,
-            reference: np.ndarray | None = None) -> Comparison:
+def compare(
+    actual: np.ndarray,
+    expected: np.ndarray,
+    tolerance: Tolerance,
+    reference: np.ndarray | None = None,
+) -> Comparison:
     """Compare per element; NaN and inf are never close, not even inf to inf.
 
     `reference` (default `expected`) sets the scale of the absolute term.
@@ -80,8 +84,13 @@ def compare(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance,
         diff = np.abs(actual - expected)
         close = finite & (diff <= absolute + tolerance.rtol * np.abs(expected))
     largest = float(diff[finite].max()) if finite.any() else float("nan")
-    return Comparison(close, largest, scale, tolerance.floor if tolerance.atol > 0 else 0.0,
-                      max(scale, largest_finite(actual)))
+    return Comparison(
+        close,
+        largest,
+        scale,
+        tolerance.floor if tolerance.atol > 0 else 0.0,
+        max(scale, largest_finite(actual)),
+    )
 
 
 def largest_finite(values: np.ndarray) -> float:
@@ -95,12 +104,20 @@ def largest_finite(values: np.ndarray) -> float:
 
 def tiny_note(what: str, floor: float, dtype: str) -> str:
     """The sentence shown when every element is within round-off of 0."""
-    return (f"Every element of {what} is within round-off of 0 (|value| <= {floor:.3g} = "
-            f"{ROUNDOFF_ULPS} x {dtype} eps), so agreement here only says both are about 0.")
+    return (
+        f"Every element of {what} is within round-off of 0 (|value| <= {floor:.3g} = "
+        f"{ROUNDOFF_ULPS} x {dtype} eps), so agreement here only says both are about 0."
+    )
 
 
-def gradient_of(value: Values, formula: str, symbolic_values: np.ndarray,
-                autograd_values: np.ndarray, tolerance: Tolerance, sentence: str) -> Gradient:
+def gradient_of(
+    value: Values,
+    formula: str,
+    symbolic_values: np.ndarray,
+    autograd_values: np.ndarray,
+    tolerance: Tolerance,
+    sentence: str,
+) -> Gradient:
     """One variable's gradient from both witnesses, compared per element (`compare`)."""
     import numpy as np
 
@@ -110,6 +127,15 @@ def gradient_of(value: Values, formula: str, symbolic_values: np.ndarray,
     autograd_values = autograd_values.reshape(value.shape)
     symbolic_values = symbolic_values.reshape(value.shape)
     found = compare(autograd_values, symbolic_values, tolerance)
-    return Gradient(value.name, value.shape, point, formula, symbolic_values,
-                    autograd_values, found.close, found.max_abs_diff, sentence,
-                    tiny=found.tiny)
+    return Gradient(
+        value.name,
+        value.shape,
+        point,
+        formula,
+        symbolic_values,
+        autograd_values,
+        found.close,
+        found.max_abs_diff,
+        sentence,
+        tiny=found.tiny,
+    )

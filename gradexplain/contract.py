@@ -42,8 +42,7 @@ def contract(factors: Sequence[np.ndarray], bound: Mapping[int, int]) -> np.ndar
             arrays[users[0]] = arrays[users[0]].sum(axis=axis, keepdims=True)
     live = [tuple(a for a in range(rank) if array.shape[a] != 1) for array in arrays]
     kept = tuple(sorted({a for axes in live for a in axes} - set(bound)))
-    operands = [array.reshape([array.shape[a] for a in axes])
-                for array, axes in zip(arrays, live)]
+    operands = [array.reshape([array.shape[a] for a in axes]) for array, axes in zip(arrays, live)]
     if len({a for axes in live for a in axes}) <= len(_LETTERS):
         value = _einsum(operands, live, kept)
     else:  # more indices than einsum has letters (a chain of 60 @): two at a time
@@ -60,8 +59,9 @@ class TooManyIndices(ValueError):
     """One product of two factors uses more indices than einsum can label."""
 
 
-def _einsum(operands: Sequence[np.ndarray], axes: Sequence[tuple[int, ...]],
-            kept: tuple[int, ...]) -> np.ndarray:
+def _einsum(
+    operands: Sequence[np.ndarray], axes: Sequence[tuple[int, ...]], kept: tuple[int, ...]
+) -> np.ndarray:
     """einsum over `operands` whose axes are the layout axes `axes`, keeping `kept`;
     each layout axis gets a letter in order of first use (einsum has 52)."""
     if not operands:
@@ -72,13 +72,17 @@ def _einsum(operands: Sequence[np.ndarray], axes: Sequence[tuple[int, ...]],
             if len(letters) == len(_LETTERS):
                 raise TooManyIndices(f"more than {len(_LETTERS)} indices in one product")
             letters[axis] = _LETTERS[len(letters)]
-    spec = ",".join("".join(letters[a] for a in group) for group in axes) + "->" + \
-        "".join(letters[a] for a in kept)
+    spec = (
+        ",".join("".join(letters[a] for a in group) for group in axes)
+        + "->"
+        + "".join(letters[a] for a in kept)
+    )
     return np.asarray(np.einsum(spec, *operands, optimize=len(operands) > 1))
 
 
-def _pairwise(operands: list[np.ndarray], axes: list[tuple[int, ...]],
-              kept: tuple[int, ...]) -> np.ndarray:
+def _pairwise(
+    operands: list[np.ndarray], axes: list[tuple[int, ...]], kept: tuple[int, ...]
+) -> np.ndarray:
     """Contract the first two factors, keeping the axes that a later factor or the output
     still needs, until one is left: each step labels only its own two factors' axes."""
     pending = list(zip(operands, axes))
@@ -86,22 +90,24 @@ def _pairwise(operands: list[np.ndarray], axes: list[tuple[int, ...]],
         (first, first_axes), (second, second_axes) = pending[0], pending[1]
         needed = set(kept).union(*(set(group) for _, group in pending[2:]))
         out = tuple(sorted((set(first_axes) | set(second_axes)) & needed))
-        pending = [(_einsum([first, second], [first_axes, second_axes], out), out),
-                   *pending[2:]]
-    (value, value_axes), = pending
+        pending = [(_einsum([first, second], [first_axes, second_axes], out), out), *pending[2:]]
+    ((value, value_axes),) = pending
     return _einsum([value], [value_axes], kept)
 
 
 def is_index(symbol: object) -> bool:
     """An index symbol (j, k, m, ...): an integer that may be 0; sizes (n3) are positive."""
-    return isinstance(symbol, sp.Symbol) and bool(symbol.is_integer) \
-        and not bool(symbol.is_positive)
+    return (
+        isinstance(symbol, sp.Symbol) and bool(symbol.is_integer) and not bool(symbol.is_positive)
+    )
 
 
 def is_whole(total: sp.Expr) -> bool:
     """Every limit of this Sum runs over its index's whole axis, 0 to a size - 1."""
-    return all(low == 0 and isinstance(high + 1, sp.Symbol) and not is_index(high + 1)
-               for _, low, high in total.limits)
+    return all(
+        low == 0 and isinstance(high + 1, sp.Symbol) and not is_index(high + 1)
+        for _, low, high in total.limits
+    )
 
 
 def factors(function: sp.Expr, bound: list[sp.Symbol]) -> tuple[list[sp.Expr], list[sp.Symbol]]:
@@ -114,10 +120,11 @@ def factors(function: sp.Expr, bound: list[sp.Symbol]) -> tuple[list[sp.Expr], l
     parts = list(sp.Mul.make_args(function))
     flat: list[sp.Expr] = []
     for position, factor in enumerate(parts):
-        others = parts[:position] + parts[position + 1:]
+        others = parts[:position] + parts[position + 1 :]
         if _mergeable(factor, bound, others):
-            inner, bound = factors(factor.function,
-                                   [*bound, *(limit[0] for limit in factor.limits)])
+            inner, bound = factors(
+                factor.function, [*bound, *(limit[0] for limit in factor.limits)]
+            )
             flat += inner
         else:
             flat.append(factor)
@@ -125,8 +132,11 @@ def factors(function: sp.Expr, bound: list[sp.Symbol]) -> tuple[list[sp.Expr], l
 
 
 def _mergeable(factor: sp.Expr, bound: list[sp.Symbol], others: list[sp.Expr]) -> bool:
-    if not isinstance(factor, sp.Sum) or isinstance(factor.function, sp.Add) \
-            or not is_whole(factor):
+    if (
+        not isinstance(factor, sp.Sum)
+        or isinstance(factor.function, sp.Add)
+        or not is_whole(factor)
+    ):
         return False
     taken = set(bound).union(*(other.free_symbols for other in others))
     return not any(limit[0] in taken for limit in factor.limits)

@@ -31,17 +31,23 @@ def check_cost(tree: Node, text: str) -> None:
         has_var[id(node)] = isinstance(node, Var) or any(has_var[id(k)] for k in kids)
         digits[id(node)] = _digits(node, [digits[id(k)] for k in kids], has_var)
         if digits[id(node)] > limits.MAX_EXACT_DIGITS:
-            raise LimitError(f"exact numbers here would need about "
-                             f"{digits[id(node)]:,.0f} digits; the limit is "
-                             f"MAX_EXACT_DIGITS = {limits.MAX_EXACT_DIGITS:,}", text, node.col)
-        level[id(node)] = max((level[id(k)] for k in kids), default=0) + \
-            _nonlinear(node, has_var)
+            raise LimitError(
+                f"exact numbers here would need about "
+                f"{digits[id(node)]:,.0f} digits; the limit is "
+                f"MAX_EXACT_DIGITS = {limits.MAX_EXACT_DIGITS:,}",
+                text,
+                node.col,
+            )
+        level[id(node)] = max((level[id(k)] for k in kids), default=0) + _nonlinear(node, has_var)
         work += level[id(node)] ** 2
         if work > limits.MAX_DERIVATIVE_WORK:
-            raise LimitError(f"functions, powers and products are nested too deeply to "
-                             f"differentiate quickly (estimated work over "
-                             f"MAX_DERIVATIVE_WORK = {limits.MAX_DERIVATIVE_WORK:,})",
-                             text, node.col)
+            raise LimitError(
+                f"functions, powers and products are nested too deeply to "
+                f"differentiate quickly (estimated work over "
+                f"MAX_DERIVATIVE_WORK = {limits.MAX_DERIVATIVE_WORK:,})",
+                text,
+                node.col,
+            )
 
 
 def _digits(node: Node, child_digits: list[float], has_var: dict[int, bool]) -> float:
@@ -58,8 +64,9 @@ def _literal_digits(node: Num) -> float:
         fraction = Fraction(node.text)
     except (ValueError, ZeroDivisionError):
         fraction = Fraction(node.value)
-    return sum(math.log10(part) for part in (abs(fraction.numerator), fraction.denominator)
-               if part > 1)
+    return sum(
+        math.log10(part) for part in (abs(fraction.numerator), fraction.denominator) if part > 1
+    )
 
 
 def _literal_value(node: Node) -> float:
@@ -80,6 +87,9 @@ def _nonlinear(node: Node, has_var: dict[int, bool]) -> int:
     if node.op == "**":
         return 1
     if node.op in _PRODUCTS and has_var[id(node.left)] and has_var[id(node.right)]:
-        return 0 if any(isinstance(k, BinOp) and k.op in _PRODUCTS
-                        for k in (node.left, node.right)) else 1
+        return (
+            0
+            if any(isinstance(k, BinOp) and k.op in _PRODUCTS for k in (node.left, node.right))
+            else 1
+        )
     return 0

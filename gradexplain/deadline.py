@@ -19,15 +19,16 @@ from gradexplain.errors import SymbolicTimeout
 @contextmanager
 def deadline(seconds: float, what: str, limit_name: str) -> Iterator[None]:
     """Raise SymbolicTimeout if the block runs longer than `seconds`."""
-    usable = hasattr(signal, "setitimer") and \
-        threading.current_thread() is threading.main_thread()
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
         return
 
     def expire(signum: int, frame: Any) -> None:
-        raise SymbolicTimeout(f"{what} took longer than {limit_name} = {seconds:g} s; "
-                              f"try a simpler expression or fewer elements")
+        raise SymbolicTimeout(
+            f"{what} took longer than {limit_name} = {seconds:g} s; "
+            f"try a simpler expression or fewer elements"
+        )
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)

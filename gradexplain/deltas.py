@@ -37,10 +37,15 @@ def real_parts(expr: sp.Expr) -> sp.Expr:
 def name_dummies(expr: sp.Expr) -> sp.Expr:
     """Product's derivative sums over a Dummy; make it an index like ours (h, g, f, h4...)."""
     dummies = sorted(expr.atoms(sp.Dummy), key=lambda d: d.dummy_index)
-    names = [_DUMMY_LETTERS[n] if n < len(_DUMMY_LETTERS) else f"h{n + 1}"
-             for n in range(len(dummies))]
-    return expr.xreplace({dummy: sp.Symbol(name, integer=True, nonnegative=True)
-                          for dummy, name in zip(dummies, names)})
+    names = [
+        _DUMMY_LETTERS[n] if n < len(_DUMMY_LETTERS) else f"h{n + 1}" for n in range(len(dummies))
+    ]
+    return expr.xreplace(
+        {
+            dummy: sp.Symbol(name, integer=True, nonnegative=True)
+            for dummy, name in zip(dummies, names)
+        }
+    )
 
 
 _DUMMY_LETTERS = "hgf"
@@ -57,8 +62,9 @@ def resolve_deltas(expr: sp.Expr, ranges: Ranges | None = None) -> sp.Expr:
     delta stay as they are.
     """
     known = dict(ranges or {})
-    resolved = expr.replace(lambda e: isinstance(e, sp.Sum),
-                            lambda total: _resolve_sum(total, known))
+    resolved = expr.replace(
+        lambda e: isinstance(e, sp.Sum), lambda total: _resolve_sum(total, known)
+    )
     return resolved.replace(lambda e: isinstance(e, sp.Add), _merge_wheres)
 
 
@@ -70,8 +76,7 @@ def _resolve_sum(total: sp.Sum, ranges: Ranges) -> sp.Expr:
     return result
 
 
-def _resolve_limit(function: sp.Expr, limit: tuple[sp.Expr, ...],
-                   ranges: Ranges) -> sp.Expr:
+def _resolve_limit(function: sp.Expr, limit: tuple[sp.Expr, ...], ranges: Ranges) -> sp.Expr:
     """The deltas' terms at their partner index; a term free of the index, times the count."""
     index = limit[0]
     if index not in function.free_symbols:
@@ -120,9 +125,15 @@ def _merge_wheres(total: sp.Add) -> sp.Expr:
         return total
     for conditions, group in groups.items():
         common = group[0][0] if all(c == group[0][0] for c, _ in group) else sp.S.One
-        rest.append(common * sp.Piecewise(*(
-            (sp.Add(*(c / common * where.args[n][0] for c, where in group)), condition)
-            for n, condition in enumerate(conditions))))
+        rest.append(
+            common
+            * sp.Piecewise(
+                *(
+                    (sp.Add(*(c / common * where.args[n][0] for c, where in group)), condition)
+                    for n, condition in enumerate(conditions)
+                )
+            )
+        )
     return sp.Add(*rest)
 
 
@@ -137,17 +148,21 @@ def _terms(expr: sp.Expr, index: sp.Symbol) -> list[sp.Expr]:
     if isinstance(expr, sp.Add):
         return [term for part in expr.args for term in _terms(part, index)]
     if isinstance(expr, sp.Sum) and not any(
-            bound.has(index) for limit in expr.limits for bound in limit[1:]):
+        bound.has(index) for limit in expr.limits for bound in limit[1:]
+    ):
         return [ScopedSum(term, *expr.limits) for term in _terms(expr.function, index)]
     if isinstance(expr, sp.Piecewise):
-        return [term for position in range(len(expr.args))
-                for term in _branch_terms(expr, position, index)]
+        return [
+            term
+            for position in range(len(expr.args))
+            for term in _branch_terms(expr, position, index)
+        ]
     if isinstance(expr, sp.Mul):
         factors = list(expr.args)
         for position, factor in enumerate(factors):
             parts = _terms(factor, index)
             if len(parts) > 1:
-                rest = sp.Mul(*factors[:position], *factors[position + 1:])
+                rest = sp.Mul(*factors[:position], *factors[position + 1 :])
                 return [term for part in parts for term in _terms(rest * part, index)]
     return [expr]
 
@@ -160,9 +175,16 @@ def _branch_terms(where: sp.Piecewise, position: int, index: sp.Symbol) -> list[
     leave the delta in a where() whose other branch has none.
     """
     value, _ = where.args[position]
-    return [sp.Piecewise(*((term if n == position else sp.S.Zero, condition)
-                           for n, (_, condition) in enumerate(where.args)))
-            for term in _terms(value, index) if term != 0]
+    return [
+        sp.Piecewise(
+            *(
+                (term if n == position else sp.S.Zero, condition)
+                for n, (_, condition) in enumerate(where.args)
+            )
+        )
+        for term in _terms(value, index)
+        if term != 0
+    ]
 
 
 def _has_delta(expr: sp.Expr, index: sp.Symbol) -> bool:
@@ -184,9 +206,12 @@ def _at_delta(term: sp.Expr, limit: tuple[sp.Expr, ...], ranges: Ranges) -> sp.E
         return None if any(p is None for p in parts) else sp.Add(*parts)
     factors = sp.Mul.make_args(term)
     for position, factor in enumerate(factors):
-        rest = sp.Mul(*factors[:position], *factors[position + 1:])
-        solved = _solve(factor, limit, ranges) \
-            if isinstance(factor, sp.KroneckerDelta) and factor.has(index) else None
+        rest = sp.Mul(*factors[:position], *factors[position + 1 :])
+        solved = (
+            _solve(factor, limit, ranges)
+            if isinstance(factor, sp.KroneckerDelta) and factor.has(index)
+            else None
+        )
         if solved is not None:
             return _guarded(rest.subs(index, solved[0]), solved[1])
         inner = _inside(factor, limit, ranges)
@@ -196,8 +221,9 @@ def _at_delta(term: sp.Expr, limit: tuple[sp.Expr, ...], ranges: Ranges) -> sp.E
     return None
 
 
-def _solve(delta: sp.Expr, limit: tuple[sp.Expr, ...],
-           ranges: Ranges) -> tuple[sp.Expr, sp.Expr] | None:
+def _solve(
+    delta: sp.Expr, limit: tuple[sp.Expr, ...], ranges: Ranges
+) -> tuple[sp.Expr, sp.Expr] | None:
     """delta(a*m + c, t) holds at m = (t - c)/a: (that m, where it lies in m's range).
 
     a is a nonzero integer (a slice's step, -1 for a flip); the guard is true where m's
@@ -225,9 +251,13 @@ def _solve(delta: sp.Expr, limit: tuple[sp.Expr, ...],
 
 def _numbers(expr: sp.Expr) -> sp.Expr:
     """The shaped path's length symbols as numbers (n2 - 1 is 1), for a guard that reads."""
-    return expr.xreplace({symbol: sp.Integer(int(symbol.name[1:]))
-                          for symbol in expr.free_symbols
-                          if symbol.is_positive and symbol.name[1:].isdigit()})
+    return expr.xreplace(
+        {
+            symbol: sp.Integer(int(symbol.name[1:]))
+            for symbol in expr.free_symbols
+            if symbol.is_positive and symbol.name[1:].isdigit()
+        }
+    )
 
 
 def _guarded(value: sp.Expr, guard: sp.Expr) -> sp.Expr:
@@ -241,22 +271,24 @@ def _inside(factor: sp.Expr, limit: tuple[sp.Expr, ...], ranges: Ranges) -> sp.E
     """A Sum or where() factor with the delta resolved inside it, or None."""
     index = limit[0]
     if isinstance(factor, sp.Sum) and not any(
-            bound.has(index) for inner in factor.limits for bound in inner[1:]):
+        bound.has(index) for inner in factor.limits for bound in inner[1:]
+    ):
         inner = _at_delta(factor.function, limit, ranges)
         return None if inner is None else ScopedSum(inner, *factor.limits)
     if isinstance(factor, sp.Piecewise) and _has_delta(factor, index):
         partner, _ = _delta_partner(factor, limit, ranges)
-        pieces = [(_at_delta(value, limit, ranges), condition)
-                  for value, condition in factor.args]
+        pieces = [(_at_delta(value, limit, ranges), condition) for value, condition in factor.args]
         if any(value is None for value, _ in pieces):
             return None
-        return sp.Piecewise(*((value, condition.subs(index, partner))
-                              for value, condition in pieces))
+        return sp.Piecewise(
+            *((value, condition.subs(index, partner)) for value, condition in pieces)
+        )
     return None
 
 
-def _delta_partner(expr: sp.Expr, limit: tuple[sp.Expr, ...],
-                   ranges: Ranges) -> tuple[sp.Expr, sp.Expr]:
+def _delta_partner(
+    expr: sp.Expr, limit: tuple[sp.Expr, ...], ranges: Ranges
+) -> tuple[sp.Expr, sp.Expr]:
     """Where the first delta that involves the index holds, and its guard."""
     for delta in expr.atoms(sp.KroneckerDelta):
         solved = _solve(delta, limit, ranges) if delta.has(limit[0]) else None

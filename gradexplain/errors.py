@@ -28,8 +28,11 @@ def not_a_variable(label: str, name: str, names: list[str], prefix: str = "") ->
     import difflib
 
     close = difflib.get_close_matches(name, names, n=1)
-    hint = f"; did you mean {prefix}{close[0]}?" if close else \
-        f"; its variables are {', '.join(names)}"
+    hint = (
+        f"; did you mean {prefix}{close[0]}?"
+        if close
+        else f"; its variables are {', '.join(names)}"
+    )
     return f"{label} not a variable of the expression{hint}"
 
 
@@ -39,8 +42,9 @@ class GradexplainError(Exception):
     exit_status: ExitStatus = ExitStatus.INVALID
     kind: str = "error"
 
-    def __init__(self, message: str, *, expression: str | None = None,
-                 column: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, expression: str | None = None, column: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.expression = expression
@@ -56,9 +60,9 @@ class GradexplainError(Exception):
             return []
         long = len(self.expression) > 120
         start = max(0, self.offset - 40) if long else 0
-        shown = self.expression[start:start + 80] if long else self.expression
+        shown = self.expression[start : start + 80] if long else self.expression
         # control characters are shown escaped (`\x1b`), so the caret counts their escapes
-        pad = len(visible(shown[:self.offset - start]))
+        pad = len(visible(shown[: self.offset - start]))
         return ["  " + visible(shown), "  " + " " * pad + "^"]
 
     def to_json(self) -> dict[str, object]:
@@ -96,8 +100,7 @@ class ExpressionError(GradexplainError):
     kind = "expression"
 
     def __init__(self, message: str, expression: str, column: int) -> None:
-        super().__init__(f"{message} (column {column + 1})", expression=expression,
-                         column=column)
+        super().__init__(f"{message} (column {column + 1})", expression=expression, column=column)
 
 
 class LimitError(ExpressionError):

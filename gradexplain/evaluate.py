@@ -36,17 +36,35 @@ def _heaviside(u: Array, h0: Array = 0.5) -> Array:
 
 
 _FUNCTIONS: dict[type, Callable[..., Array]] = {
-    sp.exp: np.exp, sp.log: np.log, sp.sin: np.sin, sp.cos: np.cos, sp.tan: np.tan,
-    sp.tanh: np.tanh, sp.Abs: np.abs, sp.sign: np.sign, sp.Heaviside: _heaviside,
-    sp.cosh: np.cosh, sp.sinh: np.sinh, sp.asinh: np.arcsinh, sp.acosh: np.arccosh,
-    sp.atanh: np.arctanh, sp.asin: np.arcsin, sp.acos: np.arccos, sp.atan: np.arctan,
+    sp.exp: np.exp,
+    sp.log: np.log,
+    sp.sin: np.sin,
+    sp.cos: np.cos,
+    sp.tan: np.tan,
+    sp.tanh: np.tanh,
+    sp.Abs: np.abs,
+    sp.sign: np.sign,
+    sp.Heaviside: _heaviside,
+    sp.cosh: np.cosh,
+    sp.sinh: np.sinh,
+    sp.asinh: np.arcsinh,
+    sp.acosh: np.arccosh,
+    sp.atanh: np.arctanh,
+    sp.asin: np.arcsin,
+    sp.acos: np.arccos,
+    sp.atan: np.arctan,
     # SymPy rewrites tan(u + pi/2) as -cot(u) and so on.
-    sp.cot: lambda u: 1.0 / np.tan(u), sp.sec: lambda u: 1.0 / np.cos(u),
-    sp.csc: lambda u: 1.0 / np.sin(u), sp.coth: lambda u: 1.0 / np.tanh(u),
-    sp.sech: lambda u: 1.0 / np.cosh(u), sp.csch: lambda u: 1.0 / np.sinh(u),
+    sp.cot: lambda u: 1.0 / np.tan(u),
+    sp.sec: lambda u: 1.0 / np.cos(u),
+    sp.csc: lambda u: 1.0 / np.sin(u),
+    sp.coth: lambda u: 1.0 / np.tanh(u),
+    sp.sech: lambda u: 1.0 / np.cosh(u),
+    sp.csch: lambda u: 1.0 / np.sinh(u),
     # Our values are real; SymPy keeps re/im/arg when it cannot prove a power real.
-    sp.re: lambda u: u, sp.im: lambda u: np.zeros_like(np.asarray(u, dtype=np.float64)),
-    sp.arg: lambda u: np.angle(u), sp.atan2: np.arctan2,
+    sp.re: lambda u: u,
+    sp.im: lambda u: np.zeros_like(np.asarray(u, dtype=np.float64)),
+    sp.arg: lambda u: np.angle(u),
+    sp.atan2: np.arctan2,
     # delta_jk: the identity over j's and k's axes (a diagonal's gradient, d trace(X)/dX_jk;
     # second derivatives); the derivative of a step (relu', clamp') is 0 away from its kink
     # and undefined at it; indexing: delta(i + 1, j) and the guards of sliced sums
@@ -55,16 +73,24 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
     sp.DiracDelta: lambda u, *order: np.where(np.equal(u, 0), np.nan, 0.0),
     sp.And: lambda *parts: np.logical_and.reduce(np.broadcast_arrays(*parts)),
     sp.Or: lambda *parts: np.logical_or.reduce(np.broadcast_arrays(*parts)),
-    sp.Mod: np.mod, sp.floor: np.floor,
+    sp.Mod: np.mod,
+    sp.floor: np.floor,
     # the functions the registry keeps whole: sigmoid, relu, softplus, clamp, is_max...
-    **{named.cls: (lambda f: lambda *args: f(np, *args))(named.numpy)
-       for named in named_functions()},
+    **{
+        named.cls: (lambda f: lambda *args: f(np, *args))(named.numpy)
+        for named in named_functions()
+    },
 }
 
 
 _COMPARE: dict[str, Callable[[Array, Array], Array]] = {
-    "==": np.equal, "!=": np.not_equal, "<": np.less, "<=": np.less_equal,
-    ">": np.greater, ">=": np.greater_equal}
+    "==": np.equal,
+    "!=": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+}
 
 
 class UnsupportedFormula(GradexplainError):
@@ -77,8 +103,10 @@ class UnsupportedFormula(GradexplainError):
     kind = "symbolic"
 
     def __init__(self, message: str) -> None:
-        super().__init__(f"the symbolic witness cannot evaluate this gradient: {message} "
-                         f"(please report the expression)")
+        super().__init__(
+            f"the symbolic witness cannot evaluate this gradient: {message} "
+            f"(please report the expression)"
+        )
 
 
 _NOT_MINE = object()  # what `_special` returns for a node the shared rules handle
@@ -91,9 +119,13 @@ class Evaluator:
     and every index runs over it, so no sizes need be given.
     """
 
-    def __init__(self, arrays: Mapping[str, np.ndarray], scalars: Mapping[str, float],
-                 sizes: Mapping[sp.Symbol, int] | None = None,
-                 length: int | None = None) -> None:
+    def __init__(
+        self,
+        arrays: Mapping[str, np.ndarray],
+        scalars: Mapping[str, float],
+        sizes: Mapping[sp.Symbol, int] | None = None,
+        length: int | None = None,
+    ) -> None:
         self.arrays = arrays
         self.scalars = scalars
         self.sizes = dict(sizes or {})
@@ -107,12 +139,15 @@ class Evaluator:
         assert self.length is not None
         return self.tensor(expr, (index,), (self.length,))
 
-    def tensor(self, expr: sp.Expr, targets: tuple[sp.Symbol, ...] = (),
-               shape: tuple[int, ...] = ()) -> np.ndarray:
+    def tensor(
+        self, expr: sp.Expr, targets: tuple[sp.Symbol, ...] = (), shape: tuple[int, ...] = ()
+    ) -> np.ndarray:
         """The formula at every element of a variable of `shape` (targets are its axes)."""
         self.sizes.update(zip(targets, shape))
-        others = sorted((s for s in expr.free_symbols | _bound(expr) if _is_index(s)
-                         and s not in targets), key=str)
+        others = sorted(
+            (s for s in expr.free_symbols | _bound(expr) if _is_index(s) and s not in targets),
+            key=str,
+        )
         if self.length is not None:
             expr = expr.xreplace({N: size_symbol(self.length)})
             self.sizes.update((index, self.length) for index in others)
@@ -126,19 +161,22 @@ class Evaluator:
                 self.reduced = {}
                 value = np.asarray(self._widened().value(expr), dtype=np.float64)
         value = value.reshape(value.shape + (1,) * (len(self.axes) - value.ndim))
-        full = np.broadcast_to(value, shape + value.shape[len(shape):])
-        return full.reshape(shape).copy() if full.size == int(np.prod(shape)) else \
-            _unsupported(expr)
+        full = np.broadcast_to(value, shape + value.shape[len(shape) :])
+        return (
+            full.reshape(shape).copy() if full.size == int(np.prod(shape)) else _unsupported(expr)
+        )
 
     def _widened(self) -> Evaluator:
         """The same evaluator in extended precision (x86's 80-bit long double reaches
         1e4932): exp(1000)/sum(exp(x)) overflows float64 in an intermediate only, and this
         gives it its finite value. Used only where float64 gave inf or NaN."""
         assert WIDE is not None
-        wide = Evaluator({name: np.asarray(array, dtype=WIDE)
-                          for name, array in self.arrays.items()},
-                         {name: WIDE(value) for name, value in self.scalars.items()},  # type: ignore[misc]
-                         self.sizes, self.length)
+        wide = Evaluator(
+            {name: np.asarray(array, dtype=WIDE) for name, array in self.arrays.items()},
+            {name: WIDE(value) for name, value in self.scalars.items()},  # type: ignore[misc]
+            self.sizes,
+            self.length,
+        )
         wide.axes, wide.reduced = self.axes, {}
         return wide
 
@@ -217,8 +255,9 @@ class Evaluator:
             _unsupported(expr)
         value = self._full(self.value(expr.args[0]))
         axes = tuple(self.axes[index] for index in over)
-        extreme = (np.max if isinstance(expr, IS_MAX.cls) else np.min)(value, axis=axes,
-                                                                       keepdims=True)
+        extreme = (np.max if isinstance(expr, IS_MAX.cls) else np.min)(
+            value, axis=axes, keepdims=True
+        )
         indicator: np.ndarray = (value == extreme).astype(np.float64)
         return indicator
 
@@ -235,12 +274,18 @@ class Evaluator:
         """`W[p, k]` on p's and k's axes; `a[i, 0]` (a stretched size-1 axis, or `x[2]`)
         takes that element; any other index (`x[i + 1]`, `X[i, t[i]]`, the diagonal
         `X[m, m]`) is a gather."""
-        fixed = tuple(int(index) if index.is_Integer else slice(self.sizes.get(index))
-                      for index in at)  # x[:2] runs its index over 0..1 only
+        fixed = tuple(
+            int(index) if index.is_Integer else slice(self.sizes.get(index)) for index in at
+        )  # x[:2] runs its index over 0..1 only
         indices = [index for index in at if not index.is_Integer]
-        if len(set(indices)) != len(indices) or not all(map(_is_index, indices)) or any(
+        if (
+            len(set(indices)) != len(indices)
+            or not all(map(_is_index, indices))
+            or any(
                 self.sizes.get(index, 0) > size  # t_j where j runs past t: guarded
-                for index, size in zip(at, array.shape)):
+                for index, size in zip(at, array.shape)
+            )
+        ):
             return self._gather(array, at)
         return self._place(array[fixed], indices)
 
@@ -249,8 +294,7 @@ class Evaluator:
         matrix U that the function's Lambda describes; a singular U has no inverse (nan)."""
         matrix = self._matrix(expr)
         if isinstance(expr, inv):
-            inverse = np.full_like(matrix, np.nan) if singular(matrix) else \
-                np.linalg.inv(matrix)
+            inverse = np.full_like(matrix, np.nan) if singular(matrix) else np.linalg.inv(matrix)
             return self._take(inverse, expr.args[2:])
         sign, logabs = np.linalg.slogdet(matrix)
         if isinstance(expr, det):
@@ -298,8 +342,9 @@ class Evaluator:
         is_sum = isinstance(expr, sp.Sum)
         if is_sum and self._whole(expr):
             if isinstance(expr.function, sp.Add):  # a sum of sums, each its own contraction
-                return self.value(sp.Add(*(ScopedSum(term, *expr.limits)
-                                           for term in expr.function.args)))
+                return self.value(
+                    sp.Add(*(ScopedSum(term, *expr.limits) for term in expr.function.args))
+                )
             return self._contraction(expr)
         value = self._full(self.value(expr.function))
         for index, low, high in expr.limits:
@@ -327,27 +372,35 @@ class Evaluator:
         except TooManyIndices as exc:
             raise UnsupportedFormula(f"{exc}: {total}") from None
 
-    def largest(self, expr: sp.Expr, targets: tuple[sp.Symbol, ...] = (),
-                shape: tuple[int, ...] = ()) -> int:
+    def largest(
+        self, expr: sp.Expr, targets: tuple[sp.Symbol, ...] = (), shape: tuple[int, ...] = ()
+    ) -> int:
         """The most numbers one array will hold in `tensor(expr, targets, shape)`
         (`contract.largest_array`), known before evaluating: what a limit checks."""
         sizes = {**self.sizes, **dict(zip(targets, shape))}
         if self.length is not None:
             expr = expr.xreplace({N: size_symbol(self.length)})
-            sizes.update((s, self.length) for s in expr.free_symbols | _bound(expr)
-                         if _is_index(s) and s not in targets)
+            sizes.update(
+                (s, self.length)
+                for s in expr.free_symbols | _bound(expr)
+                if _is_index(s) and s not in targets
+            )
         sizes.update(_limit_sizes(expr, sizes))
         return largest_array(expr, sizes)
 
-    def _range(self, expr: sp.Expr, index: sp.Symbol, low: sp.Expr,
-               high: sp.Expr) -> tuple[sp.Symbol | None, bool]:
+    def _range(
+        self, expr: sp.Expr, index: sp.Symbol, low: sp.Expr, high: sp.Expr
+    ) -> tuple[sp.Symbol | None, bool]:
         """(None, _) for the whole axis; (t, False) for index < t; (t, True) for index > t."""
         if low == 0 and isinstance(high + 1, sp.Symbol) and not _is_index(high + 1):
             return None, False
         if low == 0 and _is_index(high + 1) and self._same_axis(index, high + 1):
             return high + 1, False
-        if _is_index(low - 1) and self._same_axis(index, low - 1) \
-                and high == size_symbol(self.sizes[index]) - 1:
+        if (
+            _is_index(low - 1)
+            and self._same_axis(index, low - 1)
+            and high == size_symbol(self.sizes[index]) - 1
+        ):
             return low - 1, True
         _unsupported(expr)
         return None, False
@@ -355,13 +408,15 @@ class Evaluator:
     def _same_axis(self, index: sp.Symbol, other: sp.Expr) -> bool:
         return other in self.axes and self.sizes[other] == self.sizes[index]
 
-    def _partial(self, value: np.ndarray, index: sp.Symbol, partner: sp.Symbol,
-                 is_sum: bool, reverse: bool) -> np.ndarray:
+    def _partial(
+        self, value: np.ndarray, index: sp.Symbol, partner: sp.Symbol, is_sum: bool, reverse: bool
+    ) -> np.ndarray:
         """Exclusive cumulative sum/product along index's axis, placed on partner's."""
         axis, onto = self.axes[index], self.axes[partner]
         if value.shape[onto] != 1:
-            raise UnsupportedFormula("a partial sum or product whose terms depend on the "
-                                     f"index {partner} that ends it")
+            raise UnsupportedFormula(
+                f"a partial sum or product whose terms depend on the index {partner} that ends it"
+            )
         shape = list(value.shape)
         shape[axis] = self.sizes[index]
         full = np.broadcast_to(value, shape)
@@ -379,10 +434,12 @@ def check_work(elements: int) -> None:
     """Refuse, before any array is made, an evaluation whose largest array
     (`contract.largest_array`, the one estimate) exceeds MAX_EVALUATION_ELEMENTS."""
     if elements > limits.MAX_EVALUATION_ELEMENTS:
-        raise ValuesError(f"evaluating the gradient at these sizes needs arrays of about "
-                          f"{elements:,} elements ({elements * 8 / 2**30:,.1f} GiB); the "
-                          f"limit is MAX_EVALUATION_ELEMENTS = "
-                          f"{limits.MAX_EVALUATION_ELEMENTS:,}")
+        raise ValuesError(
+            f"evaluating the gradient at these sizes needs arrays of about "
+            f"{elements:,} elements ({elements * 8 / 2**30:,.1f} GiB); the "
+            f"limit is MAX_EVALUATION_ELEMENTS = "
+            f"{limits.MAX_EVALUATION_ELEMENTS:,}"
+        )
 
 
 def _limit_sizes(expr: sp.Expr, known: Mapping[sp.Symbol, int]) -> dict[sp.Symbol, int]:
@@ -391,8 +448,12 @@ def _limit_sizes(expr: sp.Expr, known: Mapping[sp.Symbol, int]) -> dict[sp.Symbo
     for reduction in expr.atoms(sp.Sum, sp.Product):
         for index, low, high in reduction.limits:
             size = high + 1
-            if index not in known and low == 0 and isinstance(size, sp.Symbol) \
-                    and size.name[1:].isdigit():
+            if (
+                index not in known
+                and low == 0
+                and isinstance(size, sp.Symbol)
+                and size.name[1:].isdigit()
+            ):
                 found[index] = int(size.name[1:])
     return found
 

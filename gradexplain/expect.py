@@ -44,15 +44,16 @@ def parse_specs(specs: list[str], read_stdin: Callable[[], str]) -> dict[str, Va
         name, has_value, text = spec.partition("=")
         name = name.strip()
         if not has_value or not name.isidentifier():
-            raise UsageError(f"--expect needs NAME=VALUES, as in --expect x=6,8,20; got "
-                             f"{spec!r}")
+            raise UsageError(f"--expect needs NAME=VALUES, as in --expect x=6,8,20; got {spec!r}")
         if name in expected:
             raise UsageError(f"--expect {name} is given twice")
         if text == "-":
             text = read_stdin()
             if not text.strip():
-                raise UsageError(f"--expect {name}=-: stdin is empty (only one variable or "
-                                 f"expectation can read stdin)")
+                raise UsageError(
+                    f"--expect {name}=-: stdin is empty (only one variable or "
+                    f"expectation can read stdin)"
+                )
             expected[name] = from_text(name, text, origin="<stdin>")
             continue
         try:
@@ -61,7 +62,7 @@ def parse_specs(specs: list[str], read_stdin: Callable[[], str]) -> dict[str, Va
             prefix = f"--{name}:"
             if not error.message.startswith(prefix):
                 raise
-            raise ValuesError(f"--expect {name}:{error.message[len(prefix):]}") from None
+            raise ValuesError(f"--expect {name}:{error.message[len(prefix) :]}") from None
     return expected
 
 
@@ -70,13 +71,15 @@ def from_mapping(expect: Mapping[str, object]) -> dict[str, Values]:
     return {name: from_numbers(name, value) for name, value in expect.items()}
 
 
-def check_shapes(expected: Mapping[str, Values], names: list[str],
-                 values: Mapping[str, Values]) -> None:
+def check_shapes(
+    expected: Mapping[str, Values], names: list[str], values: Mapping[str, Values]
+) -> None:
     """Refuse an unknown variable or a wrong length before anything is computed."""
     for name, given in expected.items():
         if name not in names and name in values:
-            raise ValuesError(f"--expect {name}: {name} is data (not in --wrt), so it has no "
-                              f"gradient to expect")
+            raise ValuesError(
+                f"--expect {name}: {name} is data (not in --wrt), so it has no gradient to expect"
+            )
         if name not in names:
             raise ValuesError(not_a_variable(f"--expect {name}:", name, names))
         shape = values[name].shape if name in values else None
@@ -92,14 +95,17 @@ def _check_shape(name: str, given: Values, shape: tuple[int, ...]) -> None:
 
     if len(shape) == 2 or len(given.shape) == 2:
         if given.shape != shape:
-            raise ValuesError(f"--expect {name}: shape {describe(given.shape)} given, but "
-                              f"{name} has shape {describe(shape)}")
+            raise ValuesError(
+                f"--expect {name}: shape {describe(given.shape)} given, but "
+                f"{name} has shape {describe(shape)}"
+            )
         return
     wanted = 1 if shape == () else shape[0]
     if given.size != wanted:
         kind = "is a scalar (one number)" if shape == () else f"has {wanted} values"
-        raise ValuesError(f"--expect {name}: {given.size} value"
-                          f"{'s' * (given.size != 1)} given, but {name} {kind}")
+        raise ValuesError(
+            f"--expect {name}: {given.size} value{'s' * (given.size != 1)} given, but {name} {kind}"
+        )
 
 
 def compare(result: Explanation, expected: Mapping[str, Values]) -> list[Expectation]:
@@ -110,15 +116,16 @@ def compare(result: Explanation, expected: Mapping[str, Values]) -> list[Expecta
     for name, given in expected.items():
         gradient = result.gradients[name]
         wanted = np.frombuffer(given.data, dtype=np.float64).reshape(gradient.shape)
-        match, largest = _close(wanted, (gradient.symbolic, gradient.autograd),
-                                result.tolerance)
-        checks.append(Expectation(name, wanted, gradient.symbolic, gradient.autograd,
-                                  match, largest))
+        match, largest = _close(wanted, (gradient.symbolic, gradient.autograd), result.tolerance)
+        checks.append(
+            Expectation(name, wanted, gradient.symbolic, gradient.autograd, match, largest)
+        )
     return checks
 
 
-def _close(expected: np.ndarray, computed: tuple[np.ndarray, ...],
-           tolerance: Tolerance) -> tuple[np.ndarray, float]:
+def _close(
+    expected: np.ndarray, computed: tuple[np.ndarray, ...], tolerance: Tolerance
+) -> tuple[np.ndarray, float]:
     """Close to every witness (`closeness.compare`; expected values are always finite).
 
     The absolute term scales with the computed gradient, never with the hand values: a
@@ -142,8 +149,7 @@ def verdict(checks: list[Expectation]) -> str:
     wrong = [c for c in checks if not c.matches]
     if not wrong:
         return "The expected gradient matches both witnesses."
-    parts = ", ".join(f"dL/d{c.name} ({int((~c.match).sum())} of {c.match.size})"
-                      for c in wrong)
+    parts = ", ".join(f"dL/d{c.name} ({int((~c.match).sum())} of {c.match.size})" for c in wrong)
     return f"The expected gradient does NOT match: {parts}."
 
 
@@ -152,9 +158,16 @@ def rows(check: Expectation) -> list[tuple[str, float, float, float, bool]]:
     scalar, i for a vector, j,k for a matrix."""
     import numpy as np
 
-    return [(",".join(map(str, index)), float(check.expected[index]),
-             float(check.symbolic[index]), float(check.autograd[index]),
-             bool(check.match[index])) for index in np.ndindex(check.expected.shape)]
+    return [
+        (
+            ",".join(map(str, index)),
+            float(check.expected[index]),
+            float(check.symbolic[index]),
+            float(check.autograd[index]),
+            bool(check.match[index]),
+        )
+        for index in np.ndindex(check.expected.shape)
+    ]
 
 
 def to_json(checks: list[Expectation]) -> dict[str, object]:
@@ -163,12 +176,15 @@ def to_json(checks: list[Expectation]) -> dict[str, object]:
 
     return {
         "match": all(c.matches for c in checks),
-        "gradients": {c.name: {
-            "expected": numbers(c.expected),
-            "match": c.match.tolist(),
-            "max_abs_diff": number(c.max_abs_diff),
-            "mismatches": [int(i) for i in _mismatch_indices(c)],  # flat, row-major
-        } for c in checks},
+        "gradients": {
+            c.name: {
+                "expected": numbers(c.expected),
+                "match": c.match.tolist(),
+                "max_abs_diff": number(c.max_abs_diff),
+                "mismatches": [int(i) for i in _mismatch_indices(c)],  # flat, row-major
+            }
+            for c in checks
+        },
     }
 
 

@@ -37,8 +37,19 @@ class Options:
     graph_svg: str | None = None  # --graph-svg: gradexplain's own drawing of the graph
 
     def any(self) -> bool:
-        return any((self.graph, self.dot, self.mermaid, self.check_fd, self.steps,
-                    self.v is not None, self.jacobian, self.svg, self.graph_svg))
+        return any(
+            (
+                self.graph,
+                self.dot,
+                self.mermaid,
+                self.check_fd,
+                self.steps,
+                self.v is not None,
+                self.jacobian,
+                self.svg,
+                self.graph_svg,
+            )
+        )
 
 
 def add(result: Explanation, options: Options) -> None:
@@ -46,8 +57,11 @@ def add(result: Explanation, options: Options) -> None:
     the program the result carries."""
     from gradexplain.deadline import deadline
 
-    with deadline(limits.MAX_EXTRAS_SECONDS, "the extras (--steps, --check-fd, --graph, "
-                  "--v, --jacobian)", "MAX_EXTRAS_SECONDS"):
+    with deadline(
+        limits.MAX_EXTRAS_SECONDS,
+        "the extras (--steps, --check-fd, --graph, --v, --jacobian)",
+        "MAX_EXTRAS_SECONDS",
+    ):
         _add(result, options)
 
 
@@ -70,8 +84,11 @@ def _add(result: Explanation, options: Options) -> None:
         if options.graph_svg:
             from gradexplain import svg
 
-            _write("--graph-svg", options.graph_svg,
-                   svg.draw(built, f"autograd graph of {result.expression}"))
+            _write(
+                "--graph-svg",
+                options.graph_svg,
+                svg.draw(built, f"autograd graph of {result.expression}"),
+            )
     if options.check_fd:
         from gradexplain import finitediff
 
@@ -89,8 +106,9 @@ def _add(result: Explanation, options: Options) -> None:
         if options.v is not None:
             result.extras["vjp"] = vjp.compare(tree, given, options.v, result)
         if options.jacobian:
-            result.extras["jacobian"] = vjp.jacobian(tree, given, program.shaped, chosen,
-                                                     node_shapes, result.tolerance)
+            result.extras["jacobian"] = vjp.jacobian(
+                tree, given, program.shaped, chosen, node_shapes, result.tolerance
+            )
 
 
 def _write(option: str, path: str, text: str) -> None:
@@ -100,17 +118,21 @@ def _write(option: str, path: str, text: str) -> None:
     outputs.write(path, text, option)
 
 
-def check(options: Options, json_mode: bool, values: Mapping[str, Values],
-          wrt: str | None = None) -> None:
+def check(
+    options: Options, json_mode: bool, values: Mapping[str, Values], wrt: str | None = None
+) -> None:
     """Refuse combinations that cannot work, before any computation. (--check-fd works at
     every size: beyond MAX_FD_ELEMENTS it checks random directions, `finitediff`.)"""
     if json_mode and (options.graph or options.mermaid or options.svg):
-        raise UsageError("--graph, --mermaid and --terminal-svg show the terminal output; with "
-                         "--format json use --dot FILE")
+        raise UsageError(
+            "--graph, --mermaid and --terminal-svg show the terminal output; with "
+            "--format json use --dot FILE"
+        )
 
 
-def reclaim_v(args: list[str], options: Options,
-              var: list[str]) -> tuple[list[str], Options | None]:
+def reclaim_v(
+    args: list[str], options: Options, var: list[str]
+) -> tuple[list[str], Options | None]:
     """`--v` is a variable's values when the expression has a variable named v.
 
     Before `--v` meant backward(v), `gradexplain "sum(v**2)" --v 1,2` gave v's values; it

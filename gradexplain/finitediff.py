@@ -71,23 +71,29 @@ class FiniteDifferences:
 def choose_mode(nudged: int, size: int) -> tuple[str, str]:
     """Per element while the nudged elements are affordable, else directional; why."""
     if nudged <= MAX_FD_ELEMENTS or size == 1:
-        return PER_ELEMENT, (f"{nudged:,} nudged elements <= MAX_FD_ELEMENTS = "
-                             f"{MAX_FD_ELEMENTS:,}: each nudged by ±eps, in vmap batches")
-    return DIRECTIONAL, (f"{nudged:,} nudged elements > MAX_FD_ELEMENTS = "
-                         f"{MAX_FD_ELEMENTS:,}: per-element differences would cost "
-                         f"O(n**2), so {DIRECTIONS} random directions u, u . grad against "
-                         f"(L(x+eps u) - L(x-eps u))/2eps, as gradcheck's fast_mode")
+        return PER_ELEMENT, (
+            f"{nudged:,} nudged elements <= MAX_FD_ELEMENTS = "
+            f"{MAX_FD_ELEMENTS:,}: each nudged by ±eps, in vmap batches"
+        )
+    return DIRECTIONAL, (
+        f"{nudged:,} nudged elements > MAX_FD_ELEMENTS = "
+        f"{MAX_FD_ELEMENTS:,}: per-element differences would cost "
+        f"O(n**2), so {DIRECTIONS} random directions u, u . grad against "
+        f"(L(x+eps u) - L(x-eps u))/2eps, as gradcheck's fast_mode"
+    )
 
 
-def gradient(tree: Node, values: Mapping[str, Values],
-             names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+def gradient(
+    tree: Node, values: Mapping[str, Values], names: Sequence[str] | None = None
+) -> dict[str, np.ndarray]:
     """Central differences of L for every element of each differentiated variable (`names`,
     default all): data (`--wrt` left it out) has no gradient, so it is never nudged."""
     chosen = variables(tree) if names is None else list(names)
     leaves = _leaves(tree, values)
     largest = max(leaf.numel() for leaf in leaves.values())
-    return {name: per_element(_loss_of(tree, leaves, name), leaves[name], largest)
-            for name in chosen}
+    return {
+        name: per_element(_loss_of(tree, leaves, name), leaves[name], largest) for name in chosen
+    }
 
 
 def per_element(loss: Loss, leaf: torch.Tensor, largest: int) -> np.ndarray:
@@ -109,13 +115,14 @@ def per_element(loss: Loss, leaf: torch.Tensor, largest: int) -> np.ndarray:
                 found = batched(points)
             except RuntimeError:  # an op vmap cannot batch: one point at a time
                 found = torch.stack([loss(point.reshape(leaf.shape)) for point in points])
-            plus, minus = found[:stop - start], found[stop - start:]
+            plus, minus = found[: stop - start], found[stop - start :]
             out[start:stop] = ((plus - minus) / (2 * EPS)).numpy()
     return out.reshape(tuple(leaf.shape))
 
 
-def directional(loss: Loss, leaf: torch.Tensor, grad: np.ndarray,
-                generator: torch.Generator) -> tuple[np.ndarray, np.ndarray]:
+def directional(
+    loss: Loss, leaf: torch.Tensor, grad: np.ndarray, generator: torch.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """(central differences along u, u . grad) for DIRECTIONS random u."""
     grad64 = torch.as_tensor(np.asarray(grad, dtype=np.float64)).reshape(leaf.shape)
     fd, dot = np.empty(DIRECTIONS), np.empty(DIRECTIONS)
@@ -128,22 +135,26 @@ def directional(loss: Loss, leaf: torch.Tensor, grad: np.ndarray,
 
 
 def _leaves(tree: Node, values: Mapping[str, Values]) -> dict[str, torch.Tensor]:
-    return {name: autograd.leaf(values[name], torch.float64, torch.device("cpu")).detach()
-            for name in variables(tree)}
+    return {
+        name: autograd.leaf(values[name], torch.float64, torch.device("cpu")).detach()
+        for name in variables(tree)
+    }
 
 
 def _loss_of(tree: Node, leaves: dict[str, torch.Tensor], name: str) -> Loss:
     """L as a function of one variable's value, the others fixed; forward only."""
+
     def loss(value: torch.Tensor) -> torch.Tensor:
-        builder = autograd.TorchBuilder({**leaves, name: value}, torch.float64,
-                                        torch.device("cpu"))
+        builder = autograd.TorchBuilder({**leaves, name: value}, torch.float64, torch.device("cpu"))
         builder.watching = False  # no hazard masks: vmap cannot batch them
         return torch.as_tensor(builder.build(tree), dtype=torch.float64).sum()
+
     return loss
 
 
-def compare(tree: Node, values: Mapping[str, Values],
-            result: Explanation) -> dict[str, FiniteDifferences]:
+def compare(
+    tree: Node, values: Mapping[str, Values], result: Explanation
+) -> dict[str, FiniteDifferences]:
     """FD against the run's autograd gradient, with gradcheck's rule, for the variables
     that have one (`result.gradients`), each in the mode its size allows."""
     chosen = list(result.gradients)
@@ -151,8 +162,14 @@ def compare(tree: Node, values: Mapping[str, Values],
     leaves = _leaves(tree, values)
     largest = max(leaf.numel() for leaf in leaves.values())
     generator = torch.Generator().manual_seed(SEED)
-    tolerance = Tolerance(RTOL, ATOL, max(closeness.roundoff_floor(result.dtype),
-                                          closeness.finite_difference_floor(result.value, EPS)))
+    tolerance = Tolerance(
+        RTOL,
+        ATOL,
+        max(
+            closeness.roundoff_floor(result.dtype),
+            closeness.finite_difference_floor(result.value, EPS),
+        ),
+    )
     compared = {}
     for name in chosen:
         mode, reason = choose_mode(nudged, values[name].size)
@@ -164,8 +181,9 @@ def compare(tree: Node, values: Mapping[str, Values],
         else:
             fd, grad = directional(loss, leaves[name], grad, generator)
         found = closeness.compare(grad, fd, tolerance, reference=grad)
-        compared[name] = FiniteDifferences(name, fd, grad, found.close, found.max_abs_diff,
-                                           mode=mode, reason=reason)
+        compared[name] = FiniteDifferences(
+            name, fd, grad, found.close, found.max_abs_diff, mode=mode, reason=reason
+        )
     return compared
 
 
@@ -173,10 +191,15 @@ def listing(fd: FiniteDifferences) -> str:
     from gradexplain.vjp import listing as nested
 
     if fd.mode == DIRECTIONAL:
-        return (f"  along {len(fd.values)} random directions u: finite differences "
-                f"{nested(fd.values)}; u . autograd {nested(fd.autograd)}")
-    shown = nested(fd.values) if fd.values.size <= MAX_LISTED else \
-        f"{fd.values.size} elements, each in --format json"
+        return (
+            f"  along {len(fd.values)} random directions u: finite differences "
+            f"{nested(fd.values)}; u . autograd {nested(fd.autograd)}"
+        )
+    shown = (
+        nested(fd.values)
+        if fd.values.size <= MAX_LISTED
+        else f"{fd.values.size} elements, each in --format json"
+    )
     line = f"  dL/d{fd.name} by finite differences: {shown}"
     wrong = [index for index in np.ndindex(fd.close.shape) if not fd.close[index]]
     if wrong:

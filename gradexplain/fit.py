@@ -51,8 +51,10 @@ def _steps(grid: view.Grid) -> Iterator[Fitted]:
         yield Fitted(moved, formulas)
     short = _shorten(moved)
     if short != moved:
-        note = (f"Numbers are rounded to {SHORT_DIGITS} significant digits to fit; a wider "
-                f"terminal, --format json or --format markdown shows every digit.")
+        note = (
+            f"Numbers are rounded to {SHORT_DIGITS} significant digits to fit; a wider "
+            f"terminal, --format json or --format markdown shows every digit."
+        )
         formulas = (*formulas, note)
         yield Fitted(short, formulas)
     dropped: list[str] = []
@@ -61,14 +63,18 @@ def _steps(grid: view.Grid) -> Iterator[Fitted]:
         keep = [i for i, column in enumerate(current.columns) if column.drop != priority]
         if len(keep) == len(current.columns):
             continue
-        dropped += [column.label.text.split(" = ")[0] for column in current.columns
-                    if column.drop == priority]
+        dropped += [
+            column.label.text.split(" = ")[0]
+            for column in current.columns
+            if column.drop == priority
+        ]
         current = _keep(current, keep)
         yield Fitted(current, (*formulas, f"Left out to fit: {', '.join(dropped)}."))
 
 
-def _move_formulas(grid: view.Grid,
-                   longer: int = LONG_FORMULA) -> tuple[view.Grid, tuple[str, ...]]:
+def _move_formulas(
+    grid: view.Grid, longer: int = LONG_FORMULA
+) -> tuple[view.Grid, tuple[str, ...]]:
     """Headers `lhs = long formula` become `lhs`; the formulas go below the table."""
     moved: list[str] = []
     columns = []
@@ -93,8 +99,7 @@ def _short(cell: Any) -> Any:
 
 
 def _shorten(grid: view.Grid) -> view.Grid:
-    rows = tuple(None if row is None else tuple(_short(cell) for cell in row)
-                 for row in grid.rows)
+    rows = tuple(None if row is None else tuple(_short(cell) for cell in row) for row in grid.rows)
     totals = tuple(tuple(_short(cell) for cell in row) for row in grid.totals)
     return dataclasses.replace(grid, rows=rows, totals=totals)
 
@@ -102,9 +107,13 @@ def _shorten(grid: view.Grid) -> view.Grid:
 def _keep(grid: view.Grid, keep: list[int]) -> view.Grid:
     def pick(row: Any) -> Any:
         return None if row is None else tuple(row[i] for i in keep)
-    return dataclasses.replace(grid, columns=tuple(grid.columns[i] for i in keep),
-                               rows=tuple(pick(row) for row in grid.rows),
-                               totals=tuple(pick(row) for row in grid.totals))
+
+    return dataclasses.replace(
+        grid,
+        columns=tuple(grid.columns[i] for i in keep),
+        rows=tuple(pick(row) for row in grid.rows),
+        totals=tuple(pick(row) for row in grid.totals),
+    )
 
 
 def _as_lines(grid: view.Grid) -> tuple[str, ...]:
@@ -112,16 +121,18 @@ def _as_lines(grid: view.Grid) -> tuple[str, ...]:
     narrow for one, e.g. `0: x_i 3, y_i 9, dL/dx_j (SymPy) 6, autograd 6, ok`."""
     short, formulas = _move_formulas(grid, 0)
     names = [f"{c.label.text} {c.label.note}".strip() for c in short.columns]
-    lines = [] if grid.title is None else \
-        [f"{grid.title.text} {grid.title.note}".strip() + ":"]
+    lines = [] if grid.title is None else [f"{grid.title.text} {grid.title.note}".strip() + ":"]
     lines += formulas
     for row in (*grid.rows, *grid.totals):
         if row is None:
             lines.append("...")
             continue
         first, *rest = [_word(cell) for cell in row]
-        pairs = [f"{name} {cell}".strip() if name else cell
-                 for name, cell in zip(names[1:], rest) if cell]
+        pairs = [
+            f"{name} {cell}".strip() if name else cell
+            for name, cell in zip(names[1:], rest)
+            if cell
+        ]
         lines.append(f"{first}: {', '.join(pairs)}")
     return tuple(lines)
 

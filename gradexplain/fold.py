@@ -27,30 +27,44 @@ def constant_value(node: Node, text: str) -> float | None:
     if isinstance(node, Neg):
         inner = constant_value(node.operand, text)
         return None if inner is None else -inner
-    parts = [constant_value(child, text) for child in
-             ((node.left, node.right) if isinstance(node, BinOp) else node.args)]
+    parts = [
+        constant_value(child, text)
+        for child in ((node.left, node.right) if isinstance(node, BinOp) else node.args)
+    ]
     if any(part is None for part in parts):
         return None
     values = [part for part in parts if part is not None]
     try:
         result = _apply(node, values)
     except (OverflowError, ValueError, ZeroDivisionError) as exc:
-        raise ExpressionError(f"constant sub-expression is undefined or too large "
-                              f"({exc})", text, node.col) from None
+        raise ExpressionError(
+            f"constant sub-expression is undefined or too large ({exc})", text, node.col
+        ) from None
     if result is None:  # a constant that is not one number (torch.arange(3))
         return None
-    if isinstance(result, complex) or not math.isfinite(result) \
-            or abs(result) > limits.MAX_CONSTANT:
-        raise LimitError(f"constant sub-expression exceeds MAX_CONSTANT = "
-                         f"{limits.MAX_CONSTANT} or is not a real number", text, node.col)
+    if (
+        isinstance(result, complex)
+        or not math.isfinite(result)
+        or abs(result) > limits.MAX_CONSTANT
+    ):
+        raise LimitError(
+            f"constant sub-expression exceeds MAX_CONSTANT = "
+            f"{limits.MAX_CONSTANT} or is not a real number",
+            text,
+            node.col,
+        )
     return float(result)
 
 
 _FLOAT_BINOPS: dict[str, Callable[[float, float], float]] = {
-    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b, "**": lambda a, b: math.pow(a, b),
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: math.pow(a, b),
     "@": lambda a, b: a * b,  # the shape pass refuses @ of scalars; this only folds
 }
+
 
 def _apply(node: Node, values: list[float]) -> float | None:
     if isinstance(node, BinOp):

@@ -57,15 +57,23 @@ class Graph:
     shaped: bool = False  # a matrix expression: every label says its tensor's shape
 
 
-def build(tree: Node, values: dict[str, Values], dtype: str = "float64",
-          shaped: bool = False, wrt: Collection[str] | None = None) -> Graph:
+def build(
+    tree: Node,
+    values: dict[str, Values],
+    dtype: str = "float64",
+    shaped: bool = False,
+    wrt: Collection[str] | None = None,
+) -> Graph:
     """Run forward and backward (ones for a non-scalar result) with hooks, then read the
     graph. torch's graph is the same for any shape; `shaped` only changes the labels.
     Only the variables in `wrt` (default: all) require grad; the others are data."""
     torch_dtype = autograd.DTYPES[dtype]
-    leaves = {name: autograd.leaf(values[name], torch_dtype, torch.device("cpu"),
-                                   wrt is None or name in wrt)
-              for name in variables(tree)}
+    leaves = {
+        name: autograd.leaf(
+            values[name], torch_dtype, torch.device("cpu"), wrt is None or name in wrt
+        )
+        for name in variables(tree)
+    }
     builder = _RecordingBuilder(leaves, torch_dtype, torch.device("cpu"))
     output = builder.build(tree)
     assert isinstance(output, torch.Tensor) and output.grad_fn is not None
@@ -76,14 +84,23 @@ def build(tree: Node, values: dict[str, Values], dtype: str = "float64",
     output.backward(torch.ones_like(output))
     ids = {id(fn): index for index, fn in enumerate(order)}
     nodes = [_node(index, fn, builder.made, grads) for index, fn in enumerate(order)]
-    edges = [GraphEdge(ids[id(fn)], ids[id(child)], _rule(builder.made.get(id(fn))))
-             for fn in order for child, _ in fn.next_functions if child is not None]
+    edges = [
+        GraphEdge(ids[id(fn)], ids[id(child)], _rule(builder.made.get(id(fn))))
+        for fn in order
+        for child, _ in fn.next_functions
+        if child is not None
+    ]
     _add_data(nodes, edges, order, builder, set(variables(tree)) if wrt is None else wrt)
     return Graph(tuple(nodes), tuple(edges), shaped)
 
 
-def _add_data(nodes: list[GraphNode], edges: list[GraphEdge], order: list[Any],
-              builder: _RecordingBuilder, wrt: Collection[str]) -> None:
+def _add_data(
+    nodes: list[GraphNode],
+    edges: list[GraphEdge],
+    order: list[Any],
+    builder: _RecordingBuilder,
+    wrt: Collection[str],
+) -> None:
     """A DATA node for each operand that uses only data, once per distinct text."""
     seen: dict[str, int] = {}
     for parent, fn in enumerate(order):
@@ -95,8 +112,9 @@ def _add_data(nodes: list[GraphNode], edges: list[GraphEdge], order: list[Any],
             label = source(operand)
             if label not in seen:
                 seen[label] = len(nodes)
-                nodes.append(GraphNode(len(nodes), DATA, label, _data_value(builder, operand),
-                                       None))
+                nodes.append(
+                    GraphNode(len(nodes), DATA, label, _data_value(builder, operand), None)
+                )
             edges.append(GraphEdge(parent, seen[label], DATA_RULE))
 
 
@@ -111,8 +129,9 @@ def _operands(node: Node) -> tuple[Node, ...]:
 def _data_value(builder: _RecordingBuilder, operand: Node) -> np.ndarray | None:
     """The operand's forward value; where()'s condition is rebuilt from its two sides."""
     if isinstance(operand, Compare):
-        left, right = (builder.as_tensor(builder.built[id(side)])
-                       for side in (operand.left, operand.right))
+        left, right = (
+            builder.as_tensor(builder.built[id(side)]) for side in (operand.left, operand.right)
+        )
         return _numpy(autograd.COMPARISONS[operand.op](left, right))
     built = builder.built.get(id(operand))
     return _numpy(built) if isinstance(built, torch.Tensor) else None
@@ -123,6 +142,7 @@ def _catch(grads: dict[int, Any], key: int) -> Any:
         first = grad_outputs[0] if grad_outputs else None
         if first is not None:
             grads[key] = _numpy(first)
+
     return hook
 
 
@@ -141,15 +161,20 @@ def _walk(root: Any) -> list[Any]:
     return order
 
 
-def _node(index: int, fn: Any, made: dict[int, tuple[Node, torch.Tensor]],
-          grads: dict[int, Any]) -> GraphNode:
+def _node(
+    index: int, fn: Any, made: dict[int, tuple[Node, torch.Tensor]], grads: dict[int, Any]
+) -> GraphNode:
     name = type(fn).__name__
     if name == "AccumulateGrad":
         leaf = fn.variable
         label = getattr(leaf, "_gradexplain_name", "leaf")
-        return GraphNode(index, name, label, _numpy(leaf), grads.get(id(fn), _numpy(leaf.grad)
-                                                                        if leaf.grad is not None
-                                                                        else None))
+        return GraphNode(
+            index,
+            name,
+            label,
+            _numpy(leaf),
+            grads.get(id(fn), _numpy(leaf.grad) if leaf.grad is not None else None),
+        )
     node, tensor = made.get(id(fn), (None, None))
     label = source(node) if node is not None else "?"
     value = _numpy(tensor) if tensor is not None else None
@@ -160,11 +185,18 @@ def _numpy(tensor: torch.Tensor) -> np.ndarray:
     return np.asarray(tensor.detach().to("cpu", torch.float64).numpy())
 
 
-_BINOP_RULES = {"+": "sum rule", "-": "difference rule", "*": "product rule",
-                "/": "quotient rule", "**": "power rule",
-                "@": "matrix product rule: dA = dY @ B.T, dB = A.T @ dY"}
-_CALL_RULES = {"T": "transpose: the gradient is transposed back",
-               "where": "where: the gradient flows to the chosen branch"}
+_BINOP_RULES = {
+    "+": "sum rule",
+    "-": "difference rule",
+    "*": "product rule",
+    "/": "quotient rule",
+    "**": "power rule",
+    "@": "matrix product rule: dA = dY @ B.T, dB = A.T @ dY",
+}
+_CALL_RULES = {
+    "T": "transpose: the gradient is transposed back",
+    "where": "where: the gradient flows to the chosen branch",
+}
 
 
 def _rule(made: tuple[Node, torch.Tensor] | None) -> str:
@@ -201,15 +233,18 @@ class _RecordingBuilder(autograd.TorchBuilder):
     def build(self, node: Node) -> autograd.Operand:
         result = super().build(node)
         self.built.setdefault(id(node), result)
-        if isinstance(result, torch.Tensor) and result.grad_fn is not None \
-                and not isinstance(node, (Var, Num)):
+        if (
+            isinstance(result, torch.Tensor)
+            and result.grad_fn is not None
+            and not isinstance(node, (Var, Num))
+        ):
             self.made.setdefault(id(result.grad_fn), (node, result))
         return result
 
 
 # ---- renderers -------------------------------------------------------------------------
 
-ROUNDOFF = 64 * 2.0 ** -52  # |v| below this (times the array's scale, at least 1): round-off
+ROUNDOFF = 64 * 2.0**-52  # |v| below this (times the array's scale, at least 1): round-off
 
 
 def _formatter(values: np.ndarray) -> tuple[Callable[[float], str], str]:
@@ -224,6 +259,7 @@ def _formatter(values: np.ndarray) -> tuple[Callable[[float], str], str]:
 
     def text(v: float) -> str:
         return "~0" if 0 < abs(float(v)) < limit else fmt(float(v))
+
     return text, note
 
 

@@ -51,25 +51,33 @@ class Hessian:
         return self.undefined is None and bool(self.close.all())
 
 
-def compute(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shape],
-            wrt: list[str], device: torch.device, dtype: str, tolerance: Tolerance,
-            singularities: Sequence[Singularity] = ()) -> Hessian:
+def compute(
+    tree: Node,
+    values: dict[str, Values],
+    node_shapes: dict[int, Shape],
+    wrt: list[str],
+    device: torch.device,
+    dtype: str,
+    tolerance: Tolerance,
+    singularities: Sequence[Singularity] = (),
+) -> Hessian:
     """Both Hessians, compared per entry with the gradients' rule."""
     elements = [(name, index) for name in wrt for index in np.ndindex(values[name].shape)]
-    labels = tuple(name + (f"[{','.join(map(str, index))}]" if index else "")
-                   for name, index in elements)
+    labels = tuple(
+        name + (f"[{','.join(map(str, index))}]" if index else "") for name, index in elements
+    )
     if singularities:
         return _not_compared(labels, singularities)
-    with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic Hessian",
-                  "MAX_SYMBOLIC_SECONDS"):
+    with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic Hessian", "MAX_SYMBOLIC_SECONDS"):
         symbolic = _symbolic(tree, values, node_shapes, wrt)
     numeric = _autograd(tree, values, wrt, device, dtype)
     found = closeness.compare(numeric, symbolic, tolerance)
     return Hessian(labels, symbolic, numeric, found.close, found.max_abs_diff)
 
 
-def _symbolic(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shape],
-              wrt: list[str]) -> np.ndarray:
+def _symbolic(
+    tree: Node, values: dict[str, Values], node_shapes: dict[int, Shape], wrt: list[str]
+) -> np.ndarray:
     """Every block d2L/(da db) from one formula in generic elements, as a whole array.
 
     dL/da_j (the gradient's own formula) differentiated by b at fresh indices, deltas
@@ -87,11 +95,15 @@ def _symbolic(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shap
         gradient = symbolic.gradient(model, first)
         for b in range(a, len(wrt)):
             second = wrt[b]
-            targets = SECOND[:len(shapes[second])]
-            formula = derivative(gradient, _element(model.bases[second],
-                                                    pinned(targets, shapes[second])))
-            block = evaluator.tensor(formula, (*symbolic.target_indices(model, first),
-                                               *targets), shapes[first] + shapes[second])
+            targets = SECOND[: len(shapes[second])]
+            formula = derivative(
+                gradient, _element(model.bases[second], pinned(targets, shapes[second]))
+            )
+            block = evaluator.tensor(
+                formula,
+                (*symbolic.target_indices(model, first), *targets),
+                shapes[first] + shapes[second],
+            )
             blocks[a, b] = block.reshape(sizes[a], sizes[b])
             blocks[b, a] = blocks[a, b].T
     return np.block([[blocks[a, b] for b in range(len(wrt))] for a in range(len(wrt))])
@@ -100,21 +112,25 @@ def _symbolic(tree: Node, values: dict[str, Values], node_shapes: dict[int, Shap
 def _not_compared(labels: tuple[str, ...], singularities: Sequence[Singularity]) -> Hessian:
     """No Hessian where the gradient itself is undefined: say so, compare nothing."""
     where = {"kink": "at a kink", "pole": "at a pole", "domain": "outside the domain"}
-    causes = "; ".join(f"{where.get(s.kind, s.kind)} of {s.function} at column {s.column + 1}"
-                       for s in singularities)
+    causes = "; ".join(
+        f"{where.get(s.kind, s.kind)} of {s.function} at column {s.column + 1}"
+        for s in singularities
+    )
     size = len(labels)
     empty = np.full((size, size), np.nan)
     reason = f"Hessian not compared: second derivatives do not exist {causes}"
-    return Hessian(labels, empty, empty.copy(), np.zeros((size, size), dtype=bool),
-                   float("nan"), reason)
+    return Hessian(
+        labels, empty, empty.copy(), np.zeros((size, size), dtype=bool), float("nan"), reason
+    )
 
 
 def _element(base: Any, index: tuple[int, ...]) -> Any:
     return base[index] if index else base
 
 
-def _autograd(tree: Node, values: dict[str, Values], wrt: list[str],
-              device: torch.device, dtype: str) -> np.ndarray:
+def _autograd(
+    tree: Node, values: dict[str, Values], wrt: list[str], device: torch.device, dtype: str
+) -> np.ndarray:
     torch_dtype = autograd.DTYPES[dtype]
     leaves = {name: autograd.leaf(v, torch_dtype, device, False) for name, v in values.items()}
     sizes = [values[name].size for name in wrt]

@@ -90,8 +90,11 @@ def document(result: Explanation) -> dict[str, Any]:
         "agree": result.agree,
         "status": result.status.name.lower(),
         "exit_code": int(result.status),
-        "tolerance": {"rtol": result.tolerance.rtol, "atol": result.tolerance.atol,
-                      "floor": result.tolerance.floor},
+        "tolerance": {
+            "rtol": result.tolerance.rtol,
+            "atol": result.tolerance.atol,
+            "floor": result.tolerance.floor,
+        },
         "decomposition": {
             "rule": decomposition.rule,
             "summary": decomposition.summary,
@@ -99,18 +102,35 @@ def document(result: Explanation) -> dict[str, Any]:
             "term": decomposition.term,
             "notes": list(decomposition.notes),
         },
-        "gradients": {name: {**_gradient(g), **({"matrix_form": result.matrix_forms[name]}
-                                                if name in result.matrix_forms else {})}
-                      for name, g in result.gradients.items()},
+        "gradients": {
+            name: {
+                **_gradient(g),
+                **(
+                    {"matrix_form": result.matrix_forms[name]}
+                    if name in result.matrix_forms
+                    else {}
+                ),
+            }
+            for name, g in result.gradients.items()
+        },
         "singularities": [
-            {"function": s.function, "column": s.column + 1, "kind": s.kind,
-             "reason": s.reason, "elements": None if s.elements is None else list(s.elements),
-             "shape": list(s.shape)}
+            {
+                "function": s.function,
+                "column": s.column + 1,
+                "kind": s.kind,
+                "reason": s.reason,
+                "elements": None if s.elements is None else list(s.elements),
+                "shape": list(s.shape),
+            }
             for s in result.singularities
         ],
         "nonfinite": [
-            {"gradient": item.gradient, "kind": item.kind, "reason": item.reason,
-             "elements": list(item.elements)}
+            {
+                "gradient": item.gradient,
+                "kind": item.kind,
+                "reason": item.reason,
+                "elements": list(item.elements),
+            }
             for item in result.nonfinite
         ],
         "verdict": result.verdict(),
@@ -119,11 +139,13 @@ def document(result: Explanation) -> dict[str, Any]:
         payload["data"] = list(result.data)
     if result.hessian is not None:
         hessian = result.hessian
-        payload["hessian"] = {"elements": list(hessian.labels),
-                              "symbolic": numbers(hessian.symbolic),
-                              "autograd": numbers(hessian.autograd),
-                              "max_abs_diff": number(hessian.max_abs_diff),
-                              "agree": hessian.agree}
+        payload["hessian"] = {
+            "elements": list(hessian.labels),
+            "symbolic": numbers(hessian.symbolic),
+            "autograd": numbers(hessian.autograd),
+            "max_abs_diff": number(hessian.max_abs_diff),
+            "agree": hessian.agree,
+        }
         if hessian.undefined is not None:
             payload["hessian"]["undefined"] = hessian.undefined
     if result.shapes:
@@ -139,25 +161,40 @@ def augment(document: dict[str, Any], result: Explanation) -> dict[str, Any]:
     if "finite_differences" in extras:
         for name, fd in extras["finite_differences"].items():
             document["gradients"][name]["finite_differences"] = {
-                "values": numbers(fd.values), "agree": fd.agree,
-                "eps": fd.eps, "rtol": fd.rtol, "atol": fd.atol,
-                "max_abs_diff": numbers(fd.max_abs_diff), "mode": fd.mode,
-                "reason": fd.reason}
+                "values": numbers(fd.values),
+                "agree": fd.agree,
+                "eps": fd.eps,
+                "rtol": fd.rtol,
+                "atol": fd.atol,
+                "max_abs_diff": numbers(fd.max_abs_diff),
+                "mode": fd.mode,
+                "reason": fd.reason,
+            }
             if fd.mode != "per element":  # values are along the directions
-                document["gradients"][name]["finite_differences"]["autograd_along"] = \
-                    numbers(fd.autograd)
+                document["gradients"][name]["finite_differences"]["autograd_along"] = numbers(
+                    fd.autograd
+                )
     if "graph" in extras:
         built = extras["graph"]
         document["graph"] = {
-            "nodes": [{"id": n.id, "name": n.name, "label": n.label,
-                       "value": None if n.value is None else numbers(n.value),
-                       "grad": None if n.grad is None else numbers(n.grad),
-                       "shape": None if n.value is None else list(n.value.shape)}
-                      for n in built.nodes],
-            "edges": [{"from": e.child, "to": e.parent, "rule": e.rule} for e in built.edges]}
+            "nodes": [
+                {
+                    "id": n.id,
+                    "name": n.name,
+                    "label": n.label,
+                    "value": None if n.value is None else numbers(n.value),
+                    "grad": None if n.grad is None else numbers(n.grad),
+                    "shape": None if n.value is None else list(n.value.shape),
+                }
+                for n in built.nodes
+            ],
+            "edges": [{"from": e.child, "to": e.parent, "rule": e.rule} for e in built.edges],
+        }
     if "steps" in extras:
-        document["steps"] = {name: {"lines": list(d.lines), "formula": d.formula}
-                             for name, d in extras["steps"].items()}
+        document["steps"] = {
+            name: {"lines": list(d.lines), "formula": d.formula}
+            for name, d in extras["steps"].items()
+        }
     if "steps_refused" in extras:
         document["steps_refused"] = extras["steps_refused"]
     if "vjp" in extras:
@@ -169,8 +206,11 @@ def augment(document: dict[str, Any], result: Explanation) -> dict[str, Any]:
 
 def error_document(error: GradexplainError) -> dict[str, Any]:
     """What stdout holds in JSON mode when the input is refused."""
-    return {"format_version": FORMAT_VERSION, "error": error.to_json(),
-            "exit_code": int(exit_status(error))}
+    return {
+        "format_version": FORMAT_VERSION,
+        "error": error.to_json(),
+        "exit_code": int(exit_status(error)),
+    }
 
 
 def dumps(payload: Any) -> str:
@@ -187,8 +227,9 @@ def dumps(payload: Any) -> str:
     try:
         text = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
     except orjson.JSONEncodeError:
-        return json.dumps(payload, allow_nan=False, ensure_ascii=True, separators=(",", ":"),
-                          default=_listed)
+        return json.dumps(
+            payload, allow_nan=False, ensure_ascii=True, separators=(",", ":"), default=_listed
+        )
     if b"null" in text and _has_non_finite(payload):  # orjson writes nan and inf as null
         raise ValueError("non-finite float in a JSON document: a bug, not an input error")
     return text.decode("utf-8")

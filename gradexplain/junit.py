@@ -25,25 +25,33 @@ def build(outcomes: list[Outcome], seconds: float) -> ET.Element:
     """The <testsuites> tree."""
     failures = sum(o.status in (ExitStatus.DISAGREE, ExitStatus.UNDEFINED) for o in outcomes)
     errors = sum(o.status == ExitStatus.INVALID for o in outcomes)
-    counts = {"tests": str(len(outcomes)), "failures": str(failures), "errors": str(errors),
-              "skipped": "0", "time": f"{seconds:.3f}"}
+    counts = {
+        "tests": str(len(outcomes)),
+        "failures": str(failures),
+        "errors": str(errors),
+        "skipped": "0",
+        "time": f"{seconds:.3f}",
+    }
     root = ET.Element("testsuites", {"name": "gradexplain", **counts})
     suite = ET.SubElement(root, "testsuite", {"name": "gradexplain", **counts})
     for outcome in outcomes:
-        attributes = {"classname": "gradexplain", "name": visible(outcome.case.name),
-                      "time": f"{outcome.seconds:.3f}"}
+        attributes = {
+            "classname": "gradexplain",
+            "name": visible(outcome.case.name),
+            "time": f"{outcome.seconds:.3f}",
+        }
         if outcome.case.line:
             attributes["line"] = str(outcome.case.line)
         case = ET.SubElement(suite, "testcase", attributes)
         if outcome.error is not None:
             message = visible(outcome.error.message)
-            error = ET.SubElement(case, "error", {"type": outcome.error.kind,
-                                                  "message": message})
+            error = ET.SubElement(case, "error", {"type": outcome.error.kind, "message": message})
             error.text = message
         elif outcome.status != ExitStatus.AGREE:
             assert outcome.result is not None
-            failure = ET.SubElement(case, "failure", {
-                "type": outcome.label(), "message": visible(_message(outcome))})
+            failure = ET.SubElement(
+                case, "failure", {"type": outcome.label(), "message": visible(_message(outcome))}
+            )
             failure.text = "\n".join(map(visible, differences(outcome)))
     return root
 
@@ -60,28 +68,36 @@ def differences(outcome: Outcome) -> list[str]:
         for i in wrong[:MAX_LISTED]:
             symbolic = gradient.symbolic.reshape(-1)[i]
             autograd = gradient.autograd.reshape(-1)[i]
-            lines.append(f"dL/d{gradient.name}{_index(gradient.shape, i)}: SymPy "
-                         f"{fmt(symbolic)}, autograd {fmt(autograd)}, |difference| "
-                         f"{fmt(abs(autograd - symbolic))}")
+            lines.append(
+                f"dL/d{gradient.name}{_index(gradient.shape, i)}: SymPy "
+                f"{fmt(symbolic)}, autograd {fmt(autograd)}, |difference| "
+                f"{fmt(abs(autograd - symbolic))}"
+            )
         lines += _more(len(wrong))
     lines += _second_derivatives(result.hessian)
     for fd in result.extras.get("finite_differences", {}).values():  # check_fd
         wrong = [i for i, ok in enumerate(fd.close.reshape(-1)) if not ok]
         for i in wrong[:MAX_LISTED]:
-            lines.append(f"dL/d{fd.name}{_index(fd.values.shape, i)}: finite differences "
-                         f"{fmt(fd.values.reshape(-1)[i])}, autograd "
-                         f"{fmt(fd.autograd.reshape(-1)[i])}")
+            lines.append(
+                f"dL/d{fd.name}{_index(fd.values.shape, i)}: finite differences "
+                f"{fmt(fd.values.reshape(-1)[i])}, autograd "
+                f"{fmt(fd.autograd.reshape(-1)[i])}"
+            )
         lines += _more(len(wrong))
     for singularity in result.singularities:
-        lines.append(f"undefined: {singularity.function} at column "
-                     f"{singularity.column + 1}: {singularity.reason}")
+        lines.append(
+            f"undefined: {singularity.function} at column "
+            f"{singularity.column + 1}: {singularity.reason}"
+        )
     for check in outcome.checks or []:
         wrong = [i for i, ok in enumerate(check.match.reshape(-1)) if not ok]
         for i in wrong[:MAX_LISTED]:
-            lines.append(f"expected dL/d{check.name}{_index(check.expected.shape, i)} = "
-                         f"{fmt(check.expected.reshape(-1)[i])}, SymPy "
-                         f"{fmt(check.symbolic.reshape(-1)[i])}, autograd "
-                         f"{fmt(check.autograd.reshape(-1)[i])}")
+            lines.append(
+                f"expected dL/d{check.name}{_index(check.expected.shape, i)} = "
+                f"{fmt(check.expected.reshape(-1)[i])}, SymPy "
+                f"{fmt(check.symbolic.reshape(-1)[i])}, autograd "
+                f"{fmt(check.autograd.reshape(-1)[i])}"
+            )
         lines += _more(len(wrong))
     return lines
 
@@ -94,10 +110,12 @@ def _second_derivatives(hessian: Any) -> list[str]:
         return []
     size = len(hessian.labels)
     wrong = [(i, j) for i in range(size) for j in range(size) if not hessian.close[i, j]]
-    lines = [f"d2L/d{hessian.labels[i]}d{hessian.labels[j]}: SymPy "
-             f"{fmt(hessian.symbolic[i, j])}, autograd {fmt(hessian.autograd[i, j])}, "
-             f"|difference| {fmt(abs(hessian.autograd[i, j] - hessian.symbolic[i, j]))}"
-             for i, j in wrong[:MAX_LISTED]]
+    lines = [
+        f"d2L/d{hessian.labels[i]}d{hessian.labels[j]}: SymPy "
+        f"{fmt(hessian.symbolic[i, j])}, autograd {fmt(hessian.autograd[i, j])}, "
+        f"|difference| {fmt(abs(hessian.autograd[i, j] - hessian.symbolic[i, j]))}"
+        for i, j in wrong[:MAX_LISTED]
+    ]
     return lines + _more(len(wrong))
 
 

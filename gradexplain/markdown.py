@@ -22,8 +22,7 @@ from gradexplain.safetext import visible
 if TYPE_CHECKING:
     from gradexplain.extras import Options
 
-_OUTCOME_MARK = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌",
-                 ExitStatus.UNDEFINED: "⚠️"}
+_OUTCOME_MARK = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌", ExitStatus.UNDEFINED: "⚠️"}
 _MARKS = {"ok": "ok", "DIFFERS": "**DIFFERS**", "UNDEFINED": "**UNDEFINED**"}
 
 
@@ -56,8 +55,9 @@ def untrusted(text: str) -> str:
     return _PUNCTUATION.sub(r"\\\1", visible(text))
 
 
-def table(header: Sequence[str], body: Iterable[Sequence[str]],
-          align: Sequence[str] | None = None) -> list[str]:
+def table(
+    header: Sequence[str], body: Iterable[Sequence[str]], align: Sequence[str] | None = None
+) -> list[str]:
     """A GitHub table; `align` holds 'l' or 'r' per column (numbers go right)."""
     align = align or ["r"] * len(header)
     rule = ["---:" if a == "r" else ":---" for a in align]
@@ -66,8 +66,9 @@ def table(header: Sequence[str], body: Iterable[Sequence[str]],
     return lines
 
 
-def markdown(result: Explanation, checks: list[Expectation] | None = None, *,
-             show_all: bool = False) -> str:
+def markdown(
+    result: Explanation, checks: list[Expectation] | None = None, *, show_all: bool = False
+) -> str:
     """The whole explanation as one Markdown document, ending with a newline."""
     lines = write(view.build(result, show_all=show_all))
     if checks:
@@ -84,8 +85,10 @@ def render_extras(result: Explanation, options: Options) -> str:
 def check(options: Options) -> None:
     """Refuse, before any computation, what a Markdown document cannot hold."""
     if options.svg:
-        raise UsageError("--terminal-svg saves a picture of the terminal table; with --format "
-                         "markdown there is none (use --format table)")
+        raise UsageError(
+            "--terminal-svg saves a picture of the terminal table; with --format "
+            "markdown there is none (use --format table)"
+        )
 
 
 def write(sections: list[view.Section]) -> list[str]:
@@ -100,11 +103,14 @@ def write(sections: list[view.Section]) -> list[str]:
 def expectation_section(checks: list[Expectation]) -> list[str]:
     """Expected against computed, per element, then one line saying whether all match."""
     lines = ["### Expected gradient (--expect)", ""]
-    body = [[code(f"dL/d{check.name}"), index, fmt(e), fmt(s), fmt(a),
-             "ok" if ok else "**MISMATCH**"]
-            for check in checks for index, e, s, a, ok in rows(check)]
-    lines += table(["gradient", "i", "expected", "SymPy", "autograd", ""], body,
-                   ["l", "r", "r", "r", "r", "l"])
+    body = [
+        [code(f"dL/d{check.name}"), index, fmt(e), fmt(s), fmt(a), "ok" if ok else "**MISMATCH**"]
+        for check in checks
+        for index, e, s, a, ok in rows(check)
+    ]
+    lines += table(
+        ["gradient", "i", "expected", "SymPy", "autograd", ""], body, ["l", "r", "r", "r", "r", "l"]
+    )
     mark = "✅" if all(c.matches for c in checks) else "❌"
     return [*lines, "", f"**{mark} {verdict(checks)}**", ""]
 
@@ -119,9 +125,14 @@ def _heading(block: view.Heading) -> list[str]:
 
 
 def _paragraph(block: view.Paragraph) -> list[str]:
-    text = "".join(code(piece.text) if piece.kind == "code" else
-                   f"**{escape(piece.text)}**" if piece.kind == "strong" else escape(piece.text)
-                   for piece in block.pieces)
+    text = "".join(
+        code(piece.text)
+        if piece.kind == "code"
+        else f"**{escape(piece.text)}**"
+        if piece.kind == "strong"
+        else escape(piece.text)
+        for piece in block.pieces
+    )
     return [f"> {text}" if block.warning else text]
 
 
@@ -130,13 +141,21 @@ def _assignments(block: view.Assignments) -> list[str]:
 
 
 def _grid(block: view.Grid) -> list[str]:
-    body = [list(block.elided("…")) if row is None else
-            [_MARKS[item.word] if isinstance(item, view.Mark) else escape(item)
-             for item in row] for row in block.rows]
-    body += [[f"**{escape(label)}**" if label else "", *map(escape, rest)]
-             for label, *rest in block.totals]
-    lines = table([_label(column.label) for column in block.columns], body,
-                  ["r" if column.right else "l" for column in block.columns])
+    body = [
+        list(block.elided("…"))
+        if row is None
+        else [_MARKS[item.word] if isinstance(item, view.Mark) else escape(item) for item in row]
+        for row in block.rows
+    ]
+    body += [
+        [f"**{escape(label)}**" if label else "", *map(escape, rest)]
+        for label, *rest in block.totals
+    ]
+    lines = table(
+        [_label(column.label) for column in block.columns],
+        body,
+        ["r" if column.right else "l" for column in block.columns],
+    )
     return lines if block.title is None else [f"### {_label(block.title)}", "", *lines]
 
 
@@ -159,14 +178,18 @@ def _code(block: view.Code) -> list[str]:
 def _tree(block: view.Tree) -> list[str]:
     """The tree as the terminal draws it, with the same guides, in a fenced block."""
     lines = [block.label]
-    stack = [(child, "", i == len(block.children) - 1)
-             for i, child in reversed(list(enumerate(block.children)))]
+    stack = [
+        (child, "", i == len(block.children) - 1)
+        for i, child in reversed(list(enumerate(block.children)))
+    ]
     while stack:
         node, prefix, last = stack.pop()
         lines.append(prefix + ("└── " if last else "├── ") + node.label)
         deeper = prefix + ("    " if last else "│   ")
-        stack.extend((child, deeper, i == len(node.children) - 1)
-                     for i, child in reversed(list(enumerate(node.children))))
+        stack.extend(
+            (child, deeper, i == len(node.children) - 1)
+            for i, child in reversed(list(enumerate(node.children)))
+        )
     return _fenced("\n".join(lines))
 
 
@@ -175,6 +198,12 @@ def _verdict(block: view.Verdict) -> list[str]:
 
 
 _WRITE: dict[type, Callable[..., list[str]]] = {
-    view.Heading: _heading, view.Paragraph: _paragraph, view.Assignments: _assignments,
-    view.Grid: _grid, view.Listing: _listing, view.Code: _code, view.Tree: _tree,
-    view.Verdict: _verdict}
+    view.Heading: _heading,
+    view.Paragraph: _paragraph,
+    view.Assignments: _assignments,
+    view.Grid: _grid,
+    view.Listing: _listing,
+    view.Code: _code,
+    view.Tree: _tree,
+    view.Verdict: _verdict,
+}

@@ -42,8 +42,7 @@ class MatrixFunction(sp.Function):
         """Two fresh bound indices (a, b; a2, b2...; no other walker names an index so:
         the Hessian's second targets are d, e) and dU_ab/ds."""
         taken = {str(symbol) for symbol in self.atoms(sp.Symbol) | s.atoms(sp.Symbol)}
-        c, d = (sp.Symbol(_fresh(letter, taken), integer=True, nonnegative=True)
-                for letter in "ab")
+        c, d = (sp.Symbol(_fresh(letter, taken), integer=True, nonnegative=True) for letter in "ab")
         return c, d, sp.diff(self.matrix(c, d), s)
 
     def summed(self, term: sp.Expr, c: sp.Symbol, d: sp.Symbol) -> sp.Expr:
@@ -72,8 +71,10 @@ def write_out(expr: sp.Expr) -> sp.Expr:
     """Every matrix function of a numeric size in `expr` written out in its matrix's
     elements (det as the polynomial, the inverse's elements as rational functions), for
     `--hessian`, which differentiates the explicit form twice."""
-    return expr.replace(lambda e: isinstance(e, MatrixFunction)
-                        and all(arg.is_Integer for arg in e.args[1:]), lambda e: e.written())
+    return expr.replace(
+        lambda e: isinstance(e, MatrixFunction) and all(arg.is_Integer for arg in e.args[1:]),
+        lambda e: e.written(),
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -158,8 +159,9 @@ class inv(MatrixFunction):
         if du == 0:
             return sp.S.Zero
         row, column = self.args[2:]
-        return -self.summed(inv(self.matrix, self.size, row, c) * du
-                            * inv(self.matrix, self.size, d, column), c, d)
+        return -self.summed(
+            inv(self.matrix, self.size, row, c) * du * inv(self.matrix, self.size, d, column), c, d
+        )
 
     def written(self) -> sp.Expr:
         row, column = (int(index) for index in self.args[2:])
@@ -167,8 +169,9 @@ class inv(MatrixFunction):
 
     def _gradexplain_str(self, printer: Any) -> str:
         indices = [printer._print(index) for index in self.args[2:]]
-        joined = "".join(indices) if all(len(n) == 1 for n in indices) else \
-            "{" + ",".join(indices) + "}"
+        joined = (
+            "".join(indices) if all(len(n) == 1 for n in indices) else "{" + ",".join(indices) + "}"
+        )
         return f"inv({matrix_text(printer, self.matrix)})_{joined}"
 
 

@@ -32,15 +32,19 @@ MAX_ELEMENTS = 100_000  # a second explain() runs: only for tables a person read
 def forms(result: Explanation) -> dict[str, str]:
     """One sentence per differentiated vector that has a checked matrix form."""
     program = result.program
-    if program is None or not program.shaped or \
-            sum(v.size for v in program.values.values()) > MAX_ELEMENTS:
+    if (
+        program is None
+        or not program.shaped
+        or sum(v.size for v in program.values.values()) > MAX_ELEMENTS
+    ):
         return {}
     found = {}
     values = {name: _array(value) for name, value in program.values.items()}
     for pattern in (_quadratic, _cross_entropy):
         for name, (text, value) in (pattern(program.tree, values) or {}).items():
             if name in result.gradients and np.allclose(
-                    value, result.gradients[name].symbolic, rtol=1e-9, atol=1e-12):
+                value, result.gradients[name].symbolic, rtol=1e-9, atol=1e-12
+            ):
                 found[name] = f"Matrix form: dL/d{name} = {text} (this gives the table's values)."
     explained: dict[str, tuple[str, np.ndarray, str] | None] = {}  # per product, once
     for name in program.wrt:
@@ -63,13 +67,18 @@ def _quadratic(tree: Node, values: dict[str, np.ndarray]) -> Forms | None:
         first, matrix, last = tree.left, tree.right.left, tree.right.right
     else:
         return None
-    if not (isinstance(first, Var) and isinstance(matrix, Var) and isinstance(last, Var)) \
-            or first.name != last.name or values[first.name].ndim != 1 \
-            or values[matrix.name].ndim != 2:
+    if (
+        not (isinstance(first, Var) and isinstance(matrix, Var) and isinstance(last, Var))
+        or first.name != last.name
+        or values[first.name].ndim != 1
+        or values[matrix.name].ndim != 2
+    ):
         return None
     x, a, xs, big = values[first.name], values[matrix.name], first.name, matrix.name
-    return {xs: (f"({big} + {big}.T) @ {xs}", (a + a.T) @ x),
-            big: (f"outer({xs}, {xs})", np.outer(x, x))}
+    return {
+        xs: (f"({big} + {big}.T) @ {xs}", (a + a.T) @ x),
+        big: (f"outer({xs}, {xs})", np.outer(x, x)),
+    }
 
 
 def _signed(node: Node) -> tuple[int, Node]:
@@ -90,9 +99,13 @@ def _cross_entropy(tree: Node, values: dict[str, np.ndarray]) -> Forms | None:
         return None
     (s1, a), (s2, b) = _signed(product.left), _signed(product.right)
     log, data = (a, b) if isinstance(a, Call) else (b, a)
-    if sign * inner_sign * s1 * s2 != -1 or not isinstance(data, Var) \
-            or not (isinstance(log, Call) and log.func == "log_softmax"
-                    and isinstance(log.args[0], Var)):
+    if (
+        sign * inner_sign * s1 * s2 != -1
+        or not isinstance(data, Var)
+        or not (
+            isinstance(log, Call) and log.func == "log_softmax" and isinstance(log.args[0], Var)
+        )
+    ):
         return None
     dims = dict(log.params).get("dim")
     if not (isinstance(dims, tuple) and len(dims) == 1 and isinstance(dims[0], int)):
@@ -107,26 +120,37 @@ def _cross_entropy(tree: Node, values: dict[str, np.ndarray]) -> Forms | None:
     text = f"softmax({z_name}, dim={axis}) * {y_name}.sum({axis}, keepdim=True) - {y_name}"
     if np.allclose(totals, 1.0):
         along = "column" if axis == 0 else "row"
-        text += (f", which is softmax({z_name}, dim={axis}) - {y_name} here (each {along} of "
-                 f"{y_name} sums to 1)")
-    return {z_name: (text, softmax * totals - y),
-            y_name: (f"-log_softmax({z_name}, dim={axis})", -np.log(softmax))}
+        text += (
+            f", which is softmax({z_name}, dim={axis}) - {y_name} here (each {along} of "
+            f"{y_name} sums to 1)"
+        )
+    return {
+        z_name: (text, softmax * totals - y),
+        y_name: (f"-log_softmax({z_name}, dim={axis})", -np.log(softmax)),
+    }
 
 
 def _products(tree: Node, name: str) -> list[BinOp] | None:
     """Every `A@v` that uses `name` (as A or as v; both variables), or None when `name`
     is used any other way or the products differ."""
-    products = [node for node in walk(tree) if isinstance(node, BinOp) and node.op == "@"
-                and isinstance(node.left, Var) and isinstance(node.right, Var)
-                and name in (node.left.name, node.right.name)]
+    products = [
+        node
+        for node in walk(tree)
+        if isinstance(node, BinOp)
+        and node.op == "@"
+        and isinstance(node.left, Var)
+        and isinstance(node.right, Var)
+        and name in (node.left.name, node.right.name)
+    ]
     uses = sum(1 for node in walk(tree) if isinstance(node, Var) and node.name == name)
     if not products or uses != len(products) or len({source(p) for p in products}) != 1:
         return None
     return products
 
 
-def _form(result: Explanation, name: str,
-          explained: dict[str, tuple[str, np.ndarray, str] | None]) -> str | None:
+def _form(
+    result: Explanation, name: str, explained: dict[str, tuple[str, np.ndarray, str] | None]
+) -> str | None:
     program = result.program
     assert program is not None
     products = _products(program.tree, name)
@@ -134,8 +158,11 @@ def _form(result: Explanation, name: str,
         return None
     left, right = products[0].left, products[0].right
     assert isinstance(left, Var) and isinstance(right, Var)
-    if left.name == right.name or len(program.values[left.name].shape) != 2 \
-            or len(program.values[right.name].shape) != 1:
+    if (
+        left.name == right.name
+        or len(program.values[left.name].shape) != 2
+        or len(program.values[right.name].shape) != 1
+    ):
         return None
     matrix, vector = _array(program.values[left.name]), _array(program.values[right.name])
     key = source(products[0])
@@ -151,12 +178,15 @@ def _form(result: Explanation, name: str,
         value, shown = np.outer(g, vector), f"outer(g, {right.name})"
     if not np.allclose(value, result.gradients[name].symbolic, rtol=1e-9, atol=1e-12):
         return None
-    return (f"Matrix form, with {z} = {source(products[0])}: dL/d{name} = {shown}, where "
-            f"g = dL/d{z} = {formula} (this gives the table's values).")
+    return (
+        f"Matrix form, with {z} = {source(products[0])}: dL/d{name} = {shown}, where "
+        f"g = dL/d{z} = {formula} (this gives the table's values)."
+    )
 
 
-def _g(result: Explanation, products: list[BinOp],
-       z_values: np.ndarray) -> tuple[str, np.ndarray, str] | None:
+def _g(
+    result: Explanation, products: list[BinOp], z_values: np.ndarray
+) -> tuple[str, np.ndarray, str] | None:
     """(z's name, g = dL/dz at the point, g's formula): the tree with z for the product,
     explained once more; the formula expanded where that is shorter."""
     import sympy as sp
@@ -174,14 +204,12 @@ def _g(result: Explanation, products: list[BinOp],
     values = {n: program.values[n] for n in variables(tree) if n != z}
     values[z] = from_numbers(z, z_values.tolist())
     try:  # the derived tree is checked and shaped, never parsed from text again
-        inner = explain_program(from_tree(tree, source(tree), values, [z]),
-                                dtype=result.dtype)
+        inner = explain_program(from_tree(tree, source(tree), values, [z]), dtype=result.dtype)
     except GradexplainError:
         return None
     assert inner.program is not None
     sub = inner.program
-    model = symbolic.build(sub.tree, sub.shapes, sub.node_shapes,
-                           SHAPED if sub.shaped else VECTOR)
+    model = symbolic.build(sub.tree, sub.shapes, sub.node_shapes, SHAPED if sub.shaped else VECTOR)
     derivative = symbolic.gradient(model, z)
     formula = symbolic.formula(derivative)
     simpler = symbolic.formula(sp.together(sp.expand(derivative)))
@@ -215,12 +243,15 @@ def _substitute(node: Node, targets: set[int], replacement: Node) -> Node:
     if id(node) in targets:
         return replacement
     if isinstance(node, Neg):
-        return dataclasses.replace(node, operand=_substitute(node.operand, targets,
-                                                               replacement))
+        return dataclasses.replace(node, operand=_substitute(node.operand, targets, replacement))
     if isinstance(node, (BinOp, Compare)):
-        return dataclasses.replace(node, left=_substitute(node.left, targets, replacement),
-                                   right=_substitute(node.right, targets, replacement))
+        return dataclasses.replace(
+            node,
+            left=_substitute(node.left, targets, replacement),
+            right=_substitute(node.right, targets, replacement),
+        )
     if isinstance(node, Call):
-        return dataclasses.replace(node, args=tuple(_substitute(arg, targets, replacement)
-                                                    for arg in node.args))
+        return dataclasses.replace(
+            node, args=tuple(_substitute(arg, targets, replacement) for arg in node.args)
+        )
     return node

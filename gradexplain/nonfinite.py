@@ -33,13 +33,24 @@ class NonFinite:
 
     def place(self, limit: int = 10) -> str:
         columns = self.shape[1] if len(self.shape) == 2 else 0
-        labels = [f"[{i // columns},{i % columns}]" if columns else f"[{i}]"
-                  for i in self.elements[:limit]] if self.shape else []
+        labels = (
+            [
+                f"[{i // columns},{i % columns}]" if columns else f"[{i}]"
+                for i in self.elements[:limit]
+            ]
+            if self.shape
+            else []
+        )
         if not labels:
             return "its value"
         more = len(self.elements) - limit
-        return ("element" + "s" * (len(self.elements) > 1) + " " + ", ".join(labels)
-                + (f" and {more} more" if more > 0 else ""))
+        return (
+            "element"
+            + "s" * (len(self.elements) > 1)
+            + " "
+            + ", ".join(labels)
+            + (f" and {more} more" if more > 0 else "")
+        )
 
 
 def causes(gradient: Gradient, dtype: str, explained: set[int] | None) -> list[NonFinite]:
@@ -57,29 +68,40 @@ def causes(gradient: Gradient, dtype: str, explained: set[int] | None) -> list[N
             continue
         key = _cause(float(symbolic[flat]), float(autograd[flat]), dtype)
         groups.setdefault(key, []).append(int(flat))
-    return [NonFinite(gradient.name, kind, reason, tuple(found), gradient.shape)
-            for (kind, reason), found in groups.items()]
+    return [
+        NonFinite(gradient.name, kind, reason, tuple(found), gradient.shape)
+        for (kind, reason), found in groups.items()
+    ]
 
 
 def _cause(symbolic: float, autograd: float, dtype: str) -> tuple[str, str]:
     import math
 
     if math.isinf(symbolic) and math.isinf(autograd):
-        return "overflow", (f"overflow: both witnesses give {_word(autograd)}, a gradient "
-                            f"beyond {dtype}'s largest number ({LARGEST[dtype]})")
+        return "overflow", (
+            f"overflow: both witnesses give {_word(autograd)}, a gradient "
+            f"beyond {dtype}'s largest number ({LARGEST[dtype]})"
+        )
     if math.isnan(symbolic) and math.isnan(autograd):
-        return "nan", ("NaN: both witnesses give nan, from an undefined intermediate such "
-                       "as inf - inf, 0*inf or 0/0 (often after an overflow)")
+        return "nan", (
+            "NaN: both witnesses give nan, from an undefined intermediate such "
+            "as inf - inf, 0*inf or 0/0 (often after an overflow)"
+        )
     if math.isfinite(autograd):
-        return "overflow", (f"overflow in SymPy's formula: an intermediate value (such as "
-                            f"exp of a large number) exceeds float64's range, so the formula "
-                            f"gives {_word(symbolic)} where autograd's value is finite")
+        return "overflow", (
+            f"overflow in SymPy's formula: an intermediate value (such as "
+            f"exp of a large number) exceeds float64's range, so the formula "
+            f"gives {_word(symbolic)} where autograd's value is finite"
+        )
     if math.isfinite(symbolic):
-        return "overflow", (f"overflow in autograd's {dtype} computation: an intermediate "
-                            f"value exceeds {LARGEST[dtype]}, so it gives {_word(autograd)} "
-                            f"where SymPy's formula is finite")
-    return "overflow", (f"overflow: SymPy's formula gives {_word(symbolic)} and autograd "
-                        f"{_word(autograd)}")
+        return "overflow", (
+            f"overflow in autograd's {dtype} computation: an intermediate "
+            f"value exceeds {LARGEST[dtype]}, so it gives {_word(autograd)} "
+            f"where SymPy's formula is finite"
+        )
+    return "overflow", (
+        f"overflow: SymPy's formula gives {_word(symbolic)} and autograd {_word(autograd)}"
+    )
 
 
 def _word(value: float) -> str:

@@ -26,9 +26,11 @@ def markdown_repr(result: Explanation) -> str:
         if gradient.latex:
             element = f"{name}_j" if gradient.shape else name
             parts.append(f"$$\\frac{{\\partial L}}{{\\partial {element}}} = {gradient.latex}$$")
-    parts += [f"![{alt}](data:image/svg+xml;base64,"
-              f"{base64.b64encode(text.encode('utf-8')).decode('ascii')})"
-              for alt, text in _drawings(result)]
+    parts += [
+        f"![{alt}](data:image/svg+xml;base64,"
+        f"{base64.b64encode(text.encode('utf-8')).decode('ascii')})"
+        for alt, text in _drawings(result)
+    ]
     return "\n\n".join(parts) + "\n"
 
 
@@ -40,10 +42,15 @@ def _drawings(result: Explanation) -> list[tuple[str, str]]:
     if program is None:
         return []
     chosen = list(result.gradients)
-    built = graph.build(program.tree, dict(program.values), result.dtype,
-                        shaped=program.shaped, wrt=chosen)
-    found = [(f"autograd graph of {result.expression}",
-              svg.draw(built, f"autograd graph of {result.expression}"))]
+    built = graph.build(
+        program.tree, dict(program.values), result.dtype, shaped=program.shaped, wrt=chosen
+    )
+    found = [
+        (
+            f"autograd graph of {result.expression}",
+            svg.draw(built, f"autograd graph of {result.expression}"),
+        )
+    ]
     if pysum.applies(program):
         builtin = pysum.build(program, result.dtype, chosen)
         if builtin.graph is not None:
@@ -60,15 +67,13 @@ def load(ipython: Any) -> None:
         try:
             return explain_here(expression.strip(), ipython.user_ns, wrt.strip() or None)
         except GradexplainError as error:
-            print("\n".join([f"gradexplain: error: {error.message}",
-                             *error.caret_lines()]))
+            print("\n".join([f"gradexplain: error: {error.message}", *error.caret_lines()]))
             return None
 
     ipython.register_magic_function(magic, magic_kind="line", magic_name="gradexplain")
 
 
-def explain_here(expression: str, namespace: dict[str, Any],
-                 wrt: str | None = None) -> Explanation:
+def explain_here(expression: str, namespace: dict[str, Any], wrt: str | None = None) -> Explanation:
     """`explain()` with each variable of the expression taken from `namespace`."""
     from gradexplain.api import explain
     from gradexplain.errors import ValuesError
@@ -78,6 +83,8 @@ def explain_here(expression: str, namespace: dict[str, Any],
     names = variables(parse(expression))
     missing = [name for name in names if name not in namespace]
     if missing:
-        raise ValuesError(f"the notebook has no variable {', '.join(missing)}; define it "
-                          f"first (a tensor, an array, a list or a number)")
+        raise ValuesError(
+            f"the notebook has no variable {', '.join(missing)}; define it "
+            f"first (a tensor, an array, a list or a number)"
+        )
     return explain(expression, {name: namespace[name] for name in names}, wrt=wrt)

@@ -25,11 +25,14 @@ def check(outputs: Mapping[str, str | None], inputs: Iterable[str] = ()) -> None
     inputs = [path for path in inputs if _usable(path)]
     for option, path in given.items():
         if path in ("", "-"):
-            raise UsageError(f"{option} needs a file name, not {path!r}: it writes a file, "
-                             f"never stdout")
+            raise UsageError(
+                f"{option} needs a file name, not {path!r}: it writes a file, never stdout"
+            )
         if not _usable(path):
-            raise UsageError(f"{option} {path!r} cannot be a file name here (a NUL byte, or "
-                             f"a character the file system cannot encode)")
+            raise UsageError(
+                f"{option} {path!r} cannot be a file name here (a NUL byte, or "
+                f"a character the file system cannot encode)"
+            )
         if os.path.isdir(path):
             raise UsageError(f"{option} {path}: is a folder, not a file")
         folder = os.path.dirname(os.path.abspath(path))
@@ -37,8 +40,10 @@ def check(outputs: Mapping[str, str | None], inputs: Iterable[str] = ()) -> None
             raise UsageError(f"{option} {path}: the folder {folder} does not exist")
         for input_path in inputs:
             if _same(path, input_path):
-                raise UsageError(f"{option} {path} is also an input ({input_path}); writing "
-                                 f"it would destroy the input")
+                raise UsageError(
+                    f"{option} {path} is also an input ({input_path}); writing "
+                    f"it would destroy the input"
+                )
     seen: dict[str, str] = {}
     for option, path in given.items():
         for other, earlier in seen.items():
@@ -73,8 +78,7 @@ def write(path: str, text: str, option: str) -> None:
         return
     folder = os.path.dirname(os.path.abspath(path))
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".gradexplain-",
-                                             suffix=".tmp")
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".gradexplain-", suffix=".tmp")
     except OSError as exc:
         raise OutputError(f"{option}: cannot write {path}: {exc.strerror or exc}") from None
     try:
@@ -86,8 +90,7 @@ def write(path: str, text: str, option: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         if isinstance(exc, OSError):
-            raise OutputError(f"{option}: cannot write {path}: "
-                              f"{exc.strerror or exc}") from None
+            raise OutputError(f"{option}: cannot write {path}: {exc.strerror or exc}") from None
         raise
 
 

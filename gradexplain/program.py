@@ -53,34 +53,39 @@ class Program:
         return uses_matrices(self.tree, self.shapes)
 
 
-def build(expression: str, values: Mapping[str, Values],
-          wrt: Sequence[str] | str | None = None) -> Program:
+def build(
+    expression: str, values: Mapping[str, Values], wrt: Sequence[str] | str | None = None
+) -> Program:
     """Parse once, match the values, infer the shapes, choose the variables (`--wrt`)."""
     tree = parse(expression)
     tree, values = _bind_counts(tree, values)
     node_shapes = _matched(tree, expression, values)
     _check_values(tree, expression, values, node_shapes)
-    return Program(expression, tree, dict(values),
-                   tuple(differentiated(tree, wrt, node_shapes)), node_shapes)
+    return Program(
+        expression, tree, dict(values), tuple(differentiated(tree, wrt, node_shapes)), node_shapes
+    )
 
 
-def from_tree(tree: Node, text: str, values: Mapping[str, Values],
-              wrt: Sequence[str]) -> Program:
+def from_tree(tree: Node, text: str, values: Mapping[str, Values], wrt: Sequence[str]) -> Program:
     """A program for a tree built from another program's (matrixform's z for `A@w`):
     checked and shaped like `build()`, without parsing anything again."""
     node_shapes = _matched(tree, text, values)
-    return Program(text, tree, dict(values), tuple(differentiated(tree, wrt, node_shapes)),
-                   node_shapes)
+    return Program(
+        text, tree, dict(values), tuple(differentiated(tree, wrt, node_shapes)), node_shapes
+    )
 
 
-def differentiated(tree: Node, wrt: Sequence[str] | str | None,
-                   node_shapes: Mapping[int, Shape] | None = None) -> list[str]:
+def differentiated(
+    tree: Node, wrt: Sequence[str] | str | None, node_shapes: Mapping[int, Shape] | None = None
+) -> list[str]:
     """The variables that get gradients (`--wrt`), in the expression's order; the rest are data."""
     data = data_variables(tree, node_shapes)
     names = [name for name in variables(tree) if name not in data]
     if not names:
-        raise ValuesError(f"the expression has no variable to differentiate: "
-                          f"{', '.join(data)} index tensors, so they are integer data")
+        raise ValuesError(
+            f"the expression has no variable to differentiate: "
+            f"{', '.join(data)} index tensors, so they are integer data"
+        )
     if wrt is None:
         _check_conditions(tree, names)
         return names
@@ -89,9 +94,11 @@ def differentiated(tree: Node, wrt: Sequence[str] | str | None,
         raise UsageError("--wrt needs variable names separated by commas, as in --wrt w,b")
     for name in wanted:
         if name in data:
-            raise ValuesError(f"--wrt {name}: {name} indexes a tensor (column "
-                              f"{data[name] + 1}), so it is integer data and cannot be "
-                              f"differentiated")
+            raise ValuesError(
+                f"--wrt {name}: {name} indexes a tensor (column "
+                f"{data[name] + 1}), so it is integer data and cannot be "
+                f"differentiated"
+            )
         if name not in names:
             raise ValuesError(not_a_variable(f"--wrt {name}:", name, names))
     if len(set(wanted)) != len(wanted):
@@ -101,12 +108,14 @@ def differentiated(tree: Node, wrt: Sequence[str] | str | None,
     return chosen
 
 
-def _bind_counts(tree: Node, values: Mapping[str, Values]
-                 ) -> tuple[Node, Mapping[str, Values]]:
+def _bind_counts(tree: Node, values: Mapping[str, Values]) -> tuple[Node, Mapping[str, Values]]:
     """`range(n)` with `--n 3`: the count becomes the number 3 (the shape needs it before
     anything runs), so n is data; a value used nowhere else leaves the values."""
-    counts = {node.args[0].name: node.args[0] for node in walk(tree)  # type: ignore
-              if isinstance(node, Call) and node.func == "arange" and node.param("count")}
+    counts = {
+        node.args[0].name: node.args[0]  # type: ignore[union-attr]
+        for node in walk(tree)
+        if isinstance(node, Call) and node.func == "arange" and node.param("count")
+    }
     if not counts:
         return tree, values
     bound: dict[str, int] = {}
@@ -115,35 +124,38 @@ def _bind_counts(tree: Node, values: Mapping[str, Values]
         if value is None:
             continue  # reported by _matched: no values for n
         number = value.data[0] if value.is_scalar else None
-        if number is None or number != int(number) or not 1 <= number <= \
-                limits.MAX_VECTOR_LENGTH:
-            raise ValuesError(f"--{name} counts range({name}): it must be one positive "
-                              f"integer, as in --{name} 3")
+        if number is None or number != int(number) or not 1 <= number <= limits.MAX_VECTOR_LENGTH:
+            raise ValuesError(
+                f"--{name} counts range({name}): it must be one positive integer, as in --{name} 3"
+            )
         bound[name] = int(number)
 
     def rebuilt(node: Node) -> Node:
-        if isinstance(node, Call) and node.func == "arange" and node.param("count") \
-                and isinstance(node.args[0], Var) and node.args[0].name in bound:
+        if (
+            isinstance(node, Call)
+            and node.func == "arange"
+            and node.param("count")
+            and isinstance(node.args[0], Var)
+            and node.args[0].name in bound
+        ):
             count = bound[node.args[0].name]
-            return Call("arange", (Num(float(count), str(count), node.args[0].col),),
-                        node.col)
+            return Call("arange", (Num(float(count), str(count), node.args[0].col),), node.col)
         if isinstance(node, Call):
             return dataclasses.replace(node, args=tuple(rebuilt(arg) for arg in node.args))
         if isinstance(node, (BinOp, Compare)):
-            return dataclasses.replace(node, left=rebuilt(node.left),
-                                       right=rebuilt(node.right))
+            return dataclasses.replace(node, left=rebuilt(node.left), right=rebuilt(node.right))
         if isinstance(node, Neg):
             return dataclasses.replace(node, operand=rebuilt(node.operand))
         return node
 
     tree = rebuilt(tree)
     left = set(variables(tree))
-    return tree, {name: value for name, value in values.items()
-                  if name not in bound or name in left}
+    return tree, {
+        name: value for name, value in values.items() if name not in bound or name in left
+    }
 
 
-def data_variables(tree: Node, node_shapes: Mapping[int, Shape] | None = None
-                   ) -> dict[str, int]:
+def data_variables(tree: Node, node_shapes: Mapping[int, Shape] | None = None) -> dict[str, int]:
     """Variables read as integer data (index arrays), each with its first column: they
     get no gradient, as an integer index tensor in torch."""
     found: dict[str, int] = {}
@@ -155,8 +167,9 @@ def data_variables(tree: Node, node_shapes: Mapping[int, Shape] | None = None
     return found
 
 
-def _check_values(tree: Node, expression: str, values: Mapping[str, Values],
-                  node_shapes: Mapping[int, Shape]) -> None:
+def _check_values(
+    tree: Node, expression: str, values: Mapping[str, Values], node_shapes: Mapping[int, Shape]
+) -> None:
     """Each op's own check of the values it reads (an index array in range)."""
     arrays = {name: value.data for name, value in values.items()}
     for node in walk(tree):
@@ -172,11 +185,12 @@ def _check_conditions(tree: Node, chosen: list[str]) -> None:
         for sub in walk(node):
             if isinstance(sub, Var) and sub.name in chosen:
                 others = [name for name in chosen if name not in variables(node)]
-                hint = f"; differentiate the others with --wrt {','.join(others)}" \
-                    if others else ""
-                raise ValuesError(f"{sub.name} is compared in where() at column "
-                                  f"{node.col + 1}, so it is data and cannot be "
-                                  f"differentiated{hint}")
+                hint = f"; differentiate the others with --wrt {','.join(others)}" if others else ""
+                raise ValuesError(
+                    f"{sub.name} is compared in where() at column "
+                    f"{node.col + 1}, so it is data and cannot be "
+                    f"differentiated{hint}"
+                )
 
 
 def _matched(tree: Node, expression: str, values: Mapping[str, Values]) -> dict[int, Shape]:
@@ -186,22 +200,22 @@ def _matched(tree: Node, expression: str, values: Mapping[str, Values]) -> dict[
     if not names:
         raise ValuesError("the expression has no variable to differentiate")
     if len(names) > limits.MAX_VARIABLES:
-        raise ValuesError(f"{len(names)} variables exceed MAX_VARIABLES = "
-                          f"{limits.MAX_VARIABLES}")
+        raise ValuesError(f"{len(names)} variables exceed MAX_VARIABLES = {limits.MAX_VARIABLES}")
     for name in values:
         if name not in names:
             raise ValuesError(not_a_variable(f"--{name} is", name, names, prefix="--"))
     for name in names:
         if name not in values:
-            raise ValuesError(f"no values for variable {name!r} (column "
-                              f"{(first_column(tree, name) or 0) + 1}); give --{name} 1,2,3 "
-                              f"or --var {name}=1,2,3")
+            raise ValuesError(
+                f"no values for variable {name!r} (column "
+                f"{(first_column(tree, name) or 0) + 1}); give --{name} 1,2,3 "
+                f"or --var {name}=1,2,3"
+            )
     shapes = {name: v.shape for name, v in values.items()}
     if uses_matrices(tree, shapes):
         return infer(tree, shapes, expression)  # shape errors are input errors, with a column
     lengths = {v.size for v in values.values() if not v.is_scalar}
     if len(lengths) > 1:
-        described = ", ".join(f"{v.name} has {v.size}" for v in values.values()
-                              if not v.is_scalar)
+        described = ", ".join(f"{v.name} has {v.size}" for v in values.values() if not v.is_scalar)
         raise ValuesError(f"vectors must have the same length: {described}")
     return infer(tree, shapes, expression)  # softmax(x, dim=d) of a vector: d is 0 or -1

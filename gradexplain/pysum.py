@@ -24,9 +24,11 @@ from gradexplain.unparse import source
 from gradexplain.values import Values
 
 MAX_ELEMENTS = 8  # one AddBackward0 per element: longer vectors are described, not drawn
-GRAD_FN = ("grad_fn is the backward function of the last operation that made the tensor "
-           "(here an addition, so AddBackward0); backward() starts there and follows "
-           "next_functions down to {leaves}.")
+GRAD_FN = (
+    "grad_fn is the backward function of the last operation that made the tensor "
+    "(here an addition, so AddBackward0); backward() starts there and follows "
+    "next_functions down to {leaves}."
+)
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,16 @@ def applies(program: Program) -> bool:
     """True when the expression is `sum(u)` spelled as the bare `sum`, with u a vector:
     the spelling that in a notebook calls Python's built-in sum."""
     tree = program.tree
-    if not (isinstance(tree, Call) and tree.func == "sum" and len(tree.args) == 1
-            and not tree.params):  # sum(x, dim=0) is torch's, not Python's
+    if not (
+        isinstance(tree, Call) and tree.func == "sum" and len(tree.args) == 1 and not tree.params
+    ):  # sum(x, dim=0) is torch's, not Python's
         return False
     shape = program.node_shapes.get(id(tree.args[0]))
-    return shape is not None and len(shape) == 1 and \
-        program.text[tree.col:].lstrip().startswith("sum(")
+    return (
+        shape is not None
+        and len(shape) == 1
+        and program.text[tree.col :].lstrip().startswith("sum(")
+    )
 
 
 def build(program: Program, dtype: str, wrt: Collection[str]) -> BuiltinSum:
@@ -63,8 +69,11 @@ def build(program: Program, dtype: str, wrt: Collection[str]) -> BuiltinSum:
     for fn in order:
         fn.register_prehook(_catch_all(grads, id(fn)))
     total.backward(torch.ones_like(total))  # a scalar: the same as backward()
-    gradients = {name: graph._numpy(leaf.grad) for name, leaf in builder.leaves.items()
-                 if leaf.grad is not None}
+    gradients = {
+        name: graph._numpy(leaf.grad)
+        for name, leaf in builder.leaves.items()
+        if leaf.grad is not None
+    }
     size = len(partial)
     if size > MAX_ELEMENTS:
         return BuiltinSum(None, printed, gradients, size)
@@ -75,25 +84,39 @@ def build(program: Program, dtype: str, wrt: Collection[str]) -> BuiltinSum:
         name = type(fn).__name__
         if id(fn) in labels:
             label, tensor = labels[id(fn)]
-            nodes.append(graph.GraphNode(index, name, label, graph._numpy(tensor),
-                                         grads.get(id(fn))))
+            nodes.append(
+                graph.GraphNode(index, name, label, graph._numpy(tensor), grads.get(id(fn)))
+            )
         elif name == "UnbindBackward0":
-            nodes.append(graph.GraphNode(index, name, f"iterating {term}",
-                                         graph._numpy(builder.built_tensor(tree.args[0])),
-                                         grads.get(id(fn))))
+            nodes.append(
+                graph.GraphNode(
+                    index,
+                    name,
+                    f"iterating {term}",
+                    graph._numpy(builder.built_tensor(tree.args[0])),
+                    grads.get(id(fn)),
+                )
+            )
         else:
             nodes.append(graph._node(index, fn, builder.made, grads))
-    edges = [graph.GraphEdge(ids[id(fn)], ids[id(child)], _rule(fn, builder))
-             for fn in order for child, _ in fn.next_functions if child is not None]
+    edges = [
+        graph.GraphEdge(ids[id(fn)], ids[id(child)], _rule(fn, builder))
+        for fn in order
+        for child, _ in fn.next_functions
+        if child is not None
+    ]
     return BuiltinSum(graph.Graph(tuple(nodes), tuple(edges)), printed, gradients, size)
 
 
-def _python_sum(tree: Call, values: dict[str, Values], dtype: torch.dtype,
-                wrt: Collection[str]) -> tuple[torch.Tensor, _Builder, list[torch.Tensor]]:
+def _python_sum(
+    tree: Call, values: dict[str, Values], dtype: torch.dtype, wrt: Collection[str]
+) -> tuple[torch.Tensor, _Builder, list[torch.Tensor]]:
     """`builtins.sum(u)`, written out so each partial sum can be labelled: sum() starts
     from 0 and adds the items left to right (tests check the graph is builtins.sum's)."""
-    leaves = {name: autograd.leaf(values[name], dtype, torch.device("cpu"), name in wrt)
-              for name in variables(tree)}
+    leaves = {
+        name: autograd.leaf(values[name], dtype, torch.device("cpu"), name in wrt)
+        for name in variables(tree)
+    }
     builder = _Builder(leaves, dtype, torch.device("cpu"))
     vector = builder.build(tree.args[0])
     assert isinstance(vector, torch.Tensor)
@@ -112,8 +135,11 @@ def _bracketed(node: Any) -> str:
 
 
 def _partial_label(term: str, k: int) -> str:
-    shown = " + ".join(f"{term}[{i}]" for i in range(k + 1)) if k < 2 else \
-        f"{term}[0] + ... + {term}[{k}]"
+    shown = (
+        " + ".join(f"{term}[{i}]" for i in range(k + 1))
+        if k < 2
+        else f"{term}[0] + ... + {term}[{k}]"
+    )
     return f"0 + {shown}"
 
 
@@ -128,12 +154,14 @@ def _rule(fn: Any, builder: _Builder) -> str:
 
 def _catch_all(grads: dict[int, Any], key: int) -> Any:
     """Every output's gradient; UnbindBackward0 has one output per element."""
+
     def hook(grad_outputs: tuple[torch.Tensor | None, ...]) -> None:
         present = [g for g in grad_outputs if g is not None]
         if len(present) == 1:
             grads[key] = graph._numpy(present[0])
         elif present:
             grads[key] = np.stack([graph._numpy(g) for g in present])
+
     return hook
 
 

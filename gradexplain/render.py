@@ -23,8 +23,11 @@ if TYPE_CHECKING:
     from gradexplain.extras import Options
 
 _STYLES = {"ok": "green", "DIFFERS": "bold red", "UNDEFINED": "bold yellow"}
-_VERDICT_STYLES = {ExitStatus.AGREE: "bold green", ExitStatus.DISAGREE: "bold red",
-                   ExitStatus.UNDEFINED: "bold yellow"}
+_VERDICT_STYLES = {
+    ExitStatus.AGREE: "bold green",
+    ExitStatus.DISAGREE: "bold red",
+    ExitStatus.UNDEFINED: "bold yellow",
+}
 
 
 def render(result: Explanation, console: Console, *, show_all: bool = False) -> None:
@@ -54,8 +57,9 @@ def draw(sections: list[view.Section], console: Console) -> None:
 
 
 def _heading(block: view.Heading, console: Console) -> None:
-    console.print(Text.assemble(("gradexplain ", "bold"), (block.expression, "cyan"),
-                                f"  ({block.size})"))
+    console.print(
+        Text.assemble(("gradexplain ", "bold"), (block.expression, "cyan"), f"  ({block.size})")
+    )
 
 
 def _paragraph(block: view.Paragraph, console: Console) -> None:
@@ -153,9 +157,15 @@ def _verdict(block: view.Verdict, console: Console) -> None:
 
 
 _DRAW: dict[type, Callable[[Any, Console], None]] = {
-    view.Heading: _heading, view.Paragraph: _paragraph, view.Assignments: _assignments,
-    view.Grid: _grid, view.Listing: _listing, view.Code: _code, view.Tree: _tree,
-    view.Verdict: _verdict}
+    view.Heading: _heading,
+    view.Paragraph: _paragraph,
+    view.Assignments: _assignments,
+    view.Grid: _grid,
+    view.Listing: _listing,
+    view.Code: _code,
+    view.Tree: _tree,
+    view.Verdict: _verdict,
+}
 
 
 def fit_numbers(table: Table) -> Table:
@@ -165,8 +175,7 @@ def fit_numbers(table: Table) -> Table:
     and labels instead of cutting `0.0123456789` down to `0.0…`.
     """
     for column in table.columns:
-        widths = [len(cell) for cell in column._cells
-                  if isinstance(cell, str) and _is_number(cell)]
+        widths = [len(cell) for cell in column._cells if isinstance(cell, str) and _is_number(cell)]
         column.min_width = max(widths, default=None)
     return table
 

@@ -54,8 +54,14 @@ def json_document(result: Explanation, checks: list[Expectation] | None) -> dict
     return payload
 
 
-def emit(result: Explanation, checks: list[Expectation] | None, output_format: str,
-         console: Console | None, *, show_all: bool = False) -> None:
+def emit(
+    result: Explanation,
+    checks: list[Expectation] | None,
+    output_format: str,
+    console: Console | None,
+    *,
+    show_all: bool = False,
+) -> None:
     """Print `result` as `output_format` (nothing when `console` is None, for --quiet).
     The exit status is the caller's (`request.answer` decides it)."""
     if console is None:
@@ -91,8 +97,9 @@ def render_expectations(checks: list[Expectation], console: Console) -> None:
     for check in checks:
         for index, wanted, symbolic, autograd, ok in rows(check):
             mark = Text("ok", style="green") if ok else Text("MISMATCH", style="bold red")
-            table.add_row(f"dL/d{check.name}", index, fmt(wanted), fmt(symbolic),
-                          fmt(autograd), mark)
+            table.add_row(
+                f"dL/d{check.name}", index, fmt(wanted), fmt(symbolic), fmt(autograd), mark
+            )
     console.print(table)
     matched = all(c.matches for c in checks)
     console.print(Text(verdict(checks), style="bold green" if matched else "bold red"))

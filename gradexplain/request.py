@@ -66,8 +66,14 @@ def answer(request: Request) -> Answer:
     program = build(request.expression, request.values, request.wrt)
     if request.expect:
         expect.check_shapes(request.expect, list(program.wrt), request.values)
-    result = explain_program(program, device=request.device, dtype=request.dtype,
-                             rtol=request.rtol, atol=request.atol, hessian=request.hessian)
+    result = explain_program(
+        program,
+        device=request.device,
+        dtype=request.dtype,
+        rtol=request.rtol,
+        atol=request.atol,
+        hessian=request.hessian,
+    )
     checks = expect.compare(result, request.expect) if request.expect else None
     if options is not None:
         extras.add(result, options)

@@ -73,11 +73,18 @@ class Singularity:
         if self.elements is None:
             return "every element"
         columns = self.shape[1] if len(self.shape) == 2 else 0
-        labels = [f"[{i // columns},{i % columns}]" if columns else f"[{i}]"
-                  for i in self.elements[:limit]]
+        labels = [
+            f"[{i // columns},{i % columns}]" if columns else f"[{i}]"
+            for i in self.elements[:limit]
+        ]
         more = len(self.elements) - limit
-        return ("element" + "s" * (len(self.elements) > 1) + " " + ", ".join(labels)
-                + (f" and {more} more" if more > 0 else ""))
+        return (
+            "element"
+            + "s" * (len(self.elements) > 1)
+            + " "
+            + ", ".join(labels)
+            + (f" and {more} more" if more > 0 else "")
+        )
 
 
 @dataclass(frozen=True)
@@ -132,13 +139,18 @@ class Explanation:
 
     @property
     def agree(self) -> bool:
-        return all(g.agree for g in self.gradients.values()) and not self.singularities \
+        return (
+            all(g.agree for g in self.gradients.values())
+            and not self.singularities
             and (self.hessian is None or self.hessian.agree)
+        )
 
     def vector_columns(self) -> list[tuple[str, np.ndarray]]:
         """Each vector's name and values, as the table shows them: differentiated, then data."""
-        return [*((g.name, g.point) for g in self.gradients.values() if g.shape != ()),
-                *((name, v) for name, v in self.data.items() if v.ndim == 1)]
+        return [
+            *((g.name, g.point) for g in self.gradients.values() if g.shape != ()),
+            *((name, v) for name, v in self.data.items() if v.ndim == 1),
+        ]
 
     def data_line(self) -> str | None:
         """Which variables are data (`--wrt` left them out); None when all are differentiated."""
@@ -160,16 +172,22 @@ class Explanation:
 
     def verdict(self) -> str:
         """One line: the outcome, device, dtype, largest difference and tolerances."""
-        diffs = [g.max_abs_diff for g in self.gradients.values()
-                 if g.max_abs_diff == g.max_abs_diff]  # NaN: no element finite on both sides
+        diffs = [
+            g.max_abs_diff for g in self.gradients.values() if g.max_abs_diff == g.max_abs_diff
+        ]  # NaN: no element finite on both sides
         largest = max(diffs) if diffs else 0.0 if not self.gradients else float("nan")
-        outcome = {ExitStatus.AGREE: "SymPy and autograd agree",
-                   ExitStatus.DISAGREE: "SymPy and autograd DISAGREE",
-                   ExitStatus.UNDEFINED: "The gradient is UNDEFINED or not finite at this "
-                                         "point"}[self.status]
-        where = "" if all(g.finite for g in self.gradients.values()) else \
-            " where both are finite"
-        difference = f"largest |difference| {largest:.3g}{where}" if largest == largest \
+        outcome = {
+            ExitStatus.AGREE: "SymPy and autograd agree",
+            ExitStatus.DISAGREE: "SymPy and autograd DISAGREE",
+            ExitStatus.UNDEFINED: "The gradient is UNDEFINED or not finite at this point",
+        }[self.status]
+        where = "" if all(g.finite for g in self.gradients.values()) else " where both are finite"
+        difference = (
+            f"largest |difference| {largest:.3g}{where}"
+            if largest == largest
             else "no element is finite in both witnesses"
-        return (f"{outcome} on {self.device}, {self.dtype}: {difference} (rtol "
-                f"{self.tolerance.rtol:g}, atol {self.tolerance.atol:g})")
+        )
+        return (
+            f"{outcome} on {self.device}, {self.dtype}: {difference} (rtol "
+            f"{self.tolerance.rtol:g}, atol {self.tolerance.atol:g})"
+        )

@@ -15,8 +15,13 @@ from typing import Any
 import sympy as sp
 
 
-def _unfolded(cls: type[Any], base: type[Any], function: Any, limits: tuple[Any, ...],
-              assumptions: dict[str, Any]) -> sp.Expr:
+def _unfolded(
+    cls: type[Any],
+    base: type[Any],
+    function: Any,
+    limits: tuple[Any, ...],
+    assumptions: dict[str, Any],
+) -> sp.Expr:
     """`base.__new__` with every where() masked, so there is nothing for it to fold."""
     if not isinstance(function, sp.Basic):  # a plain number: nothing to mask
         return base.__new__(cls, function, *limits, **assumptions)

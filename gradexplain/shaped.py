@@ -25,19 +25,33 @@ from gradexplain.tree import BinOp, Call, Node, Var, variables, walk
 ONES_NOTE = (
     "The expression's value {y} is {shape}, and {y}.backward() needs a v shaped like {y}: "
     "with v = torch.ones_like({y}) it computes the gradient of L = sum of every element of "
-    "{y}.")
+    "{y}."
+)
 
 
 def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposition:
     """L's formula, and y element by element where L sums (or averages) an array y."""
     tree, node_shapes = program.tree, dict(program.node_shapes)
-    found = terms(tree, program.shapes, node_shapes, dict(evaluator.arrays),
-                  dict(evaluator.scalars), list(program.wrt))
+    found = terms(
+        tree,
+        program.shapes,
+        node_shapes,
+        dict(evaluator.arrays),
+        dict(evaluator.scalars),
+        list(program.wrt),
+    )
     top = node_shapes[id(tree)]
     notes = (ONES_NOTE.format(shape=_kind(top), y=letters(tree)[0]),) if top else ()
     rule = found.rule if found is not None else ("sum" if top else "derivative")
-    return Decomposition(rule, f"L = {formula(model.loss)}", bool(top),
-                         None if found is None else found.formula, None, notes, found)
+    return Decomposition(
+        rule,
+        f"L = {formula(model.loss)}",
+        bool(top),
+        None if found is None else found.formula,
+        None,
+        notes,
+        found,
+    )
 
 
 _ARRAY_LETTERS = ("y", "u", "v", "r")  # the first one that is not a variable's name
@@ -46,7 +60,7 @@ _INDICES = ("i", "k")  # y's own indices, as the table labels them (i, or i,k)
 
 
 def _kind(shape: Shape) -> str:
-    """"a 2x3 matrix" or "a vector of 3 elements", for a sentence."""
+    """ "a 2x3 matrix" or "a vector of 3 elements", for a sentence."""
     if len(shape) == 2:
         return f"a {describe(shape)} matrix"
     return f"a vector of {shape[0]} element{'s' * (shape[0] != 1)}"
@@ -59,15 +73,25 @@ def combined(tree: Node, node_shapes: dict[int, Shape]) -> tuple[Node, str] | No
         return tree, "sum"  # backward(ones) sums every element of the result
     # a plain sum or mean: the table's sentence has no product rule for a matrix yet
     op = OPS.get(tree.func) if isinstance(tree, Call) else None
-    if isinstance(tree, Call) and op is not None and op.adds_up and not op.needs_axes(tree) \
-            and node_shapes[id(tree.args[0])]:
+    if (
+        isinstance(tree, Call)
+        and op is not None
+        and op.adds_up
+        and not op.needs_axes(tree)
+        and node_shapes[id(tree.args[0])]
+    ):
         return tree.args[0], tree.func
     return None
 
 
-def terms(tree: Node, shapes: dict[str, Shape], node_shapes: dict[int, Shape],
-          arrays: dict[str, np.ndarray], scalars: dict[str, float],
-          wrt: list[str]) -> Terms | None:
+def terms(
+    tree: Node,
+    shapes: dict[str, Shape],
+    node_shapes: dict[int, Shape],
+    arrays: dict[str, np.ndarray],
+    scalars: dict[str, float],
+    wrt: list[str],
+) -> Terms | None:
     """y element by element, from its own SymPy formula, for the sum-rule table."""
     from gradexplain.unparse import source
 
@@ -80,20 +104,22 @@ def terms(tree: Node, shapes: dict[str, Shape], node_shapes: dict[int, Shape],
     generic, indices = generic_element(model.loss, shape)
     values = Evaluator(arrays, scalars, model.sizes).tensor(generic, indices, shape)
     y = letters(tree)[0]
-    return Terms(y, source(node), formula(generic), values, rule,
-                 _terms_sentence(y, rule, shape, wrt))
+    return Terms(
+        y, source(node), formula(generic), values, rule, _terms_sentence(y, rule, shape, wrt)
+    )
 
 
 def generic_element(total: sp.Expr, shape: Shape) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     """y's element from `build`'s sum over all of y: SymPy merges nested sums into one, so
     y's own indices are the last limits, one per axis longer than 1 (`build` drops the sums
     over size-1 axes); they are renamed i (and k) for the table."""
-    names = tuple(sp.Symbol(name, integer=True, nonnegative=True)
-                  for name in _INDICES[:len(shape)])
+    names = tuple(
+        sp.Symbol(name, integer=True, nonnegative=True) for name in _INDICES[: len(shape)]
+    )
     kept = [name for name, size in zip(names, shape) if size != 1]
     limits = total.limits if isinstance(total, sp.Sum) else ()
     assert len(limits) >= len(kept)
-    inner, own = limits[:len(limits) - len(kept)], limits[len(limits) - len(kept):]
+    inner, own = limits[: len(limits) - len(kept)], limits[len(limits) - len(kept) :]
     function = total.function if limits else total
     generic = ScopedSum(function, *inner) if inner else function
     renamed = dict(zip((limit[0] for limit in own), kept))
@@ -115,47 +141,70 @@ def _free(candidates: tuple[str, ...], taken: set[str]) -> str:
 
 def _terms_sentence(y: str, rule: str, shape: Shape, wrt: list[str]) -> str:
     """dL/dy in words: the factor that the chain rule then carries back to each variable."""
-    index = ",".join(_INDICES[:len(shape)])
+    index = ",".join(_INDICES[: len(shape)])
     entry = f"{y}_{index.replace(',', '')}"
     count = int(np.prod(shape))
     names = wrt[0] if len(wrt) == 1 else f"{', '.join(wrt[:-1])} and {wrt[-1]}"
     back = f"the chain rule carries it back to {names} below."
     if rule == "mean":
-        return (f"Sum rule with the factor 1/N: L = (1/{count}) sum_{index} {entry} "
-                f"averages the N = {count} elements of {y}, so dL/d{entry} = 1/{count} for "
-                f"each {index}; {back}")
-    return (f"Sum rule: L = sum_{index} {entry} adds the {count} elements of {y}, so "
-            f"dL/d{entry} = 1 for each {index}; {back}")
+        return (
+            f"Sum rule with the factor 1/N: L = (1/{count}) sum_{index} {entry} "
+            f"averages the N = {count} elements of {y}, so dL/d{entry} = 1/{count} for "
+            f"each {index}; {back}"
+        )
+    return (
+        f"Sum rule: L = sum_{index} {entry} adds the {count} elements of {y}, so "
+        f"dL/d{entry} = 1 for each {index}; {back}"
+    )
 
 
-def sentence(program: Program, model: Model, decomposition: Decomposition, name: str,
-             text: str) -> str:
+def sentence(
+    program: Program, model: Model, decomposition: Decomposition, name: str, text: str
+) -> str:
     """The chain rule through the `@` that uses `name` directly, or the general rule."""
     tree, node_shapes, shape = program.tree, dict(program.node_shapes), program.shapes[name]
     lead = f"dL/d{element(name, shape)} = {text}"
     from gradexplain.unparse import source
 
-    products = [node for node in walk(tree) if isinstance(node, BinOp) and node.op == "@"
-                and name in (_operand_name(node.left), _operand_name(node.right))]
+    products = [
+        node
+        for node in walk(tree)
+        if isinstance(node, BinOp)
+        and node.op == "@"
+        and name in (_operand_name(node.left), _operand_name(node.right))
+    ]
     uses = sum(isinstance(node, Var) and node.name == name for node in walk(tree))
     if products and (len({source(node) for node in products}) > 1 or len(products) < uses):
         # X.T@X, or X@w + X**2: one @ does not carry all of dL/dX
-        return (f"Chain rule, element by element: {name} appears {uses} times, so dL/d{name} "
-                f"adds the contribution of each; {lead}.")
+        return (
+            f"Chain rule, element by element: {name} appears {uses} times, so dL/d{name} "
+            f"adds the contribution of each; {lead}."
+        )
     for node in products:  # one product, perhaps written twice (both branches of a where)
-        mine, theirs = (node.left, node.right) if _operand_name(node.left) == name \
-            else (node.right, node.left)
+        mine, theirs = (
+            (node.left, node.right) if _operand_name(node.left) == name else (node.right, node.left)
+        )
         other = source(theirs)
-        outer = f" (an outer product: {other} is a vector)" \
-            if len(node_shapes[id(mine)]) == 2 and len(node_shapes[id(theirs)]) == 1 else ""
+        outer = (
+            f" (an outer product: {other} is a vector)"
+            if len(node_shapes[id(mine)]) == 2 and len(node_shapes[id(theirs)]) == 1
+            else ""
+        )
         y = _product_letter(tree, node_shapes, node)
         if mine is node.left:
-            return (f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
-                    f"dL/d{y} @ {_transposed(other)}{outer}, so {lead}.")
-        return (f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
-                f"{_transposed(other)} @ dL/d{y}{outer}, so {lead}.")
-    forms = dict.fromkeys(OPS[node.func].closed_form for node in walk(tree)
-                          if isinstance(node, Call) and node.func in OPS)
+            return (
+                f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
+                f"dL/d{y} @ {_transposed(other)}{outer}, so {lead}."
+            )
+        return (
+            f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
+            f"{_transposed(other)} @ dL/d{y}{outer}, so {lead}."
+        )
+    forms = dict.fromkeys(
+        OPS[node.func].closed_form
+        for node in walk(tree)
+        if isinstance(node, Call) and node.func in OPS
+    )
     forms.pop("", None)
     if forms:  # det, inverse...: the matrix-level rule the symbolic side used
         return f"Chain rule, element by element, with {'; '.join(forms)}: {lead}."
@@ -176,5 +225,8 @@ def _operand_name(node: Node) -> str | None:
 
 
 def _transposed(text: str) -> str:
-    return text[:-2] if text.endswith(".T") else (f"{text}.T" if text.isidentifier()
-                                                    else f"({text}).T")
+    return (
+        text[:-2]
+        if text.endswith(".T")
+        else (f"{text}.T" if text.isidentifier() else f"({text}).T")
+    )

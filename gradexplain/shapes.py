@@ -18,8 +18,16 @@ from gradexplain.ops import OPS
 from gradexplain.ops.linalg import matmul_letters
 from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Var, children, walk
 
-__all__ = ["Shape", "ShapeError", "describe", "reduced_axis", "infer", "element",
-           "uses_matrices", "broadcast"]
+__all__ = [
+    "Shape",
+    "ShapeError",
+    "describe",
+    "reduced_axis",
+    "infer",
+    "element",
+    "uses_matrices",
+    "broadcast",
+]
 
 
 def infer(tree: Node, shapes: Mapping[str, Shape], text: str) -> dict[int, Shape]:
@@ -33,8 +41,11 @@ def infer(tree: Node, shapes: Mapping[str, Shape], text: str) -> dict[int, Shape
 def element(name: str, shape: Shape) -> str:
     """`W_jk` for a generic element; a size-1 axis is always 0 (`a_j0` for a 3x1 column),
     which is how the formulas index it."""
-    return f"{name}_{''.join('0' if size == 1 else t for t, size in zip('jk', shape))}" \
-        if shape else name
+    return (
+        f"{name}_{''.join('0' if size == 1 else t for t, size in zip('jk', shape))}"
+        if shape
+        else name
+    )
 
 
 def uses_matrices(tree: Node, shapes: Mapping[str, Shape]) -> bool:
@@ -45,8 +56,13 @@ def uses_matrices(tree: Node, shapes: Mapping[str, Shape]) -> bool:
     lengths = {shape[0] for shape in shapes.values() if shape}
     if len(lengths) == 2 and 1 in lengths:
         return True
-    return any((isinstance(n, BinOp) and n.op == "@") or (isinstance(n, Call) and (
-        n.func == "T" or (n.func in OPS and OPS[n.func].needs_axes(n)))) for n in walk(tree))
+    return any(
+        (isinstance(n, BinOp) and n.op == "@")
+        or (
+            isinstance(n, Call) and (n.func == "T" or (n.func in OPS and OPS[n.func].needs_axes(n)))
+        )
+        for n in walk(tree)
+    )
 
 
 def _shape(node: Node, parts: list[Shape], shapes: Mapping[str, Shape], text: str) -> Shape:
@@ -75,13 +91,16 @@ def broadcast(node: Node, parts: list[Shape], text: str) -> Shape:
     for shape in parts:
         if len(shape) > len(result):
             result, shape = shape, result
-        pairs = list(zip(result[len(result) - len(shape):], shape))
+        pairs = list(zip(result[len(result) - len(shape) :], shape))
         if any(big != small and 1 not in (big, small) for big, small in pairs):
-            raise ShapeError(f"shapes {describe(result)} and {describe(shape)} cannot be "
-                             f"broadcast together: {_broadcast_hint(result, shape)}",
-                             text, node.col)
+            raise ShapeError(
+                f"shapes {describe(result)} and {describe(shape)} cannot be "
+                f"broadcast together: {_broadcast_hint(result, shape)}",
+                text,
+                node.col,
+            )
         stretched = tuple(max(pair) for pair in pairs)
-        result = result[:len(result) - len(shape)] + stretched
+        result = result[: len(result) - len(shape)] + stretched
     return result
 
 
@@ -91,8 +110,10 @@ _AXES = {2: ("rows", "columns"), 1: ("lengths",)}
 def _broadcast_hint(big: Shape, small: Shape) -> str:
     """Which axis does not fit, in the words a learner uses for it."""
     if len(big) == 2 and len(small) == 1:
-        return (f"a vector is added to each row, so its length ({small[0]}) must equal "
-                f"the number of columns ({big[1]}), or one of them must be 1")
+        return (
+            f"a vector is added to each row, so its length ({small[0]}) must equal "
+            f"the number of columns ({big[1]}), or one of them must be 1"
+        )
     names = _AXES[len(big)]
     for name, one, other in zip(names, big, small):
         if one != other and 1 not in (one, other):

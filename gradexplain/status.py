@@ -33,8 +33,7 @@ class Run(Protocol):
     def agree(self) -> bool: ...
 
 
-def exit_status(outcome: Run | BaseException,
-                checks: Sequence[Check] | None = None) -> ExitStatus:
+def exit_status(outcome: Run | BaseException, checks: Sequence[Check] | None = None) -> ExitStatus:
     """How a run ends: from its explanation (and `--expect` checks), or from what it raised.
 
     Undefined or not finite beats everything (3); then the witnesses' disagreement or an
@@ -56,8 +55,12 @@ def exit_status(outcome: Run | BaseException,
 
 
 # --cases ends with its worst case's status: ranked, not by number (invalid 2 is worst).
-SEVERITY = {ExitStatus.AGREE: 0, ExitStatus.DISAGREE: 1, ExitStatus.UNDEFINED: 2,
-            ExitStatus.INVALID: 3}
+SEVERITY = {
+    ExitStatus.AGREE: 0,
+    ExitStatus.DISAGREE: 1,
+    ExitStatus.UNDEFINED: 2,
+    ExitStatus.INVALID: 3,
+}
 
 
 def worst_status(statuses: Iterable[ExitStatus]) -> ExitStatus:

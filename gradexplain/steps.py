@@ -44,8 +44,12 @@ class Derivation:
     sizes: dict[Any, int] | None = None  # each index symbol's length, for tests
 
 
-def derive_all(tree: Node, values: Mapping[str, Values], names: Sequence[str] | None = None,
-               node_shapes: dict[int, Shape] | None = None) -> dict[str, Derivation]:
+def derive_all(
+    tree: Node,
+    values: Mapping[str, Values],
+    names: Sequence[str] | None = None,
+    node_shapes: dict[int, Shape] | None = None,
+) -> dict[str, Derivation]:
     """dL/dW_jk (dL/dx_j, dL/dc) for each differentiated variable (`names`, default all),
     by the rules; data (`--wrt` left it out) gets no derivation."""
     shapes = {name: value.shape for name, value in values.items()}
@@ -53,18 +57,31 @@ def derive_all(tree: Node, values: Mapping[str, Values], names: Sequence[str] | 
     if node_shapes is None:
         node_shapes = infer(tree, shapes, source(tree))
     for node in walk(tree):
-        if shaped and isinstance(node, Call) and node.func in OPS and \
-                not OPS[node.func].shaped_steps:
-            raise UsageError(f"--steps does not derive {node.func}() of vectors and matrices "
-                             f"with @ or .T yet (column {node.col + 1}); the table's formula "
-                             f"is SymPy's derivative of it")
+        if (
+            shaped
+            and isinstance(node, Call)
+            and node.func in OPS
+            and not OPS[node.func].shaped_steps
+        ):
+            raise UsageError(
+                f"--steps does not derive {node.func}() of vectors and matrices "
+                f"with @ or .T yet (column {node.col + 1}); the table's formula "
+                f"is SymPy's derivative of it"
+            )
     chosen = variables(tree) if names is None else names
-    return {name: derive(tree, name, shapes, node_shapes, SHAPED if shaped else VECTOR)
-            for name in chosen}
+    return {
+        name: derive(tree, name, shapes, node_shapes, SHAPED if shaped else VECTOR)
+        for name in chosen
+    }
 
 
-def derive(tree: Node, name: str, shapes: Mapping[str, Shape], node_shapes: dict[int, Shape],
-           dialect: Dialect = SHAPED) -> Derivation:
+def derive(
+    tree: Node,
+    name: str,
+    shapes: Mapping[str, Shape],
+    node_shapes: dict[int, Shape],
+    dialect: Dialect = SHAPED,
+) -> Derivation:
     """A non-scalar result is summed over all of its elements first (backward with ones)."""
     walker = Steps(name, shapes, node_shapes, dialect)
     top = node_shapes[id(tree)]
@@ -75,22 +92,31 @@ def derive(tree: Node, name: str, shapes: Mapping[str, Shape], node_shapes: dict
         value, total = walker.builder.Sum(value, limit), walker.sum(total, limit)
     lines = [f"L = {walker.show(value)}"]
     if top and walker.vector:
-        walker.lines.append(f"y is a vector: backward(ones) differentiates L = sum_i y_i: "
-                            f"{walker.show(total)}")
+        walker.lines.append(
+            f"y is a vector: backward(ones) differentiates L = sum_i y_i: {walker.show(total)}"
+        )
     elif top:
-        walker.lines.insert(0, f"y has shape {describe(top)}: backward(ones) differentiates "
-                               f"L = the sum of its elements: {walker.show(total)}")
+        walker.lines.insert(
+            0,
+            f"y has shape {describe(top)}: backward(ones) differentiates "
+            f"L = the sum of its elements: {walker.show(total)}",
+        )
     lines += walker.lines
-    ranges = {index: dialect.bound(size) - 1
-              for index, size in zip(walker.targets, shapes[name])}
+    ranges = {index: dialect.bound(size) - 1 for index, size in zip(walker.targets, shapes[name])}
     final = resolve_deltas(total, ranges)  # by substitution, never Sum.doit() (deltas.py)
     if walker.vector:
         final = symbolic.canonical_indices(final)
-        why = "sum rule, only the term k = j survives (the delta)" if walker.targets \
+        why = (
+            "sum rule, only the term k = j survives (the delta)"
+            if walker.targets
             else "collect terms"
+        )
     else:
-        why = "each delta keeps only the terms whose indices meet" if walker.targets \
+        why = (
+            "each delta keeps only the terms whose indices meet"
+            if walker.targets
             else "collect terms"
+        )
     formula = walker.show(final)
     lines.append(f"{why}: dL/d{walker.target_text} = {formula}")
     return Derivation(name, tuple(lines), formula, final, walker.builder.sizes)
@@ -100,16 +126,20 @@ class Steps:
     """The rule walker: `pair(node, idx)` is the node's element at idx and its derivative,
     with a line per rule; the registry's entries ask it for pairs and fresh indices."""
 
-    def __init__(self, name: str, shapes: Mapping[str, Shape], node_shapes: dict[int, Shape],
-                 dialect: Dialect) -> None:
+    def __init__(
+        self,
+        name: str,
+        shapes: Mapping[str, Shape],
+        node_shapes: dict[int, Shape],
+        dialect: Dialect,
+    ) -> None:
         self.builder = Builder(dialect, shapes, node_shapes)
         self.node_shapes = node_shapes
         self.vector = dialect is VECTOR  # the 1-D dialect: n, and bound indices k, k2...
         self.n = symbolic.N
         self.name = name
-        self.targets = symbolic.TARGETS[:len(shapes[name])]
-        self.target_text = name + "_" + "".join(map(str, self.targets)) if self.targets \
-            else name
+        self.targets = symbolic.TARGETS[: len(shapes[name])]
+        self.target_text = name + "_" + "".join(map(str, self.targets)) if self.targets else name
         self.lines: list[str] = []
         self.fresh = 0
 
@@ -124,8 +154,11 @@ class Steps:
             return self.builder.build(node, idx), self._var(node, idx)
         mark = len(self.lines)
         rule, value, derivative = self._rule(node, idx, depth + 1)
-        self.lines.insert(mark, "  " * depth + f"{rule}: d/d{self.target_text} "
-                          f"[{self.show(value)}] = {self.show(derivative)}")
+        self.lines.insert(
+            mark,
+            "  " * depth + f"{rule}: d/d{self.target_text} "
+            f"[{self.show(value)}] = {self.show(derivative)}",
+        )
         return value, derivative
 
     def _var(self, node: Var, idx: tuple[Any, ...]) -> Any:
@@ -166,10 +199,10 @@ class Steps:
 
     def _matmul(self, node: BinOp, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """torch.matmul's rule (`ops/linalg.py`): the product rule inside the sum."""
-        letters = matmul_letters("@", self.node_shapes[id(node.left)],
-                                 self.node_shapes[id(node.right)], "", node.col)
-        value, derivative, bound = contract_step(self, (node.left, node.right), letters, idx,
-                                                 depth)
+        letters = matmul_letters(
+            "@", self.node_shapes[id(node.left)], self.node_shapes[id(node.right)], "", node.col
+        )
+        value, derivative, bound = contract_step(self, (node.left, node.right), letters, idx, depth)
         return OPS["matmul"].words.format(bound=bound), value, derivative  # type: ignore
 
     def _call(self, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
@@ -187,8 +220,11 @@ class Steps:
         condition = self.builder.build(compare, self.builder.align(compare, idx))
         u, du = self._aligned(if_true, idx, depth)
         v, dv = self._aligned(if_false, idx, depth)
-        return "where: the derivative of the branch it takes", \
-            sp.Piecewise((u, condition), (v, True)), sp.Piecewise((du, condition), (dv, True))
+        return (
+            "where: the derivative of the branch it takes",
+            sp.Piecewise((u, condition), (v, True)),
+            sp.Piecewise((du, condition), (dv, True)),
+        )
 
     def sum(self, expr: Any, limit: tuple[Any, ...]) -> Any:
         """A Sum; on the shaped path 0 for a derivative that is 0 (SymPy keeps `Sum(0)`)."""
@@ -204,13 +240,13 @@ class Steps:
         """A new pair of bound indices (k, m), (k2, m2), ... for one reduction's rule."""
         self.fresh += 1
         suffix = "" if self.fresh == 1 else str(self.fresh)
-        k, m = (sp.Symbol(f"{letter}{suffix}", integer=True, nonnegative=True)
-                for letter in "km")
+        k, m = (sp.Symbol(f"{letter}{suffix}", integer=True, nonnegative=True) for letter in "km")
         return k, m
 
 
-def binop_rule(op: str, u: Any, du: Any, v: Any, dv: Any, const_u: bool,
-               const_v: bool) -> tuple[str, Any, Any]:
+def binop_rule(
+    op: str, u: Any, du: Any, v: Any, dv: Any, const_u: bool, const_v: bool
+) -> tuple[str, Any, Any]:
     """The rule for one operator, its element and its derivative, every rank
     (broadcasting already chose each operand's indices)."""
     if op == "+":
@@ -229,5 +265,8 @@ def binop_rule(op: str, u: Any, du: Any, v: Any, dv: Any, const_u: bool,
         return "power rule (u**p)' = p u**(p-1) u'", u**v, v * u ** (v - 1) * du
     if const_u:
         return "exponential rule (a**v)' = a**v log(a) v'", u**v, u**v * sp.log(u) * dv
-    return ("general power rule (u**v)' = u**v (v' log(u) + v u'/u)", u**v,
-            u**v * (dv * sp.log(u) + v * du / u))
+    return (
+        "general power rule (u**v)' = u**v (v' log(u) + v u'/u)",
+        u**v,
+        u**v * (dv * sp.log(u) + v * du / u),
+    )

@@ -25,22 +25,25 @@ SHAPE_ERROR = "Mismatch in shape"
 
 ONES_NOTE = (
     "The expression is a vector y, and y.backward() alone is an error in PyTorch "
-    f"(\"{NOT_SCALAR_ERROR}\"): backward() starts from one number. y.backward(v) with v "
+    f'("{NOT_SCALAR_ERROR}"): backward() starts from one number. y.backward(v) with v '
     "shaped like y computes sum_i v_i * dy_i/dx_j; with v = torch.ones_like(y) that is "
     "sum_i dy_i/dx_j, the gradient of L = sum_i y_i, so y.backward(torch.ones_like(y)) "
-    "and y.sum().backward() give the same numbers.")
+    "and y.sum().backward() give the same numbers."
+)
 
 SCALAR_NOTE = (
-    "Why one number: training lowers a loss, and \"lower\" needs a single number to "
+    'Why one number: training lowers a loss, and "lower" needs a single number to '
     "compare, so backward() starts from L itself, with dL/dL = 1. L is already a scalar, so "
     "L.backward() needs no argument; L.backward(torch.ones_like({x})) is an error in "
-    f"PyTorch (\"{SHAPE_ERROR}\": ones_like({{x}}) has {{n}} elements, L has none), and "
-    "L.backward(torch.ones_like(L)) is the same as L.backward().")
+    f'PyTorch ("{SHAPE_ERROR}": ones_like({{x}}) has {{n}} elements, L has none), and '
+    "L.backward(torch.ones_like(L)) is the same as L.backward()."
+)
 
 SOFTMAX_NOTE = (
     "softmax(x) always sums to 1, so L = sum_i softmax(x)_i = 1 whatever x is, and its "
     "gradient is zero: backward(ones) through a softmax gives zeros (up to rounding). "
-    "To see a softmax gradient, weight the outputs, as in sum(softmax(x) * t).")
+    "To see a softmax gradient, weight the outputs, as in sum(softmax(x) * t)."
+)
 
 
 def formula(expr: sp.Expr) -> str:
@@ -67,19 +70,33 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
     if model.implicit_sum:
         term = model.implicit_term
         assert term is not None
-        notes = (ONES_NOTE, SOFTMAX_NOTE) if isinstance(tree, Call) and \
-            tree.func == "softmax" else (ONES_NOTE,)
-        return Decomposition("sum", f"L = sum_i y_i with y_i = {formula(term)}", True,
-                             formula(term), evaluator.vector(term, I), notes)
+        notes = (
+            (ONES_NOTE, SOFTMAX_NOTE)
+            if isinstance(tree, Call) and tree.func == "softmax"
+            else (ONES_NOTE,)
+        )
+        return Decomposition(
+            "sum",
+            f"L = sum_i y_i with y_i = {formula(term)}",
+            True,
+            formula(term),
+            evaluator.vector(term, I),
+            notes,
+        )
     if tree in model.reductions:
         assert isinstance(tree, Call)
         reduction = model.reductions[tree]
         term = reduction.term.subs(reduction.index, I)
         shape = OPS[tree.func].story
         why: tuple[str, ...] = (_scalar_note(program),) if OPS[tree.func].adds_up else ()
-        return Decomposition(tree.func, f"{shape} with y_i = {formula(term)}", False,
-                             formula(term), evaluator.vector(reduction.term, reduction.index),
-                             why)
+        return Decomposition(
+            tree.func,
+            f"{shape} with y_i = {formula(term)}",
+            False,
+            formula(term),
+            evaluator.vector(reduction.term, reduction.index),
+            why,
+        )
     outer = top_reductions(tree, model)
     if len(outer) == 1:
         reduction = model.reductions[outer[0]]
@@ -88,17 +105,25 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
         outer_fn = model.loss.subs(reduction.expr, s)
         op = OPS[outer[0].func] if isinstance(outer[0], Call) else None
         word = op.combines if isinstance(op, ReductionOp) else "sum"  # only they record one
-        note = (f"Chain rule: L = g(s) with s = {word}_i y_i, g(s) = {formula(outer_fn)} and "
-                f"g'(s) = {formula(sp.diff(outer_fn, s))}; so dL/dx_j = g'(s) * ds/dx_j.")
-        return Decomposition("chain", f"L = g(s), s = {word}_i y_i with y_i = "
-                             f"{formula(term)}", False, formula(term),
-                             evaluator.vector(reduction.term, reduction.index), (note,),
-                             inner=float(evaluator.tensor(reduction.expr)))
+        note = (
+            f"Chain rule: L = g(s) with s = {word}_i y_i, g(s) = {formula(outer_fn)} and "
+            f"g'(s) = {formula(sp.diff(outer_fn, s))}; so dL/dx_j = g'(s) * ds/dx_j."
+        )
+        return Decomposition(
+            "chain",
+            f"L = g(s), s = {word}_i y_i with y_i = {formula(term)}",
+            False,
+            formula(term),
+            evaluator.vector(reduction.term, reduction.index),
+            (note,),
+            inner=float(evaluator.tensor(reduction.expr)),
+        )
     if outer:
-        note = (f"Chain rule: L combines {len(outer)} reductions; the chain rule runs "
-                f"through each of them and the contributions add up.")
-        return Decomposition("chain", f"L = {formula(model.loss)}", False, None, None,
-                             (note,))
+        note = (
+            f"Chain rule: L combines {len(outer)} reductions; the chain rule runs "
+            f"through each of them and the contributions add up."
+        )
+        return Decomposition("chain", f"L = {formula(model.loss)}", False, None, None, (note,))
     return Decomposition("derivative", f"L = {formula(model.loss)}", False, None, None)
 
 
@@ -110,8 +135,9 @@ def _scalar_note(program: Program) -> str:
     return SCALAR_NOTE.format(x=name, n=size)
 
 
-def sentence(program: Program, model: Model, decomposition: Decomposition, name: str,
-             grad_formula: str) -> str:
+def sentence(
+    program: Program, model: Model, decomposition: Decomposition, name: str, grad_formula: str
+) -> str:
     """The rule applied to one variable, ending in its gradient formula."""
     tree, is_vector = program.tree, bool(model.shapes[name])
     target = f"{name}_j" if is_vector else name
@@ -120,23 +146,28 @@ def sentence(program: Program, model: Model, decomposition: Decomposition, name:
     if rule == "derivative":
         return f"Ordinary derivative: {lead}."
     if not is_vector:
-        return (f"Every term contains the scalar {name}, so dL/d{name} is the sum of each "
-                f"term's derivative: {lead}.")
+        return (
+            f"Every term contains the scalar {name}, so dL/d{name} is the sum of each "
+            f"term's derivative: {lead}."
+        )
     term = _term_at_j(tree, model, decomposition)
     if term is None:
         return f"Chain rule through every reduction: {lead}."
     if _has_inner_reduction(term):
-        return (f"Every term also contains {name}_j through an inner reduction, so all "
-                f"terms contribute: {lead}.")
+        return (
+            f"Every term also contains {name}_j through an inner reduction, so all "
+            f"terms contribute: {lead}."
+        )
     local = f"d({formula(term)})/d{name}_j"
     if rule in OPS:  # the reduction at the top says its own rule
         return OPS[rule].story_sentence(name, local, grad_formula)
-    return (f"Chain rule: only the term i = j of s contains {name}_j, so dL/d{name}_j = "
-            f"g'(s) * {local} = {grad_formula}.")
+    return (
+        f"Chain rule: only the term i = j of s contains {name}_j, so dL/d{name}_j = "
+        f"g'(s) * {local} = {grad_formula}."
+    )
 
 
-def _term_at_j(tree: Node, model: Model,
-               decomposition: Decomposition) -> sp.Expr | None:
+def _term_at_j(tree: Node, model: Model, decomposition: Decomposition) -> sp.Expr | None:
     if decomposition.term is None:
         return None
     if model.implicit_sum:
@@ -158,8 +189,7 @@ _OPERATOR_REASONS = {  # a function's reasons are in its registry entry (gradexp
 }
 
 
-def singularity(node: Node, kind: str, mask: np.ndarray,
-                why: str | None = None) -> Singularity:
+def singularity(node: Node, kind: str, mask: np.ndarray, why: str | None = None) -> Singularity:
     """Describe one hazard that the autograd builder recorded (`why`: its own reason)."""
     elements = None if mask.ndim == 0 else tuple(int(i) for i in np.flatnonzero(mask))
     if isinstance(node, Call):

@@ -26,11 +26,38 @@ from gradexplain.errors import BrokenPipe, StreamFault
 
 ERRORS = "gradexplain-ascii"  # the codec error handler `install()` gives both streams
 FALLBACK = {
-    "✅": "[ok]", "❌": "[x]", "⚠": "[!]", "🚫": "[-]", "\ufe0f": "", "…": "...",
-    "→": "->", "←": "<-", "≤": "<=", "≥": ">=", "≠": "!=", "≈": "~", "\u00d7": "x",
-    "·": "*", "\u2212": "-", "∂": "d", "√": "sqrt", "∑": "sum", "∞": "inf", "±": "+/-",
-    "∇": "grad", "└": "`", "├": "|", "│": "|", "─": "-", "\u201c": '"', "\u201d": '"',
-    "\u2018": "'", "\u2019": "'", "\u2013": "-", "\u2014": "--", "\u00a0": " ",
+    "✅": "[ok]",
+    "❌": "[x]",
+    "⚠": "[!]",
+    "🚫": "[-]",
+    "\ufe0f": "",
+    "…": "...",
+    "→": "->",
+    "←": "<-",
+    "≤": "<=",
+    "≥": ">=",
+    "≠": "!=",
+    "≈": "~",
+    "\u00d7": "x",
+    "·": "*",
+    "\u2212": "-",
+    "∂": "d",
+    "√": "sqrt",
+    "∑": "sum",
+    "∞": "inf",
+    "±": "+/-",
+    "∇": "grad",
+    "└": "`",
+    "├": "|",
+    "│": "|",
+    "─": "-",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u2013": "-",
+    "\u2014": "--",
+    "\u00a0": " ",
 }
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789"))
 
@@ -51,10 +78,16 @@ def ascii_for(char: str) -> str:
         word = name.split()[-1].lower()
         return word if "SMALL" in name else word.capitalize()
     if name.startswith("BOX DRAWINGS "):
-        return "|" if "VERTICAL" in name and "HORIZONTAL" not in name else \
-            "-" if "HORIZONTAL" in name and "VERTICAL" not in name else "+"
-    plain = "".join(c for c in unicodedata.normalize("NFKD", char)
-                    if unicodedata.category(c) != "Mn")
+        return (
+            "|"
+            if "VERTICAL" in name and "HORIZONTAL" not in name
+            else "-"
+            if "HORIZONTAL" in name and "VERTICAL" not in name
+            else "+"
+        )
+    plain = "".join(
+        c for c in unicodedata.normalize("NFKD", char) if unicodedata.category(c) != "Mn"
+    )
     if plain and plain.isascii() and plain.isprintable():
         return plain
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
@@ -63,7 +96,7 @@ def ascii_for(char: str) -> str:
 def _fallback(error: UnicodeError) -> tuple[str, int]:
     if not isinstance(error, UnicodeEncodeError):
         raise error
-    return "".join(map(ascii_for, error.object[error.start:error.end])), error.end
+    return "".join(map(ascii_for, error.object[error.start : error.end])), error.end
 
 
 codecs.register_error(ERRORS, _fallback)
@@ -73,6 +106,7 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 def ascii_json(text: str) -> str:
     """JSON text with every non-ASCII character as a `\\uXXXX` escape: the same document,
     for a stream that cannot encode UTF-8 (non-ASCII only occurs inside JSON strings)."""
+
     def escape(match: re.Match[str]) -> str:
         code = ord(match.group())
         if code <= 0xFFFF:
@@ -148,8 +182,9 @@ class Guarded:
         if isinstance(exc, BrokenPipeError):
             self.fault = BrokenPipe(f"{self._name}: the reader went away")
         else:
-            self.fault = StreamFault(f"cannot write the output to {self._name}: "
-                                     f"{exc.strerror or exc}")
+            self.fault = StreamFault(
+                f"cannot write the output to {self._name}: {exc.strerror or exc}"
+            )
         if not self._drop:
             raise self.fault
 
@@ -194,7 +229,10 @@ def release() -> None:
 def report(fault: BaseException) -> None:
     """One line on stderr for a fault worth a word: a full disk, not a closed pipe, not
     Ctrl-C (the terminal already shows ^C)."""
-    if isinstance(fault, StreamFault) and not isinstance(fault, BrokenPipe) \
-            and sys.stderr is not None:
+    if (
+        isinstance(fault, StreamFault)
+        and not isinstance(fault, BrokenPipe)
+        and sys.stderr is not None
+    ):
         sys.stderr.write(f"gradexplain: error: {fault}\n")
         sys.stderr.flush()

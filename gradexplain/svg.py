@@ -19,7 +19,7 @@ LINE = 16  # line height
 PAD = 10
 GAP_X = 30
 GAP_Y = 70
-FONT = "font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\" font-size=\"12\""
+FONT = 'font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="12"'
 
 
 def layers(built: graph.Graph) -> list[list[int]]:
@@ -49,7 +49,8 @@ def draw(built: graph.Graph, title: str = "") -> str:
     texts = {node.id: _lines(built, node) for node in built.nodes}
     size: dict[int, tuple[float, float]] = {
         i: (max(len(t) for t in lines) * CHAR + 2 * PAD, 3 * LINE + 2.0 * PAD)
-            for i, lines in texts.items()}
+        for i, lines in texts.items()
+    }
     rows = layers(built)
     widths = [sum(size[i][0] for i in row) + GAP_X * (len(row) - 1) for row in rows]
     area = max(widths)  # boxes are centred in it; edge labels may run into the margin
@@ -65,15 +66,18 @@ def draw(built: graph.Graph, title: str = "") -> str:
             x += size[i][0] + GAP_X
         y += 3 * LINE + 2 * PAD + GAP_Y
     height = y - GAP_Y + PAD
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{total:.0f}" '
-           f'height="{height:.0f}" viewBox="0 0 {total:.0f} {height:.0f}">',
-           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
-           'markerWidth="8" markerHeight="8" orient="auto-start-reverse">'
-           '<path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>',
-           '<rect width="100%" height="100%" fill="white"/>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total:.0f}" '
+        f'height="{height:.0f}" viewBox="0 0 {total:.0f} {height:.0f}">',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
+        'markerWidth="8" markerHeight="8" orient="auto-start-reverse">'
+        '<path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>',
+        '<rect width="100%" height="100%" fill="white"/>',
+    ]
     if title:
-        out.append(f'<text x="{PAD}" y="{PAD + LINE}" {FONT} font-weight="bold">'
-                   f'{escape(title)}</text>')
+        out.append(
+            f'<text x="{PAD}" y="{PAD + LINE}" {FONT} font-weight="bold">{escape(title)}</text>'
+        )
     for edge in built.edges:
         out += _edge(place, size, edge)
     for node in built.nodes:
@@ -83,8 +87,11 @@ def draw(built: graph.Graph, title: str = "") -> str:
     return "\n".join(out) + "\n"
 
 
-def _edge(place: dict[int, tuple[float, float]], size: dict[int, tuple[float, float]],
-          edge: graph.GraphEdge) -> list[str]:
+def _edge(
+    place: dict[int, tuple[float, float]],
+    size: dict[int, tuple[float, float]],
+    edge: graph.GraphEdge,
+) -> list[str]:
     if edge.parent not in place or edge.child not in place:
         return []
     (px, py), (cx, cy) = place[edge.parent], place[edge.child]
@@ -92,20 +99,27 @@ def _edge(place: dict[int, tuple[float, float]], size: dict[int, tuple[float, fl
     x2, y2 = cx + size[edge.child][0] / 2, cy
     dash = ' stroke-dasharray="4 3"' if edge.rule == graph.DATA_RULE else ""
     mid_x, mid_y = (x1 + x2) / 2, (y1 + y2) / 2
-    return [f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#555"'
-            f'{dash} marker-end="url(#arrow)"/>',
-            f'<text x="{mid_x + 6:.1f}" y="{mid_y + 4:.1f}" {FONT} fill="#555">'
-            f'{escape(edge.rule)}</text>']
+    return [
+        f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#555"'
+        f'{dash} marker-end="url(#arrow)"/>',
+        f'<text x="{mid_x + 6:.1f}" y="{mid_y + 4:.1f}" {FONT} fill="#555">'
+        f"{escape(edge.rule)}</text>",
+    ]
 
 
-def _box(at: tuple[float, float], size: tuple[float, float], lines: list[str],
-         data: bool) -> list[str]:
+def _box(
+    at: tuple[float, float], size: tuple[float, float], lines: list[str], data: bool
+) -> list[str]:
     x, y = at
     fill = "#f2f2f2" if data else "#eef4ff"
-    out = [f'<rect x="{x:.1f}" y="{y:.1f}" width="{size[0]:.1f}" height="{size[1]:.1f}" '
-           f'rx="6" fill="{fill}" stroke="#35598f"/>']
+    out = [
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{size[0]:.1f}" height="{size[1]:.1f}" '
+        f'rx="6" fill="{fill}" stroke="#35598f"/>'
+    ]
     for k, text in enumerate(lines):
         weight = ' font-weight="bold"' if k == 0 else ""
-        out.append(f'<text x="{x + PAD:.1f}" y="{y + PAD + LINE * (k + 1) - 4:.1f}" '
-                   f'{FONT}{weight}>{escape(text)}</text>')
+        out.append(
+            f'<text x="{x + PAD:.1f}" y="{y + PAD + LINE * (k + 1) - 4:.1f}" '
+            f"{FONT}{weight}>{escape(text)}</text>"
+        )
     return out

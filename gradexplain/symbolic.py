@@ -38,8 +38,21 @@ from gradexplain.scoped import ScopedProduct, ScopedSum
 from gradexplain.shapes import Shape, infer
 from gradexplain.tree import Node, variables
 
-__all__ = ["I", "J", "N", "TARGETS", "Reduction", "Model", "build", "vector_model",
-           "gradient", "formula", "FormulaPrinter", "canonical_indices", "size_symbol"]
+__all__ = [
+    "I",
+    "J",
+    "N",
+    "TARGETS",
+    "Reduction",
+    "Model",
+    "build",
+    "vector_model",
+    "gradient",
+    "formula",
+    "FormulaPrinter",
+    "canonical_indices",
+    "size_symbol",
+]
 
 
 @dataclass(frozen=True)
@@ -59,8 +72,12 @@ class Model:
         return self.implicit_term is not None
 
 
-def build(tree: Node, shapes: Mapping[str, Shape], node_shapes: Mapping[int, Shape],
-          dialect: Dialect = SHAPED) -> Model:
+def build(
+    tree: Node,
+    shapes: Mapping[str, Shape],
+    node_shapes: Mapping[int, Shape],
+    dialect: Dialect = SHAPED,
+) -> Model:
     """L from our tree; a non-scalar result is summed over all of its elements (ones as v)."""
     builder = Builder(dialect, shapes, dict(node_shapes))
     top = node_shapes[id(tree)]
@@ -69,23 +86,38 @@ def build(tree: Node, shapes: Mapping[str, Shape], node_shapes: Mapping[int, Sha
     expr = term
     for index, size in zip(indices, top):
         expr = builder.Sum(expr, builder.limit(index, size))
-    return Model(drop_unit_ranges(expr), builder.bases, dict(shapes), builder.sizes,
-                 dialect, term if top else None, builder.reductions)
+    return Model(
+        drop_unit_ranges(expr),
+        builder.bases,
+        dict(shapes),
+        builder.sizes,
+        dialect,
+        term if top else None,
+        builder.reductions,
+    )
 
 
-def vector_shapes(tree: Node, vector_names: set[str], scalar_names: set[str],
-                  node_shapes: Mapping[int, Shape] | None = None
-                  ) -> tuple[dict[str, Shape], dict[int, Shape]]:
+def vector_shapes(
+    tree: Node,
+    vector_names: set[str],
+    scalar_names: set[str],
+    node_shapes: Mapping[int, Shape] | None = None,
+) -> tuple[dict[str, Shape], dict[int, Shape]]:
     """Shapes for the 1-D dialect, where only ranks matter (every index is bounded by n):
     without the program's node shapes, a stand-in length gives them."""
-    shapes: dict[str, Shape] = {name: (2,) if name in vector_names else ()
-                                for name in variables(tree)}
+    shapes: dict[str, Shape] = {
+        name: (2,) if name in vector_names else () for name in variables(tree)
+    }
     shapes.update({name: () for name in scalar_names if name not in shapes})
     return shapes, dict(node_shapes) if node_shapes is not None else infer(tree, shapes, "")
 
 
-def vector_model(tree: Node, vector_names: set[str], scalar_names: set[str],
-                 node_shapes: Mapping[int, Shape] | None = None) -> Model:
+def vector_model(
+    tree: Node,
+    vector_names: set[str],
+    scalar_names: set[str],
+    node_shapes: Mapping[int, Shape] | None = None,
+) -> Model:
     """The model in the 1-D dialect: vectors of one common length n."""
     return build(tree, *vector_shapes(tree, vector_names, scalar_names, node_shapes), VECTOR)
 
@@ -101,11 +133,16 @@ def drop_unit_ranges(expr: sp.Expr) -> sp.Expr:
     def drop(reduction: sp.Expr) -> sp.Expr:
         kept = [limit for limit in reduction.limits if limit[2] != unit]
         function = reduction.function.xreplace(
-            {limit[0]: sp.S.Zero for limit in reduction.limits if limit[2] == unit})
+            {limit[0]: sp.S.Zero for limit in reduction.limits if limit[2] == unit}
+        )
         return type(reduction)(function, *kept) if kept else function
 
-    return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)) and any(
-        limit[2] == unit for limit in e.limits), drop)
+    return expr.replace(
+        lambda e: (
+            isinstance(e, (sp.Sum, sp.Product)) and any(limit[2] == unit for limit in e.limits)
+        ),
+        drop,
+    )
 
 
 def gradient(model: Model, name: str) -> sp.Expr:
@@ -121,13 +158,15 @@ def gradient(model: Model, name: str) -> sp.Expr:
 
 def target_ranges(model: Model, name: str) -> dict[sp.Symbol, sp.Expr]:
     """The last value of each target index: j runs over 0..n3-1 for a length-3 axis."""
-    return {index: model.dialect.bound(size) - 1
-            for index, size in zip(target_indices(model, name), model.shapes[name])}
+    return {
+        index: model.dialect.bound(size) - 1
+        for index, size in zip(target_indices(model, name), model.shapes[name])
+    }
 
 
 def target_indices(model: Model, name: str) -> tuple[sp.Symbol, ...]:
     """j (and k): the generic element a gradient is written in, one per axis."""
-    return TARGETS[:len(model.shapes[name])]
+    return TARGETS[: len(model.shapes[name])]
 
 
 def canonical_indices(expr: sp.Expr) -> sp.Expr:
@@ -144,13 +183,17 @@ def canonical_indices(expr: sp.Expr) -> sp.Expr:
     def rename(reduction: sp.Expr) -> sp.Expr:
         if len(reduction.limits) != 1:  # a denested double sum keeps its own names
             return reduction
-        (index, low, high), = reduction.limits
-        others = {s for s in (reduction.function.free_symbols | low.free_symbols
-                              | high.free_symbols)
-                  if isinstance(s, sp.Symbol) and s.is_integer and s not in (index, N, J)}
-        captured = any(limit[0] == k and index in inner.free_symbols
-                       for inner in reduction.function.atoms(sp.Sum, sp.Product)
-                       for limit in inner.limits)
+        ((index, low, high),) = reduction.limits
+        others = {
+            s
+            for s in (reduction.function.free_symbols | low.free_symbols | high.free_symbols)
+            if isinstance(s, sp.Symbol) and s.is_integer and s not in (index, N, J)
+        }
+        captured = any(
+            limit[0] == k and index in inner.free_symbols
+            for inner in reduction.function.atoms(sp.Sum, sp.Product)
+            for limit in inner.limits
+        )
         if others or captured or index == k:
             return reduction
         return type(reduction)(reduction.function.subs(index, k), (k, low, high))
@@ -171,10 +214,8 @@ class FormulaPrinter(StrPrinter):
         (value, condition), *rest = expr.args
         if not rest:
             return str(self._print(value))
-        otherwise = rest[0][0] if len(rest) == 1 and rest[0][1] is sp.true else \
-            sp.Piecewise(*rest)
-        return f"where({self._print(condition)}, {self._print(value)}, " \
-            f"{self._print(otherwise)})"
+        otherwise = rest[0][0] if len(rest) == 1 and rest[0][1] is sp.true else sp.Piecewise(*rest)
+        return f"where({self._print(condition)}, {self._print(value)}, {self._print(otherwise)})"
 
     def _print_Relational(self, expr: sp.Expr) -> str:
         return f"{self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)}"
@@ -191,10 +232,11 @@ class FormulaPrinter(StrPrinter):
         parts = list(expr.args)
         lows = [p for p in parts if isinstance(p, sp.GreaterThan)]
         highs = [p for p in parts if isinstance(p, sp.LessThan)]
-        if len(parts) == 2 and len(lows) == 1 and len(highs) == 1 \
-                and lows[0].lhs == highs[0].lhs:
-            return f"{self._print(lows[0].rhs)} <= {self._print(lows[0].lhs)} <= " \
+        if len(parts) == 2 and len(lows) == 1 and len(highs) == 1 and lows[0].lhs == highs[0].lhs:
+            return (
+                f"{self._print(lows[0].rhs)} <= {self._print(lows[0].lhs)} <= "
                 f"{self._print(highs[0].rhs)}"
+            )
         return " and ".join(self._print(part) for part in parts)
 
     def _print_Mod(self, expr: Any) -> str:
@@ -205,8 +247,11 @@ class FormulaPrinter(StrPrinter):
         if len(names) == 1 and not names[0].isalnum():
             return f"{expr.base}_{{{names[0]}}}"  # x_{i + 1}, x_{t_i}
         joined = "".join(names) if all(len(n) == 1 for n in names) else ",".join(names)
-        return f"{expr.base}_{joined}" if len(names) == 1 or len(joined) == len(names) \
+        return (
+            f"{expr.base}_{joined}"
+            if len(names) == 1 or len(joined) == len(names)
             else f"{expr.base}_{{{joined}}}"
+        )
 
     def _print_Sum(self, expr: sp.Sum) -> str:
         text: str = self._print(expr.function)
@@ -240,14 +285,18 @@ class FormulaPrinter(StrPrinter):
 
     def _extreme(self, name: str, expr: sp.Expr) -> str:
         over = "".join(self._print(index) for index in expr.args[1:])
-        return f"{name}_{over}({self._print(expr.args[0])})" if over else \
-            f"{name}({self._print(expr.args[0])})"
+        return (
+            f"{name}_{over}({self._print(expr.args[0])})"
+            if over
+            else f"{name}({self._print(expr.args[0])})"
+        )
 
 
 def _is_size(expr: sp.Expr) -> bool:
     """n, or an axis length of the shaped path (n3)."""
-    return expr == N or (isinstance(expr, sp.Symbol) and bool(expr.is_positive) \
-        and expr.name[1:].isdigit())
+    return expr == N or (
+        isinstance(expr, sp.Symbol) and bool(expr.is_positive) and expr.name[1:].isdigit()
+    )
 
 
 NOT_REAL = "not real (a negative number raised to a variable power)"
@@ -275,16 +324,23 @@ def stable_indices(expr: sp.Expr) -> sp.Expr:
     (inner sums first) becomes the first letter free in its reduction and not bound
     inside it, so equal sums are written alike. For display only: values come from the
     expression as built."""
+
     def rename(reduction: Any) -> Any:
         if len(reduction.limits) != 1:
             return reduction
-        (index, low, high), = reduction.limits
+        ((index, low, high),) = reduction.limits
         if index.name not in _RENAMED:
             return reduction
-        taken = {s.name for s in reduction.function.free_symbols | low.free_symbols
-                 | high.free_symbols if s != index}
-        taken |= {limit[0].name for inner in reduction.function.atoms(sp.Sum, sp.Product)
-                  for limit in inner.limits}
+        taken = {
+            s.name
+            for s in reduction.function.free_symbols | low.free_symbols | high.free_symbols
+            if s != index
+        }
+        taken |= {
+            limit[0].name
+            for inner in reduction.function.atoms(sp.Sum, sp.Product)
+            for limit in inner.limits
+        }
         name = next((c for c in _RENAMED if c not in taken), index.name)
         if name == index.name:
             return reduction

@@ -22,8 +22,13 @@ def _text(node: Node, outer: int) -> str:
         return f"{_text(node.args[0], 5)}.T"
     if isinstance(node, Call) and node.func in OPS:  # x[1:3], torch.cat([a, b], dim=0)
         op = OPS[node.func]
-        text = op.source(node, [_text(arg, 5 if op.postfix and not position else 0)
-                                for position, arg in enumerate(node.args)])
+        text = op.source(
+            node,
+            [
+                _text(arg, 5 if op.postfix and not position else 0)
+                for position, arg in enumerate(node.args)
+            ],
+        )
         if text is not None:
             return text
     if isinstance(node, Call):
@@ -41,8 +46,9 @@ def _text(node: Node, outer: int) -> str:
     right_needs = mine + (0 if node.op == "**" else 1)
     left_needs = mine + (1 if node.op == "**" else 0)
     spaced = f" {node.op} " if mine == 1 else node.op
-    return _wrap(f"{_text(node.left, left_needs)}{spaced}{_text(node.right, right_needs)}",
-                 mine, outer)
+    return _wrap(
+        f"{_text(node.left, left_needs)}{spaced}{_text(node.right, right_needs)}", mine, outer
+    )
 
 
 def _wrap(text: str, mine: int, outer: int) -> str:

@@ -56,16 +56,16 @@ def from_numbers(name: str, numbers: object, origin: str | None = None) -> Value
     try:
         items = list(numbers)  # type: ignore[call-overload]
     except TypeError:
-        raise ValuesError(f"{where}: expected a number or a sequence of numbers, got "
-                          f"{type(numbers).__name__}") from None
+        raise ValuesError(
+            f"{where}: expected a number or a sequence of numbers, got {type(numbers).__name__}"
+        ) from None
     if items and all(_is_row(item) for item in items):
         return _from_rows(name, [list(item) for item in items], where)
     for index, item in enumerate(items):
         if isinstance(item, bool) or not isinstance(item, (int, float)):
             if hasattr(item, "__float__") and not isinstance(item, (str, bytes, bool)):
                 continue  # numpy scalars
-            raise ValuesError(f"{where}: element {index + 1} is {_short_repr(item)}, not a "
-                              f"number")
+            raise ValuesError(f"{where}: element {index + 1} is {_short_repr(item)}, not a number")
     data = _as_floats(where, items)
     return _checked(name, data, (len(data),), where)
 
@@ -91,8 +91,9 @@ def _plain(where: str, numbers: object) -> object:
         if kind not in "iuf":
             raise ValuesError(f"{where}: an array of dtype {numbers.dtype} is not numbers")
         if numbers.ndim > 2:
-            raise ValuesError(f"{where}: a {numbers.ndim}-D array; give a number, a vector "
-                              f"or a matrix")
+            raise ValuesError(
+                f"{where}: a {numbers.ndim}-D array; give a number, a vector or a matrix"
+            )
         return numbers.tolist()  # a 0-d array gives its Python number
     return numbers
 
@@ -110,16 +111,22 @@ def _as_floats(where: str, items: list[object], scalar: bool = False) -> array[f
             element = "the value" if scalar else f"element {index + 1}"
             if isinstance(exc, OverflowError) and isinstance(item, int):
                 digits = int(item.bit_length() * math.log10(2)) + 1
-                raise ValuesError(f"{where}: {element} is too large for a float (an "
-                                  f"integer of about {digits:,} digits)") from None
-            raise ValuesError(f"{where}: {element} ({type(item).__name__}) is too large or "
-                              f"not a number: {exc}") from None
+                raise ValuesError(
+                    f"{where}: {element} is too large for a float (an "
+                    f"integer of about {digits:,} digits)"
+                ) from None
+            raise ValuesError(
+                f"{where}: {element} ({type(item).__name__}) is too large or not a number: {exc}"
+            ) from None
     raise AssertionError("unreachable: some item failed")
 
 
 def _is_row(item: object) -> bool:
-    return not isinstance(item, (str, bytes)) and hasattr(item, "__len__") \
+    return (
+        not isinstance(item, (str, bytes))
+        and hasattr(item, "__len__")
         and hasattr(item, "__iter__")
+    )
 
 
 def _from_rows(name: str, rows: list[list[object]], where: str) -> Values:
@@ -128,32 +135,44 @@ def _from_rows(name: str, rows: list[list[object]], where: str) -> Values:
     width = len(rows[0])
     for number, row in enumerate(rows, start=1):
         if len(row) != width:
-            raise ValuesError(f"{where}: row {number} has {len(row)} values, row 1 has "
-                              f"{width}: a matrix needs rows of equal length")
+            raise ValuesError(
+                f"{where}: row {number} has {len(row)} values, row 1 has "
+                f"{width}: a matrix needs rows of equal length"
+            )
     flat = [item for row in rows for item in row]
     if any(map(_is_row, flat)):
-        raise ValuesError(f"{where}: a matrix is a list of rows of numbers; values with "
-                          f"more than 2 dimensions are not supported")
+        raise ValuesError(
+            f"{where}: a matrix is a list of rows of numbers; values with "
+            f"more than 2 dimensions are not supported"
+        )
     vector = from_numbers(name, flat, where)
     return _checked(name, vector.data, (len(rows), width), where)
 
 
-def _from_text_rows(name: str, lines: list[str], where: str, split: Callable[[str], list[str]],
-                    file_lines: list[int] | None = None) -> Values:
+def _from_text_rows(
+    name: str,
+    lines: list[str],
+    where: str,
+    split: Callable[[str], list[str]],
+    file_lines: list[int] | None = None,
+) -> Values:
     """A matrix from lines of text, one row each (`1,2;3,4` or a CSV file)."""
     rows: list[array[float]] = []
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
         if not stripped:
             raise ValuesError(f"{where}: row {number} is empty")
-        label = f"{where}: line {file_lines[number - 1]}" if file_lines else \
-            f"{where}: row {number}"
+        label = (
+            f"{where}: line {file_lines[number - 1]}" if file_lines else f"{where}: row {number}"
+        )
         rows.append(_floats(split(stripped), label, None))
     width = len(rows[0])
     for number, row in enumerate(rows, start=1):
         if len(row) != width:
-            raise ValuesError(f"{where}: row {number} has {len(row)} values, row 1 has "
-                              f"{width}: a matrix needs rows of equal length")
+            raise ValuesError(
+                f"{where}: row {number} has {len(row)} values, row 1 has "
+                f"{width}: a matrix needs rows of equal length"
+            )
     data = array("d")
     for row in rows:
         data.extend(row)
@@ -202,8 +221,9 @@ def from_spec(name: str, spec: str, read_stdin: Callable[[], str]) -> Values:
             with path.open(encoding="utf-8-sig") as handle:  # bounded: @/dev/zero must end
                 content = handle.read(limits.MAX_VALUE_TEXT_CHARS + 1)
         except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or a NUL in the name
-            raise ValuesError(f"--{name}: cannot read {path}: "
-                              f"{getattr(exc, 'strerror', None) or exc}") from None
+            raise ValuesError(
+                f"--{name}: cannot read {path}: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
         if len(content) > limits.MAX_VALUE_TEXT_CHARS:
             raise ValuesError(f"{path}: more than {limits.MAX_VALUE_TEXT_CHARS:,} characters")
         if path.suffix.lower() == ".json":
@@ -230,8 +250,9 @@ def read_stdin() -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ValuesError(f"<stdin>: not UTF-8 text: byte {raw[exc.start]:#04x} at "
-                          f"offset {exc.start}") from None
+        raise ValuesError(
+            f"<stdin>: not UTF-8 text: byte {raw[exc.start]:#04x} at offset {exc.start}"
+        ) from None
 
 
 def load_json(content: str, origin: str) -> Any:
@@ -249,13 +270,18 @@ def _from_json(name: str, content: str, origin: str) -> Values:
     loaded = load_json(content, origin)
     if isinstance(loaded, list) and any(isinstance(item, list) for item in loaded):
         if not all(isinstance(item, list) for item in loaded) or any(
-                isinstance(x, list) for item in loaded for x in item):
-            raise ValuesError(f"{origin}: a matrix is a list of rows of numbers; "
-                              f"deeper nesting or mixed rows are not supported")
+            isinstance(x, list) for item in loaded for x in item
+        ):
+            raise ValuesError(
+                f"{origin}: a matrix is a list of rows of numbers; "
+                f"deeper nesting or mixed rows are not supported"
+            )
         return _from_rows(name, loaded, origin)
     if isinstance(loaded, (dict, str, bool)) or loaded is None:
-        raise ValuesError(f"{origin}: expected a number, a list of numbers or a list of "
-                          f"rows, not {_JSON_KINDS[type(loaded)]}")
+        raise ValuesError(
+            f"{origin}: expected a number, a list of numbers or a list of "
+            f"rows, not {_JSON_KINDS[type(loaded)]}"
+        )
     return from_numbers(name, loaded, origin)
 
 
@@ -265,14 +291,20 @@ _JSON_KINDS = {dict: "an object", str: "a string", bool: "true or false", type(N
 def _from_csv(name: str, content: str, origin: str) -> Values:
     """CSV: several lines of several values make a matrix (one row per line);
     a single line or a single column is a vector, as in any other text file."""
-    numbered = [(number, line) for number, line in enumerate(content.splitlines(), start=1)
-                if line.strip()]
+    numbered = [
+        (number, line) for number, line in enumerate(content.splitlines(), start=1) if line.strip()
+    ]
     if len(numbered) > 1 and any("," in line for _, line in numbered):
         whole = _whole_csv(name, content, [line for _, line in numbered], origin)
         if whole is not None:
             return whole
-        return _from_text_rows(name, [line for _, line in numbered], origin, _COMMA.split,
-                               [number for number, _ in numbered])
+        return _from_text_rows(
+            name,
+            [line for _, line in numbered],
+            origin,
+            _COMMA.split,
+            [number for number, _ in numbered],
+        )
     return from_text(name, content, origin=origin)
 
 
@@ -314,8 +346,9 @@ def _floats(tokens: list[str], where: str, text: str | None) -> array[float]:
             float(token)
         except ValueError:
             line = "" if text is None else f" line {_line_of(text, token, index)},"
-            raise ValuesError(f"{where}:{line} element {index + 1} {token[:40]!r} is not a "
-                              f"plain decimal number") from None
+            raise ValuesError(
+                f"{where}:{line} element {index + 1} {token[:40]!r} is not a plain decimal number"
+            ) from None
     raise AssertionError("unreachable: some token failed")
 
 
@@ -333,12 +366,15 @@ def _checked(name: str, data: array[float], shape: tuple[int, ...], where: str) 
     if len(data) == 0:
         raise ValuesError(f"{where}: no values given")
     if len(data) > limits.MAX_VECTOR_LENGTH:
-        raise ValuesError(f"{where}: {len(data):,} values exceed MAX_VECTOR_LENGTH = "
-                          f"{limits.MAX_VECTOR_LENGTH:,}")
+        raise ValuesError(
+            f"{where}: {len(data):,} values exceed MAX_VECTOR_LENGTH = {limits.MAX_VECTOR_LENGTH:,}"
+        )
     if not all(map(math.isfinite, data)):
         index = next(i for i, value in enumerate(data) if not math.isfinite(value))
-        raise ValuesError(f"{where}: element {index + 1} is not finite ({data[index]}): "
-                          f"values must be finite numbers")
+        raise ValuesError(
+            f"{where}: element {index + 1} is not finite ({data[index]}): "
+            f"values must be finite numbers"
+        )
     return Values(name, data, shape)
 
 
@@ -347,7 +383,10 @@ def arrays_and_scalars(values: Mapping[str, Values]) -> tuple[dict[str, Any], di
     what the symbolic evaluators take."""
     import numpy as np
 
-    arrays = {name: np.frombuffer(value.data, dtype=np.float64).reshape(value.shape)
-              for name, value in values.items() if value.shape}
+    arrays = {
+        name: np.frombuffer(value.data, dtype=np.float64).reshape(value.shape)
+        for name, value in values.items()
+        if value.shape
+    }
     scalars = {name: value.data[0] for name, value in values.items() if not value.shape}
     return arrays, scalars

@@ -145,23 +145,27 @@ class Section:
 
 def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
     """The explanation itself, from the heading to the verdict."""
-    blocks: list[Block] = [Heading(visible(result.expression), _size(result)),
-                           paragraph(result.decomposition.summary, "code")]
+    blocks: list[Block] = [
+        Heading(visible(result.expression), _size(result)),
+        paragraph(result.decomposition.summary, "code"),
+    ]
     if result.scalars:
         blocks.append(Assignments(tuple(f"{n} = {fmt(v)}" for n, v in result.scalars.items())))
     if result.data_line():
         blocks.append(paragraph(str(result.data_line())))
     terms = result.decomposition.terms
     if terms is not None:
-        blocks += [_terms_grid(terms, result.value_symbolic, show_all),
-                   paragraph(terms.sentence)]
+        blocks += [_terms_grid(terms, result.value_symbolic, show_all), paragraph(terms.sentence)]
     singular = _singular_elements(result)
     for gradient in result.gradients.values():
-        blocks += [_gradient_grid(result, gradient, singular, show_all),
-                   paragraph(gradient.sentence)]
+        blocks += [
+            _gradient_grid(result, gradient, singular, show_all),
+            paragraph(gradient.sentence),
+        ]
         if gradient.tiny:
-            blocks.append(paragraph(tiny_note(f"dL/d{gradient.name}", result.tolerance.floor,
-                                              result.dtype)))
+            blocks.append(
+                paragraph(tiny_note(f"dL/d{gradient.name}", result.tolerance.floor, result.dtype))
+            )
         if gradient.name in result.matrix_forms:
             blocks.append(paragraph(result.matrix_forms[gradient.name]))
     blocks += [paragraph(note) for note in result.decomposition.notes]
@@ -208,15 +212,27 @@ def _singular_elements(result: Explanation) -> set[int] | None:
 
 
 def _undefined(item: Any) -> Paragraph:
-    return Paragraph((Piece("Undefined:", "strong"), Piece(" "), Piece(item.function, "code"),
-                      Piece(f" at column {item.column + 1}, {item.place()}: {item.reason}.")),
-                     warning=True)
+    return Paragraph(
+        (
+            Piece("Undefined:", "strong"),
+            Piece(" "),
+            Piece(item.function, "code"),
+            Piece(f" at column {item.column + 1}, {item.place()}: {item.reason}."),
+        ),
+        warning=True,
+    )
 
 
 def _not_finite(item: NonFinite) -> Paragraph:
-    return Paragraph((Piece("Not finite:", "strong"), Piece(" "),
-                      Piece(f"dL/d{item.gradient}", "code"),
-                      Piece(f", {item.place()}: {item.reason}.")), warning=True)
+    return Paragraph(
+        (
+            Piece("Not finite:", "strong"),
+            Piece(" "),
+            Piece(f"dL/d{item.gradient}", "code"),
+            Piece(f", {item.place()}: {item.reason}."),
+        ),
+        warning=True,
+    )
 
 
 def _compared(label: Label) -> tuple[Column, Column, Column]:
@@ -224,12 +240,15 @@ def _compared(label: Label) -> tuple[Column, Column, Column]:
     return (Column(label), Column(Label("autograd")), Column(Label(""), right=False, mark=True))
 
 
-_FD_COLUMNS = (Column(Label("finite diff.", note="(float64)")),
-               Column(Label(""), right=False, mark=True))
+_FD_COLUMNS = (
+    Column(Label("finite diff.", note="(float64)")),
+    Column(Label(""), right=False, mark=True),
+)
 
 
-def _gradient_grid(result: Explanation, gradient: Gradient, singular: set[int] | None,
-                   show_all: bool) -> Grid:
+def _gradient_grid(
+    result: Explanation, gradient: Gradient, singular: set[int] | None, show_all: bool
+) -> Grid:
     if gradient.shape == ():
         return _scalar_grid(result, gradient, singular)
     if result.shapes:
@@ -240,8 +259,10 @@ def _gradient_grid(result: Explanation, gradient: Gradient, singular: set[int] |
     fd = result.extras.get("finite_differences", {}).get(name)
     if fd is not None and fd.mode != "per element":
         fd = None  # directional: no value per element; the --check-fd section has them
-    columns = [Column(Label("i")),
-               *(Column(Label(f"{other}_i", True), drop=2) for other, _ in vectors)]
+    columns = [
+        Column(Label("i")),
+        *(Column(Label(f"{other}_i", True), drop=2) for other, _ in vectors),
+    ]
     if terms is not None:
         columns.append(Column(Label(f"y_i = {decomposition.term}", True), drop=1))
     columns += _compared(Label(f"dL/d{name}_j = {gradient.formula}", True, "(SymPy)"))
@@ -254,17 +275,24 @@ def _gradient_grid(result: Explanation, gradient: Gradient, singular: set[int] |
         cells: list[Cell] = [str(index), *(fmt(point[index]) for _, point in vectors)]
         if terms is not None:
             cells.append(fmt(terms[index]))
-        cells += [fmt(gradient.symbolic[index]), fmt(gradient.autograd[index]),
-                  Mark.of(bool(gradient.close[index]), singular is None or index in singular
-                          or not finite[index])]
+        cells += [
+            fmt(gradient.symbolic[index]),
+            fmt(gradient.autograd[index]),
+            Mark.of(
+                bool(gradient.close[index]),
+                singular is None or index in singular or not finite[index],
+            ),
+        ]
         if fd is not None:
             cells += [fmt(fd.values[index]), Mark.of(bool(fd.close[index]))]
         body.append(tuple(cells))
     totals: list[tuple[str, ...]] = []
     if terms is not None:
         blank = len(columns) - len(vectors) - 2
-        totals = [(label, *[""] * len(vectors), fmt(value), *[""] * blank)
-                  for label, value in _totals(result)]
+        totals = [
+            (label, *[""] * len(vectors), fmt(value), *[""] * blank)
+            for label, value in _totals(result)
+        ]
     if fd is not None:
         columns += _FD_COLUMNS
         totals = [(*row, "", "") for row in totals]
@@ -274,11 +302,17 @@ def _gradient_grid(result: Explanation, gradient: Gradient, singular: set[int] |
 def _scalar_grid(result: Explanation, gradient: Gradient, singular: set[int] | None) -> Grid:
     name = gradient.name
     fd = result.extras.get("finite_differences", {}).get(name)
-    columns = [Column(Label(name, True)),
-               *_compared(Label(f"dL/d{name} = {gradient.formula}", True, "(SymPy)"))]
+    columns = [
+        Column(Label(name, True)),
+        *_compared(Label(f"dL/d{name} = {gradient.formula}", True, "(SymPy)")),
+    ]
     hazard = singular is None or bool(singular)  # any kink or pole touches a scalar
-    row: list[Cell] = [fmt(gradient.point), fmt(gradient.symbolic), fmt(gradient.autograd),
-                       Mark.of(gradient.agree, hazard or not gradient.finite)]
+    row: list[Cell] = [
+        fmt(gradient.point),
+        fmt(gradient.symbolic),
+        fmt(gradient.autograd),
+        Mark.of(gradient.agree, hazard or not gradient.finite),
+    ]
     totals: list[tuple[str, ...]] = []
     if result.n is None:
         totals.append(("L", fmt(result.value_symbolic), fmt(result.value), ""))
@@ -293,18 +327,26 @@ def _matrix_grid(gradient: Gradient, singular: set[int] | None, show_all: bool) 
     """One row per element, in row-major order, with head/tail elision for large arrays."""
     name, shape = gradient.name, gradient.shape
     label = element(name, shape)
-    columns = (Column(Label("j,k" if len(shape) == 2 else "j")),
-               Column(Label(label, True), drop=2),
-               *_compared(Label(f"dL/d{label} = {gradient.formula}", True, "(SymPy)")))
+    columns = (
+        Column(Label("j,k" if len(shape) == 2 else "j")),
+        Column(Label(label, True), drop=2),
+        *_compared(Label(f"dL/d{label} = {gradient.formula}", True, "(SymPy)")),
+    )
     point, symbolic = gradient.point.reshape(-1), gradient.symbolic.reshape(-1)
     autograd, close = gradient.autograd.reshape(-1), gradient.close.reshape(-1)
     finite = finite_mask(gradient).reshape(-1)
-    body = tuple(None if flat is None else
-                 (_where(flat, shape), fmt(point[flat]), fmt(symbolic[flat]),
-                  fmt(autograd[flat]),
-                  Mark.of(bool(close[flat]), singular is None or flat in singular
-                          or not finite[flat]))
-                 for flat in rows(point.size, show_all))
+    body = tuple(
+        None
+        if flat is None
+        else (
+            _where(flat, shape),
+            fmt(point[flat]),
+            fmt(symbolic[flat]),
+            fmt(autograd[flat]),
+            Mark.of(bool(close[flat]), singular is None or flat in singular or not finite[flat]),
+        )
+        for flat in rows(point.size, show_all)
+    )
     return Grid(Label(f"dL/d{name}", note=f"({shape_text(shape)})"), columns, body)
 
 
@@ -318,14 +360,22 @@ def _terms_grid(terms: Terms, total: float, show_all: bool) -> Grid:
     values, y = terms.values, terms.letter
     labels = "i,k" if values.ndim == 2 else "i"
     flat = values.reshape(-1)
-    body = tuple(None if index is None else (_where(index, values.shape), fmt(flat[index]))
-                 for index in rows(flat.size, show_all))
+    body = tuple(
+        None if index is None else (_where(index, values.shape), fmt(flat[index]))
+        for index in rows(flat.size, show_all)
+    )
     totals = [("sum", fmt(float(np.sum(flat))))] if terms.rule == "mean" else []
     totals.append(("L", fmt(total)))
-    columns = (Column(Label(labels)),
-               Column(Label(f"{y}_{labels.replace(',', '')} = {terms.formula}", True)))
-    return Grid(Label(f"{y} = {terms.source}", True, f"({shape_text(values.shape)})"),
-                columns, body, tuple(totals))
+    columns = (
+        Column(Label(labels)),
+        Column(Label(f"{y}_{labels.replace(',', '')} = {terms.formula}", True)),
+    )
+    return Grid(
+        Label(f"{y} = {terms.source}", True, f"({shape_text(values.shape)})"),
+        columns,
+        body,
+        tuple(totals),
+    )
 
 
 def _totals(result: Explanation) -> list[tuple[str, float]]:
@@ -341,16 +391,27 @@ def _hessian(hessian: Any, show_all: bool) -> Block:
     """The upper triangle of the symmetric Hessian, one row per pair (a, b) with a <= b."""
     if hessian.undefined is not None:
         return paragraph(f"{hessian.undefined}.", warning=True)
-    columns = (Column(Label("a"), right=False), Column(Label("b"), right=False),
-               Column(Label("SymPy")), Column(Label("torch.func.hessian")),
-               Column(Label(""), right=False, mark=True))
+    columns = (
+        Column(Label("a"), right=False),
+        Column(Label("b"), right=False),
+        Column(Label("SymPy")),
+        Column(Label("torch.func.hessian")),
+        Column(Label(""), right=False, mark=True),
+    )
     size = len(hessian.labels)
     pairs = [(a, b) for a in range(size) for b in range(a, size)]
-    body = tuple(None if index is None else
-                 (hessian.labels[pairs[index][0]], hessian.labels[pairs[index][1]],
-                  fmt(hessian.symbolic[pairs[index]]), fmt(hessian.autograd[pairs[index]]),
-                  Mark.of(bool(hessian.close[pairs[index]])))
-                 for index in rows(len(pairs), show_all))
+    body = tuple(
+        None
+        if index is None
+        else (
+            hessian.labels[pairs[index][0]],
+            hessian.labels[pairs[index][1]],
+            fmt(hessian.symbolic[pairs[index]]),
+            fmt(hessian.autograd[pairs[index]]),
+            Mark.of(bool(hessian.close[pairs[index]])),
+        )
+        for index in rows(len(pairs), show_all)
+    )
     return Grid(Label("Hessian d2L/(da db), symmetric: pairs a <= b"), columns, body)
 
 
@@ -359,12 +420,24 @@ def extras(result: Explanation, options: Options) -> list[Section]:
     found = result.extras
     sections: list[Section] = []
     if "finite_differences" in found:
-        sections.append(Section("--check-fd", _finite_differences(found["finite_differences"],
-                                                                  bool(result.shapes))))
+        sections.append(
+            Section(
+                "--check-fd", _finite_differences(found["finite_differences"], bool(result.shapes))
+            )
+        )
     if options.graph:
-        sections.append(Section("--graph", (
-            paragraph("Autograd graph (backward runs from the top; grad in = what flows "
-                      "into each node):"), _graph_tree(found["graph"]))))
+        sections.append(
+            Section(
+                "--graph",
+                (
+                    paragraph(
+                        "Autograd graph (backward runs from the top; grad in = what flows "
+                        "into each node):"
+                    ),
+                    _graph_tree(found["graph"]),
+                ),
+            )
+        )
     if "builtin_sum" in found:
         sections.append(Section("--graph", _builtin_sum(result, found["builtin_sum"])))
     if options.mermaid:
@@ -375,18 +448,32 @@ def extras(result: Explanation, options: Options) -> list[Section]:
         written = paragraph(f"DOT graph written to {visible(options.dot)}")
         sections.append(Section("--dot", (written,)))
     if options.graph_svg:
-        sections.append(Section("--graph-svg", (
-            paragraph(f"Graph drawing (SVG) written to {visible(options.graph_svg)}"),)))
+        sections.append(
+            Section(
+                "--graph-svg",
+                (paragraph(f"Graph drawing (SVG) written to {visible(options.graph_svg)}"),),
+            )
+        )
     if "steps" in found:
-        sections.append(Section("--steps", tuple(
-            block for derivation in found["steps"].values()
-            for block in (paragraph(f"Steps for dL/d{derivation.name}:"),
-                          Listing(tuple(derivation.lines))))))
+        sections.append(
+            Section(
+                "--steps",
+                tuple(
+                    block
+                    for derivation in found["steps"].values()
+                    for block in (
+                        paragraph(f"Steps for dL/d{derivation.name}:"),
+                        Listing(tuple(derivation.lines)),
+                    )
+                ),
+            )
+        )
     if "steps_refused" in found:
         refused = str(found["steps_refused"])
         said = refused if refused.startswith("--steps") else f"--steps: {refused}"
-        sections.append(Section("--steps", (paragraph(
-            f"{said}; the result above stands.", warning=True),)))
+        sections.append(
+            Section("--steps", (paragraph(f"{said}; the result above stands.", warning=True),))
+        )
     if "vjp" in found:
         sections.append(Section("--v", _vector_jacobian(found["vjp"])))
     if "jacobian" in found:
@@ -405,17 +492,23 @@ def _finite_differences(found: dict[str, Any], listed: bool) -> tuple[Block, ...
     for fd in found.values():
         verdict = "agree with" if fd.agree else "DIFFER from"
         if fd.mode != finitediff.PER_ELEMENT:
-            blocks += [paragraph(
-                f"Finite differences of dL/d{fd.name} along random directions (float64, "
-                f"central, eps {finitediff.EPS:g}) {verdict} autograd's u . grad "
-                f"(gradcheck's rtol {finitediff.RTOL:g}, atol {finitediff.ATOL:g}; largest "
-                f"|difference| {fd.max_abs_diff:.3g}). Directional: {fd.reason}."),
-                Listing((finitediff.listing(fd).removeprefix("  "),))]
+            blocks += [
+                paragraph(
+                    f"Finite differences of dL/d{fd.name} along random directions (float64, "
+                    f"central, eps {finitediff.EPS:g}) {verdict} autograd's u . grad "
+                    f"(gradcheck's rtol {finitediff.RTOL:g}, atol {finitediff.ATOL:g}; largest "
+                    f"|difference| {fd.max_abs_diff:.3g}). Directional: {fd.reason}."
+                ),
+                Listing((finitediff.listing(fd).removeprefix("  "),)),
+            ]
             continue
-        blocks.append(paragraph(
-            f"Finite differences of dL/d{fd.name} (float64, central, eps "
-            f"{finitediff.EPS:g}) {verdict} autograd (gradcheck's rtol {finitediff.RTOL:g}, "
-            f"atol {finitediff.ATOL:g}; largest |difference| {fd.max_abs_diff:.3g})."))
+        blocks.append(
+            paragraph(
+                f"Finite differences of dL/d{fd.name} (float64, central, eps "
+                f"{finitediff.EPS:g}) {verdict} autograd (gradcheck's rtol {finitediff.RTOL:g}, "
+                f"atol {finitediff.ATOL:g}; largest |difference| {fd.max_abs_diff:.3g})."
+            )
+        )
         if listed:
             blocks.append(Listing((finitediff.listing(fd).removeprefix("  "),)))
     return tuple(blocks)
@@ -433,8 +526,9 @@ def _graph_tree(built: Any) -> Tree:
             stack.extend(node.children)
         made: dict[int, Tree] = {}
         for node in reversed(order):
-            made[id(node)] = Tree(str(node.label),
-                                  tuple(made[id(child)] for child in node.children))
+            made[id(node)] = Tree(
+                str(node.label), tuple(made[id(child)] for child in node.children)
+            )
         return made[id(branch)]
 
     return plain(graph.rich_tree(built))
@@ -448,39 +542,61 @@ def _builtin_sum(result: Explanation, found: Any) -> tuple[Block, ...]:
 
     leaves = ", ".join(found.gradients) or "the leaves"
     blocks: list[Block] = [
-        paragraph(f"In a notebook, y = {result.expression} calls Python's built-in sum "
-                  f"(torch.sum only when spelled so), and y prints as"),
+        paragraph(
+            f"In a notebook, y = {result.expression} calls Python's built-in sum "
+            f"(torch.sum only when spelled so), and y prints as"
+        ),
         Listing((found.printed,)),
-        paragraph(pysum.GRAD_FN.format(leaves=leaves))]
+        paragraph(pysum.GRAD_FN.format(leaves=leaves)),
+    ]
     if found.graph is None:
-        blocks.append(paragraph(
-            f"The built-in sum starts from 0 and adds the {found.size} elements one at a "
-            f"time: one AddBackward0 per element (drawn for up to {pysum.MAX_ELEMENTS})."))
+        blocks.append(
+            paragraph(
+                f"The built-in sum starts from 0 and adds the {found.size} elements one at a "
+                f"time: one AddBackward0 per element (drawn for up to {pysum.MAX_ELEMENTS})."
+            )
+        )
     else:
-        blocks += [paragraph("The built-in sum starts from 0 and adds the elements one at "
-                             "a time, so PyTorch builds one AddBackward0 per element "
-                             "(iterating the vector is one UnbindBackward0):"),
-                   _graph_tree(found.graph)]
-    same = all(name in found.gradients and np.allclose(found.gradients[name], g.autograd)
-               for name, g in result.gradients.items())
-    grads = "; ".join(f"{name}.grad = {graph.describe(value)}"
-                      for name, value in found.gradients.items())
-    blocks.append(paragraph(
-        f"It gives {'the same' if same else 'a DIFFERENT'} gradient ({grads}) as "
-        f"torch.sum / .sum(), whose one SumBackward0 is drawn above."))
+        blocks += [
+            paragraph(
+                "The built-in sum starts from 0 and adds the elements one at "
+                "a time, so PyTorch builds one AddBackward0 per element "
+                "(iterating the vector is one UnbindBackward0):"
+            ),
+            _graph_tree(found.graph),
+        ]
+    same = all(
+        name in found.gradients and np.allclose(found.gradients[name], g.autograd)
+        for name, g in result.gradients.items()
+    )
+    grads = "; ".join(
+        f"{name}.grad = {graph.describe(value)}" for name, value in found.gradients.items()
+    )
+    blocks.append(
+        paragraph(
+            f"It gives {'the same' if same else 'a DIFFERENT'} gradient ({grads}) as "
+            f"torch.sum / .sum(), whose one SumBackward0 is drawn above."
+        )
+    )
     return tuple(blocks)
 
 
 def _vector_jacobian(found: Any) -> tuple[Block, ...]:
     from gradexplain.vjp import listing
 
-    lines = tuple(f"{name}: autograd {listing(found.autograd[name])}; SymPy J^T v = "
-                  f"{found.formulas[name]} = {listing(found.symbolic[name])}  "
-                  f"{'ok' if found.close(name).all() else 'DIFFERS'}"
-                  for name in found.autograd)
-    return (paragraph(f"y.backward(v) with v = {listing(found.v)} computes J^T v, J_ij = "
-                      f"dy_i/dx_j (v = ones would give the gradient of sum(y)):"),
-            Listing(lines))
+    lines = tuple(
+        f"{name}: autograd {listing(found.autograd[name])}; SymPy J^T v = "
+        f"{found.formulas[name]} = {listing(found.symbolic[name])}  "
+        f"{'ok' if found.close(name).all() else 'DIFFERS'}"
+        for name in found.autograd
+    )
+    return (
+        paragraph(
+            f"y.backward(v) with v = {listing(found.v)} computes J^T v, J_ij = "
+            f"dy_i/dx_j (v = ones would give the gradient of sum(y)):"
+        ),
+        Listing(lines),
+    )
 
 
 MAX_JACOBIAN_SHOWN = 20  # J's columns in a terminal grid; larger J is summarised
@@ -498,21 +614,32 @@ def _jacobian(found: Any) -> tuple[Block, ...]:
         flattened = ", both flattened in row-major order" if shapes else ""
         head = f"Jacobian dy_i/d{name}_j with y = {found.y}{flattened}"
         if max(matrix.shape) > MAX_JACOBIAN_SHOWN:
-            blocks += [paragraph(f"{head}: {matrix.shape[0]:,} x {matrix.shape[1]:,}, too "
-                                 f"large to show; --format json has every entry."),
-                       paragraph(_jacobian_verdict(found, name))]
+            blocks += [
+                paragraph(
+                    f"{head}: {matrix.shape[0]:,} x {matrix.shape[1]:,}, too "
+                    f"large to show; --format json has every entry."
+                ),
+                paragraph(_jacobian_verdict(found, name)),
+            ]
             continue
         columns = [Column(Label("i"))]
-        columns += [Column(Label(f"j={j}", note=place(j, shapes.get(name), "")))
-                    for j in range(matrix.shape[1])]
-        body = tuple((f"{i}{place(i, shapes.get('y'), ' ')}", *(fmt(x) for x in row))
-                     for i, row in enumerate(matrix))
+        columns += [
+            Column(Label(f"j={j}", note=place(j, shapes.get(name), "")))
+            for j in range(matrix.shape[1])
+        ]
+        body = tuple(
+            (f"{i}{place(i, shapes.get('y'), ' ')}", *(fmt(x) for x in row))
+            for i, row in enumerate(matrix)
+        )
         label = "sum" if found.scale == 1 else "sum / n"  # mean's 1/n
         totals = ((label, *(fmt(x) for x in found.scale * matrix.sum(axis=0))),)
         tail = f" ({name} flattened the same way)" if shapes else ""
-        blocks += [paragraph(f"{head}:"), Grid(None, tuple(columns), body, totals),
-                   paragraph(f"Each column sum is dL/dx_j{tail}: the sum rule, made visible."),
-                   paragraph(_jacobian_verdict(found, name))]
+        blocks += [
+            paragraph(f"{head}:"),
+            Grid(None, tuple(columns), body, totals),
+            paragraph(f"Each column sum is dL/dx_j{tail}: the sum rule, made visible."),
+            paragraph(_jacobian_verdict(found, name)),
+        ]
     return tuple(blocks)
 
 
@@ -525,5 +652,7 @@ def _jacobian_verdict(found: Any, name: str) -> str:
     element = f"dy_{'ik'[:y_rank]}/d{name}_{'jl'[:x_rank]}"
     compared = found.compared(name)
     verdict = "agrees with" if compared.close.all() else "DIFFERS from"
-    return (f"SymPy's {element} = {found.formulas[name]} {verdict} torch.func.jacrev "
-            f"(largest |difference| {compared.max_abs_diff:.3g}).")
+    return (
+        f"SymPy's {element} = {found.formulas[name]} {verdict} torch.func.jacrev "
+        f"(largest |difference| {compared.max_abs_diff:.3g})."
+    )

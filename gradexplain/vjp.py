@@ -31,8 +31,10 @@ if TYPE_CHECKING:
     from gradexplain.values import Values
 
 FLOAT64 = Tolerance(1e-7, 1e-7)  # torch.testing's float64 defaults, as the run's own
-SCALAR_RESULT = ("--v is for a vector result y: this expression is already a scalar L, and "
-                 "L.backward() needs no v")
+SCALAR_RESULT = (
+    "--v is for a vector result y: this expression is already a scalar L, and "
+    "L.backward() needs no v"
+)
 
 
 @dataclass(frozen=True)
@@ -49,14 +51,23 @@ class VectorJacobian:
         return closeness.compare(self.autograd[name], self.symbolic[name], self.tolerance).close
 
     def to_json(self) -> dict[str, Any]:
-        return {"v": numbers(self.v), "gradients": {
-            name: {"autograd": numbers(self.autograd[name]),
-                   "symbolic": numbers(self.symbolic[name]), "formula": self.formulas[name],
-                   "agree": bool(self.close(name).all())} for name in self.autograd}}
+        return {
+            "v": numbers(self.v),
+            "gradients": {
+                name: {
+                    "autograd": numbers(self.autograd[name]),
+                    "symbolic": numbers(self.symbolic[name]),
+                    "formula": self.formulas[name],
+                    "agree": bool(self.close(name).all()),
+                }
+                for name in self.autograd
+            },
+        }
 
 
-def compare(tree: Node, values: Mapping[str, Values], v_text: str,
-            result: Explanation) -> VectorJacobian:
+def compare(
+    tree: Node, values: Mapping[str, Values], v_text: str, result: Explanation
+) -> VectorJacobian:
     """Both witnesses of J^T v for the user's v, for the variables that have gradients
     (`result.gradients`: `--wrt` leaves the data out)."""
     from gradexplain.shapes import describe, infer
@@ -64,8 +75,11 @@ def compare(tree: Node, values: Mapping[str, Values], v_text: str,
 
     names = list(result.gradients)
     shapes = {name: value.shape for name, value in values.items()}
-    node_shapes = result.program.node_shapes if result.program is not None and \
-        result.program.tree is tree else infer(tree, shapes, result.expression)
+    node_shapes = (
+        result.program.node_shapes
+        if result.program is not None and result.program.tree is tree
+        else infer(tree, shapes, result.expression)
+    )
     top = node_shapes[id(tree)]
     if not top:
         raise UsageError(SCALAR_RESULT)
@@ -73,29 +87,38 @@ def compare(tree: Node, values: Mapping[str, Values], v_text: str,
     if not result.shapes and given.size != top[0]:
         raise ValuesError(f"--v has {given.size} values; y has {top[0]} elements")
     if result.shapes and given.shape != top:
-        raise ValuesError(f"--v has shape {describe(given.shape)} but y = {source(tree)} has "
-                          f"shape {describe(top)}: give v the shape of y (a matrix's rows "
-                          f"separated by ';', as in --v \"1,0;0,1\")")
+        raise ValuesError(
+            f"--v has shape {describe(given.shape)} but y = {source(tree)} has "
+            f"shape {describe(top)}: give v the shape of y (a matrix's rows "
+            f"separated by ';', as in --v \"1,0;0,1\")"
+        )
     v = np.frombuffer(given.data, dtype=np.float64).reshape(top)
-    return VectorJacobian(v, _autograd(tree, values, v, result.dtype, names),
-                          *_symbolic(tree, values, v, names, result), result.tolerance)
+    return VectorJacobian(
+        v,
+        _autograd(tree, values, v, result.dtype, names),
+        *_symbolic(tree, values, v, names, result),
+        result.tolerance,
+    )
 
 
-def _autograd(tree: Node, values: Mapping[str, Values], v: np.ndarray,
-              dtype: str, names: list[str]) -> dict[str, np.ndarray]:
+def _autograd(
+    tree: Node, values: Mapping[str, Values], v: np.ndarray, dtype: str, names: list[str]
+) -> dict[str, np.ndarray]:
     """backward(v) with only `names` requiring grad, as the run did; data gets none."""
     torch_dtype = autograd.DTYPES[dtype]
-    leaves = {name: autograd.leaf(values[name], torch_dtype, torch.device("cpu"),
-                                   name in names)
-              for name in variables(tree)}
+    leaves = {
+        name: autograd.leaf(values[name], torch_dtype, torch.device("cpu"), name in names)
+        for name in variables(tree)
+    }
     output = autograd.TorchBuilder(leaves, torch_dtype, torch.device("cpu")).build(tree)
     assert isinstance(output, torch.Tensor)
     output.backward(torch.tensor(v, dtype=torch_dtype))  # v is shaped like the output
     return {name: autograd.grad_of(leaves[name]) for name in names}
 
 
-def _symbolic(tree: Node, values: Mapping[str, Values], v: np.ndarray, names: list[str],
-              result: Explanation) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def _symbolic(
+    tree: Node, values: Mapping[str, Values], v: np.ndarray, names: list[str], result: Explanation
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Differentiate L_v = sum(v * y) in generic elements, in the run's dialect: its
     gradient is J^T v, one formula per variable, J never formed."""
     from gradexplain.builder import SHAPED, VECTOR
@@ -105,16 +128,19 @@ def _symbolic(tree: Node, values: Mapping[str, Values], v: np.ndarray, names: li
     vname = "v" if "v" not in values else "nu"
     weighted = Call("sum", (BinOp("*", Var(vname, 0), tree, 0),), 0)
     shapes = {**{name: value.shape for name, value in values.items()}, vname: v.shape}
-    model = symbolic.build(weighted, shapes, infer(weighted, shapes, ""),
-                           SHAPED if result.shapes else VECTOR)
+    model = symbolic.build(
+        weighted, shapes, infer(weighted, shapes, ""), SHAPED if result.shapes else VECTOR
+    )
     arrays, scalars = arrays_and_scalars(values)
-    evaluator = Evaluator({**arrays, vname: v}, scalars, model.sizes,
-                          None if result.shapes else v.size)
+    evaluator = Evaluator(
+        {**arrays, vname: v}, scalars, model.sizes, None if result.shapes else v.size
+    )
     found, formulas = {}, {}
     for name in names:
         derivative = symbolic.gradient(model, name)
-        found[name] = evaluator.tensor(derivative, symbolic.target_indices(model, name),
-                                       shapes[name])
+        found[name] = evaluator.tensor(
+            derivative, symbolic.target_indices(model, name), shapes[name]
+        )
         formulas[name] = symbolic.formula(derivative)
     return found, formulas
 
@@ -149,22 +175,29 @@ class Jacobian:
         return all(self.compared(name).close.all() for name in self.symbolic)
 
     def to_json(self) -> dict[str, Any]:
-        found = {"y": self.y, "scale": self.scale,
-                 "matrices": {k: numbers(m) for k, m in self.matrices.items()},
-                 "symbolic": {k: numbers(m) for k, m in self.symbolic.items()},
-                 "formulas": dict(self.formulas),
-                 "agree": {k: bool(self.compared(k).close.all()) for k in self.symbolic},
-                 "column_sums": {k: numbers(self.column_sums(k)) for k in self.matrices}}
+        found = {
+            "y": self.y,
+            "scale": self.scale,
+            "matrices": {k: numbers(m) for k, m in self.matrices.items()},
+            "symbolic": {k: numbers(m) for k, m in self.symbolic.items()},
+            "formulas": dict(self.formulas),
+            "agree": {k: bool(self.compared(k).close.all()) for k in self.symbolic},
+            "column_sums": {k: numbers(self.column_sums(k)) for k in self.matrices},
+        }
         if self.shapes:
             found["flattened"] = "row-major"
             found["shapes"] = {k: list(v) for k, v in self.shapes.items()}
         return found
 
 
-def jacobian(tree: Node, values: Mapping[str, Values], shaped: bool = False,
-             names: Sequence[str] | None = None,
-             node_shapes: dict[int, Shape] | None = None,
-             tolerance: Tolerance = FLOAT64) -> Jacobian:
+def jacobian(
+    tree: Node,
+    values: Mapping[str, Values],
+    shaped: bool = False,
+    names: Sequence[str] | None = None,
+    node_shapes: dict[int, Shape] | None = None,
+    tolerance: Tolerance = FLOAT64,
+) -> Jacobian:
     """J for y = the expression (vector result) or its summand (L = sum or mean of y),
     for the differentiated variables (`names`, default all): data has no column of J.
     Both witnesses form it: `torch.func.jacrev`, and SymPy's dy_i/dx_j evaluated whole."""
@@ -182,40 +215,55 @@ def jacobian(tree: Node, values: Mapping[str, Values], shaped: bool = False,
         vectors = [name for name in variables(inner) if not values[name].is_scalar]
         n = values[vectors[0]].size if vectors else 0
         if not vectors or n > MAX_JACOBIAN_N:
-            raise ValuesError(f"--jacobian needs a vector y with at most MAX_JACOBIAN_N = "
-                              f"{MAX_JACOBIAN_N:,} elements")
+            raise ValuesError(
+                f"--jacobian needs a vector y with at most MAX_JACOBIAN_N = "
+                f"{MAX_JACOBIAN_N:,} elements"
+            )
         y_shape, kept = (n,), _differentiated(vectors, chosen)
     symbolic_side, formulas = _symbolic_jacobian(inner, values, kept, y_shape, node_shapes)
     layout = {"y": y_shape, **{name: shapes[name] for name in kept}} if shaped else None
-    return Jacobian(source(inner), scale, _matrices(inner, values, kept, y_shape), layout,
-                    symbolic_side, formulas, tolerance)
+    return Jacobian(
+        source(inner),
+        scale,
+        _matrices(inner, values, kept, y_shape),
+        layout,
+        symbolic_side,
+        formulas,
+        tolerance,
+    )
 
 
 def _differentiated(arrays: list[str], chosen: list[str]) -> list[str]:
     """The vectors and matrices J is formed for; --wrt may have left only scalars."""
     kept = [name for name in arrays if name in chosen]
     if not kept:
-        raise ValuesError(f"--jacobian forms dy_i/dx_j for vector and matrix variables; "
-                          f"--wrt differentiates only scalars here ({', '.join(chosen)}), "
-                          f"whose gradients the table shows")
+        raise ValuesError(
+            f"--jacobian forms dy_i/dx_j for vector and matrix variables; "
+            f"--wrt differentiates only scalars here ({', '.join(chosen)}), "
+            f"whose gradients the table shows"
+        )
     return kept
 
 
-def _matrices(inner: Node, values: Mapping[str, Values], names: list[str],
-              y_shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+def _matrices(
+    inner: Node, values: Mapping[str, Values], names: list[str], y_shape: tuple[int, ...]
+) -> dict[str, np.ndarray]:
     """torch's J of the flattened y for each of `names`, each x flattened too: one
     `torch.func.jacrev`, which batches the backward passes (vmap), per variable."""
     size = int(np.prod(y_shape))
-    leaves = {name: autograd.leaf(values[name], torch.float64, torch.device("cpu")).detach()
-              for name in variables(inner)}
+    leaves = {
+        name: autograd.leaf(values[name], torch.float64, torch.device("cpu")).detach()
+        for name in variables(inner)
+    }
     matrices = {}
     for name in names:
+
         def y_of(t: torch.Tensor, name: str = name) -> torch.Tensor:
-            builder = autograd.TorchBuilder({**leaves, name: t}, torch.float64,
-                                            torch.device("cpu"))
+            builder = autograd.TorchBuilder({**leaves, name: t}, torch.float64, torch.device("cpu"))
             builder.watching = False  # no hazard masks inside vmap
             out = builder.build(inner)
             return torch.as_tensor(out).expand(y_shape).reshape(size)
+
         matrix = torch.func.jacrev(y_of)(leaves[name])
         matrices[name] = np.asarray(matrix.reshape(size, values[name].size).numpy())
     return matrices
@@ -225,9 +273,13 @@ def _matrices(inner: Node, values: Mapping[str, Values], names: list[str],
 X_INDICES = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("j", "l"))
 
 
-def _symbolic_jacobian(inner: Node, values: Mapping[str, Values], names: list[str],
-                       y_shape: tuple[int, ...], node_shapes: dict[int, Shape]
-                       ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+def _symbolic_jacobian(
+    inner: Node,
+    values: Mapping[str, Values],
+    names: list[str],
+    y_shape: tuple[int, ...],
+    node_shapes: dict[int, Shape],
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """dy_i/dx_j in generic elements, one formula per variable (deltas resolved where a
     sum binds them, the rest evaluated as identities), evaluated over y's and x's axes."""
     from gradexplain.builder import pinned
@@ -243,7 +295,7 @@ def _symbolic_jacobian(inner: Node, values: Mapping[str, Values], names: list[st
     evaluator = Evaluator(arrays, scalars, model.sizes)
     found, formulas = {}, {}
     for name in names:
-        targets = X_INDICES[:len(shapes[name])]
+        targets = X_INDICES[: len(shapes[name])]
         formula = derivative(element, model.bases[name][pinned(targets, shapes[name])])
         matrix = evaluator.tensor(formula, (*y_indices, *targets), y_shape + shapes[name])
         found[name] = matrix.reshape(int(np.prod(y_shape)), values[name].size)
@@ -251,9 +303,9 @@ def _symbolic_jacobian(inner: Node, values: Mapping[str, Values], names: list[st
     return found, formulas
 
 
-def _jacobian_shaped(tree: Node, values: Mapping[str, Values], chosen: list[str],
-                     node_shapes: dict[int, Shape]
-                     ) -> tuple[Node, float, tuple[int, ...], list[str]]:
+def _jacobian_shaped(
+    tree: Node, values: Mapping[str, Values], chosen: list[str], node_shapes: dict[int, Shape]
+) -> tuple[Node, float, tuple[int, ...], list[str]]:
     """The matrix path: y and each non-scalar x flattened row-major."""
     from gradexplain.shaped import combined
     from gradexplain.shapes import describe
@@ -262,19 +314,25 @@ def _jacobian_shaped(tree: Node, values: Mapping[str, Values], chosen: list[str]
     shapes = {name: value.shape for name, value in values.items()}
     found = combined(tree, node_shapes)  # the array L sums or averages, as the table has it
     if found is None:
-        raise ValuesError(f"--jacobian needs a vector or matrix y: y = {source(tree)} is a "
-                          f"scalar, so its Jacobian is the gradient the table shows")
+        raise ValuesError(
+            f"--jacobian needs a vector or matrix y: y = {source(tree)} is a "
+            f"scalar, so its Jacobian is the gradient the table shows"
+        )
     inner, rule = found
     y_shape = node_shapes[id(inner)]
     scale = 1.0 / int(np.prod(y_shape)) if rule == "mean" else 1.0
     names = _differentiated([name for name in variables(inner) if shapes[name]], chosen)
     sizes = {f"y = {source(inner)}": y_shape, **{name: shapes[name] for name in names}}
     if max(int(np.prod(shape)) for shape in sizes.values()) > MAX_JACOBIAN_N:
-        listed = ", ".join(f"{label} has {int(np.prod(shape)):,} ({describe(shape)})"
-                           for label, shape in sizes.items())
-        raise ValuesError(f"--jacobian forms J with y and each x flattened in row-major "
-                          f"order, for at most MAX_JACOBIAN_N = {MAX_JACOBIAN_N:,} elements "
-                          f"each: {listed}; use --v to get J^T v without forming J")
+        listed = ", ".join(
+            f"{label} has {int(np.prod(shape)):,} ({describe(shape)})"
+            for label, shape in sizes.items()
+        )
+        raise ValuesError(
+            f"--jacobian forms J with y and each x flattened in row-major "
+            f"order, for at most MAX_JACOBIAN_N = {MAX_JACOBIAN_N:,} elements "
+            f"each: {listed}; use --v to get J^T v without forming J"
+        )
     return inner, scale, y_shape, names
 
 
@@ -300,5 +358,6 @@ def listing(values: np.ndarray) -> str:
     array = np.asarray(values)
     if array.ndim == 0:
         return fmt(float(array))
-    return "[" + ", ".join(listing(row) if array.ndim > 1 else fmt(float(row))
-                           for row in array) + "]"
+    return (
+        "[" + ", ".join(listing(row) if array.ndim > 1 else fmt(float(row)) for row in array) + "]"
+    )

@@ -27,10 +27,37 @@ from gradexplain.cli import app
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
-HOSTILE = ["\x1b[2J", "\x1b]8;;http://x\x07", "\x07", "\r", "\n", "\u202e", "\x00", "\ufffe",
-           "|", "[l](http://x)", "<img src=x>", "`", "**", "#", "&amp;", "\\", "é", "✅"]
-EXPRESSIONS = ["sum(x**2)", "sum(w*x)", "mean(sigmoid(x))", "sum(X@X)", "sum(relu(x))",
-               "sum(x", "x", "exp(x)", "__import__('os')"]
+HOSTILE = [
+    "\x1b[2J",
+    "\x1b]8;;http://x\x07",
+    "\x07",
+    "\r",
+    "\n",
+    "\u202e",
+    "\x00",
+    "\ufffe",
+    "|",
+    "[l](http://x)",
+    "<img src=x>",
+    "`",
+    "**",
+    "#",
+    "&amp;",
+    "\\",
+    "é",
+    "✅",
+]
+EXPRESSIONS = [
+    "sum(x**2)",
+    "sum(w*x)",
+    "mean(sigmoid(x))",
+    "sum(X@X)",
+    "sum(relu(x))",
+    "sum(x",
+    "x",
+    "exp(x)",
+    "__import__('os')",
+]
 
 
 def hostile_text(rng: random.Random) -> str:
@@ -47,8 +74,11 @@ def value(rng: random.Random, depth: int = 0) -> object:
         width = rng.randint(1, 3)
         return [[rng.uniform(-3, 3) for _ in range(width)] for _ in range(rng.randint(1, 3))]
     if kind == 6:
-        return json.loads("[" * rng.randint(1, 600) + "1" + "]" * rng.randint(1, 600)) \
-            if rng.random() < 0.1 else [[[1.0]]]
+        return (
+            json.loads("[" * rng.randint(1, 600) + "1" + "]" * rng.randint(1, 600))
+            if rng.random() < 0.1
+            else [[[1.0]]]
+        )
     return [value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
 
 
@@ -67,11 +97,15 @@ def case(rng: random.Random) -> dict[str, object]:
 
 def cases_file(rng: random.Random, folder: Path) -> Path:
     path = folder / rng.choice(["c.jsonl", "c.toml", "c\x1b.jsonl"])
-    lines = [json.dumps(case(rng), ensure_ascii=rng.random() < 0.5)
-             for _ in range(rng.randint(1, 4))]
+    lines = [
+        json.dumps(case(rng), ensure_ascii=rng.random() < 0.5) for _ in range(rng.randint(1, 4))
+    ]
     if path.suffix == ".toml":
-        text = "".join(f"[[case]]\nexpression = {json.dumps(rng.choice(EXPRESSIONS))}\n"
-                       f"name = {json.dumps(hostile_text(rng))}\n" for _ in lines)
+        text = "".join(
+            f"[[case]]\nexpression = {json.dumps(rng.choice(EXPRESSIONS))}\n"
+            f"name = {json.dumps(hostile_text(rng))}\n"
+            for _ in lines
+        )
     else:
         text = "\n".join(lines) + ("\n{oops" if rng.random() < 0.05 else "")
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
@@ -89,18 +123,27 @@ def one_run(rng: random.Random, folder: Path) -> tuple[int, str | None]:
         inputs = {cases: cases.read_bytes()}
     else:
         values = folder / rng.choice(["X.json", "X.csv", "X.txt"])
-        content = json.dumps(value(rng)) if values.suffix == ".json" else \
-            rng.choice(["1,2\n3,4\n", "1 2 3", hostile_text(rng), "1,,2"])
+        content = (
+            json.dumps(value(rng))
+            if values.suffix == ".json"
+            else rng.choice(["1,2\n3,4\n", "1 2 3", hostile_text(rng), "1,,2"])
+        )
         values.write_text(content, encoding="utf-8", errors="surrogatepass")
-        args = [rng.choice(["sum(X)", "sum(X**2)", "mean(X)"]), "--X", f"@{values.name}",
-                "--format", output]
+        args = [
+            rng.choice(["sum(X)", "sum(X**2)", "mean(X)"]),
+            "--X",
+            f"@{values.name}",
+            "--format",
+            output,
+        ]
         if rng.random() < 0.3 and output == "table":
             args += ["--dot", rng.choice(["g.dot", values.name, "", "-"])]
         junit, inputs = None, {values: values.read_bytes()}
     result = CliRunner().invoke(app, args, env=ENV)
     code = result.exit_code
-    if code not in (0, 1, 2, 3) or (result.exception and not isinstance(result.exception,
-                                                                       SystemExit)):
+    if code not in (0, 1, 2, 3) or (
+        result.exception and not isinstance(result.exception, SystemExit)
+    ):
         return code, f"exit {code}: {result.stderr[-300:]!r} {result.exception!r}"
     if RAW.search(result.stderr) or (output != "json" and RAW.search(result.stdout)):
         return code, "a raw control character reached the terminal"
@@ -130,11 +173,16 @@ def main(count: int, seed: int) -> int:
         if problem:
             failures += 1
             print(f"run {i}: {problem}")
-    print(f"{count} runs, seed {seed}: exit codes {dict(sorted(codes.items()))}; "
-          f"{failures} failures")
+    print(
+        f"{count} runs, seed {seed}: exit codes {dict(sorted(codes.items()))}; {failures} failures"
+    )
     return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 300,
-                  int(sys.argv[2]) if len(sys.argv) > 2 else 13))
+    sys.exit(
+        main(
+            int(sys.argv[1]) if len(sys.argv) > 1 else 300,
+            int(sys.argv[2]) if len(sys.argv) > 2 else 13,
+        )
+    )

@@ -26,14 +26,26 @@ from gradexplain.parser import parse
 from gradexplain.tree import variables
 
 Shape = tuple[int, ...]
-LEAVES: dict[Shape, list[str]] = {(2, 3): ["X", "Y"], (3, 2): ["W"], (3,): ["w"], (2,): ["v"],
-                                  (): ["c", "0.5", "2"], (2, 1): ["a"], (1, 3): ["r"],
-                                  (2, 2): ["(X@W)"], (3, 3): ["(W@X)"]}
+LEAVES: dict[Shape, list[str]] = {
+    (2, 3): ["X", "Y"],
+    (3, 2): ["W"],
+    (3,): ["w"],
+    (2,): ["v"],
+    (): ["c", "0.5", "2"],
+    (2, 1): ["a"],
+    (1, 3): ["r"],
+    (2, 2): ["(X@W)"],
+    (3, 3): ["(W@X)"],
+}
 UNARY = ["tanh", "sigmoid", "sin", "cos", "exp", "relu", "abs", "sqrt", "log"]
 REDUCTIONS = ["sum", "mean", "max", "min", "prod"]
-PRODUCTS: dict[Shape, tuple[Shape, Shape]] = {(2,): ((2, 3), (3,)), (2, 2): ((2, 3), (3, 2)),
-                                              (3, 3): ((3, 2), (2, 3)), (2, 3): ((2, 2), (2, 3)),
-                                              (): ((3,), (3,))}
+PRODUCTS: dict[Shape, tuple[Shape, Shape]] = {
+    (2,): ((2, 3), (3,)),
+    (2, 2): ((2, 3), (3, 2)),
+    (3, 3): ((3, 2), (2, 3)),
+    (2, 3): ((2, 2), (2, 3)),
+    (): ((3,), (3,)),
+}
 CONDITIONS: dict[Shape, str] = {(2, 3): "Y > 0", (2,): "Y.sum(1) > 0", (3,): "Y.max(0) < 0.5"}
 
 
@@ -54,8 +66,7 @@ def grow(shape: Shape, depth: int, rng: random.Random) -> str:
     if pick < 0.75 and shape == (3,):
         return f"({grow((2, 3), deeper, rng)}.T @ {grow((2,), deeper, rng)})"
     if pick < 0.8 and shape in CONDITIONS:
-        return (f"where({CONDITIONS[shape]}, {grow(shape, deeper, rng)}, "
-                f"{grow(shape, deeper, rng)})")
+        return f"where({CONDITIONS[shape]}, {grow(shape, deeper, rng)}, {grow(shape, deeper, rng)})"
     return _reshaping(shape, deeper, rng)
 
 
@@ -101,8 +112,16 @@ def point(rng: random.Random) -> dict[str, object]:
     def draw(*shape: int) -> np.ndarray:
         return numbers.uniform(0.3, 1.2, size=shape) * numbers.choice([-1, 1], size=shape)
 
-    return {"X": draw(2, 3), "Y": draw(2, 3), "W": draw(3, 2), "w": draw(3), "v": draw(2),
-            "c": 0.7, "a": draw(2, 1), "r": draw(1, 3)}
+    return {
+        "X": draw(2, 3),
+        "Y": draw(2, 3),
+        "W": draw(3, 2),
+        "w": draw(3),
+        "v": draw(2),
+        "c": 0.7,
+        "a": draw(2, 1),
+        "r": draw(1, 3),
+    }
 
 
 def expression(rng: random.Random) -> str:
@@ -121,8 +140,7 @@ def outcome(text: str, values: dict[str, object]) -> str:
         return "only data"
     started = time.perf_counter()
     try:
-        result = explain(text, values={k: v for k, v in values.items() if k in names},
-                         wrt=wrt)
+        result = explain(text, values={k: v for k, v in values.items() if k in names}, wrt=wrt)
         found = result.status.name
         if result.status == ExitStatus.DISAGREE:
             print("DISAGREE", text, "::", result.verdict(), flush=True)

@@ -31,9 +31,10 @@ def drawings() -> dict[str, str]:
     summed = graph.build(program.tree, dict(program.values), wrt=["x"])
     builtin = pysum.build(program, "float64", ["x"]).graph
     assert builtin is not None
-    return {"seed-graph.svg": svg.draw(summed, "torch.sum(x**2) at x = [3, 4, 10]"),
-            "seed-builtin-sum-graph.svg": svg.draw(
-                builtin, "Python's sum(x**2) at x = [3, 4, 10]")}
+    return {
+        "seed-graph.svg": svg.draw(summed, "torch.sum(x**2) at x = [3, 4, 10]"),
+        "seed-builtin-sum-graph.svg": svg.draw(builtin, "Python's sum(x**2) at x = [3, 4, 10]"),
+    }
 
 
 def main() -> int:
@@ -46,8 +47,11 @@ def main() -> int:
         (DOCS / name).write_text(text, encoding="utf-8")
         print(f"wrote {DOCS / name}")
     target = DOCS / "graph.svg"
-    result = CliRunner().invoke(app, [*COMMAND, "--terminal-svg", str(target)],
-                                env={"COLUMNS": "100", "TERM": "xterm-256color"})
+    result = CliRunner().invoke(
+        app,
+        [*COMMAND, "--terminal-svg", str(target)],
+        env={"COLUMNS": "100", "TERM": "xterm-256color"},
+    )
     if result.exit_code != 0:
         sys.stderr.write(result.output)
         return result.exit_code

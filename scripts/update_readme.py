@@ -21,8 +21,11 @@ from pathlib import Path
 README = Path(__file__).resolve().parent.parent / "README.md"
 # The command is one line: with DOTALL a `.+?` there let a block without its ```text body
 # swallow the next block, whose output then came from a garbled command line.
-BLOCK = re.compile(r"(<!-- run: (?P<command>[^\n]+?) -->\n```text\n)(?P<output>.*?)"
-                   r"(```\n<!-- end run -->)", re.DOTALL)
+BLOCK = re.compile(
+    r"(<!-- run: (?P<command>[^\n]+?) -->\n```text\n)(?P<output>.*?)"
+    r"(```\n<!-- end run -->)",
+    re.DOTALL,
+)
 MARKER = "<!-- run: "
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 
@@ -79,8 +82,10 @@ def main() -> int:
     fresh = regenerate(text)
     if "--check" in sys.argv:
         if fresh != text:
-            print("README.md output blocks are stale: run python scripts/update_readme.py",
-                  file=sys.stderr)
+            print(
+                "README.md output blocks are stale: run python scripts/update_readme.py",
+                file=sys.stderr,
+            )
             return 1
         return 0
     README.write_text(fresh, encoding="utf-8")

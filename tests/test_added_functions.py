@@ -40,35 +40,66 @@ R = np.array([0.5, -1.0, 2.0])
 CASES = [
     # (expression, values, numpy loss, {variable: hand-derived gradient})
     ("sum(softplus(x))", {"x": V}, lambda x: softplus(x).sum(), {"x": sigmoid(V)}),
-    ("torch.nn.functional.softplus(x).sum()", {"x": V}, lambda x: softplus(x).sum(),
-     {"x": sigmoid(V)}),
-    ("mean(F.softplus(2*x - 1))", {"x": V}, lambda x: softplus(2 * x - 1).mean(),
-     {"x": 2 * sigmoid(2 * V - 1) / V.size}),
-    ("sum(softplus(X) * X)", {"X": M}, lambda X: (softplus(X) * X).sum(),
-     {"X": sigmoid(M) * M + softplus(M)}),
-    ("sum(softplus(X @ w))", {"X": M, "w": np.array([0.5, -1.0, 2.0])},
-     lambda X, w: softplus(X @ w).sum(),
-     {"w": M.T @ sigmoid(M @ np.array([0.5, -1.0, 2.0]))}),
+    (
+        "torch.nn.functional.softplus(x).sum()",
+        {"x": V},
+        lambda x: softplus(x).sum(),
+        {"x": sigmoid(V)},
+    ),
+    (
+        "mean(F.softplus(2*x - 1))",
+        {"x": V},
+        lambda x: softplus(2 * x - 1).mean(),
+        {"x": 2 * sigmoid(2 * V - 1) / V.size},
+    ),
+    (
+        "sum(softplus(X) * X)",
+        {"X": M},
+        lambda X: (softplus(X) * X).sum(),
+        {"X": sigmoid(M) * M + softplus(M)},
+    ),
+    (
+        "sum(softplus(X @ w))",
+        {"X": M, "w": np.array([0.5, -1.0, 2.0])},
+        lambda X, w: softplus(X @ w).sum(),
+        {"w": M.T @ sigmoid(M @ np.array([0.5, -1.0, 2.0]))},
+    ),
     ("logsumexp(x, dim=0)", {"x": V}, lambda x: logsumexp(x, 0), {"x": softmax(V)}),
-    ("torch.logsumexp(x, -1) * 2", {"x": V}, lambda x: 2 * logsumexp(x, -1),
-     {"x": 2 * softmax(V)}),
+    ("torch.logsumexp(x, -1) * 2", {"x": V}, lambda x: 2 * logsumexp(x, -1), {"x": 2 * softmax(V)}),
     ("x.logsumexp(0)", {"x": V}, lambda x: logsumexp(x, 0), {"x": softmax(V)}),
-    ("torch.logsumexp(X, dim=1).sum()", {"X": M}, lambda X: logsumexp(X, 1).sum(),
-     {"X": softmax(M, 1)}),
-    ("sum(logsumexp(X, dim=0) * w)", {"X": M, "w": R},
-     lambda X, w: (logsumexp(X, 0) * w).sum(), {"X": softmax(M, 0) * R, "w": logsumexp(M, 0)}),
-    ("mean(logsumexp(X @ W, dim=1))", {"X": M, "W": np.outer(R, [1.0, -1.0])},
-     lambda X, W: logsumexp(X @ W, 1).mean(),
-     {"W": M.T @ softmax(M @ np.outer(R, [1.0, -1.0]), 1) / 2}),
-    ("sum(logsumexp(X, dim=1) - X.T.logsumexp(0))", {"X": M},
-     lambda X: (logsumexp(X, 1) - logsumexp(X.T, 0)).sum(), {"X": np.zeros_like(M)}),
+    (
+        "torch.logsumexp(X, dim=1).sum()",
+        {"X": M},
+        lambda X: logsumexp(X, 1).sum(),
+        {"X": softmax(M, 1)},
+    ),
+    (
+        "sum(logsumexp(X, dim=0) * w)",
+        {"X": M, "w": R},
+        lambda X, w: (logsumexp(X, 0) * w).sum(),
+        {"X": softmax(M, 0) * R, "w": logsumexp(M, 0)},
+    ),
+    (
+        "mean(logsumexp(X @ W, dim=1))",
+        {"X": M, "W": np.outer(R, [1.0, -1.0])},
+        lambda X, W: logsumexp(X @ W, 1).mean(),
+        {"W": M.T @ softmax(M @ np.outer(R, [1.0, -1.0]), 1) / 2},
+    ),
+    (
+        "sum(logsumexp(X, dim=1) - X.T.logsumexp(0))",
+        {"X": M},
+        lambda X: (logsumexp(X, 1) - logsumexp(X.T, 0)).sum(),
+        {"X": np.zeros_like(M)},
+    ),
 ]
 
 
-@pytest.mark.parametrize(("expression", "values", "loss", "expected"), CASES,
-                         ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(
+    ("expression", "values", "loss", "expected"), CASES, ids=[case[0] for case in CASES]
+)
 def test_both_witnesses_match_the_hand_derivation_and_central_differences(
-        expression, values, loss, expected):
+    expression, values, loss, expected
+):
     result = explain(expression, values)
     assert result.status is ExitStatus.AGREE, result.verdict()
     assert result.value == pytest.approx(loss(**values), rel=1e-12)
@@ -76,8 +107,9 @@ def test_both_witnesses_match_the_hand_derivation_and_central_differences(
         gradient = result.gradients[name]
         np.testing.assert_allclose(gradient.symbolic, want, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(gradient.autograd, want, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(gradient.symbolic, central_differences(loss, values, name),
-                                   rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(
+            gradient.symbolic, central_differences(loss, values, name), rtol=1e-6, atol=1e-7
+        )
 
 
 def test_softplus_formula_is_written_with_sigmoid():
@@ -109,13 +141,21 @@ def test_logsumexp_formula_is_the_softmax():
     assert result.gradients["x"].formula == "exp(x_j)/sum_i(exp(x_i))"
 
 
-@pytest.mark.parametrize(("expression", "message"), [
-    ("logsumexp(x)", "logsumexp() needs a dim, as in logsumexp(x, dim=0): torch.logsumexp "
-                     "has no default"),
-    ("logsumexp(x, dim=1)", "logsumexp(dim=1) of shape 3: dim must be in -1..0"),
-    ("logsumexp(x, dim=0.5)", "dim of logsumexp() must be an integer such as 0, 1 or -1 "
-                              "(a tuple of them for several dims)"),
-])
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        (
+            "logsumexp(x)",
+            "logsumexp() needs a dim, as in logsumexp(x, dim=0): torch.logsumexp has no default",
+        ),
+        ("logsumexp(x, dim=1)", "logsumexp(dim=1) of shape 3: dim must be in -1..0"),
+        (
+            "logsumexp(x, dim=0.5)",
+            "dim of logsumexp() must be an integer such as 0, 1 or -1 "
+            "(a tuple of them for several dims)",
+        ),
+    ],
+)
 def test_logsumexp_refuses_what_torch_refuses(expression, message):
     with pytest.raises(ExpressionError) as caught:
         explain(expression, x=[1.0, 2.0, 3.0])
@@ -127,8 +167,9 @@ def test_logsumexp_steps_derive_the_softmax():
     from gradexplain.parser import parse
     from gradexplain.values import from_numbers
 
-    derivation = steps.derive_all(parse("sum(logsumexp(X, dim=1))"),
-                                        {"X": from_numbers("X", M.tolist())})["X"]
+    derivation = steps.derive_all(
+        parse("sum(logsumexp(X, dim=1))"), {"X": from_numbers("X", M.tolist())}
+    )["X"]
     assert derivation.formula == "exp(X_jk)/sum_m(exp(X_jm))"
     assert any(line.strip().startswith("logsumexp rule:") for line in derivation.lines)
 

@@ -30,8 +30,9 @@ def test_the_cli_json_is_the_document_of_the_api_result():
 
     from gradexplain.cli import app
 
-    cli = CliRunner().invoke(app, ["mean(sigmoid(w*x+b))", "--w", "1,2", "--x", "3,4",
-                                   "--b", "0.5", "--format", "json"])
+    cli = CliRunner().invoke(
+        app, ["mean(sigmoid(w*x+b))", "--w", "1,2", "--x", "3,4", "--b", "0.5", "--format", "json"]
+    )
     api = explain("mean(sigmoid(w*x+b))", w=[1, 2], x=[3, 4], b=0.5)
     assert json.loads(cli.stdout) == json.loads(dumps(document(api)))
 
@@ -50,24 +51,30 @@ def test_numpy_arrays_and_scalars_are_accepted():
     assert float(result.gradients["c"].symbolic) == 5.0
 
 
-@pytest.mark.parametrize(("call", "error"), [
-    (lambda: explain("sum(x**", x=[1]), ExpressionError),
-    (lambda: explain("sum(x)", y=[1]), ValuesError),
-    (lambda: explain("sum(x)", x=[]), ValuesError),
-    (lambda: explain("sum(x)", x=["1"]), ValuesError),
-    (lambda: explain("sum(x)", x=[float("nan")]), ValuesError),
-    (lambda: explain("sum(x)", x=[1], rtol=-1), UsageError),
-])
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda: explain("sum(x**", x=[1]), ExpressionError),
+        (lambda: explain("sum(x)", y=[1]), ValuesError),
+        (lambda: explain("sum(x)", x=[]), ValuesError),
+        (lambda: explain("sum(x)", x=["1"]), ValuesError),
+        (lambda: explain("sum(x)", x=[float("nan")]), ValuesError),
+        (lambda: explain("sum(x)", x=[1], rtol=-1), UsageError),
+    ],
+)
 def test_errors_are_named_exceptions(call, error):
     with pytest.raises(error):
         call()
 
 
 def test_importing_the_package_imports_neither_torch_nor_sympy():
-    code = ("import sys, gradexplain; from gradexplain import explain; "
-            "print(sorted(m for m in ('torch', 'sympy', 'rich', 'typer') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    code = (
+        "import sys, gradexplain; from gradexplain import explain; "
+        "print(sorted(m for m in ('torch', 'sympy', 'rich', 'typer') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 

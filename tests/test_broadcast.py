@@ -37,44 +37,65 @@ CASES = [
     ("sum((a - b)**2)", {"a": (3, 1), "b": (1, 4)}, lambda a, b: ((a - b) ** 2).sum()),
     ("mean((a - b)**2)", {"a": (3, 1), "b": (1, 4)}, lambda a, b: ((a - b) ** 2).mean()),
     ("sum(a * B)", {"a": (4, 1), "B": (4, 5)}, lambda a, B: (a * B).sum()),
-    ("sum(tanh(a * B)**2)", {"a": (4, 1), "B": (4, 5)},
-     lambda a, B: (np.tanh(a * B) ** 2).sum()),
+    ("sum(tanh(a * B)**2)", {"a": (4, 1), "B": (4, 5)}, lambda a, B: (np.tanh(a * B) ** 2).sum()),
     ("sum(sin(r - B))", {"r": (1, 5), "B": (4, 5)}, lambda r, B: np.sin(r - B).sum()),
     ("sum((B - r)**3)", {"r": (1, 5), "B": (4, 5)}, lambda r, B: ((B - r) ** 3).sum()),
     ("sum(exp(a + v))", {"a": (4, 1), "v": (5,)}, lambda a, v: np.exp(a + v).sum()),
     ("sum((v + a)*(a - v))", {"a": (3, 1), "v": (2,)}, lambda a, v: ((v + a) * (a - v)).sum()),
     ("sum(c * B)", {"c": (1, 1), "B": (3, 4)}, lambda c, B: (c * B).sum()),
-    ("sum(sigmoid(c * B + b))", {"c": (1, 1), "B": (3, 4), "b": (4,)},
-     lambda c, B, b: sigmoid(c * B + b).sum()),
+    (
+        "sum(sigmoid(c * B + b))",
+        {"c": (1, 1), "B": (3, 4), "b": (4,)},
+        lambda c, B, b: sigmoid(c * B + b).sum(),
+    ),
     ("sum(s * a)", {"s": (), "a": (4, 1)}, lambda s, a: (s * a).sum()),
-    ("sum(exp(s * a) / (1 + a**2))", {"s": (), "a": (4, 1)},
-     lambda s, a: (np.exp(s * a) / (1 + a ** 2)).sum()),
+    (
+        "sum(exp(s * a) / (1 + a**2))",
+        {"s": (), "a": (4, 1)},
+        lambda s, a: (np.exp(s * a) / (1 + a**2)).sum(),
+    ),
     ("sum(u * B)", {"u": (1,), "B": (3, 4)}, lambda u, B: (u * B).sum()),
     ("sum((x*y + x)**2)", {"x": (5,), "y": (1,)}, lambda x, y: ((x * y + x) ** 2).sum()),
     ("sum(a.T * B)", {"a": (4, 1), "B": (3, 4)}, lambda a, B: (a.T * B).sum()),
-    ("sum((X@W + a)**2)", {"X": (4, 3), "W": (3, 5), "a": (4, 1)},
-     lambda X, W, a: ((X @ W + a) ** 2).sum()),
-    ("sum(tanh(X@W + r))", {"X": (4, 3), "W": (3, 5), "r": (1, 5)},
-     lambda X, W, r: np.tanh(X @ W + r).sum()),
+    (
+        "sum((X@W + a)**2)",
+        {"X": (4, 3), "W": (3, 5), "a": (4, 1)},
+        lambda X, W, a: ((X @ W + a) ** 2).sum(),
+    ),
+    (
+        "sum(tanh(X@W + r))",
+        {"X": (4, 3), "W": (3, 5), "r": (1, 5)},
+        lambda X, W, r: np.tanh(X @ W + r).sum(),
+    ),
     ("sum((a @ r)**2)", {"a": (3, 1), "r": (1, 4)}, lambda a, r: ((a @ r) ** 2).sum()),
-    ("a.T @ B @ b", {"a": (3, 1), "B": (3, 4), "b": (4, 1)},
-     lambda a, B, b: (a.T @ B @ b).sum()),
-    ("sum((X@w - a)**2)", {"X": (4, 3), "w": (3,), "a": (1, 1)},
-     lambda X, w, a: ((X @ w - a) ** 2).sum()),
-    ("sum(sum(a * B, dim=0)**2)", {"a": (4, 1), "B": (4, 5)},
-     lambda a, B: ((a * B).sum(axis=0) ** 2).sum()),
-    ("sum(mean(a + b, dim=1)**3)", {"a": (3, 1), "b": (1, 4)},
-     lambda a, b: ((a + b).mean(axis=1) ** 3).sum()),
-    ("sum((sum(X, dim=1) - a)**2)", {"X": (2, 3), "a": (4, 1)},
-     lambda X, a: ((X.sum(axis=1) - a) ** 2).sum()),
+    ("a.T @ B @ b", {"a": (3, 1), "B": (3, 4), "b": (4, 1)}, lambda a, B, b: (a.T @ B @ b).sum()),
+    (
+        "sum((X@w - a)**2)",
+        {"X": (4, 3), "w": (3,), "a": (1, 1)},
+        lambda X, w, a: ((X @ w - a) ** 2).sum(),
+    ),
+    (
+        "sum(sum(a * B, dim=0)**2)",
+        {"a": (4, 1), "B": (4, 5)},
+        lambda a, B: ((a * B).sum(axis=0) ** 2).sum(),
+    ),
+    (
+        "sum(mean(a + b, dim=1)**3)",
+        {"a": (3, 1), "b": (1, 4)},
+        lambda a, b: ((a + b).mean(axis=1) ** 3).sum(),
+    ),
+    (
+        "sum((sum(X, dim=1) - a)**2)",
+        {"X": (2, 3), "a": (4, 1)},
+        lambda X, a: ((X.sum(axis=1) - a) ** 2).sum(),
+    ),
     ("sum(X.sum(-1) * b)", {"X": (4, 5), "b": (3, 1)}, lambda X, b: (X.sum(axis=-1) * b).sum()),
 ]
 
 
 def random_values(shapes: dict[str, tuple[int, ...]], seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return {name: np.asarray(rng.uniform(-1, 1, size=shape)) for name, shape in
-            shapes.items()}
+    return {name: np.asarray(rng.uniform(-1, 1, size=shape)) for name, shape in shapes.items()}
 
 
 def as_given(arrays: dict[str, np.ndarray]) -> dict[str, object]:
@@ -82,8 +103,7 @@ def as_given(arrays: dict[str, np.ndarray]) -> dict[str, object]:
     return {name: (float(a) if a.shape == () else a) for name, a in arrays.items()}
 
 
-@pytest.mark.parametrize(("expression", "shapes", "loss"), CASES,
-                         ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(("expression", "shapes", "loss"), CASES, ids=[case[0] for case in CASES])
 def test_broadcast_gradients_agree_with_central_differences(expression, shapes, loss):
     arrays = random_values(shapes, len(expression))
     result = explain(expression, values=as_given(arrays), **TIGHT)
@@ -98,11 +118,14 @@ def test_broadcast_gradients_agree_with_central_differences(expression, shapes, 
         np.testing.assert_allclose(gradient.autograd, expected, rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize(("expression", "shapes"), [
-    ("sum((a - b)**2)", {"a": (3, 1), "b": (1, 4)}),
-    ("sum(c * B)", {"c": (1, 1), "B": (3, 4)}),
-    ("sum(u * B)", {"u": (1,), "B": (3, 4)}),
-])
+@pytest.mark.parametrize(
+    ("expression", "shapes"),
+    [
+        ("sum((a - b)**2)", {"a": (3, 1), "b": (1, 4)}),
+        ("sum(c * B)", {"c": (1, 1), "B": (3, 4)}),
+        ("sum(u * B)", {"u": (1,), "B": (3, 4)}),
+    ],
+)
 def test_autograd_gives_each_leaf_its_own_shape(expression, shapes):
     """torch reduces a stretched leaf's gradient back to the leaf's shape; check it does."""
     from gradexplain import autograd
@@ -110,27 +133,30 @@ def test_autograd_gives_each_leaf_its_own_shape(expression, shapes):
 
     arrays = random_values(shapes, 7)
     values = {name: from_numbers(name, array) for name, array in arrays.items()}
-    run = autograd.run(parse(expression), values, torch.device("cpu"), "float64",
-                       set(shapes))
+    run = autograd.run(parse(expression), values, torch.device("cpu"), "float64", set(shapes))
     assert {name: g.shape for name, g in run.gradients.items()} == shapes
 
 
-@pytest.mark.parametrize(("expression", "shapes", "formulas"), [
-    ("sum((a - b)**2)", {"a": (3, 1), "b": (1, 4)},
-     {"a": "sum_m(2*a_j0 - 2*b_0m)", "b": "sum_i(-2*a_i0 + 2*b_0k)"}),
-    ("sum(a * B)", {"a": (3, 1), "B": (3, 4)}, {"a": "sum_m(B_jm)", "B": "a_j0"}),
-    ("sum(a)", {"a": (3, 1)}, {"a": "1"}),
-    ("sum(c * B)", {"c": (1, 1), "B": (2, 3)}, {"c": "sum_m(sum_i(B_im))", "B": "c_00"}),
-])
-def test_a_stretched_axis_is_element_0_and_its_gradient_sums_over_it(expression, shapes,
-                                                                     formulas):
+@pytest.mark.parametrize(
+    ("expression", "shapes", "formulas"),
+    [
+        (
+            "sum((a - b)**2)",
+            {"a": (3, 1), "b": (1, 4)},
+            {"a": "sum_m(2*a_j0 - 2*b_0m)", "b": "sum_i(-2*a_i0 + 2*b_0k)"},
+        ),
+        ("sum(a * B)", {"a": (3, 1), "B": (3, 4)}, {"a": "sum_m(B_jm)", "B": "a_j0"}),
+        ("sum(a)", {"a": (3, 1)}, {"a": "1"}),
+        ("sum(c * B)", {"c": (1, 1), "B": (2, 3)}, {"c": "sum_m(sum_i(B_im))", "B": "c_00"}),
+    ],
+)
+def test_a_stretched_axis_is_element_0_and_its_gradient_sums_over_it(expression, shapes, formulas):
     result = explain(expression, values=as_given(random_values(shapes, 3)))
     assert {name: g.formula for name, g in result.gradients.items()} == formulas
 
 
 def test_the_table_names_the_element_with_its_fixed_index():
-    result = CliRunner().invoke(app, ["sum((a - b)**2)", "--a", "1;2;3", "--b", "1,2,3,4"],
-                                env=ENV)
+    result = CliRunner().invoke(app, ["sum((a - b)**2)", "--a", "1;2;3", "--b", "1,2,3,4"], env=ENV)
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0] == "gradexplain sum((a - b)**2)  (a: 3x1, b: 4)"
@@ -139,10 +165,11 @@ def test_the_table_names_the_element_with_its_fixed_index():
     assert "y_ik = (a_i0 - b_k)**2" in lines[4]  # the sum-rule table of y comes first
     at = lines.index("dL/da (3x1)")
     assert "dL/da_j0 = sum_m(2*a_j0 - 2*b_m)" in lines[at + 2]
-    assert [line.split() for line in lines[at + 5:at + 8]] == [
+    assert [line.split() for line in lines[at + 5 : at + 8]] == [
         ["│", "0,0", "│", "1", "│", "-12", "│", "-12", "│", "ok", "│"],
         ["│", "1,0", "│", "2", "│", "-4", "│", "-4", "│", "ok", "│"],
-        ["│", "2,0", "│", "3", "│", "4", "│", "4", "│", "ok", "│"]]
+        ["│", "2,0", "│", "3", "│", "4", "│", "4", "│", "ok", "│"],
+    ]
     assert "Chain rule, element by element: dL/da_j0 = sum_m(2*a_j0 - 2*b_m)." in lines
     assert lines[-1].startswith("SymPy and autograd agree on cpu, float64")
 
@@ -150,8 +177,9 @@ def test_the_table_names_the_element_with_its_fixed_index():
 def test_json_shapes_are_the_variables_shapes():
     import json
 
-    result = CliRunner().invoke(app, ["sum(a * B)", "--a", "1;2;3", "--B", "1,2;3,4;5,6",
-                                      "--format", "json"], env=ENV)
+    result = CliRunner().invoke(
+        app, ["sum(a * B)", "--a", "1;2;3", "--B", "1,2;3,4;5,6", "--format", "json"], env=ENV
+    )
     assert result.exit_code == 0
     document = json.loads(result.output)
     assert document["shapes"] == {"a": [3, 1], "B": [3, 2]}
@@ -163,8 +191,7 @@ def test_json_shapes_are_the_variables_shapes():
 
 def test_a_valid_column_and_vector_is_not_refused():
     """(3,1) + (2,) is (3,2) in torch: the column stretches, and so does the vector."""
-    result = CliRunner().invoke(app, ["sum((a + v)**2)", "--a", "1;2;3", "--v", "1,2"],
-                                env=ENV)
+    result = CliRunner().invoke(app, ["sum((a + v)**2)", "--a", "1;2;3", "--v", "1,2"], env=ENV)
     assert result.exit_code == 0, result.output
     assert "(a: 3x1, v: 2)" in result.output.splitlines()[0]
 
@@ -191,8 +218,12 @@ def _torchs(*shapes: tuple[int, ...]) -> tuple[int, ...] | None:
 
 def test_the_shape_pass_broadcasts_every_pair_as_torch_does():
     shapes = _all_shapes()
-    differ = [(a, b, _ours(a, b), _torchs(a, b)) for a in shapes for b in shapes
-              if _ours(a, b) != _torchs(a, b)]
+    differ = [
+        (a, b, _ours(a, b), _torchs(a, b))
+        for a in shapes
+        for b in shapes
+        if _ours(a, b) != _torchs(a, b)
+    ]
     assert differ == []
     assert len(shapes) ** 2 == 169
 
@@ -219,10 +250,18 @@ def test_both_witnesses_agree_for_any_pair_torch_broadcasts(pair, seed):
     assert infer(tree, shapes, "a*b")[id(tree)] == _torchs(*pair)
 
 
-@pytest.mark.parametrize(("name", "shape", "label"), [
-    ("W", (3, 4), "W_jk"), ("a", (3, 1), "a_j0"), ("r", (1, 4), "r_0k"),
-    ("c", (1, 1), "c_00"), ("x", (5,), "x_j"), ("u", (1,), "u_0"), ("s", (), "s"),
-])
+@pytest.mark.parametrize(
+    ("name", "shape", "label"),
+    [
+        ("W", (3, 4), "W_jk"),
+        ("a", (3, 1), "a_j0"),
+        ("r", (1, 4), "r_0k"),
+        ("c", (1, 1), "c_00"),
+        ("x", (5,), "x_j"),
+        ("u", (1,), "u_0"),
+        ("s", (), "s"),
+    ],
+)
 def test_element_labels(name, shape, label):
     assert element(name, shape) == label
 
@@ -234,13 +273,11 @@ def test_where_stretches_its_condition_and_branches():
     def loss(a, B, D):
         return np.where(D > 0, a * B, B - a).sum()
 
-    result = explain("sum(where(D > 0, a*B, B - a))", values=as_given(arrays), wrt="a,B",
-                     **TIGHT)
+    result = explain("sum(where(D > 0, a*B, B - a))", values=as_given(arrays), wrt="a,B", **TIGHT)
     assert result.status is ExitStatus.AGREE, result.verdict()
     for name in ("a", "B"):
         expected = central_differences(loss, arrays, name)
-        np.testing.assert_allclose(result.gradients[name].symbolic, expected, rtol=1e-6,
-                                   atol=1e-7)
+        np.testing.assert_allclose(result.gradients[name].symbolic, expected, rtol=1e-6, atol=1e-7)
 
 
 def test_hessian_of_a_stretched_pair():
@@ -248,7 +285,8 @@ def test_hessian_of_a_stretched_pair():
     result = explain("sum((a - b)**2)", a=[[1.0], [2.0]], b=[[1.0, 2.0, 0.5]], hessian=True)
     assert result.status is ExitStatus.AGREE, result.verdict()
     assert result.hessian.labels == ("a[0,0]", "a[1,0]", "b[0,0]", "b[0,1]", "b[0,2]")
-    expected = np.block([[6 * np.eye(2), -2 * np.ones((2, 3))],
-                         [-2 * np.ones((3, 2)), 4 * np.eye(3)]])
+    expected = np.block(
+        [[6 * np.eye(2), -2 * np.ones((2, 3))], [-2 * np.ones((3, 2)), 4 * np.eye(3)]]
+    )
     np.testing.assert_array_equal(result.hessian.symbolic, expected)
     np.testing.assert_allclose(result.hessian.autograd, expected, rtol=1e-12, atol=1e-12)

@@ -31,8 +31,11 @@ def joined(values: list[float]) -> str:
 def quadratic_gradients() -> dict[str, float]:
     t, speed = np.array(T), np.array(SPEED)
     residual = A * t**2 + B * t + C - speed
-    return {"a": float(np.mean(2 * residual * t**2)), "b": float(np.mean(2 * residual * t)),
-            "c": float(np.mean(2 * residual))}
+    return {
+        "a": float(np.mean(2 * residual * t**2)),
+        "b": float(np.mean(2 * residual * t)),
+        "c": float(np.mean(2 * residual)),
+    }
 
 
 def mnist_gradient() -> list[float]:
@@ -41,30 +44,60 @@ def mnist_gradient() -> list[float]:
     return (np.where(targets == 1, -s * (1 - s), s * (1 - s)) / len(preds)).tolist()
 
 
-@pytest.mark.parametrize("args, gradients", [
-    (["sum(x**2)", "--x", "3,4,10"], {"x": [6.0, 8.0, 20.0]}),
-    (["x**2", "--x", "3"], {"x": 6.0}),  # the slope at 3
-    (["mean((a*t**2 + b*t + c - speed)**2)", "--t", joined(T), "--speed", joined(SPEED),
-      "--a", str(A), "--b", str(B), "--c", str(C), "--wrt", "a,b,c"], quadratic_gradients()),
-    (["where(targets==1, 1-sigmoid(preds), sigmoid(preds)).mean()", "--targets",
-      joined(TARGETS), "--preds", joined(PREDS), "--wrt", "preds"], {"preds": mnist_gradient()}),
-], ids=["seed", "slope-at-3", "quadratic-mse", "mnist-loss"])
+@pytest.mark.parametrize(
+    "args, gradients",
+    [
+        (["sum(x**2)", "--x", "3,4,10"], {"x": [6.0, 8.0, 20.0]}),
+        (["x**2", "--x", "3"], {"x": 6.0}),  # the slope at 3
+        (
+            [
+                "mean((a*t**2 + b*t + c - speed)**2)",
+                "--t",
+                joined(T),
+                "--speed",
+                joined(SPEED),
+                "--a",
+                str(A),
+                "--b",
+                str(B),
+                "--c",
+                str(C),
+                "--wrt",
+                "a,b,c",
+            ],
+            quadratic_gradients(),
+        ),
+        (
+            [
+                "where(targets==1, 1-sigmoid(preds), sigmoid(preds)).mean()",
+                "--targets",
+                joined(TARGETS),
+                "--preds",
+                joined(PREDS),
+                "--wrt",
+                "preds",
+            ],
+            {"preds": mnist_gradient()},
+        ),
+    ],
+    ids=["seed", "slope-at-3", "quadratic-mse", "mnist-loss"],
+)
 def test_chapter4_step(args, gradients):
     code, document = run_json(*args)
     assert code == 0, document
     assert list(document["gradients"]) == list(gradients)
     for name, expected in gradients.items():
         for witness in ("symbolic", "autograd"):
-            np.testing.assert_allclose(document["gradients"][name][witness], expected,
-                                       rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(
+                document["gradients"][name][witness], expected, rtol=1e-12, atol=1e-15
+            )
 
 
 XB = [[0.5, -1.0, 2.0], [1.5, 0.0, -0.5], [-1.0, 1.0, 1.0], [0.2, 0.3, -0.4]]
 WEIGHTS = [0.1, -0.2, 0.3]
 BIAS = 0.05
 LABELS = [1.0, 0.0, 1.0, 0.0]
-LINEAR_MODEL = ("where(targets==1, 1-sigmoid(xb@weights + bias), "
-                "sigmoid(xb@weights + bias)).mean()")
+LINEAR_MODEL = "where(targets==1, 1-sigmoid(xb@weights + bias), sigmoid(xb@weights + bias)).mean()"
 
 
 def rows(matrix: list[list[float]]) -> str:
@@ -84,16 +117,26 @@ def test_chapter4_linear_model(column):
     """`xb@weights + bias` with mnist_loss, w.r.t. weights and bias; fastai's (n, 1) shapes too."""
     weights = rows([[w] for w in WEIGHTS]) if column else joined(WEIGHTS)
     targets = rows([[t] for t in LABELS]) if column else joined(LABELS)
-    code, document = run_json(LINEAR_MODEL, "--xb", rows(XB), "--weights", weights,
-                              "--bias", str(BIAS), "--targets", targets,
-                              "--wrt", "weights,bias")
+    code, document = run_json(
+        LINEAR_MODEL,
+        "--xb",
+        rows(XB),
+        "--weights",
+        weights,
+        "--bias",
+        str(BIAS),
+        "--targets",
+        targets,
+        "--wrt",
+        "weights,bias",
+    )
     assert code == 0, document
     assert list(document["gradients"]) == ["weights", "bias"]
     expected = linear_model_gradients()
     for witness in ("symbolic", "autograd"):
         got = np.array(document["gradients"]["weights"][witness])
         assert got.shape == ((3, 1) if column else (3,))
-        np.testing.assert_allclose(got.reshape(-1), expected["weights"], rtol=1e-12,
-                                   atol=1e-15)
-        np.testing.assert_allclose(document["gradients"]["bias"][witness], expected["bias"],
-                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(got.reshape(-1), expected["weights"], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            document["gradients"]["bias"][witness], expected["bias"], rtol=1e-12, atol=1e-15
+        )

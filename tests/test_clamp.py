@@ -21,14 +21,18 @@ CASES = [
     ("x.clamp(0, 1).sum()", {"x": X}, {"x": INSIDE}),
     ("clamp(x, 0, 1)", {"x": X}, {"x": INSIDE}),  # a vector result: backward(ones)
     ("sum(clamp(x, -2, 1.5)**2)", {"x": X}, {"x": 2 * np.clip(X, -2, 1.5) * [1, 1, 1, 0]}),
-    ("sum(clamp(w*x, -1/2, 2*pi))", {"w": 2.0, "x": X},
-     {"w": float(X[1:] @ [1, 1, 1]), "x": 2.0 * np.array([0, 1, 1, 1])}),
+    (
+        "sum(clamp(w*x, -1/2, 2*pi))",
+        {"w": 2.0, "x": X},
+        {"w": float(X[1:] @ [1, 1, 1]), "x": 2.0 * np.array([0, 1, 1, 1])},
+    ),
     ("clamp(c, 0, 1)*3", {"c": 0.5}, {"c": 3.0}),
 ]
 
 
-@pytest.mark.parametrize(("expression", "values", "expected"), CASES,
-                         ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(
+    ("expression", "values", "expected"), CASES, ids=[case[0] for case in CASES]
+)
 def test_clamp_gradients_match_the_hand_derivation(expression, values, expected):
     result = explain(expression, values)
     assert result.status is ExitStatus.AGREE, result.verdict()
@@ -52,19 +56,23 @@ def test_clamp_at_a_bound_is_a_kink_with_both_conventions():
 
 
 def test_a_bound_on_data_is_no_kink_of_the_gradient():
-    result = explain("sum(clamp(t, 0, 1) * x)", {"t": np.array([0.0, 1.0]),
-                                                  "x": np.array([2.0, 3.0])}, wrt=["x"])
+    result = explain(
+        "sum(clamp(t, 0, 1) * x)", {"t": np.array([0.0, 1.0]), "x": np.array([2.0, 3.0])}, wrt=["x"]
+    )
     assert result.status is ExitStatus.AGREE, result.verdict()
     np.testing.assert_array_equal(result.gradients["x"].symbolic, [0.0, 1.0])
 
 
-@pytest.mark.parametrize(("expression", "message"), [
-    ("x.clamp()", "clamp() needs min= or max= (or both)"),
-    ("clamp(x, None, None)", "clamp() needs min= or max= (or both)"),
-    ("clamp(x, 0, 1, 2)", "clamp() takes a tensor and then at most min, max, got 4 arguments"),
-    ("clamp(x, 0, min=1)", "clamp() got min= twice"),
-    ("clamp(x, lo=0)", "keyword lo= of clamp() is not supported"),
-])
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("x.clamp()", "clamp() needs min= or max= (or both)"),
+        ("clamp(x, None, None)", "clamp() needs min= or max= (or both)"),
+        ("clamp(x, 0, 1, 2)", "clamp() takes a tensor and then at most min, max, got 4 arguments"),
+        ("clamp(x, 0, min=1)", "clamp() got min= twice"),
+        ("clamp(x, lo=0)", "keyword lo= of clamp() is not supported"),
+    ],
+)
 def test_bad_clamp_calls_are_refused(expression, message):
     with pytest.raises(ExpressionError, match=message.replace("(", r"\(").replace(")", r"\)")):
         explain(expression, {"x": X, "y": X})
@@ -84,5 +92,6 @@ def test_cli_exits_3_and_names_the_elements_at_a_bound():
     env = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
     result = CliRunner().invoke(app, ["sum(clamp(x, 0, 1))", "--x", "-0.5,0,0.5,1,2"], env=env)
     assert result.exit_code == 3
-    assert "Undefined: clamp at column 5, elements [1], [3]: clamp(u, 0, 1) has kinks" in \
-        " ".join(result.output.split())
+    assert "Undefined: clamp at column 5, elements [1], [3]: clamp(u, 0, 1) has kinks" in " ".join(
+        result.output.split()
+    )

@@ -62,9 +62,13 @@ def test_json_document_fields():
     doc = json.loads(result.stdout)
     assert doc["format_version"] == 1
     assert doc["expression"] == "sum(x**2)"
-    assert (doc["device"], doc["dtype"], doc["value"], doc["agree"]) == \
-        ("cpu", "float64", 125.0, True)
-    assert doc["tolerance"] == {"rtol": 1e-7, "atol": 1e-7, "floor": 128 * 2.0 ** -52}
+    assert (doc["device"], doc["dtype"], doc["value"], doc["agree"]) == (
+        "cpu",
+        "float64",
+        125.0,
+        True,
+    )
+    assert doc["tolerance"] == {"rtol": 1e-7, "atol": 1e-7, "floor": 128 * 2.0**-52}
     grad = doc["gradients"]["x"]
     assert grad["formula"] == "2*x_j"
     assert grad["symbolic"] == grad["autograd"] == [6.0, 8.0, 20.0]
@@ -86,37 +90,79 @@ def test_json_non_finite_numbers_are_strings():
     assert doc["singularities"][0]["column"] == 5
 
 
-@pytest.mark.parametrize(("args", "code", "message"), [
-    (("sum(x**2", "--x", "1"), 2,
-     "gradexplain: error: syntax error: '(' was never closed (column 4)\n"
-     "  sum(x**2\n     ^\n"),
-    (("sum(y)", "--x", "1"), 2,
-     "gradexplain: error: --x is not a variable of the expression; its variables are y\n"),
-    (("sum(xx)", "--x", "1"), 2,
-     "gradexplain: error: --x is not a variable of the expression; did you mean --xx?\n"),
-    (("sum(x*y)", "--x", "1"), 2,
-     "gradexplain: error: no values for variable 'y' (column 7); give --y 1,2,3 or "
-     "--var y=1,2,3\n"),
-    (("sum(x)", "--x", "1,a"), 2,
-     "gradexplain: error: --x: element 2 'a' is not a plain decimal number\n"),
-    (("sum(x*y)", "--x", "1,2", "--y", "1,2,3"), 2,
-     "gradexplain: error: vectors must have the same length: x has 2, y has 3\n"),
-    (("sum(x)", "--x", "1", "--device", "tpu"), 2,
-     "gradexplain: error: unknown device 'tpu'; use cpu, cuda, cuda:N, mps or auto\n"),
-    (("sum(x)", "--x", "1", "--dtype", "float16"), 2,
-     "gradexplain: error: unknown dtype 'float16'; use one of float64, float32\n"),
-    (("sum(x)", "--x", "1", "--x", "2"), 2,
-     "gradexplain: error: variable 'x' is given twice\n"),
-    (("sum(x)", "--x"), 2, "gradexplain: error: --x needs values, as in --x 1,2,3\n"),
-    (("sum(x)", "--x", "1", "--no-such-thing", "1"), 2,
-     "gradexplain: error: unknown option '--no-such-thing'\n"),
-    (("sum(x)", "--x", "1", "--format", "xml"), 2,
-     "gradexplain: error: --format must be one of table, json, markdown, not 'xml'\n"),
-    (("sum(x)", "--x", "1", "--rtol", "tight"), 2,
-     "gradexplain: error: --rtol must be a number, not 'tight'\n"),
-    (("--x", "1"), 2,
-     "gradexplain: error: missing EXPRESSION, as in: gradexplain \"sum(x**2)\" --x 3,4,10\n"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ("sum(x**2", "--x", "1"),
+            2,
+            "gradexplain: error: syntax error: '(' was never closed (column 4)\n"
+            "  sum(x**2\n     ^\n",
+        ),
+        (
+            ("sum(y)", "--x", "1"),
+            2,
+            "gradexplain: error: --x is not a variable of the expression; its variables are y\n",
+        ),
+        (
+            ("sum(xx)", "--x", "1"),
+            2,
+            "gradexplain: error: --x is not a variable of the expression; did you mean --xx?\n",
+        ),
+        (
+            ("sum(x*y)", "--x", "1"),
+            2,
+            "gradexplain: error: no values for variable 'y' (column 7); give --y 1,2,3 or "
+            "--var y=1,2,3\n",
+        ),
+        (
+            ("sum(x)", "--x", "1,a"),
+            2,
+            "gradexplain: error: --x: element 2 'a' is not a plain decimal number\n",
+        ),
+        (
+            ("sum(x*y)", "--x", "1,2", "--y", "1,2,3"),
+            2,
+            "gradexplain: error: vectors must have the same length: x has 2, y has 3\n",
+        ),
+        (
+            ("sum(x)", "--x", "1", "--device", "tpu"),
+            2,
+            "gradexplain: error: unknown device 'tpu'; use cpu, cuda, cuda:N, mps or auto\n",
+        ),
+        (
+            ("sum(x)", "--x", "1", "--dtype", "float16"),
+            2,
+            "gradexplain: error: unknown dtype 'float16'; use one of float64, float32\n",
+        ),
+        (
+            ("sum(x)", "--x", "1", "--x", "2"),
+            2,
+            "gradexplain: error: variable 'x' is given twice\n",
+        ),
+        (("sum(x)", "--x"), 2, "gradexplain: error: --x needs values, as in --x 1,2,3\n"),
+        (
+            ("sum(x)", "--x", "1", "--no-such-thing", "1"),
+            2,
+            "gradexplain: error: unknown option '--no-such-thing'\n",
+        ),
+        (
+            ("sum(x)", "--x", "1", "--format", "xml"),
+            2,
+            "gradexplain: error: --format must be one of table, json, markdown, not 'xml'\n",
+        ),
+        (
+            ("sum(x)", "--x", "1", "--rtol", "tight"),
+            2,
+            "gradexplain: error: --rtol must be a number, not 'tight'\n",
+        ),
+        (
+            ("--x", "1"),
+            2,
+            'gradexplain: error: missing EXPRESSION, as in: gradexplain "sum(x**2)" --x 3,4,10\n',
+        ),
+    ],
+)
 def test_input_errors_exit_2_with_one_message(args, code, message):
     result = run(*args)
     assert result.exit_code == code
@@ -135,8 +181,9 @@ def test_json_mode_errors_are_json_on_stdout_too():
 
 
 def test_exit_1_when_the_witnesses_disagree():
-    result = run("sum(x**2)", "--x", "0.1,0.2,0.3", "--dtype", "float32", "--rtol", "0",
-                 "--atol", "0")
+    result = run(
+        "sum(x**2)", "--x", "0.1,0.2,0.3", "--dtype", "float32", "--rtol", "0", "--atol", "0"
+    )
     assert result.exit_code == 1
     assert "SymPy and autograd DISAGREE on cpu, float32" in result.stdout
     assert "DIFFERS" in result.stdout
@@ -156,14 +203,16 @@ def test_unavailable_device_exits_2_naming_available_ones():
         pytest.skip("this machine has CUDA; the unavailable-device path cannot happen")
     result = run("sum(x)", "--x", "1", "--device", "cuda:7")
     assert result.exit_code == 2
-    assert result.stderr.startswith("gradexplain: error: device 'cuda:7' is not available "
-                                    "here; available: cpu")
+    assert result.stderr.startswith(
+        "gradexplain: error: device 'cuda:7' is not available here; available: cpu"
+    )
 
 
 def test_long_vectors_are_elided_unless_all():
     values = ",".join(str(v) for v in range(30))
     short = run("sum(x**2)", "--x", values)
     assert short.exit_code == 0
+
     def row(i):
         return re.compile(rf"^│\s+{i} │", re.MULTILINE)
 
@@ -180,8 +229,7 @@ def test_several_variables_get_a_section_each():
 
 def test_chain_rule_and_backward_ones_are_named():
     chain = run("log(sum(exp(x)))", "--x", "1,2")
-    assert "Chain rule: L = g(s) with s = sum_i y_i, g(s) = log(s) and g'(s) = 1/s" \
-        in chain.stdout
+    assert "Chain rule: L = g(s) with s = sum_i y_i, g(s) = log(s) and g'(s) = 1/s" in chain.stdout
     ones = run("x**2", "--x", "3,4,10")
     assert "y.backward(torch.ones_like(y))" in ones.stdout
     scalar = run("x**2", "--x", "3")
@@ -216,9 +264,11 @@ def test_a_bug_exits_70_with_one_line_and_json(monkeypatch):
     monkeypatch.setattr(gradexplain.api, "explain_program", broken)
     result = run("sum(x)", "--x", "1")
     assert result.exit_code == 70
-    assert result.stderr == ("gradexplain: internal error (a bug in gradexplain): "
-                             "ZeroDivisionError: simulated bug; rerun with --debug for the "
-                             "traceback\n")
+    assert result.stderr == (
+        "gradexplain: internal error (a bug in gradexplain): "
+        "ZeroDivisionError: simulated bug; rerun with --debug for the "
+        "traceback\n"
+    )
     doc = json.loads(run("sum(x)", "--x", "1", "--format", "json").stdout)
     assert doc["exit_code"] == 70 and doc["error"]["type"] == "internal"
     import jsonschema

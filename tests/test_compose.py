@@ -19,10 +19,14 @@ from gradexplain.parser import parse
 from gradexplain.tree import variables
 
 UNARY = sorted(name for name, op in OPS.items() if isinstance(op, Elementwise))
-BINARY = sorted(name for name, op in OPS.items() if isinstance(op, Pointwise)
-                and op.operands == 2)
-REDUCING = sorted(name for name, op in OPS.items() if isinstance(op, Reduction)
-                  and op.dim != "required" and not (isinstance(op, Reduction) and op.product))
+BINARY = sorted(name for name, op in OPS.items() if isinstance(op, Pointwise) and op.operands == 2)
+REDUCING = sorted(
+    name
+    for name, op in OPS.items()
+    if isinstance(op, Reduction)
+    and op.dim != "required"
+    and not (isinstance(op, Reduction) and op.product)
+)
 
 
 def _spelled(name: str, draw: st.DrawFn) -> str:
@@ -46,18 +50,21 @@ def expressions(draw: st.DrawFn, depth: int = 0) -> str:
         return _spelled(name, draw).format(draw(expressions(depth + 1)))
     if kind == "binary":
         name = draw(st.sampled_from(BINARY))
-        return _spelled(name, draw).format(draw(expressions(depth + 1)),
-                                           draw(expressions(depth + 1)))
+        return _spelled(name, draw).format(
+            draw(expressions(depth + 1)), draw(expressions(depth + 1))
+        )
     name = draw(st.sampled_from(REDUCING))
     return f"{_spelled(name, draw).format(draw(expressions(depth + 1)))} * x"
 
 
-values = st.lists(st.floats(-2.5, 2.5, allow_nan=False).map(lambda v: round(v, 3)),
-                  min_size=3, max_size=3)
+values = st.lists(
+    st.floats(-2.5, 2.5, allow_nan=False).map(lambda v: round(v, 3)), min_size=3, max_size=3
+)
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(expressions(), values, values)
 def test_random_compositions_agree_or_are_named_undefined(expression, x, y):
     used = variables(parse(expression))
@@ -67,9 +74,14 @@ def test_random_compositions_agree_or_are_named_undefined(expression, x, y):
     except (LimitError, SymbolicTimeout) as refused:  # a named limit of the tool: exit 2
         print(f"limit: {expression}: {refused}")
         return
-    assert result.status in (ExitStatus.AGREE, ExitStatus.UNDEFINED), \
-        (expression, x, y, result.verdict())
+    assert result.status in (ExitStatus.AGREE, ExitStatus.UNDEFINED), (
+        expression,
+        x,
+        y,
+        result.verdict(),
+    )
     if result.status is ExitStatus.UNDEFINED:
         named = bool(result.singularities) or not all(
-            gradient.finite for gradient in result.gradients.values())
+            gradient.finite for gradient in result.gradients.values()
+        )
         assert named, (expression, x, y, result.verdict())

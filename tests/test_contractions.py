@@ -36,11 +36,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-A, B, C = (RNG.standard_normal((4, 3)), RNG.standard_normal((3, 5)),
-           RNG.standard_normal((5, 2)))
+A, B, C = (RNG.standard_normal((4, 3)), RNG.standard_normal((3, 5)), RNG.standard_normal((5, 2)))
 S = RNG.standard_normal((4, 4))
-X, W, Y = RNG.standard_normal((6, 4)), RNG.standard_normal((4, 3)), \
-    np.eye(3)[RNG.integers(0, 3, 6)]
+X, W, Y = RNG.standard_normal((6, 4)), RNG.standard_normal((4, 3)), np.eye(3)[RNG.integers(0, 3, 6)]
 x, w, y = RNG.standard_normal(4), RNG.standard_normal(4), RNG.uniform(size=6)
 b = np.array(0.3)
 
@@ -50,22 +48,30 @@ CASES: list[tuple[str, dict[str, np.ndarray], Callable[..., float]]] = [
     ("sum((A.T@A)**2)", {"A": A}, lambda A: ((A.T @ A) ** 2).sum()),
     ("x@S@x", {"x": x, "S": S}, lambda x, S: x @ S @ x),
     ("sum(A@B@C)", {"A": A, "B": B, "C": C}, lambda A, B, C: (A @ B @ C).sum()),
-    ("sum(tanh(A@B)@C)", {"A": A, "B": B, "C": C},
-     lambda A, B, C: (np.tanh(A @ B) @ C).sum()),
+    ("sum(tanh(A@B)@C)", {"A": A, "B": B, "C": C}, lambda A, B, C: (np.tanh(A @ B) @ C).sum()),
     ("sum(sum(A*A, dim=1)**2)", {"A": A}, lambda A: ((A * A).sum(axis=1) ** 2).sum()),
     ("sum(S*S.T)", {"S": S}, lambda S: (S * S.T).sum()),
-    ("sum(softmax(X@W, dim=1)*Y)", {"X": X, "W": W, "Y": Y},
-     lambda X, W, Y: (_softmax(X @ W) * Y).sum()),
-    ("mean((sigmoid(X@w + b) - y)**2)", {"X": X, "w": w, "b": b, "y": y},
-     lambda X, w, b, y: ((_sigmoid(X @ w + b) - y) ** 2).mean()),
-    ("-mean(sum(log_softmax(X@W + c, dim=1) * Y, dim=1))",
-     {"X": X, "W": W, "c": RNG.standard_normal(3), "Y": Y},
-     lambda X, W, c, Y: -(_log_softmax(X @ W + c) * Y).sum(axis=1).mean()),
+    (
+        "sum(softmax(X@W, dim=1)*Y)",
+        {"X": X, "W": W, "Y": Y},
+        lambda X, W, Y: (_softmax(X @ W) * Y).sum(),
+    ),
+    (
+        "mean((sigmoid(X@w + b) - y)**2)",
+        {"X": X, "w": w, "b": b, "y": y},
+        lambda X, w, b, y: ((_sigmoid(X @ w + b) - y) ** 2).mean(),
+    ),
+    (
+        "-mean(sum(log_softmax(X@W + c, dim=1) * Y, dim=1))",
+        {"X": X, "W": W, "c": RNG.standard_normal(3), "Y": Y},
+        lambda X, W, c, Y: -(_log_softmax(X @ W + c) * Y).sum(axis=1).mean(),
+    ),
 ]
 
 
-def _central(function: Callable[..., float], values: dict[str, np.ndarray],
-             name: str, eps: float = 1e-6) -> np.ndarray:
+def _central(
+    function: Callable[..., float], values: dict[str, np.ndarray], name: str, eps: float = 1e-6
+) -> np.ndarray:
     """dL/d(name) by central differences, each element nudged by ±eps, float64."""
     found = np.zeros_like(values[name], dtype=np.float64)
     for index in np.ndindex(values[name].shape):
@@ -81,18 +87,18 @@ def _given(values: dict[str, np.ndarray]) -> dict[str, object]:
     return {name: float(v) if v.ndim == 0 else v.tolist() for name, v in values.items()}
 
 
-@pytest.mark.parametrize(("expression", "values", "function"), CASES,
-                         ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(
+    ("expression", "values", "function"), CASES, ids=[case[0] for case in CASES]
+)
 def test_contraction_agrees_with_torch_and_central_differences(
-        expression: str, values: dict[str, np.ndarray],
-        function: Callable[..., float]) -> None:
+    expression: str, values: dict[str, np.ndarray], function: Callable[..., float]
+) -> None:
     result = explain(expression, values=_given(values))
     assert result.value_symbolic == pytest.approx(function(**values), rel=1e-12)
     for name, gradient in result.gradients.items():
         assert gradient.agree, (name, gradient.formula)
         symbolic = np.asarray(gradient.symbolic, dtype=np.float64).reshape(values[name].shape)
-        np.testing.assert_allclose(symbolic, _central(function, values, name),
-                                   rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(symbolic, _central(function, values, name), rtol=1e-6, atol=1e-7)
 
 
 def _matrix(name: str, value: np.ndarray) -> Values:
@@ -169,5 +175,4 @@ def test_a_chain_longer_than_einsums_alphabet_is_contracted_two_at_a_time() -> N
         layout.append(matrix.reshape(shape))
     found = contract(layout, {axis: 2 for axis in range(rank)})
     assert found.shape == (1,) * rank
-    assert float(found.reshape(())) == pytest.approx(np.linalg.multi_dot(matrices).sum(),
-                                                     rel=1e-12)
+    assert float(found.reshape(())) == pytest.approx(np.linalg.multi_dot(matrices).sum(), rel=1e-12)

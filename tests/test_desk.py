@@ -25,8 +25,9 @@ from gradexplain.values import from_numbers
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
-README_COMMANDS = re.findall(r"<!-- run: gradexplain ([^\n]+?) -->",
-                             (ROOT / "README.md").read_text(encoding="utf-8"))
+README_COMMANDS = re.findall(
+    r"<!-- run: gradexplain ([^\n]+?) -->", (ROOT / "README.md").read_text(encoding="utf-8")
+)
 
 
 def _program(expression: str, **values: object):
@@ -39,18 +40,26 @@ def _names(fn) -> list[str]:
 
 # ---- the seed's own graph -----------------------------------------------------------
 
-@pytest.mark.parametrize(("expression", "values", "by_hand"), [
-    ("sum(x**2)", {"x": [3.0, 4.0, 10.0]}, lambda t: t["x"] ** 2),
-    ("sum(x*w)", {"x": [1.0, 2.0], "w": [0.5, -1.0]}, lambda t: t["x"] * t["w"]),
-    ("sum(sigmoid(x) + x)", {"x": [0.0, 1.0, 2.0, 3.0]},
-     lambda t: torch.sigmoid(t["x"]) + t["x"]),
-])
+
+@pytest.mark.parametrize(
+    ("expression", "values", "by_hand"),
+    [
+        ("sum(x**2)", {"x": [3.0, 4.0, 10.0]}, lambda t: t["x"] ** 2),
+        ("sum(x*w)", {"x": [1.0, 2.0], "w": [0.5, -1.0]}, lambda t: t["x"] * t["w"]),
+        (
+            "sum(sigmoid(x) + x)",
+            {"x": [0.0, 1.0, 2.0, 3.0]},
+            lambda t: torch.sigmoid(t["x"]) + t["x"],
+        ),
+    ],
+)
 def test_builtin_sum_graph_is_the_one_pythons_sum_builds(expression, values, by_hand):
     program = _program(expression, **values)
     assert pysum.applies(program)
     found = pysum.build(program, "float64", list(values))
-    leaves = {n: torch.tensor(v, dtype=torch.float64, requires_grad=True)
-              for n, v in values.items()}
+    leaves = {
+        n: torch.tensor(v, dtype=torch.float64, requires_grad=True) for n, v in values.items()
+    }
     real = builtins.sum(by_hand(leaves))  # Python's own sum, as the learner's notebook
     assert [node.name for node in found.graph.nodes] == _names(real.grad_fn)
     assert found.graph.nodes[0].name == "AddBackward0"
@@ -61,7 +70,7 @@ def test_builtin_sum_graph_is_the_one_pythons_sum_builds(expression, values, by_
 
 def test_the_printed_line_is_what_pytorch_prints_for_the_learners_code():
     found = pysum.build(_program("sum(x**2)", x=[3, 4, 10]), "float64", ["x"])
-    x = torch.tensor([3., 4., 10.]).requires_grad_()
+    x = torch.tensor([3.0, 4.0, 10.0]).requires_grad_()
 
     def f(q):
         return sum(q**2)
@@ -72,7 +81,7 @@ def test_the_printed_line_is_what_pytorch_prints_for_the_learners_code():
 def test_torch_sum_builds_one_sumbackward_with_the_same_gradient():
     result = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4,10", "--graph"], env=ENV)
     assert result.exit_code == 0
-    x = torch.tensor([3., 4., 10.], dtype=torch.float64, requires_grad=True)
+    x = torch.tensor([3.0, 4.0, 10.0], dtype=torch.float64, requires_grad=True)
     assert _names((x**2).sum().grad_fn)[0] == _names(torch.sum(x**2).grad_fn)[0]
     top = _names((x**2).sum().grad_fn)[0]
     out = result.stdout
@@ -84,16 +93,18 @@ def test_torch_sum_builds_one_sumbackward_with_the_same_gradient():
     assert "It gives the same gradient (x.grad = [6, 8, 20]) as torch.sum" in out
 
 
-@pytest.mark.parametrize("expression", ["torch.sum(x**2)", "(x**2).sum()", "x.sum()",
-                                        "mean(x)", "sum(x, dim=0)"])
+@pytest.mark.parametrize(
+    "expression", ["torch.sum(x**2)", "(x**2).sum()", "x.sum()", "mean(x)", "sum(x, dim=0)"]
+)
 def test_other_spellings_get_no_builtin_sum_graph(expression):
     assert not pysum.applies(_program(expression, x=[1, 2, 3]))
 
 
 # ---- why a scalar, and backward(ones_like(...)) -------------------------------------
 
+
 def test_the_quoted_errors_are_pytorchs_own():
-    x = torch.tensor([3., 4., 10.], requires_grad=True)
+    x = torch.tensor([3.0, 4.0, 10.0], requires_grad=True)
     with pytest.raises(RuntimeError, match=re.escape(story.NOT_SCALAR_ERROR)):
         (x**2).backward()
     with pytest.raises(RuntimeError, match=re.escape(story.SHAPE_ERROR)):
@@ -121,11 +132,12 @@ def test_scalar_and_vector_results_say_why_one_number():
 
 # ---- fit the terminal ---------------------------------------------------------------
 
+
 def _at_width(monkeypatch, command: str, width: int) -> str:
     """The real CLI, printing to a terminal-like console of a fixed width."""
+
     def make_console(no_color: bool = False, file=None) -> Console:
-        return Console(width=width, soft_wrap=False, color_system=None, highlight=False,
-                       file=file)
+        return Console(width=width, soft_wrap=False, color_system=None, highlight=False, file=file)
 
     monkeypatch.setattr(report, "make_console", make_console)
     result = CliRunner().invoke(app, shlex.split(command), env={"NO_COLOR": "1"})
@@ -145,15 +157,17 @@ def test_every_readme_example_fits(monkeypatch, command, width):
 def test_the_linear_model_moves_its_formulas_below_the_table(monkeypatch):
     command = next(c for c in README_COMMANDS if "xb@weights" in c)
     out = _at_width(monkeypatch, command, 80)
-    assert "┃ j ┃ weights_j ┃" in out.replace("  ", " ").replace("  ", " ") or \
-        "dL/dweights_j" in out
+    assert (
+        "┃ j ┃ weights_j ┃" in out.replace("  ", " ").replace("  ", " ") or "dL/dweights_j" in out
+    )
     assert "0.1429271096" in out  # numbers keep every digit while they fit
 
 
 @pytest.mark.parametrize("columns", ["20", "0"])
 def test_narrow_and_zero_columns_still_say_everything(columns):
-    result = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4,10"],
-                                env={"COLUMNS": columns, "NO_COLOR": "1"})
+    result = CliRunner().invoke(
+        app, ["sum(x**2)", "--x", "3,4,10"], env={"COLUMNS": columns, "NO_COLOR": "1"}
+    )
     out = result.stdout
     assert result.exit_code == 0
     for needle in ("2*x_j", "6", "8", "20", "ok", "SymPy and autograd agree"):
@@ -164,16 +178,22 @@ def test_narrow_and_zero_columns_still_say_everything(columns):
 
 @pytest.mark.skipif(shutil.which("script") is None, reason="util-linux script(1) needed")
 @pytest.mark.parametrize("width", [80, 60])
-@pytest.mark.parametrize("example", ["xb@weights", "\"X@w\""])
+@pytest.mark.parametrize("example", ["xb@weights", '"X@w"'])
 def test_a_real_terminal_of_80_and_60_columns(width, example):
     """In a pseudo-terminal (script -qec), prose wraps at words and tables fit."""
     command = next(c for c in README_COMMANDS if example in c)
-    line = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "gradexplain",
-                                             *shlex.split(command)])
+    line = " ".join(
+        shlex.quote(a) for a in [sys.executable, "-m", "gradexplain", *shlex.split(command)]
+    )
     env = {**os.environ, "NO_COLOR": "1", "TERM": "xterm", "PYTHONPATH": str(ROOT)}
     env.pop("COLUMNS", None)
-    done = subprocess.run(["script", "-qec", f"stty cols {width}; {line}", "/dev/null"],
-                          capture_output=True, env=env, timeout=120, check=False)
+    done = subprocess.run(
+        ["script", "-qec", f"stty cols {width}; {line}", "/dev/null"],
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     out = done.stdout.decode("utf-8").replace("\r", "")
     lines = [line for line in out.splitlines() if line]
     assert "SymPy and autograd agree" in out.replace("\n", " ") or "error: @" in out
@@ -185,13 +205,13 @@ def test_a_real_terminal_of_80_and_60_columns(width, example):
 # ---- the API takes what PyTorch users hold --------------------------------------------
 
 HELD = [
-    ("torch float32 requires_grad", lambda: torch.tensor([3., 4., 10.], requires_grad=True)),
+    ("torch float32 requires_grad", lambda: torch.tensor([3.0, 4.0, 10.0], requires_grad=True)),
     ("torch int64", lambda: torch.tensor([3, 4, 10])),
-    ("torch float16", lambda: torch.tensor([3., 4., 10.], dtype=torch.float16)),
-    ("torch bfloat16", lambda: torch.tensor([3., 4., 10.], dtype=torch.bfloat16)),
-    ("torch non-leaf", lambda: torch.tensor([1.5, 2., 5.], requires_grad=True) * 2),
+    ("torch float16", lambda: torch.tensor([3.0, 4.0, 10.0], dtype=torch.float16)),
+    ("torch bfloat16", lambda: torch.tensor([3.0, 4.0, 10.0], dtype=torch.bfloat16)),
+    ("torch non-leaf", lambda: torch.tensor([1.5, 2.0, 5.0], requires_grad=True) * 2),
     ("numpy int", lambda: np.array([3, 4, 10])),
-    ("numpy float32", lambda: np.array([3., 4., 10.], dtype=np.float32)),
+    ("numpy float32", lambda: np.array([3.0, 4.0, 10.0], dtype=np.float32)),
     ("numpy numbers in a list", lambda: [np.float64(3), np.int64(4), np.float32(10)]),
 ]
 
@@ -207,14 +227,15 @@ def test_tensors_and_arrays_give_the_same_result_as_lists(label, make):
     np.testing.assert_array_equal(held.gradients["x"].symbolic, listed.gradients["x"].symbolic)
 
 
-@pytest.mark.parametrize("scalar", [0.5, torch.tensor(0.5), torch.tensor(0.5, requires_grad=True),
-                                    np.float64(0.5), np.array(0.5)],
-                         ids=["float", "0-d tensor", "0-d requires_grad", "np.float64",
-                              "0-d array"])
+@pytest.mark.parametrize(
+    "scalar",
+    [0.5, torch.tensor(0.5), torch.tensor(0.5, requires_grad=True), np.float64(0.5), np.array(0.5)],
+    ids=["float", "0-d tensor", "0-d requires_grad", "np.float64", "0-d array"],
+)
 def test_zero_d_tensors_and_numpy_scalars_are_scalars(scalar):
     from gradexplain import explain
 
-    result = explain("sum(w*x) + b", w=torch.tensor([1., 2.]), x=np.array([3., 4.]), b=scalar)
+    result = explain("sum(w*x) + b", w=torch.tensor([1.0, 2.0]), x=np.array([3.0, 4.0]), b=scalar)
     assert result.gradients["b"].shape == () and float(result.gradients["b"].autograd) == 1.0
     np.testing.assert_array_equal(result.gradients["w"].autograd, [3.0, 4.0])
 
@@ -249,46 +270,75 @@ def test_an_errors_column_is_the_one_its_message_names(expression, column):
 
 # ---- a drawn graph --------------------------------------------------------------------
 
+
 def test_the_seed_drawings_in_docs_are_fresh():
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("make_graph_svg",
-                                                  ROOT / "scripts" / "make_graph_svg.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_graph_svg", ROOT / "scripts" / "make_graph_svg.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     for name, text in module.drawings().items():
-        assert (ROOT / "docs" / name).read_text(encoding="utf-8") == text, \
+        assert (ROOT / "docs" / name).read_text(encoding="utf-8") == text, (
             f"docs/{name} is stale: run python scripts/make_graph_svg.py"
+        )
 
 
 def test_graph_svg_draws_every_node_and_edge(tmp_path):
     import xml.etree.ElementTree as ET
 
     target = tmp_path / "g.svg"
-    result = CliRunner().invoke(app, ["mean(sigmoid(w*x+b))", "--w", "1,2", "--x", "3,4",
-                                      "--b", "0.5", "--wrt", "w,b", "--graph-svg",
-                                      str(target)], env=ENV)
+    result = CliRunner().invoke(
+        app,
+        [
+            "mean(sigmoid(w*x+b))",
+            "--w",
+            "1,2",
+            "--x",
+            "3,4",
+            "--b",
+            "0.5",
+            "--wrt",
+            "w,b",
+            "--graph-svg",
+            str(target),
+        ],
+        env=ENV,
+    )
     assert result.exit_code == 0, result.output
     root = ET.fromstring(target.read_text(encoding="utf-8"))
     ns = "{http://www.w3.org/2000/svg}"
     texts = [t.text for t in root.iter(f"{ns}text")]
-    built = graph.build(build("mean(sigmoid(w*x+b))", {
-        "w": from_numbers("w", [1, 2]), "x": from_numbers("x", [3, 4]),
-        "b": from_numbers("b", 0.5)}).tree, {"w": from_numbers("w", [1, 2]),
-                                            "x": from_numbers("x", [3, 4]),
-                                            "b": from_numbers("b", 0.5)}, wrt=["w", "b"])
-    assert [t for t in texts if t.endswith("Backward0") or t in ("AccumulateGrad", "data")] \
-        == [node.name for node in built.nodes]
+    built = graph.build(
+        build(
+            "mean(sigmoid(w*x+b))",
+            {
+                "w": from_numbers("w", [1, 2]),
+                "x": from_numbers("x", [3, 4]),
+                "b": from_numbers("b", 0.5),
+            },
+        ).tree,
+        {
+            "w": from_numbers("w", [1, 2]),
+            "x": from_numbers("x", [3, 4]),
+            "b": from_numbers("b", 0.5),
+        },
+        wrt=["w", "b"],
+    )
+    assert [t for t in texts if t.endswith("Backward0") or t in ("AccumulateGrad", "data")] == [
+        node.name for node in built.nodes
+    ]
     assert len(list(root.iter(f"{ns}rect"))) == len(built.nodes) + 1  # + the background
     assert len(list(root.iter(f"{ns}line"))) == len(built.edges)
     assert "grad in: [0.04517665973, 0.0177627472]" in texts or any(
-        t.startswith("grad in:") for t in texts)
+        t.startswith("grad in:") for t in texts
+    )
 
 
 def test_svg_is_a_deprecated_name_of_terminal_svg(tmp_path):
     target = tmp_path / "t.svg"
-    result = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4", "--svg", str(target)],
-                                env=ENV)
+    result = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4", "--svg", str(target)], env=ENV)
     assert result.exit_code == 0
     assert "--svg is deprecated" in result.stderr and "--terminal-svg" in result.stderr
     assert target.read_text(encoding="utf-8").startswith("<svg")
@@ -296,11 +346,18 @@ def test_svg_is_a_deprecated_name_of_terminal_svg(tmp_path):
 
 # ---- the smaller points ---------------------------------------------------------------
 
+
 def test_one_product_written_twice_gets_one_index_name():
     from gradexplain import explain
 
-    result = explain("where(t==1, 1-sigmoid(xb@w + b), sigmoid(xb@w + b)).mean()",
-                     xb=[[0.5, -1], [1.5, 0]], w=[0.1, -0.2], b=0.05, t=[1, 0], wrt="w,b")
+    result = explain(
+        "where(t==1, 1-sigmoid(xb@w + b), sigmoid(xb@w + b)).mean()",
+        xb=[[0.5, -1], [1.5, 0]],
+        w=[0.1, -0.2],
+        b=0.05,
+        t=[1, 0],
+        wrt="w,b",
+    )
     formula = result.gradients["w"].formula
     assert "sum_m(w_m*xb_im)" in formula and "sum_p" not in formula
     assert result.agree  # the values come from the expression as built
@@ -314,8 +371,9 @@ def test_round_off_in_graph_values_is_shown_as_such():
 
 
 def test_steps_that_cannot_derive_are_said_beside_the_full_result():
-    result = CliRunner().invoke(app, ["sum(softmax(X, dim=1)*Y)", "--X", "1,2;3,4", "--Y",
-                                      "1,0;0,1", "--steps"], env=ENV)
+    result = CliRunner().invoke(
+        app, ["sum(softmax(X, dim=1)*Y)", "--X", "1,2;3,4", "--Y", "1,0;0,1", "--steps"], env=ENV
+    )
     assert result.exit_code == 0
     assert "SymPy and autograd agree" in result.stdout
     assert result.stdout.rstrip().endswith("the result above stands.")
@@ -341,14 +399,22 @@ def test_each_derivative_rule_is_written_as_sympy_writes_it():
 
 # ---- matrix form beside the element form ----------------------------------------------
 
+
 def test_the_linear_model_gets_its_matrix_form():
     from gradexplain import explain
 
-    result = explain("mean(-y*log(sigmoid(X@w + b)) - (1-y)*log(1-sigmoid(X@w + b)))",
-                     X=[[1, 2], [3, 4], [5, 6]], w=[0.5, -1], y=[1, 0, 1], b=0.1, wrt="w,b")
+    result = explain(
+        "mean(-y*log(sigmoid(X@w + b)) - (1-y)*log(1-sigmoid(X@w + b)))",
+        X=[[1, 2], [3, 4], [5, 6]],
+        w=[0.5, -1],
+        y=[1, 0, 1],
+        b=0.1,
+        wrt="w,b",
+    )
     assert result.matrix_forms["w"] == (
         "Matrix form, with z = X@w: dL/dw = X.T @ g, where g = dL/dz = (sigmoid(b + z) - y)/n "
-        "(elementwise), n = 3 (this gives the table's values).")
+        "(elementwise), n = 3 (this gives the table's values)."
+    )
     assert "b" not in result.matrix_forms  # b is not inside X@w: no form is claimed
 
 
@@ -364,11 +430,14 @@ def test_mse_and_mnist_loss_forms_and_the_data_matrix_itself():
     assert "Matrix form, with z = xb@weights: dL/dweights = xb.T @ g" in out
 
 
-@pytest.mark.parametrize(("expression", "values"), [
-    ("sum(x**2)", {"x": [1.0, 2.0]}),
-    ("sum(X@w) + sum(w)", {"X": [[1.0, 2.0]], "w": [1.0, 2.0]}),  # w outside X@w
-    ("sum(X@X.T)", {"X": [[1.0, 2.0]]}),
-])
+@pytest.mark.parametrize(
+    ("expression", "values"),
+    [
+        ("sum(x**2)", {"x": [1.0, 2.0]}),
+        ("sum(X@w) + sum(w)", {"X": [[1.0, 2.0]], "w": [1.0, 2.0]}),  # w outside X@w
+        ("sum(X@X.T)", {"X": [[1.0, 2.0]]}),
+    ],
+)
 def test_no_matrix_form_where_the_shape_does_not_fit(expression, values):
     from gradexplain import explain
 
@@ -377,39 +446,62 @@ def test_no_matrix_form_where_the_shape_does_not_fit(expression, values):
     assert "X" not in forms or forms["X"].startswith("Matrix form, with z = X@w: dL/dX = ")
 
 
-@pytest.mark.parametrize(("expression", "values", "forms"), [
-    ("x@A@x", {"x": [1.0, 2.0], "A": [[1.0, 2.0], [3.0, 4.0]]},
-     {"x": "(A + A.T) @ x", "A": "outer(x, x)"}),
-    ("x@(A@x)", {"x": [1.0, -2.0], "A": [[1.0, 2.0], [3.0, 4.0]]},
-     {"x": "(A + A.T) @ x", "A": "outer(x, x)"}),
-    ("-sum(log_softmax(Z, dim=1) * Y)", {"Z": [[2, 1, 0.1], [0.5, 2.5, 1]],
-                                         "Y": [[1, 0, 0], [0, 1, 0]]},
-     {"Z": "softmax(Z, dim=1) * Y.sum(1, keepdim=True) - Y, which is softmax(Z, dim=1) - Y "
-           "here (each row of Y sums to 1)", "Y": "-log_softmax(Z, dim=1)"}),
-    ("-(Y*Z.log_softmax(1)).sum()", {"Z": [[2, 1, 0.1], [0.5, 2.5, 1]],
-                                     "Y": [[1, 0, 0], [0, 2, 0]]},
-     {"Z": "softmax(Z, dim=1) * Y.sum(1, keepdim=True) - Y", "Y": "-log_softmax(Z, dim=1)"}),
-])
+@pytest.mark.parametrize(
+    ("expression", "values", "forms"),
+    [
+        (
+            "x@A@x",
+            {"x": [1.0, 2.0], "A": [[1.0, 2.0], [3.0, 4.0]]},
+            {"x": "(A + A.T) @ x", "A": "outer(x, x)"},
+        ),
+        (
+            "x@(A@x)",
+            {"x": [1.0, -2.0], "A": [[1.0, 2.0], [3.0, 4.0]]},
+            {"x": "(A + A.T) @ x", "A": "outer(x, x)"},
+        ),
+        (
+            "-sum(log_softmax(Z, dim=1) * Y)",
+            {"Z": [[2, 1, 0.1], [0.5, 2.5, 1]], "Y": [[1, 0, 0], [0, 1, 0]]},
+            {
+                "Z": "softmax(Z, dim=1) * Y.sum(1, keepdim=True) - Y, which is softmax(Z, dim=1) - Y "
+                "here (each row of Y sums to 1)",
+                "Y": "-log_softmax(Z, dim=1)",
+            },
+        ),
+        (
+            "-(Y*Z.log_softmax(1)).sum()",
+            {"Z": [[2, 1, 0.1], [0.5, 2.5, 1]], "Y": [[1, 0, 0], [0, 2, 0]]},
+            {"Z": "softmax(Z, dim=1) * Y.sum(1, keepdim=True) - Y", "Y": "-log_softmax(Z, dim=1)"},
+        ),
+    ],
+)
 def test_quadratic_form_and_softmax_cross_entropy(expression, values, forms):
     from gradexplain import explain
 
     result = explain(expression, **values)
     assert result.matrix_forms == {
         name: f"Matrix form: dL/d{name} = {text} (this gives the table's values)."
-        for name, text in forms.items()}
+        for name, text in forms.items()
+    }
 
 
 def test_a_form_that_does_not_give_the_tables_values_is_not_shown():
     from gradexplain import explain
 
     # + sum(...): the sign is not cross-entropy's, so the pattern claims nothing
-    assert explain("sum(log_softmax(Z, dim=0) * Y)", Z=[[2.0, 1.0], [0.5, 2.5]],
-                   Y=[[1.0, 0.0], [0.0, 1.0]]).matrix_forms == {}
+    assert (
+        explain(
+            "sum(log_softmax(Z, dim=0) * Y)", Z=[[2.0, 1.0], [0.5, 2.5]], Y=[[1.0, 0.0], [0.0, 1.0]]
+        ).matrix_forms
+        == {}
+    )
 
 
 ACCELERATORS = (["cuda"] if torch.cuda.is_available() else []) + (
-    ["mps"] if getattr(torch.backends, "mps", None) is not None
-    and torch.backends.mps.is_available() else [])
+    ["mps"]
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    else []
+)
 
 
 @pytest.mark.gpu
@@ -418,7 +510,8 @@ ACCELERATORS = (["cuda"] if torch.cuda.is_available() else []) + (
 def test_tensors_on_an_accelerator_give_the_same_result_as_lists(device):
     from gradexplain import explain
 
-    held = torch.tensor([3., 4., 10.], device=device, requires_grad=True)
+    held = torch.tensor([3.0, 4.0, 10.0], device=device, requires_grad=True)
     listed = explain("sum(x**2)", x=[3, 4, 10])
-    np.testing.assert_array_equal(explain("sum(x**2)", x=held).gradients["x"].autograd,
-                                  listed.gradients["x"].autograd)
+    np.testing.assert_array_equal(
+        explain("sum(x**2)", x=held).gradients["x"].autograd, listed.gradients["x"].autograd
+    )

@@ -37,24 +37,32 @@ def test_float64_on_mps_is_a_clear_message_not_a_crash(monkeypatch):
 
 def test_a_missing_cuda_index_names_the_available_devices(monkeypatch):
     monkeypatch.setattr(autograd, "available_devices", lambda: ["cpu", "cuda:0"])
-    with pytest.raises(DeviceError, match=r"device 'cuda:3' is not available here; "
-                                          r"available: cpu, cuda:0"):
+    with pytest.raises(
+        DeviceError,
+        match=r"device 'cuda:3' is not available here; "
+        r"available: cpu, cuda:0",
+    ):
         autograd.resolve_device("cuda:3", "float64")
 
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not ACCELERATORS, reason="needs a CUDA or MPS device")
 @pytest.mark.parametrize("device", ACCELERATORS)
-@pytest.mark.parametrize(("expression", "values", "expected"), CASES,
-                         ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(
+    ("expression", "values", "expected"), CASES, ids=[case[0] for case in CASES]
+)
 def test_core_table_on_the_accelerator(device, expression, values, expected):
     dtype = "float32" if device == "mps" else "float64"
     result = explain(expression, values, device=device, dtype=dtype)
     assert result.device.startswith(device)
     assert result.status is ExitStatus.AGREE, result.verdict()
     for name, want in expected.items():
-        np.testing.assert_allclose(result.gradients[name].autograd, want,
-                                   rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-6)
+        np.testing.assert_allclose(
+            result.gradients[name].autograd,
+            want,
+            rtol=1e-5 if dtype == "float32" else 1e-12,
+            atol=1e-6,
+        )
 
 
 @pytest.mark.gpu

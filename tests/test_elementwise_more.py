@@ -66,8 +66,11 @@ UNARY = [
     ("x.trunc() - x", lambda u: np.trunc(u) - u, "noint"),
     ("torch.frac(x)", lambda u: u - np.trunc(u), "noint"),
     ("F.softplus(x)", softplus, "any"),
-    ("F.softplus(x, beta=2, threshold=1)", lambda u: np.where(2 * u > 1, u, softplus(2 * u) / 2),
-     "any"),
+    (
+        "F.softplus(x, beta=2, threshold=1)",
+        lambda u: np.where(2 * u > 1, u, softplus(2 * u) / 2),
+        "any",
+    ),
     ("F.silu(x)", lambda u: u / (1 + np.exp(-u)), "any"),
     ("F.gelu(x)", lambda u: 0.5 * u * (1 + erf(u / math.sqrt(2))), "any"),
     ("F.gelu(x, approximate='tanh')", gelu_tanh, "any"),
@@ -98,8 +101,12 @@ BINARY = [
     ("torch.xlogy(x, y)", lambda u, v: u * np.log(v), "any", "pos"),
     ("torch.pow(y, x)", lambda u, v: np.power(v, u), "any", "pos"),
     ("y.pow(x)", lambda u, v: np.power(v, u), "any", "pos"),
-    ("torch.clamp(x, min=-y, max=y + 0.5)", lambda u, v: np.minimum(np.maximum(u, -v), v + 0.5),
-     "any", "unit"),
+    (
+        "torch.clamp(x, min=-y, max=y + 0.5)",
+        lambda u, v: np.minimum(np.maximum(u, -v), v + 0.5),
+        "any",
+        "unit",
+    ),
     ("x.clamp(min=y)", np.maximum, "any", "unit"),
     ("x.clip(max=y)", np.minimum, "any", "unit"),
     ("torch.clamp_min(x, y)", np.maximum, "any", "unit"),
@@ -108,7 +115,7 @@ BINARY = [
 
 
 def _values(pool: str, shape: tuple[int, ...]) -> np.ndarray:
-    numbers = np.array(POOLS[pool][1:2] if not shape else POOLS[pool][:math.prod(shape)])
+    numbers = np.array(POOLS[pool][1:2] if not shape else POOLS[pool][: math.prod(shape)])
     return numbers.reshape(shape)
 
 
@@ -131,18 +138,24 @@ def test_unary_function_agrees_three_ways(expression, function, pool, shape):
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=list(SHAPES))
-@pytest.mark.parametrize(("expression", "function", "pool_x", "pool_y"), BINARY,
-                         ids=[r[0] for r in BINARY])
+@pytest.mark.parametrize(
+    ("expression", "function", "pool_x", "pool_y"), BINARY, ids=[r[0] for r in BINARY]
+)
 def test_binary_function_agrees_three_ways(expression, function, pool_x, pool_y, shape):
     arrays = {"x": _values(pool_x, SHAPES[shape]), "y": _values(pool_y, SHAPES[shape])}
     _check(expression, arrays, lambda x, y: function(x, y))
 
 
 def test_binary_functions_broadcast_as_torch_does():
-    arrays = {"x": np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]), "y": np.array([0.3, 0.1,
-                                                                                 -0.2])}
-    _check("torch.atan2(x, y) * torch.maximum(x, y)", arrays,
-           lambda x, y: np.arctan2(x, y) * np.maximum(x, y))
+    arrays = {
+        "x": np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]),
+        "y": np.array([0.3, 0.1, -0.2]),
+    }
+    _check(
+        "torch.atan2(x, y) * torch.maximum(x, y)",
+        arrays,
+        lambda x, y: np.arctan2(x, y) * np.maximum(x, y),
+    )
 
 
 SINGULAR = [
@@ -179,10 +192,14 @@ SINGULAR = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "values", "function", "elements", "reason"), SINGULAR,
-                         ids=[f"{r[0]}{r[1]}" for r in SINGULAR])
-def test_kinks_jumps_and_poles_are_undefined_with_their_reason(expression, values, function,
-                                                               elements, reason):
+@pytest.mark.parametrize(
+    ("expression", "values", "function", "elements", "reason"),
+    SINGULAR,
+    ids=[f"{r[0]}{r[1]}" for r in SINGULAR],
+)
+def test_kinks_jumps_and_poles_are_undefined_with_their_reason(
+    expression, values, function, elements, reason
+):
     result = explain(expression, {k: np.array(v) for k, v in values.items()})
     assert result.status is ExitStatus.UNDEFINED, result.verdict()
     singular = result.singularities[0]
@@ -198,8 +215,7 @@ def test_a_step_function_says_its_derivative_is_zero_between_jumps():
 
 
 def test_clamp_with_lo_above_hi_gives_hi_everywhere_as_torch_does():
-    result = explain("sum(torch.clamp(x, min=y, max=z))", x=[0.0, 3.0], y=[2.0, 2.0],
-                     z=[1.0, 1.0])
+    result = explain("sum(torch.clamp(x, min=y, max=z))", x=[0.0, 3.0], y=[2.0, 2.0], z=[1.0, 1.0])
     assert result.status is ExitStatus.AGREE, result.verdict()
     assert result.value == 2.0
     np.testing.assert_array_equal(result.gradients["x"].autograd, [0.0, 0.0])
@@ -207,13 +223,16 @@ def test_clamp_with_lo_above_hi_gives_hi_everywhere_as_torch_does():
     np.testing.assert_array_equal(result.gradients["y"].symbolic, [0.0, 0.0])
 
 
-@pytest.mark.parametrize("expression", [
-    # found by the composition test: SymPy rewrote the nested conditions as Or and ITE
-    "torch.selu(torch.selu(x))",
-    "F.softplus(F.softplus(x, beta=2, threshold=1) * 2, beta=2, threshold=1)",
-    # a large slope cancelled to 0 in slope + (1 - slope) H(u)
-    "F.leaky_relu(x, 1e300)",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        # found by the composition test: SymPy rewrote the nested conditions as Or and ITE
+        "torch.selu(torch.selu(x))",
+        "F.softplus(F.softplus(x, beta=2, threshold=1) * 2, beta=2, threshold=1)",
+        # a large slope cancelled to 0 in slope + (1 - slope) H(u)
+        "F.leaky_relu(x, 1e300)",
+    ],
+)
 def test_nested_and_extreme_settings_agree(expression):
     result = explain(expression, x=[0.5, -1.0, 2.0])
     assert result.status is ExitStatus.AGREE, result.verdict()

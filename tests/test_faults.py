@@ -30,17 +30,21 @@ def gradexplain(*args: str | bytes, **kwargs) -> subprocess.CompletedProcess:
     kwargs.setdefault("capture_output", "stdout" not in kwargs)
     kwargs.setdefault("stdin", subprocess.DEVNULL)
     kwargs.setdefault("env", ENV)
-    return subprocess.run([sys.executable, "-m", "gradexplain", *args], timeout=300,
-                          **kwargs)
+    return subprocess.run([sys.executable, "-m", "gradexplain", *args], timeout=300, **kwargs)
 
 
 def no_traceback(stderr: bytes) -> bool:
     return b"Traceback" not in stderr and b"Exception ignored" not in stderr
 
 
-@pytest.mark.parametrize("args", [
-    SEED, ["--help"], [*INVALID, "--format", "json"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        SEED,
+        ["--help"],
+        [*INVALID, "--format", "json"],
+    ],
+)
 def test_a_closed_pipe_exits_141_quietly(args):
     """`| head -1`: the reader is gone before anything is written (no race)."""
     read, write = os.pipe()
@@ -53,16 +57,23 @@ def test_a_closed_pipe_exits_141_quietly(args):
     assert done.stderr == b"" or (b"error" in done.stderr and no_traceback(done.stderr))
 
 
-@pytest.mark.parametrize("args", [
-    [*SEED, "--format", "markdown"], ["--help"], ["--version"],
-    [*INVALID, "--format", "json"], ["--cases", "missing.toml", "--format", "json"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [*SEED, "--format", "markdown"],
+        ["--help"],
+        ["--version"],
+        [*INVALID, "--format", "json"],
+        ["--cases", "missing.toml", "--format", "json"],
+    ],
+)
 def test_a_full_disk_on_stdout_exits_74(args):
     with open("/dev/full", "w") as full:
         done = gradexplain(*args, stdout=full, stderr=subprocess.PIPE)
     assert done.returncode == ExitStatus.OUTPUT
-    assert done.stderr.endswith(b"gradexplain: error: cannot write the output to stdout: "
-                                b"No space left on device\n")
+    assert done.stderr.endswith(
+        b"gradexplain: error: cannot write the output to stdout: No space left on device\n"
+    )
     assert no_traceback(done.stderr)
 
 
@@ -72,10 +83,15 @@ def test_quiet_writes_nothing_so_a_full_disk_changes_nothing():
     assert (done.returncode, done.stderr) == (0, b"")
 
 
-@pytest.mark.parametrize("args, code", [
-    (INVALID, 2), ([*INVALID, "--format", "json"], 2), (["--bogus"], 2),
-    (["sum(x**2)", "--x", "1", "--expect", "x=5"], 1),
-])
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (INVALID, 2),
+        ([*INVALID, "--format", "json"], 2),
+        (["--bogus"], 2),
+        (["sum(x**2)", "--x", "1", "--expect", "x=5"], 1),
+    ],
+)
 def test_a_full_stderr_keeps_the_status(args, code):
     with open("/dev/full", "w") as full:
         done = gradexplain(*args, stdout=subprocess.PIPE, stderr=full)
@@ -89,11 +105,11 @@ def test_a_closed_stdin_is_exit_2():
 
 
 def test_a_closed_stdout_is_exit_74_but_quiet_needs_none():
-    done = gradexplain(*SEED, stdout=None, preexec_fn=lambda: os.close(1),
-                       stderr=subprocess.PIPE)
+    done = gradexplain(*SEED, stdout=None, preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE)
     assert done.returncode == ExitStatus.OUTPUT and no_traceback(done.stderr)
-    done = gradexplain(*SEED, "-q", stdout=None, preexec_fn=lambda: os.close(1),
-                       stderr=subprocess.PIPE)
+    done = gradexplain(
+        *SEED, "-q", stdout=None, preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE
+    )
     assert (done.returncode, done.stderr) == (0, b"")
 
 
@@ -116,13 +132,24 @@ runpy.run_module('gradexplain', run_name='__main__')
 """
 
 
-@pytest.mark.parametrize("module, output", [
-    ("typer", []), ("gradexplain.cli", []), ("gradexplain.streams", []),
-    ("rich.console", ["--format", "json"]), ("torch", []), ("sympy", ["--format", "json"]),
-])
+@pytest.mark.parametrize(
+    "module, output",
+    [
+        ("typer", []),
+        ("gradexplain.cli", []),
+        ("gradexplain.streams", []),
+        ("rich.console", ["--format", "json"]),
+        ("torch", []),
+        ("sympy", ["--format", "json"]),
+    ],
+)
 def test_ctrl_c_while_a_module_imports_is_130_without_a_traceback(module, output):
-    done = subprocess.run([sys.executable, "-c", HOOK.format(module=module), *SEED,
-                           *output], capture_output=True, timeout=300, env=ENV)
+    done = subprocess.run(
+        [sys.executable, "-c", HOOK.format(module=module), *SEED, *output],
+        capture_output=True,
+        timeout=300,
+        env=ENV,
+    )
     assert done.returncode == ExitStatus.INTERRUPTED
     assert done.stdout == b"" and no_traceback(done.stderr)
 
@@ -130,9 +157,12 @@ def test_ctrl_c_while_a_module_imports_is_130_without_a_traceback(module, output
 def test_a_real_sigint_during_the_run_is_130():
     """SIGINT once torch is loading. CPython's `-m` may report it as death by SIGINT
     (shells show 130 for both; see __main__'s docstring)."""
-    child = subprocess.Popen([sys.executable, "-m", "gradexplain", *SEED, "--check-fd",
-                              "--steps"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             env=ENV)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "gradexplain", *SEED, "--check-fd", "--steps"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=ENV,
+    )
     maps = Path(f"/proc/{child.pid}/maps")
     deadline = time.monotonic() + 120
     while child.poll() is None and time.monotonic() < deadline:
@@ -148,9 +178,14 @@ def test_a_real_sigint_during_the_run_is_130():
     assert no_traceback(err)
 
 
-@pytest.mark.parametrize("encoding, output", [
-    ("ascii", "table"), ("ascii", "markdown"), ("cp1252", "markdown"),
-])
+@pytest.mark.parametrize(
+    "encoding, output",
+    [
+        ("ascii", "table"),
+        ("ascii", "markdown"),
+        ("cp1252", "markdown"),
+    ],
+)
 def test_a_stream_that_cannot_encode_unicode_falls_back_to_ascii(encoding, output):
     done = gradexplain(*LONG, "--format", output, env={**ENV, "PYTHONIOENCODING": encoding})
     assert done.returncode == 0, done.stderr
@@ -160,18 +195,27 @@ def test_a_stream_that_cannot_encode_unicode_falls_back_to_ascii(encoding, outpu
         assert "**[ok] SymPy and autograd agree" in text
 
 
-@pytest.mark.parametrize("encoding, output", [
-    ("ascii", "table"), ("ascii", "markdown"), ("ascii", "json"), ("latin-1", "markdown"),
-    ("cp1252", "markdown"), ("cp1252", "json"),
-])
+@pytest.mark.parametrize(
+    "encoding, output",
+    [
+        ("ascii", "table"),
+        ("ascii", "markdown"),
+        ("ascii", "json"),
+        ("latin-1", "markdown"),
+        ("cp1252", "markdown"),
+        ("cp1252", "json"),
+    ],
+)
 def test_cases_with_unicode_names_under_ascii(tmp_path, encoding, output):
     """Invalid cases (no torch: fast) with names no code page holds, and 🚫 marks."""
     cases = tmp_path / "cases.jsonl"
     names = ["\u03b1…✅ \u03b2₂", "日本", "🚫"]
-    cases.write_text("\n".join(json.dumps({"name": n, "expression": "sum("}) for n in names),
-                     encoding="utf-8")
-    done = gradexplain("--cases", str(cases), "--format", output,
-                       env={**ENV, "PYTHONIOENCODING": encoding})
+    cases.write_text(
+        "\n".join(json.dumps({"name": n, "expression": "sum("}) for n in names), encoding="utf-8"
+    )
+    done = gradexplain(
+        "--cases", str(cases), "--format", output, env={**ENV, "PYTHONIOENCODING": encoding}
+    )
     assert done.returncode == 2, done.stderr
     text = done.stdout.decode(encoding)
     if output == "json":

@@ -22,8 +22,9 @@ def _values(values):
     return {name: from_numbers(name, np.asarray(v).tolist()) for name, v in values.items()}
 
 
-@pytest.mark.parametrize(("expression", "values", "expected"), CASES,
-                         ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(
+    ("expression", "values", "expected"), CASES, ids=[case[0] for case in CASES]
+)
 def test_fd_agrees_with_autograd_on_smooth_functions(expression, values, expected):
     result = explain(expression, values)
     found = finitediff.compare(parse(expression), _values(values), result)
@@ -31,22 +32,23 @@ def test_fd_agrees_with_autograd_on_smooth_functions(expression, values, expecte
         assert fd.agree, (name, fd.values, fd.autograd)
 
 
-@pytest.mark.parametrize(("expression", "marks"), [
-    ("sum(relu(w))", [False, True, True]),  # FD sees the mean slope 1/2, torch uses 0
-    ("sum(abs(w))", [True, True, True]),  # symmetric: FD's 0 equals torch's abs'(0) = 0
-])
+@pytest.mark.parametrize(
+    ("expression", "marks"),
+    [
+        ("sum(relu(w))", [False, True, True]),  # FD sees the mean slope 1/2, torch uses 0
+        ("sum(abs(w))", [True, True, True]),  # symmetric: FD's 0 equals torch's abs'(0) = 0
+    ],
+)
 def test_fd_at_kinks(expression, marks):
     result = explain(expression, w=[0.0, 1.0, -2.0])
     assert result.status == 3  # the kink itself is always reported
-    fd = finitediff.compare(parse(expression), _values({"w": [0.0, 1.0, -2.0]}),
-                            result)["w"]
+    fd = finitediff.compare(parse(expression), _values({"w": [0.0, 1.0, -2.0]}), result)["w"]
     assert fd.close.tolist() == marks
 
 
 def test_float32_autograd_against_float64_fd():
     result = explain("sum(x**2)", x=[3.0, 4.0, 10.0], dtype="float32")
-    fd = finitediff.compare(parse("sum(x**2)"), _values({"x": [3.0, 4.0, 10.0]}),
-                            result)["x"]
+    fd = finitediff.compare(parse("sum(x**2)"), _values({"x": [3.0, 4.0, 10.0]}), result)["x"]
     np.testing.assert_allclose(fd.values, [6, 8, 20], rtol=1e-8)
     assert fd.agree
 
@@ -55,13 +57,18 @@ def test_batched_per_element_differences_equal_one_nudge_at_a_time():
     """vmap's batches (here several, by a small BATCH_NUMBERS) give each element's own
     central difference: the same numbers as nudging one element per forward pass."""
     x = np.linspace(-1.0, 2.0, 50)
-    loss = finitediff._loss_of(parse("sum(tanh(x)*exp(x))"),
-                               finitediff._leaves(parse("sum(tanh(x)*exp(x))"),
-                                                  _values({"x": x})), "x")
+    loss = finitediff._loss_of(
+        parse("sum(tanh(x)*exp(x))"),
+        finitediff._leaves(parse("sum(tanh(x)*exp(x))"), _values({"x": x})),
+        "x",
+    )
     leaf = torch.tensor(x)
     batched = finitediff.per_element(loss, leaf, largest=50_000)  # batches of 40
-    single = [(float(loss(leaf + finitediff.EPS * e)) - float(loss(leaf - finitediff.EPS * e)))
-              / (2 * finitediff.EPS) for e in torch.eye(50, dtype=torch.float64)]
+    single = [
+        (float(loss(leaf + finitediff.EPS * e)) - float(loss(leaf - finitediff.EPS * e)))
+        / (2 * finitediff.EPS)
+        for e in torch.eye(50, dtype=torch.float64)
+    ]
     np.testing.assert_allclose(batched, single, rtol=1e-9, atol=1e-9)
 
 
@@ -90,8 +97,9 @@ def test_directions_catch_a_wrong_gradient():
 
 
 def test_cli_json_has_finite_differences_and_exit_codes():
-    ok = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4,10", "--check-fd", "--format",
-                                  "json"], env=ENV)
+    ok = CliRunner().invoke(
+        app, ["sum(x**2)", "--x", "3,4,10", "--check-fd", "--format", "json"], env=ENV
+    )
     assert ok.exit_code == 0
     fd = json.loads(ok.output)["gradients"]["x"]["finite_differences"]
     assert fd["agree"] is True and fd["eps"] == 1e-6
@@ -109,21 +117,30 @@ def test_output_without_check_fd_has_no_fd_column():
 
 def test_cli_says_which_mode_ran_and_why():
     values = ",".join(["1"] * (finitediff.MAX_FD_ELEMENTS + 1))
-    result = CliRunner().invoke(app, ["sum(x**2)", "--x", values, "--check-fd"],
-                                env={**ENV, "COLUMNS": "400"})
+    result = CliRunner().invoke(
+        app, ["sum(x**2)", "--x", values, "--check-fd"], env={**ENV, "COLUMNS": "400"}
+    )
     assert result.exit_code == 0, result.output
-    assert ("Finite differences of dL/dx along random directions (float64, central, eps "
-            "1e-06) agree with autograd's u . grad") in result.output
-    assert ("Directional: 10,001 nudged elements > MAX_FD_ELEMENTS = 10,000: per-element "
-            "differences would cost O(n**2), so 8 random directions u") in result.output
-    document = json.loads(CliRunner().invoke(
-        app, ["sum(x**2)", "--x", values, "--check-fd", "--format", "json"], env=ENV).output)
+    assert (
+        "Finite differences of dL/dx along random directions (float64, central, eps "
+        "1e-06) agree with autograd's u . grad"
+    ) in result.output
+    assert (
+        "Directional: 10,001 nudged elements > MAX_FD_ELEMENTS = 10,000: per-element "
+        "differences would cost O(n**2), so 8 random directions u"
+    ) in result.output
+    document = json.loads(
+        CliRunner()
+        .invoke(app, ["sum(x**2)", "--x", values, "--check-fd", "--format", "json"], env=ENV)
+        .output
+    )
     fd = document["gradients"]["x"]["finite_differences"]
     assert fd["mode"] == "directional" and len(fd["values"]) == finitediff.DIRECTIONS
     assert len(fd["autograd_along"]) == finitediff.DIRECTIONS
 
 
 # ---- matrices: one nudge per element, the result shaped like the variable --------------
+
 
 def _sigmoid(u):
     return 1 / (1 + np.exp(-u))
@@ -148,12 +165,18 @@ def _analytic_least_squares(X, w, y):
     return {"X": 2 / n * np.outer(r, w), "w": 2 / n * X.T @ r, "y": -2 / n * r}
 
 
-@pytest.mark.parametrize(("expression", "values", "analytic"), [
-    ("sum(sigmoid(X@W + b))", {"X": XM, "W": WM, "b": BM}, _analytic_mlp),
-    ("mean((X@w - y)**2)", {"X": XM, "w": np.array([1.0, -0.5]),
-                            "y": np.array([0.0, 1.0, -1.0])}, _analytic_least_squares),
-    ("sum(X.T*X.T)", {"X": XM}, lambda X: {"X": 2 * X}),
-])
+@pytest.mark.parametrize(
+    ("expression", "values", "analytic"),
+    [
+        ("sum(sigmoid(X@W + b))", {"X": XM, "W": WM, "b": BM}, _analytic_mlp),
+        (
+            "mean((X@w - y)**2)",
+            {"X": XM, "w": np.array([1.0, -0.5]), "y": np.array([0.0, 1.0, -1.0])},
+            _analytic_least_squares,
+        ),
+        ("sum(X.T*X.T)", {"X": XM}, lambda X: {"X": 2 * X}),
+    ],
+)
 def test_matrix_fd_matches_the_gradient_by_hand(expression, values, analytic):
     result = explain(expression, {n: v.tolist() for n, v in values.items()})
     found = finitediff.compare(parse(expression), _values(values), result)
@@ -172,25 +195,29 @@ def test_cli_matrix_fd_lists_values_and_json_is_shaped():
     assert result.output.endswith(
         "Finite differences of dL/dX (float64, central, eps 1e-06) agree with autograd "
         "(gradcheck's rtol 0.001, atol 1e-05; largest |difference| 1.22e-09).\n"
-        "  dL/dX by finite differences: [[2, 3.999999999], [6.000000001, 7.999999999]]\n")
-    document = json.loads(CliRunner().invoke(app, [*args, "--format", "json"],
-                                             env=ENV).output)
+        "  dL/dX by finite differences: [[2, 3.999999999], [6.000000001, 7.999999999]]\n"
+    )
+    document = json.loads(CliRunner().invoke(app, [*args, "--format", "json"], env=ENV).output)
     fd = document["gradients"]["X"]["finite_differences"]
     np.testing.assert_allclose(fd["values"], [[2, 4], [6, 8]], rtol=1e-8)
     assert fd["agree"] is True
 
 
 def test_cli_matrix_fd_names_the_elements_at_a_kink():
-    result = CliRunner().invoke(app, ["sum(relu(X@w))", "--X", "1,2;3,4;5,6", "--w", "2,-1",
-                                      "--check-fd"], env=ENV)
+    result = CliRunner().invoke(
+        app, ["sum(relu(X@w))", "--X", "1,2;3,4;5,6", "--w", "2,-1", "--check-fd"], env=ENV
+    )
     assert result.exit_code == 3  # X@w is 0 in row 0: relu's kink
-    assert ("  dL/dX by finite differences: [[1, -0.5000000001], [2, -1], [2, -1]]; differs "
-            "at X[0,0], X[0,1]\n") in result.output
+    assert (
+        "  dL/dX by finite differences: [[1, -0.5000000001], [2, -1], [2, -1]]; differs "
+        "at X[0,0], X[0,1]\n"
+    ) in result.output
 
 
 def test_cli_matrix_fd_beyond_the_per_element_limit_is_directional():
     rows = ";".join(",".join(["1"] * 101) for _ in range(100))
-    result = CliRunner().invoke(app, ["sum(X*X)", "--X", rows, "--check-fd"],
-                                env={**ENV, "COLUMNS": "400"})
+    result = CliRunner().invoke(
+        app, ["sum(X*X)", "--X", rows, "--check-fd"], env={**ENV, "COLUMNS": "400"}
+    )
     assert result.exit_code == 0
     assert "Directional: 10,100 nudged elements > MAX_FD_ELEMENTS = 10,000" in result.output

@@ -22,8 +22,11 @@ from gradexplain.ops import OPS as FUNCTIONS
 from gradexplain.parser import parse
 from gradexplain.tree import BinOp, Call, Const, Neg, Num, Var, walk
 
-_COMMON = {"deadline": None, "database": None,
-           "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much]}
+_COMMON = {
+    "deadline": None,
+    "database": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much],
+}
 settings.register_profile("gradexplain-fuzz-ci", max_examples=2_000, **_COMMON)
 settings.register_profile("gradexplain-fuzz-long", max_examples=100_000, **_COMMON)
 PROFILE = os.environ.get("GRADEXPLAIN_FUZZ_PROFILE", "ci")
@@ -93,36 +96,95 @@ def test_random_grammar_characters(text: str) -> None:
 
 # (b) expressions from the grammar, mixed with hostile tokens
 HOSTILE_ATOMS = [
-    "__import__('os')", "().__class__", "x.__class__.__bases__", "lambda: 1", "[1]",
-    "{1}", "{'a': 1}", "f'{x}'", "'s'", "b'x'", "1j", "True", "None", "...", "x[0]",
-    "(y := 1)", "x if x else y", "not x", "~x", "*x", "**x", "x and y", "x < y",
-    "9**9**9", "1" * 60, "1e999", "1_000", "0x10", "0o17", "0b1", "\uff45\uff58\uff45\uff43",
-    "\u202e", "\x00", "\u0661", "\u00b2", "\u03c0", "\n", "\r", ";", "#", "\\", "@", "`",
-    "torch.load", "torch.nn.functional.relu", "exec", "eval", "open", "getattr", "globals",
-    "__builtins__", "_x", "import os", "yield", "await x", "x.real", "x.T", "x.sum.sum",
+    "__import__('os')",
+    "().__class__",
+    "x.__class__.__bases__",
+    "lambda: 1",
+    "[1]",
+    "{1}",
+    "{'a': 1}",
+    "f'{x}'",
+    "'s'",
+    "b'x'",
+    "1j",
+    "True",
+    "None",
+    "...",
+    "x[0]",
+    "(y := 1)",
+    "x if x else y",
+    "not x",
+    "~x",
+    "*x",
+    "**x",
+    "x and y",
+    "x < y",
+    "9**9**9",
+    "1" * 60,
+    "1e999",
+    "1_000",
+    "0x10",
+    "0o17",
+    "0b1",
+    "\uff45\uff58\uff45\uff43",
+    "\u202e",
+    "\x00",
+    "\u0661",
+    "\u00b2",
+    "\u03c0",
+    "\n",
+    "\r",
+    ";",
+    "#",
+    "\\",
+    "@",
+    "`",
+    "torch.load",
+    "torch.nn.functional.relu",
+    "exec",
+    "eval",
+    "open",
+    "getattr",
+    "globals",
+    "__builtins__",
+    "_x",
+    "import os",
+    "yield",
+    "await x",
+    "x.real",
+    "x.T",
+    "x.sum.sum",
 ]
 NAMES = ["x", "y", "w", "b", "pi", "e", "torch", "sum", "exec", "_", "X1", "x" * 33]
-NUMBERS = st.one_of(st.integers(-10**6, 10**6).map(str),
-                    st.floats(allow_nan=False, allow_infinity=False).map(repr),
-                    st.sampled_from(["0", "1e300", "1e-300", "2.5e3", ".5", "5.", "1e999"]))
+NUMBERS = st.one_of(
+    st.integers(-(10**6), 10**6).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.sampled_from(["0", "1e300", "1e-300", "2.5e3", ".5", "5.", "1e999"]),
+)
 FUNCTION_NAMES = [*sorted(FUNCTIONS), "pow", "exec", "eval", "open", "print", "lambda"]
 LEAVES = st.one_of(st.sampled_from(NAMES), NUMBERS, st.sampled_from(HOSTILE_ATOMS))
 
 
 def _compose(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    binary = st.tuples(children, st.sampled_from(
-        ["+", "-", "*", "/", "**", "//", "%", "^", "@", ",", " if ", " and ", "."]), children)
+    binary = st.tuples(
+        children,
+        st.sampled_from(["+", "-", "*", "/", "**", "//", "%", "^", "@", ",", " if ", " and ", "."]),
+        children,
+    )
     return st.one_of(
         binary.map(lambda t: f"{t[0]}{t[1]}{t[2]}"),
         children.map(lambda c: f"({c})"),
         children.map(lambda c: f"-{c}"),
         st.tuples(st.sampled_from(FUNCTION_NAMES), children).map(lambda t: f"{t[0]}({t[1]})"),
         st.tuples(st.sampled_from(FUNCTION_NAMES), children, children).map(
-            lambda t: f"{t[0]}({t[1]}, {t[2]})"),
+            lambda t: f"{t[0]}({t[1]}, {t[2]})"
+        ),
         st.tuples(children, st.sampled_from([*FUNCTION_NAMES, "__class__", "numpy"])).map(
-            lambda t: f"({t[0]}).{t[1]}()"),
+            lambda t: f"({t[0]}).{t[1]}()"
+        ),
         st.tuples(st.sampled_from(sorted(FUNCTIONS)), children).map(
-            lambda t: f"torch.{t[0]}({t[1]})"),
+            lambda t: f"torch.{t[0]}({t[1]})"
+        ),
         st.tuples(children, children).map(lambda t: f"sum({t[0]}, dim={t[1]})"),
     )
 
@@ -144,26 +206,43 @@ def test_grammar_with_a_hostile_token_spliced_in(text: str, at: int, token: str)
 
 
 @FUZZ
-@given(st.recursive(st.sampled_from(["x", "y", "2", "0.5", "pi"]), _compose, max_leaves=80),
-       st.integers(1, 4))
+@given(
+    st.recursive(st.sampled_from(["x", "y", "2", "0.5", "pi"]), _compose, max_leaves=80),
+    st.integers(1, 4),
+)
 def test_deep_and_repeated_grammar(text: str, repeat: int) -> None:
     assert_parses_safely("+".join([text] * repeat))
 
 
 # (c) issue 13: values files, cases files, output paths and terminal-hostile strings.
 # Each must end in a value or in our named error (exit 2): never another exception (70).
-CONTROLS = "\x00\x07\x08\t\n\x0b\x0c\r\x1b\x7f\x85\x9b\u061c\u200b\u200e\u202e\u2028\u2066" \
+CONTROLS = (
+    "\x00\x07\x08\t\n\x0b\x0c\r\x1b\x7f\x85\x9b\u061c\u200b\u200e\u202e\u2028\u2066"
     "\ufeff\ufffe\udcff"
-HOSTILE_TEXT = st.text(alphabet=st.one_of(st.characters(), st.sampled_from(CONTROLS),
-                                          st.sampled_from("[]()<>!|`*_#&:/.@\\ ")),
-                       max_size=60)
-JSON_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-10**400, 10**400),
-                        st.floats(allow_nan=False, allow_infinity=False), HOSTILE_TEXT)
-JSON_VALUES = st.recursive(JSON_LEAVES, lambda kids: st.one_of(
-    st.lists(kids, max_size=4), st.dictionaries(HOSTILE_TEXT, kids, max_size=3)),
-    max_leaves=30)
+)
+HOSTILE_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(), st.sampled_from(CONTROLS), st.sampled_from("[]()<>!|`*_#&:/.@\\ ")
+    ),
+    max_size=60,
+)
+JSON_LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**400), 10**400),
+    st.floats(allow_nan=False, allow_infinity=False),
+    HOSTILE_TEXT,
+)
+JSON_VALUES = st.recursive(
+    JSON_LEAVES,
+    lambda kids: st.one_of(
+        st.lists(kids, max_size=4), st.dictionaries(HOSTILE_TEXT, kids, max_size=3)
+    ),
+    max_leaves=30,
+)
 NESTED = st.tuples(st.integers(1, 3_000), st.sampled_from(["1", "[]", "{}", "1,2"])).map(
-    lambda t: "[" * t[0] + t[1] + "]" * t[0])
+    lambda t: "[" * t[0] + t[1] + "]" * t[0]
+)
 
 
 def assert_refused_or_read(read) -> object:
@@ -178,8 +257,10 @@ def assert_refused_or_read(read) -> object:
 
 
 @FUZZ
-@given(st.one_of(JSON_VALUES.map(lambda v: json.dumps(v, ensure_ascii=False)), NESTED,
-                 HOSTILE_TEXT), st.sampled_from([".json", ".csv", ".txt"]))
+@given(
+    st.one_of(JSON_VALUES.map(lambda v: json.dumps(v, ensure_ascii=False)), NESTED, HOSTILE_TEXT),
+    st.sampled_from([".json", ".csv", ".txt"]),
+)
 def test_values_files(tmp_path_factory, content: str, suffix: str) -> None:
     from gradexplain.values import Values, from_spec
 
@@ -191,24 +272,47 @@ def test_values_files(tmp_path_factory, content: str, suffix: str) -> None:
 
 
 CASE_FIELDS = st.dictionaries(
-    st.one_of(st.sampled_from(["name", "expression", "values", "wrt", "expect", "device",
-                               "dtype", "rtol", "atol", "check_fd", "hessian"]),
-              HOSTILE_TEXT),
-    st.one_of(JSON_VALUES, st.integers(1, 400).map(lambda n: json.loads("[" * n + "]" * n)),
-              st.just("sum(x)")), max_size=6)
+    st.one_of(
+        st.sampled_from(
+            [
+                "name",
+                "expression",
+                "values",
+                "wrt",
+                "expect",
+                "device",
+                "dtype",
+                "rtol",
+                "atol",
+                "check_fd",
+                "hessian",
+            ]
+        ),
+        HOSTILE_TEXT,
+    ),
+    st.one_of(
+        JSON_VALUES,
+        st.integers(1, 400).map(lambda n: json.loads("[" * n + "]" * n)),
+        st.just("sum(x)"),
+    ),
+    max_size=6,
+)
 
 
 @FUZZ
-@given(st.lists(st.one_of(CASE_FIELDS.map(json.dumps), NESTED, HOSTILE_TEXT), max_size=5),
-       st.sampled_from([".jsonl", ".toml"]))
+@given(
+    st.lists(st.one_of(CASE_FIELDS.map(json.dumps), NESTED, HOSTILE_TEXT), max_size=5),
+    st.sampled_from([".jsonl", ".toml"]),
+)
 def test_cases_files(tmp_path_factory, lines: list[str], suffix: str) -> None:
     """Reading the file and checking each case's fields (what runs before any torch)."""
     from gradexplain import batch
     from gradexplain.request import Request
 
     path = tmp_path_factory.getbasetemp() / f"cases{suffix}"
-    text = "\n".join(lines) if suffix == ".jsonl" else "".join(
-        f"[[case]]\n{line}\n" for line in lines)
+    text = (
+        "\n".join(lines) if suffix == ".jsonl" else "".join(f"[[case]]\n{line}\n" for line in lines)
+    )
     path.write_bytes(text.encode("utf-8", "surrogatepass"))
     cases = assert_refused_or_read(lambda: batch.read_cases(str(path)))
     for case in cases if isinstance(cases, list) else []:
@@ -217,9 +321,16 @@ def test_cases_files(tmp_path_factory, lines: list[str], suffix: str) -> None:
 
 
 @FUZZ
-@given(st.lists(st.one_of(HOSTILE_TEXT, st.sampled_from(["", "-", ".", "..", "a/b", "c.toml",
-                                                          "x/../c.toml", "./c.toml"])),
-                min_size=1, max_size=3))
+@given(
+    st.lists(
+        st.one_of(
+            HOSTILE_TEXT,
+            st.sampled_from(["", "-", ".", "..", "a/b", "c.toml", "x/../c.toml", "./c.toml"]),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
 def test_output_paths(tmp_path_factory, names: list[str]) -> None:
     """check() refuses or accepts; an accepted path is written whole, or OutputError."""
     from gradexplain import outputs
@@ -227,9 +338,11 @@ def test_output_paths(tmp_path_factory, names: list[str]) -> None:
 
     folder = tmp_path_factory.mktemp("out")
     (folder / "c.toml").write_text("input")
-    paths = {f"--o{i}": str(folder / name) if name not in ("", "-") else name
-             for i, name in enumerate(names) if not name.startswith("/")
-             and ".." not in name.split("/")}
+    paths = {
+        f"--o{i}": str(folder / name) if name not in ("", "-") else name
+        for i, name in enumerate(names)
+        if not name.startswith("/") and ".." not in name.split("/")
+    }
     try:
         outputs.check(paths, [str(folder / "c.toml")])
     except GradexplainError as error:
@@ -239,8 +352,11 @@ def test_output_paths(tmp_path_factory, names: list[str]) -> None:
         assert_refused_or_read(lambda p=path, o=option: outputs.write(p, "whole", o))
     assert (folder / "c.toml").read_text() == "input"
     written = set(paths.values())  # an output may itself be named ".gradexplain-..."
-    assert not [p for p in folder.iterdir() if p.name.startswith(".gradexplain-")
-                and p.name.endswith(".tmp") and str(p) not in written]
+    assert not [
+        p
+        for p in folder.iterdir()
+        if p.name.startswith(".gradexplain-") and p.name.endswith(".tmp") and str(p) not in written
+    ]
 
 
 @FUZZ

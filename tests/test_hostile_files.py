@@ -40,12 +40,16 @@ def deep(depth: int) -> str:
 
 # --- malformed values and cases: exit 2, never 70 -------------------------------------
 
-@pytest.mark.parametrize("text, message", [
-    ("[[[1, 2]], [[3, 4]]]", "deeper nesting or mixed rows are not supported"),
-    ("[[[1]]]", "deeper nesting or mixed rows are not supported"),  # not a 1x1 matrix
-    (deep(100_000), "nested too deeply to read"),
-    ("[1, [2]]", "deeper nesting or mixed rows are not supported"),
-])
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[[[1, 2]], [[3, 4]]]", "deeper nesting or mixed rows are not supported"),
+        ("[[[1]]]", "deeper nesting or mixed rows are not supported"),  # not a 1x1 matrix
+        (deep(100_000), "nested too deeply to read"),
+        ("[1, [2]]", "deeper nesting or mixed rows are not supported"),
+    ],
+)
 def test_malformed_json_values_are_exit_2(here, text, message):
     (here / "X.json").write_text(text)
     result = run("sum(X)", "--X", "@X.json")
@@ -53,18 +57,23 @@ def test_malformed_json_values_are_exit_2(here, text, message):
     assert message in result.stderr
 
 
-@pytest.mark.parametrize("value, message", [
-    ([[[1]]], "values with more than 2 dimensions are not supported"),
-    ([[[1, 2]], [[3, 4]]], "values with more than 2 dimensions are not supported"),
-    ("DEEP", "values with more than 2 dimensions are not supported"),
-    ([1, "MIXED"], "element 2 is [[[[[[[...]]]]]]], not a number"),
-])
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ([[[1]]], "values with more than 2 dimensions are not supported"),
+        ([[[1, 2]], [[3, 4]]], "values with more than 2 dimensions are not supported"),
+        ("DEEP", "values with more than 2 dimensions are not supported"),
+        ([1, "MIXED"], "element 2 is [[[[[[[...]]]]]]], not a number"),
+    ],
+)
 def test_a_malformed_value_fails_its_case_only(here, value, message):
     raw = json.dumps(value).replace('"DEEP"', deep(800)).replace('"MIXED"', deep(800))
-    lines = ['{"name": "good", "expression": "sum(x)", "values": {"x": [1, 2]}}',
-             '{"name": "bad", "expression": "sum(x)", "values": {"x": ' + raw + '}}',
-             '{"name": "bad expect", "expression": "sum(x)", "values": {"x": [1]}, '
-             '"expect": {"x": ' + raw + '}}']
+    lines = [
+        '{"name": "good", "expression": "sum(x)", "values": {"x": [1, 2]}}',
+        '{"name": "bad", "expression": "sum(x)", "values": {"x": ' + raw + "}}",
+        '{"name": "bad expect", "expression": "sum(x)", "values": {"x": [1]}, '
+        '"expect": {"x": ' + raw + "}}",
+    ]
     (here / "c.jsonl").write_text("\n".join(lines) + "\n")
     result = run("--cases", "c.jsonl", "--format", "json")
     assert result.exit_code == 2
@@ -74,12 +83,17 @@ def test_a_malformed_value_fails_its_case_only(here, value, message):
     assert message in documents[2]["error"]["message"]
 
 
-@pytest.mark.parametrize("name, text", [
-    ("c.jsonl", '{"expression": "sum(x)", "values": {"x": ' + deep(100_000) + "}}\n"),
-    ("c.toml", '[[case]]\nexpression = "sum(x)"\nvalues = { x = ' + deep(5_000) + " }\n"),
-    ("d.toml", '[[case]]\nexpression = "sum(x)"\nvalues = ' + "{a=" * 5_000 + "1" +
-     "}" * 5_000 + "\n"),
-])
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("c.jsonl", '{"expression": "sum(x)", "values": {"x": ' + deep(100_000) + "}}\n"),
+        ("c.toml", '[[case]]\nexpression = "sum(x)"\nvalues = { x = ' + deep(5_000) + " }\n"),
+        (
+            "d.toml",
+            '[[case]]\nexpression = "sum(x)"\nvalues = ' + "{a=" * 5_000 + "1" + "}" * 5_000 + "\n",
+        ),
+    ],
+)
 def test_nesting_too_deep_to_parse_is_exit_2(here, name, text):
     (here / name).write_text(text)
     result = run("--cases", name)
@@ -96,19 +110,22 @@ def test_a_cases_file_that_is_not_utf8_is_exit_2(here):
 
 # --- limits on a batch ---------------------------------------------------------------
 
+
 def test_cases_from_dev_zero_stop_at_the_named_limit():
     result = run("--cases", "/dev/zero")
     assert result.exit_code == 2
     assert f"MAX_CASES_FILE_BYTES = {limits.MAX_CASES_FILE_BYTES:,}" in result.stderr
 
 
-@pytest.mark.parametrize("limit, value, cases", [
-    ("MAX_BATCH_ELEMENTS", 5, 2),  # 2 cases of 3 numbers each
-    ("MAX_CASES", 1, 2),
-    ("MAX_CASES_FILE_BYTES", 100, 2),
-])
-def test_a_batch_over_a_limit_is_refused_before_any_work(here, monkeypatch, limit, value,
-                                                          cases):
+@pytest.mark.parametrize(
+    "limit, value, cases",
+    [
+        ("MAX_BATCH_ELEMENTS", 5, 2),  # 2 cases of 3 numbers each
+        ("MAX_CASES", 1, 2),
+        ("MAX_CASES_FILE_BYTES", 100, 2),
+    ],
+)
+def test_a_batch_over_a_limit_is_refused_before_any_work(here, monkeypatch, limit, value, cases):
     monkeypatch.setattr(limits, limit, value)
     line = '{"expression": "sum(x)", "values": {"x": [1, 2]}, "expect": {"x": [1, 1]}}'
     (here / "c.jsonl").write_text("\n".join([line] * cases) + "\n")
@@ -121,19 +138,34 @@ def test_a_batch_over_a_limit_is_refused_before_any_work(here, monkeypatch, limi
 
 # --- untrusted strings are neutralised -----------------------------------------------
 
-HOSTILE = ["\x1b[2J\x1b[31mFAKE all ok", "bell\x07", "over\rwrite", "\u202eevil",
-           "osc \x1b]8;;http://x.y\x07link\x1b]8;;\x07", "a\r\n# Heading [l](http://x.y)",
-           "![i](http://x.y/i.png) <img src=x onerror=alert(1)> | www.e.com &amp;",
-           "nul\x00 vt\x0b ff\x0c del\x7f c1\x85 \u2028 \ufeff \ufffe"]
+HOSTILE = [
+    "\x1b[2J\x1b[31mFAKE all ok",
+    "bell\x07",
+    "over\rwrite",
+    "\u202eevil",
+    "osc \x1b]8;;http://x.y\x07link\x1b]8;;\x07",
+    "a\r\n# Heading [l](http://x.y)",
+    "![i](http://x.y/i.png) <img src=x onerror=alert(1)> | www.e.com &amp;",
+    "nul\x00 vt\x0b ff\x0c del\x7f c1\x85 \u2028 \ufeff \ufffe",
+]
 
 
 @pytest.fixture()
 def hostile_cases(here):
-    lines = [json.dumps({"name": name, "expression": "sum(x)", "values": {"x": [1, 2]},
-                         **({"expect": {"x": [9, 9]}} if i % 2 else {})})
-             for i, name in enumerate(HOSTILE)]
-    lines.append(json.dumps({"name": "key", "expression": "sum(x)",
-                             "values": {"x": [1], HOSTILE[0]: [2]}}))
+    lines = [
+        json.dumps(
+            {
+                "name": name,
+                "expression": "sum(x)",
+                "values": {"x": [1, 2]},
+                **({"expect": {"x": [9, 9]}} if i % 2 else {}),
+            }
+        )
+        for i, name in enumerate(HOSTILE)
+    ]
+    lines.append(
+        json.dumps({"name": "key", "expression": "sum(x)", "values": {"x": [1], HOSTILE[0]: [2]}})
+    )
     (here / "c.jsonl").write_text("\n".join(lines) + "\n")
     return here
 
@@ -166,11 +198,14 @@ def test_markdown_rows_cannot_break_or_link(hostile_cases):
     assert all(line.count(" | ") == 2 for line in rows)  # no cell split by a pipe
 
 
-@pytest.mark.parametrize("expression, shown, column", [
-    ("sum(x)\x1b[2J", "sum(x)\\x1b[2J", 7),
-    ("sum(\u202ex)", "sum(\\u202ex)", 5),
-    ("sum(x)\r+evil", "sum(x)\\r+evil", 7),
-])
+@pytest.mark.parametrize(
+    "expression, shown, column",
+    [
+        ("sum(x)\x1b[2J", "sum(x)\\x1b[2J", 7),
+        ("sum(\u202ex)", "sum(\\u202ex)", 5),
+        ("sum(x)\r+evil", "sum(x)\\r+evil", 7),
+    ],
+)
 def test_the_caret_line_shows_control_characters_escaped(expression, shown, column):
     result = run(expression, "--x", "1")
     assert result.exit_code == 2
@@ -185,22 +220,31 @@ def test_the_caret_line_shows_control_characters_escaped(expression, shown, colu
 CASES = '[[case]]\nexpression = "sum(x**2)"\nvalues = { x = [1, 2] }\n'
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--cases", "c.toml", "--junit-xml", "c.toml"], "--junit-xml c.toml is also an input"),
-    (["--cases", "c.toml", "--junit-xml", "./c.toml"], "is also an input (c.toml)"),
-    (["sum(x)", "--x", "@x.txt", "--dot", "x.txt"], "--dot x.txt is also an input"),
-    (["sum(x)", "--x", "1", "--expect", "x=@x.txt", "--terminal-svg", "x.txt"],
-     "is also an input"),
-    (["sum(x)", "--x", "1", "--dot", "g.dot", "--terminal-svg", "g.dot"],
-     "--dot and --terminal-svg both write g.dot"),
-    (["sum(x)", "--x", "1", "--graph-svg", "c.toml", "--cases", "c.toml"], "is also an input"),
-    (["sum(x)", "--x", "1", "--svg", "a.svg", "--terminal-svg", "b.svg"],
-     "--svg is the old name of --terminal-svg: give one of them"),
-    (["sum(x)", "--x", "1", "--dot", ""], "--dot needs a file name, not ''"),
-    (["sum(x)", "--x", "1", "--dot", "-"], "--dot needs a file name, not '-'"),
-    (["sum(x)", "--x", "1", "--graph-svg", "no/such/folder/g.svg"], "does not exist"),
-    (["sum(x)", "--x", "1", "--dot", "."], "--dot .: is a folder"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--cases", "c.toml", "--junit-xml", "c.toml"], "--junit-xml c.toml is also an input"),
+        (["--cases", "c.toml", "--junit-xml", "./c.toml"], "is also an input (c.toml)"),
+        (["sum(x)", "--x", "@x.txt", "--dot", "x.txt"], "--dot x.txt is also an input"),
+        (
+            ["sum(x)", "--x", "1", "--expect", "x=@x.txt", "--terminal-svg", "x.txt"],
+            "is also an input",
+        ),
+        (
+            ["sum(x)", "--x", "1", "--dot", "g.dot", "--terminal-svg", "g.dot"],
+            "--dot and --terminal-svg both write g.dot",
+        ),
+        (["sum(x)", "--x", "1", "--graph-svg", "c.toml", "--cases", "c.toml"], "is also an input"),
+        (
+            ["sum(x)", "--x", "1", "--svg", "a.svg", "--terminal-svg", "b.svg"],
+            "--svg is the old name of --terminal-svg: give one of them",
+        ),
+        (["sum(x)", "--x", "1", "--dot", ""], "--dot needs a file name, not ''"),
+        (["sum(x)", "--x", "1", "--dot", "-"], "--dot needs a file name, not '-'"),
+        (["sum(x)", "--x", "1", "--graph-svg", "no/such/folder/g.svg"], "does not exist"),
+        (["sum(x)", "--x", "1", "--dot", "."], "--dot .: is a folder"),
+    ],
+)
 def test_unusable_output_paths_are_refused_before_any_work(here, args, message):
     (here / "c.toml").write_text(CASES)
     (here / "x.txt").write_text("1\n")
@@ -210,11 +254,14 @@ def test_unusable_output_paths_are_refused_before_any_work(here, args, message):
     assert (here / "c.toml").read_text() == CASES and (here / "x.txt").read_text() == "1\n"
 
 
-@pytest.mark.parametrize("args", [
-    ["sum(x**2", "--x", "1", "--dot", "old"],  # fails before any work
-    ["sum(x**2)", "--x", "1", "--y", "2", "--dot", "old"],
-    ["sum(x**2)", "--x", "1", "--terminal-svg", "old", "--format", "markdown"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sum(x**2", "--x", "1", "--dot", "old"],  # fails before any work
+        ["sum(x**2)", "--x", "1", "--y", "2", "--dot", "old"],
+        ["sum(x**2)", "--x", "1", "--terminal-svg", "old", "--format", "markdown"],
+    ],
+)
 def test_a_run_that_fails_before_writing_leaves_the_old_file(here, args):
     (here / "old").write_text("previous report")
     assert run(*args).exit_code == 2
@@ -268,20 +315,40 @@ def test_a_full_disk_for_an_output_file_is_exit_74(here):
 
 # --- no option silently ignored (Required 7) -----------------------------------------
 
-@pytest.mark.parametrize("option", [["--all"], ["--graph"], ["--mermaid"], ["--steps"],
-                                    ["--jacobian"], ["--v", "1,1"],
-                                    ["--terminal-svg", "o.svg"]])
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--all"],
+        ["--graph"],
+        ["--mermaid"],
+        ["--steps"],
+        ["--jacobian"],
+        ["--v", "1,1"],
+        ["--terminal-svg", "o.svg"],
+    ],
+)
 @pytest.mark.parametrize("output", ["table", "markdown", "json"])
 def test_quiet_refuses_an_option_that_only_changes_what_is_printed(here, option, output):
     result = run("exp(x)", "--x", "1,2", "--quiet", "--format", output, *option)
     assert result.exit_code == 2
-    assert f"--quiet prints nothing, so {option[0]} would do nothing" in result.stderr \
-        or "with --format" in result.stderr  # json or markdown refuses some first
+    assert (
+        f"--quiet prints nothing, so {option[0]} would do nothing" in result.stderr
+        or "with --format" in result.stderr
+    )  # json or markdown refuses some first
     assert os.listdir(here) == []
 
 
-@pytest.mark.parametrize("option", [["--check-fd"], ["--hessian"], ["--expect", "x=2,4"],
-                                    ["--dot", "g.out"], ["--graph-svg", "g.out"]])
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--check-fd"],
+        ["--hessian"],
+        ["--expect", "x=2,4"],
+        ["--dot", "g.out"],
+        ["--graph-svg", "g.out"],
+    ],
+)
 def test_quiet_keeps_the_options_that_decide_the_status_or_write_a_file(here, option):
     result = run("sum(x**2)", "--x", "1,2", "--quiet", *option)
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")

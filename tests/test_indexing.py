@@ -40,10 +40,16 @@ CASES: list[tuple[str, dict[str, object], Reference]] = [
 ]
 
 LITERAL_CASES: list[tuple[str, dict[str, object], Reference]] = [
-    ("sum(x * torch.tensor([1., 2., 3., -1]))", {"x": X4},
-     lambda x: (x * torch.tensor([1.0, 2.0, 3.0, -1.0])).sum()),
-    ("sum(X @ torch.tensor([[1, 0], [0.5, 2], [-1, 3]]))", {"X": M},
-     lambda X: (X @ torch.tensor([[1.0, 0], [0.5, 2], [-1, 3]], dtype=torch.float64)).sum()),
+    (
+        "sum(x * torch.tensor([1., 2., 3., -1]))",
+        {"x": X4},
+        lambda x: (x * torch.tensor([1.0, 2.0, 3.0, -1.0])).sum(),
+    ),
+    (
+        "sum(X @ torch.tensor([[1, 0], [0.5, 2], [-1, 3]]))",
+        {"X": M},
+        lambda X: (X @ torch.tensor([[1.0, 0], [0.5, 2], [-1, 3]], dtype=torch.float64)).sum(),
+    ),
     ("sum(x[[0, 3, 3]]**2)", {"x": X4}, lambda x: (x[[0, 3, 3]] ** 2).sum()),
     ("sum(X[[1, 0], 2])", {"X": M}, lambda X: X[[1, 0], 2].sum()),
     ("x[0]*torch.tensor(2.5)", {"x": X4}, lambda x: x[0] * torch.tensor(2.5)),
@@ -53,31 +59,42 @@ DATA_CASES: list[tuple[str, dict[str, object], Reference]] = [
     ("sum(x[idx]**2)", {"x": X4, "idx": IDX}, lambda x, idx: (x[idx.long()] ** 2).sum()),
     ("sum(X[t[:2]]**2)", {"X": Z, "t": T}, lambda X, t: (X[t[:2].long()] ** 2).sum()),
     ("sum(X[:, t])", {"X": Z, "t": T}, lambda X, t: X[:, t.long()].sum()),
-    ("-log_softmax(z, dim=1)[range(len(t)), t].mean()", {"z": Z, "t": T},
-     lambda z, t: -torch.log_softmax(z, 1)[range(len(t)), t.long()].mean()),
-    ("-log_softmax(z, dim=1)[torch.arange(3), t].mean()", {"z": Z, "t": T},
-     lambda z, t: -torch.log_softmax(z, 1)[torch.arange(3), t.long()].mean()),
-    ("-softmax(z, dim=1)[range(3), t].log().mean()", {"z": Z, "t": T},
-     lambda z, t: -torch.softmax(z, 1)[range(3), t.long()].log().mean()),
+    (
+        "-log_softmax(z, dim=1)[range(len(t)), t].mean()",
+        {"z": Z, "t": T},
+        lambda z, t: -torch.log_softmax(z, 1)[range(len(t)), t.long()].mean(),
+    ),
+    (
+        "-log_softmax(z, dim=1)[torch.arange(3), t].mean()",
+        {"z": Z, "t": T},
+        lambda z, t: -torch.log_softmax(z, 1)[torch.arange(3), t.long()].mean(),
+    ),
+    (
+        "-softmax(z, dim=1)[range(3), t].log().mean()",
+        {"z": Z, "t": T},
+        lambda z, t: -torch.softmax(z, 1)[range(3), t.long()].log().mean(),
+    ),
     ("sum(x[k]*x)", {"x": X4, "k": 2.0}, lambda x, k: (x[k.long()] * x).sum()),
-    ("sum(z[range(len(t)), t])", {"z": Z, "t": T[:2]},
-     lambda z, t: z[range(2), t.long()].sum()),
+    ("sum(z[range(len(t)), t])", {"z": Z, "t": T[:2]}, lambda z, t: z[range(2), t.long()].sum()),
     ("sum(x[range(len(x))]**2)", {"x": X4}, lambda x: (x[range(4)] ** 2).sum()),
 ]
 
 
-def _torch_gradients(reference: Reference, values: dict[str, object],
-                     data: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
-    leaves = {name: torch.tensor(np.asarray(value, dtype=np.float64),
-                                 requires_grad=name not in data)
-              for name, value in values.items()}
+def _torch_gradients(
+    reference: Reference, values: dict[str, object], data: tuple[str, ...] = ()
+) -> dict[str, np.ndarray]:
+    leaves = {
+        name: torch.tensor(np.asarray(value, dtype=np.float64), requires_grad=name not in data)
+        for name, value in values.items()
+    }
     output = reference(*leaves.values())
     output.backward(torch.ones_like(output))
     return {name: leaf.grad.numpy() for name, leaf in leaves.items() if name not in data}
 
 
-def _central_differences(reference: Reference, values: dict[str, object], name: str,
-                         eps: float = 1e-6) -> np.ndarray:
+def _central_differences(
+    reference: Reference, values: dict[str, object], name: str, eps: float = 1e-6
+) -> np.ndarray:
     base = {key: np.asarray(value, dtype=np.float64) for key, value in values.items()}
     point = base[name]
     found = np.zeros_like(point)
@@ -86,57 +103,64 @@ def _central_differences(reference: Reference, values: dict[str, object], name: 
         for sign in (1, -1):
             moved = point.copy()
             moved.flat[flat] += sign * eps
-            args = [torch.tensor(moved if key == name else value)
-                    for key, value in base.items()]
+            args = [torch.tensor(moved if key == name else value) for key, value in base.items()]
             total.append(float(reference(*args).sum()))
         found.flat[flat] = (total[0] - total[1]) / (2 * eps)
     return found
 
 
-def _check(expression: str, values: dict[str, object], reference: Reference,
-           data: tuple[str, ...] = ()) -> None:
+def _check(
+    expression: str, values: dict[str, object], reference: Reference, data: tuple[str, ...] = ()
+) -> None:
     result = explain(expression, values)
     assert result.status is ExitStatus.AGREE, result.verdict()
     assert set(result.gradients) == set(values) - set(data)
     expected = _torch_gradients(reference, values, data)
     for name, gradient in result.gradients.items():
-        np.testing.assert_allclose(gradient.symbolic, expected[name], rtol=1e-12,
-                                   atol=1e-12)
-        np.testing.assert_allclose(gradient.autograd, expected[name], rtol=1e-12,
-                                   atol=1e-12)
-        np.testing.assert_allclose(gradient.symbolic,
-                                   _central_differences(reference, values, name),
-                                   rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(gradient.symbolic, expected[name], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(gradient.autograd, expected[name], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            gradient.symbolic, _central_differences(reference, values, name), rtol=1e-6, atol=1e-6
+        )
 
 
-@pytest.mark.parametrize(("expression", "values", "reference"), CASES,
-                         ids=[case[0] for case in CASES])
-def test_constant_indices_and_slices(expression: str, values: dict[str, object],
-                                     reference: Reference) -> None:
+@pytest.mark.parametrize(
+    ("expression", "values", "reference"), CASES, ids=[case[0] for case in CASES]
+)
+def test_constant_indices_and_slices(
+    expression: str, values: dict[str, object], reference: Reference
+) -> None:
     _check(expression, values, reference)
 
 
-@pytest.mark.parametrize(("expression", "values", "reference"), LITERAL_CASES,
-                         ids=[case[0] for case in LITERAL_CASES])
-def test_literal_tensors_and_index_lists(expression: str, values: dict[str, object],
-                                         reference: Reference) -> None:
+@pytest.mark.parametrize(
+    ("expression", "values", "reference"), LITERAL_CASES, ids=[case[0] for case in LITERAL_CASES]
+)
+def test_literal_tensors_and_index_lists(
+    expression: str, values: dict[str, object], reference: Reference
+) -> None:
     _check(expression, values, reference)
 
 
-@pytest.mark.parametrize(("expression", "values", "reference"), DATA_CASES,
-                         ids=[case[0] for case in DATA_CASES])
-def test_integer_arrays_are_data(expression: str, values: dict[str, object],
-                                 reference: Reference) -> None:
+@pytest.mark.parametrize(
+    ("expression", "values", "reference"), DATA_CASES, ids=[case[0] for case in DATA_CASES]
+)
+def test_integer_arrays_are_data(
+    expression: str, values: dict[str, object], reference: Reference
+) -> None:
     data = tuple(name for name in ("idx", "t", "k") if name in values)
     _check(expression, values, reference, data)
 
 
-@pytest.mark.parametrize(("expression", "formula"), [
-    ("sum(x[1:3]**2)", "where(1 <= j <= 2, 2*x_j, 0)"),
-    ("sum(x[:2])", "where(j <= 1, 1, 0)"),
-    ("x[0]*x[-1]", "delta_0j*x_3 + delta_3j*x_0"),
-    ("sum(x[idx])", "sum_i(delta(j, idx_i))"),
-])
+@pytest.mark.parametrize(
+    ("expression", "formula"),
+    [
+        ("sum(x[1:3]**2)", "where(1 <= j <= 2, 2*x_j, 0)"),
+        ("sum(x[:2])", "where(j <= 1, 1, 0)"),
+        ("x[0]*x[-1]", "delta_0j*x_3 + delta_3j*x_0"),
+        ("sum(x[idx])", "sum_i(delta(j, idx_i))"),
+    ],
+)
 def test_the_gradient_reads_as_a_reindexing(expression: str, formula: str) -> None:
     values: dict[str, object] = {"x": X4, "idx": IDX}
     result = explain(expression, {k: v for k, v in values.items() if k in expression})
@@ -155,26 +179,33 @@ def test_a_kink_inside_the_slice_is_undefined() -> None:
     assert result.status is ExitStatus.UNDEFINED
 
 
-@pytest.mark.parametrize(("expression", "values", "fragment", "column"), [
-    ("x[3]", {"x": W3}, "index 3 is out of range for dimension 0 with size 3", 2),
-    ("x[-4]", {"x": W3}, "index -4 is out of range", 2),
-    ("X[1, 3]", {"X": M}, "index 3 is out of range for dimension 1 with size 3", 5),
-    ("X[0, 0, 0]", {"X": M}, "too many indices: 2x3 has 2 dimensions", 0),
-    ("c[0]", {"c": 2.0}, "too many indices: scalar has 0 dimensions", 0),
-    ("sum(x[::-1])", {"x": W3}, "slice step must be positive", 6),
-    ("sum(x[5:])", {"x": W3}, "the slice selects no element", 6),
-    ("sum(x[idx])", {"x": W3, "idx": [0.0, 3.0]},
-     "idx_1 = 3 is out of range for dimension 0 with size 3", 6),
-    ("sum(x[idx])", {"x": W3, "idx": [0.0, 1.5]}, "must hold integers; idx_1 = 1.5", 6),
-    ("sum(x[idx])", {"x": W3, "idx": [-1.0]}, "negative indices", 6),
-    ("sum(X[idx])", {"X": M, "idx": M}, "an index array must be a vector", 6),
-    ("sum(x[[0, 3]])", {"x": W3}, "index 3 is out of range for dimension 0 with size 3", 6),
-    ("sum(x[[0.5]])", {"x": W3}, "an index list must hold integers, got 0.5", 6),
-    ("sum(z[range(3), t])", {"z": Z, "t": [0.0, 1.0]},
-     "shapes 3 and 2 cannot be broadcast", 4),
-])
-def test_bad_indices_are_input_errors(expression: str, values: dict[str, object],
-                                      fragment: str, column: int) -> None:
+@pytest.mark.parametrize(
+    ("expression", "values", "fragment", "column"),
+    [
+        ("x[3]", {"x": W3}, "index 3 is out of range for dimension 0 with size 3", 2),
+        ("x[-4]", {"x": W3}, "index -4 is out of range", 2),
+        ("X[1, 3]", {"X": M}, "index 3 is out of range for dimension 1 with size 3", 5),
+        ("X[0, 0, 0]", {"X": M}, "too many indices: 2x3 has 2 dimensions", 0),
+        ("c[0]", {"c": 2.0}, "too many indices: scalar has 0 dimensions", 0),
+        ("sum(x[::-1])", {"x": W3}, "slice step must be positive", 6),
+        ("sum(x[5:])", {"x": W3}, "the slice selects no element", 6),
+        (
+            "sum(x[idx])",
+            {"x": W3, "idx": [0.0, 3.0]},
+            "idx_1 = 3 is out of range for dimension 0 with size 3",
+            6,
+        ),
+        ("sum(x[idx])", {"x": W3, "idx": [0.0, 1.5]}, "must hold integers; idx_1 = 1.5", 6),
+        ("sum(x[idx])", {"x": W3, "idx": [-1.0]}, "negative indices", 6),
+        ("sum(X[idx])", {"X": M, "idx": M}, "an index array must be a vector", 6),
+        ("sum(x[[0, 3]])", {"x": W3}, "index 3 is out of range for dimension 0 with size 3", 6),
+        ("sum(x[[0.5]])", {"x": W3}, "an index list must hold integers, got 0.5", 6),
+        ("sum(z[range(3), t])", {"z": Z, "t": [0.0, 1.0]}, "shapes 3 and 2 cannot be broadcast", 4),
+    ],
+)
+def test_bad_indices_are_input_errors(
+    expression: str, values: dict[str, object], fragment: str, column: int
+) -> None:
     with pytest.raises(ExpressionError) as caught:
         explain(expression, values)
     assert fragment in caught.value.message
@@ -182,21 +213,23 @@ def test_bad_indices_are_input_errors(expression: str, values: dict[str, object]
     assert caught.value.exit_status is ExitStatus.INVALID
 
 
-@pytest.mark.parametrize(("expression", "fragment"), [
-    ("x[1.5]", "an index must be an integer"),
-    ("x[None]", "None in an index is not supported"),
-    ("x[...]", "... in an index is not supported"),
-    ("x[x + 1]", "an index must be an integer"),
-    ("x[range(0)]", "range() takes one count"),
-    ("x[range(1, 3)]", "range() takes one count"),
-    ("x * torch.tensor([x, 2])", "a literal tensor holds numbers only"),
-    ("x * torch.tensor([[1, 2], [3]])", "equal, nonzero lengths"),
-    ("x * torch.tensor([])", "at least one number"),
-    ("x * torch.tensor([" + ", ".join(["1"] * 65) + "])", "MAX_LITERAL"),
-    ("x * tensor([1])", "tensor() alone is not a spelling"),
-])
-def test_unsupported_indices_are_refused_by_the_parser(expression: str,
-                                                      fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("expression", "fragment"),
+    [
+        ("x[1.5]", "an index must be an integer"),
+        ("x[None]", "None in an index is not supported"),
+        ("x[...]", "... in an index is not supported"),
+        ("x[x + 1]", "an index must be an integer"),
+        ("x[range(0)]", "range() takes one count"),
+        ("x[range(1, 3)]", "range() takes one count"),
+        ("x * torch.tensor([x, 2])", "a literal tensor holds numbers only"),
+        ("x * torch.tensor([[1, 2], [3]])", "equal, nonzero lengths"),
+        ("x * torch.tensor([])", "at least one number"),
+        ("x * torch.tensor([" + ", ".join(["1"] * 65) + "])", "MAX_LITERAL"),
+        ("x * tensor([1])", "tensor() alone is not a spelling"),
+    ],
+)
+def test_unsupported_indices_are_refused_by_the_parser(expression: str, fragment: str) -> None:
     from gradexplain.parser import parse
 
     with pytest.raises(ExpressionError) as caught:
@@ -208,19 +241,23 @@ def test_range_n_takes_n_as_a_count() -> None:
     """fastai's `sm_acts[range(n), targ]` with n the batch size, given as a value."""
     result = explain("-log_softmax(z, dim=1)[range(n), t].mean()", {"z": Z, "t": T, "n": 3})
     expected = _torch_gradients(
-        lambda z, t: -torch.log_softmax(z, 1)[range(3), t.long()].mean(), {"z": Z, "t": T},
-        ("t",))
+        lambda z, t: -torch.log_softmax(z, 1)[range(3), t.long()].mean(), {"z": Z, "t": T}, ("t",)
+    )
     assert result.status is ExitStatus.AGREE
     assert set(result.gradients) == {"z"}
-    np.testing.assert_allclose(result.gradients["z"].symbolic, expected["z"], rtol=1e-12,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        result.gradients["z"].symbolic, expected["z"], rtol=1e-12, atol=1e-12
+    )
 
 
-@pytest.mark.parametrize(("values", "fragment"), [
-    ({"x": W3, "n": 2.5}, "--n counts range(n): it must be one positive integer"),
-    ({"x": W3, "n": [1.0, 2.0]}, "--n counts range(n)"),
-    ({"x": W3, "n": 4.0}, "range(4) indexes dimension 0 with size 3"),
-])
+@pytest.mark.parametrize(
+    ("values", "fragment"),
+    [
+        ({"x": W3, "n": 2.5}, "--n counts range(n): it must be one positive integer"),
+        ({"x": W3, "n": [1.0, 2.0]}, "--n counts range(n)"),
+        ({"x": W3, "n": 4.0}, "range(4) indexes dimension 0 with size 3"),
+    ],
+)
 def test_range_n_needs_a_count_in_range(values: dict[str, object], fragment: str) -> None:
     from gradexplain.errors import GradexplainError
 

@@ -13,9 +13,13 @@ from gradexplain.errors import ExpressionError
 from gradexplain.ops import OPS, SPELLED, spellings_of
 from gradexplain.parser import parse
 
-SPACES = {"torch": lambda torch: torch, "method": lambda torch: torch.Tensor,
-          "functional": lambda torch: torch.nn.functional,
-          "special": lambda torch: torch.special, "linalg": lambda torch: torch.linalg}
+SPACES = {
+    "torch": lambda torch: torch,
+    "method": lambda torch: torch.Tensor,
+    "functional": lambda torch: torch.nn.functional,
+    "special": lambda torch: torch.special,
+    "linalg": lambda torch: torch.linalg,
+}
 
 
 @pytest.mark.parametrize("space", SPACES)
@@ -41,51 +45,65 @@ def test_every_spelling_of_a_function_reads_as_the_same_call(name):
     assert len(trees) == 1, trees
 
 
-@pytest.mark.parametrize(("expression", "message"), [
-    # Required 8: the two messages the issue quotes, and the like
-    ("x.sum(dim=1, keepdim=True)", None),
-    ("F.relu(x)", None),
-    ("x.clamp(min=0)", None),
-    ("x.logsumexp(0)", None),
-    ("torch.var(x)", None),
-    ("torch.maximum(x, y)", None),
-    ("torch.sinh(x)", None),
-    ("torch.cumsum(x, 0)", None),
-    ("torch.cumprod(x, 0)", None),
-    ("torch.cummax(x, 0)", "torch.cummax is not supported; the closest supported spelling "
-                           "is torch.max"),
-    ("torch.nn.functional.dropout(x)", "torch.nn.functional.dropout is not supported"),
-    ("F.hardswish(x)", "F.hardswish is not supported (the README lists every supported "
-                       "function)"),
-    ("F.hardtahn(x)", "F.hardtahn is not supported; the closest supported spelling is "
-                      "F.hardtanh"),
-    ("torch.relu6(x)", "torch.relu6 is not supported; the closest supported spelling is "
-                       "F.relu6(...)"),
-    ("torch.special.ndtr(x)", "torch.special.ndtr is not supported"),
-    ("x.numpy()", "method .numpy() is not supported"),
-    ("x.sum(dtype=1)", "keyword dtype= of sum() is not supported (sum() takes dim=, "
-                       "keepdim=)"),
-    ("x.sum(keepdims=True)", "keyword keepdims= of sum() is not supported; did you mean "
-                             "keepdim=?"),
-    ("F.relu(x, inplace=True)", "inplace=True of relu() is not supported"),
-    ("exp(x, dim=0)", "keyword dim= of exp() is not supported: exp() takes no keywords"),
-    ("F.gelu(x, approximate='fast')", "approximate= of gelu() must be 'none' or 'tanh'"),
-    ("x.norm(p=0)", "p=0 of norm() is not supported"),
-    ("F.softplus(x, beta=0)", "beta=0 of softplus() divides by zero"),
-    ("x.norm(p='nuc')", "p='nuc' of norm() is not supported"),
-    ("x.var(unbiased=True, correction=0)", "var() takes unbiased= or correction=, not both"),
-    ("x.prod(dim=(0, 1))", "dim of prod() is one integer, not a tuple"),
-    ("x.max(keepdim=True)", "keepdim= of max() needs a dim"),
-    ("x.sum(keepdim=1)", "keepdim= of sum() must be True or False"),
-    ("torch.logsumexp(x)", "logsumexp() needs a dim"),
-    ("np.exp(x)", "np.exp is np's, not PyTorch's; gradexplain reads PyTorch: write "
-                  "torch.exp(...)"),
-    ("np.arcsinh(x)", "write torch.arcsinh(...)"),
-    ("numpy.power(x, 2)", "write torch.pow(...)"),
-    ("math.exp(x)", "math.exp is math's, not PyTorch's"),
-    ("frobnicate(x)", "unknown function 'frobnicate'"),
-    ("torch.clamp(x)", "clamp() needs min= or max= (or both)"),
-])
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        # Required 8: the two messages the issue quotes, and the like
+        ("x.sum(dim=1, keepdim=True)", None),
+        ("F.relu(x)", None),
+        ("x.clamp(min=0)", None),
+        ("x.logsumexp(0)", None),
+        ("torch.var(x)", None),
+        ("torch.maximum(x, y)", None),
+        ("torch.sinh(x)", None),
+        ("torch.cumsum(x, 0)", None),
+        ("torch.cumprod(x, 0)", None),
+        (
+            "torch.cummax(x, 0)",
+            "torch.cummax is not supported; the closest supported spelling is torch.max",
+        ),
+        ("torch.nn.functional.dropout(x)", "torch.nn.functional.dropout is not supported"),
+        (
+            "F.hardswish(x)",
+            "F.hardswish is not supported (the README lists every supported function)",
+        ),
+        (
+            "F.hardtahn(x)",
+            "F.hardtahn is not supported; the closest supported spelling is F.hardtanh",
+        ),
+        (
+            "torch.relu6(x)",
+            "torch.relu6 is not supported; the closest supported spelling is F.relu6(...)",
+        ),
+        ("torch.special.ndtr(x)", "torch.special.ndtr is not supported"),
+        ("x.numpy()", "method .numpy() is not supported"),
+        ("x.sum(dtype=1)", "keyword dtype= of sum() is not supported (sum() takes dim=, keepdim=)"),
+        (
+            "x.sum(keepdims=True)",
+            "keyword keepdims= of sum() is not supported; did you mean keepdim=?",
+        ),
+        ("F.relu(x, inplace=True)", "inplace=True of relu() is not supported"),
+        ("exp(x, dim=0)", "keyword dim= of exp() is not supported: exp() takes no keywords"),
+        ("F.gelu(x, approximate='fast')", "approximate= of gelu() must be 'none' or 'tanh'"),
+        ("x.norm(p=0)", "p=0 of norm() is not supported"),
+        ("F.softplus(x, beta=0)", "beta=0 of softplus() divides by zero"),
+        ("x.norm(p='nuc')", "p='nuc' of norm() is not supported"),
+        ("x.var(unbiased=True, correction=0)", "var() takes unbiased= or correction=, not both"),
+        ("x.prod(dim=(0, 1))", "dim of prod() is one integer, not a tuple"),
+        ("x.max(keepdim=True)", "keepdim= of max() needs a dim"),
+        ("x.sum(keepdim=1)", "keepdim= of sum() must be True or False"),
+        ("torch.logsumexp(x)", "logsumexp() needs a dim"),
+        (
+            "np.exp(x)",
+            "np.exp is np's, not PyTorch's; gradexplain reads PyTorch: write torch.exp(...)",
+        ),
+        ("np.arcsinh(x)", "write torch.arcsinh(...)"),
+        ("numpy.power(x, 2)", "write torch.pow(...)"),
+        ("math.exp(x)", "math.exp is math's, not PyTorch's"),
+        ("frobnicate(x)", "unknown function 'frobnicate'"),
+        ("torch.clamp(x)", "clamp() needs min= or max= (or both)"),
+    ],
+)
 def test_pytorch_names_are_read_or_refused_as_not_supported(expression, message):
     if message is None:
         parse(expression)
@@ -109,8 +127,9 @@ def test_the_cli_exits_2_and_names_the_unsupported_function():
 
     from gradexplain.cli import app
 
-    result = CliRunner().invoke(app, ["torch.foo(x)", "--x", "1,2"],
-                                env={"COLUMNS": "100", "NO_COLOR": "1"})
+    result = CliRunner().invoke(
+        app, ["torch.foo(x)", "--x", "1,2"], env={"COLUMNS": "100", "NO_COLOR": "1"}
+    )
     assert result.exit_code == 2
     assert "torch.foo is not supported" in result.output
 

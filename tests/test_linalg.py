@@ -36,61 +36,99 @@ COOKBOOK = [
     ("trace(A @ X)", {"A": A, "X": X}, lambda A, X: np.trace(A @ X), {"X": A.T}),  # eq. 100
     ("torch.logdet(X)", {"X": X}, lambda X: np.log(det(X)), {"X": Xi.T}),  # eq. 57
     ("X.logdet()", {"X": X}, lambda X: np.log(det(X)), {"X": Xi.T}),
-    ("trace(torch.inverse(X))", {"X": X}, lambda X: np.trace(inv(X)),
-     {"X": -(Xi @ Xi).T}),  # eq. 124
+    (
+        "trace(torch.inverse(X))",
+        {"X": X},
+        lambda X: np.trace(inv(X)),
+        {"X": -(Xi @ Xi).T},
+    ),  # eq. 124
     ("trace(A @ torch.linalg.inv(X) @ B.T.T @ A.T[0:3, 0:2].T)", None, None, None),
     ("torch.linalg.slogdet(N)[1]", {"N": N}, lambda N: np.log(abs(det(N))), {"N": Ni.T}),
     ("torch.slogdet(X).logabsdet", {"X": X}, lambda X: np.log(abs(det(X))), {"X": Xi.T}),
     ("N.slogdet()[-1] * 2", {"N": N}, lambda N: 2 * np.log(abs(det(N))), {"N": 2 * Ni.T}),
-    ("torch.slogdet(N).sign * sum(N)", {"N": N}, lambda N: np.sign(det(N)) * N.sum(),
-     {"N": np.sign(det(N)) * np.ones((2, 2))}),  # the sign's gradient is 0
-    ("slogdet(N)[0] * exp(slogdet(N)[1])", {"N": N},
-     lambda N: np.sign(det(N)) * np.exp(np.log(abs(det(N)))), {"N": det(N) * Ni.T}),
-    ("sum(inverse(X))", {"X": X}, lambda X: inv(X).sum(),
-     {"X": -Xi.T @ np.ones((3, 3)) @ Xi.T}),  # eq. 59: -X^-T G X^-T
-    ("sum(torch.linalg.inv(X) * A)", {"X": X, "A": A}, lambda X, A: (inv(X) * A).sum(),
-     {"X": -Xi.T @ A @ Xi.T, "A": Xi}),
-    ("u @ X.inverse() @ b", {"u": u, "X": X, "b": b}, lambda u, X, b: u @ inv(X) @ b,
-     {"u": Xi @ b, "X": -np.outer(Xi.T @ u, Xi @ b), "b": Xi.T @ u}),  # eq. 61
-    ("sum(torch.linalg.solve(X, b))", {"X": X, "b": b},
-     lambda X, b: np.linalg.solve(X, b).sum(),
-     {"X": -np.outer(Xi.T @ np.ones(3), Xi @ b), "b": Xi.T @ np.ones(3)}),
-    ("sum(torch.linalg.solve(X, B)**2)", {"X": X, "B": B},
-     lambda X, B: (np.linalg.solve(X, B) ** 2).sum(),
-     {"X": -Xi.T @ (2 * Xi @ B) @ (Xi @ B).T, "B": Xi.T @ (2 * Xi @ B)}),
-    ("torch.det(A @ X)", {"A": A, "X": X}, lambda A, X: det(A @ X),
-     {"X": det(A @ X) * inv(X).T, "A": det(A @ X) * inv(A).T}),
+    (
+        "torch.slogdet(N).sign * sum(N)",
+        {"N": N},
+        lambda N: np.sign(det(N)) * N.sum(),
+        {"N": np.sign(det(N)) * np.ones((2, 2))},
+    ),  # the sign's gradient is 0
+    (
+        "slogdet(N)[0] * exp(slogdet(N)[1])",
+        {"N": N},
+        lambda N: np.sign(det(N)) * np.exp(np.log(abs(det(N)))),
+        {"N": det(N) * Ni.T},
+    ),
+    (
+        "sum(inverse(X))",
+        {"X": X},
+        lambda X: inv(X).sum(),
+        {"X": -Xi.T @ np.ones((3, 3)) @ Xi.T},
+    ),  # eq. 59: -X^-T G X^-T
+    (
+        "sum(torch.linalg.inv(X) * A)",
+        {"X": X, "A": A},
+        lambda X, A: (inv(X) * A).sum(),
+        {"X": -Xi.T @ A @ Xi.T, "A": Xi},
+    ),
+    (
+        "u @ X.inverse() @ b",
+        {"u": u, "X": X, "b": b},
+        lambda u, X, b: u @ inv(X) @ b,
+        {"u": Xi @ b, "X": -np.outer(Xi.T @ u, Xi @ b), "b": Xi.T @ u},
+    ),  # eq. 61
+    (
+        "sum(torch.linalg.solve(X, b))",
+        {"X": X, "b": b},
+        lambda X, b: np.linalg.solve(X, b).sum(),
+        {"X": -np.outer(Xi.T @ np.ones(3), Xi @ b), "b": Xi.T @ np.ones(3)},
+    ),
+    (
+        "sum(torch.linalg.solve(X, B)**2)",
+        {"X": X, "B": B},
+        lambda X, B: (np.linalg.solve(X, B) ** 2).sum(),
+        {"X": -Xi.T @ (2 * Xi @ B) @ (Xi @ B).T, "B": Xi.T @ (2 * Xi @ B)},
+    ),
+    (
+        "torch.det(A @ X)",
+        {"A": A, "X": X},
+        lambda A, X: det(A @ X),
+        {"X": det(A @ X) * inv(X).T, "A": det(A @ X) * inv(A).T},
+    ),
     ("logdet(X.T @ X)", {"X": X}, lambda X: np.log(det(X.T @ X)), {"X": 2 * Xi.T}),
     ("det(inverse(X))", {"X": X}, lambda X: det(inv(X)), {"X": -Xi.T / det(X)}),
-    ("sum(inverse(inverse(X)))", {"X": X}, lambda X: inv(inv(X)).sum(),
-     {"X": np.ones((3, 3))}),
+    ("sum(inverse(inverse(X)))", {"X": X}, lambda X: inv(inv(X)).sum(), {"X": np.ones((3, 3))}),
 ]
 COOKBOOK = [case for case in COOKBOOK if case[1] is not None]
 
 
-@pytest.mark.parametrize(("expression", "values", "loss", "expected"), COOKBOOK,
-                         ids=[case[0] for case in COOKBOOK])
+@pytest.mark.parametrize(
+    ("expression", "values", "loss", "expected"), COOKBOOK, ids=[case[0] for case in COOKBOOK]
+)
 def test_the_cookbook_closed_forms_autograd_and_central_differences_agree(
-        expression, values, loss, expected):
+    expression, values, loss, expected
+):
     result = explain(expression, values)
     assert result.status is ExitStatus.AGREE, result.verdict()
     assert result.value == pytest.approx(loss(**values), rel=1e-12)
     for name, want in expected.items():
         gradient = result.gradients[name]
-        np.testing.assert_allclose(gradient.symbolic, gradient.autograd, rtol=1e-12,
-                                   atol=1e-12)
+        np.testing.assert_allclose(gradient.symbolic, gradient.autograd, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(gradient.symbolic, want, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(gradient.symbolic, central_differences(loss, values, name),
-                                   rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(
+            gradient.symbolic, central_differences(loss, values, name), rtol=1e-6, atol=1e-7
+        )
 
 
-@pytest.mark.parametrize(("expression", "formula"), [
-    ("det(X)", "det(X)*inv(X)_kj"),  # det(X) X^-T
-    ("logdet(X)", "inv(X)_kj"),  # X^-T
-    ("slogdet(X)[1]", "inv(X)_kj"),
-    ("trace(inverse(X))", "sum_i(-inv(X)_ij*inv(X)_ki)"),  # -(X^-2)^T
-    ("slogdet(X)[0]", "0"),
-])
+@pytest.mark.parametrize(
+    ("expression", "formula"),
+    [
+        ("det(X)", "det(X)*inv(X)_kj"),  # det(X) X^-T
+        ("logdet(X)", "inv(X)_kj"),  # X^-T
+        ("slogdet(X)[1]", "inv(X)_kj"),
+        ("trace(inverse(X))", "sum_i(-inv(X)_ij*inv(X)_ki)"),  # -(X^-2)^T
+        ("slogdet(X)[0]", "0"),
+    ],
+)
 def test_the_formula_is_the_cookbook_rule_in_generic_elements(expression, formula):
     assert explain(expression, {"X": X}).gradients["X"].formula == formula
 
@@ -98,17 +136,24 @@ def test_the_formula_is_the_cookbook_rule_in_generic_elements(expression, formul
 SINGULAR = "1,2;2,4"  # rank 1
 
 
-@pytest.mark.parametrize(("expression", "reason"), [
-    ("det(S)", "S is singular: det = 0, the inverse does not exist; the rule d det(X)/dX "
-     "= det(X) X^-T needs it"),
-    ("logdet(S)", "S is singular: det = 0, the inverse does not exist, and log det(S) = "
-     "log(0) = -inf"),
-    ("torch.linalg.slogdet(S)[1]", "S is singular: det = 0, the inverse does not exist"),
-    ("sum(inverse(S))", "S is singular: det = 0, the inverse does not exist"),
-    ("sum(torch.linalg.inv(S @ S))", "S@S is singular: det = 0, the inverse does not "
-     "exist"),
-    ("sum(torch.linalg.solve(S, r))", "S is singular: det = 0, the inverse does not exist"),
-])
+@pytest.mark.parametrize(
+    ("expression", "reason"),
+    [
+        (
+            "det(S)",
+            "S is singular: det = 0, the inverse does not exist; the rule d det(X)/dX "
+            "= det(X) X^-T needs it",
+        ),
+        (
+            "logdet(S)",
+            "S is singular: det = 0, the inverse does not exist, and log det(S) = log(0) = -inf",
+        ),
+        ("torch.linalg.slogdet(S)[1]", "S is singular: det = 0, the inverse does not exist"),
+        ("sum(inverse(S))", "S is singular: det = 0, the inverse does not exist"),
+        ("sum(torch.linalg.inv(S @ S))", "S@S is singular: det = 0, the inverse does not exist"),
+        ("sum(torch.linalg.solve(S, r))", "S is singular: det = 0, the inverse does not exist"),
+    ],
+)
 def test_a_singular_matrix_is_undefined_with_the_reason(expression, reason):
     args = [expression, "--S", SINGULAR] + (["--r", "1,2"] if "r)" in expression else [])
     result = CliRunner().invoke(app, args, env=ENV)
@@ -122,14 +167,23 @@ def test_logdet_of_a_negative_determinant_is_undefined_and_names_slogdet():
     assert "slogdet(X)[1] is log|det X|" in " ".join(result.output.split())
 
 
-@pytest.mark.parametrize(("expression", "values", "message"), [
-    ("det(C)", {"C": "1,2,3;4,5,6"}, "det() needs a square matrix, got shape 2x3 (column 1)"),
-    ("sum(inverse(v))", {"v": "1,2"}, "inverse() needs a square matrix, got shape 2 "
-     "(column 5)"),
-    ("sum(torch.linalg.solve(S, v))", {"S": "1,0;0,1", "v": "1,2,3"},
-     "solve() of shapes 2x2 and 3: B must be a vector or a matrix with 2 rows (column 5)"),
-    ("logdet(c)", {"c": "2"}, "logdet() needs a square matrix, got shape scalar (column 1)"),
-])
+@pytest.mark.parametrize(
+    ("expression", "values", "message"),
+    [
+        ("det(C)", {"C": "1,2,3;4,5,6"}, "det() needs a square matrix, got shape 2x3 (column 1)"),
+        (
+            "sum(inverse(v))",
+            {"v": "1,2"},
+            "inverse() needs a square matrix, got shape 2 (column 5)",
+        ),
+        (
+            "sum(torch.linalg.solve(S, v))",
+            {"S": "1,0;0,1", "v": "1,2,3"},
+            "solve() of shapes 2x2 and 3: B must be a vector or a matrix with 2 rows (column 5)",
+        ),
+        ("logdet(c)", {"c": "2"}, "logdet() needs a square matrix, got shape scalar (column 1)"),
+    ],
+)
 def test_bad_shapes_exit_2_naming_the_shape(expression, values, message):
     args = [expression]
     for name, text in values.items():
@@ -139,41 +193,59 @@ def test_bad_shapes_exit_2_naming_the_shape(expression, values, message):
     assert result.output.splitlines()[0] == f"gradexplain: error: {message}"
 
 
-@pytest.mark.parametrize(("expression", "message"), [
-    ("slogdet(X)", "slogdet() returns two tensors (sign, logabsdet): take slogdet(X)[1]"),
-    ("slogdet(X)[2]", "slogdet() has two outputs: [0] or .sign, [1] or .logabsdet"),
-    ("slogdet(X).det", "slogdet() has two outputs"),
-    ("torch.solve(X, X)", "torch.solve is not supported; the closest supported spelling is "
-     "torch.linalg.solve(...)"),
-    ("torch.linalg.logdet(X)", "torch.linalg.logdet is not supported; the closest "
-     "supported spelling is torch.logdet(...)"),
-    ("slogdet(X)[0:1]", "slogdet() has two outputs"),
-])
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("slogdet(X)", "slogdet() returns two tensors (sign, logabsdet): take slogdet(X)[1]"),
+        ("slogdet(X)[2]", "slogdet() has two outputs: [0] or .sign, [1] or .logabsdet"),
+        ("slogdet(X).det", "slogdet() has two outputs"),
+        (
+            "torch.solve(X, X)",
+            "torch.solve is not supported; the closest supported spelling is "
+            "torch.linalg.solve(...)",
+        ),
+        (
+            "torch.linalg.logdet(X)",
+            "torch.linalg.logdet is not supported; the closest "
+            "supported spelling is torch.logdet(...)",
+        ),
+        ("slogdet(X)[0:1]", "slogdet() has two outputs"),
+    ],
+)
 def test_wrong_spellings_are_refused(expression, message):
     with pytest.raises(ExpressionError) as info:
         explain(expression, {"X": X})
     assert message in str(info.value)
 
 
-@pytest.mark.parametrize("args", [
-    ["slogdet(X)", "--X", "1,2;3,4"],
-    ["det(C)", "--C", "1,2,3;4,5,6"],
-    ["sum(torch.mm(A, x))", "--A", "1,2;3,4", "--x", "1,2"],
-    ["torch.linalg.solve(A, x)", "--A", "1,2;3,4", "--x", "1,2,3"],
-    ["torch.einsum('ij,jk->ik', A)", "--A", "1,2;3,4"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["slogdet(X)", "--X", "1,2;3,4"],
+        ["det(C)", "--C", "1,2,3;4,5,6"],
+        ["sum(torch.mm(A, x))", "--A", "1,2;3,4", "--x", "1,2"],
+        ["torch.linalg.solve(A, x)", "--A", "1,2;3,4", "--x", "1,2,3"],
+        ["torch.einsum('ij,jk->ik', A)", "--A", "1,2;3,4"],
+    ],
+)
 def test_input_errors_import_neither_torch_nor_sympy(args):
     assert _imports(*args) == (2, [])
 
 
-@pytest.mark.parametrize(("expression", "values", "formula", "expected"), [
-    ("det(X)", {"X": [[2.0]]}, "det(X)*inv(X)_00", {"X": [[1.0]]}),
-    ("sum(inverse(X))", {"X": [[2.0]]}, "-inv(X)_00**2", {"X": [[-0.25]]}),
-    ("sum(torch.linalg.solve(X, y))", {"X": [[2.0]], "y": [3.0]}, None,
-     {"X": [[-0.75]], "y": [0.5]}),
-])
-def test_a_one_by_one_matrix_has_no_sum_over_its_one_element(expression, values, formula,
-                                                             expected):
+@pytest.mark.parametrize(
+    ("expression", "values", "formula", "expected"),
+    [
+        ("det(X)", {"X": [[2.0]]}, "det(X)*inv(X)_00", {"X": [[1.0]]}),
+        ("sum(inverse(X))", {"X": [[2.0]]}, "-inv(X)_00**2", {"X": [[-0.25]]}),
+        (
+            "sum(torch.linalg.solve(X, y))",
+            {"X": [[2.0]], "y": [3.0]},
+            None,
+            {"X": [[-0.75]], "y": [0.5]},
+        ),
+    ],
+)
+def test_a_one_by_one_matrix_has_no_sum_over_its_one_element(expression, values, formula, expected):
     result = explain(expression, values)
     assert result.status is ExitStatus.AGREE, result.verdict()
     if formula is not None:
@@ -184,8 +256,13 @@ def test_a_one_by_one_matrix_has_no_sum_over_its_one_element(expression, values,
 
 
 def test_hessian_of_the_cookbook_functions_agrees_with_torch():
-    for expression in ("det(X)", "logdet(X)", "sum(inverse(X))", "slogdet(X)[1]",
-                       "sum(torch.linalg.solve(X, X))"):
+    for expression in (
+        "det(X)",
+        "logdet(X)",
+        "sum(inverse(X))",
+        "slogdet(X)[1]",
+        "sum(torch.linalg.solve(X, X))",
+    ):
         result = explain(expression, {"X": X}, hessian=True)
         assert result.status is ExitStatus.AGREE, (expression, result.verdict())
         assert result.hessian is not None and result.hessian.agree, expression

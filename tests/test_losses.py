@@ -31,57 +31,124 @@ Reference = Callable[..., torch.Tensor]
 # (expression, values, the differentiated variable, torch's own function of (input, target))
 CASES: list[tuple[str, dict[str, object], str, Reference]] = [
     ("F.mse_loss(u, y)", {"u": U, "y": Y}, "u", F.mse_loss),
-    ("F.mse_loss(u, y, reduction='sum')", {"u": UM, "y": YM}, "u",
-     lambda u, y: F.mse_loss(u, y, reduction="sum")),
-    ("torch.nn.functional.mse_loss(u, y, reduction='none')", {"u": UM, "y": YM}, "y",
-     lambda u, y: F.mse_loss(u, y, reduction="none")),
+    (
+        "F.mse_loss(u, y, reduction='sum')",
+        {"u": UM, "y": YM},
+        "u",
+        lambda u, y: F.mse_loss(u, y, reduction="sum"),
+    ),
+    (
+        "torch.nn.functional.mse_loss(u, y, reduction='none')",
+        {"u": UM, "y": YM},
+        "y",
+        lambda u, y: F.mse_loss(u, y, reduction="none"),
+    ),
     ("F.l1_loss(u, y)", {"u": U, "y": Y}, "u", F.l1_loss),
-    ("F.l1_loss(u, y, reduction='sum')", {"u": UM, "y": YM}, "u",
-     lambda u, y: F.l1_loss(u, y, reduction="sum")),
+    (
+        "F.l1_loss(u, y, reduction='sum')",
+        {"u": UM, "y": YM},
+        "u",
+        lambda u, y: F.l1_loss(u, y, reduction="sum"),
+    ),
     ("F.smooth_l1_loss(u, y)", {"u": U, "y": Y}, "u", F.smooth_l1_loss),
-    ("F.smooth_l1_loss(u, y, beta=0.5)", {"u": UM, "y": YM}, "u",
-     lambda u, y: F.smooth_l1_loss(u, y, beta=0.5)),
-    ("F.smooth_l1_loss(u, y, beta=2, reduction='sum')", {"u": U, "y": Y}, "y",
-     lambda u, y: F.smooth_l1_loss(u, y, beta=2.0, reduction="sum")),
+    (
+        "F.smooth_l1_loss(u, y, beta=0.5)",
+        {"u": UM, "y": YM},
+        "u",
+        lambda u, y: F.smooth_l1_loss(u, y, beta=0.5),
+    ),
+    (
+        "F.smooth_l1_loss(u, y, beta=2, reduction='sum')",
+        {"u": U, "y": Y},
+        "y",
+        lambda u, y: F.smooth_l1_loss(u, y, beta=2.0, reduction="sum"),
+    ),
     ("F.huber_loss(u, y)", {"u": U, "y": Y}, "u", F.huber_loss),
-    ("F.huber_loss(u, y, delta=0.5, reduction='none')", {"u": UM, "y": YM}, "u",
-     lambda u, y: F.huber_loss(u, y, delta=0.5, reduction="none")),
+    (
+        "F.huber_loss(u, y, delta=0.5, reduction='none')",
+        {"u": UM, "y": YM},
+        "u",
+        lambda u, y: F.huber_loss(u, y, delta=0.5, reduction="none"),
+    ),
     ("F.binary_cross_entropy(p, y)", {"p": P, "y": B}, "p", F.binary_cross_entropy),
-    ("F.binary_cross_entropy(sigmoid(z), y, reduction='sum')",
-     {"z": UM, "y": np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.5]])}, "z",
-     lambda z, y: F.binary_cross_entropy(torch.sigmoid(z), y, reduction="sum")),
-    ("F.binary_cross_entropy_with_logits(z, y)", {"z": U, "y": B}, "z",
-     F.binary_cross_entropy_with_logits),
-    ("F.binary_cross_entropy_with_logits(z, y, reduction='none')",
-     {"z": UM, "y": np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.5]])}, "z",
-     lambda z, y: F.binary_cross_entropy_with_logits(z, y, reduction="none")),
-    ("F.cross_entropy(z, t)", {"z": Z, "t": T}, "z",
-     lambda z, t: F.cross_entropy(z, t.long())),
-    ("F.cross_entropy(z, t, reduction='sum')", {"z": Z, "t": T}, "z",
-     lambda z, t: F.cross_entropy(z, t.long(), reduction="sum")),
-    ("F.cross_entropy(z, t, reduction='none')", {"z": Z, "t": T}, "z",
-     lambda z, t: F.cross_entropy(z, t.long(), reduction="none")),
-    ("F.cross_entropy(z, t)", {"z": U, "t": 1.0}, "z",  # one sample: C scores
-     lambda z, t: F.cross_entropy(z, t.long())),
+    (
+        "F.binary_cross_entropy(sigmoid(z), y, reduction='sum')",
+        {"z": UM, "y": np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.5]])},
+        "z",
+        lambda z, y: F.binary_cross_entropy(torch.sigmoid(z), y, reduction="sum"),
+    ),
+    (
+        "F.binary_cross_entropy_with_logits(z, y)",
+        {"z": U, "y": B},
+        "z",
+        F.binary_cross_entropy_with_logits,
+    ),
+    (
+        "F.binary_cross_entropy_with_logits(z, y, reduction='none')",
+        {"z": UM, "y": np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.5]])},
+        "z",
+        lambda z, y: F.binary_cross_entropy_with_logits(z, y, reduction="none"),
+    ),
+    ("F.cross_entropy(z, t)", {"z": Z, "t": T}, "z", lambda z, t: F.cross_entropy(z, t.long())),
+    (
+        "F.cross_entropy(z, t, reduction='sum')",
+        {"z": Z, "t": T},
+        "z",
+        lambda z, t: F.cross_entropy(z, t.long(), reduction="sum"),
+    ),
+    (
+        "F.cross_entropy(z, t, reduction='none')",
+        {"z": Z, "t": T},
+        "z",
+        lambda z, t: F.cross_entropy(z, t.long(), reduction="none"),
+    ),
+    (
+        "F.cross_entropy(z, t)",
+        {"z": U, "t": 1.0},
+        "z",  # one sample: C scores
+        lambda z, t: F.cross_entropy(z, t.long()),
+    ),
     ("F.cross_entropy(z, t)", {"z": Z, "t": TP}, "z", F.cross_entropy),  # probabilities
     ("F.cross_entropy(z, t)", {"z": Z, "t": TP}, "t", F.cross_entropy),
-    ("F.nll_loss(F.log_softmax(z, dim=1), t)", {"z": Z, "t": T}, "z",
-     lambda z, t: F.nll_loss(F.log_softmax(z, dim=1), t.long())),
-    ("F.nll_loss(logp, t, reduction='none')", {"logp": LOGP, "t": T}, "logp",
-     lambda logp, t: F.nll_loss(logp, t.long(), reduction="none")),
-    ("F.kl_div(x, q, reduction='batchmean')", {"x": LOGP, "q": Q}, "x",
-     lambda x, q: F.kl_div(x, q, reduction="batchmean")),
-    ("F.kl_div(x, q, reduction='sum')", {"x": LOGP, "q": Q}, "q",
-     lambda x, q: F.kl_div(x, q, reduction="sum")),
+    (
+        "F.nll_loss(F.log_softmax(z, dim=1), t)",
+        {"z": Z, "t": T},
+        "z",
+        lambda z, t: F.nll_loss(F.log_softmax(z, dim=1), t.long()),
+    ),
+    (
+        "F.nll_loss(logp, t, reduction='none')",
+        {"logp": LOGP, "t": T},
+        "logp",
+        lambda logp, t: F.nll_loss(logp, t.long(), reduction="none"),
+    ),
+    (
+        "F.kl_div(x, q, reduction='batchmean')",
+        {"x": LOGP, "q": Q},
+        "x",
+        lambda x, q: F.kl_div(x, q, reduction="batchmean"),
+    ),
+    (
+        "F.kl_div(x, q, reduction='sum')",
+        {"x": LOGP, "q": Q},
+        "q",
+        lambda x, q: F.kl_div(x, q, reduction="sum"),
+    ),
     ("F.kl_div(x, q)", {"x": LOGP[0], "q": Q[0]}, "x", F.kl_div),
-    ("F.kl_div(x, q, log_target=True)", {"x": LOGP, "q": np.log(Q)}, "q",
-     lambda x, q: F.kl_div(x, q, log_target=True)),
+    (
+        "F.kl_div(x, q, log_target=True)",
+        {"x": LOGP, "q": np.log(Q)},
+        "q",
+        lambda x, q: F.kl_div(x, q, log_target=True),
+    ),
 ]
 
 
 def _torch_gradient(reference: Reference, values: dict[str, object], name: str) -> np.ndarray:
-    leaves = {key: torch.tensor(np.asarray(value, dtype=np.float64),
-                                requires_grad=key == name) for key, value in values.items()}
+    leaves = {
+        key: torch.tensor(np.asarray(value, dtype=np.float64), requires_grad=key == name)
+        for key, value in values.items()
+    }
     output = reference(*leaves.values())
     output.backward(torch.ones_like(output))
     grad = leaves[name].grad
@@ -89,8 +156,9 @@ def _torch_gradient(reference: Reference, values: dict[str, object], name: str) 
     return grad.numpy()
 
 
-def _central_differences(reference: Reference, values: dict[str, object], name: str,
-                         eps: float = 1e-6) -> np.ndarray:
+def _central_differences(
+    reference: Reference, values: dict[str, object], name: str, eps: float = 1e-6
+) -> np.ndarray:
     base = {key: np.asarray(value, dtype=np.float64) for key, value in values.items()}
     found = np.zeros_like(base[name])
     for flat in range(found.size):
@@ -105,19 +173,23 @@ def _central_differences(reference: Reference, values: dict[str, object], name: 
 
 
 @pytest.mark.filterwarnings("ignore:reduction. 'mean' divides")  # torch's kl_div note
-@pytest.mark.parametrize(("expression", "values", "name", "reference"), CASES,
-                         ids=[f"{case[0]}-{case[2]}" for case in CASES])
-def test_losses_match_torch_and_finite_differences(expression: str, values: dict[str, object],
-                                                  name: str, reference: Reference) -> None:
+@pytest.mark.parametrize(
+    ("expression", "values", "name", "reference"),
+    CASES,
+    ids=[f"{case[0]}-{case[2]}" for case in CASES],
+)
+def test_losses_match_torch_and_finite_differences(
+    expression: str, values: dict[str, object], name: str, reference: Reference
+) -> None:
     result = explain(expression, values, wrt=name)
     assert result.status is ExitStatus.AGREE, result.verdict()
     expected = _torch_gradient(reference, values, name)
     gradient = result.gradients[name]
     np.testing.assert_allclose(gradient.symbolic, expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(gradient.autograd, expected, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(gradient.symbolic,
-                               _central_differences(reference, values, name),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        gradient.symbolic, _central_differences(reference, values, name), rtol=1e-6, atol=1e-6
+    )
 
 
 def test_class_indices_are_data_by_default() -> None:
@@ -125,14 +197,17 @@ def test_class_indices_are_data_by_default() -> None:
     assert set(result.gradients) == {"z"}
 
 
-@pytest.mark.parametrize(("expression", "values", "reason"), [
-    ("F.l1_loss(u, y)", {"u": U, "y": [1.0, 0.0, 0.0]}, "abs has a kink at 0"),
-    ("F.binary_cross_entropy(p, y)", {"p": [0.2, 1.5, 0.5], "y": B}, "must lie in [0, 1]"),
-    ("F.binary_cross_entropy(p, y)", {"p": [0.2, -0.5, 0.5], "y": B}, "must lie in [0, 1]"),
-])
-def test_kinks_and_domains_are_undefined_with_a_reason(expression: str,
-                                                       values: dict[str, object],
-                                                       reason: str) -> None:
+@pytest.mark.parametrize(
+    ("expression", "values", "reason"),
+    [
+        ("F.l1_loss(u, y)", {"u": U, "y": [1.0, 0.0, 0.0]}, "abs has a kink at 0"),
+        ("F.binary_cross_entropy(p, y)", {"p": [0.2, 1.5, 0.5], "y": B}, "must lie in [0, 1]"),
+        ("F.binary_cross_entropy(p, y)", {"p": [0.2, -0.5, 0.5], "y": B}, "must lie in [0, 1]"),
+    ],
+)
+def test_kinks_and_domains_are_undefined_with_a_reason(
+    expression: str, values: dict[str, object], reason: str
+) -> None:
     result = explain(expression, values, wrt=next(iter(values)))
     assert result.status is ExitStatus.UNDEFINED
     assert any(reason in item.reason for item in result.singularities)
@@ -145,24 +220,37 @@ def test_the_switch_of_huber_has_a_gradient() -> None:
     np.testing.assert_allclose(result.gradients["u"].symbolic, [0.5, -0.5])
 
 
-@pytest.mark.parametrize(("expression", "values", "fragment"), [
-    ("F.mse_loss(u, y, reduction='avg')", {"u": U, "y": Y},
-     "reduction= of mse_loss() must be 'mean', 'sum' or 'none'"),
-    ("F.mse_loss(u, y, reduction=1)", {"u": U, "y": Y}, "reduction= of mse_loss()"),
-    ("F.mse_loss(u, y, beta=1)", {"u": U, "y": Y}, "beta= of mse_loss() is not supported"),
-    ("F.mse_loss(u)", {"u": U}, "mse_loss() takes an input and a target"),
-    ("F.huber_loss(u, y, delta=0)", {"u": U, "y": Y}, "delta= of huber_loss() must be"),
-    ("F.smooth_l1_loss(u, y, beta=-1)", {"u": U, "y": Y}, "beta= of smooth_l1_loss()"),
-    ("F.kl_div(u, y, log_target=1)", {"u": U, "y": Y}, "log_target= must be True or False"),
-    ("F.cross_entropy(z, t)", {"z": Z, "t": [1.0, 0.0, 2.0]},
-     "cross_entropy() of 2x3 scores needs 2 class indices or 2x3 class probabilities"),
-    ("F.nll_loss(z, t)", {"z": Z, "t": TP}, "nll_loss() of 2x3 scores needs 2 class indices"),
-    ("F.cross_entropy(z, t)", {"z": Z, "t": [3.0, 0.0]},
-     "t_0 = 3 is out of range for dimension 1 with size 3"),
-    ("F.cross_entropy(z, t)", {"z": 1.0, "t": 0.0}, "needs class scores"),
-])
-def test_bad_loss_calls_are_input_errors(expression: str, values: dict[str, object],
-                                         fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("expression", "values", "fragment"),
+    [
+        (
+            "F.mse_loss(u, y, reduction='avg')",
+            {"u": U, "y": Y},
+            "reduction= of mse_loss() must be 'mean', 'sum' or 'none'",
+        ),
+        ("F.mse_loss(u, y, reduction=1)", {"u": U, "y": Y}, "reduction= of mse_loss()"),
+        ("F.mse_loss(u, y, beta=1)", {"u": U, "y": Y}, "beta= of mse_loss() is not supported"),
+        ("F.mse_loss(u)", {"u": U}, "mse_loss() takes an input and a target"),
+        ("F.huber_loss(u, y, delta=0)", {"u": U, "y": Y}, "delta= of huber_loss() must be"),
+        ("F.smooth_l1_loss(u, y, beta=-1)", {"u": U, "y": Y}, "beta= of smooth_l1_loss()"),
+        ("F.kl_div(u, y, log_target=1)", {"u": U, "y": Y}, "log_target= must be True or False"),
+        (
+            "F.cross_entropy(z, t)",
+            {"z": Z, "t": [1.0, 0.0, 2.0]},
+            "cross_entropy() of 2x3 scores needs 2 class indices or 2x3 class probabilities",
+        ),
+        ("F.nll_loss(z, t)", {"z": Z, "t": TP}, "nll_loss() of 2x3 scores needs 2 class indices"),
+        (
+            "F.cross_entropy(z, t)",
+            {"z": Z, "t": [3.0, 0.0]},
+            "t_0 = 3 is out of range for dimension 1 with size 3",
+        ),
+        ("F.cross_entropy(z, t)", {"z": 1.0, "t": 0.0}, "needs class scores"),
+    ],
+)
+def test_bad_loss_calls_are_input_errors(
+    expression: str, values: dict[str, object], fragment: str
+) -> None:
     with pytest.raises(ExpressionError) as caught:
         explain(expression, values)
     assert fragment in caught.value.message

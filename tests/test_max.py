@@ -37,8 +37,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "values", "expected"), CASES,
-                         ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(
+    ("expression", "values", "expected"), CASES, ids=[case[0] for case in CASES]
+)
 def test_max_gradients_match_the_hand_derivation(expression, values, expected):
     result = explain(expression, values)
     assert result.status is ExitStatus.AGREE, result.verdict()
@@ -52,15 +53,17 @@ def test_max_value_and_central_differences():
     assert result.value == pytest.approx(np.sin(X).max())
     assert result.value_symbolic == pytest.approx(np.sin(X).max())
     h = 1e-6
-    expected = [(np.sin(X + h * e).max() - np.sin(X - h * e).max()) / (2 * h)
-                for e in np.eye(4)]
+    expected = [(np.sin(X + h * e).max() - np.sin(X - h * e).max()) / (2 * h) for e in np.eye(4)]
     np.testing.assert_allclose(result.gradients["x"].symbolic, expected, rtol=1e-6)
 
 
-@pytest.mark.parametrize(("expression", "function", "elements"), [
-    ("max(x)", "max", (1, 3)),
-    ("min(x - 1)", "min", (0, 2)),
-])
+@pytest.mark.parametrize(
+    ("expression", "function", "elements"),
+    [
+        ("max(x)", "max", (1, 3)),
+        ("min(x - 1)", "min", (0, 2)),
+    ],
+)
 def test_ties_are_a_kink_split_evenly(expression, function, elements):
     values = np.array([-1.0, 3.0, -1.0, 3.0])
     result = explain(expression, {"x": values})
@@ -82,11 +85,14 @@ def test_a_tie_below_the_max_is_no_kink():
     assert result.singularities == ()
 
 
-@pytest.mark.parametrize(("expression", "message"), [
-    ("max(x, y, 1)", "dim of max() must be an integer such as 0, 1 or -1"),
-    ("min()", "min() takes a tensor and then at most dim, keepdim, got 0 arguments"),
-    ("max(x, 0, dim=0)", "max() got dim= twice"),
-])
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("max(x, y, 1)", "dim of max() must be an integer such as 0, 1 or -1"),
+        ("min()", "min() takes a tensor and then at most dim, keepdim, got 0 arguments"),
+        ("max(x, 0, dim=0)", "max() got dim= twice"),
+    ],
+)
 def test_bad_max_calls_are_refused(expression, message):
     with pytest.raises(ExpressionError, match=message.replace("(", r"\(").replace(")", r"\)")):
         explain(expression, {"x": X, "y": X})
@@ -100,19 +106,24 @@ def test_cli_exits_3_and_names_the_tied_elements():
     env = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
     result = CliRunner().invoke(app, ["max(x)", "--x", "1,3,3"], env=env)
     assert result.exit_code == 3
-    assert "Undefined: max at column 1, elements [1], [2]: max has a kink where elements " \
+    assert (
+        "Undefined: max at column 1, elements [1], [2]: max has a kink where elements "
         "tie" in " ".join(result.output.split())
+    )
 
 
-@pytest.mark.parametrize(("expression", "s"), [("max(x)**2", "3"), ("min(x)**2", "1"),
-                                                ("log(prod(x))", "6"), ("sqrt(sum(x**2))", "14")])
+@pytest.mark.parametrize(
+    ("expression", "s"),
+    [("max(x)**2", "3"), ("min(x)**2", "1"), ("log(prod(x))", "6"), ("sqrt(sum(x**2))", "14")],
+)
 def test_the_s_row_is_the_inner_reduction(expression, s):
     # max(x)**2 at [1, 3, 2]: s = max_i y_i = 3 (it used to show the sum, 6)
     from typer.testing import CliRunner
 
     from gradexplain.cli import app
 
-    result = CliRunner().invoke(app, [expression, "--x", "1,3,2"],
-                                env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"})
+    result = CliRunner().invoke(
+        app, [expression, "--x", "1,3,2"], env={"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+    )
     (row,) = [line for line in result.output.splitlines() if line.startswith("│ s │")]
     assert row.split("│")[3].strip() == s

@@ -18,8 +18,9 @@ NOTEBOOK = ROOT / "notebooks" / "chapter4.ipynb"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("make_notebook",
-                                                  ROOT / "scripts" / "make_notebook.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_notebook", ROOT / "scripts" / "make_notebook.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -36,8 +37,12 @@ def executed():
     os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [before])])
     try:
         notebook = nbformat.read(NOTEBOOK, as_version=4)
-        nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
-                                resources={"metadata": {"path": str(ROOT)}}).execute()
+        nbclient.NotebookClient(
+            notebook,
+            timeout=300,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(ROOT)}},
+        ).execute()
     finally:
         if before is None:
             del os.environ["PYTHONPATH"]
@@ -47,8 +52,9 @@ def executed():
 
 
 def _outputs(notebook, source_start: str):
-    cell = next(c for c in notebook.cells if c.cell_type == "code"
-                and c.source.startswith(source_start))
+    cell = next(
+        c for c in notebook.cells if c.cell_type == "code" and c.source.startswith(source_start)
+    )
     assert not [o for o in cell.outputs if o.output_type == "error"], cell.outputs
     return cell.outputs
 
@@ -77,5 +83,7 @@ def test_explain_takes_arrays_lists_and_requires_grad_tensors(executed):
     assert "dL/dweights" in shown.data["text/markdown"]
     (values,) = _outputs(executed, "result.gradients")
     assert "0.14292711" in values.data["text/plain"]
-    assert "ExitStatus.AGREE" in values.data["text/plain"] or "<ExitStatus.AGREE: 0>" in \
-        values.data["text/plain"]
+    assert (
+        "ExitStatus.AGREE" in values.data["text/plain"]
+        or "<ExitStatus.AGREE: 0>" in values.data["text/plain"]
+    )

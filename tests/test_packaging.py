@@ -35,31 +35,64 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = tmp_path_factory.mktemp("source")
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, source / name)
-    shutil.copytree(ROOT / "gradexplain", source / "gradexplain",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        ROOT / "gradexplain", source / "gradexplain", ignore=shutil.ignore_patterns("__pycache__")
+    )
     dist = tmp_path_factory.mktemp("dist")
-    build = ("import sys; from setuptools import build_meta; "
-             "print(build_meta.build_wheel(sys.argv[1]))")
-    done = subprocess.run([sys.executable, "-c", build, str(dist)], cwd=source,
-                          capture_output=True, text=True, timeout=300, check=True)
+    build = (
+        "import sys; from setuptools import build_meta; print(build_meta.build_wheel(sys.argv[1]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", build, str(dist)],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     return dist / done.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="module")
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("target")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index",
-                    "--quiet", "--disable-pip-version-check", "--target", str(target),
-                    str(wheel)], capture_output=True, text=True, timeout=300, check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     return target
 
 
 def _run(target: Path, *commands: list[str]) -> list[tuple[int, str, str]]:
     """Processes that see the installed wheel and not the source tree, run side by side."""
     env = {**os.environ, "PYTHONPATH": str(target), "NO_COLOR": "1", "COLUMNS": "100"}
-    started = [subprocess.Popen(command, cwd=target.parent, env=env, text=True,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE) for command in commands]
+    started = [
+        subprocess.Popen(
+            command,
+            cwd=target.parent,
+            env=env,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for command in commands
+    ]
     outputs = [process.communicate(timeout=300) for process in started]
     return [(process.returncode, *output) for process, output in zip(started, outputs)]
 
@@ -74,14 +107,14 @@ def test_the_wheel_holds_every_module_the_schema_and_py_typed(wheel: Path) -> No
 
 
 @pytest.mark.wheel
-def test_the_installed_wheel_runs_the_seed_and_its_json_matches_its_schema(
-        installed: Path) -> None:
+def test_the_installed_wheel_runs_the_seed_and_its_json_matches_its_schema(installed: Path) -> None:
     where, seed, document, printed = _run(
         installed,
         [sys.executable, "-c", "import gradexplain; print(gradexplain.__file__)"],
         [str(installed / "bin" / "gradexplain"), *SEED],
         [sys.executable, "-m", "gradexplain", *SEED, "--format", "json"],
-        [sys.executable, "-m", "gradexplain", "--schema"])
+        [sys.executable, "-m", "gradexplain", "--schema"],
+    )
     assert where[1].strip() == str(installed / "gradexplain" / "__init__.py"), where
     assert seed[0] == 0, seed[2]
     assert "dL/dx_j = 2*x_j" in seed[1] and "SymPy and autograd agree" in seed[1]
@@ -107,19 +140,25 @@ def test_the_version_is_written_once() -> None:
     assert 'version = { attr = "gradexplain.__version__" }' in pyproject
     changelog = (ROOT / "CHANGELOG.md").read_text("utf-8")
     release, dev, _ = gradexplain.__version__.partition(".dev")
-    assert (f"## [Unreleased]\n\nTo be released as {release} " in changelog if dev else
-            f"## [{release}]" in changelog)
+    assert (
+        f"## [Unreleased]\n\nTo be released as {release} " in changelog
+        if dev
+        else f"## [{release}]" in changelog
+    )
 
 
 def test_toml_cases_read_with_tomli_where_tomllib_is_missing(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """requires-python says 3.10, where the standard library has no tomllib (3.11+)."""
     from gradexplain.batch import read_cases
 
     cases = tmp_path / "cases.toml"
-    cases.write_text('[[case]]\nname = "seed"\nexpression = "sum(x**2)"\n'
-                     'values = { x = [3, 4, 10] }\n', encoding="utf-8")
+    cases.write_text(
+        '[[case]]\nname = "seed"\nexpression = "sum(x**2)"\nvalues = { x = [3, 4, 10] }\n',
+        encoding="utf-8",
+    )
     monkeypatch.setattr(sys, "version_info", (3, 10, 14, "final", 0))
     monkeypatch.setitem(sys.modules, "tomllib", None)  # importing it now fails, as on 3.10
-    case, = read_cases(str(cases))
+    (case,) = read_cases(str(cases))
     assert (case.name, case.line, case.fields["expression"]) == ("seed", 1, "sum(x**2)")

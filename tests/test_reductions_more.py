@@ -38,8 +38,11 @@ CASES = [
     ("X.mean(dim=(-1, -2))", {"X": M}, lambda X: X.mean()),
     ("torch.mean(X, 0, keepdim=True)", {"X": M}, lambda X: X.mean(axis=0, keepdims=True)),
     ("X.prod(dim=1, keepdim=True)", {"X": M}, lambda X: X.prod(axis=1, keepdims=True)),
-    ("torch.logsumexp(X, dim=1, keepdim=True)", {"X": M},
-     lambda X: logsumexp(X, axis=1, keepdims=True)),
+    (
+        "torch.logsumexp(X, dim=1, keepdim=True)",
+        {"X": M},
+        lambda X: logsumexp(X, axis=1, keepdims=True),
+    ),
     ("X.logsumexp((0, 1))", {"X": M}, lambda X: logsumexp(X)),
     ("torch.special.logsumexp(x, 0)", {"x": V}, lambda x: logsumexp(x)),
     ("X.amax(dim=(0, 1))", {"X": M}, lambda X: X.max()),
@@ -53,8 +56,11 @@ CASES = [
     ("X.var(0, keepdim=True)", {"X": M}, lambda X: X.var(axis=0, ddof=1, keepdims=True)),
     ("torch.var(X, (0, 1), correction=2)", {"X": M}, lambda X: X.var(ddof=2)),
     ("torch.std(x)", {"x": V}, lambda x: x.std(ddof=1)),
-    ("X.std(dim=-1, unbiased=False, keepdim=True)", {"X": M},
-     lambda X: X.std(axis=-1, keepdims=True)),
+    (
+        "X.std(dim=-1, unbiased=False, keepdim=True)",
+        {"X": M},
+        lambda X: X.std(axis=-1, keepdims=True),
+    ),
     ("torch.std(X, axis=0)", {"X": M}, lambda X: X.std(axis=0, ddof=1)),
     ("x.norm()", {"x": V}, lambda x: np.sqrt((x**2).sum())),
     ("torch.norm(X)", {"X": M}, lambda X: np.sqrt((X**2).sum())),
@@ -64,13 +70,22 @@ CASES = [
     ("x.norm(p=0.5)", {"x": V}, lambda x: (np.abs(x) ** 0.5).sum() ** 2),
     ("x.norm(p=float('inf'))", {"x": V}, lambda x: np.abs(x).max()),
     ("torch.linalg.vector_norm(x, ord=-float('inf'))", {"x": V}, lambda x: np.abs(x).min()),
-    ("torch.linalg.vector_norm(X, ord=torch.inf, dim=1)", {"X": M},
-     lambda X: np.abs(X).max(axis=1)),
+    (
+        "torch.linalg.vector_norm(X, ord=torch.inf, dim=1)",
+        {"X": M},
+        lambda X: np.abs(X).max(axis=1),
+    ),
     ("torch.linalg.vector_norm(X, dim=0)", {"X": M}, lambda X: np.sqrt((X**2).sum(axis=0))),
-    ("torch.linalg.vector_norm(X, ord=1.5, dim=(0, 1), keepdim=True)", {"X": M},
-     lambda X: ((np.abs(X) ** 1.5).sum() ** (1 / 1.5)).reshape(1, 1)),
-    ("X.norm(p=2, dim=-1, keepdim=True)", {"X": M},
-     lambda X: np.sqrt((X**2).sum(axis=-1, keepdims=True))),
+    (
+        "torch.linalg.vector_norm(X, ord=1.5, dim=(0, 1), keepdim=True)",
+        {"X": M},
+        lambda X: ((np.abs(X) ** 1.5).sum() ** (1 / 1.5)).reshape(1, 1),
+    ),
+    (
+        "X.norm(p=2, dim=-1, keepdim=True)",
+        {"X": M},
+        lambda X: np.sqrt((X**2).sum(axis=-1, keepdims=True)),
+    ),
     ("torch.cumsum(x, 0)", {"x": V}, lambda x: np.cumsum(x)),
     ("X.cumsum(dim=-1)", {"X": M}, lambda X: np.cumsum(X, axis=-1)),
     ("torch.cumsum(X, axis=0) * X", {"X": M}, lambda X: np.cumsum(X, axis=0) * X),
@@ -89,8 +104,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "values", "function"), CASES,
-                         ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(
+    ("expression", "values", "function"), CASES, ids=[case[0] for case in CASES]
+)
 def test_reduction_agrees_three_ways(expression, values, function):
     arrays = {name: np.asarray(value, dtype=np.float64) for name, value in values.items()}
     shape = np.shape(function(**arrays))
@@ -110,18 +126,22 @@ def test_reduction_agrees_three_ways(expression, values, function):
     for name in values:
         gradient = result.gradients[name]
         np.testing.assert_allclose(gradient.symbolic, gradient.autograd, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(gradient.symbolic, central_differences(loss, arrays, name),
-                                   rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(
+            gradient.symbolic, central_differences(loss, arrays, name), rtol=1e-6, atol=1e-7
+        )
 
 
-@pytest.mark.parametrize(("expression", "values", "function", "reason"), [
-    ("x.std()", [1.0, 1.0, 1.0], "std", "every element of a slice"),
-    ("torch.var(x)", [2.0], "var", "N <= 1 elements"),
-    ("x.norm()", [0.0, 0.0], "norm", "every element (of a slice) is 0"),
-    ("x.norm(p=1)", [0.0, 2.0], "norm", "kink at every element that is 0"),
-    ("x.norm(p=float('inf'))", [-3.0, 3.0, 1.0], "norm", "tie for the largest |u_k|"),
-    ("X.amax(dim=1)", [[1.0, 1.0], [0.0, 2.0]], "amax", "tie for its largest value"),
-])
+@pytest.mark.parametrize(
+    ("expression", "values", "function", "reason"),
+    [
+        ("x.std()", [1.0, 1.0, 1.0], "std", "every element of a slice"),
+        ("torch.var(x)", [2.0], "var", "N <= 1 elements"),
+        ("x.norm()", [0.0, 0.0], "norm", "every element (of a slice) is 0"),
+        ("x.norm(p=1)", [0.0, 2.0], "norm", "kink at every element that is 0"),
+        ("x.norm(p=float('inf'))", [-3.0, 3.0, 1.0], "norm", "tie for the largest |u_k|"),
+        ("X.amax(dim=1)", [[1.0, 1.0], [0.0, 2.0]], "amax", "tie for its largest value"),
+    ],
+)
 def test_reductions_name_their_kinks_and_poles(expression, values, function, reason):
     name = "X" if expression.startswith("X") else "x"
     result = explain(expression, {name: np.array(values)})

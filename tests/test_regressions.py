@@ -41,8 +41,9 @@ def test_a_scalar_gradient_under_a_kink_is_undefined_not_differs():
 
 
 def test_vjp_uses_the_runs_tolerances():
-    result = run("exp(x)", "--x", "10.3,20.7", "--v", "1,1", "--dtype", "float32",
-                 "--format", "json")
+    result = run(
+        "exp(x)", "--x", "10.3,20.7", "--v", "1,1", "--dtype", "float32", "--format", "json"
+    )
     doc = json.loads(result.stdout)
     assert doc["agree"] is True
     assert doc["vjp"]["gradients"]["x"]["agree"] is True
@@ -56,11 +57,13 @@ def test_markdown_escapes_the_reason_of_a_singularity():
 
 
 def test_piped_sentences_and_verdict_stay_one_line_each():
-    result = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4"],
-                                env={"COLUMNS": "40", "NO_COLOR": "1"})
+    result = CliRunner().invoke(
+        app, ["sum(x**2)", "--x", "3,4"], env={"COLUMNS": "40", "NO_COLOR": "1"}
+    )
     lines = result.stdout.splitlines()
     assert lines[-1].startswith("SymPy and autograd agree") and lines[-1].endswith(
-        "(rtol 1e-07, atol 1e-07)")
+        "(rtol 1e-07, atol 1e-07)"
+    )
     assert lines[-2].startswith("Why one number:") and lines[-2].endswith("L.backward().")
     assert lines[-3].startswith("Sum rule:") and lines[-3].endswith("= 2*x_j.")
 
@@ -75,10 +78,13 @@ def test_dot_path_that_looks_like_markup_is_printed_as_text(tmp_path, monkeypatc
 
 def test_naming_bound_indices_k_never_captures_an_inner_k():
     # the scalar's gradient sums over h of prod_{k<h}: renaming h to k read prod_{k<k}
-    result = run("prod(where(Y > 0, X, Y))", "--X", "2", "--Y", "1,-2,3", "--wrt", "X",
-                 "--format", "json")
+    result = run(
+        "prod(where(Y > 0, X, Y))", "--X", "2", "--Y", "1,-2,3", "--wrt", "X", "--format", "json"
+    )
     assert result.exit_code == 0, result.stderr
     formula = json.loads(result.stdout)["gradients"]["X"]["formula"]
     # (the 1-D path's Sums keep where() unfolded, as the matrix path's do: scoped.py)
-    assert formula == ("sum_h(where(Y_h > 0, 1, 0)*prod_{k<h}(where(Y_k > 0, X, Y_k))*"
-                       "prod_{k>h}(where(Y_k > 0, X, Y_k)))")
+    assert formula == (
+        "sum_h(where(Y_h > 0, 1, 0)*prod_{k<h}(where(Y_k > 0, X, Y_k))*"
+        "prod_{k>h}(where(Y_k > 0, X, Y_k)))"
+    )

@@ -36,8 +36,12 @@ CANARY = "/tmp/gradexplain-canary"  # inside payloads; the CLI tests use tmp_pat
 # (expression, error class, 0-based column, a fragment of the message)
 EXPRESSIONS = [
     # code execution attempts
-    ("__import__('os').system('touch /tmp/gradexplain-canary')", ExpressionError, 11,
-     "strings are not allowed"),
+    (
+        "__import__('os').system('touch /tmp/gradexplain-canary')",
+        ExpressionError,
+        11,
+        "strings are not allowed",
+    ),
     ("__import__(os).system(x)", ExpressionError, 15, "method .system() is not supported"),
     ("().__class__.__bases__", ExpressionError, 13, "attribute access .__bases__"),
     ("x.__class__.__mro__", ExpressionError, 12, "attribute access"),
@@ -59,12 +63,20 @@ EXPRESSIONS = [
     ("globals()", ExpressionError, 0, "unknown function 'globals'"),
     ("__builtins__", ExpressionError, 0, "names starting with '_'"),
     ("torch.load(x)", ExpressionError, 0, "torch.load is not supported"),
-    ("torch.nn.functional.dropout(x)", ExpressionError, 0,
-     "torch.nn.functional.dropout is not supported"),
+    (
+        "torch.nn.functional.dropout(x)",
+        ExpressionError,
+        0,
+        "torch.nn.functional.dropout is not supported",
+    ),
     ("torch", ExpressionError, 0, "'torch' alone"),
     ("sum(x, dtype=0)", ExpressionError, 7, "keyword dtype= of sum() is not supported"),
-    ("exp(x, dim=0)", ExpressionError, 7, "keyword dim= of exp() is not supported: exp() "
-     "takes no keywords"),
+    (
+        "exp(x, dim=0)",
+        ExpressionError,
+        7,
+        "keyword dim= of exp() is not supported: exp() takes no keywords",
+    ),
     ("sum(x, dim=y)", ExpressionError, 11, "dim of sum() must be an integer"),
     ("x.sum(*x)", ExpressionError, 6, "unpacking not allowed"),
     ("x.__getitem__(0)", ExpressionError, 2, "__getitem__"),
@@ -131,11 +143,14 @@ EXPRESSIONS = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "error", "column", "fragment"), EXPRESSIONS,
-                         ids=[repr(case[0][:30]) for case in EXPRESSIONS])
-def test_hostile_expression_is_refused_with_column(expression: str, error: type,
-                                                   column: int | None,
-                                                   fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("expression", "error", "column", "fragment"),
+    EXPRESSIONS,
+    ids=[repr(case[0][:30]) for case in EXPRESSIONS],
+)
+def test_hostile_expression_is_refused_with_column(
+    expression: str, error: type, column: int | None, fragment: str
+) -> None:
     with pytest.raises(error) as caught:
         parse(expression)
     assert fragment in caught.value.message
@@ -151,27 +166,39 @@ def test_hostile_expression_is_refused_with_column(expression: str, error: type,
 def test_error_columns_point_into_the_expression_with_a_caret() -> None:
     with pytest.raises(ExpressionError) as caught:
         parse("sum(x) + x.__class__")
-    assert caught.value.caret_lines() == ["  sum(x) + x.__class__",
-                                          "             ^"]
+    assert caught.value.caret_lines() == ["  sum(x) + x.__class__", "             ^"]
     assert caught.value.to_json()["column"] == 12
 
 
 def test_each_named_limit_is_a_module_constant() -> None:
-    for name in ("MAX_EXPRESSION_CHARS", "MAX_DEPTH", "MAX_NODES", "MAX_NUMBER_CHARS",
-                 "MAX_EXPONENT", "MAX_CONSTANT", "MAX_EXACT_DIGITS", "MAX_DERIVATIVE_WORK",
-                 "MAX_NAME_CHARS", "MAX_VARIABLES", "MAX_VECTOR_LENGTH",
-                 "MAX_VALUE_TEXT_CHARS"):
+    for name in (
+        "MAX_EXPRESSION_CHARS",
+        "MAX_DEPTH",
+        "MAX_NODES",
+        "MAX_NUMBER_CHARS",
+        "MAX_EXPONENT",
+        "MAX_CONSTANT",
+        "MAX_EXACT_DIGITS",
+        "MAX_DERIVATIVE_WORK",
+        "MAX_NAME_CHARS",
+        "MAX_VARIABLES",
+        "MAX_VECTOR_LENGTH",
+        "MAX_VALUE_TEXT_CHARS",
+    ):
         assert getattr(limits, name) > 0
 
 
-@pytest.mark.parametrize("expression", [
-    "sum(x" + "**x" * 12 + ")",
-    "sum(" + "sigmoid(x*" * 8 + "x" + ")" * 9,
-    "sum(" + "*".join(["x"] * 60) + ")",
-    "(9*x)**1000",
-    "(x**1000)**1000",
-    "sum((tanh(w*tanh(v*x+b)+c)-x)**2)",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "sum(x" + "**x" * 12 + ")",
+        "sum(" + "sigmoid(x*" * 8 + "x" + ")" * 9,
+        "sum(" + "*".join(["x"] * 60) + ")",
+        "(9*x)**1000",
+        "(x**1000)**1000",
+        "sum((tanh(w*tanh(v*x+b)+c)-x)**2)",
+    ],
+)
 def test_heavy_but_bounded_expressions_still_parse(expression: str) -> None:
     parse(expression)
 
@@ -215,8 +242,9 @@ def test_malformed_values_are_refused(text: str, fragment: str) -> None:
     assert caught.value.message.startswith("--x:")
 
 
-@pytest.mark.parametrize("numbers", [float("nan"), [1.0, float("inf")], [], "3,4", [[1, 2], [3]],
-                                     [1, "2"], [True]])
+@pytest.mark.parametrize(
+    "numbers", [float("nan"), [1.0, float("inf")], [], "3,4", [[1, 2], [3]], [1, "2"], [True]]
+)
 def test_malformed_api_values_are_refused(numbers: object) -> None:
     with pytest.raises(ValuesError):
         explain("sum(x)", x=numbers)
@@ -237,8 +265,9 @@ def test_vector_longer_than_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
         from_numbers("x", array("d", bytes(8 * 1001)))
 
 
-def test_values_file_is_read_only_up_to_the_limit(monkeypatch: pytest.MonkeyPatch,
-                                                    tmp_path: Path) -> None:
+def test_values_file_is_read_only_up_to_the_limit(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr(limits, "MAX_VALUE_TEXT_CHARS", 100)
     endless = tmp_path / "endless.txt"
     endless.write_text("1," * 1000)
@@ -253,16 +282,20 @@ def test_values_file_errors_name_the_file() -> None:
         from_spec("x", "@/nonexistent/values.txt", lambda: "")
 
 
-@pytest.mark.parametrize(("kwargs", "error", "fragment"), [
-    ({"device": "tpu"}, DeviceError, "unknown device 'tpu'"),
-    ({"device": "cuda:0; rm -rf /"}, DeviceError, "unknown device"),
-    ({"dtype": "float16"}, DeviceError, "unknown dtype 'float16'"),
-    ({"dtype": "torch.float64"}, DeviceError, "unknown dtype"),
-    ({"rtol": float("nan")}, UsageError, "--rtol must be a finite number"),
-    ({"atol": -1.0}, UsageError, "--atol must be a finite number"),
-])
-def test_usage_errors_through_the_library(kwargs: dict[str, object], error: type,
-                                          fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "error", "fragment"),
+    [
+        ({"device": "tpu"}, DeviceError, "unknown device 'tpu'"),
+        ({"device": "cuda:0; rm -rf /"}, DeviceError, "unknown device"),
+        ({"dtype": "float16"}, DeviceError, "unknown dtype 'float16'"),
+        ({"dtype": "torch.float64"}, DeviceError, "unknown dtype"),
+        ({"rtol": float("nan")}, UsageError, "--rtol must be a finite number"),
+        ({"atol": -1.0}, UsageError, "--atol must be a finite number"),
+    ],
+)
+def test_usage_errors_through_the_library(
+    kwargs: dict[str, object], error: type, fragment: str
+) -> None:
     with pytest.raises(error) as caught:
         explain("sum(x)", x=[1.0], **kwargs)  # type: ignore[arg-type]
     assert fragment in caught.value.message
@@ -296,16 +329,23 @@ ENV = {"NO_COLOR": "1", "COLUMNS": "100"}
 
 def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """The real entry point in a fresh interpreter."""
-    return subprocess.run([sys.executable, "-m", "gradexplain", *args], input=stdin,
-                          capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **ENV})
+    return subprocess.run(
+        [sys.executable, "-m", "gradexplain", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **ENV},
+    )
 
 
 def _invoke(*args: str) -> subprocess.CompletedProcess[str]:
     """The same command in this process: exit code, stdout and stderr, no escaped exception."""
     result = CliRunner().invoke(app, list(args), env=ENV)
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        (args, result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        args,
+        result.exception,
+    )
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
@@ -318,13 +358,13 @@ def _payloads(canary: Path) -> list[list[str]]:
         [f"exec(\"open('{canary}', 'w')\")", "--x", "1"],
         [f"eval(\"__import__('os').system('{touch}')\")"],
         [f"(lambda: open('{canary}', 'w'))()", "--x", "1"],
-        [f"f'{{open(\"{canary}\", \"w\")}}'", "--x", "1"],
+        [f'f\'{{open("{canary}", "w")}}\'', "--x", "1"],
         [f"[open('{canary}', 'w') for x in (1,)]"],
         [f"x if open('{canary}', 'w') else x", "--x", "1"],
         [f"torch.save(x, '{canary}')", "--x", "1"],
         ["().__class__.__base__.__subclasses__()", "--x", "1"],
         [f"import os; os.system('{touch}')"],
-        [f"\uff45\uff58\uff45\uff43('open(\"{canary}\", \"w\")')", "--x", "1"],
+        [f'\uff45\uff58\uff45\uff43(\'open("{canary}", "w")\')', "--x", "1"],
         ["sum(x)", "--x", f"__import__('os').system('{touch}')"],
         ["sum(x)", "--x", f"@{canary}"],
         ["sum(x)", f"--var=x=open('{canary}','w')"],
@@ -350,26 +390,29 @@ def test_the_real_process_refuses_code_with_exit_2_and_one_line(tmp_path: Path) 
     assert not canary.exists()
 
 
-@pytest.mark.parametrize(("args", "fragment"), [
-    (["x**9**9**9", "--x", "1"], "MAX_EXPONENT"),
-    (["((9**9)**9999)**9999*x", "--x", "1"], "MAX_EXPONENT"),
-    (["(" * 300 + "x" + ")" * 300, "--x", "1"], "MAX_DEPTH"),
-    (["x+" * 50_000 + "x", "--x", "1"], "MAX_EXPRESSION_CHARS"),
-    (["((2*x)**1000)**1000", "--x", "1"], "MAX_EXACT_DIGITS"),
-    (["sum(x" + "**x" * 40 + ")", "--x", "1,2"], "MAX_DERIVATIVE_WORK"),
-    (["x\u202e+y", "--x", "1"], "RIGHT-TO-LEFT OVERRIDE"),
-    (["1if x else x", "--x", "1"], "invalid decimal literal"),
-    (["sum(x)", "--x", "3,,4"], "element 2 is empty"),
-    (["sum(x)", "--x", "nan"], "not a plain decimal number"),
-    (["sum(x)", "--x", "1e999"], "not finite"),
-    (["sum(x)", "--x", "\u0661"], "not a plain decimal number"),
-    (["sum(x*y)", "--x", "1,2", "--y", "1,2,3"], "same length"),
-    (["sum(x)", "--x", "1", "--x", "2"], "given twice"),
-    (["sum(x)", "--x", "1", "--bogus", "2"], "--bogus is not a variable"),
-    (["sum(x)", "--x", "1", "--device", "tpu"], "unknown device"),
-    (["sum(x)", "--x", "1", "--dtype", "float16"], "unknown dtype"),
-    (["sum(x)", "--x", "@/dev/zero"], "more than"),
-])
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["x**9**9**9", "--x", "1"], "MAX_EXPONENT"),
+        (["((9**9)**9999)**9999*x", "--x", "1"], "MAX_EXPONENT"),
+        (["(" * 300 + "x" + ")" * 300, "--x", "1"], "MAX_DEPTH"),
+        (["x+" * 50_000 + "x", "--x", "1"], "MAX_EXPRESSION_CHARS"),
+        (["((2*x)**1000)**1000", "--x", "1"], "MAX_EXACT_DIGITS"),
+        (["sum(x" + "**x" * 40 + ")", "--x", "1,2"], "MAX_DERIVATIVE_WORK"),
+        (["x\u202e+y", "--x", "1"], "RIGHT-TO-LEFT OVERRIDE"),
+        (["1if x else x", "--x", "1"], "invalid decimal literal"),
+        (["sum(x)", "--x", "3,,4"], "element 2 is empty"),
+        (["sum(x)", "--x", "nan"], "not a plain decimal number"),
+        (["sum(x)", "--x", "1e999"], "not finite"),
+        (["sum(x)", "--x", "\u0661"], "not a plain decimal number"),
+        (["sum(x*y)", "--x", "1,2", "--y", "1,2,3"], "same length"),
+        (["sum(x)", "--x", "1", "--x", "2"], "given twice"),
+        (["sum(x)", "--x", "1", "--bogus", "2"], "--bogus is not a variable"),
+        (["sum(x)", "--x", "1", "--device", "tpu"], "unknown device"),
+        (["sum(x)", "--x", "1", "--dtype", "float16"], "unknown dtype"),
+        (["sum(x)", "--x", "@/dev/zero"], "more than"),
+    ],
+)
 def test_cli_refuses_with_one_line_and_exit_2(args: list[str], fragment: str) -> None:
     done = _invoke(*args)
     assert done.returncode == 2
@@ -392,11 +435,15 @@ def test_cli_json_error_object() -> None:
     done = _cli("x**(9**9)", "--x", "1", "--format", "json")
     assert done.returncode == 2
     assert json.loads(done.stdout) == {
-        "format_version": 1, "exit_code": 2,
-        "error": {"type": "limit", "column": 5,
-                  "message": "exponent 3.8742e+08 exceeds MAX_EXPONENT = 1000 (column 5)"}}
-    assert done.stderr.startswith("gradexplain: error: exponent") and "Traceback" not in \
-        done.stderr
+        "format_version": 1,
+        "exit_code": 2,
+        "error": {
+            "type": "limit",
+            "column": 5,
+            "message": "exponent 3.8742e+08 exceeds MAX_EXPONENT = 1000 (column 5)",
+        },
+    }
+    assert done.stderr.startswith("gradexplain: error: exponent") and "Traceback" not in done.stderr
 
 
 def test_cli_checks_values_from_stdin() -> None:
@@ -424,24 +471,24 @@ UNDEFINED = [
 ]
 
 
-@pytest.mark.parametrize(("expression", "values", "function", "kind", "elements"),
-                         UNDEFINED)
-def test_cli_undefined_gradient_exits_3_in_json(expression: str, values: str,
-                                                function: str, kind: str,
-                                                elements: list[int]) -> None:
+@pytest.mark.parametrize(("expression", "values", "function", "kind", "elements"), UNDEFINED)
+def test_cli_undefined_gradient_exits_3_in_json(
+    expression: str, values: str, function: str, kind: str, elements: list[int]
+) -> None:
     done = _invoke(expression, "--x", values, "--format", "json")
     assert done.returncode == 3, done.stderr
     document = json.loads(done.stdout)
     assert document["exit_code"] == 3
-    singularity, = document["singularities"]
+    (singularity,) = document["singularities"]
     assert singularity["function"] == function
     assert singularity["kind"] == kind
     assert singularity["elements"] == elements
     assert singularity["reason"]
 
 
-def _undefined_in_the_table(done: subprocess.CompletedProcess[str], function: str,
-                            elements: list[int]) -> None:
+def _undefined_in_the_table(
+    done: subprocess.CompletedProcess[str], function: str, elements: list[int]
+) -> None:
     assert done.returncode == 3, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     shown = ", ".join(f"[{index}]" for index in elements)
@@ -451,11 +498,12 @@ def _undefined_in_the_table(done: subprocess.CompletedProcess[str], function: st
     assert "UNDEFINED" in done.stdout
 
 
-@pytest.mark.parametrize(("expression", "values", "function", "kind", "elements"),
-                         UNDEFINED[::2])  # one element and two; the JSON test has all
-def test_cli_undefined_gradient_exits_3_in_the_table(expression: str, values: str,
-                                                     function: str, kind: str,
-                                                     elements: list[int]) -> None:
+@pytest.mark.parametrize(
+    ("expression", "values", "function", "kind", "elements"), UNDEFINED[::2]
+)  # one element and two; the JSON test has all
+def test_cli_undefined_gradient_exits_3_in_the_table(
+    expression: str, values: str, function: str, kind: str, elements: list[int]
+) -> None:
     _undefined_in_the_table(_invoke(expression, "--x", values), function, elements)
 
 
@@ -467,5 +515,5 @@ def test_the_real_process_exits_3_for_an_undefined_gradient() -> None:
 def test_library_reports_undefined_elements() -> None:
     result = explain("sum(log(x))", x=[-1.0, 2.0])
     assert int(result.status) == 3
-    singularity, = result.singularities
+    (singularity,) = result.singularities
     assert singularity.elements == (0,) or list(singularity.elements or ()) == [0]

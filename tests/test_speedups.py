@@ -30,16 +30,26 @@ def test_split_matches_the_regular_expression(text: str) -> None:
 
 def test_a_file_of_a_million_numbers_reads_back_exactly() -> None:
     numbers = [i / 7 - 5e4 for i in range(10**6)]
-    text = "\n".join(map(repr, numbers[:500_000])) + "\n" + \
-        ", ".join(map(repr, numbers[500_000:])) + "\n"
+    text = (
+        "\n".join(map(repr, numbers[:500_000]))
+        + "\n"
+        + ", ".join(map(repr, numbers[500_000:]))
+        + "\n"
+    )
     assert from_text("x", text, origin="big.txt").data.tolist() == numbers
 
 
-@given(st.lists(st.one_of(st.lists(FLOATS, min_size=995, max_size=1005),
-                          st.lists(st.sampled_from([0.0, -0.0]), min_size=1000,
-                                   max_size=1000),
-                          st.lists(st.one_of(FLOATS, st.just("nan"), st.none()), max_size=5),
-                          st.text(max_size=5)), max_size=4))
+@given(
+    st.lists(
+        st.one_of(
+            st.lists(FLOATS, min_size=995, max_size=1005),
+            st.lists(st.sampled_from([0.0, -0.0]), min_size=1000, max_size=1000),
+            st.lists(st.one_of(FLOATS, st.just("nan"), st.none()), max_size=5),
+            st.text(max_size=5),
+        ),
+        max_size=4,
+    )
+)
 # the lists are long on purpose (about 1000 floats: the numpy-buffer path); hypothesis
 # sometimes finds that too much entropy to generate, which is a health check, not a bug
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
@@ -48,8 +58,7 @@ def test_dumps_reads_back_exactly(items: list[object]) -> None:
     text = jsonout.dumps(payload)
     # repr tells -0.0 from 0.0 and shows every digit of a float
     assert repr(json.loads(text, parse_constant=_refuse)) == repr(payload)
-    assert json.loads(json.dumps(payload, allow_nan=False, ensure_ascii=False)) == \
-        json.loads(text)
+    assert json.loads(json.dumps(payload, allow_nan=False, ensure_ascii=False)) == json.loads(text)
 
 
 def _refuse(constant: str) -> None:

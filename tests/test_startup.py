@@ -34,27 +34,35 @@ PROBE = (
 
 def _imports(*args: str) -> tuple[object, list[str]]:
     """Run the CLI in a fresh interpreter; its exit code and the heavy modules it loaded."""
-    done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True,
-                          text=True, timeout=120, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     code, loaded = json.loads(done.stderr.rpartition("\nLOADED ")[2])
     return code, loaded
 
 
-@pytest.mark.parametrize("args, code", [
-    (["--help"], 0),
-    (["--version"], 0),
-    (["--schema"], 0),
-    (["sum(x**2"], 2),  # syntax error
-    (["sum(x**2)", "--x", "3,4,10", "--y", "1"], 2),  # a variable the expression lacks
-    (["sum(x**2)"], 2),  # no values
-    (["sum(x**2)", "--x", "3,oops"], 2),  # not a number
-    (["sum(x*y)", "--x", "1,2", "--y", "1,2,3"], 2),  # lengths differ
-    (["__import__('os')", "--x", "1"], 2),  # refused by the allowlist
-    (["sum(x**2", "--format", "json"], 2),  # JSON mode
-    (["sum(x**2)", "--x", "1", "--dtype", "float16"], 2),  # a bad option value
-    (["sum(x**2)", "--x", "1", "--format", "yaml"], 2),
-    (["-sum(x**2)", "--x", "-1,2", "--y", "1"], 2),
-])
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (["--help"], 0),
+        (["--version"], 0),
+        (["--schema"], 0),
+        (["sum(x**2"], 2),  # syntax error
+        (["sum(x**2)", "--x", "3,4,10", "--y", "1"], 2),  # a variable the expression lacks
+        (["sum(x**2)"], 2),  # no values
+        (["sum(x**2)", "--x", "3,oops"], 2),  # not a number
+        (["sum(x*y)", "--x", "1,2", "--y", "1,2,3"], 2),  # lengths differ
+        (["__import__('os')", "--x", "1"], 2),  # refused by the allowlist
+        (["sum(x**2", "--format", "json"], 2),  # JSON mode
+        (["sum(x**2)", "--x", "1", "--dtype", "float16"], 2),  # a bad option value
+        (["sum(x**2)", "--x", "1", "--format", "yaml"], 2),
+        (["-sum(x**2)", "--x", "-1,2", "--y", "1"], 2),
+    ],
+)
 def test_no_heavy_import(args: list[str], code: int) -> None:
     assert _imports(*args) == (code, [])
 
@@ -67,8 +75,7 @@ def test_a_run_does_import_them() -> None:
 
 def _parse(args: list[str], full: bool) -> tuple[dict[str, object], list[str]]:
     command = typer.main.get_command(app)
-    ctx = command.context_class(command, info_name="gradexplain",
-                                **command.context_settings)
+    ctx = command.context_class(command, info_name="gradexplain", **command.context_settings)
     try:
         with ctx.scope(cleanup=False):
             if full:
@@ -80,29 +87,32 @@ def _parse(args: list[str], full: bool) -> tuple[dict[str, object], list[str]]:
     return dict(ctx.params), list(ctx.args)
 
 
-@pytest.mark.parametrize("args", [
-    ["sum(x**2)", "--x", "3,4,10"],
-    ["--x=3,4", "sum(x**2)"],
-    ["sum(x*y)", "--x", "1,2", "--y", "@values.txt"],
-    ["sum(x)", "--x", "-"],
-    ["sum(x)", "--x", "1", "--format", "json"],
-    ["sum(x)", "--format=json", "--x", "1", "--all", "--debug"],
-    ["sum(x)", "--x", "1", "--no-debug", "--dtype", "float32", "--device", "cpu"],
-    ["sum(x)", "--var", "device=1", "--var", "x=2", "--rtol", "1e-3", "--atol=0"],
-    ["sum(x)", "--x", "--y"],
-    ["sum(x)", "--x"],
-    ["sum(x)", "--x", "-1,2", "--w=-3"],
-    ["-sum(x)", "--x", "1", "-h", "-x=3", "--=x"],
-    # not plain: typer parses these itself, with the same result by construction
-    ["sum(x)", "--", "--x", "1"],
-    ["sum(x)", "--device", "-1"],
-    ["sum(x)", "--var", "-", "--var", "x=1"],
-    ["sum(x)", "--format", "json", "--format", "table"],
-    ["sum(x)", "--all=yes"],
-    ["sum(x)", "--device"],
-    ["-x", "sum(x)"],
-    ["sum(x)", "--x", "1", "-q"],
-    ["-sum(q)", "--q", "1"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sum(x**2)", "--x", "3,4,10"],
+        ["--x=3,4", "sum(x**2)"],
+        ["sum(x*y)", "--x", "1,2", "--y", "@values.txt"],
+        ["sum(x)", "--x", "-"],
+        ["sum(x)", "--x", "1", "--format", "json"],
+        ["sum(x)", "--format=json", "--x", "1", "--all", "--debug"],
+        ["sum(x)", "--x", "1", "--no-debug", "--dtype", "float32", "--device", "cpu"],
+        ["sum(x)", "--var", "device=1", "--var", "x=2", "--rtol", "1e-3", "--atol=0"],
+        ["sum(x)", "--x", "--y"],
+        ["sum(x)", "--x"],
+        ["sum(x)", "--x", "-1,2", "--w=-3"],
+        ["-sum(x)", "--x", "1", "-h", "-x=3", "--=x"],
+        # not plain: typer parses these itself, with the same result by construction
+        ["sum(x)", "--", "--x", "1"],
+        ["sum(x)", "--device", "-1"],
+        ["sum(x)", "--var", "-", "--var", "x=1"],
+        ["sum(x)", "--format", "json", "--format", "table"],
+        ["sum(x)", "--all=yes"],
+        ["sum(x)", "--device"],
+        ["-x", "sum(x)"],
+        ["sum(x)", "--x", "1", "-q"],
+        ["-sum(q)", "--q", "1"],
+    ],
+)
 def test_shortcut_parses_like_typer(args: list[str]) -> None:
     assert _parse(args, full=False) == _parse(args, full=True)

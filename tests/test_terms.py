@@ -181,8 +181,7 @@ def test_a_2x2_sum_lists_each_element_of_y_then_l():
 
 
 def test_a_3x2_matrix_times_a_vector_sums_the_rows_of_y():
-    assert rendered("sum(X@w)", X=[[1, 2], [3, 4], [5, 6]], w=[0.5, -1]) == \
-        MATRIX_TIMES_VECTOR
+    assert rendered("sum(X@w)", X=[[1, 2], [3, 4], [5, 6]], w=[0.5, -1]) == MATRIX_TIMES_VECTOR
 
 
 def test_a_large_mean_elides_the_middle_and_states_the_factor_1_over_n():
@@ -199,20 +198,27 @@ def test_the_vector_table_is_unchanged():
     assert rendered("sum(x**2)", x=[3, 4, 10]) == VECTOR
 
 
-@pytest.mark.parametrize(("expression", "values", "y"), [
-    ("sum(sigmoid(X@W + b))",
-     dict(X=[[1, 2, 3], [4, 5, 6]], W=[[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]], b=[0.1, -0.2]),
-     lambda X, W, b: 1 / (1 + np.exp(-(X @ W + b)))),
-    ("X.T@X", dict(X=[[1, 2], [3, 4], [5, 7]]), lambda X: X.T @ X),
-    ("mean((X@w - t)**2)", dict(X=[[1, 2], [3, 4], [5, 6]], w=[0.5, -1], t=[1, 0, 2]),
-     lambda X, w, t: (X @ w - t) ** 2),
-    ("sum(X, dim=0)", dict(X=[[1, 2], [3, 4], [5, 6]]), lambda X: X.sum(axis=0)),
-    # broadcasting: a 3x1 column stretched over 4 columns, and a y with a size-1 axis
-    ("sum((a - b)**2)", dict(a=[[1], [2], [3]], b=[1, 2, 3, 5]),
-     lambda a, b: (a - b) ** 2),
-    ("mean(s*a)", dict(s=2.5, a=[[1], [-2], [3]]), lambda s, a: s * a),
-    ("sum(c*X)", dict(c=[[2.0]], X=[[1, 2], [3, 4]]), lambda c, X: c * X),
-])
+@pytest.mark.parametrize(
+    ("expression", "values", "y"),
+    [
+        (
+            "sum(sigmoid(X@W + b))",
+            dict(X=[[1, 2, 3], [4, 5, 6]], W=[[0.1, 0.2], [0.3, -0.4], [0.5, 0.6]], b=[0.1, -0.2]),
+            lambda X, W, b: 1 / (1 + np.exp(-(X @ W + b))),
+        ),
+        ("X.T@X", dict(X=[[1, 2], [3, 4], [5, 7]]), lambda X: X.T @ X),
+        (
+            "mean((X@w - t)**2)",
+            dict(X=[[1, 2], [3, 4], [5, 6]], w=[0.5, -1], t=[1, 0, 2]),
+            lambda X, w, t: (X @ w - t) ** 2,
+        ),
+        ("sum(X, dim=0)", dict(X=[[1, 2], [3, 4], [5, 6]]), lambda X: X.sum(axis=0)),
+        # broadcasting: a 3x1 column stretched over 4 columns, and a y with a size-1 axis
+        ("sum((a - b)**2)", dict(a=[[1], [2], [3]], b=[1, 2, 3, 5]), lambda a, b: (a - b) ** 2),
+        ("mean(s*a)", dict(s=2.5, a=[[1], [-2], [3]]), lambda s, a: s * a),
+        ("sum(c*X)", dict(c=[[2.0]], X=[[1, 2], [3, 4]]), lambda c, X: c * X),
+    ],
+)
 def test_y_per_element_matches_numpy_and_adds_up_to_l(expression, values, y):
     result = explain(expression, **values)
     terms = result.decomposition.terms
@@ -224,20 +230,25 @@ def test_y_per_element_matches_numpy_and_adds_up_to_l(expression, values, y):
 
 
 def test_letters_avoid_the_names_of_variables():
-    result = explain("sum((X@w - y)**2)", X=[[1, 2], [3, 4], [5, 6]], w=[0.5, -1],
-                     y=[1, 0, 2], wrt="w")
+    result = explain(
+        "sum((X@w - y)**2)", X=[[1, 2], [3, 4], [5, 6]], w=[0.5, -1], y=[1, 0, 2], wrt="w"
+    )
     terms = result.decomposition.terms
     assert terms is not None and terms.letter == "u"
     assert terms.sentence.startswith("Sum rule: L = sum_i u_i adds the 3 elements of u")
     assert result.gradients["w"].sentence.startswith(
-        "Chain rule through @: with z = X@w, dL/dw = X.T @ dL/dz")
+        "Chain rule through @: with z = X@w, dL/dw = X.T @ dL/dz"
+    )
 
 
-@pytest.mark.parametrize(("expression", "values"), [
-    ("log(sum(X@w))", dict(X=[[1, 2], [3, 4]], w=[1, 1])),
-    ("sum(X@w) + sum(X**2)", dict(X=[[1, 2], [3, 4]], w=[1, 1])),
-    ("w@w", dict(w=[1, 2])),  # a dot product: the matrix path, but L is no array
-])
+@pytest.mark.parametrize(
+    ("expression", "values"),
+    [
+        ("log(sum(X@w))", dict(X=[[1, 2], [3, 4]], w=[1, 1])),
+        ("sum(X@w) + sum(X**2)", dict(X=[[1, 2], [3, 4]], w=[1, 1])),
+        ("w@w", dict(w=[1, 2])),  # a dot product: the matrix path, but L is no array
+    ],
+)
 def test_no_table_of_y_when_l_is_not_one_sum_of_an_array(expression, values):
     result = explain(expression, **values)
     assert result.decomposition.terms is None

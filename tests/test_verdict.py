@@ -41,8 +41,10 @@ def test_witnesses_of_a_tiny_gradient_are_compared_relative_to_its_size() -> Non
 def test_a_gradient_that_is_all_round_off_says_so() -> None:
     result = run("softmax(x)", "--x", "1,2,3")
     assert result.exit_code == 0, result.output
-    assert "Every element of dL/dx is within round-off of 0 (|value| <= 2.84e-14 = 128 x " \
+    assert (
+        "Every element of dL/dx is within round-off of 0 (|value| <= 2.84e-14 = 128 x "
         "float64 eps), so agreement here only says both are about 0." in result.output
+    )
 
 
 def test_mean_over_a_million_elements_is_not_vacuous() -> None:
@@ -56,14 +58,18 @@ def test_mean_over_a_million_elements_is_not_vacuous() -> None:
     assert not compare(wrong, gradient.symbolic, result.tolerance).agree
 
 
-@pytest.mark.parametrize("expression, values, wrt, want", [
-    ("min(where(t > 0, 1, c))", {"c": 0.7, "t": [1, -1, 1]}, "c", 1.0),
-    ("max(where(t > 0, -5, x))", {"x": 0.7, "t": [1, -1, 1]}, "x", 1.0),
-    ("max(where(t > 0, -5, x))", {"x": [0.7, 0.2, 3], "t": [1, -1, 1]}, "x", [0, 1, 0]),
-    ("min(where(t > 0, 1, c))", {"c": 2.0, "t": [1, -1, -1]}, "c", 0.0),
-])
-def test_max_and_min_count_ties_among_the_actual_values(expression: str, values: dict,
-                                                        wrt: str, want: object) -> None:
+@pytest.mark.parametrize(
+    "expression, values, wrt, want",
+    [
+        ("min(where(t > 0, 1, c))", {"c": 0.7, "t": [1, -1, 1]}, "c", 1.0),
+        ("max(where(t > 0, -5, x))", {"x": 0.7, "t": [1, -1, 1]}, "x", 1.0),
+        ("max(where(t > 0, -5, x))", {"x": [0.7, 0.2, 3], "t": [1, -1, 1]}, "x", [0, 1, 0]),
+        ("min(where(t > 0, 1, c))", {"c": 2.0, "t": [1, -1, -1]}, "c", 0.0),
+    ],
+)
+def test_max_and_min_count_ties_among_the_actual_values(
+    expression: str, values: dict, wrt: str, want: object
+) -> None:
     result = explain(expression, values, wrt=wrt)
     assert result.status == ExitStatus.AGREE
     np.testing.assert_array_equal(result.gradients[wrt].symbolic, want)
@@ -75,21 +81,27 @@ def test_max_and_min_tie_through_where_is_a_kink() -> None:
     assert result.status == ExitStatus.UNDEFINED
 
 
-@pytest.mark.parametrize("expression", [
-    "sum(clamp(where(t > 0, relu(2), x), -1, 1))",
-    "sum(clamp(where(t > 0, sigmoid(2), x), -1, 1))",
-    "sum(clamp(where(t > 0, softplus(-3), x), -1, 1))",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "sum(clamp(where(t > 0, relu(2), x), -1, 1))",
+        "sum(clamp(where(t > 0, sigmoid(2), x), -1, 1))",
+        "sum(clamp(where(t > 0, softplus(-3), x), -1, 1))",
+    ],
+)
 def test_a_kept_whole_function_of_a_number_can_be_clamped(expression: str) -> None:
     result = explain(expression, x=[0.5, 0.3], t=[1, -1], wrt="x")
     assert result.status == ExitStatus.AGREE
     np.testing.assert_array_equal(result.gradients["x"].symbolic, [0, 1])
 
 
-@pytest.mark.parametrize("expression, values", [
-    ("sum(softmax(softmax(softmax(softmax(x)))))", [1, 2]),
-    ("sum(log_softmax(max(relu(log_softmax(x, dim=0)+2))*x, dim=0)*max(relu(x)))", [1, 2, 3]),
-])
+@pytest.mark.parametrize(
+    "expression, values",
+    [
+        ("sum(softmax(softmax(softmax(softmax(x)))))", [1, 2]),
+        ("sum(log_softmax(max(relu(log_softmax(x, dim=0)+2))*x, dim=0)*max(relu(x)))", [1, 2, 3]),
+    ],
+)
 def test_deep_nests_agree(expression: str, values: list[float]) -> None:
     """They exited 70; now they agree, or (on a loaded machine) stop at the named wall-time
     backstop MAX_SYMBOLIC_SECONDS, exit 2: never an internal error."""
@@ -104,8 +116,10 @@ def test_deep_nests_agree(expression: str, values: list[float]) -> None:
 def test_overflow_on_both_sides_is_undefined_and_named() -> None:
     result = run("sum(exp(x))", "--x", "1,1000")
     assert result.exit_code == 3, result.output
-    assert "Not finite: dL/dx, element [1]: overflow: both witnesses give inf, a gradient " \
+    assert (
+        "Not finite: dL/dx, element [1]: overflow: both witnesses give inf, a gradient "
         "beyond float64's largest number (1.8e308)." in result.output
+    )
     assert "largest |difference| 0 where both are finite" in result.output
     assert "DIFFERS" not in result.output
 
@@ -118,10 +132,15 @@ def test_overflow_in_float32_autograd_is_named() -> None:
     assert "overflow in autograd's float32 computation" in cause.reason
 
 
-@pytest.mark.parametrize("expression", [
-    "logsumexp(x, dim=0)", "sum(softmax(x)*x)", "sum(log_softmax(x, dim=0)*x)",
-    "sum(softmax(x, dim=0)**2)",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "logsumexp(x, dim=0)",
+        "sum(softmax(x)*x)",
+        "sum(log_softmax(x, dim=0)*x)",
+        "sum(softmax(x, dim=0)**2)",
+    ],
+)
 def test_softmax_and_logsumexp_at_1000_agree(expression: str) -> None:
     """exp(1000) overflows float64 only in an intermediate: the formula is evaluated again
     in extended precision where the platform has it, else the overflow is named."""
@@ -147,17 +166,22 @@ def test_nan_in_autograd_only_is_an_overflow_in_autograd() -> None:
     assert result.status == ExitStatus.UNDEFINED
     (cause,) = result.nonfinite
     assert cause.elements == (1,)
-    assert cause.reason.startswith("overflow in autograd's float64 computation: an "
-                                   "intermediate value exceeds 1.8e308, so it gives nan")
+    assert cause.reason.startswith(
+        "overflow in autograd's float64 computation: an "
+        "intermediate value exceeds 1.8e308, so it gives nan"
+    )
 
 
-@pytest.mark.parametrize("symbolic, autograd, kind, start", [
-    (float("inf"), float("inf"), "overflow", "overflow: both witnesses give inf"),
-    (float("-inf"), float("-inf"), "overflow", "overflow: both witnesses give -inf"),
-    (float("nan"), float("nan"), "nan", "NaN: both witnesses give nan"),
-    (float("nan"), 1.0, "overflow", "overflow in SymPy's formula"),
-    (1.0, float("inf"), "overflow", "overflow in autograd's float64 computation"),
-])
+@pytest.mark.parametrize(
+    "symbolic, autograd, kind, start",
+    [
+        (float("inf"), float("inf"), "overflow", "overflow: both witnesses give inf"),
+        (float("-inf"), float("-inf"), "overflow", "overflow: both witnesses give -inf"),
+        (float("nan"), float("nan"), "nan", "NaN: both witnesses give nan"),
+        (float("nan"), 1.0, "overflow", "overflow in SymPy's formula"),
+        (1.0, float("inf"), "overflow", "overflow in autograd's float64 computation"),
+    ],
+)
 def test_each_cause_is_named(symbolic: float, autograd: float, kind: str, start: str) -> None:
     from gradexplain.nonfinite import _cause
 
@@ -171,8 +195,11 @@ def test_evaluation_bigger_than_the_limit_is_refused_with_its_name() -> None:
     from gradexplain.errors import ValuesError
 
     a, b = np.ones((8000, 1)), np.ones((1, 8000))
-    with pytest.raises(ValuesError, match=r"about 64,000,000 elements .*the limit is "
-                                          r"MAX_EVALUATION_ELEMENTS = 50,000,000"):
+    with pytest.raises(
+        ValuesError,
+        match=r"about 64,000,000 elements .*the limit is "
+        r"MAX_EVALUATION_ELEMENTS = 50,000,000",
+    ):
         explain("sum(exp(a@b))", a=a, b=b)
 
 
@@ -196,12 +223,15 @@ def test_estimate_counts_the_largest_array_not_the_whole_grid() -> None:
     assert result.status == ExitStatus.AGREE
 
 
-@pytest.mark.parametrize("function, values, want", [
-    ("max", [[1], [5], [3]], [[0], [1], [0]]),
-    ("max", [[1, 5, 3]], [[0, 1, 0]]),
-    ("min", [[1], [5], [3]], [[1], [0], [0]]),
-    ("min", [[1, 5, 3]], [[1, 0, 0]]),
-])
+@pytest.mark.parametrize(
+    "function, values, want",
+    [
+        ("max", [[1], [5], [3]], [[0], [1], [0]]),
+        ("max", [[1, 5, 3]], [[0, 1, 0]]),
+        ("min", [[1], [5], [3]], [[1], [0], [0]]),
+        ("min", [[1, 5, 3]], [[1, 0, 0]]),
+    ],
+)
 def test_max_and_min_of_a_row_or_a_column(function: str, values: list, want: list) -> None:
     result = explain(f"{function}(D)", D=np.array(values, dtype=float))
     assert result.status == ExitStatus.AGREE
@@ -216,17 +246,29 @@ def test_zero_to_a_positive_power_has_derivative_zero(y: float) -> None:
     assert result.gradients["y"].autograd.tolist() == [0.0, 0.0]
 
 
-@pytest.mark.parametrize("expression, values, reasons", [
-    ("sum(0**x)", {"x": [0, -1, 2]}, ["0**p jumps from 1 at p = 0", "0**p is infinite for p < 0"]),
-    ("sum((-2)**x)", {"x": [1, 2]}, ["a negative base b has no real derivative in the exponent"]),
-    ("sum((-2)**x)", {"x": [1.5]}, ["a power with a negative base and a non-integer exponent"]),
-    ("x**y", {"x": 0, "y": 0.3}, ["the derivative p*u**(p-1) of u**p is infinite at u = 0"]),
-])
-def test_power_hazards_say_the_right_reason(expression: str, values: dict,
-                                            reasons: list[str]) -> None:
+@pytest.mark.parametrize(
+    "expression, values, reasons",
+    [
+        (
+            "sum(0**x)",
+            {"x": [0, -1, 2]},
+            ["0**p jumps from 1 at p = 0", "0**p is infinite for p < 0"],
+        ),
+        (
+            "sum((-2)**x)",
+            {"x": [1, 2]},
+            ["a negative base b has no real derivative in the exponent"],
+        ),
+        ("sum((-2)**x)", {"x": [1.5]}, ["a power with a negative base and a non-integer exponent"]),
+        ("x**y", {"x": 0, "y": 0.3}, ["the derivative p*u**(p-1) of u**p is infinite at u = 0"]),
+    ],
+)
+def test_power_hazards_say_the_right_reason(
+    expression: str, values: dict, reasons: list[str]
+) -> None:
     result = explain(expression, values)
     assert result.status == ExitStatus.UNDEFINED
-    assert [s.reason[:len(r)] for s, r in zip(result.singularities, reasons)] == reasons
+    assert [s.reason[: len(r)] for s, r in zip(result.singularities, reasons)] == reasons
     assert len(result.singularities) == len(reasons)
 
 

@@ -57,13 +57,16 @@ Autograd graph (backward runs from the top; grad in = what flows into each node)
 
 
 def test_graph_branches_draw_the_same_guides_as_rich():
-    tree = view.Tree("root", (view.Tree("a", (view.Tree("a1"), view.Tree("a2"))),
-                              view.Tree("b")))
+    tree = view.Tree("root", (view.Tree("a", (view.Tree("a1"), view.Tree("a2"))), view.Tree("b")))
     console = Console(width=80, file=io.StringIO(), color_system=None)
     render.draw([view.Section("--graph", (tree,))], console)
     drawn = console.file.getvalue()  # type: ignore[attr-defined]
     assert markdown.write([view.Section("--graph", (tree,))]) == [
-        "```text", drawn.rstrip("\n"), "```", ""]
+        "```text",
+        drawn.rstrip("\n"),
+        "```",
+        "",
+    ]
 
 
 def test_mermaid_is_a_mermaid_block():
@@ -84,14 +87,19 @@ flowchart BT
 def test_check_fd_adds_the_columns_and_the_sentence():
     result = run("x**2*y", "--x", "3", "--y", "2", "--check-fd")
     assert result.exit_code == 0
-    assert """\
+    assert (
+        """\
 | `x` | `dL/dx = 2*x*y` (SymPy) | autograd |  | finite diff. (float64) |  |
 | ---: | ---: | ---: | :--- | ---: | :--- |
 | 3 | 12 | 12 | ok | 12 | ok |
 | **L** | 18 | 18 |  |  |  |
-""" in result.stdout
-    assert ("Finite differences of dL/dy (float64, central, eps 1e-06) agree with autograd "
-            "(gradcheck's rtol 0.001, atol 1e-05; largest \\|difference\\| ") in result.stdout
+"""
+        in result.stdout
+    )
+    assert (
+        "Finite differences of dL/dy (float64, central, eps 1e-06) agree with autograd "
+        "(gradcheck's rtol 0.001, atol 1e-05; largest \\|difference\\| "
+    ) in result.stdout
 
 
 def test_check_fd_lists_a_matrix_gradient():
@@ -103,7 +111,8 @@ def test_check_fd_lists_a_matrix_gradient():
 def test_hessian_is_a_table():
     result = run("x**2*y", "--x", "3", "--y", "2", "--hessian")
     assert result.exit_code == 0
-    assert """\
+    assert (
+        """\
 ### Hessian d2L/(da db), symmetric: pairs a <= b
 
 | a | b | SymPy | torch.func.hessian |  |
@@ -112,14 +121,17 @@ def test_hessian_is_a_table():
 | x | y | 6 | 6 | ok |
 | y | y | 0 | 0 | ok |
 
-**✅ SymPy and autograd agree""" in result.stdout
+**✅ SymPy and autograd agree"""
+        in result.stdout
+    )
 
 
 def test_hessian_undefined_is_a_quoted_warning():
     result = run("sum(x**0.5)", "--x", "0,4", "--hessian")
     assert result.exit_code == 3
-    assert ("> Hessian not compared: second derivatives do not exist at a pole of \\*\\* at "
-            "column 5.\n") in result.stdout
+    assert (
+        "> Hessian not compared: second derivatives do not exist at a pole of \\*\\* at column 5.\n"
+    ) in result.stdout
 
 
 def test_v_and_jacobian():
@@ -158,17 +170,21 @@ def test_svg_is_refused_by_name():
     result = run("sum(x**2)", "--x", "3,4", "--terminal-svg", "out.svg")
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == ("gradexplain: error: --terminal-svg saves a picture of the terminal "
-                             "table; with --format markdown there is none (use --format "
-                             "table)\n")
+    assert result.stderr == (
+        "gradexplain: error: --terminal-svg saves a picture of the terminal "
+        "table; with --format markdown there is none (use --format "
+        "table)\n"
+    )
 
 
 def _everything(tmp_path: Path):
     """x**2 at (3, 4) with every extra, and the options that asked for them."""
-    options = extras.Options(**{field.name: True for field in fields(extras.Options)
-                               if field.type in (bool, "bool")},
-                            dot=str(tmp_path / "g.dot"), v="1,2",
-                            graph_svg=str(tmp_path / "g.svg"))
+    options = extras.Options(
+        **{field.name: True for field in fields(extras.Options) if field.type in (bool, "bool")},
+        dot=str(tmp_path / "g.dot"),
+        v="1,2",
+        graph_svg=str(tmp_path / "g.svg"),
+    )
     result = explain("x**2", x=[3, 4], hessian=True)
     extras.add(result, options)
     return result, options

@@ -27,8 +27,10 @@ CASES = [
     ("sum(where(t >= 1, x, -x) + x**2)", np.where(T >= 1, 1.0, -1.0) + 2 * X),
     ("torch.where(t == 1, x, 2*x).sum()", np.where(T == 1, 1.0, 2.0)),
     ("mean(where(0 < t, tanh(x), x))", np.where(T > 0, 1 - np.tanh(X) ** 2, 1.0) / 4),
-    ("sum(where(t == 1, x, 0))**2",
-     2 * np.sum(np.where(T == 1, X, 0.0)) * np.where(T == 1, 1.0, 0.0)),
+    (
+        "sum(where(t == 1, x, 0))**2",
+        2 * np.sum(np.where(T == 1, X, 0.0)) * np.where(T == 1, 1.0, 0.0),
+    ),
 ]
 
 
@@ -56,24 +58,32 @@ def test_a_scalar_condition_switches_every_element():
 def test_a_compared_variable_cannot_be_differentiated():
     with pytest.raises(ValuesError) as caught:
         explain("sum(where(t == 1, x, 0))", x=[1, 2], t=[1, 0])
-    assert caught.value.message == ("t is compared in where() at column 11, so it is data "
-                                    "and cannot be differentiated; differentiate the others "
-                                    "with --wrt x")
+    assert caught.value.message == (
+        "t is compared in where() at column 11, so it is data "
+        "and cannot be differentiated; differentiate the others "
+        "with --wrt x"
+    )
     with pytest.raises(ValuesError):
         explain("sum(where(x > 0, x, 0))", x=[1, 2], wrt="x")
 
 
-@pytest.mark.parametrize("expression, column, fragment", [
-    ("x < y", 2, "'<' is not allowed"),
-    ("sum(where(t, x, 0))", 10, "where() needs one comparison as its first argument"),
-    ("sum(where(0 < t < 1, x, 0))", 10, "where() needs one comparison"),
-    ("sum(where(t == 1, x == 1, 0))", 18, "comparisons outside where(cond, a, b)"),
-    ("sum(where(t == 1, x))", 4, "where() takes 3 arguments, got 2"),
-    ("sum(where(t is 1, x, 0))", 10, "where() needs one comparison"),
-    ("where(t == 1, x, 0) + (x == 1)", 23, "comparisons outside where"),
-    ("x.where(t == 1, 0)", 2, "method .where() is not supported; the closest supported "
-                              "spelling is torch.where(...)"),
-])
+@pytest.mark.parametrize(
+    "expression, column, fragment",
+    [
+        ("x < y", 2, "'<' is not allowed"),
+        ("sum(where(t, x, 0))", 10, "where() needs one comparison as its first argument"),
+        ("sum(where(0 < t < 1, x, 0))", 10, "where() needs one comparison"),
+        ("sum(where(t == 1, x == 1, 0))", 18, "comparisons outside where(cond, a, b)"),
+        ("sum(where(t == 1, x))", 4, "where() takes 3 arguments, got 2"),
+        ("sum(where(t is 1, x, 0))", 10, "where() needs one comparison"),
+        ("where(t == 1, x, 0) + (x == 1)", 23, "comparisons outside where"),
+        (
+            "x.where(t == 1, 0)",
+            2,
+            "method .where() is not supported; the closest supported spelling is torch.where(...)",
+        ),
+    ],
+)
 def test_comparisons_are_refused_outside_where(expression, column, fragment):
     with pytest.raises(ExpressionError) as caught:
         parse(expression)
@@ -88,8 +98,12 @@ def test_mnist_loss_matches_a_hand_derivation():
     s = sigmoid(preds)
     expected = np.where(targets == 1, -s * (1 - s), s * (1 - s)) / len(preds)
     loss = np.mean(np.where(targets == 1, 1 - s, s))
-    result = explain("where(targets==1, 1-sigmoid(preds), sigmoid(preds)).mean()",
-                     targets=targets.tolist(), preds=preds.tolist(), wrt="preds")
+    result = explain(
+        "where(targets==1, 1-sigmoid(preds), sigmoid(preds)).mean()",
+        targets=targets.tolist(),
+        preds=preds.tolist(),
+        wrt="preds",
+    )
     assert result.status is ExitStatus.AGREE
     assert result.value == pytest.approx(loss, rel=1e-12)
     np.testing.assert_allclose(result.gradients["preds"].symbolic, expected, rtol=1e-12)

@@ -35,12 +35,15 @@ def test_wrt_accepts_a_list_and_defaults_to_every_variable():
     assert list(everything.gradients) == ["w", "x"] and everything.data == {}
 
 
-@pytest.mark.parametrize("wrt, error, message", [
-    ("q", ValuesError, "--wrt q: not a variable of the expression; its variables are w, x"),
-    ("ww", ValuesError, "--wrt ww: not a variable of the expression; did you mean w?"),
-    ("w,,x", UsageError, "--wrt needs variable names separated by commas, as in --wrt w,b"),
-    ("w,w", UsageError, "--wrt names a variable twice: w,w"),
-])
+@pytest.mark.parametrize(
+    "wrt, error, message",
+    [
+        ("q", ValuesError, "--wrt q: not a variable of the expression; its variables are w, x"),
+        ("ww", ValuesError, "--wrt ww: not a variable of the expression; did you mean w?"),
+        ("w,,x", UsageError, "--wrt needs variable names separated by commas, as in --wrt w,b"),
+        ("w,w", UsageError, "--wrt names a variable twice: w,w"),
+    ],
+)
 def test_wrt_refuses_unknown_or_repeated_names(wrt, error, message):
     with pytest.raises(error) as caught:
         explain("sum(w*x)", w=[1, 2], x=[3, 4], wrt=wrt)
@@ -78,17 +81,18 @@ def test_cli_markdown_names_the_data():
 def test_cli_refuses_expect_for_a_data_variable():
     result = run("sum(w*x)", "--w", "1,2", "--x", "3,4", "--wrt", "w", "--expect", "x=1,2")
     assert result.exit_code == 2
-    assert "--expect x: x is data (not in --wrt), so it has no gradient to expect" \
-        in result.stderr
+    assert "--expect x: x is data (not in --wrt), so it has no gradient to expect" in result.stderr
 
 
 def test_unknown_wrt_is_refused_before_torch_is_imported():
     import subprocess
     import sys
 
-    code = ("import sys\nfrom gradexplain.program import differentiated\nfrom gradexplain.parser "
-            "import parse\ntry:\n    differentiated(parse('sum(w*x)'), 'q')\nexcept "
-            "Exception:\n    pass\nprint('torch' in sys.modules, 'sympy' in sys.modules)")
+    code = (
+        "import sys\nfrom gradexplain.program import differentiated\nfrom gradexplain.parser "
+        "import parse\ntry:\n    differentiated(parse('sum(w*x)'), 'q')\nexcept "
+        "Exception:\n    pass\nprint('torch' in sys.modules, 'sympy' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.split() == ["False", "False"]
 
@@ -98,10 +102,20 @@ def test_quadratic_fit_gradients_match_a_hand_derivation():
     speed = np.array([1.0, 2.5, 5.0, 9.5, 17.0])
     a, b, c = 1.5, -0.5, 0.25
     residual = a * t**2 + b * t + c - speed
-    expected = {"a": np.mean(2 * residual * t**2), "b": np.mean(2 * residual * t),
-                "c": np.mean(2 * residual)}
-    result = explain("mean((a*t**2 + b*t + c - speed)**2)", t=t.tolist(),
-                     speed=speed.tolist(), a=a, b=b, c=c, wrt="a,b,c")
+    expected = {
+        "a": np.mean(2 * residual * t**2),
+        "b": np.mean(2 * residual * t),
+        "c": np.mean(2 * residual),
+    }
+    result = explain(
+        "mean((a*t**2 + b*t + c - speed)**2)",
+        t=t.tolist(),
+        speed=speed.tolist(),
+        a=a,
+        b=b,
+        c=c,
+        wrt="a,b,c",
+    )
     assert result.status is ExitStatus.AGREE and list(result.data) == ["t", "speed"]
     for name, value in expected.items():
         assert float(result.gradients[name].symbolic) == pytest.approx(value, rel=1e-12)

@@ -58,8 +58,9 @@ class Case:
     gradients: dict[str, np.ndarray]
 
     def args(self) -> list[str]:
-        flags = [item for name, value in self.values.items()
-                 for item in (f"--{name}", joined(value))]
+        flags = [
+            item for name, value in self.values.items() for item in (f"--{name}", joined(value))
+        ]
         return [self.expression, *flags, "--wrt", ",".join(self.wrt)]
 
 
@@ -67,10 +68,14 @@ def _vector_case() -> Case:
     x, w, b = np.array([0.5, -1.0, 2.0]), np.array([0.3, -0.2, 0.4]), 0.1
     targets = np.array([1.0, 0.0, 1.0])
     dz = mnist_dz(w * x + b, targets)
-    return Case("mean(where(targets==1, 1-sigmoid(w*x + b), sigmoid(w*x + b)))",
-                {"targets": targets, "w": w, "x": x, "b": np.array(b)}, ("w", "b"),
-                ("targets", "x"), frozenset({"targets == 1", "x"}),
-                {"w": dz * x, "b": np.array(dz.sum())})
+    return Case(
+        "mean(where(targets==1, 1-sigmoid(w*x + b), sigmoid(w*x + b)))",
+        {"targets": targets, "w": w, "x": x, "b": np.array(b)},
+        ("w", "b"),
+        ("targets", "x"),
+        frozenset({"targets == 1", "x"}),
+        {"w": dz * x, "b": np.array(dz.sum())},
+    )
 
 
 def _matrix_case() -> Case:
@@ -78,11 +83,14 @@ def _matrix_case() -> Case:
     weights, bias = np.array([0.1, -0.2, 0.3]), 0.05
     targets = np.array([1.0, 0.0, 1.0, 0.0])
     dz = mnist_dz(xb @ weights + bias, targets)
-    return Case("mean(where(targets==1, 1-sigmoid(xb@weights + bias), "
-                "sigmoid(xb@weights + bias)))",
-                {"targets": targets, "xb": xb, "weights": weights, "bias": np.array(bias)},
-                ("weights", "bias"), ("targets", "xb"), frozenset({"targets == 1", "xb"}),
-                {"weights": xb.T @ dz, "bias": np.array(dz.sum())})
+    return Case(
+        "mean(where(targets==1, 1-sigmoid(xb@weights + bias), sigmoid(xb@weights + bias)))",
+        {"targets": targets, "xb": xb, "weights": weights, "bias": np.array(bias)},
+        ("weights", "bias"),
+        ("targets", "xb"),
+        frozenset({"targets == 1", "xb"}),
+        {"weights": xb.T @ dz, "bias": np.array(dz.sum())},
+    )
 
 
 CASES = [_vector_case(), _matrix_case()]
@@ -105,8 +113,11 @@ def test_check_fd_only_for_the_differentiated(case):
 def test_check_fd_table_names_only_the_differentiated(case):
     result = run(*case.args(), "--check-fd")
     assert result.exit_code == 0, result.output
-    named = [line.split(" (float64")[0] for line in result.stdout.splitlines()
-             if line.startswith("Finite differences of")]
+    named = [
+        line.split(" (float64")[0]
+        for line in result.stdout.splitlines()
+        if line.startswith("Finite differences of")
+    ]
     assert named == [f"Finite differences of dL/d{name}" for name in case.wrt]
     assert all(f"dL/d{name}" not in result.stdout for name in case.data)
 
@@ -139,18 +150,21 @@ def test_graph_marks_data_and_gives_gradients_only_to_the_differentiated(case, t
     assert {node["label"] for node in data} == case.data_labels
     assert all(node["grad"] is None for node in data)
     by_label = {node["label"]: node for node in data}
-    np.testing.assert_array_equal(by_label["targets == 1"]["value"],
-                                  (case.values["targets"] == 1).astype(float))
+    np.testing.assert_array_equal(
+        by_label["targets == 1"]["value"], (case.values["targets"] == 1).astype(float)
+    )
     data_ids = {node["id"] for node in data}
-    assert {edge["rule"] for edge in document["graph"]["edges"]
-            if edge["from"] in data_ids} == {"data (not in --wrt)"}
+    assert {edge["rule"] for edge in document["graph"]["edges"] if edge["from"] in data_ids} == {
+        "data (not in --wrt)"
+    }
     text = dot.read_text(encoding="utf-8")
     assert "no gradient (data)" in text and "AccumulateGrad\\ntargets" not in text
 
 
 def test_graph_tree_shows_a_data_leaf_without_a_gradient():
-    result = run("torch.sum(w*x)", "--w", "1,2", "--x", "3,4", "--wrt", "w", "--graph",
-                 "--mermaid")  # torch.sum: no built-in sum graph between the two
+    result = run(
+        "torch.sum(w*x)", "--w", "1,2", "--x", "3,4", "--wrt", "w", "--graph", "--mermaid"
+    )  # torch.sum: no built-in sum graph between the two
     assert result.exit_code == 0, result.output
     tail = result.stdout.split("Autograd graph", 1)[1]
     assert tail == (
@@ -166,7 +180,8 @@ def test_graph_tree_shows_a_data_leaf_without_a_gradient():
         '  n3["data<br/>x = [3, 4]<br/>no gradient (data)"]\n'
         '  n1 -- "sum rule" --> n0\n'
         '  n2 -- "product rule" --> n1\n'
-        '  n3 -- "data (not in --wrt)" --> n1\n')
+        '  n3 -- "data (not in --wrt)" --> n1\n'
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -208,31 +223,47 @@ def test_steps_formula_evaluates_to_the_hand_gradient(case):
         shape = case.values[name].shape
         sizes, length = (derivation.sizes, None) if matrix else (None, len(case.values["x"]))
         got = Evaluator(arrays, scalars, sizes, length).tensor(
-            derivation.expr, TARGETS[:len(shape)], shape)
+            derivation.expr, TARGETS[: len(shape)], shape
+        )
         np.testing.assert_allclose(got, case.gradients[name], rtol=1e-12, atol=1e-15)
 
 
 def test_chapter4_mnist_loss_steps_end_in_the_tables_formula():
     """The learner's command: the last step line says the formula the table shows."""
-    args = ["mean(where(targets==1, 1-sigmoid(xb@weights + bias), sigmoid(xb@weights + "
-            "bias)))", "--xb", "1,2;3,4;5,6;7,8", "--weights", "0.1,-0.2", "--bias", "0.3",
-            "--targets", "1,0,1,0", "--wrt", "weights,bias", "--steps"]
+    args = [
+        "mean(where(targets==1, 1-sigmoid(xb@weights + bias), sigmoid(xb@weights + bias)))",
+        "--xb",
+        "1,2;3,4;5,6;7,8",
+        "--weights",
+        "0.1,-0.2",
+        "--bias",
+        "0.3",
+        "--targets",
+        "1,0,1,0",
+        "--wrt",
+        "weights,bias",
+        "--steps",
+    ]
     code, document = run_json(*args)
     assert code == 0, document
     weights = document["gradients"]["weights"]["formula"]
     assert weights == (
         "sum_i(where(targets_i == 1, -(1 - sigmoid(bias + sum_m(weights_m*xb_im)))*sigmoid("
         "bias + sum_m(weights_m*xb_im))*xb_ij, (1 - sigmoid(bias + sum_m(weights_m*xb_im)))"
-        "*sigmoid(bias + sum_m(weights_m*xb_im))*xb_ij))/4")  # one x@w, one index name
+        "*sigmoid(bias + sum_m(weights_m*xb_im))*xb_ij))/4"
+    )  # one x@w, one index name
     table = run(*args)
     assert table.exit_code == 0, table.output
-    ends = [line for line in table.stdout.splitlines() if "each delta keeps" in line
-            or line.startswith("  collect terms")]
+    ends = [
+        line
+        for line in table.stdout.splitlines()
+        if "each delta keeps" in line or line.startswith("  collect terms")
+    ]
     assert ends == [
         f"  each delta keeps only the terms whose indices meet: dL/dweights_j = {weights}",
-        f"  collect terms: dL/dbias = {document['gradients']['bias']['formula']}"]
-    assert "Steps for dL/dxb" not in table.stdout and "Steps for dL/dtargets" not in \
-        table.stdout
+        f"  collect terms: dL/dbias = {document['gradients']['bias']['formula']}",
+    ]
+    assert "Steps for dL/dxb" not in table.stdout and "Steps for dL/dtargets" not in table.stdout
 
 
 # ---- --v and --jacobian: a non-scalar result ------------------------------------------
@@ -243,26 +274,40 @@ WEIGHTS, BIAS = np.array([0.1, -0.2, 0.3]), 0.05
 
 # (expression, values, wrt, data, v, y(params) in torch with data fixed)
 VJP_CASES = [
-    ("sigmoid(w*x + b)", {"w": W, "x": X, "b": np.array(B)}, ("w", "b"), ("x",),
-     np.array([1.0, 2.0, -3.0]),
-     lambda p: torch.sigmoid(p["w"] * torch.tensor(X) + p["b"])),
-    ("sigmoid(xb@weights + bias)", {"xb": XB, "weights": WEIGHTS, "bias": np.array(BIAS)},
-     ("weights", "bias"), ("xb",), np.array([1.0, -1.0, 2.0, 0.5]),
-     lambda p: torch.sigmoid(torch.tensor(XB) @ p["weights"] + p["bias"])),
+    (
+        "sigmoid(w*x + b)",
+        {"w": W, "x": X, "b": np.array(B)},
+        ("w", "b"),
+        ("x",),
+        np.array([1.0, 2.0, -3.0]),
+        lambda p: torch.sigmoid(p["w"] * torch.tensor(X) + p["b"]),
+    ),
+    (
+        "sigmoid(xb@weights + bias)",
+        {"xb": XB, "weights": WEIGHTS, "bias": np.array(BIAS)},
+        ("weights", "bias"),
+        ("xb",),
+        np.array([1.0, -1.0, 2.0, 0.5]),
+        lambda p: torch.sigmoid(torch.tensor(XB) @ p["weights"] + p["bias"]),
+    ),
 ]
 
 
 def _vjp_args(expression, values, wrt) -> list[str]:
-    return [expression, *(item for name, value in values.items()
-                          for item in (f"--{name}", joined(value))), "--wrt", ",".join(wrt)]
+    return [
+        expression,
+        *(item for name, value in values.items() for item in (f"--{name}", joined(value))),
+        "--wrt",
+        ",".join(wrt),
+    ]
 
 
-@pytest.mark.parametrize(("expression", "values", "wrt", "data", "v", "y"), VJP_CASES,
-                         ids=IDS)
+@pytest.mark.parametrize(("expression", "values", "wrt", "data", "v", "y"), VJP_CASES, ids=IDS)
 def test_v_gives_jt_v_only_for_the_differentiated(expression, values, wrt, data, v, y):
     params = {name: torch.tensor(values[name], requires_grad=True) for name in wrt}
-    expected = torch.autograd.grad(y(params), [params[name] for name in wrt],
-                                   grad_outputs=torch.tensor(v))
+    expected = torch.autograd.grad(
+        y(params), [params[name] for name in wrt], grad_outputs=torch.tensor(v)
+    )
     code, document = run_json(*_vjp_args(expression, values, wrt), "--v", joined(v))
     assert code == 0, document
     found = document["vjp"]["gradients"]
@@ -270,16 +315,15 @@ def test_v_gives_jt_v_only_for_the_differentiated(expression, values, wrt, data,
     for name, grad in zip(wrt, expected):
         assert found[name]["agree"] is True
         for witness in ("autograd", "symbolic"):
-            np.testing.assert_allclose(found[name][witness], grad.numpy(), rtol=1e-12,
-                                       atol=1e-15)
+            np.testing.assert_allclose(found[name][witness], grad.numpy(), rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize(("expression", "values", "wrt", "data", "v", "y"), VJP_CASES,
-                         ids=IDS)
+@pytest.mark.parametrize(("expression", "values", "wrt", "data", "v", "y"), VJP_CASES, ids=IDS)
 def test_jacobian_only_for_the_differentiated(expression, values, wrt, data, v, y):
     params = {name: torch.tensor(values[name], requires_grad=True) for name in wrt}
     expected = torch.autograd.functional.jacobian(
-        lambda w: y({**params, wrt[0]: w}), params[wrt[0]]).numpy()
+        lambda w: y({**params, wrt[0]: w}), params[wrt[0]]
+    ).numpy()
     code, document = run_json(*_vjp_args(expression, values, wrt), "--jacobian")
     assert code == 0, document
     matrices = document["jacobian"]["matrices"]
@@ -288,24 +332,64 @@ def test_jacobian_only_for_the_differentiated(expression, values, wrt, data, v, 
     table = run(*_vjp_args(expression, values, wrt), "--jacobian", "--v", joined(v))
     assert table.exit_code == 0, table.output
     assert f"Jacobian dy_i/d{wrt[0]}_j" in table.stdout
-    assert all(f"Jacobian dy_i/d{name}_j" not in table.stdout and f"  {name}: autograd" not in
-               table.stdout for name in data)
+    assert all(
+        f"Jacobian dy_i/d{name}_j" not in table.stdout and f"  {name}: autograd" not in table.stdout
+        for name in data
+    )
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["sigmoid(w*x + b)", "--w", "1,2", "--x", "3,4", "--b", "0.5", "--wrt", "b",
-      "--jacobian"],
-     "--jacobian forms dy_i/dx_j for vector and matrix variables; --wrt differentiates only "
-     "scalars here (b), whose gradients the table shows"),
-    (["sigmoid(X@w + b)", "--X", "1,2;3,4", "--w", "1,2", "--b", "0.5", "--wrt", "b",
-      "--jacobian"],
-     "--jacobian forms dy_i/dx_j for vector and matrix variables; --wrt differentiates only "
-     "scalars here (b), whose gradients the table shows"),
-    (["mean(where(t==1, 1-sigmoid(p), sigmoid(p)))", "--t", "1,0", "--p", "0.5,1",
-      "--wrt", "t,p", "--graph"],
-     "t is compared in where() at column 12, so it is data and cannot be differentiated; "
-     "differentiate the others with --wrt p"),
-], ids=["jacobian-vector-only-scalars", "jacobian-matrix-only-scalars", "compared-is-data"])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            [
+                "sigmoid(w*x + b)",
+                "--w",
+                "1,2",
+                "--x",
+                "3,4",
+                "--b",
+                "0.5",
+                "--wrt",
+                "b",
+                "--jacobian",
+            ],
+            "--jacobian forms dy_i/dx_j for vector and matrix variables; --wrt differentiates only "
+            "scalars here (b), whose gradients the table shows",
+        ),
+        (
+            [
+                "sigmoid(X@w + b)",
+                "--X",
+                "1,2;3,4",
+                "--w",
+                "1,2",
+                "--b",
+                "0.5",
+                "--wrt",
+                "b",
+                "--jacobian",
+            ],
+            "--jacobian forms dy_i/dx_j for vector and matrix variables; --wrt differentiates only "
+            "scalars here (b), whose gradients the table shows",
+        ),
+        (
+            [
+                "mean(where(t==1, 1-sigmoid(p), sigmoid(p)))",
+                "--t",
+                "1,0",
+                "--p",
+                "0.5,1",
+                "--wrt",
+                "t,p",
+                "--graph",
+            ],
+            "t is compared in where() at column 12, so it is data and cannot be differentiated; "
+            "differentiate the others with --wrt p",
+        ),
+    ],
+    ids=["jacobian-vector-only-scalars", "jacobian-matrix-only-scalars", "compared-is-data"],
+)
 def test_wrt_with_extras_refusals(args, message):
     result = run(*args)
     assert result.exit_code == 2

@@ -26,12 +26,41 @@ from gradexplain.ops import (
 )
 from gradexplain.ops.base import NAMESPACES, Hazard, Keyword, NamedFunction, Op
 
-__all__ = ["OPS", "Op", "Hazard", "Keyword", "NamedFunction", "SPELLED", "METHODS",
-           "TORCH_FUNCTIONS", "FUNCTIONAL", "CONSTANTS", "INTERNAL", "RESERVED_NAMES", "WITH_DIM",
-           "OPERATORS", "named_functions", "spellings_of"]
+__all__ = [
+    "OPS",
+    "Op",
+    "Hazard",
+    "Keyword",
+    "NamedFunction",
+    "SPELLED",
+    "METHODS",
+    "TORCH_FUNCTIONS",
+    "FUNCTIONAL",
+    "CONSTANTS",
+    "INTERNAL",
+    "RESERVED_NAMES",
+    "WITH_DIM",
+    "OPERATORS",
+    "named_functions",
+    "spellings_of",
+]
 
-FAMILIES = (reductions, statistics, cumulative, elementwise, activations, pointwise, softmax,
-            clamp, indexing, losses, shape, linalg, matrices, einsum)
+FAMILIES = (
+    reductions,
+    statistics,
+    cumulative,
+    elementwise,
+    activations,
+    pointwise,
+    softmax,
+    clamp,
+    indexing,
+    losses,
+    shape,
+    linalg,
+    matrices,
+    einsum,
+)
 OPS: dict[str, Op] = {op.name: op for family in FAMILIES for op in family.ENTRIES}
 
 # Ops the parser builds from syntax (`x[1:3]` is getitem): no user spelling, no reserved name.
@@ -79,24 +108,31 @@ CONSTANTS: frozenset[str] = frozenset({"pi", "e"})
 # Names called alone (`exp(x)`) are no variable's names; a method (`x.t()`) leaves `t` free.
 RESERVED_NAMES: frozenset[str] = frozenset(SPELLED["bare"]) | CONSTANTS | {"torch"}
 
-_PREFIXES = {"torch": "torch.", "method": "x.", "functional": "F.", "special": "torch.special.",
-             "linalg": "torch.linalg."}
+_PREFIXES = {
+    "torch": "torch.",
+    "method": "x.",
+    "functional": "F.",
+    "special": "torch.special.",
+    "linalg": "torch.linalg.",
+}
 
 
 def spellings_of(name: str) -> list[str]:
     """Every way to write the function `name`, as PyTorch spells it: `torch.exp(x)`,
     `x.exp()`, `F.relu(x)`... (the README's table and the parser's hints)."""
-    tensors = ("x", "y", "z")[:OPS[name].operands] if name in OPS else ("x",)
+    tensors = ("x", "y", "z")[: OPS[name].operands] if name in OPS else ("x",)
     leading, trailing = OPS[name].written if name in OPS else ((), "")
-    found = [f"{name}({', '.join((*leading, *tensors))}){trailing}"] \
-        if name in SPELLED["bare"] else []
+    found = (
+        [f"{name}({', '.join((*leading, *tensors))}){trailing}"] if name in SPELLED["bare"] else []
+    )
     for space, prefix in _PREFIXES.items():
         for spelling, canonical in SPELLED[space].items():
             if canonical == name:
-                found.append(f"{prefix}{spelling}({', '.join(tensors[1:])}){trailing}"
-                             if space == "method" else
-                             f"{prefix}{spelling}({', '.join((*leading, *tensors))})"
-                             f"{trailing}")
+                found.append(
+                    f"{prefix}{spelling}({', '.join(tensors[1:])}){trailing}"
+                    if space == "method"
+                    else f"{prefix}{spelling}({', '.join((*leading, *tensors))}){trailing}"
+                )
     return found
 
 

@@ -62,10 +62,17 @@ class NamedFunction:
     arrays; `explicit(sp, *args)` writes it out in SymPy's own functions, for evalf.
     """
 
-    def __init__(self, name: str, *, derivative: Callable[..., Any],
-                 numpy: Callable[..., Any], explicit: Callable[..., Any] | None = None,
-                 nargs: int | None = 1, real: bool = True,
-                 evaluate: Callable[..., Any] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        derivative: Callable[..., Any],
+        numpy: Callable[..., Any],
+        explicit: Callable[..., Any] | None = None,
+        nargs: int | None = 1,
+        real: bool = True,
+        evaluate: Callable[..., Any] | None = None,
+    ) -> None:
         self.name = name
         self.derivative = derivative
         self.numpy = numpy
@@ -83,8 +90,11 @@ class NamedFunction:
         def fdiff(self: Any, argindex: int = 1) -> Any:
             return spec.derivative(sp, *self.args, argindex)
 
-        attrs: dict[str, Any] = {"fdiff": fdiff, "__module__": __name__,
-                                 "__doc__": f"{self.name}, kept whole (gradexplain.ops)"}
+        attrs: dict[str, Any] = {
+            "fdiff": fdiff,
+            "__module__": __name__,
+            "__doc__": f"{self.name}, kept whole (gradexplain.ops)",
+        }
         if self.nargs is not None:
             attrs["nargs"] = self.nargs
         if self.real:
@@ -149,14 +159,14 @@ class Op:
         """The call as text (`unparse.source`), from its arguments' and settings' text."""
         return f"{self.name}({', '.join([*args, *settings])})"
 
-    def data(self, node: Call, shape_of: Callable[[Any], Shape] | None = None
-             ) -> Iterator[Var]:
+    def data(self, node: Call, shape_of: Callable[[Any], Shape] | None = None) -> Iterator[Var]:
         """Variables this call reads as integer data (index arrays): never differentiated.
         `shape_of` gives a node's shape where the shapes are known."""
         return iter(())
 
-    def check_values(self, node: Call, shape_of: Mapping[int, Shape],
-                     arrays: Mapping[str, Any], text: str) -> None:
+    def check_values(
+        self, node: Call, shape_of: Mapping[int, Shape], arrays: Mapping[str, Any], text: str
+    ) -> None:
         """Refuse values the call cannot take (an index out of range), as input errors;
         `arrays` holds each variable's values as a flat sequence of floats."""
 
@@ -227,8 +237,7 @@ class Op:
 
     shaped_steps = False  # True when `step` has a rule for the shaped path (else refused)
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """--steps (`steps.Steps` is w): (words, the element, its derivative)."""
         raise NotImplementedError(self.name)
 

@@ -35,9 +35,13 @@ def _evaluate(sp: Any, u: Any, lo: Any, hi: Any) -> Any:
 
 # With SymPy's H(0) = 1/2 the derivative is 1/2 at either bound, where PyTorch uses 1.
 CLAMP = NamedFunction(
-    "clamp", derivative=_derivative, nargs=3, numpy=lambda np, u, lo, hi: np.minimum(
-        np.maximum(u, lo), hi),
-    explicit=lambda sp, u, lo, hi: sp.Min(sp.Max(u, lo), hi), evaluate=_evaluate)
+    "clamp",
+    derivative=_derivative,
+    nargs=3,
+    numpy=lambda np, u, lo, hi: np.minimum(np.maximum(u, lo), hi),
+    explicit=lambda sp, u, lo, hi: sp.Min(sp.Max(u, lo), hi),
+    evaluate=_evaluate,
+)
 
 
 def _at_bounds(u: Any, lo: Any, hi: Any) -> Any:
@@ -56,16 +60,20 @@ class Clamp(Pointwise):
         from gradexplain.unparse import source
 
         lo, hi = (source(bound) for bound in node.args[1:])
-        return (f"clamp(u, {lo}, {hi}) has kinks at u = {lo} and u = {hi} (slope 1 "
-                f"inside, 0 outside), so no derivative exists there; PyTorch uses slope 1 "
-                f"at either bound, SymPy Heaviside(0) = 1/2")
+        return (
+            f"clamp(u, {lo}, {hi}) has kinks at u = {lo} and u = {hi} (slope 1 "
+            f"inside, 0 outside), so no derivative exists there; PyTorch uses slope 1 "
+            f"at either bound, SymPy Heaviside(0) = 1/2"
+        )
 
 
 def _one_sided(bound: str) -> str:
     side = "below" if bound == "min" else "above"
-    return (f"clamp_{bound}(u, {bound}) has a kink at u = {bound} (slope 1 on one side, "
-            f"0 where the bound {side} takes over), so no derivative exists there; "
-            f"PyTorch passes the gradient to u at the tie")
+    return (
+        f"clamp_{bound}(u, {bound}) has a kink at u = {bound} (slope 1 on one side, "
+        f"0 where the bound {side} takes over), so no derivative exists there; "
+        f"PyTorch passes the gradient to u at the tie"
+    )
 
 
 def _torch_clamp(torch: Any, tensor: Any, lo: float, hi: float) -> Any:
@@ -73,35 +81,73 @@ def _torch_clamp(torch: Any, tensor: Any, lo: float, hi: float) -> Any:
 
 
 ENTRIES: tuple[Op, ...] = (
-    Clamp("clamp", "clamp'(u) = 1 for lo < u < hi, 0 outside (undefined at lo and hi); "
-              "a tensor bound gets the gradient where it wins", signature="clamp",
-              operands=3, sympy=lambda sp, u, lo, hi: CLAMP(u, lo, hi),
-              value=lambda u, lo, hi: min(max(u, lo), hi), functions=(CLAMP,),
-              aliases=("torch:clip", "method:clip"),
-              hazards=(Hazard("kink", _at_bounds, "clamp has kinks at its bounds"),)),
-    Pointwise("clamp_min", "clamp_min'(u) = 1 for u > min, 0 below (undefined at min)",
-              sympy=lambda sp, u, lo: MAXIMUM(u, lo), value=max, functions=(MAXIMUM,),
-              hazards=(Hazard("kink", ties, _one_sided("min")),)),
-    Pointwise("clamp_max", "clamp_max'(u) = 1 for u < max, 0 above (undefined at max)",
-              sympy=lambda sp, u, hi: MINIMUM(u, hi), value=min, functions=(MINIMUM,),
-              hazards=(Hazard("kink", ties, _one_sided("max")),)),
-    Elementwise("hardtanh", "hardtanh'(u) = 1 for min_val < u < max_val, 0 outside "
-                "(undefined at both)", sympy=lambda sp, u, lo, hi: CLAMP(u, lo, hi),
-                value=lambda u, lo=-1.0, hi=1.0: min(max(u, lo), hi),
-                spellings=("functional",),
-                keywords=(Keyword("min_val", "number", -1.0),
-                          Keyword("max_val", "number", 1.0),
-                          Keyword("inplace", "false", False)),
-                call=_torch_clamp,
-                hazards=(Hazard("kink", _hardtanh_bounds, "hardtanh has kinks at min_val and "
-                                "max_val (slope 1 inside, 0 outside), so no derivative "
-                                "exists there; PyTorch uses slope 0 at either bound, SymPy "
-                                "Heaviside(0) = 1/2"),)),
-    Elementwise("relu6", "relu6'(u) = 1 for 0 < u < 6, 0 outside (undefined at 0 and 6)",
-                sympy=lambda sp, u: CLAMP(u, 0, 6), value=lambda u: min(max(u, 0.0), 6.0),
-                spellings=("functional",), keywords=(Keyword("inplace", "false", False),),
-                call=lambda torch, tensor: torch.nn.functional.relu6(tensor),
-                hazards=(Hazard("kink", lambda u: (u == 0) | (u == 6), "relu6 has kinks at 0 "
-                                "and 6 (slope 1 between, 0 outside), so no derivative "
-                                "exists there; PyTorch uses slope 0 at both"),)),
+    Clamp(
+        "clamp",
+        "clamp'(u) = 1 for lo < u < hi, 0 outside (undefined at lo and hi); "
+        "a tensor bound gets the gradient where it wins",
+        signature="clamp",
+        operands=3,
+        sympy=lambda sp, u, lo, hi: CLAMP(u, lo, hi),
+        value=lambda u, lo, hi: min(max(u, lo), hi),
+        functions=(CLAMP,),
+        aliases=("torch:clip", "method:clip"),
+        hazards=(Hazard("kink", _at_bounds, "clamp has kinks at its bounds"),),
+    ),
+    Pointwise(
+        "clamp_min",
+        "clamp_min'(u) = 1 for u > min, 0 below (undefined at min)",
+        sympy=lambda sp, u, lo: MAXIMUM(u, lo),
+        value=max,
+        functions=(MAXIMUM,),
+        hazards=(Hazard("kink", ties, _one_sided("min")),),
+    ),
+    Pointwise(
+        "clamp_max",
+        "clamp_max'(u) = 1 for u < max, 0 above (undefined at max)",
+        sympy=lambda sp, u, hi: MINIMUM(u, hi),
+        value=min,
+        functions=(MINIMUM,),
+        hazards=(Hazard("kink", ties, _one_sided("max")),),
+    ),
+    Elementwise(
+        "hardtanh",
+        "hardtanh'(u) = 1 for min_val < u < max_val, 0 outside (undefined at both)",
+        sympy=lambda sp, u, lo, hi: CLAMP(u, lo, hi),
+        value=lambda u, lo=-1.0, hi=1.0: min(max(u, lo), hi),
+        spellings=("functional",),
+        keywords=(
+            Keyword("min_val", "number", -1.0),
+            Keyword("max_val", "number", 1.0),
+            Keyword("inplace", "false", False),
+        ),
+        call=_torch_clamp,
+        hazards=(
+            Hazard(
+                "kink",
+                _hardtanh_bounds,
+                "hardtanh has kinks at min_val and "
+                "max_val (slope 1 inside, 0 outside), so no derivative "
+                "exists there; PyTorch uses slope 0 at either bound, SymPy "
+                "Heaviside(0) = 1/2",
+            ),
+        ),
+    ),
+    Elementwise(
+        "relu6",
+        "relu6'(u) = 1 for 0 < u < 6, 0 outside (undefined at 0 and 6)",
+        sympy=lambda sp, u: CLAMP(u, 0, 6),
+        value=lambda u: min(max(u, 0.0), 6.0),
+        spellings=("functional",),
+        keywords=(Keyword("inplace", "false", False),),
+        call=lambda torch, tensor: torch.nn.functional.relu6(tensor),
+        hazards=(
+            Hazard(
+                "kink",
+                lambda u: (u == 0) | (u == 6),
+                "relu6 has kinks at 0 "
+                "and 6 (slope 1 between, 0 outside), so no derivative "
+                "exists there; PyTorch uses slope 0 at both",
+            ),
+        ),
+    ),
 )

@@ -19,10 +19,14 @@ from gradexplain.axes import Shape, check_dims, reduced_axis
 from gradexplain.ops.base import Keyword, NamedFunction, Op
 from gradexplain.tree import Call
 
-UPTO = NamedFunction("upto", derivative=lambda sp, k, i, argindex: sp.Integer(0), nargs=2,
-                     real=False,
-                     numpy=lambda np, k, i: np.less_equal(k, i).astype(np.float64),
-                     explicit=lambda sp, k, i: sp.Piecewise((1, sp.Le(k, i)), (0, True)))
+UPTO = NamedFunction(
+    "upto",
+    derivative=lambda sp, k, i, argindex: sp.Integer(0),
+    nargs=2,
+    real=False,
+    numpy=lambda np, k, i: np.less_equal(k, i).astype(np.float64),
+    explicit=lambda sp, k, i: sp.Piecewise((1, sp.Le(k, i)), (0, True)),
+)
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,8 @@ class Cumulative(Op):
         if not shape:  # the cumsum (cumprod) of a scalar is the scalar, as in torch
             return b.build(node.args[0], ())
         axis = reduced_axis(node, shape)
-        (bound,) = b.fresh(shape[axis:axis + 1])
-        term = b.build(node.args[0], (*idx[:axis], bound, *idx[axis + 1:]))
+        (bound,) = b.fresh(shape[axis : axis + 1])
+        term = b.build(node.args[0], (*idx[:axis], bound, *idx[axis + 1 :]))
         limit = b.limit(bound, shape[axis])
         if self.product:  # the factors after i are 1
             return b.Product(sp.Piecewise((term, sp.Le(bound, idx[axis])), (1, True)), limit)
@@ -69,16 +73,20 @@ class Cumulative(Op):
 
     shaped_steps = False
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         from gradexplain.errors import UsageError
 
-        raise UsageError(f"--steps does not derive {self.name}() yet; the table's formula "
-                         f"is SymPy's derivative of it")
+        raise UsageError(
+            f"--steps does not derive {self.name}() yet; the table's formula "
+            f"is SymPy's derivative of it"
+        )
 
 
 ENTRIES: tuple[Op, ...] = (
     Cumulative("cumsum", "cumsum rule: d cumsum(u)_i/du_k = 1 for k <= i, 0 after"),
-    Cumulative("cumprod", "cumprod rule: d cumprod(u)_i/du_k = prod_{m <= i, m != k} u_m for "
-               "k <= i, 0 after", product=True),
+    Cumulative(
+        "cumprod",
+        "cumprod rule: d cumprod(u)_i/du_k = prod_{m <= i, m != k} u_m for k <= i, 0 after",
+        product=True,
+    ),
 )

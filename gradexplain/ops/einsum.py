@@ -30,19 +30,20 @@ class SubscriptError(ValueError):
 def subscripts(text: str) -> Letters:
     """`'ij,jk->ik'` as (("ij", "jk"), "ik"); raises SubscriptError saying why not."""
     if len(text) > limits.MAX_EINSUM_CHARS:
-        raise SubscriptError(f"the subscripts are longer than MAX_EINSUM_CHARS = "
-                             f"{limits.MAX_EINSUM_CHARS}")
+        raise SubscriptError(
+            f"the subscripts are longer than MAX_EINSUM_CHARS = {limits.MAX_EINSUM_CHARS}"
+        )
     if "." in text:
-        raise SubscriptError("ellipsis (...) in einsum subscripts is not supported; name "
-                             "every axis with a letter")
+        raise SubscriptError(
+            "ellipsis (...) in einsum subscripts is not supported; name every axis with a letter"
+        )
     spaced = "".join(text.split())
     left, arrow, right = spaced.partition("->")
     if "-" in left or ">" in left or "-" in right or ">" in right:
         raise SubscriptError("'->' may appear once, between the inputs and the output")
     inputs = tuple(left.split(","))
     if len(inputs) > 2:
-        raise SubscriptError(f"einsum with {len(inputs)} operands is not supported (one "
-                             f"or two)")
+        raise SubscriptError(f"einsum with {len(inputs)} operands is not supported (one or two)")
     for part in (*inputs, right):
         bad = next((char for char in part if char not in _LETTERS), None)
         if bad is not None:
@@ -64,8 +65,7 @@ class Einsum(Contraction):
 
     signature: str = "einsum"  # the parser reads its subscripts (`parser._einsum`)
     spellings: tuple[str, ...] = ("torch",)
-    words: str = "einsum: an element is sum_{bound} of products, so the product rule " \
-                 "inside the sum"
+    words: str = "einsum: an element is sum_{bound} of products, so the product rule inside the sum"
 
     def fold(self, *values: float) -> float:
         return values[0] if len(values) == 1 else values[0] * values[1]
@@ -73,19 +73,31 @@ class Einsum(Contraction):
     def letters(self, node: Call, parts: list[Shape], text: str) -> Letters:
         inputs, output = subscripts(spec(node))
         if len(inputs) != len(parts):
-            raise ShapeError(f"einsum('{spec(node)}') names {len(inputs)} operand"
-                             f"{'s' * (len(inputs) > 1)}, got {len(parts)}", text, node.col)
+            raise ShapeError(
+                f"einsum('{spec(node)}') names {len(inputs)} operand"
+                f"{'s' * (len(inputs) > 1)}, got {len(parts)}",
+                text,
+                node.col,
+            )
         sizes: dict[str, int] = {}
         for number, (letters, shape) in enumerate(zip(inputs, parts), start=1):
             if len(letters) != len(shape):
-                raise ShapeError(f"einsum('{spec(node)}'): operand {number} has shape "
-                                 f"{describe(shape)} but its subscripts "
-                                 f"{letters!r} name {len(letters)} "
-                                 f"ax{'i' if len(letters) == 1 else 'e'}s", text, node.col)
+                raise ShapeError(
+                    f"einsum('{spec(node)}'): operand {number} has shape "
+                    f"{describe(shape)} but its subscripts "
+                    f"{letters!r} name {len(letters)} "
+                    f"ax{'i' if len(letters) == 1 else 'e'}s",
+                    text,
+                    node.col,
+                )
             for letter, size in zip(letters, shape):
                 if sizes.setdefault(letter, size) != size:
-                    raise ShapeError(f"einsum('{spec(node)}'): letter {letter!r} has sizes "
-                                     f"{sizes[letter]} and {size}", text, node.col)
+                    raise ShapeError(
+                        f"einsum('{spec(node)}'): letter {letter!r} has sizes "
+                        f"{sizes[letter]} and {size}",
+                        text,
+                        node.col,
+                    )
         return inputs, output
 
     def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
@@ -103,6 +115,10 @@ def spec(node: Call) -> str:
 
 
 ENTRIES: tuple[Op, ...] = (
-    Einsum("einsum", "einsum rule: the product rule inside the sum over the summed letters "
-           "(a matrix product, a trace, a diagonal...)", written=(("'ij,j->i'",), "")),
+    Einsum(
+        "einsum",
+        "einsum rule: the product rule inside the sum over the summed letters "
+        "(a matrix product, a trace, a diagonal...)",
+        written=(("'ij,j->i'",), ""),
+    ),
 )

@@ -36,31 +36,45 @@ def _items(node: Call, shape: Shape) -> list[tuple[Any, ...]]:
     return items + [("slice", None, None, None, node.col)] * (len(shape) - len(items))
 
 
-def normalized(node: Call, shape: Shape, array_shapes: list[Shape],
-               text: str = "") -> list[tuple[Any, ...]]:
+def normalized(
+    node: Call, shape: Shape, array_shapes: list[Shape], text: str = ""
+) -> list[tuple[Any, ...]]:
     """Each axis as ("at", c), ("slice", start, length, step) or ("array", k): indices
     counted from 0, lengths after Python's slicing rules; errors name the column."""
     if len(_index(node)) > len(shape):
-        raise ShapeError(f"too many indices: {describe(shape)} has {len(shape)} "
-                         f"dimension{'s' * (len(shape) != 1)}, the index has "
-                         f"{len(_index(node))}", text, node.col)
+        raise ShapeError(
+            f"too many indices: {describe(shape)} has {len(shape)} "
+            f"dimension{'s' * (len(shape) != 1)}, the index has "
+            f"{len(_index(node))}",
+            text,
+            node.col,
+        )
     result: list[tuple[Any, ...]] = []
     for axis, (item, size) in enumerate(zip(_items(node, shape), shape)):
         if item[0] == "at":
             if not -size <= item[1] < size:
-                raise ShapeError(f"index {item[1]} is out of range for dimension {axis} "
-                                 f"with size {size}", text, item[2])
+                raise ShapeError(
+                    f"index {item[1]} is out of range for dimension {axis} with size {size}",
+                    text,
+                    item[2],
+                )
             result.append(("at", item[1] % size))
         elif item[0] == "slice":
             start, stop, step = item[1:4]
             if step is not None and step <= 0:
-                raise ShapeError("slice step must be positive, as in torch (use "
-                                 "flip() to reverse)", text, item[4])
+                raise ShapeError(
+                    "slice step must be positive, as in torch (use flip() to reverse)",
+                    text,
+                    item[4],
+                )
             first, _, stride = slice(start, stop, step).indices(size)
             length = len(range(*slice(start, stop, step).indices(size)))
             if length == 0:
-                raise ShapeError(f"the slice selects no element of dimension {axis} with "
-                                 f"size {size}", text, item[4])
+                raise ShapeError(
+                    f"the slice selects no element of dimension {axis} with size {size}",
+                    text,
+                    item[4],
+                )
             result.append(("slice", first, length, stride))
         else:
             result.append(("array", item[1]))
@@ -73,8 +87,9 @@ def _group(array_shapes: list[Shape], node: Call, text: str) -> Shape:
 
     for arg, shape in zip(node.args[1:], array_shapes):
         if len(shape) > 1:
-            raise ShapeError(f"an index array must be a vector, got {describe(shape)}",
-                             text, arg.col)
+            raise ShapeError(
+                f"an index array must be a vector, got {describe(shape)}", text, arg.col
+            )
     return broadcast(node, array_shapes, text) if array_shapes else ()
 
 
@@ -96,8 +111,7 @@ class GetItem(Op):
             if item[0] == "at":
                 items.append(str(item[1]))
             elif item[0] == "slice":
-                start, stop, step = ("" if part is None else str(part)
-                                     for part in item[1:4])
+                start, stop, step = ("" if part is None else str(part) for part in item[1:4])
                 items.append(f"{start}:{stop}" + (f":{step}" if step else ""))
             else:
                 items.append(args[1 + item[1]])
@@ -113,13 +127,16 @@ class GetItem(Op):
             array = node.args[1 + item[1]] if item[0] == "array" else None
             if isinstance(array, Call) and array.func == "tensor":  # x[[0, 2]]
                 check_indices("", _literal(array)[1], size, axis, text, array.col)
-            count = array.args[0] if isinstance(array, Call) and array.func == "arange" \
-                else None
-            if isinstance(count, Num) and isinstance(array, Call) \
-                    and count.value > size:  # range(4) of 3 rows
-                raise ShapeError(f"range({count.text}) indexes dimension {axis} with size "
-                                 f"{size}: index {count.text} - 1 is out of range", text,
-                                 array.col)
+            count = array.args[0] if isinstance(array, Call) and array.func == "arange" else None
+            if (
+                isinstance(count, Num) and isinstance(array, Call) and count.value > size
+            ):  # range(4) of 3 rows
+                raise ShapeError(
+                    f"range({count.text}) indexes dimension {axis} with size "
+                    f"{size}: index {count.text} - 1 is out of range",
+                    text,
+                    array.col,
+                )
         group = _group(arrays, node, text)
         result: list[int] = []
         placed = False
@@ -130,8 +147,12 @@ class GetItem(Op):
                 result.extend(group)  # torch: the advanced indices' axes go here
                 placed = True
         if len(result) > MAX_RANK:
-            raise ShapeError(f"the index makes a {len(result)}-D tensor; gradexplain "
-                             f"handles at most {MAX_RANK} dimensions", text, node.col)
+            raise ShapeError(
+                f"the index makes a {len(result)}-D tensor; gradexplain "
+                f"handles at most {MAX_RANK} dimensions",
+                text,
+                node.col,
+            )
         return tuple(result)
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
@@ -151,8 +172,8 @@ class GetItem(Op):
                 source.append(item[1] + item[3] * out.pop(0))
                 continue
             if taken is None:
-                taken = tuple(out[:len(group)])
-                del out[:len(group)]
+                taken = tuple(out[: len(group)])
+                del out[: len(group)]
             if item[0] == "at":
                 source.append(sp.Integer(item[1]))
             else:
@@ -174,8 +195,7 @@ class GetItem(Op):
     def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
         return self.torch(torch, tensors[0], node, *tensors[1:])  # the index arrays
 
-    def data(self, node: Call, shape_of: Callable[[Any], Shape] | None = None
-             ) -> Iterator[Var]:
+    def data(self, node: Call, shape_of: Callable[[Any], Shape] | None = None) -> Iterator[Var]:
         """The integer index arrays given as variables: data, never differentiated."""
         for arg in node.args[1:]:
             while isinstance(arg, Call) and arg.func == "getitem":  # t[:2]
@@ -183,8 +203,9 @@ class GetItem(Op):
             if isinstance(arg, Var):
                 yield arg
 
-    def check_values(self, node: Call, shape_of: Mapping[int, Shape],
-                     arrays: Mapping[str, Any], text: str) -> None:
+    def check_values(
+        self, node: Call, shape_of: Mapping[int, Shape], arrays: Mapping[str, Any], text: str
+    ) -> None:
         """Integer index arrays hold integers in range, as torch requires."""
         shape = shape_of[id(node.args[0])]
         for position, item in enumerate(_items(node, shape)):
@@ -195,13 +216,11 @@ class GetItem(Op):
                 var = var.args[0]
             if not isinstance(var, Var):
                 continue
-            check_indices(var.name, arrays[var.name], shape[position], position, text,
-                          var.col)
+            check_indices(var.name, arrays[var.name], shape[position], position, text, var.col)
 
     shaped_steps = True
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         u, du = w.pair(node.args[0], self.source_index(w.builder, node, idx), depth)
         return "indexing picks elements: the gradient goes back to the picked ones", u, du
 
@@ -209,8 +228,7 @@ class GetItem(Op):
         return "indexing: the gradient goes back to the picked elements (0 elsewhere)"
 
 
-def check_indices(name: str, values: Any, size: int, axis: int, text: str,
-                  col: int) -> None:
+def check_indices(name: str, values: Any, size: int, axis: int, text: str, col: int) -> None:
     """Every element an integer in 0..size-1 (torch also takes negatives; we do not)."""
     import math
 
@@ -219,15 +237,26 @@ def check_indices(name: str, values: Any, size: int, axis: int, text: str,
         if not name:  # a literal list, x[[0, 2]]
             where = "index"
         if not float(value).is_integer():
-            raise ShapeError(f"{name} indexes a tensor, so it must hold integers; "
-                             f"{where} = {value:g}" if name else
-                             f"an index list must hold integers, got {value:g}", text, col)
+            raise ShapeError(
+                f"{name} indexes a tensor, so it must hold integers; {where} = {value:g}"
+                if name
+                else f"an index list must hold integers, got {value:g}",
+                text,
+                col,
+            )
         if not 0 <= value < size:
-            hint = " (negative indices in an index array are not supported; count " \
-                   "from 0)" if value < 0 and -size <= value else ""
-            raise ShapeError(f"{where}{' =' * bool(name)} {math.trunc(value)} is out of "
-                             f"range for "
-                             f"dimension {axis} with size {size}{hint}", text, col)
+            hint = (
+                " (negative indices in an index array are not supported; count from 0)"
+                if value < 0 and -size <= value
+                else ""
+            )
+            raise ShapeError(
+                f"{where}{' =' * bool(name)} {math.trunc(value)} is out of "
+                f"range for "
+                f"dimension {axis} with size {size}{hint}",
+                text,
+                col,
+            )
 
 
 @dataclass(frozen=True)
@@ -269,12 +298,14 @@ class Arange(Op):
 
     shaped_steps = True
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         import sympy as sp
 
-        return "arange is data (0, 1, 2, ...): its derivative is 0", \
-            self.element(w.builder, node, idx), sp.Integer(0)
+        return (
+            "arange is data (0, 1, 2, ...): its derivative is 0",
+            self.element(w.builder, node, idx),
+            sp.Integer(0),
+        )
 
     def graph_rule(self, node: Call) -> str:
         return "arange: data, no gradient"
@@ -325,28 +356,28 @@ class Literal(Op):
         flat = idx[0] if len(shape) == 1 else idx[0] * shape[1] + idx[1]
         if len(set(numbers)) == 1:
             return numbers[0]
-        pieces = [(value, sp.Eq(flat, position))
-                  for position, value in enumerate(numbers[:-1])]
+        pieces = [(value, sp.Eq(flat, position)) for position, value in enumerate(numbers[:-1])]
         return sp.Piecewise(*pieces, (numbers[-1], True))
 
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
         shape, values, _ = _literal(node)
-        return torch.tensor(values, dtype=torch.float64,
-                            device=tensor.device).reshape(shape)
+        return torch.tensor(values, dtype=torch.float64, device=tensor.device).reshape(shape)
 
     shaped_steps = True
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         import sympy as sp
 
-        return "a constant tensor: its derivative is 0", \
-            self.element(w.builder, node, idx), sp.Integer(0)
+        return (
+            "a constant tensor: its derivative is 0",
+            self.element(w.builder, node, idx),
+            sp.Integer(0),
+        )
 
     def source(self, node: Call, args: list[str]) -> str:
         shape, _, texts = _literal(node)
         if len(shape) == 2:
-            rows = [texts[r * shape[1]:(r + 1) * shape[1]] for r in range(shape[0])]
+            rows = [texts[r * shape[1] : (r + 1) * shape[1]] for r in range(shape[0])]
             body = "[" + ", ".join("[" + ", ".join(row) + "]" for row in rows) + "]"
         else:
             body = "[" + ", ".join(texts) + "]" if shape else texts[0]

@@ -38,14 +38,21 @@ def matmul_letters(name: str, left: Shape, right: Shape, text: str, col: int) ->
     `k,k->`; the inner sizes must agree."""
     if not left or not right:
         between = " @ " if name == "@" else " and "
-        raise ShapeError(f"{name} needs a vector or a matrix on each side, got "
-                         f"{describe(left)}{between}{describe(right)}; use * for a scalar",
-                         text, col)
+        raise ShapeError(
+            f"{name} needs a vector or a matrix on each side, got "
+            f"{describe(left)}{between}{describe(right)}; use * for a scalar",
+            text,
+            col,
+        )
     if left[-1] != right[0]:
-        raise ShapeError(f"{name} of shapes {describe(left)} and {describe(right)}: the "
-                         f"inner sizes {left[-1]} and {right[0]} differ", text, col)
-    first = "ik"[2 - len(left):]
-    second = "kj"[:len(right)]
+        raise ShapeError(
+            f"{name} of shapes {describe(left)} and {describe(right)}: the "
+            f"inner sizes {left[-1]} and {right[0]} differ",
+            text,
+            col,
+        )
+    first = "ik"[2 - len(left) :]
+    second = "kj"[: len(right)]
     return (first, second), first[:-1] + second[1:]
 
 
@@ -56,8 +63,9 @@ class Contraction(Op):
     operands: int = 2
     spellings: tuple[str, ...] = ("torch", "method")
     # the --steps line; {bound} names the summed indices
-    words: str = "matrix product: an element is sum_{bound} of products, so the product " \
-                 "rule inside the sum"
+    words: str = (
+        "matrix product: an element is sum_{bound} of products, so the product rule inside the sum"
+    )
 
     def letters(self, node: Call, parts: list[Shape], text: str) -> Letters:
         """Each operand's einsum letters and the output's, after checking the shapes."""
@@ -75,7 +83,7 @@ class Contraction(Op):
         return tuple(sizes[letter] for letter in output)
 
     def operand_letters(self, b: Any, node: Call) -> Letters:
-        return self.letters(node, [b.shape(arg) for arg in node.args[:self.operands]], "")
+        return self.letters(node, [b.shape(arg) for arg in node.args[: self.operands]], "")
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
         return contract(b, node.args, self.operand_letters(b, node), idx)
@@ -85,15 +93,16 @@ class Contraction(Op):
 
     shaped_steps = True
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         value, derivative, bound = contract_step(
-            w, node.args, self.operand_letters(w.builder, node), idx, depth)
+            w, node.args, self.operand_letters(w.builder, node), idx, depth
+        )
         return self.words.format(bound=bound), value, derivative
 
 
-def plan(b: Any, args: tuple[Any, ...], letters: Letters, idx: tuple[Any, ...]
-         ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def plan(
+    b: Any, args: tuple[Any, ...], letters: Letters, idx: tuple[Any, ...]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """Each operand's indices at the output element `idx` (fresh ones for the summed
     letters), and the limits of the sum, built with `b` (a `builder.Builder`)."""
     inputs, output = letters
@@ -101,8 +110,9 @@ def plan(b: Any, args: tuple[Any, ...], letters: Letters, idx: tuple[Any, ...]
     summed = [letter for letter in dict.fromkeys("".join(inputs)) if letter not in output]
     bound = b.fresh(tuple(sizes[letter] for letter in summed))
     at = {**dict(zip(output, idx)), **dict(zip(summed, bound))}
-    return [tuple(at[letter] for letter in mine) for mine in inputs], \
-        [b.limit(index, sizes[letter]) for index, letter in zip(bound, summed)]
+    return [tuple(at[letter] for letter in mine) for mine in inputs], [
+        b.limit(index, sizes[letter]) for index, letter in zip(bound, summed)
+    ]
 
 
 def contract(b: Any, args: tuple[Any, ...], letters: Letters, idx: tuple[Any, ...]) -> Any:
@@ -115,15 +125,21 @@ def contract(b: Any, args: tuple[Any, ...], letters: Letters, idx: tuple[Any, ..
     return term
 
 
-def contract_step(w: Any, args: tuple[Any, ...], letters: Letters, idx: tuple[Any, ...],
-                  depth: int) -> tuple[Any, Any, str]:
+def contract_step(
+    w: Any, args: tuple[Any, ...], letters: Letters, idx: tuple[Any, ...], depth: int
+) -> tuple[Any, Any, str]:
     """--steps (`steps.Steps` is w): the element, the product rule inside the sum, and the
     summed indices' names."""
     indices, limits = plan(w.builder, args, letters, idx)
     pairs = [w.pair(arg, at, depth) for arg, at in zip(args, indices)]
     value = math.prod((u for u, _ in pairs), start=1)
-    derivative = sum((du * math.prod((v for n, (v, _) in enumerate(pairs) if n != m), start=1)
-                      for m, (_, du) in enumerate(pairs)), start=0)
+    derivative = sum(
+        (
+            du * math.prod((v for n, (v, _) in enumerate(pairs) if n != m), start=1)
+            for m, (_, du) in enumerate(pairs)
+        ),
+        start=0,
+    )
     for limit in limits:
         value, derivative = w.builder.Sum(value, limit), w.sum(derivative, limit)
     return value, derivative, shown_indices(value, len(limits))
@@ -144,12 +160,20 @@ def shown_indices(total: Any, count: int) -> str:
     return ",".join(reversed(names))
 
 
-def _ranks(name: str, parts: list[Shape], wanted: tuple[int, ...], kinds: str, text: str,
-           col: int, hint: str = "") -> None:
+def _ranks(
+    name: str,
+    parts: list[Shape],
+    wanted: tuple[int, ...],
+    kinds: str,
+    text: str,
+    col: int,
+    hint: str = "",
+) -> None:
     if tuple(map(len, parts)) != wanted:
         shapes = " and ".join(describe(shape) for shape in parts)
-        raise ShapeError(f"{name}() needs {kinds}, got shape{'s' * (len(parts) > 1)} "
-                         f"{shapes}{hint}", text, col)
+        raise ShapeError(
+            f"{name}() needs {kinds}, got shape{'s' * (len(parts) > 1)} {shapes}{hint}", text, col
+        )
 
 
 @dataclass(frozen=True)
@@ -171,11 +195,22 @@ class Dot(Contraction):
     """torch.dot: two vectors of the same length, `k,k->`."""
 
     def letters(self, node: Call, parts: list[Shape], text: str) -> Letters:
-        _ranks(self.name, parts, (1, 1), "two vectors", text, node.col,
-               "; use @ or matmul() for matrices")
+        _ranks(
+            self.name,
+            parts,
+            (1, 1),
+            "two vectors",
+            text,
+            node.col,
+            "; use @ or matmul() for matrices",
+        )
         if parts[0] != parts[1]:
-            raise ShapeError(f"dot() needs two vectors of the same length, got lengths "
-                             f"{parts[0][0]} and {parts[1][0]}", text, node.col)
+            raise ShapeError(
+                f"dot() needs two vectors of the same length, got lengths "
+                f"{parts[0][0]} and {parts[1][0]}",
+                text,
+                node.col,
+            )
         return ("k", "k"), ""
 
 
@@ -186,13 +221,16 @@ class Inner(Contraction):
     def letters(self, node: Call, parts: list[Shape], text: str) -> Letters:
         left, right = parts
         if not left or not right:
-            other = "ij"[:len(left or right)]
+            other = "ij"[: len(left or right)]
             return ("" if not left else other, "" if not right else other), other
         if left[-1] != right[-1]:
-            raise ShapeError(f"inner() of shapes {describe(left)} and {describe(right)}: "
-                             f"the last sizes {left[-1]} and {right[-1]} differ", text,
-                             node.col)
-        first, second = "ab"[:len(left) - 1] + "k", "cd"[:len(right) - 1] + "k"
+            raise ShapeError(
+                f"inner() of shapes {describe(left)} and {describe(right)}: "
+                f"the last sizes {left[-1]} and {right[-1]} differ",
+                text,
+                node.col,
+            )
+        first, second = "ab"[: len(left) - 1] + "k", "cd"[: len(right) - 1] + "k"
         return (first, second), first[:-1] + second[:-1]
 
 
@@ -240,11 +278,21 @@ class Diagonal(Contraction):
         (shape,) = parts
         if self.name == "diag" and len(shape) == 1:
             return ("i",), "ii"
-        _ranks(self.name, parts, (2,), "a matrix" if self.name == "diagonal" else
-               "a vector or a matrix", text, node.col)
+        _ranks(
+            self.name,
+            parts,
+            (2,),
+            "a matrix" if self.name == "diagonal" else "a vector or a matrix",
+            text,
+            node.col,
+        )
         if shape[0] != shape[1]:
-            raise ShapeError(f"{self.name}() of a non-square {describe(shape)} matrix is not "
-                             f"supported yet (only square matrices)", text, node.col)
+            raise ShapeError(
+                f"{self.name}() of a non-square {describe(shape)} matrix is not "
+                f"supported yet (only square matrices)",
+                text,
+                node.col,
+            )
         return ("ii",), "i"
 
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
@@ -258,8 +306,7 @@ class Diagonal(Contraction):
 
         return b.build(node.args[0], idx[:1]) * sp.KroneckerDelta(*idx)
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         if len(w.node_shapes[id(node.args[0])]) == 2:
             return super().step(w, node, idx, depth)
         import sympy as sp
@@ -274,15 +321,28 @@ class Diagonal(Contraction):
 
 ENTRIES: tuple[Op, ...] = (
     Matmul("matmul", PRODUCT_RULE, spellings=("torch", "method", "linalg")),
-    Matmul("mm", PRODUCT_RULE, ranks=(2, 2), kinds="two matrices",
-           hint="; use mv() for a matrix times a vector, or @ and matmul() for any"),
-    Matmul("mv", PRODUCT_RULE, ranks=(2, 1), kinds="a matrix and a vector",
-           hint="; use mm() for two matrices, or @ and matmul() for any"),
+    Matmul(
+        "mm",
+        PRODUCT_RULE,
+        ranks=(2, 2),
+        kinds="two matrices",
+        hint="; use mv() for a matrix times a vector, or @ and matmul() for any",
+    ),
+    Matmul(
+        "mv",
+        PRODUCT_RULE,
+        ranks=(2, 1),
+        kinds="a matrix and a vector",
+        hint="; use mm() for two matrices, or @ and matmul() for any",
+    ),
     Dot("dot", "dot product rule: d(u.v) = du.v + u.dv"),
     Inner("inner", "inner product rule: d sum_k u_k v_k = sum_k (du_k v_k + u_k dv_k)"),
     Outer("outer", "outer product rule: d(u_i v_j) = du_i v_j + u_i dv_j"),
     Trace("trace", "trace rule: d tr(X)/dX = I, the identity"),
-    Diagonal("diagonal", "diagonal rule: the gradient lands on the diagonal",
-             spellings=("torch", "method", "linalg")),
+    Diagonal(
+        "diagonal",
+        "diagonal rule: the gradient lands on the diagonal",
+        spellings=("torch", "method", "linalg"),
+    ),
     Diagonal("diag", "diag rule: the gradient lands on (or comes from) the diagonal"),
 )

@@ -34,9 +34,14 @@ def _huber_numpy(np: Any, u: Any, delta: Any) -> Any:
 
 
 HUBER = NamedFunction(  # 0.5 u**2 inside [-delta, delta], delta (|u| - delta/2) outside
-    "huber", derivative=_huber_derivative, nargs=2, numpy=_huber_numpy,
+    "huber",
+    derivative=_huber_derivative,
+    nargs=2,
+    numpy=_huber_numpy,
     explicit=lambda sp, u, delta: sp.Piecewise(
-        (u**2 / 2, sp.Abs(u) < delta), (delta * (sp.Abs(u) - delta / 2), True)))
+        (u**2 / 2, sp.Abs(u) < delta), (delta * (sp.Abs(u) - delta / 2), True)
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -62,21 +67,24 @@ class Huber(Op):
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
         delta = node.args[1]
         assert isinstance(delta, Num)
-        return torch.nn.functional.huber_loss(tensor, torch.zeros_like(tensor),
-                                              reduction="none", delta=delta.value)
+        return torch.nn.functional.huber_loss(
+            tensor, torch.zeros_like(tensor), reduction="none", delta=delta.value
+        )
 
     shaped_steps = True
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         import sympy as sp
 
         u, du = w.pair(node.args[0], idx, depth)
         delta = node.args[1]
         assert isinstance(delta, Num)
         value = HUBER(u, w.builder.number(delta))
-        return f"chain rule with {self.rule}", value, \
-            _huber_derivative(sp, u, w.builder.number(delta), 1) * du
+        return (
+            f"chain rule with {self.rule}",
+            value,
+            _huber_derivative(sp, u, w.builder.number(delta), 1) * du,
+        )
 
 
 def _outside(values: Any) -> Any:
@@ -101,8 +109,7 @@ class Probability(Op):
 
     shaped_steps = True
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         u, du = w.pair(node.args[0], idx, depth)
         return "a probability passes unchanged", u, du
 
@@ -139,22 +146,30 @@ class Nll(Op):
         logp, target = parts
         name = node.param("loss", "cross_entropy")
         if not logp:
-            raise ShapeError(f"{name}() needs class scores, a vector or an N x C matrix, "
-                             f"not a scalar", text, node.col)
+            raise ShapeError(
+                f"{name}() needs class scores, a vector or an N x C matrix, not a scalar",
+                text,
+                node.col,
+            )
         if target == logp[:-1] or (target == logp and name == "cross_entropy"):
             return logp[:-1]
         wanted = f"{describe(logp[:-1])} class indices" + (
-            f" or {describe(logp)} class probabilities" if name == "cross_entropy" else "")
-        raise ShapeError(f"{name}() of {describe(logp)} scores needs {wanted}, got "
-                         f"{describe(target)}", text, node.args[1].col)
+            f" or {describe(logp)} class probabilities" if name == "cross_entropy" else ""
+        )
+        raise ShapeError(
+            f"{name}() of {describe(logp)} scores needs {wanted}, got {describe(target)}",
+            text,
+            node.args[1].col,
+        )
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
         logp, target = node.args
         if self.indices(node, b.shape):
             return -b.build(logp, (*idx, b.build(target, idx)))
         (c,) = b.fresh(b.shape(logp)[-1:])
-        return -b.Sum(b.build(target, (*idx, c)) * b.build(logp, (*idx, c)),
-                      b.limit(c, b.shape(logp)[-1]))
+        return -b.Sum(
+            b.build(target, (*idx, c)) * b.build(logp, (*idx, c)), b.limit(c, b.shape(logp)[-1])
+        )
 
     def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
         (target,) = others
@@ -162,26 +177,26 @@ class Nll(Op):
             return -tensor.gather(-1, target.long().unsqueeze(-1)).squeeze(-1)
         return -(target * tensor).sum(dim=-1)
 
-    def data(self, node: Call, shape_of: Callable[[Any], Shape] | None = None
-             ) -> Iterator[Var]:
+    def data(self, node: Call, shape_of: Callable[[Any], Shape] | None = None) -> Iterator[Var]:
         target = node.args[1]
         if isinstance(target, Var) and (shape_of is None or self.indices(node, shape_of)):
             yield target
 
-    def check_values(self, node: Call, shape_of: Mapping[int, Shape],
-                     arrays: Mapping[str, Any], text: str) -> None:
+    def check_values(
+        self, node: Call, shape_of: Mapping[int, Shape], arrays: Mapping[str, Any], text: str
+    ) -> None:
         from gradexplain.ops.indexing import check_indices
 
         target = node.args[1]
         if isinstance(target, Var) and self.indices(node, lambda n: shape_of[id(n)]):
             scores = shape_of[id(node.args[0])]
-            check_indices(target.name, arrays[target.name], scores[-1], len(scores) - 1,
-                          text, target.col)
+            check_indices(
+                target.name, arrays[target.name], scores[-1], len(scores) - 1, text, target.col
+            )
 
     shaped_steps = True
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         logp, target = node.args
         if self.indices(node, lambda n: w.node_shapes[id(n)]):
             u, du = w.pair(logp, (*idx, w.builder.build(target, idx)), depth)
@@ -190,11 +205,15 @@ class Nll(Op):
         u, du = w.pair(logp, (*idx, c), depth)
         t = w.builder.build(target, (*idx, c))
         limit = w.builder.limit(c, w.node_shapes[id(logp)][-1])
-        return "nll of class probabilities: -sum_c t_c logp_c", \
-            -w.builder.Sum(t * u, limit), -w.sum(t * du, limit)
+        return (
+            "nll of class probabilities: -sum_c t_c logp_c",
+            -w.builder.Sum(t * u, limit),
+            -w.sum(t * du, limit),
+        )
 
 
 # -- the losses: each an expression of entries -------------------------------------------
+
 
 def _reduce(node: Node, options: Options, col: int) -> Node:
     reduction = options["reduction"]
@@ -218,8 +237,7 @@ def _l1(u: Node, y: Node, options: Options, col: int) -> Node:
 
 
 def _number(value: float, col: int) -> Num:
-    return Num(float(value), repr(float(value)) if value != int(value) else str(int(value)),
-               col)
+    return Num(float(value), repr(float(value)) if value != int(value) else str(int(value)), col)
 
 
 def _smooth_l1(u: Node, y: Node, options: Options, col: int) -> Node:
@@ -227,13 +245,13 @@ def _smooth_l1(u: Node, y: Node, options: Options, col: int) -> Node:
     if beta == 0:  # torch: smooth_l1 with beta 0 is l1
         return _l1(u, y, options, col)
     piece = Call("huber", (_difference(u, y, col), _number(beta, col)), col)
-    return _reduce(piece if beta == 1 else BinOp("/", piece, _number(beta, col), col),
-                   options, col)
+    return _reduce(piece if beta == 1 else BinOp("/", piece, _number(beta, col), col), options, col)
 
 
 def _huber_loss(u: Node, y: Node, options: Options, col: int) -> Node:
-    return _reduce(Call("huber", (_difference(u, y, col), _number(options["delta"], col)),
-                        col), options, col)
+    return _reduce(
+        Call("huber", (_difference(u, y, col), _number(options["delta"], col)), col), options, col
+    )
 
 
 def _bce(p: Node, y: Node, options: Options, col: int) -> Node:
@@ -241,15 +259,15 @@ def _bce(p: Node, y: Node, options: Options, col: int) -> Node:
     p = Call("probability", (p,), col)
     one = Num(1.0, "1", col)
     first = BinOp("*", y, Call("log", (p,), col), col)
-    second = BinOp("*", BinOp("-", one, y, col), Call("log", (BinOp("-", one, p, col),), col),
-                   col)
+    second = BinOp("*", BinOp("-", one, y, col), Call("log", (BinOp("-", one, p, col),), col), col)
     return _reduce(Neg(BinOp("+", first, second, col), col), options, col)
 
 
 def _bce_logits(z: Node, y: Node, options: Options, col: int) -> Node:
     """softplus(z) - y z: the same value, and no log of a rounded sigmoid."""
-    return _reduce(BinOp("-", Call("softplus", (z,), col), BinOp("*", y, z, col), col),
-                   options, col)
+    return _reduce(
+        BinOp("-", Call("softplus", (z,), col), BinOp("*", y, z, col), col), options, col
+    )
 
 
 def _cross_entropy(z: Node, t: Node, options: Options, col: int) -> Node:
@@ -290,21 +308,45 @@ class Loss(Op):
 
 ENTRIES: tuple[Op, ...] = (
     Huber("huber", "huber'(u) = clamp(u, -delta, delta): u inside, +-delta outside"),
-    Probability("probability", "identity", hazards=(Hazard("domain", _outside, (
-        "binary_cross_entropy takes probabilities: its input must lie in [0, 1] (PyTorch "
-        "refuses other values; binary_cross_entropy_with_logits takes scores)")),)),
+    Probability(
+        "probability",
+        "identity",
+        hazards=(
+            Hazard(
+                "domain",
+                _outside,
+                (
+                    "binary_cross_entropy takes probabilities: its input must lie in [0, 1] "
+                    "(PyTorch refuses other values; binary_cross_entropy_with_logits takes scores)"
+                ),
+            ),
+        ),
+    ),
     Nll("nll", "nll: d(-logp_t)/d logp_c = -1 at c = t, 0 elsewhere"),
     Loss("mse_loss", "mean of squared differences", expand=_mse),
     Loss("l1_loss", "mean of absolute differences", expand=_l1),
-    Loss("smooth_l1_loss", "huber(u - y, beta)/beta", expand=_smooth_l1,
-         settings=(("reduction", "mean"), ("beta", 1.0))),
-    Loss("huber_loss", "huber(u - y, delta)", expand=_huber_loss,
-         settings=(("reduction", "mean"), ("delta", 1.0))),
+    Loss(
+        "smooth_l1_loss",
+        "huber(u - y, beta)/beta",
+        expand=_smooth_l1,
+        settings=(("reduction", "mean"), ("beta", 1.0)),
+    ),
+    Loss(
+        "huber_loss",
+        "huber(u - y, delta)",
+        expand=_huber_loss,
+        settings=(("reduction", "mean"), ("delta", 1.0)),
+    ),
     Loss("binary_cross_entropy", "-(y log p + (1 - y) log(1 - p))", expand=_bce),
     Loss("binary_cross_entropy_with_logits", "softplus(z) - y z", expand=_bce_logits),
-    Loss("cross_entropy", "-log_softmax(z)_t, or -sum_c t_c log_softmax(z)_c",
-         expand=_cross_entropy),
+    Loss(
+        "cross_entropy", "-log_softmax(z)_t, or -sum_c t_c log_softmax(z)_c", expand=_cross_entropy
+    ),
     Loss("nll_loss", "-logp_t", expand=_nll_loss),
-    Loss("kl_div", "target (log target - input)", expand=_kl_div,
-         settings=(("reduction", "mean"), ("log_target", False))),
+    Loss(
+        "kl_div",
+        "target (log target - input)",
+        expand=_kl_div,
+        settings=(("reduction", "mean"), ("log_target", False)),
+    ),
 )

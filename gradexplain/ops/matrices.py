@@ -17,7 +17,7 @@ from gradexplain.axes import Shape, ShapeError, describe
 from gradexplain.ops.base import Hazard, Op
 from gradexplain.tree import Call
 
-SINGULAR = ("{matrix} is singular: det = 0, the inverse does not exist")
+SINGULAR = "{matrix} is singular: det = 0, the inverse does not exist"
 
 
 def singular(matrix: Any) -> bool:
@@ -51,8 +51,7 @@ SINGULAR_HAZARD = Hazard("pole", _singular_everywhere, SINGULAR)
 def square(name: str, shape: Shape, text: str, col: int) -> int:
     """The size n of an n x n matrix, or the user's error naming the shape."""
     if len(shape) != 2 or shape[0] != shape[1]:
-        raise ShapeError(f"{name}() needs a square matrix, got shape {describe(shape)}",
-                         text, col)
+        raise ShapeError(f"{name}() needs a square matrix, got shape {describe(shape)}", text, col)
     return shape[0]
 
 
@@ -87,8 +86,7 @@ class MatrixOp(Op):
 
     shaped_steps = True
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """--steps (`steps.Steps` is w): X's element u_ab and its du_ab, then the rule."""
         import sympy as sp
 
@@ -100,8 +98,9 @@ class MatrixOp(Op):
         limits = (w.builder.limit(a, shape[0]), w.builder.limit(b, shape[0]))
         return self.rule, value, w.sum(w.sum(slope * du, limits[0]), limits[1])
 
-    def rule_of(self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any,
-                size: Any) -> tuple[Any, Any]:
+    def rule_of(
+        self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any, size: Any
+    ) -> tuple[Any, Any]:
         """The element, and d(element)/dU_ab by the Cookbook (a, b: the Lambda's own)."""
         raise NotImplementedError(self.name)
 
@@ -125,8 +124,9 @@ class Det(MatrixOp):
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
         return torch.linalg.det(tensor)
 
-    def rule_of(self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any,
-                size: Any) -> tuple[Any, Any]:
+    def rule_of(
+        self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any, size: Any
+    ) -> tuple[Any, Any]:
         from gradexplain.matfun import det, inv
 
         a, b = matrix.variables
@@ -147,8 +147,9 @@ class LogDet(MatrixOp):
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
         return torch.logdet(tensor)
 
-    def rule_of(self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any,
-                size: Any) -> tuple[Any, Any]:
+    def rule_of(
+        self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any, size: Any
+    ) -> tuple[Any, Any]:
         import sympy as sp
 
         from gradexplain.matfun import det, inv
@@ -160,8 +161,10 @@ class LogDet(MatrixOp):
         from gradexplain.unparse import source
 
         if kind == "domain":
-            return (f"det({source(node.args[0])}) < 0, and the log of a negative number is "
-                    f"not real (PyTorch gives nan); slogdet(X)[1] is log|det X|")
+            return (
+                f"det({source(node.args[0])}) < 0, and the log of a negative number is "
+                f"not real (PyTorch gives nan); slogdet(X)[1] is log|det X|"
+            )
         return super().reason(node, kind)
 
 
@@ -173,9 +176,13 @@ class Slogdet(MatrixOp):
 
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
         if node.param("output") is None:
-            raise ShapeError("slogdet() returns two tensors (sign, logabsdet): take "
-                             "slogdet(X)[1] or slogdet(X).logabsdet, log|det X|, the one "
-                             "with a gradient (or [0], .sign)", text, node.col)
+            raise ShapeError(
+                "slogdet() returns two tensors (sign, logabsdet): take "
+                "slogdet(X)[1] or slogdet(X).logabsdet, log|det X|, the one "
+                "with a gradient (or [0], .sign)",
+                text,
+                node.col,
+            )
         return super().shape(node, parts, text)
 
     def spelled(self, node: Call, args: list[str], settings: list[str]) -> str:
@@ -189,8 +196,9 @@ class Slogdet(MatrixOp):
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
         return torch.linalg.slogdet(tensor)[part(node)]
 
-    def rule_of(self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any,
-                size: Any) -> tuple[Any, Any]:
+    def rule_of(
+        self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any, size: Any
+    ) -> tuple[Any, Any]:
         import sympy as sp
 
         from gradexplain.matfun import inv, logabsdet, signdet
@@ -224,8 +232,9 @@ class Inverse(MatrixOp):
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
         return torch.linalg.inv_ex(tensor).inverse  # a singular X is exit 3, not a raise
 
-    def rule_of(self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any,
-                size: Any) -> tuple[Any, Any]:
+    def rule_of(
+        self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any, size: Any
+    ) -> tuple[Any, Any]:
         return inverse_rule(matrix, size, *idx)
 
 
@@ -234,8 +243,7 @@ def inverse_rule(matrix: Any, size: Any, row: Any, column: Any) -> tuple[Any, An
     from gradexplain.matfun import inv
 
     a, b = matrix.variables
-    return inv(matrix, size, row, column), \
-        -inv(matrix, size, row, a) * inv(matrix, size, b, column)
+    return inv(matrix, size, row, column), -inv(matrix, size, row, a) * inv(matrix, size, b, column)
 
 
 @dataclass(frozen=True)
@@ -252,9 +260,12 @@ class Solve(MatrixOp):
         size = square(self.name, parts[0], text, node.col)
         right = parts[1]
         if len(right) not in (1, 2) or right[0] != size:
-            raise ShapeError(f"solve() of shapes {describe(parts[0])} and {describe(right)}: "
-                             f"B must be a vector or a matrix with {size} rows", text,
-                             node.col)
+            raise ShapeError(
+                f"solve() of shapes {describe(parts[0])} and {describe(right)}: "
+                f"B must be a vector or a matrix with {size} rows",
+                text,
+                node.col,
+            )
         return right
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
@@ -263,42 +274,57 @@ class Solve(MatrixOp):
 
         size = b.shape(node.args[0])[0]
         (bound,) = b.fresh((size,))
-        term = inv(*self.matrix(b, node), idx[0], bound) * \
-            b.build(node.args[1], (bound, *idx[1:]))
+        term = inv(*self.matrix(b, node), idx[0], bound) * b.build(node.args[1], (bound, *idx[1:]))
         return b.Sum(term, b.limit(bound, size))
 
     def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
         return torch.linalg.solve_ex(*tensors).result  # a singular A is exit 3, not a raise
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """sum_m inv(A)_im B_m(k): the product rule inside the sum, d inv(A) by eq. 59."""
         size = w.node_shapes[id(node.args[0])][0]
         (m,) = w.builder.fresh((size,))
         v, dv = w.pair(node.args[1], (m, *idx[1:]), depth)
         _, inverse, d_inverse = super().step(w, node, (idx[0], m), depth)
         limit = w.builder.limit(m, size)
-        return "solve(A, B) = A^-1 B: the product rule inside the sum", \
-            w.builder.Sum(inverse * v, limit), w.sum(d_inverse * v + inverse * dv, limit)
+        return (
+            "solve(A, B) = A^-1 B: the product rule inside the sum",
+            w.builder.Sum(inverse * v, limit),
+            w.sum(d_inverse * v + inverse * dv, limit),
+        )
 
-    def rule_of(self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any,
-                size: Any) -> tuple[Any, Any]:
+    def rule_of(
+        self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any, size: Any
+    ) -> tuple[Any, Any]:
         return inverse_rule(matrix, size, *idx)
 
 
 ENTRIES: tuple[Op, ...] = (
-    Det("det", "Jacobi's formula: d det(X)/dX = det(X) X^-T (Matrix Cookbook eq. 49)",
+    Det(
+        "det",
+        "Jacobi's formula: d det(X)/dX = det(X) X^-T (Matrix Cookbook eq. 49)",
         reason_text=SINGULAR + "; the rule d det(X)/dX = det(X) X^-T needs it (det's "
         "derivative there is the cofactor matrix, which PyTorch's det backward does not "
-        "always return)"),
-    LogDet("logdet", "d log det(X)/dX = X^-T (Matrix Cookbook eq. 57)",
-           spellings=("torch", "method"),
-           hazards=(SINGULAR_HAZARD, Hazard("domain", _negative_determinant, "det < 0")),
-           reason_text=SINGULAR + ", and log det({matrix}) = log(0) = -inf"),
-    Slogdet("slogdet", "d log|det(X)|/dX = X^-T (Matrix Cookbook eq. 57); the sign's "
-            "gradient is 0", written=((), "[1]"),
-            reason_text=SINGULAR + ", and log|det({matrix})| = log(0) = -inf"),
-    Inverse("inverse", "dX^-1 = -X^-1 dX X^-1, so dL/dX = -X^-T G X^-T (Matrix Cookbook "
-            "eq. 59)", spellings=("torch", "method"), aliases=("linalg:inv",)),
+        "always return)",
+    ),
+    LogDet(
+        "logdet",
+        "d log det(X)/dX = X^-T (Matrix Cookbook eq. 57)",
+        spellings=("torch", "method"),
+        hazards=(SINGULAR_HAZARD, Hazard("domain", _negative_determinant, "det < 0")),
+        reason_text=SINGULAR + ", and log det({matrix}) = log(0) = -inf",
+    ),
+    Slogdet(
+        "slogdet",
+        "d log|det(X)|/dX = X^-T (Matrix Cookbook eq. 57); the sign's gradient is 0",
+        written=((), "[1]"),
+        reason_text=SINGULAR + ", and log|det({matrix})| = log(0) = -inf",
+    ),
+    Inverse(
+        "inverse",
+        "dX^-1 = -X^-1 dX X^-1, so dL/dX = -X^-T G X^-T (Matrix Cookbook eq. 59)",
+        spellings=("torch", "method"),
+        aliases=("linalg:inv",),
+    ),
     Solve("solve", "solve(A, B) = A^-1 B: dL/dB = A^-T G, dL/dA = -A^-T G X^T"),
 )

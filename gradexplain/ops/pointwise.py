@@ -57,8 +57,7 @@ class Pointwise(Op):
 
     shaped_steps = True
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """d f = sum over the operands of f's partial derivative times d operand."""
         import sympy as sp
 
@@ -66,8 +65,12 @@ class Pointwise(Op):
         points = [sp.Dummy(f"z{number}", real=True) for number in range(len(pairs))]
         form = self.sympy(sp, *points)
         at = dict(zip(points, (value for value, _ in pairs)))
-        derivative = sp.Add(*(sp.diff(form, point).xreplace(at) * change
-                              for point, (_, change) in zip(points, pairs)))
+        derivative = sp.Add(
+            *(
+                sp.diff(form, point).xreplace(at) * change
+                for point, (_, change) in zip(points, pairs)
+            )
+        )
         return f"chain rule with {self.rule}", self.sympy(sp, *at.values()), derivative
 
 
@@ -75,25 +78,45 @@ def _heaviside_pair(sign: int) -> Callable[..., Any]:
     def derivative(sp: Any, u: Any, v: Any, argindex: int) -> Any:
         first = sign * (u - v) if argindex == 1 else sign * (v - u)
         return sp.Heaviside(first)
+
     return derivative
 
 
-MAXIMUM = NamedFunction("maximum", derivative=_heaviside_pair(1), nargs=2,
-                        numpy=lambda np, u, v: np.maximum(u, v),
-                        explicit=lambda sp, u, v: sp.Max(u, v))
-MINIMUM = NamedFunction("minimum", derivative=_heaviside_pair(-1), nargs=2,
-                        numpy=lambda np, u, v: np.minimum(u, v),
-                        explicit=lambda sp, u, v: sp.Min(u, v))
+MAXIMUM = NamedFunction(
+    "maximum",
+    derivative=_heaviside_pair(1),
+    nargs=2,
+    numpy=lambda np, u, v: np.maximum(u, v),
+    explicit=lambda sp, u, v: sp.Max(u, v),
+)
+MINIMUM = NamedFunction(
+    "minimum",
+    derivative=_heaviside_pair(-1),
+    nargs=2,
+    numpy=lambda np, u, v: np.minimum(u, v),
+    explicit=lambda sp, u, v: sp.Min(u, v),
+)
 
 
 def _quotient(rounding: str) -> NamedFunction:
     """trunc(u/v) for fmod, floor(u/v) for remainder: piecewise constant, derivative 0."""
-    numpy = (lambda np, u, v: np.trunc(u / v)) if rounding == "trunc" else \
-        (lambda np, u, v: np.floor(u / v))
-    explicit = (lambda sp, u, v: sp.sign(u / v) * sp.floor(sp.Abs(u / v))) \
-        if rounding == "trunc" else (lambda sp, u, v: sp.floor(u / v))
-    return NamedFunction(f"{rounding}_div", derivative=lambda sp, u, v, i: sp.Integer(0),
-                         nargs=2, numpy=numpy, explicit=explicit)
+    numpy = (
+        (lambda np, u, v: np.trunc(u / v))
+        if rounding == "trunc"
+        else (lambda np, u, v: np.floor(u / v))
+    )
+    explicit = (
+        (lambda sp, u, v: sp.sign(u / v) * sp.floor(sp.Abs(u / v)))
+        if rounding == "trunc"
+        else (lambda sp, u, v: sp.floor(u / v))
+    )
+    return NamedFunction(
+        f"{rounding}_div",
+        derivative=lambda sp, u, v, i: sp.Integer(0),
+        nargs=2,
+        numpy=numpy,
+        explicit=explicit,
+    )
 
 
 TRUNC_DIV, FLOOR_DIV = _quotient("trunc"), _quotient("floor")
@@ -103,10 +126,13 @@ def _xlogy_derivative(sp: Any, u: Any, v: Any, argindex: int) -> Any:
     return sp.log(v) if argindex == 1 else u / v
 
 
-XLOGY = NamedFunction("xlogy", derivative=_xlogy_derivative, nargs=2,
-                      numpy=lambda np, u, v: np.where(u == 0, 0.0, u * np.log(
-                          np.where(u == 0, 1.0, v))),
-                      explicit=lambda sp, u, v: u * sp.log(v))
+XLOGY = NamedFunction(
+    "xlogy",
+    derivative=_xlogy_derivative,
+    nargs=2,
+    numpy=lambda np, u, v: np.where(u == 0, 0.0, u * np.log(np.where(u == 0, 1.0, v))),
+    explicit=lambda sp, u, v: u * sp.log(v),
+)
 
 
 def ties(u: Any, v: Any) -> Any:
@@ -128,6 +154,7 @@ def _origin(u: Any, v: Any) -> Any:
 def _quotient_jumps(nonzero: bool) -> Callable[..., Any]:
     """Where u/v is an integer (a nonzero one for fmod, whose trunc is flat at 0), or
     v = 0."""
+
     def where(u: Any, v: Any) -> Any:
         import numpy as np
 
@@ -135,14 +162,17 @@ def _quotient_jumps(nonzero: bool) -> Callable[..., Any]:
             ratio = u / v
         jump = (ratio == np.round(ratio)) & (ratio != 0 if nonzero else True)
         return jump | (v == 0)
+
     return where
 
 
 def _tie_words(name: str, larger: str) -> str:
-    return (f"{name}(u, v) has a kink where u = v (the {larger} of the two passes the "
-            f"gradient, and which one that is changes there), so no derivative exists; "
-            f"PyTorch gives each of u and v half the gradient at a tie, as does SymPy's "
-            f"Heaviside(0) = 1/2")
+    return (
+        f"{name}(u, v) has a kink where u = v (the {larger} of the two passes the "
+        f"gradient, and which one that is changes there), so no derivative exists; "
+        f"PyTorch gives each of u and v half the gradient at a tie, as does SymPy's "
+        f"Heaviside(0) = 1/2"
+    )
 
 
 def _fmod_value(u: float, v: float) -> float:
@@ -154,47 +184,114 @@ def _remainder_value(u: float, v: float) -> float:
 
 
 ENTRIES: tuple[Op, ...] = (
-    Pointwise("maximum", "maximum'(u, v): 1 for the larger of u and v, 0 for the other",
-              sympy=lambda sp, u, v: MAXIMUM(u, v), value=max, functions=(MAXIMUM,),
-              hazards=(Hazard("kink", ties, _tie_words("maximum", "larger")),)),
-    Pointwise("minimum", "minimum'(u, v): 1 for the smaller of u and v, 0 for the other",
-              sympy=lambda sp, u, v: MINIMUM(u, v), value=min, functions=(MINIMUM,),
-              hazards=(Hazard("kink", ties, _tie_words("minimum", "smaller")),)),
-    Pointwise("atan2", "atan2(u, v): d/du = v/(u**2 + v**2), d/dv = -u/(u**2 + v**2)",
-              sympy=lambda sp, u, v: sp.atan2(u, v), value=math.atan2,
-              aliases=("torch:arctan2", "method:arctan2"),
-              hazards=(Hazard("pole", _origin, "atan2(u, v) has no derivative at u = v = 0: "
-                              "its partials u/(u**2 + v**2) and v/(u**2 + v**2) are 0/0 "
-                              "there"),)),
-    Pointwise("hypot", "hypot(u, v) = sqrt(u**2 + v**2): d/du = u/hypot, d/dv = v/hypot",
-              sympy=lambda sp, u, v: sp.sqrt(u**2 + v**2), value=math.hypot,
-              hazards=(Hazard("kink", _origin, "hypot(u, v) = sqrt(u**2 + v**2) has a cone "
-                              "point at u = v = 0, so no derivative exists there (its "
-                              "partials are 0/0; PyTorch gives 0)"),)),
-    Pointwise("fmod", "fmod(u, v) = u - v trunc(u/v): d/du = 1, d/dv = -trunc(u/v)",
-              sympy=lambda sp, u, v: u - v * TRUNC_DIV(u, v), value=_fmod_value,
-              functions=(TRUNC_DIV,),
-              hazards=(Hazard("kink", _quotient_jumps(True), "fmod(u, v) jumps where u/v is "
-                              "a nonzero integer, and is undefined at v = 0, so no "
-                              "derivative exists there; between jumps d/du = 1 and d/dv = "
-                              "-trunc(u/v)"),)),
-    Pointwise("remainder", "remainder(u, v) = u - v floor(u/v) (Python's %): d/du = 1, "
-              "d/dv = -floor(u/v)", sympy=lambda sp, u, v: u - v * FLOOR_DIV(u, v),
-              value=_remainder_value, functions=(FLOOR_DIV,),
-              hazards=(Hazard("kink", _quotient_jumps(False), "remainder(u, v) (u % v) "
-                              "jumps where u/v is an integer, and is undefined at v = 0, so "
-                              "no derivative exists there; between jumps d/du = 1 and d/dv "
-                              "= -floor(u/v)"),)),
-    Pointwise("lerp", "lerp(a, b, w) = a + w (b - a): d/da = 1 - w, d/db = w, d/dw = b - a",
-              operands=3, sympy=lambda sp, a, b, w: a + w * (b - a),
-              value=lambda a, b, w: a + w * (b - a)),
-    Pointwise("xlogy", "xlogy(u, v) = u log(v) (0 where u = 0): d/du = log(v), d/dv = u/v",
-              sympy=lambda sp, u, v: XLOGY(u, v), functions=(XLOGY,),
-              value=lambda u, v: 0.0 if u == 0 else u * math.log(v),
-              spellings=("torch", "method", "special"),
-              hazards=(Hazard("pole", _zero_divisor, "xlogy(u, v)'s derivative u/v "
-                              "in v (and log(v) in u) is infinite at v = 0"),
-                       Hazard("domain", _negative_divisor, "xlogy(u, v) = u log(v) needs "
-                              "v > 0: log of a negative number is not real (PyTorch gives "
-                              "nan)"))),
+    Pointwise(
+        "maximum",
+        "maximum'(u, v): 1 for the larger of u and v, 0 for the other",
+        sympy=lambda sp, u, v: MAXIMUM(u, v),
+        value=max,
+        functions=(MAXIMUM,),
+        hazards=(Hazard("kink", ties, _tie_words("maximum", "larger")),),
+    ),
+    Pointwise(
+        "minimum",
+        "minimum'(u, v): 1 for the smaller of u and v, 0 for the other",
+        sympy=lambda sp, u, v: MINIMUM(u, v),
+        value=min,
+        functions=(MINIMUM,),
+        hazards=(Hazard("kink", ties, _tie_words("minimum", "smaller")),),
+    ),
+    Pointwise(
+        "atan2",
+        "atan2(u, v): d/du = v/(u**2 + v**2), d/dv = -u/(u**2 + v**2)",
+        sympy=lambda sp, u, v: sp.atan2(u, v),
+        value=math.atan2,
+        aliases=("torch:arctan2", "method:arctan2"),
+        hazards=(
+            Hazard(
+                "pole",
+                _origin,
+                "atan2(u, v) has no derivative at u = v = 0: "
+                "its partials u/(u**2 + v**2) and v/(u**2 + v**2) are 0/0 "
+                "there",
+            ),
+        ),
+    ),
+    Pointwise(
+        "hypot",
+        "hypot(u, v) = sqrt(u**2 + v**2): d/du = u/hypot, d/dv = v/hypot",
+        sympy=lambda sp, u, v: sp.sqrt(u**2 + v**2),
+        value=math.hypot,
+        hazards=(
+            Hazard(
+                "kink",
+                _origin,
+                "hypot(u, v) = sqrt(u**2 + v**2) has a cone "
+                "point at u = v = 0, so no derivative exists there (its "
+                "partials are 0/0; PyTorch gives 0)",
+            ),
+        ),
+    ),
+    Pointwise(
+        "fmod",
+        "fmod(u, v) = u - v trunc(u/v): d/du = 1, d/dv = -trunc(u/v)",
+        sympy=lambda sp, u, v: u - v * TRUNC_DIV(u, v),
+        value=_fmod_value,
+        functions=(TRUNC_DIV,),
+        hazards=(
+            Hazard(
+                "kink",
+                _quotient_jumps(True),
+                "fmod(u, v) jumps where u/v is "
+                "a nonzero integer, and is undefined at v = 0, so no "
+                "derivative exists there; between jumps d/du = 1 and d/dv = "
+                "-trunc(u/v)",
+            ),
+        ),
+    ),
+    Pointwise(
+        "remainder",
+        "remainder(u, v) = u - v floor(u/v) (Python's %): d/du = 1, d/dv = -floor(u/v)",
+        sympy=lambda sp, u, v: u - v * FLOOR_DIV(u, v),
+        value=_remainder_value,
+        functions=(FLOOR_DIV,),
+        hazards=(
+            Hazard(
+                "kink",
+                _quotient_jumps(False),
+                "remainder(u, v) (u % v) "
+                "jumps where u/v is an integer, and is undefined at v = 0, so "
+                "no derivative exists there; between jumps d/du = 1 and d/dv "
+                "= -floor(u/v)",
+            ),
+        ),
+    ),
+    Pointwise(
+        "lerp",
+        "lerp(a, b, w) = a + w (b - a): d/da = 1 - w, d/db = w, d/dw = b - a",
+        operands=3,
+        sympy=lambda sp, a, b, w: a + w * (b - a),
+        value=lambda a, b, w: a + w * (b - a),
+    ),
+    Pointwise(
+        "xlogy",
+        "xlogy(u, v) = u log(v) (0 where u = 0): d/du = log(v), d/dv = u/v",
+        sympy=lambda sp, u, v: XLOGY(u, v),
+        functions=(XLOGY,),
+        value=lambda u, v: 0.0 if u == 0 else u * math.log(v),
+        spellings=("torch", "method", "special"),
+        hazards=(
+            Hazard(
+                "pole",
+                _zero_divisor,
+                "xlogy(u, v)'s derivative u/v in v (and log(v) in u) is infinite at v = 0",
+            ),
+            Hazard(
+                "domain",
+                _negative_divisor,
+                "xlogy(u, v) = u log(v) needs "
+                "v > 0: log of a negative number is not real (PyTorch gives "
+                "nan)",
+            ),
+        ),
+    ),
 )

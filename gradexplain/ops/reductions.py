@@ -21,8 +21,9 @@ ONE_DIM = Keyword("dim", "dim", aliases=("axis",))
 KEEPDIM = Keyword("keepdim", "bool", False)
 
 
-def inner_indices(b: Any, node: Call, shape: Shape, idx: tuple[Any, ...]
-                  ) -> tuple[tuple[Any, ...], list[tuple[Any, int]]]:
+def inner_indices(
+    b: Any, node: Call, shape: Shape, idx: tuple[Any, ...]
+) -> tuple[tuple[Any, ...], list[tuple[Any, int]]]:
     """The argument's indices inside the reduction: a fresh bound index on each reduced
     axis, the output's own index elsewhere (keepdim's size-1 axes are skipped); and the
     (bound index, size) pairs to sum over."""
@@ -72,9 +73,12 @@ class Reduction(Op):
         if node.param("keepdim", False) and not along(node) and self.keywords[0].kind == "dim":
             from gradexplain.errors import ExpressionError
 
-            raise ExpressionError(f"keepdim= of {self.name}() needs a dim, as torch."
-                                  f"{self.name} takes it: {self.name}(x, dim=0, keepdim=True)",
-                                  text, node.col)
+            raise ExpressionError(
+                f"keepdim= of {self.name}() needs a dim, as torch."
+                f"{self.name} takes it: {self.name}(x, dim=0, keepdim=True)",
+                text,
+                node.col,
+            )
 
     @property
     def combines(self) -> str:
@@ -87,14 +91,20 @@ class Reduction(Op):
 
     def story_sentence(self, name: str, local: str, gradient: str) -> str:
         if self.product:
-            return (f"Product rule: only the factor i = j contains {name}_j, so dL/d{name}_j "
-                    f"= (product of the other factors) * {local} = {gradient}.")
+            return (
+                f"Product rule: only the factor i = j contains {name}_j, so dL/d{name}_j "
+                f"= (product of the other factors) * {local} = {gradient}."
+            )
         if self.average:
-            return (f"Sum rule with the factor 1/n: only the term i = j contains {name}_j, "
-                    f"so dL/d{name}_j = (1/n) * {local} = {gradient}.")
+            return (
+                f"Sum rule with the factor 1/n: only the term i = j contains {name}_j, "
+                f"so dL/d{name}_j = (1/n) * {local} = {gradient}."
+            )
         if self.adds_up:
-            return (f"Sum rule: only the term i = j contains {name}_j, so "
-                    f"dL/d{name}_j = {local} = {gradient}.")
+            return (
+                f"Sum rule: only the term i = j contains {name}_j, so "
+                f"dL/d{name}_j = {local} = {gradient}."
+            )
         return super().story_sentence(name, local, gradient)
 
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
@@ -122,8 +132,9 @@ class Reduction(Op):
             b.record(node, tuple(index for index, _ in over), term, total)
         return total
 
-    def _combine(self, sp: Any, b: Any, term: Any, over: list[tuple[Any, int]],
-                 shape: Shape) -> Any:
+    def _combine(
+        self, sp: Any, b: Any, term: Any, over: list[tuple[Any, int]], shape: Shape
+    ) -> Any:
         total = self.inner(sp, term) if self.inner is not None else term
         for index, size in over:
             total = (b.Product if self.product else b.Sum)(total, b.limit(index, size))
@@ -135,8 +146,7 @@ class Reduction(Op):
     def shaped_steps(self) -> bool:  # type: ignore[override]
         return not self.product
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """Over all elements or along one axis: the sum rule, a bound index each, with the
         chain rule through `inner` and `outer` (logsumexp's exp and log); prod's product
         rule (1-D only)."""
@@ -174,8 +184,11 @@ class Reduction(Op):
         m = sp.Symbol(f"m{str(k)[1:]}", integer=True, nonnegative=True)  # k's partner
         product, total = w.builder.Product, w.builder.Sum  # the dialect's, as the gradient's
         others = product(u.subs(k, m), (m, 0, k - 1)) * product(u.subs(k, m), (m, k + 1, high))
-        return "product rule over the factors: sum_k u_k' prod_{m!=k} u_m", \
-            product(u, limit), total(du * others, limit)
+        return (
+            "product rule over the factors: sum_k u_k' prod_{m!=k} u_m",
+            product(u, limit),
+            total(du * others, limit),
+        )
 
     def graph_rule(self, node: Call) -> str:
         return self.rule.split(":")[0]
@@ -193,8 +206,13 @@ def _extreme(largest: bool) -> NamedFunction:
     """is_max(u_k, *over): 1 where u_k is the largest (over the listed indices, or the
     whole vector), else 0; piecewise constant, so its derivative is 0."""
     name = "is_max" if largest else "is_min"
-    return NamedFunction(name, derivative=lambda sp, *args: sp.Integer(0), nargs=None,
-                         real=False, numpy=lambda np, u: _at(np, u, largest))
+    return NamedFunction(
+        name,
+        derivative=lambda sp, *args: sp.Integer(0),
+        nargs=None,
+        real=False,
+        numpy=lambda np, u: _at(np, u, largest),
+    )
 
 
 def _at(np: Any, u: Any, largest: bool) -> Any:
@@ -207,11 +225,13 @@ IS_MAX, IS_MIN = _extreme(True), _extreme(False)
 
 def _ties(largest: bool) -> Callable[[Any], Any]:
     """Elements tied for the largest (smallest) value; no tie, no kink."""
+
     def ties(values: Any) -> Any:
         import numpy as np
 
         at = values == (values.max() if largest else values.min())
         return at if np.count_nonzero(at) > 1 else np.zeros_like(at)
+
     return ties
 
 
@@ -243,10 +263,12 @@ class Extremum(Reduction):
 
     def story_sentence(self, name: str, local: str, gradient: str) -> str:
         largest = "largest" if self.largest else "smallest"
-        return (f"{self.name.capitalize()} rule: only the {largest} term y_i passes the "
-                f"gradient (is_{self.kind}(y_j) = 1 there, 0 elsewhere; ties share it "
-                f"evenly), so dL/d{name}_j = is_{self.kind}(y_j)/(number of ties) * {local} "
-                f"= {gradient}.")
+        return (
+            f"{self.name.capitalize()} rule: only the {largest} term y_i passes the "
+            f"gradient (is_{self.kind}(y_j) = 1 there, 0 elsewhere; ties share it "
+            f"evenly), so dL/d{name}_j = is_{self.kind}(y_j)/(number of ties) * {local} "
+            f"= {gradient}."
+        )
 
     @property
     def indicator(self) -> NamedFunction:
@@ -277,11 +299,13 @@ class Extremum(Reduction):
         largest, rises = ("largest", "rises") if self.largest else ("smallest", "falls")
         dims = dims_of(node) or ()
         dim = dims[0] if len(dims) == 1 else dims
-        return (f"{self.name}(dim={dim}) has a kink where elements of one slice along dim "
-                f"{dim} tie for its {largest} value (slope 1 if one of them {rises}, 0 "
-                f"otherwise), so no derivative exists there; PyTorch's a{self.kind}() "
-                f"splits the gradient evenly among the tied elements, so does the symbolic "
-                f"rule is_{self.kind}_m(u_jm)/sum_m is_{self.kind}_m(u_jm)")
+        return (
+            f"{self.name}(dim={dim}) has a kink where elements of one slice along dim "
+            f"{dim} tie for its {largest} value (slope 1 if one of them {rises}, 0 "
+            f"otherwise), so no derivative exists there; PyTorch's a{self.kind}() "
+            f"splits the gradient evenly among the tied elements, so does the symbolic "
+            f"rule is_{self.kind}_m(u_jm)/sum_m is_{self.kind}_m(u_jm)"
+        )
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
         shape = b.shape(node.args[0])
@@ -299,8 +323,7 @@ class Extremum(Reduction):
             b.record(node, bound, term, top / bottom)
         return top / bottom
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """d max(u) = sum_k is_max(u_k) du_k / sum_k is_max(u_k): the arg-max's du (1-D)."""
 
         shape = w.node_shapes[id(node.args[0])]
@@ -311,9 +334,12 @@ class Extremum(Reduction):
         u, du = w.pair(node.args[0], (k,), depth)
         indicator = self.indicator(u)
         limit = w.builder.limit(k, shape[0])
-        return f"{self.name} rule: only the arg-{self.name} element's derivative passes " \
-            "(ties share it)", w.builder.build(node, idx), \
-            w.builder.Sum(indicator * du, limit) / w.builder.Sum(indicator, limit)
+        return (
+            f"{self.name} rule: only the arg-{self.name} element's derivative passes "
+            "(ties share it)",
+            w.builder.build(node, idx),
+            w.builder.Sum(indicator * du, limit) / w.builder.Sum(indicator, limit),
+        )
 
     @property
     def shaped_steps(self) -> bool:  # type: ignore[override]
@@ -324,38 +350,70 @@ class Extremum(Reduction):
 
 
 def _kink_words(word: str, largest: str, rises: str, falls: str) -> str:
-    return (f"{word} has a kink where elements tie for the {largest} value (slope 1 if one "
-            f"of them {rises}, 0 if it {falls}), so no derivative exists there; PyTorch's "
-            f"{word}() splits the gradient evenly among the tied elements, so does the "
-            f"symbolic rule is_{word[-3:]}(u_j)/sum_k is_{word[-3:]}(u_k), and SymPy's "
-            f"{word[-3:].capitalize()}(a, b) gives Heaviside(0) = 1/2 each for two")
+    return (
+        f"{word} has a kink where elements tie for the {largest} value (slope 1 if one "
+        f"of them {rises}, 0 if it {falls}), so no derivative exists there; PyTorch's "
+        f"{word}() splits the gradient evenly among the tied elements, so does the "
+        f"symbolic rule is_{word[-3:]}(u_j)/sum_k is_{word[-3:]}(u_k), and SymPy's "
+        f"{word[-3:].capitalize()}(a, b) gives Heaviside(0) = 1/2 each for two"
+    )
 
 
 ENTRIES: tuple[Op, ...] = (
     Reduction("sum", "sum rule: d/dx_j sum_i y_i = dy_j/dx_j", story="L = sum_i y_i"),
-    Reduction("mean", "sum rule with a constant factor: d/dx_j (1/n) sum_i y_i = "
-              "(1/n) dy_j/dx_j", average=True, story="L = (1/n) sum_i y_i"),
-    Reduction("prod", "product rule: d/dx_j prod_i y_i = (prod_{i!=j} y_i) dy_j/dx_j",
-              product=True, story="L = prod_i y_i", keywords=(ONE_DIM, KEEPDIM)),
-    Reduction("logsumexp", "logsumexp rule: d/du_k log(sum_i exp(u_i)) = softmax(u)_k",
-              dim="required", inner=lambda sp, u: sp.exp(u), outer=lambda sp, s: sp.log(s),
-              spellings=("torch", "method", "special")),
-    Extremum("max", "max rule: d max(u)/du_k = 1 where u_k is largest (split evenly among "
-             "ties), 0 elsewhere", story="L = max_i y_i", largest=True,
-             keywords=(ONE_DIM, KEEPDIM), pairwise="maximum",
-             hazards=(Hazard("kink", _ties(True),
-                             _kink_words("max", "largest", "rises", "falls")),)),
-    Extremum("min", "min rule: d min(u)/du_k = 1 where u_k is smallest (split evenly among "
-             "ties), 0 elsewhere", story="L = min_i y_i", largest=False,
-             keywords=(ONE_DIM, KEEPDIM), pairwise="minimum",
-             hazards=(Hazard("kink", _ties(False),
-                             _kink_words("min", "smallest", "falls", "rises")),)),
-    Extremum("amax", "amax rule: d amax(u)/du_k = 1 where u_k is largest along dim (split "
-             "evenly among ties), 0 elsewhere", story="L = max_i y_i", largest=True,
-             hazards=(Hazard("kink", _ties(True),
-                             _kink_words("amax", "largest", "rises", "falls")),)),
-    Extremum("amin", "amin rule: d amin(u)/du_k = 1 where u_k is smallest along dim (split "
-             "evenly among ties), 0 elsewhere", story="L = min_i y_i", largest=False,
-             hazards=(Hazard("kink", _ties(False),
-                             _kink_words("amin", "smallest", "falls", "rises")),)),
+    Reduction(
+        "mean",
+        "sum rule with a constant factor: d/dx_j (1/n) sum_i y_i = (1/n) dy_j/dx_j",
+        average=True,
+        story="L = (1/n) sum_i y_i",
+    ),
+    Reduction(
+        "prod",
+        "product rule: d/dx_j prod_i y_i = (prod_{i!=j} y_i) dy_j/dx_j",
+        product=True,
+        story="L = prod_i y_i",
+        keywords=(ONE_DIM, KEEPDIM),
+    ),
+    Reduction(
+        "logsumexp",
+        "logsumexp rule: d/du_k log(sum_i exp(u_i)) = softmax(u)_k",
+        dim="required",
+        inner=lambda sp, u: sp.exp(u),
+        outer=lambda sp, s: sp.log(s),
+        spellings=("torch", "method", "special"),
+    ),
+    Extremum(
+        "max",
+        "max rule: d max(u)/du_k = 1 where u_k is largest (split evenly among ties), 0 elsewhere",
+        story="L = max_i y_i",
+        largest=True,
+        keywords=(ONE_DIM, KEEPDIM),
+        pairwise="maximum",
+        hazards=(Hazard("kink", _ties(True), _kink_words("max", "largest", "rises", "falls")),),
+    ),
+    Extremum(
+        "min",
+        "min rule: d min(u)/du_k = 1 where u_k is smallest (split evenly among ties), 0 elsewhere",
+        story="L = min_i y_i",
+        largest=False,
+        keywords=(ONE_DIM, KEEPDIM),
+        pairwise="minimum",
+        hazards=(Hazard("kink", _ties(False), _kink_words("min", "smallest", "falls", "rises")),),
+    ),
+    Extremum(
+        "amax",
+        "amax rule: d amax(u)/du_k = 1 where u_k is largest along dim (split "
+        "evenly among ties), 0 elsewhere",
+        story="L = max_i y_i",
+        largest=True,
+        hazards=(Hazard("kink", _ties(True), _kink_words("amax", "largest", "rises", "falls")),),
+    ),
+    Extremum(
+        "amin",
+        "amin rule: d amin(u)/du_k = 1 where u_k is smallest along dim (split "
+        "evenly among ties), 0 elsewhere",
+        story="L = min_i y_i",
+        largest=False,
+        hazards=(Hazard("kink", _ties(False), _kink_words("amin", "smallest", "falls", "rises")),),
+    ),
 )

@@ -33,15 +33,23 @@ def _sizes(node: Call) -> tuple[int, ...]:
 def _axis(node: Call, dim: int, rank: int, text: str) -> int:
     """`dim` counted from 0; -1 is the last axis, as in torch."""
     if not -max(rank, 1) <= dim < max(rank, 1):
-        raise ShapeError(f"{node.func}(): dim {dim} is out of range for a tensor of "
-                         f"{rank} dimension{'s' * (rank != 1)}", text, node.col)
+        raise ShapeError(
+            f"{node.func}(): dim {dim} is out of range for a tensor of "
+            f"{rank} dimension{'s' * (rank != 1)}",
+            text,
+            node.col,
+        )
     return dim % max(rank, 1)
 
 
 def _rank(node: Call, shape: Shape, text: str) -> Shape:
     if len(shape) > MAX_RANK:
-        raise ShapeError(f"{node.func}() makes a {len(shape)}-D tensor, {describe(shape)}; "
-                         f"gradexplain handles at most {MAX_RANK} dimensions", text, node.col)
+        raise ShapeError(
+            f"{node.func}() makes a {len(shape)}-D tensor, {describe(shape)}; "
+            f"gradexplain handles at most {MAX_RANK} dimensions",
+            text,
+            node.col,
+        )
     return shape
 
 
@@ -66,8 +74,9 @@ class Move(Op):
     def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
         raise NotImplementedError(self.name)
 
-    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
-               idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+    def origin(
+        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...]
+    ) -> tuple[int, tuple[Any, ...]]:
         """(which argument, its element) that the result's element `idx` is."""
         raise NotImplementedError(self.name)
 
@@ -75,11 +84,13 @@ class Move(Op):
         import sympy as sp
 
         shapes = [b.shape(arg) for arg in node.args]
-        return self._picked(sp, node, shapes, b.shape(node), idx,
-                            lambda arg, at: b.build(node.args[arg], at))
+        return self._picked(
+            sp, node, shapes, b.shape(node), idx, lambda arg, at: b.build(node.args[arg], at)
+        )
 
-    def _picked(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
-                idx: tuple[Any, ...], build: Any) -> Any:
+    def _picked(
+        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...], build: Any
+    ) -> Any:
         arg, at = self.origin(sp, node, shapes, out, idx)
         return build(arg, at)
 
@@ -91,22 +102,23 @@ class Move(Op):
 
     shaped_steps = True
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         import sympy as sp
 
         shapes = [w.node_shapes[id(arg)] for arg in node.args]
         arg, at = self.origin(sp, node, shapes, w.node_shapes[id(node)], idx)
         u, du = w.pair(node.args[arg], at, depth)
-        return f"{self.name} moves elements: the gradient goes back to where each came " \
-               f"from", u, du
+        return f"{self.name} moves elements: the gradient goes back to where each came from", u, du
 
     def graph_rule(self, node: Call) -> str:
         return f"{self.name}: the gradient is moved back (same elements, other places)"
 
     def source(self, node: Call, args: list[str]) -> str:
-        return f"{self.name}({', '.join([*args, *map(str, _sizes(node))])})" \
-            if self.name != "flatten" else f"flatten({args[0]})"
+        return (
+            f"{self.name}({', '.join([*args, *map(str, _sizes(node))])})"
+            if self.name != "flatten"
+            else f"flatten({args[0]})"
+        )
 
 
 def _flat(sp: Any, idx: tuple[Any, ...], shape: Shape) -> Any:
@@ -134,18 +146,24 @@ class Reshape(Move):
             return (size,)
         wanted = list(_sizes(node))
         if wanted.count(-1) > 1 or any(n < -1 or n == 0 for n in wanted):
-            raise ShapeError(f"{self.name}(): sizes must be positive, with at most one -1",
-                             text, node.col)
+            raise ShapeError(
+                f"{self.name}(): sizes must be positive, with at most one -1", text, node.col
+            )
         known = math.prod(n for n in wanted if n != -1)
         if -1 in wanted and size % known == 0:
             wanted[wanted.index(-1)] = size // known
         if math.prod(wanted) != size:
-            raise ShapeError(f"{self.name}(): shape {describe(tuple(_sizes(node)))} is invalid "
-                             f"for {describe(parts[0])} ({size} elements)", text, node.col)
+            raise ShapeError(
+                f"{self.name}(): shape {describe(tuple(_sizes(node)))} is invalid "
+                f"for {describe(parts[0])} ({size} elements)",
+                text,
+                node.col,
+            )
         return tuple(wanted)
 
-    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
-               idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+    def origin(
+        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...]
+    ) -> tuple[int, tuple[Any, ...]]:
         return 0, _unflat(sp, _flat(sp, idx, out), shapes[0])
 
     def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
@@ -164,14 +182,18 @@ class Permute(Move):
         dims = [_axis(node, dim, rank, text) for dim in _sizes(node)]
         if self.name == "transpose":
             if len(dims) != 2:
-                raise ShapeError("transpose() takes two dims, as in X.transpose(0, 1)",
-                                 text, node.col)
+                raise ShapeError(
+                    "transpose() takes two dims, as in X.transpose(0, 1)", text, node.col
+                )
             order = list(range(rank))
             order[dims[0]], order[dims[1]] = order[dims[1]], order[dims[0]]
             return tuple(order)
         if sorted(dims) != list(range(rank)):
-            raise ShapeError(f"permute() needs each of the {rank} dims once, got "
-                             f"{tuple(_sizes(node))}", text, node.col)
+            raise ShapeError(
+                f"permute() needs each of the {rank} dims once, got {tuple(_sizes(node))}",
+                text,
+                node.col,
+            )
         return tuple(dims)
 
     def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
@@ -179,8 +201,9 @@ class Permute(Move):
             raise ShapeError("t() takes a tensor of at most 2 dimensions", text, node.col)
         return tuple(parts[0][axis] for axis in self.order(node, len(parts[0]), text))
 
-    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
-               idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+    def origin(
+        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...]
+    ) -> tuple[int, tuple[Any, ...]]:
         order = self.order(node, len(shapes[0]), "")
         at: list[Any] = [None] * len(order)
         for position, axis in enumerate(order):
@@ -215,8 +238,9 @@ class Squeeze(Move):
         axis = _axis(node, _sizes(node)[0], len(shape) + 1, text)
         return (*shape[:axis], 1, *shape[axis:])
 
-    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
-               idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+    def origin(
+        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...]
+    ) -> tuple[int, tuple[Any, ...]]:
         shape = shapes[0]
         if self.name == "squeeze":
             at: list[Any] = [sp.Integer(0)] * len(shape)
@@ -224,7 +248,7 @@ class Squeeze(Move):
                 at[axis] = idx[position]
             return 0, tuple(at)
         axis = _axis(node, _sizes(node)[0], len(shape) + 1, "")
-        return 0, (*idx[:axis], *idx[axis + 1:])
+        return 0, (*idx[:axis], *idx[axis + 1 :])
 
 
 @dataclass(frozen=True)
@@ -236,11 +260,14 @@ class Flip(Move):
             _axis(node, dim, len(parts[0]), text)
         return parts[0]
 
-    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
-               idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+    def origin(
+        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...]
+    ) -> tuple[int, tuple[Any, ...]]:
         axes = {_axis(node, dim, len(out), "") for dim in _sizes(node)}
-        return 0, tuple(size - 1 - index if axis in axes else index
-                        for axis, (index, size) in enumerate(zip(idx, out)))
+        return 0, tuple(
+            size - 1 - index if axis in axes else index
+            for axis, (index, size) in enumerate(zip(idx, out))
+        )
 
     def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
         return tensor.flip(_sizes(node))
@@ -252,18 +279,20 @@ class Roll(Move):
 
     def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
         if len(_sizes(node)) == 1 and len(parts[0]) > 1:
-            raise ShapeError("roll() of a matrix needs a dim, as in X.roll(1, 0)", text,
-                             node.col)
+            raise ShapeError("roll() of a matrix needs a dim, as in X.roll(1, 0)", text, node.col)
         if len(_sizes(node)) == 2:
             _axis(node, _sizes(node)[1], len(parts[0]), text)
         return parts[0]
 
-    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
-               idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+    def origin(
+        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...]
+    ) -> tuple[int, tuple[Any, ...]]:
         shift = _sizes(node)[0]
         axis = _axis(node, _sizes(node)[1], len(out), "") if len(_sizes(node)) == 2 else 0
-        return 0, tuple(sp.Mod(index - shift, size) if a == axis else index
-                        for a, (index, size) in enumerate(zip(idx, out)))
+        return 0, tuple(
+            sp.Mod(index - shift, size) if a == axis else index
+            for a, (index, size) in enumerate(zip(idx, out))
+        )
 
     def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
         return torch.roll(tensor, *_sizes(node))
@@ -276,8 +305,11 @@ class Tile(Move):
     def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
         shape, wanted = parts[0], tuple(_sizes(node))
         if len(wanted) < len(shape):
-            raise ShapeError(f"{self.name}() needs a size for each of the {len(shape)} "
-                             f"dimensions", text, node.col)
+            raise ShapeError(
+                f"{self.name}() needs a size for each of the {len(shape)} dimensions",
+                text,
+                node.col,
+            )
         padded = (1,) * (len(wanted) - len(shape)) + shape
         if self.name == "repeat":
             if any(r < 1 for r in wanted):
@@ -286,19 +318,25 @@ class Tile(Move):
         result = []
         for want, have in zip(wanted, padded):
             if want != -1 and have != 1 and want != have:
-                raise ShapeError(f"expand(): size {have} cannot be stretched to {want} "
-                                 f"(only size-1 axes stretch)", text, node.col)
+                raise ShapeError(
+                    f"expand(): size {have} cannot be stretched to {want} "
+                    f"(only size-1 axes stretch)",
+                    text,
+                    node.col,
+                )
             result.append(have if want == -1 else want)
         return tuple(result)
 
-    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
-               idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+    def origin(
+        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...]
+    ) -> tuple[int, tuple[Any, ...]]:
         shape = shapes[0]
-        own = idx[len(idx) - len(shape):] if shape else ()
+        own = idx[len(idx) - len(shape) :] if shape else ()
         if self.name == "repeat":
-            return 0, tuple(index if size == out_size else sp.Mod(index, size)
-                            for index, size, out_size in
-                            zip(own, shape, out[len(out) - len(shape):]))
+            return 0, tuple(
+                index if size == out_size else sp.Mod(index, size)
+                for index, size, out_size in zip(own, shape, out[len(out) - len(shape) :])
+            )
         return 0, tuple(sp.Integer(0) if size == 1 else index for index, size in zip(own, shape))
 
 
@@ -308,30 +346,32 @@ class Triangle(Move):
 
     def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
         if len(parts[0]) != 2:
-            raise ShapeError(f"{self.name}() takes a matrix, got {describe(parts[0])}", text,
-                             node.col)
+            raise ShapeError(
+                f"{self.name}() takes a matrix, got {describe(parts[0])}", text, node.col
+            )
         return parts[0]
 
-    def _picked(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
-                idx: tuple[Any, ...], build: Any) -> Any:
+    def _picked(
+        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...], build: Any
+    ) -> Any:
         diagonal = _sizes(node)[0] if _sizes(node) else 0
         row, column = idx
-        keep = sp.Ge(column - row, diagonal) if self.name == "triu" else \
-            sp.Le(column - row, diagonal)
+        keep = (
+            sp.Ge(column - row, diagonal) if self.name == "triu" else sp.Le(column - row, diagonal)
+        )
         return sp.Piecewise((build(0, idx), keep), (sp.Integer(0), True))
 
-    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
-               idx: tuple[Any, ...]) -> tuple[int, tuple[Any, ...]]:
+    def origin(
+        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...]
+    ) -> tuple[int, tuple[Any, ...]]:
         return 0, idx
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         import sympy as sp
 
         u, du = w.pair(node.args[0], idx, depth)
         keep = self._picked(sp, node, [], (), idx, lambda arg, at: sp.Integer(1))
-        return f"{self.name} keeps a triangle: the gradient there, 0 elsewhere", \
-            keep * u, keep * du
+        return f"{self.name} keeps a triangle: the gradient there, 0 elsewhere", keep * u, keep * du
 
 
 @dataclass(frozen=True)
@@ -345,47 +385,59 @@ class Join(Move):
         rank = len(first) + (self.name == "stack")
         axis = _axis(node, _sizes(node)[0], rank, text)
         for arg, shape in zip(node.args[1:], parts[1:]):
-            same = shape == first if self.name == "stack" else \
-                len(shape) == len(first) and all(a == b for n, (a, b) in
-                                                 enumerate(zip(shape, first)) if n != axis)
+            same = (
+                shape == first
+                if self.name == "stack"
+                else len(shape) == len(first)
+                and all(a == b for n, (a, b) in enumerate(zip(shape, first)) if n != axis)
+            )
             if not same:
-                raise ShapeError(f"{self.name}(): shapes {describe(first)} and "
-                                 f"{describe(shape)} do not fit together along dim "
-                                 f"{_sizes(node)[0]}", text, arg.col)
+                raise ShapeError(
+                    f"{self.name}(): shapes {describe(first)} and "
+                    f"{describe(shape)} do not fit together along dim "
+                    f"{_sizes(node)[0]}",
+                    text,
+                    arg.col,
+                )
         if self.name == "stack":
             return (*first[:axis], len(parts), *first[axis:])
         if not first:
             raise ShapeError("cat() of scalars: use stack()", text, node.col)
-        return (*first[:axis], sum(shape[axis] for shape in parts), *first[axis + 1:])
+        return (*first[:axis], sum(shape[axis] for shape in parts), *first[axis + 1 :])
 
-    def _picked(self, sp: Any, node: Call, shapes: list[Shape], out: Shape,
-                idx: tuple[Any, ...], build: Any) -> Any:
+    def _picked(
+        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...], build: Any
+    ) -> Any:
         axis = _axis(node, _sizes(node)[0], len(out), "")
         index = idx[axis]
         pieces, start = [], 0
         for arg, shape in enumerate(shapes):
             if self.name == "stack":
-                at = (*idx[:axis], *idx[axis + 1:])
+                at = (*idx[:axis], *idx[axis + 1 :])
                 pieces.append((build(arg, at), sp.Eq(index, arg)))
                 continue
-            at = (*idx[:axis], index - start, *idx[axis + 1:])
+            at = (*idx[:axis], index - start, *idx[axis + 1 :])
             pieces.append((build(arg, at), sp.Lt(index, start + shape[axis])))
             start += shape[axis]
         pieces[-1] = (pieces[-1][0], sp.true)
         return sp.Piecewise(*pieces)
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         import sympy as sp
 
         shapes = [w.node_shapes[id(arg)] for arg in node.args]
         out = w.node_shapes[id(node)]
-        value = self._picked(sp, node, shapes, out, idx,
-                             lambda arg, at: w.pair(node.args[arg], at, depth)[0])
-        derivative = self._picked(sp, node, shapes, out, idx,
-                                  lambda arg, at: w.pair(node.args[arg], at, depth)[1])
-        return f"{self.name}: each element's derivative is that of the tensor it comes " \
-               f"from", value, derivative
+        value = self._picked(
+            sp, node, shapes, out, idx, lambda arg, at: w.pair(node.args[arg], at, depth)[0]
+        )
+        derivative = self._picked(
+            sp, node, shapes, out, idx, lambda arg, at: w.pair(node.args[arg], at, depth)[1]
+        )
+        return (
+            f"{self.name}: each element's derivative is that of the tensor it comes from",
+            value,
+            derivative,
+        )
 
     def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
         return getattr(torch, self.name)([tensor, *others], dim=_sizes(node)[0])

@@ -34,9 +34,13 @@ class Softmax(Op):
         if along(node):
             check_dims(node, shape, text)  # a scalar takes dim 0 or -1, as in torch
         elif len(shape) > 1:
-            raise ShapeError(f"{node.func}() of a {describe(shape)} matrix needs dim=: "
-                             f"dim=1 normalises each row, dim=0 each column, as in "
-                             f"{node.func}(X, dim=1)", text, node.col)
+            raise ShapeError(
+                f"{node.func}() of a {describe(shape)} matrix needs dim=: "
+                f"dim=1 normalises each row, dim=0 each column, as in "
+                f"{node.func}(X, dim=1)",
+                text,
+                node.col,
+            )
         return shape
 
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
@@ -51,37 +55,42 @@ class Softmax(Op):
         if not shape:  # softmax of one element is 1, log_softmax 0, as in torch
             return sp.Integer(0 if self.log else 1)
         axis = reduced_axis(node, shape) if along(node) else len(shape) - 1
-        (bound,) = b.fresh(shape[axis:axis + 1])
-        summand = b.build(node.args[0], (*idx[:axis], bound, *idx[axis + 1:]))
+        (bound,) = b.fresh(shape[axis : axis + 1])
+        summand = b.build(node.args[0], (*idx[:axis], bound, *idx[axis + 1 :]))
         element = b.build(node.args[0], idx)
         total = b.Sum(sp.exp(summand), b.limit(bound, shape[axis]))
         return element - sp.log(total) if self.log else sp.exp(element) / total
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """d s_i = s_i (du_i - sum_k s_k du_k); d log_softmax_i = du_i - sum_k s_k du_k
         (1-D)."""
         import sympy as sp
 
         shape = w.node_shapes[id(node.args[0])]
         if not shape:
-            return f"{self.name} of one element is a constant", w.builder.build(node, idx), \
-                sp.Integer(0)
+            return (
+                f"{self.name} of one element is a constant",
+                w.builder.build(node, idx),
+                sp.Integer(0),
+            )
         k, m = w.fresh_pair()
-        total = w.builder.Sum(sp.exp(w.builder.build(node.args[0], (m,))),
-                              w.builder.limit(m, shape[0]))
+        total = w.builder.Sum(
+            sp.exp(w.builder.build(node.args[0], (m,))), w.builder.limit(m, shape[0])
+        )
         u_i, du_i = w.pair(node.args[0], idx, depth)
         u_k, du_k = w.pair(node.args[0], (k,), depth)
         inner = du_i - w.builder.Sum(sp.exp(u_k) / total * du_k, w.builder.limit(k, shape[0]))
         value = w.builder.build(node, idx)
         if self.log:
             return "log_softmax rule: d l_i = du_i - sum_k softmax_k du_k", value, inner
-        return "softmax rule: d s_i = s_i (du_i - sum_k s_k du_k)", value, \
-            sp.exp(u_i) / total * inner
+        return (
+            "softmax rule: d s_i = s_i (du_i - sum_k s_k du_k)",
+            value,
+            sp.exp(u_i) / total * inner,
+        )
 
 
 ENTRIES: tuple[Op, ...] = (
     Softmax("softmax", "softmax'(u): d s_i/d u_k = s_i*([i == k] - s_k)"),
-    Softmax("log_softmax", "log_softmax'(u): d l_i/d u_k = [i == k] - softmax(u)_k",
-            log=True),
+    Softmax("log_softmax", "log_softmax'(u): d l_i/d u_k = [i == k] - softmax(u)_k", log=True),
 )

@@ -31,8 +31,9 @@ from gradexplain.tree import Call
 def _no_steps(name: str) -> Any:
     from gradexplain.errors import UsageError
 
-    return UsageError(f"--steps does not derive {name}() yet; the table's formula is "
-                      f"SymPy's derivative of it")
+    return UsageError(
+        f"--steps does not derive {name}() yet; the table's formula is SymPy's derivative of it"
+    )
 
 
 def _slices(values: Any, node: Call, test: Any) -> Any:
@@ -49,8 +50,12 @@ def _slices(values: Any, node: Call, test: Any) -> Any:
 class Variance(Reduction):
     """var (and std, `root=True`), with Bessel's correction by default as in torch."""
 
-    keywords: tuple[Keyword, ...] = (DIMS, Keyword("unbiased", "bool"), KEEPDIM,
-                                     Keyword("correction", "number", positional=False))
+    keywords: tuple[Keyword, ...] = (
+        DIMS,
+        Keyword("unbiased", "bool"),
+        KEEPDIM,
+        Keyword("correction", "number", positional=False),
+    )
     root: bool = False
 
     def correction(self, node: Call) -> Any:
@@ -63,8 +68,12 @@ class Variance(Reduction):
         if node.param("unbiased") is not None and node.param("correction") is not None:
             from gradexplain.errors import ExpressionError
 
-            raise ExpressionError(f"{self.name}() takes unbiased= or correction=, not both, "
-                                  f"as torch.{self.name} does", text, node.col)
+            raise ExpressionError(
+                f"{self.name}() takes unbiased= or correction=, not both, "
+                f"as torch.{self.name} does",
+                text,
+                node.col,
+            )
 
     @property
     def adds_up(self) -> bool:
@@ -105,20 +114,23 @@ class Variance(Reduction):
         if count <= self.correction(node):
             yield "pole", np.ones(values.shape, dtype=bool)
         elif self.root:
-            yield "pole", _slices(values, node, lambda v, a: np.ptp(v, axis=a or None,
-                                                                  keepdims=True) == 0)
+            yield (
+                "pole",
+                _slices(values, node, lambda v, a: np.ptp(v, axis=a or None, keepdims=True) == 0),
+            )
 
     def reason(self, node: Call, kind: str) -> str:
         c = self.correction(node)
-        return (f"{self.name}() with correction {c:g} divides by N - {c:g}, which is 0 or "
-                f"less for a slice of N <= {c:g} elements (PyTorch gives nan), or, for std, "
-                f"std'(u) = (u_j - mean)/((N - c) std) is 0/0 where every element of a slice "
-                f"is equal (std = 0; PyTorch gives 0)")
+        return (
+            f"{self.name}() with correction {c:g} divides by N - {c:g}, which is 0 or "
+            f"less for a slice of N <= {c:g} elements (PyTorch gives nan), or, for std, "
+            f"std'(u) = (u_j - mean)/((N - c) std) is 0/0 where every element of a slice "
+            f"is equal (std = 0; PyTorch gives 0)"
+        )
 
     shaped_steps = False
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         raise _no_steps(self.name)
 
     def graph_rule(self, node: Call) -> str:
@@ -146,9 +158,13 @@ class Norm(Reduction):
         if not (p > 0 or p == -math.inf):
             from gradexplain.errors import ExpressionError
 
-            raise ExpressionError(f"{self.order}={p:g} of {self.name}() is not supported: "
-                                  f"gradexplain takes p > 0 or inf (p = 0 counts nonzero "
-                                  f"elements, whose gradient is 0)", text, node.col)
+            raise ExpressionError(
+                f"{self.order}={p:g} of {self.name}() is not supported: "
+                f"gradexplain takes p > 0 or inf (p = 0 counts nonzero "
+                f"elements, whose gradient is 0)",
+                text,
+                node.col,
+            )
 
     def named(self) -> Iterator[NamedFunction]:
         return iter((IS_MAX, IS_MIN))
@@ -163,15 +179,18 @@ class Norm(Reduction):
             return size
         p = _order(node, self)
         if math.isinf(p):
-            indicator = (IS_MAX if p > 0 else IS_MIN)(size, *b.compared(
-                tuple(index for index, _ in over)))
+            indicator = (IS_MAX if p > 0 else IS_MIN)(
+                size, *b.compared(tuple(index for index, _ in over))
+            )
             top, bottom = size * indicator, indicator
             for index, length in over:
-                top, bottom = b.Sum(top, b.limit(index, length)), \
-                    b.Sum(bottom, b.limit(index, length))
+                top, bottom = (
+                    b.Sum(top, b.limit(index, length)),
+                    b.Sum(bottom, b.limit(index, length)),
+                )
             return top / bottom
         exponent = b.number_of(p)
-        total = size if p == 1 else size ** exponent
+        total = size if p == 1 else size**exponent
         for index, length in over:
             total = b.Sum(total, b.limit(index, length))
         return total if p == 1 else total ** (1 / exponent)
@@ -195,36 +214,48 @@ class Norm(Reduction):
             def tied(v: Any, axes: Any) -> Any:
                 top = pick(np.abs(v), axis=axes or None, keepdims=True)
                 at = np.abs(v) == top
-                return np.where(np.count_nonzero(at, axis=axes or None, keepdims=True) > 1,
-                                at, False) | (top == 0)
+                return np.where(
+                    np.count_nonzero(at, axis=axes or None, keepdims=True) > 1, at, False
+                ) | (top == 0)
+
             yield "kink", _slices(values, node, tied)
         elif p <= 1:
             yield "kink" if p == 1 else "pole", size == 0
         else:
-            yield "pole", _slices(values, node, lambda v, a: np.max(
-                np.abs(v), axis=a or None, keepdims=True) == 0)
+            yield (
+                "pole",
+                _slices(
+                    values, node, lambda v, a: np.max(np.abs(v), axis=a or None, keepdims=True) == 0
+                ),
+            )
 
     def reason(self, node: Call, kind: str) -> str:
         p = _order(node, self)
         if math.isinf(p):
-            return (f"the {'' if p > 0 else '-'}inf-norm max|u_k| has a kink where elements "
-                    f"tie for the largest |u_k| (or are 0), so no derivative exists there; "
-                    f"PyTorch splits the gradient evenly among the tied elements, as does "
-                    f"the symbolic rule")
+            return (
+                f"the {'' if p > 0 else '-'}inf-norm max|u_k| has a kink where elements "
+                f"tie for the largest |u_k| (or are 0), so no derivative exists there; "
+                f"PyTorch splits the gradient evenly among the tied elements, as does "
+                f"the symbolic rule"
+            )
         if p == 1:
-            return ("the 1-norm sum|u_k| has a kink at every element that is 0 (slopes -1 "
-                    "and 1), so no derivative exists there; PyTorch uses sign(0) = 0")
+            return (
+                "the 1-norm sum|u_k| has a kink at every element that is 0 (slopes -1 "
+                "and 1), so no derivative exists there; PyTorch uses sign(0) = 0"
+            )
         if p < 1:
-            return (f"the {p:g}-norm's derivative |u_k|**({p:g}-1) is infinite at an element "
-                    f"that is 0")
-        return (f"the {p:g}-norm's derivative u_j |u_j|**(p-2)/norm**(p-1) is 0/0 where "
-                f"every element (of a slice) is 0, so no derivative exists there; PyTorch "
-                f"gives 0")
+            return (
+                f"the {p:g}-norm's derivative |u_k|**({p:g}-1) is infinite at an element that is 0"
+            )
+        return (
+            f"the {p:g}-norm's derivative u_j |u_j|**(p-2)/norm**(p-1) is 0/0 where "
+            f"every element (of a slice) is 0, so no derivative exists there; PyTorch "
+            f"gives 0"
+        )
 
     shaped_steps = False
 
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...],
-             depth: int) -> tuple[str, Any, Any]:
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         raise _no_steps(self.name)
 
     def graph_rule(self, node: Call) -> str:
@@ -233,12 +264,21 @@ class Norm(Reduction):
 
 ENTRIES: tuple[Op, ...] = (
     Variance("var", "var rule: d var(u)/du_j = 2 (u_j - mean(u))/(N - correction)"),
-    Variance("std", "std rule: d std(u)/du_j = (u_j - mean(u))/((N - correction) std(u))",
-             root=True),
-    Norm("norm", "norm rule: d ||u||_p/du_j = sign(u_j) |u_j|**(p-1)/||u||_p**(p-1) "
-         "(p = 2: u_j/||u||; p = inf: sign(u_j) at the largest |u_j|)",
-         keywords=(Keyword("p", "order", "fro"), DIMS, KEEPDIM)),
-    Norm("vector_norm", "norm rule: d ||u||_p/du_j = sign(u_j) |u_j|**(p-1)/||u||_p**(p-1) "
-         "(p = 2: u_j/||u||; p = inf: sign(u_j) at the largest |u_j|)", order="ord",
-         spellings=("linalg",), keywords=(Keyword("ord", "order", 2.0), DIMS, KEEPDIM)),
+    Variance(
+        "std", "std rule: d std(u)/du_j = (u_j - mean(u))/((N - correction) std(u))", root=True
+    ),
+    Norm(
+        "norm",
+        "norm rule: d ||u||_p/du_j = sign(u_j) |u_j|**(p-1)/||u||_p**(p-1) "
+        "(p = 2: u_j/||u||; p = inf: sign(u_j) at the largest |u_j|)",
+        keywords=(Keyword("p", "order", "fro"), DIMS, KEEPDIM),
+    ),
+    Norm(
+        "vector_norm",
+        "norm rule: d ||u||_p/du_j = sign(u_j) |u_j|**(p-1)/||u||_p**(p-1) "
+        "(p = 2: u_j/||u||; p = inf: sign(u_j) at the largest |u_j|)",
+        order="ord",
+        spellings=("linalg",),
+        keywords=(Keyword("ord", "order", 2.0), DIMS, KEEPDIM),
+    ),
 )

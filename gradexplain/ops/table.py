@@ -33,15 +33,19 @@ def _undefined(name: str) -> str:
 
 def markdown_table() -> str:
     """One row per registry entry: spellings, settings, derivative rule, hazards."""
-    rows = [START, "",
-            "| function | PyTorch spellings | settings | derivative rule | exit 3 at |",
-            "|---|---|---|---|---|"]
+    rows = [
+        START,
+        "",
+        "| function | PyTorch spellings | settings | derivative rule | exit 3 at |",
+        "|---|---|---|---|---|",
+    ]
     for name in OPS:
-        spellings = ", ".join(f"`{s}`" for s in spellings_of(name)) or \
-            ("`x[0]`, `x[1:3]`, `X[:, 1]`, `x[idx]`" if name == "getitem" else
-             "(written by the losses)")
+        spellings = ", ".join(f"`{s}`" for s in spellings_of(name)) or (
+            "`x[0]`, `x[1:3]`, `X[:, 1]`, `x[idx]`"
+            if name == "getitem"
+            else "(written by the losses)"
+        )
         rule = OPS[name].rule.replace("|", "\\|")
-        rows.append(f"| {name} | {spellings} | {_settings(name)} | {rule} | "
-                    f"{_undefined(name)} |")
+        rows.append(f"| {name} | {spellings} | {_settings(name)} | {rule} | {_undefined(name)} |")
     rows += ["", END]
     return "\n".join(rows) + "\n"
