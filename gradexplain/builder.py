@@ -41,7 +41,9 @@ def _power(base: Any, exponent: Any) -> Any:
     """base**exponent; 0**p is written by its values, 0 for p > 0, 1 at 0, inf below, so
     its derivative where p > 0 is 0 (as torch and finite differences say), not 0*log(0).
     (At p <= 0 there is none; the autograd side names that hazard.)"""
-    if base == 0 and not sp.sympify(exponent).is_number:
+    # exponent is a SymPy expression or a Python number the builder made from the tree
+    variable = isinstance(exponent, sp.Basic) and not exponent.is_number
+    if base == 0 and variable:
         return sp.Piecewise(
             (sp.S.Zero, exponent > 0), (sp.S.One, sp.Eq(exponent, 0)), (sp.oo, True)
         )
