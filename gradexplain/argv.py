@@ -37,6 +37,7 @@ class PlainArgsCommand(TyperCommand):
         params = self.get_params(ctx)
         scan = _scan(params, args) if _plain_context(ctx, params, args) else None
         if scan is None:
+            _refuse_dash_expressions(params, args)
             return super().parse_args(ctx, args)
         given, rest = scan
         for param in sorted(params, key=lambda p: not p.is_eager):  # click's order
@@ -100,7 +101,7 @@ def _scan(params: list[Any], args: list[str]) -> Scan | None:
     tokens = iter(args)
     for token in tokens:
         name, has_value, value = token.partition("=")
-        if token.startswith("-") and not token.startswith("--") and short & set(token[1:]):
+        if _cluster(token) and short & set(token[1:]):
             return None  # click reads `-q` (and `-xq`) as short options
         if token != "--" and name not in options:
             rest.append(token)  # the expression, a variable or its values, as click keeps them
@@ -123,3 +124,27 @@ def _scan(params: list[Any], args: list[str]) -> Scan | None:
         else:
             given[param.name] = value
     return given, rest
+
+
+def _cluster(token: str) -> bool:
+    """`-h`, `-xq`: short options as click reads them; `-sum(x)` is an expression."""
+    return token.startswith("-") and not token.startswith("--") and token[1:].isalpha()
+
+
+def _refuse_dash_expressions(params: list[Any], args: list[str]) -> None:
+    """click splits any `-word` into short options, so `-log_softmax(z)...` would read as
+    `-l -o -g ... -h` and print the help with exit 0; refuse it by name instead (exit 2)."""
+    from typer import BadParameter
+
+    short = {opt[1] for param in params for opt in param.opts if not opt.startswith("--")}
+    for token in args:
+        if token == "--":
+            return
+        dashed = token.startswith("-") and not token.startswith("--") and not _cluster(token)
+        if dashed and short & set(token[1:]):
+            raise BadParameter(
+                f"{token!r} starts with '-', which the option parser would read as short "
+                "options here; write the expression as '0 - ...', or give option values "
+                "that start with '-' as --name=VALUE",
+                param_hint="EXPRESSION",
+            )

@@ -278,3 +278,22 @@ def test_a_bug_exits_70_with_one_line_and_json(monkeypatch):
     jsonschema.validate(doc, json.loads(schema_text()))
     debug = run("sum(x)", "--x", "1", "--debug")
     assert debug.exit_code == 70 and "Traceback" in debug.stderr
+
+
+# --- an expression that starts with '-' -------------------------------------------------
+
+
+def test_an_expression_starting_with_minus_and_holding_an_h_is_the_expression():
+    # click would split "-log_softmax(...)" into -l -o -g ... -h and print the help, exit 0
+    result = run("-log_softmax(z, dim=1)[range(len(t)), t].mean()", "--z", "1,2;3,4", "--t", "0,1")
+    assert result.exit_code == 0, result.output
+    assert "agree" in result.stdout
+    assert "Usage:" not in result.stdout
+
+
+def test_where_click_must_parse_a_minus_expression_is_refused_by_name():
+    # a repeated option sends the command line to click, which would read -h inside it
+    result = run("-sum(h*x)", "--x", "1,2", "--h", "1,2", "--format", "table", "--format", "table")
+    assert result.exit_code == 2
+    assert "'-sum(h*x)' starts with '-'" in result.output
+    assert "Usage:" not in result.stdout

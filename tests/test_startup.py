@@ -111,8 +111,15 @@ def _parse(args: list[str], full: bool) -> tuple[dict[str, object], list[str]]:
         ["sum(x)", "--device"],
         ["-x", "sum(x)"],
         ["sum(x)", "--x", "1", "-q"],
-        ["-sum(q)", "--q", "1"],
     ],
 )
 def test_shortcut_parses_like_typer(args: list[str]) -> None:
     assert _parse(args, full=False) == _parse(args, full=True)
+
+
+def test_an_expression_starting_with_minus_is_not_read_as_short_options() -> None:
+    # click alone reads "-sum(q)" as -s -u -m -( -q -): --quiet, silently; ours keeps it whole
+    params, rest = _parse(["-sum(q)", "--q", "1"], full=False)
+    assert params["quiet"] is False
+    assert rest == ["-sum(q)", "--q", "1"]
+    assert _parse(["-sum(q)", "--q", "1"], full=True)[0]["quiet"] is True  # what we avoid
