@@ -17,6 +17,7 @@ import warnings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gradexplain.batch import CASE_KEYS
 from gradexplain.errors import GradexplainError
 from gradexplain.ops import OPS as FUNCTIONS
 from gradexplain.parser import parse
@@ -273,21 +274,7 @@ def test_values_files(tmp_path_factory, content: str, suffix: str) -> None:
 
 CASE_FIELDS = st.dictionaries(
     st.one_of(
-        st.sampled_from(
-            [
-                "name",
-                "expression",
-                "values",
-                "wrt",
-                "expect",
-                "device",
-                "dtype",
-                "rtol",
-                "atol",
-                "check_fd",
-                "hessian",
-            ]
-        ),
+        st.sampled_from(sorted(CASE_KEYS)),
         HOSTILE_TEXT,
     ),
     st.one_of(
