@@ -12,7 +12,7 @@ import pytest
 
 from gradexplain import ExitStatus, explain
 from gradexplain.errors import ExpressionError
-from tests.test_matrices import central_differences
+from tests.helpers import assert_matches_closed_form
 
 
 def softplus(u):
@@ -100,16 +100,7 @@ CASES = [
 def test_both_witnesses_match_the_hand_derivation_and_central_differences(
     expression, values, loss, expected
 ):
-    result = explain(expression, values)
-    assert result.status is ExitStatus.AGREE, result.verdict()
-    assert result.value == pytest.approx(loss(**values), rel=1e-12)
-    for name, want in expected.items():
-        gradient = result.gradients[name]
-        np.testing.assert_allclose(gradient.symbolic, want, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(gradient.autograd, want, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(
-            gradient.symbolic, central_differences(loss, values, name), rtol=1e-6, atol=1e-7
-        )
+    assert_matches_closed_form(expression, values, loss, expected)
 
 
 def test_softplus_formula_is_written_with_sigmoid():

@@ -20,7 +20,7 @@ from gradexplain import ExitStatus, explain
 from gradexplain.cli import app
 from gradexplain.parser import parse
 from gradexplain.shapes import ShapeError, broadcast, element, infer
-from tests.test_matrices import central_differences
+from tests.helpers import central_differences
 
 ENV = {"COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"}
 TIGHT = {"rtol": 1e-12, "atol": 1e-12}

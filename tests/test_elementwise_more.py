@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from gradexplain import ExitStatus, explain
-from tests.test_matrices import central_differences
+from tests.helpers import central_differences
 
 POOLS = {
     "any": [-1.7, -0.35, 0.45, 1.3, 0.8, -0.6],

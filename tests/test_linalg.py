@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from gradexplain import ExitStatus, explain
 from gradexplain.cli import app
 from gradexplain.errors import ExpressionError
-from tests.test_matrices import ENV, central_differences
+from tests.helpers import assert_matches_closed_form
+from tests.test_matrices import ENV
 from tests.test_startup import _imports
 
 X = np.array([[2.0, 1.0, 0.5], [-1.0, 3.0, 0.25], [0.5, 1.0, 4.0]])  # det 26.875 > 0
@@ -107,16 +108,7 @@ COOKBOOK = [case for case in COOKBOOK if case[1] is not None]
 def test_the_cookbook_closed_forms_autograd_and_central_differences_agree(
     expression, values, loss, expected
 ):
-    result = explain(expression, values)
-    assert result.status is ExitStatus.AGREE, result.verdict()
-    assert result.value == pytest.approx(loss(**values), rel=1e-12)
-    for name, want in expected.items():
-        gradient = result.gradients[name]
-        np.testing.assert_allclose(gradient.symbolic, gradient.autograd, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(gradient.symbolic, want, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(
-            gradient.symbolic, central_differences(loss, values, name), rtol=1e-6, atol=1e-7
-        )
+    assert_matches_closed_form(expression, values, loss, expected)
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,6 @@ input errors."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pytest
 import torch
@@ -13,6 +11,7 @@ import torch.nn.functional as F
 
 from gradexplain import ExitStatus, explain
 from gradexplain.errors import ExpressionError
+from tests.helpers import Reference, assert_matches_torch
 
 U = np.array([1.0, -2.0, 3.5])
 Y = np.array([0.2, -1.0, 5.0])  # differences -0.8 (inside beta 1), 1 (the switch), 1.5
@@ -25,8 +24,6 @@ T = np.array([2.0, 0.0])
 TP = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]])
 LOGP = np.log(np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]]))
 Q = np.array([[0.1, 0.6, 0.3], [0.25, 0.25, 0.5]])
-
-Reference = Callable[..., torch.Tensor]
 
 # (expression, values, the differentiated variable, torch's own function of (input, target))
 CASES: list[tuple[str, dict[str, object], str, Reference]] = [
@@ -144,34 +141,6 @@ CASES: list[tuple[str, dict[str, object], str, Reference]] = [
 ]
 
 
-def _torch_gradient(reference: Reference, values: dict[str, object], name: str) -> np.ndarray:
-    leaves = {
-        key: torch.tensor(np.asarray(value, dtype=np.float64), requires_grad=key == name)
-        for key, value in values.items()
-    }
-    output = reference(*leaves.values())
-    output.backward(torch.ones_like(output))
-    grad = leaves[name].grad
-    assert grad is not None
-    return grad.numpy()
-
-
-def _central_differences(
-    reference: Reference, values: dict[str, object], name: str, eps: float = 1e-6
-) -> np.ndarray:
-    base = {key: np.asarray(value, dtype=np.float64) for key, value in values.items()}
-    found = np.zeros_like(base[name])
-    for flat in range(found.size):
-        total = []
-        for sign in (1, -1):
-            moved = base[name].copy()
-            moved.flat[flat] += sign * eps
-            args = [torch.tensor(moved if key == name else value) for key, value in base.items()]
-            total.append(float(reference(*args).sum()))
-        found.flat[flat] = (total[0] - total[1]) / (2 * eps)
-    return found
-
-
 @pytest.mark.filterwarnings("ignore:reduction. 'mean' divides")  # torch's kl_div note
 @pytest.mark.parametrize(
     ("expression", "values", "name", "reference"),
@@ -181,15 +150,7 @@ def _central_differences(
 def test_losses_match_torch_and_finite_differences(
     expression: str, values: dict[str, object], name: str, reference: Reference
 ) -> None:
-    result = explain(expression, values, wrt=name)
-    assert result.status is ExitStatus.AGREE, result.verdict()
-    expected = _torch_gradient(reference, values, name)
-    gradient = result.gradients[name]
-    np.testing.assert_allclose(gradient.symbolic, expected, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(gradient.autograd, expected, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(
-        gradient.symbolic, _central_differences(reference, values, name), rtol=1e-6, atol=1e-6
-    )
+    assert_matches_torch(expression, values, reference, wrt=name)
 
 
 def test_class_indices_are_data_by_default() -> None:

@@ -17,6 +17,7 @@ from gradexplain.cli import app
 from gradexplain.errors import ValuesError
 from gradexplain.shapes import ShapeError
 from gradexplain.values import from_spec, from_text
+from tests.helpers import central_differences
 
 ENV = {"COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"}
 
@@ -62,17 +63,6 @@ CASES = [
         lambda X, w: (np.exp(X).sum(axis=1) * w).mean(),
     ),
 ]
-
-
-def central_differences(loss, arrays: dict[str, np.ndarray], name: str, h: float = 1e-6):
-    grad = np.zeros_like(arrays[name], dtype=np.float64)
-    for index in np.ndindex(arrays[name].shape):
-        plus = {k: v.copy() for k, v in arrays.items()}
-        minus = {k: v.copy() for k, v in arrays.items()}
-        plus[name][index] += h
-        minus[name][index] -= h
-        grad[index] = (loss(**plus) - loss(**minus)) / (2 * h)
-    return grad
 
 
 @pytest.mark.parametrize(("expression", "shapes", "loss"), CASES, ids=[case[0] for case in CASES])

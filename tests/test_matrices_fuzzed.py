@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from gradexplain import ExitStatus, explain
-from tests.test_matrices import central_differences, log_softmax, sigmoid, softmax
+from tests.helpers import central_differences
+from tests.test_matrices import log_softmax, sigmoid, softmax
 
 # Found by scripts/fuzz_matrices.py (random matrix expressions through explain()).
 # (expression, shapes, numpy loss, variables differentiated: None for all, else Y is data)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gradexplain import ExitStatus, explain
-from tests.test_matrices import central_differences
+from tests.helpers import central_differences
 
 V = np.array([0.5, -1.25, 2.0, 0.75])
 M = np.array([[0.5, -1.25, 2.0], [1.5, 0.25, -0.75]])

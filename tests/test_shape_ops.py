@@ -1,10 +1,8 @@
 """Shape operations (reshape, view, flatten, t, transpose, permute, squeeze, unsqueeze,
-flip, roll, repeat, expand, triu, tril, cat, stack) against torch autograd written out
-here and float64 central differences, with their input errors."""
+flip, roll, repeat, expand, triu, tril, cat, stack) against torch autograd of the same
+operations and float64 central differences, with their input errors."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -12,6 +10,7 @@ import torch
 
 from gradexplain import ExitStatus, explain
 from gradexplain.errors import ExpressionError
+from tests.helpers import Reference, assert_matches_torch
 
 X6 = np.array([1.0, -2.0, 3.0, 0.5, 2.5, -1.5])
 W3 = np.array([0.3, -1.2, 2.0])
@@ -19,8 +18,6 @@ W2 = np.array([1.5, -0.5])
 M = np.array([[1.0, 2.0, -1.0], [0.5, -3.0, 2.0]])
 S = np.array([[1.0, 2.0, -1.0], [0.5, -3.0, 2.0], [4.0, 0.2, -0.7]])
 ROW = np.array([[1.0, -2.0, 3.0]])
-
-Reference = Callable[..., torch.Tensor]
 
 CASES: list[tuple[str, dict[str, object], Reference]] = [
     (
@@ -94,47 +91,13 @@ CASES: list[tuple[str, dict[str, object], Reference]] = [
 ]
 
 
-def _torch_gradients(reference: Reference, values: dict[str, object]) -> dict[str, np.ndarray]:
-    leaves = {
-        name: torch.tensor(np.asarray(value, dtype=np.float64), requires_grad=True)
-        for name, value in values.items()
-    }
-    output = reference(*leaves.values())
-    output.backward(torch.ones_like(output))
-    return {name: leaf.grad.numpy() for name, leaf in leaves.items() if leaf.grad is not None}
-
-
-def _central_differences(
-    reference: Reference, values: dict[str, object], name: str, eps: float = 1e-6
-) -> np.ndarray:
-    base = {key: np.asarray(value, dtype=np.float64) for key, value in values.items()}
-    found = np.zeros_like(base[name])
-    for flat in range(found.size):
-        total = []
-        for sign in (1, -1):
-            moved = base[name].copy()
-            moved.flat[flat] += sign * eps
-            args = [torch.tensor(moved if key == name else value) for key, value in base.items()]
-            total.append(float(reference(*args).sum()))
-        found.flat[flat] = (total[0] - total[1]) / (2 * eps)
-    return found
-
-
 @pytest.mark.parametrize(
     ("expression", "values", "reference"), CASES, ids=[case[0] for case in CASES]
 )
 def test_shape_ops_match_torch_and_finite_differences(
     expression: str, values: dict[str, object], reference: Reference
 ) -> None:
-    result = explain(expression, values)
-    assert result.status is ExitStatus.AGREE, result.verdict()
-    expected = _torch_gradients(reference, values)
-    for name, gradient in result.gradients.items():
-        np.testing.assert_allclose(gradient.symbolic, expected[name], rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(gradient.autograd, expected[name], rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(
-            gradient.symbolic, _central_differences(reference, values, name), rtol=1e-6, atol=1e-6
-        )
+    assert_matches_torch(expression, values, reference)
 
 
 def test_t_stays_a_variable_name() -> None:
