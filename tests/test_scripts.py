@@ -494,11 +494,16 @@ def test_shell_completion_offers_our_options():
     import subprocess
     import sys
 
+    # A bare environment, but with this checkout on PYTHONPATH: without it `python -m` found
+    # gradexplain in the current directory, or, when pytest ran from elsewhere, whichever
+    # copy the interpreter had installed (another checkout's, for an editable install).
+    root = str(Path(__file__).resolve().parent.parent)
     env = {
         "_GRADEXPLAIN_COMPLETE": "complete_bash",
         "COMP_WORDS": 'gradexplain "sum(x)" --ex',
         "COMP_CWORD": "2",
         "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": root,
     }
     done = subprocess.run(
         [sys.executable, "-m", "gradexplain"], capture_output=True, text=True, env=env, timeout=60
@@ -512,6 +517,7 @@ def test_shell_completion_offers_our_options():
         ["bash", "-c", '"$0" -m gradexplain --show-completion; exit $?', sys.executable],
         capture_output=True,
         text=True,
+        env={"PATH": env["PATH"], "PYTHONPATH": root},
         timeout=60,
     )
     assert script.returncode == 0 and "_GRADEXPLAIN_COMPLETE" in script.stdout
