@@ -13,6 +13,9 @@ nbclient = pytest.importorskip("nbclient")
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("ipykernel")
 
+# Under pytest-xdist one worker starts the kernel once for every test of this file.
+pytestmark = pytest.mark.xdist_group("notebook")
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "chapter4.ipynb"
 

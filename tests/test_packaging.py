@@ -98,6 +98,7 @@ def _run(target: Path, *commands: list[str]) -> list[tuple[int, str, str]]:
 
 
 @pytest.mark.wheel
+@pytest.mark.xdist_group("wheel")  # one worker builds the wheel once, for both tests
 def test_the_wheel_holds_every_module_the_schema_and_py_typed(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     modules = {path.relative_to(ROOT).as_posix() for path in ROOT.glob("gradexplain/**/*.py")}
@@ -107,6 +108,7 @@ def test_the_wheel_holds_every_module_the_schema_and_py_typed(wheel: Path) -> No
 
 
 @pytest.mark.wheel
+@pytest.mark.xdist_group("wheel")  # one worker builds the wheel once, for both tests
 def test_the_installed_wheel_runs_the_seed_and_its_json_matches_its_schema(installed: Path) -> None:
     where, seed, document, printed = _run(
         installed,
