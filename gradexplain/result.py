@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gradexplain.errors import ExitStatus
+from gradexplain.notation import Notation, choose
 from gradexplain.status import exit_status
 
 if TYPE_CHECKING:
@@ -136,6 +137,13 @@ class Explanation:
     program: Program | None = None  # what the run computed with, built once
     nonfinite: tuple[NonFinite, ...] = ()  # inf/NaN no hazard explains: overflow, NaN
     matrix_forms: dict[str, str] = field(default_factory=dict)  # name -> sentence
+
+    @property
+    def notation(self) -> Notation:
+        """The index and size letters the formulas use, clear of every variable's name."""
+        if self.program is not None:
+            return self.program.notation
+        return choose([*self.gradients, *self.data, *self.scalars])
 
     @property
     def agree(self) -> bool:
