@@ -16,13 +16,12 @@ from gradexplain.errors import ExitStatus
 from gradexplain.formatting import fmt
 from gradexplain.nonfinite import finite_mask
 from gradexplain.notation import Notation
-from gradexplain.result import Explanation, Gradient, Terms
+from gradexplain.result import Explanation, Gradient, NonFinite, Terms
 from gradexplain.safetext import visible
 from gradexplain.shapes import element
 
 if TYPE_CHECKING:
     from gradexplain.extras import Options
-    from gradexplain.nonfinite import NonFinite
 
 HEAD_ROWS = 5  # rows shown before and after the elision line, unless --all
 
