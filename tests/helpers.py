@@ -1,5 +1,6 @@
 """Checks that several test files share: a gradient from `explain()` against a third
-witness (a closed form by hand, or torch's own function) and float64 central differences.
+witness (a closed form by hand, or torch's own function) and float64 central differences;
+a refusal by the CLI.
 
 Each table of cases stays in its own file; only the check lives here, once.
 """
@@ -11,8 +12,10 @@ from collections.abc import Callable, Collection, Mapping
 import numpy as np
 import pytest
 import torch
+from typer.testing import CliRunner
 
 from gradexplain import ExitStatus, explain
+from gradexplain.cli import app
 
 Reference = Callable[..., torch.Tensor]
 
@@ -102,3 +105,15 @@ def assert_matches_torch(
             rtol=1e-6,
             atol=1e-6,
         )
+
+
+def assert_cli_refuses(
+    expression: str, values: Mapping[str, str], message: str, env: Mapping[str, str]
+) -> None:
+    """The CLI, given each value as `--NAME TEXT`, exits 2 with `message` on its first line."""
+    args = [expression]
+    for name, text in values.items():
+        args += [f"--{name}", text]
+    result = CliRunner().invoke(app, args, env=dict(env))
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[0] == f"gradexplain: error: {message}"

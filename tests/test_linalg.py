@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from gradexplain import ExitStatus, explain
 from gradexplain.cli import app
 from gradexplain.errors import ExpressionError
-from tests.helpers import assert_matches_closed_form
+from tests.helpers import assert_cli_refuses, assert_matches_closed_form
 from tests.test_matrices import ENV
 from tests.test_startup import _imports
 
@@ -177,12 +177,7 @@ def test_logdet_of_a_negative_determinant_is_undefined_and_names_slogdet():
     ],
 )
 def test_bad_shapes_exit_2_naming_the_shape(expression, values, message):
-    args = [expression]
-    for name, text in values.items():
-        args += [f"--{name}", text]
-    result = CliRunner().invoke(app, args, env=ENV)
-    assert result.exit_code == 2, result.output
-    assert result.output.splitlines()[0] == f"gradexplain: error: {message}"
+    assert_cli_refuses(expression, values, message, ENV)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from gradexplain import explain
 from gradexplain.axes import ShapeError
 from gradexplain.cli import app
 from gradexplain.errors import ExpressionError
-from tests.helpers import assert_matches_closed_form
+from tests.helpers import assert_cli_refuses, assert_matches_closed_form
 from tests.test_matrices import ENV
 
 A = np.array([[1.0, 2.0, -1.0], [0.5, -3.0, 2.0]])  # 2x3
@@ -316,12 +316,7 @@ def test_trace_gradient_is_the_identity_as_the_cookbook_says():
     ],
 )
 def test_bad_shapes_exit_2_naming_the_shapes(expression, values, message):
-    args = [expression]
-    for name, text in values.items():
-        args += [f"--{name}", text]
-    result = CliRunner().invoke(app, args, env=ENV)
-    assert result.exit_code == 2, result.output
-    assert result.output.splitlines()[0] == f"gradexplain: error: {message}"
+    assert_cli_refuses(expression, values, message, ENV)
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from gradexplain.cli import app
 from gradexplain.errors import ValuesError
 from gradexplain.shapes import ShapeError
 from gradexplain.values import from_spec, from_text
-from tests.helpers import central_differences
+from tests.helpers import assert_cli_refuses, central_differences
 
 ENV = {"COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"}
 
@@ -195,12 +195,7 @@ def test_one_product_written_twice_keeps_its_sentence():
     ],
 )
 def test_bad_shapes_exit_2_naming_both_shapes(expression, values, message):
-    args = [expression]
-    for name, text in values.items():
-        args += [f"--{name}", text]
-    result = CliRunner().invoke(app, args, env=ENV)
-    assert result.exit_code == 2
-    assert result.output.splitlines()[0] == f"gradexplain: error: {message}"
+    assert_cli_refuses(expression, values, message, ENV)
     with pytest.raises(ShapeError):
         explain(expression, values={k: from_text(k, v) for k, v in values.items()})
 
