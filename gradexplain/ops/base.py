@@ -123,7 +123,9 @@ class Op:
     override what differs; an entry is one instance, registered in `gradexplain.ops`."""
 
     name: str
-    rule: str  # the derivative rule, in words a learner reads
+    # the derivative rule, in words a learner reads; where SymPy writes the rule
+    # (`printed_rule`), only the words said after its formula ("" when it says it all)
+    rule: str
     # the parser's handler for the call's arguments: unary, reduction, softmax, clamp
     signature: str = "unary"
     dim: str = "none"  # dim= of the call: none, optional or required
@@ -245,6 +247,12 @@ class Op:
         """At the top of L, its rule for one element x_j: `local` is d(y_j)/dx_j."""
         return f"Chain rule through {self.name}: dL/d{name}_j = {gradient}."
 
+    def printed_rule(self, node: Call | None = None) -> str:
+        """The rule as --steps, the graph and README's table show it. Families whose rule
+        is a formula print it with SymPy, as the table's formulas are printed (`node`'s
+        settings filled in, their defaults without one)."""
+        return self.rule
+
     def graph_rule(self, node: Call) -> str:
         """The rule a backward node applies, for the graph's labels."""
-        return f"chain rule, {self.rule}"
+        return f"chain rule, {self.printed_rule(node)}"

@@ -75,6 +75,28 @@ class Elementwise(Op):
         z = sp.Dummy("z", real=True)
         return sp.diff(self.sympy(sp, z, *self.exact(node)), z).xreplace({z: u})
 
+    def printed_rule(self, node: Call | None = None) -> str:
+        """`f'(u) = ` SymPy's derivative of the entry's form, printed as the table prints
+        formulas, then the entry's words (`relu'(u) = Heaviside(u); 1 for u > 0, ...`).
+        Without a call, a numeric setting is its name (`negative_slope*Heaviside(-u)`)."""
+        import sympy as sp
+
+        from gradexplain.symbolic import formula
+
+        u = sp.Symbol("u", real=True)
+        settings = self.exact(node) if node is not None else self._named_settings()
+        printed = f"{self.name}'(u) = {formula(sp.diff(self.sympy(sp, u, *settings), u))}"
+        return f"{printed}; {self.rule}" if self.rule else printed
+
+    def _named_settings(self) -> tuple[Any, ...]:
+        import sympy as sp
+
+        return tuple(
+            sp.Symbol(spec.name, positive=True) if spec.kind == "number" else spec.default
+            for spec in self.keywords
+            if spec.kind != "false"
+        )
+
     shaped_steps = True
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
@@ -82,7 +104,7 @@ class Elementwise(Op):
 
         u, du = w.pair(node.args[0], idx, depth)
         return (
-            f"chain rule with {self.rule}",
+            f"chain rule with {self.printed_rule(node)}",
             self.sympy(sp, u, *self.exact(node)),
             self.derivative(u, node) * du,
         )
@@ -242,10 +264,10 @@ def _log_hazards(name: str, point: float, rule: str) -> tuple[Hazard, ...]:
 _ARC = "is infinite at u = -1 and u = 1, the ends of its domain"
 
 MATH: tuple[Op, ...] = (
-    Elementwise("exp", "exp'(u) = exp(u)", sympy=lambda sp, u: sp.exp(u), value=math.exp),
+    Elementwise("exp", "", sympy=lambda sp, u: sp.exp(u), value=math.exp),
     Elementwise(
         "log",
-        "log'(u) = 1/u",
+        "",
         sympy=lambda sp, u: sp.log(u),
         value=math.log,
         hazards=(
@@ -255,7 +277,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "sqrt",
-        "sqrt'(u) = 1/(2*sqrt(u))",
+        "",
         sympy=lambda sp, u: sp.sqrt(u),
         value=math.sqrt,
         hazards=(
@@ -265,7 +287,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "abs",
-        "abs'(u) = sign(u)",
+        "",
         sympy=lambda sp, u: sp.Abs(u),
         value=abs,
         aliases=("torch:absolute", "method:absolute"),
@@ -279,19 +301,19 @@ MATH: tuple[Op, ...] = (
             ),
         ),
     ),
-    Elementwise("sin", "sin'(u) = cos(u)", sympy=lambda sp, u: sp.sin(u), value=math.sin),
-    Elementwise("cos", "cos'(u) = -sin(u)", sympy=lambda sp, u: sp.cos(u), value=math.cos),
-    Elementwise("tan", "tan'(u) = tan(u)**2 + 1", sympy=lambda sp, u: sp.tan(u), value=math.tan),
+    Elementwise("sin", "", sympy=lambda sp, u: sp.sin(u), value=math.sin),
+    Elementwise("cos", "", sympy=lambda sp, u: sp.cos(u), value=math.cos),
+    Elementwise("tan", "", sympy=lambda sp, u: sp.tan(u), value=math.tan),
     Elementwise(
         "tanh",
-        "tanh'(u) = 1 - tanh(u)**2",
+        "",
         sympy=lambda sp, u: sp.tanh(u),
         value=math.tanh,
         spellings=("torch", "method", "functional"),
     ),
     Elementwise(
         "sigmoid",
-        "sigmoid'(u) = (1 - sigmoid(u))*sigmoid(u)",
+        "",
         sympy=lambda sp, u: SIGMOID(u),
         function=SIGMOID,
         value=lambda u: 0.5 * (1.0 + math.tanh(0.5 * u)),
@@ -300,7 +322,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "relu",
-        "relu'(u) = 1 for u > 0, 0 for u < 0 (undefined at 0)",
+        "1 for u > 0, 0 for u < 0 (undefined at 0)",
         sympy=lambda sp, u: RELU(u),
         function=RELU,
         value=lambda u: max(u, 0.0),
@@ -316,18 +338,18 @@ MATH: tuple[Op, ...] = (
             ),
         ),
     ),
-    Elementwise("sinh", "sinh'(u) = cosh(u)", sympy=lambda sp, u: sp.sinh(u), value=math.sinh),
-    Elementwise("cosh", "cosh'(u) = sinh(u)", sympy=lambda sp, u: sp.cosh(u), value=math.cosh),
+    Elementwise("sinh", "", sympy=lambda sp, u: sp.sinh(u), value=math.sinh),
+    Elementwise("cosh", "", sympy=lambda sp, u: sp.cosh(u), value=math.cosh),
     Elementwise(
         "asinh",
-        "asinh'(u) = 1/sqrt(u**2 + 1)",
+        "",
         sympy=lambda sp, u: sp.asinh(u),
         value=math.asinh,
         aliases=("torch:arcsinh", "method:arcsinh"),
     ),
     Elementwise(
         "acosh",
-        "acosh'(u) = 1/sqrt(u**2 - 1)",
+        "",
         sympy=lambda sp, u: sp.acosh(u),
         value=math.acosh,
         aliases=("torch:arccosh", "method:arccosh"),
@@ -340,7 +362,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "atanh",
-        "atanh'(u) = 1/(1 - u**2)",
+        "",
         sympy=lambda sp, u: sp.atanh(u),
         value=math.atanh,
         aliases=("torch:arctanh", "method:arctanh"),
@@ -355,7 +377,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "asin",
-        "asin'(u) = 1/sqrt(1 - u**2)",
+        "",
         sympy=lambda sp, u: sp.asin(u),
         value=math.asin,
         aliases=("torch:arcsin", "method:arcsin"),
@@ -366,7 +388,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "acos",
-        "acos'(u) = -1/sqrt(1 - u**2)",
+        "",
         sympy=lambda sp, u: sp.acos(u),
         value=math.acos,
         aliases=("torch:arccos", "method:arccos"),
@@ -377,28 +399,28 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "atan",
-        "atan'(u) = 1/(1 + u**2)",
+        "",
         sympy=lambda sp, u: sp.atan(u),
         value=math.atan,
         aliases=("torch:arctan", "method:arctan"),
     ),
     Elementwise(
         "log2",
-        "log2'(u) = 1/(u log(2))",
+        "",
         sympy=lambda sp, u: sp.log(u) / sp.log(2),
         value=math.log2,
         hazards=_log_hazards("log2", 0.0, "1/(u log(2))"),
     ),
     Elementwise(
         "log10",
-        "log10'(u) = 1/(u log(10))",
+        "",
         sympy=lambda sp, u: sp.log(u) / sp.log(10),
         value=math.log10,
         hazards=_log_hazards("log10", 0.0, "1/(u log(10))"),
     ),
     Elementwise(
         "log1p",
-        "log1p'(u) = 1/(1 + u)",
+        "",
         sympy=lambda sp, u: LOG1P(u),
         function=LOG1P,
         value=math.log1p,
@@ -407,7 +429,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "expm1",
-        "expm1'(u) = exp(u)",
+        "",
         sympy=lambda sp, u: EXPM1(u),
         function=EXPM1,
         value=math.expm1,
@@ -415,14 +437,14 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "exp2",
-        "exp2'(u) = 2**u log(2)",
+        "",
         sympy=lambda sp, u: 2**u,
         value=lambda u: 2.0**u,
         spellings=("torch", "method", "special"),
     ),
     Elementwise(
         "erf",
-        "erf'(u) = 2 exp(-u**2)/sqrt(pi)",
+        "",
         sympy=lambda sp, u: ERF(u),
         function=ERF,
         value=math.erf,
@@ -430,16 +452,16 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "erfc",
-        "erfc'(u) = -2 exp(-u**2)/sqrt(pi)",
+        "",
         sympy=lambda sp, u: ERFC(u),
         function=ERFC,
         value=math.erfc,
         spellings=("torch", "method", "special"),
     ),
-    Elementwise("square", "square'(u) = 2 u", sympy=lambda sp, u: u**2, value=lambda u: u * u),
+    Elementwise("square", "", sympy=lambda sp, u: u**2, value=lambda u: u * u),
     Elementwise(
         "rsqrt",
-        "rsqrt'(u) = -1/(2 u**(3/2))",
+        "",
         sympy=lambda sp, u: 1 / sp.sqrt(u),
         value=lambda u: 1 / math.sqrt(u),
         hazards=(
@@ -449,21 +471,21 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "reciprocal",
-        "reciprocal'(u) = -1/u**2",
+        "",
         sympy=lambda sp, u: 1 / u,
         value=lambda u: 1 / u,
         hazards=(pole(zero, "reciprocal'(u) = -1/u**2 is infinite at u = 0"),),
     ),
     Elementwise(
         "neg",
-        "neg'(u) = -1",
+        "",
         sympy=lambda sp, u: -u,
         value=lambda u: -u,
         aliases=("torch:negative", "method:negative"),
     ),
     Elementwise(
         "sign",
-        "sign'(u) = 0 away from 0, where sign jumps (undefined there)",
+        "0 away from 0, where sign jumps (undefined there)",
         sympy=lambda sp, u: SIGN(u),
         function=SIGN,
         value=lambda u: float((u > 0) - (u < 0)),
@@ -471,7 +493,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "floor",
-        "floor'(u) = 0 away from the integers, where floor jumps (undefined there)",
+        "0 away from the integers, where floor jumps (undefined there)",
         sympy=lambda sp, u: FLOOR(u),
         function=FLOOR,
         value=lambda u: float(math.floor(u)),
@@ -479,7 +501,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "ceil",
-        "ceil'(u) = 0 away from the integers, where ceil jumps (undefined there)",
+        "0 away from the integers, where ceil jumps (undefined there)",
         sympy=lambda sp, u: CEIL(u),
         function=CEIL,
         value=lambda u: float(math.ceil(u)),
@@ -487,7 +509,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "round",
-        "round'(u) = 0 away from the half-integers, where round jumps (undefined there)",
+        "0 away from the half-integers, where round jumps (undefined there)",
         sympy=lambda sp, u: ROUND(u),
         function=ROUND,
         value=lambda u: float(round(u)),
@@ -496,7 +518,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "trunc",
-        "trunc'(u) = 0 away from the nonzero integers, where trunc jumps (undefined there)",
+        "0 away from the nonzero integers, where trunc jumps (undefined there)",
         sympy=lambda sp, u: TRUNC(u),
         function=TRUNC,
         value=lambda u: float(math.trunc(u)),
@@ -505,7 +527,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "frac",
-        "frac'(u) = 1 away from the nonzero integers, where frac jumps (undefined there)",
+        "1 away from the nonzero integers, where frac jumps (undefined there)",
         sympy=lambda sp, u: u - TRUNC(u),
         value=lambda u: u - math.trunc(u),
         hazards=(

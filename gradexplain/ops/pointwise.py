@@ -27,6 +27,7 @@ class Pointwise(Op):
     sympy: Callable[..., Any] = lambda sp, u, v: u  # (sympy, u, v, ...) -> f
     value: Callable[..., float] = lambda u, v: u  # f on floats, for folding
     functions: tuple[NamedFunction, ...] = ()  # SymPy functions it keeps whole
+    letters: tuple[str, ...] = ("u", "v")  # its operands' names in the printed rule
 
     def fold(self, *values: float) -> float:
         return self.value(*values)
@@ -71,7 +72,24 @@ class Pointwise(Op):
                 for point, (_, change) in zip(points, pairs)
             )
         )
-        return f"chain rule with {self.rule}", self.sympy(sp, *at.values()), derivative
+        return (
+            f"chain rule with {self.printed_rule(node)}",
+            self.sympy(sp, *at.values()),
+            derivative,
+        )
+
+    def printed_rule(self, node: Call | None = None) -> str:
+        """`f(u, v): d/du = ..., d/dv = ...`, each partial SymPy's derivative of the entry's
+        form, printed as the table prints formulas; then the entry's words."""
+        import sympy as sp
+
+        from gradexplain.symbolic import formula
+
+        points = [sp.Symbol(letter, real=True) for letter in self.letters]
+        form = self.sympy(sp, *points)
+        partials = ", ".join(f"d/d{p} = {formula(sp.diff(form, p))}" for p in points)
+        printed = f"{self.name}({', '.join(self.letters)}): {partials}"
+        return f"{printed}; {self.rule}" if self.rule else printed
 
 
 def _heaviside_pair(sign: int) -> Callable[..., Any]:
@@ -186,7 +204,7 @@ def _remainder_value(u: float, v: float) -> float:
 ENTRIES: tuple[Op, ...] = (
     Pointwise(
         "maximum",
-        "maximum'(u, v): 1 for the larger of u and v, 0 for the other",
+        "1 for the larger of u and v, 0 for the other",
         sympy=lambda sp, u, v: MAXIMUM(u, v),
         value=max,
         functions=(MAXIMUM,),
@@ -194,7 +212,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Pointwise(
         "minimum",
-        "minimum'(u, v): 1 for the smaller of u and v, 0 for the other",
+        "1 for the smaller of u and v, 0 for the other",
         sympy=lambda sp, u, v: MINIMUM(u, v),
         value=min,
         functions=(MINIMUM,),
@@ -202,7 +220,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Pointwise(
         "atan2",
-        "atan2(u, v): d/du = v/(u**2 + v**2), d/dv = -u/(u**2 + v**2)",
+        "",
         sympy=lambda sp, u, v: sp.atan2(u, v),
         value=math.atan2,
         aliases=("torch:arctan2", "method:arctan2"),
@@ -218,7 +236,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Pointwise(
         "hypot",
-        "hypot(u, v) = sqrt(u**2 + v**2): d/du = u/hypot, d/dv = v/hypot",
+        "hypot(u, v) = sqrt(u**2 + v**2)",
         sympy=lambda sp, u, v: sp.sqrt(u**2 + v**2),
         value=math.hypot,
         hazards=(
@@ -233,7 +251,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Pointwise(
         "fmod",
-        "fmod(u, v) = u - v trunc(u/v): d/du = 1, d/dv = -trunc(u/v)",
+        "fmod(u, v) = u - v*trunc(u/v)",
         sympy=lambda sp, u, v: u - v * TRUNC_DIV(u, v),
         value=_fmod_value,
         functions=(TRUNC_DIV,),
@@ -250,7 +268,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Pointwise(
         "remainder",
-        "remainder(u, v) = u - v floor(u/v) (Python's %): d/du = 1, d/dv = -floor(u/v)",
+        "remainder(u, v) = u - v*floor(u/v) (Python's %)",
         sympy=lambda sp, u, v: u - v * FLOOR_DIV(u, v),
         value=_remainder_value,
         functions=(FLOOR_DIV,),
@@ -267,14 +285,15 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Pointwise(
         "lerp",
-        "lerp(a, b, w) = a + w (b - a): d/da = 1 - w, d/db = w, d/dw = b - a",
+        "lerp(a, b, w) = a + w*(b - a)",
         operands=3,
+        letters=("a", "b", "w"),
         sympy=lambda sp, a, b, w: a + w * (b - a),
         value=lambda a, b, w: a + w * (b - a),
     ),
     Pointwise(
         "xlogy",
-        "xlogy(u, v) = u log(v) (0 where u = 0): d/du = log(v), d/dv = u/v",
+        "xlogy(u, v) = u*log(v) (0 where u = 0)",
         sympy=lambda sp, u, v: XLOGY(u, v),
         functions=(XLOGY,),
         value=lambda u, v: 0.0 if u == 0 else u * math.log(v),

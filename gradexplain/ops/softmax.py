@@ -81,16 +81,37 @@ class Softmax(Op):
         u_k, du_k = w.pair(node.args[0], (k,), depth)
         inner = du_i - w.builder.Sum(sp.exp(u_k) / total * du_k, w.builder.limit(k, shape[0]))
         value = w.builder.build(node, idx)
-        if self.log:
-            return "log_softmax rule: d l_i = du_i - sum_k softmax_k du_k", value, inner
         return (
-            "softmax rule: d s_i = s_i (du_i - sum_k s_k du_k)",
+            f"{self.name} rule: {self._printed(differential=True)}",
             value,
-            sp.exp(u_i) / total * inner,
+            (inner if self.log else sp.exp(u_i) / total * inner),
         )
+
+    def printed_rule(self, node: Call | None = None) -> str:
+        """d s_i/du_k = s_i*(delta_ik - s_k), printed by SymPy as the table's formulas are
+        (the Kronecker delta is delta_ik there too)."""
+        return f"{self.name}'(u): {self._printed(differential=False)}"
+
+    def _printed(self, differential: bool) -> str:
+        """The rule with s = softmax(u): as the derivative d s_i/du_k, or as the
+        differential d s_i = s_i*(du_i - sum_k(s_k*du_k)) that --steps applies."""
+        import sympy as sp
+
+        from gradexplain.symbolic import formula
+
+        i, k = sp.symbols("i k", integer=True, nonnegative=True)
+        s, du = sp.IndexedBase("s"), sp.IndexedBase("du")
+        if differential:
+            weighted = du[i] - sp.Sum(s[k] * du[k], (k, 0, sp.Symbol("n") - 1))
+            change = formula(weighted if self.log else s[i] * weighted)
+            return f"d {'l' if self.log else 's'}_i = {change}, s = softmax(u)"
+        slope = formula(
+            sp.KroneckerDelta(i, k) - s[k] if self.log else s[i] * (sp.KroneckerDelta(i, k) - s[k])
+        )
+        return f"d {'l' if self.log else 's'}_i/d u_k = {slope}, s = softmax(u)"
 
 
 ENTRIES: tuple[Op, ...] = (
-    Softmax("softmax", "softmax'(u): d s_i/d u_k = s_i*([i == k] - s_k)"),
-    Softmax("log_softmax", "log_softmax'(u): d l_i/d u_k = [i == k] - softmax(u)_k", log=True),
+    Softmax("softmax", ""),
+    Softmax("log_softmax", "", log=True),
 )

@@ -45,7 +45,7 @@ def markdown_table() -> str:
             if name == "getitem"
             else "(written by the losses)"
         )
-        rule = OPS[name].rule.replace("|", "\\|")
+        rule = OPS[name].printed_rule().replace("|", "\\|")
         rows.append(f"| {name} | {spellings} | {_settings(name)} | {rule} | {_undefined(name)} |")
     rows += ["", END]
     return "\n".join(rows) + "\n"

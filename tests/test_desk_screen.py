@@ -1,0 +1,113 @@
+"""Issue 14, the learner's screen: printed rules, rich markup, graph inflow, --steps at 80
+and 60 columns, the --expect and --cases tables fitted like the main table."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from gradexplain import report
+from gradexplain.cli import app
+
+
+def _at_width(monkeypatch, command: str, width: int) -> str:
+    """The real CLI, printing to a terminal-like console of a fixed width (prose wraps)."""
+
+    def make_console(no_color: bool = False, file=None) -> Console:
+        return Console(width=width, soft_wrap=False, color_system=None, highlight=False, file=file)
+
+    monkeypatch.setattr(report, "make_console", make_console)
+    result = CliRunner().invoke(app, shlex.split(command), env={"NO_COLOR": "1"})
+    assert result.exit_code in (0, 1, 2, 3), result.output
+    out = result.stdout
+    too_wide = [line for line in out.splitlines() if len(line) > width]
+    assert not too_wide, too_wide
+    return out
+
+
+def _flat(text: str) -> str:
+    """The words of rendered text, whatever the wrapping: tests read sentences."""
+    return " ".join(text.replace("│", " ").split())
+
+
+# ---- rules printed as the formulas are ------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [80, 60])
+@pytest.mark.parametrize(
+    ("command", "rule", "table"),
+    [
+        ('"sum(log2(x))" --x 0.5,2', "log2'(u) = 1/(u*log(2))", "1/(log(2)*x_j)"),
+        ('"sum(relu(x))" --x 0.5,2', "relu'(u) = Heaviside(u); 1 for u > 0", "Heaviside(x_j)"),
+        (
+            '"sum(atan2(x, y))" --x 0.5,2 --y 1,3',
+            "atan2(u, v): d/du = v/(u**2 + v**2), d/dv = -u/(u**2 + v**2)",
+            None,
+        ),
+    ],
+)
+def test_steps_and_graph_quote_the_printed_rule(monkeypatch, width, command, rule, table):
+    """The rule --steps applies and the graph's edge says is SymPy's printed derivative."""
+    out = _flat(_at_width(monkeypatch, f"{command} --steps --graph", width))
+    assert out.count(rule) >= 2, out  # once in --steps, once on the graph's edge
+    if table is not None:
+        assert table in out
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_the_softmax_rule_keeps_its_kronecker_delta(monkeypatch, width):
+    out = _flat(_at_width(monkeypatch, '"softmax(x)" --x 2,1,0.1 --graph', width))
+    assert "softmax'(u): d s_i/d u_k = (delta_ik - s_k)*s_i, s = softmax(u)" in out
+    assert "( - s_k)" not in out
+
+
+# ---- rich never reads our text as markup ----------------------------------------------
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_a_matrix_of_elements_is_printed_with_its_brackets(monkeypatch, width):
+    """det(X@X): the matrix whose element (i, m) is sum_p(X_ip*X_pm) reads [..]_im in the
+    heading, the table header and the sentences; rich would have eaten a [tag]."""
+    out = _at_width(monkeypatch, '"det(X@X)" --X "2,1;1,3"', width)
+    assert "L = det([sum_p(X_ip*X_pm)]_im)" in out
+    joined = "".join(out.split())  # a formula longer than a line breaks inside a token
+    assert "det([sum_p(X_ip*X_pm)]_im)*inv([sum_p(X_ip*X_pm)]_im)_bj*X_kb" in joined
+    assert "{" not in out
+
+
+def test_every_string_rich_draws_goes_through_one_escape():
+    """A header, a cell, a title and a paragraph holding rich markup print as written."""
+    import io
+
+    from gradexplain import view
+    from gradexplain.render import draw
+
+    file = io.StringIO()
+    console = Console(width=80, file=file, color_system=None)
+    grid = view.Grid(
+        view.Label("[bold]title[/bold]"),
+        (view.Column(view.Label("[i == k]", code=True)), view.Column(view.Label("[red]x"))),
+        (("[b]1", "2"),),
+        (("[link=x]s", "3"),),
+    )
+    draw([view.Section(None, (grid, view.paragraph("[i == k] and [U_ip]_ip")))], console)
+    out = file.getvalue()
+    for text in ("[bold]title[/bold]", "[i == k]", "[red]x", "[b]1", "[link=x]s"):
+        assert text in out
+    assert "[i == k] and [U_ip]_ip" in out
+
+
+# ---- the graph says what flows into every node ----------------------------------------
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_slogdet_shows_the_gradient_that_flows_in(monkeypatch, width):
+    """slogdet has two outputs; backward sends 1 into the second (logabsdet), none into
+    the sign: the node says so instead of `grad in: -`."""
+    out = _flat(_at_width(monkeypatch, '"slogdet(X)[1]" --X "2,1;1,3" --graph', width))
+    assert "LinalgSlogdetBackward0 slogdet(X)[1] = 1.609437912 grad in: 1 (to output 1; " in out
+    assert "output 0 gets none)" in out
+    assert "grad in: -" not in out
