@@ -101,12 +101,20 @@ def _grid(block: view.Grid, console: Console, next_text: str = "") -> None:
             console.print(text(line))
 
 
+WRAP_WIDTH = 12  # a prose column (an error message) counts this wide when fitting
+
+
 def _natural(console: Console, grid: view.Grid) -> int:
-    """The width the grid's table takes when nothing wraps."""
+    """The width the grid's table takes when nothing wraps but its prose columns,
+    which count WRAP_WIDTH at most: rich wraps them inside the cell."""
     from rich.measure import Measurement
 
+    made = fit_numbers(table(grid))
+    for column, spec in zip(made.columns, grid.columns):
+        if spec.wrap:
+            column.max_width = WRAP_WIDTH
     wide = console.options.update_width(10_000)
-    return Measurement.get(console, wide, fit_numbers(table(grid))).maximum
+    return Measurement.get(console, wide, made).maximum
 
 
 def table(grid: view.Grid) -> Table:
@@ -115,7 +123,11 @@ def table(grid: view.Grid) -> Table:
     made = Table(title=None if title is None else text(title), title_justify="left")
     for column in grid.columns:
         note = f"\n{column.label.note}" if column.label.note else ""
-        made.add_column(text(column.label.text + note), justify="right" if column.right else "left")
+        made.add_column(
+            text(column.label.text + note),
+            justify="right" if column.right else "left",
+            overflow="fold" if column.wrap else "ellipsis",
+        )
     for row in grid.rows:
         made.add_row(*(grid.elided("...") if row is None else map(_cell, row)))
     if grid.totals:
@@ -133,7 +145,7 @@ def _title(grid: view.Grid) -> str | None:
 
 def _cell(cell: view.Cell) -> Text:
     if isinstance(cell, view.Mark):
-        return text(cell.word, _STYLES[cell.word])
+        return text(cell.word, _STYLES[cell.tone or cell.word])
     return text(cell)
 
 

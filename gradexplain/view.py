@@ -28,9 +28,11 @@ HEAD_ROWS = 5  # rows shown before and after the elision line, unless --all
 
 @dataclass(frozen=True)
 class Mark:
-    """The last cell of a compared row: "ok", "DIFFERS" or "UNDEFINED"."""
+    """The last cell of a compared row: "ok", "DIFFERS" or "UNDEFINED"; another word
+    (`MISMATCH`, a case's `invalid (values)`) names which of the three it looks like."""
 
     word: str
+    tone: str = ""  # "ok", "DIFFERS" or "UNDEFINED"; "" when `word` is one of them
 
     @staticmethod
     def of(close: bool, undefined: bool = False) -> Mark:
@@ -55,6 +57,7 @@ class Column:
     right: bool = True  # numbers go right
     mark: bool = False  # holds Marks
     drop: int = 0  # where the terminal is narrow, dropped 1st (terms), 2nd (inputs); 0 never
+    wrap: bool = False  # prose (a case's name, an error) that wraps inside its cell
 
 
 @dataclass(frozen=True)

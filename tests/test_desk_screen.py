@@ -111,3 +111,59 @@ def test_slogdet_shows_the_gradient_that_flows_in(monkeypatch, width):
     assert "LinalgSlogdetBackward0 slogdet(X)[1] = 1.609437912 grad in: 1 (to output 1; " in out
     assert "output 0 gets none)" in out
     assert "grad in: -" not in out
+
+
+# ---- --expect and --cases fit as the main table does ----------------------------------
+
+LINEAR = (
+    '"mean((sigmoid(X@w + b) - y)**2)" --X "0.5,-1,2;1.5,0,-0.5" --w 0.1,-0.2,0.3 '
+    "--b 0.05 --y 1,0 --wrt w,b --expect w=0.1538605216,-0.013533478,-0.17 --expect b=0.0323"
+)
+
+
+@pytest.mark.parametrize("width", [80, 60, 30])
+def test_the_expect_table_is_fitted_like_the_main_table(monkeypatch, width):
+    out = _at_width(monkeypatch, LINEAR, width)
+    flat = _flat(out)
+    assert "The expected gradient does NOT match: dL/dw (3 of 3), dL/db (1 of 1)." in flat
+    if width == 80:  # every digit fits
+        assert "dL/dw 1 -0.013533478 0.05939996605 0.05939996605 MISMATCH" in flat
+    elif width == 60:  # numbers shorten first, and say so
+        assert "dL/dw 1 -0.01353 0.0594 0.0594 MISMATCH" in flat
+        assert "Numbers are rounded to 4 significant digits to fit" in flat
+    else:  # then one line per row
+        assert "dL/dw: i 1, expected -0.013533478, SymPy 0.05939996605" in flat
+
+
+CASES = """
+[[case]]
+name = "squares"
+expression = "sum(x**2)"
+values = {x = [3, 4, 10]}
+
+[[case]]
+name = "a long case name that describes the linear model of chapter four in words"
+expression = "mean((sigmoid(X@w + b) - y)**2)"
+values = {X = [[0.5, -1, 2], [1.5, 0, -0.5]], w = [0.1, -0.2, 0.3], b = 0.05, y = [1, 0]}
+wrt = "w,b"
+
+[[case]]
+name = "broken"
+expression = "sum(x**2"
+values = {x = [1]}
+"""
+
+
+@pytest.mark.parametrize("width", [80, 60, 30])
+def test_the_cases_summary_is_fitted_like_the_main_table(monkeypatch, tmp_path, width):
+    path = tmp_path / "c.toml"
+    path.write_text(CASES, encoding="utf-8")
+    out = _at_width(monkeypatch, f"--cases {path}", width)
+    flat = _flat(out)
+    assert "3 cases: 2 agree, 1 invalid" in flat
+    if width >= 60:  # a table: names and errors wrap inside their cells
+        assert "┃ case" in out and "│ squares" in out
+        assert "│ broken" in out and "syntax error:" in out
+    else:  # one line per case
+        assert "squares: verdict agree, largest difference 0" in flat
+        assert "broken: verdict invalid (expression), largest difference syntax error" in flat
