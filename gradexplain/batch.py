@@ -339,21 +339,6 @@ def case_document(outcome: Outcome) -> dict[str, Any]:
     return {**head, **json_document(outcome.result, outcome.checks)}
 
 
-def difference(outcome: Outcome) -> str:
-    if outcome.error is not None:
-        return outcome.error.message
-    return f"{outcome.largest_difference:.3g}"
-
-
-def counts(outcomes: list[Outcome]) -> str:
-    tally: dict[str, int] = {}
-    for outcome in outcomes:
-        key = outcome.status.name.lower()
-        tally[key] = tally.get(key, 0) + 1
-    order = ("agree", "disagree", "undefined", "invalid")
-    return f"{len(outcomes)} cases: " + ", ".join(f"{tally[k]} {k}" for k in order if k in tally)
-
-
 def render_summary(outcomes: list[Outcome], path: str, console: Console) -> None:
     """The summary table, fitted to the console as the main table is (`checkview`)."""
     from gradexplain import checkview, render, view
@@ -362,6 +347,7 @@ def render_summary(outcomes: list[Outcome], path: str, console: Console) -> None
 
 
 def summary_markdown(outcomes: list[Outcome], path: str) -> str:
+    from gradexplain import checkview
     from gradexplain.markdown import table, untrusted
 
     marks = {
@@ -371,7 +357,11 @@ def summary_markdown(outcomes: list[Outcome], path: str) -> str:
         ExitStatus.INVALID: "🚫",
     }
     body = [
-        [untrusted(o.case.name), f"{marks[o.status]} {o.label()}", untrusted(difference(o))]
+        [
+            untrusted(o.case.name),
+            f"{marks[o.status]} {o.label()}",
+            untrusted(checkview.difference(o)),
+        ]
         for o in outcomes
     ]
     lines = [
@@ -379,7 +369,7 @@ def summary_markdown(outcomes: list[Outcome], path: str) -> str:
         "",
         *table(["case", "verdict", "largest difference"], body, ["l", "l", "r"]),
         "",
-        f"**{counts(outcomes)}**",
+        f"**{checkview.counts(outcomes)}**",
         "",
     ]
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from gradexplain.errors import ExitStatus
 from gradexplain.formatting import fmt
 from gradexplain.safetext import visible
+from gradexplain.status import worst_status as worst_status_of
 from gradexplain.view import Block, Column, Grid, Label, Mark, Verdict
 
 if TYPE_CHECKING:
@@ -59,8 +60,6 @@ def expectations(checks: list[Expectation]) -> tuple[Block, ...]:
 
 def cases(outcomes: list[Outcome], path: str) -> tuple[Block, ...]:
     """One row per case (an error message wraps in its cell), then the counts."""
-    from gradexplain.batch import counts, difference, worst
-
     columns = (
         Column(Label("case"), right=False, wrap=True),
         Column(Label("verdict"), right=False, mark=True),
@@ -75,6 +74,21 @@ def cases(outcomes: list[Outcome], path: str) -> tuple[Block, ...]:
         for outcome in outcomes
     )
     title = Label(f"gradexplain --cases {visible(path)}")
-    worst_status = worst(outcomes)
+    worst_status = worst_status_of(outcome.status for outcome in outcomes)
     tone = ExitStatus.DISAGREE if worst_status == ExitStatus.INVALID else worst_status
     return Grid(title, columns, body), Verdict(tone, counts(outcomes))
+
+
+def difference(outcome: Outcome) -> str:
+    if outcome.error is not None:
+        return outcome.error.message
+    return f"{outcome.largest_difference:.3g}"
+
+
+def counts(outcomes: list[Outcome]) -> str:
+    tally: dict[str, int] = {}
+    for outcome in outcomes:
+        key = outcome.status.name.lower()
+        tally[key] = tally.get(key, 0) + 1
+    order = ("agree", "disagree", "undefined", "invalid")
+    return f"{len(outcomes)} cases: " + ", ".join(f"{tally[k]} {k}" for k in order if k in tally)

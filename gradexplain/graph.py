@@ -21,6 +21,7 @@ import torch
 
 from gradexplain import autograd
 from gradexplain.ops import OPS
+from gradexplain.symbolic import formula
 from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Num, Var, variables
 from gradexplain.unparse import source
 from gradexplain.values import Values
@@ -219,7 +220,9 @@ def _rule(made: tuple[Node, torch.Tensor] | None) -> str:
     if isinstance(node, Call) and node.func in _CALL_RULES:
         return _CALL_RULES[node.func]
     if isinstance(node, Call):
-        return OPS[node.func].graph_rule(node)
+        op = OPS[node.func]
+        form = op.rule_form(node)
+        return op.graph_rule(node) if form is None else f"chain rule, {form.printed(formula)}"
     return ""
 
 

@@ -408,7 +408,7 @@ def test_each_derivative_rule_is_written_as_sympy_writes_it():
             head = f"{op.name}({', '.join(op.letters)}): {partials}"
         else:
             continue
-        assert op.printed_rule(call) in (head, f"{head}; {op.rule}"), op.name
+        assert op.printed_rule(formula, call) in (head, f"{head}; {op.rule}"), op.name
     assert len(checked & {"log2", "gelu", "atan2", "clamp", "maximum", "relu6"}) == 6
     # README's table, without a call, names a setting where its value would be
     assert (

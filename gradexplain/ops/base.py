@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
@@ -118,6 +119,25 @@ def _evalf(expr: Any, prec: int) -> Any:
 
 
 @dataclass(frozen=True)
+class RuleForm:
+    """A derivative rule as SymPy expressions: `head`, then each `label` followed by its
+    printed expression (joined by ", "), then `tail` (`; ` and the entry's words)."""
+
+    head: str
+    parts: tuple[tuple[str, Any], ...]
+    tail: str = ""
+
+    def printed(self, printer: Callable[[Any], str]) -> str:
+        shown = ", ".join(f"{label}{printer(expr)}" for label, expr in self.parts)
+        return f"{self.head}{shown}{self.tail}"
+
+
+def words(rule: str) -> str:
+    """The tail that puts an entry's words after its printed formula ("" for none)."""
+    return f"; {rule}" if rule else ""
+
+
+@dataclass(frozen=True)
 class Op:
     """One operation. Families (elementwise, reductions, softmax, clamp) subclass it and
     override what differs; an entry is one instance, registered in `gradexplain.ops`."""
@@ -211,7 +231,9 @@ class Op:
         """(kind, mask) for each hazard, given every operand's values (numpy)."""
         return self.hazard_masks(node, values[0])
 
-    def reason(self, node: Call, kind: str) -> str:
+    def reason(self, node: Call, kind: str, args: list[str]) -> str:
+        """Why there is no derivative here; `args` are the call's arguments as text (the
+        caller prints them, so an entry needs no printer of its own)."""
         for hazard in self.hazards:
             if hazard.kind == kind:
                 return hazard.reason
@@ -247,12 +269,31 @@ class Op:
         """At the top of L, its rule for one element x_j: `local` is d(y_j)/dx_j."""
         return f"Chain rule through {self.name}: dL/d{name}_j = {gradient}."
 
-    def printed_rule(self, node: Call | None = None) -> str:
-        """The rule as --steps, the graph and README's table show it. Families whose rule
-        is a formula print it with SymPy, as the table's formulas are printed (`node`'s
-        settings filled in, their defaults without one)."""
-        return self.rule
+    def rule_form(self, node: Call | None = None) -> RuleForm | None:
+        """The rule as SymPy expressions, for families whose rule is a formula: --steps,
+        the graph and README's table print it with the printer of the table's formulas
+        (`node`'s settings filled in; without one, each setting by its name). None: the
+        rule is `rule`, in words."""
+        return None
+
+    def printed_rule(self, printer: Callable[[Any], str], node: Call | None = None) -> str:
+        """The rule as shown: `rule_form` printed by `printer` (symbolic.formula), or the
+        words."""
+        form = self.rule_form(node)
+        return self.rule if form is None else form.printed(printer)
 
     def graph_rule(self, node: Call) -> str:
-        """The rule a backward node applies, for the graph's labels."""
-        return f"chain rule, {self.printed_rule(node)}"
+        """The rule a backward node applies, for the graph's labels (graph.py prints
+        `rule_form` itself where there is one)."""
+        return f"chain rule, {self.rule}"
+
+
+def number(text: str, value: float) -> Any:
+    """Exact SymPy numbers from the literal's digits, so `0.1*x` prints as `x/10`."""
+    import sympy as sp
+
+    try:
+        fraction = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        fraction = Fraction(value)
+    return sp.Rational(fraction.numerator, fraction.denominator)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op
+from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op, RuleForm, number, words
 from gradexplain.tree import Call
 
 
@@ -38,8 +38,6 @@ class Elementwise(Op):
 
     def exact(self, node: Call) -> tuple[Any, ...]:
         """The settings as exact SymPy numbers (0.2 is 1/5), strings as they are."""
-        from gradexplain.builder import number
-
         return tuple(
             number(repr(value), value)
             if isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -75,18 +73,16 @@ class Elementwise(Op):
         z = sp.Dummy("z", real=True)
         return sp.diff(self.sympy(sp, z, *self.exact(node)), z).xreplace({z: u})
 
-    def printed_rule(self, node: Call | None = None) -> str:
-        """`f'(u) = ` SymPy's derivative of the entry's form, printed as the table prints
-        formulas, then the entry's words (`relu'(u) = Heaviside(u); 1 for u > 0, ...`).
-        Without a call, a numeric setting is its name (`negative_slope*Heaviside(-u)`)."""
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """`f'(u) = ` SymPy's derivative of the entry's form, then the entry's words
+        (`relu'(u) = Heaviside(u); 1 for u > 0, ...`). Without a call, a numeric setting
+        is its name (`negative_slope*Heaviside(-u)`)."""
         import sympy as sp
-
-        from gradexplain.symbolic import formula
 
         u = sp.Symbol("u", real=True)
         settings = self.exact(node) if node is not None else self._named_settings()
-        printed = f"{self.name}'(u) = {formula(sp.diff(self.sympy(sp, u, *settings), u))}"
-        return f"{printed}; {self.rule}" if self.rule else printed
+        slope = sp.diff(self.sympy(sp, u, *settings), u)
+        return RuleForm("", ((f"{self.name}'(u) = ", slope),), words(self.rule))
 
     def _named_settings(self) -> tuple[Any, ...]:
         import sympy as sp
@@ -104,7 +100,7 @@ class Elementwise(Op):
 
         u, du = w.pair(node.args[0], idx, depth)
         return (
-            f"chain rule with {self.printed_rule(node)}",
+            f"chain rule with {self.printed_rule(w.show, node)}",
             self.sympy(sp, u, *self.exact(node)),
             self.derivative(u, node) * du,
         )

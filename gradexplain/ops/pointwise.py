@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.axes import Shape
-from gradexplain.ops.base import Hazard, NamedFunction, Op
+from gradexplain.axes import Shape, broadcast
+from gradexplain.ops.base import Hazard, NamedFunction, Op, RuleForm, words
 from gradexplain.tree import Call
 
 
@@ -33,8 +33,6 @@ class Pointwise(Op):
         return self.value(*values)
 
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
-        from gradexplain.shapes import broadcast
-
         return broadcast(node, parts, text)
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
@@ -73,23 +71,23 @@ class Pointwise(Op):
             )
         )
         return (
-            f"chain rule with {self.printed_rule(node)}",
+            f"chain rule with {self.printed_rule(w.show, node)}",
             self.sympy(sp, *at.values()),
             derivative,
         )
 
-    def printed_rule(self, node: Call | None = None) -> str:
-        """`f(u, v): d/du = ..., d/dv = ...`, each partial SymPy's derivative of the entry's
-        form, printed as the table prints formulas; then the entry's words."""
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """`f(u, v): d/du = ..., d/dv = ...`, each partial SymPy's derivative of the
+        entry's form; then the entry's words."""
         import sympy as sp
-
-        from gradexplain.symbolic import formula
 
         points = [sp.Symbol(letter, real=True) for letter in self.letters]
         form = self.sympy(sp, *points)
-        partials = ", ".join(f"d/d{p} = {formula(sp.diff(form, p))}" for p in points)
-        printed = f"{self.name}({', '.join(self.letters)}): {partials}"
-        return f"{printed}; {self.rule}" if self.rule else printed
+        return RuleForm(
+            f"{self.name}({', '.join(self.letters)}): ",
+            tuple((f"d/d{p} = ", sp.diff(form, p)) for p in points),
+            words(self.rule),
+        )
 
 
 def _heaviside_pair(sign: int) -> Callable[..., Any]:

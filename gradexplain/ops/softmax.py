@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradexplain.axes import Shape, ShapeError, along, check_dims, describe, dim_of, reduced_axis
-from gradexplain.ops.base import Keyword, Op
+from gradexplain.ops.base import Keyword, Op, RuleForm
 from gradexplain.tree import Call
 
 
@@ -82,33 +82,42 @@ class Softmax(Op):
         inner = du_i - w.builder.Sum(sp.exp(u_k) / total * du_k, w.builder.limit(k, shape[0]))
         value = w.builder.build(node, idx)
         return (
-            f"{self.name} rule: {self._printed(differential=True)}",
+            f"{self.name} rule: {self._differential().printed(w.show)}",
             value,
             (inner if self.log else sp.exp(u_i) / total * inner),
         )
 
-    def printed_rule(self, node: Call | None = None) -> str:
-        """d s_i/du_k = s_i*(delta_ik - s_k), printed by SymPy as the table's formulas are
-        (the Kronecker delta is delta_ik there too)."""
-        return f"{self.name}'(u): {self._printed(differential=False)}"
-
-    def _printed(self, differential: bool) -> str:
-        """The rule with s = softmax(u): as the derivative d s_i/du_k, or as the
-        differential d s_i = s_i*(du_i - sum_k(s_k*du_k)) that --steps applies."""
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """d s_i/du_k = s_i*(delta_ik - s_k), with the Kronecker delta the table's
+        formulas print as delta_ik."""
         import sympy as sp
 
-        from gradexplain.symbolic import formula
+        i, k = sp.symbols("i k", integer=True, nonnegative=True)
+        s = sp.IndexedBase("s")
+        slope = sp.KroneckerDelta(i, k) - s[k]
+        return RuleForm(
+            f"{self.name}'(u): ",
+            ((f"d {self._letter}_i/d u_k = ", slope if self.log else s[i] * slope),),
+            ", s = softmax(u)",
+        )
+
+    def _differential(self) -> RuleForm:
+        """The same rule as the differential --steps applies:
+        d s_i = s_i*(du_i - sum_k(s_k*du_k))."""
+        import sympy as sp
 
         i, k = sp.symbols("i k", integer=True, nonnegative=True)
         s, du = sp.IndexedBase("s"), sp.IndexedBase("du")
-        if differential:
-            weighted = du[i] - sp.Sum(s[k] * du[k], (k, 0, sp.Symbol("n") - 1))
-            change = formula(weighted if self.log else s[i] * weighted)
-            return f"d {'l' if self.log else 's'}_i = {change}, s = softmax(u)"
-        slope = formula(
-            sp.KroneckerDelta(i, k) - s[k] if self.log else s[i] * (sp.KroneckerDelta(i, k) - s[k])
+        weighted = du[i] - sp.Sum(s[k] * du[k], (k, 0, sp.Symbol("n") - 1))
+        return RuleForm(
+            "",
+            ((f"d {self._letter}_i = ", weighted if self.log else s[i] * weighted),),
+            ", s = softmax(u)",
         )
-        return f"d {'l' if self.log else 's'}_i/d u_k = {slope}, s = softmax(u)"
+
+    @property
+    def _letter(self) -> str:
+        return "l" if self.log else "s"
 
 
 ENTRIES: tuple[Op, ...] = (
