@@ -150,8 +150,24 @@ def _cell(cell: view.Cell) -> Text:
 
 
 def _listing(block: view.Listing, console: Console) -> None:
+    """Each line indented by two; in a terminal a long line wraps at spaces with its
+    continuation indented under it (a derivation keeps its shape), piped it stays one."""
+    import textwrap
+
     for line in block.lines:
-        console.print(text("  " + line))
+        if console.soft_wrap:
+            console.print(text("  " + line))
+            continue
+        depth = len(line) - len(line.lstrip(" "))
+        hang = " " * min(2 + depth + 4, console.width // 2)
+        for part in textwrap.wrap(
+            line.lstrip(" "),
+            width=max(console.width, 20),
+            initial_indent=" " * (2 + depth),
+            subsequent_indent=hang,
+            break_on_hyphens=False,
+        ):
+            console.print(text(part))
 
 
 def _code(block: view.Code, console: Console) -> None:

@@ -457,19 +457,7 @@ def extras(result: Explanation, options: Options) -> list[Section]:
             )
         )
     if "steps" in found:
-        sections.append(
-            Section(
-                "--steps",
-                tuple(
-                    block
-                    for derivation in found["steps"].values()
-                    for block in (
-                        paragraph(f"Steps for dL/d{derivation.name}:"),
-                        Listing(tuple(derivation.lines)),
-                    )
-                ),
-            )
-        )
+        sections.append(Section("--steps", _steps(found["steps"])))
     if "steps_refused" in found:
         refused = str(found["steps_refused"])
         said = refused if refused.startswith("--steps") else f"--steps: {refused}"
@@ -481,6 +469,17 @@ def extras(result: Explanation, options: Options) -> list[Section]:
     if "jacobian" in found:
         sections.append(Section("--jacobian", _jacobian(found["jacobian"])))
     return sections
+
+
+def _steps(derivations: Any) -> tuple[Block, ...]:
+    """The derivations as steptext.py shows them: long repeated elements named once."""
+    from gradexplain import steptext
+
+    shown = steptext.screen(derivations)
+    blocks: list[Block] = [paragraph(shown.names)] if shown.names else []
+    for head, lines in shown.derivations:
+        blocks += [paragraph(head), Listing(lines)]
+    return tuple(blocks)
 
 
 def _finite_differences(found: dict[str, Any], listed: bool) -> tuple[Block, ...]:

@@ -167,3 +167,65 @@ def test_the_cases_summary_is_fitted_like_the_main_table(monkeypatch, tmp_path, 
     else:  # one line per case
         assert "squares: verdict agree, largest difference 0" in flat
         assert "broken: verdict invalid (expression), largest difference syntax error" in flat
+
+
+# ---- --steps on the linear model reads in a screen -------------------------------------
+
+MODEL = (
+    '"mean((sigmoid(X@w + b) - y)**2)" --X "0.5,-1,2;1.5,0,-0.5;-1,1,1;0.2,0.3,-0.4" '
+    "--w 0.1,-0.2,0.3 --b 0.05 --y 1,0,1,0 --wrt w,b --steps"
+)
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_the_linear_models_steps_fit_a_screen(monkeypatch, width):
+    """z = X@w and s = sigmoid(b + z) are named once; dL/db, which applies dL/dw's rules
+    line by line, is shown without them; 80 columns take at most 24 lines."""
+    out = _at_width(monkeypatch, MODEL, width)
+    steps = out[out.index("Names: ") :].splitlines()
+    if width == 80:
+        assert len(steps) <= 24, "\n".join(steps)
+    flat = _flat("\n".join(steps))
+    assert "Names: z_i = sum_m(X_im*w_m), the elements of z = X@w; s_i = sigmoid(b + z_i)." in flat
+    assert "d/dw_j [sigmoid(b + z_i)] = (1 - s_i)*s_i*sum_m(delta_jm*X_im)" in flat
+    assert "dL/dw_j = sum_i((1 - s_i)*(2*s_i - 2*y_i)*X_ij*s_i)/4" in flat
+    assert "Steps for dL/db: the rules of dL/dw above, line by line, with d/db:" in flat
+    assert "d/db [b + z_i] = 1" in flat
+    assert "dL/db = sum_i((1 - s_i)*(2*s_i - 2*y_i)*s_i)/4" in flat
+    # a wrapped line continues indented under its own start, never at column 0
+    assert all(line.startswith(" ") for line in steps[steps.index("Steps for dL/dw:") + 1 :][:3])
+
+
+def test_the_named_steps_are_the_derived_gradient_with_the_names_written_out():
+    """The names only shorten what is shown: put each element back and the last line is
+    the derivation's own result (which tests/test_steps.py checks against SymPy)."""
+    from gradexplain import steps, steptext
+    from gradexplain.program import build
+    from gradexplain.values import from_numbers
+
+    numbers = {
+        "X": [[0.5, -1, 2], [1.5, 0, -0.5], [-1, 1, 1], [0.2, 0.3, -0.4]],
+        "w": [0.1, -0.2, 0.3],
+        "b": 0.05,
+        "y": [1, 0, 1, 0],
+    }
+    program = build(
+        "mean((sigmoid(X@w + b) - y)**2)", {n: from_numbers(n, v) for n, v in numbers.items()}
+    )
+
+    derivations = steps.derive_all(program.tree, program.values, ["w", "b"])
+    names = steptext.choose(list(derivations.values()))
+    assert [n.source for n in names] == ["X@w", "sigmoid(X@w + b)"]
+    for derivation in derivations.values():
+        parts = derivation.parts
+        named = steptext._named(parts.final, names)
+        assert named != parts.final  # the names are used
+        for name in reversed(names):
+            named = named.xreplace({name.symbol: name.definition})
+        assert named == derivation.expr
+
+
+def test_short_steps_name_nothing(monkeypatch):
+    out = _at_width(monkeypatch, '"sum(x**2)" --x 3,4,10 --steps', 80)
+    assert "Names:" not in out
+    assert "Steps for dL/dx:" in out
