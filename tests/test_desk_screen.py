@@ -229,3 +229,98 @@ def test_short_steps_name_nothing(monkeypatch):
     out = _at_width(monkeypatch, '"sum(x**2)" --x 3,4,10 --steps', 80)
     assert "Names:" not in out
     assert "Steps for dL/dx:" in out
+
+
+# ---- the drawn graph: every edge its own line, no label on another ---------------------
+
+
+def _svg_parts(text: str):
+    """Boxes, edge labels (their extent from x, baseline and length) and line segments."""
+    import xml.etree.ElementTree as ET
+
+    from gradexplain.svg import CHAR
+
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.fromstring(text)
+    boxes = [
+        (
+            float(r.get("x")),
+            float(r.get("y")),
+            float(r.get("x")) + float(r.get("width")),
+            float(r.get("y")) + float(r.get("height")),
+        )
+        for r in root.iter(f"{ns}rect")
+        if r.get("x") is not None
+    ]
+    labels = [
+        (
+            float(t.get("x")) - 1,
+            float(t.get("y")) - 11,
+            float(t.get("x")) + len(t.text) * CHAR + 1,
+            float(t.get("y")) + 3,
+        )
+        for t in root.iter(f"{ns}text")
+        if t.get("fill") == "#555"
+    ]
+    segments = []
+    for line in root.iter(f"{ns}line"):
+        a = (float(line.get("x1")), float(line.get("y1")))
+        b = (float(line.get("x2")), float(line.get("y2")))
+        segments.append((a, b))
+    for poly in root.iter(f"{ns}polyline"):
+        points = [tuple(map(float, p.split(","))) for p in poly.get("points").split()]
+        segments += list(zip(points, points[1:]))
+    return boxes, labels, segments
+
+
+def _meets(box, segment) -> bool:
+    """Does the segment pass through the box? (sampled: lines here are short and few)"""
+    (x1, y1), (x2, y2) = segment
+    return any(
+        box[0] < x1 + (x2 - x1) * t / 50 < box[2] and box[1] < y1 + (y2 - y1) * t / 50 < box[3]
+        for t in range(51)
+    )
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize(
+    ("expression", "values"),
+    [
+        ("sum(x**2)", {"x": [3, 4, 10]}),
+        ("sum(x**2)", {"x": [1, 2, 3, 4, 5, 6, 7, 8]}),  # 7 edges skip layers
+    ],
+)
+def test_the_builtin_sum_drawing_gives_each_edge_its_own_lane(expression, values):
+    from gradexplain import pysum, svg
+    from gradexplain.program import build
+    from gradexplain.values import from_numbers
+
+    program = build(expression, {n: from_numbers(n, v) for n, v in values.items()})
+    built = pysum.build(program, "float64", list(values)).graph
+    boxes, labels, segments = _svg_parts(svg.draw(built, "title"))
+    assert len(labels) == len(built.edges)  # one label per edge
+    for k, label in enumerate(labels):
+        assert not any(_overlap(label, box) for box in boxes), label
+        assert not any(_overlap(label, other) for other in labels[k + 1 :]), label
+        assert not any(_meets(label, segment) for segment in segments), label
+    # no two edges share a vertical run: every segment is its own
+    vertical = [s for s in segments if s[0][0] == s[1][0]]
+    for k, (a, b) in enumerate(vertical):
+        for c, d in vertical[k + 1 :]:
+            if a[0] == c[0]:
+                low, high = sorted((a[1], b[1])), sorted((c[1], d[1]))
+                assert low[1] <= high[0] or high[1] <= low[0], (a, b, c, d)
+
+
+def test_the_docs_drawings_are_checked_by_the_same_rule():
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    for name in ("seed-graph.svg", "seed-builtin-sum-graph.svg"):
+        boxes, labels, segments = _svg_parts((docs / name).read_text(encoding="utf-8"))
+        for k, label in enumerate(labels):
+            assert not any(_overlap(label, other) for other in labels[k + 1 :] + boxes), name
+            assert not any(_meets(label, segment) for segment in segments), name
