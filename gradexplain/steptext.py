@@ -3,7 +3,7 @@ whose derivation applies the same rules to the same elements is shown without th
 
 The linear model's steps repeat `sigmoid(b + sum_m(X_im*w_m))` a dozen times; a person
 writes z = X@w, s = sigmoid(b + z) once and then uses s_i. Here an element (a rule
-line's value, a sum or a function's value) gets a name when it prints longer than NAME_AT
+line's value that holds a sum or a function) gets a name when it prints longer than NAME_AT
 characters and appears in at least two other lines; names are chosen inner first, so s is
 defined through z. The
 names only shorten what is shown: the derivation (steps.py) and its JSON keep the
@@ -100,7 +100,7 @@ def choose(derivations: Sequence[Derivation]) -> list[Name]:
             if definition not in known.variants:
                 names[names.index(known)] = by_text[text] = known.also(definition)
             continue
-        if len(text) <= NAME_AT or not isinstance(definition, (sp.Sum, sp.Function)):
+        if len(text) <= NAME_AT or not (definition.has(sp.Sum) or _applied(definition)):
             continue  # short, or arithmetic on names (s_i - y_i) that reads as it is
         uses = sum(_contains(_named(e, names), definition) for e in exprs)
         if uses < 3:  # its own line, and two others
@@ -111,6 +111,11 @@ def choose(derivations: Sequence[Derivation]) -> list[Name]:
         by_text[text] = Name(symbol, step.value, definition, step.source, (definition,))
         names.append(by_text[text])
     return names
+
+
+def _applied(expr: Any) -> bool:
+    """Does `expr` apply a function (sigmoid, exp...)? An index's delta does not count."""
+    return any(not isinstance(f, sp.KroneckerDelta) for f in expr.atoms(sp.Function))
 
 
 def _exprs(parts: Parts) -> Iterator[Any]:
@@ -126,7 +131,12 @@ def _bases(expr: Any) -> set[Any]:
 
 
 def _contains(expr: Any, part: Any) -> bool:
-    return bool(expr == part or expr.has(part))
+    """Whether naming `part` changes `expr`: the test the substitution itself uses (a
+    factor of a longer product, exp(x_k)/sum_k(...) in exp(x_k)*t_k/sum_k(...), is not)."""
+    return bool(expr.xreplace({part: _MARK}) != expr)
+
+
+_MARK = sp.Symbol("_named")
 
 
 def _letter(step: Step, taken: set[str]) -> str:

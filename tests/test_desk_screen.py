@@ -3,6 +3,7 @@ and 60 columns, the --expect and --cases tables fitted like the main table."""
 
 from __future__ import annotations
 
+import itertools
 import shlex
 
 import pytest
@@ -269,7 +270,7 @@ def _svg_parts(text: str):
         segments.append((a, b))
     for poly in root.iter(f"{ns}polyline"):
         points = [tuple(map(float, p.split(","))) for p in poly.get("points").split()]
-        segments += list(zip(points, points[1:]))
+        segments += list(itertools.pairwise(points))
     return boxes, labels, segments
 
 
