@@ -88,6 +88,7 @@ def choose(derivations: Sequence[Derivation]) -> list[Name]:
     steps = [step for d in derivations if d.parts is not None for step in d.parts.steps]
     exprs = [e for d in derivations if d.parts is not None for e in _exprs(d.parts)]
     taken = {str(s) for e in exprs for s in e.free_symbols | _bases(e)} | {"L", "n", "N", "d"}
+    taken |= {c for d in derivations if d.parts for c in d.parts.notation.core.values()}
     names: list[Name] = []
     by_text: dict[str, Name] = {}
     for step in sorted(steps, key=lambda s: sp.count_ops(s.value, visual=False)):
@@ -165,7 +166,8 @@ def _named(expr: Any, names: Sequence[Name]) -> Any:
 
 def _show(expr: Any, names: Sequence[Name], parts: Parts) -> str:
     named = expr if any(expr in name.variants for name in names) else _named(expr, names)
-    return str(symbolic.formula(symbolic.canonical_indices(named) if parts.vector else named))
+    shown = symbolic.canonical_indices(named) if parts.vector else named
+    return str(symbolic.formula(shown, parts.notation))
 
 
 def _lines(parts: Parts, names: Sequence[Name], rules: bool = True) -> Iterator[str]:
@@ -179,7 +181,7 @@ def _lines(parts: Parts, names: Sequence[Name], rules: bool = True) -> Iterator[
     for step in parts.steps:
         name = own.get(_named(step.value, names))  # a named element shows its definition
         value = _show(step.value if name is None else name.definition, names, parts)
-        words = f"{step.rule}: " if rules else ""
+        words = f"{parts.notation.words(step.rule)}: " if rules else ""
         yield (
             "  " * step.depth
             + f"{words}d/d{parts.target} [{value}] = {_show(step.derivative, names, parts)}"
@@ -192,10 +194,11 @@ def _lines(parts: Parts, names: Sequence[Name], rules: bool = True) -> Iterator[
 def _definitions(names: Sequence[Name], derivations: Sequence[Derivation]) -> str:
     """`Names: z_i = sum_m(X_im*w_m), the elements of z = X@w; s_i = sigmoid(b + z_i).`,
     or "" when nothing was named."""
-    if not names:
+    parts = derivations[0].parts if derivations else None
+    if not names or parts is None:
         return ""
     said = [
-        f"{symbolic.formula(name.symbol)} = {symbolic.formula(name.definition)}"
+        f"{_show(name.symbol, (), parts)} = {_show(name.definition, (), parts)}"
         + (f", the elements of {name.base} = {name.source}" if _product(name.source) else "")
         for name in names
     ]
