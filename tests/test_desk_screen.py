@@ -325,3 +325,18 @@ def test_the_docs_drawings_are_checked_by_the_same_rule():
         for k, label in enumerate(labels):
             assert not any(_overlap(label, other) for other in labels[k + 1 :] + boxes), name
             assert not any(_meets(label, segment) for segment in segments), name
+
+
+def test_json_says_which_output_the_gradient_reached(tmp_path):
+    import json
+
+    result = CliRunner().invoke(
+        app,
+        ["slogdet(X)[1]", "--X", "2,1;1,3", "--dot", str(tmp_path / "g.dot"), "--format", "json"],
+        env={"NO_COLOR": "1"},
+    )
+    assert result.exit_code == 0, result.output
+    nodes = json.loads(result.stdout)["graph"]["nodes"]
+    top = next(n for n in nodes if n["name"] == "LinalgSlogdetBackward0")
+    assert top["grad"] == 1 and top["grad_output"] == 1
+    assert all(n["grad_output"] == 0 for n in nodes if n is not top)
