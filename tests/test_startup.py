@@ -60,6 +60,9 @@ def _imports(*args: str) -> tuple[object, list[str]]:
         (["sum(x**2", "--format", "json"], 2),  # JSON mode
         (["sum(x**2)", "--x", "1", "--dtype", "float16"], 2),  # a bad option value
         (["sum(x**2)", "--x", "1", "--format", "yaml"], 2),
+        (["sum(x**2)", "--x", "1", "--format", "json", "--rtol"], 2),  # click's, as JSON
+        (["sum(x**2)", "--x", "1", "--all=yes", "--format=json"], 2),
+        (["sum(x**2)", "--x", "1", "--quiet", "--format", "json"], 2),
         (["-sum(x**2)", "--x", "-1,2", "--y", "1"], 2),
     ],
 )
@@ -81,7 +84,7 @@ def _parse(args: list[str], full: bool) -> tuple[dict[str, object], list[str]]:
             if full:
                 TyperCommand.parse_args(command, ctx, list(args))
             else:
-                command.parse_args(ctx, list(args))
+                command.parse_args_raising(ctx, list(args))
     except Exception as error:  # noqa: BLE001 - click's errors: both paths must match
         return {"error": type(error).__name__}, [str(error)]
     return dict(ctx.params), list(ctx.args)
