@@ -17,12 +17,12 @@ from gradexplain.errors import ExitStatus, GradexplainError, StreamFault, UsageE
 
 EPILOG = """\
 Exit codes: 0 SymPy and autograd agree (and --expect matches); 1 they disagree (or
---check-fd's finite differences differ), or --expect does not match; 2 invalid input or usage (including an unavailable device);
-3 the gradient is undefined or not finite at the point (a kink such as relu at 0, a
-pole such as sqrt at 0, NaN); 70 an internal error (a bug); 74 stdout or an output
-file could not be written (a full disk); 130 interrupted (Ctrl-C); 141 stdout's reader
-went away (a closed pipe). With --cases: the worst case's, ranked agree < disagree <
-undefined < invalid.
+--check-fd's finite differences differ), or --expect does not match; 2 invalid input or
+usage (including an unavailable device); 3 the gradient is undefined or not finite at
+the point (a kink such as relu at 0, a pole such as sqrt at 0, NaN); 70 an internal
+error (a bug); 74 stdout or an output file could not be written (a full disk); 130
+interrupted (Ctrl-C); 141 stdout's reader went away (a closed pipe). With --cases: the
+worst case's, ranked agree < disagree < undefined < invalid.
 """
 
 HELP = """Explain the gradient of EXPRESSION at a point, with SymPy and PyTorch autograd.
@@ -483,10 +483,3 @@ def _float_option(label: str, text: str | None) -> float | None:
         return float(text)
     except ValueError:
         raise UsageError(f"--{label} must be a number, not {text!r}") from None
-
-
-def main() -> None:
-    """Console-script entry point (kept for old installs: `__main__.main` is the one)."""
-    from gradexplain.__main__ import main as entry
-
-    entry()
