@@ -170,6 +170,11 @@ class Op:
         """Refuse values the call cannot take (an index out of range), as input errors;
         `arrays` holds each variable's values as a flat sequence of floats."""
 
+    def wraps(self, node: Call, shape_of: Mapping[int, Shape]) -> Iterator[tuple[Var, int]]:
+        """Index variables of this call whose negative values count from the end of an
+        axis of the given size, as torch reads them (program.build counts them from 0)."""
+        return iter(())
+
     # -- shapes -------------------------------------------------------------------------
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
         return parts[0]
