@@ -250,6 +250,21 @@ class CallReader:
             )
         return -number.value if number is not value else number.value
 
+    def _int(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
+        """One integer, negative allowed (a diagonal's offset, a dim of diagonal())."""
+        number = (
+            value.operand
+            if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
+            else value
+        )
+        if (
+            not isinstance(number, ast.Constant)
+            or isinstance(number.value, bool)
+            or not isinstance(number.value, int)
+        ):
+            raise self.fail(f"{spec.name}= of {op.name}() must be an integer", value)
+        return -number.value if number is not value else number.value
+
     def _bool(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
         if not isinstance(value, ast.Constant) or not isinstance(value.value, bool):
             raise self.fail(f"{spec.name}= of {op.name}() must be True or False", value)

@@ -12,6 +12,7 @@ from gradexplain.ops import (
     activations,
     clamp,
     cumulative,
+    diagonals,
     einsum,
     elementwise,
     indexing,
@@ -58,6 +59,7 @@ FAMILIES = (
     losses,
     shape,
     linalg,
+    diagonals,
     matrices,
     einsum,
 )

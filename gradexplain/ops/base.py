@@ -30,9 +30,9 @@ class Keyword:
     """One constant setting of a call, as PyTorch names it (and, if `positional`, in
     PyTorch's order after the tensors): `kind` says how the parser reads its value.
 
-    kinds: "dims" an int, a tuple of ints or None; "dim" one int; "bool"; "number" a
-    constant; "order" a norm's p (a number, inf, -inf or 'fro'); "choice" one of
-    `choices` (strings); "false" only False (inplace=).
+    kinds: "dims" an int, a tuple of ints or None; "dim" one int; "int" one integer
+    (an offset); "bool"; "number" a constant; "order" a norm's p (a number, inf, -inf or
+    'fro'); "choice" one of `choices` (strings); "false" only False (inplace=).
     """
 
     name: str

@@ -282,6 +282,7 @@ def _nll_loss(logp: Node, t: Node, options: Options, col: int) -> Node:
 def _kl_div(u: Node, y: Node, options: Options, col: int) -> Node:
     """xlogy(target, target) - target input, or exp(target) (target - input) with
     log_target: as torch, a target 0 contributes 0 (0 log 0 = 0), not nan."""
+    pointwise: Node
     if options["log_target"]:
         pointwise = BinOp("*", Call("exp", (y,), col), _difference(y, u, col), col)
     else:
