@@ -297,11 +297,11 @@ class CallReader:
     def _order(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
         """A norm's p: a number, inf or -inf (float('inf'), math.inf, torch.inf...), 'fro'."""
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
-            if value.value == "fro":
-                return "fro"
+            if value.value in ("fro", "nuc"):  # matrix norms; each entry says what it takes
+                return value.value
             raise self.fail(
                 f"{spec.name}={value.value!r} of {op.name}() is not supported: "
-                f"vector norms take a number, inf, -inf or 'fro'",
+                f"norms take a number, inf, -inf, 'fro' or (for a matrix) 'nuc'",
                 value,
             )
         sign = 1.0

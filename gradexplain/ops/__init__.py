@@ -19,6 +19,7 @@ from gradexplain.ops import (
     linalg,
     losses,
     matrices,
+    matrixnorms,
     pointwise,
     reductions,
     shape,
@@ -49,6 +50,7 @@ __all__ = [
 FAMILIES = (
     reductions,
     statistics,
+    matrixnorms,
     cumulative,
     elementwise,
     activations,
@@ -66,7 +68,9 @@ FAMILIES = (
 OPS: dict[str, Op] = {op.name: op for family in FAMILIES for op in family.ENTRIES}
 
 # Ops the parser builds from syntax (`x[1:3]` is getitem): no user spelling, no reserved name.
-INTERNAL: frozenset[str] = frozenset(name for name, op in OPS.items() if not op.spellings)
+INTERNAL: frozenset[str] = frozenset(
+    name for name, op in OPS.items() if not op.spellings and not op.aliases
+)
 
 # Calls the parser reads itself, outside the registry: pow(a, b) is a ** b, and
 # where(cond, a, b); with the namespaces where PyTorch has them.

@@ -154,6 +154,11 @@ class Norm(Reduction):
         return False
 
     def check(self, node: Call, text: str) -> None:
+        if self.setting(node, self.order) == "nuc":
+            from gradexplain.errors import ExpressionError
+            from gradexplain.ops.matrixnorms import refusal
+
+            raise ExpressionError(str(refusal(self.name, self.order, "nuc")), text, node.col)
         p = _order(node, self)
         if not (p > 0 or p == -math.inf):
             from gradexplain.errors import ExpressionError
