@@ -248,7 +248,7 @@ def _solve(
         and isinstance(other, (sp.Symbol, sp.Indexed))  # a partner r + 1 may leave the range
         and ranges.get(other, high) == high
         and low == 0
-        and _numbers(high).is_number  # a whole axis, not m < j (a partial product's range)
+        and all(symbol.is_positive for symbol in high.free_symbols)  # a length: not m < j
     ):
         return solution, sp.true
     low, high = _numbers(low), _numbers(high)
