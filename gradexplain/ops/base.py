@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Any
 
 from gradexplain.axes import Shape
+from gradexplain.notation import PLAIN, Notation
 from gradexplain.tree import Call, Param, Var
 
 # Where a spelling lives in PyTorch: torch.f, x.f(), torch.nn.functional.f (and F.f),
@@ -249,9 +250,9 @@ class Op:
         """--steps (`steps.Steps` is w): (words, the element, its derivative)."""
         raise NotImplementedError(self.name)
 
-    def story_sentence(self, name: str, local: str, gradient: str) -> str:
+    def story_sentence(self, name: str, local: str, gradient: str, nt: Notation = PLAIN) -> str:
         """At the top of L, its rule for one element x_j: `local` is d(y_j)/dx_j."""
-        return f"Chain rule through {self.name}: dL/d{name}_j = {gradient}."
+        return f"Chain rule through {self.name}: dL/d{name}_{nt.j} = {gradient}."
 
     def graph_rule(self, node: Call) -> str:
         """The rule a backward node applies, for the graph's labels."""
