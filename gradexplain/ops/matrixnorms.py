@@ -23,27 +23,10 @@ from typing import Any
 from gradexplain.axes import Shape, ShapeError, check_dims, reduced
 from gradexplain.ops.base import Keyword, NamedFunction, Op
 from gradexplain.ops.reductions import IS_MAX, IS_MIN, KEEPDIM
+from gradexplain.ops.statistics import VECTOR_NORM, refusal
 from gradexplain.tree import Call
 
 EDGES = (1.0, -1.0, math.inf, -math.inf)  # the orders with a rule in elements
-SINGULAR = {
-    "nuc": "the nuclear norm is the sum of the singular values",
-    2.0: "the spectral norm ord=2 is the largest singular value",
-    -2.0: "ord=-2 is the smallest singular value",
-}
-
-
-def refusal(name: str, key: str, order: Any) -> str | None:
-    """Why an order of a matrix norm is refused, or None."""
-    words = SINGULAR.get(order)
-    if words is None:
-        return None
-    shown = repr(order) if isinstance(order, str) else f"{order:g}"
-    return (
-        f"{key}={shown} of {name}() is not supported: {words}, which has no formula in "
-        f"the matrix's elements for the symbolic witness to differentiate (it needs an "
-        f"SVD); matrix norms take 'fro', 1, -1, inf or -inf"
-    )
 
 
 def _shown(order: Any) -> str:
@@ -67,9 +50,7 @@ class MatrixNorm(Op):
 
     @property
     def vector(self) -> Op:
-        from gradexplain.ops import OPS
-
-        return OPS["vector_norm"]
+        return VECTOR_NORM
 
     def order(self, node: Call) -> Any:
         value = self.setting(node, "ord")

@@ -27,6 +27,25 @@ from gradexplain.ops.reductions import (
 )
 from gradexplain.tree import Call
 
+SINGULAR = {
+    "nuc": "the nuclear norm is the sum of the singular values",
+    2.0: "the spectral norm ord=2 is the largest singular value",
+    -2.0: "ord=-2 is the smallest singular value",
+}
+
+
+def refusal(name: str, key: str, order: Any) -> str | None:
+    """Why an order of a matrix norm is refused, or None."""
+    words = SINGULAR.get(order)
+    if words is None:
+        return None
+    shown = repr(order) if isinstance(order, str) else f"{order:g}"
+    return (
+        f"{key}={shown} of {name}() is not supported: {words}, which has no formula in "
+        f"the matrix's elements for the symbolic witness to differentiate (it needs an "
+        f"SVD); matrix norms take 'fro', 1, -1, inf or -inf"
+    )
+
 
 def _slices(values: Any, node: Call, test: Any) -> Any:
     """Every element of each slice (along the call's dims) where `test(slice)` holds."""
@@ -183,7 +202,6 @@ class Norm(Reduction):
     def check(self, node: Call, text: str) -> None:
         if self.setting(node, self.order) == "nuc":
             from gradexplain.errors import ExpressionError
-            from gradexplain.ops.matrixnorms import refusal
 
             raise ExpressionError(str(refusal(self.name, self.order, "nuc")), text, node.col)
         p = _order(node, self)
@@ -327,6 +345,15 @@ class Norm(Reduction):
         return self.rule
 
 
+VECTOR_NORM = Norm(
+    "vector_norm",
+    "norm rule: d ||u||_p/du_j = sign(u_j) |u_j|**(p-1)/||u||_p**(p-1) "
+    "(p = 2: u_j/||u||; p = inf: sign(u_j) at the largest |u_j|)",
+    order="ord",
+    spellings=("linalg",),
+    keywords=(Keyword("ord", "order", 2.0), DIMS, KEEPDIM),
+)
+
 ENTRIES: tuple[Op, ...] = (
     Variance("var", "var rule: d var(u)/du_j = 2 (u_j - mean(u))/(N - correction)"),
     Variance(
@@ -338,12 +365,5 @@ ENTRIES: tuple[Op, ...] = (
         "(p = 2: u_j/||u||; p = inf: sign(u_j) at the largest |u_j|)",
         keywords=(Keyword("p", "order", "fro"), DIMS, KEEPDIM),
     ),
-    Norm(
-        "vector_norm",
-        "norm rule: d ||u||_p/du_j = sign(u_j) |u_j|**(p-1)/||u||_p**(p-1) "
-        "(p = 2: u_j/||u||; p = inf: sign(u_j) at the largest |u_j|)",
-        order="ord",
-        spellings=("linalg",),
-        keywords=(Keyword("ord", "order", 2.0), DIMS, KEEPDIM),
-    ),
+    VECTOR_NORM,
 )
