@@ -194,14 +194,31 @@ class MatrixNorm(Op):
             return f"for a matrix, {matrix}; for a vector, {vector}"
         return matrix
 
-    shaped_steps = False
+    shaped_steps = True
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
-        from gradexplain.errors import UsageError
+        """'fro' and vector norms: vector_norm's rule; ord=1 (inf): the max rule over the
+        column (row) sums of |X|, with d|u| = sign(u) du inside the picked sum."""
+        import sympy as sp
 
-        raise UsageError(
-            f"--steps does not derive {self.name}() yet; the table's formula is SymPy's "
-            f"derivative of it"
+        shape = w.node_shapes[id(node.args[0])]
+        if self.frobenius(node, len(shape)):
+            return self.vector.step(w, node, idx, depth)
+        summed, picked = self.axes(node, len(shape))
+        s, k = w.builder.fresh((shape[summed], shape[picked]))
+        at = [s, s]
+        at[picked] = k
+        u, du = w.pair(node.args[0], tuple(at), depth)
+        inner = w.builder.limit(s, shape[summed])
+        line, dline = w.builder.Sum(sp.Abs(u), inner), w.sum(sp.sign(u) * du, inner)
+        indicator = (IS_MAX if self.order(node) > 0 else IS_MIN)(line, *w.builder.compared((k,)))
+        limit = w.builder.limit(k, shape[picked])
+        count = w.builder.Sum(indicator, limit)
+        return (
+            "matrix norm rule: only the picked line's sum of |u| passes its derivative "
+            "(ties share it), d|u| = sign(u) du",
+            w.builder.Sum(line * indicator, limit) / count,
+            w.sum(dline * indicator, limit) / count,
         )
 
     def graph_rule(self, node: Call) -> str:
