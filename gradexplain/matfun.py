@@ -173,6 +173,3 @@ class inv(MatrixFunction):
             "".join(indices) if all(len(n) == 1 for n in indices) else "{" + ",".join(indices) + "}"
         )
         return f"inv({matrix_text(printer, self.matrix)})_{joined}"
-
-
-FUNCTIONS: tuple[type[MatrixFunction], ...] = (det, logabsdet, signdet, inv)

@@ -48,11 +48,11 @@ def test_steps_end_in_sympys_gradient(expression, values, expected):
         return
     vectors = {name for name in variables(tree) if getattr(values[name], "ndim", 0)}
     scalars = set(variables(tree)) - vectors
-    model = symbolic.vector_model(tree, vectors, scalars)
+    shapes = {name: (2,) if name in vectors else () for name in variables(tree)}
+    node_shapes = infer(tree, shapes, "")
+    model = symbolic.build(tree, shapes, node_shapes, VECTOR)
     for name in variables(tree):
-        derivation = steps.derive(
-            tree, name, *symbolic.vector_shapes(tree, vectors, scalars), VECTOR
-        )
+        derivation = steps.derive(tree, name, shapes, node_shapes, VECTOR)
         difference = derivation.expr - symbolic.gradient(model, name)
         assert sp.simplify(difference.doit()) == 0, (name, derivation.formula)
         assert derivation.lines[0].startswith("L = ")
