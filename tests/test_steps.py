@@ -140,12 +140,9 @@ def test_cli_matrix_steps_through_matmul():
         "    matrix product: an element is sum_m of products, so the product rule inside the "
         "sum: d/dX_jk [sum_m(X_im*w_m)] = sum_m(delta_ij*delta_km*w_m)\n"
         "  each delta keeps only the terms whose indices meet: dL/dX_jk = w_k\n"
-        "Steps for dL/dw:\n"
-        "  L = sum_i(sum_m(X_im*w_m))\n"
-        "  sum rule: the derivative of a sum is the sum of derivatives: d/dw_j "
-        "[sum_i(sum_m(X_im*w_m))] = sum_i(sum_m(delta_jm*X_im))\n"
-        "    matrix product: an element is sum_m of products, so the product rule inside the "
-        "sum: d/dw_j [sum_m(X_im*w_m)] = sum_m(delta_jm*X_im)\n"
+        "Steps for dL/dw: the rules of dL/dX above, line by line, with d/dw_j:\n"
+        "  d/dw_j [sum_i(sum_m(X_im*w_m))] = sum_i(sum_m(delta_jm*X_im))\n"
+        "    d/dw_j [sum_m(X_im*w_m)] = sum_m(delta_jm*X_im)\n"
         "  each delta keeps only the terms whose indices meet: dL/dw_j = sum_i(X_ij)\n"
     )
 
