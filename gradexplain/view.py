@@ -28,9 +28,11 @@ HEAD_ROWS = 5  # rows shown before and after the elision line, unless --all
 
 @dataclass(frozen=True)
 class Mark:
-    """The last cell of a compared row: "ok", "DIFFERS" or "UNDEFINED"."""
+    """The last cell of a compared row: "ok", "DIFFERS" or "UNDEFINED"; another word
+    (`MISMATCH`, a case's `invalid (values)`) names which of the three it looks like."""
 
     word: str
+    tone: str = ""  # "ok", "DIFFERS" or "UNDEFINED"; "" when `word` is one of them
 
     @staticmethod
     def of(close: bool, undefined: bool = False) -> Mark:
@@ -55,6 +57,7 @@ class Column:
     right: bool = True  # numbers go right
     mark: bool = False  # holds Marks
     drop: int = 0  # where the terminal is narrow, dropped 1st (terms), 2nd (inputs); 0 never
+    wrap: bool = False  # prose (a case's name, an error) that wraps inside its cell
 
 
 @dataclass(frozen=True)
@@ -461,19 +464,7 @@ def extras(result: Explanation, options: Options) -> list[Section]:
             )
         )
     if "steps" in found:
-        sections.append(
-            Section(
-                "--steps",
-                tuple(
-                    block
-                    for derivation in found["steps"].values()
-                    for block in (
-                        paragraph(f"Steps for dL/d{derivation.name}:"),
-                        Listing(tuple(derivation.lines)),
-                    )
-                ),
-            )
-        )
+        sections.append(Section("--steps", _steps(found["steps"])))
     if "steps_refused" in found:
         refused = str(found["steps_refused"])
         said = refused if refused.startswith("--steps") else f"--steps: {refused}"
@@ -485,6 +476,17 @@ def extras(result: Explanation, options: Options) -> list[Section]:
     if "jacobian" in found:
         sections.append(Section("--jacobian", _jacobian(found["jacobian"], result.notation)))
     return sections
+
+
+def _steps(derivations: Any) -> tuple[Block, ...]:
+    """The derivations as steptext.py shows them: long repeated elements named once."""
+    from gradexplain import steptext
+
+    shown = steptext.screen(derivations)
+    blocks: list[Block] = [paragraph(shown.names)] if shown.names else []
+    for head, lines in shown.derivations:
+        blocks += [paragraph(head), Listing(lines)]
+    return tuple(blocks)
 
 
 def _finite_differences(found: dict[str, Any], listed: bool) -> tuple[Block, ...]:
