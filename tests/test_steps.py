@@ -48,11 +48,11 @@ def test_steps_end_in_sympys_gradient(expression, values, expected):
         return
     vectors = {name for name in variables(tree) if getattr(values[name], "ndim", 0)}
     scalars = set(variables(tree)) - vectors
-    model = symbolic.vector_model(tree, vectors, scalars)
+    shapes = {name: (2,) if name in vectors else () for name in variables(tree)}
+    node_shapes = infer(tree, shapes, "")
+    model = symbolic.build(tree, shapes, node_shapes, VECTOR)
     for name in variables(tree):
-        derivation = steps.derive(
-            tree, name, *symbolic.vector_shapes(tree, vectors, scalars), VECTOR
-        )
+        derivation = steps.derive(tree, name, shapes, node_shapes, VECTOR)
         difference = derivation.expr - symbolic.gradient(model, name)
         assert sp.simplify(difference.doit()) == 0, (name, derivation.formula)
         assert derivation.lines[0].startswith("L = ")
@@ -120,9 +120,10 @@ def test_matrix_steps_end_in_the_gradient(expression, shapes):
         np.testing.assert_allclose(value, result.gradients[name].autograd, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(value, result.gradients[name].symbolic, rtol=1e-10, atol=1e-12)
         assert derivation.lines[0].startswith("L = ")
-        # every delta of a bound index is resolved; a diagonal leaves delta_jk (trace: I)
+        # every delta of a bound index is resolved; a diagonal leaves delta_jk (trace: I),
+        # or delta(k, j + 1) at an offset
         assert all(
-            set(delta.args) <= set(TARGETS) for delta in derivation.expr.atoms(sp.KroneckerDelta)
+            delta.free_symbols <= set(TARGETS) for delta in derivation.expr.atoms(sp.KroneckerDelta)
         )
 
 
@@ -139,12 +140,9 @@ def test_cli_matrix_steps_through_matmul():
         "    matrix product: an element is sum_m of products, so the product rule inside the "
         "sum: d/dX_jk [sum_m(X_im*w_m)] = sum_m(delta_ij*delta_km*w_m)\n"
         "  each delta keeps only the terms whose indices meet: dL/dX_jk = w_k\n"
-        "Steps for dL/dw:\n"
-        "  L = sum_i(sum_m(X_im*w_m))\n"
-        "  sum rule: the derivative of a sum is the sum of derivatives: d/dw_j "
-        "[sum_i(sum_m(X_im*w_m))] = sum_i(sum_m(delta_jm*X_im))\n"
-        "    matrix product: an element is sum_m of products, so the product rule inside the "
-        "sum: d/dw_j [sum_m(X_im*w_m)] = sum_m(delta_jm*X_im)\n"
+        "Steps for dL/dw: the rules of dL/dX above, line by line, with d/dw_j:\n"
+        "  d/dw_j [sum_i(sum_m(X_im*w_m))] = sum_i(sum_m(delta_jm*X_im))\n"
+        "    d/dw_j [sum_m(X_im*w_m)] = sum_m(delta_jm*X_im)\n"
         "  each delta keeps only the terms whose indices meet: dL/dw_j = sum_i(X_ij)\n"
     )
 
@@ -202,3 +200,46 @@ def test_matrix_steps_refuse_what_they_have_no_rule_for(expression, function, co
         f"(column {column}); the table's formula is SymPy's derivative of it; the result "
         f"above stands."
     )
+
+
+def _statistics_cases():
+    """var, std, the vector and matrix norms, cumsum and cumprod of test_reductions_more's
+    table."""
+    from tests.test_reductions_more import CASES as REDUCTIONS
+
+    names = ("var(", "std(", "norm(", "cumsum(", "cumprod(")
+    return [
+        (expression, values)
+        for expression, values, _ in REDUCTIONS
+        if any(name in expression for name in names)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("expression", "values"), _statistics_cases(), ids=[case[0] for case in _statistics_cases()]
+)
+def test_statistics_steps_end_in_the_gradient(expression, values):
+    """--steps derives var, std, the norms, cumsum and cumprod by their rules (exit 2 before):
+    the derivation's formula, evaluated, is autograd's and SymPy's gradient."""
+    from gradexplain import explain
+    from gradexplain.builder import TARGETS
+    from gradexplain.values import from_numbers
+
+    arrays = {name: np.asarray(value, dtype=float) for name, value in values.items()}
+    tree = parse(f"sum({expression})")
+    shapes = {name: array.shape for name, array in arrays.items()}
+    result = explain(f"sum({expression})", values={n: a.tolist() for n, a in arrays.items()})
+    found = steps.derive_all(tree, {n: from_numbers(n, a.tolist()) for n, a in arrays.items()})
+    length = None if uses_matrices(tree, shapes) else max(a.size for a in arrays.values())
+    for name, derivation in found.items():
+        evaluator = Evaluator(
+            {n: a for n, a in arrays.items() if a.shape},
+            {n: float(a) for n, a in arrays.items() if not a.shape},
+            derivation.sizes,
+            length,
+        )
+        targets = TARGETS[: len(shapes[name])] if length is None else symbolic.TARGETS[:1]
+        value = evaluator.tensor(derivation.expr, targets if shapes[name] else (), shapes[name])
+        np.testing.assert_allclose(value, result.gradients[name].autograd, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(value, result.gradients[name].symbolic, rtol=1e-10, atol=1e-12)
+        assert derivation.lines[0].startswith("L = ")
