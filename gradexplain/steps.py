@@ -21,6 +21,7 @@ from gradexplain import symbolic
 from gradexplain.builder import SHAPED, VECTOR, Builder, Dialect
 from gradexplain.deltas import resolve_deltas
 from gradexplain.errors import UsageError
+from gradexplain.notation import PLAIN, Notation, choose
 from gradexplain.ops import OPS
 from gradexplain.ops.linalg import contract_step, matmul_letters
 from gradexplain.shapes import Shape, describe, infer, uses_matrices
@@ -83,7 +84,7 @@ def derive(
     dialect: Dialect = SHAPED,
 ) -> Derivation:
     """A non-scalar result is summed over all of its elements first (backward with ones)."""
-    walker = Steps(name, shapes, node_shapes, dialect)
+    walker = Steps(name, shapes, node_shapes, dialect, choose(variables(tree)))
     top = node_shapes[id(tree)]
     indices = walker.builder.top(top)
     value, total = walker.pair(tree, indices, 0)
@@ -93,7 +94,8 @@ def derive(
     lines = [f"L = {walker.show(value)}"]
     if top and walker.vector:
         walker.lines.append(
-            f"y is a vector: backward(ones) differentiates L = sum_i y_i: {walker.show(total)}"
+            walker.notation.words("y is a vector: backward(ones) differentiates L = sum_i y_i: ")
+            + walker.show(total)
         )
     elif top:
         walker.lines.insert(
@@ -107,7 +109,7 @@ def derive(
     if walker.vector:
         final = symbolic.canonical_indices(final)
         why = (
-            "sum rule, only the term k = j survives (the delta)"
+            walker.notation.words("sum rule, only the term k = j survives (the delta)")
             if walker.targets
             else "collect terms"
         )
@@ -132,20 +134,27 @@ class Steps:
         shapes: Mapping[str, Shape],
         node_shapes: dict[int, Shape],
         dialect: Dialect,
+        notation: Notation = PLAIN,
     ) -> None:
+        self.notation = notation
         self.builder = Builder(dialect, shapes, node_shapes)
         self.node_shapes = node_shapes
         self.vector = dialect is VECTOR  # the 1-D dialect: n, and bound indices k, k2...
         self.n = symbolic.N
         self.name = name
         self.targets = symbolic.TARGETS[: len(shapes[name])]
-        self.target_text = name + "_" + "".join(map(str, self.targets)) if self.targets else name
+        letters = (
+            "".join(map(str, notation.display(sp.Tuple(*self.targets)))) if self.targets else ""
+        )
+        self.target_text = name + "_" + letters if self.targets else name
         self.lines: list[str] = []
         self.fresh = 0
 
     def show(self, expr: Any) -> str:
         """The 1-D dialect names every bound index k where it can, like the table."""
-        return symbolic.formula(symbolic.canonical_indices(expr) if self.vector else expr)
+        return symbolic.formula(
+            symbolic.canonical_indices(expr) if self.vector else expr, self.notation
+        )
 
     def pair(self, node: Node, idx: tuple[Any, ...], depth: int) -> Pair:
         if isinstance(node, (Num, Const)):
@@ -156,7 +165,7 @@ class Steps:
         rule, value, derivative = self._rule(node, idx, depth + 1)
         self.lines.insert(
             mark,
-            "  " * depth + f"{rule}: d/d{self.target_text} "
+            "  " * depth + f"{self.notation.words(rule)}: d/d{self.target_text} "
             f"[{self.show(value)}] = {self.show(derivative)}",
         )
         return value, derivative
@@ -202,8 +211,19 @@ class Steps:
         letters = matmul_letters(
             "@", self.node_shapes[id(node.left)], self.node_shapes[id(node.right)], "", node.col
         )
-        value, derivative, bound = contract_step(self, (node.left, node.right), letters, idx, depth)
-        return OPS["matmul"].words.format(bound=bound), value, derivative  # type: ignore
+        value, derivative, count = contract_step(self, (node.left, node.right), letters, idx, depth)
+        return OPS["matmul"].words.format(bound=self.shown_indices(value, count)), value, derivative  # type: ignore
+
+    @staticmethod
+    def shown_indices(total: Any, count: int) -> str:
+        """The summed indices' names as the formulas print them (`symbolic.stable_indices`
+        renames them for display), innermost first."""
+        names: list[str] = []
+        shown = symbolic.stable_indices(total)
+        while isinstance(shown, sp.Sum) and len(names) < count:
+            names += [str(limit[0]) for limit in shown.limits]
+            shown = shown.function
+        return ",".join(reversed(names))
 
     def _call(self, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         if node.func == "T":

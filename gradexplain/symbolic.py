@@ -34,6 +34,7 @@ from gradexplain.builder import (
     size_symbol,
 )
 from gradexplain.deltas import derivative
+from gradexplain.notation import PLAIN, Notation
 from gradexplain.scoped import ScopedProduct, ScopedSum
 from gradexplain.shapes import Shape, infer
 from gradexplain.tree import Node, variables
@@ -293,26 +294,26 @@ class FormulaPrinter(StrPrinter):
 
 
 def _is_size(expr: sp.Expr) -> bool:
-    """n, or an axis length of the shaped path (n3)."""
-    return expr == N or (
-        isinstance(expr, sp.Symbol) and bool(expr.is_positive) and expr.name[1:].isdigit()
-    )
+    """n, or an axis length of the shaped path (n3), whatever letter the notation gives
+    it: the only positive integer symbols are lengths (indices start at 0)."""
+    return isinstance(expr, sp.Symbol) and bool(expr.is_integer and expr.is_positive)
 
 
 NOT_REAL = "not real (a negative number raised to a variable power)"
 
 
-def formula(expr: sp.Expr) -> str:
-    """A readable one-line formula, e.g. `2*x_j`; never a complex one: SymPy's derivative
-    of (-2)**x, (-2)**x*(log(2) + I*pi), is not a real gradient (exit 3 says why)."""
+def formula(expr: sp.Expr, notation: Notation = PLAIN) -> str:
+    """A readable one-line formula, e.g. `2*x_j`, in the program's letters; never a
+    complex one: SymPy's derivative of (-2)**x, (-2)**x*(log(2) + I*pi), is not a real
+    gradient (exit 3 says why)."""
     if expr.has(sp.I):
         return NOT_REAL
-    return str(FormulaPrinter().doprint(stable_indices(expr)))
+    return str(FormulaPrinter().doprint(notation.display(stable_indices(expr))))
 
 
-def latex(expr: sp.Expr) -> str:
+def latex(expr: sp.Expr, notation: Notation = PLAIN) -> str:
     """The formula as LaTeX, for notebooks: `2 x_{j}`."""
-    return str(sp.latex(stable_indices(expr)))
+    return str(sp.latex(notation.display(stable_indices(expr))))
 
 
 _RENAMED = "mpqrstuv"  # the shaped path's fresh bound indices (builder._LETTERS but i)

@@ -15,13 +15,13 @@ from gradexplain.closeness import tiny_note
 from gradexplain.errors import ExitStatus
 from gradexplain.formatting import fmt
 from gradexplain.nonfinite import finite_mask
-from gradexplain.result import Explanation, Gradient, Terms
+from gradexplain.notation import Notation
+from gradexplain.result import Explanation, Gradient, NonFinite, Terms
 from gradexplain.safetext import visible
 from gradexplain.shapes import element
 
 if TYPE_CHECKING:
     from gradexplain.extras import Options
-    from gradexplain.nonfinite import NonFinite
 
 HEAD_ROWS = 5  # rows shown before and after the elision line, unless --all
 
@@ -155,7 +155,10 @@ def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
         blocks.append(paragraph(str(result.data_line())))
     terms = result.decomposition.terms
     if terms is not None:
-        blocks += [_terms_grid(terms, result.value_symbolic, show_all), paragraph(terms.sentence)]
+        blocks += [
+            _terms_grid(terms, result.value_symbolic, show_all, result.notation),
+            paragraph(terms.sentence),
+        ]
     singular = _singular_elements(result)
     for gradient in result.gradients.values():
         blocks += [
@@ -181,7 +184,7 @@ def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
 def _size(result: Explanation) -> str:
     if result.shapes:
         return ", ".join(f"{name}: {shape_text(shape)}" for name, shape in result.shapes.items())
-    return f"n = {result.n}" if result.n is not None else "scalars"
+    return f"{result.notation.n} = {result.n}" if result.n is not None else "scalars"
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
@@ -252,20 +255,21 @@ def _gradient_grid(
     if gradient.shape == ():
         return _scalar_grid(result, gradient, singular)
     if result.shapes:
-        return _matrix_grid(gradient, singular, show_all)
+        return _matrix_grid(gradient, singular, show_all, result.notation)
     name, decomposition = gradient.name, result.decomposition
     vectors = result.vector_columns()
     terms = decomposition.term_values
     fd = result.extras.get("finite_differences", {}).get(name)
     if fd is not None and fd.mode != "per element":
         fd = None  # directional: no value per element; the --check-fd section has them
+    i, j = result.notation.i, result.notation.j
     columns = [
-        Column(Label("i")),
-        *(Column(Label(f"{other}_i", True), drop=2) for other, _ in vectors),
+        Column(Label(i)),
+        *(Column(Label(f"{other}_{i}", True), drop=2) for other, _ in vectors),
     ]
     if terms is not None:
-        columns.append(Column(Label(f"y_i = {decomposition.term}", True), drop=1))
-    columns += _compared(Label(f"dL/d{name}_j = {gradient.formula}", True, "(SymPy)"))
+        columns.append(Column(Label(f"y_{i} = {decomposition.term}", True), drop=1))
+    columns += _compared(Label(f"dL/d{name}_{j} = {gradient.formula}", True, "(SymPy)"))
     body: list[tuple[Cell, ...] | None] = []
     finite = finite_mask(gradient)
     for index in rows(len(gradient.point), show_all):
@@ -323,12 +327,14 @@ def _scalar_grid(result: Explanation, gradient: Gradient, singular: set[int] | N
     return Grid(Label(f"dL/d{name}"), tuple(columns), (tuple(row),), tuple(totals))
 
 
-def _matrix_grid(gradient: Gradient, singular: set[int] | None, show_all: bool) -> Grid:
+def _matrix_grid(
+    gradient: Gradient, singular: set[int] | None, show_all: bool, nt: Notation
+) -> Grid:
     """One row per element, in row-major order, with head/tail elision for large arrays."""
     name, shape = gradient.name, gradient.shape
-    label = element(name, shape)
+    label = element(name, shape, nt.j + nt.k)
     columns = (
-        Column(Label("j,k" if len(shape) == 2 else "j")),
+        Column(Label(f"{nt.j},{nt.k}" if len(shape) == 2 else nt.j)),
         Column(Label(label, True), drop=2),
         *_compared(Label(f"dL/d{label} = {gradient.formula}", True, "(SymPy)")),
     )
@@ -350,7 +356,7 @@ def _matrix_grid(gradient: Gradient, singular: set[int] | None, show_all: bool) 
     return Grid(Label(f"dL/d{name}", note=f"({shape_text(shape)})"), columns, body)
 
 
-def _terms_grid(terms: Terms, total: float, show_all: bool) -> Grid:
+def _terms_grid(terms: Terms, total: float, show_all: bool, nt: Notation) -> Grid:
     """The sum rule, element by element: each y_i (or y_ik) of the array L combines, then L.
 
     A mean shows the plain sum first, so the factor 1/N can be checked by hand.
@@ -358,7 +364,7 @@ def _terms_grid(terms: Terms, total: float, show_all: bool) -> Grid:
     import numpy as np
 
     values, y = terms.values, terms.letter
-    labels = "i,k" if values.ndim == 2 else "i"
+    labels = f"{nt.i},{nt.k}" if values.ndim == 2 else nt.i
     flat = values.reshape(-1)
     body = tuple(
         None if index is None else (_where(index, values.shape), fmt(flat[index]))
