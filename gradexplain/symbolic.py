@@ -36,8 +36,8 @@ from gradexplain.builder import (
 from gradexplain.deltas import derivative
 from gradexplain.notation import PLAIN, Notation
 from gradexplain.scoped import ScopedProduct, ScopedSum
-from gradexplain.shapes import Shape, infer
-from gradexplain.tree import Node, variables
+from gradexplain.shapes import Shape
+from gradexplain.tree import Node
 
 __all__ = [
     "I",
@@ -47,7 +47,6 @@ __all__ = [
     "Reduction",
     "Model",
     "build",
-    "vector_model",
     "gradient",
     "formula",
     "FormulaPrinter",
@@ -96,31 +95,6 @@ def build(
         term if top else None,
         builder.reductions,
     )
-
-
-def vector_shapes(
-    tree: Node,
-    vector_names: set[str],
-    scalar_names: set[str],
-    node_shapes: Mapping[int, Shape] | None = None,
-) -> tuple[dict[str, Shape], dict[int, Shape]]:
-    """Shapes for the 1-D dialect, where only ranks matter (every index is bounded by n):
-    without the program's node shapes, a stand-in length gives them."""
-    shapes: dict[str, Shape] = {
-        name: (2,) if name in vector_names else () for name in variables(tree)
-    }
-    shapes.update({name: () for name in scalar_names if name not in shapes})
-    return shapes, dict(node_shapes) if node_shapes is not None else infer(tree, shapes, "")
-
-
-def vector_model(
-    tree: Node,
-    vector_names: set[str],
-    scalar_names: set[str],
-    node_shapes: Mapping[int, Shape] | None = None,
-) -> Model:
-    """The model in the 1-D dialect: vectors of one common length n."""
-    return build(tree, *vector_shapes(tree, vector_names, scalar_names, node_shapes), VECTOR)
 
 
 def drop_unit_ranges(expr: sp.Expr) -> sp.Expr:

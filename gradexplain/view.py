@@ -28,9 +28,11 @@ HEAD_ROWS = 5  # rows shown before and after the elision line, unless --all
 
 @dataclass(frozen=True)
 class Mark:
-    """The last cell of a compared row: "ok", "DIFFERS" or "UNDEFINED"."""
+    """The last cell of a compared row: "ok", "DIFFERS" or "UNDEFINED"; another word
+    (`MISMATCH`, a case's `invalid (values)`) names which of the three it looks like."""
 
     word: str
+    tone: str = ""  # "ok", "DIFFERS" or "UNDEFINED"; "" when `word` is one of them
 
     @staticmethod
     def of(close: bool, undefined: bool = False) -> Mark:
@@ -55,6 +57,7 @@ class Column:
     right: bool = True  # numbers go right
     mark: bool = False  # holds Marks
     drop: int = 0  # where the terminal is narrow, dropped 1st (terms), 2nd (inputs); 0 never
+    wrap: bool = False  # prose (a case's name, an error) that wraps inside its cell
 
 
 @dataclass(frozen=True)
@@ -461,19 +464,7 @@ def extras(result: Explanation, options: Options) -> list[Section]:
             )
         )
     if "steps" in found:
-        sections.append(
-            Section(
-                "--steps",
-                tuple(
-                    block
-                    for derivation in found["steps"].values()
-                    for block in (
-                        paragraph(f"Steps for dL/d{derivation.name}:"),
-                        Listing(tuple(derivation.lines)),
-                    )
-                ),
-            )
-        )
+        sections.append(Section("--steps", _steps(found["steps"])))
     if "steps_refused" in found:
         refused = str(found["steps_refused"])
         said = refused if refused.startswith("--steps") else f"--steps: {refused}"
@@ -481,10 +472,21 @@ def extras(result: Explanation, options: Options) -> list[Section]:
             Section("--steps", (paragraph(f"{said}; the result above stands.", warning=True),))
         )
     if "vjp" in found:
-        sections.append(Section("--v", _vector_jacobian(found["vjp"])))
+        sections.append(Section("--v", _vector_jacobian(found["vjp"], result.notation)))
     if "jacobian" in found:
-        sections.append(Section("--jacobian", _jacobian(found["jacobian"])))
+        sections.append(Section("--jacobian", _jacobian(found["jacobian"], result.notation)))
     return sections
+
+
+def _steps(derivations: Any) -> tuple[Block, ...]:
+    """The derivations as steptext.py shows them: long repeated elements named once."""
+    from gradexplain import steptext
+
+    shown = steptext.screen(derivations)
+    blocks: list[Block] = [paragraph(shown.names)] if shown.names else []
+    for head, lines in shown.derivations:
+        blocks += [paragraph(head), Listing(lines)]
+    return tuple(blocks)
 
 
 def _finite_differences(found: dict[str, Any], listed: bool) -> tuple[Block, ...]:
@@ -587,7 +589,7 @@ def _builtin_sum(result: Explanation, found: Any) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
-def _vector_jacobian(found: Any) -> tuple[Block, ...]:
+def _vector_jacobian(found: Any, nt: Notation) -> tuple[Block, ...]:
     from gradexplain.vjp import listing
 
     lines = tuple(
@@ -598,8 +600,8 @@ def _vector_jacobian(found: Any) -> tuple[Block, ...]:
     )
     return (
         paragraph(
-            f"y.backward(v) with v = {listing(found.v)} computes J^T v, J_ij = "
-            f"dy_i/dx_j (v = ones would give the gradient of sum(y)):"
+            f"y.backward(v) with v = {listing(found.v)} computes J^T v, "
+            + nt.words("J_ij = dy_i/dx_j (v = ones would give the gradient of sum(y)):")
         ),
         Listing(lines),
     )
@@ -608,7 +610,7 @@ def _vector_jacobian(found: Any) -> tuple[Block, ...]:
 MAX_JACOBIAN_SHOWN = 20  # J's columns in a terminal grid; larger J is summarised
 
 
-def _jacobian(found: Any) -> tuple[Block, ...]:
+def _jacobian(found: Any, nt: Notation) -> tuple[Block, ...]:
     """Each matrix dy_i/dx_j, then its column sums: the sum rule, made visible; SymPy's
     formula for it and whether the witnesses agree. A J too wide for a screen is
     summarised; --format json has every entry."""
@@ -618,19 +620,19 @@ def _jacobian(found: Any) -> tuple[Block, ...]:
     blocks: list[Block] = []
     for name, matrix in found.matrices.items():
         flattened = ", both flattened in row-major order" if shapes else ""
-        head = f"Jacobian dy_i/d{name}_j with y = {found.y}{flattened}"
+        head = f"Jacobian dy_{nt.i}/d{name}_{nt.j} with y = {found.y}{flattened}"
         if max(matrix.shape) > MAX_JACOBIAN_SHOWN:
             blocks += [
                 paragraph(
                     f"{head}: {matrix.shape[0]:,} x {matrix.shape[1]:,}, too "
                     f"large to show; --format json has every entry."
                 ),
-                paragraph(_jacobian_verdict(found, name)),
+                paragraph(_jacobian_verdict(found, name, nt)),
             ]
             continue
-        columns = [Column(Label("i"))]
+        columns = [Column(Label(nt.i))]
         columns += [
-            Column(Label(f"j={j}", note=place(j, shapes.get(name), "")))
+            Column(Label(f"{nt.j}={j}", note=place(j, shapes.get(name), "")))
             for j in range(matrix.shape[1])
         ]
         body = tuple(
@@ -643,19 +645,19 @@ def _jacobian(found: Any) -> tuple[Block, ...]:
         blocks += [
             paragraph(f"{head}:"),
             Grid(None, tuple(columns), body, totals),
-            paragraph(f"Each column sum is dL/dx_j{tail}: the sum rule, made visible."),
-            paragraph(_jacobian_verdict(found, name)),
+            paragraph(f"Each column sum is dL/dx_{nt.j}{tail}: the sum rule, made visible."),
+            paragraph(_jacobian_verdict(found, name, nt)),
         ]
     return tuple(blocks)
 
 
-def _jacobian_verdict(found: Any, name: str) -> str:
+def _jacobian_verdict(found: Any, name: str, nt: Notation) -> str:
     """SymPy's dy_i/dx_j against torch.func.jacrev, in one sentence."""
     if name not in found.symbolic:
         return ""
     shapes = found.shapes or {}
     y_rank, x_rank = len(shapes.get("y", (1,))), len(shapes.get(name, (1,)))
-    element = f"dy_{'ik'[:y_rank]}/d{name}_{'jl'[:x_rank]}"
+    element = f"dy_{(nt.i + nt.k)[:y_rank]}/d{name}_{(nt.j + 'l')[:x_rank]}"
     compared = found.compared(name)
     verdict = "agrees with" if compared.close.all() else "DIFFERS from"
     return (

@@ -157,3 +157,12 @@ def test_template_words_rename_only_index_letters() -> None:
     assert notation.words("L = sum_i y_i; torch.ones_like(x)") == (
         f"L = sum_{notation.i} y_{notation.i}; torch.ones_like(x)"
     )
+
+
+def test_jacobian_and_v_sentences_use_the_same_letters() -> None:
+    """--jacobian and --v word dy_i/dx_j themselves: with a vector named j they must not
+    write dj_j beside a formula in another letter."""
+    done = gradexplain("j**2*n", "--j", "1,2,3", "--n", "2", "--jacobian", "--v", "1,1,1")
+    assert done.returncode == 0, done.stderr
+    assert "dj_j" not in done.stdout and "(n = 3)" not in done.stdout
+    assert not letters_used(done.stdout) & {"j", "n"}, done.stdout
