@@ -39,6 +39,7 @@ __all__ = [
 FAMILIES = (
     "reductions",
     "statistics",
+    "matrixnorms",
     "cumulative",
     "elementwise",
     "activations",
@@ -49,6 +50,7 @@ FAMILIES = (
     "losses",
     "shape",
     "linalg",
+    "diagonals",
     "matrices",
     "einsum",
 )
@@ -91,7 +93,9 @@ class Registry(Mapping[str, Op]):
 OPS: Mapping[str, Op] = Registry()
 
 # Ops the parser builds from syntax (`x[1:3]` is getitem): no user spelling, no reserved name.
-INTERNAL: frozenset[str] = frozenset(name for name, facts in NAMES.items() if not facts[2])
+INTERNAL: frozenset[str] = frozenset(
+    name for name, facts in NAMES.items() if not facts[2] and not facts[3]
+)
 
 # Calls the parser reads itself, outside the registry: pow(a, b) is a ** b, and
 # where(cond, a, b); with the namespaces where PyTorch has them.
