@@ -31,7 +31,7 @@ _LAZY = {
 
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext gradexplain`: adds the `%gradexplain EXPRESSION` line magic."""
-    from gradexplain.notebook import load
+    from gradexplain.magic import load
 
     load(ipython)
 

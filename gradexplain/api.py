@@ -111,7 +111,7 @@ def explain_program(
     if program.shaped:
         from gradexplain import matrixform
 
-        result = dataclasses.replace(result, matrix_forms=matrixform.forms(result))
+        result = dataclasses.replace(result, matrix_forms=matrixform.forms(result, explain_program))
     if not hessian:
         return result
     with warnings.catch_warnings():
@@ -175,7 +175,7 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         warnings.simplefilter("ignore")
         import numpy as np
 
-        from gradexplain import autograd, nonfinite, shaped, story, symbolic
+        from gradexplain import autograd, nonfinite, notebook, shaped, story, symbolic
         from gradexplain.builder import SHAPED, VECTOR
         from gradexplain.closeness import gradient_of
         from gradexplain.evaluate import Evaluator
@@ -224,6 +224,7 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         )
         covered = nonfinite.explained(singularities)
         return Explanation(
+            display=notebook.markdown_repr,
             expression=program.text,
             device=str(torch_device),
             dtype=dtype,

@@ -7,7 +7,7 @@ rule without importing the pass that calls it.
 from __future__ import annotations
 
 from gradexplain.errors import ExpressionError
-from gradexplain.tree import Call
+from gradexplain.tree import Call, Node
 
 Shape = tuple[int, ...]
 
@@ -89,3 +89,40 @@ def reduced(node: Call, shape: Shape, text: str) -> Shape:
     if node.param("keepdim", False):
         return tuple(1 if axis in axes else size for axis, size in enumerate(shape))
     return tuple(size for axis, size in enumerate(shape) if axis not in axes)
+
+
+def broadcast(node: Node, parts: list[Shape], text: str) -> Shape:
+    """PyTorch's rule: align shapes on the right; each axis has equal sizes or a size 1,
+    which stretches (a scalar fits anything)."""
+    result: Shape = ()
+    for shape in parts:
+        if len(shape) > len(result):
+            result, shape = shape, result
+        pairs = list(zip(result[len(result) - len(shape) :], shape))
+        if any(big != small and 1 not in (big, small) for big, small in pairs):
+            raise ShapeError(
+                f"shapes {describe(result)} and {describe(shape)} cannot be "
+                f"broadcast together: {_broadcast_hint(result, shape)}",
+                text,
+                node.col,
+            )
+        stretched = tuple(max(pair) for pair in pairs)
+        result = result[: len(result) - len(shape)] + stretched
+    return result
+
+
+_AXES = {2: ("rows", "columns"), 1: ("lengths",)}
+
+
+def _broadcast_hint(big: Shape, small: Shape) -> str:
+    """Which axis does not fit, in the words a learner uses for it."""
+    if len(big) == 2 and len(small) == 1:
+        return (
+            f"a vector is added to each row, so its length ({small[0]}) must equal "
+            f"the number of columns ({big[1]}), or one of them must be 1"
+        )
+    names = _AXES[len(big)]
+    for name, one, other in zip(names, big, small):
+        if one != other and 1 not in (one, other):
+            return f"the {name} ({one} and {other}) must be equal, or one of them 1"
+    raise AssertionError("no mismatched axis")

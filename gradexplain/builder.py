@@ -20,13 +20,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import sympy as sp
 
 from gradexplain.axes import Shape
 from gradexplain.ops import OPS
+from gradexplain.ops.base import number
 from gradexplain.ops.linalg import contract, matmul_letters
 from gradexplain.scoped import ScopedProduct, ScopedSum
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
@@ -107,15 +107,6 @@ class Reduction:
     index: sp.Symbol
     term: sp.Expr
     expr: sp.Expr  # the Sum or Product itself (mean's 1/n stays outside)
-
-
-def number(text: str, value: float) -> sp.Expr:
-    """Exact SymPy numbers from the literal's digits, so `0.1*x` prints as `x/10`."""
-    try:
-        fraction = Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        fraction = Fraction(value)
-    return sp.Rational(fraction.numerator, fraction.denominator)
 
 
 def pinned(idx: tuple[sp.Expr, ...], shape: Shape) -> tuple[sp.Expr, ...]:

@@ -14,15 +14,24 @@ from __future__ import annotations
 import ast
 import difflib
 import math
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from gradexplain.errors import ExpressionError
-from gradexplain.fold import constant_value
+from gradexplain.fold import check_constants, constant_value
 from gradexplain.ops import OPS, SPELLED, Keyword, Op
 from gradexplain.tree import Call, Node, Param
 
-if TYPE_CHECKING:
-    from gradexplain.parser import _Converter
+
+class Converter(Protocol):
+    """What a reader needs of the parser: its text, its errors, and the conversion of an
+    argument (the parser passes itself; this module does not import it)."""
+
+    text: str
+
+    def fail(self, message: str, node: ast.AST) -> ExpressionError: ...
+
+    def convert(self, node: ast.AST) -> Node: ...
+
 
 _FUNCTIONAL_PREFIXES = ("torch.nn.functional.", "nn.functional.", "F.")
 _NAMESPACE_PREFIXES = (("torch.special.", "special"), ("torch.linalg.", "linalg"))
@@ -109,7 +118,7 @@ def not_supported(space: str, spelling: str, dotted: str) -> str:
 class CallReader:
     """Turns one `ast.Call` into our `Call` node, by its registry entry."""
 
-    def __init__(self, converter: _Converter) -> None:
+    def __init__(self, converter: Converter) -> None:
         self.converter = converter
         self.text = converter.text
 
@@ -141,8 +150,6 @@ class CallReader:
             name, tuple(self.converter.convert(t) for t in tensors), node.col_offset, params
         )
         op.check(result, self.text)
-        from gradexplain.parser import check_constants
-
         check_constants(result, self.text)
         return result
 
@@ -176,8 +183,6 @@ class CallReader:
         name = "clamp" if len(given) == 2 else f"clamp_{next(iter(given))}"
         operands = [args[0], *(given[key] for key in ("min", "max") if key in given)]
         result = Call(name, tuple(self.converter.convert(arg) for arg in operands), node.col_offset)
-        from gradexplain.parser import check_constants
-
         check_constants(result, self.text)
         return result
 

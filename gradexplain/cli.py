@@ -561,10 +561,3 @@ def _wrapped(message: str) -> str:
         if width > 0
         else message
     )
-
-
-def main() -> None:
-    """Console-script entry point (kept for old installs: `__main__.main` is the one)."""
-    from gradexplain.__main__ import main as entry
-
-    entry()

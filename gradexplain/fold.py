@@ -73,3 +73,22 @@ def _apply(node: Node, values: list[float]) -> float | None:
     if node.func == "T":
         return values[0]
     return OPS[node.func].fold(*values)
+
+
+def check_constants(node: Node, text: str) -> None:
+    """Refuse constant sub-expressions too large for exact arithmetic (9**9**9).
+
+    SymPy computes integer powers exactly, so `9**9**9` would run for minutes; a float
+    estimate of each constant, bounded by MAX_CONSTANT and MAX_EXPONENT, stops it first.
+    """
+    if isinstance(node, BinOp) and node.op == "**":
+        exponent = constant_value(node.right, text)
+        if exponent is not None and abs(exponent) > limits.MAX_EXPONENT:
+            raise LimitError(
+                f"exponent {exponent:.6g} exceeds MAX_EXPONENT = {limits.MAX_EXPONENT}",
+                text,
+                node.right.col,
+            )
+    if isinstance(node, BinOp) and node.op == "/" and constant_value(node.right, text) == 0:
+        raise ExpressionError("division by a constant that is zero", text, node.right.col)
+    constant_value(node, text)

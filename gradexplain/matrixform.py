@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,12 +26,16 @@ from gradexplain.values import from_numbers
 if TYPE_CHECKING:
     from gradexplain.result import Explanation
 
+    Explain = Callable[..., Explanation]  # api.explain_program(program, dtype=...)
+
 _FRESH = ("z", "z1", "z2", "u1", "u2")
 MAX_ELEMENTS = 100_000  # a second explain() runs: only for tables a person reads
 
 
-def forms(result: Explanation) -> dict[str, str]:
-    """One sentence per differentiated vector that has a checked matrix form."""
+def forms(result: Explanation, explain: Explain) -> dict[str, str]:
+    """One sentence per differentiated vector that has a checked matrix form; `explain`
+    (`api.explain_program`, handed over by its caller) explains the tree with z for a
+    product."""
     program = result.program
     if (
         program is None
@@ -48,7 +53,7 @@ def forms(result: Explanation) -> dict[str, str]:
                 found[name] = f"Matrix form: dL/d{name} = {text} (this gives the table's values)."
     explained: dict[str, tuple[str, np.ndarray, str] | None] = {}  # per product, once
     for name in program.wrt:
-        sentence = None if name in found else _form(result, name, explained)
+        sentence = None if name in found else _form(result, name, explained, explain)
         if sentence is not None:
             found[name] = sentence
     return found
@@ -149,7 +154,10 @@ def _products(tree: Node, name: str) -> list[BinOp] | None:
 
 
 def _form(
-    result: Explanation, name: str, explained: dict[str, tuple[str, np.ndarray, str] | None]
+    result: Explanation,
+    name: str,
+    explained: dict[str, tuple[str, np.ndarray, str] | None],
+    explain: Explain,
 ) -> str | None:
     program = result.program
     assert program is not None
@@ -167,7 +175,7 @@ def _form(
     matrix, vector = _array(program.values[left.name]), _array(program.values[right.name])
     key = source(products[0])
     if key not in explained:
-        explained[key] = _g(result, products, matrix @ vector)
+        explained[key] = _g(result, products, matrix @ vector, explain)
     found = explained[key]
     if found is None:
         return None
@@ -185,14 +193,13 @@ def _form(
 
 
 def _g(
-    result: Explanation, products: list[BinOp], z_values: np.ndarray
+    result: Explanation, products: list[BinOp], z_values: np.ndarray, explain: Explain
 ) -> tuple[str, np.ndarray, str] | None:
     """(z's name, g = dL/dz at the point, g's formula): the tree with z for the product,
     explained once more; the formula expanded where that is shorter."""
     import sympy as sp
 
     from gradexplain import symbolic
-    from gradexplain.api import explain_program
     from gradexplain.builder import SHAPED, VECTOR
     from gradexplain.errors import GradexplainError
     from gradexplain.program import from_tree
@@ -204,7 +211,7 @@ def _g(
     values = {n: program.values[n] for n in variables(tree) if n != z}
     values[z] = from_numbers(z, z_values.tolist())
     try:  # the derived tree is checked and shaped, never parsed from text again
-        inner = explain_program(from_tree(tree, source(tree), values, [z]), dtype=result.dtype)
+        inner = explain(from_tree(tree, source(tree), values, [z]), dtype=result.dtype)
     except GradexplainError:
         return None
     assert inner.program is not None

@@ -9,8 +9,9 @@ witness overflows in an intermediate value while the other stays finite, or both
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from gradexplain.result import NonFinite
 
 if TYPE_CHECKING:
     import numpy as np
@@ -19,38 +20,6 @@ if TYPE_CHECKING:
 
 # float64's and float32's largest finite numbers, as the sentences quote them
 LARGEST = {"float64": "1.8e308", "float32": "3.4e38"}
-
-
-@dataclass(frozen=True)
-class NonFinite:
-    """Elements of one gradient that are inf or NaN for one cause."""
-
-    gradient: str  # the variable's name: dL/d{gradient}
-    kind: str  # "overflow" or "nan"
-    reason: str
-    elements: tuple[int, ...]  # flat, row-major indices into the gradient
-    shape: tuple[int, ...]
-
-    def place(self, limit: int = 10) -> str:
-        columns = self.shape[1] if len(self.shape) == 2 else 0
-        labels = (
-            [
-                f"[{i // columns},{i % columns}]" if columns else f"[{i}]"
-                for i in self.elements[:limit]
-            ]
-            if self.shape
-            else []
-        )
-        if not labels:
-            return "its value"
-        more = len(self.elements) - limit
-        return (
-            "element"
-            + "s" * (len(self.elements) > 1)
-            + " "
-            + ", ".join(labels)
-            + (f" and {more} more" if more > 0 else "")
-        )
 
 
 def causes(gradient: Gradient, dtype: str, explained: set[int] | None) -> list[NonFinite]:

@@ -1,5 +1,5 @@
-"""Jupyter: an `Explanation` displays itself, and `%gradexplain EXPRESSION` explains an
-expression over the notebook's own variables (torch tensors, numpy arrays, lists).
+"""Jupyter: how an `Explanation` displays itself (`api` hands `markdown_repr` to the
+result it makes; `%gradexplain` is in `magic.py`).
 
 The display is Markdown, which Jupyter renders with its math: the decomposition table and
 the verdict as `markdown.py` writes them, each gradient formula set as math, and the
@@ -10,9 +10,7 @@ expression is a bare `sum(...)` of a vector.
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any
-
-from gradexplain.errors import GradexplainError
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from gradexplain.result import Explanation
@@ -57,34 +55,3 @@ def _drawings(result: Explanation) -> list[tuple[str, str]]:
             title = f"Python's built-in sum: {builtin.printed}"
             found.append((title, svg.draw(builtin.graph, title)))
     return found
-
-
-def load(ipython: Any) -> None:
-    """Register `%gradexplain EXPRESSION [--wrt NAMES]` on this IPython shell."""
-
-    def magic(line: str) -> Any:
-        expression, _, wrt = line.partition(" --wrt ")
-        try:
-            return explain_here(expression.strip(), ipython.user_ns, wrt.strip() or None)
-        except GradexplainError as error:
-            print("\n".join([f"gradexplain: error: {error.message}", *error.caret_lines()]))
-            return None
-
-    ipython.register_magic_function(magic, magic_kind="line", magic_name="gradexplain")
-
-
-def explain_here(expression: str, namespace: dict[str, Any], wrt: str | None = None) -> Explanation:
-    """`explain()` with each variable of the expression taken from `namespace`."""
-    from gradexplain.api import explain
-    from gradexplain.errors import ValuesError
-    from gradexplain.parser import parse
-    from gradexplain.tree import variables
-
-    names = variables(parse(expression))
-    missing = [name for name in names if name not in namespace]
-    if missing:
-        raise ValuesError(
-            f"the notebook has no variable {', '.join(missing)}; define it "
-            f"first (a tensor, an array, a list or a number)"
-        )
-    return explain(expression, {name: namespace[name] for name in names}, wrt=wrt)

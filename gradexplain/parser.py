@@ -21,7 +21,7 @@ from gradexplain import limits
 from gradexplain.calls import CallReader, namespace_of, not_supported
 from gradexplain.cost import check_cost
 from gradexplain.errors import ExpressionError, LimitError
-from gradexplain.fold import constant_value
+from gradexplain.fold import check_constants, constant_value
 from gradexplain.ops import CONSTANTS, OPS, RESERVED_NAMES, SPELLED
 from gradexplain.ops.einsum import SubscriptError, subscripts
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
@@ -721,25 +721,6 @@ def _attr_column(text: str, node: ast.Attribute) -> int:
     return max(node.col_offset, end - len(node.attr))
 
 
-def check_constants(node: Node, text: str) -> None:
-    """Refuse constant sub-expressions too large for exact arithmetic (9**9**9).
-
-    SymPy computes integer powers exactly, so `9**9**9` would run for minutes; a float
-    estimate of each constant, bounded by MAX_CONSTANT and MAX_EXPONENT, stops it first.
-    """
-    if isinstance(node, BinOp) and node.op == "**":
-        exponent = constant_value(node.right, text)
-        if exponent is not None and abs(exponent) > limits.MAX_EXPONENT:
-            raise LimitError(
-                f"exponent {_fmt(exponent)} exceeds MAX_EXPONENT = {limits.MAX_EXPONENT}",
-                text,
-                node.right.col,
-            )
-    if isinstance(node, BinOp) and node.op == "/" and constant_value(node.right, text) == 0:
-        raise ExpressionError("division by a constant that is zero", text, node.right.col)
-    constant_value(node, text)
-
-
 def _fmt_exact(node: Node, value: float) -> str:
     """The literal's own digits for a plain number (so SymPy keeps 0.1 exact), else repr."""
     if isinstance(node, Num):
@@ -747,10 +728,6 @@ def _fmt_exact(node: Node, value: float) -> str:
     if isinstance(node, Neg) and isinstance(node.operand, Num):
         return "-" + node.operand.text
     return repr(value)
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.6g}"
 
 
 def names_a_variable(text: str, name: str) -> bool:

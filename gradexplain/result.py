@@ -6,6 +6,7 @@ million-element gradient costs 8 MB, not a list of Python floats.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,6 @@ from gradexplain.status import exit_status
 if TYPE_CHECKING:
     import numpy as np
 
-    from gradexplain.nonfinite import NonFinite
     from gradexplain.program import Program
 
 
@@ -115,6 +115,38 @@ class Decomposition:
 
 
 @dataclass(frozen=True)
+class NonFinite:
+    """Elements of one gradient that are inf or NaN for one cause."""
+
+    gradient: str  # the variable's name: dL/d{gradient}
+    kind: str  # "overflow" or "nan"
+    reason: str
+    elements: tuple[int, ...]  # flat, row-major indices into the gradient
+    shape: tuple[int, ...]
+
+    def place(self, limit: int = 10) -> str:
+        columns = self.shape[1] if len(self.shape) == 2 else 0
+        labels = (
+            [
+                f"[{i // columns},{i % columns}]" if columns else f"[{i}]"
+                for i in self.elements[:limit]
+            ]
+            if self.shape
+            else []
+        )
+        if not labels:
+            return "its value"
+        more = len(self.elements) - limit
+        return (
+            "element"
+            + "s" * (len(self.elements) > 1)
+            + " "
+            + ", ".join(labels)
+            + (f" and {more} more" if more > 0 else "")
+        )
+
+
+@dataclass(frozen=True)
 class Explanation:
     """Result of `explain()`: the two witnesses, their agreement, and the story."""
 
@@ -136,6 +168,9 @@ class Explanation:
     program: Program | None = None  # what the run computed with, built once
     nonfinite: tuple[NonFinite, ...] = ()  # inf/NaN no hazard explains: overflow, NaN
     matrix_forms: dict[str, str] = field(default_factory=dict)  # name -> sentence
+    # how Jupyter shows it (`notebook.markdown_repr`), handed over by `api`, which made it:
+    # the result knows no renderer, so this module imports none
+    display: Callable[[Explanation], str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def agree(self) -> bool:
@@ -163,12 +198,10 @@ class Explanation:
         """0 agree, 1 disagree, 3 undefined or not finite at the point (`exit_status`)."""
         return exit_status(self)
 
-    def _repr_markdown_(self) -> str:
+    def _repr_markdown_(self) -> str | None:
         """Jupyter shows the result itself: table, verdict, formulas as math, the graph
         drawn inline (`gradexplain.notebook`)."""
-        from gradexplain.notebook import markdown_repr
-
-        return markdown_repr(self)
+        return None if self.display is None else self.display(self)
 
     def verdict(self) -> str:
         """One line: the outcome, device, dtype, largest difference and tolerances."""

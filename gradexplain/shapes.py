@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gradexplain.axes import Shape, ShapeError, describe, reduced_axis
+from gradexplain.axes import Shape, ShapeError, broadcast, describe, reduced_axis
 from gradexplain.ops import OPS
 from gradexplain.ops.linalg import matmul_letters
 from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Var, children, walk
@@ -82,43 +82,6 @@ def _shape(node: Node, parts: list[Shape], shapes: Mapping[str, Shape], text: st
     if node.func == "where":
         return broadcast(node, parts, text)
     return OPS[node.func].shape(node, parts, text)
-
-
-def broadcast(node: Node, parts: list[Shape], text: str) -> Shape:
-    """PyTorch's rule: align shapes on the right; each axis has equal sizes or a size 1,
-    which stretches (a scalar fits anything)."""
-    result: Shape = ()
-    for shape in parts:
-        if len(shape) > len(result):
-            result, shape = shape, result
-        pairs = list(zip(result[len(result) - len(shape) :], shape))
-        if any(big != small and 1 not in (big, small) for big, small in pairs):
-            raise ShapeError(
-                f"shapes {describe(result)} and {describe(shape)} cannot be "
-                f"broadcast together: {_broadcast_hint(result, shape)}",
-                text,
-                node.col,
-            )
-        stretched = tuple(max(pair) for pair in pairs)
-        result = result[: len(result) - len(shape)] + stretched
-    return result
-
-
-_AXES = {2: ("rows", "columns"), 1: ("lengths",)}
-
-
-def _broadcast_hint(big: Shape, small: Shape) -> str:
-    """Which axis does not fit, in the words a learner uses for it."""
-    if len(big) == 2 and len(small) == 1:
-        return (
-            f"a vector is added to each row, so its length ({small[0]}) must equal "
-            f"the number of columns ({big[1]}), or one of them must be 1"
-        )
-    names = _AXES[len(big)]
-    for name, one, other in zip(names, big, small):
-        if one != other and 1 not in (one, other):
-            return f"the {name} ({one} and {other}) must be equal, or one of them 1"
-    raise AssertionError("no mismatched axis")
 
 
 def _matmul(node: BinOp, left: Shape, right: Shape, text: str) -> Shape:

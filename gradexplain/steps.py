@@ -202,8 +202,19 @@ class Steps:
         letters = matmul_letters(
             "@", self.node_shapes[id(node.left)], self.node_shapes[id(node.right)], "", node.col
         )
-        value, derivative, bound = contract_step(self, (node.left, node.right), letters, idx, depth)
-        return OPS["matmul"].words.format(bound=bound), value, derivative  # type: ignore
+        value, derivative, count = contract_step(self, (node.left, node.right), letters, idx, depth)
+        return OPS["matmul"].words.format(bound=self.shown_indices(value, count)), value, derivative  # type: ignore
+
+    @staticmethod
+    def shown_indices(total: Any, count: int) -> str:
+        """The summed indices' names as the formulas print them (`symbolic.stable_indices`
+        renames them for display), innermost first."""
+        names: list[str] = []
+        shown = symbolic.stable_indices(total)
+        while isinstance(shown, sp.Sum) and len(names) < count:
+            names += [str(limit[0]) for limit in shown.limits]
+            shown = shown.function
+        return ",".join(reversed(names))
 
     def _call(self, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         if node.func == "T":

@@ -18,6 +18,7 @@ from gradexplain.program import Program
 from gradexplain.result import Decomposition, Singularity
 from gradexplain.symbolic import I, J, Model, Reduction, canonical_indices
 from gradexplain.tree import BinOp, Call, Node, children
+from gradexplain.unparse import source
 
 # torch 2.13's own messages (tests/test_desk.py checks them against real PyTorch)
 NOT_SCALAR_ERROR = "grad can be implicitly created only for scalar outputs"
@@ -193,7 +194,10 @@ def singularity(node: Node, kind: str, mask: np.ndarray, why: str | None = None)
     """Describe one hazard that the autograd builder recorded (`why`: its own reason)."""
     elements = None if mask.ndim == 0 else tuple(int(i) for i in np.flatnonzero(mask))
     if isinstance(node, Call):
-        function, reason = node.func, OPS[node.func].reason(node, kind)
+        function, reason = (
+            node.func,
+            OPS[node.func].reason(node, kind, [source(arg) for arg in node.args]),
+        )
     else:
         function = node.op if isinstance(node, BinOp) else "?"
         reason = _OPERATOR_REASONS.get((function, kind), f"{function} has no derivative here")

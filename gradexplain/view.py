@@ -15,13 +15,12 @@ from gradexplain.closeness import tiny_note
 from gradexplain.errors import ExitStatus
 from gradexplain.formatting import fmt
 from gradexplain.nonfinite import finite_mask
-from gradexplain.result import Explanation, Gradient, Terms
+from gradexplain.result import Explanation, Gradient, NonFinite, Terms
 from gradexplain.safetext import visible
 from gradexplain.shapes import element
 
 if TYPE_CHECKING:
     from gradexplain.extras import Options
-    from gradexplain.nonfinite import NonFinite
 
 HEAD_ROWS = 5  # rows shown before and after the elision line, unless --all
 

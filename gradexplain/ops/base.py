@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
@@ -209,7 +210,9 @@ class Op:
         """(kind, mask) for each hazard, given every operand's values (numpy)."""
         return self.hazard_masks(node, values[0])
 
-    def reason(self, node: Call, kind: str) -> str:
+    def reason(self, node: Call, kind: str, args: list[str]) -> str:
+        """Why there is no derivative here; `args` are the call's arguments as text (the
+        caller prints them, so an entry needs no printer of its own)."""
         for hazard in self.hazards:
             if hazard.kind == kind:
                 return hazard.reason
@@ -248,3 +251,14 @@ class Op:
     def graph_rule(self, node: Call) -> str:
         """The rule a backward node applies, for the graph's labels."""
         return f"chain rule, {self.rule}"
+
+
+def number(text: str, value: float) -> Any:
+    """Exact SymPy numbers from the literal's digits, so `0.1*x` prints as `x/10`."""
+    import sympy as sp
+
+    try:
+        fraction = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        fraction = Fraction(value)
+    return sp.Rational(fraction.numerator, fraction.denominator)

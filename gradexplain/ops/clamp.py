@@ -56,10 +56,8 @@ def _hardtanh_bounds(u: Any, lo: float, hi: float) -> Any:
 class Clamp(Pointwise):
     """clamp(u, lo, hi): its reason names the bounds as the user wrote them."""
 
-    def reason(self, node: Call, kind: str) -> str:
-        from gradexplain.unparse import source
-
-        lo, hi = (source(bound) for bound in node.args[1:])
+    def reason(self, node: Call, kind: str, args: list[str]) -> str:
+        lo, hi = args[1:]
         return (
             f"clamp(u, {lo}, {hi}) has kinks at u = {lo} and u = {hi} (slope 1 "
             f"inside, 0 outside), so no derivative exists there; PyTorch uses slope 1 "

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op
+from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op, number
 from gradexplain.tree import Call
 
 
@@ -38,8 +38,6 @@ class Elementwise(Op):
 
     def exact(self, node: Call) -> tuple[Any, ...]:
         """The settings as exact SymPy numbers (0.2 is 1/5), strings as they are."""
-        from gradexplain.builder import number
-
         return tuple(
             number(repr(value), value)
             if isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.axes import Shape, ShapeError, describe
-from gradexplain.ops.base import Op
+from gradexplain.axes import Shape, ShapeError, broadcast, describe
+from gradexplain.ops.base import Op, number
 from gradexplain.tree import Call, Num, Var
 
 MAX_RANK = 2  # the tool's range: scalars, vectors and matrices
@@ -83,8 +83,6 @@ def normalized(
 
 def _group(array_shapes: list[Shape], node: Call, text: str) -> Shape:
     """The broadcast shape of the integer index arrays (vectors or scalars)."""
-    from gradexplain.shapes import broadcast
-
     for arg, shape in zip(node.args[1:], array_shapes):
         if len(shape) > 1:
             raise ShapeError(
@@ -346,8 +344,6 @@ class Literal(Op):
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
         import sympy as sp
-
-        from gradexplain.builder import number
 
         shape, values, texts = _literal(node)
         numbers = [number(t, v) for t, v in zip(texts, values)]

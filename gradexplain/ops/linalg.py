@@ -94,10 +94,10 @@ class Contraction(Op):
     shaped_steps = True
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
-        value, derivative, bound = contract_step(
+        value, derivative, count = contract_step(
             w, node.args, self.operand_letters(w.builder, node), idx, depth
         )
-        return self.words.format(bound=bound), value, derivative
+        return self.words.format(bound=w.shown_indices(value, count)), value, derivative
 
 
 def plan(
@@ -127,9 +127,9 @@ def contract(b: Any, args: tuple[Any, ...], letters: Letters, idx: tuple[Any, ..
 
 def contract_step(
     w: Any, args: tuple[Any, ...], letters: Letters, idx: tuple[Any, ...], depth: int
-) -> tuple[Any, Any, str]:
-    """--steps (`steps.Steps` is w): the element, the product rule inside the sum, and the
-    summed indices' names."""
+) -> tuple[Any, Any, int]:
+    """--steps (`steps.Steps` is w): the element, the product rule inside the sum, and
+    how many indices are summed."""
     indices, limits = plan(w.builder, args, letters, idx)
     pairs = [w.pair(arg, at, depth) for arg, at in zip(args, indices)]
     value = math.prod((u for u, _ in pairs), start=1)
@@ -142,22 +142,7 @@ def contract_step(
     )
     for limit in limits:
         value, derivative = w.builder.Sum(value, limit), w.sum(derivative, limit)
-    return value, derivative, shown_indices(value, len(limits))
-
-
-def shown_indices(total: Any, count: int) -> str:
-    """The summed indices' names as the formulas print them (`symbolic.stable_indices`
-    renames them for display), innermost first."""
-    import sympy as sp
-
-    from gradexplain.symbolic import stable_indices
-
-    names: list[str] = []
-    shown = stable_indices(total)
-    while isinstance(shown, sp.Sum) and len(names) < count:
-        names += [str(limit[0]) for limit in shown.limits]
-        shown = shown.function
-    return ",".join(reversed(names))
+    return value, derivative, len(limits)
 
 
 def _ranks(

@@ -106,10 +106,8 @@ class MatrixOp(Op):
 
     hazards: tuple[Hazard, ...] = (SINGULAR_HAZARD,)
 
-    def reason(self, node: Call, kind: str) -> str:
-        from gradexplain.unparse import source
-
-        return self.reason_text.format(matrix=source(node.args[0]))
+    def reason(self, node: Call, kind: str, args: list[str]) -> str:
+        return self.reason_text.format(matrix=args[0])
 
 
 @dataclass(frozen=True)
@@ -157,15 +155,13 @@ class LogDet(MatrixOp):
         a, b = matrix.variables
         return sp.log(det(matrix, size)), inv(matrix, size, b, a)
 
-    def reason(self, node: Call, kind: str) -> str:
-        from gradexplain.unparse import source
-
+    def reason(self, node: Call, kind: str, args: list[str]) -> str:
         if kind == "domain":
             return (
-                f"det({source(node.args[0])}) < 0, and the log of a negative number is "
+                f"det({args[0]}) < 0, and the log of a negative number is "
                 f"not real (PyTorch gives nan); slogdet(X)[1] is log|det X|"
             )
-        return super().reason(node, kind)
+        return super().reason(node, kind, args)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.axes import Shape
+from gradexplain.axes import Shape, broadcast
 from gradexplain.ops.base import Hazard, NamedFunction, Op
 from gradexplain.tree import Call
 
@@ -32,8 +32,6 @@ class Pointwise(Op):
         return self.value(*values)
 
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
-        from gradexplain.shapes import broadcast
-
         return broadcast(node, parts, text)
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:

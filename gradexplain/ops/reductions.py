@@ -293,9 +293,9 @@ class Extremum(Reduction):
         else:
             yield from super().hazard_masks(node, values)
 
-    def reason(self, node: Call, kind: str) -> str:
+    def reason(self, node: Call, kind: str, args: list[str]) -> str:
         if not along(node):
-            return super().reason(node, kind)
+            return super().reason(node, kind, args)
         largest, rises = ("largest", "rises") if self.largest else ("smallest", "falls")
         dims = dims_of(node) or ()
         dim = dims[0] if len(dims) == 1 else dims

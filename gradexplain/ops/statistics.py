@@ -119,7 +119,7 @@ class Variance(Reduction):
                 _slices(values, node, lambda v, a: np.ptp(v, axis=a or None, keepdims=True) == 0),
             )
 
-    def reason(self, node: Call, kind: str) -> str:
+    def reason(self, node: Call, kind: str, args: list[str]) -> str:
         c = self.correction(node)
         return (
             f"{self.name}() with correction {c:g} divides by N - {c:g}, which is 0 or "
@@ -229,7 +229,7 @@ class Norm(Reduction):
                 ),
             )
 
-    def reason(self, node: Call, kind: str) -> str:
+    def reason(self, node: Call, kind: str, args: list[str]) -> str:
         p = _order(node, self)
         if math.isinf(p):
             return (
