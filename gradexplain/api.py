@@ -204,7 +204,7 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
             decomposition = words.decompose(program, model, evaluator)
             gradients = {}
             for name, derivative in derivatives.items():
-                text = symbolic.formula(derivative)
+                text = symbolic.formula(derivative, program.notation)
                 gradients[name] = dataclasses.replace(
                     gradient_of(
                         values[name],
@@ -216,7 +216,7 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
                         tolerance,
                         words.sentence(program, model, decomposition, name, text),
                     ),
-                    latex=symbolic.latex(derivative),
+                    latex=symbolic.latex(derivative, program.notation),
                 )
             value_symbolic = float(evaluator.tensor(model.loss))
         singularities = tuple(

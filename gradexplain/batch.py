@@ -339,46 +339,15 @@ def case_document(outcome: Outcome) -> dict[str, Any]:
     return {**head, **json_document(outcome.result, outcome.checks)}
 
 
-def _difference(outcome: Outcome) -> str:
-    if outcome.error is not None:
-        return outcome.error.message
-    return f"{outcome.largest_difference:.3g}"
-
-
-def _counts(outcomes: list[Outcome]) -> str:
-    counts: dict[str, int] = {}
-    for outcome in outcomes:
-        key = outcome.status.name.lower()
-        counts[key] = counts.get(key, 0) + 1
-    order = ("agree", "disagree", "undefined", "invalid")
-    return f"{len(outcomes)} cases: " + ", ".join(f"{counts[k]} {k}" for k in order if k in counts)
-
-
 def render_summary(outcomes: list[Outcome], path: str, console: Console) -> None:
-    from rich.table import Table
-    from rich.text import Text
+    """The summary table, fitted to the console as the main table is (`checkview`)."""
+    from gradexplain import checkview, render, view
 
-    styles = {
-        ExitStatus.AGREE: "green",
-        ExitStatus.DISAGREE: "bold red",
-        ExitStatus.UNDEFINED: "bold yellow",
-        ExitStatus.INVALID: "bold red",
-    }
-    table = Table(title=Text(f"gradexplain --cases {visible(path)}"), title_justify="left")
-    table.add_column("case", overflow="fold")
-    table.add_column("verdict")
-    table.add_column("largest difference", overflow="fold")
-    for outcome in outcomes:
-        table.add_row(
-            Text(visible(outcome.case.name)),
-            Text(outcome.label(), style=styles[outcome.status]),
-            Text(visible(_difference(outcome))),
-        )
-    console.print(table)
-    console.print(Text(_counts(outcomes), style=styles[worst(outcomes)]))
+    render.draw([view.Section(None, checkview.cases(outcomes, path))], console)
 
 
 def summary_markdown(outcomes: list[Outcome], path: str) -> str:
+    from gradexplain import checkview
     from gradexplain.markdown import table, untrusted
 
     marks = {
@@ -388,7 +357,11 @@ def summary_markdown(outcomes: list[Outcome], path: str) -> str:
         ExitStatus.INVALID: "🚫",
     }
     body = [
-        [untrusted(o.case.name), f"{marks[o.status]} {o.label()}", untrusted(_difference(o))]
+        [
+            untrusted(o.case.name),
+            f"{marks[o.status]} {o.label()}",
+            untrusted(checkview.difference(o)),
+        ]
         for o in outcomes
     ]
     lines = [
@@ -396,7 +369,7 @@ def summary_markdown(outcomes: list[Outcome], path: str) -> str:
         "",
         *table(["case", "verdict", "largest difference"], body, ["l", "l", "r"]),
         "",
-        f"**{_counts(outcomes)}**",
+        f"**{checkview.counts(outcomes)}**",
         "",
     ]
     return "\n".join(lines)

@@ -157,9 +157,7 @@ class Evaluator:
             (s for s in expr.free_symbols | _bound(expr) if _is_index(s) and s not in targets),
             key=str,
         )
-        if self.length is not None:
-            expr = expr.xreplace({N: size_symbol(self.length)})
-            self.sizes.update((index, self.length) for index in others)
+        expr = self._common_length(expr, targets, self.sizes)
         self.sizes.update(_limit_sizes(expr, self.sizes))
         check_work(largest_array(expr, self.sizes))
         self.axes = {symbol: axis for axis, symbol in enumerate((*targets, *others))}
@@ -402,15 +400,22 @@ class Evaluator:
         """The most numbers one array will hold in `tensor(expr, targets, shape)`
         (`contract.largest_array`), known before evaluating: what a limit checks."""
         sizes = {**self.sizes, **dict(zip(targets, shape))}
-        if self.length is not None:
-            expr = expr.xreplace({N: size_symbol(self.length)})
-            sizes.update(
-                (s, self.length)
-                for s in expr.free_symbols | _bound(expr)
-                if _is_index(s) and s not in targets
-            )
+        expr = self._common_length(expr, targets, sizes)
         sizes.update(_limit_sizes(expr, sizes))
         return largest_array(expr, sizes)
+
+    def _common_length(
+        self, expr: sp.Expr, targets: tuple[sp.Symbol, ...], sizes: dict[sp.Symbol, int]
+    ) -> sp.Expr:
+        """On the 1-D path n is the common length, and every other index runs over it."""
+        if self.length is None:
+            return expr
+        sizes.update(
+            (s, self.length)
+            for s in expr.free_symbols | _bound(expr)
+            if _is_index(s) and s not in targets
+        )
+        return expr.xreplace({N: size_symbol(self.length)})
 
     def _range(
         self, expr: sp.Expr, index: sp.Symbol, low: sp.Expr, high: sp.Expr

@@ -21,6 +21,7 @@ import torch
 
 from gradexplain import autograd
 from gradexplain.ops import OPS
+from gradexplain.symbolic import formula
 from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Num, Var, variables
 from gradexplain.unparse import source
 from gradexplain.values import Values
@@ -39,6 +40,9 @@ class GraphNode:
     label: str  # the sub-expression (or variable) whose tensor this node belongs to
     value: np.ndarray | None  # forward value of that tensor
     grad: np.ndarray | None  # gradient flowing into this node on the backward pass
+    # which output of a multi-output node `grad` reached (slogdet's 1, logabsdet); 0 for
+    # one output
+    output: int = 0
 
 
 @dataclass(frozen=True)
@@ -138,10 +142,14 @@ def _data_value(builder: _RecordingBuilder, operand: Node) -> np.ndarray | None:
 
 
 def _catch(grads: dict[int, Any], key: int) -> Any:
+    """The gradient flowing into a node: its output's, or for a node of several outputs
+    the first one that got a gradient (slogdet's logabsdet: the sign gets none), kept
+    as (output, values)."""
+
     def hook(grad_outputs: tuple[torch.Tensor | None, ...]) -> None:
-        first = grad_outputs[0] if grad_outputs else None
-        if first is not None:
-            grads[key] = _numpy(first)
+        found = [(k, g) for k, g in enumerate(grad_outputs) if g is not None]
+        if found:
+            grads[key] = (found[0][0], _numpy(found[0][1]))
 
     return hook
 
@@ -168,17 +176,13 @@ def _node(
     if name == "AccumulateGrad":
         leaf = fn.variable
         label = getattr(leaf, "_gradexplain_name", "leaf")
-        return GraphNode(
-            index,
-            name,
-            label,
-            _numpy(leaf),
-            grads.get(id(fn), _numpy(leaf.grad) if leaf.grad is not None else None),
-        )
+        caught = grads.get(id(fn), (0, _numpy(leaf.grad) if leaf.grad is not None else None))
+        return GraphNode(index, name, label, _numpy(leaf), caught[1])
     node, tensor = made.get(id(fn), (None, None))
     label = source(node) if node is not None else "?"
     value = _numpy(tensor) if tensor is not None else None
-    return GraphNode(index, name, label, value, grads.get(id(fn)))
+    output, grad = grads.get(id(fn), (0, None))
+    return GraphNode(index, name, label, value, grad, output)
 
 
 def _numpy(tensor: torch.Tensor) -> np.ndarray:
@@ -216,7 +220,9 @@ def _rule(made: tuple[Node, torch.Tensor] | None) -> str:
     if isinstance(node, Call) and node.func in _CALL_RULES:
         return _CALL_RULES[node.func]
     if isinstance(node, Call):
-        return OPS[node.func].graph_rule(node)
+        op = OPS[node.func]
+        form = op.rule_form(node)
+        return op.graph_rule(node) if form is None else f"chain rule, {form.printed(formula)}"
     return ""
 
 
@@ -303,8 +309,15 @@ def texts(graph: Graph, node: GraphNode) -> tuple[str, str]:
 
 
 def flow(node: GraphNode, grad: str) -> str:
-    """`grad in: [6, 8]`, or, for a data operand, that no gradient flows to it."""
-    return "no gradient (data)" if node.name == DATA else f"grad in: {grad}"
+    """`grad in: [6, 8]`, or, for a data operand, that no gradient flows to it; a node of
+    several outputs says which one the gradient reached: slogdet(X)[1] gets `grad in: 1
+    (to output 1; output 0 gets none)`."""
+    if node.name == DATA:
+        return "no gradient (data)"
+    if not node.output:
+        return f"grad in: {grad}"
+    before = "output 0 gets" if node.output == 1 else f"outputs 0-{node.output - 1} get"
+    return f"grad in: {grad} (to output {node.output}; {before} none)"
 
 
 def node_text(node: GraphNode, graph: Graph | None = None) -> str:

@@ -184,6 +184,7 @@ def augment(document: dict[str, Any], result: Explanation) -> dict[str, Any]:
                     "label": n.label,
                     "value": None if n.value is None else numbers(n.value),
                     "grad": None if n.grad is None else numbers(n.grad),
+                    "grad_output": n.output,  # which output `grad` reached (slogdet: 1)
                     "shape": None if n.value is None else list(n.value.shape),
                 }
                 for n in built.nodes

@@ -93,15 +93,15 @@ def _fresh(letter: str, taken: set[str]) -> str:
 
 
 def matrix_text(printer: Any, matrix: sp.Lambda) -> str:
-    """`X` for X's own elements, `X.T` for its transpose, else `{U_ip}_ip`, the matrix
-    whose element (i, p) is U_ip (braces: rich would read [...] as markup)."""
+    """`X` for X's own elements, `X.T` for its transpose, else `[U_ip]_ip`, the matrix
+    whose element (i, p) is U_ip (render.text keeps rich from reading it as markup)."""
     (i, p), body = matrix.variables, matrix.expr
     if isinstance(body, sp.Indexed) and len(body.indices) == 2:
         if tuple(body.indices) in ((i, p), (0, 0)):  # (0, 0): a 1 x 1 X, pinned
             return str(body.base)
         if tuple(body.indices) == (p, i):
             return f"{body.base}.T"
-    return f"{{{printer._print(body)}}}_{i}{p}"
+    return f"[{printer._print(body)}]_{i}{p}"
 
 
 class det(MatrixFunction):
@@ -173,6 +173,3 @@ class inv(MatrixFunction):
             "".join(indices) if all(len(n) == 1 for n in indices) else "{" + ",".join(indices) + "}"
         )
         return f"inv({matrix_text(printer, self.matrix)})_{joined}"
-
-
-FUNCTIONS: tuple[type[MatrixFunction], ...] = (det, logabsdet, signdet, inv)

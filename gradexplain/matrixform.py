@@ -218,25 +218,26 @@ def _g(
     sub = inner.program
     model = symbolic.build(sub.tree, sub.shapes, sub.node_shapes, SHAPED if sub.shaped else VECTOR)
     derivative = symbolic.gradient(model, z)
-    formula = symbolic.formula(derivative)
-    simpler = symbolic.formula(sp.together(sp.expand(derivative)))
+    nt = program.notation
+    formula = symbolic.formula(derivative, nt)
+    simpler = symbolic.formula(sp.together(sp.expand(derivative)), nt)
     if len(simpler) < 0.8 * len(formula):  # (sigmoid(b + z) - y)/n, not its expansion
         formula = simpler
     vectors = [n for n, v in values.items() if len(v.shape) == 1]
-    written = _vector_formula(formula, vectors)
-    if not sub.shaped and re.search(r"\bn\b", formula):
-        written += f", n = {len(z_values)}"
+    written = _vector_formula(formula, vectors, nt.j)
+    if not sub.shaped and re.search(rf"\b{nt.n}\b", formula):
+        written += f", {nt.n} = {len(z_values)}"
     return z, inner.gradients[z].symbolic, written
 
 
-def _vector_formula(formula: str, vectors: list[str]) -> str:
+def _vector_formula(formula: str, vectors: list[str], j: str = "j") -> str:
     """`2*(-y_j + z_j)` as `2*(-y + z)`, elementwise; kept per element (`g_j = ...`)
     when another index is left."""
     written = formula
     for name in sorted(vectors, key=len, reverse=True):
-        written = re.sub(rf"\b{re.escape(name)}_j\b", name, written)
+        written = re.sub(rf"\b{re.escape(name)}_{j}\b", name, written)
     if re.search(r"_[a-z]\w*\b|\bsum_|\bprod_", written):
-        return f"g_j with g_j = {formula}"
+        return f"g_{j} with g_{j} = {formula}"
     return f"{written} (elementwise)"
 
 

@@ -22,7 +22,7 @@ def markdown_repr(result: Explanation) -> str:
     parts = [markdown.markdown(result)]
     for name, gradient in result.gradients.items():
         if gradient.latex:
-            element = f"{name}_j" if gradient.shape else name
+            element = f"{name}_{result.notation.j}" if gradient.shape else name
             parts.append(f"$$\\frac{{\\partial L}}{{\\partial {element}}} = {gradient.latex}$$")
     parts += [
         f"![{alt}](data:image/svg+xml;base64,"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from gradexplain import limits
 from gradexplain.errors import UsageError, ValuesError, not_a_variable
+from gradexplain.notation import Notation, choose
 from gradexplain.ops import OPS
 from gradexplain.parser import parse
 from gradexplain.shapes import Shape, infer, uses_matrices
@@ -51,6 +52,11 @@ class Program:
     def shaped(self) -> bool:
         """True when the shaped path runs (a matrix, @, .T, dim=, a stretched vector)."""
         return uses_matrices(self.tree, self.shapes)
+
+    @property
+    def notation(self) -> Notation:
+        """The index and size letters this program writes, clear of its variable names."""
+        return choose(variables(self.tree))
 
 
 def build(

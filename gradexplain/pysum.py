@@ -85,7 +85,7 @@ def build(program: Program, dtype: str, wrt: Collection[str]) -> BuiltinSum:
         if id(fn) in labels:
             label, tensor = labels[id(fn)]
             nodes.append(
-                graph.GraphNode(index, name, label, graph._numpy(tensor), grads.get(id(fn)))
+                graph.GraphNode(index, name, label, graph._numpy(tensor), _grad(grads, fn))
             )
         elif name == "UnbindBackward0":
             nodes.append(
@@ -94,7 +94,7 @@ def build(program: Program, dtype: str, wrt: Collection[str]) -> BuiltinSum:
                     name,
                     f"iterating {term}",
                     graph._numpy(builder.built_tensor(tree.args[0])),
-                    grads.get(id(fn)),
+                    _grad(grads, fn),
                 )
             )
         else:
@@ -153,16 +153,21 @@ def _rule(fn: Any, builder: _Builder) -> str:
 
 
 def _catch_all(grads: dict[int, Any], key: int) -> Any:
-    """Every output's gradient; UnbindBackward0 has one output per element."""
+    """Every output's gradient; UnbindBackward0 has one output per element. Kept as
+    graph._catch keeps it, (output, values), with output 0: all of them."""
 
     def hook(grad_outputs: tuple[torch.Tensor | None, ...]) -> None:
         present = [g for g in grad_outputs if g is not None]
         if len(present) == 1:
-            grads[key] = graph._numpy(present[0])
+            grads[key] = (0, graph._numpy(present[0]))
         elif present:
-            grads[key] = np.stack([graph._numpy(g) for g in present])
+            grads[key] = (0, np.stack([graph._numpy(g) for g in present]))
 
     return hook
+
+
+def _grad(grads: dict[int, Any], fn: Any) -> Any:
+    return grads.get(id(fn), (0, None))[1]
 
 
 class _Builder(graph._RecordingBuilder):

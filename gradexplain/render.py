@@ -56,6 +56,14 @@ def draw(sections: list[view.Section], console: Console) -> None:
             _DRAW[type(block)](block, console)
 
 
+def text(content: str, style: str = "") -> Text:
+    """Our strings for rich, never read as markup: the one place they go through.
+
+    A formula such as `det([sum_p(X_ip*X_pm)]_im)` or a rule `s_i*([i == k] - s_k)` holds
+    brackets that rich's markup would take for a style tag and drop."""
+    return Text(content, style=style)
+
+
 def _heading(block: view.Heading, console: Console) -> None:
     console.print(
         Text.assemble(("gradexplain ", "bold"), (block.expression, "cyan"), f"  ({block.size})")
@@ -63,15 +71,12 @@ def _heading(block: view.Heading, console: Console) -> None:
 
 
 def _paragraph(block: view.Paragraph, console: Console) -> None:
-    if block.warning:
-        console.print(Text(block.text, style="yellow"))
-    else:
-        console.print(block.text, markup=False)
+    console.print(text(block.text, "yellow" if block.warning else ""))
 
 
 def _assignments(block: view.Assignments, console: Console) -> None:
     for item in block.items:
-        console.print(item, markup=False)
+        console.print(text(item))
 
 
 def _grid(block: view.Grid, console: Console, next_text: str = "") -> None:
@@ -83,39 +88,52 @@ def _grid(block: view.Grid, console: Console, next_text: str = "") -> None:
     fitted = fit.fit(block, console.width, lambda grid: _natural(console, grid))
     if fitted.grid is None:
         for line in fitted.lines:
-            console.print(line, markup=False, highlight=False)
+            console.print(text(line))
         return
     grid = fitted.grid
     title = _title(grid)
     if title is not None and len(title) > _natural(console, replace(grid, title=None)):
-        console.print(title, markup=False, highlight=False)
+        console.print(text(title))
         grid = replace(grid, title=None)
     console.print(fit_numbers(table(grid)))
     for line in fitted.below:
         if line not in next_text:
-            console.print(line, markup=False, highlight=False)
+            console.print(text(line))
+
+
+WRAP_WIDTH = 12  # a prose column (an error message) counts this wide when fitting
 
 
 def _natural(console: Console, grid: view.Grid) -> int:
-    """The width the grid's table takes when nothing wraps."""
+    """The width the grid's table takes when nothing wraps but its prose columns,
+    which count WRAP_WIDTH at most: rich wraps them inside the cell."""
     from rich.measure import Measurement
 
+    made = fit_numbers(table(grid))
+    for column, spec in zip(made.columns, grid.columns):
+        if spec.wrap:
+            column.max_width = WRAP_WIDTH
     wide = console.options.update_width(10_000)
-    return Measurement.get(console, wide, fit_numbers(table(grid))).maximum
+    return Measurement.get(console, wide, made).maximum
 
 
 def table(grid: view.Grid) -> Table:
     """The rich Table for a grid: totals below a rule, marks coloured."""
-    made = Table(title=_title(grid), title_justify="left")
+    title = _title(grid)
+    made = Table(title=None if title is None else text(title), title_justify="left")
     for column in grid.columns:
         note = f"\n{column.label.note}" if column.label.note else ""
-        made.add_column(column.label.text + note, justify="right" if column.right else "left")
+        made.add_column(
+            text(column.label.text + note),
+            justify="right" if column.right else "left",
+            overflow="fold" if column.wrap else "ellipsis",
+        )
     for row in grid.rows:
         made.add_row(*(grid.elided("...") if row is None else map(_cell, row)))
     if grid.totals:
         made.add_section()
     for total in grid.totals:
-        made.add_row(*total)
+        made.add_row(*map(text, total))
     return made
 
 
@@ -125,15 +143,31 @@ def _title(grid: view.Grid) -> str | None:
     return grid.title.text + (f" {grid.title.note}" if grid.title.note else "")
 
 
-def _cell(cell: view.Cell) -> Any:
+def _cell(cell: view.Cell) -> Text:
     if isinstance(cell, view.Mark):
-        return Text(cell.word, style=_STYLES[cell.word])
-    return cell
+        return text(cell.word, _STYLES[cell.tone or cell.word])
+    return text(cell)
 
 
 def _listing(block: view.Listing, console: Console) -> None:
+    """Each line indented by two; in a terminal a long line wraps at spaces with its
+    continuation indented under it (a derivation keeps its shape), piped it stays one."""
+    import textwrap
+
     for line in block.lines:
-        console.print("  " + line, markup=False, highlight=False)
+        if console.soft_wrap:
+            console.print(text("  " + line))
+            continue
+        depth = len(line) - len(line.lstrip(" "))
+        hang = " " * min(2 + depth + 4, console.width // 2)
+        for part in textwrap.wrap(
+            line.lstrip(" "),
+            width=max(console.width, 20),
+            initial_indent=" " * (2 + depth),
+            subsequent_indent=hang,
+            break_on_hyphens=False,
+        ):
+            console.print(text(part))
 
 
 def _code(block: view.Code, console: Console) -> None:
@@ -143,17 +177,17 @@ def _code(block: view.Code, console: Console) -> None:
 def _tree(block: view.Tree, console: Console) -> None:
     from rich.tree import Tree
 
-    root = Tree(Text(block.label))  # Text: a label such as x[idx] is not rich markup
+    root = Tree(text(block.label))  # a label such as x[idx] is not rich markup
     stack = [(root, child) for child in reversed(block.children)]
     while stack:
         branch, node = stack.pop()
-        made = branch.add(Text(node.label))
+        made = branch.add(text(node.label))
         stack.extend((made, child) for child in reversed(node.children))
     console.print(root, soft_wrap=False)  # wrap, not crop
 
 
 def _verdict(block: view.Verdict, console: Console) -> None:
-    console.print(Text(block.text, style=_VERDICT_STYLES[block.status]))
+    console.print(text(block.text, _VERDICT_STYLES[block.status]))
 
 
 _DRAW: dict[type, Callable[[Any, Console], None]] = {
@@ -175,7 +209,8 @@ def fit_numbers(table: Table) -> Table:
     and labels instead of cutting `0.0123456789` down to `0.0…`.
     """
     for column in table.columns:
-        widths = [len(cell) for cell in column._cells if isinstance(cell, str) and _is_number(cell)]
+        cells = [cell.plain if isinstance(cell, Text) else cell for cell in column._cells]
+        widths = [len(cell) for cell in cells if isinstance(cell, str) and _is_number(cell)]
         column.min_width = max(widths, default=None)
     return table
 

@@ -83,23 +83,8 @@ def emit(
 
 
 def render_expectations(checks: list[Expectation], console: Console) -> None:
-    """Expected against computed per element, as a rich table, then one verdict line."""
-    from rich.table import Table
-    from rich.text import Text
+    """Expected against computed per element, fitted to the console as the main table
+    is (`checkview`), then one verdict line."""
+    from gradexplain import checkview, render, view
 
-    from gradexplain.expect import rows, verdict
-    from gradexplain.formatting import fmt
-
-    table = Table(title="Expected gradient (--expect)", title_justify="left")
-    for label in ("gradient", "i", "expected", "SymPy", "autograd"):
-        table.add_column(label, justify="left" if label == "gradient" else "right")
-    table.add_column("", justify="left")
-    for check in checks:
-        for index, wanted, symbolic, autograd, ok in rows(check):
-            mark = Text("ok", style="green") if ok else Text("MISMATCH", style="bold red")
-            table.add_row(
-                f"dL/d{check.name}", index, fmt(wanted), fmt(symbolic), fmt(autograd), mark
-            )
-    console.print(table)
-    matched = all(c.matches for c in checks)
-    console.print(Text(verdict(checks), style="bold green" if matched else "bold red"))
+    render.draw([view.Section("--expect", checkview.expectations(checks))], console)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gradexplain.errors import ExitStatus
+from gradexplain.notation import Notation, choose
 from gradexplain.status import exit_status
 
 if TYPE_CHECKING:
@@ -171,6 +172,13 @@ class Explanation:
     # how Jupyter shows it (`notebook.markdown_repr`), handed over by `api`, which made it:
     # the result knows no renderer, so this module imports none
     display: Callable[[Explanation], str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def notation(self) -> Notation:
+        """The index and size letters the formulas use, clear of every variable's name."""
+        if self.program is not None:
+            return self.program.notation
+        return choose([*self.gradients, *self.data, *self.scalars])
 
     @property
     def agree(self) -> bool:

@@ -14,6 +14,7 @@ import numpy as np
 import sympy as sp
 
 from gradexplain.evaluate import Evaluator
+from gradexplain.notation import PLAIN, Notation
 from gradexplain.ops import OPS
 from gradexplain.program import Program
 from gradexplain.result import Decomposition, Terms
@@ -32,6 +33,7 @@ ONES_NOTE = (
 def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposition:
     """L's formula, and y element by element where L sums (or averages) an array y."""
     tree, node_shapes = program.tree, dict(program.node_shapes)
+    nt = program.notation
     found = terms(
         tree,
         program.shapes,
@@ -39,13 +41,14 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
         dict(evaluator.arrays),
         dict(evaluator.scalars),
         list(program.wrt),
+        nt,
     )
     top = node_shapes[id(tree)]
     notes = (ONES_NOTE.format(shape=_kind(top), y=letters(tree)[0]),) if top else ()
     rule = found.rule if found is not None else ("sum" if top else "derivative")
     return Decomposition(
         rule,
-        f"L = {formula(model.loss)}",
+        f"L = {formula(model.loss, nt)}",
         bool(top),
         None if found is None else found.formula,
         None,
@@ -91,6 +94,7 @@ def terms(
     arrays: dict[str, np.ndarray],
     scalars: dict[str, float],
     wrt: list[str],
+    nt: Notation = PLAIN,
 ) -> Terms | None:
     """y element by element, from its own SymPy formula, for the sum-rule table."""
     from gradexplain.unparse import source
@@ -105,7 +109,12 @@ def terms(
     values = Evaluator(arrays, scalars, model.sizes).tensor(generic, indices, shape)
     y = letters(tree)[0]
     return Terms(
-        y, source(node), formula(generic), values, rule, _terms_sentence(y, rule, shape, wrt)
+        y,
+        source(node),
+        formula(generic, nt),
+        values,
+        rule,
+        _terms_sentence(y, rule, shape, wrt, nt),
     )
 
 
@@ -139,9 +148,9 @@ def _free(candidates: tuple[str, ...], taken: set[str]) -> str:
     return next(name for name in itertools.chain(candidates, numbered) if name not in taken)
 
 
-def _terms_sentence(y: str, rule: str, shape: Shape, wrt: list[str]) -> str:
+def _terms_sentence(y: str, rule: str, shape: Shape, wrt: list[str], nt: Notation = PLAIN) -> str:
     """dL/dy in words: the factor that the chain rule then carries back to each variable."""
-    index = ",".join(_INDICES[: len(shape)])
+    index = ",".join((nt.i, nt.k)[: len(shape)])
     entry = f"{y}_{index.replace(',', '')}"
     count = int(np.prod(shape))
     names = wrt[0] if len(wrt) == 1 else f"{', '.join(wrt[:-1])} and {wrt[-1]}"
@@ -163,7 +172,7 @@ def sentence(
 ) -> str:
     """The chain rule through the `@` that uses `name` directly, or the general rule."""
     tree, node_shapes, shape = program.tree, dict(program.node_shapes), program.shapes[name]
-    lead = f"dL/d{element(name, shape)} = {text}"
+    lead = f"dL/d{element(name, shape, program.notation.j + program.notation.k)} = {text}"
     from gradexplain.unparse import source
 
     products = [

@@ -38,11 +38,11 @@ def infer(tree: Node, shapes: Mapping[str, Shape], text: str) -> dict[int, Shape
     return found
 
 
-def element(name: str, shape: Shape) -> str:
-    """`W_jk` for a generic element; a size-1 axis is always 0 (`a_j0` for a 3x1 column),
-    which is how the formulas index it."""
+def element(name: str, shape: Shape, targets: str = "jk") -> str:
+    """`W_jk` for a generic element (`targets`: the program's letters for j and k); a
+    size-1 axis is always 0 (`a_j0` for a 3x1 column), which is how the formulas index it."""
     return (
-        f"{name}_{''.join('0' if size == 1 else t for t, size in zip('jk', shape))}"
+        f"{name}_{''.join('0' if size == 1 else t for t, size in zip(targets, shape))}"
         if shape
         else name
     )

@@ -21,6 +21,7 @@ from gradexplain import symbolic
 from gradexplain.builder import SHAPED, VECTOR, Builder, Dialect
 from gradexplain.deltas import resolve_deltas
 from gradexplain.errors import UsageError
+from gradexplain.notation import PLAIN, Notation, choose
 from gradexplain.ops import OPS
 from gradexplain.ops.linalg import contract_step, matmul_letters
 from gradexplain.shapes import Shape, describe, infer, uses_matrices
@@ -34,6 +35,34 @@ Pair = tuple[Any, Any]  # (the element, its derivative)
 
 
 @dataclass(frozen=True)
+class Step:
+    """One rule line, as SymPy expressions (steptext.py names long repeated elements):
+    the node's element at `idx` and its derivative; `source` is the node's text."""
+
+    depth: int
+    rule: str
+    value: Any
+    derivative: Any
+    source: str
+    idx: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Parts:
+    """A derivation as expressions: L, the note for a non-scalar result (its words and
+    the summed derivative), the rule lines, and the last line's words and result."""
+
+    value: Any
+    note: tuple[str, Any] | None
+    steps: tuple[Step, ...]
+    why: str
+    final: Any
+    target: str  # dL/d{target}: w_j, b
+    vector: bool  # the 1-D dialect, whose bound indices are shown canonical
+    notation: Notation = PLAIN  # the program's index letters, as the lines use them
+
+
+@dataclass(frozen=True)
 class Derivation:
     """The lines of the derivation and the formula they end in."""
 
@@ -42,6 +71,7 @@ class Derivation:
     formula: str
     expr: Any  # the final SymPy expression, for tests
     sizes: dict[Any, int] | None = None  # each index symbol's length, for tests
+    parts: Parts | None = None  # the same, as expressions, for the screen (steptext.py)
 
 
 def derive_all(
@@ -83,7 +113,7 @@ def derive(
     dialect: Dialect = SHAPED,
 ) -> Derivation:
     """A non-scalar result is summed over all of its elements first (backward with ones)."""
-    walker = Steps(name, shapes, node_shapes, dialect)
+    walker = Steps(name, shapes, node_shapes, dialect, choose(variables(tree)))
     top = node_shapes[id(tree)]
     indices = walker.builder.top(top)
     value, total = walker.pair(tree, indices, 0)
@@ -91,23 +121,27 @@ def derive(
         limit = walker.builder.limit(index, size)
         value, total = walker.builder.Sum(value, limit), walker.sum(total, limit)
     lines = [f"L = {walker.show(value)}"]
+    note: tuple[str, Any] | None = None
     if top and walker.vector:
-        walker.lines.append(
-            f"y is a vector: backward(ones) differentiates L = sum_i y_i: {walker.show(total)}"
+        note = (
+            walker.notation.words("y is a vector: backward(ones) differentiates L = sum_i y_i: "),
+            total,
         )
+        walker.lines.append(note[0] + walker.show(total))
     elif top:
-        walker.lines.insert(
-            0,
+        note = (
             f"y has shape {describe(top)}: backward(ones) differentiates "
-            f"L = the sum of its elements: {walker.show(total)}",
+            f"L = the sum of its elements: ",
+            total,
         )
+        walker.lines.insert(0, note[0] + walker.show(total))
     lines += walker.lines
     ranges = {index: dialect.bound(size) - 1 for index, size in zip(walker.targets, shapes[name])}
     final = resolve_deltas(total, ranges)  # by substitution, never Sum.doit() (deltas.py)
     if walker.vector:
         final = symbolic.canonical_indices(final)
         why = (
-            "sum rule, only the term k = j survives (the delta)"
+            walker.notation.words("sum rule, only the term k = j survives (the delta)")
             if walker.targets
             else "collect terms"
         )
@@ -119,7 +153,17 @@ def derive(
         )
     formula = walker.show(final)
     lines.append(f"{why}: dL/d{walker.target_text} = {formula}")
-    return Derivation(name, tuple(lines), formula, final, walker.builder.sizes)
+    parts = Parts(
+        value,
+        note,
+        tuple(walker.steps),
+        why,
+        final,
+        walker.target_text,
+        walker.vector,
+        walker.notation,
+    )
+    return Derivation(name, tuple(lines), formula, final, walker.builder.sizes, parts)
 
 
 class Steps:
@@ -132,33 +176,42 @@ class Steps:
         shapes: Mapping[str, Shape],
         node_shapes: dict[int, Shape],
         dialect: Dialect,
+        notation: Notation = PLAIN,
     ) -> None:
+        self.notation = notation
         self.builder = Builder(dialect, shapes, node_shapes)
         self.node_shapes = node_shapes
         self.vector = dialect is VECTOR  # the 1-D dialect: n, and bound indices k, k2...
         self.n = symbolic.N
         self.name = name
         self.targets = symbolic.TARGETS[: len(shapes[name])]
-        self.target_text = name + "_" + "".join(map(str, self.targets)) if self.targets else name
+        letters = (
+            "".join(map(str, notation.display(sp.Tuple(*self.targets)))) if self.targets else ""
+        )
+        self.target_text = name + "_" + letters if self.targets else name
         self.lines: list[str] = []
+        self.steps: list[Step] = []
         self.fresh = 0
 
     def show(self, expr: Any) -> str:
         """The 1-D dialect names every bound index k where it can, like the table."""
-        return symbolic.formula(symbolic.canonical_indices(expr) if self.vector else expr)
+        return symbolic.formula(
+            symbolic.canonical_indices(expr) if self.vector else expr, self.notation
+        )
 
     def pair(self, node: Node, idx: tuple[Any, ...], depth: int) -> Pair:
         if isinstance(node, (Num, Const)):
             return self.builder.build(node, idx), sp.Integer(0)
         if isinstance(node, Var):
             return self.builder.build(node, idx), self._var(node, idx)
-        mark = len(self.lines)
+        mark, at = len(self.lines), len(self.steps)
         rule, value, derivative = self._rule(node, idx, depth + 1)
         self.lines.insert(
             mark,
-            "  " * depth + f"{rule}: d/d{self.target_text} "
+            "  " * depth + f"{self.notation.words(rule)}: d/d{self.target_text} "
             f"[{self.show(value)}] = {self.show(derivative)}",
         )
+        self.steps.insert(at, Step(depth, rule, value, derivative, source(node), tuple(idx)))
         return value, derivative
 
     def _var(self, node: Var, idx: tuple[Any, ...]) -> Any:

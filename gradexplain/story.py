@@ -12,6 +12,7 @@ import sympy as sp
 
 from gradexplain import symbolic
 from gradexplain.evaluate import Evaluator
+from gradexplain.notation import PLAIN, Notation
 from gradexplain.ops import OPS
 from gradexplain.ops.reductions import Reduction as ReductionOp
 from gradexplain.program import Program
@@ -47,9 +48,9 @@ SOFTMAX_NOTE = (
 )
 
 
-def formula(expr: sp.Expr) -> str:
+def formula(expr: sp.Expr, notation: Notation = PLAIN) -> str:
     """The 1-D dialect's formula: bound indices named k where that is safe."""
-    return symbolic.formula(canonical_indices(expr))
+    return symbolic.formula(canonical_indices(expr), notation)
 
 
 def top_reductions(tree: Node, model: Model) -> list[Node]:
@@ -67,20 +68,20 @@ def top_reductions(tree: Node, model: Model) -> list[Node]:
 
 def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposition:
     """Name the rule at the top of L and, where one sum or product builds it, its terms."""
-    tree = program.tree
+    tree, nt = program.tree, program.notation
     if model.implicit_sum:
         term = model.implicit_term
         assert term is not None
         notes = (
-            (ONES_NOTE, SOFTMAX_NOTE)
+            (nt.words(ONES_NOTE), nt.words(SOFTMAX_NOTE))
             if isinstance(tree, Call) and tree.func == "softmax"
-            else (ONES_NOTE,)
+            else (nt.words(ONES_NOTE),)
         )
         return Decomposition(
             "sum",
-            f"L = sum_i y_i with y_i = {formula(term)}",
+            f"{nt.words('L = sum_i y_i with y_i')} = {formula(term, nt)}",
             True,
-            formula(term),
+            formula(term, nt),
             evaluator.vector(term, I),
             notes,
         )
@@ -92,9 +93,9 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
         why: tuple[str, ...] = (_scalar_note(program),) if OPS[tree.func].adds_up else ()
         return Decomposition(
             tree.func,
-            f"{shape} with y_i = {formula(term)}",
+            f"{nt.words(f'{shape} with y_i')} = {formula(term, nt)}",
             False,
-            formula(term),
+            formula(term, nt),
             evaluator.vector(reduction.term, reduction.index),
             why,
         )
@@ -107,14 +108,15 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
         op = OPS[outer[0].func] if isinstance(outer[0], Call) else None
         word = op.combines if isinstance(op, ReductionOp) else "sum"  # only they record one
         note = (
-            f"Chain rule: L = g(s) with s = {word}_i y_i, g(s) = {formula(outer_fn)} and "
-            f"g'(s) = {formula(sp.diff(outer_fn, s))}; so dL/dx_j = g'(s) * ds/dx_j."
+            f"Chain rule: L = g(s) with s = {word}_{nt.i} y_{nt.i}, g(s) = "
+            f"{formula(outer_fn, nt)} and g'(s) = {formula(sp.diff(outer_fn, s), nt)}; so "
+            f"dL/dx_{nt.j} = g'(s) * ds/dx_{nt.j}."
         )
         return Decomposition(
             "chain",
-            f"L = g(s), s = {word}_i y_i with y_i = {formula(term)}",
+            f"L = g(s), s = {word}_{nt.i} y_{nt.i} with y_{nt.i} = {formula(term, nt)}",
             False,
-            formula(term),
+            formula(term, nt),
             evaluator.vector(reduction.term, reduction.index),
             (note,),
             inner=float(evaluator.tensor(reduction.expr)),
@@ -124,8 +126,8 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
             f"Chain rule: L combines {len(outer)} reductions; the chain rule runs "
             f"through each of them and the contributions add up."
         )
-        return Decomposition("chain", f"L = {formula(model.loss)}", False, None, None, (note,))
-    return Decomposition("derivative", f"L = {formula(model.loss)}", False, None, None)
+        return Decomposition("chain", f"L = {formula(model.loss, nt)}", False, None, None, (note,))
+    return Decomposition("derivative", f"L = {formula(model.loss, nt)}", False, None, None)
 
 
 def _scalar_note(program: Program) -> str:
@@ -140,8 +142,8 @@ def sentence(
     program: Program, model: Model, decomposition: Decomposition, name: str, grad_formula: str
 ) -> str:
     """The rule applied to one variable, ending in its gradient formula."""
-    tree, is_vector = program.tree, bool(model.shapes[name])
-    target = f"{name}_j" if is_vector else name
+    tree, is_vector, nt = program.tree, bool(model.shapes[name]), program.notation
+    target = f"{name}_{nt.j}" if is_vector else name
     lead = f"dL/d{target} = {grad_formula}"
     rule = decomposition.rule
     if rule == "derivative":
@@ -156,15 +158,15 @@ def sentence(
         return f"Chain rule through every reduction: {lead}."
     if _has_inner_reduction(term):
         return (
-            f"Every term also contains {name}_j through an inner reduction, so all "
+            f"Every term also contains {target} through an inner reduction, so all "
             f"terms contribute: {lead}."
         )
-    local = f"d({formula(term)})/d{name}_j"
+    local = f"d({formula(term, nt)})/d{target}"
     if rule in OPS:  # the reduction at the top says its own rule
-        return OPS[rule].story_sentence(name, local, grad_formula)
+        return OPS[rule].story_sentence(name, local, grad_formula, nt)
     return (
-        f"Chain rule: only the term i = j of s contains {name}_j, so dL/d{name}_j = "
-        f"g'(s) * {local} = {grad_formula}."
+        f"Chain rule: only the term {nt.i} = {nt.j} of s contains {target}, so "
+        f"dL/d{target} = g'(s) * {local} = {grad_formula}."
     )
 
 

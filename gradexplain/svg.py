@@ -2,14 +2,18 @@
 
 A simple layered layout: the output's node on top (backward starts there), each node one
 layer below its deepest parent, nodes of a layer side by side in the order the walk met
-them. Each box holds torch's node name, what the node computed and the gradient that
-flows into it; each arrow points the way the gradient flows, labelled with the rule.
+them. An edge to the next layer is a straight line; one that skips layers runs down its
+own lane right of the boxes, so no two edges share a line, and every rule's label is put
+where it touches no box, no line and no other label. Each box holds torch's node name,
+what the node computed and the gradient that flows into it; each arrow points the way
+the gradient flows, labelled with the rule.
 The text is the same as the terminal tree's (`graph.texts`), and the output is
 deterministic, so docs/seed-graph.svg can be checked for staleness.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 from gradexplain import graph
@@ -44,6 +48,11 @@ def _lines(built: graph.Graph, node: graph.GraphNode) -> list[str]:
     return [node.name, label, graph.flow(node, grad)]
 
 
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+LANE = 14  # between two lanes of long edges
+TURN = 18  # between the rows where long edges turn, in the gap between two layers
+
+
 def draw(built: graph.Graph, title: str = "") -> str:
     """The SVG document, as text."""
     texts = {node.id: _lines(built, node) for node in built.nodes}
@@ -53,19 +62,26 @@ def draw(built: graph.Graph, title: str = "") -> str:
     }
     rows = layers(built)
     widths = [sum(size[i][0] for i in row) + GAP_X * (len(row) - 1) for row in rows]
-    area = max(widths)  # boxes are centred in it; edge labels may run into the margin
-    margin = max((len(edge.rule) * CHAR / 2 for edge in built.edges), default=0)
-    total = max(area + margin, len(title) * CHAR) + 2 * PAD
+    area = max(widths)  # boxes are centred in it; lanes and labels go to the right
     top = PAD + (2 * LINE if title else 0)
+    layer = {i: r for r, row in enumerate(rows) for i in row}
+    gaps = _gaps(built, layer, len(rows))
     place: dict[int, tuple[float, float]] = {}
-    y = top
-    for row, width in zip(rows, widths):
+    y: float = top
+    for row, width, gap in zip(rows, widths, gaps):
         x = PAD + (area - width) / 2
         for i in row:
             place[i] = (x, y)
             x += size[i][0] + GAP_X
-        y += 3 * LINE + 2 * PAD + GAP_Y
-    height = y - GAP_Y + PAD
+        y += 3 * LINE + 2 * PAD + gap
+    height = y - gaps[-1] + PAD
+    widest = max((len(edge.rule) * CHAR for edge in built.edges), default=0)
+    routes = _routes(built, place, size, layer, PAD + area + GAP_X + widest)
+    boxes = [(x, y, x + size[i][0], y + size[i][1]) for i, (x, y) in place.items()]
+    labels = _labels(routes, boxes)
+    right = max([b[2] for b in boxes] + [x for r in routes for x, _ in r.points])
+    right = max([right] + [at[0] + len(r.rule) * CHAR for r, at in zip(routes, labels)])
+    total = max(right, PAD + len(title) * CHAR) + PAD
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total:.0f}" '
         f'height="{height:.0f}" viewBox="0 0 {total:.0f} {height:.0f}">',
@@ -78,8 +94,8 @@ def draw(built: graph.Graph, title: str = "") -> str:
         out.append(
             f'<text x="{PAD}" y="{PAD + LINE}" {FONT} font-weight="bold">{escape(title)}</text>'
         )
-    for edge in built.edges:
-        out += _edge(place, size, edge)
+    for route, at in zip(routes, labels):
+        out += _edge(route, at)
     for node in built.nodes:
         if node.id in place:
             out += _box(place[node.id], size[node.id], texts[node.id], node.name == graph.DATA)
@@ -87,23 +103,152 @@ def draw(built: graph.Graph, title: str = "") -> str:
     return "\n".join(out) + "\n"
 
 
-def _edge(
+def _gaps(built: graph.Graph, layer: dict[int, int], count: int) -> list[float]:
+    """The space below each layer: GAP_Y, or more where long edges turn in it (each on
+    its own row, TURN apart), so a turn never runs through a box."""
+    turns = [0] * count
+    for edge in built.edges:
+        drawn = edge.parent in layer and edge.child in layer
+        if drawn and layer[edge.child] - layer[edge.parent] > 1:
+            turns[layer[edge.parent]] += 1  # its turn below the parent
+            turns[layer[edge.child] - 1] += 1  # and above the child
+    return [max(GAP_Y, TURN * (n + 1) + 2 * LINE) for n in turns]
+
+
+@dataclass(frozen=True)
+class Route:
+    """An edge as drawn: a straight line to the next layer, or, for an edge that skips
+    layers, a path through its own lane right of the boxes (so no two share a line)."""
+
+    points: tuple[tuple[float, float], ...]
+    rule: str
+    lane: bool  # True: its label goes beside the lane's vertical run
+
+
+def _routes(
+    built: graph.Graph,
     place: dict[int, tuple[float, float]],
     size: dict[int, tuple[float, float]],
-    edge: graph.GraphEdge,
-) -> list[str]:
-    if edge.parent not in place or edge.child not in place:
-        return []
-    (px, py), (cx, cy) = place[edge.parent], place[edge.child]
-    x1, y1 = px + size[edge.parent][0] / 2, py + size[edge.parent][1]
-    x2, y2 = cx + size[edge.child][0] / 2, cy
-    dash = ' stroke-dasharray="4 3"' if edge.rule == graph.DATA_RULE else ""
-    mid_x, mid_y = (x1 + x2) / 2, (y1 + y2) / 2
+    layer: dict[int, int],
+    lanes_from: float,
+) -> list[Route]:
+    """Ports spread along each box's bottom (edges out) and top (edges in); an edge that
+    skips a layer turns in the gap below its parent and above its child, each on its own
+    row, and runs down its own lane."""
+    drawn = [e for e in built.edges if e.parent in place and e.child in place]
+    outs: dict[int, list[graph.GraphEdge]] = {}
+    ins: dict[int, list[graph.GraphEdge]] = {}
+    for edge in drawn:
+        outs.setdefault(edge.parent, []).append(edge)
+        ins.setdefault(edge.child, []).append(edge)
+
+    def port(node: int, edge: graph.GraphEdge, side: dict[int, list[graph.GraphEdge]]) -> float:
+        x, _ = place[node]
+        k = side[node].index(edge)
+        return x + size[node][0] * (k + 1) / (len(side[node]) + 1)
+
+    routes: list[Route] = []
+    long = sorted(
+        (e for e in drawn if layer[e.child] - layer[e.parent] > 1),
+        key=lambda e: (place[e.parent][1], -place[e.child][1]),
+    )
+    turns: dict[float, int] = {}  # how many turns each gap holds so far
+    for edge in drawn:
+        x1, x2 = port(edge.parent, edge, outs), port(edge.child, edge, ins)
+        y1 = place[edge.parent][1] + size[edge.parent][1]
+        y2 = place[edge.child][1]
+        if edge not in long:
+            routes.append(Route(((x1, y1), (x2, y2)), edge.rule, False))
+            continue
+        lane = lanes_from + LANE * long.index(edge)
+        below = y1 + TURN * (1 + turns.get(y1, 0))
+        turns[y1] = turns.get(y1, 0) + 1
+        above = y2 - TURN * (1 + turns.get(y2, 0))
+        turns[y2] = turns.get(y2, 0) + 1
+        points = ((x1, y1), (x1, below), (lane, below), (lane, above), (x2, above), (x2, y2))
+        routes.append(Route(points, edge.rule, True))
+    return routes
+
+
+def _labels(routes: list[Route], boxes: list[Box]) -> list[tuple[float, float]]:
+    """Where each rule's text goes (x, baseline): the first spot beside its own line that
+    touches no box, no other line and no label placed before it; else right of it all."""
+    segments = [(r, _segment_box(a, b)) for r in routes for a, b in zip(r.points, r.points[1:])]
+    taken: list[Box] = list(boxes)
+    found: list[tuple[float, float]] = []
+    for route in routes:
+        width = len(route.rule) * CHAR
+        others = [box for owner, box in segments if owner is not route]
+        spot = next(
+            (
+                at
+                for at in _candidates(route)
+                if not any(_overlap(_text_box(at, width), box) for box in taken + others)
+            ),
+            None,
+        )
+        if spot is None:  # beside everything drawn so far, on the route's first row
+            far = max(box[2] for box in taken + [b for _, b in segments]) + GAP_X
+            spot = (far, route.points[0][1] + LINE)
+        found.append(spot)
+        taken.append(_text_box(spot, width))
+    return found
+
+
+def _candidates(route: Route) -> list[tuple[float, float]]:
+    """Spots for the label's start and baseline. A long edge's label sits on its turn
+    below the parent, then on its turn above the child, from the box out towards the
+    lane; a straight line's beside it, from its middle outwards, right and then left."""
+    width = len(route.rule) * CHAR
+    if route.lane:
+        spots = []
+        for (x1, y), (x2, _) in (route.points[1:3], route.points[3:5]):
+            low, high = sorted((x1, x2))
+            spots += [(x, y - 3) for x in _steps(low + 6, high - 6 - width, 8)]
+        return spots
+    (x1, y1), (x2, y2) = route.points
+    spots = []
+    for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8):
+        x, y = x1 + (x2 - x1) * t, y1 + (y2 - y1) * t
+        spots += [(x + 6, y + 4), (x - 6 - width, y + 4)]
+    return spots
+
+
+def _steps(start: float, stop: float, step: float) -> list[float]:
+    count = int((stop - start) // step) + 1 if stop >= start else 0
+    return [start + step * k for k in range(count)]
+
+
+def _segment_box(a: tuple[float, float], b: tuple[float, float]) -> Box:
+    return (min(a[0], b[0]) - 1, min(a[1], b[1]) - 1, max(a[0], b[0]) + 1, max(a[1], b[1]) + 1)
+
+
+def _text_box(at: tuple[float, float], width: float) -> Box:
+    """A 12px label's extent around its baseline."""
+    return (at[0] - 1, at[1] - 11, at[0] + width + 1, at[1] + 3)
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _edge(route: Route, at: tuple[float, float]) -> list[str]:
+    dash = ' stroke-dasharray="4 3"' if route.rule == graph.DATA_RULE else ""
+    if len(route.points) == 2:
+        (x1, y1), (x2, y2) = route.points
+        line = (
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#555"'
+            f'{dash} marker-end="url(#arrow)"/>'
+        )
+    else:
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in route.points)
+        line = (
+            f'<polyline points="{points}" fill="none" stroke="#555"{dash} '
+            f'marker-end="url(#arrow)"/>'
+        )
     return [
-        f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#555"'
-        f'{dash} marker-end="url(#arrow)"/>',
-        f'<text x="{mid_x + 6:.1f}" y="{mid_y + 4:.1f}" {FONT} fill="#555">'
-        f"{escape(edge.rule)}</text>",
+        line,
+        f'<text x="{at[0]:.1f}" y="{at[1]:.1f}" {FONT} fill="#555">{escape(route.rule)}</text>',
     ]
 
 

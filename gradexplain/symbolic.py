@@ -34,9 +34,10 @@ from gradexplain.builder import (
     size_symbol,
 )
 from gradexplain.deltas import derivative
+from gradexplain.notation import PLAIN, Notation
 from gradexplain.scoped import ScopedProduct, ScopedSum
-from gradexplain.shapes import Shape, infer
-from gradexplain.tree import Node, variables
+from gradexplain.shapes import Shape
+from gradexplain.tree import Node
 
 __all__ = [
     "I",
@@ -46,7 +47,6 @@ __all__ = [
     "Reduction",
     "Model",
     "build",
-    "vector_model",
     "gradient",
     "formula",
     "FormulaPrinter",
@@ -95,31 +95,6 @@ def build(
         term if top else None,
         builder.reductions,
     )
-
-
-def vector_shapes(
-    tree: Node,
-    vector_names: set[str],
-    scalar_names: set[str],
-    node_shapes: Mapping[int, Shape] | None = None,
-) -> tuple[dict[str, Shape], dict[int, Shape]]:
-    """Shapes for the 1-D dialect, where only ranks matter (every index is bounded by n):
-    without the program's node shapes, a stand-in length gives them."""
-    shapes: dict[str, Shape] = {
-        name: (2,) if name in vector_names else () for name in variables(tree)
-    }
-    shapes.update({name: () for name in scalar_names if name not in shapes})
-    return shapes, dict(node_shapes) if node_shapes is not None else infer(tree, shapes, "")
-
-
-def vector_model(
-    tree: Node,
-    vector_names: set[str],
-    scalar_names: set[str],
-    node_shapes: Mapping[int, Shape] | None = None,
-) -> Model:
-    """The model in the 1-D dialect: vectors of one common length n."""
-    return build(tree, *vector_shapes(tree, vector_names, scalar_names, node_shapes), VECTOR)
 
 
 def drop_unit_ranges(expr: sp.Expr) -> sp.Expr:
@@ -293,26 +268,26 @@ class FormulaPrinter(StrPrinter):
 
 
 def _is_size(expr: sp.Expr) -> bool:
-    """n, or an axis length of the shaped path (n3)."""
-    return expr == N or (
-        isinstance(expr, sp.Symbol) and bool(expr.is_positive) and expr.name[1:].isdigit()
-    )
+    """n, or an axis length of the shaped path (n3), whatever letter the notation gives
+    it: the only positive integer symbols are lengths (indices start at 0)."""
+    return isinstance(expr, sp.Symbol) and bool(expr.is_integer and expr.is_positive)
 
 
 NOT_REAL = "not real (a negative number raised to a variable power)"
 
 
-def formula(expr: sp.Expr) -> str:
-    """A readable one-line formula, e.g. `2*x_j`; never a complex one: SymPy's derivative
-    of (-2)**x, (-2)**x*(log(2) + I*pi), is not a real gradient (exit 3 says why)."""
+def formula(expr: sp.Expr, notation: Notation = PLAIN) -> str:
+    """A readable one-line formula, e.g. `2*x_j`, in the program's letters; never a
+    complex one: SymPy's derivative of (-2)**x, (-2)**x*(log(2) + I*pi), is not a real
+    gradient (exit 3 says why)."""
     if expr.has(sp.I):
         return NOT_REAL
-    return str(FormulaPrinter().doprint(stable_indices(expr)))
+    return str(FormulaPrinter().doprint(notation.display(stable_indices(expr))))
 
 
-def latex(expr: sp.Expr) -> str:
+def latex(expr: sp.Expr, notation: Notation = PLAIN) -> str:
     """The formula as LaTeX, for notebooks: `2 x_{j}`."""
-    return str(sp.latex(stable_indices(expr)))
+    return str(sp.latex(notation.display(stable_indices(expr))))
 
 
 _RENAMED = "mpqrstuv"  # the shaped path's fresh bound indices (builder._LETTERS but i)

@@ -15,6 +15,7 @@ from gradexplain.closeness import tiny_note
 from gradexplain.errors import ExitStatus
 from gradexplain.formatting import fmt
 from gradexplain.nonfinite import finite_mask
+from gradexplain.notation import Notation
 from gradexplain.result import Explanation, Gradient, NonFinite, Terms
 from gradexplain.safetext import visible
 from gradexplain.shapes import element
@@ -27,9 +28,11 @@ HEAD_ROWS = 5  # rows shown before and after the elision line, unless --all
 
 @dataclass(frozen=True)
 class Mark:
-    """The last cell of a compared row: "ok", "DIFFERS" or "UNDEFINED"."""
+    """The last cell of a compared row: "ok", "DIFFERS" or "UNDEFINED"; another word
+    (`MISMATCH`, a case's `invalid (values)`) names which of the three it looks like."""
 
     word: str
+    tone: str = ""  # "ok", "DIFFERS" or "UNDEFINED"; "" when `word` is one of them
 
     @staticmethod
     def of(close: bool, undefined: bool = False) -> Mark:
@@ -54,6 +57,7 @@ class Column:
     right: bool = True  # numbers go right
     mark: bool = False  # holds Marks
     drop: int = 0  # where the terminal is narrow, dropped 1st (terms), 2nd (inputs); 0 never
+    wrap: bool = False  # prose (a case's name, an error) that wraps inside its cell
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,10 @@ def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
         blocks.append(paragraph(str(result.data_line())))
     terms = result.decomposition.terms
     if terms is not None:
-        blocks += [_terms_grid(terms, result.value_symbolic, show_all), paragraph(terms.sentence)]
+        blocks += [
+            _terms_grid(terms, result.value_symbolic, show_all, result.notation),
+            paragraph(terms.sentence),
+        ]
     singular = _singular_elements(result)
     for gradient in result.gradients.values():
         blocks += [
@@ -180,7 +187,7 @@ def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
 def _size(result: Explanation) -> str:
     if result.shapes:
         return ", ".join(f"{name}: {shape_text(shape)}" for name, shape in result.shapes.items())
-    return f"n = {result.n}" if result.n is not None else "scalars"
+    return f"{result.notation.n} = {result.n}" if result.n is not None else "scalars"
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
@@ -251,20 +258,21 @@ def _gradient_grid(
     if gradient.shape == ():
         return _scalar_grid(result, gradient, singular)
     if result.shapes:
-        return _matrix_grid(gradient, singular, show_all)
+        return _matrix_grid(gradient, singular, show_all, result.notation)
     name, decomposition = gradient.name, result.decomposition
     vectors = result.vector_columns()
     terms = decomposition.term_values
     fd = result.extras.get("finite_differences", {}).get(name)
     if fd is not None and fd.mode != "per element":
         fd = None  # directional: no value per element; the --check-fd section has them
+    i, j = result.notation.i, result.notation.j
     columns = [
-        Column(Label("i")),
-        *(Column(Label(f"{other}_i", True), drop=2) for other, _ in vectors),
+        Column(Label(i)),
+        *(Column(Label(f"{other}_{i}", True), drop=2) for other, _ in vectors),
     ]
     if terms is not None:
-        columns.append(Column(Label(f"y_i = {decomposition.term}", True), drop=1))
-    columns += _compared(Label(f"dL/d{name}_j = {gradient.formula}", True, "(SymPy)"))
+        columns.append(Column(Label(f"y_{i} = {decomposition.term}", True), drop=1))
+    columns += _compared(Label(f"dL/d{name}_{j} = {gradient.formula}", True, "(SymPy)"))
     body: list[tuple[Cell, ...] | None] = []
     finite = finite_mask(gradient)
     for index in rows(len(gradient.point), show_all):
@@ -322,12 +330,14 @@ def _scalar_grid(result: Explanation, gradient: Gradient, singular: set[int] | N
     return Grid(Label(f"dL/d{name}"), tuple(columns), (tuple(row),), tuple(totals))
 
 
-def _matrix_grid(gradient: Gradient, singular: set[int] | None, show_all: bool) -> Grid:
+def _matrix_grid(
+    gradient: Gradient, singular: set[int] | None, show_all: bool, nt: Notation
+) -> Grid:
     """One row per element, in row-major order, with head/tail elision for large arrays."""
     name, shape = gradient.name, gradient.shape
-    label = element(name, shape)
+    label = element(name, shape, nt.j + nt.k)
     columns = (
-        Column(Label("j,k" if len(shape) == 2 else "j")),
+        Column(Label(f"{nt.j},{nt.k}" if len(shape) == 2 else nt.j)),
         Column(Label(label, True), drop=2),
         *_compared(Label(f"dL/d{label} = {gradient.formula}", True, "(SymPy)")),
     )
@@ -349,7 +359,7 @@ def _matrix_grid(gradient: Gradient, singular: set[int] | None, show_all: bool) 
     return Grid(Label(f"dL/d{name}", note=f"({shape_text(shape)})"), columns, body)
 
 
-def _terms_grid(terms: Terms, total: float, show_all: bool) -> Grid:
+def _terms_grid(terms: Terms, total: float, show_all: bool, nt: Notation) -> Grid:
     """The sum rule, element by element: each y_i (or y_ik) of the array L combines, then L.
 
     A mean shows the plain sum first, so the factor 1/N can be checked by hand.
@@ -357,7 +367,7 @@ def _terms_grid(terms: Terms, total: float, show_all: bool) -> Grid:
     import numpy as np
 
     values, y = terms.values, terms.letter
-    labels = "i,k" if values.ndim == 2 else "i"
+    labels = f"{nt.i},{nt.k}" if values.ndim == 2 else nt.i
     flat = values.reshape(-1)
     body = tuple(
         None if index is None else (_where(index, values.shape), fmt(flat[index]))
@@ -454,19 +464,7 @@ def extras(result: Explanation, options: Options) -> list[Section]:
             )
         )
     if "steps" in found:
-        sections.append(
-            Section(
-                "--steps",
-                tuple(
-                    block
-                    for derivation in found["steps"].values()
-                    for block in (
-                        paragraph(f"Steps for dL/d{derivation.name}:"),
-                        Listing(tuple(derivation.lines)),
-                    )
-                ),
-            )
-        )
+        sections.append(Section("--steps", _steps(found["steps"])))
     if "steps_refused" in found:
         refused = str(found["steps_refused"])
         said = refused if refused.startswith("--steps") else f"--steps: {refused}"
@@ -474,15 +472,26 @@ def extras(result: Explanation, options: Options) -> list[Section]:
             Section("--steps", (paragraph(f"{said}; the result above stands.", warning=True),))
         )
     if "vjp" in found:
-        sections.append(Section("--v", _vector_jacobian(found["vjp"])))
+        sections.append(Section("--v", _vector_jacobian(found["vjp"], result.notation)))
     if "jacobian" in found:
-        sections.append(Section("--jacobian", _jacobian(found["jacobian"])))
+        sections.append(Section("--jacobian", _jacobian(found["jacobian"], result.notation)))
     if options.jacobian_out:
         saved = "Jacobian (every entry, SymPy's and torch.func.jacrev's, JSON) written to "
         sections.append(
             Section("--jacobian-out", (paragraph(saved + visible(options.jacobian_out)),))
         )
     return sections
+
+
+def _steps(derivations: Any) -> tuple[Block, ...]:
+    """The derivations as steptext.py shows them: long repeated elements named once."""
+    from gradexplain import steptext
+
+    shown = steptext.screen(derivations)
+    blocks: list[Block] = [paragraph(shown.names)] if shown.names else []
+    for head, lines in shown.derivations:
+        blocks += [paragraph(head), Listing(lines)]
+    return tuple(blocks)
 
 
 def _finite_differences(found: dict[str, Any], listed: bool) -> tuple[Block, ...]:
@@ -585,7 +594,7 @@ def _builtin_sum(result: Explanation, found: Any) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
-def _vector_jacobian(found: Any) -> tuple[Block, ...]:
+def _vector_jacobian(found: Any, nt: Notation) -> tuple[Block, ...]:
     from gradexplain.vjp import listing
 
     lines = tuple(
@@ -596,8 +605,8 @@ def _vector_jacobian(found: Any) -> tuple[Block, ...]:
     )
     return (
         paragraph(
-            f"y.backward(v) with v = {listing(found.v)} computes J^T v, J_ij = "
-            f"dy_i/dx_j (v = ones would give the gradient of sum(y)):"
+            f"y.backward(v) with v = {listing(found.v)} computes J^T v, "
+            + nt.words("J_ij = dy_i/dx_j (v = ones would give the gradient of sum(y)):")
         ),
         Listing(lines),
     )
@@ -606,7 +615,7 @@ def _vector_jacobian(found: Any) -> tuple[Block, ...]:
 MAX_JACOBIAN_SHOWN = 20  # J's columns in a terminal grid; larger J is summarised
 
 
-def _jacobian(found: Any) -> tuple[Block, ...]:
+def _jacobian(found: Any, nt: Notation) -> tuple[Block, ...]:
     """Each matrix dy_i/dx_j, then its column sums: the sum rule, made visible; SymPy's
     formula for it and whether the witnesses agree. A J too wide for a screen is
     summarised; --format json has every entry."""
@@ -616,19 +625,19 @@ def _jacobian(found: Any) -> tuple[Block, ...]:
     blocks: list[Block] = []
     for name, matrix in found.matrices.items():
         flattened = ", both flattened in row-major order" if shapes else ""
-        head = f"Jacobian dy_i/d{name}_j with y = {found.y}{flattened}"
+        head = f"Jacobian dy_{nt.i}/d{name}_{nt.j} with y = {found.y}{flattened}"
         if max(matrix.shape) > MAX_JACOBIAN_SHOWN:
             blocks += [
                 paragraph(
                     f"{head}: {matrix.shape[0]:,} x {matrix.shape[1]:,}, too "
                     f"large to show; --format json has every entry."
                 ),
-                paragraph(_jacobian_verdict(found, name)),
+                paragraph(_jacobian_verdict(found, name, nt)),
             ]
             continue
-        columns = [Column(Label("i"))]
+        columns = [Column(Label(nt.i))]
         columns += [
-            Column(Label(f"j={j}", note=place(j, shapes.get(name), "")))
+            Column(Label(f"{nt.j}={j}", note=place(j, shapes.get(name), "")))
             for j in range(matrix.shape[1])
         ]
         body = tuple(
@@ -641,19 +650,19 @@ def _jacobian(found: Any) -> tuple[Block, ...]:
         blocks += [
             paragraph(f"{head}:"),
             Grid(None, tuple(columns), body, totals),
-            paragraph(f"Each column sum is dL/dx_j{tail}: the sum rule, made visible."),
-            paragraph(_jacobian_verdict(found, name)),
+            paragraph(f"Each column sum is dL/dx_{nt.j}{tail}: the sum rule, made visible."),
+            paragraph(_jacobian_verdict(found, name, nt)),
         ]
     return tuple(blocks)
 
 
-def _jacobian_verdict(found: Any, name: str) -> str:
+def _jacobian_verdict(found: Any, name: str, nt: Notation) -> str:
     """SymPy's dy_i/dx_j against torch.func.jacrev, in one sentence."""
     if name not in found.symbolic:
         return ""
     shapes = found.shapes or {}
     y_rank, x_rank = len(shapes.get("y", (1,))), len(shapes.get(name, (1,)))
-    element = f"dy_{'ik'[:y_rank]}/d{name}_{'jl'[:x_rank]}"
+    element = f"dy_{(nt.i + nt.k)[:y_rank]}/d{name}_{(nt.j + 'l')[:x_rank]}"
     compared = found.compared(name)
     verdict = "agrees with" if compared.close.all() else "DIFFERS from"
     return (

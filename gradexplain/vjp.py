@@ -20,6 +20,7 @@ from gradexplain.errors import UsageError, ValuesError
 from gradexplain.evaluate import Evaluator
 from gradexplain.jsonout import numbers
 from gradexplain.limits import MAX_JACOBIAN_N
+from gradexplain.notation import choose
 from gradexplain.ops import OPS
 from gradexplain.result import Tolerance
 from gradexplain.tree import Call, Node, variables
@@ -141,7 +142,7 @@ def _symbolic(
         found[name] = evaluator.tensor(
             derivative, symbolic.target_indices(model, name), shapes[name]
         )
-        formulas[name] = symbolic.formula(derivative)
+        formulas[name] = symbolic.formula(derivative, result.notation)
     return found, formulas
 
 
@@ -317,7 +318,7 @@ def _symbolic_jacobian(
         formula = derivative(element, model.bases[name][pinned(targets, shapes[name])])
         matrix = evaluator.tensor(formula, (*y_indices, *targets), y_shape + shapes[name])
         found[name] = matrix.reshape(int(np.prod(y_shape)), values[name].size)
-        formulas[name] = symbolic.formula(formula)
+        formulas[name] = symbolic.formula(formula, choose(values))
     return found, formulas
 
 

@@ -380,21 +380,42 @@ def test_steps_that_cannot_derive_are_said_beside_the_full_result():
 
 
 def test_each_derivative_rule_is_written_as_sympy_writes_it():
-    """One form per derivative in a run: the rule the graph and --steps quote is the
-    formula the table prints (sigmoid' once read sigmoid(u)*(1 - sigmoid(u)) there and
-    (1 - sigmoid(u))*sigmoid(u) here)."""
+    """One form per derivative in a run: every elementwise and pointwise rule that --steps,
+    the graph and README's table quote is SymPy's derivative of the entry, printed by the
+    printer that prints the table's formulas (log2' once read 1/(u log(2)) there and
+    1/(u*log(2)) here); words, where an entry has them, come after the formula."""
     import sympy as sp
 
     from gradexplain.ops import OPS
+    from gradexplain.ops.elementwise import Elementwise
+    from gradexplain.ops.pointwise import Pointwise
     from gradexplain.symbolic import formula
     from gradexplain.tree import Call, Var
 
     u = sp.Symbol("u", real=True)
-    # the chapter-4 functions; rules written in words (relu, the piecewise and
-    # parametrised activations) are not formulas to compare
-    for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid"):
-        derivative = OPS[name].derivative(u, Call(name, (Var("x", 0),), 0))
-        assert OPS[name].rule == f"{name}'(u) = {formula(derivative)}", name
+    checked = set()
+    for op in OPS.values():
+        if op.name in checked:
+            continue
+        checked.add(op.name)
+        call = Call(op.name, (Var("x", 0),), 0)  # its settings at their defaults
+        if isinstance(op, Elementwise):
+            head = f"{op.name}'(u) = {formula(op.derivative(u, call))}"
+        elif isinstance(op, Pointwise):
+            points = [sp.Symbol(letter, real=True) for letter in op.letters]
+            form = op.sympy(sp, *points)
+            partials = ", ".join(f"d/d{p} = {formula(sp.diff(form, p))}" for p in points)
+            head = f"{op.name}({', '.join(op.letters)}): {partials}"
+        else:
+            continue
+        assert op.printed_rule(formula, call) in (head, f"{head}; {op.rule}"), op.name
+    assert len(checked & {"log2", "gelu", "atan2", "clamp", "maximum", "relu6"}) == 6
+    # README's table, without a call, names a setting where its value would be
+    assert (
+        OPS["leaky_relu"]
+        .printed_rule(formula)
+        .startswith("leaky_relu'(u) = negative_slope*Heaviside(-u) + Heaviside(u); ")
+    )
 
 
 # ---- matrix form beside the element form ----------------------------------------------

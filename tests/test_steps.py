@@ -48,11 +48,11 @@ def test_steps_end_in_sympys_gradient(expression, values, expected):
         return
     vectors = {name for name in variables(tree) if getattr(values[name], "ndim", 0)}
     scalars = set(variables(tree)) - vectors
-    model = symbolic.vector_model(tree, vectors, scalars)
+    shapes = {name: (2,) if name in vectors else () for name in variables(tree)}
+    node_shapes = infer(tree, shapes, "")
+    model = symbolic.build(tree, shapes, node_shapes, VECTOR)
     for name in variables(tree):
-        derivation = steps.derive(
-            tree, name, *symbolic.vector_shapes(tree, vectors, scalars), VECTOR
-        )
+        derivation = steps.derive(tree, name, shapes, node_shapes, VECTOR)
         difference = derivation.expr - symbolic.gradient(model, name)
         assert sp.simplify(difference.doit()) == 0, (name, derivation.formula)
         assert derivation.lines[0].startswith("L = ")
@@ -139,12 +139,9 @@ def test_cli_matrix_steps_through_matmul():
         "    matrix product: an element is sum_m of products, so the product rule inside the "
         "sum: d/dX_jk [sum_m(X_im*w_m)] = sum_m(delta_ij*delta_km*w_m)\n"
         "  each delta keeps only the terms whose indices meet: dL/dX_jk = w_k\n"
-        "Steps for dL/dw:\n"
-        "  L = sum_i(sum_m(X_im*w_m))\n"
-        "  sum rule: the derivative of a sum is the sum of derivatives: d/dw_j "
-        "[sum_i(sum_m(X_im*w_m))] = sum_i(sum_m(delta_jm*X_im))\n"
-        "    matrix product: an element is sum_m of products, so the product rule inside the "
-        "sum: d/dw_j [sum_m(X_im*w_m)] = sum_m(delta_jm*X_im)\n"
+        "Steps for dL/dw: the rules of dL/dX above, line by line, with d/dw_j:\n"
+        "  d/dw_j [sum_i(sum_m(X_im*w_m))] = sum_i(sum_m(delta_jm*X_im))\n"
+        "    d/dw_j [sum_m(X_im*w_m)] = sum_m(delta_jm*X_im)\n"
         "  each delta keeps only the terms whose indices meet: dL/dw_j = sum_i(X_ij)\n"
     )
 

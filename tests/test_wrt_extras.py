@@ -254,14 +254,20 @@ def test_chapter4_mnist_loss_steps_end_in_the_tables_formula():
     )  # one x@w, one index name
     table = run(*args)
     assert table.exit_code == 0, table.output
+    # the derivation ends in the table's formula (JSON keeps its lines written out) ...
+    assert document["steps"]["weights"]["formula"] == weights
+    assert document["steps"]["bias"]["formula"] == document["gradients"]["bias"]["formula"]
+    # ... and the screen says it with z = xb@weights and s = sigmoid(bias + z) named
     ends = [
         line
         for line in table.stdout.splitlines()
         if "each delta keeps" in line or line.startswith("  collect terms")
     ]
+    assert "Names: z_i = sum_m(weights_m*xb_im), the elements of z = xb@weights; " in table.stdout
     assert ends == [
-        f"  each delta keeps only the terms whose indices meet: dL/dweights_j = {weights}",
-        f"  collect terms: dL/dbias = {document['gradients']['bias']['formula']}",
+        "  each delta keeps only the terms whose indices meet: dL/dweights_j = "
+        "sum_i(where(targets_i == 1, -(1 - s_i)*s_i*xb_ij, (1 - s_i)*s_i*xb_ij))/4",
+        "  collect terms: dL/dbias = sum_i(where(targets_i == 1, -(1 - s_i)*s_i, (1 - s_i)*s_i))/4",
     ]
     assert "Steps for dL/dxb" not in table.stdout and "Steps for dL/dtargets" not in table.stdout
 

@@ -98,7 +98,7 @@ def _functional(name: str) -> Any:
 ENTRIES: tuple[Op, ...] = (
     Elementwise(
         "softplus",
-        "softplus'(u) = sigmoid(beta u) (1 above the threshold)",
+        "",
         sympy=_softplus,
         function=SOFTPLUS,
         value=_softplus_value,
@@ -113,7 +113,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Elementwise(
         "silu",
-        "silu'(u) = sigmoid(u) (1 + u (1 - sigmoid(u)))",
+        "",
         sympy=lambda sp, u: u * SIGMOID(u),
         spellings=("functional",),
         value=lambda u: u * 0.5 * (1.0 + math.tanh(0.5 * u)),
@@ -122,7 +122,8 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Elementwise(
         "gelu",
-        "gelu'(u) = Phi(u) + u phi(u) (approximate='tanh': the derivative of its tanh form)",
+        "Phi(u) + u*phi(u), the normal distribution's cdf and density "
+        "(approximate='tanh': the derivative of its tanh form)",
         sympy=_gelu,
         value=_gelu_value,
         spellings=("functional",),
@@ -133,7 +134,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Elementwise(
         "leaky_relu",
-        "leaky_relu'(u) = 1 for u > 0, negative_slope for u < 0 (undefined at 0)",
+        "1 for u > 0, negative_slope for u < 0 (undefined at 0)",
         sympy=lambda sp, u, slope: LEAKY_RELU(u, slope),
         function=LEAKY_RELU,
         value=lambda u, slope=0.01: u if u > 0 else slope * u,
@@ -153,7 +154,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Elementwise(
         "elu",
-        "elu'(u) = 1 for u > 0, alpha exp(u) for u < 0",
+        "",
         sympy=lambda sp, u, alpha: ELU(u, alpha),
         function=ELU,
         value=lambda u, alpha=1.0: u if u > 0 else alpha * math.expm1(u),
@@ -172,7 +173,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Elementwise(
         "selu",
-        "selu'(u) = scale for u > 0, scale alpha exp(u) for u < 0",
+        "scale for u > 0, scale*alpha*exp(u) for u < 0",
         sympy=_selu,
         value=lambda u: float(SELU_SCALE) * (u if u > 0 else float(SELU_ALPHA) * math.expm1(u)),
         spellings=("torch", "functional"),
@@ -190,7 +191,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Elementwise(
         "mish",
-        "mish'(u) = tanh(softplus(u)) + u sigmoid(u) (1 - tanh(softplus(u))**2)",
+        "",
         sympy=lambda sp, u: u * sp.tanh(SOFTPLUS(u)),
         value=lambda u: u * math.tanh(_softplus_value(u)),
         spellings=("functional",),
@@ -199,7 +200,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Elementwise(
         "logsigmoid",
-        "logsigmoid'(u) = sigmoid(-u) = 1 - sigmoid(u)",
+        "that is 1 - sigmoid(u)",
         sympy=lambda sp, u: -SOFTPLUS(-u),
         value=lambda u: -_softplus_value(-u),
         spellings=("functional",),
@@ -207,7 +208,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Elementwise(
         "softsign",
-        "softsign'(u) = 1/(1 + |u|)**2",
+        "that is 1/(abs(u) + 1)**2",
         sympy=lambda sp, u: u / (1 + sp.Abs(u)),
         value=lambda u: u / (1 + abs(u)),
         spellings=("functional",),

@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Any
 
 from gradexplain.axes import Shape
+from gradexplain.notation import PLAIN, Notation
 from gradexplain.tree import Call, Param, Var
 
 # Where a spelling lives in PyTorch: torch.f, x.f(), torch.nn.functional.f (and F.f),
@@ -119,12 +120,33 @@ def _evalf(expr: Any, prec: int) -> Any:
 
 
 @dataclass(frozen=True)
+class RuleForm:
+    """A derivative rule as SymPy expressions: `head`, then each `label` followed by its
+    printed expression (joined by ", "), then `tail` (`; ` and the entry's words)."""
+
+    head: str
+    parts: tuple[tuple[str, Any], ...]
+    tail: str = ""
+
+    def printed(self, printer: Callable[[Any], str]) -> str:
+        shown = ", ".join(f"{label}{printer(expr)}" for label, expr in self.parts)
+        return f"{self.head}{shown}{self.tail}"
+
+
+def words(rule: str) -> str:
+    """The tail that puts an entry's words after its printed formula ("" for none)."""
+    return f"; {rule}" if rule else ""
+
+
+@dataclass(frozen=True)
 class Op:
     """One operation. Families (elementwise, reductions, softmax, clamp) subclass it and
     override what differs; an entry is one instance, registered in `gradexplain.ops`."""
 
     name: str
-    rule: str  # the derivative rule, in words a learner reads
+    # the derivative rule, in words a learner reads; where SymPy writes the rule
+    # (`printed_rule`), only the words said after its formula ("" when it says it all)
+    rule: str
     # the parser's handler for the call's arguments: unary, reduction, softmax, clamp
     signature: str = "unary"
     dim: str = "none"  # dim= of the call: none, optional or required
@@ -244,12 +266,26 @@ class Op:
         """--steps (`steps.Steps` is w): (words, the element, its derivative)."""
         raise NotImplementedError(self.name)
 
-    def story_sentence(self, name: str, local: str, gradient: str) -> str:
+    def story_sentence(self, name: str, local: str, gradient: str, nt: Notation = PLAIN) -> str:
         """At the top of L, its rule for one element x_j: `local` is d(y_j)/dx_j."""
-        return f"Chain rule through {self.name}: dL/d{name}_j = {gradient}."
+        return f"Chain rule through {self.name}: dL/d{name}_{nt.j} = {gradient}."
+
+    def rule_form(self, node: Call | None = None) -> RuleForm | None:
+        """The rule as SymPy expressions, for families whose rule is a formula: --steps,
+        the graph and README's table print it with the printer of the table's formulas
+        (`node`'s settings filled in; without one, each setting by its name). None: the
+        rule is `rule`, in words."""
+        return None
+
+    def printed_rule(self, printer: Callable[[Any], str], node: Call | None = None) -> str:
+        """The rule as shown: `rule_form` printed by `printer` (symbolic.formula), or the
+        words."""
+        form = self.rule_form(node)
+        return self.rule if form is None else form.printed(printer)
 
     def graph_rule(self, node: Call) -> str:
-        """The rule a backward node applies, for the graph's labels."""
+        """The rule a backward node applies, for the graph's labels (graph.py prints
+        `rule_form` itself where there is one)."""
         return f"chain rule, {self.rule}"
 
 

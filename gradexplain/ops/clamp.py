@@ -81,10 +81,11 @@ def _torch_clamp(torch: Any, tensor: Any, lo: float, hi: float) -> Any:
 ENTRIES: tuple[Op, ...] = (
     Clamp(
         "clamp",
-        "clamp'(u) = 1 for lo < u < hi, 0 outside (undefined at lo and hi); "
+        "1 for lo < u < hi, 0 outside (undefined at lo and hi); "
         "a tensor bound gets the gradient where it wins",
         signature="clamp",
         operands=3,
+        letters=("u", "lo", "hi"),
         sympy=lambda sp, u, lo, hi: CLAMP(u, lo, hi),
         value=lambda u, lo, hi: min(max(u, lo), hi),
         functions=(CLAMP,),
@@ -93,23 +94,25 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Pointwise(
         "clamp_min",
-        "clamp_min'(u) = 1 for u > min, 0 below (undefined at min)",
+        "1 for u > min, 0 below (undefined at min)",
         sympy=lambda sp, u, lo: MAXIMUM(u, lo),
+        letters=("u", "min"),
         value=max,
         functions=(MAXIMUM,),
         hazards=(Hazard("kink", ties, _one_sided("min")),),
     ),
     Pointwise(
         "clamp_max",
-        "clamp_max'(u) = 1 for u < max, 0 above (undefined at max)",
+        "1 for u < max, 0 above (undefined at max)",
         sympy=lambda sp, u, hi: MINIMUM(u, hi),
+        letters=("u", "max"),
         value=min,
         functions=(MINIMUM,),
         hazards=(Hazard("kink", ties, _one_sided("max")),),
     ),
     Elementwise(
         "hardtanh",
-        "hardtanh'(u) = 1 for min_val < u < max_val, 0 outside (undefined at both)",
+        "1 for min_val < u < max_val, 0 outside (undefined at both)",
         sympy=lambda sp, u, lo, hi: CLAMP(u, lo, hi),
         value=lambda u, lo=-1.0, hi=1.0: min(max(u, lo), hi),
         spellings=("functional",),
@@ -132,7 +135,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Elementwise(
         "relu6",
-        "relu6'(u) = 1 for 0 < u < 6, 0 outside (undefined at 0 and 6)",
+        "1 for 0 < u < 6, 0 outside (undefined at 0 and 6)",
         sympy=lambda sp, u: CLAMP(u, 0, 6),
         value=lambda u: min(max(u, 0.0), 6.0),
         spellings=("functional",),

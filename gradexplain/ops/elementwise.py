@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op, number
+from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op, RuleForm, number, words
 from gradexplain.tree import Call
 
 
@@ -73,6 +73,26 @@ class Elementwise(Op):
         z = sp.Dummy("z", real=True)
         return sp.diff(self.sympy(sp, z, *self.exact(node)), z).xreplace({z: u})
 
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """`f'(u) = ` SymPy's derivative of the entry's form, then the entry's words
+        (`relu'(u) = Heaviside(u); 1 for u > 0, ...`). Without a call, a numeric setting
+        is its name (`negative_slope*Heaviside(-u)`)."""
+        import sympy as sp
+
+        u = sp.Symbol("u", real=True)
+        settings = self.exact(node) if node is not None else self._named_settings()
+        slope = sp.diff(self.sympy(sp, u, *settings), u)
+        return RuleForm("", ((f"{self.name}'(u) = ", slope),), words(self.rule))
+
+    def _named_settings(self) -> tuple[Any, ...]:
+        import sympy as sp
+
+        return tuple(
+            sp.Symbol(spec.name, positive=True) if spec.kind == "number" else spec.default
+            for spec in self.keywords
+            if spec.kind != "false"
+        )
+
     shaped_steps = True
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
@@ -80,7 +100,7 @@ class Elementwise(Op):
 
         u, du = w.pair(node.args[0], idx, depth)
         return (
-            f"chain rule with {self.rule}",
+            f"chain rule with {self.printed_rule(w.show, node)}",
             self.sympy(sp, u, *self.exact(node)),
             self.derivative(u, node) * du,
         )
@@ -240,10 +260,10 @@ def _log_hazards(name: str, point: float, rule: str) -> tuple[Hazard, ...]:
 _ARC = "is infinite at u = -1 and u = 1, the ends of its domain"
 
 MATH: tuple[Op, ...] = (
-    Elementwise("exp", "exp'(u) = exp(u)", sympy=lambda sp, u: sp.exp(u), value=math.exp),
+    Elementwise("exp", "", sympy=lambda sp, u: sp.exp(u), value=math.exp),
     Elementwise(
         "log",
-        "log'(u) = 1/u",
+        "",
         sympy=lambda sp, u: sp.log(u),
         value=math.log,
         hazards=(
@@ -253,7 +273,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "sqrt",
-        "sqrt'(u) = 1/(2*sqrt(u))",
+        "",
         sympy=lambda sp, u: sp.sqrt(u),
         value=math.sqrt,
         hazards=(
@@ -263,7 +283,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "abs",
-        "abs'(u) = sign(u)",
+        "",
         sympy=lambda sp, u: sp.Abs(u),
         value=abs,
         aliases=("torch:absolute", "method:absolute"),
@@ -277,19 +297,19 @@ MATH: tuple[Op, ...] = (
             ),
         ),
     ),
-    Elementwise("sin", "sin'(u) = cos(u)", sympy=lambda sp, u: sp.sin(u), value=math.sin),
-    Elementwise("cos", "cos'(u) = -sin(u)", sympy=lambda sp, u: sp.cos(u), value=math.cos),
-    Elementwise("tan", "tan'(u) = tan(u)**2 + 1", sympy=lambda sp, u: sp.tan(u), value=math.tan),
+    Elementwise("sin", "", sympy=lambda sp, u: sp.sin(u), value=math.sin),
+    Elementwise("cos", "", sympy=lambda sp, u: sp.cos(u), value=math.cos),
+    Elementwise("tan", "", sympy=lambda sp, u: sp.tan(u), value=math.tan),
     Elementwise(
         "tanh",
-        "tanh'(u) = 1 - tanh(u)**2",
+        "",
         sympy=lambda sp, u: sp.tanh(u),
         value=math.tanh,
         spellings=("torch", "method", "functional"),
     ),
     Elementwise(
         "sigmoid",
-        "sigmoid'(u) = (1 - sigmoid(u))*sigmoid(u)",
+        "",
         sympy=lambda sp, u: SIGMOID(u),
         function=SIGMOID,
         value=lambda u: 0.5 * (1.0 + math.tanh(0.5 * u)),
@@ -298,7 +318,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "relu",
-        "relu'(u) = 1 for u > 0, 0 for u < 0 (undefined at 0)",
+        "1 for u > 0, 0 for u < 0 (undefined at 0)",
         sympy=lambda sp, u: RELU(u),
         function=RELU,
         value=lambda u: max(u, 0.0),
@@ -314,18 +334,18 @@ MATH: tuple[Op, ...] = (
             ),
         ),
     ),
-    Elementwise("sinh", "sinh'(u) = cosh(u)", sympy=lambda sp, u: sp.sinh(u), value=math.sinh),
-    Elementwise("cosh", "cosh'(u) = sinh(u)", sympy=lambda sp, u: sp.cosh(u), value=math.cosh),
+    Elementwise("sinh", "", sympy=lambda sp, u: sp.sinh(u), value=math.sinh),
+    Elementwise("cosh", "", sympy=lambda sp, u: sp.cosh(u), value=math.cosh),
     Elementwise(
         "asinh",
-        "asinh'(u) = 1/sqrt(u**2 + 1)",
+        "",
         sympy=lambda sp, u: sp.asinh(u),
         value=math.asinh,
         aliases=("torch:arcsinh", "method:arcsinh"),
     ),
     Elementwise(
         "acosh",
-        "acosh'(u) = 1/sqrt(u**2 - 1)",
+        "",
         sympy=lambda sp, u: sp.acosh(u),
         value=math.acosh,
         aliases=("torch:arccosh", "method:arccosh"),
@@ -338,7 +358,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "atanh",
-        "atanh'(u) = 1/(1 - u**2)",
+        "",
         sympy=lambda sp, u: sp.atanh(u),
         value=math.atanh,
         aliases=("torch:arctanh", "method:arctanh"),
@@ -353,7 +373,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "asin",
-        "asin'(u) = 1/sqrt(1 - u**2)",
+        "",
         sympy=lambda sp, u: sp.asin(u),
         value=math.asin,
         aliases=("torch:arcsin", "method:arcsin"),
@@ -364,7 +384,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "acos",
-        "acos'(u) = -1/sqrt(1 - u**2)",
+        "",
         sympy=lambda sp, u: sp.acos(u),
         value=math.acos,
         aliases=("torch:arccos", "method:arccos"),
@@ -375,28 +395,28 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "atan",
-        "atan'(u) = 1/(1 + u**2)",
+        "",
         sympy=lambda sp, u: sp.atan(u),
         value=math.atan,
         aliases=("torch:arctan", "method:arctan"),
     ),
     Elementwise(
         "log2",
-        "log2'(u) = 1/(u log(2))",
+        "",
         sympy=lambda sp, u: sp.log(u) / sp.log(2),
         value=math.log2,
         hazards=_log_hazards("log2", 0.0, "1/(u log(2))"),
     ),
     Elementwise(
         "log10",
-        "log10'(u) = 1/(u log(10))",
+        "",
         sympy=lambda sp, u: sp.log(u) / sp.log(10),
         value=math.log10,
         hazards=_log_hazards("log10", 0.0, "1/(u log(10))"),
     ),
     Elementwise(
         "log1p",
-        "log1p'(u) = 1/(1 + u)",
+        "",
         sympy=lambda sp, u: LOG1P(u),
         function=LOG1P,
         value=math.log1p,
@@ -405,7 +425,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "expm1",
-        "expm1'(u) = exp(u)",
+        "",
         sympy=lambda sp, u: EXPM1(u),
         function=EXPM1,
         value=math.expm1,
@@ -413,14 +433,14 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "exp2",
-        "exp2'(u) = 2**u log(2)",
+        "",
         sympy=lambda sp, u: 2**u,
         value=lambda u: 2.0**u,
         spellings=("torch", "method", "special"),
     ),
     Elementwise(
         "erf",
-        "erf'(u) = 2 exp(-u**2)/sqrt(pi)",
+        "",
         sympy=lambda sp, u: ERF(u),
         function=ERF,
         value=math.erf,
@@ -428,16 +448,16 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "erfc",
-        "erfc'(u) = -2 exp(-u**2)/sqrt(pi)",
+        "",
         sympy=lambda sp, u: ERFC(u),
         function=ERFC,
         value=math.erfc,
         spellings=("torch", "method", "special"),
     ),
-    Elementwise("square", "square'(u) = 2 u", sympy=lambda sp, u: u**2, value=lambda u: u * u),
+    Elementwise("square", "", sympy=lambda sp, u: u**2, value=lambda u: u * u),
     Elementwise(
         "rsqrt",
-        "rsqrt'(u) = -1/(2 u**(3/2))",
+        "",
         sympy=lambda sp, u: 1 / sp.sqrt(u),
         value=lambda u: 1 / math.sqrt(u),
         hazards=(
@@ -447,21 +467,21 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "reciprocal",
-        "reciprocal'(u) = -1/u**2",
+        "",
         sympy=lambda sp, u: 1 / u,
         value=lambda u: 1 / u,
         hazards=(pole(zero, "reciprocal'(u) = -1/u**2 is infinite at u = 0"),),
     ),
     Elementwise(
         "neg",
-        "neg'(u) = -1",
+        "",
         sympy=lambda sp, u: -u,
         value=lambda u: -u,
         aliases=("torch:negative", "method:negative"),
     ),
     Elementwise(
         "sign",
-        "sign'(u) = 0 away from 0, where sign jumps (undefined there)",
+        "0 away from 0, where sign jumps (undefined there)",
         sympy=lambda sp, u: SIGN(u),
         function=SIGN,
         value=lambda u: float((u > 0) - (u < 0)),
@@ -469,7 +489,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "floor",
-        "floor'(u) = 0 away from the integers, where floor jumps (undefined there)",
+        "0 away from the integers, where floor jumps (undefined there)",
         sympy=lambda sp, u: FLOOR(u),
         function=FLOOR,
         value=lambda u: float(math.floor(u)),
@@ -477,7 +497,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "ceil",
-        "ceil'(u) = 0 away from the integers, where ceil jumps (undefined there)",
+        "0 away from the integers, where ceil jumps (undefined there)",
         sympy=lambda sp, u: CEIL(u),
         function=CEIL,
         value=lambda u: float(math.ceil(u)),
@@ -485,7 +505,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "round",
-        "round'(u) = 0 away from the half-integers, where round jumps (undefined there)",
+        "0 away from the half-integers, where round jumps (undefined there)",
         sympy=lambda sp, u: ROUND(u),
         function=ROUND,
         value=lambda u: float(round(u)),
@@ -494,7 +514,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "trunc",
-        "trunc'(u) = 0 away from the nonzero integers, where trunc jumps (undefined there)",
+        "0 away from the nonzero integers, where trunc jumps (undefined there)",
         sympy=lambda sp, u: TRUNC(u),
         function=TRUNC,
         value=lambda u: float(math.trunc(u)),
@@ -503,7 +523,7 @@ MATH: tuple[Op, ...] = (
     ),
     Elementwise(
         "frac",
-        "frac'(u) = 1 away from the nonzero integers, where frac jumps (undefined there)",
+        "1 away from the nonzero integers, where frac jumps (undefined there)",
         sympy=lambda sp, u: u - TRUNC(u),
         value=lambda u: u - math.trunc(u),
         hazards=(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradexplain.axes import Shape, broadcast
-from gradexplain.ops.base import Hazard, NamedFunction, Op
+from gradexplain.ops.base import Hazard, NamedFunction, Op, RuleForm, words
 from gradexplain.tree import Call
 
 
@@ -27,6 +27,7 @@ class Pointwise(Op):
     sympy: Callable[..., Any] = lambda sp, u, v: u  # (sympy, u, v, ...) -> f
     value: Callable[..., float] = lambda u, v: u  # f on floats, for folding
     functions: tuple[NamedFunction, ...] = ()  # SymPy functions it keeps whole
+    letters: tuple[str, ...] = ("u", "v")  # its operands' names in the printed rule
 
     def fold(self, *values: float) -> float:
         return self.value(*values)
@@ -69,7 +70,24 @@ class Pointwise(Op):
                 for point, (_, change) in zip(points, pairs)
             )
         )
-        return f"chain rule with {self.rule}", self.sympy(sp, *at.values()), derivative
+        return (
+            f"chain rule with {self.printed_rule(w.show, node)}",
+            self.sympy(sp, *at.values()),
+            derivative,
+        )
+
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """`f(u, v): d/du = ..., d/dv = ...`, each partial SymPy's derivative of the
+        entry's form; then the entry's words."""
+        import sympy as sp
+
+        points = [sp.Symbol(letter, real=True) for letter in self.letters]
+        form = self.sympy(sp, *points)
+        return RuleForm(
+            f"{self.name}({', '.join(self.letters)}): ",
+            tuple((f"d/d{p} = ", sp.diff(form, p)) for p in points),
+            words(self.rule),
+        )
 
 
 def _heaviside_pair(sign: int) -> Callable[..., Any]:
@@ -184,7 +202,7 @@ def _remainder_value(u: float, v: float) -> float:
 ENTRIES: tuple[Op, ...] = (
     Pointwise(
         "maximum",
-        "maximum'(u, v): 1 for the larger of u and v, 0 for the other",
+        "1 for the larger of u and v, 0 for the other",
         sympy=lambda sp, u, v: MAXIMUM(u, v),
         value=max,
         functions=(MAXIMUM,),
@@ -192,7 +210,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Pointwise(
         "minimum",
-        "minimum'(u, v): 1 for the smaller of u and v, 0 for the other",
+        "1 for the smaller of u and v, 0 for the other",
         sympy=lambda sp, u, v: MINIMUM(u, v),
         value=min,
         functions=(MINIMUM,),
@@ -200,7 +218,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Pointwise(
         "atan2",
-        "atan2(u, v): d/du = v/(u**2 + v**2), d/dv = -u/(u**2 + v**2)",
+        "",
         sympy=lambda sp, u, v: sp.atan2(u, v),
         value=math.atan2,
         aliases=("torch:arctan2", "method:arctan2"),
@@ -216,7 +234,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Pointwise(
         "hypot",
-        "hypot(u, v) = sqrt(u**2 + v**2): d/du = u/hypot, d/dv = v/hypot",
+        "hypot(u, v) = sqrt(u**2 + v**2)",
         sympy=lambda sp, u, v: sp.sqrt(u**2 + v**2),
         value=math.hypot,
         hazards=(
@@ -231,7 +249,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Pointwise(
         "fmod",
-        "fmod(u, v) = u - v trunc(u/v): d/du = 1, d/dv = -trunc(u/v)",
+        "fmod(u, v) = u - v*trunc(u/v)",
         sympy=lambda sp, u, v: u - v * TRUNC_DIV(u, v),
         value=_fmod_value,
         functions=(TRUNC_DIV,),
@@ -248,7 +266,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Pointwise(
         "remainder",
-        "remainder(u, v) = u - v floor(u/v) (Python's %): d/du = 1, d/dv = -floor(u/v)",
+        "remainder(u, v) = u - v*floor(u/v) (Python's %)",
         sympy=lambda sp, u, v: u - v * FLOOR_DIV(u, v),
         value=_remainder_value,
         functions=(FLOOR_DIV,),
@@ -265,14 +283,15 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Pointwise(
         "lerp",
-        "lerp(a, b, w) = a + w (b - a): d/da = 1 - w, d/db = w, d/dw = b - a",
+        "lerp(a, b, w) = a + w*(b - a)",
         operands=3,
+        letters=("a", "b", "w"),
         sympy=lambda sp, a, b, w: a + w * (b - a),
         value=lambda a, b, w: a + w * (b - a),
     ),
     Pointwise(
         "xlogy",
-        "xlogy(u, v) = u log(v) (0 where u = 0): d/du = log(v), d/dv = u/v",
+        "xlogy(u, v) = u*log(v) (0 where u = 0)",
         sympy=lambda sp, u, v: XLOGY(u, v),
         functions=(XLOGY,),
         value=lambda u, v: 0.0 if u == 0 else u * math.log(v),

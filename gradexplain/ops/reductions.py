@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradexplain.axes import Shape, along, dims_of, reduced, reduced_axes
+from gradexplain.notation import PLAIN, Notation
 from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op
 from gradexplain.tree import Call
 
@@ -89,23 +90,24 @@ class Reduction(Op):
     def adds_up(self) -> bool:
         return not self.product and self.inner is None and self.outer is None
 
-    def story_sentence(self, name: str, local: str, gradient: str) -> str:
+    def story_sentence(self, name: str, local: str, gradient: str, nt: Notation = PLAIN) -> str:
         if self.product:
-            return (
-                f"Product rule: only the factor i = j contains {name}_j, so dL/d{name}_j "
-                f"= (product of the other factors) * {local} = {gradient}."
+            template = (
+                "Product rule: only the factor i = j contains {x}_j, so dL/d{x}_j "
+                "= (product of the other factors) * {local} = {gradient}."
             )
-        if self.average:
-            return (
-                f"Sum rule with the factor 1/n: only the term i = j contains {name}_j, "
-                f"so dL/d{name}_j = (1/n) * {local} = {gradient}."
+        elif self.average:
+            template = (
+                "Sum rule with the factor 1/n: only the term i = j contains {x}_j, "
+                "so dL/d{x}_j = (1/n) * {local} = {gradient}."
             )
-        if self.adds_up:
-            return (
-                f"Sum rule: only the term i = j contains {name}_j, so "
-                f"dL/d{name}_j = {local} = {gradient}."
+        elif self.adds_up:
+            template = (
+                "Sum rule: only the term i = j contains {x}_j, so dL/d{x}_j = {local} = {gradient}."
             )
-        return super().story_sentence(name, local, gradient)
+        else:
+            return super().story_sentence(name, local, gradient, nt)
+        return nt.words(template).format(x=name, local=local, gradient=gradient)
 
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
         return reduced(node, parts[0], text)
@@ -261,12 +263,13 @@ class Extremum(Reduction):
     def adds_up(self) -> bool:
         return False
 
-    def story_sentence(self, name: str, local: str, gradient: str) -> str:
+    def story_sentence(self, name: str, local: str, gradient: str, nt: Notation = PLAIN) -> str:
         largest = "largest" if self.largest else "smallest"
+        i, j = nt.i, nt.j
         return (
-            f"{self.name.capitalize()} rule: only the {largest} term y_i passes the "
-            f"gradient (is_{self.kind}(y_j) = 1 there, 0 elsewhere; ties share it "
-            f"evenly), so dL/d{name}_j = is_{self.kind}(y_j)/(number of ties) * {local} "
+            f"{self.name.capitalize()} rule: only the {largest} term y_{i} passes the "
+            f"gradient (is_{self.kind}(y_{j}) = 1 there, 0 elsewhere; ties share it "
+            f"evenly), so dL/d{name}_{j} = is_{self.kind}(y_{j})/(number of ties) * {local} "
             f"= {gradient}."
         )
 

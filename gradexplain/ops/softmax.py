@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradexplain.axes import Shape, ShapeError, along, check_dims, describe, dim_of, reduced_axis
-from gradexplain.ops.base import Keyword, Op
+from gradexplain.ops.base import Keyword, Op, RuleForm
 from gradexplain.tree import Call
 
 
@@ -81,16 +81,46 @@ class Softmax(Op):
         u_k, du_k = w.pair(node.args[0], (k,), depth)
         inner = du_i - w.builder.Sum(sp.exp(u_k) / total * du_k, w.builder.limit(k, shape[0]))
         value = w.builder.build(node, idx)
-        if self.log:
-            return "log_softmax rule: d l_i = du_i - sum_k softmax_k du_k", value, inner
         return (
-            "softmax rule: d s_i = s_i (du_i - sum_k s_k du_k)",
+            f"{self.name} rule: {self._differential().printed(w.show)}",
             value,
-            sp.exp(u_i) / total * inner,
+            (inner if self.log else sp.exp(u_i) / total * inner),
         )
+
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """d s_i/du_k = s_i*(delta_ik - s_k), with the Kronecker delta the table's
+        formulas print as delta_ik."""
+        import sympy as sp
+
+        i, k = sp.symbols("i k", integer=True, nonnegative=True)
+        s = sp.IndexedBase("s")
+        slope = sp.KroneckerDelta(i, k) - s[k]
+        return RuleForm(
+            f"{self.name}'(u): ",
+            ((f"d {self._letter}_i/d u_k = ", slope if self.log else s[i] * slope),),
+            ", s = softmax(u)",
+        )
+
+    def _differential(self) -> RuleForm:
+        """The same rule as the differential --steps applies:
+        d s_i = s_i*(du_i - sum_k(s_k*du_k))."""
+        import sympy as sp
+
+        i, k = sp.symbols("i k", integer=True, nonnegative=True)
+        s, du = sp.IndexedBase("s"), sp.IndexedBase("du")
+        weighted = du[i] - sp.Sum(s[k] * du[k], (k, 0, sp.Symbol("n") - 1))
+        return RuleForm(
+            "",
+            ((f"d {self._letter}_i = ", weighted if self.log else s[i] * weighted),),
+            ", s = softmax(u)",
+        )
+
+    @property
+    def _letter(self) -> str:
+        return "l" if self.log else "s"
 
 
 ENTRIES: tuple[Op, ...] = (
-    Softmax("softmax", "softmax'(u): d s_i/d u_k = s_i*([i == k] - s_k)"),
-    Softmax("log_softmax", "log_softmax'(u): d l_i/d u_k = [i == k] - softmax(u)_k", log=True),
+    Softmax("softmax", ""),
+    Softmax("log_softmax", "", log=True),
 )
