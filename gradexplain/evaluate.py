@@ -356,6 +356,9 @@ class Evaluator:
         value = self._full(self.value(expr.function))
         for index, low, high in expr.limits:
             axis = self.axes[index]
+            if self._between_indices(index, low, high):
+                value = self._masked(value, index, low, high, is_sum)
+                continue
             partner, reverse = self._range(expr, index, low, high)
             if partner is not None:
                 value = self._partial(value, index, partner, is_sum, reverse)
@@ -368,7 +371,41 @@ class Evaluator:
 
     def _whole(self, total: sp.Expr) -> bool:
         """Every limit of this Sum runs over its index's whole axis."""
-        return all(self._range(total, *limit)[0] is None for limit in total.limits)
+        return all(
+            not self._between_indices(*limit) and self._range(total, *limit)[0] is None
+            for limit in total.limits
+        )
+
+    def _between_indices(self, index: sp.Symbol, low: sp.Expr, high: sp.Expr) -> bool:
+        """A range between other indices' values that `_range` does not read: the Hessian
+        of cumprod multiplies u_m for j < m < d (`prod_{m=j+1}^{d-1}`)."""
+        bounds = (low, high)
+        if low == 0 and (high + 1).is_Symbol:  # the whole axis, or m < t: _range's forms
+            return False
+        if (low - 1).is_Symbol and high == size_symbol(self.sizes[index]) - 1:  # m > t
+            return False
+        return all(
+            all(
+                symbol != index and (symbol in self.axes or _is_size(symbol))
+                for symbol in bound.free_symbols
+            )
+            for bound in bounds
+        )
+
+    def _masked(
+        self, value: np.ndarray, index: sp.Symbol, low: sp.Expr, high: sp.Expr, is_sum: bool
+    ) -> np.ndarray:
+        """Sum (multiply) along index's axis the terms with low <= index <= high, each
+        bound evaluated on its own indices' axes: O(size) per element of the result."""
+        position = self._full(self.value(index))
+        inside = (position >= self._full(self.value(low))) & (
+            position <= self._full(self.value(high))
+        )
+        terms = np.where(inside, value, 0.0 if is_sum else 1.0)
+        combined: np.ndarray = (np.sum if is_sum else np.prod)(
+            terms, axis=self.axes[index], keepdims=True
+        )
+        return combined
 
     def _contraction(self, total: sp.Sum) -> np.ndarray:
         """sum over the bound indices of a product of factors, as one einsum."""
@@ -492,6 +529,11 @@ _is_index = is_index
 
 def _bound(expr: sp.Expr) -> set[sp.Symbol]:
     return {limit[0] for e in expr.atoms(sp.Sum, sp.Product) for limit in e.limits}
+
+
+def _is_size(symbol: sp.Basic) -> bool:
+    """An axis length of the shaped path (`n3`), a number to the evaluator."""
+    return isinstance(symbol, sp.Symbol) and symbol.name[:1] == "n" and symbol.name[1:].isdigit()
 
 
 def _unsupported(expr: sp.Expr) -> np.ndarray:

@@ -73,6 +73,8 @@ _KEYWORD = re.compile(r"[(,]\s*[A-Za-z_][A-Za-z0-9_]*\s*=(?!=)")
 _WORD_KEYWORD = re.compile(
     r"(?<![A-Za-z0-9_])(approximate|reduction|p|ord)\s*=\s*-?\s*"
     r"(['\"]|float\s*\(\s*['\"])"
+    r"|,\s*(['\"])(fro|nuc)\3\s*[,)]"  # a norm's order in its place: norm(X, 'fro')
+    r"|,\s*-?\s*float\s*\(\s*['\"]"  # or norm(X, float('inf'))
 )
 
 _BINOP_HINTS: dict[type, str] = {

@@ -12,12 +12,14 @@ from gradexplain.ops import (
     activations,
     clamp,
     cumulative,
+    diagonals,
     einsum,
     elementwise,
     indexing,
     linalg,
     losses,
     matrices,
+    matrixnorms,
     pointwise,
     reductions,
     shape,
@@ -48,6 +50,7 @@ __all__ = [
 FAMILIES = (
     reductions,
     statistics,
+    matrixnorms,
     cumulative,
     elementwise,
     activations,
@@ -58,13 +61,16 @@ FAMILIES = (
     losses,
     shape,
     linalg,
+    diagonals,
     matrices,
     einsum,
 )
 OPS: dict[str, Op] = {op.name: op for family in FAMILIES for op in family.ENTRIES}
 
 # Ops the parser builds from syntax (`x[1:3]` is getitem): no user spelling, no reserved name.
-INTERNAL: frozenset[str] = frozenset(name for name, op in OPS.items() if not op.spellings)
+INTERNAL: frozenset[str] = frozenset(
+    name for name, op in OPS.items() if not op.spellings and not op.aliases
+)
 
 # Calls the parser reads itself, outside the registry: pow(a, b) is a ** b, and
 # where(cond, a, b); with the namespaces where PyTorch has them.

@@ -32,9 +32,9 @@ class Keyword:
     """One constant setting of a call, as PyTorch names it (and, if `positional`, in
     PyTorch's order after the tensors): `kind` says how the parser reads its value.
 
-    kinds: "dims" an int, a tuple of ints or None; "dim" one int; "bool"; "number" a
-    constant; "order" a norm's p (a number, inf, -inf or 'fro'); "choice" one of
-    `choices` (strings); "false" only False (inplace=).
+    kinds: "dims" an int, a tuple of ints or None; "dim" one int; "int" one integer
+    (an offset); "bool"; "number" a constant; "order" a norm's p (a number, inf, -inf or
+    'fro'); "choice" one of `choices` (strings); "false" only False (inplace=).
     """
 
     name: str
@@ -192,6 +192,11 @@ class Op:
     ) -> None:
         """Refuse values the call cannot take (an index out of range), as input errors;
         `arrays` holds each variable's values as a flat sequence of floats."""
+
+    def wraps(self, node: Call, shape_of: Mapping[int, Shape]) -> Iterator[tuple[Var, int]]:
+        """Index variables of this call whose negative values count from the end of an
+        axis of the given size, as torch reads them (program.build counts them from 0)."""
+        return iter(())
 
     # -- shapes -------------------------------------------------------------------------
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
