@@ -30,8 +30,7 @@ from gradexplain.contract import (
 )
 from gradexplain.errors import GradexplainError, ValuesError
 from gradexplain.matfun import MatrixFunction, det, inv, logabsdet
-from gradexplain.ops import named_functions
-from gradexplain.ops.matrices import singular
+from gradexplain.ops.base import MADE
 from gradexplain.ops.reductions import IS_MAX, IS_MIN
 from gradexplain.scoped import ScopedSum
 
@@ -84,11 +83,6 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
     sp.Or: lambda *parts: np.logical_or.reduce(np.broadcast_arrays(*parts)),
     sp.Mod: np.mod,
     sp.floor: np.floor,
-    # the functions the registry keeps whole: sigmoid, relu, softplus, clamp, is_max...
-    **{
-        named.cls: (lambda f: lambda *args: f(np, *args))(named.numpy)
-        for named in named_functions()
-    },
 }
 
 
@@ -222,6 +216,10 @@ class Evaluator:
         function = _FUNCTIONS.get(type(expr)) or _FUNCTIONS.get(expr.func)
         if function is not None:
             return function(*(self.value(arg) for arg in expr.args))
+        named = MADE.get(type(expr))  # a function the registry keeps whole: sigmoid, relu...
+        if named is not None:
+            kept: Array = named.numpy(np, *(self.value(arg) for arg in expr.args))
+            return kept
         raise UnsupportedFormula(f"cannot evaluate {expr.func.__name__}: {expr}")
 
     def _piecewise(self, expr: sp.Piecewise) -> Array:
@@ -299,6 +297,8 @@ class Evaluator:
     def _matrix_function(self, expr: MatrixFunction) -> Array:
         """det, log|det|, sign(det) or an inverse's element, by numpy.linalg on the
         matrix U that the function's Lambda describes; a singular U has no inverse (nan)."""
+        from gradexplain.ops.matrices import singular
+
         matrix = self._matrix(expr)
         if isinstance(expr, inv):
             inverse = np.full_like(matrix, np.nan) if singular(matrix) else np.linalg.inv(matrix)

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 from gradexplain import limits
 from gradexplain.errors import UsageError
-from gradexplain.result import Explanation
 
 if TYPE_CHECKING:
     from gradexplain import vjp
+    from gradexplain.result import Explanation
     from gradexplain.values import Values
 
 

@@ -23,7 +23,6 @@ from gradexplain.cost import check_cost
 from gradexplain.errors import ExpressionError, LimitError
 from gradexplain.fold import check_constants, constant_value
 from gradexplain.ops import CONSTANTS, OPS, RESERVED_NAMES, SPELLED
-from gradexplain.ops.einsum import SubscriptError, subscripts
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 _ALLOWED_CHARS = frozenset(
@@ -396,6 +395,8 @@ class _Converter:
             raise ExpressionError(
                 "einsum() takes no keywords", self.text, node.keywords[0].col_offset
             )
+        from gradexplain.ops.einsum import SubscriptError, subscripts
+
         try:
             inputs, _ = subscripts(spec.value)
         except SubscriptError as exc:

@@ -56,6 +56,11 @@ class Hazard:
     reason: str
 
 
+# Every kept-whole SymPy class made so far, with its spec. A formula can hold no other, so
+# the evaluators find a function's numpy rule here without importing every family.
+MADE: dict[type, NamedFunction] = {}
+
+
 class NamedFunction:
     """A SymPy function kept whole, so formulas read as the input (`sigmoid(u)`, not
     `1/(1 + exp(-u))`); its class is made on first use, so this stays light.
@@ -107,7 +112,9 @@ class NamedFunction:
         if self.evaluate is not None:
             evaluate = self.evaluate
             attrs["eval"] = classmethod(lambda cls, *args: evaluate(sp, *args))
-        return type(self.name, (sp.Function,), attrs)
+        made = type(self.name, (sp.Function,), attrs)
+        MADE[made] = self
+        return made
 
     def __call__(self, *args: Any) -> Any:
         return self.cls(*args)
