@@ -409,7 +409,8 @@ def main() -> None:
         "comma-separated words, e.g. --only matmul,hessian (keys: help, "
         "version, input-error, input-error-source, seed, square-json, vector-growth, sigmoid, "
         "square-table, symbolic, batch, matmul, linear, softmax-ce, hessian, "
-        "check-fd-small, check-fd-large, jacobian, matmul-growth)",
+        "check-fd-small, check-fd-large, jacobian, jacobian-out, index-scatter, "
+        "matmul-growth)",
     )
     args = parser.parse_args()
     if not hasattr(os, "wait4"):

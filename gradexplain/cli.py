@@ -183,6 +183,15 @@ def command(
     jacobian: Annotated[
         bool, typer.Option("--jacobian", help="Show the matrix dy_i/dx_j and its column sums.")
     ] = False,
+    jacobian_out: Annotated[
+        str | None,
+        typer.Option(
+            "--jacobian-out",
+            metavar="FILE",
+            help="Write every entry of dy_i/dx_j, SymPy's and torch's, to FILE as JSON (up "
+            "to MAX_JACOBIAN_FILE_ENTRIES = 2,000,000 per witness).",
+        ),
+    ] = None,
     hessian: Annotated[
         bool,
         typer.Option(
@@ -248,6 +257,7 @@ def command(
                 "--dot": dot,
                 "--terminal-svg": svg,
                 "--graph-svg": graph_svg,
+                "--jacobian-out": jacobian_out,
             },
             cases,
             [*ctx.args, *(var or []), *(expect or [])],
@@ -256,7 +266,16 @@ def command(
             shown = (
                 show_all
                 or _teach_options(
-                    graph, dot, mermaid, False, steps, backward_v, jacobian, svg, graph_svg
+                    graph,
+                    dot,
+                    mermaid,
+                    False,
+                    steps,
+                    backward_v,
+                    jacobian,
+                    svg,
+                    graph_svg,
+                    jacobian_out,
                 )
                 is not None
             )
@@ -283,7 +302,16 @@ def command(
                 show_all,
                 script,
                 _teach_options(
-                    graph, dot, mermaid, check_fd, steps, backward_v, jacobian, svg, graph_svg
+                    graph,
+                    dot,
+                    mermaid,
+                    check_fd,
+                    steps,
+                    backward_v,
+                    jacobian,
+                    svg,
+                    graph_svg,
+                    jacobian_out,
                 ),
                 wrt,
                 hessian,
@@ -415,11 +443,14 @@ def _teach_options(
     jacobian: bool,
     svg: str | None,
     graph_svg: str | None = None,
+    jacobian_out: str | None = None,
 ) -> Any:
     """Issue 5's extras, or None when none is asked for (the output stays as it was)."""
     from gradexplain.extras import Options
 
-    options = Options(graph, dot, mermaid, check_fd, steps, v, jacobian, svg, graph_svg)
+    options = Options(
+        graph, dot, mermaid, check_fd, steps, v, jacobian, svg, graph_svg, jacobian_out
+    )
     return options if options.any() else None
 
 
@@ -449,8 +480,8 @@ def _run_cases(
     if shown:
         raise UsageError(
             "--cases prints one line per case: --all, --graph, --dot, "
-            "--mermaid, --steps, --v, --jacobian, --terminal-svg and --graph-svg "
-            "do not apply; run the case on its own to see them"
+            "--mermaid, --steps, --v, --jacobian, --jacobian-out, --terminal-svg and "
+            "--graph-svg do not apply; run the case on its own to see them"
         )
     _check_quiet(script.quiet, output_format, False, None)
     defaults = batch.Defaults(

@@ -18,7 +18,16 @@ import sympy as sp
 
 from gradexplain import limits
 from gradexplain.builder import N, size_symbol
-from gradexplain.contract import TooManyIndices, contract, factors, is_index, largest_array
+from gradexplain.contract import (
+    Scatter,
+    TooManyIndices,
+    contract,
+    factors,
+    is_index,
+    largest_array,
+    scatter,
+    scatter_add,
+)
 from gradexplain.errors import GradexplainError, ValuesError
 from gradexplain.matfun import MatrixFunction, det, inv, logabsdet
 from gradexplain.ops.base import MADE
@@ -401,11 +410,26 @@ class Evaluator:
     def _contraction(self, total: sp.Sum) -> np.ndarray:
         """sum over the bound indices of a product of factors, as one einsum."""
         parts, bound = factors(total.function, [limit[0] for limit in total.limits])
-        arrays = [self._full(self.value(part)) for part in parts]
+        found = scatter(parts, bound)
+        used = found.position.free_symbols if found else set()
+        arrays = [self._full(self.value(part)) for part in (found.rest if found else parts)]
         try:
-            return contract(arrays, {self.axes[index]: self.sizes[index] for index in bound})
+            value = self._full(
+                contract(arrays, {self.axes[i]: self.sizes[i] for i in bound if i not in used})
+            )
         except TooManyIndices as exc:
             raise UnsupportedFormula(f"{exc}: {total}") from None
+        return self._scatter(found, value, [i for i in bound if i in used]) if found else value
+
+    def _scatter(self, found: Scatter, value: np.ndarray, summed: list[sp.Symbol]) -> np.ndarray:
+        """sum_i(delta(j, e_i) * value_i): value_i added onto j's axis at e_i."""
+        return scatter_add(
+            value,
+            self._full(self.value(found.position)),
+            self.axes[found.target],
+            self.sizes[found.target],
+            [self.axes[index] for index in summed],
+        )
 
     def largest(
         self, expr: sp.Expr, targets: tuple[sp.Symbol, ...] = (), shape: tuple[int, ...] = ()

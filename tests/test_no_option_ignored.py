@@ -69,6 +69,7 @@ ROWS = [
     Row(("--terminal-svg", "t.svg"), "long", "file"),
     Row(("--svg", "t.svg"), "long", "file"),
     Row(("--junit-xml", "r.xml"), "long", "file"),
+    Row(("--jacobian-out", "j.json"), "vector", "file"),
 ]
 
 
