@@ -72,6 +72,25 @@ print(json.dumps(torch.func.jacrev(lambda t: torch.softmax(t, 0))(x).tolist()))
 """
 )
 
+BARE_JACOBIAN_FILE = (
+    READ
+    + """\
+x = read(sys.argv[1]).detach()
+with open(sys.argv[2], "w") as f:
+    json.dump(torch.func.jacrev(lambda t: torch.softmax(t, 0))(x).tolist(), f)
+"""
+)
+
+# x[idx]: torch's backward of indexing is a scatter-add (index_put_ with accumulate).
+BARE_INDEX = (
+    READ
+    + """\
+x, idx = read(sys.argv[1]), read(sys.argv[2]).detach().long()
+torch.exp(x[idx]).sum().backward()
+print(json.dumps(x.grad.tolist()))
+"""
+)
+
 # In one interpreter, imports outside the clock: explain_values() on X of side n against
 # torch's own forward and backward of sum(X@X), median of `repeats`, sizes interleaved.
 GROWTH = """\
@@ -131,6 +150,7 @@ def steps(
     rows = 2000 if quick else 10_000
     n_small = 300 if quick else 1000
     fd_sizes = (10**3, 10**5) if quick else (10**4, 10**6)
+    index_size = 5_000 if quick else 10**6  # 5,000: what the idx-by-x evaluation could reach
     scripts = {}
     for name, text in (
         ("matmul", BARE_MATMUL),
@@ -138,6 +158,8 @@ def steps(
         ("softmax_ce", BARE_SOFTMAX_CE),
         ("hessian", BARE_HESSIAN),
         ("jacobian", BARE_JACOBIAN),
+        ("jacobian_file", BARE_JACOBIAN_FILE),
+        ("index", BARE_INDEX),
     ):
         scripts[name] = folder / f"bare_{name}.py"
         scripts[name].write_text(text, encoding="utf-8")
@@ -259,6 +281,31 @@ def steps(
             2.0,
         )
 
+    def jacobian_out() -> object:
+        x = made("xj.txt", n_small, 1, 20)
+        return compare(
+            f"--jacobian-out FILE softmax(x), n = {n_small}, vs bare jacrev writing JSON",
+            [*ours, "softmax(x)", "--x", f"@{x}", "--jacobian-out", str(folder / "J.json"), "-q"],
+            [py, str(scripts["jacobian_file"]), x, str(folder / "J-bare.json")],
+            large,
+            2.0,
+        )
+
+    def index() -> object:
+        size = index_size
+        x = made(f"xi{size}.txt", size, 1, 21)
+        idx = folder / f"idx{size}.txt"
+        if not idx.exists():
+            picked = np.random.default_rng(22).integers(0, size, size)
+            idx.write_text("\n".join(map(str, picked.tolist())) + "\n", encoding="utf-8")
+        return compare(
+            f"sum(exp(x[idx])), n = len(idx) = {label(size)}, json vs bare torch",
+            [*ours, "sum(exp(x[idx]))", "--x", f"@{x}", "--idx", f"@{idx}", "--format", "json"],
+            [py, str(scripts["index"]), x, str(idx)],
+            large,
+            1.5,
+        )
+
     def growth() -> object:
         sizes = [100, 200, 300] if quick else [100, 200, 400, 700, 1000]
         return matmul_growth(py, sizes, large, row)
@@ -271,6 +318,8 @@ def steps(
         ("check-fd-small", check_fd(fd_sizes[0])),
         ("check-fd-large", check_fd(fd_sizes[1])),
         ("jacobian", jacobian),
+        ("jacobian-out", jacobian_out),
+        ("index-scatter", index),
         ("matmul-growth", growth),
     ]
 

@@ -9,6 +9,13 @@ Every comparison runs its two commands A/B-interleaved (ABBA order) in fresh
 subprocesses; each run's wall time and the child's peak RSS (`os.wait4`) are recorded,
 and the table shows medians: the ratio column is the median of the per-round ratios.
 Timings on a loaded machine drift; interleaving keeps the ratios fair, not the seconds.
+
+Bytecode: every command runs as an installed program does, with its modules' .pyc files
+(pip compiles them at install; a checkout writes them on its first run). The script
+unsets PYTHONDONTWRITEBYTECODE for its children and runs each start-up command once,
+untimed, before timing it; one extra row times an input error with our package's
+modules compiled from source on every run (a fresh copy, PYTHONDONTWRITEBYTECODE=1),
+against `import typer` from its installed .pyc files, as a checkout under that setting.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -110,12 +118,25 @@ class Row:
     extra: dict[str, float] = field(default_factory=dict)
 
 
-def measure(command: list[str], stdin: str | None = None) -> Run:
+@dataclass
+class Setting:
+    """Where and with what environment A runs, when not as the script itself does."""
+
+    cwd: str | None = None
+    env: dict[str, str] | None = None
+
+
+def measure(command: list[str], stdin: str | None = None, setting: Setting | None = None) -> Run:
     """Run once; wall time and the child's own peak RSS, from `os.wait4`."""
     stdin_file = open(stdin, "rb") if stdin else subprocess.DEVNULL  # noqa: SIM115
     start = time.perf_counter()
     child = subprocess.Popen(
-        command, stdin=stdin_file, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command,
+        stdin=stdin_file,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=setting.cwd if setting else None,
+        env=setting.env if setting else None,
     )
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start
@@ -129,15 +150,24 @@ def measure(command: list[str], stdin: str | None = None) -> Run:
 
 
 def interleaved(
-    a: list[str], b: list[str], repeats: int, codes: tuple[int, int] = (0, 0)
+    a: list[str],
+    b: list[str],
+    repeats: int,
+    codes: tuple[int, int] = (0, 0),
+    warm: bool = False,
+    setting: Setting | None = None,
 ) -> tuple[list[Run], list[Run]]:
-    """ABBA rounds; each command's exit code is checked on every run."""
+    """ABBA rounds; each command's exit code is checked on every run. `warm`: each
+    command runs once, untimed, first (it writes the .pyc files the timed runs read).
+    `setting` applies to A only."""
     runs_a: list[Run] = []
     runs_b: list[Run] = []
+    for command, run_setting in [(a, setting), (b, None)] if warm else []:
+        measure(command, setting=run_setting)
     for round_ in range(repeats):
-        order = [(a, runs_a, codes[0]), (b, runs_b, codes[1])]
-        for command, into, code in order if round_ % 2 == 0 else order[::-1]:
-            run = measure(command)
+        order = [(a, runs_a, codes[0], setting), (b, runs_b, codes[1], None)]
+        for command, into, code, run_setting in order if round_ % 2 == 0 else order[::-1]:
+            run = measure(command, setting=run_setting)
             if run.code != code:
                 raise SystemExit(f"exit code {run.code}, expected {code}: {command}")
             into.append(run)
@@ -153,8 +183,10 @@ def compare(
     memory_limit: float | None = None,
     codes: tuple[int, int] = (0, 0),
     note: str = "",
+    warm: bool = False,
+    setting: Setting | None = None,
 ) -> Row:
-    runs_a, runs_b = interleaved(a, b, repeats, codes)
+    runs_a, runs_b = interleaved(a, b, repeats, codes, warm, setting)
     ratio = statistics.median(x.seconds / y.seconds for x, y in zip(runs_a, runs_b))
     memory = statistics.median(x.peak_kib / y.peak_kib for x, y in zip(runs_a, runs_b))
     met = ratio <= limit and (memory_limit is None or memory <= memory_limit)
@@ -258,6 +290,22 @@ def symbolic(n_ours: int, n_per_element: int, repeats: int) -> Row:
     )
 
 
+def from_source(folder: Path) -> Setting:
+    """A copy of our package without .pyc files, run where it is found first, with
+    PYTHONDONTWRITEBYTECODE=1: every run compiles our modules; the installed packages
+    (typer, torch, SymPy) keep their .pyc files."""
+    found = subprocess.run(
+        [PY, "-c", "import gradexplain, os; print(os.path.dirname(gradexplain.__file__))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    copy = folder / "source"
+    if not copy.exists():
+        shutil.copytree(found, copy / "gradexplain", ignore=shutil.ignore_patterns("__pycache__"))
+    return Setting(str(copy), {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+
+
 def has_batch_mode() -> bool:
     done = subprocess.run([*OURS, "--help"], capture_output=True, text=True, check=False)
     return "--cases" in done.stdout
@@ -359,9 +407,10 @@ def main() -> None:
         "--only",
         help="run only the rows whose key contains one of these "
         "comma-separated words, e.g. --only matmul,hessian (keys: help, "
-        "version, input-error, seed, square-json, vector-growth, sigmoid, "
+        "version, input-error, input-error-source, seed, square-json, vector-growth, sigmoid, "
         "square-table, symbolic, batch, matmul, linear, softmax-ce, hessian, "
-        "check-fd-small, check-fd-large, jacobian, matmul-growth)",
+        "check-fd-small, check-fd-large, jacobian, jacobian-out, index-scatter, "
+        "matmul-growth)",
     )
     args = parser.parse_args()
     if not hasattr(os, "wait4"):
@@ -370,6 +419,7 @@ def main() -> None:
     large = args.repeats or 3
     n = 10**5 if args.quick else 10**6
     per_element_n = args.per_element_n or (300 if args.quick else 1000)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: with .pyc files
     print(f"machine: {machine()}", flush=True)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="gradexplain-bench-") as name:
@@ -405,13 +455,23 @@ def main() -> None:
             (
                 "help",
                 lambda: compare(
-                    "--help vs import typer", [*OURS, "--help"], typer_only, small, 2.0
+                    "--help vs import typer",
+                    [*OURS, "--help"],
+                    typer_only,
+                    small,
+                    2.0,
+                    warm=True,
                 ),
             ),
             (
                 "version",
                 lambda: compare(
-                    "--version vs import typer", [*OURS, "--version"], typer_only, small, 2.0
+                    "--version vs import typer",
+                    [*OURS, "--version"],
+                    typer_only,
+                    small,
+                    2.0,
+                    warm=True,
                 ),
             ),
             (
@@ -423,6 +483,19 @@ def main() -> None:
                     small,
                     2.0,
                     codes=(2, 0),
+                    warm=True,
+                ),
+            ),
+            (
+                "input-error-source",
+                lambda: compare(
+                    "input error, our modules compiled from source each run, vs import typer",
+                    [*OURS, "sum(x**2)", "--x", "3,4,10", "--y", "1"],
+                    typer_only,
+                    small,
+                    2.0,
+                    codes=(2, 0),
+                    setting=from_source(folder),
                 ),
             ),
             (
@@ -434,6 +507,7 @@ def main() -> None:
                     small,
                     2.0,
                     codes=(2, 0),
+                    warm=True,
                 ),
             ),
             (
@@ -444,6 +518,7 @@ def main() -> None:
                     heavy_only,
                     small,
                     1.15,
+                    warm=True,
                 ),
             ),
             (

@@ -5,6 +5,9 @@ torch or SymPy import, a closed pipe or a full disk end with the exit status
 `status.exit_status` decides (130, 141, 74), never a traceback or a verdict's code.
 (Under `python -m`, CPython itself turns a Ctrl-C that ended a library's string `exec`
 into death by SIGINT, which shells also report as 130; the console script exits 130.)
+Once the run is over, a Ctrl-C during Python's shutdown ends the process by SIGINT. What
+no code of ours can cover: a Ctrl-C during Python's own start-up, before this package's
+first line runs (README, "Exit codes").
 """
 
 from __future__ import annotations
@@ -20,6 +23,20 @@ def run(argv: list[str] | None = None) -> int:
         from gradexplain.status import exit_status
 
         return int(exit_status(interrupt))
+    finally:
+        _interrupt_ends_the_process()
+
+
+def _interrupt_ends_the_process() -> None:
+    """The output is written and the status decided: from here on, Ctrl-C (while Python
+    shuts down: atexit handlers, finalizers, torch's threads) ends the process by SIGINT,
+    which shells show as 130, instead of "Exception ignored ... KeyboardInterrupt" and a
+    traceback. The main thread only: elsewhere `signal` refuses, and nothing changes."""
+    import contextlib
+    import signal
+
+    with contextlib.suppress(ValueError):  # not the main thread
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _run(argv: list[str] | None) -> int:

@@ -10,12 +10,17 @@ does with unknown options; anything else (`--`, an option value that starts with
 repeated option, a flag given a value, an eager option such as `--help`, a command with
 short options) goes through typer unchanged. `tests/test_startup.py` checks both
 paths give the same `ctx.params` and `ctx.args`.
+
+A usage error click finds (an option missing its value, a flag given one) is told as
+every other error is (`failure.report`): one `gradexplain: error:` line, and the JSON error
+document on stdout when the command line asks for JSON; exit 2 either way.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from typer import BadParameter
 from typer.core import TyperCommand
 
 _PLAIN_DEFAULTS = (type(None), str, bool)  # defaults that coercion leaves unchanged
@@ -28,12 +33,31 @@ _KINDS: dict[Any, str] = {
 }
 
 Scan = tuple[dict[str, Any], list[str]]
+RAW_ARGS = "gradexplain.args"  # ctx.meta key: the command line as given, for failure.py
+# click's UsageError, which typer 0.20+ vendors as typer._click: found from the public
+# BadParameter (a UsageError in every click), whichever click this typer uses
+ClickUsageError: type[Exception] = next(
+    c for c in BadParameter.__mro__ if c.__name__ == "UsageError"
+)
 
 
 class PlainArgsCommand(TyperCommand):
     """`TyperCommand`, with a shortcut for command lines of plain long options."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        given = ctx.meta[RAW_ARGS] = list(args)  # click's parser consumes `args`
+        try:
+            return self.parse_args_raising(ctx, args)
+        except ClickUsageError as error:
+            from gradexplain import failure
+            from gradexplain.errors import UsageError
+
+            refused = UsageError(f"{str(error).rstrip('.')}; see gradexplain --help")
+            ctx.exit(int(failure.report(refused, failure.asks_for_json(given))))
+            raise  # not reached: ctx.exit raises
+
+    def parse_args_raising(self, ctx: Any, args: list[str]) -> list[str]:
+        """The parse itself: click's usage errors propagate (tests compare it with typer's)."""
         params = self.get_params(ctx)
         scan = _scan(params, args) if _plain_context(ctx, params, args) else None
         if scan is None:
@@ -134,8 +158,6 @@ def _cluster(token: str) -> bool:
 def _refuse_dash_expressions(params: list[Any], args: list[str]) -> None:
     """click splits any `-word` into short options, so `-log_softmax(z)...` would read as
     `-l -o -g ... -h` and print the help with exit 0; refuse it by name instead (exit 2)."""
-    from typer import BadParameter
-
     short = {opt[1] for param in params for opt in param.opts if not opt.startswith("--")}
     for token in args:
         if token == "--":

@@ -27,7 +27,6 @@ import sympy as sp
 from gradexplain.axes import Shape
 from gradexplain.ops import OPS
 from gradexplain.ops.base import number
-from gradexplain.ops.linalg import contract, matmul_letters
 from gradexplain.scoped import ScopedProduct, ScopedSum
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
@@ -222,5 +221,7 @@ class Builder:
 
     def _matmul(self, node: BinOp, idx: tuple[Any, ...]) -> sp.Expr:
         """`A @ B` at (i, j) is `Sum(A[i, m]*B[m, j], m)`, as torch.matmul's entry builds it."""
+        from gradexplain.ops.linalg import contract, matmul_letters  # that family, when @ is used
+
         letters = matmul_letters("@", self.shape(node.left), self.shape(node.right), "", node.col)
         return contract(self, (node.left, node.right), letters, idx)

@@ -255,6 +255,21 @@ class CallReader:
             )
         return -number.value if number is not value else number.value
 
+    def _int(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
+        """One integer, negative allowed (a diagonal's offset, a dim of diagonal())."""
+        number = (
+            value.operand
+            if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
+            else value
+        )
+        if (
+            not isinstance(number, ast.Constant)
+            or isinstance(number.value, bool)
+            or not isinstance(number.value, int)
+        ):
+            raise self.fail(f"{spec.name}= of {op.name}() must be an integer", value)
+        return -number.value if number is not value else number.value
+
     def _bool(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
         if not isinstance(value, ast.Constant) or not isinstance(value.value, bool):
             raise self.fail(f"{spec.name}= of {op.name}() must be True or False", value)
@@ -287,11 +302,11 @@ class CallReader:
     def _order(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
         """A norm's p: a number, inf or -inf (float('inf'), math.inf, torch.inf...), 'fro'."""
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
-            if value.value == "fro":
-                return "fro"
+            if value.value in ("fro", "nuc"):  # matrix norms; each entry says what it takes
+                return value.value
             raise self.fail(
                 f"{spec.name}={value.value!r} of {op.name}() is not supported: "
-                f"vector norms take a number, inf, -inf or 'fro'",
+                f"norms take a number, inf, -inf, 'fro' or (for a matrix) 'nuc'",
                 value,
             )
         sign = 1.0

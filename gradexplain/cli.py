@@ -7,26 +7,22 @@ in any order. torch and SymPy are imported only once the input has been checked.
 
 from __future__ import annotations
 
-import sys
-import traceback
 from typing import Annotated, Any, NamedTuple
 
 import typer
 
-from gradexplain import __version__
-from gradexplain.argv import PlainArgsCommand
+from gradexplain import __version__, failure
+from gradexplain.argv import RAW_ARGS, PlainArgsCommand
 from gradexplain.errors import ExitStatus, GradexplainError, StreamFault, UsageError
-from gradexplain.safetext import visible
-from gradexplain.status import exit_status
 
 EPILOG = """\
-Exit codes: 0 SymPy and autograd agree (and --expect matches); 1 they disagree, or
---expect does not match; 2 invalid input or usage (including an unavailable device);
-3 the gradient is undefined or not finite at the point (a kink such as relu at 0, a
-pole such as sqrt at 0, NaN); 70 an internal error (a bug); 74 stdout or an output
-file could not be written (a full disk); 130 interrupted (Ctrl-C); 141 stdout's reader
-went away (a closed pipe). With --cases: the worst case's, ranked agree < disagree <
-undefined < invalid.
+Exit codes: 0 SymPy and autograd agree (and --expect matches); 1 they disagree (or
+--check-fd's finite differences differ), or --expect does not match; 2 invalid input or
+usage (including an unavailable device); 3 the gradient is undefined or not finite at
+the point (a kink such as relu at 0, a pole such as sqrt at 0, NaN); 70 an internal
+error (a bug); 74 stdout or an output file could not be written (a full disk); 130
+interrupted (Ctrl-C); 141 stdout's reader went away (a closed pipe). With --cases: the
+worst case's, ranked agree < disagree < undefined < invalid.
 """
 
 HELP = """Explain the gradient of EXPRESSION at a point, with SymPy and PyTorch autograd.
@@ -113,9 +109,18 @@ def command(
     output_format: Annotated[
         str, typer.Option("--format", help="table, json or markdown.")
     ] = "table",
-    show_all: Annotated[bool, typer.Option("--all", help="Show every row.")] = False,
+    show_all: Annotated[
+        bool,
+        typer.Option("--all", help="Show every row (JSON always holds every row)."),
+    ] = False,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print nothing but errors; the exit code tells.")
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="Print nothing but errors; the exit code tells (not with --format json or "
+            "markdown, nor with an option that only changes what is printed: exit 2).",
+        ),
     ] = False,
     no_color: Annotated[
         bool,
@@ -158,7 +163,9 @@ def command(
     check_fd: Annotated[
         bool,
         typer.Option(
-            "--check-fd", help="Add float64 central finite differences as a third witness."
+            "--check-fd",
+            help="Add float64 central finite differences as a third witness (exit 1 where "
+            "they differ from autograd).",
         ),
     ] = False,
     steps: Annotated[
@@ -176,6 +183,15 @@ def command(
     jacobian: Annotated[
         bool, typer.Option("--jacobian", help="Show the matrix dy_i/dx_j and its column sums.")
     ] = False,
+    jacobian_out: Annotated[
+        str | None,
+        typer.Option(
+            "--jacobian-out",
+            metavar="FILE",
+            help="Write every entry of dy_i/dx_j, SymPy's and torch's, to FILE as JSON (up "
+            "to MAX_JACOBIAN_FILE_ENTRIES = 2,000,000 per witness).",
+        ),
+    ] = None,
     hessian: Annotated[
         bool,
         typer.Option(
@@ -203,7 +219,9 @@ def command(
     svg: Annotated[
         str | None, typer.Option("--svg", metavar="FILE", help="Deprecated name of --terminal-svg.")
     ] = None,
-    debug: Annotated[bool, typer.Option(help="Show tracebacks of internal errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option(help="Show tracebacks of internal errors (it changes nothing else).")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
@@ -217,7 +235,7 @@ def command(
         ),
     ] = False,
 ) -> None:
-    json_mode = output_format == "json" and not quiet
+    json_mode = output_format == "json" or failure.asks_for_json(ctx.meta.get(RAW_ARGS, []))
     if svg is not None:
         typer.echo(
             "gradexplain: --svg is deprecated: it saves a screenshot of the terminal "
@@ -239,6 +257,7 @@ def command(
                 "--dot": dot,
                 "--terminal-svg": svg,
                 "--graph-svg": graph_svg,
+                "--jacobian-out": jacobian_out,
             },
             cases,
             [*ctx.args, *(var or []), *(expect or [])],
@@ -247,7 +266,16 @@ def command(
             shown = (
                 show_all
                 or _teach_options(
-                    graph, dot, mermaid, False, steps, backward_v, jacobian, svg, graph_svg
+                    graph,
+                    dot,
+                    mermaid,
+                    False,
+                    steps,
+                    backward_v,
+                    jacobian,
+                    svg,
+                    graph_svg,
+                    jacobian_out,
                 )
                 is not None
             )
@@ -274,17 +302,26 @@ def command(
                 show_all,
                 script,
                 _teach_options(
-                    graph, dot, mermaid, check_fd, steps, backward_v, jacobian, svg, graph_svg
+                    graph,
+                    dot,
+                    mermaid,
+                    check_fd,
+                    steps,
+                    backward_v,
+                    jacobian,
+                    svg,
+                    graph_svg,
+                    jacobian_out,
                 ),
                 wrt,
                 hessian,
             )
     except GradexplainError as error:
-        status = _report(error, json_mode)
+        status = failure.report(error, json_mode)
     except StreamFault:
         raise  # stdout failed: __main__.run() decides the status, nothing more is printed
     except Exception as bug:  # noqa: BLE001 - a bug, reported as one (exit 70)
-        status = _report_bug(bug, debug, json_mode)
+        status = failure.report_bug(bug, debug, json_mode)
     raise typer.Exit(int(status))
 
 
@@ -303,36 +340,6 @@ def _check_outputs(paths: dict[str, str | None], cases: str | None, specs: list[
 
     inputs = ([cases] if cases is not None else []) + outputs.input_paths(specs)
     outputs.check(paths, inputs)
-
-
-def _report_bug(bug: Exception, debug: bool, json_mode: bool) -> ExitStatus:
-    """Exit 70, not 1 (a verdict) or 2 (the user's fault); the traceback with --debug."""
-    message = f"internal error (a bug in gradexplain): {type(bug).__name__}: {bug}"
-    status = exit_status(bug)
-    if json_mode:
-        from gradexplain import jsonout
-
-        jsonout.write(
-            sys.stdout,
-            {
-                "format_version": 1,
-                "exit_code": int(status),
-                "error": {"type": "internal", "message": message},
-            },
-        )
-    if debug:
-        traceback.print_exc()
-    _say(
-        f"gradexplain: {message}; "
-        + ("please report it" if debug else "rerun with --debug for the traceback")
-    )
-    return status
-
-
-def _say(line: str) -> None:
-    """One line on stderr (wrapped in a terminal), its untrusted parts (an expression, a
-    name) made visible first, so the wrapping's line breaks stay line breaks."""
-    sys.stderr.write(_wrapped(visible(line)) + "\n")
 
 
 def _run(
@@ -358,7 +365,7 @@ def _run(
         from gradexplain.extras import reclaim_v
 
         args, teach_options = reclaim_v(args, teach_options, var)
-    _check_quiet(script.quiet, show_all, teach_options)
+    _check_quiet(script.quiet, output_format, show_all, teach_options)
     expression, values = split_arguments(args, var, read_stdin)
     if teach_options is not None:
         from gradexplain.extras import check
@@ -400,13 +407,15 @@ def _run(
     return outcome.status
 
 
-def _check_quiet(quiet: bool, show_all: bool, shown: Any) -> None:
+def _check_quiet(quiet: bool, output_format: str, show_all: bool, shown: Any) -> None:
     """--quiet prints nothing, so an option that only changes what is printed would be
     ignored: refused, naming it (--check-fd, --hessian and --expect still decide the exit
-    code, and --dot still writes its file)."""
+    code, and --dot still writes its file). --format json and markdown are such options:
+    asking for a document and for nothing at once is a contradiction a CI job should hear
+    about, not a coin toss (table is the default, which --quiet replaces)."""
     if not quiet:
         return
-    display = [("--all", show_all)]
+    display = [("--all", show_all), (f"--format {output_format}", output_format != "table")]
     if shown is not None:
         display += [
             ("--graph", shown.graph),
@@ -434,11 +443,14 @@ def _teach_options(
     jacobian: bool,
     svg: str | None,
     graph_svg: str | None = None,
+    jacobian_out: str | None = None,
 ) -> Any:
     """Issue 5's extras, or None when none is asked for (the output stays as it was)."""
     from gradexplain.extras import Options
 
-    options = Options(graph, dot, mermaid, check_fd, steps, v, jacobian, svg, graph_svg)
+    options = Options(
+        graph, dot, mermaid, check_fd, steps, v, jacobian, svg, graph_svg, jacobian_out
+    )
     return options if options.any() else None
 
 
@@ -468,9 +480,10 @@ def _run_cases(
     if shown:
         raise UsageError(
             "--cases prints one line per case: --all, --graph, --dot, "
-            "--mermaid, --steps, --v, --jacobian, --terminal-svg and --graph-svg "
-            "do not apply; run the case on its own to see them"
+            "--mermaid, --steps, --v, --jacobian, --jacobian-out, --terminal-svg and "
+            "--graph-svg do not apply; run the case on its own to see them"
         )
+    _check_quiet(script.quiet, output_format, False, None)
     defaults = batch.Defaults(
         device,
         dtype,
@@ -501,32 +514,3 @@ def _float_option(label: str, text: str | None) -> float | None:
         return float(text)
     except ValueError:
         raise UsageError(f"--{label} must be a number, not {text!r}") from None
-
-
-def _report(error: GradexplainError, json_mode: bool) -> ExitStatus:
-    """One line on stderr (plus the caret under the expression); JSON on stdout too."""
-    if json_mode:
-        from gradexplain import jsonout
-
-        jsonout.write(sys.stdout, jsonout.error_document(error))
-    _say(f"gradexplain: error: {error.message}")
-    for line in error.caret_lines():
-        sys.stderr.write(line + "\n")  # caret_lines() already shows control characters
-    return exit_status(error)
-
-
-def _wrapped(message: str) -> str:
-    """In a terminal, the message wraps at words to its width; piped, it stays one line."""
-    import shutil
-    import sys
-
-    if not sys.stderr.isatty():
-        return message
-    import textwrap
-
-    width = shutil.get_terminal_size().columns
-    return (
-        textwrap.fill(message, width=max(width, 20), subsequent_indent="  ", break_on_hyphens=False)
-        if width > 0
-        else message
-    )

@@ -10,6 +10,10 @@ A bound index that only one factor uses is added up in that factor first (O(its 
 one that no factor uses multiplies by its length, and what is left is one einsum over the
 factors with the remaining bound axes contracted: memory O(inputs + output), never the
 product of every index's length.
+
+A Kronecker delta that places each term by data, `sum_i(delta(j, idx_i)*f_i)` (what
+`x[idx]` differentiates to), is a scatter-add of f onto j's axis (`scatter_add`):
+O(len(idx) + n) memory, where evaluating the delta would build an idx-by-x array.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import math
 import string
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
@@ -142,6 +147,66 @@ def _mergeable(factor: sp.Expr, bound: list[sp.Symbol], others: list[sp.Expr]) -
     return not any(limit[0] in taken for limit in factor.limits)
 
 
+@dataclass(frozen=True)
+class Scatter:
+    """A summand `delta(target, position) * rest`: each term lands where position says."""
+
+    target: sp.Symbol  # j: a free index, the output axis the terms land on
+    position: sp.Expr  # idx_i: a value of the bound indices, not a plain index
+    rest: list[sp.Expr]  # the other factors, none of which uses the target
+
+
+def scatter(parts: Sequence[sp.Expr], bound: Sequence[sp.Symbol]) -> Scatter | None:
+    """The first factor delta(j, e) among `parts` where j is free, e depends on a bound
+    index (and not on j) and is data, not an index (delta(j, m) is an identity: einsum's);
+    None if there is none, or another factor also uses j."""
+    for position, part in enumerate(parts):
+        if not isinstance(part, sp.KroneckerDelta):
+            continue
+        rest = [*parts[:position], *parts[position + 1 :]]
+        for target, where in (part.args, part.args[::-1]):
+            if (
+                is_index(target)
+                and target not in bound
+                and not is_index(where)
+                and target not in where.free_symbols
+                and where.free_symbols & set(bound)
+                and not any(target in other.free_symbols for other in rest)
+            ):
+                return Scatter(target, where, rest)
+    return None
+
+
+def scatter_add(
+    values: np.ndarray, position: np.ndarray, onto: int, length: int, summed: Sequence[int]
+) -> np.ndarray:
+    """Each element of `values` added at `position` along the `onto` axis (of `length`),
+    summed over the `summed` axes; layout arrays, size 1 on `onto`. A position that is
+    not an integer in 0..length-1 matches no element of the axis: delta is 0 there."""
+    rank = max(values.ndim, position.ndim)
+    values = values.reshape(values.shape + (1,) * (rank - values.ndim))
+    position = position.reshape(position.shape + (1,) * (rank - position.ndim))
+    values, position = np.broadcast_arrays(values, position)
+    shape = [1 if axis in summed else size for axis, size in enumerate(values.shape)]
+    shape[onto] = length
+    strides = [math.prod(shape[axis + 1 :]) for axis in range(rank)]
+    rounded = np.rint(position)
+    keep = (rounded == position) & (rounded >= 0) & (rounded < length)
+    flat = np.where(keep, rounded, 0).astype(np.intp) * strides[onto]
+    for axis, size in enumerate(values.shape):
+        if axis != onto and axis not in summed and size > 1:
+            flat = (
+                flat + np.arange(size).reshape((size,) + (1,) * (rank - axis - 1)) * strides[axis]
+            )
+    total = math.prod(shape)
+    if values.dtype == np.float64:
+        out = np.bincount(flat[keep], weights=values[keep], minlength=total)
+    else:  # the evaluator's long-double retry: bincount would round to float64
+        out = np.zeros(total, dtype=values.dtype)
+        np.add.at(out, flat[keep], values[keep])
+    return out.reshape(shape)
+
+
 def largest_array(expr: sp.Expr, sizes: Mapping[sp.Symbol, int]) -> int:
     """The most numbers one array holds while `Evaluator` evaluates `expr`: the estimate
     a memory limit checks before any work starts.
@@ -157,7 +222,15 @@ def largest_array(expr: sp.Expr, sizes: Mapping[sp.Symbol, int]) -> int:
         if isinstance(expr.function, sp.Add):
             parts = [sp.Sum(term, *expr.limits) for term in expr.function.args]
         else:
-            parts = factors(expr.function, [limit[0] for limit in expr.limits])[0]
+            parts, bound = factors(expr.function, [limit[0] for limit in expr.limits])
+            found = scatter(parts, bound)
+            if found is not None:  # the terms before they land: e's bound indices kept
+                parts = [*found.rest, found.position]
+                used = found.position.free_symbols
+                kept = {s for p in parts for s in p.free_symbols if is_index(s)}
+                here = max(
+                    here, math.prod(sizes.get(s, 1) for s in kept if s not in bound or s in used)
+                )
     elif isinstance(expr, (sp.Sum, sp.Product)):
         parts = [expr.function]
     else:

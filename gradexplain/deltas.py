@@ -215,8 +215,9 @@ def _at_delta(term: sp.Expr, limit: tuple[sp.Expr, ...], ranges: Ranges) -> sp.E
         if solved is not None:
             return _guarded(rest.subs(index, solved[0]), solved[1])
         inner = _inside(factor, limit, ranges)
-        if inner is not None:
-            solution, guard = _delta_partner(factor, limit, ranges)
+        found = None if inner is None else _delta_partner(factor, limit, ranges)
+        if found is not None:
+            solution, guard = found
             return _guarded(rest.subs(index, solution) * inner, guard)
     return None
 
@@ -227,7 +228,8 @@ def _solve(
     """delta(a*m + c, t) holds at m = (t - c)/a: (that m, where it lies in m's range).
 
     a is a nonzero integer (a slice's step, -1 for a flip); the guard is true where m's
-    range and t's are the same axis, as `@` and broadcasting make them.
+    range and t's are the same axis, as `@` and broadcasting make them (t an index or a
+    data element, not an expression such as r + 1, which can run past m's range).
     """
     index, low, high = limit
     one, other = delta.args
@@ -240,7 +242,14 @@ def _solve(
     if not slope.is_Integer or slope == 0 or offset.has(index):
         return None
     solution = (other - offset) / slope
-    if slope == 1 and offset == 0 and ranges.get(other, high) == high and low == 0:
+    if (
+        slope == 1
+        and offset == 0
+        and isinstance(other, (sp.Symbol, sp.Indexed))  # a partner r + 1 may leave the range
+        and ranges.get(other, high) == high
+        and low == 0
+        and all(symbol.is_positive for symbol in high.free_symbols)  # a length: not m < j
+    ):
         return solution, sp.true
     low, high = _numbers(low), _numbers(high)
     guard = sp.And(sp.Ge(solution, low), sp.Le(solution, high))
@@ -276,7 +285,10 @@ def _inside(factor: sp.Expr, limit: tuple[sp.Expr, ...], ranges: Ranges) -> sp.E
         inner = _at_delta(factor.function, limit, ranges)
         return None if inner is None else ScopedSum(inner, *factor.limits)
     if isinstance(factor, sp.Piecewise) and _has_delta(factor, index):
-        partner, _ = _delta_partner(factor, limit, ranges)
+        found = _delta_partner(factor, limit, ranges)
+        if found is None:  # only deltas of floor/% (a repeat): left for the evaluator
+            return None
+        partner = found[0]
         pieces = [(_at_delta(value, limit, ranges), condition) for value, condition in factor.args]
         if any(value is None for value, _ in pieces):
             return None
@@ -288,10 +300,10 @@ def _inside(factor: sp.Expr, limit: tuple[sp.Expr, ...], ranges: Ranges) -> sp.E
 
 def _delta_partner(
     expr: sp.Expr, limit: tuple[sp.Expr, ...], ranges: Ranges
-) -> tuple[sp.Expr, sp.Expr]:
-    """Where the first delta that involves the index holds, and its guard."""
+) -> tuple[sp.Expr, sp.Expr] | None:
+    """Where the first solvable delta that involves the index holds, and its guard."""
     for delta in expr.atoms(sp.KroneckerDelta):
         solved = _solve(delta, limit, ranges) if delta.has(limit[0]) else None
         if solved is not None:
             return solved
-    raise AssertionError("no delta")
+    return None

@@ -18,11 +18,19 @@ import sympy as sp
 
 from gradexplain import limits
 from gradexplain.builder import N, size_symbol
-from gradexplain.contract import TooManyIndices, contract, factors, is_index, largest_array
+from gradexplain.contract import (
+    Scatter,
+    TooManyIndices,
+    contract,
+    factors,
+    is_index,
+    largest_array,
+    scatter,
+    scatter_add,
+)
 from gradexplain.errors import GradexplainError, ValuesError
 from gradexplain.matfun import MatrixFunction, det, inv, logabsdet
-from gradexplain.ops import named_functions
-from gradexplain.ops.matrices import singular
+from gradexplain.ops.base import MADE
 from gradexplain.ops.reductions import IS_MAX, IS_MIN
 from gradexplain.scoped import ScopedSum
 
@@ -75,11 +83,6 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
     sp.Or: lambda *parts: np.logical_or.reduce(np.broadcast_arrays(*parts)),
     sp.Mod: np.mod,
     sp.floor: np.floor,
-    # the functions the registry keeps whole: sigmoid, relu, softplus, clamp, is_max...
-    **{
-        named.cls: (lambda f: lambda *args: f(np, *args))(named.numpy)
-        for named in named_functions()
-    },
 }
 
 
@@ -213,6 +216,10 @@ class Evaluator:
         function = _FUNCTIONS.get(type(expr)) or _FUNCTIONS.get(expr.func)
         if function is not None:
             return function(*(self.value(arg) for arg in expr.args))
+        named = MADE.get(type(expr))  # a function the registry keeps whole: sigmoid, relu...
+        if named is not None:
+            kept: Array = named.numpy(np, *(self.value(arg) for arg in expr.args))
+            return kept
         raise UnsupportedFormula(f"cannot evaluate {expr.func.__name__}: {expr}")
 
     def _piecewise(self, expr: sp.Piecewise) -> Array:
@@ -290,6 +297,8 @@ class Evaluator:
     def _matrix_function(self, expr: MatrixFunction) -> Array:
         """det, log|det|, sign(det) or an inverse's element, by numpy.linalg on the
         matrix U that the function's Lambda describes; a singular U has no inverse (nan)."""
+        from gradexplain.ops.matrices import singular
+
         matrix = self._matrix(expr)
         if isinstance(expr, inv):
             inverse = np.full_like(matrix, np.nan) if singular(matrix) else np.linalg.inv(matrix)
@@ -347,6 +356,9 @@ class Evaluator:
         value = self._full(self.value(expr.function))
         for index, low, high in expr.limits:
             axis = self.axes[index]
+            if self._between_indices(index, low, high):
+                value = self._masked(value, index, low, high, is_sum)
+                continue
             partner, reverse = self._range(expr, index, low, high)
             if partner is not None:
                 value = self._partial(value, index, partner, is_sum, reverse)
@@ -359,16 +371,65 @@ class Evaluator:
 
     def _whole(self, total: sp.Expr) -> bool:
         """Every limit of this Sum runs over its index's whole axis."""
-        return all(self._range(total, *limit)[0] is None for limit in total.limits)
+        return all(
+            not self._between_indices(*limit) and self._range(total, *limit)[0] is None
+            for limit in total.limits
+        )
+
+    def _between_indices(self, index: sp.Symbol, low: sp.Expr, high: sp.Expr) -> bool:
+        """A range between other indices' values that `_range` does not read: the Hessian
+        of cumprod multiplies u_m for j < m < d (`prod_{m=j+1}^{d-1}`)."""
+        bounds = (low, high)
+        if low == 0 and (high + 1).is_Symbol:  # the whole axis, or m < t: _range's forms
+            return False
+        if (low - 1).is_Symbol and high == size_symbol(self.sizes[index]) - 1:  # m > t
+            return False
+        return all(
+            all(
+                symbol != index and (symbol in self.axes or _is_size(symbol))
+                for symbol in bound.free_symbols
+            )
+            for bound in bounds
+        )
+
+    def _masked(
+        self, value: np.ndarray, index: sp.Symbol, low: sp.Expr, high: sp.Expr, is_sum: bool
+    ) -> np.ndarray:
+        """Sum (multiply) along index's axis the terms with low <= index <= high, each
+        bound evaluated on its own indices' axes: O(size) per element of the result."""
+        position = self._full(self.value(index))
+        inside = (position >= self._full(self.value(low))) & (
+            position <= self._full(self.value(high))
+        )
+        terms = np.where(inside, value, 0.0 if is_sum else 1.0)
+        combined: np.ndarray = (np.sum if is_sum else np.prod)(
+            terms, axis=self.axes[index], keepdims=True
+        )
+        return combined
 
     def _contraction(self, total: sp.Sum) -> np.ndarray:
         """sum over the bound indices of a product of factors, as one einsum."""
         parts, bound = factors(total.function, [limit[0] for limit in total.limits])
-        arrays = [self._full(self.value(part)) for part in parts]
+        found = scatter(parts, bound)
+        used = found.position.free_symbols if found else set()
+        arrays = [self._full(self.value(part)) for part in (found.rest if found else parts)]
         try:
-            return contract(arrays, {self.axes[index]: self.sizes[index] for index in bound})
+            value = self._full(
+                contract(arrays, {self.axes[i]: self.sizes[i] for i in bound if i not in used})
+            )
         except TooManyIndices as exc:
             raise UnsupportedFormula(f"{exc}: {total}") from None
+        return self._scatter(found, value, [i for i in bound if i in used]) if found else value
+
+    def _scatter(self, found: Scatter, value: np.ndarray, summed: list[sp.Symbol]) -> np.ndarray:
+        """sum_i(delta(j, e_i) * value_i): value_i added onto j's axis at e_i."""
+        return scatter_add(
+            value,
+            self._full(self.value(found.position)),
+            self.axes[found.target],
+            self.sizes[found.target],
+            [self.axes[index] for index in summed],
+        )
 
     def largest(
         self, expr: sp.Expr, targets: tuple[sp.Symbol, ...] = (), shape: tuple[int, ...] = ()
@@ -468,6 +529,11 @@ _is_index = is_index
 
 def _bound(expr: sp.Expr) -> set[sp.Symbol]:
     return {limit[0] for e in expr.atoms(sp.Sum, sp.Product) for limit in e.limits}
+
+
+def _is_size(symbol: sp.Basic) -> bool:
+    """An axis length of the shaped path (`n3`), a number to the evaluator."""
+    return isinstance(symbol, sp.Symbol) and symbol.name[:1] == "n" and symbol.name[1:].isdigit()
 
 
 def _unsupported(expr: sp.Expr) -> np.ndarray:

@@ -1,5 +1,6 @@
 """The teaching extras (`--graph`, `--dot`, `--mermaid`, `--check-fd`, `--steps`, `--v`,
-`--jacobian`): computed after `explain_values()`, kept in `Explanation.extras`.
+`--jacobian`, `--jacobian-out`): computed after `explain_values()`, kept in
+`Explanation.extras`.
 
 The CLI builds one `Options` and calls `add()` once; `view.py` shows the extras in the
 table and Markdown, `jsonout.augment()` in JSON. torch and SymPy are imported inside the
@@ -16,9 +17,10 @@ from typing import TYPE_CHECKING
 
 from gradexplain import limits
 from gradexplain.errors import UsageError
-from gradexplain.result import Explanation
 
 if TYPE_CHECKING:
+    from gradexplain import vjp
+    from gradexplain.result import Explanation
     from gradexplain.values import Values
 
 
@@ -35,6 +37,7 @@ class Options:
     jacobian: bool = False
     svg: str | None = None  # --terminal-svg: a screenshot of the terminal output
     graph_svg: str | None = None  # --graph-svg: gradexplain's own drawing of the graph
+    jacobian_out: str | None = None  # --jacobian-out: every entry of J, both witnesses, JSON
 
     def any(self) -> bool:
         return any(
@@ -48,6 +51,7 @@ class Options:
                 self.jacobian,
                 self.svg,
                 self.graph_svg,
+                self.jacobian_out,
             )
         )
 
@@ -100,15 +104,33 @@ def _add(result: Explanation, options: Options) -> None:
             result.extras["steps"] = steps.derive_all(tree, given, chosen, node_shapes)
         except UsageError as refused:  # said beside the full result, which stands
             result.extras["steps_refused"] = refused.message
-    if options.v is not None or options.jacobian:
+    if options.v is not None or options.jacobian or options.jacobian_out:
         from gradexplain import vjp
 
         if options.v is not None:
             result.extras["vjp"] = vjp.compare(tree, given, options.v, result)
-        if options.jacobian:
-            result.extras["jacobian"] = vjp.jacobian(
-                tree, given, program.shaped, chosen, node_shapes, result.tolerance
+        if options.jacobian or options.jacobian_out:
+            found = vjp.jacobian(
+                tree,
+                given,
+                program.shaped,
+                chosen,
+                node_shapes,
+                result.tolerance,
+                limits.MAX_JACOBIAN_FILE_ENTRIES if options.jacobian_out else None,
             )
+            if options.jacobian_out:
+                _write_jacobian(options.jacobian_out, result.expression, found)
+            if options.jacobian:
+                result.extras["jacobian"] = found
+
+
+def _write_jacobian(path: str, expression: str, found: vjp.Jacobian) -> None:
+    """Every entry of J from both witnesses, as `--format json`'s `jacobian` object."""
+    from gradexplain import jsonout
+
+    document = {"format_version": 1, "expression": expression, "jacobian": found.to_json()}
+    _write("--jacobian-out", path, jsonout.dumps(document))
 
 
 def _write(option: str, path: str, text: str) -> None:

@@ -4,7 +4,9 @@ Per element, where that is affordable (at most MAX_FD_ELEMENTS nudged elements):
 element is nudged by ±eps (eps = 1e-6, `torch.autograd.gradcheck`'s) and the whole
 expression is evaluated forward in float64; the nudges go through `torch.vmap` in
 batches, one forward pass per batch rather than two per element. A vector result is
-summed, as backward(ones) does.
+summed, as backward(ones) does. The batches are cache-sized (BATCH_NUMBERS) and run on
+one torch thread (FD_THREADS): n = 10**4 is 2*10**8 evaluations of the expression, bound
+by memory traffic and, with several threads, by their synchronisation on every small op.
 
 Beyond that, per-element differences would cost O(n**2), so --check-fd does what
 gradcheck's `fast_mode` does: for DIRECTIONS random directions u (float64, N(0, 1) per
@@ -16,7 +18,8 @@ by 2*eps as the floor; `mode` and `reason` say which ran and why.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -38,7 +41,8 @@ ATOL = 1e-5  # gradcheck's atol
 MAX_LISTED = 20  # matrix path: FD values printed in full up to this many elements
 DIRECTIONS = 8  # random directions of the directional mode
 SEED = 0  # ... drawn from torch.Generator().manual_seed(SEED): the same on every run
-BATCH_NUMBERS = 4_000_000  # nudged copies of the inputs per vmap batch (32 MB of float64)
+BATCH_NUMBERS = 500_000  # nudged copies of the inputs per vmap batch (4 MB of float64)
+FD_THREADS = 1  # torch threads while the per-element batches run (restored after)
 PER_ELEMENT, DIRECTIONAL = "per element", "directional"
 
 Loss = Callable[[torch.Tensor], torch.Tensor]  # L at one value of a variable
@@ -104,11 +108,13 @@ def per_element(loss: Loss, leaf: torch.Tensor, largest: int) -> np.ndarray:
     batch = max(1, min(size, BATCH_NUMBERS // max(size, largest, 1) // 2))
     batched = torch.vmap(lambda point: loss(point.reshape(leaf.shape)))
     out = np.empty(size, dtype=np.float64)
-    with torch.no_grad():
+    buffer = torch.empty(2 * batch, size, dtype=torch.float64)
+    with torch.no_grad(), _threads(FD_THREADS):
         for start in range(0, size, batch):
             stop = min(size, start + batch)
             rows = torch.arange(stop - start)
-            points = flat.expand(2 * (stop - start), size).clone()
+            points = buffer[: 2 * (stop - start)]
+            points.copy_(flat.expand(2 * (stop - start), size))
             points[rows, start + rows] += EPS
             points[stop - start + rows, start + rows] -= EPS
             try:
@@ -118,6 +124,17 @@ def per_element(loss: Loss, leaf: torch.Tensor, largest: int) -> np.ndarray:
             plus, minus = found[: stop - start], found[stop - start :]
             out[start:stop] = ((plus - minus) / (2 * EPS)).numpy()
     return out.reshape(tuple(leaf.shape))
+
+
+@contextmanager
+def _threads(count: int) -> Iterator[None]:
+    """torch's intra-op thread count set to `count` for a block, then restored."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def directional(

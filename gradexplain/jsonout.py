@@ -7,13 +7,14 @@ the document; `gradexplain --schema` prints it.
 
 from __future__ import annotations
 
-import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradexplain.errors import GradexplainError
-from gradexplain.result import Explanation, Gradient
 from gradexplain.status import exit_status
+
+if TYPE_CHECKING:  # an input error's document needs neither
+    from gradexplain.result import Explanation, Gradient
 
 FORMAT_VERSION = 1
 SCHEMA_FILE = "explanation.schema.json"  # package data of gradexplain
@@ -228,6 +229,8 @@ def dumps(payload: Any) -> str:
     try:
         text = orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
     except orjson.JSONEncodeError:
+        import json
+
         return json.dumps(
             payload, allow_nan=False, ensure_ascii=True, separators=(",", ":"), default=_listed
         )

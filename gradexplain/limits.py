@@ -21,6 +21,7 @@ MAX_VALUE_TEXT_CHARS = 200_000_000  # characters read for one variable's values
 MAX_SYMBOLIC_SECONDS = 10.0  # wall time for SymPy's derivation, a backstop behind the limits above
 MAX_HESSIAN_ELEMENTS = 1_000  # differentiated elements for --hessian (8 MB per witness)
 MAX_JACOBIAN_N = 1_000  # --jacobian: elements of y and of each x (J: 8 MB per witness)
+MAX_JACOBIAN_FILE_ENTRIES = 2_000_000  # --jacobian-out: entries of J per witness, all x together
 MAX_FD_ELEMENTS = 10_000  # --check-fd: 2 forward passes per element, so O(n**2) in all
 MAX_EXTRAS_SECONDS = 60.0  # wall time for --steps, --check-fd, --graph, --v and --jacobian together
 MAX_CASES = 10_000  # cases in one --cases file

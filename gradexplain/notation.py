@@ -14,8 +14,10 @@ touched; our own sentence templates, which hold no user text, go through `words`
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable
+import string
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,9 +31,11 @@ _LONE = re.compile(r"(?<![\w.])[ijkn](?![\w(])")  # "term i = j", "1/n", "(n = 3
 
 
 def _letters(names: Iterable[str]) -> frozenset[str]:
-    """Every letter an index could be mistaken for: `k`, `k2`, and the parts of `x_k`."""
+    """Every letter an index could be mistaken for: `k`, `k2`, and the parts of `x_k`
+    (and each whole name, which a fallback such as `aa` must not be either)."""
     found = set()
     for name in names:
+        found.add(name)
         for part in name.split("_"):
             match = _LETTER.fullmatch(part)
             if match:
@@ -92,7 +96,7 @@ class Notation:
                 continue
             base, digits = match.groups()
             if base not in chosen and base in self.taken | set(self.core.values()) - set(CORE):
-                chosen[base] = next(c for c in _INDEX_SPARES if c not in used)
+                chosen[base] = _first_free(_INDEX_SPARES, used)
                 used.add(chosen[base])
             letter = chosen.get(base, base)
             if letter != base:
@@ -111,6 +115,15 @@ def choose(names: Iterable[str]) -> Notation:
     core: dict[str, str] = {}
     for letter in CORE:
         spares = _SIZE_SPARES if letter == "n" else _INDEX_SPARES
-        free = (c for c in letter + spares if c not in taken and c not in core.values())
-        core[letter] = next(c for c in free if c == letter or c not in CORE)
+        used = taken | set(core.values()) | (set(CORE) - {letter})
+        core[letter] = _first_free(letter + spares, used)
     return Notation(taken, core)
+
+
+def _first_free(candidates: str, used: Container[str]) -> str:
+    """The first candidate not in `used`; past them, doubled letters (aa, bb, ..., then
+    aa2, bb2, ...), which no index of ours is: names whose parts take every letter."""
+    doubled = [c * 2 for c in string.ascii_lowercase]
+    numbered = (f"{c}{n}" for n in itertools.count(2) for c in doubled)
+    pool = itertools.chain(candidates, doubled, numbered)
+    return next(c for c in pool if c not in used)

@@ -23,7 +23,6 @@ from gradexplain.cost import check_cost
 from gradexplain.errors import ExpressionError, LimitError
 from gradexplain.fold import check_constants, constant_value
 from gradexplain.ops import CONSTANTS, OPS, RESERVED_NAMES, SPELLED
-from gradexplain.ops.einsum import SubscriptError, subscripts
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 _ALLOWED_CHARS = frozenset(
@@ -73,6 +72,8 @@ _KEYWORD = re.compile(r"[(,]\s*[A-Za-z_][A-Za-z0-9_]*\s*=(?!=)")
 _WORD_KEYWORD = re.compile(
     r"(?<![A-Za-z0-9_])(approximate|reduction|p|ord)\s*=\s*-?\s*"
     r"(['\"]|float\s*\(\s*['\"])"
+    r"|,\s*(['\"])(fro|nuc)\3\s*[,)]"  # a norm's order in its place: norm(X, 'fro')
+    r"|,\s*-?\s*float\s*\(\s*['\"]"  # or norm(X, float('inf'))
 )
 
 _BINOP_HINTS: dict[type, str] = {
@@ -394,6 +395,8 @@ class _Converter:
             raise ExpressionError(
                 "einsum() takes no keywords", self.text, node.keywords[0].col_offset
             )
+        from gradexplain.ops.einsum import SubscriptError, subscripts
+
         try:
             inputs, _ = subscripts(spec.value)
         except SubscriptError as exc:

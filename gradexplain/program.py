@@ -67,6 +67,7 @@ def build(
     tree, values = _bind_counts(tree, values)
     node_shapes = _matched(tree, expression, values)
     _check_values(tree, expression, values, node_shapes)
+    values = _counted_from_0(tree, expression, values, node_shapes)
     return Program(
         expression, tree, dict(values), tuple(differentiated(tree, wrt, node_shapes)), node_shapes
     )
@@ -181,6 +182,62 @@ def _check_values(
     for node in walk(tree):
         if isinstance(node, Call) and node.func in OPS:
             OPS[node.func].check_values(node, node_shapes, arrays, expression)
+
+
+def _counted_from_0(
+    tree: Node, expression: str, values: Mapping[str, Values], node_shapes: Mapping[int, Shape]
+) -> Mapping[str, Values]:
+    """An index array's negative values count from the end of the axis it indexes (-1 is
+    the last), as in torch: they become 0-based here, once, for every reader of the values.
+    A variable that also indexes an axis of another size, or is used as a number, has no
+    single meaning for -1 and is refused."""
+    sizes: dict[str, set[int]] = {}
+    for node in walk(tree):
+        if isinstance(node, Call) and node.func in OPS:
+            for var, size in OPS[node.func].wraps(node, node_shapes):
+                sizes.setdefault(var.name, set()).add(size)
+    changed = dict(values)
+    for name, found in sizes.items():
+        value = values.get(name)
+        if value is None or all(number >= 0 for number in value.data):
+            continue
+        if len(found) > 1 or _uses(tree, name) > _uses_as_index(tree, name, node_shapes):
+            also = (
+                f"indexes axes of sizes {' and '.join(map(str, sorted(found)))}"
+                if len(found) > 1
+                else "is used as a number too"
+            )
+            raise ValuesError(
+                f"--{name} holds negative indices, which count from the end of the axis "
+                f"they index (-1 is the last, as in torch); {name} {also}, where -1 has "
+                f"no single meaning: give its indices counted from 0"
+            )
+        (size,) = found
+        changed[name] = dataclasses.replace(
+            value, data=type(value.data)("d", (number % size for number in value.data))
+        )
+    return changed
+
+
+def _uses(tree: Node, name: str) -> int:
+    """How often `name` is read for its values (range(len(t)) reads t's length only)."""
+    lengths = sum(
+        isinstance(node, Call)
+        and node.func == "arange"
+        and isinstance(node.args[0], Var)
+        and node.args[0].name == name
+        for node in walk(tree)
+    )
+    return sum(isinstance(node, Var) and node.name == name for node in walk(tree)) - lengths
+
+
+def _uses_as_index(tree: Node, name: str, node_shapes: Mapping[int, Shape]) -> int:
+    return sum(
+        var.name == name
+        for node in walk(tree)
+        if isinstance(node, Call) and node.func in OPS
+        for var, _ in OPS[node.func].wraps(node, node_shapes)
+    )
 
 
 def _check_conditions(tree: Node, chosen: list[str]) -> None:

@@ -57,7 +57,6 @@ class Answer:
 def answer(request: Request) -> Answer:
     """Check the request, compute, compare with --expect, add the extras: the CLI's order."""
     from gradexplain import expect, extras
-    from gradexplain.api import explain_program
     from gradexplain.program import build
 
     options = request.extras()
@@ -66,6 +65,8 @@ def answer(request: Request) -> Answer:
     program = build(request.expression, request.values, request.wrt)
     if request.expect:
         expect.check_shapes(request.expect, list(program.wrt), request.values)
+    from gradexplain.api import explain_program  # after the input's checks: they need none of it
+
     result = explain_program(
         program,
         device=request.device,

@@ -219,7 +219,9 @@ class Explanation:
         largest = max(diffs) if diffs else 0.0 if not self.gradients else float("nan")
         outcome = {
             ExitStatus.AGREE: "SymPy and autograd agree",
-            ExitStatus.DISAGREE: "SymPy and autograd DISAGREE",
+            ExitStatus.DISAGREE: "Finite differences DIFFER (--check-fd); SymPy and autograd agree"
+            if self.agree
+            else "SymPy and autograd DISAGREE",
             ExitStatus.UNDEFINED: "The gradient is UNDEFINED or not finite at this point",
         }[self.status]
         where = "" if all(g.finite for g in self.gradients.values()) else " where both are finite"

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 
 from gradexplain.axes import Shape, ShapeError, broadcast, describe, reduced_axis
 from gradexplain.ops import OPS
-from gradexplain.ops.linalg import matmul_letters
 from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Var, children, walk
 
 __all__ = [
@@ -86,5 +85,7 @@ def _shape(node: Node, parts: list[Shape], shapes: Mapping[str, Shape], text: st
 
 def _matmul(node: BinOp, left: Shape, right: Shape, text: str) -> Shape:
     """torch.matmul's rule (`ops/linalg.py`): the inner sizes must agree."""
+    from gradexplain.ops.linalg import matmul_letters  # the family loads when @ is used
+
     matmul_letters("@", left, right, text, node.col)
     return left[:-1] + right[1:]

@@ -32,12 +32,17 @@ class Run(Protocol):
     @property
     def agree(self) -> bool: ...
 
+    @property
+    def extras(self) -> Mapping[str, Any]: ...
+
 
 def exit_status(outcome: Run | BaseException, checks: Sequence[Check] | None = None) -> ExitStatus:
     """How a run ends: from its explanation (and `--expect` checks), or from what it raised.
 
-    Undefined or not finite beats everything (3); then the witnesses' disagreement or an
-    expected value that does not match (1). A user's error ends as it says (2); a fault of
+    Undefined or not finite beats everything (3); then the witnesses' disagreement (SymPy
+    and autograd, the Hessian's two, and finite differences with --check-fd: a third
+    witness that differs fails the run, as gradcheck does) or an expected value that does
+    not match (1). A user's error ends as it says (2); a fault of
     the streams or of an output file as it says (74, 141); Ctrl-C is 130, as shells and
     httpie report it; any other exception is a bug in gradexplain (70).
     """
@@ -49,9 +54,16 @@ def exit_status(outcome: Run | BaseException, checks: Sequence[Check] | None = N
         return ExitStatus.INTERNAL
     if outcome.singularities or not all(g.finite for g in outcome.gradients.values()):
         return ExitStatus.UNDEFINED
-    if not outcome.agree or not all(c.matches for c in checks or ()):
+    if not (outcome.agree and third_witness_agrees(outcome)):
+        return ExitStatus.DISAGREE
+    if not all(c.matches for c in checks or ()):
         return ExitStatus.DISAGREE
     return ExitStatus.AGREE
+
+
+def third_witness_agrees(outcome: Run) -> bool:
+    """--check-fd's finite differences agree with autograd (True when none were asked for)."""
+    return all(fd.agree for fd in outcome.extras.get("finite_differences", {}).values())
 
 
 # --cases ends with its worst case's status: ranked, not by number (invalid 2 is worst).

@@ -8,7 +8,6 @@ them needs neither numpy nor torch, so input errors stay fast.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import sys
@@ -258,6 +257,8 @@ def read_stdin() -> str:
 def load_json(content: str, origin: str) -> Any:
     """json.loads for our inputs: NaN and Infinity refused, and nesting too deep for the
     parser (`[[[[...]]]]`) the user's error, not a RecursionError."""
+    import json  # only for .json files and JSON cases: not on every start
+
     try:
         return json.loads(content, parse_constant=refuse_constant)
     except RecursionError:

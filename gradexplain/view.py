@@ -475,6 +475,11 @@ def extras(result: Explanation, options: Options) -> list[Section]:
         sections.append(Section("--v", _vector_jacobian(found["vjp"], result.notation)))
     if "jacobian" in found:
         sections.append(Section("--jacobian", _jacobian(found["jacobian"], result.notation)))
+    if options.jacobian_out:
+        saved = "Jacobian (every entry, SymPy's and torch.func.jacrev's, JSON) written to "
+        sections.append(
+            Section("--jacobian-out", (paragraph(saved + visible(options.jacobian_out)),))
+        )
     return sections
 
 

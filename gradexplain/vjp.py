@@ -175,6 +175,10 @@ class Jacobian:
     def agree(self) -> bool:
         return all(self.compared(name).close.all() for name in self.symbolic)
 
+    def entries(self) -> int:
+        """Entries of J per witness, every variable together (what a file holds)."""
+        return sum(matrix.size for matrix in self.matrices.values())
+
     def to_json(self) -> dict[str, Any]:
         found = {
             "y": self.y,
@@ -198,6 +202,7 @@ def jacobian(
     names: Sequence[str] | None = None,
     node_shapes: dict[int, Shape] | None = None,
     tolerance: Tolerance = FLOAT64,
+    entries: int | None = None,
 ) -> Jacobian:
     """J for y = the expression (vector result) or its summand (L = sum or mean of y),
     for the differentiated variables (`names`, default all): data has no column of J.
@@ -221,6 +226,8 @@ def jacobian(
                 f"{MAX_JACOBIAN_N:,} elements"
             )
         y_shape, kept = (n,), _differentiated(vectors, chosen)
+    if entries is not None:
+        _check_entries(y_shape, [shapes[name] for name in kept], entries)
     symbolic_side, formulas = _symbolic_jacobian(inner, values, kept, y_shape, node_shapes)
     layout = {"y": y_shape, **{name: shapes[name] for name in kept}} if shaped else None
     return Jacobian(
@@ -232,6 +239,17 @@ def jacobian(
         formulas,
         tolerance,
     )
+
+
+def _check_entries(y_shape: tuple[int, ...], x_shapes: list[tuple[int, ...]], most: int) -> None:
+    """--jacobian-out writes every entry: refuse, before J is formed, more than `most`
+    (MAX_JACOBIAN_FILE_ENTRIES) per witness, every differentiated variable together."""
+    count = int(np.prod(y_shape)) * sum(int(np.prod(shape)) for shape in x_shapes)
+    if count > most:
+        raise ValuesError(
+            f"--jacobian-out would write {count:,} entries of J per witness; the limit "
+            f"is MAX_JACOBIAN_FILE_ENTRIES = {most:,} (use --wrt to choose fewer variables)"
+        )
 
 
 def _differentiated(arrays: list[str], chosen: list[str]) -> list[str]:

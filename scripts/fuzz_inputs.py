@@ -1,8 +1,9 @@
 """Random hostile files through the real CLI (issue 13): values files, cases files, output
 paths and terminal-hostile names. Every run must end 0, 1, 2 or 3 (74 only for a full
 disk, which this does not make), never 70; print no raw control character on stdout or
-stderr (outside JSON, whose strings are exact); JSON output must parse, a JUnit report
-must be well-formed XML, and an input must never be overwritten.
+stderr (outside JSON, whose strings are exact); with --format json stdout must be one JSON
+document, errors and usage errors included; a JUnit report must be well-formed XML, and an
+input must never be overwritten.
 
     python scripts/fuzz_inputs.py [COUNT] [SEED]      (defaults 300 and 13)
 
@@ -47,6 +48,7 @@ HOSTILE = [
     "é",
     "✅",
 ]
+USAGE_ERRORS = [["--rtol"], ["--all=1"], ["--quiet"], ["--junk"], ["-z"], ["--var"], ["--format"]]
 EXPRESSIONS = [
     "sum(x**2)",
     "sum(w*x)",
@@ -74,11 +76,8 @@ def value(rng: random.Random, depth: int = 0) -> object:
         width = rng.randint(1, 3)
         return [[rng.uniform(-3, 3) for _ in range(width)] for _ in range(rng.randint(1, 3))]
     if kind == 6:
-        return (
-            json.loads("[" * rng.randint(1, 600) + "1" + "]" * rng.randint(1, 600))
-            if rng.random() < 0.1
-            else [[[1.0]]]
-        )
+        deep = rng.randint(1, 600)
+        return json.loads("[" * deep + "1" + "]" * deep) if rng.random() < 0.1 else [[[1.0]]]
     return [value(rng, depth + 1) for _ in range(rng.randint(0, 3))]
 
 
@@ -139,6 +138,8 @@ def one_run(rng: random.Random, folder: Path) -> tuple[int, str | None]:
         if rng.random() < 0.3 and output == "table":
             args += ["--dot", rng.choice(["g.dot", values.name, "", "-"])]
         junit, inputs = None, {values: values.read_bytes()}
+    if rng.random() < 0.15:  # a usage error: JSON mode must still answer in JSON
+        args += rng.choice(USAGE_ERRORS)
     result = CliRunner().invoke(app, args, env=ENV)
     code = result.exit_code
     if code not in (0, 1, 2, 3) or (
@@ -147,8 +148,11 @@ def one_run(rng: random.Random, folder: Path) -> tuple[int, str | None]:
         return code, f"exit {code}: {result.stderr[-300:]!r} {result.exception!r}"
     if RAW.search(result.stderr) or (output != "json" and RAW.search(result.stdout)):
         return code, "a raw control character reached the terminal"
-    if output == "json" and result.stdout:
-        json.loads(result.stdout)
+    if output == "json":
+        try:
+            json.loads(result.stdout)
+        except ValueError:
+            return code, f"--format json, and stdout is not one JSON document: {result.stdout!r}"
     if junit == "r.xml" and (folder / "r.xml").exists():
         ET.parse(folder / "r.xml")
     if any(path.read_bytes() != data for path, data in inputs.items()):

@@ -216,6 +216,7 @@ def test_command_line_options_are_the_cases_defaults(tmp_path):
         ("--v", "1"),
         ("--terminal-svg", "o.svg"),
         ("--graph-svg", "o.svg"),
+        ("--jacobian-out", "j.json"),
     ],
 )
 def test_display_options_are_refused_with_cases(tmp_path, monkeypatch, option):
@@ -227,8 +228,8 @@ def test_display_options_are_refused_with_cases(tmp_path, monkeypatch, option):
     assert result.exit_code == 2
     assert result.stderr == (
         "gradexplain: error: --cases prints one line per case: --all, --graph, --dot, "
-        "--mermaid, --steps, --v, --jacobian, --terminal-svg and --graph-svg do not apply; "
-        "run the case on its own to see them\n"
+        "--mermaid, --steps, --v, --jacobian, --jacobian-out, --terminal-svg and "
+        "--graph-svg do not apply; run the case on its own to see them\n"
     )
 
 

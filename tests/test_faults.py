@@ -154,6 +154,28 @@ def test_ctrl_c_while_a_module_imports_is_130_without_a_traceback(module, output
     assert done.stdout == b"" and no_traceback(done.stderr)
 
 
+SHUTDOWN = """
+import atexit, os, runpy, signal, sys
+atexit.register(lambda: os.kill(os.getpid(), signal.SIGINT))  # registered first: runs last
+sys.argv = ['gradexplain', *sys.argv[1:]]
+runpy.run_module('gradexplain', run_name='__main__')
+"""
+
+
+def test_ctrl_c_while_python_shuts_down_ends_by_sigint_without_a_traceback():
+    """After the result is out, a Ctrl-C in an atexit handler (Python's shutdown) used to
+    print "Exception ignored in atexit callback" and a traceback, then exit 0."""
+    done = subprocess.run(
+        [sys.executable, "-c", SHUTDOWN, *SEED],
+        capture_output=True,
+        timeout=300,
+        env=ENV,
+    )
+    assert done.returncode == -signal.SIGINT  # shells show 130
+    assert done.stdout.rstrip().endswith(b"(rtol 1e-07, atol 1e-07)")  # the whole result
+    assert done.stderr == b""
+
+
 def test_a_real_sigint_during_the_run_is_130():
     """SIGINT once torch is loading. CPython's `-m` may report it as death by SIGINT
     (shells show 130 for both; see __main__'s docstring)."""

@@ -66,6 +66,28 @@ CASES = [
         "W",
         lambda p: ((p.reshape(2, 2) @ np.array([0.5, 1.5])) ** 2).sum(),
     ),
+    # cumprod: the second derivative multiplies u_m for j < m < d, between two indices
+    ("sum(torch.cumprod(x, 0))", {"x": [1.0, 2.0, 3.0]}, None, lambda p: np.cumprod(p).sum()),
+    (
+        "sum(torch.cumprod(x, 0)**2)",
+        {"x": [0.5, 0.0, -1.5, 2.0]},
+        None,
+        lambda p: (np.cumprod(p) ** 2).sum(),
+    ),
+    (
+        "sum(X.cumprod(1) * X)",
+        {"X": [[0.5, -1.25, 2.0], [1.5, 0.25, -0.75]]},
+        None,
+        lambda p: (np.cumprod(p.reshape(2, 3), axis=1) * p.reshape(2, 3)).sum(),
+    ),
+    (
+        "sum(torch.cumprod(X, dim=0) * W)",
+        {"X": [[0.5, -1.25], [1.5, 0.25], [2.0, -0.5]], "W": [[1.0, 2.0], [0.5, -1.0], [3.0, 1.0]]},
+        "X",
+        lambda p: (
+            np.cumprod(p.reshape(3, 2), axis=0) * np.array([[1.0, 2.0], [0.5, -1.0], [3.0, 1.0]])
+        ).sum(),
+    ),
 ]
 
 

@@ -52,6 +52,9 @@ LITERAL_CASES: list[tuple[str, dict[str, object], Reference]] = [
     ),
     ("sum(x[[0, 3, 3]]**2)", {"x": X4}, lambda x: (x[[0, 3, 3]] ** 2).sum()),
     ("sum(X[[1, 0], 2])", {"X": M}, lambda X: X[[1, 0], 2].sum()),
+    ("sum(x[[-1, 0, -1]]**2)", {"x": X4}, lambda x: (x[[-1, 0, -1]] ** 2).sum()),
+    ("sum(X[[0, -1], :]**3)", {"X": Z}, lambda X: (X[[0, -1], :] ** 3).sum()),
+    ("sum(X[:, [-2]]*2)", {"X": M}, lambda X: (X[:, [-2]] * 2).sum()),
     ("x[0]*torch.tensor(2.5)", {"x": X4}, lambda x: x[0] * torch.tensor(2.5)),
 ]
 
@@ -75,6 +78,16 @@ DATA_CASES: list[tuple[str, dict[str, object], Reference]] = [
         lambda z, t: -torch.softmax(z, 1)[range(3), t.long()].log().mean(),
     ),
     ("sum(x[k]*x)", {"x": X4, "k": 2.0}, lambda x, k: (x[k.long()] * x).sum()),
+    (  # negative values count from the end, as torch reads them
+        "sum(x[idx]**3)",
+        {"x": X4, "idx": [-1.0, 0.0, -4.0, -1.0]},
+        lambda x, idx: (x[idx.long()] ** 3).sum(),
+    ),
+    (
+        "sum(z[range(len(t)), t]**2)",
+        {"z": Z, "t": [-1.0, 0.0, -2.0]},
+        lambda z, t: (z[range(3), t.long()] ** 2).sum(),
+    ),
     ("sum(z[range(len(t)), t])", {"z": Z, "t": T[:2]}, lambda z, t: z[range(2), t.long()].sum()),
     ("sum(x[range(len(x))]**2)", {"x": X4}, lambda x: (x[range(4)] ** 2).sum()),
 ]
@@ -196,7 +209,13 @@ def test_a_kink_inside_the_slice_is_undefined() -> None:
             6,
         ),
         ("sum(x[idx])", {"x": W3, "idx": [0.0, 1.5]}, "must hold integers; idx_1 = 1.5", 6),
-        ("sum(x[idx])", {"x": W3, "idx": [-1.0]}, "negative indices", 6),
+        (
+            "sum(x[idx])",
+            {"x": W3, "idx": [-4.0]},
+            "idx = -4 is out of range for dimension 0 with size 3 (an index array takes -3 to 2",
+            6,
+        ),
+        ("sum(x[[0, -4]])", {"x": W3}, "index -4 is out of range for dimension 0 with size 3", 6),
         ("sum(X[idx])", {"X": M, "idx": M}, "an index array must be a vector", 6),
         ("sum(x[[0, 3]])", {"x": W3}, "index 3 is out of range for dimension 0 with size 3", 6),
         ("sum(x[[0.5]])", {"x": W3}, "an index list must hold integers, got 0.5", 6),
@@ -270,3 +289,33 @@ def test_range_n_needs_a_count_in_range(values: dict[str, object], fragment: str
 def test_an_index_array_cannot_be_differentiated() -> None:
     with pytest.raises(ValuesError, match=r"idx indexes a tensor .* integer data"):
         explain("sum(x[idx])", {"x": W3, "idx": [0.0]}, wrt="idx")
+
+
+@pytest.mark.parametrize(
+    ("expression", "values", "fragment"),
+    [
+        (
+            "sum(x[idx]*idx)",
+            {"x": W3, "idx": [-1.0, 0.0]},
+            "idx is used as a number too, where -1 has no single meaning",
+        ),
+        (
+            "sum(x[idx]) + sum(w[idx])",
+            {"x": X4, "w": W3, "idx": [-1.0, 0.0]},
+            "idx indexes axes of sizes 3 and 4",
+        ),
+    ],
+)
+def test_a_negative_index_with_two_meanings_is_refused(
+    expression: str, values: dict[str, object], fragment: str
+) -> None:
+    with pytest.raises(ValuesError) as caught:
+        explain(expression, values)
+    assert fragment in caught.value.message
+    assert caught.value.exit_status is ExitStatus.INVALID
+
+
+def test_a_negative_index_counts_from_the_end_in_the_formula_of_a_list() -> None:
+    result = explain("sum(x[[-1, 0]])", {"x": W3})
+    assert result.gradients["x"].formula == "sum_i(delta(j, where(i == 0, 2, 0)))"
+    np.testing.assert_array_equal(result.gradients["x"].symbolic, [1.0, 0.0, 1.0])

@@ -132,6 +132,12 @@ CASES: list[tuple[str, dict[str, object], str, Reference]] = [
         lambda x, q: F.kl_div(x, q, reduction="sum"),
     ),
     ("F.kl_div(x, q)", {"x": LOGP[0], "q": Q[0]}, "x", F.kl_div),
+    (  # a target 0 contributes 0 log 0 = 0, as torch's xlogy
+        "F.kl_div(x, q, reduction='sum')",
+        {"x": LOGP, "q": TP},
+        "x",
+        lambda x, q: F.kl_div(x, q, reduction="sum"),
+    ),
     (
         "F.kl_div(x, q, log_target=True)",
         {"x": LOGP, "q": np.log(Q)},
@@ -172,6 +178,18 @@ def test_kinks_and_domains_are_undefined_with_a_reason(
     result = explain(expression, values, wrt=next(iter(values)))
     assert result.status is ExitStatus.UNDEFINED
     assert any(reason in item.reason for item in result.singularities)
+
+
+def test_kl_div_at_a_zero_target_has_a_value_and_an_input_gradient() -> None:
+    """torch's kl_div is xlogy(t, t) - t x: finite at t = 0; only d/dt = log t + 1 is not."""
+    values = {"x": LOGP, "q": TP}
+    result = explain("F.kl_div(x, q, reduction='sum')", values, wrt="x")
+    assert result.status is ExitStatus.AGREE
+    expected = F.kl_div(torch.tensor(LOGP), torch.tensor(TP), reduction="sum")
+    assert float(result.value) == pytest.approx(float(expected), rel=1e-12)
+    target = explain("F.kl_div(x, q, reduction='sum')", values, wrt="q")
+    assert target.status is ExitStatus.UNDEFINED
+    assert any("infinite at v = 0" in item.reason for item in target.singularities)
 
 
 def test_the_switch_of_huber_has_a_gradient() -> None:

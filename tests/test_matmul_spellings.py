@@ -26,6 +26,7 @@ x = np.array([0.5, -1.0, 2.0])
 y = np.array([1.5, 0.25, -2.0])
 v = np.array([-1.0, 3.0])
 G22, G23 = np.ones((2, 2)), np.ones((2, 3))
+C = np.array([[0.5, -1.0], [2.0, 0.25], [-1.5, 1.0], [1.0, 3.0]])  # 4x2
 
 CASES = [
     # (expression, values, numpy loss, {variable: gradient derived by hand})
@@ -131,6 +132,60 @@ CASES = [
         {"x": S.sum(axis=1), "S": np.outer(x, np.ones(3))},
     ),
     ("sum(x.diag()**2)", {"x": x}, lambda x: (np.diag(x) ** 2).sum(), {"x": 2 * x}),
+    (  # non-square matrices and offsets, as torch.diagonal / torch.diag count them
+        "sum(diag(A)**2)",
+        {"A": A},
+        lambda A: (np.diagonal(A) ** 2).sum(),
+        {"A": 2 * A * np.eye(2, 3)},
+    ),
+    (
+        "sum(torch.diagonal(A, 1)**3)",
+        {"A": A},
+        lambda A: (np.diagonal(A, 1) ** 3).sum(),
+        {"A": 3 * A**2 * np.eye(2, 3, 1)},
+    ),
+    (
+        "sum(B.diagonal(offset=-1) * v)",
+        {"B": B, "v": v},
+        lambda B, v: (np.diagonal(B, -1) * v).sum(),
+        {"B": np.array([[0.0, 0.0], [v[0], 0.0], [0.0, v[1]]]), "v": np.diagonal(B, -1)},
+    ),
+    (
+        "sum(torch.diagonal(B, 1, 1, 0)**2)",
+        {"B": B},
+        lambda B: (np.diagonal(B.T, 1) ** 2).sum(),
+        {"B": 2 * B * np.eye(3, 2, -1)},
+    ),
+    (
+        "sum(torch.diagonal(S, offset=-2, dim1=-1, dim2=-2) * 5)",
+        {"S": S},
+        lambda S: (np.diagonal(S.T, -2) * 5).sum(),
+        {"S": 5 * np.eye(3, 3, 2)},
+    ),
+    (
+        "sum(torch.linalg.diagonal(A, offset=2)**2)",
+        {"A": A},
+        lambda A: (np.diagonal(A, 2) ** 2).sum(),
+        {"A": 2 * A * np.eye(2, 3, 2)},
+    ),
+    (  # x_3 does not exist: the term at row 3 needs its guard (deltas.py)
+        "sum(torch.diag(x, 1) * (C @ C.T))",
+        {"x": x, "C": C},
+        lambda x, C: (np.diag(x, 1) * (C @ C.T)).sum(),
+        {"x": np.diagonal(C @ C.T, 1), "C": (np.diag(x, 1) + np.diag(x, -1)) @ C},
+    ),
+    (
+        "sum(x.diag(diagonal=-2)**2)",
+        {"x": x},
+        lambda x: (np.diag(x, -2) ** 2).sum(),
+        {"x": 2 * x},
+    ),
+    (
+        "sum(diag(A, -1) * 3)",
+        {"A": A},
+        lambda A: (np.diag(A, -1) * 3).sum(),
+        {"A": 3 * np.eye(2, 3, -1)},
+    ),
     (
         "sum(diag(S.diag()) * S)",
         {"S": S},
@@ -292,10 +347,21 @@ def test_trace_gradient_is_the_identity_as_the_cookbook_says():
         ("trace(x)", {"x": "1,2,3"}, "trace() needs a matrix, got shape 3 (column 1)"),
         ("sum(diagonal(x))", {"x": "1,2,3"}, "diagonal() needs a matrix, got shape 3 (column 5)"),
         (
-            "sum(diag(A))",
+            "sum(diag(A, 3))",
             {"A": "1,2,3;4,5,6"},
-            "diag() of a non-square 2x3 matrix is not supported yet (only square matrices) "
-            "(column 5)",
+            "diag() at offset 3 of a 2x3 matrix selects no element (torch gives an empty "
+            "tensor); offsets run from -1 to 2 (column 5)",
+        ),
+        (
+            "sum(A.diagonal(dim1=0, dim2=-2))",
+            {"A": "1,2,3;4,5,6"},
+            "diagonal() needs two different dims, got dim1 and dim2 both 0 (torch: diagonal "
+            "dimensions cannot be identical) (column 5)",
+        ),
+        (
+            "sum(A.diagonal(dim1=2))",
+            {"A": "1,2,3;4,5,6"},
+            "dim1=2 of diagonal() is out of range for a matrix (-2 to 1) (column 5)",
         ),
         (
             "sum(torch.einsum('ij,jk->ik', A, x))",
@@ -325,6 +391,9 @@ def test_bad_shapes_exit_2_naming_the_shapes(expression, values, message):
         ("mm(A)", "mm() takes 2 arguments, got 1"),
         ("A.mm(B, C)", "mm() takes 2 arguments, got 3"),
         ("trace(A, B)", "trace() takes 1 argument, got 2"),
+        ("torch.diagonal(A, offset=1.5)", "offset= of diagonal() must be an integer"),
+        ("torch.diag(A, k=1)", "keyword k= of diag() is not supported (diag() takes diagonal=)"),
+        ("A.diagonal(axis=1)", "keyword axis= of diagonal() is not supported"),
         (
             "torch.linalg.mm(A, B)",
             "torch.linalg.mm is not supported; the closest supported spelling is torch.mm(...)",

@@ -166,3 +166,13 @@ def test_jacobian_and_v_sentences_use_the_same_letters() -> None:
     assert done.returncode == 0, done.stderr
     assert "dj_j" not in done.stdout and "(n = 3)" not in done.stdout
     assert not letters_used(done.stdout) & {"j", "n"}, done.stdout
+
+
+def test_names_that_take_every_letter_still_get_letters() -> None:
+    """Parts of names can take every spare letter (16 variables, 32 characters each):
+    the notation falls back to doubled letters instead of failing (exit 70)."""
+    names = ["a_b_c_d_e_f_g_h_i_j_k_l_m", "n_o_p_q_r_s_t_u_v_w_y_z", "N_d_l_L", "x", "aa"]
+    notation = choose(names)
+    letters = [notation.n, notation.i, notation.j, notation.k]
+    assert len(set(letters)) == 4
+    assert not set(letters) & (set("".join(names).replace("_", "")) | set(names))

@@ -86,6 +86,32 @@ CASES = [
         {"X": M},
         lambda X: np.sqrt((X**2).sum(axis=-1, keepdims=True)),
     ),
+    # torch.linalg.norm / matrix_norm: matrix norms (numpy's np.linalg.norm is the value)
+    ("torch.linalg.norm(X)", {"X": M}, lambda X: np.linalg.norm(X)),
+    ("torch.linalg.norm(X, 'fro')", {"X": M}, lambda X: np.linalg.norm(X, "fro")),
+    ("torch.linalg.norm(X, ord=1)", {"X": M}, lambda X: np.linalg.norm(X, 1)),
+    ("torch.linalg.norm(X, -1)", {"X": M}, lambda X: np.linalg.norm(X, -1)),
+    ("torch.linalg.norm(X, float('inf'))", {"X": M}, lambda X: np.linalg.norm(X, np.inf)),
+    ("torch.linalg.norm(X, ord=-math.inf)", {"X": M}, lambda X: np.linalg.norm(X, -np.inf)),
+    ("torch.linalg.norm(X, 1, dim=(1, 0))", {"X": M}, lambda X: np.linalg.norm(X.T, 1)),
+    ("torch.linalg.norm(X, ord='fro', dim=(0, 1))", {"X": M}, lambda X: np.linalg.norm(X)),
+    (
+        "torch.linalg.norm(X, torch.inf, (-2, -1), True)",
+        {"X": M},
+        lambda X: np.linalg.norm(X, np.inf, keepdims=True),
+    ),
+    ("torch.linalg.matrix_norm(X)", {"X": M}, lambda X: np.linalg.norm(X)),
+    (
+        "torch.linalg.matrix_norm(X, ord=-1, keepdim=True)",
+        {"X": M},
+        lambda X: np.linalg.norm(X, -1, keepdims=True),
+    ),
+    ("matrix_norm(X.T, float('inf'))", {"X": M}, lambda X: np.linalg.norm(X.T, np.inf)),
+    ("torch.linalg.norm(x)", {"x": V}, lambda x: np.linalg.norm(x)),
+    ("torch.linalg.norm(x, 3)", {"x": V}, lambda x: np.linalg.norm(x, 3)),
+    ("torch.linalg.norm(x, ord=float('inf'))", {"x": V}, lambda x: np.linalg.norm(x, np.inf)),
+    ("torch.linalg.norm(X, dim=1)", {"X": M}, lambda X: np.linalg.norm(X, axis=1)),
+    ("torch.linalg.norm(X, 1, dim=0)", {"X": M}, lambda X: np.linalg.norm(X, 1, axis=0)),
     ("torch.cumsum(x, 0)", {"x": V}, lambda x: np.cumsum(x)),
     ("X.cumsum(dim=-1)", {"X": M}, lambda X: np.cumsum(X, axis=-1)),
     ("torch.cumsum(X, axis=0) * X", {"X": M}, lambda X: np.cumsum(X, axis=0) * X),
@@ -140,10 +166,29 @@ def test_reduction_agrees_three_ways(expression, values, function):
         ("x.norm(p=1)", [0.0, 2.0], "norm", "kink at every element that is 0"),
         ("x.norm(p=float('inf'))", [-3.0, 3.0, 1.0], "norm", "tie for the largest |u_k|"),
         ("X.amax(dim=1)", [[1.0, 1.0], [0.0, 2.0]], "amax", "tie for its largest value"),
+        (
+            "torch.linalg.norm(X, 1)",
+            [[1.0, -2.0], [2.0, 1.0]],
+            "linalg_norm",
+            "two columns tie for the largest sum",
+        ),
+        (
+            "torch.linalg.matrix_norm(X, ord=float('inf'))",
+            [[1.0, 0.0], [0.5, 0.25]],
+            "matrix_norm",
+            "or where an element of that row is 0",
+        ),
+        (
+            "torch.linalg.matrix_norm(X, -1)",
+            [[2.0, 3.0], [0.0, -1.0]],
+            "matrix_norm",
+            "smallest column sum of |X|",
+        ),
+        ("torch.linalg.norm(X)", [[0.0, 0.0], [0.0, 0.0]], "linalg_norm", "every element"),
     ],
 )
 def test_reductions_name_their_kinks_and_poles(expression, values, function, reason):
-    name = "X" if expression.startswith("X") else "x"
+    name = "X" if "X" in expression else "x"
     result = explain(expression, {name: np.array(values)})
     assert result.status is ExitStatus.UNDEFINED
     assert result.singularities[0].function == function
@@ -159,3 +204,36 @@ def test_max_ties_split_the_gradient_as_torch_does():
 def test_var_formula_is_in_a_generic_element():
     formula = explain("x.var(unbiased=False)", x=[1.0, 2.0, 4.0]).gradients["x"].formula
     assert "x_j" in formula and "sum_k" in formula
+
+
+def test_a_matrix_norm_gradient_at_a_kink_is_torch_s_convention():
+    """Two columns tie for the largest sum: torch splits the gradient evenly, as does the
+    symbolic rule; the verdict is still UNDEFINED, since no derivative exists there."""
+    result = explain("torch.linalg.norm(X, ord=1)", X=[[1.0, -2.0], [2.0, 1.0]])
+    assert result.status is ExitStatus.UNDEFINED
+    np.testing.assert_array_equal(result.gradients["X"].autograd, [[0.5, -0.5], [0.5, 0.5]])
+    np.testing.assert_array_equal(result.gradients["X"].symbolic, [[0.5, -0.5], [0.5, 0.5]])
+
+
+@pytest.mark.parametrize(
+    ("expression", "values", "fragment"),
+    [
+        ("torch.linalg.norm(X, 'nuc')", {"X": M}, "the nuclear norm is the sum of the singular"),
+        ("torch.norm(X, p='nuc')", {"X": M}, "p='nuc' of norm() is not supported: the nuclear"),
+        ("torch.linalg.norm(X, 2)", {"X": M}, "the spectral norm ord=2 is the largest singular"),
+        ("torch.linalg.matrix_norm(X, ord=-2)", {"X": M}, "ord=-2 is the smallest singular"),
+        ("torch.linalg.norm(X, 3)", {"X": M}, "ord=3 of torch.linalg.norm() is not a matrix"),
+        ("torch.linalg.norm(x, 'fro')", {"x": V}, "ord='fro' of torch.linalg.norm() needs a"),
+        ("torch.linalg.matrix_norm(x)", {"x": V}, "needs a matrix and two dims, got shape 4"),
+        ("torch.linalg.norm(X, 1, dim=(0, 1, 1))", {"X": M}, "needs a matrix and two dims"),
+        ("torch.linalg.norm(X, ord='max')", {"X": M}, "ord='max' of linalg_norm() is not"),
+        ("torch.linalg.norm(X, p=1)", {"X": M}, "keyword p= of linalg_norm() is not supported"),
+    ],
+)
+def test_matrix_norms_refuse_what_they_cannot_do(expression, values, fragment):
+    from gradexplain.errors import GradexplainError
+
+    with pytest.raises(GradexplainError) as caught:
+        explain(expression, values)
+    assert fragment in caught.value.message
+    assert caught.value.exit_status is ExitStatus.INVALID

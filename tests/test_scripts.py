@@ -119,7 +119,6 @@ def test_json_non_finite_values_are_strings():
     "args, code",
     [
         (("sum(x**2)", "--x", "3,4,10"), 0),
-        (("sum(x**2)", "--x", "3,4,10", "--format", "json"), 0),
         (("sum(x**2)", "--x", "3,4,10", "--expect", "x=1,2,3"), 1),
         (("sum(relu(x))", "--x", "-1,0,2"), 3),
     ],
@@ -131,10 +130,26 @@ def test_quiet_prints_nothing_and_sets_the_exit_code(args, code):
 
 
 def test_quiet_still_prints_errors():
-    result = run("sum(x", "--x", "1", "-q", "--format", "json")
+    result = run("sum(x", "--x", "1", "-q")
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.startswith("gradexplain: error: syntax error")
+
+
+@pytest.mark.parametrize("output", ["json", "markdown"])
+def test_quiet_with_a_document_format_is_a_usage_error(output):
+    """Asking for a document and for nothing at once: exit 2 naming both (issue 13, 7),
+    never a silent winner; with --format json the refusal is itself JSON on stdout."""
+    result = run("sum(x**2)", "--x", "3,4,10", "-q", "--format", output)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"gradexplain: error: --quiet prints nothing, so --format {output} would do "
+        "nothing; drop --quiet (the exit code is the same)\n"
+    )
+    if output == "json":
+        assert json.loads(result.stdout)["error"]["type"] == "usage"
+    else:
+        assert result.stdout == ""
 
 
 @pytest.mark.parametrize(

@@ -60,6 +60,9 @@ def _imports(*args: str) -> tuple[object, list[str]]:
         (["sum(x**2", "--format", "json"], 2),  # JSON mode
         (["sum(x**2)", "--x", "1", "--dtype", "float16"], 2),  # a bad option value
         (["sum(x**2)", "--x", "1", "--format", "yaml"], 2),
+        (["sum(x**2)", "--x", "1", "--format", "json", "--rtol"], 2),  # click's, as JSON
+        (["sum(x**2)", "--x", "1", "--all=yes", "--format=json"], 2),
+        (["sum(x**2)", "--x", "1", "--quiet", "--format", "json"], 2),
         (["-sum(x**2)", "--x", "-1,2", "--y", "1"], 2),
     ],
 )
@@ -81,7 +84,7 @@ def _parse(args: list[str], full: bool) -> tuple[dict[str, object], list[str]]:
             if full:
                 TyperCommand.parse_args(command, ctx, list(args))
             else:
-                command.parse_args(ctx, list(args))
+                command.parse_args_raising(ctx, list(args))
     except Exception as error:  # noqa: BLE001 - click's errors: both paths must match
         return {"error": type(error).__name__}, [str(error)]
     return dict(ctx.params), list(ctx.args)
@@ -123,3 +126,39 @@ def test_an_expression_starting_with_minus_is_not_read_as_short_options() -> Non
     assert params["quiet"] is False
     assert rest == ["-sum(q)", "--q", "1"]
     assert _parse(["-sum(q)", "--q", "1"], full=True)[0]["quiet"] is True  # what we avoid
+
+
+FAMILY_PROBE = PROBE.replace(
+    f"loaded = sorted(m for m in {HEAVY!r} if m in sys.modules)",
+    "loaded = sorted(m[16:] for m in sys.modules if m.startswith('gradexplain.ops.')"
+    " and m not in ('gradexplain.ops.base', 'gradexplain.ops.index'))",
+)
+
+
+@pytest.mark.parametrize(
+    "args, families",
+    [
+        (["foo(x)", "--x", "1"], []),  # an unknown function: the name index alone
+        (["torch.linalg.foo(X)", "--X", "1"], []),
+        (["sum(x**", "--x", "1"], []),  # a syntax error
+        (["x.nosuch()", "--x", "1"], []),
+        (["sum(x, dimm=0)", "--x", "1"], ["reductions"]),  # a bad keyword of sum: its family
+        (["F.relu(x, inplace=True)", "--x", "1"], ["elementwise"]),
+        (["sum(x**2)", "--x", "3,4,10", "--y", "1"], ["reductions"]),  # the benchmark's
+        (["sum(x**2", "--format", "json"], []),
+    ],
+)
+def test_an_input_error_imports_only_the_families_it_names(
+    args: list[str], families: list[str]
+) -> None:
+    """The parser checks names against `ops.index`; a family module is imported when one
+    of its functions is used (each costs start-up time: README, Performance)."""
+    done = subprocess.run(
+        [sys.executable, "-c", FAMILY_PROBE, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    code, loaded = json.loads(done.stderr.rpartition("\nLOADED ")[2])
+    assert (code, loaded) == (2, families)

@@ -120,9 +120,10 @@ def test_matrix_steps_end_in_the_gradient(expression, shapes):
         np.testing.assert_allclose(value, result.gradients[name].autograd, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(value, result.gradients[name].symbolic, rtol=1e-10, atol=1e-12)
         assert derivation.lines[0].startswith("L = ")
-        # every delta of a bound index is resolved; a diagonal leaves delta_jk (trace: I)
+        # every delta of a bound index is resolved; a diagonal leaves delta_jk (trace: I),
+        # or delta(k, j + 1) at an offset
         assert all(
-            set(delta.args) <= set(TARGETS) for delta in derivation.expr.atoms(sp.KroneckerDelta)
+            delta.free_symbols <= set(TARGETS) for delta in derivation.expr.atoms(sp.KroneckerDelta)
         )
 
 
@@ -199,3 +200,46 @@ def test_matrix_steps_refuse_what_they_have_no_rule_for(expression, function, co
         f"(column {column}); the table's formula is SymPy's derivative of it; the result "
         f"above stands."
     )
+
+
+def _statistics_cases():
+    """var, std, the vector and matrix norms, cumsum and cumprod of test_reductions_more's
+    table."""
+    from tests.test_reductions_more import CASES as REDUCTIONS
+
+    names = ("var(", "std(", "norm(", "cumsum(", "cumprod(")
+    return [
+        (expression, values)
+        for expression, values, _ in REDUCTIONS
+        if any(name in expression for name in names)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("expression", "values"), _statistics_cases(), ids=[case[0] for case in _statistics_cases()]
+)
+def test_statistics_steps_end_in_the_gradient(expression, values):
+    """--steps derives var, std, the norms, cumsum and cumprod by their rules (exit 2 before):
+    the derivation's formula, evaluated, is autograd's and SymPy's gradient."""
+    from gradexplain import explain
+    from gradexplain.builder import TARGETS
+    from gradexplain.values import from_numbers
+
+    arrays = {name: np.asarray(value, dtype=float) for name, value in values.items()}
+    tree = parse(f"sum({expression})")
+    shapes = {name: array.shape for name, array in arrays.items()}
+    result = explain(f"sum({expression})", values={n: a.tolist() for n, a in arrays.items()})
+    found = steps.derive_all(tree, {n: from_numbers(n, a.tolist()) for n, a in arrays.items()})
+    length = None if uses_matrices(tree, shapes) else max(a.size for a in arrays.values())
+    for name, derivation in found.items():
+        evaluator = Evaluator(
+            {n: a for n, a in arrays.items() if a.shape},
+            {n: float(a) for n, a in arrays.items() if not a.shape},
+            derivation.sizes,
+            length,
+        )
+        targets = TARGETS[: len(shapes[name])] if length is None else symbolic.TARGETS[:1]
+        value = evaluator.tensor(derivation.expr, targets if shapes[name] else (), shapes[name])
+        np.testing.assert_allclose(value, result.gradients[name].autograd, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(value, result.gradients[name].symbolic, rtol=1e-10, atol=1e-12)
+        assert derivation.lines[0].startswith("L = ")

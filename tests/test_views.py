@@ -184,6 +184,7 @@ def _everything(tmp_path: Path):
         dot=str(tmp_path / "g.dot"),
         v="1,2",
         graph_svg=str(tmp_path / "g.svg"),
+        jacobian_out=str(tmp_path / "J.json"),
     )
     result = explain("x**2", x=[3, 4], hessian=True)
     extras.add(result, options)

@@ -3,28 +3,19 @@
 `OPS["relu"]` is the entry; the parser, the shape pass, both witnesses, the steps, the
 story and the graph all read it. Adding a function is adding an entry to one family
 module (README, "Adding a function"). Importing this stays light: no SymPy, torch or
-numpy until a rule runs.
+numpy until a rule runs, and no family module until one of its functions is used. The
+parser checks names against `index.NAMES` (the entries' names and spellings, generated
+from them by scripts/update_ops_index.py), so an unknown function or a syntax error
+loads no family at all.
 """
 
 from __future__ import annotations
 
-from gradexplain.ops import (
-    activations,
-    clamp,
-    cumulative,
-    einsum,
-    elementwise,
-    indexing,
-    linalg,
-    losses,
-    matrices,
-    pointwise,
-    reductions,
-    shape,
-    softmax,
-    statistics,
-)
+import importlib
+from collections.abc import Iterator, Mapping
+
 from gradexplain.ops.base import NAMESPACES, Hazard, Keyword, NamedFunction, Op
+from gradexplain.ops.index import NAMES
 
 __all__ = [
     "OPS",
@@ -39,32 +30,72 @@ __all__ = [
     "CONSTANTS",
     "INTERNAL",
     "RESERVED_NAMES",
-    "WITH_DIM",
     "OPERATORS",
     "named_functions",
     "spellings_of",
 ]
 
+# The family modules, each with its ENTRIES, in the registry's order.
 FAMILIES = (
-    reductions,
-    statistics,
-    cumulative,
-    elementwise,
-    activations,
-    pointwise,
-    softmax,
-    clamp,
-    indexing,
-    losses,
-    shape,
-    linalg,
-    matrices,
-    einsum,
+    "reductions",
+    "statistics",
+    "matrixnorms",
+    "cumulative",
+    "elementwise",
+    "activations",
+    "pointwise",
+    "softmax",
+    "clamp",
+    "indexing",
+    "losses",
+    "shape",
+    "linalg",
+    "diagonals",
+    "matrices",
+    "einsum",
 )
-OPS: dict[str, Op] = {op.name: op for family in FAMILIES for op in family.ENTRIES}
+
+
+class Registry(Mapping[str, Op]):
+    """name -> entry. The names come from the index; a family module is imported the
+    first time one of its entries is asked for."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Op] = {}
+
+    def __getitem__(self, name: str) -> Op:
+        found = self._loaded.get(name)
+        if found is None:
+            self._load(NAMES[name][0])  # KeyError for a name the registry lacks
+            found = self._loaded[name]
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        return name in NAMES
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(NAMES)
+
+    def __len__(self) -> int:
+        return len(NAMES)
+
+    def _load(self, family: str) -> None:
+        entries = importlib.import_module(f"gradexplain.ops.{family}").ENTRIES
+        names = [op.name for op in entries]
+        if names != [name for name, facts in NAMES.items() if facts[0] == family]:
+            raise RuntimeError(
+                f"gradexplain/ops/index.py is stale for ops/{family}.py: run "
+                "python scripts/update_ops_index.py"
+            )
+        self._loaded.update((op.name, op) for op in entries)
+
+
+OPS: Mapping[str, Op] = Registry()
 
 # Ops the parser builds from syntax (`x[1:3]` is getitem): no user spelling, no reserved name.
-INTERNAL: frozenset[str] = frozenset(name for name, op in OPS.items() if not op.spellings)
+INTERNAL: frozenset[str] = frozenset(
+    name for name, facts in NAMES.items() if not facts[2] and not facts[3]
+)
 
 # Calls the parser reads itself, outside the registry: pow(a, b) is a ** b, and
 # where(cond, a, b); with the namespaces where PyTorch has them.
@@ -74,12 +105,12 @@ OPERATORS: dict[str, tuple[str, ...]] = {"pow": ("torch", "method"), "where": ("
 def _spelled() -> dict[str, dict[str, str]]:
     """For each namespace ("bare", "torch", "method", ...), spelling -> canonical name."""
     found: dict[str, dict[str, str]] = {space: {} for space in ("bare", *NAMESPACES)}
-    for name, op in OPS.items():
-        if op.bare and op.spellings:  # x.t() and torch.t(X), never t(X): t stays a name
+    for name, (_, bare, spellings, aliases) in NAMES.items():
+        if bare and spellings:  # x.t() and torch.t(X), never t(X): t stays a name
             found["bare"][name] = name
-        for space in op.spellings:
+        for space in spellings:
             found[space][name] = name
-        for alias in op.aliases:
+        for alias in aliases:
             space, _, spelling = alias.partition(":")
             found[space][spelling] = name
     for name, spaces in OPERATORS.items():
@@ -99,9 +130,6 @@ TORCH_FUNCTIONS: frozenset[str] = frozenset(SPELLED["torch"])
 
 # `torch.nn.functional.NAME(...)` and `F.NAME(...)` spellings accepted.
 FUNCTIONAL: frozenset[str] = frozenset(SPELLED["functional"])
-
-# Functions that take dim=, in the registry's order, for the parser's messages.
-WITH_DIM: tuple[str, ...] = tuple(name for name, op in OPS.items() if op.dim != "none")
 
 CONSTANTS: frozenset[str] = frozenset({"pi", "e"})
 
@@ -139,3 +167,37 @@ def spellings_of(name: str) -> list[str]:
 def named_functions() -> list[NamedFunction]:
     """Every SymPy function an op keeps whole (sigmoid, relu, is_max, clamp...)."""
     return [function for op in OPS.values() for function in op.named()]
+
+
+def index_facts(op: Op, family: str) -> tuple[str, bool, tuple[str, ...], tuple[str, ...]]:
+    """What `index.NAMES` holds of an entry: its family and how it is spelled."""
+    return (family, op.bare, op.spellings, op.aliases)
+
+
+def _literal(value: object) -> str:
+    """`value` (str, bool or a tuple of them) as ruff format writes it: double quotes."""
+    if isinstance(value, str):
+        return f'"{value}"'  # names and namespaces: identifiers, nothing to escape
+    if isinstance(value, tuple):
+        items = ", ".join(_literal(item) for item in value)
+        return f"({items},)" if len(value) == 1 else f"({items})"
+    return repr(value)
+
+
+def index_source() -> str:
+    """The text of index.py, from the family modules themselves (never from the index)."""
+    lines = [
+        '"""The registry\'s names and spellings, so the parser can check a name without',
+        "importing every family module. Generated from the entries by",
+        "scripts/update_ops_index.py; tests/test_ops_index.py fails when it differs from them.",
+        'Do not edit by hand."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "# name: (family module, bare, spellings, aliases), in the registry's order",
+        "NAMES: dict[str, tuple[str, bool, tuple[str, ...], tuple[str, ...]]] = {",
+    ]
+    for family in FAMILIES:
+        for op in importlib.import_module(f"gradexplain.ops.{family}").ENTRIES:
+            lines.append(f"    {_literal(op.name)}: {_literal(index_facts(op, family))},")
+    return "\n".join([*lines, "}", ""])

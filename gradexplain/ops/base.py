@@ -32,9 +32,9 @@ class Keyword:
     """One constant setting of a call, as PyTorch names it (and, if `positional`, in
     PyTorch's order after the tensors): `kind` says how the parser reads its value.
 
-    kinds: "dims" an int, a tuple of ints or None; "dim" one int; "bool"; "number" a
-    constant; "order" a norm's p (a number, inf, -inf or 'fro'); "choice" one of
-    `choices` (strings); "false" only False (inplace=).
+    kinds: "dims" an int, a tuple of ints or None; "dim" one int; "int" one integer
+    (an offset); "bool"; "number" a constant; "order" a norm's p (a number, inf, -inf or
+    'fro'); "choice" one of `choices` (strings); "false" only False (inplace=).
     """
 
     name: str
@@ -54,6 +54,11 @@ class Hazard:
     kind: str
     where: Callable[..., Any]  # (values, *settings) or, for several operands, (*values)
     reason: str
+
+
+# Every kept-whole SymPy class made so far, with its spec. A formula can hold no other, so
+# the evaluators find a function's numpy rule here without importing every family.
+MADE: dict[type, NamedFunction] = {}
 
 
 class NamedFunction:
@@ -107,7 +112,9 @@ class NamedFunction:
         if self.evaluate is not None:
             evaluate = self.evaluate
             attrs["eval"] = classmethod(lambda cls, *args: evaluate(sp, *args))
-        return type(self.name, (sp.Function,), attrs)
+        made = type(self.name, (sp.Function,), attrs)
+        MADE[made] = self
+        return made
 
     def __call__(self, *args: Any) -> Any:
         return self.cls(*args)
@@ -192,6 +199,11 @@ class Op:
     ) -> None:
         """Refuse values the call cannot take (an index out of range), as input errors;
         `arrays` holds each variable's values as a flat sequence of floats."""
+
+    def wraps(self, node: Call, shape_of: Mapping[int, Shape]) -> Iterator[tuple[Var, int]]:
+        """Index variables of this call whose negative values count from the end of an
+        axis of the given size, as torch reads them (program.build counts them from 0)."""
+        return iter(())
 
     # -- shapes -------------------------------------------------------------------------
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:

@@ -71,14 +71,36 @@ class Cumulative(Op):
 
         return getattr(torch, self.name)(tensor, dim=dim_of(node))
 
-    shaped_steps = False
+    shaped_steps = True
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
-        from gradexplain.errors import UsageError
+        """cumsum: sum_k upto(k, i) du_k; cumprod: the product rule over the factors up to
+        i, sum_k [k <= i] du_k prod_{m != k, m <= i} u_m (no division: a 0 is no pole)."""
+        import sympy as sp
 
-        raise UsageError(
-            f"--steps does not derive {self.name}() yet; the table's formula "
-            f"is SymPy's derivative of it"
+        shape = w.node_shapes[id(node.args[0])]
+        if not shape:
+            u, du = w.pair(node.args[0], (), depth)
+            return f"{self.name} of a scalar is the scalar", u, du
+        axis = reduced_axis(node, shape)
+        (k,) = w.builder.fresh(shape[axis : axis + 1])
+        u, du = w.pair(node.args[0], (*idx[:axis], k, *idx[axis + 1 :]), depth)
+        limit = w.builder.limit(k, shape[axis])
+        if not self.product:
+            return (
+                "cumsum rule: element i sums u_k for k <= i, so the sum rule over those",
+                w.builder.Sum(u * UPTO(k, idx[axis]), limit),
+                w.sum(du * UPTO(k, idx[axis]), limit),
+            )
+        (m,) = w.builder.fresh(shape[axis : axis + 1])  # k's partner in the other factors
+        factor = sp.Piecewise((u.xreplace({k: m}), sp.Le(m, idx[axis])), (1, True))
+        others = w.builder.Product(factor, (m, 0, k - 1)) * w.builder.Product(
+            factor, (m, k + 1, limit[2])
+        )
+        return (
+            "cumprod rule: element i multiplies u_k for k <= i, so the product rule over those",
+            w.builder.Product(sp.Piecewise((u, sp.Le(k, idx[axis])), (1, True)), limit),
+            w.sum(sp.Piecewise((du, sp.Le(k, idx[axis])), (0, True)) * others, limit),
         )
 
 

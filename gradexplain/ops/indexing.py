@@ -124,7 +124,7 @@ class GetItem(Op):
         for axis, (item, size) in enumerate(zip(items, shape)):
             array = node.args[1 + item[1]] if item[0] == "array" else None
             if isinstance(array, Call) and array.func == "tensor":  # x[[0, 2]]
-                check_indices("", _literal(array)[1], size, axis, text, array.col)
+                check_indices("", _literal(array)[1], size, axis, text, array.col, True)
             count = array.args[0] if isinstance(array, Call) and array.func == "arange" else None
             if (
                 isinstance(count, Num) and isinstance(array, Call) and count.value > size
@@ -176,7 +176,8 @@ class GetItem(Op):
                 source.append(sp.Integer(item[1]))
             else:
                 array = node.args[1 + item[1]]
-                source.append(b.build(array, b.align(array, taken)))
+                size = b.shape(node.args[0])[len(source)]
+                source.append(b.build(_counted_from_0(array, size), b.align(array, taken)))
         return tuple(source)
 
     def torch(self, torch: Any, tensor: Any, node: Call, *arrays: Any) -> Any:
@@ -214,7 +215,20 @@ class GetItem(Op):
                 var = var.args[0]
             if not isinstance(var, Var):
                 continue
-            check_indices(var.name, arrays[var.name], shape[position], position, text, var.col)
+            check_indices(
+                var.name, arrays[var.name], shape[position], position, text, var.col, True
+            )
+
+    def wraps(self, node: Call, shape_of: Mapping[int, Shape]) -> Iterator[tuple[Var, int]]:
+        """Each index variable with the size of the axis it indexes: its negative values
+        count from that axis's end (-1 is the last), as in torch."""
+        shape = shape_of[id(node.args[0])]
+        for position, item in enumerate(_items(node, shape)):
+            var = node.args[1 + item[1]] if item[0] == "array" else None
+            while isinstance(var, Call) and var.func == "getitem":
+                var = var.args[0]
+            if isinstance(var, Var):
+                yield var, shape[position]
 
     shaped_steps = True
 
@@ -226,8 +240,17 @@ class GetItem(Op):
         return "indexing: the gradient goes back to the picked elements (0 elsewhere)"
 
 
-def check_indices(name: str, values: Any, size: int, axis: int, text: str, col: int) -> None:
-    """Every element an integer in 0..size-1 (torch also takes negatives; we do not)."""
+def check_indices(
+    name: str,
+    values: Any,
+    size: int,
+    axis: int,
+    text: str,
+    col: int,
+    negatives: bool = False,
+) -> None:
+    """Every element an integer in 0..size-1, or in -size..size-1 where `negatives` (an
+    index array, whose -1 is the last element as in torch; class targets take no -1)."""
     import math
 
     for position, value in enumerate(values):
@@ -242,9 +265,11 @@ def check_indices(name: str, values: Any, size: int, axis: int, text: str, col: 
                 text,
                 col,
             )
-        if not 0 <= value < size:
+        if not (-size if negatives else 0) <= value < size:
             hint = (
-                " (negative indices in an index array are not supported; count from 0)"
+                f" (an index array takes {-size} to {size - 1}: -1 is the last)"
+                if negatives
+                else " (a class index counts from 0)"
                 if value < 0 and -size <= value
                 else ""
             )
@@ -255,6 +280,21 @@ def check_indices(name: str, values: Any, size: int, axis: int, text: str, col: 
                 text,
                 col,
             )
+
+
+def _counted_from_0(array: Any, size: int) -> Any:
+    """A literal index list with its negative entries counted from the end (`x[[-1, 0]]`
+    picks x[2], x[0] of three), as torch reads them; any other index array as it is
+    (program.build counts a variable's negative values from the end)."""
+    if not (isinstance(array, Call) and array.func == "tensor"):
+        return array
+    shape, values, texts = _literal(array)
+    if all(value >= 0 for value in values):
+        return array
+    wrapped = [value % size for value in values]
+    texts = [text if value >= 0 else str(int(value % size)) for text, value in zip(texts, values)]
+    params = (("shape", shape), ("values", tuple(wrapped)), ("texts", tuple(texts)))
+    return Call("tensor", array.args, array.col, params)
 
 
 @dataclass(frozen=True)

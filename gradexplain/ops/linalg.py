@@ -248,62 +248,6 @@ class Trace(Contraction):
         return torch.trace(tensors[0])
 
 
-@dataclass(frozen=True)
-class Diagonal(Contraction):
-    """diagonal(X) and diag(X): the main diagonal of a square matrix, `ii->i`; diag(v) of
-    a vector is the square matrix with v on its diagonal, `v_i delta_ij`."""
-
-    operands: int = 1
-    words: str = "diagonal: element i is X_ii"
-
-    def fold(self, *values: float) -> float:
-        return values[0]
-
-    def letters(self, node: Call, parts: list[Shape], text: str) -> Letters:
-        (shape,) = parts
-        if self.name == "diag" and len(shape) == 1:
-            return ("i",), "ii"
-        _ranks(
-            self.name,
-            parts,
-            (2,),
-            "a matrix" if self.name == "diagonal" else "a vector or a matrix",
-            text,
-            node.col,
-        )
-        if shape[0] != shape[1]:
-            raise ShapeError(
-                f"{self.name}() of a non-square {describe(shape)} matrix is not "
-                f"supported yet (only square matrices)",
-                text,
-                node.col,
-            )
-        return ("ii",), "i"
-
-    def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
-        _, output = self.letters(node, parts, text)
-        return (parts[0][0],) * len(output)
-
-    def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
-        if len(b.shape(node.args[0])) == 2:
-            return super().element(b, node, idx)
-        import sympy as sp
-
-        return b.build(node.args[0], idx[:1]) * sp.KroneckerDelta(*idx)
-
-    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
-        if len(w.node_shapes[id(node.args[0])]) == 2:
-            return super().step(w, node, idx, depth)
-        import sympy as sp
-
-        u, du = w.pair(node.args[0], idx[:1], depth)
-        delta = sp.KroneckerDelta(*idx)
-        return "diag of a vector: element (i, m) is v_i delta_im", u * delta, du * delta
-
-    def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
-        return getattr(torch, self.name)(tensors[0])
-
-
 ENTRIES: tuple[Op, ...] = (
     Matmul("matmul", PRODUCT_RULE, spellings=("torch", "method", "linalg")),
     Matmul(
@@ -324,10 +268,4 @@ ENTRIES: tuple[Op, ...] = (
     Inner("inner", "inner product rule: d sum_k u_k v_k = sum_k (du_k v_k + u_k dv_k)"),
     Outer("outer", "outer product rule: d(u_i v_j) = du_i v_j + u_i dv_j"),
     Trace("trace", "trace rule: d tr(X)/dX = I, the identity"),
-    Diagonal(
-        "diagonal",
-        "diagonal rule: the gradient lands on the diagonal",
-        spellings=("torch", "method", "linalg"),
-    ),
-    Diagonal("diag", "diag rule: the gradient lands on (or comes from) the diagonal"),
 )

@@ -280,11 +280,13 @@ def _nll_loss(logp: Node, t: Node, options: Options, col: int) -> Node:
 
 
 def _kl_div(u: Node, y: Node, options: Options, col: int) -> Node:
-    """target (log target - input), or exp(target) (target - input) with log_target."""
+    """xlogy(target, target) - target input, or exp(target) (target - input) with
+    log_target: as torch, a target 0 contributes 0 (0 log 0 = 0), not nan."""
+    pointwise: Node
     if options["log_target"]:
         pointwise = BinOp("*", Call("exp", (y,), col), _difference(y, u, col), col)
     else:
-        pointwise = BinOp("*", y, _difference(Call("log", (y,), col), u, col), col)
+        pointwise = _difference(Call("xlogy", (y, y), col), BinOp("*", y, u, col), col)
     return _reduce(pointwise, options, col)
 
 
@@ -345,7 +347,7 @@ ENTRIES: tuple[Op, ...] = (
     Loss("nll_loss", "-logp_t", expand=_nll_loss),
     Loss(
         "kl_div",
-        "target (log target - input)",
+        "target (log target - input), 0 where target = 0 (xlogy)",
         expand=_kl_div,
         settings=(("reduction", "mean"), ("log_target", False)),
     ),

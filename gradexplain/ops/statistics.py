@@ -27,12 +27,23 @@ from gradexplain.ops.reductions import (
 )
 from gradexplain.tree import Call
 
+SINGULAR = {
+    "nuc": "the nuclear norm is the sum of the singular values",
+    2.0: "the spectral norm ord=2 is the largest singular value",
+    -2.0: "ord=-2 is the smallest singular value",
+}
 
-def _no_steps(name: str) -> Any:
-    from gradexplain.errors import UsageError
 
-    return UsageError(
-        f"--steps does not derive {name}() yet; the table's formula is SymPy's derivative of it"
+def refusal(name: str, key: str, order: Any) -> str | None:
+    """Why an order of a matrix norm is refused, or None."""
+    words = SINGULAR.get(order)
+    if words is None:
+        return None
+    shown = repr(order) if isinstance(order, str) else f"{order:g}"
+    return (
+        f"{key}={shown} of {name}() is not supported: {words}, which has no formula in "
+        f"the matrix's elements for the symbolic witness to differentiate (it needs an "
+        f"SVD); matrix norms take 'fro', 1, -1, inf or -inf"
     )
 
 
@@ -128,13 +139,48 @@ class Variance(Reduction):
             f"is equal (std = 0; PyTorch gives 0)"
         )
 
-    shaped_steps = False
+    shaped_steps = True
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
-        raise _no_steps(self.name)
+        """d var = sum_k 2 (u_k - mean)(du_k - d mean)/(N - c); d std = d var/(2 std)."""
+        import sympy as sp
+
+        u, du, over, again = _pair_twice(w, node, idx, depth)
+        count = w.builder.count(tuple(size for _, size in over)) if over else sp.Integer(1)
+        swap = {k: m for (k, _), (m, _) in zip(over, again)}
+        mean, dmean = u.xreplace(swap), du.xreplace(swap)
+        for m, size in again:
+            limit = w.builder.limit(m, size)
+            mean, dmean = w.builder.Sum(mean, limit), w.sum(dmean, limit)
+        deviation = u - mean / count
+        value, derivative = deviation**2, 2 * deviation * (du - dmean / count)
+        for k, size in over:
+            limit = w.builder.limit(k, size)
+            value, derivative = w.builder.Sum(value, limit), w.sum(derivative, limit)
+        divisor = count - w.builder.number_of(self.correction(node))
+        value, derivative = value / divisor, derivative / divisor
+        if self.root:
+            return self.rule.split(":")[0], sp.sqrt(value), derivative / (2 * sp.sqrt(value))
+        return self.rule.split(":")[0], value, derivative
 
     def graph_rule(self, node: Call) -> str:
         return self.rule
+
+
+def _pair_twice(
+    w: Any, node: Call, idx: tuple[Any, ...], depth: int
+) -> tuple[Any, Any, list[tuple[Any, int]], list[tuple[Any, int]]]:
+    """The argument's element and derivative at a bound index k of each reduced axis, and
+    a second set of bound indices (m) for an inner sum over the same axes."""
+    shape = w.node_shapes[id(node.args[0])]
+    if w.vector and not node.param("dim") and shape:  # the 1-D dialect: k and m
+        k, m = w.fresh_pair()
+        u, du = w.pair(node.args[0], (k,), depth)
+        return u, du, [(k, shape[0])], [(m, shape[0])]
+    inner, over = inner_indices(w.builder, node, shape, idx)
+    _, again = inner_indices(w.builder, node, shape, idx)
+    u, du = w.pair(node.args[0], inner, depth)
+    return u, du, over, again
 
 
 def _order(node: Call, op: Norm) -> float:
@@ -154,6 +200,10 @@ class Norm(Reduction):
         return False
 
     def check(self, node: Call, text: str) -> None:
+        if self.setting(node, self.order) == "nuc":
+            from gradexplain.errors import ExpressionError
+
+            raise ExpressionError(str(refusal(self.name, self.order, "nuc")), text, node.col)
         p = _order(node, self)
         if not (p > 0 or p == -math.inf):
             from gradexplain.errors import ExpressionError
@@ -253,14 +303,56 @@ class Norm(Reduction):
             f"gives 0"
         )
 
-    shaped_steps = False
+    shaped_steps = True
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
-        raise _no_steps(self.name)
+        """d ||u||_p = sum_k d|u_k|**p / (p ||u||**(p-1)); inf: the largest |u_k|'s d|u_k|."""
+        import sympy as sp
+
+        u, du, over, _ = _pair_twice(w, node, idx, depth)
+        size, dsize = sp.Abs(u), sp.sign(u) * du
+        if not over:
+            return "the norm of one element is its absolute value", size, dsize
+        p = _order(node, self)
+        limits = [w.builder.limit(k, length) for k, length in over]
+        if math.isinf(p):
+            bound = tuple(k for k, _ in over)
+            indicator = (IS_MAX if p > 0 else IS_MIN)(size, *w.builder.compared(bound))
+            top, dtop, bottom = size * indicator, dsize * indicator, indicator
+            for limit in limits:
+                top, dtop = w.builder.Sum(top, limit), w.sum(dtop, limit)
+                bottom = w.builder.Sum(bottom, limit)
+            return (
+                "inf-norm rule: only the largest |u_k| passes its derivative (ties share it)",
+                top / bottom,
+                dtop / bottom,
+            )
+        exponent = w.builder.number_of(p)
+        z = sp.Dummy("z", real=True)
+        term = size if p == 1 else size**exponent
+        dterm = sp.diff(sp.Abs(z) if p == 1 else sp.Abs(z) ** exponent, z).xreplace({z: u}) * du
+        for limit in limits:
+            term, dterm = w.builder.Sum(term, limit), w.sum(dterm, limit)
+        if p == 1:
+            return "1-norm rule: d sum_k |u_k| = sum_k sign(u_k) du_k", term, dterm
+        return (
+            "p-norm rule: d (sum_k |u_k|**p)**(1/p) = (1/p) S**(1/p - 1) dS",
+            term ** (1 / exponent),
+            term ** (1 / exponent - 1) * dterm / exponent,
+        )
 
     def graph_rule(self, node: Call) -> str:
         return self.rule
 
+
+VECTOR_NORM = Norm(
+    "vector_norm",
+    "norm rule: d ||u||_p/du_j = sign(u_j) |u_j|**(p-1)/||u||_p**(p-1) "
+    "(p = 2: u_j/||u||; p = inf: sign(u_j) at the largest |u_j|)",
+    order="ord",
+    spellings=("linalg",),
+    keywords=(Keyword("ord", "order", 2.0), DIMS, KEEPDIM),
+)
 
 ENTRIES: tuple[Op, ...] = (
     Variance("var", "var rule: d var(u)/du_j = 2 (u_j - mean(u))/(N - correction)"),
@@ -273,12 +365,5 @@ ENTRIES: tuple[Op, ...] = (
         "(p = 2: u_j/||u||; p = inf: sign(u_j) at the largest |u_j|)",
         keywords=(Keyword("p", "order", "fro"), DIMS, KEEPDIM),
     ),
-    Norm(
-        "vector_norm",
-        "norm rule: d ||u||_p/du_j = sign(u_j) |u_j|**(p-1)/||u||_p**(p-1) "
-        "(p = 2: u_j/||u||; p = inf: sign(u_j) at the largest |u_j|)",
-        order="ord",
-        spellings=("linalg",),
-        keywords=(Keyword("ord", "order", 2.0), DIMS, KEEPDIM),
-    ),
+    VECTOR_NORM,
 )
