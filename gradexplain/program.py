@@ -55,8 +55,14 @@ class Program:
 
     @property
     def notation(self) -> Notation:
-        """The index and size letters this program writes, clear of its variable names."""
-        return choose(variables(self.tree))
+        """The index and size letters this program writes, clear of its variable names;
+        a program of vectors of one length shows it as n."""
+        return choose(variables(self.tree), None if self.shaped else self.length)
+
+    @property
+    def length(self) -> int | None:
+        """The length of the first vector, None when every value is a scalar."""
+        return next((v.size for v in self.values.values() if not v.is_scalar), None)
 
 
 def build(

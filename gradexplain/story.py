@@ -17,7 +17,7 @@ from gradexplain.ops import OPS
 from gradexplain.ops.reductions import Reduction as ReductionOp
 from gradexplain.program import Program
 from gradexplain.result import Decomposition, Singularity
-from gradexplain.symbolic import I, J, Model, Reduction, canonical_indices
+from gradexplain.symbolic import I, J, Model, Reduction
 from gradexplain.tree import BinOp, Call, Node, children
 from gradexplain.unparse import source
 
@@ -49,8 +49,12 @@ SOFTMAX_NOTE = (
 
 
 def formula(expr: sp.Expr, notation: Notation = PLAIN) -> str:
-    """The 1-D dialect's formula: bound indices named k where that is safe."""
-    return symbolic.formula(canonical_indices(expr), notation)
+    return symbolic.formula(expr, notation)
+
+
+def _along(evaluator: Evaluator, program: Program, term: sp.Expr, index: sp.Symbol) -> np.ndarray:
+    """A term's value at every element of the program's one length, along `index`."""
+    return evaluator.tensor(term, (index,), (program.length or 1,))
 
 
 def top_reductions(tree: Node, model: Model) -> list[Node]:
@@ -82,7 +86,7 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
             f"{nt.words('L = sum_i y_i with y_i')} = {formula(term, nt)}",
             True,
             formula(term, nt),
-            evaluator.vector(term, I),
+            _along(evaluator, program, term, I),
             notes,
         )
     if tree in model.reductions:
@@ -96,7 +100,7 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
             f"{nt.words(f'{shape} with y_i')} = {formula(term, nt)}",
             False,
             formula(term, nt),
-            evaluator.vector(reduction.term, reduction.index),
+            _along(evaluator, program, reduction.term, reduction.index),
             why,
         )
     outer = top_reductions(tree, model)
@@ -117,7 +121,7 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
             f"L = g(s), s = {word}_{nt.i} y_{nt.i} with y_{nt.i} = {formula(term, nt)}",
             False,
             formula(term, nt),
-            evaluator.vector(reduction.term, reduction.index),
+            _along(evaluator, program, reduction.term, reduction.index),
             (note,),
             inner=float(evaluator.tensor(reduction.expr)),
         )

@@ -78,7 +78,7 @@ class MatrixOp(Op):
 
         shape = b.shape(node.args[0])
         i, p = b.fresh(shape)
-        return sp.Lambda((i, p), b.build(node.args[0], (i, p))), b.dialect.bound(shape[0])
+        return sp.Lambda((i, p), b.build(node.args[0], (i, p))), b.size(shape[0])
 
     @property
     def closed_form(self) -> str:
@@ -93,7 +93,7 @@ class MatrixOp(Op):
         shape = w.node_shapes[id(node.args[0])]
         a, b = w.builder.fresh(shape)
         u, du = w.pair(node.args[0], (a, b), depth)
-        matrix, size = sp.Lambda((a, b), u), w.builder.dialect.bound(shape[0])
+        matrix, size = sp.Lambda((a, b), u), w.builder.size(shape[0])
         value, slope = self.rule_of(w, node, idx, matrix, size)
         limits = (w.builder.limit(a, shape[0]), w.builder.limit(b, shape[0]))
         return self.rule, value, w.sum(w.sum(slope * du, limits[0]), limits[1])

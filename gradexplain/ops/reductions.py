@@ -180,11 +180,10 @@ class Reduction(Op):
 
     @staticmethod
     def _product_rule(w: Any, u: Any, du: Any, limit: tuple[Any, ...]) -> tuple[str, Any, Any]:
-        import sympy as sp
 
         k, _, high = limit
-        m = sp.Symbol(f"m{str(k)[1:]}", integer=True, nonnegative=True)  # k's partner
-        product, total = w.builder.Product, w.builder.Sum  # the dialect's, as the gradient's
+        (m,) = w.builder.fresh((w.builder.sizes[k],))  # k's partner
+        product, total = w.builder.Product, w.builder.Sum  # the builder's, as the gradient's
         others = product(u.subs(k, m), (m, 0, k - 1)) * product(u.subs(k, m), (m, k + 1, high))
         return (
             "product rule over the factors: sum_k u_k' prod_{m!=k} u_m",
