@@ -49,6 +49,7 @@ class Label:
     text: str
     code: bool = False
     note: str = ""
+    quoted: bool = False  # the note quotes the user (a file's name): shown literally
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class Column:
     mark: bool = False  # holds Marks
     drop: int = 0  # where the terminal is narrow, dropped 1st (terms), 2nd (inputs); 0 never
     wrap: bool = False  # prose (a case's name, an error) that wraps inside its cell
+    code: bool = False  # formulas (`dL/dx`): Markdown writes them as code spans
+    quoted: bool = False  # the user's text (a case's name, a message quoting it): literal
 
 
 @dataclass(frozen=True)
