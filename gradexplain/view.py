@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gradexplain.closeness import tiny_note
+from gradexplain.closeness import compare, tiny_note
 from gradexplain.errors import ExitStatus
 from gradexplain.formatting import fmt
 from gradexplain.nonfinite import finite_mask
@@ -552,8 +552,6 @@ def _graph_tree(built: Any) -> Tree:
 
 def _builtin_sum(result: Explanation, found: Any) -> tuple[Block, ...]:
     """The learner's spelling: Python's built-in sum, one AddBackward0 per element."""
-    import numpy as np
-
     from gradexplain import graph, pysum
 
     leaves = ", ".join(found.gradients) or "the leaves"
@@ -582,7 +580,8 @@ def _builtin_sum(result: Explanation, found: Any) -> tuple[Block, ...]:
             _graph_tree(found.graph),
         ]
     same = all(
-        name in found.gradients and np.allclose(found.gradients[name], g.autograd)
+        name in found.gradients
+        and compare(found.gradients[name], g.autograd, result.tolerance).agree
         for name, g in result.gradients.items()
     )
     grads = "; ".join(
