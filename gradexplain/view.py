@@ -407,7 +407,7 @@ def _matrix_grid(
 def _terms_grid(terms: Terms, total: float, show_all: bool, nt: Notation) -> Grid:
     """The sum rule, element by element: each y_i (or y_ik) of the array L combines, then L.
 
-    A mean shows the plain sum first, so the factor 1/N can be checked by hand.
+    A mean shows the plain sum first, so the factor 1/n can be checked by hand.
     """
     import numpy as np
 
@@ -692,7 +692,7 @@ def _jacobian(found: Any, nt: Notation) -> tuple[Block, ...]:
             (f"{i}{place(i, shapes.get('y'), ' ')}", *(fmt(x) for x in row))
             for i, row in enumerate(matrix)
         )
-        label = "sum" if found.scale == 1 else "sum / n"  # mean's 1/n
+        label = "sum" if found.scale == 1 else f"sum / {round(1 / found.scale)}"  # mean's 1/n, as a count
         totals = ((label, *(fmt(x) for x in found.scale * matrix.sum(axis=0))),)
         tail = f" ({name} flattened the same way)" if shapes else ""
         blocks += [

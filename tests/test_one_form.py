@@ -114,3 +114,24 @@ def _cli(value: object) -> str:
     if array.ndim == 2:
         return ";".join(",".join(f"{v:g}" for v in row) for row in array)
     return ",".join(f"{v:g}" for v in np.atleast_1d(array))
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args), env=ENV)
+    assert result.exit_code == 0, result.stdout
+    return result.stdout
+
+
+def test_the_mean_factor_is_one_fact_in_one_wording():
+    """mean's 1/n: the sentence and the steps say the count the formula divides by, in
+    the notation's letter (N where a variable is called n)."""
+    out = _run("mean(X**2)", "--X", "1,2;3,4", "--steps")
+    assert "Sum rule with the factor 1/n: L = (1/4) sum_i,k y_ik averages the n = 4" in out
+    assert "sum rule with the factor 1/n, n = 4: d/dX_jk [sum_m(sum_i(X_im**2))/4]" in out
+    assert "1/N" not in out and "constant factor" not in out
+    out = _run("mean(X*n)", "--X", "1,2;3,4", "--n", "5", "--wrt", "X", "--steps")
+    assert "Sum rule with the factor 1/N: L = (1/4) sum_i,k y_ik averages the N = 4" in out
+    assert "sum rule with the factor 1/N, N = 4: d/dX_jk" in out
+    assert "1/n" not in out
+    out = _run("mean(x**2)", "--x", "1,2,3", "--jacobian")
+    assert "sum / 3" in out and "sum / n" not in out  # the Jacobian's column sums
