@@ -692,7 +692,7 @@ def _jacobian(found: Any, nt: Notation) -> tuple[Block, ...]:
             (f"{i}{place(i, shapes.get('y'), ' ')}", *(fmt(x) for x in row))
             for i, row in enumerate(matrix)
         )
-        label = "sum" if found.scale == 1 else f"sum / {round(1 / found.scale)}"  # mean's 1/n, as a count
+        label = "sum" if found.scale == 1 else f"sum / {round(1 / found.scale)}"  # mean: the count
         totals = ((label, *(fmt(x) for x in found.scale * matrix.sum(axis=0))),)
         tail = f" ({name} flattened the same way)" if shapes else ""
         blocks += [
