@@ -8,14 +8,17 @@ supplies the index names and the kind of Sum its path uses.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradexplain.axes import Shape, along, dims_of, reduced, reduced_axes
-from gradexplain.notation import PLAIN, Notation
 from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op
 from gradexplain.tree import Call
+
+if TYPE_CHECKING:
+    from gradexplain.notation import Notation
 
 DIMS = Keyword("dim", "dims", aliases=("axis",))
 ONE_DIM = Keyword("dim", "dim", aliases=("axis",))
@@ -90,7 +93,7 @@ class Reduction(Op):
     def adds_up(self) -> bool:
         return not self.product and self.inner is None and self.outer is None
 
-    def story_sentence(self, name: str, local: str, gradient: str, nt: Notation = PLAIN) -> str:
+    def story_sentence(self, name: str, local: str, gradient: str, nt: Notation) -> str:
         if self.product:
             template = (
                 "Product rule: only the factor i = j contains {x}_j, so dL/d{x}_j "
@@ -175,7 +178,9 @@ class Reduction(Op):
             return self.rule.split(":")[0], u, du
         if self.average:
             count = w.builder.count(tuple(size for _, size in over))
-            return "sum rule with constant factor 1/n", u / count, du / count
+            shown = math.prod(size for _, size in over)  # n itself in one length n
+            said = "" if w.notation.length is not None else f", n = {shown}"
+            return f"sum rule with the factor 1/n{said}", u / count, du / count
         return "sum rule: the derivative of a sum is the sum of derivatives", u, du
 
     @staticmethod
@@ -262,7 +267,7 @@ class Extremum(Reduction):
     def adds_up(self) -> bool:
         return False
 
-    def story_sentence(self, name: str, local: str, gradient: str, nt: Notation = PLAIN) -> str:
+    def story_sentence(self, name: str, local: str, gradient: str, nt: Notation) -> str:
         largest = "largest" if self.largest else "smallest"
         i, j = nt.i, nt.j
         return (
