@@ -76,6 +76,36 @@ def count(shape: Shape) -> Any:
     return math.prod((size_symbol(size) for size in shape), start=sp.S.One)
 
 
+def sizes_as_numbers(expr: sp.Expr) -> sp.Expr:
+    """Each size symbol outside the limits of a sum or product as its number: a mean of a
+    2x2 matrix divides by 4 (`n2**2` as built); the limits keep their symbols, so a sum
+    over a whole axis is still one (`sum_m`). For display (`symbolic.shown`): the
+    evaluator reads a size symbol as its number where it meets one."""
+    sizes = {s: sp.Integer(int(s.name[1:])) for s in expr.free_symbols if _is_size_symbol(s)}
+    if not sizes:
+        return expr
+
+    def walk(e: Any) -> Any:
+        if not e.has(*sizes):
+            return e
+        if isinstance(e, (sp.Sum, sp.Product)):
+            return type(e)(walk(e.function), *e.limits)
+        if isinstance(e, sp.Symbol):
+            return sizes.get(e, e)
+        return e.func(*(walk(arg) for arg in e.args))
+
+    return walk(expr)
+
+
+def _is_size_symbol(symbol: sp.Basic) -> bool:
+    return (
+        isinstance(symbol, sp.Symbol)
+        and bool(symbol.is_positive)
+        and symbol.name[:1] == "n"
+        and symbol.name[1:].isdigit()
+    )
+
+
 @dataclass(frozen=True)
 class Reduction:
     """One reduction over every element of a vector: its bound index, summand and form."""

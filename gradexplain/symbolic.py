@@ -30,6 +30,7 @@ from gradexplain.builder import (
     index_name,
     pinned,
     size_symbol,
+    sizes_as_numbers,
 )
 from gradexplain.deltas import derivative
 from gradexplain.notation import PLAIN, Notation
@@ -192,7 +193,7 @@ def shown(expr: sp.Expr, notation: Notation = PLAIN, free: bool = False) -> sp.E
         renames[size_symbol(notation.length)] = LENGTH
         expr = _partners(canonical_indices(expr.xreplace(renames)))
     else:
-        expr = stable_indices(_sizes_as_numbers(expr))
+        expr = stable_indices(sizes_as_numbers(expr))
     return notation.display(expr)
 
 
@@ -245,35 +246,6 @@ def _creation(symbol: sp.Symbol) -> int | None:
         if index_name(count) == symbol.name:
             return count
     return None
-
-
-def _sizes_as_numbers(expr: sp.Expr) -> sp.Expr:
-    """Each size symbol outside the limits of a sum or product as its number: a mean of a
-    2x2 matrix divides by 4 (`n2**2` as built); the limits keep their symbols, so a sum
-    over a whole axis still prints as one (`sum_m`)."""
-    sizes = {s: sp.Integer(int(s.name[1:])) for s in expr.free_symbols if _is_size_symbol(s)}
-    if not sizes:
-        return expr
-
-    def walk(e: Any) -> Any:
-        if not e.has(*sizes):
-            return e
-        if isinstance(e, (sp.Sum, sp.Product)):
-            return type(e)(walk(e.function), *e.limits)
-        if isinstance(e, sp.Symbol):
-            return sizes.get(e, e)
-        return e.func(*(walk(arg) for arg in e.args))
-
-    return walk(expr)
-
-
-def _is_size_symbol(symbol: sp.Basic) -> bool:
-    return (
-        isinstance(symbol, sp.Symbol)
-        and bool(symbol.is_positive)
-        and symbol.name[:1] == "n"
-        and symbol.name[1:].isdigit()
-    )
 
 
 class FormulaPrinter(StrPrinter):
