@@ -148,6 +148,7 @@ FORMULA_FAMILIES = (
     "linalg",
     "einsum",
     "matrices",
+    "shape",
 )
 
 
@@ -247,3 +248,30 @@ def test_logsumexp_and_cross_entropy_rules_are_softmax():
             at = slope.xreplace({j: row, c: col})
             named = {"s": softmax, "t": np.array(t), "n": 2}
             assert _value(at, named) == pytest.approx(float(grad[row, col]), rel=1e-12)
+
+
+SHAPE_RULES = [  # (entry, the torch call on a 4-vector, its settings by the rule's letters)
+    ("flip", lambda torch, x: torch.flip(x, (0,)), {"n": 4}),
+    ("roll", lambda torch, x: torch.roll(x, 1, 0), {"n": 4, "s": 1}),
+    ("repeat", lambda torch, x: x.repeat(2), {"n": 4}),
+    ("reshape", lambda torch, x: x.reshape(2, 2).reshape(4), {}),
+]
+
+
+@pytest.mark.parametrize(("name", "call", "settings"), SHAPE_RULES, ids=[c[0] for c in SHAPE_RULES])
+def test_a_shape_ops_printed_rule_is_its_jacobian(name, call, settings):
+    """d y_i/dx_j as printed (a delta of the index each element comes from) is torch's
+    Jacobian of the call, entry by entry."""
+    import torch
+
+    from gradexplain.ops import OPS
+
+    ((_, slope),) = OPS[name].rule_form().parts
+    x = torch.tensor([0.5, -1.0, 2.0, 3.0], dtype=torch.float64)
+    jacobian = torch.autograd.functional.jacobian(lambda t: call(torch, t), x)
+    named = {str(s): s for s in slope.free_symbols}
+    for i in range(jacobian.shape[0]):
+        for j in range(4):
+            found = slope.xreplace({named["i"]: i, named["j"]: j})
+            found = found.xreplace({named[k]: v for k, v in settings.items() if k in named})
+            assert float(found.doit()) == float(jacobian[i, j]), (name, i, j)
