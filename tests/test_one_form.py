@@ -149,6 +149,7 @@ FORMULA_FAMILIES = (
     "einsum",
     "matrices",
     "shape",
+    "diagonals",
 )
 
 
