@@ -17,12 +17,13 @@ if TYPE_CHECKING:
 
 
 def markdown_repr(result: Explanation) -> str:
-    from gradexplain import markdown
+    from gradexplain import latexform, markdown
 
     parts = [markdown.markdown(result)]
     for name, gradient in result.gradients.items():
         if gradient.latex:
-            element = f"{name}_{result.notation.j}" if gradient.shape else name
+            letters = (result.notation.j, result.notation.k)[: len(gradient.shape)]
+            element = latexform.element(name, letters)
             parts.append(f"$$\\frac{{\\partial L}}{{\\partial {element}}} = {gradient.latex}$$")
     parts += [
         f"![{alt}](data:image/svg+xml;base64,"
