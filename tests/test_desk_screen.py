@@ -340,3 +340,44 @@ def test_json_says_which_output_the_gradient_reached(tmp_path):
     top = next(n for n in nodes if n["name"] == "LinalgSlogdetBackward0")
     assert top["grad"] == 1 and top["grad_output"] == 1
     assert all(n["grad_output"] == 0 for n in nodes if n is not top)
+
+
+# ---- the graph's labels break between their parts --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("width", "lines"),
+    [
+        (
+            80,
+            [
+                "│   │       iterating (x**2) = [9, 16, 100]  grad in: [1, 1, 1]",
+                "│   │       └── <- unbind (stacked back) -- [4] PowBackward0",
+                "│   │           x**2 = [9, 16, 100]  grad in: [1, 1, 1]",
+            ],
+        ),
+        (
+            60,
+            [
+                "└── <- sum rule -- [1] PowBackward0  x**2 = [9, 16, 100]",
+                "    grad in: [1, 1, 1]",
+                "│   │   └── <- sum rule (both sides get it) --",
+                "│   │       [3] UnbindBackward0",
+                "│   │       iterating (x**2) = [9, 16, 100]",
+                "│   │       grad in: [1, 1, 1]",
+            ],
+        ),
+    ],
+)
+def test_graph_values_are_not_cut_across_lines(monkeypatch, width, lines):
+    """`grad in: [1, 1, 1]` stays on one line (it read `grad in: [1, 1,` / `1]` at 100
+    columns): a label too wide breaks between its parts, the edge, the node, its value
+    and its inflow, and only a part wider than the line is wrapped inside."""
+    out = [
+        line.rstrip()
+        for line in _at_width(monkeypatch, '"sum(x**2)" --x 3,4,10 --graph', width).splitlines()
+    ]
+    for line in lines:
+        assert line in out, "\n".join(out)
+    tree = out[out.index(next(o for o in out if o.startswith("[0] AddBackward0"))) :]
+    assert all(line.count("[") == line.count("]") for line in tree)
