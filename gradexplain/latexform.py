@@ -52,6 +52,13 @@ class LatexForm(LatexPrinter):  # type: ignore[misc]  # sympy.printing.latex is 
             body = rf"\left({body}\right)"
         return self._limits(expr, r"\prod") + body
 
+    def _print_Pow(self, expr: Any) -> str:
+        """`(\\sum_{k} u_{k})^{2}`: SymPy takes our ScopedSum for an atom and drops the
+        parentheses, so the square would read as the summand's."""
+        if isinstance(expr.base, (sp.Sum, sp.Product)) and not expr.exp.is_negative:
+            return rf"\left({self._print(expr.base)}\right)^{{{self._print(expr.exp)}}}"
+        return str(super()._print_Pow(expr))
+
     def _hprint_Function(self, func: str) -> str:
         """`\\operatorname{is\\_max}`, one name, where SymPy reads `_max` as a subscript."""
         if func in accepted_latex_functions or len(func) == 1:
@@ -71,11 +78,11 @@ class LatexForm(LatexPrinter):  # type: ignore[misc]  # sympy.printing.latex is 
             base = f"{{{base}}}"
         return f"{base}_{{{indices}}}"
 
-    def _print_is_max(self, expr: Any) -> str:
-        return self._extreme(r"\operatorname{is\_max}", expr)
+    def _print_is_max(self, expr: Any, exp: str | None = None) -> str:
+        return _power(self._extreme(r"\operatorname{is\_max}", expr), exp)
 
-    def _print_is_min(self, expr: Any) -> str:
-        return self._extreme(r"\operatorname{is\_min}", expr)
+    def _print_is_min(self, expr: Any, exp: str | None = None) -> str:
+        return _power(self._extreme(r"\operatorname{is\_min}", expr), exp)
 
     def _extreme(self, name: str, expr: Any) -> str:
         """`is_max_m(X_jm)`: the subscript names the axes compared over."""
@@ -83,18 +90,18 @@ class LatexForm(LatexPrinter):  # type: ignore[misc]  # sympy.printing.latex is 
         subscript = f"_{{{over}}}" if over else ""
         return rf"{name}{subscript}\left({self._print(expr.args[0])}\right)"
 
-    def _print_det(self, expr: Any) -> str:
-        return rf"\det\left({self._matrix(expr.matrix)}\right)"
+    def _print_det(self, expr: Any, exp: str | None = None) -> str:
+        return _power(rf"\det\left({self._matrix(expr.matrix)}\right)", exp)
 
-    def _print_logabsdet(self, expr: Any) -> str:
-        return rf"\log\left|\det {self._matrix(expr.matrix)}\right|"
+    def _print_logabsdet(self, expr: Any, exp: str | None = None) -> str:
+        return _power(rf"\log\left|\det {self._matrix(expr.matrix)}\right|", exp)
 
-    def _print_signdet(self, expr: Any) -> str:
-        return rf"\operatorname{{sign}}\left(\det {self._matrix(expr.matrix)}\right)"
+    def _print_signdet(self, expr: Any, exp: str | None = None) -> str:
+        return _power(rf"\operatorname{{sign}}\left(\det {self._matrix(expr.matrix)}\right)", exp)
 
-    def _print_inv(self, expr: Any) -> str:
+    def _print_inv(self, expr: Any, exp: str | None = None) -> str:
         indices = " ".join(self._print(index) for index in expr.args[2:])
-        return rf"\left({self._matrix(expr.matrix)}^{{-1}}\right)_{{{indices}}}"
+        return _power(rf"\left({self._matrix(expr.matrix)}^{{-1}}\right)_{{{indices}}}", exp)
 
     def _matrix(self, matrix: sp.Lambda) -> str:
         """`X`, `X^{T}`, or `[U_{i,p}]_{i p}`, the matrix whose element (i, p) is U_ip."""
@@ -105,6 +112,11 @@ class LatexForm(LatexPrinter):  # type: ignore[misc]  # sympy.printing.latex is 
             if tuple(body.indices) == (p, i):
                 return f"{self._print(body.base)}^{{T}}"
         return rf"\left[{self._print(body)}\right]_{{{self._print(i)} {self._print(p)}}}"
+
+
+def _power(text: str, exp: str | None) -> str:
+    """`text` raised to `exp`, which SymPy's Pow hands a function's printer: inv(X)_00**2."""
+    return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
 
 
 def _word(name: str) -> str | None:

@@ -35,6 +35,15 @@ CASES = [
     ),
     ("sum(weights*b)", {"weights": [1, 2], "b": [3, 4]}, "b", r"\mathit{weights}_{j}"),
     ("c*sum(x2)", {"c": 2.0, "x2": [1, 2]}, "c", r"\sum_{k} {x_{2}}_{k}"),
+    (
+        "max(x)**2",
+        {"x": [1, 3, 2]},
+        "x",
+        r"\frac{2 \operatorname{is\_max}\left(x_{j}\right) \sum_{k} \operatorname{is\_max}"
+        r"\left(x_{k}\right) x_{k}}{\left(\sum_{k} \operatorname{is\_max}\left(x_{k}\right)"
+        r"\right)^{2}}",
+    ),
+    ("sum(inverse(X))", {"X": [[2.0]]}, "X", r"- \left(\left(X^{-1}\right)_{0 0}\right)^{2}"),
 ]
 
 
