@@ -321,7 +321,9 @@ def run_file(
 
             jsonout.write(console.file, [case_document(o) for o in outcomes])
         elif output_format == "markdown":
-            console.file.write(summary_markdown(outcomes, path))
+            from gradexplain import markdown
+
+            console.file.write(markdown.cases(outcomes, path))
         else:
             render_summary(outcomes, path, console)
     return worst(outcomes)
@@ -344,32 +346,3 @@ def render_summary(outcomes: list[Outcome], path: str, console: Console) -> None
     from gradexplain import checkview, render, view
 
     render.draw([view.Section(None, checkview.cases(outcomes, path))], console)
-
-
-def summary_markdown(outcomes: list[Outcome], path: str) -> str:
-    from gradexplain import checkview
-    from gradexplain.markdown import table, untrusted
-
-    marks = {
-        ExitStatus.AGREE: "✅",
-        ExitStatus.DISAGREE: "❌",
-        ExitStatus.UNDEFINED: "⚠️",
-        ExitStatus.INVALID: "🚫",
-    }
-    body = [
-        [
-            untrusted(o.case.name),
-            f"{marks[o.status]} {o.label()}",
-            untrusted(checkview.difference(o)),
-        ]
-        for o in outcomes
-    ]
-    lines = [
-        f"## gradexplain --cases {untrusted(path)}",
-        "",
-        *table(["case", "verdict", "largest difference"], body, ["l", "l", "r"]),
-        "",
-        f"**{checkview.counts(outcomes)}**",
-        "",
-    ]
-    return "\n".join(lines)

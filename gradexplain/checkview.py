@@ -2,7 +2,8 @@
 draws them with the main table's code (`render.draw`, `fit.py`): numbers shorten, then
 one line per row, at any width.
 
-Nothing here imports rich; `report.py` and `batch.py` hand the blocks to `render.draw`.
+Nothing here imports rich; `report.py` and `batch.py` hand the blocks to `render.draw`
+for the terminal and to `markdown.write` for Markdown, so both formats show one table.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def expectations(checks: list[Expectation]) -> tuple[Block, ...]:
     from gradexplain.expect import rows, verdict
 
     columns = (
-        Column(Label("gradient"), right=False),
+        Column(Label("gradient"), right=False, code=True),
         Column(Label("i")),
         Column(Label("expected")),
         Column(Label("SymPy")),
@@ -61,9 +62,9 @@ def expectations(checks: list[Expectation]) -> tuple[Block, ...]:
 def cases(outcomes: list[Outcome], path: str) -> tuple[Block, ...]:
     """One row per case (an error message wraps in its cell), then the counts."""
     columns = (
-        Column(Label("case"), right=False, wrap=True),
+        Column(Label("case"), right=False, wrap=True, quoted=True),
         Column(Label("verdict"), right=False, mark=True),
-        Column(Label("largest difference"), right=False, wrap=True),
+        Column(Label("largest difference"), right=False, wrap=True, quoted=True),
     )
     body = tuple(
         (
@@ -73,7 +74,7 @@ def cases(outcomes: list[Outcome], path: str) -> tuple[Block, ...]:
         )
         for outcome in outcomes
     )
-    title = Label(f"gradexplain --cases {visible(path)}")
+    title = Label("gradexplain --cases", note=visible(path), quoted=True)
     worst_status = worst_status_of(outcome.status for outcome in outcomes)
     tone = ExitStatus.DISAGREE if worst_status == ExitStatus.INVALID else worst_status
     return Grid(title, columns, body), Verdict(tone, counts(outcomes))

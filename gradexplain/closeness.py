@@ -10,8 +10,9 @@ of what is compared: torch.testing's fixed atol of 1e-7 would let every gradient
 than 1e-7 "agree" with anything. `floor` is the round-off of the dtype (`ROUNDOFF_ULPS`
 units of its eps): below it two computations of the same number cannot be told apart, and
 `Comparison.tiny` says so. `--atol 0` drops the whole absolute term, floor included.
-The witnesses (SymPy against autograd), `--expect`, `--v`, `--hessian` and `--check-fd`
-all call `compare`. numpy is imported inside the functions: `--help` stays light.
+The witnesses (SymPy against autograd), `--expect`, `--v`, `--hessian`, `--check-fd`, the
+built-in sum's gradient and the matrix forms all call `compare`. numpy is imported inside
+the functions: `--help` stays light.
 """
 
 from __future__ import annotations
@@ -91,6 +92,16 @@ def compare(
         tolerance.floor if tolerance.atol > 0 else 0.0,
         max(scale, largest_finite(actual)),
     )
+
+
+def same_numbers(actual: np.ndarray, expected: np.ndarray) -> bool:
+    """Two float64 computations of one quantity by our own code (a matrix form against the
+    table's SymPy values) give the same numbers: `compare` at rtol 1e-9 and atol 1e-12,
+    over float64's round-off floor. The user's tolerances do not loosen it: it decides
+    whether a form is shown, not whether the witnesses agree."""
+    from gradexplain.result import Tolerance
+
+    return compare(actual, expected, Tolerance(1e-9, 1e-12, roundoff_floor("float64"))).agree
 
 
 def largest_finite(values: np.ndarray) -> float:

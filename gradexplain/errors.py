@@ -1,4 +1,5 @@
-"""Named errors and the one place that maps outcomes to exit codes.
+"""Named errors and the exit codes: each error carries the status it ends with, and
+`status.exit_status` is the one function that turns an outcome or an exception into one.
 
 Every error a user can cause is a `GradexplainError` that carries its own message and,
 for the expression, the column; the CLI turns it into one line on stderr (or a JSON

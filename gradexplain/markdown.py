@@ -14,16 +14,15 @@ from typing import TYPE_CHECKING
 
 from gradexplain import view
 from gradexplain.errors import ExitStatus, UsageError
-from gradexplain.expect import Expectation, rows, verdict
-from gradexplain.formatting import fmt
 from gradexplain.result import Explanation
 from gradexplain.safetext import visible
 
 if TYPE_CHECKING:
+    from gradexplain.cases import Outcome
+    from gradexplain.expect import Expectation
     from gradexplain.extras import Options
 
 _OUTCOME_MARK = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌", ExitStatus.UNDEFINED: "⚠️"}
-_MARKS = {"ok": "ok", "DIFFERS": "**DIFFERS**", "UNDEFINED": "**UNDEFINED**"}
 
 
 def code(text: str) -> str:
@@ -72,7 +71,7 @@ def markdown(
     """The whole explanation as one Markdown document, ending with a newline."""
     lines = write(view.build(result, show_all=show_all))
     if checks:
-        lines += expectation_section(checks)
+        lines += expectations(checks)
     return "\n".join(lines)
 
 
@@ -100,24 +99,32 @@ def write(sections: list[view.Section]) -> list[str]:
     return lines
 
 
-def expectation_section(checks: list[Expectation]) -> list[str]:
-    """Expected against computed, per element, then one line saying whether all match."""
-    lines = ["### Expected gradient (--expect)", ""]
-    body = [
-        [code(f"dL/d{check.name}"), index, fmt(e), fmt(s), fmt(a), "ok" if ok else "**MISMATCH**"]
-        for check in checks
-        for index, e, s, a, ok in rows(check)
-    ]
-    lines += table(
-        ["gradient", "i", "expected", "SymPy", "autograd", ""], body, ["l", "r", "r", "r", "r", "l"]
-    )
-    mark = "✅" if all(c.matches for c in checks) else "❌"
-    return [*lines, "", f"**{mark} {verdict(checks)}**", ""]
+def expectations(checks: list[Expectation]) -> list[str]:
+    """The --expect table and its verdict: the terminal's blocks (`checkview`)."""
+    from gradexplain import checkview
+
+    return write([view.Section("--expect", checkview.expectations(checks))])
+
+
+def cases(outcomes: list[Outcome], path: str) -> str:
+    """The --cases summary: the terminal's table and counts (`checkview`), as Markdown."""
+    from gradexplain import checkview
+
+    return "\n".join(write([view.Section(None, checkview.cases(outcomes, path))]))
 
 
 def _label(label: view.Label) -> str:
     text = code(label.text) if label.code else escape(label.text)
-    return f"{text} {escape(label.note)}" if label.note else text
+    note = untrusted(label.note) if label.quoted else escape(label.note)
+    return f"{text} {note}" if label.note else text
+
+
+def _cell(cell: view.Cell, column: view.Column) -> str:
+    """A mark in bold where the terminal colours it as failing; the user's text with no
+    markup left in it; a formula in a code span."""
+    if isinstance(cell, view.Mark):
+        return cell.word if (cell.tone or cell.word) == "ok" else f"**{escape(cell.word)}**"
+    return untrusted(cell) if column.quoted else code(cell) if column.code else escape(cell)
 
 
 def _heading(block: view.Heading) -> list[str]:
@@ -144,7 +151,7 @@ def _grid(block: view.Grid) -> list[str]:
     body = [
         list(block.elided("…"))
         if row is None
-        else [_MARKS[item.word] if isinstance(item, view.Mark) else escape(item) for item in row]
+        else [_cell(cell, column) for cell, column in zip(row, block.columns)]
         for row in block.rows
     ]
     body += [

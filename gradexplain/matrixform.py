@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from gradexplain.closeness import same_numbers
 from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Var, variables, walk
 from gradexplain.unparse import source
 from gradexplain.values import from_numbers
@@ -47,9 +48,7 @@ def forms(result: Explanation, explain: Explain) -> dict[str, str]:
     values = {name: _array(value) for name, value in program.values.items()}
     for pattern in (_quadratic, _cross_entropy):
         for name, (text, value) in (pattern(program.tree, values) or {}).items():
-            if name in result.gradients and np.allclose(
-                value, result.gradients[name].symbolic, rtol=1e-9, atol=1e-12
-            ):
+            if name in result.gradients and same_numbers(value, result.gradients[name].symbolic):
                 found[name] = f"Matrix form: dL/d{name} = {text} (this gives the table's values)."
     explained: dict[str, tuple[str, np.ndarray, str] | None] = {}  # per product, once
     for name in program.wrt:
@@ -123,7 +122,7 @@ def _cross_entropy(tree: Node, values: dict[str, np.ndarray]) -> Forms | None:
     softmax = shifted / shifted.sum(axis=axis, keepdims=True)
     totals = y.sum(axis=axis, keepdims=True)
     text = f"softmax({z_name}, dim={axis}) * {y_name}.sum({axis}, keepdim=True) - {y_name}"
-    if np.allclose(totals, 1.0):
+    if same_numbers(totals, np.ones_like(totals)):
         along = "column" if axis == 0 else "row"
         text += (
             f", which is softmax({z_name}, dim={axis}) - {y_name} here (each {along} of "
@@ -184,7 +183,7 @@ def _form(
         value, shown = matrix.T @ g, f"{left.name}.T @ g"
     else:
         value, shown = np.outer(g, vector), f"outer(g, {right.name})"
-    if not np.allclose(value, result.gradients[name].symbolic, rtol=1e-9, atol=1e-12):
+    if not same_numbers(value, result.gradients[name].symbolic):
         return None
     return (
         f"Matrix form, with {z} = {source(products[0])}: dL/d{name} = {shown}, where "

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gradexplain.closeness import tiny_note
+from gradexplain.closeness import compare, tiny_note
 from gradexplain.errors import ExitStatus
 from gradexplain.formatting import fmt
 from gradexplain.nonfinite import finite_mask
@@ -49,6 +49,7 @@ class Label:
     text: str
     code: bool = False
     note: str = ""
+    quoted: bool = False  # the note quotes the user (a file's name): shown literally
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class Column:
     mark: bool = False  # holds Marks
     drop: int = 0  # where the terminal is narrow, dropped 1st (terms), 2nd (inputs); 0 never
     wrap: bool = False  # prose (a case's name, an error) that wraps inside its cell
+    code: bool = False  # formulas (`dL/dx`): Markdown writes them as code spans
+    quoted: bool = False  # the user's text (a case's name, a message quoting it): literal
 
 
 @dataclass(frozen=True)
@@ -549,8 +552,6 @@ def _graph_tree(built: Any) -> Tree:
 
 def _builtin_sum(result: Explanation, found: Any) -> tuple[Block, ...]:
     """The learner's spelling: Python's built-in sum, one AddBackward0 per element."""
-    import numpy as np
-
     from gradexplain import graph, pysum
 
     leaves = ", ".join(found.gradients) or "the leaves"
@@ -579,7 +580,8 @@ def _builtin_sum(result: Explanation, found: Any) -> tuple[Block, ...]:
             _graph_tree(found.graph),
         ]
     same = all(
-        name in found.gradients and np.allclose(found.gradients[name], g.autograd)
+        name in found.gradients
+        and compare(found.gradients[name], g.autograd, result.tolerance).agree
         for name, g in result.gradients.items()
     )
     grads = "; ".join(

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from gradexplain.batch import CASE_KEYS
 from gradexplain.cli import app
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
@@ -51,7 +52,7 @@ def _command_line(case: dict) -> list[str]:
     )
     for spec in specs:
         args += ["--expect", spec]
-    for key in ("dtype", "rtol", "atol"):
+    for key in ("device", "dtype", "rtol", "atol"):
         if key in case:
             args += [f"--{key}", str(case[key])]
     for key in ("check_fd", "hessian"):
@@ -130,6 +131,28 @@ SAME_OPTIONS = [
         1,
     ),
     ("wrt misspelt", {"expression": LINE_EXPRESSION, "values": LINE, "wrt": "a,bb"}, 2),
+    ("device cpu", {"expression": "sum(x**2)", "values": {"x": [3, 4]}, "device": "cpu"}, 0),
+    ("device auto", {"expression": "sum(x**2)", "values": {"x": [3, 4]}, "device": "auto"}, 0),
+    (
+        "device not here",
+        {"expression": "sum(x**2)", "values": {"x": [3, 4]}, "device": "cuda:99"},
+        2,
+    ),
+    (
+        "rtol alone loosens float32",
+        {
+            "expression": "sum(exp(x))",
+            "values": {"x": [0.1, 2.3]},
+            "dtype": "float32",
+            "rtol": 0.01,
+        },
+        0,
+    ),
+    (
+        "atol alone, 0",
+        {"expression": "sum(x**3)", "values": {"x": [1.1, 2.3]}, "dtype": "float32", "atol": 0},
+        0,
+    ),
     (
         "hessian too large",
         {"expression": "sum(x**2)", "values": {"x": list(range(1001))}, "hessian": True},
@@ -158,17 +181,7 @@ def test_a_case_gets_what_the_command_line_gives(tmp_path, case, status):
 def test_the_table_covers_every_exit_status_and_option():
     assert {status for _, _, status in SAME_OPTIONS} == {0, 1, 2, 3}
     keys = {key for _, case, _ in SAME_OPTIONS for key in case}
-    assert keys == {
-        "expression",
-        "values",
-        "wrt",
-        "expect",
-        "dtype",
-        "rtol",
-        "atol",
-        "check_fd",
-        "hessian",
-    }
+    assert keys == CASE_KEYS - {"name"}  # a new key fails here until a row tries it
 
 
 # --- the command line's options are the cases' defaults ----------------------------------

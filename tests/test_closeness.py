@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,3 +138,28 @@ def test_tiny_says_every_element_is_round_off() -> None:
 def test_atol_zero_drops_the_floor_too() -> None:
     strict = tolerance_for("float64", 0.0, 0.0)
     assert not compare(np.array([1e-20]), np.array([0.0]), strict).agree
+
+
+def test_same_numbers_is_round_off_whatever_the_run_tolerated() -> None:
+    """A matrix form is shown only when it gives the table's numbers to 1e-9."""
+    from gradexplain.closeness import same_numbers
+
+    assert same_numbers(np.array([1.0, 0.0]), np.array([1.0 + 1e-12, 1e-20]))
+    assert not same_numbers(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-6]))
+    assert not same_numbers(np.array([np.nan]), np.array([np.nan]))
+
+
+ELEMENTWISE = re.compile(r"\b(isclose|allclose|assert_close|assert_allclose)\(")
+
+
+def test_no_other_module_writes_an_element_wise_closeness_rule() -> None:
+    """issue 11: the rule is written once; every comparison calls `closeness`."""
+    package = Path(__file__).parent.parent / "gradexplain"
+    found = [
+        f"{path.relative_to(package)}:{number}"
+        for path in sorted(package.rglob("*.py"))
+        if path.name != "closeness.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if ELEMENTWISE.search(line)
+    ]
+    assert found == []

@@ -103,3 +103,30 @@ def test_no_module_imports_another_modules_private_names() -> None:
         if what.startswith("_") and not what.startswith("__")
     ]
     assert private == []
+
+
+def _how_it_works() -> str:
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    return readme[readme.index("## How it works") : readme.index("## Adding a function")]
+
+
+def test_readme_how_it_works_places_every_module() -> None:
+    """issue 11 item 7: README's map matches the layout: each module is named there."""
+    import re
+
+    section = _how_it_works()
+    unplaced = [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "__init__.py"
+        and not re.search(rf"`(?:ops/)?{path.stem}(?:\.py`|\.\w)", section)
+    ]
+    assert unplaced == []
+
+
+def test_every_module_readme_how_it_works_names_exists() -> None:
+    import re
+
+    files = {path.name for path in PACKAGE.rglob("*.py")}
+    named = set(re.findall(r"`(?:ops/)?(\w+\.py)`", _how_it_works()))
+    assert named and named - files == set()

@@ -103,3 +103,121 @@ def test_a_cases_file_parses_each_case_once(parses, tmp_path):
     result = CliRunner().invoke(app, ["--cases", str(cases)], env=ENV)
     assert result.exit_code == 0, result.output
     assert parses == ["sum(x**2)", "sum(W@x)"]
+
+
+# Each extra as the command line asks for it; a new field of extras.Options fails
+# test_every_extra_is_counted until it is here.
+EXTRA_FLAGS = {
+    "graph": ["--graph"],
+    "dot": ["--dot", "{tmp}/g.dot"],
+    "mermaid": ["--mermaid"],
+    "check_fd": ["--check-fd"],
+    "steps": ["--steps"],
+    "v": ["--v", "{v}"],
+    "jacobian": ["--jacobian"],
+    "svg": ["--terminal-svg", "{tmp}/t.svg"],
+    "graph_svg": ["--graph-svg", "{tmp}/g.svg"],
+    "jacobian_out": ["--jacobian-out", "{tmp}/J.json"],
+}
+# The options that are not extras but are computed from the program too.
+OTHER_FLAGS = {
+    "expect": ["--expect", "{expect}"],
+    "hessian": ["--hessian"],
+    "all": ["--all"],
+}
+REFUSED = {  # what a format cannot show is refused by name (test_no_option_ignored.py)
+    ("graph", "json"): "--graph",
+    ("mermaid", "json"): "--mermaid",
+    ("svg", "json"): "--terminal-svg",
+    ("svg", "markdown"): "--terminal-svg",
+}
+POINTS = {  # expression, values, what --v and --expect take there
+    "vector": (["x**2", "--x", "3,4,10"], "1,0,2", "x=6,8,20"),
+    "matrix": (["W@x", "--W", "1,2;3,4", "--x", "1,1"], "1,0", "x=4,6"),
+}
+
+
+def test_every_extra_is_counted():
+    from dataclasses import fields
+
+    from gradexplain.extras import Options
+
+    assert {field.name for field in fields(Options)} == set(EXTRA_FLAGS)
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """How many Programs were built from a string (`program.build`)."""
+    import gradexplain.program
+
+    seen: list[str] = []
+    real = gradexplain.program.build
+
+    def counting(expression, *args, **kwargs):
+        seen.append(expression)
+        return real(expression, *args, **kwargs)
+
+    monkeypatch.setattr(gradexplain.program, "build", counting)
+    return seen
+
+
+# One run per group: --v and the Jacobian need a vector y, --expect and --hessian a scalar L.
+GROUPS = {
+    "scalar L": (
+        "expect",
+        "hessian",
+        "all",
+        "check_fd",
+        "steps",
+        "graph",
+        "dot",
+        "mermaid",
+        "svg",
+        "graph_svg",
+    ),
+    "vector y": ("v", "jacobian", "jacobian_out", "graph", "dot", "graph_svg"),
+}
+
+
+def test_the_groups_hold_every_option():
+    assert {o for group in GROUPS.values() for o in group} == {*EXTRA_FLAGS, *OTHER_FLAGS}
+
+
+@pytest.mark.parametrize("point", sorted(POINTS))
+@pytest.mark.parametrize("group", sorted(GROUPS))
+@pytest.mark.parametrize("output_format", ["table", "json", "markdown"])
+def test_every_extra_in_every_format_parses_once(
+    parses, builds, point, group, output_format, tmp_path
+):
+    """issue 11 item 3: one parse and one Program per run, whichever extras are shown
+    (those a format cannot show are refused by name: test_no_option_ignored.py)."""
+    head, v, expect = POINTS[point]
+    args = list(head)
+    if group == "scalar L":
+        args[0] = f"sum({args[0]})"
+    for option in GROUPS[group]:
+        if (option, output_format) not in REFUSED:
+            flags = {**EXTRA_FLAGS, **OTHER_FLAGS}[option]
+            args += [flag.format(tmp=tmp_path, v=v, expect=expect) for flag in flags]
+    result = CliRunner().invoke(app, [*args, "--format", output_format], env=ENV)
+    assert result.exit_code == 0, result.output
+    assert parses == [args[0]]
+    assert builds == [args[0]]
+
+
+@pytest.mark.parametrize("option, output_format", sorted(REFUSED))
+def test_a_refused_extra_builds_nothing(parses, builds, option, output_format, tmp_path):
+    head, _, _ = POINTS["vector"]
+    flags = [flag.format(tmp=tmp_path) for flag in EXTRA_FLAGS[option]]
+    result = CliRunner().invoke(app, [*head, *flags, "--format", output_format], env=ENV)
+    assert result.exit_code == 2 and REFUSED[option, output_format] in result.output
+    assert parses in ([], [head[0]]) and builds == []
+
+
+def test_the_notebook_display_parses_nothing(parses):
+    """A result drawn in Jupyter (table, formulas, the graph) reuses its program."""
+    result = explain("sum(W@x)", W=[[1.0, 2.0], [3.0, 4.0]], x=[1.0, 1.0], hessian=True)
+    assert parses == ["sum(W@x)"]
+    shown = result._repr_markdown_()
+    assert shown is not None and "W" in shown
+    assert parses == ["sum(W@x)"]

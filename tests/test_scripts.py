@@ -410,8 +410,9 @@ def test_cases_json_array_matches_the_schema(cases_dir):
 def test_cases_markdown(cases_dir):
     result = run("--cases", "cases.toml", "--format", "markdown")
     assert result.exit_code == 2
-    assert "| wrong hand derivation | ❌ expect mismatch | 1 |" in result.stdout
-    assert result.stdout.endswith("**4 cases: 2 agree, 1 disagree, 1 invalid**\n")
+    assert result.stdout.startswith("### gradexplain --cases cases\\.toml\n")
+    assert "| wrong hand derivation | **expect mismatch** | 1 |" in result.stdout
+    assert result.stdout.endswith("**❌ 4 cases: 2 agree, 1 disagree, 1 invalid**\n")
 
 
 def test_cases_json_lines_with_invalid_cases(tmp_path):

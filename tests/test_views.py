@@ -234,3 +234,87 @@ def test_every_kind_of_block_has_a_drawing_in_each_format():
     kinds = set(typing.get_args(view.Block))
     assert set(render._DRAW) == kinds
     assert set(markdown._WRITE) == kinds
+
+
+def _terminal_rows(text: str) -> list[list[str]]:
+    return [
+        [cell.strip() for cell in line.strip("│").split("│")]
+        for line in text.splitlines()
+        if line.startswith("│")
+    ]
+
+
+def _markdown_rows(text: str) -> list[list[str]]:
+    """Each body row's cells with the Markdown markup taken off (escapes, code, bold)."""
+    rows = [line for line in text.splitlines() if line.startswith("| ")][2:]
+    plain = [row.replace("\\|", "\x00") for row in rows]
+    return [
+        [
+            cell.strip().replace("\x00", "|").replace("\\", "").strip("`").strip("*")
+            for cell in row.strip("| ").split(" | ")
+        ]
+        for row in plain
+    ]
+
+
+def _cases_file(tmp_path: Path) -> Path:
+    path = tmp_path / "c.toml"
+    path.write_text(
+        """\
+[[case]]
+name = "square"
+expression = "sum(x**2)"
+values = { x = [1, 2] }
+[[case]]
+name = "a *bold* [link](http://x) | pipe"
+expression = "sum(x**"
+values = { x = [1] }
+[[case]]
+name = "wrong"
+expression = "sum(x**2)"
+values = { x = [1, 2] }
+expect = { x = [2, 5] }
+[[case]]
+name = "kink"
+expression = "sum(abs(x))"
+values = { x = [0, 2] }
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_expect_table_is_the_terminal_grid_in_markdown():
+    """Markdown draws checkview's --expect grid and verdict: the same cells, row by row."""
+    args = ["sum(x**2)", "--x", "3,4,10", "--expect", "x=6,8,21"]
+    terminal = CliRunner().invoke(app, [*args, "--format", "table"], env=ENV)
+    written = run(*args)
+    assert terminal.exit_code == written.exit_code == 1
+    expect_table = terminal.stdout[terminal.stdout.index("Expected gradient") :]
+    cells = _terminal_rows(expect_table)
+    assert cells[-1] == ["dL/dx", "2", "21", "20", "20", "MISMATCH"]
+    assert _markdown_rows(written.stdout)[-len(cells) :] == cells
+    assert "| `dL/dx` | 2 | 21 | 20 | 20 | **MISMATCH** |" in written.stdout
+    assert written.stdout.endswith("**❌ The expected gradient does NOT match: dL/dx (1 of 3).**\n")
+
+
+def test_cases_summary_is_the_terminal_grid_in_markdown(tmp_path: Path):
+    """Markdown draws checkview's --cases grid and counts; the user's text stays literal."""
+    path = _cases_file(tmp_path)
+    wide = {**ENV, "COLUMNS": "200"}
+    terminal = CliRunner().invoke(app, ["--cases", str(path)], env=wide)
+    written = CliRunner().invoke(app, ["--cases", str(path), "--format", "markdown"], env=wide)
+    assert terminal.exit_code == written.exit_code == 2
+    cells = _terminal_rows(terminal.stdout)
+    assert [row[:2] for row in cells] == [
+        ["square", "agree"],
+        ["a *bold* [link](http://x) | pipe", "invalid (expression)"],
+        ["wrong", "expect mismatch"],
+        ["kink", "undefined"],
+    ]
+    assert _markdown_rows(written.stdout) == cells
+    assert "| a \\*bold\\* \\[link\\]\\(http\\:\\/\\/x\\) \\| pipe |" in written.stdout
+    assert "| wrong | **expect mismatch** | 1 |" in written.stdout
+    counts = "4 cases: 1 agree, 1 disagree, 1 undefined, 1 invalid"
+    assert terminal.stdout.endswith(counts + "\n")
+    assert written.stdout.endswith(f"**❌ {counts}**\n")
