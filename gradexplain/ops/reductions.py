@@ -175,7 +175,8 @@ class Reduction(Op):
             return self.rule.split(":")[0], u, du
         if self.average:
             count = w.builder.count(tuple(size for _, size in over))
-            return "sum rule with constant factor 1/n", u / count, du / count
+            said = "" if isinstance(count, sp.Symbol) else f", n = {count}"  # the 1-D path: n
+            return f"sum rule with the factor 1/n{said}", u / count, du / count
         return "sum rule: the derivative of a sum is the sum of derivatives", u, du
 
     @staticmethod
