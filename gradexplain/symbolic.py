@@ -364,8 +364,10 @@ def formula(expr: sp.Expr, notation: Notation = PLAIN, free: bool = False) -> st
 
 
 def latex(expr: sp.Expr, notation: Notation = PLAIN) -> str:
-    """The formula as LaTeX, for notebooks: `2 x_{j}`."""
-    return str(sp.latex(shown(expr, notation)))
+    """The formula as LaTeX, for notebooks: `2 x_{j}`, `\\sum_{i} ...` (`latexform`)."""
+    from gradexplain import latexform
+
+    return latexform.latex(shown(expr, notation))
 
 
 _RENAMED = "mpqrstuv"  # the shaped path's fresh bound indices (builder._LETTERS but i)
