@@ -331,13 +331,11 @@ class FormulaPrinter(StrPrinter):
         return self._extreme("is_min", expr)
 
     def _extreme(self, name: str, expr: sp.Expr) -> str:
-        """No subscript where one index is compared over and it is the argument's only
-        one (`is_max(x_k)`: x_k among all of x); else the subscript names them."""
-        argument, *over = expr.args
-        indices = {s for s in argument.free_symbols if s.is_integer and not s.is_positive}
-        if len(over) == 1 and indices == set(over):
-            over = []
-        named = "".join(self._print(index) for index in over)
+        """`is_max(x_k)`, `is_max_m(X_jm)` (`compared_shown`)."""
+        from gradexplain.ops.reductions import compared_shown
+
+        argument = expr.args[0]
+        named = "".join(self._print(index) for index in compared_shown(expr))
         return (
             f"{name}_{named}({self._print(argument)})"
             if named

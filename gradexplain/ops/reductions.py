@@ -262,6 +262,15 @@ def _at(np: Any, u: Any, largest: bool) -> Any:
 IS_MAX, IS_MIN = _extreme(True), _extreme(False)
 
 
+def compared_shown(expr: Any) -> tuple[Any, ...]:
+    """The indices `is_max(u, *over)` shows as its subscript (both printers): none where
+    it compares one index and that is its argument's only one (`is_max(x_k)`: x_k among
+    all of x), else every index compared over (`is_max_m(X_jm)`)."""
+    argument, *over = expr.args
+    indices = {s for s in argument.free_symbols if s.is_integer and not s.is_positive}
+    return () if len(over) == 1 and indices == set(over) else tuple(over)
+
+
 def _ties(largest: bool) -> Callable[[Any], Any]:
     """Elements tied for the largest (smallest) value; no tie, no kink."""
 
