@@ -217,6 +217,7 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
                         words.sentence(program, model, decomposition, name, text),
                     ),
                     latex=symbolic.latex(derivative, program.notation),
+                    expr=derivative,
                 )
             value_symbolic = float(evaluator.tensor(model.loss))
         singularities = tuple(

@@ -5,8 +5,9 @@ advance; so the expression and those options are read from the extra arguments h
 in any order. torch and SymPy are imported only once the input has been checked.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` in this module: typer reads `command`'s
+# signature on every run, and string annotations would be evaluated there, twice, on
+# the way to every input error (start-up: README, Performance).
 from typing import Annotated, Any, NamedTuple
 
 import typer
@@ -41,6 +42,17 @@ Give each variable's values as --NAME v1,v2,... (one number is a scalar),
 --NAME @file (numbers, or a .json array), --NAME - (stdin) or --var NAME=v1,v2,...;
 the table shows the sum-rule decomposition and whether the two witnesses agree.
 """
+
+
+class Scripting(NamedTuple):
+    """The options for scripts and CI (issue 4), passed along as one value."""
+
+    quiet: bool
+    no_color: bool
+    expect: list[str]
+    cases: str | None
+    junit_xml: str | None
+
 
 app = typer.Typer(
     add_completion=True,
@@ -356,7 +368,7 @@ def _run(
     wrt: str | None = None,
     hessian: bool = False,
 ) -> ExitStatus:
-    from gradexplain import expect, report
+    from gradexplain import report
     from gradexplain.arguments import split_arguments
     from gradexplain.request import Request, answer
     from gradexplain.values import read_stdin
@@ -375,7 +387,11 @@ def _run(
             from gradexplain import markdown
 
             markdown.check(teach_options)
-    expected = expect.parse_specs(script.expect, read_stdin)
+    expected = {}
+    if script.expect:  # expect.py loads only when asked for (start-up: README, Performance)
+        from gradexplain.expect import parse_specs
+
+        expected = parse_specs(script.expect, read_stdin)
     outcome = answer(
         Request(
             expression,
@@ -446,11 +462,12 @@ def _teach_options(
     jacobian_out: str | None = None,
 ) -> Any:
     """Issue 5's extras, or None when none is asked for (the output stays as it was)."""
+    given = (graph, dot, mermaid, check_fd, steps, v, jacobian, svg, graph_svg, jacobian_out)
+    if v is None and not any(given):  # nothing asked: extras.py need not load
+        return None
     from gradexplain.extras import Options
 
-    options = Options(
-        graph, dot, mermaid, check_fd, steps, v, jacobian, svg, graph_svg, jacobian_out
-    )
+    options = Options(*given)
     return options if options.any() else None
 
 
@@ -495,16 +512,6 @@ def _run_cases(
     )
     console = None if script.quiet else report.make_console(script.no_color)
     return batch.run_file(script.cases, defaults, output_format, console, script.junit_xml)
-
-
-class Scripting(NamedTuple):
-    """The options for scripts and CI (issue 4), passed along as one value."""
-
-    quiet: bool
-    no_color: bool
-    expect: list[str]
-    cases: str | None
-    junit_xml: str | None
 
 
 def _float_option(label: str, text: str | None) -> float | None:

@@ -101,7 +101,11 @@ def _add(result: Explanation, options: Options) -> None:
         from gradexplain import steps
 
         try:
-            result.extras["steps"] = steps.derive_all(tree, given, chosen, node_shapes)
+            from gradexplain import stepend
+
+            derived = steps.derive_all(tree, given, chosen, node_shapes)
+            tables = {name: gradient.expr for name, gradient in result.gradients.items()}
+            result.extras["steps"] = stepend.end_in_table(derived, tables, given)
         except UsageError as refused:  # said beside the full result, which stands
             result.extras["steps_refused"] = refused.message
     if options.v is not None or options.jacobian or options.jacobian_out:

@@ -12,10 +12,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gradexplain import limits
 from gradexplain.errors import UsageError, ValuesError, not_a_variable
-from gradexplain.notation import Notation, choose
 from gradexplain.ops import OPS
 from gradexplain.parser import parse
 from gradexplain.shapes import Shape, infer, uses_matrices
@@ -32,6 +32,9 @@ from gradexplain.tree import (
     walk,
 )
 from gradexplain.values import Values
+
+if TYPE_CHECKING:
+    from gradexplain.notation import Notation
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,10 @@ class Program:
 
     @property
     def notation(self) -> Notation:
-        """The index and size letters this program writes, clear of its variable names."""
+        """The index and size letters this program writes, clear of its variable names
+        (notation.py loads here, not on the way to an input error)."""
+        from gradexplain.notation import choose
+
         return choose(variables(self.tree))
 
 

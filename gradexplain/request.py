@@ -13,11 +13,11 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from gradexplain.errors import ExitStatus
-from gradexplain.extras import Options
 from gradexplain.status import exit_status
 
 if TYPE_CHECKING:
     from gradexplain.expect import Expectation
+    from gradexplain.extras import Options
     from gradexplain.result import Explanation
     from gradexplain.values import Values
 
@@ -41,6 +41,10 @@ class Request:
 
     def extras(self) -> Options | None:
         """The teaching extras to compute, --check-fd among them; None when there are none."""
+        if self.shown is None and not self.check_fd:  # extras.py need not load
+            return None
+        from gradexplain.extras import Options
+
         options = replace(self.shown or Options(), check_fd=self.check_fd)
         return options if options.any() else None
 
@@ -55,15 +59,19 @@ class Answer:
 
 
 def answer(request: Request) -> Answer:
-    """Check the request, compute, compare with --expect, add the extras: the CLI's order."""
-    from gradexplain import expect, extras
+    """Check the request, compute, compare with --expect, add the extras: the CLI's order.
+    expect.py and extras.py load only when asked for (start-up: README, Performance)."""
     from gradexplain.program import build
 
     options = request.extras()
     if options is not None:
+        from gradexplain import extras
+
         extras.check(options, False, request.values, request.wrt)
     program = build(request.expression, request.values, request.wrt)
     if request.expect:
+        from gradexplain import expect
+
         expect.check_shapes(request.expect, list(program.wrt), request.values)
     from gradexplain.api import explain_program  # after the input's checks: they need none of it
 
@@ -75,7 +83,9 @@ def answer(request: Request) -> Answer:
         atol=request.atol,
         hessian=request.hessian,
     )
-    checks = expect.compare(result, request.expect) if request.expect else None
+    checks = None
+    if request.expect:
+        checks = expect.compare(result, request.expect)
     if options is not None:
         extras.add(result, options)
     return Answer(result, checks, exit_status(result, checks))

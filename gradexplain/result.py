@@ -46,6 +46,7 @@ class Gradient:
     sentence: str  # the sum / product / chain rule applied to this variable
     tiny: bool = False  # every element is within round-off of 0 (closeness.Comparison.tiny)
     latex: str = ""  # the same formula as LaTeX (SymPy's latex()), for notebooks
+    expr: Any = None  # the formula as SymPy's expression: --steps ends in it (stepend.py)
 
     @property
     def agree(self) -> bool:

@@ -157,8 +157,8 @@ def _terms_sentence(y: str, rule: str, shape: Shape, wrt: list[str], nt: Notatio
     back = f"the chain rule carries it back to {names} below."
     if rule == "mean":
         return (
-            f"Sum rule with the factor 1/N: L = (1/{count}) sum_{index} {entry} "
-            f"averages the N = {count} elements of {y}, so dL/d{entry} = 1/{count} for "
+            f"Sum rule with the factor 1/{nt.n}: L = (1/{count}) sum_{index} {entry} "
+            f"averages the {nt.n} = {count} elements of {y}, so dL/d{entry} = 1/{count} for "
             f"each {index}; {back}"
         )
     return (

@@ -60,6 +60,7 @@ class Parts:
     target: str  # dL/d{target}: w_j, b
     vector: bool  # the 1-D dialect, whose bound indices are shown canonical
     notation: Notation = PLAIN  # the program's index letters, as the lines use them
+    table: Any = None  # SymPy's gradient, where it prints otherwise than `final` (stepend.py)
 
 
 @dataclass(frozen=True)
@@ -324,9 +325,9 @@ def binop_rule(
     if op == "/":
         if const_v:
             return "constant multiple", u / v, du / v
-        return "quotient rule (u/v)' = (u' v - u v')/v**2", u / v, (du * v - u * dv) / v**2
-    if const_v:
-        return "power rule (u**p)' = p u**(p-1) u'", u**v, v * u ** (v - 1) * du
+        return "quotient rule (u/v)' = (u' v - u v')/v**2", u / v, du / v + u * (-dv / v**2)
+    if const_v:  # one Mul, as SymPy builds it: 2*(s - y)*du, never 2*s - 2*y times du
+        return "power rule (u**p)' = p u**(p-1) u'", u**v, sp.Mul(v, u ** (v - 1), du)
     if const_u:
         return "exponential rule (a**v)' = a**v log(a) v'", u**v, u**v * sp.log(u) * dv
     return (

@@ -13,13 +13,14 @@ written-out lines, and the table's formula is the check.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
-from gradexplain import symbolic
+from gradexplain import stepend, symbolic
 from gradexplain.steps import Derivation, Parts, Step
 
 NAME_AT = 14  # an element printed longer than this, seen in 2+ other lines, gets a name
@@ -51,6 +52,16 @@ class Screen:
 
     names: str  # "" when nothing was named
     derivations: tuple[tuple[str, tuple[str, ...]], ...]
+    # each variable's gradient as its last line prints it, names in: the table uses it
+    formulas: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # (a named vector's definition, its name): `sigmoid(b + z)` is s in the matrix form
+    vectors: tuple[tuple[str, str], ...] = ()
+
+    def in_vectors(self, text: str) -> str:
+        """`text` (a matrix form) with each named vector's definition replaced by its name."""
+        for definition, name in self.vectors:
+            text = re.sub(rf"(?<![\w.]){re.escape(definition)}", name, text)
+        return text
 
 
 def screen(derivations: Mapping[str, Derivation]) -> Screen:
@@ -78,7 +89,30 @@ def screen(derivations: Mapping[str, Derivation]) -> Screen:
                 f"line by line, with d/d{parts.target}:"
             )
             shown.append((head, tuple(_lines(parts, names, rules=False))))
-    return Screen(_definitions(names, found), tuple(shown))
+    formulas = {
+        d.name: _show(d.parts.final if d.parts.table is None else d.parts.table, names, d.parts)
+        for d in found
+        if d.parts is not None
+    }
+    vectors = tuple(
+        (text, name.base) for name in names if (text := _vector(name, found[0].parts)) is not None
+    )
+    return Screen(_definitions(names, found), tuple(shown), formulas, vectors)
+
+
+def _vector(name: Name, parts: Parts | None) -> str | None:
+    """The definition of a name with one index as a vector, `sigmoid(b + z)` for
+    s_i = sigmoid(b + z_i); None where another index stays (a row of a matrix)."""
+    if parts is None or not isinstance(name.symbol, sp.Indexed) or len(name.symbol.indices) != 1:
+        return None
+    index = name.symbol.indices[0]
+    whole = name.definition.replace(
+        lambda e: isinstance(e, sp.Indexed) and e.indices == (index,),
+        lambda e: sp.Symbol(str(e.base)),
+    )
+    if index in whole.free_symbols or whole.has(sp.Sum):
+        return None
+    return _show(whole, (), parts)
 
 
 def choose(derivations: Sequence[Derivation]) -> list[Name]:
@@ -189,6 +223,8 @@ def _lines(parts: Parts, names: Sequence[Name], rules: bool = True) -> Iterator[
     if parts.note is not None and parts.vector:
         yield parts.note[0] + _show(parts.note[1], names, parts)
     yield f"{parts.why}: dL/d{parts.target} = {_show(parts.final, names, parts)}"
+    if parts.table is not None:  # the table's form of the same (stepend.py)
+        yield f"{stepend.SAME}: dL/d{parts.target} = {_show(parts.table, names, parts)}"
 
 
 def _definitions(names: Sequence[Name], derivations: Sequence[Derivation]) -> str:

@@ -8,6 +8,7 @@ Nothing here imports rich or torch; values are already computed in the `Explanat
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -166,7 +167,11 @@ def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
             paragraph(terms.sentence),
         ]
     singular = _singular_elements(result)
+    screen = _screen(result)
+    if screen is not None and _names_in_table(result, screen):
+        blocks.append(paragraph(screen.names))
     for gradient in result.gradients.values():
+        gradient = _named(gradient, screen)
         blocks += [
             _gradient_grid(result, gradient, singular, show_all),
             paragraph(gradient.sentence),
@@ -176,7 +181,7 @@ def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
                 paragraph(tiny_note(f"dL/d{gradient.name}", result.tolerance.floor, result.dtype))
             )
         if gradient.name in result.matrix_forms:
-            blocks.append(paragraph(result.matrix_forms[gradient.name]))
+            blocks.append(paragraph(_named_matrix_form(result, gradient.name, screen)))
     blocks += [paragraph(note) for note in result.decomposition.notes]
     sections = [Section(None, tuple(blocks))]
     if result.hessian is not None:
@@ -185,6 +190,46 @@ def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
     closing += [_not_finite(item) for item in result.nonfinite]
     closing.append(Verdict(result.status, result.verdict()))
     return [*sections, Section(None, tuple(closing))]
+
+
+def _screen(result: Explanation) -> Any:
+    """--steps' screen (steptext.py): its names for long repeated elements hold for the
+    whole run, so the table writes each gradient as the steps' last line does."""
+    if "steps" not in result.extras:
+        return None
+    from gradexplain import steptext
+
+    return steptext.screen(result.extras["steps"])
+
+
+def _names_in_table(result: Explanation, screen: Any) -> bool:
+    """Whether a gradient's formula uses a name (then the names come before the tables)."""
+    return bool(screen.names) and (
+        any(
+            _named(gradient, screen).formula != gradient.formula
+            for gradient in result.gradients.values()
+        )
+        or any(
+            _named_matrix_form(result, name, screen) != form
+            for name, form in result.matrix_forms.items()
+        )
+    )
+
+
+def _named_matrix_form(result: Explanation, name: str, screen: Any) -> str:
+    """The matrix form with the names in (s for sigmoid(b + z)), as the steps write it."""
+    form = result.matrix_forms[name]
+    return form if screen is None else str(screen.in_vectors(form))
+
+
+def _named(gradient: Gradient, screen: Any) -> Gradient:
+    """The gradient with its formula as --steps' last line prints it (the same text, with
+    the names in), in the table's header and its sentence alike."""
+    shown = None if screen is None else screen.formulas.get(gradient.name)
+    if shown is None or shown == gradient.formula:
+        return gradient
+    sentence = gradient.sentence.replace(gradient.formula, shown)
+    return dataclasses.replace(gradient, formula=shown, sentence=sentence)
 
 
 def _size(result: Explanation) -> str:
@@ -365,7 +410,7 @@ def _matrix_grid(
 def _terms_grid(terms: Terms, total: float, show_all: bool, nt: Notation) -> Grid:
     """The sum rule, element by element: each y_i (or y_ik) of the array L combines, then L.
 
-    A mean shows the plain sum first, so the factor 1/N can be checked by hand.
+    A mean shows the plain sum first, so the factor 1/n can be checked by hand.
     """
     import numpy as np
 
@@ -467,7 +512,9 @@ def extras(result: Explanation, options: Options) -> list[Section]:
             )
         )
     if "steps" in found:
-        sections.append(Section("--steps", _steps(found["steps"])))
+        screen = _screen(result)
+        above = screen is not None and _names_in_table(result, screen)
+        sections.append(Section("--steps", _steps(found["steps"], above)))
     if "steps_refused" in found:
         refused = str(found["steps_refused"])
         said = refused if refused.startswith("--steps") else f"--steps: {refused}"
@@ -486,12 +533,13 @@ def extras(result: Explanation, options: Options) -> list[Section]:
     return sections
 
 
-def _steps(derivations: Any) -> tuple[Block, ...]:
-    """The derivations as steptext.py shows them: long repeated elements named once."""
+def _steps(derivations: Any, above: bool = False) -> tuple[Block, ...]:
+    """The derivations as steptext.py shows them: long repeated elements named once
+    (`above`: the names were said before the tables, which use them too)."""
     from gradexplain import steptext
 
     shown = steptext.screen(derivations)
-    blocks: list[Block] = [paragraph(shown.names)] if shown.names else []
+    blocks: list[Block] = [paragraph(shown.names)] if shown.names and not above else []
     for head, lines in shown.derivations:
         blocks += [paragraph(head), Listing(lines)]
     return tuple(blocks)
@@ -646,7 +694,7 @@ def _jacobian(found: Any, nt: Notation) -> tuple[Block, ...]:
             (f"{i}{place(i, shapes.get('y'), ' ')}", *(fmt(x) for x in row))
             for i, row in enumerate(matrix)
         )
-        label = "sum" if found.scale == 1 else "sum / n"  # mean's 1/n
+        label = "sum" if found.scale == 1 else f"sum / {round(1 / found.scale)}"  # mean: the count
         totals = ((label, *(fmt(x) for x in found.scale * matrix.sum(axis=0))),)
         tail = f" ({name} flattened the same way)" if shapes else ""
         blocks += [

@@ -180,19 +180,26 @@ MODEL = (
 
 @pytest.mark.parametrize("width", [80, 60])
 def test_the_linear_models_steps_fit_a_screen(monkeypatch, width):
-    """z = X@w and s = sigmoid(b + z) are named once; dL/db, which applies dL/dw's rules
-    line by line, is shown without them; 80 columns take at most 24 lines."""
+    """z = X@w and s = sigmoid(b + z) are named once, before the tables, which write the
+    gradients with them as the steps do; dL/db, which applies dL/dw's rules line by
+    line, is shown without them; at 80 columns the steps take at most 23 lines."""
     out = _at_width(monkeypatch, MODEL, width)
-    steps = out[out.index("Names: ") :].splitlines()
+    assert out.index("Names: ") < out.index("dL/dw (3)")
+    steps = out[out.index("Steps for dL/dw:") :].splitlines()
     if width == 80:
-        assert len(steps) <= 24, "\n".join(steps)
-    flat = _flat("\n".join(steps))
+        assert len(steps) <= 23, "\n".join(steps)
+    flat = _flat(out)
     assert "Names: z_i = sum_m(X_im*w_m), the elements of z = X@w; s_i = sigmoid(b + z_i)." in flat
     assert "d/dw_j [sigmoid(b + z_i)] = (1 - s_i)*s_i*sum_m(delta_jm*X_im)" in flat
-    assert "dL/dw_j = sum_i((1 - s_i)*(2*s_i - 2*y_i)*X_ij*s_i)/4" in flat
     assert "Steps for dL/db: the rules of dL/dw above, line by line, with d/db:" in flat
     assert "d/db [b + z_i] = 1" in flat
-    assert "dL/db = sum_i((1 - s_i)*(2*s_i - 2*y_i)*s_i)/4" in flat
+    for gradient in (
+        "dL/dw_j = sum_i(2*(1 - s_i)*(s_i - y_i)*X_ij*s_i)/4",
+        "dL/db = sum_i(2*(1 - s_i)*(s_i - y_i)*s_i)/4",
+    ):
+        assert flat.count(gradient) >= 2, gradient  # the table's sentence, the steps' end
+    assert "2*s_i - 2*y_i" not in flat and "(1 - sigmoid(b" not in flat  # no second form
+    assert "g = dL/dz = 2*(1 - s)*(s - y)*s/" in flat  # the matrix form, with the names
     # a wrapped line continues indented under its own start, never at column 0
     assert all(line.startswith(" ") for line in steps[steps.index("Steps for dL/dw:") + 1 :][:3])
 

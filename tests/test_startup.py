@@ -1,4 +1,6 @@
-"""Start-up stays light: help, version and input errors import neither torch nor SymPy.
+"""Start-up stays light: help, version and input errors import neither torch nor SymPy,
+and an input error found while reading the expression and values imports none of our
+modules that only a run or an option needs.
 
 Each case runs the real entry point (`python -m gradexplain`) in a fresh interpreter and
 lists the heavy modules it imported. The shortcut that keeps typer's pydantic coercion
@@ -74,6 +76,49 @@ def test_a_run_does_import_them() -> None:
     """The probe itself works: a real run loads torch and SymPy."""
     code, loaded = _imports("sum(x**2)", "--x", "3,4,10")
     assert code == 0 and {"torch", "sympy"} <= set(loaded)
+
+
+# --expect's, the extras' and the index letters' modules: each is compiled on every run of
+# a checkout without .pyc files (README, Performance: "input error, our modules compiled
+# from source"), and none of them is needed to read and check the input.
+LAZY = ("gradexplain.expect", "gradexplain.extras", "gradexplain.notation")
+LAZY_PROBE = PROBE.replace(f"{HEAVY!r}", f"{LAZY!r}")
+
+
+def _lazy_loaded(*args: str) -> tuple[object, list[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", LAZY_PROBE, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    code, loaded = json.loads(done.stderr.rpartition("\nLOADED ")[2])
+    return code, loaded
+
+
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        (["--help"], 0),
+        (["--version"], 0),
+        (["sum(x**2"], 2),
+        (["sum(x**2)", "--x", "3,4,10", "--y", "1"], 2),  # the benchmark's
+        (["sum(x**2)"], 2),
+        (["sum(x**2)", "--x", "3,oops"], 2),
+        (["sum(x*y)", "--x", "1,2", "--y", "1,2,3"], 2),
+        (["sum(x**2", "--format", "json"], 2),
+        (["sum(x**2)", "--x", "1", "--format", "yaml"], 2),
+    ],
+)
+def test_an_input_error_imports_none_of_the_run_s_modules(args: list[str], code: int) -> None:
+    assert _lazy_loaded(*args) == (code, [])
+
+
+def test_the_lazy_modules_load_when_used() -> None:
+    """The probe works: a run loads the index letters, --expect and --steps theirs."""
+    code, loaded = _lazy_loaded("sum(x**2)", "--x", "3,4,10", "--expect", "x=6,8,20", "--steps")
+    assert (code, loaded) == (0, sorted(LAZY))
 
 
 def _parse(args: list[str], full: bool) -> tuple[dict[str, object], list[str]]:

@@ -124,7 +124,7 @@ y = W*3 (4x3)
 │ sum │           234 │
 │   L │          19.5 │
 └─────┴───────────────┘
-Sum rule with the factor 1/N: L = (1/12) sum_i,k y_ik averages the N = 12
+Sum rule with the factor 1/n: L = (1/12) sum_i,k y_ik averages the n = 12
 elements of y, so dL/dy_ik = 1/12 for each i,k; the chain rule carries it back
 to W below.
 dL/dW (4x3)

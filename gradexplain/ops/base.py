@@ -16,11 +16,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradexplain.axes import Shape
-from gradexplain.notation import PLAIN, Notation
 from gradexplain.tree import Call, Param, Var
+
+if TYPE_CHECKING:
+    from gradexplain.notation import Notation
 
 # Where a spelling lives in PyTorch: torch.f, x.f(), torch.nn.functional.f (and F.f),
 # torch.special.f, torch.linalg.f. A bare f(x) is always read too.
@@ -280,7 +282,7 @@ class Op:
         """--steps (`steps.Steps` is w): (words, the element, its derivative)."""
         raise NotImplementedError(self.name)
 
-    def story_sentence(self, name: str, local: str, gradient: str, nt: Notation = PLAIN) -> str:
+    def story_sentence(self, name: str, local: str, gradient: str, nt: Notation) -> str:
         """At the top of L, its rule for one element x_j: `local` is d(y_j)/dx_j."""
         return f"Chain rule through {self.name}: dL/d{name}_{nt.j} = {gradient}."
 

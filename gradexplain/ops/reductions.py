@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradexplain.axes import Shape, along, dims_of, reduced, reduced_axes
-from gradexplain.notation import PLAIN, Notation
 from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op
 from gradexplain.tree import Call
+
+if TYPE_CHECKING:
+    from gradexplain.notation import Notation
 
 DIMS = Keyword("dim", "dims", aliases=("axis",))
 ONE_DIM = Keyword("dim", "dim", aliases=("axis",))
@@ -90,7 +92,7 @@ class Reduction(Op):
     def adds_up(self) -> bool:
         return not self.product and self.inner is None and self.outer is None
 
-    def story_sentence(self, name: str, local: str, gradient: str, nt: Notation = PLAIN) -> str:
+    def story_sentence(self, name: str, local: str, gradient: str, nt: Notation) -> str:
         if self.product:
             template = (
                 "Product rule: only the factor i = j contains {x}_j, so dL/d{x}_j "
@@ -175,7 +177,8 @@ class Reduction(Op):
             return self.rule.split(":")[0], u, du
         if self.average:
             count = w.builder.count(tuple(size for _, size in over))
-            return "sum rule with constant factor 1/n", u / count, du / count
+            said = "" if isinstance(count, sp.Symbol) else f", n = {count}"  # the 1-D path: n
+            return f"sum rule with the factor 1/n{said}", u / count, du / count
         return "sum rule: the derivative of a sum is the sum of derivatives", u, du
 
     @staticmethod
@@ -263,7 +266,7 @@ class Extremum(Reduction):
     def adds_up(self) -> bool:
         return False
 
-    def story_sentence(self, name: str, local: str, gradient: str, nt: Notation = PLAIN) -> str:
+    def story_sentence(self, name: str, local: str, gradient: str, nt: Notation) -> str:
         largest = "largest" if self.largest else "smallest"
         i, j = nt.i, nt.j
         return (
