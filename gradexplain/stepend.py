@@ -53,8 +53,9 @@ def _ended(derivation: Derivation, table: Any, values: Mapping[str, Any]) -> Der
 
 
 def _same_numbers(derivation: Derivation, table: Any, values: Mapping[str, Any]) -> bool:
-    """Both formulas at every element of the variable, by the symbolic evaluator."""
-
+    """Both formulas at every element of the variable, by the symbolic evaluator, under
+    closeness.same_numbers (our own code against itself, not the witnesses' tolerance;
+    both undefined at an element is alike, as numpy's equal_nan was)."""
     from gradexplain.evaluate import Evaluator
     from gradexplain.values import arrays_and_scalars
 
