@@ -492,7 +492,7 @@ class _Converter:
         then integers (given one by one or as a tuple or list), kept as the call's params."""
         if not args:
             raise self.fail(f"{name}() needs a tensor", node)
-        joined = name in ("cat", "stack")
+        joined = OPS[name].listed  # type: ignore[attr-defined]
         if joined and not isinstance(args[0], (ast.List, ast.Tuple)):
             raise self.fail(
                 f"{name}() takes a list of tensors, as in torch.{name}([a, b])", args[0]
