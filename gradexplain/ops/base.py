@@ -172,6 +172,9 @@ class Op:
     # other names of it, "namespace:name" (NAMESPACES, or "bare"): "torch:arcsinh"
     aliases: tuple[str, ...] = ()
     pairwise: str | None = None  # torch.max(a, b) with a tensor b is this op (maximum)
+    # a call that returns several tensors (slogdet): their attribute names in torch's
+    # order; the parser keeps which one `f(X)[1]` / `f(X).name` takes as the setting "output"
+    outputs: tuple[str, ...] = ()
     # how its spellings are shown: constants before the tensors, text after the call
     # (einsum's `'ij,j->i'`, slogdet's `[1]`)
     written: tuple[tuple[str, ...], str] = ((), "")
