@@ -131,15 +131,26 @@ def _evalf(expr: Any, prec: int) -> Any:
 @dataclass(frozen=True)
 class RuleForm:
     """A derivative rule as SymPy expressions: `head`, then each `label` followed by its
-    printed expression (joined by ", "), then `tail` (`; ` and the entry's words)."""
+    printed expression (joined by `joiner`), then `tail` (`; ` and the entry's words).
+    An equation is two parts joined by " = ": `d/dx_j sum_i(y_i) = sum_i(dy_i/dx_j)`."""
 
     head: str
     parts: tuple[tuple[str, Any], ...]
     tail: str = ""
+    joiner: str = ", "
 
     def printed(self, printer: Callable[[Any], str]) -> str:
-        shown = ", ".join(f"{label}{printer(expr)}" for label, expr in self.parts)
+        shown = self.joiner.join(f"{label}{printer(expr)}" for label, expr in self.parts)
         return f"{self.head}{shown}{self.tail}"
+
+
+def equation(head: str, derivative: str, value: Any, slope: Any, rule: str = "") -> RuleForm:
+    """`head` `derivative` value = slope, then the entry's words: `sum rule: d/dx_j
+    sum_i(y_i) = sum_i(dy_i/dx_j)`; without a value, `derivative` is the whole left side
+    (`d max(u)/du_k = `)."""
+    if value is None:
+        return RuleForm(head, ((derivative, slope),), words(rule))
+    return RuleForm(head, ((derivative, value), ("", slope)), words(rule), " = ")
 
 
 def words(rule: str) -> str:
