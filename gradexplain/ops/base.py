@@ -176,11 +176,16 @@ class Op:
     bare: bool = True  # NAME(...) alone is a spelling too (so NAME is no variable's name)
     hazards: tuple[Hazard, ...] = ()
     story: str | None = None  # "L = sum_i y_i": how the story names L at the top
+    # said when y.backward(ones) runs through it at the top: what L = sum_i y_i means there
+    ones_note: str = ""
     operands: int = 1  # how many tensors it takes, before its constant settings
     keywords: tuple[Keyword, ...] = ()  # its settings, in PyTorch's positional order
     # other names of it, "namespace:name" (NAMESPACES, or "bare"): "torch:arcsinh"
     aliases: tuple[str, ...] = ()
     pairwise: str | None = None  # torch.max(a, b) with a tensor b is this op (maximum)
+    # a call that returns several tensors (slogdet): their attribute names in torch's
+    # order; the parser keeps which one `f(X)[1]` / `f(X).name` takes as the setting "output"
+    outputs: tuple[str, ...] = ()
     # how its spellings are shown: constants before the tensors, text after the call
     # (einsum's `'ij,j->i'`, slogdet's `[1]`)
     written: tuple[tuple[str, ...], str] = ((), "")
