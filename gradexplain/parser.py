@@ -63,9 +63,6 @@ _COMPARISONS: dict[type, str] = {
 _COMPARISON_CHARS = frozenset("=<>!")
 _WHERE_CALL = re.compile(r"(?<![A-Za-z0-9_])where\s*\(")
 _EINSUM_CALL = re.compile(r"(?<![A-Za-z0-9_])einsum\s*\(")
-# slogdet's two outputs, by attribute and by position (negative positions as Python's)
-_SLOGDET_PARTS = {"sign": 0, "logabsdet": 1}
-_SLOGDET_POSITIONS = {0: 0, 1: 1, -2: 0, -1: 1}
 # `=` reaches Python's parser only as a keyword argument, `f(x, dim=0)`; quotes only as
 # the value of a keyword that takes a word (`approximate='tanh'`) or in float('inf')
 _KEYWORD = re.compile(r"[(,]\s*[A-Za-z_][A-Za-z0-9_]*\s*=(?!=)")
@@ -240,9 +237,9 @@ class _Converter:
         if (
             isinstance(node, (ast.Subscript, ast.Attribute))
             and isinstance(node.value, ast.Call)
-            and _called_name(node.value) == "slogdet"
+            and _outputs(_called_name(node.value))
         ):
-            return self._slogdet_output(node)
+            return self._output(node, node.value)
         if isinstance(node, ast.Attribute) and node.attr == "T":
             return Call("T", (self.convert(node.value),), _attr_column(self.text, node))
         if isinstance(node, ast.Attribute):
@@ -416,26 +413,25 @@ class _Converter:
         check_constants(result, self.text)
         return result
 
-    def _slogdet_output(self, node: ast.Subscript | ast.Attribute) -> Node:
-        """`slogdet(X)[1]`, `slogdet(X).logabsdet` (and [0], .sign): one of its outputs,
-        kept as the call's setting `output` (the shape pass refuses slogdet without one)."""
+    def _output(self, node: ast.Subscript | ast.Attribute, called: ast.Call) -> Node:
+        """`slogdet(X)[1]`, `slogdet(X).logabsdet` (and [0], .sign): one of the outputs the
+        entry names, kept as the call's setting `output` (the shape pass refuses the call
+        without one)."""
+        name = _called_name(called)
+        outputs = _outputs(name)
+        part: int | None = None
         if isinstance(node, ast.Attribute):
-            part = _SLOGDET_PARTS.get(node.attr)
-        else:
-            value = (
-                constant_value(self.convert(node.slice), self.text)
-                if isinstance(node.slice, (ast.Constant, ast.UnaryOp))
-                else None
-            )
-            part = (
-                _SLOGDET_POSITIONS.get(int(value))
-                if value is not None and value == int(value)
-                else None
-            )
+            part = outputs.index(node.attr) if node.attr in outputs else None
+        elif isinstance(node.slice, (ast.Constant, ast.UnaryOp)):
+            value = constant_value(self.convert(node.slice), self.text)
+            if value is not None and value == int(value) and -len(outputs) <= value < len(outputs):
+                part = int(value) % len(outputs)
         if part is None:
-            raise self.fail("slogdet() has two outputs: [0] or .sign, [1] or .logabsdet", node)
+            count = {2: "two", 3: "three"}.get(len(outputs), str(len(outputs)))
+            listed = ", ".join(f"[{i}] or .{output}" for i, output in enumerate(outputs))
+            raise self.fail(f"{name}() has {count} outputs: {listed}", node)
         call = self.convert(node.value)
-        assert isinstance(call, Call) and call.func == "slogdet"
+        assert isinstance(call, Call) and call.func == name
         return dataclasses.replace(call, params=(("output", part),))
 
     def _loss(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
@@ -492,7 +488,7 @@ class _Converter:
         then integers (given one by one or as a tuple or list), kept as the call's params."""
         if not args:
             raise self.fail(f"{name}() needs a tensor", node)
-        joined = name in ("cat", "stack")
+        joined = OPS[name].listed  # type: ignore[attr-defined]
         if joined and not isinstance(args[0], (ast.List, ast.Tuple)):
             raise self.fail(
                 f"{name}() takes a list of tensors, as in torch.{name}([a, b])", args[0]
@@ -693,6 +689,11 @@ def _unknown_function(name: str) -> str:
         f"; did you mean {close[0]}?" if close else " (the README lists every supported function)"
     )
     return f"unknown function {name!r}{hint}"
+
+
+def _outputs(name: str) -> tuple[str, ...]:
+    """The outputs of a function that returns several tensors (its entry's `outputs`)."""
+    return OPS[name].outputs if name in OPS else ()
 
 
 def _called_name(call: ast.Call) -> str:

@@ -344,6 +344,34 @@ def test_svg_is_a_deprecated_name_of_terminal_svg(tmp_path):
     assert target.read_text(encoding="utf-8").startswith("<svg")
 
 
+@pytest.mark.parametrize("columns", ["80", "60"])
+def test_the_terminal_screenshot_holds_every_word(tmp_path, columns):
+    """Piped, each sentence is one line (scripts grep them); the screenshot is the terminal
+    of that width, prose wrapped at words: it cropped every long line at the edge."""
+    import xml.etree.ElementTree as ET
+
+    target = tmp_path / "t.svg"
+    result = CliRunner().invoke(
+        app,
+        ["sum(x**2)", "--x", "3,4,10", "--graph", "--terminal-svg", str(target)],
+        env={**ENV, "COLUMNS": columns},
+    )
+    assert result.exit_code == 0
+    why = next(line for line in result.stdout.splitlines() if line.startswith("Why one number"))
+    assert why.endswith("is the same as L.backward().")  # stdout: one line, as before
+    root = ET.fromstring(target.read_text(encoding="utf-8"))
+    rows: dict[str, list[str]] = {}
+    for element in root.iter("{http://www.w3.org/2000/svg}text"):
+        rows.setdefault(element.get("y"), []).append(element.text or "")
+    shown = " ".join(" ".join("".join(parts).split()) for parts in rows.values())
+    for words in (
+        "so backward() starts from L itself",
+        "L.backward(torch.ones_like(L)) is the same as L.backward().",
+        "whose one SumBackward0 is drawn above.",
+    ):
+        assert words in shown, words
+
+
 # ---- the smaller points ---------------------------------------------------------------
 
 

@@ -176,11 +176,16 @@ class Op:
     bare: bool = True  # NAME(...) alone is a spelling too (so NAME is no variable's name)
     hazards: tuple[Hazard, ...] = ()
     story: str | None = None  # "L = sum_i y_i": how the story names L at the top
+    # said when y.backward(ones) runs through it at the top: what L = sum_i y_i means there
+    ones_note: str = ""
     operands: int = 1  # how many tensors it takes, before its constant settings
     keywords: tuple[Keyword, ...] = ()  # its settings, in PyTorch's positional order
     # other names of it, "namespace:name" (NAMESPACES, or "bare"): "torch:arcsinh"
     aliases: tuple[str, ...] = ()
     pairwise: str | None = None  # torch.max(a, b) with a tensor b is this op (maximum)
+    # a call that returns several tensors (slogdet): their attribute names in torch's
+    # order; the parser keeps which one `f(X)[1]` / `f(X).name` takes as the setting "output"
+    outputs: tuple[str, ...] = ()
     # how its spellings are shown: constants before the tensors, text after the call
     # (einsum's `'ij,j->i'`, slogdet's `[1]`)
     written: tuple[tuple[str, ...], str] = ((), "")
@@ -212,6 +217,19 @@ class Op:
     ) -> None:
         """Refuse values the call cannot take (an index out of range), as input errors;
         `arrays` holds each variable's values as a flat sequence of floats."""
+
+    def count(self, node: Call) -> Var | None:
+        """A variable whose value this call reads as a count (`range(n)`): program.build
+        binds it to that number before the shapes (`counted`); None for other calls."""
+        return None
+
+    def counted(self, node: Call, count: int) -> Call:
+        """The call with its count (`count()`) bound to the number `count`."""
+        return node
+
+    def reads_as_size(self, node: Call) -> Var | None:
+        """A variable this call reads as a size, not as values (`range(len(t))`, `range(n)`)."""
+        return None
 
     def wraps(self, node: Call, shape_of: Mapping[int, Shape]) -> Iterator[tuple[Var, int]]:
         """Index variables of this call whose negative values count from the end of an

@@ -332,6 +332,7 @@ ENTRIES: tuple[Op, ...] = (
         "slogdet",
         "d log|det(X)|/dX = X^-T (Matrix Cookbook eq. 57); the sign's gradient is 0",
         written=((), "[1]"),
+        outputs=("sign", "logabsdet"),
         reason_text=SINGULAR + ", and log|det({matrix})| = log(0) = -inf",
     ),
     Inverse(

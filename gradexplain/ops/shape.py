@@ -75,6 +75,7 @@ class Move(Op):
     spellings: tuple[str, ...] = ("torch", "method")
     bare: bool = False  # x.t(), torch.t(x); never t(x), so `t` stays a variable's name
     names: tuple[str, ...] = ()  # the keyword spellings of its integers, in order
+    listed: bool = False  # its tensors come as one list: torch.cat([a, b], dim=0)
     # its rule as (label, SymPy expression) parts, from the symbols `_letters` gives:
     # `d flip(x)_i/dx_j = delta(j, n - i - 1)`, which element of x each y_i is
     moved: Callable[[Any], tuple[tuple[str, Any], ...]] | None = None
@@ -402,6 +403,7 @@ class Join(Move):
     """cat(tensors, dim) puts them one after another; stack(tensors, dim) on a new axis."""
 
     spellings: tuple[str, ...] = ("torch",)
+    listed: bool = True
 
     def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
         first = parts[0]
