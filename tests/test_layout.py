@@ -155,7 +155,6 @@ NAME_CHECKS_LEFT = {
     ("parser.py", "getitem"),
     ("parser.py", "arange"),
     ("parser.py", "tensor"),
-    ("program.py", "arange"),  # range(n) binds the count n before the shapes
 }
 
 
