@@ -36,9 +36,13 @@ ONES_NOTE = (
 SCALAR_NOTE = (
     'Why one number: training lowers a loss, and "lower" needs a single number to '
     "compare, so backward() starts from L itself, with dL/dL = 1. L is already a scalar, so "
-    "L.backward() needs no argument; L.backward(torch.ones_like({x})) is an error in "
-    f'PyTorch ("{SHAPE_ERROR}": ones_like({{x}}) has {{n}} elements, L has none), and '
-    "L.backward(torch.ones_like(L)) is the same as L.backward()."
+    "L.backward() needs no argument; {ones}L.backward(torch.ones_like(L)) is the same as "
+    "L.backward()."
+)
+# what backward(ones_like(x)) does with x a differentiated vector or matrix
+ONES_OF_VECTOR = (
+    f'L.backward(torch.ones_like({{x}})) is an error in PyTorch ("{SHAPE_ERROR}": '
+    "ones_like({x}) has {n} elements, L has none), and "
 )
 
 
@@ -126,11 +130,15 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
 
 
 def _scalar_note(program: Program) -> str:
-    """Why L is one number, and what backward(ones_like(x)) does to a scalar L."""
+    """Why L is one number, and what backward(ones_like(x)) does to a scalar L. Where
+    every differentiated variable is a scalar, ones_like of one is 0-d like L, no error:
+    the note then says nothing of it (it said "ones_like(x) has 0 elements", of an x the
+    expression did not have)."""
     vectors = [name for name in program.wrt if program.values[name].shape]
-    name = vectors[0] if vectors else "x"
-    size = program.values[name].size if vectors else 0
-    return SCALAR_NOTE.format(x=name, n=size)
+    if not vectors:
+        return SCALAR_NOTE.format(ones="")
+    ones = ONES_OF_VECTOR.format(x=vectors[0], n=program.values[vectors[0]].size)
+    return SCALAR_NOTE.format(ones=ones)
 
 
 def sentence(

@@ -121,6 +121,37 @@ def test_the_quoted_errors_are_pytorchs_own():
     assert torch.equal(ones, x.grad)
 
 
+@pytest.mark.parametrize(
+    ("command", "build"),
+    [
+        (["sum(x**2)", "--x", "3,4,10"], lambda: _leaf([3.0, 4.0, 10.0], lambda x: (x**2).sum())),
+        (
+            ["mean((a*t - y)**2)", "--a", "1", "--t", "0,1,2", "--y", "1,2,2", "--wrt", "a"],
+            lambda: _leaf(1.0, lambda a: ((a * torch.tensor([0.0, 1, 2]) - 2) ** 2).mean()),
+        ),
+    ],
+    ids=["vector x", "scalar parameters"],
+)
+def test_the_ones_like_claim_is_what_pytorch_does(command, build):
+    """`L.backward(torch.ones_like(x))` is called an error only where PyTorch raises one:
+    of a scalar parameter, ones_like is 0-d like L and backward runs (the note said
+    "ones_like(x) has 0 elements" of an x the expression did not have)."""
+    out = CliRunner().invoke(app, command, env=ENV).stdout
+    leaf, loss = build()
+    try:
+        loss.backward(torch.ones_like(leaf))
+        raised = False
+    except RuntimeError as error:
+        raised = "Mismatch in shape" in str(error)
+    assert ("is an error in PyTorch" in out) == raised
+    assert "L.backward(torch.ones_like(L)) is the same as L.backward()." in out
+
+
+def _leaf(values, loss):
+    leaf = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    return leaf, loss(leaf)
+
+
 def test_scalar_and_vector_results_say_why_one_number():
     scalar = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4,10"], env=ENV).stdout
     assert "Why one number: training lowers a loss" in scalar
