@@ -168,14 +168,13 @@ def tolerance_for(dtype: str, rtol: float | None, atol: float | None) -> Toleran
 
 def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) -> Explanation:
     """Run both witnesses, every rank; library warnings (torch, numpy) never reach the
-    user's output. A program of vectors of one length (`program.shaped` false) tells
-    its story in `story`; any other in `shaped`."""
+    user's output. `story` words both in the program's letters."""
     tree, values, shapes, wrt = program.tree, program.values, program.shapes, program.wrt
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import numpy as np
 
-        from gradexplain import autograd, nonfinite, notebook, shaped, story, symbolic
+        from gradexplain import autograd, nonfinite, notebook, story, symbolic
         from gradexplain.closeness import gradient_of
         from gradexplain.evaluate import Evaluator
 
@@ -193,8 +192,7 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         with deadline(
             limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation", "MAX_SYMBOLIC_SECONDS"
         ):
-            words = shaped if program.shaped else story
-            decomposition = words.decompose(program, model, evaluator)
+            decomposition = story.decompose(program, model, evaluator)
             gradients = {}
             for name, derivative in derivatives.items():
                 text = symbolic.formula(derivative, program.notation)
@@ -207,7 +205,7 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
                         ),
                         run.gradients[name],
                         tolerance,
-                        words.sentence(program, model, decomposition, name, text),
+                        story.sentence(program, model, decomposition, name, text),
                     ),
                     latex=symbolic.latex(derivative, program.notation),
                     expr=derivative,

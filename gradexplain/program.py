@@ -52,7 +52,9 @@ class Program:
 
     @property
     def shaped(self) -> bool:
-        """True when the shaped path runs (a matrix, @, .T, dim=, a stretched vector)."""
+        """True when the output lays out each value by its shape (a matrix, @, .T, dim=,
+        a stretched vector); else it reads in one length n. Display only: every rank
+        is computed alike."""
         return uses_matrices(self.tree, self.shapes)
 
     @property

@@ -1,8 +1,12 @@
-"""The explanation in words: which rule builds L, and what it says for each variable.
+"""The explanation in words, for every rank: which rule builds L, and what it says for
+each variable.
 
 Read from our tree (which node is at the top) and from the SymPy model (the summand, the
-formula); the numbers come from the evaluator. Sentences are plain ASCII so they survive
-any terminal, pipe or CI log.
+formula); the numbers come from the evaluator. A program of vectors of one length shows
+the array L combines as columns of its gradient's table, the sum-rule table's rank-1
+rendering, and names the rule at the top (sum, mean, prod, max, a chain through one
+reduction); any other shows that table on its own (`sumrule.py`) and the chain rule
+through `@`. Sentences are plain ASCII so they survive any terminal, pipe or CI log.
 """
 
 from __future__ import annotations
@@ -10,15 +14,16 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from gradexplain import symbolic
+from gradexplain import sumrule, symbolic
 from gradexplain.evaluate import Evaluator
 from gradexplain.notation import PLAIN, Notation
 from gradexplain.ops import OPS
 from gradexplain.ops.reductions import Reduction as ReductionOp
 from gradexplain.program import Program
 from gradexplain.result import Decomposition, Singularity
+from gradexplain.shapes import Shape, element
 from gradexplain.symbolic import I, J, Model, Reduction
-from gradexplain.tree import BinOp, Call, Node, children
+from gradexplain.tree import BinOp, Call, Node, Var, children, walk
 from gradexplain.unparse import source
 
 # torch 2.13's own messages (tests/test_desk.py checks them against real PyTorch)
@@ -69,7 +74,15 @@ def top_reductions(tree: Node, model: Model) -> list[Node]:
 
 
 def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposition:
-    """Name the rule at the top of L and, where one sum or product builds it, its terms."""
+    """Name the rule at the top of L and, where one sum or product builds it, its terms:
+    as the gradient table's columns in one length n, else as the sum-rule table."""
+    if program.shaped:
+        return _by_shape(program, model, evaluator)
+    return _in_one_length(program, model, evaluator)
+
+
+def _in_one_length(program: Program, model: Model, evaluator: Evaluator) -> Decomposition:
+    """The rule at the top, its terms y_i evaluated along the one length."""
     tree, nt = program.tree, program.notation
     if model.implicit_sum:
         term = model.implicit_term
@@ -129,6 +142,37 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
     return Decomposition("derivative", f"L = {formula(model.loss, nt)}", False, None, None)
 
 
+def _by_shape(program: Program, model: Model, evaluator: Evaluator) -> Decomposition:
+    """L's formula, and y element by element where L sums (or averages) an array y."""
+    tree, node_shapes = program.tree, dict(program.node_shapes)
+    nt = program.notation
+    found = sumrule.terms(
+        tree,
+        program.shapes,
+        node_shapes,
+        dict(evaluator.arrays),
+        dict(evaluator.scalars),
+        list(program.wrt),
+        nt,
+    )
+    top = node_shapes[id(tree)]
+    notes = (
+        (sumrule.ONES_NOTE.format(shape=sumrule.kind(top), y=sumrule.letters(tree)[0]),)
+        if top
+        else ()
+    )
+    rule = found.rule if found is not None else ("sum" if top else "derivative")
+    return Decomposition(
+        rule,
+        f"L = {formula(model.loss, nt)}",
+        bool(top),
+        None if found is None else found.formula,
+        None,
+        notes,
+        found,
+    )
+
+
 def _scalar_note(program: Program) -> str:
     """Why L is one number, and what backward(ones_like(x)) does to a scalar L. Where
     every differentiated variable is a scalar, ones_like of one is 0-d like L, no error:
@@ -145,6 +189,8 @@ def sentence(
     program: Program, model: Model, decomposition: Decomposition, name: str, grad_formula: str
 ) -> str:
     """The rule applied to one variable, ending in its gradient formula."""
+    if program.shaped:
+        return _through_products(program, name, grad_formula)
     tree, is_vector, nt = program.tree, bool(model.shapes[name]), program.notation
     target = f"{name}_{nt.j}" if is_vector else name
     lead = f"dL/d{target} = {grad_formula}"
@@ -186,6 +232,78 @@ def _term_at_j(tree: Node, model: Model, decomposition: Decomposition) -> sp.Exp
 
 def _has_inner_reduction(expr: sp.Expr) -> bool:
     return bool(expr.atoms(sp.Sum, sp.Product))
+
+
+def _through_products(program: Program, name: str, text: str) -> str:
+    """The chain rule through the `@` that uses `name` directly, or the general rule."""
+    tree, node_shapes, shape = program.tree, dict(program.node_shapes), program.shapes[name]
+    lead = f"dL/d{element(name, shape, program.notation.j + program.notation.k)} = {text}"
+    from gradexplain.unparse import source
+
+    products = [
+        node
+        for node in walk(tree)
+        if isinstance(node, BinOp)
+        and node.op == "@"
+        and name in (_operand_name(node.left), _operand_name(node.right))
+    ]
+    uses = sum(isinstance(node, Var) and node.name == name for node in walk(tree))
+    if products and (len({source(node) for node in products}) > 1 or len(products) < uses):
+        # X.T@X, or X@w + X**2: one @ does not carry all of dL/dX
+        return (
+            f"Chain rule, element by element: {name} appears {uses} times, so dL/d{name} "
+            f"adds the contribution of each; {lead}."
+        )
+    for node in products:  # one product, perhaps written twice (both branches of a where)
+        mine, theirs = (
+            (node.left, node.right) if _operand_name(node.left) == name else (node.right, node.left)
+        )
+        other = source(theirs)
+        outer = (
+            f" (an outer product: {other} is a vector)"
+            if len(node_shapes[id(mine)]) == 2 and len(node_shapes[id(theirs)]) == 1
+            else ""
+        )
+        y = _product_letter(tree, node_shapes, node)
+        if mine is node.left:
+            return (
+                f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
+                f"dL/d{y} @ {_transposed(other)}{outer}, so {lead}."
+            )
+        return (
+            f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
+            f"{_transposed(other)} @ dL/d{y}{outer}, so {lead}."
+        )
+    forms = dict.fromkeys(
+        OPS[node.func].closed_form
+        for node in walk(tree)
+        if isinstance(node, Call) and node.func in OPS
+    )
+    forms.pop("", None)
+    if forms:  # det, inverse...: the matrix-level rule the symbolic side used
+        return f"Chain rule, element by element, with {'; '.join(forms)}: {lead}."
+    return f"Chain rule, element by element: {lead}."
+
+
+def _product_letter(tree: Node, node_shapes: dict[int, Shape], product: Node) -> str:
+    """y, unless the sum-rule table already calls another array y (the sigmoid of this
+    product, say): then z, so one letter never names two arrays (nor a variable)."""
+    found = sumrule.combined(tree, node_shapes)
+    array, other = sumrule.letters(tree)
+    return other if found is not None and found[0] is not product else array
+
+
+def _operand_name(node: Node) -> str | None:
+    """`W` when the operand is the variable itself (not `W.T`, nor an expression)."""
+    return node.name if isinstance(node, Var) else None
+
+
+def _transposed(text: str) -> str:
+    return (
+        text[:-2]
+        if text.endswith(".T")
+        else (f"{text}.T" if text.isidentifier() else f"({text}).T")
+    )
 
 
 _OPERATOR_REASONS = {  # a function's reasons are in its registry entry (gradexplain.ops)

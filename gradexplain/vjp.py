@@ -298,7 +298,7 @@ def _symbolic_jacobian(
     sum binds them, the rest evaluated as identities), evaluated over y's and x's axes."""
     from gradexplain.builder import pinned
     from gradexplain.deltas import derivative
-    from gradexplain.shaped import generic_element
+    from gradexplain.sumrule import generic_element
 
     shapes = {name: value.shape for name, value in values.items()}
     model = symbolic.build(inner, shapes, node_shapes)
@@ -321,8 +321,8 @@ def _jacobian_shaped(
     tree: Node, values: Mapping[str, Values], chosen: list[str], node_shapes: dict[int, Shape]
 ) -> tuple[Node, float, tuple[int, ...], list[str]]:
     """The matrix path: y and each non-scalar x flattened row-major."""
-    from gradexplain.shaped import combined
     from gradexplain.shapes import describe
+    from gradexplain.sumrule import combined
     from gradexplain.unparse import source
 
     shapes = {name: value.shape for name, value in values.items()}

@@ -1,9 +1,8 @@
-"""The story of the shaped path, when a value is 2-D, a vector is stretched over
-another, or `@`, `.T` or a `dim=` is used: the sum-rule table of y's elements, and the
-chain rule through `@` in words.
+"""The sum-rule table: the array y whose elements L adds up (or averages), element by
+element from its own SymPy formula, and dL/dy in words (`story.py` tells the rest).
 
-The 1-D path keeps one common length n, so its output reads as the learner's seed; its
-story is `story.py`. Both witnesses run in `api._compute` for every rank.
+A program of vectors of one length shows y as columns of the gradient's table instead
+(its rank-1 rendering, `story.decompose`).
 """
 
 from __future__ import annotations
@@ -16,12 +15,11 @@ import sympy as sp
 from gradexplain.evaluate import Evaluator
 from gradexplain.notation import PLAIN, Notation
 from gradexplain.ops import OPS
-from gradexplain.program import Program
-from gradexplain.result import Decomposition, Terms
+from gradexplain.result import Terms
 from gradexplain.scoped import ScopedSum
-from gradexplain.shapes import Shape, describe, element
-from gradexplain.symbolic import Model, build, formula
-from gradexplain.tree import BinOp, Call, Node, Var, variables, walk
+from gradexplain.shapes import Shape, describe
+from gradexplain.symbolic import build, formula
+from gradexplain.tree import Call, Node, variables
 
 ONES_NOTE = (
     "The expression's value {y} is {shape}, and {y}.backward() needs a v shaped like {y}: "
@@ -30,39 +28,12 @@ ONES_NOTE = (
 )
 
 
-def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposition:
-    """L's formula, and y element by element where L sums (or averages) an array y."""
-    tree, node_shapes = program.tree, dict(program.node_shapes)
-    nt = program.notation
-    found = terms(
-        tree,
-        program.shapes,
-        node_shapes,
-        dict(evaluator.arrays),
-        dict(evaluator.scalars),
-        list(program.wrt),
-        nt,
-    )
-    top = node_shapes[id(tree)]
-    notes = (ONES_NOTE.format(shape=_kind(top), y=letters(tree)[0]),) if top else ()
-    rule = found.rule if found is not None else ("sum" if top else "derivative")
-    return Decomposition(
-        rule,
-        f"L = {formula(model.loss, nt)}",
-        bool(top),
-        None if found is None else found.formula,
-        None,
-        notes,
-        found,
-    )
-
-
 _ARRAY_LETTERS = ("y", "u", "v", "r")  # the first one that is not a variable's name
 _PRODUCT_LETTERS = ("z", "h", "g", "q")
 _INDICES = ("i", "k")  # y's own indices, as the table labels them (i, or i,k)
 
 
-def _kind(shape: Shape) -> str:
+def kind(shape: Shape) -> str:
     """ "a 2x3 matrix" or "a vector of 3 elements", for a sentence."""
     if len(shape) == 2:
         return f"a {describe(shape)} matrix"
@@ -164,78 +135,4 @@ def _terms_sentence(y: str, rule: str, shape: Shape, wrt: list[str], nt: Notatio
     return (
         f"Sum rule: L = sum_{index} {entry} adds the {count} elements of {y}, so "
         f"dL/d{entry} = 1 for each {index}; {back}"
-    )
-
-
-def sentence(
-    program: Program, model: Model, decomposition: Decomposition, name: str, text: str
-) -> str:
-    """The chain rule through the `@` that uses `name` directly, or the general rule."""
-    tree, node_shapes, shape = program.tree, dict(program.node_shapes), program.shapes[name]
-    lead = f"dL/d{element(name, shape, program.notation.j + program.notation.k)} = {text}"
-    from gradexplain.unparse import source
-
-    products = [
-        node
-        for node in walk(tree)
-        if isinstance(node, BinOp)
-        and node.op == "@"
-        and name in (_operand_name(node.left), _operand_name(node.right))
-    ]
-    uses = sum(isinstance(node, Var) and node.name == name for node in walk(tree))
-    if products and (len({source(node) for node in products}) > 1 or len(products) < uses):
-        # X.T@X, or X@w + X**2: one @ does not carry all of dL/dX
-        return (
-            f"Chain rule, element by element: {name} appears {uses} times, so dL/d{name} "
-            f"adds the contribution of each; {lead}."
-        )
-    for node in products:  # one product, perhaps written twice (both branches of a where)
-        mine, theirs = (
-            (node.left, node.right) if _operand_name(node.left) == name else (node.right, node.left)
-        )
-        other = source(theirs)
-        outer = (
-            f" (an outer product: {other} is a vector)"
-            if len(node_shapes[id(mine)]) == 2 and len(node_shapes[id(theirs)]) == 1
-            else ""
-        )
-        y = _product_letter(tree, node_shapes, node)
-        if mine is node.left:
-            return (
-                f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
-                f"dL/d{y} @ {_transposed(other)}{outer}, so {lead}."
-            )
-        return (
-            f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
-            f"{_transposed(other)} @ dL/d{y}{outer}, so {lead}."
-        )
-    forms = dict.fromkeys(
-        OPS[node.func].closed_form
-        for node in walk(tree)
-        if isinstance(node, Call) and node.func in OPS
-    )
-    forms.pop("", None)
-    if forms:  # det, inverse...: the matrix-level rule the symbolic side used
-        return f"Chain rule, element by element, with {'; '.join(forms)}: {lead}."
-    return f"Chain rule, element by element: {lead}."
-
-
-def _product_letter(tree: Node, node_shapes: dict[int, Shape], product: Node) -> str:
-    """y, unless the sum-rule table already calls another array y (the sigmoid of this
-    product, say): then z, so one letter never names two arrays (nor a variable)."""
-    found = combined(tree, node_shapes)
-    array, other = letters(tree)
-    return other if found is not None and found[0] is not product else array
-
-
-def _operand_name(node: Node) -> str | None:
-    """`W` when the operand is the variable itself (not `W.T`, nor an expression)."""
-    return node.name if isinstance(node, Var) else None
-
-
-def _transposed(text: str) -> str:
-    return (
-        text[:-2]
-        if text.endswith(".T")
-        else (f"{text}.T" if text.isidentifier() else f"({text}).T")
     )
