@@ -673,9 +673,11 @@ class _Converter:
 
 def _integer_data(node: Node) -> bool:
     """An index array: a variable (`idx`), `range(n)`, or a part of one (`t[:2]`)."""
-    while isinstance(node, Call) and node.func == "getitem":
+    while isinstance(node, Call) and node.func in OPS and OPS[node.func].index_data == "source":
         node = node.args[0]
-    return isinstance(node, Var) or (isinstance(node, Call) and node.func in ("arange", "tensor"))
+    return isinstance(node, Var) or (
+        isinstance(node, Call) and node.func in OPS and OPS[node.func].index_data == "always"
+    )
 
 
 def _or(names: tuple[str, ...]) -> str:

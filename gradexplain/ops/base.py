@@ -186,6 +186,9 @@ class Op:
     # a call that returns several tensors (slogdet): their attribute names in torch's
     # order; the parser keeps which one `f(X)[1]` / `f(X).name` takes as the setting "output"
     outputs: tuple[str, ...] = ()
+    # as an index (`x[...]`), its result is integer data: "always" (arange, a literal
+    # tensor), "source" when its first argument is (a part of an index array, `t[:2]`)
+    index_data: str = ""
     # how its spellings are shown: constants before the tensors, text after the call
     # (einsum's `'ij,j->i'`, slogdet's `[1]`)
     written: tuple[tuple[str, ...], str] = ((), "")
