@@ -226,6 +226,7 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         covered = nonfinite.explained(singularities)
         return Explanation(
             display=notebook.markdown_repr,
+            terminal=notebook.terminal_text,
             expression=program.text,
             device=str(torch_device),
             dtype=dtype,

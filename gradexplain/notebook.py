@@ -17,12 +17,13 @@ if TYPE_CHECKING:
 
 
 def markdown_repr(result: Explanation) -> str:
-    from gradexplain import markdown
+    from gradexplain import latexform, markdown
 
     parts = [markdown.markdown(result)]
     for name, gradient in result.gradients.items():
         if gradient.latex:
-            element = f"{name}_{result.notation.j}" if gradient.shape else name
+            letters = (result.notation.j, result.notation.k)[: len(gradient.shape)]
+            element = latexform.element(name, letters)
             parts.append(f"$$\\frac{{\\partial L}}{{\\partial {element}}} = {gradient.latex}$$")
     parts += [
         f"![{alt}](data:image/svg+xml;base64,"
@@ -30,6 +31,30 @@ def markdown_repr(result: Explanation) -> str:
         for alt, text in _drawings(result)
     ]
     return "\n\n".join(parts) + "\n"
+
+
+def terminal_text(result: Explanation, width: int, colour: str | None = None) -> str:
+    """The command line's output (tables, sentences, verdict) `width` columns wide, prose
+    wrapped at words: IPython's terminal and rich show a result so. ANSI styles when
+    `colour` names a rich colour system ("truecolor", "256"...), none for None."""
+    import io
+
+    from rich.console import Console
+
+    from gradexplain.render import render
+
+    out = io.StringIO()
+    console = Console(
+        file=out,
+        width=max(width, 20),
+        color_system=colour,  # type: ignore[arg-type]  # rich's Literal of names
+        force_terminal=colour is not None,
+        force_jupyter=False,  # in a kernel rich would display each line itself
+        highlight=False,
+        soft_wrap=False,
+    )
+    render(result, console)
+    return "\n".join(line.rstrip() for line in out.getvalue().rstrip("\n").splitlines())
 
 
 def _drawings(result: Explanation) -> list[tuple[str, str]]:

@@ -177,13 +177,35 @@ def _code(block: view.Code, console: Console) -> None:
 def _tree(block: view.Tree, console: Console) -> None:
     from rich.tree import Tree
 
-    root = Tree(text(block.label))  # a label such as x[idx] is not rich markup
-    stack = [(root, child) for child in reversed(block.children)]
+    root = Tree(text(_parts(block.label, console.width)))  # x[idx] is not rich markup
+    stack = [(root, child, 1) for child in reversed(block.children)]
     while stack:
-        branch, node = stack.pop()
-        made = branch.add(text(node.label))
-        stack.extend((made, child) for child in reversed(node.children))
+        branch, node, depth = stack.pop()
+        made = branch.add(text(_parts(node.label, console.width - _GUIDE * depth)))
+        stack.extend((made, child, depth + 1) for child in reversed(node.children))
     console.print(root, soft_wrap=False)  # wrap, not crop
+
+
+_GUIDE = 4  # columns rich.tree indents each level by ("├── ", "│   ")
+
+
+def _parts(label: str, width: int) -> str:
+    """A graph node's label, wider than `width`, broken between its parts (the edge
+    `<- power rule --`, then, two spaces apart, `[4] PowBackward0`, `x**2 = [9, 16, 100]`,
+    `grad in: [1, 1, 1]`), so a value is not cut at one of its own spaces; a part wider
+    still is wrapped by rich at spaces."""
+    if len(label) <= width:
+        return label
+    first, *rest = label.split("  ")
+    edge, arrow, node = first.partition(" -- ")
+    parts = [("", f"{edge} --"), (" ", node)] if arrow else [("", first)]
+    lines: list[str] = []
+    for joint, part in [*parts, *(("  ", later) for later in rest)]:
+        if lines and len(lines[-1]) + len(joint) + len(part) <= width:
+            lines[-1] += joint + part
+        else:
+            lines.append(part)
+    return "\n".join(lines)
 
 
 def _verdict(block: view.Verdict, console: Console) -> None:

@@ -173,6 +173,10 @@ class Explanation:
     # how Jupyter shows it (`notebook.markdown_repr`), handed over by `api`, which made it:
     # the result knows no renderer, so this module imports none
     display: Callable[[Explanation], str] | None = field(default=None, repr=False, compare=False)
+    # and how a terminal shows it (IPython's text/plain, rich): (result, width, colour system)
+    terminal: Callable[[Explanation, int, str | None], str] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def notation(self) -> Notation:
@@ -211,6 +215,24 @@ class Explanation:
         """Jupyter shows the result itself: table, verdict, formulas as math, the graph
         drawn inline (`gradexplain.notebook`)."""
         return None if self.display is None else self.display(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's text/plain (its terminal, `%gradexplain` there): the table, the
+        sentences and the verdict, as the command line prints them, not the dataclass."""
+        if self.terminal is None or cycle:
+            printer.text(repr(self))
+        else:
+            printer.text(self.terminal(self, printer.max_width, None))
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        """`rich.print(result)`: the command line's output, in the console's width and
+        colours."""
+        from rich.text import Text
+
+        if self.terminal is None:
+            yield repr(self)
+        else:
+            yield Text.from_ansi(self.terminal(self, options.max_width, console.color_system))
 
     def verdict(self) -> str:
         """One line: the outcome, device, dtype, largest difference and tolerances."""

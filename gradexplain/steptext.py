@@ -212,19 +212,42 @@ def _lines(parts: Parts, names: Sequence[Name], rules: bool = True) -> Iterator[
         yield f"L = {_show(parts.value, names, parts)}"
     if parts.note is not None and not parts.vector:
         yield parts.note[0] + _show(parts.note[1], names, parts)
-    for step in parts.steps:
+    written = [
+        (step, _show(step.value, names, parts), _show(step.derivative, names, parts))
+        for step in parts.steps
+    ]
+    for step, value, derivative, again in _once(written):
         name = own.get(_named(step.value, names))  # a named element shows its definition
-        value = _show(step.value if name is None else name.definition, names, parts)
-        words = f"{parts.notation.words(step.rule)}: " if rules else ""
+        if name is not None:
+            value = _show(name.definition, names, parts)
+        words = "as above: " if again else f"{parts.notation.words(step.rule)}: "
         yield (
             "  " * step.depth
-            + f"{words}d/d{parts.target} [{value}] = {_show(step.derivative, names, parts)}"
+            + f"{words if rules or again else ''}d/d{parts.target} [{value}] = {derivative}"
         )
     if parts.note is not None and parts.vector:
         yield parts.note[0] + _show(parts.note[1], names, parts)
     yield f"{parts.why}: dL/d{parts.target} = {_show(parts.final, names, parts)}"
     if parts.table is not None:  # the table's form of the same (stepend.py)
         yield f"{stepend.SAME}: dL/d{parts.target} = {_show(parts.table, names, parts)}"
+
+
+def _once(
+    written: Sequence[tuple[Step, str, str]],
+) -> Iterator[tuple[Step, str, str, bool]]:
+    """Each step as written, and whether the same line was derived above (the branches
+    of where(c, 1 - s_i, s_i) both differentiate s_i): such a step is one line, "as
+    above", without the steps below it. Compared as printed: `@` gave each copy of
+    xb@weights its own index."""
+    seen: set[tuple[str, str]] = set()
+    below: int | None = None  # the depth of a repeated step whose steps are left out
+    for step, value, derivative in written:
+        if below is not None and step.depth > below:
+            continue
+        again = (value, derivative) in seen
+        below = step.depth if again else None
+        seen.add((value, derivative))
+        yield step, value, derivative, again
 
 
 def _definitions(names: Sequence[Name], derivations: Sequence[Derivation]) -> str:

@@ -172,24 +172,25 @@ def _routes(
 
 def _labels(routes: list[Route], boxes: list[Box]) -> list[tuple[float, float]]:
     """Where each rule's text goes (x, baseline): the first spot beside its own line that
-    touches no box, no other line and no label placed before it; else right of it all."""
-    segments = [(r, _segment_box(a, b)) for r in routes for a, b in zip(r.points, r.points[1:])]
+    touches no box, no line (its own included) and no label placed before it; else
+    right of it all."""
+    segments = [(a, b) for r in routes for a, b in zip(r.points, r.points[1:])]
     taken: list[Box] = list(boxes)
     found: list[tuple[float, float]] = []
     for route in routes:
         width = len(route.rule) * CHAR
-        others = [box for owner, box in segments if owner is not route]
         spot = next(
             (
                 at
                 for at in _candidates(route)
-                if not any(_overlap(_text_box(at, width), box) for box in taken + others)
+                if not any(_overlap(_text_box(at, width), box) for box in taken)
+                and not any(_crosses(_text_box(at, width), a, b) for a, b in segments)
             ),
             None,
         )
         if spot is None:  # beside everything drawn so far, on the route's first row
-            far = max(box[2] for box in taken + [b for _, b in segments]) + GAP_X
-            spot = (far, route.points[0][1] + LINE)
+            far = max([box[2] for box in taken] + [x for a, b in segments for x in (a[0], b[0])])
+            spot = (far + GAP_X, route.points[0][1] + LINE)
         found.append(spot)
         taken.append(_text_box(spot, width))
     return found
@@ -198,29 +199,49 @@ def _labels(routes: list[Route], boxes: list[Box]) -> list[tuple[float, float]]:
 def _candidates(route: Route) -> list[tuple[float, float]]:
     """Spots for the label's start and baseline. A long edge's label sits on its turn
     below the parent, then on its turn above the child, from the box out towards the
-    lane; a straight line's beside it, from its middle outwards, right and then left."""
+    lane; a straight line's beside it, from its middle outwards, right and then left,
+    level with the point or above or below it (a slanted line leaves one of them free)."""
     width = len(route.rule) * CHAR
     if route.lane:
         spots = []
         for (x1, y), (x2, _) in (route.points[1:3], route.points[3:5]):
             low, high = sorted((x1, x2))
-            spots += [(x, y - 3) for x in _steps(low + 6, high - 6 - width, 8)]
+            spots += [(x, y - 4) for x in _steps(low + 6, high - 6 - width, 8)]
         return spots
     (x1, y1), (x2, y2) = route.points
     spots = []
     for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8):
         x, y = x1 + (x2 - x1) * t, y1 + (y2 - y1) * t
-        spots += [(x + 6, y + 4), (x - 6 - width, y + 4)]
+        for rise in (4, -6, 16):
+            spots += [(x + 6, y + rise), (x - 6 - width, y + rise)]
     return spots
+
+
+def _crosses(box: Box, a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Whether the segment a-b passes through the box (Liang-Barsky clipping)."""
+    (x1, y1), (x2, y2) = a, b
+    low, high = 0.0, 1.0
+    for p, q in (
+        (x1 - x2, x1 - box[0]),
+        (x2 - x1, box[2] - x1),
+        (y1 - y2, y1 - box[1]),
+        (y2 - y1, box[3] - y1),
+    ):
+        if p == 0:
+            if q < 0:
+                return False
+        elif p < 0:
+            low = max(low, q / p)
+        else:
+            high = min(high, q / p)
+        if low > high:
+            return False
+    return True
 
 
 def _steps(start: float, stop: float, step: float) -> list[float]:
     count = int((stop - start) // step) + 1 if stop >= start else 0
     return [start + step * k for k in range(count)]
-
-
-def _segment_box(a: tuple[float, float], b: tuple[float, float]) -> Box:
-    return (min(a[0], b[0]) - 1, min(a[1], b[1]) - 1, max(a[0], b[0]) + 1, max(a[1], b[1]) + 1)
 
 
 def _text_box(at: tuple[float, float], width: float) -> Box:

@@ -286,8 +286,10 @@ def formula(expr: sp.Expr, notation: Notation = PLAIN) -> str:
 
 
 def latex(expr: sp.Expr, notation: Notation = PLAIN) -> str:
-    """The formula as LaTeX, for notebooks: `2 x_{j}`."""
-    return str(sp.latex(notation.display(stable_indices(expr))))
+    """The formula as LaTeX, for notebooks: `2 x_{j}`, `\\sum_{i} ...` (`latexform`)."""
+    from gradexplain import latexform
+
+    return latexform.latex(notation.display(stable_indices(expr)))
 
 
 _RENAMED = "mpqrstuv"  # the shaped path's fresh bound indices (builder._LETTERS but i)

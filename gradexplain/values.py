@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gradexplain import limits
+from gradexplain import held, limits
 from gradexplain.errors import ValuesError
 
 _NUMBER_CHARS = frozenset("0123456789+-.eE")
@@ -49,7 +49,7 @@ def from_numbers(name: str, numbers: object, origin: str | None = None) -> Value
     a sequence of equal-length sequences (or a 2-D numpy array) a matrix. `origin` names
     a file for messages."""
     where = origin or name
-    numbers = _plain(where, numbers)
+    numbers = held.plain(where, numbers)  # tensors and arrays, as Python numbers
     if isinstance(numbers, (int, float)) and not isinstance(numbers, bool):
         return _checked(name, _as_floats(where, [numbers], scalar=True), (), where)
     try:
@@ -74,27 +74,6 @@ def _short_repr(item: object) -> str:
     import reprlib
 
     return reprlib.Repr().repr(item)
-
-
-def _plain(where: str, numbers: object) -> object:
-    """What PyTorch users hold, as Python numbers: a torch tensor (any dtype, device or
-    requires_grad; 0-d too) or a numpy array or scalar becomes a float or nested lists,
-    so it gives the same result as the list. Duck-typed: neither library is imported."""
-    if hasattr(numbers, "detach") and hasattr(numbers, "cpu"):  # a torch tensor
-        tensor = numbers.detach().cpu()
-        if tensor.is_complex():
-            raise ValuesError(f"{where}: complex tensors are not supported")
-        numbers = tensor.double().numpy()
-    if hasattr(numbers, "ndim") and hasattr(numbers, "tolist") and hasattr(numbers, "dtype"):
-        kind = getattr(numbers.dtype, "kind", "f")
-        if kind not in "iuf":
-            raise ValuesError(f"{where}: an array of dtype {numbers.dtype} is not numbers")
-        if numbers.ndim > 2:
-            raise ValuesError(
-                f"{where}: a {numbers.ndim}-D array; give a number, a vector or a matrix"
-            )
-        return numbers.tolist()  # a 0-d array gives its Python number
-    return numbers
 
 
 def _as_floats(where: str, items: list[object], scalar: bool = False) -> array[float]:

@@ -347,3 +347,105 @@ def test_json_says_which_output_the_gradient_reached(tmp_path):
     top = next(n for n in nodes if n["name"] == "LinalgSlogdetBackward0")
     assert top["grad"] == 1 and top["grad_output"] == 1
     assert all(n["grad_output"] == 0 for n in nodes if n is not top)
+
+
+# ---- the graph's labels break between their parts --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("width", "lines"),
+    [
+        (
+            80,
+            [
+                "│   │       iterating (x**2) = [9, 16, 100]  grad in: [1, 1, 1]",
+                "│   │       └── <- unbind (stacked back) -- [4] PowBackward0",
+                "│   │           x**2 = [9, 16, 100]  grad in: [1, 1, 1]",
+            ],
+        ),
+        (
+            60,
+            [
+                "└── <- sum rule -- [1] PowBackward0  x**2 = [9, 16, 100]",
+                "    grad in: [1, 1, 1]",
+                "│   │   └── <- sum rule (both sides get it) --",
+                "│   │       [3] UnbindBackward0",
+                "│   │       iterating (x**2) = [9, 16, 100]",
+                "│   │       grad in: [1, 1, 1]",
+            ],
+        ),
+    ],
+)
+def test_graph_values_are_not_cut_across_lines(monkeypatch, width, lines):
+    """`grad in: [1, 1, 1]` stays on one line (it read `grad in: [1, 1,` / `1]` at 100
+    columns): a label too wide breaks between its parts, the edge, the node, its value
+    and its inflow, and only a part wider than the line is wrapped inside."""
+    out = [
+        line.rstrip()
+        for line in _at_width(monkeypatch, '"sum(x**2)" --x 3,4,10 --graph', width).splitlines()
+    ]
+    for line in lines:
+        assert line in out, "\n".join(out)
+    tree = out[out.index(next(o for o in out if o.startswith("[0] AddBackward0"))) :]
+    assert all(line.count("[") == line.count("]") for line in tree)
+
+
+def test_a_sub_derivation_met_twice_is_derived_once(monkeypatch):
+    """mnist_loss's where(c, 1 - s_i, s_i) differentiates s_i in both branches: the second
+    is one line, "as above", without its steps again (the steps took 38 lines at 80
+    columns, now 32)."""
+    command = (
+        '"where(targets==1, 1-sigmoid(xb@weights + bias), sigmoid(xb@weights + bias)).mean()" '
+        '--xb "0.5,-1,2;1.5,0,-0.5;-1,1,1;0.2,0.3,-0.4" --weights 0.1,-0.2,0.3 --bias 0.05 '
+        "--targets 1,0,1,0 --wrt weights,bias --steps"
+    )
+    out = _at_width(monkeypatch, command, 80)
+    steps = out[out.index("Steps for dL/dweights") :]
+    flat = _flat(steps)
+    assert flat.count("matrix product: an element is sum_m of products") == 1
+    assert "as above: d/dweights_j [sigmoid(bias + z_i)] = (1 - s_i)*s_i*sum_m(" in flat
+    assert "as above: d/dbias [sigmoid(bias + z_i)] = (1 - s_i)*s_i" in flat
+    assert len(steps.splitlines()) <= 32
+
+
+@pytest.mark.parametrize(
+    ("expression", "values", "wrt"),
+    [
+        (
+            "-sum(log_softmax(Z, dim=1) * Y)",
+            {"Z": [[2, 1, 0.1], [0.5, 2.5, 1]], "Y": [[1, 0, 0]] * 2},
+            ["Z"],
+        ),
+        (
+            "where(targets==1, 1-sigmoid(xb@weights + bias), sigmoid(xb@weights + bias)).mean()",
+            {
+                "xb": [[0.5, -1, 2], [1.5, 0, -0.5], [-1, 1, 1], [0.2, 0.3, -0.4]],
+                "weights": [0.1, -0.2, 0.3],
+                "bias": 0.05,
+                "targets": [1, 0, 1, 0],
+            },
+            ["weights", "bias"],
+        ),
+        ("sum(softmax(x)*t)", {"x": [1, 2, 3], "t": [1, 1, 1]}, ["x", "t"]),
+    ],
+)
+def test_no_label_lies_on_a_slanted_line(expression, values, wrt):
+    """A label beside a slanted edge goes where neither that edge nor another crosses it
+    (the cross-entropy's `data (not in --wrt)` sat on its own dashed line, and 10 of the
+    mnist model's 14 labels met a line)."""
+    from gradexplain import graph, svg
+    from gradexplain.program import build
+    from gradexplain.values import from_numbers
+
+    program = build(expression, {n: from_numbers(n, v) for n, v in values.items()}, wrt)
+    built = graph.build(
+        program.tree, dict(program.values), "float64", shaped=program.shaped, wrt=wrt
+    )
+    boxes, labels, segments = _svg_parts(svg.draw(built, expression))
+    drawn = [label for label in labels if label[2] - label[0] > 2]  # a rule's text, not ""
+    assert drawn
+    for k, label in enumerate(drawn):
+        assert not any(_meets(label, segment) for segment in segments), label
+        assert not any(_overlap(label, other) for other in drawn[k + 1 :] + boxes), label
+    right = max(box[2] for box in boxes)
+    assert all(label[0] < right + 400 for label in drawn)  # beside its edge, not far off

@@ -71,9 +71,11 @@ def test_the_magic_uses_the_notebooks_tensor_and_displays_itself(executed):
     (output,) = _outputs(executed, "%gradexplain sum(x**2)")
     shown = output.data["text/markdown"]
     assert "| 0 | 3 | 9 | 6 | 6 | ok |" in shown
-    assert "$$\\frac{\\partial L}{\\partial x_j} = 2 {x}_{j}$$" in shown
+    assert "$$\\frac{\\partial L}{\\partial x_{j}} = 2 x_{j}$$" in shown
     assert shown.count("data:image/svg+xml;base64,") == 2  # torch.sum's and Python's sum
     assert "SymPy and autograd agree" in shown
+    plain = output.data["text/plain"]  # what a terminal IPython would print: the table
+    assert plain.startswith("gradexplain sum(x**2)  (n = 3)\n") and "Explanation(" not in plain
 
 
 def test_backward_in_the_kernel_gives_the_same_numbers(executed):
