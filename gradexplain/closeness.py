@@ -94,14 +94,24 @@ def compare(
     )
 
 
-def same_numbers(actual: np.ndarray, expected: np.ndarray) -> bool:
+def same_numbers(
+    actual: np.ndarray, expected: np.ndarray, *, undefined_alike: bool = False
+) -> bool:
     """Two float64 computations of one quantity by our own code (a matrix form against the
     table's SymPy values) give the same numbers: `compare` at rtol 1e-9 and atol 1e-12,
     over float64's round-off floor. The user's tolerances do not loosen it: it decides
-    whether a form is shown, not whether the witnesses agree."""
+    whether a form is shown, not whether the witnesses agree. `undefined_alike`: two forms
+    of one formula may both be nan (or the same inf) at an element, and are alike there."""
+    import numpy as np
+
     from gradexplain.result import Tolerance
 
-    return compare(actual, expected, Tolerance(1e-9, 1e-12, roundoff_floor("float64"))).agree
+    close = compare(actual, expected, Tolerance(1e-9, 1e-12, roundoff_floor("float64"))).close
+    if undefined_alike:
+        a, e = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            close = close | (np.isnan(a) & np.isnan(e)) | (np.isinf(a) & (a == e))
+    return bool(close.all())
 
 
 def largest_finite(values: np.ndarray) -> float:

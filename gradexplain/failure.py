@@ -50,14 +50,7 @@ def report_bug(bug: Exception, debug: bool, json_mode: bool) -> ExitStatus:
     if json_mode:
         from gradexplain import jsonout
 
-        jsonout.write(
-            sys.stdout,
-            {
-                "format_version": 1,
-                "exit_code": int(status),
-                "error": {"type": "internal", "message": message},
-            },
-        )
+        jsonout.write(sys.stdout, jsonout.bug_document(message, status))
     if debug:
         traceback.print_exc()
     say(

@@ -20,10 +20,6 @@ from gradexplain.fold import check_constants, constant_value
 from gradexplain.ops import OPS
 from gradexplain.tree import Call, Neg, Node, Num, Var
 
-# slogdet's two outputs, by attribute and by position (negative positions as Python's)
-_SLOGDET_PARTS = {"sign": 0, "logabsdet": 1}
-_SLOGDET_POSITIONS = {0: 0, 1: 1, -2: 0, -1: 1}
-
 
 class FormReader:
     """Reads one such node for the parser (`converter`), which converts its operands."""
@@ -76,26 +72,24 @@ class FormReader:
         check_constants(result, self.text)
         return result
 
-    def slogdet_output(self, node: ast.Subscript | ast.Attribute) -> Node:
-        """`slogdet(X)[1]`, `slogdet(X).logabsdet` (and [0], .sign): one of its outputs,
-        kept as the call's setting `output` (the shape pass refuses slogdet without one)."""
+    def output(self, node: ast.Subscript | ast.Attribute, name: str) -> Node:
+        """`slogdet(X)[1]`, `slogdet(X).logabsdet` (and [0], .sign): one of the outputs the
+        entry `name` names, kept as the call's setting `output` (the shape pass refuses the
+        call without one)."""
+        outputs = OPS[name].outputs
+        part: int | None = None
         if isinstance(node, ast.Attribute):
-            part = _SLOGDET_PARTS.get(node.attr)
-        else:
-            value = (
-                constant_value(self.convert(node.slice), self.text)
-                if isinstance(node.slice, (ast.Constant, ast.UnaryOp))
-                else None
-            )
-            part = (
-                _SLOGDET_POSITIONS.get(int(value))
-                if value is not None and value == int(value)
-                else None
-            )
+            part = outputs.index(node.attr) if node.attr in outputs else None
+        elif isinstance(node.slice, (ast.Constant, ast.UnaryOp)):
+            value = constant_value(self.convert(node.slice), self.text)
+            if value is not None and value == int(value) and -len(outputs) <= value < len(outputs):
+                part = int(value) % len(outputs)
         if part is None:
-            raise self.fail("slogdet() has two outputs: [0] or .sign, [1] or .logabsdet", node)
+            count = {2: "two", 3: "three"}.get(len(outputs), str(len(outputs)))
+            listed = ", ".join(f"[{i}] or .{output}" for i, output in enumerate(outputs))
+            raise self.fail(f"{name}() has {count} outputs: {listed}", node)
         call = self.convert(node.value)
-        assert isinstance(call, Call) and call.func == "slogdet"
+        assert isinstance(call, Call) and call.func == name
         return dataclasses.replace(call, params=(("output", part),))
 
     def loss(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
@@ -152,7 +146,7 @@ class FormReader:
         then integers (given one by one or as a tuple or list), kept as the call's params."""
         if not args:
             raise self.fail(f"{name}() needs a tensor", node)
-        joined = name in ("cat", "stack")
+        joined = OPS[name].listed  # type: ignore[attr-defined]
         if joined and not isinstance(args[0], (ast.List, ast.Tuple)):
             raise self.fail(
                 f"{name}() takes a list of tensors, as in torch.{name}([a, b])", args[0]

@@ -21,6 +21,7 @@ import torch
 
 from gradexplain import autograd
 from gradexplain.ops import OPS
+from gradexplain.ops.base import Op
 from gradexplain.symbolic import formula
 from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Num, Var, variables
 from gradexplain.unparse import source
@@ -222,7 +223,9 @@ def _rule(made: tuple[Node, torch.Tensor] | None) -> str:
     if isinstance(node, Call):
         op = OPS[node.func]
         form = op.rule_form(node)
-        return op.graph_rule(node) if form is None else f"chain rule, {form.printed(formula)}"
+        if form is None or type(op).graph_rule is not Op.graph_rule:  # its own short words
+            return op.graph_rule(node)
+        return f"chain rule, {form.printed(formula)}"
     return ""
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from gradexplain.errors import GradexplainError
+from gradexplain.errors import ExitStatus, GradexplainError
 from gradexplain.status import exit_status
 
 if TYPE_CHECKING:  # an input error's document needs neither
@@ -212,6 +212,16 @@ def error_document(error: GradexplainError) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "error": error.to_json(),
         "exit_code": int(exit_status(error)),
+    }
+
+
+def bug_document(message: str, status: ExitStatus) -> dict[str, Any]:
+    """What stdout holds in JSON mode when gradexplain itself failed (exit 70): the error
+    document's shape, type "internal"."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "error": {"type": "internal", "message": message},
+        "exit_code": int(status),
     }
 
 

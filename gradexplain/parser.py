@@ -235,9 +235,9 @@ class _Converter:
         if (
             isinstance(node, (ast.Subscript, ast.Attribute))
             and isinstance(node.value, ast.Call)
-            and _called_name(node.value) == "slogdet"
+            and _outputs(_called_name(node.value))
         ):
-            return self._forms().slogdet_output(node)
+            return self._forms().output(node, _called_name(node.value))
         if isinstance(node, ast.Attribute) and node.attr == "T":
             return Call("T", (self.convert(node.value),), _attr_column(self.text, node))
         if isinstance(node, ast.Attribute):
@@ -422,6 +422,11 @@ def _unknown_function(name: str) -> str:
         f"; did you mean {close[0]}?" if close else " (the README lists every supported function)"
     )
     return f"unknown function {name!r}{hint}"
+
+
+def _outputs(name: str) -> tuple[str, ...]:
+    """The outputs of a function that returns several tensors (its entry's `outputs`)."""
+    return OPS[name].outputs if name in OPS else ()
 
 
 def _called_name(call: ast.Call) -> str:

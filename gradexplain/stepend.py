@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gradexplain import symbolic
+from gradexplain.closeness import same_numbers
 from gradexplain.steps import Derivation
 
 SAME = "the table's formula, as SymPy writes it (equal at every element here)"
@@ -53,8 +54,8 @@ def _ended(derivation: Derivation, table: Any, values: Mapping[str, Any]) -> Der
 
 def _same_numbers(derivation: Derivation, table: Any, values: Mapping[str, Any]) -> bool:
     """Both formulas at every element of the variable, by the symbolic evaluator, under
-    closeness.same_numbers (our own code against itself, not the witnesses' tolerance)."""
-    from gradexplain.closeness import same_numbers
+    closeness.same_numbers (our own code against itself, not the witnesses' tolerance;
+    both undefined at an element is alike, as numpy's equal_nan was)."""
     from gradexplain.evaluate import Evaluator
     from gradexplain.values import arrays_and_scalars
 
@@ -68,4 +69,4 @@ def _same_numbers(derivation: Derivation, table: Any, values: Mapping[str, Any])
         Evaluator(arrays, scalars, derivation.sizes, length).tensor(expr, targets, shape)
         for expr in (derivation.expr, table)
     )
-    return same_numbers(ours, sympys)  # the one closeness rule, as the matrix form's
+    return same_numbers(ours, sympys, undefined_alike=True)

@@ -41,12 +41,6 @@ SCALAR_NOTE = (
     "L.backward(torch.ones_like(L)) is the same as L.backward()."
 )
 
-SOFTMAX_NOTE = (
-    "softmax(x) always sums to 1, so L = sum_i softmax(x)_i = 1 whatever x is, and its "
-    "gradient is zero: backward(ones) through a softmax gives zeros (up to rounding). "
-    "To see a softmax gradient, weight the outputs, as in sum(softmax(x) * t)."
-)
-
 
 def formula(expr: sp.Expr, notation: Notation = PLAIN) -> str:
     """The 1-D dialect's formula: bound indices named k where that is safe."""
@@ -72,11 +66,8 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
     if model.implicit_sum:
         term = model.implicit_term
         assert term is not None
-        notes = (
-            (nt.words(ONES_NOTE), nt.words(SOFTMAX_NOTE))
-            if isinstance(tree, Call) and tree.func == "softmax"
-            else (nt.words(ONES_NOTE),)
-        )
+        top = OPS[tree.func].ones_note if isinstance(tree, Call) and tree.func in OPS else ""
+        notes = (nt.words(ONES_NOTE), *((nt.words(top),) if top else ()))
         return Decomposition(
             "sum",
             f"{nt.words('L = sum_i y_i with y_i')} = {formula(term, nt)}",

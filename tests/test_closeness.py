@@ -163,3 +163,13 @@ def test_no_other_module_writes_an_element_wise_closeness_rule() -> None:
         if ELEMENTWISE.search(line)
     ]
     assert found == []
+
+
+def test_same_numbers_can_take_two_forms_undefined_at_one_element_as_alike() -> None:
+    from gradexplain.closeness import same_numbers
+
+    nan, inf = float("nan"), float("inf")
+    assert same_numbers(np.array([1.0, nan, inf]), np.array([1.0, nan, inf]), undefined_alike=True)
+    assert not same_numbers(np.array([nan]), np.array([nan]))
+    assert not same_numbers(np.array([inf]), np.array([-inf]), undefined_alike=True)
+    assert not same_numbers(np.array([nan]), np.array([1.0]), undefined_alike=True)

@@ -193,3 +193,26 @@ def test_var_gives_a_variable_as_its_own_option_does(tmp_path, cases):
         (tmp_path / "a" / "c.toml").write_text('[[case]]\nexpression = "sum(x)"\n')
         seen = invoke(["--cases", "c.toml", "--var", "w=1,2"], tmp_path / "a")
         assert seen.exit_code == 2 and "give no EXPRESSION, values or --expect" in seen.stderr
+
+
+# Options the audit's axes are made of, or that print and exit before anything runs.
+NOT_ROWS = {
+    "--format": "an axis of the audit",
+    "--quiet": "an axis of the audit",
+    "--cases": "an axis of the audit",
+    "--var": "test_var_gives_a_variable_as_its_own_option_does",
+    "--schema": "prints and exits, as --version does (README, Options)",
+    "--version": "prints and exits (README, Options)",
+    "--help": "prints and exits (README, Options)",
+    "--install-completion": "typer's completion: installs and exits",
+    "--show-completion": "typer's completion: prints and exits",
+}
+
+
+def test_the_audit_tries_every_option_of_the_command():
+    """A new option fails here until it has a row (or a reason not to)."""
+    import typer.main
+
+    command = typer.main.get_command(app)
+    options = {name for param in command.params for name in param.opts if name.startswith("--")}
+    assert options | {"--help"} == {row.option for row in ROWS} | set(NOT_ROWS)

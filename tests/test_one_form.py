@@ -135,3 +135,144 @@ def test_the_mean_factor_is_one_fact_in_one_wording():
     assert "1/n" not in out
     out = _run("mean(x**2)", "--x", "1,2,3", "--jacobian")
     assert "sum / 3" in out and "sum / n" not in out  # the Jacobian's column sums
+
+
+# ---- the rules of reductions, losses, linalg and matrices are formulas (issue 14) -------
+
+FORMULA_FAMILIES = (
+    "reductions",
+    "statistics",
+    "cumulative",
+    "matrixnorms",
+    "losses",
+    "linalg",
+    "einsum",
+    "matrices",
+    "shape",
+    "diagonals",
+)
+
+
+def test_every_family_with_a_formula_prints_its_rule():
+    """Each entry of these families has a RuleForm, printed by the table's printer, with
+    its words (if any) after the formula; README's table shows that text."""
+    from gradexplain.ops import OPS
+    from gradexplain.symbolic import formula
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    checked = []
+    for name in OPS:
+        op = OPS[name]
+        family = type(op).__module__.rsplit(".", 1)[1]
+        if family not in FORMULA_FAMILIES or name == "probability":  # an identity: words
+            continue
+        form = op.rule_form()
+        assert form is not None, name
+        printed = op.printed_rule(formula)
+        assert printed == form.printed(formula)
+        if op.rule:
+            assert f"; {op.rule}" in printed, name  # words only after the formula
+        assert printed.replace("|", "\\|") in readme, name
+        checked.append(name)
+    assert {"sum", "mean", "logsumexp", "max", "cross_entropy", "det", "inverse"} <= set(checked)
+
+
+def _value(expr, values):
+    """A printed rule's expression at numbers: each Symbol (n, beta), then each Indexed,
+    by name."""
+    import sympy as sp
+
+    named = {s: values[str(s)] for s in expr.free_symbols if np.isscalar(values.get(str(s), ()))}
+    expr = expr.xreplace(named).doit()
+    table = {
+        atom: values[str(atom.base)][tuple(int(i) for i in atom.indices)]
+        for atom in expr.atoms(sp.Indexed)
+    }
+    return float(expr.xreplace(table).doit())
+
+
+LOSSES = [  # (loss, input, target, keywords): the printed rule against autograd
+    ("mse_loss", [0.3, -1.2, 2.0], [1.0, 0.5, -0.5], {}),
+    ("l1_loss", [0.3, -1.2, 2.0], [1.0, 0.5, -0.5], {}),
+    ("smooth_l1_loss", [0.3, -1.2, 2.0], [1.0, 0.5, -0.5], {}),
+    ("huber_loss", [0.3, -1.2, 2.0], [1.0, 0.5, -0.5], {}),
+    ("binary_cross_entropy", [0.2, 0.7, 0.9], [0.0, 1.0, 1.0], {}),
+    ("binary_cross_entropy_with_logits", [0.3, -1.2, 2.0], [0.0, 1.0, 1.0], {}),
+    ("kl_div", [0.3, -1.2, 2.0], [0.2, 0.5, 0.3], {"reduction": "batchmean"}),  # /3 as mean
+]
+
+
+@pytest.mark.parametrize(("name", "u", "y", "keywords"), LOSSES, ids=[c[0] for c in LOSSES])
+def test_a_losss_printed_rule_is_its_gradient(name, u, y, keywords):
+    import sympy as sp
+    import torch
+
+    from gradexplain.ops import OPS
+
+    form = OPS[name].rule_form()
+    (_, slope), *_ = form.parts
+    u_t = torch.tensor(u, dtype=torch.float64, requires_grad=True)
+    loss = getattr(torch.nn.functional, name)(u_t, torch.tensor(y, dtype=torch.float64), **keywords)
+    (grad,) = torch.autograd.grad(loss, u_t)
+    letters = OPS[name].letters
+    for j in range(len(u)):
+        at = slope.xreplace({sp.Symbol("j", integer=True, nonnegative=True): j})
+        named = {letters[0]: np.array(u), letters[1]: np.array(y), "n": len(u)}
+        named |= {"beta": 1.0, "delta": 1.0}
+        assert _value(at, named) == pytest.approx(float(grad[j]), rel=1e-12), (name, j)
+
+
+def test_logsumexp_and_cross_entropy_rules_are_softmax():
+    """logsumexp' = softmax; cross_entropy' = (softmax - onehot)/n, against autograd."""
+    import sympy as sp
+    import torch
+
+    from gradexplain.ops import OPS
+
+    u = np.array([0.5, -1.0, 2.0])
+    (_, _), (_, slope) = OPS["logsumexp"].rule_form().parts
+    ut = torch.tensor(u, requires_grad=True)
+    (grad,) = torch.autograd.grad(torch.logsumexp(ut, 0), ut)
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    for at in range(3):
+        found = _value(slope.xreplace({k: at}), {"u": u, "n": 3})
+        assert found == pytest.approx(float(grad[at]), rel=1e-12)
+    z = np.array([[0.6, -0.2, 1.0], [1.5, 0.3, -0.4]])
+    t = [2, 0]
+    zt = torch.tensor(z, requires_grad=True)
+    (grad,) = torch.autograd.grad(torch.nn.functional.cross_entropy(zt, torch.tensor(t)), zt)
+    ((_, slope),) = OPS["cross_entropy"].rule_form().parts
+    softmax = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    j, c = sp.symbols("j c", integer=True, nonnegative=True)
+    for row in range(2):
+        for col in range(3):
+            at = slope.xreplace({j: row, c: col})
+            named = {"s": softmax, "t": np.array(t), "n": 2}
+            assert _value(at, named) == pytest.approx(float(grad[row, col]), rel=1e-12)
+
+
+SHAPE_RULES = [  # (entry, the torch call on a 4-vector, its settings by the rule's letters)
+    ("flip", lambda torch, x: torch.flip(x, (0,)), {"n": 4}),
+    ("roll", lambda torch, x: torch.roll(x, 1, 0), {"n": 4, "s": 1}),
+    ("repeat", lambda torch, x: x.repeat(2), {"n": 4}),
+    ("reshape", lambda torch, x: x.reshape(2, 2).reshape(4), {}),
+]
+
+
+@pytest.mark.parametrize(("name", "call", "settings"), SHAPE_RULES, ids=[c[0] for c in SHAPE_RULES])
+def test_a_shape_ops_printed_rule_is_its_jacobian(name, call, settings):
+    """d y_i/dx_j as printed (a delta of the index each element comes from) is torch's
+    Jacobian of the call, entry by entry."""
+    import torch
+
+    from gradexplain.ops import OPS
+
+    ((_, slope),) = OPS[name].rule_form().parts
+    x = torch.tensor([0.5, -1.0, 2.0, 3.0], dtype=torch.float64)
+    jacobian = torch.autograd.functional.jacobian(lambda t: call(torch, t), x)
+    named = {str(s): s for s in slope.free_symbols}
+    for i in range(jacobian.shape[0]):
+        for j in range(4):
+            found = slope.xreplace({named["i"]: i, named["j"]: j})
+            found = found.xreplace({named[k]: v for k, v in settings.items() if k in named})
+            assert float(found.doit()) == float(jacobian[i, j]), (name, i, j)

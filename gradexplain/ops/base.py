@@ -131,15 +131,26 @@ def _evalf(expr: Any, prec: int) -> Any:
 @dataclass(frozen=True)
 class RuleForm:
     """A derivative rule as SymPy expressions: `head`, then each `label` followed by its
-    printed expression (joined by ", "), then `tail` (`; ` and the entry's words)."""
+    printed expression (joined by `joiner`), then `tail` (`; ` and the entry's words).
+    An equation is two parts joined by " = ": `d/dx_j sum_i(y_i) = sum_i(dy_i/dx_j)`."""
 
     head: str
     parts: tuple[tuple[str, Any], ...]
     tail: str = ""
+    joiner: str = ", "
 
     def printed(self, printer: Callable[[Any], str]) -> str:
-        shown = ", ".join(f"{label}{printer(expr)}" for label, expr in self.parts)
+        shown = self.joiner.join(f"{label}{printer(expr)}" for label, expr in self.parts)
         return f"{self.head}{shown}{self.tail}"
+
+
+def equation(head: str, derivative: str, value: Any, slope: Any, rule: str = "") -> RuleForm:
+    """`head` `derivative` value = slope, then the entry's words: `sum rule: d/dx_j
+    sum_i(y_i) = sum_i(dy_i/dx_j)`; without a value, `derivative` is the whole left side
+    (`d max(u)/du_k = `)."""
+    if value is None:
+        return RuleForm(head, ((derivative, slope),), words(rule))
+    return RuleForm(head, ((derivative, value), ("", slope)), words(rule), " = ")
 
 
 def words(rule: str) -> str:
@@ -166,11 +177,16 @@ class Op:
     bare: bool = True  # NAME(...) alone is a spelling too (so NAME is no variable's name)
     hazards: tuple[Hazard, ...] = ()
     story: str | None = None  # "L = sum_i y_i": how the story names L at the top
+    # said when y.backward(ones) runs through it at the top: what L = sum_i y_i means there
+    ones_note: str = ""
     operands: int = 1  # how many tensors it takes, before its constant settings
     keywords: tuple[Keyword, ...] = ()  # its settings, in PyTorch's positional order
     # other names of it, "namespace:name" (NAMESPACES, or "bare"): "torch:arcsinh"
     aliases: tuple[str, ...] = ()
     pairwise: str | None = None  # torch.max(a, b) with a tensor b is this op (maximum)
+    # a call that returns several tensors (slogdet): their attribute names in torch's
+    # order; the parser keeps which one `f(X)[1]` / `f(X).name` takes as the setting "output"
+    outputs: tuple[str, ...] = ()
     # how its spellings are shown: constants before the tensors, text after the call
     # (einsum's `'ij,j->i'`, slogdet's `[1]`)
     written: tuple[tuple[str, ...], str] = ((), "")

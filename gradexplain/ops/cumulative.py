@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradexplain.axes import Shape, check_dims, reduced_axis
-from gradexplain.ops.base import Keyword, NamedFunction, Op
+from gradexplain.ops.base import Keyword, NamedFunction, Op, RuleForm, equation
 from gradexplain.tree import Call
 
 UPTO = NamedFunction(
@@ -73,6 +73,18 @@ class Cumulative(Op):
 
     shaped_steps = True
 
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """d cumsum(u)_i/du_k = where(k <= i, 1, 0); cumprod's, the other factors up to i."""
+        import sympy as sp
+
+        i, k, m = sp.symbols("i k m", integer=True, nonnegative=True)
+        u = sp.IndexedBase("u")
+        slope: Any = sp.Integer(1)
+        if self.product:
+            slope = sp.Product(u[m], (m, 0, k - 1)) * sp.Product(u[m], (m, k + 1, i))
+        rule = sp.Piecewise((slope, sp.Le(k, i)), (0, True))
+        return equation(f"{self.name} rule: ", f"d {self.name}(u)_i/du_k = ", None, rule, self.rule)
+
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """cumsum: sum_k upto(k, i) du_k; cumprod: the product rule over the factors up to
         i, sum_k [k <= i] du_k prod_{m != k, m <= i} u_m (no division: a 0 is no pole)."""
@@ -105,10 +117,10 @@ class Cumulative(Op):
 
 
 ENTRIES: tuple[Op, ...] = (
-    Cumulative("cumsum", "cumsum rule: d cumsum(u)_i/du_k = 1 for k <= i, 0 after"),
+    Cumulative("cumsum", "along dim"),
     Cumulative(
         "cumprod",
-        "cumprod rule: d cumprod(u)_i/du_k = prod_{m <= i, m != k} u_m for k <= i, 0 after",
+        "along dim: the product of the other factors up to i, no division (a 0 is no pole)",
         product=True,
     ),
 )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradexplain.axes import Shape, ShapeError, describe
-from gradexplain.ops.base import Keyword, Op
+from gradexplain.ops.base import Keyword, Op, RuleForm, words
 from gradexplain.tree import Call
 
 
@@ -120,6 +120,18 @@ class Diagonal(Op):
         words = f"diag of a vector: v placed on diagonal {self.shift(node)}"
         return words, u * delta, du * delta
 
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """The delta of the diagonal element each result element is (k: the offset);
+        diag of a vector, the delta of where each element is placed."""
+        import sympy as sp
+
+        i, a, b = sp.symbols("i a b", integer=True, nonnegative=True)
+        k, delta = sp.Symbol("k", integer=True), sp.KroneckerDelta
+        parts = [(f"d {self.name}(X)_i/dX_ab = ", delta(a, i) * delta(b, i + k))]
+        if self.offset == "diagonal":  # diag also places a vector
+            parts.append(("d diag(v)_ab/dv_i = ", delta(a, i) * delta(b, i + k)))
+        return RuleForm(f"{self.name} rule: ", tuple(parts), words(self.rule))
+
     def graph_rule(self, node: Call) -> str:
         return f"{self.name}: the gradient goes back to the diagonal's elements (0 elsewhere)"
 
@@ -127,7 +139,8 @@ class Diagonal(Op):
 ENTRIES: tuple[Op, ...] = (
     Diagonal(
         "diagonal",
-        "diagonal rule: element i is X[i, i + offset], so the gradient lands there, 0 elsewhere",
+        "k = offset >= 0 (below the main diagonal, X[i - k, i]); the gradient lands there, 0 "
+        "elsewhere",
         spellings=("torch", "method", "linalg"),
         keywords=(
             Keyword("offset", "int", 0),
@@ -137,8 +150,8 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Diagonal(
         "diag",
-        "diag rule: a matrix's diagonal k (as diagonal), or a vector placed on diagonal k: "
-        "the gradient goes back to where each element came from",
+        "k = diagonal >= 0: a matrix's diagonal k (as diagonal), or a vector placed on "
+        "diagonal k; the gradient goes back to where each element came from",
         offset="diagonal",
         keywords=(Keyword("diagonal", "int", 0),),
     ),

@@ -70,6 +70,9 @@ class Einsum(Contraction):
     def fold(self, *values: float) -> float:
         return values[0] if len(values) == 1 else values[0] * values[1]
 
+    def called(self, names: tuple[str, ...], inputs: tuple[str, ...], output: str) -> str:
+        return f"einsum('{','.join(inputs)}->{output}', {', '.join(names)})"
+
     def letters(self, node: Call, parts: list[Shape], text: str) -> Letters:
         inputs, output = subscripts(spec(node))
         if len(inputs) != len(parts):
@@ -117,8 +120,9 @@ def spec(node: Call) -> str:
 ENTRIES: tuple[Op, ...] = (
     Einsum(
         "einsum",
-        "einsum rule: the product rule inside the sum over the summed letters "
+        "for any subscripts, the product rule inside the sum over the summed letters "
         "(a matrix product, a trace, a diagonal...)",
+        title="einsum rule",
         written=(("'ij,j->i'",), ""),
     ),
 )

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradexplain.axes import Shape, ShapeError, describe
-from gradexplain.ops.base import Op
+from gradexplain.ops.base import Op, RuleForm, words
 from gradexplain.tree import Call
 
 Letters = tuple[tuple[str, ...], str]  # each operand's letters, the output's letters
 
-PRODUCT_RULE = "matrix product rule: dA = dY @ B.T, dB = A.T @ dY"
+PRODUCT_RULE = "so dL/dA = dL/dY @ B.T, dL/dB = A.T @ dL/dY"
 
 
 def letter_sizes(inputs: tuple[str, ...], parts: list[Shape]) -> dict[str, int]:
@@ -67,9 +67,41 @@ class Contraction(Op):
         "matrix product: an element is sum_{bound} of products, so the product rule inside the sum"
     )
 
+    title: str = "matrix product rule"  # the rule's name, before its formula
+    typical: Letters = (("ik", "kj"), "ij")  # the letters of the printed rule
+
     def letters(self, node: Call, parts: list[Shape], text: str) -> Letters:
         """Each operand's einsum letters and the output's, after checking the shapes."""
         raise NotImplementedError(self.name)
+
+    def called(self, names: tuple[str, ...], inputs: tuple[str, ...], output: str) -> str:
+        """The call as the printed rule writes it: `matmul(A, B)`."""
+        return f"{self.name}({', '.join(names)})"
+
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """The product rule inside the sum, for the entry's typical operands: `d
+        matmul(A, B)_ij = sum_k(A_ik*dB_kj + B_kj*dA_ik)`, as --steps applies it."""
+        import sympy as sp
+
+        inputs, output = self.typical
+        names = _operand_names(inputs)
+        index = {c: sp.Symbol(c, integer=True, nonnegative=True) for c in "".join(inputs)}
+        at = [tuple(index[c] for c in letters) for letters in inputs]
+        elements = [sp.IndexedBase(name)[i] for name, i in zip(names, at)]
+        slopes = [sp.IndexedBase(f"d{name}")[i] for name, i in zip(names, at)]
+        slope = sum(
+            (
+                d * math.prod((e for n, e in enumerate(elements) if n != m), start=1)
+                for m, d in enumerate(slopes)
+            ),
+            start=sp.Integer(0),
+        )
+        for c in dict.fromkeys("".join(inputs)):
+            if c not in output:
+                slope = sp.Sum(slope, (index[c], 0, sp.Symbol("n") - 1))
+        element = f"_{output}" if output else ""
+        label = f"d {self.called(names, inputs, output)}{element} = "
+        return RuleForm(f"{self.title}: ", ((label, slope),), words(self.rule))
 
     def fold(self, *values: float) -> float:
         return math.prod(values)  # of scalars; the shape rule refuses them where torch does
@@ -98,6 +130,15 @@ class Contraction(Op):
             w, node.args, self.operand_letters(w.builder, node), idx, depth
         )
         return self.words.format(bound=w.shown_indices(value, count)), value, derivative
+
+
+def _operand_names(inputs: tuple[str, ...]) -> tuple[str, ...]:
+    """A and B for matrices, u and v for vectors, X for one matrix (trace)."""
+    if len(inputs) == 1:
+        return ("X",)
+    return tuple(
+        ("A", "B")[n] if len(letters) == 2 else ("u", "v")[n] for n, letters in enumerate(inputs)
+    )
 
 
 def plan(
@@ -259,13 +300,14 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Matmul(
         "mv",
-        PRODUCT_RULE,
+        "so dL/dA = outer(dL/dy, v), dL/dv = A.T @ dL/dy",
         ranks=(2, 1),
         kinds="a matrix and a vector",
         hint="; use mm() for two matrices, or @ and matmul() for any",
+        typical=(("ik", "k"), "i"),
     ),
-    Dot("dot", "dot product rule: d(u.v) = du.v + u.dv"),
-    Inner("inner", "inner product rule: d sum_k u_k v_k = sum_k (du_k v_k + u_k dv_k)"),
-    Outer("outer", "outer product rule: d(u_i v_j) = du_i v_j + u_i dv_j"),
-    Trace("trace", "trace rule: d tr(X)/dX = I, the identity"),
+    Dot("dot", "", title="dot product rule", typical=(("k", "k"), "")),
+    Inner("inner", "", title="inner product rule", typical=(("k", "k"), "")),
+    Outer("outer", "", title="outer product rule", typical=(("i", "j"), "ij")),
+    Trace("trace", "d tr(X)/dX = I, the identity", title="trace rule", typical=(("ii",), "")),
 )

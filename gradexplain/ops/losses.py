@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradexplain.axes import Shape, ShapeError, describe
-from gradexplain.ops.base import Hazard, NamedFunction, Op
+from gradexplain.ops.base import Hazard, NamedFunction, Op, RuleForm, equation, words
 from gradexplain.ops.clamp import CLAMP
 from gradexplain.tree import BinOp, Call, Neg, Node, Num, Var
 
@@ -64,6 +64,16 @@ class Huber(Op):
         assert isinstance(delta, Num)
         return HUBER(b.build(node.args[0], idx), b.number(delta))
 
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """huber'(u) = clamp(u, -delta, delta), delta by name or by its value."""
+        import sympy as sp
+
+        u = sp.Symbol("u", real=True)
+        delta = node.args[1] if node is not None and len(node.args) > 1 else None
+        size = _exact(sp, delta.value) if isinstance(delta, Num) else sp.Symbol("delta")
+        slope = _huber_derivative(sp, u, size, 1)
+        return RuleForm("", ((f"{self.name}'(u) = ", slope),), words(self.rule))
+
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
         delta = node.args[1]
         assert isinstance(delta, Num)
@@ -81,7 +91,7 @@ class Huber(Op):
         assert isinstance(delta, Num)
         value = HUBER(u, w.builder.number(delta))
         return (
-            f"chain rule with {self.rule}",
+            f"chain rule with {self.printed_rule(w.show, node)}",
             value,
             _huber_derivative(sp, u, w.builder.number(delta), 1) * du,
         )
@@ -125,6 +135,14 @@ class Nll(Op):
     signature: str = "internal"
     spellings: tuple[str, ...] = ()
     operands: int = 2
+
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """d nll(logp, t)_j/dlogp_jc = -delta(c, t_j): -1 at the target class only."""
+        import sympy as sp
+
+        j, c = sp.symbols("j c", integer=True, nonnegative=True)
+        slope = -sp.KroneckerDelta(c, sp.IndexedBase("t")[j])
+        return equation("", "d nll(logp, t)_j/dlogp_jc = ", None, slope, self.rule)
 
     def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
         return self.torch(torch, tensors[0], node, *tensors[1:])
@@ -293,6 +311,20 @@ def _kl_div(u: Node, y: Node, options: Options, col: int) -> Node:
 REDUCTIONS = ("mean", "sum", "none")
 
 
+def _exact(sp: Any, value: Any) -> Any:
+    """A setting as an exact number (beta 1.0 is 1), or its name where it is symbolic."""
+    from gradexplain.ops.base import number
+
+    return number(repr(value), value) if isinstance(value, float) else value
+
+
+def _softplus(sp: Any, z: Any) -> Any:
+    """softplus(z) as its registry entry writes it, so the rule prints sigmoid(z)."""
+    from gradexplain.ops.activations import SOFTPLUS
+
+    return SOFTPLUS(z)
+
+
 @dataclass(frozen=True)
 class Loss(Op):
     """A loss: `expand(input, target, options, col)` is the tree it stands for; the parser
@@ -303,13 +335,53 @@ class Loss(Op):
     expand: Callable[[Node, Node, Options, int], Node] = _mse
     operands: int = 2
     settings: tuple[tuple[str, Any], ...] = (("reduction", "mean"),)  # name, default
+    # the loss of one element as SymPy, (sympy, input u_j, target y_j, settings): what
+    # the printed rule differentiates; None for a loss over classes (its own rule_form)
+    term: Callable[[Any, Any, Any, Options], Any] | None = None
+    letters: str = "uy"  # the input's and the target's names in the printed rule
 
     def reductions(self) -> tuple[str, ...]:
         return (*REDUCTIONS, "batchmean") if self.name == "kl_div" else REDUCTIONS
 
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """SymPy's derivative of one element's loss, divided by n for a mean: `d
+        mse_loss(u, y)/du_j = (2*u_j - 2*y_j)/n`; over classes, softmax minus one-hot."""
+        import sympy as sp
+
+        options = {  # without a call (README's table), a number setting by its name
+            key: sp.Symbol(key, positive=True) if isinstance(value, float) else value
+            for key, value in self.settings
+        }
+        if node is not None:
+            options.update({key: node.param(key, value) for key, value in self.settings})
+        u, y = (sp.IndexedBase(letter, real=True) for letter in self.letters)
+        j, c = sp.symbols("j c", integer=True, nonnegative=True)
+        if self.term is None:  # cross_entropy, nll_loss: the element (j, c) of the scores
+            slope, at, said = _class_slope(sp, self.name, u, y, j, c)
+            counted = "samples"
+        else:
+            slope, at, said = sp.diff(self.term(sp, u[j], y[j], options), u[j]), "j", ""
+            counted = "elements"
+        reduction = options["reduction"]
+        if reduction in ("mean", "batchmean"):
+            slope /= sp.Symbol("n")
+            said += f"{'; ' if said else ''}n: how many {counted} the mean takes"
+        derivative = f"d {self.name}({', '.join(self.letters)})/d{self.letters[0]}_{at} = "
+        return equation("", derivative, None, slope, "; ".join(filter(None, (self.rule, said))))
+
+
+def _class_slope(sp: Any, name: str, z: Any, t: Any, j: Any, c: Any) -> tuple[Any, str, str]:
+    """-log_softmax(z)_t per sample j: softmax minus one-hot (cross_entropy), or minus
+    one-hot alone (nll_loss of log-probabilities)."""
+    onehot = sp.KroneckerDelta(c, t[j])
+    if name == "nll_loss":
+        return -onehot, "jc", "t_j: the target class of sample j"
+    s = sp.IndexedBase("s")
+    return s[j, c] - onehot, "jc", "s = softmax(z) along the classes, t_j the target class"
+
 
 ENTRIES: tuple[Op, ...] = (
-    Huber("huber", "huber'(u) = clamp(u, -delta, delta): u inside, +-delta outside"),
+    Huber("huber", "u inside [-delta, delta], +-delta outside"),
     Probability(
         "probability",
         "identity",
@@ -324,31 +396,59 @@ ENTRIES: tuple[Op, ...] = (
             ),
         ),
     ),
-    Nll("nll", "nll: d(-logp_t)/d logp_c = -1 at c = t, 0 elsewhere"),
-    Loss("mse_loss", "mean of squared differences", expand=_mse),
-    Loss("l1_loss", "mean of absolute differences", expand=_l1),
+    Nll("nll", "for class probabilities t_jc, -t_jc"),
+    Loss(
+        "mse_loss",
+        "the mean of squared differences",
+        expand=_mse,
+        term=lambda sp, u, y, o: (u - y) ** 2,
+    ),
+    Loss(
+        "l1_loss",
+        "the mean of absolute differences",
+        expand=_l1,
+        term=lambda sp, u, y, o: sp.Abs(u - y),
+    ),
     Loss(
         "smooth_l1_loss",
         "huber(u - y, beta)/beta",
         expand=_smooth_l1,
         settings=(("reduction", "mean"), ("beta", 1.0)),
+        term=lambda sp, u, y, o: HUBER(u - y, _exact(sp, o["beta"])) / _exact(sp, o["beta"]),
     ),
     Loss(
         "huber_loss",
         "huber(u - y, delta)",
         expand=_huber_loss,
         settings=(("reduction", "mean"), ("delta", 1.0)),
+        term=lambda sp, u, y, o: HUBER(u - y, _exact(sp, o["delta"])),
     ),
-    Loss("binary_cross_entropy", "-(y log p + (1 - y) log(1 - p))", expand=_bce),
-    Loss("binary_cross_entropy_with_logits", "softplus(z) - y z", expand=_bce_logits),
     Loss(
-        "cross_entropy", "-log_softmax(z)_t, or -sum_c t_c log_softmax(z)_c", expand=_cross_entropy
+        "binary_cross_entropy",
+        "-(y log p + (1 - y) log(1 - p))",
+        expand=_bce,
+        term=lambda sp, p, y, o: -(y * sp.log(p) + (1 - y) * sp.log(1 - p)),
+        letters="py",
     ),
-    Loss("nll_loss", "-logp_t", expand=_nll_loss),
+    Loss(
+        "binary_cross_entropy_with_logits",
+        "softplus(z) - y z",
+        expand=_bce_logits,
+        term=lambda sp, z, y, o: _softplus(sp, z) - y * z,
+        letters="zy",
+    ),
+    Loss(
+        "cross_entropy",
+        "-log_softmax(z)_t, or -sum_c t_c log_softmax(z)_c",
+        expand=_cross_entropy,
+        letters="zt",
+    ),
+    Loss("nll_loss", "-logp_t", expand=_nll_loss, letters="zt"),
     Loss(
         "kl_div",
         "target (log target - input), 0 where target = 0 (xlogy)",
         expand=_kl_div,
         settings=(("reduction", "mean"), ("log_target", False)),
+        term=lambda sp, u, y, o: sp.exp(y) * (y - u) if o["log_target"] else -y * u,
     ),
 )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradexplain.axes import Shape, ShapeError, describe
-from gradexplain.ops.base import Hazard, Op
+from gradexplain.ops.base import Hazard, Op, RuleForm, words
 from gradexplain.tree import Call
 
 SINGULAR = "{matrix} is singular: det = 0, the inverse does not exist"
@@ -61,6 +61,8 @@ class MatrixOp(Op):
 
     spellings: tuple[str, ...] = ("torch", "method", "linalg")
     reason_text: str = SINGULAR  # why a singular X has no derivative here
+    title: str = ""  # the rule's name, before its formula: "Jacobi's formula"
+    letter: str = "X"  # the matrix's name in the printed rule
 
     def fold(self, *values: float) -> float:
         return values[0]  # of a scalar; the shape rule refuses it, as torch does
@@ -82,7 +84,21 @@ class MatrixOp(Op):
 
     @property
     def closed_form(self) -> str:
-        return self.rule
+        return f"{self.title}: {self.rule}" if self.title else self.rule
+
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """d f(X)/dX_ab for a generic n x n matrix X, from the same rule the symbolic
+        witness and --steps use (`rule_of`), printed as the table prints inv(X)_ba; the
+        matrix-level words (the Cookbook's) follow."""
+        import sympy as sp
+
+        a, b, r, q = sp.symbols("a b r q", integer=True, nonnegative=True)
+        matrix = sp.Lambda((a, b), sp.IndexedBase(self.letter)[a, b])
+        call = node if node is not None else Call(self.name, (), 0, (("output", 1),))
+        value, slope = self.rule_of(None, call, (r, q), matrix, sp.Symbol("n"))
+        head = f"{self.title}: " if self.title else ""
+        parts = (("d ", value), (f"/d{self.letter}_ab = ", slope))
+        return RuleForm(head, parts, words(self.rule), "")
 
     shaped_steps = True
 
@@ -96,7 +112,8 @@ class MatrixOp(Op):
         matrix, size = sp.Lambda((a, b), u), w.builder.dialect.bound(shape[0])
         value, slope = self.rule_of(w, node, idx, matrix, size)
         limits = (w.builder.limit(a, shape[0]), w.builder.limit(b, shape[0]))
-        return self.rule, value, w.sum(w.sum(slope * du, limits[0]), limits[1])
+        rule = self.printed_rule(w.show, node)
+        return rule, value, w.sum(w.sum(slope * du, limits[0]), limits[1])
 
     def rule_of(
         self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any, size: Any
@@ -298,7 +315,8 @@ class Solve(MatrixOp):
 ENTRIES: tuple[Op, ...] = (
     Det(
         "det",
-        "Jacobi's formula: d det(X)/dX = det(X) X^-T (Matrix Cookbook eq. 49)",
+        "d det(X)/dX = det(X) X^-T (Matrix Cookbook eq. 49)",
+        title="Jacobi's formula",
         reason_text=SINGULAR + "; the rule d det(X)/dX = det(X) X^-T needs it (det's "
         "derivative there is the cofactor matrix, which PyTorch's det backward does not "
         "always return)",
@@ -314,6 +332,7 @@ ENTRIES: tuple[Op, ...] = (
         "slogdet",
         "d log|det(X)|/dX = X^-T (Matrix Cookbook eq. 57); the sign's gradient is 0",
         written=((), "[1]"),
+        outputs=("sign", "logabsdet"),
         reason_text=SINGULAR + ", and log|det({matrix})| = log(0) = -inf",
     ),
     Inverse(
@@ -322,5 +341,10 @@ ENTRIES: tuple[Op, ...] = (
         spellings=("torch", "method"),
         aliases=("linalg:inv",),
     ),
-    Solve("solve", "solve(A, B) = A^-1 B: dL/dB = A^-T G, dL/dA = -A^-T G X^T"),
+    Solve(
+        "solve",
+        "dL/dB = A^-T G, dL/dA = -A^-T G X^T with X = A^-1 B",
+        title="solve(A, B) = A^-1 B",
+        letter="A",
+    ),
 )

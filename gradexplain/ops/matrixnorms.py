@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradexplain.axes import Shape, ShapeError, check_dims, reduced
-from gradexplain.ops.base import Keyword, NamedFunction, Op
+from gradexplain.ops.base import Keyword, NamedFunction, Op, RuleForm, equation
 from gradexplain.ops.reductions import IS_MAX, IS_MIN, KEEPDIM
 from gradexplain.ops.statistics import VECTOR_NORM, refusal
 from gradexplain.tree import Call
@@ -221,13 +221,21 @@ class MatrixNorm(Op):
             w.sum(dline * indicator, limit) / count,
         )
 
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """The Frobenius norm's d norm(U)/dU_jk = U_jk/norm(U); ord=1 and inf in words."""
+        import sympy as sp
+
+        j, k = sp.symbols("j k", integer=True, nonnegative=True)
+        slope = sp.IndexedBase("U")[j, k] / sp.Function("norm")(sp.Symbol("U"))
+        return equation("matrix norm rule: ", "'fro': d norm(U)/dU_jk = ", None, slope, self.rule)
+
     def graph_rule(self, node: Call) -> str:
-        return self.rule
+        return "matrix norm rule"
 
 
 RULE = (
-    "matrix norm rule: 'fro' u_jk/||U||; ord=1 (inf): sign(u_jk) on the column (row) "
-    "with the largest sum of |u|, 0 elsewhere (ties split evenly)"
+    "ord=1 (inf): sign(u_jk) on the column (row) with the largest sum of |u|, 0 elsewhere "
+    "(ties split evenly)"
 )
 
 ENTRIES: tuple[Op, ...] = (

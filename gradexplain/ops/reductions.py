@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gradexplain.axes import Shape, along, dims_of, reduced, reduced_axes
-from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op
+from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op, RuleForm, equation
 from gradexplain.tree import Call
 
 if TYPE_CHECKING:
@@ -114,6 +114,39 @@ class Reduction(Op):
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
         return reduced(node, parts[0], text)
 
+    @property
+    def title(self) -> str:
+        """The rule's name, said before its formula and on the graph's edges."""
+        if self.product:
+            return "product rule"
+        if self.inner is not None:
+            return f"{self.name} rule"
+        return "sum rule with the factor 1/n" if self.average else "sum rule"
+
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """d/dx_j of the reduction of y_i, as the table's printer writes sums:
+        `sum_i(dy_i/dx_j)`, `exp(u_k)/sum_i(exp(u_i))` (logsumexp's softmax)."""
+        import sympy as sp
+
+        i, j, k, m = sp.symbols("i j k m", integer=True, nonnegative=True)
+        n = sp.Symbol("n", integer=True, positive=True)
+        y, dy, dx, u = (sp.IndexedBase(name) for name in ("y", "dy", "dx", "u"))
+        rate = dy[i] / dx[j]
+        if self.product:
+            before, after = sp.Product(y[m], (m, 0, i - 1)), sp.Product(y[m], (m, i + 1, n - 1))
+            total = sp.Sum(rate * before * after, (i, 0, n - 1))
+            return equation(f"{self.title}: ", "d/dx_j ", sp.Product(y[i], (i, 0, n - 1)), total)
+        if self.inner is not None:  # f(sum_i g(u_i)): the chain rule through f and g
+            s, z = sp.Symbol("s"), sp.Dummy("z", real=True)
+            summed = sp.Sum(self.inner(sp, u[i]), (i, 0, n - 1))
+            outer = self.outer(sp, s) if self.outer is not None else s
+            slope = sp.diff(outer, s).subs(s, summed) * sp.diff(self.inner(sp, z), z).subs(z, u[k])
+            return equation(f"{self.title}: ", "d/du_k ", outer.subs(s, summed), slope, self.rule)
+        value, slope = sp.Sum(y[i], (i, 0, n - 1)), sp.Sum(rate, (i, 0, n - 1))
+        if self.average:
+            value, slope = value / n, slope / n
+        return equation(f"{self.title}: ", "d/dx_j ", value, slope, self.rule)
+
     def needs_axes(self, node: Call) -> bool:
         return along(node) or bool(node.param("keepdim", False))
 
@@ -174,7 +207,7 @@ class Reduction(Op):
             u, du = w.builder.Sum(u, limit), w.sum(du, limit)
         u, du = _chain(sp, self.outer, u, du)
         if self.inner is not None:
-            return self.rule.split(":")[0], u, du
+            return self.title, u, du
         if self.average:
             count = w.builder.count(tuple(size for _, size in over))
             said = "" if isinstance(count, sp.Symbol) else f", n = {count}"  # the 1-D path: n
@@ -196,7 +229,7 @@ class Reduction(Op):
         )
 
     def graph_rule(self, node: Call) -> str:
-        return self.rule.split(":")[0]
+        return self.title
 
 
 def _chain(sp: Any, f: Callable[[Any, Any], Any] | None, u: Any, du: Any) -> tuple[Any, Any]:
@@ -351,8 +384,19 @@ class Extremum(Reduction):
     def shaped_steps(self) -> bool:  # type: ignore[override]
         return False
 
-    def graph_rule(self, node: Call) -> str:
-        return f"chain rule, {self.rule}"
+    @property
+    def title(self) -> str:
+        return f"{self.name} rule"
+
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """d max(u)/du_k = is_max(u_k)/sum_i(is_max(u_i)): the table's own indicator."""
+        import sympy as sp
+
+        i, k = sp.symbols("i k", integer=True, nonnegative=True)
+        n = sp.Symbol("n", integer=True, positive=True)
+        u = sp.IndexedBase("u")
+        slope = self.indicator(u[k]) / sp.Sum(self.indicator(u[i]), (i, 0, n - 1))
+        return equation(f"{self.title}: ", f"d {self.name}(u)/du_k = ", None, slope, self.rule)
 
 
 def _kink_words(word: str, largest: str, rises: str, falls: str) -> str:
@@ -366,23 +410,23 @@ def _kink_words(word: str, largest: str, rises: str, falls: str) -> str:
 
 
 ENTRIES: tuple[Op, ...] = (
-    Reduction("sum", "sum rule: d/dx_j sum_i y_i = dy_j/dx_j", story="L = sum_i y_i"),
+    Reduction("sum", "where y_i is x_i, only the term i = j is left", story="L = sum_i y_i"),
     Reduction(
         "mean",
-        "sum rule with a constant factor: d/dx_j (1/n) sum_i y_i = (1/n) dy_j/dx_j",
+        "n: how many elements it averages",
         average=True,
         story="L = (1/n) sum_i y_i",
     ),
     Reduction(
         "prod",
-        "product rule: d/dx_j prod_i y_i = (prod_{i!=j} y_i) dy_j/dx_j",
+        "",
         product=True,
         story="L = prod_i y_i",
         keywords=(ONE_DIM, KEEPDIM),
     ),
     Reduction(
         "logsumexp",
-        "logsumexp rule: d/du_k log(sum_i exp(u_i)) = softmax(u)_k",
+        "that is softmax(u)_k",
         dim="required",
         inner=lambda sp, u: sp.exp(u),
         outer=lambda sp, s: sp.log(s),
@@ -390,7 +434,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Extremum(
         "max",
-        "max rule: d max(u)/du_k = 1 where u_k is largest (split evenly among ties), 0 elsewhere",
+        "is_max(u_k) is 1 where u_k is largest, 0 elsewhere: ties split it evenly",
         story="L = max_i y_i",
         largest=True,
         keywords=(ONE_DIM, KEEPDIM),
@@ -399,7 +443,7 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Extremum(
         "min",
-        "min rule: d min(u)/du_k = 1 where u_k is smallest (split evenly among ties), 0 elsewhere",
+        "is_min(u_k) is 1 where u_k is smallest, 0 elsewhere: ties split it evenly",
         story="L = min_i y_i",
         largest=False,
         keywords=(ONE_DIM, KEEPDIM),
@@ -408,16 +452,14 @@ ENTRIES: tuple[Op, ...] = (
     ),
     Extremum(
         "amax",
-        "amax rule: d amax(u)/du_k = 1 where u_k is largest along dim (split "
-        "evenly among ties), 0 elsewhere",
+        "is_max(u_k) is 1 where u_k is largest along dim, 0 elsewhere: ties split it evenly",
         story="L = max_i y_i",
         largest=True,
         hazards=(Hazard("kink", _ties(True), _kink_words("amax", "largest", "rises", "falls")),),
     ),
     Extremum(
         "amin",
-        "amin rule: d amin(u)/du_k = 1 where u_k is smallest along dim (split "
-        "evenly among ties), 0 elsewhere",
+        "is_min(u_k) is 1 where u_k is smallest along dim, 0 elsewhere: ties split it evenly",
         story="L = min_i y_i",
         largest=False,
         hazards=(Hazard("kink", _ties(False), _kink_words("amin", "smallest", "falls", "rises")),),

@@ -15,14 +15,28 @@ entry's `out` checks them against the input shape and gives the result's shape, 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from gradexplain.axes import Shape, ShapeError, describe
-from gradexplain.ops.base import Op
+from gradexplain.ops.base import Op, RuleForm, words
+from gradexplain.ops.moves import (
+    flipped,
+    joined,
+    letters,
+    rolled,
+    same,
+    stacked,
+    stretched,
+    tiled,
+    transposed,
+    triangle,
+)
 from gradexplain.tree import Call
 
 MAX_RANK = 2
+_ROW_MAJOR = "the same elements in row-major order: i and j count them flat"
 
 
 def _sizes(node: Call) -> tuple[int, ...]:
@@ -61,9 +75,19 @@ class Move(Op):
     spellings: tuple[str, ...] = ("torch", "method")
     bare: bool = False  # x.t(), torch.t(x); never t(x), so `t` stays a variable's name
     names: tuple[str, ...] = ()  # the keyword spellings of its integers, in order
+    listed: bool = False  # its tensors come as one list: torch.cat([a, b], dim=0)
+    # its rule as (label, SymPy expression) parts, from the symbols `_letters` gives:
+    # `d flip(x)_i/dx_j = delta(j, n - i - 1)`, which element of x each y_i is
+    moved: Callable[[Any], tuple[tuple[str, Any], ...]] | None = None
 
     def fold(self, *values: float) -> float | None:  # type: ignore[override]
         return None
+
+    def rule_form(self, node: Call | None = None) -> RuleForm | None:
+        """d y/dx as the Kronecker delta of the element each y element comes from."""
+        if self.moved is None:
+            return None
+        return RuleForm(f"{self.name}: ", self.moved(letters()), words(self.rule))
 
     def needs_axes(self, node: Call) -> bool:
         return True
@@ -379,6 +403,7 @@ class Join(Move):
     """cat(tensors, dim) puts them one after another; stack(tensors, dim) on a new axis."""
 
     spellings: tuple[str, ...] = ("torch",)
+    listed: bool = True
 
     def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
         first = parts[0]
@@ -447,20 +472,29 @@ class Join(Move):
 
 
 ENTRIES: tuple[Op, ...] = (
-    Reshape("reshape", "reshape: the same elements in row-major order"),
-    Reshape("view", "view: the same elements in row-major order", spellings=("method",)),
-    Reshape("flatten", "flatten: the elements in row-major order"),
-    Permute("transpose", "transpose: two axes swapped", names=("dim0", "dim1")),
-    Permute("permute", "permute: the axes in another order", names=("dims",)),
-    Permute("t", "t: a matrix transposed"),
-    Squeeze("squeeze", "squeeze: size-1 axes dropped", names=("dim",)),
-    Squeeze("unsqueeze", "unsqueeze: a size-1 axis added", names=("dim",)),
-    Flip("flip", "flip: the order reversed along dims", names=("dims",)),
-    Roll("roll", "roll: elements shifted cyclically", names=("shifts", "dims")),
-    Tile("repeat", "repeat: the tensor tiled", spellings=("method",)),
-    Tile("expand", "expand: size-1 axes stretched", spellings=("method",)),
-    Triangle("triu", "triu: the upper triangle kept", names=("diagonal",)),
-    Triangle("tril", "tril: the lower triangle kept", names=("diagonal",)),
-    Join("cat", "cat: tensors one after another", names=("dim",)),
-    Join("stack", "stack: tensors along a new axis", names=("dim",)),
+    Reshape("reshape", _ROW_MAJOR, moved=same),
+    Reshape("view", _ROW_MAJOR, spellings=("method",), moved=same),
+    Reshape("flatten", _ROW_MAJOR, moved=same),
+    Permute("transpose", "two axes swapped", names=("dim0", "dim1"), moved=transposed),
+    Permute(
+        "permute",
+        "the axes in another order (a matrix's: swapped)",
+        names=("dims",),
+        moved=transposed,
+    ),
+    Permute("t", "a matrix transposed", moved=transposed),
+    Squeeze("squeeze", "size-1 axes dropped, the elements kept", names=("dim",), moved=same),
+    Squeeze("unsqueeze", "a size-1 axis added, the elements kept", names=("dim",), moved=same),
+    Flip("flip", "the order reversed along dims (n long)", names=("dims",), moved=flipped),
+    Roll("roll", "elements shifted cyclically by s", names=("shifts", "dims"), moved=rolled),
+    Tile("repeat", "the tensor (n long) tiled", spellings=("method",), moved=tiled),
+    Tile("expand", "size-1 axes stretched (here k)", spellings=("method",), moved=stretched),
+    Triangle(
+        "triu", "the upper triangle kept, d: diagonal=", names=("diagonal",), moved=triangle(True)
+    ),
+    Triangle(
+        "tril", "the lower triangle kept, d: diagonal=", names=("diagonal",), moved=triangle(False)
+    ),
+    Join("cat", "tensors one after another (a has n_a)", names=("dim",), moved=joined),
+    Join("stack", "tensors along a new axis", names=("dim",), moved=stacked),
 )

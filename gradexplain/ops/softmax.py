@@ -121,6 +121,12 @@ class Softmax(Op):
 
 
 ENTRIES: tuple[Op, ...] = (
-    Softmax("softmax", ""),
+    Softmax(
+        "softmax",
+        "",
+        ones_note="softmax(x) always sums to 1, so L = sum_i softmax(x)_i = 1 whatever x is, "
+        "and its gradient is zero: backward(ones) through a softmax gives zeros (up to "
+        "rounding). To see a softmax gradient, weight the outputs, as in sum(softmax(x) * t).",
+    ),
     Softmax("log_softmax", "", log=True),
 )

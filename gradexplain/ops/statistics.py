@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradexplain.axes import reduced_axes
-from gradexplain.ops.base import Keyword, NamedFunction, Op
+from gradexplain.ops.base import Keyword, NamedFunction, Op, RuleForm, equation
 from gradexplain.ops.reductions import (
     DIMS,
     IS_MAX,
@@ -160,11 +160,31 @@ class Variance(Reduction):
         divisor = count - w.builder.number_of(self.correction(node))
         value, derivative = value / divisor, derivative / divisor
         if self.root:
-            return self.rule.split(":")[0], sp.sqrt(value), derivative / (2 * sp.sqrt(value))
-        return self.rule.split(":")[0], value, derivative
+            return self.title, sp.sqrt(value), derivative / (2 * sp.sqrt(value))
+        return self.title, value, derivative
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} rule"
+
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """d var(u)/du_j = 2*(u_j - mean(u))/(n - correction); std's over 2 std(u)."""
+        import sympy as sp
+
+        j = sp.Symbol("j", integer=True, nonnegative=True)
+        u, n = sp.IndexedBase("u"), sp.Symbol("n")
+        mean, std = sp.Function("mean")(sp.Symbol("u")), sp.Function("std")(sp.Symbol("u"))
+        setting = self.correction(node) if node is not None else None
+        correction = sp.Symbol("correction") if setting is None else sp.sympify(setting)
+        divisor = n - correction  # one Mul, so 2*(u_j - mean(u)) stays as written
+        slope = sp.Mul(2, u[j] - mean, 1 / divisor)
+        if self.root:
+            slope = sp.Mul(u[j] - mean, 1 / (divisor * std))
+        said = "n: how many elements; correction: 1 (Bessel's) by default"
+        return equation(f"{self.title}: ", f"d {self.name}(u)/du_j = ", None, slope, said)
 
     def graph_rule(self, node: Call) -> str:
-        return self.rule
+        return self.title
 
 
 def _pair_twice(
@@ -341,28 +361,39 @@ class Norm(Reduction):
             term ** (1 / exponent - 1) * dterm / exponent,
         )
 
+    @property
+    def title(self) -> str:
+        return "norm rule"
+
+    def rule_form(self, node: Call | None = None) -> RuleForm:
+        """d norm(u, p)/du_j = sign(u_j)*|u_j|**(p - 1)/norm(u, p)**(p - 1)."""
+        import sympy as sp
+
+        j = sp.Symbol("j", integer=True, nonnegative=True)
+        u, p = sp.IndexedBase("u", real=True), sp.Symbol("p", positive=True)
+        norm = sp.Function("norm")(sp.Symbol("u"), p)
+        slope = sp.sign(u[j]) * sp.Abs(u[j]) ** (p - 1) / norm ** (p - 1)
+        return equation(f"{self.title}: ", "d norm(u, p)/du_j = ", None, slope, self.rule)
+
     def graph_rule(self, node: Call) -> str:
-        return self.rule
+        return self.title
 
 
+NORM_WORDS = "p = 2: u_j/norm(u); p = inf: sign(u_j) at the largest |u_j|, 0 elsewhere"
 VECTOR_NORM = Norm(
     "vector_norm",
-    "norm rule: d ||u||_p/du_j = sign(u_j) |u_j|**(p-1)/||u||_p**(p-1) "
-    "(p = 2: u_j/||u||; p = inf: sign(u_j) at the largest |u_j|)",
+    NORM_WORDS,
     order="ord",
     spellings=("linalg",),
     keywords=(Keyword("ord", "order", 2.0), DIMS, KEEPDIM),
 )
 
 ENTRIES: tuple[Op, ...] = (
-    Variance("var", "var rule: d var(u)/du_j = 2 (u_j - mean(u))/(N - correction)"),
-    Variance(
-        "std", "std rule: d std(u)/du_j = (u_j - mean(u))/((N - correction) std(u))", root=True
-    ),
+    Variance("var", ""),
+    Variance("std", "", root=True),
     Norm(
         "norm",
-        "norm rule: d ||u||_p/du_j = sign(u_j) |u_j|**(p-1)/||u||_p**(p-1) "
-        "(p = 2: u_j/||u||; p = inf: sign(u_j) at the largest |u_j|)",
+        NORM_WORDS,
         keywords=(Keyword("p", "order", "fro"), DIMS, KEEPDIM),
     ),
     VECTOR_NORM,
