@@ -151,10 +151,10 @@ NAME_CHECKS_LEFT = {
     ("matrixform.py", "sum"),  # the quadratic form sum(x * (A@x))
     ("matrixform.py", "log_softmax"),  # softmax cross-entropy's matrix form
     ("pysum.py", "sum"),  # the learner's built-in sum(...) over a vector
-    # the parser's own grammar: which nodes are integer index data
-    ("parser.py", "getitem"),
-    ("parser.py", "arange"),
-    ("parser.py", "tensor"),
+    # the parser's own grammar (its readers in forms.py): which nodes are integer index data
+    ("forms.py", "getitem"),
+    ("forms.py", "arange"),
+    ("forms.py", "tensor"),
     ("program.py", "arange"),  # range(n) binds the count n before the shapes
 }
 
