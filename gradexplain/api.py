@@ -168,32 +168,25 @@ def tolerance_for(dtype: str, rtol: float | None, atol: float | None) -> Toleran
 
 def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) -> Explanation:
     """Run both witnesses, every rank; library warnings (torch, numpy) never reach the
-    user's output. The 1-D path (`program.shaped` false) writes its formulas in the
-    VECTOR dialect and tells its story in `story`; the shaped path in `shaped`."""
+    user's output. A program of vectors of one length (`program.shaped` false) tells
+    its story in `story`; any other in `shaped`."""
     tree, values, shapes, wrt = program.tree, program.values, program.shapes, program.wrt
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import numpy as np
 
         from gradexplain import autograd, nonfinite, notebook, shaped, story, symbolic
-        from gradexplain.builder import SHAPED, VECTOR
         from gradexplain.closeness import gradient_of
         from gradexplain.evaluate import Evaluator
 
         torch_device = autograd.resolve_device(device, dtype)
-        n = (
-            None
-            if program.shaped
-            else next((v.size for v in values.values() if not v.is_scalar), None)
-        )
+        n = None if program.shaped else program.length
         arrays, scalars = arrays_and_scalars(values)
         with deadline(
             limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation", "MAX_SYMBOLIC_SECONDS"
         ):
-            model = symbolic.build(
-                tree, shapes, program.node_shapes, SHAPED if program.shaped else VECTOR
-            )
-            evaluator = Evaluator(arrays, scalars, model.sizes, None if program.shaped else n or 1)
+            model = symbolic.build(tree, shapes, program.node_shapes)
+            evaluator = Evaluator(arrays, scalars, model.sizes)
             derivatives = {name: symbolic.gradient(model, name) for name in wrt}
             _check_work(model, evaluator, derivatives, shapes)
         run = autograd.run(tree, values, torch_device, dtype, set(wrt))

@@ -6,13 +6,12 @@ axis of its shape (none for a scalar): `x` at `(i,)` is `x[i]`, `X@w` at `(i,)` 
 is built by its registry entry (`Op.element`), which asks this builder for fresh indices,
 limits and the kind of Sum.
 
-A `Dialect` is all that differs between a 1-D program and a shaped one; the model, its
-gradient, the evaluator and --steps are the same code for both. The 1-D dialect (one
-common length n) bounds every index by the symbol n, names bound indices k, k2, ... and
-uses SymPy's own Sum, so its formulas read as the learner's seed (`sum_k(...)`); the
-shaped one gives each axis length its own symbol (`n3`), names indices i, m, p, ...,
-keeps where() inside the sums that bind it (`ScopedSum`) and pins size-1 axes to
-element 0, as broadcasting stretches them.
+Every rank is built the same way: each axis length has its own symbol (`n3`), a mean
+divides by the product of its axes' symbols (so a gradient is a function of the sizes,
+`2*x_j/n3`), bound indices are named i, m, p, ..., where() stays inside the sums that
+bind it (`ScopedSum`) and a size-1 axis is element 0, as broadcasting stretches it. The
+letters a learner reads (n for the one length of a vector program, k for its bound
+indices) are chosen for display only (`notation.py`, `symbolic.formula`).
 """
 
 from __future__ import annotations
@@ -30,8 +29,7 @@ from gradexplain.ops.base import number
 from gradexplain.scoped import ScopedProduct, ScopedSum
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
-N = sp.Symbol("n", integer=True, positive=True)  # the common length of every vector
-I = sp.Symbol("i", integer=True, nonnegative=True)  # noqa: E741 - the top sum's index
+I = sp.Symbol("i", integer=True, nonnegative=True)  # noqa: E741 - the first bound index
 TARGETS = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("j", "k"))
 J = TARGETS[0]  # the generic element of a gradient
 
@@ -60,43 +58,52 @@ OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {
 
 
 def size_symbol(size: int) -> sp.Symbol:
-    """The symbol of an axis length on the shaped path; equal lengths share one."""
+    """The symbol of an axis length; equal lengths share one."""
     return sp.Symbol(f"n{size}", integer=True, positive=True)
 
 
-@dataclass(frozen=True)
-class Dialect:
-    """What one path writes differently: index names, bounds, the Sum, pinning."""
-
-    Sum: Any
-    Product: Any
-    bound: Callable[[int], Any]  # an axis of this length runs to bound(length) - 1
-    count: Callable[[Shape], Any]  # how many elements a mean divides by
-    index_name: Callable[[int], str]  # the name of the n-th fresh index (from 0)
-    pin: bool  # size-1 axes are element 0 (broadcasting)
-    compare_over: bool  # is_max(u, m) names the indices it compares over
+_LETTERS = "impqrstuv"  # bound indices; j and k are the gradient's own
 
 
-_LETTERS = "impqrstuv"  # bound indices of the shaped path; j and k are the gradient's own
+def index_name(count: int) -> str:
+    """The name of the count-th fresh bound index (from 0): i, m, p, ..., i9, m10..."""
+    return _LETTERS[count % len(_LETTERS)] + (str(count) if count >= len(_LETTERS) else "")
 
-VECTOR = Dialect(
-    ScopedSum,
-    ScopedProduct,
-    lambda size: N,
-    lambda shape: N,
-    lambda count: "k" if count == 0 else f"k{count + 1}",
-    pin=False,
-    compare_over=False,
-)
-SHAPED = Dialect(
-    ScopedSum,
-    ScopedProduct,
-    size_symbol,
-    math.prod,
-    lambda count: _LETTERS[count % len(_LETTERS)] + (str(count) if count >= len(_LETTERS) else ""),
-    pin=True,
-    compare_over=True,
-)
+
+def count(shape: Shape) -> Any:
+    """How many elements a mean over these axes divides by: n3, n2*n3 (symbols, so a
+    gradient reads as a function of the sizes; the evaluator knows their numbers)."""
+    return math.prod((size_symbol(size) for size in shape), start=sp.S.One)
+
+
+def sizes_as_numbers(expr: sp.Expr) -> sp.Expr:
+    """Each size symbol outside the limits of a sum or product as its number: a mean of a
+    2x2 matrix divides by 4 (`n2**2` as built); the limits keep their symbols, so a sum
+    over a whole axis is still one (`sum_m`). For display (`symbolic.shown`): the
+    evaluator reads a size symbol as its number where it meets one."""
+    sizes = {s: sp.Integer(int(s.name[1:])) for s in expr.free_symbols if _is_size_symbol(s)}
+    if not sizes:
+        return expr
+
+    def walk(e: Any) -> Any:
+        if not e.has(*sizes):
+            return e
+        if isinstance(e, (sp.Sum, sp.Product)):
+            return type(e)(walk(e.function), *e.limits)
+        if isinstance(e, sp.Symbol):
+            return sizes.get(e, e)
+        return e.func(*(walk(arg) for arg in e.args))
+
+    return walk(expr)
+
+
+def _is_size_symbol(symbol: sp.Basic) -> bool:
+    return (
+        isinstance(symbol, sp.Symbol)
+        and bool(symbol.is_positive)
+        and symbol.name[:1] == "n"
+        and symbol.name[1:].isdigit()
+    )
 
 
 @dataclass(frozen=True)
@@ -120,11 +127,9 @@ def pinned(idx: tuple[sp.Expr, ...], shape: Shape) -> tuple[sp.Expr, ...]:
 class Builder:
     """Walks our tree; `build(node, idx)` is the node's element at those indices."""
 
-    def __init__(
-        self, dialect: Dialect, shapes: Mapping[str, Shape], node_shapes: dict[int, Shape]
-    ) -> None:
-        self.dialect = dialect
-        self.Sum, self.Product = dialect.Sum, dialect.Product
+    Sum, Product = ScopedSum, ScopedProduct
+
+    def __init__(self, shapes: Mapping[str, Shape], node_shapes: dict[int, Shape]) -> None:
         self.bases: dict[str, Any] = {
             name: sp.IndexedBase(name, real=True) if shape else sp.Symbol(name, real=True)
             for name, shape in sorted(shapes.items())
@@ -142,20 +147,27 @@ class Builder:
         """New bound indices, one per axis of `shape`."""
         found = []
         for size in shape:
-            index = sp.Symbol(self.dialect.index_name(self.made), integer=True, nonnegative=True)
+            index = sp.Symbol(index_name(self.made), integer=True, nonnegative=True)
             self.made += 1
             self.sizes[index] = size
             found.append(index)
         return tuple(found)
 
     def limit(self, index: sp.Symbol, size: int) -> tuple[Any, ...]:
-        return (index, 0, self.dialect.bound(size) - 1)
+        return (index, 0, size_symbol(size) - 1)
 
-    def count(self, shape: Shape) -> Any:
-        return self.dialect.count(shape)
+    @staticmethod
+    def size(length: int) -> sp.Symbol:
+        return size_symbol(length)
 
-    def compared(self, over: tuple[sp.Symbol, ...]) -> tuple[sp.Symbol, ...]:
-        return over if self.dialect.compare_over else ()
+    @staticmethod
+    def count(shape: Shape) -> Any:
+        return count(shape)
+
+    @staticmethod
+    def compared(over: tuple[sp.Symbol, ...]) -> tuple[sp.Symbol, ...]:
+        """The indices is_max compares over, named in the formula (`is_max_m(X_jm)`)."""
+        return over
 
     def record(
         self, node: Node, over: tuple[sp.Symbol, ...], term: sp.Expr, total: sp.Expr
@@ -176,8 +188,6 @@ class Builder:
     # -- the walk -----------------------------------------------------------------------
     def top(self, shape: Shape) -> tuple[sp.Symbol, ...]:
         """The indices of the expression's own elements (summed: backward with ones)."""
-        if self.dialect is VECTOR:
-            return (I,) if shape else ()
         return self.fresh(shape)
 
     def build(self, node: Node, idx: tuple[Any, ...]) -> sp.Expr:
@@ -189,7 +199,7 @@ class Builder:
             base = self.bases[node.name]
             if not idx:
                 return base
-            return base[pinned(idx, self.shape(node)) if self.dialect.pin else idx]
+            return base[pinned(idx, self.shape(node))]
         if isinstance(node, Neg):
             return -self.build(node.operand, idx)
         if isinstance(node, BinOp) and node.op == "@":

@@ -409,13 +409,15 @@ def _run(
     )
     result = outcome.result
     console = None if script.quiet else report.make_console(script.no_color)
-    if teach_options is not None and console is not None:
-        console.record = bool(teach_options.svg)
     report.emit(result, outcome.checks, output_format, console, show_all=show_all)
     if teach_options is not None and console is not None and output_format == "table":
         from gradexplain.render import render_extras
 
         render_extras(result, console, teach_options)
+        if teach_options.svg:
+            report.screenshot(
+                result, outcome.checks, teach_options, console.width, show_all=show_all
+            )
     elif teach_options is not None and console is not None and output_format == "markdown":
         from gradexplain.markdown import render_extras as markdown_extras
 

@@ -96,12 +96,9 @@ def _resolve_limit(function: sp.Expr, limit: tuple[sp.Expr, ...], ranges: Ranges
 
 
 def _count(limit: tuple[sp.Expr, ...]) -> sp.Expr:
-    """How many terms a full-range limit has: n on the 1-D path, the number (not `n3`)
-    on the shaped one."""
-    count = limit[2] - limit[1] + 1
-    if isinstance(count, sp.Symbol) and count.name[1:].isdigit():
-        return sp.Integer(int(count.name[1:]))
-    return count
+    """How many terms a full-range limit has: its size symbol (`n3`), which a program
+    of vectors of one length shows as n and any other as its number (`symbolic.shown`)."""
+    return limit[2] - limit[1] + 1
 
 
 def _merge_wheres(total: sp.Add) -> sp.Expr:

@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from gradexplain import limits
-from gradexplain.builder import N, size_symbol
+from gradexplain.builder import size_symbol
 from gradexplain.contract import (
     Scatter,
     TooManyIndices,
@@ -116,31 +116,21 @@ _NOT_MINE = object()  # what `_special` returns for a node the shared rules hand
 
 
 class Evaluator:
-    """Numbers for formulas, given each variable's array and each index symbol's length.
-
-    On the 1-D path every vector has the common `length` n: the symbol n is that length
-    and every index runs over it, so no sizes need be given.
-    """
+    """Numbers for formulas, given each variable's array and each index symbol's length
+    (a size symbol, `n3`, is its number)."""
 
     def __init__(
         self,
         arrays: Mapping[str, np.ndarray],
         scalars: Mapping[str, float],
         sizes: Mapping[sp.Symbol, int] | None = None,
-        length: int | None = None,
     ) -> None:
         self.arrays = arrays
         self.scalars = scalars
         self.sizes = dict(sizes or {})
-        self.length = length
         self.axes: dict[sp.Symbol, int] = {}
         self.matrices: dict[sp.Lambda, np.ndarray] = {}
         self.reduced: dict[sp.Expr, Array] = {}  # each Sum's value, for one tensor() call
-
-    def vector(self, expr: sp.Expr, index: sp.Symbol) -> np.ndarray:
-        """The formula at every element of the common length, along `index`."""
-        assert self.length is not None
-        return self.tensor(expr, (index,), (self.length,))
 
     def tensor(
         self, expr: sp.Expr, targets: tuple[sp.Symbol, ...] = (), shape: tuple[int, ...] = ()
@@ -151,7 +141,6 @@ class Evaluator:
             (s for s in expr.free_symbols | _bound(expr) if _is_index(s) and s not in targets),
             key=str,
         )
-        expr = self._common_length(expr, targets, self.sizes)
         self.sizes.update(_limit_sizes(expr, self.sizes))
         check_work(largest_array(expr, self.sizes))
         self.axes = {symbol: axis for axis, symbol in enumerate((*targets, *others))}
@@ -176,7 +165,6 @@ class Evaluator:
             {name: np.asarray(array, dtype=WIDE) for name, array in self.arrays.items()},
             {name: WIDE(value) for name, value in self.scalars.items()},  # type: ignore[misc]
             self.sizes,
-            self.length,
         )
         wide.axes, wide.reduced = self.axes, {}
         return wide
@@ -437,22 +425,8 @@ class Evaluator:
         """The most numbers one array will hold in `tensor(expr, targets, shape)`
         (`contract.largest_array`), known before evaluating: what a limit checks."""
         sizes = {**self.sizes, **dict(zip(targets, shape))}
-        expr = self._common_length(expr, targets, sizes)
         sizes.update(_limit_sizes(expr, sizes))
         return largest_array(expr, sizes)
-
-    def _common_length(
-        self, expr: sp.Expr, targets: tuple[sp.Symbol, ...], sizes: dict[sp.Symbol, int]
-    ) -> sp.Expr:
-        """On the 1-D path n is the common length, and every other index runs over it."""
-        if self.length is None:
-            return expr
-        sizes.update(
-            (s, self.length)
-            for s in expr.free_symbols | _bound(expr)
-            if _is_index(s) and s not in targets
-        )
-        return expr.xreplace({N: size_symbol(self.length)})
 
     def _range(
         self, expr: sp.Expr, index: sp.Symbol, low: sp.Expr, high: sp.Expr

@@ -85,8 +85,11 @@ class LatexForm(LatexPrinter):  # type: ignore[misc]  # sympy.printing.latex is 
         return _power(self._extreme(r"\operatorname{is\_min}", expr), exp)
 
     def _extreme(self, name: str, expr: Any) -> str:
-        """`is_max_m(X_jm)`: the subscript names the axes compared over."""
-        over = " ".join(self._print(index) for index in expr.args[1:])
+        """`is_max_m(X_jm)`: the subscript names the axes compared over; none for a
+        whole vector (`compared_shown`)."""
+        from gradexplain.ops.reductions import compared_shown
+
+        over = " ".join(self._print(index) for index in compared_shown(expr))
         subscript = f"_{{{over}}}" if over else ""
         return rf"{name}{subscript}\left({self._print(expr.args[0])}\right)"
 

@@ -199,7 +199,6 @@ def _g(
     import sympy as sp
 
     from gradexplain import symbolic
-    from gradexplain.builder import SHAPED, VECTOR
     from gradexplain.errors import GradexplainError
     from gradexplain.program import from_tree
 
@@ -215,16 +214,16 @@ def _g(
         return None
     assert inner.program is not None
     sub = inner.program
-    model = symbolic.build(sub.tree, sub.shapes, sub.node_shapes, SHAPED if sub.shaped else VECTOR)
+    model = symbolic.build(sub.tree, sub.shapes, sub.node_shapes)
     derivative = symbolic.gradient(model, z)
-    nt = program.notation
+    nt = dataclasses.replace(program.notation, length=sub.notation.length)
     formula = symbolic.formula(derivative, nt)
     simpler = symbolic.formula(sp.together(sp.expand(derivative)), nt)
     if len(simpler) < 0.8 * len(formula):  # (sigmoid(b + z) - y)/n, not its expansion
         formula = simpler
     vectors = [n for n, v in values.items() if len(v.shape) == 1]
     written = _vector_formula(formula, vectors, nt.j)
-    if not sub.shaped and re.search(rf"\b{nt.n}\b", formula):
+    if nt.length is not None and re.search(rf"\b{nt.n}\b", formula):
         written += f", {nt.n} = {len(z_values)}"
     return z, inner.gradients[z].symbolic, written
 

@@ -8,6 +8,11 @@ uses (or uses as a part of its name, as `x_k` does) to a letter no variable uses
 With no clash it changes nothing: the default letters are i, j, k (indices) and n (a
 length).
 
+Every rank is built alike (each axis length its own symbol, `n3`); `length` says how a
+program's formulas show them: where every value is a scalar or a vector of one length,
+that length reads n and bound indices k, k2, as the learner's seed does
+(`symbolic.formula`); elsewhere each size reads as its number.
+
 Formulas are renamed as SymPy expressions (`Notation.display`), so a variable is never
 touched; our own sentence templates, which hold no user text, go through `words`.
 """
@@ -49,6 +54,7 @@ class Notation:
 
     taken: frozenset[str] = frozenset()  # letters the variables use
     core: dict[str, str] = field(default_factory=lambda: {c: c for c in CORE})
+    length: int | None = None  # the one vector length shown as n; None: sizes as numbers
 
     @property
     def n(self) -> str:
@@ -107,17 +113,18 @@ class Notation:
 PLAIN = Notation()
 
 
-def choose(names: Iterable[str]) -> Notation:
-    """The letters for a program with these variable names (PLAIN when none clash)."""
+def choose(names: Iterable[str], length: int | None = None) -> Notation:
+    """The letters for a program with these variable names (PLAIN when none clash), whose
+    vectors, if `length`, all have that length (shown as n)."""
     taken = _letters(names)
     if not taken & set(CORE):
-        return Notation(taken)
+        return Notation(taken, length=length)
     core: dict[str, str] = {}
     for letter in CORE:
         spares = _SIZE_SPARES if letter == "n" else _INDEX_SPARES
         used = taken | set(core.values()) | (set(CORE) - {letter})
         core[letter] = _first_free(letter + spares, used)
-    return Notation(taken, core)
+    return Notation(taken, core, length)
 
 
 def _first_free(candidates: str, used: Container[str]) -> str:

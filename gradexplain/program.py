@@ -25,7 +25,6 @@ from gradexplain.tree import (
     Compare,
     Neg,
     Node,
-    Num,
     Var,
     first_column,
     variables,
@@ -58,11 +57,17 @@ class Program:
 
     @property
     def notation(self) -> Notation:
-        """The index and size letters this program writes, clear of its variable names
-        (notation.py loads here, not on the way to an input error)."""
+        """The index and size letters this program writes, clear of its variable names;
+        a program of vectors of one length shows it as n (notation.py loads here, not on
+        the way to an input error)."""
         from gradexplain.notation import choose
 
-        return choose(variables(self.tree))
+        return choose(variables(self.tree), None if self.shaped else self.length)
+
+    @property
+    def length(self) -> int | None:
+        """The length of the first vector, None when every value is a scalar."""
+        return next((v.size for v in self.values.values() if not v.is_scalar), None)
 
 
 def build(
@@ -125,9 +130,11 @@ def _bind_counts(tree: Node, values: Mapping[str, Values]) -> tuple[Node, Mappin
     """`range(n)` with `--n 3`: the count becomes the number 3 (the shape needs it before
     anything runs), so n is data; a value used nowhere else leaves the values."""
     counts = {
-        node.args[0].name: node.args[0]  # type: ignore[union-attr]
+        var.name
         for node in walk(tree)
-        if isinstance(node, Call) and node.func == "arange" and node.param("count")
+        if isinstance(node, Call) and node.func in OPS
+        for var in [OPS[node.func].count(node)]
+        if var is not None
     }
     if not counts:
         return tree, values
@@ -144,15 +151,9 @@ def _bind_counts(tree: Node, values: Mapping[str, Values]) -> tuple[Node, Mappin
         bound[name] = int(number)
 
     def rebuilt(node: Node) -> Node:
-        if (
-            isinstance(node, Call)
-            and node.func == "arange"
-            and node.param("count")
-            and isinstance(node.args[0], Var)
-            and node.args[0].name in bound
-        ):
-            count = bound[node.args[0].name]
-            return Call("arange", (Num(float(count), str(count), node.args[0].col),), node.col)
+        var = OPS[node.func].count(node) if isinstance(node, Call) and node.func in OPS else None
+        if isinstance(node, Call) and var is not None and var.name in bound:
+            return OPS[node.func].counted(node, bound[var.name])
         if isinstance(node, Call):
             return dataclasses.replace(node, args=tuple(rebuilt(arg) for arg in node.args))
         if isinstance(node, (BinOp, Compare)):
@@ -227,14 +228,16 @@ def _counted_from_0(
 
 def _uses(tree: Node, name: str) -> int:
     """How often `name` is read for its values (range(len(t)) reads t's length only)."""
-    lengths = sum(
-        isinstance(node, Call)
-        and node.func == "arange"
-        and isinstance(node.args[0], Var)
-        and node.args[0].name == name
-        for node in walk(tree)
-    )
+    lengths = sum(_size_read(node) == name for node in walk(tree))
     return sum(isinstance(node, Var) and node.name == name for node in walk(tree)) - lengths
+
+
+def _size_read(node: Node) -> str | None:
+    """The variable a call reads as a size only (its entry's `reads_as_size`), if any."""
+    var = (
+        OPS[node.func].reads_as_size(node) if isinstance(node, Call) and node.func in OPS else None
+    )
+    return None if var is None else var.name
 
 
 def _uses_as_index(tree: Node, name: str, node_shapes: Mapping[int, Shape]) -> int:

@@ -36,14 +36,9 @@ def render(result: Explanation, console: Console, *, show_all: bool = False) -> 
 
 
 def render_extras(result: Explanation, console: Console, options: Options) -> None:
-    """Print the extras after the table; `--terminal-svg` then saves everything printed."""
+    """Print the extras after the table (`report.screenshot` draws them for
+    `--terminal-svg`)."""
     draw(view.extras(result, options), console)
-    if options.svg:
-        from gradexplain import outputs
-        from gradexplain.safetext import visible
-
-        picture = console.export_svg(title=f"gradexplain {visible(result.expression)}")
-        outputs.write(options.svg, picture, "--terminal-svg")
 
 
 def draw(sections: list[view.Section], console: Console) -> None:

@@ -82,6 +82,34 @@ def emit(
             render_expectations(checks, console)
 
 
+def screenshot(
+    result: Explanation,
+    checks: list[Expectation] | None,
+    options: Any,
+    width: int,
+    *,
+    show_all: bool = False,
+) -> None:
+    """`--terminal-svg`: the output drawn again as a terminal `width` columns wide shows
+    it, prose wrapped at words, saved as SVG. Not a recording of stdout: piped, each
+    sentence is one line, which rich's export_svg would crop at the edge."""
+    import io
+
+    from rich.console import Console
+
+    from gradexplain import outputs
+    from gradexplain.render import render_extras
+    from gradexplain.safetext import visible
+
+    shot = Console(
+        file=io.StringIO(), width=width, record=True, highlight=False, force_jupyter=False
+    )
+    emit(result, checks, "table", shot, show_all=show_all)
+    render_extras(result, shot, options)
+    picture = shot.export_svg(title=f"gradexplain {visible(result.expression)}")
+    outputs.write(options.svg, picture, "--terminal-svg")
+
+
 def render_expectations(checks: list[Expectation], console: Console) -> None:
     """Expected against computed per element, fitted to the console as the main table
     is (`checkview`), then one verdict line."""

@@ -62,11 +62,8 @@ def _same_numbers(derivation: Derivation, table: Any, values: Mapping[str, Any])
     arrays, scalars = arrays_and_scalars(values)
     shape = values[derivation.name].shape
     targets = symbolic.TARGETS[: len(shape)]
-    length = None
-    if derivation.parts is not None and derivation.parts.vector:
-        length = next((array.size for array in arrays.values()), 1)
     ours, sympys = (
-        Evaluator(arrays, scalars, derivation.sizes, length).tensor(expr, targets, shape)
+        Evaluator(arrays, scalars, derivation.sizes).tensor(expr, targets, shape)
         for expr in (derivation.expr, table)
     )
     return same_numbers(ours, sympys, undefined_alike=True)

@@ -5,8 +5,9 @@ Each node applies one rule (sum, constant multiple, power, product, quotient, ch
 generic elements, for every rank: `pair(node, idx)` is the node's element at idx and its
 derivative. d x_k/d x_j is KroneckerDelta(k, j) (d X_im/d X_jk is delta_ij delta_mk);
 the deltas are resolved at the end (`deltas.resolve_deltas`), never by `sp.diff` or
-`Sum.doit()`. The 1-D path writes its lines in its own dialect (n, bound indices k); the
-tests check the result against SymPy's own gradient and autograd.
+`Sum.doit()`. A program of vectors of one length shows its lines in the letters n and
+k (`symbolic.shown`); the tests check the result against SymPy's own gradient and
+autograd.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import sympy as sp
 
 from gradexplain import symbolic
-from gradexplain.builder import SHAPED, VECTOR, Builder, Dialect
+from gradexplain.builder import Builder, size_symbol
 from gradexplain.deltas import resolve_deltas
 from gradexplain.errors import UsageError
 from gradexplain.notation import PLAIN, Notation, choose
@@ -58,7 +59,7 @@ class Parts:
     why: str
     final: Any
     target: str  # dL/d{target}: w_j, b
-    vector: bool  # the 1-D dialect, whose bound indices are shown canonical
+    vector: bool  # a program of vectors of one length: its note and last line read so
     notation: Notation = PLAIN  # the program's index letters, as the lines use them
     table: Any = None  # SymPy's gradient, where it prints otherwise than `final` (stepend.py)
 
@@ -85,6 +86,7 @@ def derive_all(
     by the rules; data (`--wrt` left it out) gets no derivation."""
     shapes = {name: value.shape for name, value in values.items()}
     shaped = uses_matrices(tree, shapes)
+    length = None if shaped else next((size for shape in shapes.values() for size in shape), None)
     if node_shapes is None:
         node_shapes = infer(tree, shapes, source(tree))
     for node in walk(tree):
@@ -101,7 +103,7 @@ def derive_all(
             )
     chosen = variables(tree) if names is None else names
     return {
-        name: derive(tree, name, shapes, node_shapes, SHAPED if shaped else VECTOR)
+        name: derive(tree, name, shapes, node_shapes, choose(variables(tree), length))
         for name in chosen
     }
 
@@ -111,36 +113,35 @@ def derive(
     name: str,
     shapes: Mapping[str, Shape],
     node_shapes: dict[int, Shape],
-    dialect: Dialect = SHAPED,
+    notation: Notation = PLAIN,
 ) -> Derivation:
     """A non-scalar result is summed over all of its elements first (backward with ones)."""
-    walker = Steps(name, shapes, node_shapes, dialect, choose(variables(tree)))
+    walker = Steps(name, shapes, node_shapes, notation)
     top = node_shapes[id(tree)]
     indices = walker.builder.top(top)
     value, total = walker.pair(tree, indices, 0)
     for index, size in zip(indices, top):
         limit = walker.builder.limit(index, size)
         value, total = walker.builder.Sum(value, limit), walker.sum(total, limit)
-    lines = [f"L = {walker.show(value)}"]
+    lines = [f"L = {walker.line(value)}"]
     note: tuple[str, Any] | None = None
     if top and walker.vector:
         note = (
             walker.notation.words("y is a vector: backward(ones) differentiates L = sum_i y_i: "),
             total,
         )
-        walker.lines.append(note[0] + walker.show(total))
+        walker.lines.append(note[0] + walker.line(total))
     elif top:
         note = (
             f"y has shape {describe(top)}: backward(ones) differentiates "
             f"L = the sum of its elements: ",
             total,
         )
-        walker.lines.insert(0, note[0] + walker.show(total))
+        walker.lines.insert(0, note[0] + walker.line(total))
     lines += walker.lines
-    ranges = {index: dialect.bound(size) - 1 for index, size in zip(walker.targets, shapes[name])}
+    ranges = {index: size_symbol(size) - 1 for index, size in zip(walker.targets, shapes[name])}
     final = resolve_deltas(total, ranges)  # by substitution, never Sum.doit() (deltas.py)
     if walker.vector:
-        final = symbolic.canonical_indices(final)
         why = (
             walker.notation.words("sum rule, only the term k = j survives (the delta)")
             if walker.targets
@@ -152,7 +153,7 @@ def derive(
             if walker.targets
             else "collect terms"
         )
-    formula = walker.show(final)
+    formula = walker.line(final)
     lines.append(f"{why}: dL/d{walker.target_text} = {formula}")
     parts = Parts(
         value,
@@ -176,14 +177,12 @@ class Steps:
         name: str,
         shapes: Mapping[str, Shape],
         node_shapes: dict[int, Shape],
-        dialect: Dialect,
         notation: Notation = PLAIN,
     ) -> None:
         self.notation = notation
-        self.builder = Builder(dialect, shapes, node_shapes)
+        self.builder = Builder(shapes, node_shapes)
         self.node_shapes = node_shapes
-        self.vector = dialect is VECTOR  # the 1-D dialect: n, and bound indices k, k2...
-        self.n = symbolic.N
+        self.vector = notation.length is not None  # shown in the letters n and k
         self.name = name
         self.targets = symbolic.TARGETS[: len(shapes[name])]
         letters = (
@@ -192,13 +191,15 @@ class Steps:
         self.target_text = name + "_" + letters if self.targets else name
         self.lines: list[str] = []
         self.steps: list[Step] = []
-        self.fresh = 0
 
     def show(self, expr: Any) -> str:
-        """The 1-D dialect names every bound index k where it can, like the table."""
-        return symbolic.formula(
-            symbolic.canonical_indices(expr) if self.vector else expr, self.notation
-        )
+        """A rule's own form (its letters i, k, u are the rule's, never renamed)."""
+        return symbolic.formula(expr, self.notation)
+
+    def line(self, expr: Any) -> str:
+        """A line's element or derivative: the builder's indices shown even where free
+        (inside a sum), so a vector program reads k throughout (`symbolic.shown`)."""
+        return symbolic.formula(expr, self.notation, free=True)
 
     def pair(self, node: Node, idx: tuple[Any, ...], depth: int) -> Pair:
         if isinstance(node, (Num, Const)):
@@ -210,7 +211,7 @@ class Steps:
         self.lines.insert(
             mark,
             "  " * depth + f"{self.notation.words(rule)}: d/d{self.target_text} "
-            f"[{self.show(value)}] = {self.show(derivative)}",
+            f"[{self.line(value)}] = {self.line(derivative)}",
         )
         self.steps.insert(at, Step(depth, rule, value, derivative, source(node), tuple(idx)))
         return value, derivative
@@ -235,21 +236,10 @@ class Steps:
         return self._call(node, idx, depth)
 
     def _binop(self, node: BinOp, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
-        """The 1-D dialect calls an operand without variables a constant (and does not walk
-        it under * / **); the shaped one, an operand whose derivative is 0."""
-        if not self.vector:
-            u, du = self._aligned(node.left, idx, depth)
-            v, dv = self._aligned(node.right, idx, depth)
-            return binop_rule(node.op, u, du, v, dv, du == 0, dv == 0)
-        const_u, const_v = not variables(node.left), not variables(node.right)
-        u, du = self._operand(node.left, idx, depth, const_u and node.op not in "+-")
-        v, dv = self._operand(node.right, idx, depth, const_v and node.op not in "+-")
-        return binop_rule(node.op, u, du, v, dv, const_u, const_v)
-
-    def _operand(self, node: Node, idx: tuple[Any, ...], depth: int, constant: bool) -> Pair:
-        if constant:
-            return self.builder.build(node, self.builder.align(node, idx)), sp.Integer(0)
-        return self._aligned(node, idx, depth)
+        """An operand whose derivative is 0 is a constant (data, or another variable)."""
+        u, du = self._aligned(node.left, idx, depth)
+        v, dv = self._aligned(node.right, idx, depth)
+        return binop_rule(node.op, u, du, v, dv, du == 0, dv == 0)
 
     def _matmul(self, node: BinOp, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """torch.matmul's rule (`ops/linalg.py`): the product rule inside the sum."""
@@ -292,20 +282,18 @@ class Steps:
         )
 
     def sum(self, expr: Any, limit: tuple[Any, ...]) -> Any:
-        """A Sum; on the shaped path 0 for a derivative that is 0 (SymPy keeps `Sum(0)`)."""
-        if expr == 0 and not self.vector:
+        """A Sum, or 0 for a derivative that is 0 (SymPy would keep `Sum(0)`)."""
+        if expr == 0:
             return sp.Integer(0)
         return self.builder.Sum(expr, limit)
 
     def bounds(self, shape: Shape) -> tuple[Any, ...]:
-        """Bound indices for a reduction over `shape`: k, k2, ... on the 1-D path."""
-        return (self.fresh_pair()[0],) if self.vector else self.builder.fresh(shape)
+        """Fresh bound indices for a reduction over `shape`, one per axis."""
+        return self.builder.fresh(shape)
 
-    def fresh_pair(self) -> tuple[Any, Any]:
-        """A new pair of bound indices (k, m), (k2, m2), ... for one reduction's rule."""
-        self.fresh += 1
-        suffix = "" if self.fresh == 1 else str(self.fresh)
-        k, m = (sp.Symbol(f"{letter}{suffix}", integer=True, nonnegative=True) for letter in "km")
+    def fresh_pair(self, size: int) -> tuple[Any, Any]:
+        """Two fresh bound indices over one axis of `size`, for one reduction's rule."""
+        k, m = self.builder.fresh((size, size))
         return k, m
 
 

@@ -200,8 +200,7 @@ def _named(expr: Any, names: Sequence[Name]) -> Any:
 
 def _show(expr: Any, names: Sequence[Name], parts: Parts) -> str:
     named = expr if any(expr in name.variants for name in names) else _named(expr, names)
-    shown = symbolic.canonical_indices(named) if parts.vector else named
-    return str(symbolic.formula(shown, parts.notation))
+    return str(symbolic.formula(named, parts.notation, free=True))
 
 
 def _lines(parts: Parts, names: Sequence[Name], rules: bool = True) -> Iterator[str]:

@@ -17,7 +17,7 @@ from gradexplain.ops import OPS
 from gradexplain.ops.reductions import Reduction as ReductionOp
 from gradexplain.program import Program
 from gradexplain.result import Decomposition, Singularity
-from gradexplain.symbolic import I, J, Model, Reduction, canonical_indices
+from gradexplain.symbolic import I, J, Model, Reduction
 from gradexplain.tree import BinOp, Call, Node, children
 from gradexplain.unparse import source
 
@@ -36,15 +36,23 @@ ONES_NOTE = (
 SCALAR_NOTE = (
     'Why one number: training lowers a loss, and "lower" needs a single number to '
     "compare, so backward() starts from L itself, with dL/dL = 1. L is already a scalar, so "
-    "L.backward() needs no argument; L.backward(torch.ones_like({x})) is an error in "
-    f'PyTorch ("{SHAPE_ERROR}": ones_like({{x}}) has {{n}} elements, L has none), and '
-    "L.backward(torch.ones_like(L)) is the same as L.backward()."
+    "L.backward() needs no argument; {ones}L.backward(torch.ones_like(L)) is the same as "
+    "L.backward()."
+)
+# what backward(ones_like(x)) does with x a differentiated vector or matrix
+ONES_OF_VECTOR = (
+    f'L.backward(torch.ones_like({{x}})) is an error in PyTorch ("{SHAPE_ERROR}": '
+    "ones_like({x}) has {n} elements, L has none), and "
 )
 
 
 def formula(expr: sp.Expr, notation: Notation = PLAIN) -> str:
-    """The 1-D dialect's formula: bound indices named k where that is safe."""
-    return symbolic.formula(canonical_indices(expr), notation)
+    return symbolic.formula(expr, notation)
+
+
+def _along(evaluator: Evaluator, program: Program, term: sp.Expr, index: sp.Symbol) -> np.ndarray:
+    """A term's value at every element of the program's one length, along `index`."""
+    return evaluator.tensor(term, (index,), (program.length or 1,))
 
 
 def top_reductions(tree: Node, model: Model) -> list[Node]:
@@ -73,7 +81,7 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
             f"{nt.words('L = sum_i y_i with y_i')} = {formula(term, nt)}",
             True,
             formula(term, nt),
-            evaluator.vector(term, I),
+            _along(evaluator, program, term, I),
             notes,
         )
     if tree in model.reductions:
@@ -87,7 +95,7 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
             f"{nt.words(f'{shape} with y_i')} = {formula(term, nt)}",
             False,
             formula(term, nt),
-            evaluator.vector(reduction.term, reduction.index),
+            _along(evaluator, program, reduction.term, reduction.index),
             why,
         )
     outer = top_reductions(tree, model)
@@ -108,7 +116,7 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
             f"L = g(s), s = {word}_{nt.i} y_{nt.i} with y_{nt.i} = {formula(term, nt)}",
             False,
             formula(term, nt),
-            evaluator.vector(reduction.term, reduction.index),
+            _along(evaluator, program, reduction.term, reduction.index),
             (note,),
             inner=float(evaluator.tensor(reduction.expr)),
         )
@@ -122,11 +130,15 @@ def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
 
 
 def _scalar_note(program: Program) -> str:
-    """Why L is one number, and what backward(ones_like(x)) does to a scalar L."""
+    """Why L is one number, and what backward(ones_like(x)) does to a scalar L. Where
+    every differentiated variable is a scalar, ones_like of one is 0-d like L, no error:
+    the note then says nothing of it (it said "ones_like(x) has 0 elements", of an x the
+    expression did not have)."""
     vectors = [name for name in program.wrt if program.values[name].shape]
-    name = vectors[0] if vectors else "x"
-    size = program.values[name].size if vectors else 0
-    return SCALAR_NOTE.format(x=name, n=size)
+    if not vectors:
+        return SCALAR_NOTE.format(ones="")
+    ones = ONES_OF_VECTOR.format(x=vectors[0], n=program.values[vectors[0]].size)
+    return SCALAR_NOTE.format(ones=ones)
 
 
 def sentence(

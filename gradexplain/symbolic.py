@@ -6,8 +6,9 @@ a vector `x` is `x[i]`, `X@w` at row i is `Sum(X[i, m]*w[m], (m, 0, n3 - 1))`. `
 W[j, k])` with its Kronecker deltas resolved (`deltas.py`, never SymPy's `.doit()`) gives
 one formula in j (and k), whatever the sizes are; `evaluate.py` evaluates it over whole
 arrays with numpy, never with autograd. Differentiating each element's own symbol
-instead would cost O(size**2). The 1-D path writes the same math in its own dialect (one
-common length n, bound indices k), so its formulas read as the learner's seed.
+instead would cost O(size**2). The letters are chosen when a formula is printed
+(`formula`): a program whose values are vectors of one length reads n and bound indices
+k, as the learner's seed does; others read their sizes as numbers.
 """
 
 from __future__ import annotations
@@ -21,17 +22,15 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from gradexplain.builder import (
-    SHAPED,
     TARGETS,
-    VECTOR,
     Builder,
-    Dialect,
     I,
     J,
-    N,
     Reduction,
+    index_name,
     pinned,
     size_symbol,
+    sizes_as_numbers,
 )
 from gradexplain.deltas import derivative
 from gradexplain.notation import PLAIN, Notation
@@ -42,7 +41,6 @@ from gradexplain.tree import Node
 __all__ = [
     "I",
     "J",
-    "N",
     "TARGETS",
     "Reduction",
     "Model",
@@ -63,7 +61,6 @@ class Model:
     bases: dict[str, Any]  # variable name -> IndexedBase (array) or Symbol (scalar)
     shapes: dict[str, Shape]
     sizes: dict[sp.Symbol, int]  # every index symbol -> the length it runs over
-    dialect: Dialect
     implicit_term: sp.Expr | None  # y's element when the expression is not a scalar
     reductions: dict[Node, Reduction]  # each reduction over all of a vector, by node
 
@@ -76,10 +73,9 @@ def build(
     tree: Node,
     shapes: Mapping[str, Shape],
     node_shapes: Mapping[int, Shape],
-    dialect: Dialect = SHAPED,
 ) -> Model:
     """L from our tree; a non-scalar result is summed over all of its elements (ones as v)."""
-    builder = Builder(dialect, shapes, dict(node_shapes))
+    builder = Builder(shapes, dict(node_shapes))
     top = node_shapes[id(tree)]
     indices = builder.top(top)
     term = builder.build(tree, indices)
@@ -91,7 +87,6 @@ def build(
         builder.bases,
         dict(shapes),
         builder.sizes,
-        dialect,
         term if top else None,
         builder.reductions,
     )
@@ -121,20 +116,16 @@ def drop_unit_ranges(expr: sp.Expr) -> sp.Expr:
 
 
 def gradient(model: Model, name: str) -> sp.Expr:
-    """dL/dW_jk (or dL/dx_j, dL/dc), written in `targets(model, name)`; the 1-D dialect
-    names its bound indices k where that is safe."""
+    """dL/dW_jk (or dL/dx_j, dL/dc), written in `targets(model, name)`."""
     base = model.bases[name]
-    targets = target_indices(model, name)
-    if model.dialect.pin:
-        targets = pinned(targets, model.shapes[name])
-    found = derivative(model.loss, base[targets] if targets else base, target_ranges(model, name))
-    return canonical_indices(found) if model.dialect is VECTOR else found
+    targets = pinned(target_indices(model, name), model.shapes[name])
+    return derivative(model.loss, base[targets] if targets else base, target_ranges(model, name))
 
 
 def target_ranges(model: Model, name: str) -> dict[sp.Symbol, sp.Expr]:
     """The last value of each target index: j runs over 0..n3-1 for a length-3 axis."""
     return {
-        index: model.dialect.bound(size) - 1
+        index: size_symbol(size) - 1
         for index, size in zip(target_indices(model, name), model.shapes[name])
     }
 
@@ -150,8 +141,8 @@ def canonical_indices(expr: sp.Expr) -> sp.Expr:
     `sum_k(x_k) + sum_k2(x_k2)` becomes `2*sum_k(x_k)`. A reduction whose limits or
     summand involve another index (SymPy writes prefix sums such as `sum_{k2<k}`) keeps
     its own name, and so does one with an inner k that uses its index (`prod_{k<h}`
-    would read `prod_{k<k}`): no index is ever captured. For the 1-D dialect only: a
-    matrix's gradient is written in j and k.
+    would read `prod_{k<k}`): no index is ever captured. For display only, in a vector
+    program's letters (`shown`).
     """
     k = sp.Symbol("k", integer=True, nonnegative=True)
 
@@ -162,7 +153,10 @@ def canonical_indices(expr: sp.Expr) -> sp.Expr:
         others = {
             s
             for s in (reduction.function.free_symbols | low.free_symbols | high.free_symbols)
-            if isinstance(s, sp.Symbol) and s.is_integer and s not in (index, N, J)
+            if isinstance(s, sp.Symbol)
+            and s.is_integer
+            and not s.is_positive
+            and s not in (index, J)
         }
         captured = any(
             limit[0] == k and index in inner.free_symbols
@@ -174,6 +168,84 @@ def canonical_indices(expr: sp.Expr) -> sp.Expr:
         return type(reduction)(reduction.function.subs(index, k), (k, low, high))
 
     return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), rename)
+
+
+LENGTH = sp.Symbol("n", integer=True, positive=True)  # a vector program's one length, shown
+
+
+def shown(expr: sp.Expr, notation: Notation = PLAIN, free: bool = False) -> sp.Expr:
+    """`expr` in the letters a learner reads, for display only (values come from `expr`
+    as built). In a program of vectors of one length (`notation.length`) that length is
+    n and the builder's indices i, m, p, ... are k, k2, k3, ... (bound ones k wherever
+    that is safe), as the seed reads `sum_k(x_k**2)`; `free` renames them where they
+    are free too (a --steps line inside a sum). Elsewhere each size is its number
+    (`W_jk/2`, never `W_jk/n2**2`) and each sub-expression's indices are named alike
+    (`stable_indices`)."""
+    if notation.length is not None:
+        indices = _bound_indices(expr)
+        if free:
+            indices |= {s for s in expr.free_symbols if _is_builder_index(s)}
+        renames = {
+            index: sp.Symbol("k" if c == 0 else f"k{c + 1}", **index.assumptions0)
+            for index in indices
+            if (c := _creation(index)) is not None
+        }
+        renames[size_symbol(notation.length)] = LENGTH
+        expr = _partners(canonical_indices(expr.xreplace(renames)))
+    else:
+        expr = stable_indices(sizes_as_numbers(expr))
+    return notation.display(expr)
+
+
+def _partners(expr: sp.Expr) -> sp.Expr:
+    """An index that runs up to or from another one reads m (m2, ...): the product
+    rule's `prod_{m<k}(x_m)`, as its words `prod_{m!=k} u_m` say."""
+    partners = sorted(
+        {
+            index
+            for reduction in expr.atoms(sp.Sum, sp.Product)
+            for index, low, high in reduction.limits
+            if re.fullmatch(r"k\d+", index.name)
+            and any(s.is_integer and not s.is_positive for s in (low - high).free_symbols)
+        },
+        key=lambda s: int(s.name[1:]),
+    )
+    taken = {s.name for s in expr.free_symbols} | _bound_names(expr)
+    names = (f"m{n}" if n > 1 else "m" for n in range(1, 64))
+    free = [name for name in names if name not in taken]
+    return expr.xreplace(
+        {index: sp.Symbol(name, **index.assumptions0) for index, name in zip(partners, free)}
+    )
+
+
+def _bound_names(expr: sp.Expr) -> set[str]:
+    return {
+        limit[0].name for reduction in expr.atoms(sp.Sum, sp.Product) for limit in reduction.limits
+    }
+
+
+def _bound_indices(expr: sp.Expr) -> set[sp.Symbol]:
+    return {
+        limit[0]
+        for reduction in expr.atoms(sp.Sum, sp.Product)
+        for limit in reduction.limits
+        if _is_builder_index(limit[0])
+    }
+
+
+def _is_builder_index(symbol: sp.Basic) -> bool:
+    return isinstance(symbol, sp.Symbol) and _creation(symbol) is not None
+
+
+def _creation(symbol: sp.Symbol) -> int | None:
+    """Which fresh index the builder made this one as (`builder.index_name`): i is 0,
+    m 1, ..., i9 9, m10 10; None for any other symbol."""
+    if not (symbol.is_integer and symbol.is_nonnegative):
+        return None
+    for count in range(64):
+        if index_name(count) == symbol.name:
+            return count
+    return None
 
 
 class FormulaPrinter(StrPrinter):
@@ -259,11 +331,15 @@ class FormulaPrinter(StrPrinter):
         return self._extreme("is_min", expr)
 
     def _extreme(self, name: str, expr: sp.Expr) -> str:
-        over = "".join(self._print(index) for index in expr.args[1:])
+        """`is_max(x_k)`, `is_max_m(X_jm)` (`compared_shown`)."""
+        from gradexplain.ops.reductions import compared_shown
+
+        argument = expr.args[0]
+        named = "".join(self._print(index) for index in compared_shown(expr))
         return (
-            f"{name}_{over}({self._print(expr.args[0])})"
-            if over
-            else f"{name}({self._print(expr.args[0])})"
+            f"{name}_{named}({self._print(argument)})"
+            if named
+            else f"{name}({self._print(argument)})"
         )
 
 
@@ -276,20 +352,20 @@ def _is_size(expr: sp.Expr) -> bool:
 NOT_REAL = "not real (a negative number raised to a variable power)"
 
 
-def formula(expr: sp.Expr, notation: Notation = PLAIN) -> str:
+def formula(expr: sp.Expr, notation: Notation = PLAIN, free: bool = False) -> str:
     """A readable one-line formula, e.g. `2*x_j`, in the program's letters; never a
     complex one: SymPy's derivative of (-2)**x, (-2)**x*(log(2) + I*pi), is not a real
     gradient (exit 3 says why)."""
     if expr.has(sp.I):
         return NOT_REAL
-    return str(FormulaPrinter().doprint(notation.display(stable_indices(expr))))
+    return str(FormulaPrinter().doprint(shown(expr, notation, free)))
 
 
 def latex(expr: sp.Expr, notation: Notation = PLAIN) -> str:
     """The formula as LaTeX, for notebooks: `2 x_{j}`, `\\sum_{i} ...` (`latexform`)."""
     from gradexplain import latexform
 
-    return latexform.latex(notation.display(stable_indices(expr)))
+    return latexform.latex(shown(expr, notation))
 
 
 _RENAMED = "mpqrstuv"  # the shaped path's fresh bound indices (builder._LETTERS but i)

@@ -199,7 +199,14 @@ def _screen(result: Explanation) -> Any:
         return None
     from gradexplain import steptext
 
-    return steptext.screen(result.extras["steps"])
+    derived = result.extras["steps"]
+    screen = steptext.screen(derived)
+    same = {  # only where the steps end in the table's text (stepend.py), never another
+        name: shown
+        for name, shown in screen.formulas.items()
+        if name in result.gradients and derived[name].formula == result.gradients[name].formula
+    }
+    return dataclasses.replace(screen, formulas=same)
 
 
 def _names_in_table(result: Explanation, screen: Any) -> bool:

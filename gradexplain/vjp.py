@@ -120,22 +120,17 @@ def _autograd(
 def _symbolic(
     tree: Node, values: Mapping[str, Values], v: np.ndarray, names: list[str], result: Explanation
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Differentiate L_v = sum(v * y) in generic elements, in the run's dialect: its
-    gradient is J^T v, one formula per variable, J never formed."""
-    from gradexplain.builder import SHAPED, VECTOR
+    """Differentiate L_v = sum(v * y) in generic elements: its gradient is J^T v, one
+    formula per variable, J never formed."""
     from gradexplain.shapes import infer
     from gradexplain.tree import BinOp, Var
 
     vname = "v" if "v" not in values else "nu"
     weighted = Call("sum", (BinOp("*", Var(vname, 0), tree, 0),), 0)
     shapes = {**{name: value.shape for name, value in values.items()}, vname: v.shape}
-    model = symbolic.build(
-        weighted, shapes, infer(weighted, shapes, ""), SHAPED if result.shapes else VECTOR
-    )
+    model = symbolic.build(weighted, shapes, infer(weighted, shapes, ""))
     arrays, scalars = arrays_and_scalars(values)
-    evaluator = Evaluator(
-        {**arrays, vname: v}, scalars, model.sizes, None if result.shapes else v.size
-    )
+    evaluator = Evaluator({**arrays, vname: v}, scalars, model.sizes)
     found, formulas = {}, {}
     for name in names:
         derivative = symbolic.gradient(model, name)

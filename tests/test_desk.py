@@ -121,6 +121,37 @@ def test_the_quoted_errors_are_pytorchs_own():
     assert torch.equal(ones, x.grad)
 
 
+@pytest.mark.parametrize(
+    ("command", "build"),
+    [
+        (["sum(x**2)", "--x", "3,4,10"], lambda: _leaf([3.0, 4.0, 10.0], lambda x: (x**2).sum())),
+        (
+            ["mean((a*t - y)**2)", "--a", "1", "--t", "0,1,2", "--y", "1,2,2", "--wrt", "a"],
+            lambda: _leaf(1.0, lambda a: ((a * torch.tensor([0.0, 1, 2]) - 2) ** 2).mean()),
+        ),
+    ],
+    ids=["vector x", "scalar parameters"],
+)
+def test_the_ones_like_claim_is_what_pytorch_does(command, build):
+    """`L.backward(torch.ones_like(x))` is called an error only where PyTorch raises one:
+    of a scalar parameter, ones_like is 0-d like L and backward runs (the note said
+    "ones_like(x) has 0 elements" of an x the expression did not have)."""
+    out = CliRunner().invoke(app, command, env=ENV).stdout
+    leaf, loss = build()
+    try:
+        loss.backward(torch.ones_like(leaf))
+        raised = False
+    except RuntimeError as error:
+        raised = "Mismatch in shape" in str(error)
+    assert ("is an error in PyTorch" in out) == raised
+    assert "L.backward(torch.ones_like(L)) is the same as L.backward()." in out
+
+
+def _leaf(values, loss):
+    leaf = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    return leaf, loss(leaf)
+
+
 def test_scalar_and_vector_results_say_why_one_number():
     scalar = CliRunner().invoke(app, ["sum(x**2)", "--x", "3,4,10"], env=ENV).stdout
     assert "Why one number: training lowers a loss" in scalar
@@ -342,6 +373,34 @@ def test_svg_is_a_deprecated_name_of_terminal_svg(tmp_path):
     assert result.exit_code == 0
     assert "--svg is deprecated" in result.stderr and "--terminal-svg" in result.stderr
     assert target.read_text(encoding="utf-8").startswith("<svg")
+
+
+@pytest.mark.parametrize("columns", ["80", "60"])
+def test_the_terminal_screenshot_holds_every_word(tmp_path, columns):
+    """Piped, each sentence is one line (scripts grep them); the screenshot is the terminal
+    of that width, prose wrapped at words: it cropped every long line at the edge."""
+    import xml.etree.ElementTree as ET
+
+    target = tmp_path / "t.svg"
+    result = CliRunner().invoke(
+        app,
+        ["sum(x**2)", "--x", "3,4,10", "--graph", "--terminal-svg", str(target)],
+        env={**ENV, "COLUMNS": columns},
+    )
+    assert result.exit_code == 0
+    why = next(line for line in result.stdout.splitlines() if line.startswith("Why one number"))
+    assert why.endswith("is the same as L.backward().")  # stdout: one line, as before
+    root = ET.fromstring(target.read_text(encoding="utf-8"))
+    rows: dict[str, list[str]] = {}
+    for element in root.iter("{http://www.w3.org/2000/svg}text"):
+        rows.setdefault(element.get("y"), []).append(element.text or "")
+    shown = " ".join(" ".join("".join(parts).split()) for parts in rows.values())
+    for words in (
+        "so backward() starts from L itself",
+        "L.backward(torch.ones_like(L)) is the same as L.backward().",
+        "whose one SumBackward0 is drawn above.",
+    ):
+        assert words in shown, words
 
 
 # ---- the smaller points ---------------------------------------------------------------

@@ -155,7 +155,6 @@ NAME_CHECKS_LEFT = {
     ("forms.py", "getitem"),
     ("forms.py", "arange"),
     ("forms.py", "tensor"),
-    ("program.py", "arange"),  # range(n) binds the count n before the shapes
 }
 
 

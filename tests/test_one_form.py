@@ -276,3 +276,22 @@ def test_a_shape_ops_printed_rule_is_its_jacobian(name, call, settings):
             found = slope.xreplace({named["i"]: i, named["j"]: j})
             found = found.xreplace({named[k]: v for k, v in settings.items() if k in named})
             assert float(found.doit()) == float(jacobian[i, j]), (name, i, j)
+
+
+def test_the_table_keeps_its_formula_where_the_steps_end_elsewhere():
+    """The table takes the steps' named text only where the steps end in its own text
+    (stepend.py): a derivation ending in another formula leaves the table's alone."""
+    import dataclasses
+
+    from gradexplain import view
+
+    expression, values = MORE[0]
+    result = explain(expression, values, wrt="w,b")
+    add(result, Options(steps=True))
+    shown = repr(view.build(result))
+    assert "sum_i(2*(1 - s_i)*(s_i - y_i)*X_ij*s_i)/4" in shown  # named, as the steps
+    steps = result.extras["steps"]
+    steps["w"] = dataclasses.replace(steps["w"], formula="something else")
+    shown = repr(view.build(result))
+    assert "sum_i(2*(1 - s_i)*(s_i - y_i)*X_ij*s_i)/4" not in shown
+    assert result.gradients["w"].formula in shown  # written out, as SymPy's

@@ -8,12 +8,11 @@ import sympy as sp
 from typer.testing import CliRunner
 
 from gradexplain import steps, symbolic
-from gradexplain.builder import SHAPED, VECTOR
 from gradexplain.cli import app
 from gradexplain.evaluate import Evaluator
 from gradexplain.parser import parse
 from gradexplain.program import differentiated
-from gradexplain.shapes import infer, uses_matrices
+from gradexplain.shapes import infer
 from gradexplain.tree import variables
 from tests.test_core import CASES
 
@@ -24,38 +23,29 @@ ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
     ("expression", "values", "expected"), CASES, ids=[case[0] for case in CASES]
 )
 def test_steps_end_in_sympys_gradient(expression, values, expected):
+    """One path for every rank: the derivation's last formula and SymPy's gradient give
+    the same numbers at the case's values."""
     tree = parse(expression)
     shapes = {name: np.shape(values[name]) for name in variables(tree)}
-    if uses_matrices(tree, shapes):  # indexing, losses, shape ops: the shaped path
-        node_shapes = infer(tree, shapes, expression)
-        model = symbolic.build(tree, shapes, node_shapes)
-        arrays = {
-            name: np.asarray(value, dtype=float) for name, value in values.items() if np.ndim(value)
-        }
-        scalars = {name: float(value) for name, value in values.items() if not np.ndim(value)}
-        for name in differentiated(tree, None, node_shapes):  # equal at the case's values
-            derivation = steps.derive(tree, name, shapes, node_shapes, SHAPED)
-            targets = symbolic.target_indices(model, name)
-            found = [
-                Evaluator(arrays, scalars, {**model.sizes, **(derivation.sizes or {})}).tensor(
-                    expr, targets, shapes[name]
-                )
-                for expr in (derivation.expr, symbolic.gradient(model, name))
-            ]
-            np.testing.assert_allclose(
-                *found, rtol=1e-12, atol=1e-12, err_msg=f"{name}: {derivation.formula}"
-            )
-        return
-    vectors = {name for name in variables(tree) if getattr(values[name], "ndim", 0)}
-    scalars = set(variables(tree)) - vectors
-    shapes = {name: (2,) if name in vectors else () for name in variables(tree)}
-    node_shapes = infer(tree, shapes, "")
-    model = symbolic.build(tree, shapes, node_shapes, VECTOR)
-    for name in variables(tree):
-        derivation = steps.derive(tree, name, shapes, node_shapes, VECTOR)
-        difference = derivation.expr - symbolic.gradient(model, name)
-        assert sp.simplify(difference.doit()) == 0, (name, derivation.formula)
+    node_shapes = infer(tree, shapes, expression)
+    model = symbolic.build(tree, shapes, node_shapes)
+    arrays = {
+        name: np.asarray(value, dtype=float) for name, value in values.items() if np.ndim(value)
+    }
+    scalars = {name: float(value) for name, value in values.items() if not np.ndim(value)}
+    for name in differentiated(tree, None, node_shapes):
+        derivation = steps.derive(tree, name, shapes, node_shapes)
         assert derivation.lines[0].startswith("L = ")
+        targets = symbolic.target_indices(model, name)
+        found = [
+            Evaluator(arrays, scalars, {**model.sizes, **(derivation.sizes or {})}).tensor(
+                expr, targets, shapes[name]
+            )
+            for expr in (derivation.expr, symbolic.gradient(model, name))
+        ]
+        np.testing.assert_allclose(
+            *found, rtol=1e-12, atol=1e-12, err_msg=f"{name}: {derivation.formula}"
+        )
 
 
 def test_cli_seed_steps():
@@ -230,15 +220,13 @@ def test_statistics_steps_end_in_the_gradient(expression, values):
     shapes = {name: array.shape for name, array in arrays.items()}
     result = explain(f"sum({expression})", values={n: a.tolist() for n, a in arrays.items()})
     found = steps.derive_all(tree, {n: from_numbers(n, a.tolist()) for n, a in arrays.items()})
-    length = None if uses_matrices(tree, shapes) else max(a.size for a in arrays.values())
     for name, derivation in found.items():
         evaluator = Evaluator(
             {n: a for n, a in arrays.items() if a.shape},
             {n: float(a) for n, a in arrays.items() if not a.shape},
             derivation.sizes,
-            length,
         )
-        targets = TARGETS[: len(shapes[name])] if length is None else symbolic.TARGETS[:1]
+        targets = TARGETS[: len(shapes[name])]
         value = evaluator.tensor(derivation.expr, targets if shapes[name] else (), shapes[name])
         np.testing.assert_allclose(value, result.gradients[name].autograd, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(value, result.gradients[name].symbolic, rtol=1e-10, atol=1e-12)

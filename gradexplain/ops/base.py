@@ -219,6 +219,19 @@ class Op:
         """Refuse values the call cannot take (an index out of range), as input errors;
         `arrays` holds each variable's values as a flat sequence of floats."""
 
+    def count(self, node: Call) -> Var | None:
+        """A variable whose value this call reads as a count (`range(n)`): program.build
+        binds it to that number before the shapes (`counted`); None for other calls."""
+        return None
+
+    def counted(self, node: Call, count: int) -> Call:
+        """The call with its count (`count()`) bound to the number `count`."""
+        return node
+
+    def reads_as_size(self, node: Call) -> Var | None:
+        """A variable this call reads as a size, not as values (`range(len(t))`, `range(n)`)."""
+        return None
+
     def wraps(self, node: Call, shape_of: Mapping[int, Shape]) -> Iterator[tuple[Var, int]]:
         """Index variables of this call whose negative values count from the end of an
         axis of the given size, as torch reads them (program.build counts them from 0)."""

@@ -312,6 +312,17 @@ class Arange(Op):
     def needs_axes(self, node: Call) -> bool:
         return True
 
+    def count(self, node: Call) -> Var | None:
+        arg = node.args[0]
+        return arg if node.param("count") and isinstance(arg, Var) else None
+
+    def counted(self, node: Call, count: int) -> Call:
+        return Call(self.name, (Num(float(count), str(count), node.args[0].col),), node.col)
+
+    def reads_as_size(self, node: Call) -> Var | None:
+        arg = node.args[0]
+        return arg if isinstance(arg, Var) else None
+
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
         count = node.args[0]
         if isinstance(count, Num):

@@ -80,7 +80,7 @@ class MatrixOp(Op):
 
         shape = b.shape(node.args[0])
         i, p = b.fresh(shape)
-        return sp.Lambda((i, p), b.build(node.args[0], (i, p))), b.dialect.bound(shape[0])
+        return sp.Lambda((i, p), b.build(node.args[0], (i, p))), b.size(shape[0])
 
     @property
     def closed_form(self) -> str:
@@ -109,7 +109,7 @@ class MatrixOp(Op):
         shape = w.node_shapes[id(node.args[0])]
         a, b = w.builder.fresh(shape)
         u, du = w.pair(node.args[0], (a, b), depth)
-        matrix, size = sp.Lambda((a, b), u), w.builder.dialect.bound(shape[0])
+        matrix, size = sp.Lambda((a, b), u), w.builder.size(shape[0])
         value, slope = self.rule_of(w, node, idx, matrix, size)
         limits = (w.builder.limit(a, shape[0]), w.builder.limit(b, shape[0]))
         rule = self.printed_rule(w.show, node)

@@ -8,6 +8,7 @@ supplies the index names and the kind of Sum its path uses.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -210,17 +211,17 @@ class Reduction(Op):
             return self.title, u, du
         if self.average:
             count = w.builder.count(tuple(size for _, size in over))
-            said = "" if isinstance(count, sp.Symbol) else f", n = {count}"  # the 1-D path: n
+            shown = math.prod(size for _, size in over)  # n itself in one length n
+            said = "" if w.notation.length is not None else f", n = {shown}"
             return f"sum rule with the factor 1/n{said}", u / count, du / count
         return "sum rule: the derivative of a sum is the sum of derivatives", u, du
 
     @staticmethod
     def _product_rule(w: Any, u: Any, du: Any, limit: tuple[Any, ...]) -> tuple[str, Any, Any]:
-        import sympy as sp
 
         k, _, high = limit
-        m = sp.Symbol(f"m{str(k)[1:]}", integer=True, nonnegative=True)  # k's partner
-        product, total = w.builder.Product, w.builder.Sum  # the dialect's, as the gradient's
+        (m,) = w.builder.fresh((w.builder.sizes[k],))  # k's partner
+        product, total = w.builder.Product, w.builder.Sum  # the builder's, as the gradient's
         others = product(u.subs(k, m), (m, 0, k - 1)) * product(u.subs(k, m), (m, k + 1, high))
         return (
             "product rule over the factors: sum_k u_k' prod_{m!=k} u_m",
@@ -259,6 +260,15 @@ def _at(np: Any, u: Any, largest: bool) -> Any:
 
 
 IS_MAX, IS_MIN = _extreme(True), _extreme(False)
+
+
+def compared_shown(expr: Any) -> tuple[Any, ...]:
+    """The indices `is_max(u, *over)` shows as its subscript (both printers): none where
+    it compares one index and that is its argument's only one (`is_max(x_k)`: x_k among
+    all of x), else every index compared over (`is_max_m(X_jm)`)."""
+    argument, *over = expr.args
+    indices = {s for s in argument.free_symbols if s.is_integer and not s.is_positive}
+    return () if len(over) == 1 and indices == set(over) else tuple(over)
 
 
 def _ties(largest: bool) -> Callable[[Any], Any]:

@@ -73,7 +73,7 @@ class Softmax(Op):
                 w.builder.build(node, idx),
                 sp.Integer(0),
             )
-        k, m = w.fresh_pair()
+        k, m = w.fresh_pair(shape[0])
         total = w.builder.Sum(
             sp.exp(w.builder.build(node.args[0], (m,))), w.builder.limit(m, shape[0])
         )

@@ -193,10 +193,6 @@ def _pair_twice(
     """The argument's element and derivative at a bound index k of each reduced axis, and
     a second set of bound indices (m) for an inner sum over the same axes."""
     shape = w.node_shapes[id(node.args[0])]
-    if w.vector and not node.param("dim") and shape:  # the 1-D dialect: k and m
-        k, m = w.fresh_pair()
-        u, du = w.pair(node.args[0], (k,), depth)
-        return u, du, [(k, shape[0])], [(m, shape[0])]
     inner, over = inner_indices(w.builder, node, shape, idx)
     _, again = inner_indices(w.builder, node, shape, idx)
     u, du = w.pair(node.args[0], inner, depth)
