@@ -167,7 +167,8 @@ class Op:
     # the derivative rule, in words a learner reads; where SymPy writes the rule
     # (`printed_rule`), only the words said after its formula ("" when it says it all)
     rule: str
-    # the parser's handler for the call's arguments: unary, reduction, softmax, clamp
+    # how the parser reads the call's arguments: unary, reduction, softmax, clamp... by
+    # `calls.CallReader`; arange, loss, shape, literal, einsum by `forms.FormReader`
     signature: str = "unary"
     dim: str = "none"  # dim= of the call: none, optional or required
     # spellings besides NAME(...): "torch" torch.NAME(...), "method" x.NAME(...),
