@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gradexplain import held, limits
+from gradexplain import limits
 from gradexplain.errors import ValuesError
 
 _NUMBER_CHARS = frozenset("0123456789+-.eE")
@@ -48,6 +48,8 @@ def from_numbers(name: str, numbers: object, origin: str | None = None) -> Value
     """Values from Python numbers (the API): a number is a scalar, a flat sequence a vector,
     a sequence of equal-length sequences (or a 2-D numpy array) a matrix. `origin` names
     a file for messages."""
+    from gradexplain import held  # the API's and JSON's: the command line's text needs none
+
     where = origin or name
     numbers = held.plain(where, numbers)  # tensors and arrays, as Python numbers
     if isinstance(numbers, (int, float)) and not isinstance(numbers, bool):

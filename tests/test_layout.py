@@ -151,10 +151,6 @@ NAME_CHECKS_LEFT = {
     ("matrixform.py", "sum"),  # the quadratic form sum(x * (A@x))
     ("matrixform.py", "log_softmax"),  # softmax cross-entropy's matrix form
     ("pysum.py", "sum"),  # the learner's built-in sum(...) over a vector
-    # the parser's own grammar: which nodes are integer index data
-    ("parser.py", "getitem"),
-    ("parser.py", "arange"),
-    ("parser.py", "tensor"),
 }
 
 

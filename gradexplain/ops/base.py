@@ -167,7 +167,8 @@ class Op:
     # the derivative rule, in words a learner reads; where SymPy writes the rule
     # (`printed_rule`), only the words said after its formula ("" when it says it all)
     rule: str
-    # the parser's handler for the call's arguments: unary, reduction, softmax, clamp
+    # how the parser reads the call's arguments: unary, reduction, softmax, clamp... by
+    # `calls.CallReader`; arange, loss, shape, literal, einsum by `forms.FormReader`
     signature: str = "unary"
     dim: str = "none"  # dim= of the call: none, optional or required
     # spellings besides NAME(...): "torch" torch.NAME(...), "method" x.NAME(...),
@@ -186,6 +187,9 @@ class Op:
     # a call that returns several tensors (slogdet): their attribute names in torch's
     # order; the parser keeps which one `f(X)[1]` / `f(X).name` takes as the setting "output"
     outputs: tuple[str, ...] = ()
+    # as an index (`x[...]`), its result is integer data: "always" (arange, a literal
+    # tensor), "source" when its first argument is (a part of an index array, `t[:2]`)
+    index_data: str = ""
     # how its spellings are shown: constants before the tensors, text after the call
     # (einsum's `'ij,j->i'`, slogdet's `[1]`)
     written: tuple[tuple[str, ...], str] = ((), "")

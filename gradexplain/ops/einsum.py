@@ -63,7 +63,7 @@ def subscripts(text: str) -> Letters:
 class Einsum(Contraction):
     """torch.einsum(subscripts, A[, B]); the subscripts are the call's setting."""
 
-    signature: str = "einsum"  # the parser reads its subscripts (`parser._einsum`)
+    signature: str = "einsum"  # forms.py reads its subscripts (`FormReader.einsum`)
     spellings: tuple[str, ...] = ("torch",)
     words: str = "einsum: an element is sum_{bound} of products, so the product rule inside the sum"
 

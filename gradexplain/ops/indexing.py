@@ -96,6 +96,7 @@ class GetItem(Op):
     """`x[...]`: constants, slices and integer arrays; the parser builds it from `[]`."""
 
     signature: str = "getitem"
+    index_data: str = "source"
     spellings: tuple[str, ...] = ()
 
     def fold(self, *values: float) -> float | None:  # type: ignore[override]
@@ -304,6 +305,7 @@ class Arange(Op):
 
     signature: str = "arange"
     spellings: tuple[str, ...] = ("torch",)
+    index_data: str = "always"
     bare: bool = False  # range(n) and torch.arange(n)
 
     def fold(self, *values: float) -> float | None:  # type: ignore[override]
@@ -383,6 +385,7 @@ class Literal(Op):
     signature: str = "literal"
     spellings: tuple[str, ...] = ("torch",)
     bare: bool = False
+    index_data: str = "always"
 
     def fold(self, *values: float) -> float | None:  # type: ignore[override]
         return None
