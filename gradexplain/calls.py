@@ -235,16 +235,8 @@ class CallReader:
         return (self._integer(op, value),)
 
     def _integer(self, op: Op, value: ast.expr) -> int:
-        number = (
-            value.operand
-            if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
-            else value
-        )
-        if (
-            not isinstance(number, ast.Constant)
-            or isinstance(number.value, bool)
-            or not isinstance(number.value, int)
-        ):
+        found = _signed_integer(value)
+        if found is None:
             hint = (
                 " (a tuple of them for several dims)"
                 if op.keywords and op.keywords[0].kind == "dims"
@@ -253,22 +245,14 @@ class CallReader:
             raise self.fail(
                 f"dim of {op.name}() must be an integer such as 0, 1 or -1{hint}", value
             )
-        return -number.value if number is not value else number.value
+        return found
 
     def _int(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
         """One integer, negative allowed (a diagonal's offset, a dim of diagonal())."""
-        number = (
-            value.operand
-            if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
-            else value
-        )
-        if (
-            not isinstance(number, ast.Constant)
-            or isinstance(number.value, bool)
-            or not isinstance(number.value, int)
-        ):
+        found = _signed_integer(value)
+        if found is None:
             raise self.fail(f"{spec.name}= of {op.name}() must be an integer", value)
-        return -number.value if number is not value else number.value
+        return found
 
     def _bool(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
         if not isinstance(value, ast.Constant) or not isinstance(value.value, bool):
@@ -383,3 +367,16 @@ def _is_infinity(value: ast.expr) -> bool:
         and isinstance(value.args[0], ast.Constant)
         and value.args[0].value in ("inf", "infinity")
     )
+
+
+def _signed_integer(value: ast.expr) -> int | None:
+    """An integer literal, or its negation (`-1`); None for anything else (True too)."""
+    negated = isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub)
+    number = value.operand if isinstance(value, ast.UnaryOp) and negated else value
+    if (
+        not isinstance(number, ast.Constant)
+        or isinstance(number.value, bool)
+        or not isinstance(number.value, int)
+    ):
+        return None
+    return -number.value if negated else number.value

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradexplain.axes import reduced_axes
-from gradexplain.ops.base import Keyword, NamedFunction, Op, RuleForm, equation
+from gradexplain.ops.base import Keyword, NamedFunction, Op, RuleForm, equation, number
 from gradexplain.ops.reductions import (
     DIMS,
     IS_MAX,
@@ -175,7 +175,7 @@ class Variance(Reduction):
         u, n = sp.IndexedBase("u"), sp.Symbol("n")
         mean, std = sp.Function("mean")(sp.Symbol("u")), sp.Function("std")(sp.Symbol("u"))
         setting = self.correction(node) if node is not None else None
-        correction = sp.Symbol("correction") if setting is None else sp.sympify(setting)
+        correction = sp.Symbol("correction") if setting is None else number(repr(setting), setting)
         divisor = n - correction  # one Mul, so 2*(u_j - mean(u)) stays as written
         slope = sp.Mul(2, u[j] - mean, 1 / divisor)
         if self.root:
