@@ -7,11 +7,13 @@ Each table of cases stays in its own file; only the check lives here, once.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Collection, Mapping
 
 import numpy as np
 import pytest
 import torch
+from rich.console import Console
 from typer.testing import CliRunner
 
 from gradexplain import ExitStatus, explain
@@ -117,3 +119,17 @@ def assert_cli_refuses(
     result = CliRunner().invoke(app, args, env=dict(env))
     assert result.exit_code == 2, result.output
     assert result.output.splitlines()[0] == f"gradexplain: error: {message}"
+
+
+def cli_at_width(monkeypatch, command: str, width: int) -> str:
+    """The real CLI's stdout, printed to a terminal-like console of a fixed width (prose
+    wraps); stderr is not a terminal here."""
+    from gradexplain import report
+
+    def make_console(no_color: bool = False, file=None) -> Console:
+        return Console(width=width, soft_wrap=False, color_system=None, highlight=False, file=file)
+
+    monkeypatch.setattr(report, "make_console", make_console)
+    result = CliRunner().invoke(app, shlex.split(command), env={"NO_COLOR": "1"})
+    assert result.exit_code in (0, 1, 2, 3), result.output
+    return result.stdout

@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from rich.console import Console
 from typer.testing import CliRunner
 
-from gradexplain import graph, pysum, report, story
+from gradexplain import graph, pysum, story
 from gradexplain.cli import app
 from gradexplain.program import build
 from gradexplain.values import from_numbers
+from tests.helpers import cli_at_width
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
@@ -165,15 +165,7 @@ def test_scalar_and_vector_results_say_why_one_number():
 
 
 def _at_width(monkeypatch, command: str, width: int) -> str:
-    """The real CLI, printing to a terminal-like console of a fixed width."""
-
-    def make_console(no_color: bool = False, file=None) -> Console:
-        return Console(width=width, soft_wrap=False, color_system=None, highlight=False, file=file)
-
-    monkeypatch.setattr(report, "make_console", make_console)
-    result = CliRunner().invoke(app, shlex.split(command), env={"NO_COLOR": "1"})
-    assert result.exit_code in (0, 1, 2, 3), result.output
-    return result.stdout  # stderr is not a terminal here: the pty test below checks it
+    return cli_at_width(monkeypatch, command, width)  # the pty test below checks stderr
 
 
 @pytest.mark.parametrize("width", [80, 60])

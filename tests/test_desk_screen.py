@@ -4,26 +4,18 @@ and 60 columns, the --expect and --cases tables fitted like the main table."""
 from __future__ import annotations
 
 import itertools
-import shlex
 
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from gradexplain import report
 from gradexplain.cli import app
+from tests.helpers import cli_at_width
 
 
 def _at_width(monkeypatch, command: str, width: int) -> str:
-    """The real CLI, printing to a terminal-like console of a fixed width (prose wraps)."""
-
-    def make_console(no_color: bool = False, file=None) -> Console:
-        return Console(width=width, soft_wrap=False, color_system=None, highlight=False, file=file)
-
-    monkeypatch.setattr(report, "make_console", make_console)
-    result = CliRunner().invoke(app, shlex.split(command), env={"NO_COLOR": "1"})
-    assert result.exit_code in (0, 1, 2, 3), result.output
-    out = result.stdout
+    """The real CLI at a fixed width; no line of it may be wider."""
+    out = cli_at_width(monkeypatch, command, width)
     too_wide = [line for line in out.splitlines() if len(line) > width]
     assert not too_wide, too_wide
     return out

@@ -34,10 +34,11 @@ PROBE = (
 )
 
 
-def _imports(*args: str) -> tuple[object, list[str]]:
-    """Run the CLI in a fresh interpreter; its exit code and the heavy modules it loaded."""
+def _imports(*args: str, probe: str = PROBE) -> tuple[object, list[str]]:
+    """Run the CLI in a fresh interpreter; its exit code and which of the probe's modules
+    (the heavy ones by default) it loaded."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
+        [sys.executable, "-c", probe, *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -93,15 +94,7 @@ LAZY_PROBE = PROBE.replace(f"{HEAVY!r}", f"{LAZY!r}")
 
 
 def _lazy_loaded(*args: str) -> tuple[object, list[str]]:
-    done = subprocess.run(
-        [sys.executable, "-c", LAZY_PROBE, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-    code, loaded = json.loads(done.stderr.rpartition("\nLOADED ")[2])
-    return code, loaded
+    return _imports(*args, probe=LAZY_PROBE)
 
 
 @pytest.mark.parametrize(
