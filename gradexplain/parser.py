@@ -360,7 +360,7 @@ class _Converter:
         if name == "pow":
             self._arity(name, args, 2, node)
             return self._binop(ast.BinOp(args[0], ast.Pow(), args[1], col_offset=node.col_offset))
-        signature = OPS[name].signature if name in OPS else None
+        signature = OPS[name].signature
         if signature in _OWN_RULES:
             return self._forms().read(signature, name, args, node)
         return CallReader(self).read(name, args, node)

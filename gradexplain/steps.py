@@ -90,12 +90,7 @@ def derive_all(
     if node_shapes is None:
         node_shapes = infer(tree, shapes, source(tree))
     for node in walk(tree):
-        if (
-            shaped
-            and isinstance(node, Call)
-            and node.func in OPS
-            and not OPS[node.func].shaped_steps
-        ):
+        if shaped and isinstance(node, Call) and not OPS[node.func].shaped_steps:
             raise UsageError(
                 f"--steps does not derive {node.func}() of vectors and matrices "
                 f"with @ or .T yet (column {node.col + 1}); the table's formula "

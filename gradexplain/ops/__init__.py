@@ -149,8 +149,8 @@ _PREFIXES = {
 def spellings_of(name: str) -> list[str]:
     """Every way to write the function `name`, as PyTorch spells it: `torch.exp(x)`,
     `x.exp()`, `F.relu(x)`, `x.T`... (the README's table)."""
-    tensors = ("x", "y", "z")[: OPS[name].operands] if name in OPS else ("x",)
-    leading, trailing = OPS[name].written if name in OPS else ((), "")
+    tensors = ("x", "y", "z")[: OPS[name].operands]
+    leading, trailing = OPS[name].written
     found = (
         [f"{name}({', '.join((*leading, *tensors))}){trailing}"] if name in SPELLED["bare"] else []
     )
