@@ -382,7 +382,7 @@ def _run(
     if teach_options is not None:
         from gradexplain.extras import check
 
-        check(teach_options, output_format == "json", values, wrt)
+        check(teach_options, output_format == "json")
         if output_format == "markdown":
             from gradexplain import markdown
 
@@ -409,19 +409,11 @@ def _run(
     )
     result = outcome.result
     console = None if script.quiet else report.make_console(script.no_color)
-    report.emit(result, outcome.checks, output_format, console, show_all=show_all)
-    if teach_options is not None and console is not None and output_format == "table":
-        from gradexplain.render import render_extras
-
-        render_extras(result, console, teach_options)
-        if teach_options.svg:
-            report.screenshot(
-                result, outcome.checks, teach_options, console.width, show_all=show_all
-            )
-    elif teach_options is not None and console is not None and output_format == "markdown":
-        from gradexplain.markdown import render_extras as markdown_extras
-
-        console.file.write(markdown_extras(result, teach_options))
+    report.emit(
+        result, outcome.checks, output_format, console, show_all=show_all, options=teach_options
+    )
+    if teach_options is not None and teach_options.svg and console is not None:  # a table
+        report.screenshot(result, outcome.checks, teach_options, console.width, show_all=show_all)
     return outcome.status
 
 
