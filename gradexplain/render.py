@@ -17,6 +17,7 @@ from rich.text import Text
 
 from gradexplain import view
 from gradexplain.errors import ExitStatus
+from gradexplain.formatting import is_number
 from gradexplain.result import Explanation
 
 _STYLES = {"ok": "green", "DIFFERS": "bold red", "UNDEFINED": "bold yellow"}
@@ -212,14 +213,6 @@ def fit_numbers(table: Table) -> Table:
     """
     for column in table.columns:
         cells = [cell.plain if isinstance(cell, Text) else cell for cell in column._cells]
-        widths = [len(cell) for cell in cells if isinstance(cell, str) and _is_number(cell)]
+        widths = [len(cell) for cell in cells if isinstance(cell, str) and is_number(cell)]
         column.min_width = max(widths, default=None)
     return table
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
