@@ -274,23 +274,14 @@ def command(
             cases,
             [*ctx.args, *(var or []), *(expect or [])],
         )
+        teach = _teach_options(
+            graph, dot, mermaid, check_fd, steps, backward_v, jacobian, svg, graph_svg, jacobian_out
+        )
         if cases is not None or junit_xml is not None:
-            shown = (
-                show_all
-                or _teach_options(
-                    graph,
-                    dot,
-                    mermaid,
-                    False,
-                    steps,
-                    backward_v,
-                    jacobian,
-                    svg,
-                    graph_svg,
-                    jacobian_out,
-                )
-                is not None
-            )
+            from dataclasses import replace
+
+            # --check-fd is the cases' default; the other extras only change what is shown
+            shown = show_all or (teach is not None and replace(teach, check_fd=False).any())
             status = _run_cases(
                 ctx.args,
                 var or [],
@@ -313,18 +304,7 @@ def command(
                 output_format,
                 show_all,
                 script,
-                _teach_options(
-                    graph,
-                    dot,
-                    mermaid,
-                    check_fd,
-                    steps,
-                    backward_v,
-                    jacobian,
-                    svg,
-                    graph_svg,
-                    jacobian_out,
-                ),
+                teach,
                 wrt,
                 hessian,
             )
