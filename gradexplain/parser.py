@@ -350,15 +350,16 @@ class _Converter:
                 raise self.fail(f"{spelling}() alone is not a spelling; write {spelled}", node)
         if name is None:
             raise self.fail(_unknown_function(spelling), node)
-        if name == "pow" and node.keywords:
-            keyword = node.keywords[0]
-            raise ExpressionError(
-                f"keyword {keyword.arg}= of pow() is not supported: pow() takes no keywords",
-                self.text,
-                keyword.col_offset,
-            )
-        if name == "pow":
-            self._arity(name, args, 2, node)
+        if name == "pow":  # an operator: a ** b
+            if node.keywords:
+                keyword = node.keywords[0]
+                raise ExpressionError(
+                    f"keyword {keyword.arg}= of pow() is not supported: pow() takes no keywords",
+                    self.text,
+                    keyword.col_offset,
+                )
+            if len(args) != 2:
+                raise self.fail(f"pow() takes 2 arguments, got {len(args)}", node)
             return self._binop(ast.BinOp(args[0], ast.Pow(), args[1], col_offset=node.col_offset))
         signature = OPS[name].signature
         if signature in _OWN_RULES:
@@ -373,12 +374,6 @@ class _Converter:
         from gradexplain.forms import FormReader
 
         return FormReader(self)
-
-    def _arity(self, name: str, args: list[ast.expr], wanted: int, node: ast.Call) -> None:
-        if len(args) != wanted:
-            raise self.fail(
-                f"{name}() takes {wanted} argument{'s' * (wanted > 1)}, got {len(args)}", node
-            )
 
 
 def _unknown_function(name: str) -> str:

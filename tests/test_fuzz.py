@@ -69,15 +69,14 @@ def assert_parses_safely(text: str) -> None:
         if isinstance(node, BinOp):
             assert node.op in OPERATORS
         if isinstance(node, Call):
-            assert node.func in FUNCTIONS or node.func == "T"
-            op = FUNCTIONS.get(node.func)
-            if op is not None and op.signature in _OWN_READERS:  # x[...], reshape, losses
+            assert node.func in FUNCTIONS  # `.T` and where() too: every call is an entry
+            op = FUNCTIONS[node.func]
+            if op.signature in _OWN_READERS:  # x[...], reshape, losses
                 assert all(key in _OWN_PARAMS for key, _ in node.params)
                 continue
             # as many tensors as the entry takes; settings only by its keywords' names
-            assert node.func == "T" or len(node.args) == op.operands
-            names = {spec.name for spec in op.keywords} if op is not None else set()
-            assert all(key in names for key, _ in node.params)
+            assert len(node.args) == op.operands
+            assert all(key in {spec.name for spec in op.keywords} for key, _ in node.params)
             dims = node.param("dim")
             assert dims is None or all(isinstance(d, int) for d in dims)
         if isinstance(node, Var):
