@@ -38,20 +38,8 @@ class Options:
     jacobian_out: str | None = None  # --jacobian-out: every entry of J, both witnesses, JSON
 
     def any(self) -> bool:
-        return any(
-            (
-                self.graph,
-                self.dot,
-                self.mermaid,
-                self.check_fd,
-                self.steps,
-                self.v is not None,
-                self.jacobian,
-                self.svg,
-                self.graph_svg,
-                self.jacobian_out,
-            )
-        )
+        """Whether any extra is asked for: a true flag, a path, or `--v` (even empty)."""
+        return self.v is not None or any(vars(self).values())
 
 
 def add(result: Explanation, options: Options) -> None:
