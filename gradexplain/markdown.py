@@ -9,7 +9,7 @@ cell is escaped so an expression cannot break the table; formulas go in code spa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, get_args
 
 from gradexplain import view
@@ -50,17 +50,6 @@ def untrusted(text: str) -> str:
     backslash-escaped (CommonMark allows it for each), so no link, image, autolink
     (`https\\://`, `www\\.`), HTML tag, entity, emphasis or table pipe can form."""
     return _PUNCTUATION.sub(r"\\\1", visible(text))
-
-
-def table(
-    header: Sequence[str], body: Iterable[Sequence[str]], align: Sequence[str] | None = None
-) -> list[str]:
-    """A GitHub table; `align` holds 'l' or 'r' per column (numbers go right)."""
-    align = align or ["r"] * len(header)
-    rule = ["---:" if a == "r" else ":---" for a in align]
-    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
-    lines += ["| " + " | ".join(row) + " |" for row in body]
-    return lines
 
 
 def markdown(result: Explanation) -> str:
@@ -132,11 +121,9 @@ def _grid(block: view.Grid) -> list[str]:
         [f"**{escape(label)}**" if label else "", *map(escape, rest)]
         for label, *rest in block.totals
     ]
-    lines = table(
-        [_label(column.label) for column in block.columns],
-        body,
-        ["r" if column.right else "l" for column in block.columns],
-    )
+    header = [_label(column.label) for column in block.columns]
+    rule = ["---:" if column.right else ":---" for column in block.columns]  # numbers right
+    lines = ["| " + " | ".join(row) + " |" for row in [header, rule, *body]]
     return lines if block.title is None else [f"### {_label(block.title)}", "", *lines]
 
 
