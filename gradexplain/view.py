@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from gradexplain.closeness import compare, tiny_note
 from gradexplain.errors import ExitStatus
 from gradexplain.formatting import fmt
-from gradexplain.nonfinite import finite_mask
+from gradexplain.nonfinite import explained, finite_mask
 from gradexplain.notation import Notation
 from gradexplain.result import Explanation, Gradient, NonFinite, Singularity, Terms
 from gradexplain.safetext import visible
@@ -166,7 +166,7 @@ def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
             _terms_grid(terms, result.value_symbolic, show_all, result.notation),
             paragraph(terms.sentence),
         ]
-    singular = _singular_elements(result)
+    singular = explained(result.singularities)  # None: a scalar argument makes all so
     screen = _screen(result)
     if screen is not None and _names_in_table(result, screen):
         blocks.append(paragraph(screen.names))
@@ -266,16 +266,6 @@ def _where(flat: int, shape: tuple[int, ...]) -> str:
     import numpy as np
 
     return ",".join(str(int(i)) for i in np.unravel_index(flat, shape))
-
-
-def _singular_elements(result: Explanation) -> set[int] | None:
-    """Element indices under a kink or pole; None when a scalar argument makes all so."""
-    found: set[int] = set()
-    for item in result.singularities:
-        if item.elements is None:
-            return None
-        found.update(item.elements)
-    return found
 
 
 def _warning(head: str, formula: str, where: str, item: Singularity | NonFinite) -> Paragraph:
