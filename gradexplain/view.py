@@ -158,8 +158,8 @@ def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
     ]
     if result.scalars:
         blocks.append(Assignments(tuple(f"{n} = {fmt(v)}" for n, v in result.scalars.items())))
-    if result.data_line():
-        blocks.append(paragraph(str(result.data_line())))
+    if result.data:  # the variables --wrt left out
+        blocks.append(paragraph(f"Data, not differentiated: {', '.join(result.data)}"))
     terms = result.decomposition.terms
     if terms is not None:
         blocks += [
@@ -293,7 +293,10 @@ def _gradient_grid(
     if result.shapes:
         return _matrix_grid(gradient, singular, show_all, result.notation)
     name, decomposition = gradient.name, result.decomposition
-    vectors = result.vector_columns()
+    vectors = [  # each vector's name and values: differentiated, then data
+        *((g.name, g.point) for g in result.gradients.values() if g.shape != ()),
+        *((name, v) for name, v in result.data.items() if v.ndim == 1),
+    ]
     terms = decomposition.term_values
     fd = result.extras.get("finite_differences", {}).get(name)
     if fd is not None and fd.mode != "per element":
