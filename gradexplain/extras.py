@@ -61,24 +61,19 @@ def _add(result: Explanation, options: Options) -> None:
     tree, node_shapes, given = program.tree, dict(program.node_shapes), dict(program.values)
     chosen = list(result.gradients)  # --wrt: only these get gradients; the rest are data
     if options.graph or options.dot or options.mermaid or options.graph_svg:
-        from gradexplain import graph
+        from gradexplain import graph, outputs, pysum
 
         built = graph.build(tree, given, result.dtype, shaped=program.shaped, wrt=chosen)
         result.extras["graph"] = built
-        from gradexplain import pysum
-
         if options.graph and pysum.applies(program):
             result.extras["builtin_sum"] = pysum.build(program, result.dtype, chosen)
         if options.dot:
-            _write("--dot", options.dot, graph.dot(built))
+            outputs.write(options.dot, graph.dot(built), "--dot")
         if options.graph_svg:
             from gradexplain import svg
 
-            _write(
-                "--graph-svg",
-                options.graph_svg,
-                svg.draw(built, f"autograd graph of {result.expression}"),
-            )
+            drawn = svg.draw(built, f"autograd graph of {result.expression}")
+            outputs.write(options.graph_svg, drawn, "--graph-svg")
     if options.check_fd:
         from gradexplain import finitediff
 
@@ -117,17 +112,14 @@ def _add(result: Explanation, options: Options) -> None:
 
 def _write_jacobian(path: str, expression: str, found: vjp.Jacobian) -> None:
     """Every entry of J from both witnesses, as `--format json`'s `jacobian` object."""
-    from gradexplain import jsonout
+    from gradexplain import jsonout, outputs
 
-    document = {"format_version": 1, "expression": expression, "jacobian": found.to_json()}
-    _write("--jacobian-out", path, jsonout.dumps(document))
-
-
-def _write(option: str, path: str, text: str) -> None:
-    """Through the one writer of output files: atomic, exit 74 when the disk fails."""
-    from gradexplain import outputs
-
-    outputs.write(path, text, option)
+    document = {
+        "format_version": jsonout.FORMAT_VERSION,
+        "expression": expression,
+        "jacobian": found.to_json(),
+    }
+    outputs.write(path, jsonout.dumps(document), "--jacobian-out")
 
 
 def check(options: Options, json_mode: bool) -> None:
