@@ -437,12 +437,11 @@ def _teach_options(
 ) -> Any:
     """Issue 5's extras, or None when none is asked for (the output stays as it was)."""
     given = (graph, dot, mermaid, check_fd, steps, v, jacobian, svg, graph_svg, jacobian_out)
-    if v is None and not any(given):  # nothing asked: extras.py need not load
+    if v is None and not any(given):  # Options.any()'s rule, so extras.py need not load
         return None
     from gradexplain.extras import Options
 
-    options = Options(*given)
-    return options if options.any() else None
+    return Options(*given)
 
 
 def _run_cases(
