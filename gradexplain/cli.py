@@ -362,11 +362,7 @@ def _run(
     if teach_options is not None:
         from gradexplain.extras import check
 
-        check(teach_options, output_format == "json")
-        if output_format == "markdown":
-            from gradexplain import markdown
-
-            markdown.check(teach_options)
+        check(teach_options, output_format)
     expected = {}
     if script.expect:  # expect.py loads only when asked for (start-up: README, Performance)
         from gradexplain.expect import parse_specs

@@ -122,13 +122,18 @@ def _write_jacobian(path: str, expression: str, found: vjp.Jacobian) -> None:
     outputs.write(path, jsonout.dumps(document), "--jacobian-out")
 
 
-def check(options: Options, json_mode: bool) -> None:
+def check(options: Options, output_format: str) -> None:
     """Refuse combinations that cannot work, before any computation. (--check-fd works at
     every size: beyond MAX_FD_ELEMENTS it checks random directions, `finitediff`.)"""
-    if json_mode and (options.graph or options.mermaid or options.svg):
+    if output_format == "json" and (options.graph or options.mermaid or options.svg):
         raise UsageError(
             "--graph, --mermaid and --terminal-svg show the terminal output; with "
             "--format json use --dot FILE"
+        )
+    if output_format == "markdown" and options.svg:  # a Markdown document has no terminal
+        raise UsageError(
+            "--terminal-svg saves a picture of the terminal table; with --format "
+            "markdown there is none (use --format table)"
         )
 
 

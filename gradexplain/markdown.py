@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, get_args
+from typing import get_args
 
 from gradexplain import view
-from gradexplain.errors import ExitStatus, UsageError
+from gradexplain.errors import ExitStatus
 from gradexplain.result import Explanation
 from gradexplain.safetext import visible
-
-if TYPE_CHECKING:
-    from gradexplain.extras import Options
 
 _OUTCOME_MARK = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌", ExitStatus.UNDEFINED: "⚠️"}
 
@@ -56,15 +53,6 @@ def markdown(result: Explanation) -> str:
     """The whole explanation as one Markdown document, ending with a newline (Jupyter's;
     the command line's is `report.emit`)."""
     return "\n".join(write(view.build(result)))
-
-
-def check(options: Options) -> None:
-    """Refuse, before any computation, what a Markdown document cannot hold."""
-    if options.svg:
-        raise UsageError(
-            "--terminal-svg saves a picture of the terminal table; with --format "
-            "markdown there is none (use --format table)"
-        )
 
 
 def write(sections: list[view.Section]) -> list[str]:
