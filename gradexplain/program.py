@@ -134,7 +134,7 @@ def _bind_counts(tree: Node, values: Mapping[str, Values]) -> tuple[Node, Mappin
     counts = {
         var.name
         for node in walk(tree)
-        if isinstance(node, Call) and node.func in OPS
+        if isinstance(node, Call)
         for var in [OPS[node.func].count(node)]
         if var is not None
     }
@@ -153,7 +153,7 @@ def _bind_counts(tree: Node, values: Mapping[str, Values]) -> tuple[Node, Mappin
         bound[name] = int(number)
 
     def rebuilt(node: Node) -> Node:
-        var = OPS[node.func].count(node) if isinstance(node, Call) and node.func in OPS else None
+        var = OPS[node.func].count(node) if isinstance(node, Call) else None
         if isinstance(node, Call) and var is not None and var.name in bound:
             return OPS[node.func].counted(node, bound[var.name])
         if isinstance(node, Call):
@@ -177,7 +177,7 @@ def data_variables(tree: Node, node_shapes: Mapping[int, Shape] | None = None) -
     found: dict[str, int] = {}
     shape_of = None if node_shapes is None else (lambda node: node_shapes[id(node)])
     for node in walk(tree):
-        if isinstance(node, Call) and node.func in OPS:
+        if isinstance(node, Call):
             for var in OPS[node.func].data(node, shape_of):
                 found.setdefault(var.name, var.col)
     return found
@@ -189,7 +189,7 @@ def _check_values(
     """Each op's own check of the values it reads (an index array in range)."""
     arrays = {name: value.data for name, value in values.items()}
     for node in walk(tree):
-        if isinstance(node, Call) and node.func in OPS:
+        if isinstance(node, Call):
             OPS[node.func].check_values(node, node_shapes, arrays, expression)
 
 
@@ -202,7 +202,7 @@ def _counted_from_0(
     single meaning for -1 and is refused."""
     sizes: dict[str, set[int]] = {}
     for node in walk(tree):
-        if isinstance(node, Call) and node.func in OPS:
+        if isinstance(node, Call):
             for var, size in OPS[node.func].wraps(node, node_shapes):
                 sizes.setdefault(var.name, set()).add(size)
     changed = dict(values)
@@ -236,9 +236,7 @@ def _uses(tree: Node, name: str) -> int:
 
 def _size_read(node: Node) -> str | None:
     """The variable a call reads as a size only (its entry's `reads_as_size`), if any."""
-    var = (
-        OPS[node.func].reads_as_size(node) if isinstance(node, Call) and node.func in OPS else None
-    )
+    var = OPS[node.func].reads_as_size(node) if isinstance(node, Call) else None
     return None if var is None else var.name
 
 
@@ -246,7 +244,7 @@ def _uses_as_index(tree: Node, name: str, node_shapes: Mapping[int, Shape]) -> i
     return sum(
         var.name == name
         for node in walk(tree)
-        if isinstance(node, Call) and node.func in OPS
+        if isinstance(node, Call)
         for var, _ in OPS[node.func].wraps(node, node_shapes)
     )
 
