@@ -137,6 +137,7 @@ class Builder:
         self.node_shapes = node_shapes
         self.sizes: dict[sp.Symbol, int] = dict(zip(TARGETS, (0, 0)))
         self.reductions: dict[Node, Reduction] = {}
+        self.elements: dict[int, tuple[tuple[Any, ...], sp.Expr]] = {}  # each node's first
         self.made = 0
 
     # -- what an op's rule asks for -----------------------------------------------------
@@ -191,6 +192,11 @@ class Builder:
         return self.fresh(shape)
 
     def build(self, node: Node, idx: tuple[Any, ...]) -> sp.Expr:
+        element = self._element(node, idx)
+        self.elements.setdefault(id(node), (idx, element))
+        return element
+
+    def _element(self, node: Node, idx: tuple[Any, ...]) -> sp.Expr:
         if isinstance(node, Num):
             return number(node.text, node.value)
         if isinstance(node, Const):

@@ -93,14 +93,10 @@ def _add(result: Explanation, options: Options) -> None:
         from gradexplain import vjp
 
         if options.v is not None:
-            result.extras["vjp"] = vjp.compare(tree, given, options.v, result)
+            result.extras["vjp"] = vjp.compare(result, options.v)
         if options.jacobian or options.jacobian_out:
             found = vjp.jacobian(
-                tree,
-                given,
-                program.shaped,
-                chosen,
-                node_shapes,
+                program,
                 result.tolerance,
                 limits.MAX_JACOBIAN_FILE_ENTRIES if options.jacobian_out else None,
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from gradexplain import limits
@@ -34,11 +35,13 @@ from gradexplain.values import Values
 
 if TYPE_CHECKING:
     from gradexplain.notation import Notation
+    from gradexplain.symbolic import Model
 
 
 @dataclass(frozen=True)
 class Program:
-    """What one run computes with. `node_shapes` is keyed by `id(node)` of `tree`'s nodes."""
+    """What one run computes with. `node_shapes` is keyed by `id(node)` of `tree`'s nodes;
+    what is derived from them (the SymPy model, the notation) is computed once, on first use."""
 
     text: str
     tree: Node
@@ -46,18 +49,27 @@ class Program:
     wrt: tuple[str, ...]  # the differentiated variables, in the expression's order
     node_shapes: Mapping[int, Shape]
 
-    @property
+    @cached_property
+    def model(self) -> Model:
+        """The SymPy model of the tree (L in generic elements), built on first use and
+        kept: the gradient, the story, the Hessian, --v and --jacobian all read this one.
+        Only the symbolic witness reads it; autograd walks the tree itself."""
+        from gradexplain import symbolic
+
+        return symbolic.build(self.tree, self.shapes, self.node_shapes)
+
+    @cached_property
     def shapes(self) -> dict[str, Shape]:
         return {name: value.shape for name, value in self.values.items()}
 
-    @property
+    @cached_property
     def shaped(self) -> bool:
         """True when the output lays out each value by its shape (a matrix, @, .T, dim=,
         a stretched vector); else it reads in one length n. Display only: every rank
         is computed alike."""
         return uses_matrices(self.tree, self.shapes)
 
-    @property
+    @cached_property
     def notation(self) -> Notation:
         """The index and size letters this program writes, clear of its variable names;
         a program of vectors of one length shows it as n (notation.py loads here, not on

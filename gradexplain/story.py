@@ -148,7 +148,7 @@ def _by_shape(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
     nt = program.notation
     found = sumrule.terms(
         tree,
-        program.shapes,
+        model,
         node_shapes,
         dict(evaluator.arrays),
         dict(evaluator.scalars),
