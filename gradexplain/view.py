@@ -295,7 +295,7 @@ def _gradient_grid(
     name, decomposition = gradient.name, result.decomposition
     vectors = [  # each vector's name and values: differentiated, then data
         *((g.name, g.point) for g in result.gradients.values() if g.shape != ()),
-        *((name, v) for name, v in result.data.items() if v.ndim == 1),
+        *((data, v) for data, v in result.data.items() if v.ndim == 1),
     ]
     terms = decomposition.term_values
     fd = result.extras.get("finite_differences", {}).get(name)
