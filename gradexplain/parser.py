@@ -22,7 +22,7 @@ from gradexplain.calls import CallReader, namespace_of, not_supported
 from gradexplain.cost import check_cost
 from gradexplain.errors import ExpressionError, LimitError
 from gradexplain.fold import check_constants
-from gradexplain.ops import CONSTANTS, OPS, RESERVED_NAMES, SPELLED
+from gradexplain.ops import CONSTANTS, NAMES, RESERVED_NAMES, SPELLED
 from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
 
 if TYPE_CHECKING:
@@ -351,10 +351,10 @@ class _Converter:
         if space == "bare" and spelling == "range":
             spelling = "arange"
         name = SPELLED[space].get(spelling) if spelling != "arange" or space != "bare" else "arange"
-        if name is None and space == "bare" and spelling in OPS and OPS[spelling].spellings:
+        if name is None and space == "bare" and spelling in NAMES and NAMES[spelling].spellings:
             spelled = (
                 f"x.{spelling}()"
-                if "method" in OPS[spelling].spellings
+                if "method" in NAMES[spelling].spellings
                 else f"torch.{spelling}(...)"
             )
             raise self.fail(f"{spelling}() alone is not a spelling; write {spelled}", node)
@@ -372,7 +372,7 @@ class _Converter:
             return self._binop(ast.BinOp(args[0], ast.Pow(), args[1], col_offset=node.col_offset))
         if name == "where":
             return self._where(args, node)
-        signature = OPS[name].signature if name in OPS else None
+        signature = NAMES[name].signature if name in NAMES else None
         if signature in _OWN_RULES:
             return self._forms().read(signature, name, args, node)
         return CallReader(self).read(name, args, node)
@@ -426,7 +426,7 @@ def _unknown_function(name: str) -> str:
 
 def _outputs(name: str) -> tuple[str, ...]:
     """The outputs of a function that returns several tensors (its entry's `outputs`)."""
-    return OPS[name].outputs if name in OPS else ()
+    return NAMES[name].outputs if name in NAMES else ()
 
 
 def _called_name(call: ast.Call) -> str:
