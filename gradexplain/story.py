@@ -87,7 +87,7 @@ def _in_one_length(program: Program, model: Model, evaluator: Evaluator) -> Deco
     if model.implicit_sum:
         term = model.implicit_term
         assert term is not None
-        top = OPS[tree.func].ones_note if isinstance(tree, Call) and tree.func in OPS else ""
+        top = OPS[tree.func].ones_note if isinstance(tree, Call) else ""
         notes = (nt.words(ONES_NOTE), *((nt.words(top),) if top else ()))
         return Decomposition(
             "sum",
@@ -148,7 +148,7 @@ def _by_shape(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
     nt = program.notation
     found = sumrule.terms(
         tree,
-        program.shapes,
+        model,
         node_shapes,
         dict(evaluator.arrays),
         dict(evaluator.scalars),
@@ -275,9 +275,7 @@ def _through_products(program: Program, name: str, text: str) -> str:
             f"{_transposed(other)} @ dL/d{y}{outer}, so {lead}."
         )
     forms = dict.fromkeys(
-        OPS[node.func].closed_form
-        for node in walk(tree)
-        if isinstance(node, Call) and node.func in OPS
+        OPS[node.func].closed_form for node in walk(tree) if isinstance(node, Call)
     )
     forms.pop("", None)
     if forms:  # det, inverse...: the matrix-level rule the symbolic side used

@@ -18,7 +18,7 @@ from gradexplain.ops import OPS
 from gradexplain.result import Terms
 from gradexplain.scoped import ScopedSum
 from gradexplain.shapes import Shape, describe
-from gradexplain.symbolic import build, formula
+from gradexplain.symbolic import Model, formula
 from gradexplain.tree import Call, Node, variables
 
 ONES_NOTE = (
@@ -60,14 +60,15 @@ def combined(tree: Node, node_shapes: dict[int, Shape]) -> tuple[Node, str] | No
 
 def terms(
     tree: Node,
-    shapes: dict[str, Shape],
+    model: Model,
     node_shapes: dict[int, Shape],
     arrays: dict[str, np.ndarray],
     scalars: dict[str, float],
     wrt: list[str],
     nt: Notation = PLAIN,
 ) -> Terms | None:
-    """y element by element, from its own SymPy formula, for the sum-rule table."""
+    """y element by element, from its own SymPy formula (read from the program's model),
+    for the sum-rule table."""
     from gradexplain.unparse import source
 
     found = combined(tree, node_shapes)
@@ -75,8 +76,7 @@ def terms(
         return None
     node, rule = found
     shape = node_shapes[id(node)]
-    model = build(node, shapes, node_shapes)
-    generic, indices = generic_element(model.loss, shape)
+    generic, indices = generic_element(model.total(node, shape), shape)
     values = Evaluator(arrays, scalars, model.sizes).tensor(generic, indices, shape)
     y = letters(tree)[0]
     return Terms(

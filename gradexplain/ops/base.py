@@ -152,7 +152,7 @@ class Op:
     signature: str = "unary"
     dim: str = "none"  # dim= of the call: none, optional or required
     # spellings besides NAME(...): "torch" torch.NAME(...), "method" x.NAME(...),
-    # "functional" F.NAME(...) and torch.nn.functional.NAME(...)
+    # "functional" F.NAME(...) and torch.nn.functional.NAME(...), "attribute" x.NAME
     spellings: tuple[str, ...] = ("torch", "method")
     bare: bool = True  # NAME(...) alone is a spelling too (so NAME is no variable's name)
     hazards: tuple[Hazard, ...] = ()

@@ -125,6 +125,7 @@ fmod pointwise bare torch,method - unary 2 none - - - -
 remainder pointwise bare torch,method - unary 2 none - - - -
 lerp pointwise bare torch,method - unary 3 none - - - -
 xlogy pointwise bare torch,method,special - unary 2 none - - - -
+where pointwise bare torch - condition 2 none - - - -
 softmax softmax bare torch,method,functional,special - unary 1 optional - - - -
     dim dim None - axis positional -
 log_softmax softmax bare torch,method,functional,special - unary 1 optional - - - -
@@ -159,6 +160,7 @@ flatten shape - torch,method - shape 1 none - - - -
 transpose shape - torch,method - shape 1 none - - - -
 permute shape - torch,method - shape 1 none - - - -
 t shape - torch,method - shape 1 none - - - -
+T shape - attribute - shape 1 none - - - -
 squeeze shape - torch,method - shape 1 none - - - -
 unsqueeze shape - torch,method - shape 1 none - - - -
 flip shape - torch,method - shape 1 none - - - -

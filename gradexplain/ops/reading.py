@@ -19,8 +19,8 @@ from typing import NamedTuple
 from gradexplain.tree import Param
 
 # Where a spelling lives in PyTorch: torch.f, x.f(), torch.nn.functional.f (and F.f),
-# torch.special.f, torch.linalg.f. A bare f(x) is always read too.
-NAMESPACES = ("torch", "method", "functional", "special", "linalg")
+# torch.special.f, torch.linalg.f, and an attribute x.f (`X.T`). A bare f(x) is read too.
+NAMESPACES = ("torch", "method", "functional", "special", "linalg", "attribute")
 
 # An entry's own rules that run while its call is read (`check`) or before its values are
 # matched (`count`, range's); an entry that defines neither is read from the index alone.
