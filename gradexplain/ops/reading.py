@@ -13,7 +13,6 @@ the same table as Python literals, whose compilation an uncompiled install pays 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from gradexplain.tree import Param
@@ -27,10 +26,11 @@ NAMESPACES = ("torch", "method", "functional", "special", "linalg", "attribute")
 RULES = ("check", "count")
 
 
-@dataclass(frozen=True)
-class Keyword:
+class Keyword(NamedTuple):
     """One constant setting of a call, as PyTorch names it (and, if `positional`, in
     PyTorch's order after the tensors): `kind` says how the parser reads its value.
+    (A NamedTuple, not a dataclass: every input error makes this class, and a frozen
+    dataclass costs five times as much to make.)
 
     kinds: "dims" an int, a tuple of ints or None; "dim" one int; "int" one integer
     (an offset); "bool"; "number" a constant; "order" a norm's p (a number, inf, -inf or
@@ -67,18 +67,16 @@ class Reading(NamedTuple):
 
 def read_table(text: str) -> dict[str, Reading]:
     """The index's table: a line per entry, then an indented line per keyword."""
-    found: dict[str, Reading] = {}
+    rows: list[tuple[list[str], list[Keyword]]] = []
     for line in text.splitlines():
         if line.startswith(" "):
-            name, row = found.popitem()
-            found[name] = row._replace(keywords=(*row.keywords, _keyword(line.split())))
+            rows[-1][1].append(_keyword(line.split()))
         else:
-            row = _entry(line.split())
-            found[row.name] = row
-    return found
+            rows.append((line.split(), []))
+    return {cells[0]: _entry(cells, tuple(keywords)) for cells, keywords in rows}
 
 
-def _entry(cells: list[str]) -> Reading:
+def _entry(cells: list[str], keywords: tuple[Keyword, ...]) -> Reading:
     name, family, bare, spellings, aliases, signature, operands, dim, *rest = cells
     pairwise, outputs, index_data, rules = rest
     return Reading(
@@ -94,7 +92,7 @@ def _entry(cells: list[str]) -> Reading:
         _items(outputs),
         "" if index_data == "-" else index_data,
         _items(rules),
-        (),
+        keywords,
     )
 
 
