@@ -117,7 +117,6 @@ def _add(result: Explanation, options: Options) -> None:
             found = vjp.jacobian(
                 tree,
                 given,
-                program.shaped,
                 chosen,
                 node_shapes,
                 result.tolerance,

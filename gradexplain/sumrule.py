@@ -16,9 +16,8 @@ from gradexplain.evaluate import Evaluator
 from gradexplain.notation import PLAIN, Notation
 from gradexplain.ops import OPS
 from gradexplain.result import Terms
-from gradexplain.scoped import ScopedSum
 from gradexplain.shapes import Shape, describe
-from gradexplain.symbolic import build, formula
+from gradexplain.symbolic import Model, build, formula
 from gradexplain.tree import Call, Node, variables
 
 ONES_NOTE = (
@@ -76,7 +75,7 @@ def terms(
     node, rule = found
     shape = node_shapes[id(node)]
     model = build(node, shapes, node_shapes)
-    generic, indices = generic_element(model.loss, shape)
+    generic, indices = generic_element(model)
     values = Evaluator(arrays, scalars, model.sizes).tensor(generic, indices, shape)
     y = letters(tree)[0]
     return Terms(
@@ -89,21 +88,17 @@ def terms(
     )
 
 
-def generic_element(total: sp.Expr, shape: Shape) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
-    """y's element from `build`'s sum over all of y: SymPy merges nested sums into one, so
-    y's own indices are the last limits, one per axis longer than 1 (`build` drops the sums
-    over size-1 axes); they are renamed i (and k) for the table."""
+def generic_element(model: Model, pin: bool = True) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
+    """y's element (the expression's own, `model.implicit_term`) at its own indices,
+    renamed i (and k) as the table labels them; with `pin`, a size-1 axis at element 0,
+    as the table's label `y_ik` of a 3x1 y reads `a_i0`."""
     names = tuple(
-        sp.Symbol(name, integer=True, nonnegative=True) for name in _INDICES[: len(shape)]
+        sp.Symbol(name, integer=True, nonnegative=True) for name in _INDICES[: len(model.own)]
     )
-    kept = [name for name, size in zip(names, shape) if size != 1]
-    limits = total.limits if isinstance(total, sp.Sum) else ()
-    assert len(limits) >= len(kept)
-    inner, own = limits[: len(limits) - len(kept)], limits[len(limits) - len(kept) :]
-    function = total.function if limits else total
-    generic = ScopedSum(function, *inner) if inner else function
-    renamed = dict(zip((limit[0] for limit in own), kept))
-    return generic.xreplace(renamed), names
+    unit = {index for index in model.own if model.sizes[index] == 1} if pin else set()
+    renamed = {own: sp.S.Zero if own in unit else name for own, name in zip(model.own, names)}
+    term = model.loss if model.implicit_term is None else model.implicit_term
+    return term.xreplace(renamed), names
 
 
 def letters(tree: Node) -> tuple[str, str]:

@@ -63,6 +63,7 @@ class Model:
     sizes: dict[sp.Symbol, int]  # every index symbol -> the length it runs over
     implicit_term: sp.Expr | None  # y's element when the expression is not a scalar
     reductions: dict[Node, Reduction]  # each reduction over all of a vector, by node
+    own: tuple[sp.Symbol, ...] = ()  # y's own indices in implicit_term, one per axis
 
     @property
     def implicit_sum(self) -> bool:
@@ -87,38 +88,55 @@ def build(
         builder.bases,
         dict(shapes),
         builder.sizes,
-        term if top else None,
+        drop_unit_ranges(term) if top else None,
         builder.reductions,
+        indices,
     )
 
 
-def drop_unit_ranges(expr: sp.Expr) -> sp.Expr:
-    """A sum or product over a size-1 axis is its one term, at index 0.
+def drop_unit_ranges(expr: sp.Expr, every: bool = False) -> sp.Expr:
+    """A sum or product over a size-1 axis that its term does not use is that term.
 
-    Broadcasting makes such axes (a 3x1 column); without this, `sum(a)` would read
-    `sum_p(sum_i(a_i0))` and its gradient `n1`, true but puzzling.
+    Broadcasting makes such axes (a 3x1 column stretched over 3x4, pinned at element 0,
+    `builder.pinned`); without this, `sum(a)` would read `sum_p(sum_i(a_i0))` and its
+    gradient `n1`, true but puzzling. A length-1 vector's own index stays (`sum_k(x_k)`),
+    except with `every`, for display where sizes read as numbers: any reduction over one
+    element is its term at element 0 (`inv(X)_00` of a 1 x 1 X).
     """
     unit = size_symbol(1) - 1
 
+    def dropped(limit: tuple[Any, ...], function: sp.Expr) -> bool:
+        return bool(limit[2] == unit and (every or limit[0] not in function.free_symbols))
+
     def drop(reduction: sp.Expr) -> sp.Expr:
-        kept = [limit for limit in reduction.limits if limit[2] != unit]
+        kept = [limit for limit in reduction.limits if not dropped(limit, reduction.function)]
         function = reduction.function.xreplace(
-            {limit[0]: sp.S.Zero for limit in reduction.limits if limit[2] == unit}
+            {
+                limit[0]: sp.S.Zero
+                for limit in reduction.limits
+                if dropped(limit, reduction.function)
+            }
         )
         return type(reduction)(function, *kept) if kept else function
 
     return expr.replace(
         lambda e: (
-            isinstance(e, (sp.Sum, sp.Product)) and any(limit[2] == unit for limit in e.limits)
+            isinstance(e, (sp.Sum, sp.Product))
+            and any(dropped(limit, e.function) for limit in e.limits)
         ),
         drop,
     )
 
 
-def gradient(model: Model, name: str) -> sp.Expr:
-    """dL/dW_jk (or dL/dx_j, dL/dc), written in `targets(model, name)`."""
+def gradient(model: Model, name: str, pin: bool = True) -> sp.Expr:
+    """dL/dW_jk (or dL/dx_j, dL/dc), written in `targets(model, name)`, each size-1 axis
+    at its element 0 (`W_j0`, as a table laid out by shape labels it), or with `pin`
+    False at its own index (`x_j` in a program of one length n, n = 1 too): the values
+    are the same, an axis of one element has one."""
     base = model.bases[name]
-    targets = pinned(target_indices(model, name), model.shapes[name])
+    targets = target_indices(model, name)
+    if pin:
+        targets = pinned(targets, model.shapes[name])
     return derivative(model.loss, base[targets] if targets else base, target_ranges(model, name))
 
 
@@ -179,8 +197,8 @@ def shown(expr: sp.Expr, notation: Notation = PLAIN, free: bool = False) -> sp.E
     n and the builder's indices i, m, p, ... are k, k2, k3, ... (bound ones k wherever
     that is safe), as the seed reads `sum_k(x_k**2)`; `free` renames them where they
     are free too (a --steps line inside a sum). Elsewhere each size is its number
-    (`W_jk/2`, never `W_jk/n2**2`) and each sub-expression's indices are named alike
-    (`stable_indices`)."""
+    (`W_jk/2`, never `W_jk/n2**2`), a sum over one element is that element, and each
+    sub-expression's indices are named alike (`stable_indices`)."""
     if notation.length is not None:
         indices = _bound_indices(expr)
         if free:
@@ -193,7 +211,7 @@ def shown(expr: sp.Expr, notation: Notation = PLAIN, free: bool = False) -> sp.E
         renames[size_symbol(notation.length)] = LENGTH
         expr = _partners(canonical_indices(expr.xreplace(renames)))
     else:
-        expr = stable_indices(sizes_as_numbers(expr))
+        expr = stable_indices(sizes_as_numbers(drop_unit_ranges(expr, every=True)))
     return notation.display(expr)
 
 

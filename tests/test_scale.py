@@ -41,9 +41,7 @@ def test_softmax_jacobian_at_max_jacobian_n_against_jacrev_and_the_closed_form()
 def test_matrix_jacobian_with_a_contraction_inside():
     """y = tanh(X@W), 6x3, against W (4x3): dy_ik/dW_jl = (1 - y_ik**2) X_ij delta_kl."""
     X, W = RNG.standard_normal((6, 4)), RNG.standard_normal((4, 3))
-    found = vjp.jacobian(
-        parse("sum(tanh(X@W))"), {"X": _values("X", X), "W": _values("W", W)}, shaped=True
-    )
+    found = vjp.jacobian(parse("sum(tanh(X@W))"), {"X": _values("X", X), "W": _values("W", W)})
     y = np.tanh(X @ W)
     closed = np.einsum("ik,ij,kl->ikjl", 1 - y**2, X, np.eye(3)).reshape(18, 12)
     np.testing.assert_allclose(found.symbolic["W"], closed, rtol=1e-12, atol=1e-15)

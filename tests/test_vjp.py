@@ -190,7 +190,7 @@ def test_matrix_v_and_jacobian_refusals(args, message):
 )
 def test_matrix_jacobian_is_torchs_flattened_row_major(expression, values, by_hand, scale):
     parsed = {n: from_numbers(n, val) for n, val in values.items()}
-    found = vjp.jacobian(parse(expression), parsed, shaped=True)
+    found = vjp.jacobian(parse(expression), parsed)
     assert found.scale == pytest.approx(scale)
     gradients = explain(expression, values).gradients
     for name, matrix in found.matrices.items():
