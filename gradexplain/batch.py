@@ -315,17 +315,14 @@ def run_file(
         from gradexplain.junit import write
 
         write(outcomes, junit_path, elapsed)
-    if console is not None:
-        if output_format == "json":
-            from gradexplain import jsonout
+    if console is not None and output_format == "json":
+        from gradexplain import jsonout
 
-            jsonout.write(console.file, [case_document(o) for o in outcomes])
-        elif output_format == "markdown":
-            from gradexplain import markdown
+        jsonout.write(console.file, [case_document(o) for o in outcomes])
+    elif console is not None:  # the summary, fitted to the console as the main table is
+        from gradexplain import checkview, report, view
 
-            console.file.write(markdown.cases(outcomes, path))
-        else:
-            render_summary(outcomes, path, console)
+        report.show([view.Section(None, checkview.cases(outcomes, path))], output_format, console)
     return worst(outcomes)
 
 
@@ -339,10 +336,3 @@ def case_document(outcome: Outcome) -> dict[str, Any]:
         return {**head, **error_document(outcome.error)}
     assert outcome.result is not None
     return {**head, **json_document(outcome.result, outcome.checks)}
-
-
-def render_summary(outcomes: list[Outcome], path: str, console: Console) -> None:
-    """The summary table, fitted to the console as the main table is (`checkview`)."""
-    from gradexplain import checkview, render, view
-
-    render.draw([view.Section(None, checkview.cases(outcomes, path))], console)

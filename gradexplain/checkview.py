@@ -2,12 +2,13 @@
 draws them with the main table's code (`render.draw`, `fit.py`): numbers shorten, then
 one line per row, at any width.
 
-Nothing here imports rich; `report.py` and `batch.py` hand the blocks to `render.draw`
-for the terminal and to `markdown.write` for Markdown, so both formats show one table.
+Nothing here imports rich; `report.show` hands the blocks to `render.draw` for the
+terminal and to `markdown.write` for Markdown, so both formats show one table.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from gradexplain.errors import ExitStatus
@@ -87,9 +88,6 @@ def difference(outcome: Outcome) -> str:
 
 
 def counts(outcomes: list[Outcome]) -> str:
-    tally: dict[str, int] = {}
-    for outcome in outcomes:
-        key = outcome.status.name.lower()
-        tally[key] = tally.get(key, 0) + 1
+    tally = Counter(outcome.status.name.lower() for outcome in outcomes)
     order = ("agree", "disagree", "undefined", "invalid")
     return f"{len(outcomes)} cases: " + ", ".join(f"{tally[k]} {k}" for k in order if k in tally)

@@ -274,23 +274,14 @@ def command(
             cases,
             [*ctx.args, *(var or []), *(expect or [])],
         )
+        teach = _teach_options(
+            graph, dot, mermaid, check_fd, steps, backward_v, jacobian, svg, graph_svg, jacobian_out
+        )
         if cases is not None or junit_xml is not None:
-            shown = (
-                show_all
-                or _teach_options(
-                    graph,
-                    dot,
-                    mermaid,
-                    False,
-                    steps,
-                    backward_v,
-                    jacobian,
-                    svg,
-                    graph_svg,
-                    jacobian_out,
-                )
-                is not None
-            )
+            from dataclasses import replace
+
+            # --check-fd is the cases' default; the other extras only change what is shown
+            shown = show_all or (teach is not None and replace(teach, check_fd=False).any())
             status = _run_cases(
                 ctx.args,
                 var or [],
@@ -313,18 +304,7 @@ def command(
                 output_format,
                 show_all,
                 script,
-                _teach_options(
-                    graph,
-                    dot,
-                    mermaid,
-                    check_fd,
-                    steps,
-                    backward_v,
-                    jacobian,
-                    svg,
-                    graph_svg,
-                    jacobian_out,
-                ),
+                teach,
                 wrt,
                 hessian,
             )
@@ -382,7 +362,7 @@ def _run(
     if teach_options is not None:
         from gradexplain.extras import check
 
-        check(teach_options, output_format == "json", values, wrt)
+        check(teach_options, output_format == "json")
         if output_format == "markdown":
             from gradexplain import markdown
 
@@ -409,19 +389,11 @@ def _run(
     )
     result = outcome.result
     console = None if script.quiet else report.make_console(script.no_color)
-    report.emit(result, outcome.checks, output_format, console, show_all=show_all)
-    if teach_options is not None and console is not None and output_format == "table":
-        from gradexplain.render import render_extras
-
-        render_extras(result, console, teach_options)
-        if teach_options.svg:
-            report.screenshot(
-                result, outcome.checks, teach_options, console.width, show_all=show_all
-            )
-    elif teach_options is not None and console is not None and output_format == "markdown":
-        from gradexplain.markdown import render_extras as markdown_extras
-
-        console.file.write(markdown_extras(result, teach_options))
+    report.emit(
+        result, outcome.checks, output_format, console, show_all=show_all, options=teach_options
+    )
+    if teach_options is not None and teach_options.svg and console is not None:  # a table
+        report.screenshot(result, outcome.checks, teach_options, console.width, show_all=show_all)
     return outcome.status
 
 

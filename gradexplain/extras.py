@@ -11,7 +11,6 @@ data gets no finite differences, steps, J^T v or Jacobian, and is a `data` node 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,6 @@ from gradexplain.errors import UsageError
 if TYPE_CHECKING:
     from gradexplain import vjp
     from gradexplain.result import Explanation
-    from gradexplain.values import Values
 
 
 @dataclass(frozen=True)
@@ -143,9 +141,7 @@ def _write(option: str, path: str, text: str) -> None:
     outputs.write(path, text, option)
 
 
-def check(
-    options: Options, json_mode: bool, values: Mapping[str, Values], wrt: str | None = None
-) -> None:
+def check(options: Options, json_mode: bool) -> None:
     """Refuse combinations that cannot work, before any computation. (--check-fd works at
     every size: beyond MAX_FD_ELEMENTS it checks random directions, `finitediff`.)"""
     if json_mode and (options.graph or options.mermaid or options.svg):

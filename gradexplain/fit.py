@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from gradexplain import view
-from gradexplain.formatting import fmt
+from gradexplain.formatting import fmt, is_number
 
 SHORT_DIGITS = 4  # significant digits once numbers must shorten
 LONG_FORMULA = 24  # a formula header longer than this leaves the table before anything else
@@ -89,13 +89,9 @@ def _move_formulas(
 
 
 def _short(cell: Any) -> Any:
-    if not isinstance(cell, str):
-        return cell
-    try:
-        value = float(cell)
-    except ValueError:
-        return cell
-    return fmt(value, SHORT_DIGITS) if len(cell) > SHORT_DIGITS + 3 else cell
+    if isinstance(cell, str) and is_number(cell) and len(cell) > SHORT_DIGITS + 3:
+        return fmt(float(cell), SHORT_DIGITS)
+    return cell
 
 
 def _shorten(grid: view.Grid) -> view.Grid:

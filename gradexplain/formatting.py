@@ -14,3 +14,12 @@ def fmt(value: SupportsFloat, digits: int = 10) -> str:
         return str(value)
     text = f"{value:.{digits}g}"
     return "0" if text == "-0" else text
+
+
+def is_number(text: str) -> bool:
+    """Whether a cell holds a number (as `fmt` writes them, nan and inf included)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -63,60 +63,55 @@ def differences(outcome: Outcome) -> list[str]:
     result = outcome.result
     assert result is not None
     lines = [result.verdict()]
-    for gradient in result.gradients.values():
-        wrong = [i for i, ok in enumerate(gradient.close.reshape(-1)) if not ok]
-        for i in wrong[:MAX_LISTED]:
-            symbolic = gradient.symbolic.reshape(-1)[i]
-            autograd = gradient.autograd.reshape(-1)[i]
-            lines.append(
-                f"dL/d{gradient.name}{_index(gradient.shape, i)}: SymPy "
-                f"{fmt(symbolic)}, autograd {fmt(autograd)}, |difference| "
-                f"{fmt(abs(autograd - symbolic))}"
-            )
-        lines += _more(len(wrong))
-    lines += _second_derivatives(result.hessian)
+    for g in result.gradients.values():
+        symbolic, autograd = g.symbolic.reshape(-1), g.autograd.reshape(-1)
+        wrong, more = _wrong(g.close)
+        lines += [
+            f"dL/d{g.name}{_index(g.shape, i)}: SymPy {fmt(symbolic[i])}, autograd "
+            f"{fmt(autograd[i])}, |difference| {fmt(abs(autograd[i] - symbolic[i]))}"
+            for i in wrong
+        ] + more
+    hessian = result.hessian
+    if hessian is not None and hessian.undefined is None:  # SymPy's against torch.func's
+        names = [f"d2L/d{a}d{b}" for a in hessian.labels for b in hessian.labels]
+        symbolic, autograd = hessian.symbolic.reshape(-1), hessian.autograd.reshape(-1)
+        wrong, more = _wrong(hessian.close)
+        lines += [
+            f"{names[i]}: SymPy {fmt(symbolic[i])}, autograd {fmt(autograd[i])}, "
+            f"|difference| {fmt(abs(autograd[i] - symbolic[i]))}"
+            for i in wrong
+        ] + more
     for fd in result.extras.get("finite_differences", {}).values():  # check_fd
-        wrong = [i for i, ok in enumerate(fd.close.reshape(-1)) if not ok]
-        for i in wrong[:MAX_LISTED]:
-            lines.append(
-                f"dL/d{fd.name}{_index(fd.values.shape, i)}: finite differences "
-                f"{fmt(fd.values.reshape(-1)[i])}, autograd "
-                f"{fmt(fd.autograd.reshape(-1)[i])}"
-            )
-        lines += _more(len(wrong))
-    for singularity in result.singularities:
-        lines.append(
-            f"undefined: {singularity.function} at column "
-            f"{singularity.column + 1}: {singularity.reason}"
-        )
+        values, autograd = fd.values.reshape(-1), fd.autograd.reshape(-1)
+        wrong, more = _wrong(fd.close)
+        lines += [
+            f"dL/d{fd.name}{_index(fd.values.shape, i)}: finite differences "
+            f"{fmt(values[i])}, autograd {fmt(autograd[i])}"
+            for i in wrong
+        ] + more
+    lines += [
+        f"undefined: {item.function} at column {item.column + 1}: {item.reason}"
+        for item in result.singularities
+    ]
     for check in outcome.checks or []:
-        wrong = [i for i, ok in enumerate(check.match.reshape(-1)) if not ok]
-        for i in wrong[:MAX_LISTED]:
-            lines.append(
-                f"expected dL/d{check.name}{_index(check.expected.shape, i)} = "
-                f"{fmt(check.expected.reshape(-1)[i])}, SymPy "
-                f"{fmt(check.symbolic.reshape(-1)[i])}, autograd "
-                f"{fmt(check.autograd.reshape(-1)[i])}"
-            )
-        lines += _more(len(wrong))
+        expected, symbolic, autograd = (
+            m.reshape(-1) for m in (check.expected, check.symbolic, check.autograd)
+        )
+        wrong, more = _wrong(check.match)
+        lines += [
+            f"expected dL/d{check.name}{_index(check.expected.shape, i)} = "
+            f"{fmt(expected[i])}, SymPy {fmt(symbolic[i])}, autograd {fmt(autograd[i])}"
+            for i in wrong
+        ] + more
     return lines
 
 
-def _second_derivatives(hessian: Any) -> list[str]:
-    """hessian: the entries where SymPy and torch.func.hessian differ."""
-    from gradexplain.formatting import fmt
-
-    if hessian is None or hessian.undefined is not None:
-        return []
-    size = len(hessian.labels)
-    wrong = [(i, j) for i in range(size) for j in range(size) if not hessian.close[i, j]]
-    lines = [
-        f"d2L/d{hessian.labels[i]}d{hessian.labels[j]}: SymPy "
-        f"{fmt(hessian.symbolic[i, j])}, autograd {fmt(hessian.autograd[i, j])}, "
-        f"|difference| {fmt(abs(hessian.autograd[i, j] - hessian.symbolic[i, j]))}"
-        for i, j in wrong[:MAX_LISTED]
-    ]
-    return lines + _more(len(wrong))
+def _wrong(close: Any) -> tuple[list[int], list[str]]:
+    """The first MAX_LISTED flat indices where `close` is False, and the line that says
+    how many more there are (none when none)."""
+    wrong = [i for i, ok in enumerate(close.reshape(-1)) if not ok]
+    more = [f"... and {len(wrong) - MAX_LISTED} more"] if len(wrong) > MAX_LISTED else []
+    return wrong[:MAX_LISTED], more
 
 
 def _message(outcome: Outcome) -> str:
@@ -131,10 +126,6 @@ def _message(outcome: Outcome) -> str:
 
 def _index(shape: tuple[int, ...], i: int) -> str:
     return "" if shape == () else f"[{i}]"
-
-
-def _more(count: int) -> list[str]:
-    return [f"... and {count - MAX_LISTED} more"] if count > MAX_LISTED else []
 
 
 def write(outcomes: list[Outcome], path: str, seconds: float) -> None:

@@ -28,9 +28,15 @@ def _is_size(expr: sp.Expr) -> bool:
 class LatexForm(LatexPrinter):  # type: ignore[misc]  # sympy.printing.latex is untyped
     """SymPy's LaTeX printer with gradexplain's sums, names and matrix functions."""
 
-    def _limits(self, expr: Any, sign: str) -> str:
-        """`\\sum_{m} ` for the whole axis, `\\sum_{k=j + 1}^{n - 1} ` for part of it;
-        outermost first (SymPy lists the innermost limit first)."""
+    def _print_Sum(self, expr: Any) -> str:
+        return self._reduction(expr, r"\sum")
+
+    def _print_Product(self, expr: Any) -> str:
+        return self._reduction(expr, r"\prod")
+
+    def _reduction(self, expr: Any, sign: str) -> str:
+        """`\\sum_{m} ` for the whole axis, `\\sum_{k=j + 1}^{n - 1} ` for part of it,
+        outermost first (SymPy lists the innermost limit first), then the body."""
         parts = []
         for index, low, high in reversed(expr.limits):
             if low == 0 and _is_size(high + 1):
@@ -38,19 +44,10 @@ class LatexForm(LatexPrinter):  # type: ignore[misc]  # sympy.printing.latex is 
             else:
                 bound = f"{self._print(index)}={self._print(low)}"
                 parts.append(f"{sign}_{{{bound}}}^{{{self._print(high)}}} ")
-        return "".join(parts)
-
-    def _print_Sum(self, expr: Any) -> str:
         body = str(self._print(expr.function))
         if isinstance(expr.function, sp.Add):
             body = rf"\left({body}\right)"
-        return self._limits(expr, r"\sum") + body
-
-    def _print_Product(self, expr: Any) -> str:
-        body = str(self._print(expr.function))
-        if isinstance(expr.function, sp.Add):
-            body = rf"\left({body}\right)"
-        return self._limits(expr, r"\prod") + body
+        return "".join(parts) + body
 
     def _print_Pow(self, expr: Any) -> str:
         """`(\\sum_{k} u_{k})^{2}`: SymPy takes our ScopedSum for an atom and drops the

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from gradexplain import view
 from gradexplain.errors import ExitStatus, UsageError
@@ -18,8 +18,6 @@ from gradexplain.result import Explanation
 from gradexplain.safetext import visible
 
 if TYPE_CHECKING:
-    from gradexplain.cases import Outcome
-    from gradexplain.expect import Expectation
     from gradexplain.extras import Options
 
 _OUTCOME_MARK = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌", ExitStatus.UNDEFINED: "⚠️"}
@@ -65,20 +63,10 @@ def table(
     return lines
 
 
-def markdown(
-    result: Explanation, checks: list[Expectation] | None = None, *, show_all: bool = False
-) -> str:
-    """The whole explanation as one Markdown document, ending with a newline."""
-    lines = write(view.build(result, show_all=show_all))
-    if checks:
-        lines += expectations(checks)
-    return "\n".join(lines)
-
-
-def render_extras(result: Explanation, options: Options) -> str:
-    """The extras, to follow `markdown()`'s document, as they follow the terminal table."""
-    lines = write(view.extras(result, options))
-    return "\n".join(["", *lines]) if lines else ""
+def markdown(result: Explanation) -> str:
+    """The whole explanation as one Markdown document, ending with a newline (Jupyter's;
+    the command line's is `report.emit`)."""
+    return "\n".join(write(view.build(result)))
 
 
 def check(options: Options) -> None:
@@ -97,20 +85,6 @@ def write(sections: list[view.Section]) -> list[str]:
         for block in section.blocks:
             lines += [*_WRITE[type(block)](block), ""]
     return lines
-
-
-def expectations(checks: list[Expectation]) -> list[str]:
-    """The --expect table and its verdict: the terminal's blocks (`checkview`)."""
-    from gradexplain import checkview
-
-    return write([view.Section("--expect", checkview.expectations(checks))])
-
-
-def cases(outcomes: list[Outcome], path: str) -> str:
-    """The --cases summary: the terminal's table and counts (`checkview`), as Markdown."""
-    from gradexplain import checkview
-
-    return "\n".join(write([view.Section(None, checkview.cases(outcomes, path))]))
 
 
 def _label(label: view.Label) -> str:
@@ -204,13 +178,7 @@ def _verdict(block: view.Verdict) -> list[str]:
     return [f"**{_OUTCOME_MARK[block.status]} {block.text}**"]
 
 
+# each kind of block is written by the function named after it (view.Grid: _grid)
 _WRITE: dict[type, Callable[..., list[str]]] = {
-    view.Heading: _heading,
-    view.Paragraph: _paragraph,
-    view.Assignments: _assignments,
-    view.Grid: _grid,
-    view.Listing: _listing,
-    view.Code: _code,
-    view.Tree: _tree,
-    view.Verdict: _verdict,
+    kind: globals()[f"_{kind.__name__.lower()}"] for kind in get_args(view.Block)
 }

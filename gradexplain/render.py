@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, get_args
 
 from rich.console import Console
 from rich.table import Table
@@ -17,10 +17,8 @@ from rich.text import Text
 
 from gradexplain import view
 from gradexplain.errors import ExitStatus
+from gradexplain.formatting import is_number
 from gradexplain.result import Explanation
-
-if TYPE_CHECKING:
-    from gradexplain.extras import Options
 
 _STYLES = {"ok": "green", "DIFFERS": "bold red", "UNDEFINED": "bold yellow"}
 _VERDICT_STYLES = {
@@ -33,12 +31,6 @@ _VERDICT_STYLES = {
 def render(result: Explanation, console: Console, *, show_all: bool = False) -> None:
     """Print the whole explanation."""
     draw(view.build(result, show_all=show_all), console)
-
-
-def render_extras(result: Explanation, console: Console, options: Options) -> None:
-    """Print the extras after the table (`report.screenshot` draws them for
-    `--terminal-svg`)."""
-    draw(view.extras(result, options), console)
 
 
 def draw(sections: list[view.Section], console: Console) -> None:
@@ -207,15 +199,9 @@ def _verdict(block: view.Verdict, console: Console) -> None:
     console.print(text(block.text, _VERDICT_STYLES[block.status]))
 
 
+# each kind of block is drawn by the function named after it (view.Grid: _grid)
 _DRAW: dict[type, Callable[[Any, Console], None]] = {
-    view.Heading: _heading,
-    view.Paragraph: _paragraph,
-    view.Assignments: _assignments,
-    view.Grid: _grid,
-    view.Listing: _listing,
-    view.Code: _code,
-    view.Tree: _tree,
-    view.Verdict: _verdict,
+    kind: globals()[f"_{kind.__name__.lower()}"] for kind in get_args(view.Block)
 }
 
 
@@ -227,14 +213,6 @@ def fit_numbers(table: Table) -> Table:
     """
     for column in table.columns:
         cells = [cell.plain if isinstance(cell, Text) else cell for cell in column._cells]
-        widths = [len(cell) for cell in cells if isinstance(cell, str) and _is_number(cell)]
+        widths = [len(cell) for cell in cells if isinstance(cell, str) and is_number(cell)]
         column.min_width = max(widths, default=None)
     return table
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from gradexplain.expect import Expectation
+    from gradexplain.extras import Options
     from gradexplain.result import Explanation
+    from gradexplain.view import Section
 
 FORMATS = ("table", "json", "markdown")
 
@@ -61,25 +63,38 @@ def emit(
     console: Console | None,
     *,
     show_all: bool = False,
+    options: Options | None = None,
 ) -> None:
-    """Print `result` as `output_format` (nothing when `console` is None, for --quiet).
-    The exit status is the caller's (`request.answer` decides it)."""
+    """Print `result` as `output_format`, then its `--expect` checks and the extras of
+    `options` (nothing when `console` is None, for --quiet). The exit status is the
+    caller's (`request.answer` decides it)."""
     if console is None:
         return
-    if output_format == "json":
+    if output_format == "json":  # the document holds the extras (`jsonout.augment`)
         from gradexplain import jsonout
 
         jsonout.write(console.file, json_document(result, checks))
-    elif output_format == "markdown":
-        from gradexplain.markdown import markdown
+        return
+    from gradexplain import checkview, view
 
-        console.file.write(markdown(result, checks, show_all=show_all))
+    sections = view.build(result, show_all=show_all)
+    if checks:
+        sections.append(view.Section("--expect", checkview.expectations(checks)))
+    if options is not None:
+        sections += view.extras(result, options)
+    show(sections, output_format, console)
+
+
+def show(sections: list[Section], output_format: str, console: Console) -> None:
+    """The view's blocks as Markdown, or fitted and drawn as the terminal's tables."""
+    if output_format == "markdown":
+        from gradexplain import markdown
+
+        console.file.write("\n".join(markdown.write(sections)))
     else:
-        from gradexplain.render import render
+        from gradexplain import render
 
-        render(result, console, show_all=show_all)
-        if checks:
-            render_expectations(checks, console)
+        render.draw(sections, console)
 
 
 def screenshot(
@@ -98,21 +113,11 @@ def screenshot(
     from rich.console import Console
 
     from gradexplain import outputs
-    from gradexplain.render import render_extras
     from gradexplain.safetext import visible
 
     shot = Console(
         file=io.StringIO(), width=width, record=True, highlight=False, force_jupyter=False
     )
-    emit(result, checks, "table", shot, show_all=show_all)
-    render_extras(result, shot, options)
+    emit(result, checks, "table", shot, show_all=show_all, options=options)
     picture = shot.export_svg(title=f"gradexplain {visible(result.expression)}")
     outputs.write(options.svg, picture, "--terminal-svg")
-
-
-def render_expectations(checks: list[Expectation], console: Console) -> None:
-    """Expected against computed per element, fitted to the console as the main table
-    is (`checkview`), then one verdict line."""
-    from gradexplain import checkview, render, view
-
-    render.draw([view.Section("--expect", checkview.expectations(checks))], console)

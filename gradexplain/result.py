@@ -72,20 +72,8 @@ class Singularity:
 
     def place(self, limit: int = 10) -> str:
         """Where, in words: "every element", "element [1]", "elements [0,1], [1,2]"."""
-        if self.elements is None:
-            return "every element"
-        columns = self.shape[1] if len(self.shape) == 2 else 0
-        labels = [
-            f"[{i // columns},{i % columns}]" if columns else f"[{i}]"
-            for i in self.elements[:limit]
-        ]
-        more = len(self.elements) - limit
         return (
-            "element"
-            + "s" * (len(self.elements) > 1)
-            + " "
-            + ", ".join(labels)
-            + (f" and {more} more" if more > 0 else "")
+            "every element" if self.elements is None else _place(self.elements, self.shape, limit)
         )
 
 
@@ -127,25 +115,19 @@ class NonFinite:
     shape: tuple[int, ...]
 
     def place(self, limit: int = 10) -> str:
-        columns = self.shape[1] if len(self.shape) == 2 else 0
-        labels = (
-            [
-                f"[{i // columns},{i % columns}]" if columns else f"[{i}]"
-                for i in self.elements[:limit]
-            ]
-            if self.shape
-            else []
-        )
-        if not labels:
-            return "its value"
-        more = len(self.elements) - limit
         return (
-            "element"
-            + "s" * (len(self.elements) > 1)
-            + " "
-            + ", ".join(labels)
-            + (f" and {more} more" if more > 0 else "")
+            _place(self.elements, self.shape, limit)
+            if self.shape and self.elements
+            else "its value"
         )
+
+
+def _place(elements: tuple[int, ...], shape: tuple[int, ...], limit: int) -> str:
+    """Flat, row-major element indices in words: "element [1]", "elements [0,1], [1,2]"."""
+    columns = shape[1] if len(shape) == 2 else 0
+    labels = [f"[{i // columns},{i % columns}]" if columns else f"[{i}]" for i in elements[:limit]]
+    more = f" and {len(elements) - limit} more" if len(elements) > limit else ""
+    return f"element{'s' * (len(elements) > 1)} {', '.join(labels)}{more}"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from gradexplain.errors import ExitStatus
 from gradexplain.formatting import fmt
 from gradexplain.nonfinite import finite_mask
 from gradexplain.notation import Notation
-from gradexplain.result import Explanation, Gradient, NonFinite, Terms
+from gradexplain.result import Explanation, Gradient, NonFinite, Singularity, Terms
 from gradexplain.safetext import visible
 from gradexplain.shapes import element
 
@@ -186,8 +186,14 @@ def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
     sections = [Section(None, tuple(blocks))]
     if result.hessian is not None:
         sections.append(Section("--hessian", (_hessian(result.hessian, show_all),)))
-    closing: list[Block] = [_undefined(item) for item in result.singularities]
-    closing += [_not_finite(item) for item in result.nonfinite]
+    closing: list[Block] = [
+        _warning("Undefined:", item.function, f" at column {item.column + 1}, {item.place()}", item)
+        for item in result.singularities
+    ]
+    closing += [
+        _warning("Not finite:", f"dL/d{item.gradient}", f", {item.place()}", item)
+        for item in result.nonfinite
+    ]
     closing.append(Verdict(result.status, result.verdict()))
     return [*sections, Section(None, tuple(closing))]
 
@@ -272,28 +278,10 @@ def _singular_elements(result: Explanation) -> set[int] | None:
     return found
 
 
-def _undefined(item: Any) -> Paragraph:
-    return Paragraph(
-        (
-            Piece("Undefined:", "strong"),
-            Piece(" "),
-            Piece(item.function, "code"),
-            Piece(f" at column {item.column + 1}, {item.place()}: {item.reason}."),
-        ),
-        warning=True,
-    )
-
-
-def _not_finite(item: NonFinite) -> Paragraph:
-    return Paragraph(
-        (
-            Piece("Not finite:", "strong"),
-            Piece(" "),
-            Piece(f"dL/d{item.gradient}", "code"),
-            Piece(f", {item.place()}: {item.reason}."),
-        ),
-        warning=True,
-    )
+def _warning(head: str, formula: str, where: str, item: Singularity | NonFinite) -> Paragraph:
+    """`**Undefined:** relu at column 5, element [1]: <why>.`, and so for Not finite."""
+    pieces = (Piece(head, "strong"), Piece(" "), Piece(formula, "code"))
+    return Paragraph((*pieces, Piece(f"{where}: {item.reason}.")), warning=True)
 
 
 def _compared(label: Label) -> tuple[Column, Column, Column]:
@@ -484,24 +472,11 @@ def extras(result: Explanation, options: Options) -> list[Section]:
     found = result.extras
     sections: list[Section] = []
     if "finite_differences" in found:
-        sections.append(
-            Section(
-                "--check-fd", _finite_differences(found["finite_differences"], bool(result.shapes))
-            )
-        )
+        fd = _finite_differences(found["finite_differences"], bool(result.shapes))
+        sections.append(Section("--check-fd", fd))
     if options.graph:
-        sections.append(
-            Section(
-                "--graph",
-                (
-                    paragraph(
-                        "Autograd graph (backward runs from the top; grad in = what flows "
-                        "into each node):"
-                    ),
-                    _graph_tree(found["graph"]),
-                ),
-            )
-        )
+        flows = "Autograd graph (backward runs from the top; grad in = what flows into each node):"
+        sections.append(Section("--graph", (paragraph(flows), _graph_tree(found["graph"]))))
     if "builtin_sum" in found:
         sections.append(Section("--graph", _builtin_sum(result, found["builtin_sum"])))
     if options.mermaid:
@@ -509,43 +484,34 @@ def extras(result: Explanation, options: Options) -> list[Section]:
 
         sections.append(Section("--mermaid", (Code(graph.mermaid(found["graph"]), "mermaid"),)))
     if options.dot:
-        written = paragraph(f"DOT graph written to {visible(options.dot)}")
-        sections.append(Section("--dot", (written,)))
+        sections.append(_written("--dot", "DOT graph", options.dot))
     if options.graph_svg:
-        sections.append(
-            Section(
-                "--graph-svg",
-                (paragraph(f"Graph drawing (SVG) written to {visible(options.graph_svg)}"),),
-            )
-        )
+        sections.append(_written("--graph-svg", "Graph drawing (SVG)", options.graph_svg))
     if "steps" in found:
         screen = _screen(result)
-        above = screen is not None and _names_in_table(result, screen)
-        sections.append(Section("--steps", _steps(found["steps"], above)))
+        sections.append(Section("--steps", _steps(screen, _names_in_table(result, screen))))
     if "steps_refused" in found:
         refused = str(found["steps_refused"])
         said = refused if refused.startswith("--steps") else f"--steps: {refused}"
-        sections.append(
-            Section("--steps", (paragraph(f"{said}; the result above stands.", warning=True),))
-        )
+        warning = paragraph(f"{said}; the result above stands.", warning=True)
+        sections.append(Section("--steps", (warning,)))
     if "vjp" in found:
         sections.append(Section("--v", _vector_jacobian(found["vjp"], result.notation)))
     if "jacobian" in found:
         sections.append(Section("--jacobian", _jacobian(found["jacobian"], result.notation)))
     if options.jacobian_out:
-        saved = "Jacobian (every entry, SymPy's and torch.func.jacrev's, JSON) written to "
-        sections.append(
-            Section("--jacobian-out", (paragraph(saved + visible(options.jacobian_out)),))
-        )
+        what = "Jacobian (every entry, SymPy's and torch.func.jacrev's, JSON)"
+        sections.append(_written("--jacobian-out", what, options.jacobian_out))
     return sections
 
 
-def _steps(derivations: Any, above: bool = False) -> tuple[Block, ...]:
-    """The derivations as steptext.py shows them: long repeated elements named once
-    (`above`: the names were said before the tables, which use them too)."""
-    from gradexplain import steptext
+def _written(option: str, what: str, path: str) -> Section:
+    return Section(option, (paragraph(f"{what} written to {visible(path)}"),))
 
-    shown = steptext.screen(derivations)
+
+def _steps(shown: Any, above: bool) -> tuple[Block, ...]:
+    """The derivations as steptext.py shows them (`_screen`): long repeated elements named
+    once (`above`: the names were said before the tables, which use them too)."""
     blocks: list[Block] = [paragraph(shown.names)] if shown.names and not above else []
     for head, lines in shown.derivations:
         blocks += [paragraph(head), Listing(lines)]
@@ -561,26 +527,21 @@ def _finite_differences(found: dict[str, Any], listed: bool) -> tuple[Block, ...
 
     blocks: list[Block] = []
     for fd in found.values():
-        verdict = "agree with" if fd.agree else "DIFFER from"
-        if fd.mode != finitediff.PER_ELEMENT:
-            blocks += [
-                paragraph(
-                    f"Finite differences of dL/d{fd.name} along random directions (float64, "
-                    f"central, eps {finitediff.EPS:g}) {verdict} autograd's u . grad "
-                    f"(gradcheck's rtol {finitediff.RTOL:g}, atol {finitediff.ATOL:g}; largest "
-                    f"|difference| {fd.max_abs_diff:.3g}). Directional: {fd.reason}."
-                ),
-                Listing((finitediff.listing(fd).removeprefix("  "),)),
-            ]
-            continue
+        directional = fd.mode != finitediff.PER_ELEMENT
+        along, theirs, why = (
+            (" along random directions", "autograd's u . grad", f" Directional: {fd.reason}.")
+            if directional
+            else ("", "autograd", "")
+        )
         blocks.append(
             paragraph(
-                f"Finite differences of dL/d{fd.name} (float64, central, eps "
-                f"{finitediff.EPS:g}) {verdict} autograd (gradcheck's rtol {finitediff.RTOL:g}, "
-                f"atol {finitediff.ATOL:g}; largest |difference| {fd.max_abs_diff:.3g})."
+                f"Finite differences of dL/d{fd.name}{along} (float64, central, eps "
+                f"{finitediff.EPS:g}) {'agree with' if fd.agree else 'DIFFER from'} {theirs} "
+                f"(gradcheck's rtol {finitediff.RTOL:g}, atol {finitediff.ATOL:g}; largest "
+                f"|difference| {fd.max_abs_diff:.3g}).{why}"
             )
         )
-        if listed:
+        if listed or directional:
             blocks.append(Listing((finitediff.listing(fd).removeprefix("  "),)))
     return tuple(blocks)
 
@@ -589,20 +550,16 @@ def _graph_tree(built: Any) -> Tree:
     """graph.rich_tree's walk (each node once, then "(above)"), as plain labels."""
     from gradexplain import graph
 
-    def plain(branch: Any) -> Tree:  # iterative: a deep graph must not overflow the stack
-        order, stack = [], [branch]
-        while stack:
-            node = stack.pop()
-            order.append(node)
-            stack.extend(node.children)
-        made: dict[int, Tree] = {}
-        for node in reversed(order):
-            made[id(node)] = Tree(
-                str(node.label), tuple(made[id(child)] for child in node.children)
-            )
-        return made[id(branch)]
-
-    return plain(graph.rich_tree(built))
+    root = graph.rich_tree(built)
+    order, stack = [], [root]
+    while stack:  # iterative: a deep graph must not overflow the stack
+        node = stack.pop()
+        order.append(node)
+        stack.extend(node.children)
+    made: dict[int, Tree] = {}
+    for node in reversed(order):
+        made[id(node)] = Tree(str(node.label), tuple(made[id(child)] for child in node.children))
+    return made[id(root)]
 
 
 def _builtin_sum(result: Explanation, found: Any) -> tuple[Block, ...]:
