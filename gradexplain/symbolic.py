@@ -209,10 +209,30 @@ def shown(expr: sp.Expr, notation: Notation = PLAIN, free: bool = False) -> sp.E
             if (c := _creation(index)) is not None
         }
         renames[size_symbol(notation.length)] = LENGTH
-        expr = _partners(canonical_indices(expr.xreplace(renames)))
+        expr = _partners(_unshadowed(canonical_indices(expr.xreplace(renames))))
     else:
         expr = stable_indices(sizes_as_numbers(drop_unit_ranges(expr, every=True)))
     return notation.display(expr)
+
+
+def _unshadowed(expr: sp.Expr, bound: frozenset[sp.Symbol] = frozenset()) -> sp.Expr:
+    """A sum inside a sum over the same index reads the next free k2, k3...: var's
+    `sum_k((x_k - sum_k2(x_k2)/n)**2)`, never `sum_k(... sum_k(x_k) ...)`, which is
+    right (the inner k is its own) but reads as one index."""
+    if not expr.has(sp.Sum, sp.Product):
+        return expr
+    if not isinstance(expr, (sp.Sum, sp.Product)):
+        return expr.func(*(_unshadowed(arg, bound) for arg in expr.args))
+    taken = {s.name for s in expr.atoms(sp.Symbol)} | {s.name for s in bound}
+    fresh = (f"k{n}" for n in range(2, 64) if f"k{n}" not in taken)
+    renames = {
+        limit[0]: sp.Symbol(next(fresh), **limit[0].assumptions0)
+        for limit in expr.limits
+        if limit[0] in bound
+    }
+    limits = [(renames.get(index, index), low, high) for index, low, high in expr.limits]
+    inner = bound | {limit[0] for limit in limits}
+    return type(expr)(_unshadowed(expr.function.xreplace(renames), inner), *limits)
 
 
 def _partners(expr: sp.Expr) -> sp.Expr:

@@ -103,3 +103,13 @@ def test_a_program_of_length_1_vectors_reads_its_generic_element():
     stretched = run("sum(x*y)", "--x", "[3]", "--y", "1,2")  # x stretched over y: x_0
     assert stretched.exit_code == 0, stretched.stderr
     assert "L = sum_i(x_0*y_i)" in stretched.stdout.splitlines()
+
+
+def test_a_sum_inside_a_sum_reads_its_own_index():
+    """var's mean inside its sum of squares: the inner sum's index is k2, not a second k."""
+    result = run("var(x, correction=0.5)", "--x", "1,2,4", "--steps")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1] == "L = sum_k((x_k - sum_k2(x_k2)/n)**2)/(n - 1/2)"
+    assert "  L = sum_k((x_k - sum_k2(x_k2)/n)**2)/(n - 1/2)" in lines
+    assert "(x_k - sum_k(x_k)" not in result.stdout  # the gradient and steps too
