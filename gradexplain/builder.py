@@ -108,11 +108,17 @@ def _is_size_symbol(symbol: sp.Basic) -> bool:
 
 @dataclass(frozen=True)
 class Reduction:
-    """One reduction over every element of a vector: its bound index, summand and form."""
+    """One reduction over every element of an array: its bound indices (one per axis),
+    summand and form."""
 
-    index: sp.Symbol
+    indices: tuple[sp.Symbol, ...]
     term: sp.Expr
     expr: sp.Expr  # the Sum or Product itself (mean's 1/n stays outside)
+
+    @property
+    def index(self) -> sp.Symbol:
+        """A vector's one index (the story's rank-1 rules: prod, max, a chain)."""
+        return self.indices[0]
 
 
 def pinned(
@@ -180,9 +186,8 @@ class Builder:
     def record(
         self, node: Node, over: tuple[sp.Symbol, ...], term: sp.Expr, total: sp.Expr
     ) -> None:
-        """A reduction over all of a vector, for the story's sum-rule table."""
-        if len(over) == 1:
-            self.reductions[node] = Reduction(over[0], term, total)
+        """A reduction over every element of an array, for the story's sum-rule table."""
+        self.reductions[node] = Reduction(over, term, total)
 
     @staticmethod
     def number(node: Num) -> sp.Expr:

@@ -1,13 +1,14 @@
 """The sum-rule table: the array y whose elements L adds up (or averages), element by
 element from its own SymPy formula, and dL/dy in words (`story.py` tells the rest).
 
-A program of vectors of one length shows y as columns of the gradient's table instead
-(its rank-1 rendering, `story.decompose`).
+y and its element come from the run's one SymPy model, for every rank (`array`); a
+program of vectors of one length shows y as columns of the gradient's table instead.
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
@@ -17,7 +18,7 @@ from gradexplain.notation import PLAIN, Notation
 from gradexplain.ops import OPS
 from gradexplain.result import Terms
 from gradexplain.shapes import Shape, describe
-from gradexplain.symbolic import Model, build, formula
+from gradexplain.symbolic import Model, formula
 from gradexplain.tree import Call, Node, variables
 
 ONES_NOTE = (
@@ -29,7 +30,9 @@ ONES_NOTE = (
 
 _ARRAY_LETTERS = ("y", "u", "v", "r")  # the first one that is not a variable's name
 _PRODUCT_LETTERS = ("z", "h", "g", "q")
-_INDICES = ("i", "k")  # y's own indices, as the table labels them (i, or i,k)
+INDICES = tuple(  # y's own indices, as the table labels them (i, or i,k)
+    sp.Symbol(name, integer=True, nonnegative=True) for name in ("i", "k")
+)
 
 
 def kind(shape: Shape) -> str:
@@ -57,48 +60,69 @@ def combined(tree: Node, node_shapes: dict[int, Shape]) -> tuple[Node, str] | No
     return None
 
 
+@dataclass(frozen=True)
+class Array:
+    """The array y that L combines at the top, and y's element at its own indices, read
+    from the run's one SymPy model."""
+
+    node: Node
+    rule: str  # how L combines y: "sum" (a non-scalar result), or the reduction's name
+    element: sp.Expr
+    own: tuple[sp.Symbol, ...]
+
+
+def array(tree: Node, node_shapes: dict[int, Shape], model: Model) -> Array | None:
+    """y for every rank: the expression itself where it is not a scalar (backward(ones)
+    sums it), or the argument of a reduction over every element (sum, mean, prod, max);
+    None for anything else (a scalar formula, a chain through a reduction)."""
+    if node_shapes[id(tree)]:
+        assert model.implicit_term is not None
+        return Array(tree, "sum", model.implicit_term, model.own)
+    if isinstance(tree, Call) and tree in model.reductions:
+        reduction = model.reductions[tree]
+        return Array(tree.args[0], tree.func, reduction.term, reduction.indices)
+    return None
+
+
 def terms(
     tree: Node,
-    shapes: dict[str, Shape],
     node_shapes: dict[int, Shape],
-    arrays: dict[str, np.ndarray],
-    scalars: dict[str, float],
+    found: Array,
+    evaluator: Evaluator,
     wrt: list[str],
     nt: Notation = PLAIN,
 ) -> Terms | None:
-    """y element by element, from its own SymPy formula, for the sum-rule table."""
+    """y element by element, for the sum-rule table, where L sums or averages y (the
+    table's sentence has no product rule yet)."""
     from gradexplain.unparse import source
 
-    found = combined(tree, node_shapes)
-    if found is None:
+    if not OPS[found.rule].adds_up:
         return None
-    node, rule = found
-    shape = node_shapes[id(node)]
-    model = build(node, shapes, node_shapes)
-    generic, indices = generic_element(model)
-    values = Evaluator(arrays, scalars, model.sizes).tensor(generic, indices, shape)
+    shape = node_shapes[id(found.node)]
+    generic = generic_element(found.element, found.own, shape)
     y = letters(tree)[0]
     return Terms(
         y,
-        source(node),
+        source(found.node),
         formula(generic, nt),
-        values,
-        rule,
-        _terms_sentence(y, rule, shape, wrt, nt),
+        evaluator.tensor(found.element, found.own, shape),
+        found.rule,
+        _terms_sentence(y, found.rule, shape, wrt, nt),
     )
 
 
-def generic_element(model: Model, pin: bool = True) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
-    """y's element (the expression's own, `model.implicit_term`) at its own indices,
-    renamed i (and k) as the table labels them; with `pin`, a size-1 axis at element 0,
-    as the table's label `y_ik` of a 3x1 y reads `a_i0`."""
-    names = tuple(
-        sp.Symbol(name, integer=True, nonnegative=True) for name in _INDICES[: len(model.own)]
+def generic_element(
+    element: sp.Expr, own: tuple[sp.Symbol, ...], shape: Shape, pin: bool = True
+) -> sp.Expr:
+    """y's element with its own indices renamed i (and k), as the table labels them
+    (`INDICES`); with `pin`, a size-1 axis at element 0, as the label `y_ik` of a 3x1 y
+    reads `a_i0`."""
+    return element.xreplace(
+        {
+            index: sp.S.Zero if pin and size == 1 else name
+            for index, name, size in zip(own, INDICES, shape)
+        }
     )
-    unit = {index for index in model.own if model.sizes[index] == 1} if pin else set()
-    renamed = {own: sp.S.Zero if own in unit else name for own, name in zip(model.own, names)}
-    term = model.loss if model.implicit_term is None else model.implicit_term
-    return term.xreplace(renamed), names
 
 
 def letters(tree: Node) -> tuple[str, str]:

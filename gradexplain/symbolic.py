@@ -62,7 +62,7 @@ class Model:
     shapes: dict[str, Shape]
     sizes: dict[sp.Symbol, int]  # every index symbol -> the length it runs over
     implicit_term: sp.Expr | None  # y's element when the expression is not a scalar
-    reductions: dict[Node, Reduction]  # each reduction over all of a vector, by node
+    reductions: dict[Node, Reduction]  # each reduction over every element of an array
     own: tuple[sp.Symbol, ...] = ()  # y's own indices in implicit_term, one per axis
 
     @property

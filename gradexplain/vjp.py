@@ -286,11 +286,13 @@ def _symbolic_jacobian(
     """dy_i/dx_j in generic elements, one formula per variable (deltas resolved where a
     sum binds them, the rest evaluated as identities), evaluated over y's and x's axes."""
     from gradexplain.deltas import derivative
-    from gradexplain.sumrule import generic_element
+    from gradexplain.sumrule import INDICES, generic_element
 
     shapes = {name: value.shape for name, value in values.items()}
     model = symbolic.build(inner, shapes, node_shapes)
-    element, y_indices = generic_element(model, pin=False)  # J's rows: every element of y
+    assert model.implicit_term is not None  # y is an array (`_summed`)
+    element = generic_element(model.implicit_term, model.own, y_shape, pin=False)
+    y_indices = INDICES[: len(y_shape)]  # J's rows: every element of y
     arrays, scalars = arrays_and_scalars(values)
     evaluator = Evaluator(arrays, scalars, model.sizes)
     found, formulas = {}, {}
