@@ -103,15 +103,13 @@ def explain_program(
     """Both witnesses for a program built once (`program.build`); the result carries it."""
     check_device_syntax(device, dtype)
     tolerance = tolerance_for(dtype, rtol, atol)
-    chosen = list(program.wrt)
-    values = dict(program.values)
     if hessian:
-        check_hessian_size(values, chosen)
+        check_hessian_size(program.values, list(program.wrt))
     result = dataclasses.replace(_compute(program, device, dtype, tolerance), program=program)
     if program.shaped:
         from gradexplain import matrixform
 
-        result = dataclasses.replace(result, matrix_forms=matrixform.forms(result, explain_program))
+        result = dataclasses.replace(result, matrix_forms=matrixform.forms(result))
     if not hessian:
         return result
     with warnings.catch_warnings():
@@ -120,10 +118,7 @@ def explain_program(
         from gradexplain import hessian as second
 
         matrix = second.compute(
-            program.tree,
-            values,
-            dict(program.node_shapes),
-            chosen,
+            program,
             autograd.resolve_device(device, dtype),
             dtype,
             tolerance,
@@ -184,7 +179,7 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         with deadline(
             limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation", "MAX_SYMBOLIC_SECONDS"
         ):
-            model = symbolic.build(tree, shapes, program.node_shapes)
+            model = program.model
             evaluator = Evaluator(arrays, scalars, model.sizes)
             pin = program.notation.length is None  # sizes read as numbers: x_0 of a 1-vector
             derivatives = {name: symbolic.gradient(model, name, pin) for name in wrt}

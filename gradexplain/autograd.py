@@ -22,14 +22,6 @@ from gradexplain.values import Values
 
 Operand = float | torch.Tensor
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
-COMPARISONS = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
 _OPERATORS = {
     "+": operator.add,
     "-": operator.sub,
@@ -37,6 +29,12 @@ _OPERATORS = {
     "/": operator.truediv,
     "**": operator.pow,
     "@": operator.matmul,
+    "==": operator.eq,  # and where()'s comparisons
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
 }
 
 
@@ -170,7 +168,9 @@ class TorchBuilder:
             return -self.build(node.operand)
         if isinstance(node, BinOp):
             return self._binop(node)
-        assert isinstance(node, Call), node  # a comparison is only where()'s, read by _where
+        if isinstance(node, Compare):  # where()'s condition: data, never a gradient path
+            left, right = (self.as_tensor(self.build(side)) for side in (node.left, node.right))
+            return _OPERATORS[node.op](left, right)  # type: ignore[no-any-return]
         return self._call(node)
 
     def _binop(self, node: BinOp) -> Operand:
@@ -184,11 +184,7 @@ class TorchBuilder:
         return _OPERATORS[node.op](left, right)  # type: ignore[no-any-return]
 
     def _call(self, node: Call) -> Operand:
-        if node.func == "where":
-            return self._where(node)
         tensors = [self.as_tensor(self.build(arg)) for arg in node.args]
-        if node.func == "T":
-            return tensors[0].mT if tensors[0].dim() == 2 else tensors[0]
         op = OPS[node.func]
         if self.watching and op.may_fail:
             values = [_values(tensor) for tensor in tensors]
@@ -196,16 +192,6 @@ class TorchBuilder:
                 self._watch(node, kind, mask, *tensors)
         result: Operand = op.apply(torch, tensors, node)
         return result
-
-    def _where(self, node: Call) -> torch.Tensor:
-        """torch.where(cond, a, b); the condition compares data, never a gradient path."""
-        compare, if_true, if_false = node.args
-        assert isinstance(compare, Compare)
-        left, right = self.build(compare.left), self.build(compare.right)
-        condition = COMPARISONS[compare.op](self.as_tensor(left), self.as_tensor(right))
-        return torch.where(
-            condition, self.as_tensor(self.build(if_true)), self.as_tensor(self.build(if_false))
-        )
 
     def as_tensor(self, value: Operand) -> torch.Tensor:
         return value if isinstance(value, torch.Tensor) else self._tensor(value)

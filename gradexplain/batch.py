@@ -285,14 +285,6 @@ def _no_stdin() -> str:
     raise UsageError("a case cannot read stdin: give the numbers or @FILE")
 
 
-def _where(case: Case) -> str:
-    return f"case {case.name!r}" + (f" (line {case.line})" if case.line else "")
-
-
-def worst(outcomes: list[Outcome]) -> ExitStatus:
-    return worst_status(o.status for o in outcomes)
-
-
 def run_file(
     path: str,
     defaults: Defaults,
@@ -307,10 +299,9 @@ def run_file(
     elapsed = time.perf_counter() - started
     for outcome in outcomes:  # invalid cases are errors: say so on stderr, as one run does
         if outcome.error is not None:
-            sys.stderr.write(
-                visible(f"gradexplain: error: {_where(outcome.case)}: {outcome.error.message}")
-                + "\n"
-            )
+            case, message = outcome.case, outcome.error.message
+            where = f"case {case.name!r}" + (f" (line {case.line})" if case.line else "")
+            sys.stderr.write(visible(f"gradexplain: error: {where}: {message}") + "\n")
     if junit_path is not None:
         from gradexplain.junit import write
 
@@ -323,7 +314,7 @@ def run_file(
         from gradexplain import checkview, report, view
 
         report.show([view.Section(None, checkview.cases(outcomes, path))], output_format, console)
-    return worst(outcomes)
+    return worst_status(o.status for o in outcomes)
 
 
 def case_document(outcome: Outcome) -> dict[str, Any]:

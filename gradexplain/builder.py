@@ -2,9 +2,9 @@
 
 `Builder.build(node, idx)` is the node's element at the index symbols `idx`, one per
 axis of its shape (none for a scalar): `x` at `(i,)` is `x[i]`, `X@w` at `(i,)` is
-`Sum(X[i, m]*w[m], (m, 0, n3 - 1))`. Operators and `where` are built here; every function
-is built by its registry entry (`Op.element`), which asks this builder for fresh indices,
-limits and the kind of Sum.
+`Sum(X[i, m]*w[m], (m, 0, n3 - 1))`. Operators are built here; every function (`where`
+and `.T` too) is built by its registry entry (`Op.element`), which asks this builder for
+fresh indices, limits and the kind of Sum.
 
 Every rank is built the same way: each axis length has its own symbol (`n3`), a mean
 divides by the product of its axes' symbols (so a gradient is a function of the sizes,
@@ -27,7 +27,7 @@ from gradexplain.axes import Shape
 from gradexplain.ops import OPS
 from gradexplain.ops.base import number
 from gradexplain.scoped import ScopedProduct, ScopedSum
-from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
+from gradexplain.tree import BinOp, Compare, Const, Neg, Node, Num, Var
 
 I = sp.Symbol("i", integer=True, nonnegative=True)  # noqa: E741 - the first bound index
 TARGETS = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("j", "k"))
@@ -151,6 +151,7 @@ class Builder:
         self.node_shapes = node_shapes
         self.sizes: dict[sp.Symbol, int] = dict(zip(TARGETS, (0, 0)))
         self.reductions: dict[Node, Reduction] = {}
+        self.elements: dict[int, tuple[tuple[Any, ...], sp.Expr]] = {}  # each node's first
         self.made = 0
 
     # -- what an op's rule asks for -----------------------------------------------------
@@ -204,6 +205,11 @@ class Builder:
         return self.fresh(shape)
 
     def build(self, node: Node, idx: tuple[Any, ...]) -> sp.Expr:
+        element = self._element(node, idx)
+        self.elements.setdefault(id(node), (idx, element))
+        return element
+
+    def _element(self, node: Node, idx: tuple[Any, ...]) -> sp.Expr:
         if isinstance(node, Num):
             return number(node.text, node.value)
         if isinstance(node, Const):
@@ -223,18 +229,6 @@ class Builder:
             if isinstance(node, Compare):
                 return RELATIONS[node.op](left, right)
             return OPERATIONS[node.op](left, right)
-        assert isinstance(node, Call)
-        if node.func == "T":
-            return self.build(node.args[0], tuple(reversed(idx)))
-        if node.func == "where":
-            compare, if_true, if_false = node.args
-            return sp.Piecewise(
-                (
-                    self.build(if_true, self.align(if_true, idx)),
-                    self.build(compare, self.align(compare, idx)),
-                ),
-                (self.build(if_false, self.align(if_false, idx)), True),
-            )
         return OPS[node.func].element(self, node, idx)
 
     def align(self, node: Node, idx: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -19,7 +19,7 @@ from typing import Protocol
 from gradexplain.errors import ExpressionError
 from gradexplain.fold import check_constants, constant_value
 from gradexplain.ops import OPS, SPELLED, Keyword, Op
-from gradexplain.tree import Call, Node, Param
+from gradexplain.tree import Call, Compare, Node, Param
 
 
 class Converter(Protocol):
@@ -55,6 +55,14 @@ _NUMPY_TO_TORCH = {
     "mod": "remainder",
 }
 _INF_MODULES = ("math", "torch", "np", "numpy")
+_COMPARISONS: dict[type, str] = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+}
 
 
 def namespace_of(dotted: str) -> tuple[str, str] | None:
@@ -132,6 +140,8 @@ class CallReader:
         op = OPS[name]
         if op.signature == "clamp":
             return self.clamp(args, node)
+        if op.signature == "condition":
+            return self.condition(op, args, node)
         pairwise = _pairwise(op, args)
         if pairwise is not None:  # torch.max(a, b) is torch.maximum(a, b)
             return self.read(pairwise, args, node)
@@ -185,6 +195,34 @@ class CallReader:
         result = Call(name, tuple(self.converter.convert(arg) for arg in operands), node.col_offset)
         check_constants(result, self.text)
         return result
+
+    def condition(self, op: Op, args: list[ast.expr], node: ast.Call) -> Node:
+        """`where(cond, a, b)`: cond is one comparison, kept as a `Compare` node (the only
+        place the language has one); a and b are read as every operand is."""
+        if node.keywords:
+            keyword = node.keywords[0]
+            raise ExpressionError(_unknown_keyword(op, keyword.arg), self.text, keyword.col_offset)
+        if len(args) != 3:
+            raise self.fail(f"{op.name}() takes 3 arguments, got {len(args)}", node)
+        condition = args[0]
+        if (
+            not isinstance(condition, ast.Compare)
+            or len(condition.ops) != 1
+            or type(condition.ops[0]) not in _COMPARISONS
+        ):
+            raise self.fail(
+                f"{op.name}() needs one comparison as its first argument, as in "
+                f"{op.name}(t == 1, a, b)",
+                condition,
+            )
+        convert = self.converter.convert
+        compare = Compare(
+            _COMPARISONS[type(condition.ops[0])],
+            convert(condition.left),
+            convert(condition.comparators[0]),
+            condition.col_offset,
+        )
+        return Call(op.name, (compare, convert(args[1]), convert(args[2])), node.col_offset)
 
     def _split(
         self, op: Op, args: list[ast.expr], node: ast.Call

@@ -362,11 +362,7 @@ def _run(
     if teach_options is not None:
         from gradexplain.extras import check
 
-        check(teach_options, output_format == "json")
-        if output_format == "markdown":
-            from gradexplain import markdown
-
-            markdown.check(teach_options)
+        check(teach_options, output_format)
     expected = {}
     if script.expect:  # expect.py loads only when asked for (start-up: README, Performance)
         from gradexplain.expect import parse_specs
@@ -437,12 +433,11 @@ def _teach_options(
 ) -> Any:
     """Issue 5's extras, or None when none is asked for (the output stays as it was)."""
     given = (graph, dot, mermaid, check_fd, steps, v, jacobian, svg, graph_svg, jacobian_out)
-    if v is None and not any(given):  # nothing asked: extras.py need not load
+    if v is None and not any(given):  # Options.any()'s rule, so extras.py need not load
         return None
     from gradexplain.extras import Options
 
-    options = Options(*given)
-    return options if options.any() else None
+    return Options(*given)
 
 
 def _run_cases(

@@ -37,14 +37,9 @@ def real_parts(expr: sp.Expr) -> sp.Expr:
 def name_dummies(expr: sp.Expr) -> sp.Expr:
     """Product's derivative sums over a Dummy; make it an index like ours (h, g, f, h4...)."""
     dummies = sorted(expr.atoms(sp.Dummy), key=lambda d: d.dummy_index)
-    names = [
-        _DUMMY_LETTERS[n] if n < len(_DUMMY_LETTERS) else f"h{n + 1}" for n in range(len(dummies))
-    ]
+    names = [*_DUMMY_LETTERS, *(f"h{n + 1}" for n in range(len(_DUMMY_LETTERS), len(dummies)))]
     return expr.xreplace(
-        {
-            dummy: sp.Symbol(name, integer=True, nonnegative=True)
-            for dummy, name in zip(dummies, names)
-        }
+        {d: sp.Symbol(name, integer=True, nonnegative=True) for d, name in zip(dummies, names)}
     )
 
 

@@ -172,6 +172,8 @@ def rows(check: Expectation) -> list[tuple[str, float, float, float, bool]]:
 
 def to_json(checks: list[Expectation]) -> dict[str, object]:
     """The `expect` field of the JSON document."""
+    import numpy as np
+
     from gradexplain.jsonout import number, numbers
 
     return {
@@ -181,14 +183,8 @@ def to_json(checks: list[Expectation]) -> dict[str, object]:
                 "expected": numbers(c.expected),
                 "match": c.match.tolist(),
                 "max_abs_diff": number(c.max_abs_diff),
-                "mismatches": [int(i) for i in _mismatch_indices(c)],  # flat, row-major
+                "mismatches": np.flatnonzero(~c.match.reshape(-1)).tolist(),  # flat, row-major
             }
             for c in checks
         },
     }
-
-
-def _mismatch_indices(check: Expectation) -> list[int]:
-    import numpy as np
-
-    return [int(i) for i in np.flatnonzero(~check.match.reshape(-1))]

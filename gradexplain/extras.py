@@ -38,20 +38,8 @@ class Options:
     jacobian_out: str | None = None  # --jacobian-out: every entry of J, both witnesses, JSON
 
     def any(self) -> bool:
-        return any(
-            (
-                self.graph,
-                self.dot,
-                self.mermaid,
-                self.check_fd,
-                self.steps,
-                self.v is not None,
-                self.jacobian,
-                self.svg,
-                self.graph_svg,
-                self.jacobian_out,
-            )
-        )
+        """Whether any extra is asked for: a true flag, a path, or `--v` (even empty)."""
+        return self.v is not None or any(vars(self).values())
 
 
 def add(result: Explanation, options: Options) -> None:
@@ -73,24 +61,19 @@ def _add(result: Explanation, options: Options) -> None:
     tree, node_shapes, given = program.tree, dict(program.node_shapes), dict(program.values)
     chosen = list(result.gradients)  # --wrt: only these get gradients; the rest are data
     if options.graph or options.dot or options.mermaid or options.graph_svg:
-        from gradexplain import graph
+        from gradexplain import graph, outputs, pysum
 
         built = graph.build(tree, given, result.dtype, shaped=program.shaped, wrt=chosen)
         result.extras["graph"] = built
-        from gradexplain import pysum
-
         if options.graph and pysum.applies(program):
             result.extras["builtin_sum"] = pysum.build(program, result.dtype, chosen)
         if options.dot:
-            _write("--dot", options.dot, graph.dot(built))
+            outputs.write(options.dot, graph.dot(built), "--dot")
         if options.graph_svg:
             from gradexplain import svg
 
-            _write(
-                "--graph-svg",
-                options.graph_svg,
-                svg.draw(built, f"autograd graph of {result.expression}"),
-            )
+            drawn = svg.draw(built, f"autograd graph of {result.expression}")
+            outputs.write(options.graph_svg, drawn, "--graph-svg")
     if options.check_fd:
         from gradexplain import finitediff
 
@@ -110,13 +93,10 @@ def _add(result: Explanation, options: Options) -> None:
         from gradexplain import vjp
 
         if options.v is not None:
-            result.extras["vjp"] = vjp.compare(tree, given, options.v, result)
+            result.extras["vjp"] = vjp.compare(result, options.v)
         if options.jacobian or options.jacobian_out:
             found = vjp.jacobian(
-                tree,
-                given,
-                chosen,
-                node_shapes,
+                program,
                 result.tolerance,
                 limits.MAX_JACOBIAN_FILE_ENTRIES if options.jacobian_out else None,
             )
@@ -128,26 +108,28 @@ def _add(result: Explanation, options: Options) -> None:
 
 def _write_jacobian(path: str, expression: str, found: vjp.Jacobian) -> None:
     """Every entry of J from both witnesses, as `--format json`'s `jacobian` object."""
-    from gradexplain import jsonout
+    from gradexplain import jsonout, outputs
 
-    document = {"format_version": 1, "expression": expression, "jacobian": found.to_json()}
-    _write("--jacobian-out", path, jsonout.dumps(document))
-
-
-def _write(option: str, path: str, text: str) -> None:
-    """Through the one writer of output files: atomic, exit 74 when the disk fails."""
-    from gradexplain import outputs
-
-    outputs.write(path, text, option)
+    document = {
+        "format_version": jsonout.FORMAT_VERSION,
+        "expression": expression,
+        "jacobian": found.to_json(),
+    }
+    outputs.write(path, jsonout.dumps(document), "--jacobian-out")
 
 
-def check(options: Options, json_mode: bool) -> None:
+def check(options: Options, output_format: str) -> None:
     """Refuse combinations that cannot work, before any computation. (--check-fd works at
     every size: beyond MAX_FD_ELEMENTS it checks random directions, `finitediff`.)"""
-    if json_mode and (options.graph or options.mermaid or options.svg):
+    if output_format == "json" and (options.graph or options.mermaid or options.svg):
         raise UsageError(
             "--graph, --mermaid and --terminal-svg show the terminal output; with "
             "--format json use --dot FILE"
+        )
+    if output_format == "markdown" and options.svg:  # a Markdown document has no terminal
+        raise UsageError(
+            "--terminal-svg saves a picture of the terminal table; with --format "
+            "markdown there is none (use --format table)"
         )
 
 

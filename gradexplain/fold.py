@@ -22,8 +22,8 @@ def constant_value(node: Node, text: str) -> float | None:
         return node.value
     if isinstance(node, Const):
         return math.pi if node.name == "pi" else math.e
-    if isinstance(node, (Var, Compare)) or (isinstance(node, Call) and node.func == "where"):
-        return None  # a condition is kept for where(); where() itself is never folded
+    if isinstance(node, (Var, Compare)):
+        return None  # a condition is kept for where(), so where() is never folded
     if isinstance(node, Neg):
         inner = constant_value(node.operand, text)
         return None if inner is None else -inner
@@ -70,8 +70,6 @@ def _apply(node: Node, values: list[float]) -> float | None:
     if isinstance(node, BinOp):
         return _FLOAT_BINOPS[node.op](values[0], values[1])
     assert isinstance(node, Call)
-    if node.func == "T":
-        return values[0]
     return OPS[node.func].fold(*values)
 
 

@@ -312,10 +312,10 @@ READS: dict[str, Callable[[FormReader, str, list[ast.expr], ast.Call], Node]] = 
 
 def _integer_data(node: Node) -> bool:
     """An index array: a variable (`idx`), `range(n)`, or a part of one (`t[:2]`)."""
-    while isinstance(node, Call) and node.func in OPS and OPS[node.func].index_data == "source":
+    while isinstance(node, Call) and OPS[node.func].index_data == "source":
         node = node.args[0]
     return isinstance(node, Var) or (
-        isinstance(node, Call) and node.func in OPS and OPS[node.func].index_data == "always"
+        isinstance(node, Call) and OPS[node.func].index_data == "always"
     )
 
 

@@ -23,7 +23,7 @@ from gradexplain import autograd
 from gradexplain.ops import OPS
 from gradexplain.ops.base import Op
 from gradexplain.symbolic import formula
-from gradexplain.tree import BinOp, Call, Compare, Neg, Node, Num, Var, variables
+from gradexplain.tree import BinOp, Call, Neg, Node, Num, Var, variables
 from gradexplain.unparse import source
 from gradexplain.values import Values
 
@@ -132,12 +132,7 @@ def _operands(node: Node) -> tuple[Node, ...]:
 
 
 def _data_value(builder: _RecordingBuilder, operand: Node) -> np.ndarray | None:
-    """The operand's forward value; where()'s condition is rebuilt from its two sides."""
-    if isinstance(operand, Compare):
-        left, right = (
-            builder.as_tensor(builder.built[id(side)]) for side in (operand.left, operand.right)
-        )
-        return _numpy(autograd.COMPARISONS[operand.op](left, right))
+    """The operand's forward value (where()'s condition too: a tensor of bools)."""
     built = builder.built.get(id(operand))
     return _numpy(built) if isinstance(built, torch.Tensor) else None
 
@@ -198,10 +193,6 @@ _BINOP_RULES = {
     "**": "power rule",
     "@": "matrix product rule: dA = dY @ B.T, dB = A.T @ dY",
 }
-_CALL_RULES = {
-    "T": "transpose: the gradient is transposed back",
-    "where": "where: the gradient flows to the chosen branch",
-}
 
 
 def _rule(made: tuple[Node, torch.Tensor] | None) -> str:
@@ -218,8 +209,6 @@ def _rule(made: tuple[Node, torch.Tensor] | None) -> str:
         if node.op == "**" and constant[0]:
             return "exponential rule: d a**u = a**u log(a) du"
         return _BINOP_RULES[node.op]  # "@" included
-    if isinstance(node, Call) and node.func in _CALL_RULES:
-        return _CALL_RULES[node.func]
     if isinstance(node, Call):
         op = OPS[node.func]
         form = op.rule_form(node)

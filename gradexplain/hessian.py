@@ -13,9 +13,9 @@ neither Hessian is computed and the reason is said instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy as sp
@@ -27,9 +27,12 @@ from gradexplain.deadline import deadline
 from gradexplain.deltas import derivative
 from gradexplain.evaluate import Evaluator
 from gradexplain.result import Singularity, Tolerance
-from gradexplain.shapes import Shape
 from gradexplain.tree import Node
 from gradexplain.values import Values, arrays_and_scalars
+
+if TYPE_CHECKING:
+    from gradexplain.program import Program
+    from gradexplain.symbolic import Model
 
 # the second element's indices: d2L/(dW_jk dV_de); the first are the gradient's j and k
 SECOND = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("d", "e"))
@@ -52,16 +55,14 @@ class Hessian:
 
 
 def compute(
-    tree: Node,
-    values: dict[str, Values],
-    node_shapes: dict[int, Shape],
-    wrt: list[str],
+    program: Program,
     device: torch.device,
     dtype: str,
     tolerance: Tolerance,
     singularities: Sequence[Singularity] = (),
 ) -> Hessian:
     """Both Hessians, compared per entry with the gradients' rule."""
+    values, wrt = program.values, list(program.wrt)
     elements = [(name, index) for name in wrt for index in np.ndindex(values[name].shape)]
     labels = tuple(
         name + (f"[{','.join(map(str, index))}]" if index else "") for name, index in elements
@@ -69,24 +70,21 @@ def compute(
     if singularities:
         return _not_compared(labels, singularities)
     with deadline(limits.MAX_SYMBOLIC_SECONDS, "the symbolic Hessian", "MAX_SYMBOLIC_SECONDS"):
-        symbolic = _symbolic(tree, values, node_shapes, wrt)
-    numeric = _autograd(tree, values, wrt, device, dtype)
+        symbolic = _symbolic(program.model, values, wrt)
+    numeric = _autograd(program.tree, values, wrt, device, dtype)
     found = closeness.compare(numeric, symbolic, tolerance)
     return Hessian(labels, symbolic, numeric, found.close, found.max_abs_diff)
 
 
-def _symbolic(
-    tree: Node, values: dict[str, Values], node_shapes: dict[int, Shape], wrt: list[str]
-) -> np.ndarray:
+def _symbolic(model: Model, values: Mapping[str, Values], wrt: list[str]) -> np.ndarray:
     """Every block d2L/(da db) from one formula in generic elements, as a whole array.
 
-    dL/da_j (the gradient's own formula) differentiated by b at fresh indices, deltas
-    resolved as for the gradient; what is left of a delta (`delta_jd` of `sum(x**3)`) is
-    evaluated as the identity, over the block's axes. Blocks below the diagonal are the
-    transposes of those above: the Hessian is symmetric.
+    dL/da_j (the gradient's own formula, from the program's one model) differentiated by
+    b at fresh indices, deltas resolved as for the gradient; what is left of a delta
+    (`delta_jd` of `sum(x**3)`) is evaluated as the identity, over the block's axes.
+    Blocks below the diagonal are the transposes of those above: the Hessian is symmetric.
     """
-    shapes = {name: v.shape for name, v in values.items()}
-    model = symbolic.build(tree, shapes, node_shapes)
+    shapes = model.shapes
     arrays, scalars = arrays_and_scalars(values)
     evaluator = Evaluator(arrays, scalars, model.sizes)
     sizes = [values[name].size for name in wrt]
@@ -129,7 +127,7 @@ def _element(base: Any, index: tuple[int, ...]) -> Any:
 
 
 def _autograd(
-    tree: Node, values: dict[str, Values], wrt: list[str], device: torch.device, dtype: str
+    tree: Node, values: Mapping[str, Values], wrt: list[str], device: torch.device, dtype: str
 ) -> np.ndarray:
     torch_dtype = autograd.DTYPES[dtype]
     leaves = {name: autograd.leaf(v, torch_dtype, device, False) for name, v in values.items()}

@@ -79,6 +79,8 @@ def _gradient(gradient: Gradient) -> dict[str, Any]:
 
 def document(result: Explanation) -> dict[str, Any]:
     """Everything the table shows, for scripts."""
+    from dataclasses import asdict
+
     decomposition = result.decomposition
     payload: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
@@ -91,11 +93,7 @@ def document(result: Explanation) -> dict[str, Any]:
         "agree": result.agree,
         "status": result.status.name.lower(),
         "exit_code": int(result.status),
-        "tolerance": {
-            "rtol": result.tolerance.rtol,
-            "atol": result.tolerance.atol,
-            "floor": result.tolerance.floor,
-        },
+        "tolerance": asdict(result.tolerance),  # rtol, atol, floor
         "decomposition": {
             "rule": decomposition.rule,
             "summary": decomposition.summary,

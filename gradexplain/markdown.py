@@ -9,16 +9,13 @@ cell is escaped so an expression cannot break the table; formulas go in code spa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, get_args
+from collections.abc import Callable
+from typing import get_args
 
 from gradexplain import view
-from gradexplain.errors import ExitStatus, UsageError
+from gradexplain.errors import ExitStatus
 from gradexplain.result import Explanation
 from gradexplain.safetext import visible
-
-if TYPE_CHECKING:
-    from gradexplain.extras import Options
 
 _OUTCOME_MARK = {ExitStatus.AGREE: "✅", ExitStatus.DISAGREE: "❌", ExitStatus.UNDEFINED: "⚠️"}
 
@@ -52,30 +49,10 @@ def untrusted(text: str) -> str:
     return _PUNCTUATION.sub(r"\\\1", visible(text))
 
 
-def table(
-    header: Sequence[str], body: Iterable[Sequence[str]], align: Sequence[str] | None = None
-) -> list[str]:
-    """A GitHub table; `align` holds 'l' or 'r' per column (numbers go right)."""
-    align = align or ["r"] * len(header)
-    rule = ["---:" if a == "r" else ":---" for a in align]
-    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
-    lines += ["| " + " | ".join(row) + " |" for row in body]
-    return lines
-
-
 def markdown(result: Explanation) -> str:
     """The whole explanation as one Markdown document, ending with a newline (Jupyter's;
     the command line's is `report.emit`)."""
     return "\n".join(write(view.build(result)))
-
-
-def check(options: Options) -> None:
-    """Refuse, before any computation, what a Markdown document cannot hold."""
-    if options.svg:
-        raise UsageError(
-            "--terminal-svg saves a picture of the terminal table; with --format "
-            "markdown there is none (use --format table)"
-        )
 
 
 def write(sections: list[view.Section]) -> list[str]:
@@ -132,11 +109,9 @@ def _grid(block: view.Grid) -> list[str]:
         [f"**{escape(label)}**" if label else "", *map(escape, rest)]
         for label, *rest in block.totals
     ]
-    lines = table(
-        [_label(column.label) for column in block.columns],
-        body,
-        ["r" if column.right else "l" for column in block.columns],
-    )
+    header = [_label(column.label) for column in block.columns]
+    rule = ["---:" if column.right else ":---" for column in block.columns]  # numbers right
+    lines = ["| " + " | ".join(row) + " |" for row in [header, rule, *body]]
     return lines if block.title is None else [f"### {_label(block.title)}", "", *lines]
 
 

@@ -3,18 +3,17 @@ softmax cross-entropy over a matrix (the last two are matched on the tree, below
 
 When a differentiated vector w appears only as `A@w` (A a data matrix, the same product
 each time), the chain rule through @ gives the Matrix Cookbook form dL/dw = A.T @ g with
-g = dL/dz and z = A@w. We find g honestly: the tree with z in place of `A@w` is explained
-once more (SymPy and autograd, the same machinery), g's element formula is written as a
-vector formula where it has no other index, and the form is shown only when A.T @ g
-equals the table's SymPy values. Anything else (w used outside `A@w`, a matrix W, `w@A`)
-gets no matrix form: the element form stands alone, as before.
+g = dL/dz and z = A@w. We find g honestly: the tree with z in place of `A@w` is a
+program of its own, differentiated by SymPy as the table's formulas are, g's element
+formula is written as a vector formula where it has no other index, and the form is
+shown only when A.T @ g equals the table's SymPy values. Anything else (w used outside
+`A@w`, a matrix W, `w@A`) gets no matrix form: the element form stands alone, as before.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,16 +26,12 @@ from gradexplain.values import from_numbers
 if TYPE_CHECKING:
     from gradexplain.result import Explanation
 
-    Explain = Callable[..., Explanation]  # api.explain_program(program, dtype=...)
-
 _FRESH = ("z", "z1", "z2", "u1", "u2")
-MAX_ELEMENTS = 100_000  # a second explain() runs: only for tables a person reads
+MAX_ELEMENTS = 100_000  # g is derived once more: only for tables a person reads
 
 
-def forms(result: Explanation, explain: Explain) -> dict[str, str]:
-    """One sentence per differentiated vector that has a checked matrix form; `explain`
-    (`api.explain_program`, handed over by its caller) explains the tree with z for a
-    product."""
+def forms(result: Explanation) -> dict[str, str]:
+    """One sentence per differentiated vector that has a checked matrix form."""
     program = result.program
     if (
         program is None
@@ -52,7 +47,7 @@ def forms(result: Explanation, explain: Explain) -> dict[str, str]:
                 found[name] = f"Matrix form: dL/d{name} = {text} (this gives the table's values)."
     explained: dict[str, tuple[str, np.ndarray, str] | None] = {}  # per product, once
     for name in program.wrt:
-        sentence = None if name in found else _form(result, name, explained, explain)
+        sentence = None if name in found else _form(result, name, explained)
         if sentence is not None:
             found[name] = sentence
     return found
@@ -153,10 +148,7 @@ def _products(tree: Node, name: str) -> list[BinOp] | None:
 
 
 def _form(
-    result: Explanation,
-    name: str,
-    explained: dict[str, tuple[str, np.ndarray, str] | None],
-    explain: Explain,
+    result: Explanation, name: str, explained: dict[str, tuple[str, np.ndarray, str] | None]
 ) -> str | None:
     program = result.program
     assert program is not None
@@ -174,7 +166,7 @@ def _form(
     matrix, vector = _array(program.values[left.name]), _array(program.values[right.name])
     key = source(products[0])
     if key not in explained:
-        explained[key] = _g(result, products, matrix @ vector, explain)
+        explained[key] = _g(result, products, matrix @ vector)
     found = explained[key]
     if found is None:
         return None
@@ -192,15 +184,20 @@ def _form(
 
 
 def _g(
-    result: Explanation, products: list[BinOp], z_values: np.ndarray, explain: Explain
+    result: Explanation, products: list[BinOp], z_values: np.ndarray
 ) -> tuple[str, np.ndarray, str] | None:
-    """(z's name, g = dL/dz at the point, g's formula): the tree with z for the product,
-    explained once more; the formula expanded where that is shorter."""
+    """(z's name, g = dL/dz at the point, g's formula): the tree with z for the product
+    is a program of its own, whose one model gives g's formula and, evaluated, its
+    values (the symbolic side only: the form is checked against the table's SymPy
+    values); the formula expanded where that is shorter."""
     import sympy as sp
 
-    from gradexplain import symbolic
+    from gradexplain import limits, symbolic
+    from gradexplain.deadline import deadline
     from gradexplain.errors import GradexplainError
+    from gradexplain.evaluate import Evaluator, check_work
     from gradexplain.program import from_tree
+    from gradexplain.values import arrays_and_scalars
 
     program = result.program
     assert program is not None
@@ -209,13 +206,17 @@ def _g(
     values = {n: program.values[n] for n in variables(tree) if n != z}
     values[z] = from_numbers(z, z_values.tolist())
     try:  # the derived tree is checked and shaped, never parsed from text again
-        inner = explain(from_tree(tree, source(tree), values, [z]), dtype=result.dtype)
+        sub = from_tree(tree, source(tree), values, [z])
+        with deadline(
+            limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation", "MAX_SYMBOLIC_SECONDS"
+        ):
+            derivative = symbolic.gradient(sub.model, z)
+            evaluator = Evaluator(*arrays_and_scalars(values), sub.model.sizes)
+            targets = symbolic.target_indices(sub.model, z)
+            check_work(evaluator.largest(derivative, targets, z_values.shape))
+            g = evaluator.tensor(derivative, targets, z_values.shape)
     except GradexplainError:
         return None
-    assert inner.program is not None
-    sub = inner.program
-    model = symbolic.build(sub.tree, sub.shapes, sub.node_shapes)
-    derivative = symbolic.gradient(model, z)
     nt = dataclasses.replace(program.notation, length=sub.notation.length)
     formula = symbolic.formula(derivative, nt)
     simpler = symbolic.formula(sp.together(sp.expand(derivative)), nt)
@@ -225,7 +226,7 @@ def _g(
     written = _vector_formula(formula, vectors, nt.j)
     if nt.length is not None and re.search(rf"\b{nt.n}\b", formula):
         written += f", {nt.n} = {len(z_values)}"
-    return z, inner.gradients[z].symbolic, written
+    return z, g, written
 
 
 def _vector_formula(formula: str, vectors: list[str], j: str = "j") -> str:

@@ -68,12 +68,8 @@ def _drawings(result: Explanation) -> list[tuple[str, str]]:
     built = graph.build(
         program.tree, dict(program.values), result.dtype, shaped=program.shaped, wrt=chosen
     )
-    found = [
-        (
-            f"autograd graph of {result.expression}",
-            svg.draw(built, f"autograd graph of {result.expression}"),
-        )
-    ]
+    title = f"autograd graph of {result.expression}"
+    found = [(title, svg.draw(built, title))]
     if pysum.applies(program):
         builtin = pysum.build(program, result.dtype, chosen)
         if builtin.graph is not None:

@@ -73,33 +73,29 @@ def write(path: str, text: str, option: str) -> None:
     leaves any old file as it was, with no temporary file behind. A path that exists but
     is not a plain regular file (/dev/null, a FIFO, a link such as /dev/stdout) is written
     in place: replacing it would put a plain file where the device or the link was."""
-    if os.path.lexists(path) and (os.path.islink(path) or not os.path.isfile(path)):
-        _write_in_place(path, text, option)
-        return
-    folder = os.path.dirname(os.path.abspath(path))
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".gradexplain-", suffix=".tmp")
+        if os.path.lexists(path) and (os.path.islink(path) or not os.path.isfile(path)):
+            with open(path, "wb") as file:
+                file.write(text.encode("utf-8"))
+        else:
+            _replace(path, text)
     except OSError as exc:
         raise OutputError(f"{option}: cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _replace(path: str, text: str) -> None:
+    """A temporary file beside `path`, then os.replace; removed if anything fails."""
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".gradexplain-", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(text.encode("utf-8"))
         os.chmod(temporary, _mode(path))
         os.replace(temporary, path)
-    except BaseException as exc:  # a full disk, or Ctrl-C: the old file stays whole
+    except BaseException:  # a full disk, or Ctrl-C: the old file stays whole
         with contextlib.suppress(OSError):
             os.unlink(temporary)
-        if isinstance(exc, OSError):
-            raise OutputError(f"{option}: cannot write {path}: {exc.strerror or exc}") from None
         raise
-
-
-def _write_in_place(path: str, text: str, option: str) -> None:
-    try:
-        with open(path, "wb") as file:
-            file.write(text.encode("utf-8"))
-    except OSError as exc:
-        raise OutputError(f"{option}: cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _mode(path: str) -> int:

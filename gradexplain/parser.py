@@ -23,7 +23,7 @@ from gradexplain.cost import check_cost
 from gradexplain.errors import ExpressionError, LimitError
 from gradexplain.fold import check_constants
 from gradexplain.ops import CONSTANTS, OPS, RESERVED_NAMES, SPELLED
-from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
+from gradexplain.tree import BinOp, Call, Const, Neg, Node, Num, Var
 
 if TYPE_CHECKING:
     from gradexplain.forms import FormReader
@@ -53,14 +53,6 @@ _BINOPS: dict[type, str] = {
     ast.MatMult: "@",
 }
 
-_COMPARISONS: dict[type, str] = {
-    ast.Eq: "==",
-    ast.NotEq: "!=",
-    ast.Lt: "<",
-    ast.LtE: "<=",
-    ast.Gt: ">",
-    ast.GtE: ">=",
-}
 # Comparison characters reach Python's parser only when the text calls where(...);
 # the ast gate then keeps comparisons to where's first argument.
 _COMPARISON_CHARS = frozenset("=<>!")
@@ -238,8 +230,9 @@ class _Converter:
             and _outputs(_called_name(node.value))
         ):
             return self._forms().output(node, _called_name(node.value))
-        if isinstance(node, ast.Attribute) and node.attr == "T":
-            return Call("T", (self.convert(node.value),), _attr_column(self.text, node))
+        if isinstance(node, ast.Attribute) and node.attr in SPELLED["attribute"]:
+            name = SPELLED["attribute"][node.attr]
+            return Call(name, (self.convert(node.value),), _attr_column(self.text, node))
         if isinstance(node, ast.Attribute):
             raise ExpressionError(
                 f"attribute access .{node.attr} not allowed",
@@ -346,33 +339,28 @@ class _Converter:
         return self._function("method", func.attr, [func.value, *node.args], node)
 
     def _function(self, space: str, spelling: str, args: list[ast.expr], node: ast.Call) -> Node:
-        """The registry entry reads its arguments (`calls.CallReader`); pow and where are
-        read here."""
+        """The registry entry reads its arguments (`calls.CallReader`); pow is read here."""
         if space == "bare" and spelling == "range":
             spelling = "arange"
         name = SPELLED[space].get(spelling) if spelling != "arange" or space != "bare" else "arange"
-        if name is None and space == "bare" and spelling in OPS and OPS[spelling].spellings:
-            spelled = (
-                f"x.{spelling}()"
-                if "method" in OPS[spelling].spellings
-                else f"torch.{spelling}(...)"
-            )
-            raise self.fail(f"{spelling}() alone is not a spelling; write {spelled}", node)
+        if name is None and space == "bare" and spelling in OPS:
+            spaces = OPS[spelling].spellings  # t(X) is x.t(); T(X) is no call: .T is not one
+            if "method" in spaces or "torch" in spaces:
+                spelled = f"x.{spelling}()" if "method" in spaces else f"torch.{spelling}(...)"
+                raise self.fail(f"{spelling}() alone is not a spelling; write {spelled}", node)
         if name is None:
             raise self.fail(_unknown_function(spelling), node)
-        if name in ("pow", "where") and node.keywords:
+        if name == "pow" and node.keywords:
             keyword = node.keywords[0]
             raise ExpressionError(
-                f"keyword {keyword.arg}= of {name}() is not supported: {name}() takes no keywords",
+                f"keyword {keyword.arg}= of pow() is not supported: pow() takes no keywords",
                 self.text,
                 keyword.col_offset,
             )
         if name == "pow":
             self._arity(name, args, 2, node)
             return self._binop(ast.BinOp(args[0], ast.Pow(), args[1], col_offset=node.col_offset))
-        if name == "where":
-            return self._where(args, node)
-        signature = OPS[name].signature if name in OPS else None
+        signature = OPS[name].signature
         if signature in _OWN_RULES:
             return self._forms().read(signature, name, args, node)
         return CallReader(self).read(name, args, node)
@@ -385,29 +373,6 @@ class _Converter:
         from gradexplain.forms import FormReader
 
         return FormReader(self)
-
-    def _where(self, args: list[ast.expr], node: ast.Call) -> Node:
-        """`where(cond, a, b)`: a where cond holds, else b; cond is one comparison."""
-        self._arity("where", args, 3, node)
-        condition = args[0]
-        if (
-            not isinstance(condition, ast.Compare)
-            or len(condition.ops) != 1
-            or type(condition.ops[0]) not in _COMPARISONS
-        ):
-            raise self.fail(
-                "where() needs one comparison as its first argument, as in where(t == 1, a, b)",
-                condition,
-            )
-        compare = Compare(
-            _COMPARISONS[type(condition.ops[0])],
-            self.convert(condition.left),
-            self.convert(condition.comparators[0]),
-            condition.col_offset,
-        )
-        return Call(
-            "where", (compare, self.convert(args[1]), self.convert(args[2])), node.col_offset
-        )
 
     def _arity(self, name: str, args: list[ast.expr], wanted: int, node: ast.Call) -> None:
         if len(args) != wanted:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from gradexplain import limits
@@ -34,11 +35,13 @@ from gradexplain.values import Values
 
 if TYPE_CHECKING:
     from gradexplain.notation import Notation
+    from gradexplain.symbolic import Model
 
 
 @dataclass(frozen=True)
 class Program:
-    """What one run computes with. `node_shapes` is keyed by `id(node)` of `tree`'s nodes."""
+    """What one run computes with. `node_shapes` is keyed by `id(node)` of `tree`'s nodes;
+    what is derived from them (the SymPy model, the notation) is computed once, on first use."""
 
     text: str
     tree: Node
@@ -46,18 +49,27 @@ class Program:
     wrt: tuple[str, ...]  # the differentiated variables, in the expression's order
     node_shapes: Mapping[int, Shape]
 
-    @property
+    @cached_property
+    def model(self) -> Model:
+        """The SymPy model of the tree (L in generic elements), built on first use and
+        kept: the gradient, the story, the Hessian, --v and --jacobian all read this one.
+        Only the symbolic witness reads it; autograd walks the tree itself."""
+        from gradexplain import symbolic
+
+        return symbolic.build(self.tree, self.shapes, self.node_shapes)
+
+    @cached_property
     def shapes(self) -> dict[str, Shape]:
         return {name: value.shape for name, value in self.values.items()}
 
-    @property
+    @cached_property
     def shaped(self) -> bool:
         """True when the output lays out each value by its shape (a matrix, @, .T, dim=,
         a stretched vector); else it reads in one length n. Display only: every rank
         is computed alike."""
         return uses_matrices(self.tree, self.shapes)
 
-    @property
+    @cached_property
     def notation(self) -> Notation:
         """The index and size letters this program writes, clear of its variable names;
         a program of vectors of one length shows it as n (notation.py loads here, not on
@@ -134,7 +146,7 @@ def _bind_counts(tree: Node, values: Mapping[str, Values]) -> tuple[Node, Mappin
     counts = {
         var.name
         for node in walk(tree)
-        if isinstance(node, Call) and node.func in OPS
+        if isinstance(node, Call)
         for var in [OPS[node.func].count(node)]
         if var is not None
     }
@@ -153,7 +165,7 @@ def _bind_counts(tree: Node, values: Mapping[str, Values]) -> tuple[Node, Mappin
         bound[name] = int(number)
 
     def rebuilt(node: Node) -> Node:
-        var = OPS[node.func].count(node) if isinstance(node, Call) and node.func in OPS else None
+        var = OPS[node.func].count(node) if isinstance(node, Call) else None
         if isinstance(node, Call) and var is not None and var.name in bound:
             return OPS[node.func].counted(node, bound[var.name])
         if isinstance(node, Call):
@@ -177,7 +189,7 @@ def data_variables(tree: Node, node_shapes: Mapping[int, Shape] | None = None) -
     found: dict[str, int] = {}
     shape_of = None if node_shapes is None else (lambda node: node_shapes[id(node)])
     for node in walk(tree):
-        if isinstance(node, Call) and node.func in OPS:
+        if isinstance(node, Call):
             for var in OPS[node.func].data(node, shape_of):
                 found.setdefault(var.name, var.col)
     return found
@@ -189,7 +201,7 @@ def _check_values(
     """Each op's own check of the values it reads (an index array in range)."""
     arrays = {name: value.data for name, value in values.items()}
     for node in walk(tree):
-        if isinstance(node, Call) and node.func in OPS:
+        if isinstance(node, Call):
             OPS[node.func].check_values(node, node_shapes, arrays, expression)
 
 
@@ -202,7 +214,7 @@ def _counted_from_0(
     single meaning for -1 and is refused."""
     sizes: dict[str, set[int]] = {}
     for node in walk(tree):
-        if isinstance(node, Call) and node.func in OPS:
+        if isinstance(node, Call):
             for var, size in OPS[node.func].wraps(node, node_shapes):
                 sizes.setdefault(var.name, set()).add(size)
     changed = dict(values)
@@ -236,9 +248,7 @@ def _uses(tree: Node, name: str) -> int:
 
 def _size_read(node: Node) -> str | None:
     """The variable a call reads as a size only (its entry's `reads_as_size`), if any."""
-    var = (
-        OPS[node.func].reads_as_size(node) if isinstance(node, Call) and node.func in OPS else None
-    )
+    var = OPS[node.func].reads_as_size(node) if isinstance(node, Call) else None
     return None if var is None else var.name
 
 
@@ -246,7 +256,7 @@ def _uses_as_index(tree: Node, name: str, node_shapes: Mapping[int, Shape]) -> i
     return sum(
         var.name == name
         for node in walk(tree)
-        if isinstance(node, Call) and node.func in OPS
+        if isinstance(node, Call)
         for var, _ in OPS[node.func].wraps(node, node_shapes)
     )
 

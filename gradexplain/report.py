@@ -32,10 +32,8 @@ def make_console(no_color: bool = False, file: TextIO | None = None) -> Console:
     """
     from rich.console import Console
 
-    if no_color or os.environ.get("NO_COLOR"):
-        console = Console(highlight=False, soft_wrap=True, color_system=None, file=file)
-    else:
-        console = Console(highlight=False, soft_wrap=True, file=file)
+    plain = no_color or os.environ.get("NO_COLOR")
+    console = Console(highlight=False, color_system=None if plain else "auto", file=file)
     if console.width < 1:  # COLUMNS=0: an unknown width, not a zero-wide terminal
         console.width = 80
     console.soft_wrap = not console.is_terminal  # a terminal wraps prose at word boundaries

@@ -175,19 +175,6 @@ class Explanation:
             and (self.hessian is None or self.hessian.agree)
         )
 
-    def vector_columns(self) -> list[tuple[str, np.ndarray]]:
-        """Each vector's name and values, as the table shows them: differentiated, then data."""
-        return [
-            *((g.name, g.point) for g in self.gradients.values() if g.shape != ()),
-            *((name, v) for name, v in self.data.items() if v.ndim == 1),
-        ]
-
-    def data_line(self) -> str | None:
-        """Which variables are data (`--wrt` left them out); None when all are differentiated."""
-        if not self.data:
-            return None
-        return f"Data, not differentiated: {', '.join(self.data)}"
-
     @property
     def status(self) -> ExitStatus:
         """0 agree, 1 disagree, 3 undefined or not finite at the point (`exit_status`)."""

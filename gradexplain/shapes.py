@@ -57,9 +57,7 @@ def uses_matrices(tree: Node, shapes: Mapping[str, Shape]) -> bool:
         return True
     return any(
         (isinstance(n, BinOp) and n.op == "@")
-        or (
-            isinstance(n, Call) and (n.func == "T" or (n.func in OPS and OPS[n.func].needs_axes(n)))
-        )
+        or (isinstance(n, Call) and OPS[n.func].needs_axes(n))
         for n in walk(tree)
     )
 
@@ -76,10 +74,6 @@ def _shape(node: Node, parts: list[Shape], shapes: Mapping[str, Shape], text: st
     if isinstance(node, (BinOp, Compare)):
         return broadcast(node, parts, text)
     assert isinstance(node, Call)
-    if node.func == "T":
-        return tuple(reversed(parts[0]))
-    if node.func == "where":
-        return broadcast(node, parts, text)
     return OPS[node.func].shape(node, parts, text)
 
 

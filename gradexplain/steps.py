@@ -26,7 +26,7 @@ from gradexplain.notation import PLAIN, Notation, choose
 from gradexplain.ops import OPS
 from gradexplain.ops.linalg import contract_step, matmul_letters
 from gradexplain.shapes import Shape, describe, infer, uses_matrices
-from gradexplain.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var, variables, walk
+from gradexplain.tree import BinOp, Call, Const, Neg, Node, Num, Var, variables, walk
 from gradexplain.unparse import source
 
 if TYPE_CHECKING:
@@ -90,12 +90,7 @@ def derive_all(
     if node_shapes is None:
         node_shapes = infer(tree, shapes, source(tree))
     for node in walk(tree):
-        if (
-            shaped
-            and isinstance(node, Call)
-            and node.func in OPS
-            and not OPS[node.func].shaped_steps
-        ):
+        if shaped and isinstance(node, Call) and not OPS[node.func].shaped_steps:
             raise UsageError(
                 f"--steps does not derive {node.func}() of vectors and matrices "
                 f"with @ or .T yet (column {node.col + 1}); the table's formula "
@@ -233,7 +228,7 @@ class Steps:
         if isinstance(node, BinOp):
             return self._binop(node, idx, depth)
         assert isinstance(node, Call)
-        return self._call(node, idx, depth)
+        return OPS[node.func].step(self, node, idx, depth)
 
     def _binop(self, node: BinOp, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """An operand whose derivative is 0 is a constant (data, or another variable)."""
@@ -259,27 +254,6 @@ class Steps:
             names += [str(limit[0]) for limit in shown.limits]
             shown = shown.function
         return ",".join(reversed(names))
-
-    def _call(self, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
-        if node.func == "T":
-            u, du = self.pair(node.args[0], tuple(reversed(idx)), depth)
-            return "transpose: (A.T) at (r, c) is A at (c, r)", u, du
-        if node.func == "where":
-            return self._where(node, idx, depth)
-        return OPS[node.func].step(self, node, idx, depth)
-
-    def _where(self, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
-        """The condition compares data only (program._check_conditions): a constant."""
-        compare, if_true, if_false = node.args
-        assert isinstance(compare, Compare)
-        condition = self.builder.build(compare, self.builder.align(compare, idx))
-        u, du = self._aligned(if_true, idx, depth)
-        v, dv = self._aligned(if_false, idx, depth)
-        return (
-            "where: the derivative of the branch it takes",
-            sp.Piecewise((u, condition), (v, True)),
-            sp.Piecewise((du, condition), (dv, True)),
-        )
 
     def sum(self, expr: Any, limit: tuple[Any, ...]) -> Any:
         """A Sum, or 0 for a derivative that is 0 (SymPy would keep `Sum(0)`)."""

@@ -95,7 +95,7 @@ def _in_one_length(
         term = formula(found.element.xreplace({found.own[0]: I}), nt)
         values = evaluator.tensor(found.element, found.own, (program.length or 1,))
         if found.node is tree:  # a vector result, summed by backward(ones)
-            top = OPS[tree.func].ones_note if isinstance(tree, Call) and tree.func in OPS else ""
+            top = OPS[tree.func].ones_note if isinstance(tree, Call) else ""
             notes = (nt.words(ONES_NOTE), *((nt.words(top),) if top else ()))
             summary = f"{nt.words('L = sum_i y_i with y_i')} = {term}"
             return Decomposition("sum", summary, True, term, values, notes)
@@ -270,9 +270,7 @@ def _through_products(program: Program, name: str, text: str) -> str:
             f"{_transposed(other)} @ dL/d{y}{outer}, so {lead}."
         )
     forms = dict.fromkeys(
-        OPS[node.func].closed_form
-        for node in walk(tree)
-        if isinstance(node, Call) and node.func in OPS
+        OPS[node.func].closed_form for node in walk(tree) if isinstance(node, Call)
     )
     forms.pop("", None)
     if forms:  # det, inverse...: the matrix-level rule the symbolic side used

@@ -74,14 +74,16 @@ class Array:
 def array(tree: Node, node_shapes: dict[int, Shape], model: Model) -> Array | None:
     """y for every rank: the expression itself where it is not a scalar (backward(ones)
     sums it), or the argument of a reduction over every element (sum, mean, prod, max);
-    None for anything else (a scalar formula, a chain through a reduction)."""
+    None for anything else (a scalar formula, a chain through a reduction). y's element
+    is the one the model built (`Model.elements`)."""
     if node_shapes[id(tree)]:
-        assert model.implicit_term is not None
-        return Array(tree, "sum", model.implicit_term, model.own)
-    if isinstance(tree, Call) and tree in model.reductions:
-        reduction = model.reductions[tree]
-        return Array(tree.args[0], tree.func, reduction.term, reduction.indices)
-    return None
+        node, rule = tree, "sum"
+    elif isinstance(tree, Call) and tree in model.reductions:
+        node, rule = tree.args[0], tree.func
+    else:
+        return None
+    own, element = model.elements[id(node)]
+    return Array(node, rule, element, tuple(own))
 
 
 def terms(

@@ -63,11 +63,18 @@ class Model:
     sizes: dict[sp.Symbol, int]  # every index symbol -> the length it runs over
     implicit_term: sp.Expr | None  # y's element when the expression is not a scalar
     reductions: dict[Node, Reduction]  # each reduction over every element of an array
-    own: tuple[sp.Symbol, ...] = ()  # y's own indices in implicit_term, one per axis
+    elements: dict[int, tuple[tuple[Any, ...], sp.Expr]]  # id(node) -> (its indices, element)
 
     @property
     def implicit_sum(self) -> bool:
         return self.implicit_term is not None
+
+    def total(self, node: Node, shape: Shape) -> sp.Expr:
+        """The sum of `node`'s elements (of this shape), as `build` of that node alone
+        writes it: the array a top-level sum or mean adds up (the story's table, the
+        Jacobian's y) is read from this one model, never built again."""
+        indices, term = self.elements[id(node)]
+        return summed(term, indices, shape)
 
 
 def build(
@@ -75,23 +82,28 @@ def build(
     shapes: Mapping[str, Shape],
     node_shapes: Mapping[int, Shape],
 ) -> Model:
-    """L from our tree; a non-scalar result is summed over all of its elements (ones as v)."""
+    """L from our tree; a non-scalar result is summed over all of its elements (ones as v).
+    Built once per program (`Program.model`); every extra reads it."""
     builder = Builder(shapes, dict(node_shapes))
     top = node_shapes[id(tree)]
     indices = builder.top(top)
     term = builder.build(tree, indices)
-    expr = term
-    for index, size in zip(indices, top):
-        expr = builder.Sum(expr, builder.limit(index, size))
     return Model(
-        drop_unit_ranges(expr),
+        summed(term, indices, top),
         builder.bases,
         dict(shapes),
         builder.sizes,
-        drop_unit_ranges(term) if top else None,
+        term if top else None,
         builder.reductions,
-        indices,
+        builder.elements,
     )
+
+
+def summed(term: sp.Expr, indices: tuple[Any, ...], shape: Shape) -> sp.Expr:
+    """An array's element summed over its own indices (backward with ones)."""
+    for index, size in zip(indices, shape):
+        term = ScopedSum(term, (index, 0, size_symbol(size) - 1))
+    return drop_unit_ranges(term)
 
 
 def drop_unit_ranges(expr: sp.Expr, every: bool = False) -> sp.Expr:

@@ -18,9 +18,7 @@ def _text(node: Node, outer: int) -> str:
         return node.text
     if isinstance(node, (Const, Var)):
         return node.name
-    if isinstance(node, Call) and node.func == "T":
-        return f"{_text(node.args[0], 5)}.T"
-    if isinstance(node, Call) and node.func in OPS:  # x[1:3], torch.cat([a, b], dim=0)
+    if isinstance(node, Call):  # x[1:3], torch.cat([a, b], dim=0), X.T
         op = OPS[node.func]
         text = op.source(
             node,
@@ -31,12 +29,8 @@ def _text(node: Node, outer: int) -> str:
         )
         if text is not None:
             return text
-    if isinstance(node, Call):
         settings = [f"{key}={_setting(value)}" for key, value in node.params]
-        args = [_text(arg, 0) for arg in node.args]
-        if node.func in OPS:
-            return OPS[node.func].spelled(node, args, settings)
-        return f"{node.func}({', '.join([*args, *settings])})"
+        return op.spelled(node, [_text(arg, 0) for arg in node.args], settings)
     if isinstance(node, Compare):
         return f"{_text(node.left, 1)} {node.op} {_text(node.right, 1)}"
     if isinstance(node, Neg):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from gradexplain.closeness import compare, tiny_note
 from gradexplain.errors import ExitStatus
 from gradexplain.formatting import fmt
-from gradexplain.nonfinite import finite_mask
+from gradexplain.nonfinite import explained, finite_mask
 from gradexplain.notation import Notation
 from gradexplain.result import Explanation, Gradient, NonFinite, Singularity, Terms
 from gradexplain.safetext import visible
@@ -158,15 +158,15 @@ def build(result: Explanation, *, show_all: bool = False) -> list[Section]:
     ]
     if result.scalars:
         blocks.append(Assignments(tuple(f"{n} = {fmt(v)}" for n, v in result.scalars.items())))
-    if result.data_line():
-        blocks.append(paragraph(str(result.data_line())))
+    if result.data:  # the variables --wrt left out
+        blocks.append(paragraph(f"Data, not differentiated: {', '.join(result.data)}"))
     terms = result.decomposition.terms
     if terms is not None:
         blocks += [
             _terms_grid(terms, result.value_symbolic, show_all, result.notation),
             paragraph(terms.sentence),
         ]
-    singular = _singular_elements(result)
+    singular = explained(result.singularities)  # None: a scalar argument makes all so
     screen = _screen(result)
     if screen is not None and _names_in_table(result, screen):
         blocks.append(paragraph(screen.names))
@@ -268,16 +268,6 @@ def _where(flat: int, shape: tuple[int, ...]) -> str:
     return ",".join(str(int(i)) for i in np.unravel_index(flat, shape))
 
 
-def _singular_elements(result: Explanation) -> set[int] | None:
-    """Element indices under a kink or pole; None when a scalar argument makes all so."""
-    found: set[int] = set()
-    for item in result.singularities:
-        if item.elements is None:
-            return None
-        found.update(item.elements)
-    return found
-
-
 def _warning(head: str, formula: str, where: str, item: Singularity | NonFinite) -> Paragraph:
     """`**Undefined:** relu at column 5, element [1]: <why>.`, and so for Not finite."""
     pieces = (Piece(head, "strong"), Piece(" "), Piece(formula, "code"))
@@ -303,7 +293,10 @@ def _gradient_grid(
     if result.shapes:
         return _matrix_grid(gradient, singular, show_all, result.notation)
     name, decomposition = gradient.name, result.decomposition
-    vectors = result.vector_columns()
+    vectors = [  # each vector's name and values: differentiated, then data
+        *((g.name, g.point) for g in result.gradients.values() if g.shape != ()),
+        *((name, v) for name, v in result.data.items() if v.ndim == 1),
+    ]
     terms = decomposition.term_values
     fd = result.extras.get("finite_differences", {}).get(name)
     if fd is not None and fd.mode != "per element":

@@ -7,7 +7,7 @@ in a generic element (so J is never formed). `--jacobian` forms J itself, for sm
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +22,12 @@ from gradexplain.jsonout import numbers
 from gradexplain.limits import MAX_JACOBIAN_N
 from gradexplain.notation import choose
 from gradexplain.result import Tolerance
-from gradexplain.tree import Call, Node, variables
+from gradexplain.tree import Node, variables
 from gradexplain.values import arrays_and_scalars, from_text
 
 if TYPE_CHECKING:
     from gradexplain.axes import Shape
+    from gradexplain.program import Program
     from gradexplain.result import Explanation
     from gradexplain.values import Values
 
@@ -65,21 +66,16 @@ class VectorJacobian:
         }
 
 
-def compare(
-    tree: Node, values: Mapping[str, Values], v_text: str, result: Explanation
-) -> VectorJacobian:
+def compare(result: Explanation, v_text: str) -> VectorJacobian:
     """Both witnesses of J^T v for the user's v, for the variables that have gradients
-    (`result.gradients`: `--wrt` leaves the data out)."""
-    from gradexplain.shapes import describe, infer
+    (`result.gradients`: `--wrt` leaves the data out), from the program the result carries."""
+    from gradexplain.shapes import describe
     from gradexplain.unparse import source
 
+    assert result.program is not None  # explain_program() always carries its program
+    program = result.program
+    tree, values, node_shapes = program.tree, program.values, program.node_shapes
     names = list(result.gradients)
-    shapes = {name: value.shape for name, value in values.items()}
-    node_shapes = (
-        result.program.node_shapes
-        if result.program is not None and result.program.tree is tree
-        else infer(tree, shapes, result.expression)
-    )
     top = node_shapes[id(tree)]
     if not top:
         raise UsageError(SCALAR_RESULT)
@@ -96,7 +92,7 @@ def compare(
     return VectorJacobian(
         v,
         _autograd(tree, values, v, result.dtype, names),
-        *_symbolic(tree, values, v, names, result),
+        *_symbolic(program.model, tree, values, v, names, result),
         result.tolerance,
     )
 
@@ -117,17 +113,29 @@ def _autograd(
 
 
 def _symbolic(
-    tree: Node, values: Mapping[str, Values], v: np.ndarray, names: list[str], result: Explanation
+    model: symbolic.Model,
+    tree: Node,
+    values: Mapping[str, Values],
+    v: np.ndarray,
+    names: list[str],
+    result: Explanation,
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Differentiate L_v = sum(v * y) in generic elements: its gradient is J^T v, one
-    formula per variable, J never formed."""
-    from gradexplain.shapes import infer
-    from gradexplain.tree import BinOp, Var
+    formula per variable, J never formed. y's element is the model's, weighted by v's."""
+    import dataclasses
+
+    from gradexplain.builder import pinned
 
     vname = "v" if "v" not in values else "nu"
-    weighted = Call("sum", (BinOp("*", Var(vname, 0), tree, 0),), 0)
-    shapes = {**{name: value.shape for name, value in values.items()}, vname: v.shape}
-    model = symbolic.build(weighted, shapes, infer(weighted, shapes, ""))
+    base = sp.IndexedBase(vname, real=True)
+    indices, term = model.elements[id(tree)]
+    shapes = {**model.shapes, vname: v.shape}
+    model = dataclasses.replace(
+        model,
+        loss=symbolic.summed(base[pinned(indices, v.shape, model.sizes)] * term, indices, v.shape),
+        bases={**model.bases, vname: base},
+        shapes=shapes,
+    )
     arrays, scalars = arrays_and_scalars(values)
     evaluator = Evaluator({**arrays, vname: v}, scalars, model.sizes)
     found, formulas = {}, {}
@@ -190,29 +198,22 @@ class Jacobian:
 
 
 def jacobian(
-    tree: Node,
-    values: Mapping[str, Values],
-    names: Sequence[str] | None = None,
-    node_shapes: dict[int, Shape] | None = None,
-    tolerance: Tolerance = FLOAT64,
-    entries: int | None = None,
+    program: Program, tolerance: Tolerance = FLOAT64, entries: int | None = None
 ) -> Jacobian:
     """J for y = the array L adds up, as the sum-rule table has it (`sumrule.combined`:
-    the expression itself, or what sum or mean adds up), for the differentiated
-    variables (`names`, default all): data has no column of J. Both witnesses form it:
-    `torch.func.jacrev`, and SymPy's dy_i/dx_j evaluated whole. A matrix y or x is
-    flattened row-major (`Jacobian.shapes` says so)."""
-    from gradexplain.shapes import infer
+    the expression itself, or what sum or mean adds up), one way for every rank, for the
+    differentiated variables (`program.wrt`): data has no column of J. Both witnesses
+    form it: `torch.func.jacrev`, and SymPy's dy_i/dx_j evaluated whole, y's element
+    read from the program's one model. A matrix y or x is flattened row-major
+    (`Jacobian.shapes` says so)."""
     from gradexplain.unparse import source
 
-    chosen = variables(tree) if names is None else list(names)
-    shapes = {name: value.shape for name, value in values.items()}
-    if node_shapes is None:
-        node_shapes = infer(tree, shapes, source(tree))
-    inner, scale, y_shape, kept = _summed(tree, chosen, shapes, node_shapes)
+    tree, values, shapes = program.tree, program.values, program.shapes
+    node_shapes = dict(program.node_shapes)
+    inner, scale, y_shape, kept = _summed(tree, list(program.wrt), shapes, node_shapes)
     if entries is not None:
         _check_entries(y_shape, [shapes[name] for name in kept], entries)
-    symbolic_side, formulas = _symbolic_jacobian(inner, values, kept, y_shape, node_shapes)
+    symbolic_side, formulas = _symbolic_jacobian(program.model, inner, values, kept, y_shape)
     layout = {"y": y_shape, **{name: shapes[name] for name in kept}}
     return Jacobian(
         source(inner),
@@ -277,11 +278,11 @@ X_INDICES = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("
 
 
 def _symbolic_jacobian(
+    model: symbolic.Model,
     inner: Node,
     values: Mapping[str, Values],
     names: list[str],
     y_shape: tuple[int, ...],
-    node_shapes: dict[int, Shape],
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """dy_i/dx_j in generic elements, one formula per variable (deltas resolved where a
     sum binds them, the rest evaluated as identities), evaluated over y's and x's axes."""
@@ -289,9 +290,8 @@ def _symbolic_jacobian(
     from gradexplain.sumrule import INDICES, generic_element
 
     shapes = {name: value.shape for name, value in values.items()}
-    model = symbolic.build(inner, shapes, node_shapes)
-    assert model.implicit_term is not None  # y is an array (`_summed`)
-    element = generic_element(model.implicit_term, model.own, y_shape, pin=False)
+    own, term = model.elements[id(inner)]
+    element = generic_element(term, tuple(own), y_shape, pin=False)
     y_indices = INDICES[: len(y_shape)]  # J's rows: every element of y
     arrays, scalars = arrays_and_scalars(values)
     evaluator = Evaluator(arrays, scalars, model.sizes)

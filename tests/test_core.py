@@ -201,17 +201,21 @@ def test_both_witnesses_match_the_hand_derivation(expression, values, expected):
 
 
 def test_the_tables_cover_every_function():
-    """This table, and the tables of issue 12's functions beside it, test every entry."""
+    """This table, and the tables of issue 12's functions, where() and matrices (`.T`)
+    beside it, test every entry."""
     from gradexplain.ops import INTERNAL, spellings_of
     from gradexplain.ops import OPS as FUNCTIONS
     from tests.test_elementwise_more import BINARY, UNARY
+    from tests.test_matrices import CASES as MATRICES
     from tests.test_reductions_more import CASES as REDUCTIONS
+    from tests.test_where import CASES as WHERE
 
-    text = " ".join(case[0] for case in [*CASES, *UNARY, *BINARY, *REDUCTIONS])
+    tables = [*CASES, *UNARY, *BINARY, *REDUCTIONS, *WHERE, *MATRICES]
+    text = " ".join(case[0] for case in tables)
     spelled = {
-        name: [s.split("(")[0].removeprefix("x") + "(" for s in spellings_of(name)]
+        name: [s.split("(")[0].removeprefix("x") + "(" * ("(" in s) for s in spellings_of(name)]
         for name in FUNCTIONS
-    }  # a method on any operand: `.t(`
+    }  # a method on any operand: `.t(`; an attribute: `.T`
     missing = [
         name
         for name in FUNCTIONS

@@ -183,14 +183,49 @@ def test_the_groups_hold_every_option():
     assert {o for group in GROUPS.values() for o in group} == {*EXTRA_FLAGS, *OTHER_FLAGS}
 
 
+@pytest.fixture
+def models(monkeypatch):
+    """Every SymPy model built (`symbolic.build`), by its tree, and the Programs built
+    from a string, so each model can be told apart: the program's, or another tree's."""
+    import gradexplain.program
+    import gradexplain.symbolic
+
+    trees: list[Node] = []
+    programs: list[object] = []
+    real_model, real_program = gradexplain.symbolic.build, gradexplain.program.build
+
+    def model(tree, *args, **kwargs):
+        trees.append(tree)
+        return real_model(tree, *args, **kwargs)
+
+    def program(*args, **kwargs):
+        programs.append(built := real_program(*args, **kwargs))
+        return built
+
+    monkeypatch.setattr(gradexplain.symbolic, "build", model)
+    monkeypatch.setattr(gradexplain.program, "build", program)
+    return trees, programs
+
+
+def derived(trees, programs):
+    """The trees modelled besides the programs': matrixform's `A@w` replaced by z."""
+    from gradexplain.unparse import source
+
+    own = {id(program.tree) for program in programs}
+    return [source(tree) for tree in trees if id(tree) not in own]
+
+
 @pytest.mark.parametrize("point", sorted(POINTS))
 @pytest.mark.parametrize("group", sorted(GROUPS))
 @pytest.mark.parametrize("output_format", ["table", "json", "markdown"])
 def test_every_extra_in_every_format_parses_once(
-    parses, builds, point, group, output_format, tmp_path
+    parses, builds, models, point, group, output_format, tmp_path
 ):
-    """issue 11 item 3: one parse and one Program per run, whichever extras are shown
-    (those a format cannot show are refused by name: test_no_option_ignored.py)."""
+    """issue 11 item 3: one parse, one Program and one SymPy model of it per run,
+    whichever extras are shown (those a format cannot show are refused by name:
+    test_no_option_ignored.py). The Hessian, --v, --jacobian, the story's table and the
+    matrix form read the program's model; the matrix form's g = dL/dz is the model of
+    another tree (the expression with z for W@x), built once."""
     head, v, expect = POINTS[point]
     args = list(head)
     if group == "scalar L":
@@ -203,6 +238,11 @@ def test_every_extra_in_every_format_parses_once(
     assert result.exit_code == 0, result.output
     assert parses == [args[0]]
     assert builds == [args[0]]
+    trees, programs = models
+    (program,) = programs
+    assert [tree for tree in trees if tree is program.tree] == [program.tree]
+    z = {"scalar L": ["sum(z)"], "vector y": ["z"]}[group] if point == "matrix" else []
+    assert derived(trees, programs) == z
 
 
 @pytest.mark.parametrize("option, output_format", sorted(REFUSED))
@@ -214,10 +254,29 @@ def test_a_refused_extra_builds_nothing(parses, builds, option, output_format, t
     assert parses in ([], [head[0]]) and builds == []
 
 
-def test_the_notebook_display_parses_nothing(parses):
-    """A result drawn in Jupyter (table, formulas, the graph) reuses its program."""
+def test_the_notebook_display_parses_nothing(parses, models):
+    """A result drawn in Jupyter (table, formulas, the graph) reuses its program and
+    its model."""
+    trees, _ = models
     result = explain("sum(W@x)", W=[[1.0, 2.0], [3.0, 4.0]], x=[1.0, 1.0], hessian=True)
     assert parses == ["sum(W@x)"]
+    built = len(trees)
     shown = result._repr_markdown_()
     assert shown is not None and "W" in shown
-    assert parses == ["sum(W@x)"]
+    assert parses == ["sum(W@x)"] and len(trees) == built
+
+
+@pytest.mark.parametrize(
+    "expression, values",
+    [
+        ("sum(x**3)", {"x": [1.0, 2.0]}),
+        ("mean(sigmoid(w*x + b))", {"w": [1.0, 2.0], "x": [3.0, 4.0], "b": 0.5}),
+        ("sum(sigmoid(X@w))", {"X": [[1.0, 2.0], [3.0, 4.0]], "w": [1.0, -1.0]}),
+    ],
+)
+def test_the_hessian_reads_the_programs_model(models, expression, values):
+    """--hessian differentiates the gradient's own formula once more: it builds no model."""
+    trees, _ = models
+    result = explain(expression, values, hessian=True)
+    assert result.hessian is not None and result.hessian.agree
+    assert [tree for tree in trees if tree is result.program.tree] == [result.program.tree]

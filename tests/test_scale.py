@@ -16,6 +16,7 @@ from gradexplain.api import explain_values
 from gradexplain.cli import app
 from gradexplain.errors import ValuesError
 from gradexplain.parser import parse
+from gradexplain.program import build
 from gradexplain.values import Values, from_spec
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
@@ -29,7 +30,7 @@ def _values(name: str, value: np.ndarray) -> Values:
 def test_softmax_jacobian_at_max_jacobian_n_against_jacrev_and_the_closed_form():
     n = limits.MAX_JACOBIAN_N
     x = RNG.standard_normal(n)
-    found = vjp.jacobian(parse("softmax(x)"), {"x": _values("x", x)})
+    found = vjp.jacobian(build("softmax(x)", {"x": _values("x", x)}))
     s = np.exp(x - x.max()) / np.exp(x - x.max()).sum()
     closed = np.diag(s) - np.outer(s, s)
     assert found.matrices["x"].shape == found.symbolic["x"].shape == (n, n)
@@ -41,7 +42,7 @@ def test_softmax_jacobian_at_max_jacobian_n_against_jacrev_and_the_closed_form()
 def test_matrix_jacobian_with_a_contraction_inside():
     """y = tanh(X@W), 6x3, against W (4x3): dy_ik/dW_jl = (1 - y_ik**2) X_ij delta_kl."""
     X, W = RNG.standard_normal((6, 4)), RNG.standard_normal((4, 3))
-    found = vjp.jacobian(parse("sum(tanh(X@W))"), {"X": _values("X", X), "W": _values("W", W)})
+    found = vjp.jacobian(build("sum(tanh(X@W))", {"X": _values("X", X), "W": _values("W", W)}))
     y = np.tanh(X @ W)
     closed = np.einsum("ik,ij,kl->ikjl", 1 - y**2, X, np.eye(3)).reshape(18, 12)
     np.testing.assert_allclose(found.symbolic["W"], closed, rtol=1e-12, atol=1e-15)

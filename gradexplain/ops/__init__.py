@@ -97,9 +97,9 @@ INTERNAL: frozenset[str] = frozenset(
     name for name, facts in NAMES.items() if not facts[2] and not facts[3]
 )
 
-# Calls the parser reads itself, outside the registry: pow(a, b) is a ** b, and
-# where(cond, a, b); with the namespaces where PyTorch has them.
-OPERATORS: dict[str, tuple[str, ...]] = {"pow": ("torch", "method"), "where": ("torch",)}
+# Calls the parser reads itself, outside the registry: pow(a, b) is a ** b; with the
+# namespaces where PyTorch has them.
+OPERATORS: dict[str, tuple[str, ...]] = {"pow": ("torch", "method")}
 
 
 def _spelled() -> dict[str, dict[str, str]]:
@@ -142,25 +142,24 @@ _PREFIXES = {
     "functional": "F.",
     "special": "torch.special.",
     "linalg": "torch.linalg.",
+    "attribute": "x.",
 }
 
 
 def spellings_of(name: str) -> list[str]:
     """Every way to write the function `name`, as PyTorch spells it: `torch.exp(x)`,
-    `x.exp()`, `F.relu(x)`... (the README's table and the parser's hints)."""
-    tensors = ("x", "y", "z")[: OPS[name].operands] if name in OPS else ("x",)
-    leading, trailing = OPS[name].written if name in OPS else ((), "")
+    `x.exp()`, `F.relu(x)`, `x.T`... (the README's table)."""
+    tensors = ("x", "y", "z")[: OPS[name].operands]
+    leading, trailing = OPS[name].written
     found = (
         [f"{name}({', '.join((*leading, *tensors))}){trailing}"] if name in SPELLED["bare"] else []
     )
     for space, prefix in _PREFIXES.items():
         for spelling, canonical in SPELLED[space].items():
             if canonical == name:
-                found.append(
-                    f"{prefix}{spelling}({', '.join(tensors[1:])}){trailing}"
-                    if space == "method"
-                    else f"{prefix}{spelling}({', '.join((*leading, *tensors))}){trailing}"
-                )
+                given = tensors[1:] if space in ("method", "attribute") else (*leading, *tensors)
+                called = "" if space == "attribute" else f"({', '.join(given)})"
+                found.append(f"{prefix}{spelling}{called}{trailing}")
     return found
 
 

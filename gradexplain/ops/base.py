@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from gradexplain.notation import Notation
 
 # Where a spelling lives in PyTorch: torch.f, x.f(), torch.nn.functional.f (and F.f),
-# torch.special.f, torch.linalg.f. A bare f(x) is always read too.
-NAMESPACES = ("torch", "method", "functional", "special", "linalg")
+# torch.special.f, torch.linalg.f, and an attribute x.f (`X.T`). A bare f(x) is read too.
+NAMESPACES = ("torch", "method", "functional", "special", "linalg", "attribute")
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ class Op:
     signature: str = "unary"
     dim: str = "none"  # dim= of the call: none, optional or required
     # spellings besides NAME(...): "torch" torch.NAME(...), "method" x.NAME(...),
-    # "functional" F.NAME(...) and torch.nn.functional.NAME(...)
+    # "functional" F.NAME(...) and torch.nn.functional.NAME(...), "attribute" x.NAME
     spellings: tuple[str, ...] = ("torch", "method")
     bare: bool = True  # NAME(...) alone is a spelling too (so NAME is no variable's name)
     hazards: tuple[Hazard, ...] = ()

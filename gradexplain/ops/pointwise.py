@@ -1,5 +1,5 @@
 """Elementwise functions of two or three tensors: maximum, minimum, atan2, hypot, fmod,
-remainder (Python's %), lerp, xlogy; clamp with tensor bounds is one too (`clamp.py`).
+remainder (Python's %), lerp, xlogy, where; clamp with tensor bounds is one too (`clamp.py`).
 
 The operands broadcast as PyTorch's do; the SymPy form takes each operand's element at
 its aligned indices, and the chain rule adds one term per operand: d f(u, v) =
@@ -88,6 +88,50 @@ class Pointwise(Op):
             tuple((f"d/d{p} = ", sp.diff(form, p)) for p in points),
             words(self.rule),
         )
+
+
+@dataclass(frozen=True)
+class Where(Op):
+    """where(cond, a, b): a where cond holds, else b. cond is one comparison of data
+    (`program` refuses a differentiated variable in it), so d where = where(cond, da, db)."""
+
+    signature: str = "condition"  # the comparison is read by `calls.CallReader.condition`
+    spellings: tuple[str, ...] = ("torch",)
+    operands: int = 2  # the branches; the condition is written before them
+    written: tuple[tuple[str, ...], str] = (("cond",), "")
+    shaped_steps = True
+
+    def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
+        return broadcast(node, parts, text)
+
+    def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
+        import sympy as sp
+
+        compare, if_true, if_false = node.args
+        chosen = b.build(if_true, b.align(if_true, idx))
+        return sp.Piecewise(
+            (chosen, b.build(compare, b.align(compare, idx))),
+            (b.build(if_false, b.align(if_false, idx)), True),
+        )
+
+    def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
+        return torch.where(*tensors)
+
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
+        import sympy as sp
+
+        compare, if_true, if_false = node.args
+        condition = w.builder.build(compare, w.builder.align(compare, idx))
+        u, du = w.pair(if_true, w.builder.align(if_true, idx), depth)
+        v, dv = w.pair(if_false, w.builder.align(if_false, idx), depth)
+        return (
+            f"where: {self.rule}",
+            sp.Piecewise((u, condition), (v, True)),
+            sp.Piecewise((du, condition), (dv, True)),
+        )
+
+    def graph_rule(self, node: Call) -> str:
+        return "where: the gradient flows to the chosen branch"
 
 
 def _heaviside_pair(sign: int) -> Callable[..., Any]:
@@ -311,4 +355,5 @@ ENTRIES: tuple[Op, ...] = (
             ),
         ),
     ),
+    Where("where", "the derivative of the branch it takes"),
 )

@@ -1,5 +1,5 @@
 """Shape operations: reshape, view, flatten, squeeze, unsqueeze, transpose, permute, t,
-flip, roll, repeat, expand, triu, tril, cat and stack.
+`.T`, flip, roll, repeat, expand, triu, tril, cat and stack.
 
 Each one moves elements without changing them, so in a generic element it is a
 re-indexing, as `x[1:3]` is (`indexing.py`): `flip(x)` at i is `x[n - 1 - i]`,
@@ -243,6 +243,33 @@ class Permute(Move):
 
 
 @dataclass(frozen=True)
+class Transpose(Permute):
+    """`X.T`: the axes reversed, as torch's `.mT` of a matrix; a vector or scalar as it is."""
+
+    spellings: tuple[str, ...] = ("attribute",)
+    postfix = True
+
+    def fold(self, *values: float) -> float:
+        return values[0]
+
+    def order(self, node: Call, rank: int, text: str) -> tuple[int, ...]:
+        return tuple(reversed(range(rank)))
+
+    def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
+        return tensor.mT if tensor.dim() == 2 else tensor
+
+    def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
+        u, du = w.pair(node.args[0], tuple(reversed(idx)), depth)
+        return "transpose: (A.T) at (r, c) is A at (c, r)", u, du
+
+    def graph_rule(self, node: Call) -> str:
+        return "transpose: the gradient is transposed back"
+
+    def source(self, node: Call, args: list[str]) -> str:
+        return f"{args[0]}.T"
+
+
+@dataclass(frozen=True)
 class Squeeze(Move):
     """squeeze() drops size-1 axes (or the one dim given); unsqueeze(d) adds one."""
 
@@ -483,6 +510,7 @@ ENTRIES: tuple[Op, ...] = (
         moved=transposed,
     ),
     Permute("t", "a matrix transposed", moved=transposed),
+    Transpose("T", "the axes reversed: a matrix transposed, a vector as it is", moved=transposed),
     Squeeze("squeeze", "size-1 axes dropped, the elements kept", names=("dim",), moved=same),
     Squeeze("unsqueeze", "a size-1 axis added, the elements kept", names=("dim",), moved=same),
     Flip("flip", "the order reversed along dims (n long)", names=("dims",), moved=flipped),
