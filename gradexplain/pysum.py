@@ -82,23 +82,14 @@ def build(program: Program, dtype: str, wrt: Collection[str]) -> BuiltinSum:
     nodes, ids = [], {id(fn): index for index, fn in enumerate(order)}
     for index, fn in enumerate(order):
         name = type(fn).__name__
-        if id(fn) in labels:
+        if id(fn) in labels:  # a partial sum, labelled by the elements it has added
             label, tensor = labels[id(fn)]
-            nodes.append(
-                graph.GraphNode(index, name, label, graph._numpy(tensor), _grad(grads, fn))
-            )
         elif name == "UnbindBackward0":
-            nodes.append(
-                graph.GraphNode(
-                    index,
-                    name,
-                    f"iterating {term}",
-                    graph._numpy(builder.built_tensor(tree.args[0])),
-                    _grad(grads, fn),
-                )
-            )
+            label, tensor = f"iterating {term}", builder.built_tensor(tree.args[0])
         else:
             nodes.append(graph._node(index, fn, builder.made, grads))
+            continue
+        nodes.append(graph.GraphNode(index, name, label, graph._numpy(tensor), _grad(grads, fn)))
     edges = [
         graph.GraphEdge(ids[id(fn)], ids[id(child)], _rule(fn, builder))
         for fn in order

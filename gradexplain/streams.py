@@ -25,13 +25,13 @@ from typing import Any
 from gradexplain.errors import BrokenPipe, StreamFault
 
 ERRORS = "gradexplain-ascii"  # the codec error handler `install()` gives both streams
+# spellings the rules in ascii_for would not find (… is NFKD's "...", ├ a box drawing's |)
 FALLBACK = {
     "✅": "[ok]",
     "❌": "[x]",
     "⚠": "[!]",
     "🚫": "[-]",
     "\ufe0f": "",
-    "…": "...",
     "→": "->",
     "←": "<-",
     "≤": "<=",
@@ -48,16 +48,12 @@ FALLBACK = {
     "±": "+/-",
     "∇": "grad",
     "└": "`",
-    "├": "|",
-    "│": "|",
-    "─": "-",
     "\u201c": '"',
     "\u201d": '"',
     "\u2018": "'",
     "\u2019": "'",
     "\u2013": "-",
     "\u2014": "--",
-    "\u00a0": " ",
 }
 _SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789"))
 

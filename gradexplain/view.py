@@ -295,7 +295,7 @@ def _gradient_grid(
     name, decomposition = gradient.name, result.decomposition
     vectors = [  # each vector's name and values: differentiated, then data
         *((g.name, g.point) for g in result.gradients.values() if g.shape != ()),
-        *((name, v) for name, v in result.data.items() if v.ndim == 1),
+        *((data, v) for data, v in result.data.items() if v.ndim == 1),
     ]
     terms = decomposition.term_values
     fd = result.extras.get("finite_differences", {}).get(name)
@@ -634,32 +634,28 @@ def _jacobian(found: Any, nt: Notation) -> tuple[Block, ...]:
         flattened = ", both flattened in row-major order" if shapes else ""
         head = f"Jacobian dy_{nt.i}/d{name}_{nt.j} with y = {found.y}{flattened}"
         if max(matrix.shape) > MAX_JACOBIAN_SHOWN:
-            blocks += [
-                paragraph(
-                    f"{head}: {matrix.shape[0]:,} x {matrix.shape[1]:,}, too "
-                    f"large to show; --format json has every entry."
-                ),
-                paragraph(_jacobian_verdict(found, name, nt)),
+            height, width = matrix.shape
+            too_large = f"{height:,} x {width:,}, too large to show; --format json has every entry."
+            blocks.append(paragraph(f"{head}: {too_large}"))
+        else:
+            columns = [Column(Label(nt.i))]
+            columns += [
+                Column(Label(f"{nt.j}={j}", note=place(j, shapes.get(name), "")))
+                for j in range(matrix.shape[1])
             ]
-            continue
-        columns = [Column(Label(nt.i))]
-        columns += [
-            Column(Label(f"{nt.j}={j}", note=place(j, shapes.get(name), "")))
-            for j in range(matrix.shape[1])
-        ]
-        body = tuple(
-            (f"{i}{place(i, shapes.get('y'), ' ')}", *(fmt(x) for x in row))
-            for i, row in enumerate(matrix)
-        )
-        label = "sum" if found.scale == 1 else f"sum / {round(1 / found.scale)}"  # mean: the count
-        totals = ((label, *(fmt(x) for x in found.scale * matrix.sum(axis=0))),)
-        tail = f" ({name} flattened the same way)" if shapes else ""
-        blocks += [
-            paragraph(f"{head}:"),
-            Grid(None, tuple(columns), body, totals),
-            paragraph(f"Each column sum is dL/dx_{nt.j}{tail}: the sum rule, made visible."),
-            paragraph(_jacobian_verdict(found, name, nt)),
-        ]
+            body = tuple(
+                (f"{i}{place(i, shapes.get('y'), ' ')}", *(fmt(x) for x in row))
+                for i, row in enumerate(matrix)
+            )
+            label = "sum" if found.scale == 1 else f"sum / {round(1 / found.scale)}"  # mean: count
+            totals = ((label, *(fmt(x) for x in found.scale * matrix.sum(axis=0))),)
+            tail = f" ({name} flattened the same way)" if shapes else ""
+            blocks += [
+                paragraph(f"{head}:"),
+                Grid(None, tuple(columns), body, totals),
+                paragraph(f"Each column sum is dL/dx_{nt.j}{tail}: the sum rule, made visible."),
+            ]
+        blocks.append(paragraph(_jacobian_verdict(found, name, nt)))
     return tuple(blocks)
 
 
