@@ -92,7 +92,7 @@ def compare(result: Explanation, v_text: str) -> VectorJacobian:
     return VectorJacobian(
         v,
         _autograd(tree, values, v, result.dtype, names),
-        *_symbolic(program.model, tree, values, v, names, result),
+        *_symbolic(program, v, names, result),
         result.tolerance,
     )
 
@@ -113,27 +113,25 @@ def _autograd(
 
 
 def _symbolic(
-    model: symbolic.Model,
-    tree: Node,
-    values: Mapping[str, Values],
-    v: np.ndarray,
-    names: list[str],
-    result: Explanation,
+    program: Program, v: np.ndarray, names: list[str], result: Explanation
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Differentiate L_v = sum(v * y) in generic elements: its gradient is J^T v, one
-    formula per variable, J never formed. y's element is the model's, weighted by v's."""
+    formula per variable, J never formed. y's element is the program model's, times v's."""
     import dataclasses
 
     from gradexplain.builder import pinned
 
+    values = program.values
     vname = "v" if "v" not in values else "nu"
     base = sp.IndexedBase(vname, real=True)
-    indices, term = model.elements[id(tree)]
-    shapes = {**model.shapes, vname: v.shape}
+    indices, term = program.model.elements[id(program.tree)]
+    shapes = {**program.shapes, vname: v.shape}
     model = dataclasses.replace(
-        model,
-        loss=symbolic.summed(base[pinned(indices, v.shape, model.sizes)] * term, indices, v.shape),
-        bases={**model.bases, vname: base},
+        program.model,
+        loss=symbolic.summed(
+            base[pinned(indices, v.shape, program.model.sizes)] * term, indices, v.shape
+        ),
+        bases={**program.model.bases, vname: base},
         shapes=shapes,
     )
     arrays, scalars = arrays_and_scalars(values)
