@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy as sp
@@ -94,9 +94,8 @@ def _symbolic(model: Model, values: Mapping[str, Values], wrt: list[str]) -> np.
         for b in range(a, len(wrt)):
             second = wrt[b]
             targets = SECOND[: len(shapes[second])]
-            formula = derivative(
-                gradient, _element(model.bases[second], pinned(targets, shapes[second]))
-            )
+            base, at = model.bases[second], pinned(targets, shapes[second])
+            formula = derivative(gradient, base[at] if at else base)
             block = evaluator.tensor(
                 formula,
                 (*symbolic.target_indices(model, first), *targets),
@@ -120,10 +119,6 @@ def _not_compared(labels: tuple[str, ...], singularities: Sequence[Singularity])
     return Hessian(
         labels, empty, empty.copy(), np.zeros((size, size), dtype=bool), float("nan"), reason
     )
-
-
-def _element(base: Any, index: tuple[int, ...]) -> Any:
-    return base[index] if index else base
 
 
 def _autograd(
