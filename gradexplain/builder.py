@@ -9,7 +9,7 @@ fresh indices, limits and the kind of Sum.
 Every rank is built the same way: each axis length has its own symbol (`n3`), a mean
 divides by the product of its axes' symbols (so a gradient is a function of the sizes,
 `2*x_j/n3`), bound indices are named i, m, p, ..., where() stays inside the sums that
-bind it (`ScopedSum`) and a size-1 axis is element 0, as broadcasting stretches it. The
+bind it (`ScopedSum`) and a size-1 axis is element 0 where broadcasting stretches it. The
 letters a learner reads (n for the one length of a vector program, k for its bound
 indices) are chosen for display only (`notation.py`, `symbolic.formula`).
 """
@@ -108,20 +108,34 @@ def _is_size_symbol(symbol: sp.Basic) -> bool:
 
 @dataclass(frozen=True)
 class Reduction:
-    """One reduction over every element of a vector: its bound index, summand and form."""
+    """One reduction over every element of an array: its bound indices (one per axis),
+    summand and form."""
 
-    index: sp.Symbol
+    indices: tuple[sp.Symbol, ...]
     term: sp.Expr
     expr: sp.Expr  # the Sum or Product itself (mean's 1/n stays outside)
 
+    @property
+    def index(self) -> sp.Symbol:
+        """A vector's one index (the story's rank-1 rules: prod, max, a chain)."""
+        return self.indices[0]
 
-def pinned(idx: tuple[sp.Expr, ...], shape: Shape) -> tuple[sp.Expr, ...]:
-    """A size-1 axis is always element 0: that is how it stretches when broadcast.
+
+def pinned(
+    idx: tuple[sp.Expr, ...], shape: Shape, sizes: Mapping[sp.Symbol, int] | None = None
+) -> tuple[sp.Expr, ...]:
+    """A size-1 axis is element 0 where broadcasting stretches it: where its index runs
+    over a longer axis (`sizes`: each index's length; without them, every size-1 axis).
 
     So `a` of shape 3x1 in `a + B` (3x4) is `a[i, 0]` at element (i, p), and its
     gradient, taken at `a[j, 0]`, sums over the stretched p with no delta left to resolve.
+    An index that runs over one element itself keeps its name: a vector of length 1 in a
+    program of such vectors is `x[i]`, `2*x_j` as for any length.
     """
-    return tuple(sp.S.Zero if size == 1 else index for index, size in zip(idx, shape))
+    return tuple(
+        index if size != 1 or (sizes is not None and sizes.get(index) == 1) else sp.S.Zero
+        for index, size in zip(idx, shape)
+    )
 
 
 class Builder:
@@ -173,9 +187,8 @@ class Builder:
     def record(
         self, node: Node, over: tuple[sp.Symbol, ...], term: sp.Expr, total: sp.Expr
     ) -> None:
-        """A reduction over all of a vector, for the story's sum-rule table."""
-        if len(over) == 1:
-            self.reductions[node] = Reduction(over[0], term, total)
+        """A reduction over every element of an array, for the story's sum-rule table."""
+        self.reductions[node] = Reduction(over, term, total)
 
     @staticmethod
     def number(node: Num) -> sp.Expr:
@@ -205,7 +218,7 @@ class Builder:
             base = self.bases[node.name]
             if not idx:
                 return base
-            return base[pinned(idx, self.shape(node))]
+            return base[pinned(idx, self.shape(node), self.sizes)]
         if isinstance(node, Neg):
             return -self.build(node.operand, idx)
         if isinstance(node, BinOp) and node.op == "@":

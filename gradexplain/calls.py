@@ -1,8 +1,9 @@
 """Reading a call as PyTorch reads it: which function a spelling names, and its arguments.
 
 A spelling (`exp(x)`, `torch.exp(x)`, `x.exp()`, `F.relu(x)`, `torch.special.expit(x)`)
-names a registry entry through `ops.SPELLED`; the entry's `operands` and `keywords` say
-how its arguments are read: the tensors first, then its settings in PyTorch's order, by
+names a registry entry through `ops.SPELLED`; the entry's `operands` and `keywords`, as
+the index holds them (`ops.reading`: no family module loads for them), say how its
+arguments are read: the tensors first, then its settings in PyTorch's order, by
 position or by name (`dim=`, `keepdim=`, `axis=` as NumPy's alias...). Settings are
 constants and go into the call's `params`; nothing here is evaluated. Anything outside
 the language is refused with a message that names it as not supported and, where one
@@ -18,7 +19,7 @@ from typing import Protocol
 
 from gradexplain.errors import ExpressionError
 from gradexplain.fold import check_constants, constant_value
-from gradexplain.ops import OPS, SPELLED, Keyword, Op
+from gradexplain.ops import NAMES, OPS, SPELLED, Keyword, Reading
 from gradexplain.tree import Call, Compare, Node, Param
 
 
@@ -137,7 +138,7 @@ class CallReader:
     def read(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:
         """`name` is canonical; args are the positional arguments (a method's receiver
         first)."""
-        op = OPS[name]
+        op = NAMES[name]
         if op.signature == "clamp":
             return self.clamp(args, node)
         if op.signature == "condition":
@@ -159,7 +160,15 @@ class CallReader:
         result = Call(
             name, tuple(self.converter.convert(t) for t in tensors), node.col_offset, params
         )
-        op.check(result, self.text)
+        if _keepdim_without_dim(op, result):
+            raise ExpressionError(
+                f"keepdim= of {name}() needs a dim, as torch.{name} takes it: "
+                f"{name}(x, dim=0, keepdim=True)",
+                self.text,
+                result.col,
+            )
+        if "check" in op.rules:  # the entry's own check: its family loads here
+            OPS[name].check(result, self.text)
         check_constants(result, self.text)
         return result
 
@@ -176,7 +185,7 @@ class CallReader:
         for keyword in node.keywords:
             if keyword.arg not in ("min", "max"):
                 raise ExpressionError(
-                    _unknown_keyword(OPS["clamp"], keyword.arg), self.text, keyword.col_offset
+                    _unknown_keyword(NAMES["clamp"], keyword.arg), self.text, keyword.col_offset
                 )
             if keyword.arg in bounds:
                 raise ExpressionError(
@@ -196,7 +205,7 @@ class CallReader:
         check_constants(result, self.text)
         return result
 
-    def condition(self, op: Op, args: list[ast.expr], node: ast.Call) -> Node:
+    def condition(self, op: Reading, args: list[ast.expr], node: ast.Call) -> Node:
         """`where(cond, a, b)`: cond is one comparison, kept as a `Compare` node (the only
         place the language has one); a and b are read as every operand is."""
         if node.keywords:
@@ -225,7 +234,7 @@ class CallReader:
         return Call(op.name, (compare, convert(args[1]), convert(args[2])), node.col_offset)
 
     def _split(
-        self, op: Op, args: list[ast.expr], node: ast.Call
+        self, op: Reading, args: list[ast.expr], node: ast.Call
     ) -> tuple[list[ast.expr], dict[str, ast.expr]]:
         """The tensors, and each setting's value by name (positional or keyword)."""
         count = op.operands
@@ -250,11 +259,11 @@ class CallReader:
             given[spec.name] = keyword.value
         return args[:count], given
 
-    def _value(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
+    def _value(self, op: Reading, spec: Keyword, value: ast.expr) -> Param:
         reader = getattr(self, f"_{spec.kind}")
         return reader(op, spec, value)  # type: ignore[no-any-return]
 
-    def _dims(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
+    def _dims(self, op: Reading, spec: Keyword, value: ast.expr) -> Param:
         """An int, a tuple (or list) of ints, or None; () is every dim, as None."""
         if isinstance(value, ast.Constant) and value.value is None:
             return None
@@ -262,7 +271,7 @@ class CallReader:
         dims = tuple(self._integer(op, item) for item in items)
         return dims or None
 
-    def _dim(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
+    def _dim(self, op: Reading, spec: Keyword, value: ast.expr) -> Param:
         if isinstance(value, (ast.Tuple, ast.List)):
             raise self.fail(
                 f"dim of {op.name}() is one integer, not a tuple, as torch.{op.name} takes it",
@@ -272,7 +281,7 @@ class CallReader:
             return None
         return (self._integer(op, value),)
 
-    def _integer(self, op: Op, value: ast.expr) -> int:
+    def _integer(self, op: Reading, value: ast.expr) -> int:
         found = _signed_integer(value)
         if found is None:
             hint = (
@@ -285,19 +294,19 @@ class CallReader:
             )
         return found
 
-    def _int(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
+    def _int(self, op: Reading, spec: Keyword, value: ast.expr) -> Param:
         """One integer, negative allowed (a diagonal's offset, a dim of diagonal())."""
         found = _signed_integer(value)
         if found is None:
             raise self.fail(f"{spec.name}= of {op.name}() must be an integer", value)
         return found
 
-    def _bool(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
+    def _bool(self, op: Reading, spec: Keyword, value: ast.expr) -> Param:
         if not isinstance(value, ast.Constant) or not isinstance(value.value, bool):
             raise self.fail(f"{spec.name}= of {op.name}() must be True or False", value)
         return value.value
 
-    def _false(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
+    def _false(self, op: Reading, spec: Keyword, value: ast.expr) -> Param:
         if not isinstance(value, ast.Constant) or value.value is not False:
             raise self.fail(
                 f"{spec.name}=True of {op.name}() is not supported: it changes "
@@ -306,7 +315,7 @@ class CallReader:
             )
         return None  # the default: nothing to keep
 
-    def _number(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
+    def _number(self, op: Reading, spec: Keyword, value: ast.expr) -> Param:
         if (
             isinstance(value, ast.Constant)
             and isinstance(value.value, bool)
@@ -321,7 +330,7 @@ class CallReader:
             raise self.fail(f"{spec.name}=0 of {op.name}() divides by zero", value)
         return number
 
-    def _order(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
+    def _order(self, op: Reading, spec: Keyword, value: ast.expr) -> Param:
         """A norm's p: a number, inf or -inf (float('inf'), math.inf, torch.inf...), 'fro'."""
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             if value.value in ("fro", "nuc"):  # matrix norms; each entry says what it takes
@@ -341,14 +350,14 @@ class CallReader:
             raise self.fail(f"{spec.name}= of {op.name}() must be a number, inf or 'fro'", value)
         return sign * number
 
-    def _choice(self, op: Op, spec: Keyword, value: ast.expr) -> Param:
+    def _choice(self, op: Reading, spec: Keyword, value: ast.expr) -> Param:
         if not isinstance(value, ast.Constant) or value.value not in spec.choices:
             allowed = " or ".join(repr(choice) for choice in spec.choices)
             raise self.fail(f"{spec.name}= of {op.name}() must be {allowed}", value)
         return None if value.value == spec.default else str(value.value)
 
 
-def _pairwise(op: Op, args: list[ast.expr]) -> str | None:
+def _pairwise(op: Reading, args: list[ast.expr]) -> str | None:
     """torch.max(a, b) with a tensor b is torch.maximum(a, b) (an int b is a dim)."""
     if op.pairwise is None or len(args) != 2:
         return None
@@ -361,11 +370,18 @@ def _pairwise(op: Op, args: list[ast.expr]) -> str | None:
     return None if integer else op.pairwise
 
 
-def _keyword(op: Op, name: str | None) -> Keyword | None:
+def _keepdim_without_dim(op: Reading, call: Call) -> bool:
+    """keepdim=True without a dim, where dim is one integer: torch.max and torch.prod
+    refuse it (where dim takes a tuple, keepdim alone keeps every dim)."""
+    one_dim = any(spec.name == "dim" and spec.kind == "dim" for spec in op.keywords)
+    return one_dim and bool(call.param("keepdim", False)) and call.param("dim") is None
+
+
+def _keyword(op: Reading, name: str | None) -> Keyword | None:
     return next((spec for spec in op.keywords if name in (spec.name, *spec.aliases)), None)
 
 
-def _unknown_keyword(op: Op, name: str | None) -> str:
+def _unknown_keyword(op: Reading, name: str | None) -> str:
     if name is None:
         return f"unpacking **kwargs into {op.name}() is not supported"
     names = [spec.name for spec in op.keywords]
@@ -379,7 +395,7 @@ def _unknown_keyword(op: Op, name: str | None) -> str:
     )
 
 
-def _takes(op: Op, positional: list[Keyword]) -> str:
+def _takes(op: Reading, positional: list[Keyword]) -> str:
     tensors = "a tensor" if op.operands == 1 else f"{op.operands} tensors"
     if not positional:
         return (

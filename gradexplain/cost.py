@@ -10,7 +10,6 @@ than the input. Both are estimated on our tree in one pass, without SymPy.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 from gradexplain import limits
 from gradexplain.errors import LimitError
@@ -60,13 +59,17 @@ def _digits(node: Node, child_digits: list[float], has_var: dict[int, bool]) -> 
 
 
 def _literal_digits(node: Num) -> float:
-    try:
-        fraction = Fraction(node.text)
-    except (ValueError, ZeroDivisionError):
-        fraction = Fraction(node.value)
-    return sum(
-        math.log10(part) for part in (abs(fraction.numerator), fraction.denominator) if part > 1
-    )
+    if node.text.isascii() and node.text.isdigit():  # `x**2`: no fractions module to load
+        parts: tuple[int, int] = (int(node.text), 1)
+    else:
+        from fractions import Fraction
+
+        try:
+            fraction = Fraction(node.text)
+        except (ValueError, ZeroDivisionError):
+            fraction = Fraction(node.value)
+        parts = (abs(fraction.numerator), fraction.denominator)
+    return sum(math.log10(part) for part in parts if part > 1)
 
 
 def _literal_value(node: Node) -> float:

@@ -154,7 +154,7 @@ def document(result: Explanation) -> dict[str, Any]:
     return payload
 
 
-def augment(document: dict[str, Any], result: Explanation) -> dict[str, Any]:
+def augment(document: dict[str, Any], result: Explanation) -> None:
     """Add the extras to the JSON document (new keys only; existing keys unchanged)."""
     extras = result.extras
     if "finite_differences" in extras:
@@ -201,7 +201,6 @@ def augment(document: dict[str, Any], result: Explanation) -> dict[str, Any]:
         document["vjp"] = extras["vjp"].to_json()
     if "jacobian" in extras:
         document["jacobian"] = extras["jacobian"].to_json()
-    return document
 
 
 def error_document(error: GradexplainError) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from gradexplain.calls import CallReader, namespace_of, not_supported
 from gradexplain.cost import check_cost
 from gradexplain.errors import ExpressionError, LimitError
 from gradexplain.fold import check_constants
-from gradexplain.ops import CONSTANTS, OPS, RESERVED_NAMES, SPELLED
+from gradexplain.ops import CONSTANTS, NAMES, RESERVED_NAMES, SPELLED
 from gradexplain.tree import BinOp, Call, Const, Neg, Node, Num, Var
 
 if TYPE_CHECKING:
@@ -343,8 +343,8 @@ class _Converter:
         if space == "bare" and spelling == "range":
             spelling = "arange"
         name = SPELLED[space].get(spelling) if spelling != "arange" or space != "bare" else "arange"
-        if name is None and space == "bare" and spelling in OPS:
-            spaces = OPS[spelling].spellings  # t(X) is x.t(); T(X) is no call: .T is not one
+        if name is None and space == "bare" and spelling in NAMES:
+            spaces = NAMES[spelling].spellings  # t(X) is x.t(); T(X) is no call: .T is not one
             if "method" in spaces or "torch" in spaces:
                 spelled = f"x.{spelling}()" if "method" in spaces else f"torch.{spelling}(...)"
                 raise self.fail(f"{spelling}() alone is not a spelling; write {spelled}", node)
@@ -361,7 +361,7 @@ class _Converter:
             if len(args) != 2:
                 raise self.fail(f"pow() takes 2 arguments, got {len(args)}", node)
             return self._binop(ast.BinOp(args[0], ast.Pow(), args[1], col_offset=node.col_offset))
-        signature = OPS[name].signature
+        signature = NAMES[name].signature
         if signature in _OWN_RULES:
             return self._forms().read(signature, name, args, node)
         return CallReader(self).read(name, args, node)
@@ -386,7 +386,7 @@ def _unknown_function(name: str) -> str:
 
 def _outputs(name: str) -> tuple[str, ...]:
     """The outputs of a function that returns several tensors (its entry's `outputs`)."""
-    return OPS[name].outputs if name in OPS else ()
+    return NAMES[name].outputs if name in NAMES else ()
 
 
 def _called_name(call: ast.Call) -> str:

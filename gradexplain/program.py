@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from gradexplain import limits
 from gradexplain.errors import UsageError, ValuesError, not_a_variable
-from gradexplain.ops import OPS
+from gradexplain.ops import NAMES, OPS
 from gradexplain.parser import parse
 from gradexplain.shapes import Shape, infer, uses_matrices
 from gradexplain.tree import (
@@ -146,7 +146,7 @@ def _bind_counts(tree: Node, values: Mapping[str, Values]) -> tuple[Node, Mappin
     counts = {
         var.name
         for node in walk(tree)
-        if isinstance(node, Call)
+        if isinstance(node, Call) and _counts(node.func)
         for var in [OPS[node.func].count(node)]
         if var is not None
     }
@@ -165,7 +165,7 @@ def _bind_counts(tree: Node, values: Mapping[str, Values]) -> tuple[Node, Mappin
         bound[name] = int(number)
 
     def rebuilt(node: Node) -> Node:
-        var = OPS[node.func].count(node) if isinstance(node, Call) else None
+        var = OPS[node.func].count(node) if isinstance(node, Call) and _counts(node.func) else None
         if isinstance(node, Call) and var is not None and var.name in bound:
             return OPS[node.func].counted(node, bound[var.name])
         if isinstance(node, Call):
@@ -181,6 +181,12 @@ def _bind_counts(tree: Node, values: Mapping[str, Values]) -> tuple[Node, Mappin
     return tree, {
         name: value for name, value in values.items() if name not in bound or name in left
     }
+
+
+def _counts(func: str) -> bool:
+    """True for a function whose entry has a count of its own (range's): only those load
+    their family before the values are matched."""
+    return "count" in NAMES[func].rules
 
 
 def data_variables(tree: Node, node_shapes: Mapping[int, Shape] | None = None) -> dict[str, int]:

@@ -55,11 +55,6 @@ def formula(expr: sp.Expr, notation: Notation = PLAIN) -> str:
     return symbolic.formula(expr, notation)
 
 
-def _along(evaluator: Evaluator, program: Program, term: sp.Expr, index: sp.Symbol) -> np.ndarray:
-    """A term's value at every element of the program's one length, along `index`."""
-    return evaluator.tensor(term, (index,), (program.length or 1,))
-
-
 def top_reductions(tree: Node, model: Model) -> list[Node]:
     """Reductions of a vector reached from the top without passing another reduction."""
     found: list[Node] = []
@@ -74,65 +69,43 @@ def top_reductions(tree: Node, model: Model) -> list[Node]:
 
 
 def decompose(program: Program, model: Model, evaluator: Evaluator) -> Decomposition:
-    """Name the rule at the top of L and, where one sum or product builds it, its terms:
-    as the gradient table's columns in one length n, else as the sum-rule table."""
-    if program.shaped:
-        return _by_shape(program, model, evaluator)
-    return _in_one_length(program, model, evaluator)
+    """Name the rule at the top of L and, where L combines one array y, y element by
+    element, the same for every rank (`sumrule.array`, from the one model): as the
+    gradient table's columns where the program reads one length n (y's index is the
+    table's rows), else as y's own table beside L's formula."""
+    found = sumrule.array(program.tree, dict(program.node_shapes), model)
+    if _by_shapes(program):
+        return _by_shape(program, model, evaluator, found)
+    return _in_one_length(program, model, evaluator, found)
 
 
-def _in_one_length(program: Program, model: Model, evaluator: Evaluator) -> Decomposition:
+def _by_shapes(program: Program) -> bool:
+    """The program's arrays read by their shapes, sizes as numbers (a matrix, @, dim=,
+    a stretched vector), not in one length n: y gets its own table, and each variable
+    the chain rule through @ (or element by element)."""
+    return program.notation.length is None and program.length is not None
+
+
+def _in_one_length(
+    program: Program, model: Model, evaluator: Evaluator, found: sumrule.Array | None
+) -> Decomposition:
     """The rule at the top, its terms y_i evaluated along the one length."""
     tree, nt = program.tree, program.notation
-    if model.implicit_sum:
-        term = model.implicit_term
-        assert term is not None
-        top = OPS[tree.func].ones_note if isinstance(tree, Call) else ""
-        notes = (nt.words(ONES_NOTE), *((nt.words(top),) if top else ()))
-        return Decomposition(
-            "sum",
-            f"{nt.words('L = sum_i y_i with y_i')} = {formula(term, nt)}",
-            True,
-            formula(term, nt),
-            _along(evaluator, program, term, I),
-            notes,
-        )
-    if tree in model.reductions:
-        assert isinstance(tree, Call)
-        reduction = model.reductions[tree]
-        term = reduction.term.subs(reduction.index, I)
-        shape = OPS[tree.func].story
-        why: tuple[str, ...] = (_scalar_note(program),) if OPS[tree.func].adds_up else ()
-        return Decomposition(
-            tree.func,
-            f"{nt.words(f'{shape} with y_i')} = {formula(term, nt)}",
-            False,
-            formula(term, nt),
-            _along(evaluator, program, reduction.term, reduction.index),
-            why,
-        )
+    if found is not None:
+        term = formula(found.element.xreplace({found.own[0]: I}), nt)
+        values = evaluator.tensor(found.element, found.own, (program.length or 1,))
+        if found.node is tree:  # a vector result, summed by backward(ones)
+            top = OPS[tree.func].ones_note if isinstance(tree, Call) else ""
+            notes = (nt.words(ONES_NOTE), *((nt.words(top),) if top else ()))
+            summary = f"{nt.words('L = sum_i y_i with y_i')} = {term}"
+            return Decomposition("sum", summary, True, term, values, notes)
+        op = OPS[found.rule]
+        why = (_scalar_note(program),) if op.adds_up else ()
+        summary = f"{nt.words(f'{op.story} with y_i')} = {term}"
+        return Decomposition(found.rule, summary, False, term, values, why)
     outer = top_reductions(tree, model)
     if len(outer) == 1:
-        reduction = model.reductions[outer[0]]
-        term = reduction.term.subs(reduction.index, I)
-        s = sp.Symbol("s")
-        outer_fn = model.loss.subs(reduction.expr, s)
-        op = OPS[outer[0].func] if isinstance(outer[0], Call) else None
-        word = op.combines if isinstance(op, ReductionOp) else "sum"  # only they record one
-        note = (
-            f"Chain rule: L = g(s) with s = {word}_{nt.i} y_{nt.i}, g(s) = "
-            f"{formula(outer_fn, nt)} and g'(s) = {formula(sp.diff(outer_fn, s), nt)}; so "
-            f"dL/dx_{nt.j} = g'(s) * ds/dx_{nt.j}."
-        )
-        return Decomposition(
-            "chain",
-            f"L = g(s), s = {word}_{nt.i} y_{nt.i} with y_{nt.i} = {formula(term, nt)}",
-            False,
-            formula(term, nt),
-            _along(evaluator, program, reduction.term, reduction.index),
-            (note,),
-            inner=float(evaluator.tensor(reduction.expr)),
-        )
+        return _chain(program, model, evaluator, outer[0])
     if outer:
         note = (
             f"Chain rule: L combines {len(outer)} reductions; the chain rule runs "
@@ -142,18 +115,40 @@ def _in_one_length(program: Program, model: Model, evaluator: Evaluator) -> Deco
     return Decomposition("derivative", f"L = {formula(model.loss, nt)}", False, None, None)
 
 
-def _by_shape(program: Program, model: Model, evaluator: Evaluator) -> Decomposition:
-    """L's formula, and y element by element where L sums (or averages) an array y."""
-    tree, node_shapes = program.tree, dict(program.node_shapes)
+def _chain(program: Program, model: Model, evaluator: Evaluator, node: Node) -> Decomposition:
+    """L = g(s) with s the one reduction under the top: its terms, g and g'."""
     nt = program.notation
-    found = sumrule.terms(
-        tree,
-        model,
-        node_shapes,
-        dict(evaluator.arrays),
-        dict(evaluator.scalars),
-        list(program.wrt),
-        nt,
+    reduction = model.reductions[node]
+    term = formula(reduction.term.subs(reduction.index, I), nt)
+    s = sp.Symbol("s")
+    outer_fn = model.loss.subs(reduction.expr, s)
+    op = OPS[node.func] if isinstance(node, Call) else None
+    word = op.combines if isinstance(op, ReductionOp) else "sum"  # only they record one
+    note = (
+        f"Chain rule: L = g(s) with s = {word}_{nt.i} y_{nt.i}, g(s) = "
+        f"{formula(outer_fn, nt)} and g'(s) = {formula(sp.diff(outer_fn, s), nt)}; so "
+        f"dL/dx_{nt.j} = g'(s) * ds/dx_{nt.j}."
+    )
+    return Decomposition(
+        "chain",
+        f"L = g(s), s = {word}_{nt.i} y_{nt.i} with y_{nt.i} = {term}",
+        False,
+        term,
+        evaluator.tensor(reduction.term, reduction.indices, (program.length or 1,)),
+        (note,),
+        inner=float(evaluator.tensor(reduction.expr)),
+    )
+
+
+def _by_shape(
+    program: Program, model: Model, evaluator: Evaluator, found: sumrule.Array | None
+) -> Decomposition:
+    """L's formula, and y element by element where L sums (or averages) an array y."""
+    tree, node_shapes, nt = program.tree, dict(program.node_shapes), program.notation
+    table = (
+        None
+        if found is None
+        else sumrule.terms(tree, node_shapes, found, evaluator, list(program.wrt), nt)
     )
     top = node_shapes[id(tree)]
     notes = (
@@ -161,15 +156,15 @@ def _by_shape(program: Program, model: Model, evaluator: Evaluator) -> Decomposi
         if top
         else ()
     )
-    rule = found.rule if found is not None else ("sum" if top else "derivative")
+    rule = table.rule if table is not None else ("sum" if top else "derivative")
     return Decomposition(
         rule,
         f"L = {formula(model.loss, nt)}",
         bool(top),
-        None if found is None else found.formula,
+        None if table is None else table.formula,
         None,
         notes,
-        found,
+        table,
     )
 
 
@@ -189,7 +184,7 @@ def sentence(
     program: Program, model: Model, decomposition: Decomposition, name: str, grad_formula: str
 ) -> str:
     """The rule applied to one variable, ending in its gradient formula."""
-    if program.shaped:
+    if _by_shapes(program):
         return _through_products(program, name, grad_formula)
     tree, is_vector, nt = program.tree, bool(model.shapes[name]), program.notation
     target = f"{name}_{nt.j}" if is_vector else name

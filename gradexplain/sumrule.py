@@ -1,13 +1,14 @@
 """The sum-rule table: the array y whose elements L adds up (or averages), element by
 element from its own SymPy formula, and dL/dy in words (`story.py` tells the rest).
 
-A program of vectors of one length shows y as columns of the gradient's table instead
-(its rank-1 rendering, `story.decompose`).
+y and its element come from the run's one SymPy model, for every rank (`array`); a
+program of vectors of one length shows y as columns of the gradient's table instead.
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
@@ -16,7 +17,6 @@ from gradexplain.evaluate import Evaluator
 from gradexplain.notation import PLAIN, Notation
 from gradexplain.ops import OPS
 from gradexplain.result import Terms
-from gradexplain.scoped import ScopedSum
 from gradexplain.shapes import Shape, describe
 from gradexplain.symbolic import Model, formula
 from gradexplain.tree import Call, Node, variables
@@ -30,7 +30,9 @@ ONES_NOTE = (
 
 _ARRAY_LETTERS = ("y", "u", "v", "r")  # the first one that is not a variable's name
 _PRODUCT_LETTERS = ("z", "h", "g", "q")
-_INDICES = ("i", "k")  # y's own indices, as the table labels them (i, or i,k)
+INDICES = tuple(  # y's own indices, as the table labels them (i, or i,k)
+    sp.Symbol(name, integer=True, nonnegative=True) for name in ("i", "k")
+)
 
 
 def kind(shape: Shape) -> str:
@@ -58,52 +60,71 @@ def combined(tree: Node, node_shapes: dict[int, Shape]) -> tuple[Node, str] | No
     return None
 
 
+@dataclass(frozen=True)
+class Array:
+    """The array y that L combines at the top, and y's element at its own indices, read
+    from the run's one SymPy model."""
+
+    node: Node
+    rule: str  # how L combines y: "sum" (a non-scalar result), or the reduction's name
+    element: sp.Expr
+    own: tuple[sp.Symbol, ...]
+
+
+def array(tree: Node, node_shapes: dict[int, Shape], model: Model) -> Array | None:
+    """y for every rank: the expression itself where it is not a scalar (backward(ones)
+    sums it), or the argument of a reduction over every element (sum, mean, prod, max);
+    None for anything else (a scalar formula, a chain through a reduction). y's element
+    is the one the model built (`Model.elements`)."""
+    if node_shapes[id(tree)]:
+        node, rule = tree, "sum"
+    elif isinstance(tree, Call) and tree in model.reductions:
+        node, rule = tree.args[0], tree.func
+    else:
+        return None
+    own, element = model.elements[id(node)]
+    return Array(node, rule, element, tuple(own))
+
+
 def terms(
     tree: Node,
-    model: Model,
     node_shapes: dict[int, Shape],
-    arrays: dict[str, np.ndarray],
-    scalars: dict[str, float],
+    found: Array,
+    evaluator: Evaluator,
     wrt: list[str],
     nt: Notation = PLAIN,
 ) -> Terms | None:
-    """y element by element, from its own SymPy formula (read from the program's model),
-    for the sum-rule table."""
+    """y element by element, for the sum-rule table, where L sums or averages y (the
+    table's sentence has no product rule yet)."""
     from gradexplain.unparse import source
 
-    found = combined(tree, node_shapes)
-    if found is None:
+    if not OPS[found.rule].adds_up:
         return None
-    node, rule = found
-    shape = node_shapes[id(node)]
-    generic, indices = generic_element(model.total(node, shape), shape)
-    values = Evaluator(arrays, scalars, model.sizes).tensor(generic, indices, shape)
+    shape = node_shapes[id(found.node)]
+    generic = generic_element(found.element, found.own, shape)
     y = letters(tree)[0]
     return Terms(
         y,
-        source(node),
+        source(found.node),
         formula(generic, nt),
-        values,
-        rule,
-        _terms_sentence(y, rule, shape, wrt, nt),
+        evaluator.tensor(found.element, found.own, shape),
+        found.rule,
+        _terms_sentence(y, found.rule, shape, wrt, nt),
     )
 
 
-def generic_element(total: sp.Expr, shape: Shape) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
-    """y's element from `build`'s sum over all of y: SymPy merges nested sums into one, so
-    y's own indices are the last limits, one per axis longer than 1 (`build` drops the sums
-    over size-1 axes); they are renamed i (and k) for the table."""
-    names = tuple(
-        sp.Symbol(name, integer=True, nonnegative=True) for name in _INDICES[: len(shape)]
+def generic_element(
+    element: sp.Expr, own: tuple[sp.Symbol, ...], shape: Shape, pin: bool = True
+) -> sp.Expr:
+    """y's element with its own indices renamed i (and k), as the table labels them
+    (`INDICES`); with `pin`, a size-1 axis at element 0, as the label `y_ik` of a 3x1 y
+    reads `a_i0`."""
+    return element.xreplace(
+        {
+            index: sp.S.Zero if pin and size == 1 else name
+            for index, name, size in zip(own, INDICES, shape)
+        }
     )
-    kept = [name for name, size in zip(names, shape) if size != 1]
-    limits = total.limits if isinstance(total, sp.Sum) else ()
-    assert len(limits) >= len(kept)
-    inner, own = limits[: len(limits) - len(kept)], limits[len(limits) - len(kept) :]
-    function = total.function if limits else total
-    generic = ScopedSum(function, *inner) if inner else function
-    renamed = dict(zip((limit[0] for limit in own), kept))
-    return generic.xreplace(renamed), names
 
 
 def letters(tree: Node) -> tuple[str, str]:

@@ -62,7 +62,7 @@ class Model:
     shapes: dict[str, Shape]
     sizes: dict[sp.Symbol, int]  # every index symbol -> the length it runs over
     implicit_term: sp.Expr | None  # y's element when the expression is not a scalar
-    reductions: dict[Node, Reduction]  # each reduction over all of a vector, by node
+    reductions: dict[Node, Reduction]  # each reduction over every element of an array
     elements: dict[int, tuple[tuple[Any, ...], sp.Expr]]  # id(node) -> (its indices, element)
 
     @property
@@ -106,33 +106,49 @@ def summed(term: sp.Expr, indices: tuple[Any, ...], shape: Shape) -> sp.Expr:
     return drop_unit_ranges(term)
 
 
-def drop_unit_ranges(expr: sp.Expr) -> sp.Expr:
-    """A sum or product over a size-1 axis is its one term, at index 0.
+def drop_unit_ranges(expr: sp.Expr, every: bool = False) -> sp.Expr:
+    """A sum or product over a size-1 axis that its term does not use is that term.
 
-    Broadcasting makes such axes (a 3x1 column); without this, `sum(a)` would read
-    `sum_p(sum_i(a_i0))` and its gradient `n1`, true but puzzling.
+    Broadcasting makes such axes (a 3x1 column stretched over 3x4, pinned at element 0,
+    `builder.pinned`); without this, `sum(a)` would read `sum_p(sum_i(a_i0))` and its
+    gradient `n1`, true but puzzling. A length-1 vector's own index stays (`sum_k(x_k)`),
+    except with `every`, for display where sizes read as numbers: any reduction over one
+    element is its term at element 0 (`inv(X)_00` of a 1 x 1 X).
     """
     unit = size_symbol(1) - 1
 
+    def dropped(limit: tuple[Any, ...], function: sp.Expr) -> bool:
+        return bool(limit[2] == unit and (every or limit[0] not in function.free_symbols))
+
     def drop(reduction: sp.Expr) -> sp.Expr:
-        kept = [limit for limit in reduction.limits if limit[2] != unit]
+        kept = [limit for limit in reduction.limits if not dropped(limit, reduction.function)]
         function = reduction.function.xreplace(
-            {limit[0]: sp.S.Zero for limit in reduction.limits if limit[2] == unit}
+            {
+                limit[0]: sp.S.Zero
+                for limit in reduction.limits
+                if dropped(limit, reduction.function)
+            }
         )
         return type(reduction)(function, *kept) if kept else function
 
     return expr.replace(
         lambda e: (
-            isinstance(e, (sp.Sum, sp.Product)) and any(limit[2] == unit for limit in e.limits)
+            isinstance(e, (sp.Sum, sp.Product))
+            and any(dropped(limit, e.function) for limit in e.limits)
         ),
         drop,
     )
 
 
-def gradient(model: Model, name: str) -> sp.Expr:
-    """dL/dW_jk (or dL/dx_j, dL/dc), written in `targets(model, name)`."""
+def gradient(model: Model, name: str, pin: bool = True) -> sp.Expr:
+    """dL/dW_jk (or dL/dx_j, dL/dc), written in `targets(model, name)`, each size-1 axis
+    at its element 0 (`W_j0`, as a table laid out by shape labels it), or with `pin`
+    False at its own index (`x_j` in a program of one length n, n = 1 too): the values
+    are the same, an axis of one element has one."""
     base = model.bases[name]
-    targets = pinned(target_indices(model, name), model.shapes[name])
+    targets = target_indices(model, name)
+    if pin:
+        targets = pinned(targets, model.shapes[name])
     return derivative(model.loss, base[targets] if targets else base, target_ranges(model, name))
 
 
@@ -193,8 +209,8 @@ def shown(expr: sp.Expr, notation: Notation = PLAIN, free: bool = False) -> sp.E
     n and the builder's indices i, m, p, ... are k, k2, k3, ... (bound ones k wherever
     that is safe), as the seed reads `sum_k(x_k**2)`; `free` renames them where they
     are free too (a --steps line inside a sum). Elsewhere each size is its number
-    (`W_jk/2`, never `W_jk/n2**2`) and each sub-expression's indices are named alike
-    (`stable_indices`)."""
+    (`W_jk/2`, never `W_jk/n2**2`), a sum over one element is that element, and each
+    sub-expression's indices are named alike (`stable_indices`)."""
     if notation.length is not None:
         indices = _bound_indices(expr)
         if free:
@@ -205,10 +221,30 @@ def shown(expr: sp.Expr, notation: Notation = PLAIN, free: bool = False) -> sp.E
             if (c := _creation(index)) is not None
         }
         renames[size_symbol(notation.length)] = LENGTH
-        expr = _partners(canonical_indices(expr.xreplace(renames)))
+        expr = _partners(_unshadowed(canonical_indices(expr.xreplace(renames))))
     else:
-        expr = stable_indices(sizes_as_numbers(expr))
+        expr = stable_indices(sizes_as_numbers(drop_unit_ranges(expr, every=True)))
     return notation.display(expr)
+
+
+def _unshadowed(expr: sp.Expr, bound: frozenset[sp.Symbol] = frozenset()) -> sp.Expr:
+    """A sum inside a sum over the same index reads the next free k2, k3...: var's
+    `sum_k((x_k - sum_k2(x_k2)/n)**2)`, never `sum_k(... sum_k(x_k) ...)`, which is
+    right (the inner k is its own) but reads as one index."""
+    if not expr.has(sp.Sum, sp.Product):
+        return expr
+    if not isinstance(expr, (sp.Sum, sp.Product)):
+        return expr.func(*(_unshadowed(arg, bound) for arg in expr.args))
+    taken = {s.name for s in expr.atoms(sp.Symbol)} | {s.name for s in bound}
+    fresh = (f"k{n}" for n in range(2, 64) if f"k{n}" not in taken)
+    renames = {
+        limit[0]: sp.Symbol(next(fresh), **limit[0].assumptions0)
+        for limit in expr.limits
+        if limit[0] in bound
+    }
+    limits = [(renames.get(index, index), low, high) for index, low, high in expr.limits]
+    inner = bound | {limit[0] for limit in limits}
+    return type(expr)(_unshadowed(expr.function.xreplace(renames), inner), *limits)
 
 
 def _partners(expr: sp.Expr) -> sp.Expr:

@@ -330,11 +330,13 @@ def _gradient_grid(
             cells += [fmt(fd.values[index]), Mark.of(bool(fd.close[index]))]
         body.append(tuple(cells))
     totals: list[tuple[str, ...]] = []
-    if terms is not None:
+    if terms is not None:  # labelled in the i column as the summary line names them
+        labelled = [("L", result.value_symbolic)]
+        if decomposition.rule == "chain" and decomposition.inner is not None:
+            labelled.insert(0, ("s", decomposition.inner))  # the chain rule's inner s first
         blank = len(columns) - len(vectors) - 2
         totals = [
-            (label, *[""] * len(vectors), fmt(value), *[""] * blank)
-            for label, value in _totals(result)
+            (label, *[""] * len(vectors), fmt(value), *[""] * blank) for label, value in labelled
         ]
     if fd is not None:
         columns += _FD_COLUMNS
@@ -421,15 +423,6 @@ def _terms_grid(terms: Terms, total: float, show_all: bool, nt: Notation) -> Gri
         body,
         tuple(totals),
     )
-
-
-def _totals(result: Explanation) -> list[tuple[str, float]]:
-    """The total row(s), labelled in the i column as the summary line above names them:
-    L itself, and for the chain rule the inner s first."""
-    inner = result.decomposition.inner
-    if result.decomposition.rule != "chain" or inner is None:
-        return [("L", result.value_symbolic)]
-    return [("s", inner), ("L", result.value_symbolic)]
 
 
 def _hessian(hessian: Any, show_all: bool) -> Block:

@@ -21,9 +21,8 @@ from gradexplain.evaluate import Evaluator
 from gradexplain.jsonout import numbers
 from gradexplain.limits import MAX_JACOBIAN_N
 from gradexplain.notation import choose
-from gradexplain.ops import OPS
 from gradexplain.result import Tolerance
-from gradexplain.tree import Call, Node, variables
+from gradexplain.tree import Node, variables
 from gradexplain.values import arrays_and_scalars, from_text
 
 if TYPE_CHECKING:
@@ -129,7 +128,9 @@ def _symbolic(
     shapes = {**program.shapes, vname: v.shape}
     model = dataclasses.replace(
         program.model,
-        loss=symbolic.summed(base[pinned(indices, v.shape)] * term, indices, v.shape),
+        loss=symbolic.summed(
+            base[pinned(indices, v.shape, program.model.sizes)] * term, indices, v.shape
+        ),
         bases={**program.model.bases, vname: base},
         shapes=shapes,
     )
@@ -137,7 +138,7 @@ def _symbolic(
     evaluator = Evaluator({**arrays, vname: v}, scalars, model.sizes)
     found, formulas = {}, {}
     for name in names:
-        derivative = symbolic.gradient(model, name)
+        derivative = symbolic.gradient(model, name, result.notation.length is None)
         found[name] = evaluator.tensor(
             derivative, symbolic.target_indices(model, name), shapes[name]
         )
@@ -197,37 +198,26 @@ class Jacobian:
 def jacobian(
     program: Program, tolerance: Tolerance = FLOAT64, entries: int | None = None
 ) -> Jacobian:
-    """J for y = the expression (vector result) or its summand (L = sum or mean of y),
-    for the differentiated variables (`program.wrt`): data has no column of J. Both
-    witnesses form it: `torch.func.jacrev`, and SymPy's dy_i/dx_j evaluated whole, y's
-    element read from the program's one model."""
+    """J for y = the array L adds up, as the sum-rule table has it (`sumrule.combined`:
+    the expression itself, or what sum or mean adds up), one way for every rank, for the
+    differentiated variables (`program.wrt`): data has no column of J. Both witnesses
+    form it: `torch.func.jacrev`, and SymPy's dy_i/dx_j evaluated whole, y's element
+    read from the program's one model. A matrix y or x is flattened row-major
+    (`Jacobian.shapes` says so)."""
     from gradexplain.unparse import source
 
-    tree, values, shaped = program.tree, program.values, program.shaped
-    chosen, shapes, node_shapes = list(program.wrt), program.shapes, dict(program.node_shapes)
-    if shaped:
-        inner, scale, y_shape, kept = _jacobian_shaped(tree, values, chosen, node_shapes)
-    else:
-        inner, scale = _summed(tree, values)
-        vectors = [name for name in variables(inner) if not values[name].is_scalar]
-        n = values[vectors[0]].size if vectors else 0
-        if not vectors or n > MAX_JACOBIAN_N:
-            raise ValuesError(
-                f"--jacobian needs a vector y with at most MAX_JACOBIAN_N = "
-                f"{MAX_JACOBIAN_N:,} elements"
-            )
-        y_shape, kept = (n,), _differentiated(vectors, chosen)
+    tree, values, shapes = program.tree, program.values, program.shapes
+    node_shapes = dict(program.node_shapes)
+    inner, scale, y_shape, kept = _summed(tree, list(program.wrt), shapes, node_shapes)
     if entries is not None:
         _check_entries(y_shape, [shapes[name] for name in kept], entries)
-    symbolic_side, formulas = _symbolic_jacobian(
-        program.model, inner, values, kept, y_shape, node_shapes
-    )
-    layout = {"y": y_shape, **{name: shapes[name] for name in kept}} if shaped else None
+    symbolic_side, formulas = _symbolic_jacobian(program.model, inner, values, kept, y_shape)
+    layout = {"y": y_shape, **{name: shapes[name] for name in kept}}
     return Jacobian(
         source(inner),
         scale,
         _matrices(inner, values, kept, y_shape),
-        layout,
+        layout if any(len(shape) > 1 for shape in layout.values()) else None,
         symbolic_side,
         formulas,
         tolerance,
@@ -291,42 +281,49 @@ def _symbolic_jacobian(
     values: Mapping[str, Values],
     names: list[str],
     y_shape: tuple[int, ...],
-    node_shapes: dict[int, Shape],
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """dy_i/dx_j in generic elements, one formula per variable (deltas resolved where a
     sum binds them, the rest evaluated as identities), evaluated over y's and x's axes."""
-    from gradexplain.builder import pinned
     from gradexplain.deltas import derivative
-    from gradexplain.sumrule import generic_element
+    from gradexplain.sumrule import INDICES, generic_element
 
     shapes = {name: value.shape for name, value in values.items()}
-    element, y_indices = generic_element(
-        model.total(inner, node_shapes[id(inner)]), node_shapes[id(inner)]
-    )
-    if not y_indices:  # a scalar stretched over y (1-D path): the same element everywhere
-        y_indices = generic_element(sp.S.Zero, y_shape)[1]
+    own, term = model.elements[id(inner)]
+    element = generic_element(term, tuple(own), y_shape, pin=False)
+    y_indices = INDICES[: len(y_shape)]  # J's rows: every element of y
     arrays, scalars = arrays_and_scalars(values)
     evaluator = Evaluator(arrays, scalars, model.sizes)
     found, formulas = {}, {}
     for name in names:
         targets = X_INDICES[: len(shapes[name])]
-        formula = derivative(element, model.bases[name][pinned(targets, shapes[name])])
+        formula = derivative(element, model.bases[name][_stretched(element, model, name)])
         matrix = evaluator.tensor(formula, (*y_indices, *targets), y_shape + shapes[name])
         found[name] = matrix.reshape(int(np.prod(y_shape)), values[name].size)
         formulas[name] = symbolic.formula(formula, choose(values))
     return found, formulas
 
 
-def _jacobian_shaped(
-    tree: Node, values: Mapping[str, Values], chosen: list[str], node_shapes: dict[int, Shape]
+def _stretched(element: sp.Expr, model: symbolic.Model, name: str) -> tuple[sp.Expr, ...]:
+    """x's element in J: j (and l), 0 on a size-1 axis that y reads at element 0 (where
+    broadcasting stretched it); a length-1 vector's own axis keeps j."""
+    base, shape = model.bases[name], model.shapes[name]
+    read = [e.indices for e in element.atoms(sp.Indexed) if e.base == base]
+    return tuple(
+        sp.S.Zero if size == 1 and any(indices[axis] == 0 for indices in read) else index
+        for axis, (index, size) in enumerate(zip(X_INDICES, shape))
+    )
+
+
+def _summed(
+    tree: Node, chosen: list[str], shapes: dict[str, Shape], node_shapes: dict[int, Shape]
 ) -> tuple[Node, float, tuple[int, ...], list[str]]:
-    """The matrix path: y and each non-scalar x flattened row-major."""
+    """y (the array L sums or averages, as the table has it), the scale (1, or 1/count
+    for a mean), y's shape and the vectors and matrices J is formed for."""
     from gradexplain.shapes import describe
     from gradexplain.sumrule import combined
     from gradexplain.unparse import source
 
-    shapes = {name: value.shape for name, value in values.items()}
-    found = combined(tree, node_shapes)  # the array L sums or averages, as the table has it
+    found = combined(tree, node_shapes)
     if found is None:
         raise ValuesError(
             f"--jacobian needs a vector or matrix y: y = {source(tree)} is a "
@@ -342,20 +339,14 @@ def _jacobian_shaped(
             f"{label} has {int(np.prod(shape)):,} ({describe(shape)})"
             for label, shape in sizes.items()
         )
+        flattened = any(len(shape) > 1 for shape in sizes.values())
         raise ValuesError(
-            f"--jacobian forms J with y and each x flattened in row-major "
-            f"order, for at most MAX_JACOBIAN_N = {MAX_JACOBIAN_N:,} elements "
+            f"--jacobian forms J"
+            f"{' with y and each x flattened in row-major order,' if flattened else ''} "
+            f"for at most MAX_JACOBIAN_N = {MAX_JACOBIAN_N:,} elements "
             f"each: {listed}; use --v to get J^T v without forming J"
         )
     return inner, scale, y_shape, names
-
-
-def _summed(tree: Node, values: Mapping[str, Values]) -> tuple[Node, float]:
-    op = OPS.get(tree.func) if isinstance(tree, Call) else None
-    if isinstance(tree, Call) and op is not None and op.adds_up and not op.needs_axes(tree):
-        n = max(v.size for v in values.values())
-        return tree.args[0], (1.0 / n if getattr(op, "average", False) else 1.0)
-    return tree, 1.0
 
 
 def where(flat: int, shape: tuple[int, ...] | None, gap: str) -> str:

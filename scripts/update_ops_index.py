@@ -1,7 +1,8 @@
 """Regenerate (or, with --check, verify) gradexplain/ops/index.py from the op registry.
 
-The index holds each entry's name, family and spellings, so the parser checks a name
-without importing every family module. Run this after adding or renaming a function.
+The index holds each entry's name, family, spellings and argument rules, so the parser
+reads a call without importing its family module. Run this after adding a function or
+changing its spellings or settings.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ INDEX = Path(__file__).resolve().parent.parent / "gradexplain" / "ops" / "index.
 
 
 def main() -> int:
-    from gradexplain.ops import index_source
+    from gradexplain.ops.indexfile import source
 
-    fresh = index_source()
+    fresh = source()
     if "--check" in sys.argv:
         if INDEX.read_text(encoding="utf-8") != fresh:
             print(

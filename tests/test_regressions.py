@@ -88,3 +88,28 @@ def test_naming_bound_indices_k_never_captures_an_inner_k():
         "sum_h(where(Y_h > 0, 1, 0)*prod_{k<h}(where(Y_k > 0, X, Y_k))*"
         "prod_{k>h}(where(Y_k > 0, X, Y_k)))"
     )
+
+
+def test_a_program_of_length_1_vectors_reads_its_generic_element():
+    """n = 1 is a length like any other: nothing is stretched, so no axis is pinned at
+    element 0 (a size-1 axis is, only where broadcasting stretches it)."""
+    result = run("sum(x**2)", "--x", "[3]", "--steps")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["gradexplain sum(x**2)  (n = 1)", "L = sum_i y_i with y_i = x_i**2"]
+    assert any("dL/dx_j = 2*x_j" in line for line in lines[2:8])
+    assert "  L = sum_k(x_k**2)" in lines
+    assert "x_0" not in result.stdout
+    stretched = run("sum(x*y)", "--x", "[3]", "--y", "1,2")  # x stretched over y: x_0
+    assert stretched.exit_code == 0, stretched.stderr
+    assert "L = sum_i(x_0*y_i)" in stretched.stdout.splitlines()
+
+
+def test_a_sum_inside_a_sum_reads_its_own_index():
+    """var's mean inside its sum of squares: the inner sum's index is k2, not a second k."""
+    result = run("var(x, correction=0.5)", "--x", "1,2,4", "--steps")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1] == "L = sum_k((x_k - sum_k2(x_k2)/n)**2)/(n - 1/2)"
+    assert "  L = sum_k((x_k - sum_k2(x_k2)/n)**2)/(n - 1/2)" in lines
+    assert "(x_k - sum_k(x_k)" not in result.stdout  # the gradient and steps too

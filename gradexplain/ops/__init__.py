@@ -3,26 +3,29 @@
 `OPS["relu"]` is the entry; the parser, the shape pass, both witnesses, the steps, the
 story and the graph all read it. Adding a function is adding an entry to one family
 module (README, "Adding a function"). Importing this stays light: no SymPy, torch or
-numpy until a rule runs, and no family module until one of its functions is used. The
-parser checks names against `index.NAMES` (the entries' names and spellings, generated
-from them by scripts/update_ops_index.py), so an unknown function or a syntax error
-loads no family at all.
+numpy until a rule runs, and no family module until one of its rules runs. The parser
+reads names and calls from the index (`NAMES`: each entry's spellings and argument rules,
+`reading.Reading`, generated from the entries by scripts/update_ops_index.py), so an
+input error loads no family unless the entry has a check of its own.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 
-from gradexplain.ops.base import NAMESPACES, Hazard, Keyword, NamedFunction, Op
-from gradexplain.ops.index import NAMES
+from gradexplain.ops.index import TABLE
+from gradexplain.ops.reading import NAMESPACES, Keyword, Reading, read_table
+
+if TYPE_CHECKING:
+    from gradexplain.ops.base import NamedFunction, Op
 
 __all__ = [
     "OPS",
-    "Op",
-    "Hazard",
+    "NAMES",
     "Keyword",
-    "NamedFunction",
+    "Reading",
     "SPELLED",
     "METHODS",
     "TORCH_FUNCTIONS",
@@ -56,7 +59,11 @@ FAMILIES = (
 )
 
 
-class Registry(Mapping[str, Op]):
+# name -> how the parser reads it (and its family), in the registry's order
+NAMES: dict[str, Reading] = read_table(TABLE)
+
+
+class Registry(Mapping[str, "Op"]):
     """name -> entry. The names come from the index; a family module is imported the
     first time one of its entries is asked for."""
 
@@ -66,7 +73,7 @@ class Registry(Mapping[str, Op]):
     def __getitem__(self, name: str) -> Op:
         found = self._loaded.get(name)
         if found is None:
-            self._load(NAMES[name][0])  # KeyError for a name the registry lacks
+            self._load(NAMES[name].family)  # KeyError for a name the registry lacks
             found = self._loaded[name]
         return found
 
@@ -81,8 +88,8 @@ class Registry(Mapping[str, Op]):
 
     def _load(self, family: str) -> None:
         entries = importlib.import_module(f"gradexplain.ops.{family}").ENTRIES
-        names = [op.name for op in entries]
-        if names != [name for name, facts in NAMES.items() if facts[0] == family]:
+        found = [op.reading(family) for op in entries]
+        if found != [row for row in NAMES.values() if row.family == family]:
             raise RuntimeError(
                 f"gradexplain/ops/index.py is stale for ops/{family}.py: run "
                 "python scripts/update_ops_index.py"
@@ -94,7 +101,7 @@ OPS: Mapping[str, Op] = Registry()
 
 # Ops the parser builds from syntax (`x[1:3]` is getitem): no user spelling, no reserved name.
 INTERNAL: frozenset[str] = frozenset(
-    name for name, facts in NAMES.items() if not facts[2] and not facts[3]
+    name for name, row in NAMES.items() if not row.spellings and not row.aliases
 )
 
 # Calls the parser reads itself, outside the registry: pow(a, b) is a ** b; with the
@@ -105,12 +112,12 @@ OPERATORS: dict[str, tuple[str, ...]] = {"pow": ("torch", "method")}
 def _spelled() -> dict[str, dict[str, str]]:
     """For each namespace ("bare", "torch", "method", ...), spelling -> canonical name."""
     found: dict[str, dict[str, str]] = {space: {} for space in ("bare", *NAMESPACES)}
-    for name, (_, bare, spellings, aliases) in NAMES.items():
-        if bare and spellings:  # x.t() and torch.t(X), never t(X): t stays a name
+    for name, row in NAMES.items():
+        if row.bare and row.spellings:  # x.t() and torch.t(X), never t(X): t stays a name
             found["bare"][name] = name
-        for space in spellings:
+        for space in row.spellings:
             found[space][name] = name
-        for alias in aliases:
+        for alias in row.aliases:
             space, _, spelling = alias.partition(":")
             found[space][spelling] = name
     for name, spaces in OPERATORS.items():
@@ -166,37 +173,3 @@ def spellings_of(name: str) -> list[str]:
 def named_functions() -> list[NamedFunction]:
     """Every SymPy function an op keeps whole (sigmoid, relu, is_max, clamp...)."""
     return [function for op in OPS.values() for function in op.named()]
-
-
-def index_facts(op: Op, family: str) -> tuple[str, bool, tuple[str, ...], tuple[str, ...]]:
-    """What `index.NAMES` holds of an entry: its family and how it is spelled."""
-    return (family, op.bare, op.spellings, op.aliases)
-
-
-def _literal(value: object) -> str:
-    """`value` (str, bool or a tuple of them) as ruff format writes it: double quotes."""
-    if isinstance(value, str):
-        return f'"{value}"'  # names and namespaces: identifiers, nothing to escape
-    if isinstance(value, tuple):
-        items = ", ".join(_literal(item) for item in value)
-        return f"({items},)" if len(value) == 1 else f"({items})"
-    return repr(value)
-
-
-def index_source() -> str:
-    """The text of index.py, from the family modules themselves (never from the index)."""
-    lines = [
-        '"""The registry\'s names and spellings, so the parser can check a name without',
-        "importing every family module. Generated from the entries by",
-        "scripts/update_ops_index.py; tests/test_ops_index.py fails when it differs from them.",
-        'Do not edit by hand."""',
-        "",
-        "from __future__ import annotations",
-        "",
-        "# name: (family module, bare, spellings, aliases), in the registry's order",
-        "NAMES: dict[str, tuple[str, bool, tuple[str, ...], tuple[str, ...]]] = {",
-    ]
-    for family in FAMILIES:
-        for op in importlib.import_module(f"gradexplain.ops.{family}").ENTRIES:
-            lines.append(f"    {_literal(op.name)}: {_literal(index_facts(op, family))},")
-    return "\n".join([*lines, "}", ""])

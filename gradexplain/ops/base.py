@@ -19,33 +19,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from gradexplain.axes import Shape
+from gradexplain.ops.reading import NAMESPACES as NAMESPACES
+from gradexplain.ops.reading import RULES, Reading
+from gradexplain.ops.reading import Keyword as Keyword
 from gradexplain.tree import Call, Param, Var
 
 if TYPE_CHECKING:
     from gradexplain.notation import Notation
-
-# Where a spelling lives in PyTorch: torch.f, x.f(), torch.nn.functional.f (and F.f),
-# torch.special.f, torch.linalg.f, and an attribute x.f (`X.T`). A bare f(x) is read too.
-NAMESPACES = ("torch", "method", "functional", "special", "linalg", "attribute")
-
-
-@dataclass(frozen=True)
-class Keyword:
-    """One constant setting of a call, as PyTorch names it (and, if `positional`, in
-    PyTorch's order after the tensors): `kind` says how the parser reads its value.
-
-    kinds: "dims" an int, a tuple of ints or None; "dim" one int; "int" one integer
-    (an offset); "bool"; "number" a constant; "order" a norm's p (a number, inf, -inf or
-    'fro'); "choice" one of `choices` (strings); "false" only False (inplace=).
-    """
-
-    name: str
-    kind: str
-    default: Param = None
-    choices: tuple[str, ...] = ()
-    aliases: tuple[str, ...] = ()
-    positional: bool = True
-    nonzero: bool = False  # a number the function divides by (softplus's beta)
 
 
 @dataclass(frozen=True)
@@ -193,6 +173,24 @@ class Op:
     # how its spellings are shown: constants before the tensors, text after the call
     # (einsum's `'ij,j->i'`, slogdet's `[1]`)
     written: tuple[tuple[str, ...], str] = ((), "")
+
+    def reading(self, family: str) -> Reading:
+        """This entry's row of the index (`index.py`): what the parser reads of it."""
+        return Reading(
+            self.name,
+            family,
+            self.bare,
+            self.spellings,
+            self.aliases,
+            self.signature,
+            self.operands,
+            self.dim,
+            self.pairwise,
+            self.outputs,
+            self.index_data,
+            tuple(rule for rule in RULES if getattr(type(self), rule) is not getattr(Op, rule)),
+            self.keywords,
+        )
 
     def setting(self, node: Call, name: str) -> Param:
         """The value of keyword `name` in this call, or its default."""

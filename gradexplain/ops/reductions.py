@@ -73,17 +73,6 @@ class Reduction(Op):
     def fold(self, *values: float) -> float:
         return values[0]  # of one element: the element itself (log(exp(u)) = u)
 
-    def check(self, node: Call, text: str) -> None:
-        if node.param("keepdim", False) and not along(node) and self.keywords[0].kind == "dim":
-            from gradexplain.errors import ExpressionError
-
-            raise ExpressionError(
-                f"keepdim= of {self.name}() needs a dim, as torch."
-                f"{self.name} takes it: {self.name}(x, dim=0, keepdim=True)",
-                text,
-                node.col,
-            )
-
     @property
     def combines(self) -> str:
         """How the story names the reduction of y: s = sum_i y_i, prod_i y_i, max_i y_i."""
