@@ -47,7 +47,7 @@ SCALAR_NOTE = (
 # what backward(ones_like(x)) does with x a differentiated vector or matrix
 ONES_OF_VECTOR = (
     f'L.backward(torch.ones_like({{x}})) is an error in PyTorch ("{SHAPE_ERROR}": '
-    "ones_like({x}) has {n} elements, L has none), and "
+    "ones_like({x}) has {n}, L has none), and "
 )
 
 
@@ -176,7 +176,8 @@ def _scalar_note(program: Program) -> str:
     vectors = [name for name in program.wrt if program.values[name].shape]
     if not vectors:
         return SCALAR_NOTE.format(ones="")
-    ones = ONES_OF_VECTOR.format(x=vectors[0], n=program.values[vectors[0]].size)
+    size = program.values[vectors[0]].size
+    ones = ONES_OF_VECTOR.format(x=vectors[0], n=f"{size} element{'s' * (size != 1)}")
     return SCALAR_NOTE.format(ones=ones)
 
 

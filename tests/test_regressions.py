@@ -105,6 +105,15 @@ def test_a_program_of_length_1_vectors_reads_its_generic_element():
     assert "L = sum_i(x_0*y_i)" in stretched.stdout.splitlines()
 
 
+def test_the_ones_like_note_counts_one_element_in_the_singular():
+    """PyTorch refuses L.backward(torch.ones_like(x)) for a length-1 x too (shape (1,)
+    against L's ()); the note said "has 1 elements"."""
+    one = run("sum(x**2)", "--x", "[3]")
+    assert "ones_like(x) has 1 element, L has none" in " ".join(one.stdout.split())
+    three = run("sum(x**2)", "--x", "3,4,10")
+    assert "ones_like(x) has 3 elements, L has none" in " ".join(three.stdout.split())
+
+
 def test_a_sum_inside_a_sum_reads_its_own_index():
     """var's mean inside its sum of squares: the inner sum's index is k2, not a second k."""
     result = run("var(x, correction=0.5)", "--x", "1,2,4", "--steps")
