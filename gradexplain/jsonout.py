@@ -159,7 +159,7 @@ def augment(document: dict[str, Any], result: Explanation) -> None:
     extras = result.extras
     if "finite_differences" in extras:
         for name, fd in extras["finite_differences"].items():
-            document["gradients"][name]["finite_differences"] = {
+            found = document["gradients"][name]["finite_differences"] = {
                 "values": numbers(fd.values),
                 "agree": fd.agree,
                 "eps": fd.eps,
@@ -170,9 +170,7 @@ def augment(document: dict[str, Any], result: Explanation) -> None:
                 "reason": fd.reason,
             }
             if fd.mode != "per element":  # values are along the directions
-                document["gradients"][name]["finite_differences"]["autograd_along"] = numbers(
-                    fd.autograd
-                )
+                found["autograd_along"] = numbers(fd.autograd)
     if "graph" in extras:
         built = extras["graph"]
         document["graph"] = {
@@ -215,11 +213,8 @@ def error_document(error: GradexplainError) -> dict[str, Any]:
 def bug_document(message: str, status: ExitStatus) -> dict[str, Any]:
     """What stdout holds in JSON mode when gradexplain itself failed (exit 70): the error
     document's shape, type "internal"."""
-    return {
-        "format_version": FORMAT_VERSION,
-        "error": {"type": "internal", "message": message},
-        "exit_code": int(status),
-    }
+    error = {"type": "internal", "message": message}
+    return {"format_version": FORMAT_VERSION, "error": error, "exit_code": int(status)}
 
 
 def dumps(payload: Any) -> str:
@@ -238,8 +233,12 @@ def dumps(payload: Any) -> str:
     except orjson.JSONEncodeError:
         import json
 
-        return json.dumps(
-            payload, allow_nan=False, ensure_ascii=True, separators=(",", ":"), default=_listed
+        return json.dumps(  # `default`: the arrays `_finite_array` left in the document
+            payload,
+            allow_nan=False,
+            ensure_ascii=True,
+            separators=(",", ":"),
+            default=lambda array: array.tolist(),
         )
     if b"null" in text and _has_non_finite(payload):  # orjson writes nan and inf as null
         raise ValueError("non-finite float in a JSON document: a bug, not an input error")
@@ -248,29 +247,20 @@ def dumps(payload: Any) -> str:
 
 def _has_non_finite(value: Any) -> bool:
     """A walk of the document, only when its text has a null that a nan could have made."""
+    import numpy as np
+
     pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, float) and not math.isfinite(item):
             return True
-        if hasattr(item, "dtype") and not _all_finite(item):  # a numpy array
+        if hasattr(item, "dtype") and not np.isfinite(item).all():  # a numpy array
             return True
         if isinstance(item, dict):
             pending.extend(item.values())
         elif isinstance(item, (list, tuple)):
             pending.extend(item)
     return False
-
-
-def _all_finite(array: Any) -> bool:
-    import numpy as np
-
-    return bool(np.isfinite(array).all())
-
-
-def _listed(array: Any) -> Any:
-    """For the stdlib fallback: the arrays `_finite_array` left in the document."""
-    return array.tolist()
 
 
 def write(file: Any, payload: Any) -> None:

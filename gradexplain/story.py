@@ -14,15 +14,15 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from gradexplain import sumrule, symbolic
+from gradexplain import sumrule
+from gradexplain.builder import I, J, Reduction
 from gradexplain.evaluate import Evaluator
-from gradexplain.notation import PLAIN, Notation
 from gradexplain.ops import OPS
 from gradexplain.ops.reductions import Reduction as ReductionOp
 from gradexplain.program import Program
 from gradexplain.result import Decomposition, Singularity
 from gradexplain.shapes import Shape, element
-from gradexplain.symbolic import I, J, Model, Reduction
+from gradexplain.symbolic import Model, formula
 from gradexplain.tree import BinOp, Call, Node, Var, children, walk
 from gradexplain.unparse import source
 
@@ -49,10 +49,6 @@ ONES_OF_VECTOR = (
     f'L.backward(torch.ones_like({{x}})) is an error in PyTorch ("{SHAPE_ERROR}": '
     "ones_like({x}) has {n}, L has none), and "
 )
-
-
-def formula(expr: sp.Expr, notation: Notation = PLAIN) -> str:
-    return symbolic.formula(expr, notation)
 
 
 def top_reductions(tree: Node, model: Model) -> list[Node]:
@@ -201,7 +197,7 @@ def sentence(
     term = _term_at_j(tree, model, decomposition)
     if term is None:
         return f"Chain rule through every reduction: {lead}."
-    if _has_inner_reduction(term):
+    if term.has(sp.Sum, sp.Product):
         return (
             f"Every term also contains {target} through an inner reduction, so all "
             f"terms contribute: {lead}."
@@ -226,16 +222,10 @@ def _term_at_j(tree: Node, model: Model, decomposition: Decomposition) -> sp.Exp
     return reduction.term.subs(reduction.index, J)
 
 
-def _has_inner_reduction(expr: sp.Expr) -> bool:
-    return bool(expr.atoms(sp.Sum, sp.Product))
-
-
 def _through_products(program: Program, name: str, text: str) -> str:
     """The chain rule through the `@` that uses `name` directly, or the general rule."""
     tree, node_shapes, shape = program.tree, dict(program.node_shapes), program.shapes[name]
     lead = f"dL/d{element(name, shape, program.notation.j + program.notation.k)} = {text}"
-    from gradexplain.unparse import source
-
     products = [
         node
         for node in walk(tree)
@@ -261,14 +251,11 @@ def _through_products(program: Program, name: str, text: str) -> str:
             else ""
         )
         y = _product_letter(tree, node_shapes, node)
-        if mine is node.left:
-            return (
-                f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
-                f"dL/d{y} @ {_transposed(other)}{outer}, so {lead}."
-            )
+        pair = (f"dL/d{y}", _transposed(other))
+        product = " @ ".join(pair if mine is node.left else reversed(pair))
         return (
             f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
-            f"{_transposed(other)} @ dL/d{y}{outer}, so {lead}."
+            f"{product}{outer}, so {lead}."
         )
     forms = dict.fromkeys(
         OPS[node.func].closed_form for node in walk(tree) if isinstance(node, Call)

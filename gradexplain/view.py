@@ -19,7 +19,7 @@ from gradexplain.nonfinite import explained, finite_mask
 from gradexplain.notation import Notation
 from gradexplain.result import Explanation, Gradient, NonFinite, Singularity, Terms
 from gradexplain.safetext import visible
-from gradexplain.shapes import element
+from gradexplain.shapes import describe, element
 
 if TYPE_CHECKING:
     from gradexplain.extras import Options
@@ -247,12 +247,8 @@ def _named(gradient: Gradient, screen: Any) -> Gradient:
 
 def _size(result: Explanation) -> str:
     if result.shapes:
-        return ", ".join(f"{name}: {shape_text(shape)}" for name, shape in result.shapes.items())
+        return ", ".join(f"{name}: {describe(shape)}" for name, shape in result.shapes.items())
     return f"{result.notation.n} = {result.n}" if result.n is not None else "scalars"
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    return "x".join(map(str, shape)) if shape else "scalar"
 
 
 def rows(n: int, show_all: bool) -> list[int | None]:
@@ -394,7 +390,7 @@ def _matrix_grid(
         )
         for flat in rows(point.size, show_all)
     )
-    return Grid(Label(f"dL/d{name}", note=f"({shape_text(shape)})"), columns, body)
+    return Grid(Label(f"dL/d{name}", note=f"({describe(shape)})"), columns, body)
 
 
 def _terms_grid(terms: Terms, total: float, show_all: bool, nt: Notation) -> Grid:
@@ -418,7 +414,7 @@ def _terms_grid(terms: Terms, total: float, show_all: bool, nt: Notation) -> Gri
         Column(Label(f"{y}_{labels.replace(',', '')} = {terms.formula}", True)),
     )
     return Grid(
-        Label(f"{y} = {terms.source}", True, f"({shape_text(values.shape)})"),
+        Label(f"{y} = {terms.source}", True, f"({describe(values.shape)})"),
         columns,
         body,
         tuple(totals),
@@ -436,16 +432,14 @@ def _hessian(hessian: Any, show_all: bool) -> Block:
         Column(Label("torch.func.hessian")),
         Column(Label(""), right=False, mark=True),
     )
-    size = len(hessian.labels)
+    size, labels = len(hessian.labels), hessian.labels
     pairs = [(a, b) for a in range(size) for b in range(a, size)]
     body = tuple(
         None
         if index is None
         else (
-            hessian.labels[pairs[index][0]],
-            hessian.labels[pairs[index][1]],
-            fmt(hessian.symbolic[pairs[index]]),
-            fmt(hessian.autograd[pairs[index]]),
+            *(labels[a] for a in pairs[index]),
+            *(fmt(found[pairs[index]]) for found in (hessian.symbolic, hessian.autograd)),
             Mark.of(bool(hessian.close[pairs[index]])),
         )
         for index in rows(len(pairs), show_all)
