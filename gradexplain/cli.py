@@ -133,8 +133,7 @@ def command(
         str, typer.Option("--format", help="table, json or markdown.")
     ] = "table",
     show_all: Annotated[
-        bool,
-        typer.Option("--all", help="Show every row (JSON always holds every row)."),
+        bool, typer.Option("--all", help="Show every row (JSON always holds every row).")
     ] = False,
     quiet: Annotated[
         bool,

@@ -64,11 +64,7 @@ class Model:
         return summed(term, indices, shape)
 
 
-def build(
-    tree: Node,
-    shapes: Mapping[str, Shape],
-    node_shapes: Mapping[int, Shape],
-) -> Model:
+def build(tree: Node, shapes: Mapping[str, Shape], node_shapes: Mapping[int, Shape]) -> Model:
     """L from our tree; a non-scalar result is summed over all of its elements (ones as v).
     Built once per program (`Program.model`); every extra reads it."""
     builder = Builder(shapes, dict(node_shapes))
