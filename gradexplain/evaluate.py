@@ -18,7 +18,7 @@ import numpy as np
 import sympy as sp
 
 from gradexplain import limits
-from gradexplain.builder import size_symbol
+from gradexplain.builder import is_size_symbol, size_symbol
 from gradexplain.contract import (
     Scatter,
     TooManyIndices,
@@ -364,7 +364,7 @@ class Evaluator:
             return False
         return all(
             all(
-                symbol != index and (symbol in self.axes or _is_size(symbol))
+                symbol != index and (symbol in self.axes or is_size_symbol(symbol))
                 for symbol in bound.free_symbols
             )
             for bound in bounds
@@ -486,11 +486,6 @@ def _limit_sizes(expr: sp.Expr, known: Mapping[sp.Symbol, int]) -> dict[sp.Symbo
             ):
                 found[index] = int(size.name[1:])
     return found
-
-
-def _is_size(symbol: sp.Basic) -> bool:
-    """An axis length of the shaped path (`n3`), a number to the evaluator."""
-    return isinstance(symbol, sp.Symbol) and symbol.name[:1] == "n" and symbol.name[1:].isdigit()
 
 
 def _unsupported(expr: sp.Expr) -> np.ndarray:

@@ -332,7 +332,7 @@ class FormulaPrinter(StrPrinter):
 
     def _range(self, index: sp.Symbol, low: sp.Expr, high: sp.Expr) -> str:
         """`m` for the whole axis, `{m<k}` and `{m>k}` for the product rule's parts."""
-        whole = _is_size(high + 1)
+        whole = is_length(high + 1)
         if low == 0 and whole:
             return str(index)
         if low == 0:
@@ -354,7 +354,7 @@ class FormulaPrinter(StrPrinter):
     _print_is_min = partialmethod(_extreme, "is_min")
 
 
-def _is_size(expr: sp.Expr) -> bool:
+def is_length(expr: sp.Expr) -> bool:
     """n, or an axis length of the shaped path (n3), whatever letter the notation gives
     it: the only positive integer symbols are lengths (indices start at 0)."""
     return isinstance(expr, sp.Symbol) and bool(expr.is_integer and expr.is_positive)
