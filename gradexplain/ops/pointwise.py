@@ -388,5 +388,5 @@ ENTRIES: tuple[Op, ...] = (
             ),
         ),
     ),
-    Where("where", "the derivative of the branch it takes (undefined where the comparison flips)"),
+    Where("where", "the derivative of the branch it takes"),
 )
