@@ -18,9 +18,9 @@ from gradexplain.errors import (
     UsageError,
     ValuesError,
 )
-from gradexplain.expect import Expectation
 from gradexplain.result import Decomposition, Explanation, Gradient, Singularity, Tolerance
 from gradexplain.status import exit_status, worst_status
+from gradexplain.witnesses.expect import Expectation
 
 AGREE, DISAGREE = ExitStatus.AGREE, ExitStatus.DISAGREE
 INVALID, UNDEFINED, INTERNAL = ExitStatus.INVALID, ExitStatus.UNDEFINED, ExitStatus.INTERNAL

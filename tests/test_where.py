@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from gradexplain import ExitStatus, explain
 from gradexplain.cli import app
 from gradexplain.errors import ExpressionError, ValuesError
-from gradexplain.parser import parse
+from gradexplain.ir.parser import parse
 from tests.helpers import assert_matches_torch
 
 
