@@ -147,7 +147,7 @@ def _terms_sentence(y: str, rule: str, shape: Shape, wrt: list[str], nt: Notatio
     count = int(np.prod(shape))
     names = wrt[0] if len(wrt) == 1 else f"{', '.join(wrt[:-1])} and {wrt[-1]}"
     back = f"the chain rule carries it back to {names} below."
-    if rule == "mean":
+    if OPS[rule].average:
         return (
             f"Sum rule with the factor 1/{nt.n}: L = (1/{count}) sum_{index} {entry} "
             f"averages the {nt.n} = {count} elements of {y}, so dL/d{entry} = 1/{count} for "

@@ -17,6 +17,7 @@ from gradexplain.errors import ExitStatus
 from gradexplain.formatting import fmt
 from gradexplain.nonfinite import explained, finite_mask
 from gradexplain.notation import Notation
+from gradexplain.ops import OPS
 from gradexplain.result import Explanation, Gradient, NonFinite, Singularity, Terms
 from gradexplain.safetext import visible
 from gradexplain.shapes import element
@@ -411,7 +412,7 @@ def _terms_grid(terms: Terms, total: float, show_all: bool, nt: Notation) -> Gri
         None if index is None else (_where(index, values.shape), fmt(flat[index]))
         for index in rows(flat.size, show_all)
     )
-    totals = [("sum", fmt(float(np.sum(flat))))] if terms.rule == "mean" else []
+    totals = [("sum", fmt(float(np.sum(flat))))] if OPS[terms.rule].average else []
     totals.append(("L", fmt(total)))
     columns = (
         Column(Label(labels)),

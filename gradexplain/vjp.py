@@ -21,6 +21,7 @@ from gradexplain.evaluate import Evaluator
 from gradexplain.jsonout import numbers
 from gradexplain.limits import MAX_JACOBIAN_N
 from gradexplain.notation import choose
+from gradexplain.ops import OPS
 from gradexplain.result import Tolerance
 from gradexplain.tree import Node, variables
 from gradexplain.values import arrays_and_scalars, from_text
@@ -331,7 +332,7 @@ def _summed(
         )
     inner, rule = found
     y_shape = node_shapes[id(inner)]
-    scale = 1.0 / int(np.prod(y_shape)) if rule == "mean" else 1.0
+    scale = 1.0 / int(np.prod(y_shape)) if OPS[rule].average else 1.0
     names = _differentiated([name for name in variables(inner) if shapes[name]], chosen)
     sizes = {f"y = {source(inner)}": y_shape, **{name: shapes[name] for name in names}}
     if max(int(np.prod(shape)) for shape in sizes.values()) > MAX_JACOBIAN_N:
