@@ -181,8 +181,7 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         ):
             model = program.model
             evaluator = Evaluator(arrays, scalars, model.sizes)
-            pin = program.notation.length is None  # sizes read as numbers: x_0 of a 1-vector
-            derivatives = {name: symbolic.gradient(model, name, pin) for name in wrt}
+            derivatives = {name: symbolic.gradient(model, name) for name in wrt}
             _check_work(model, evaluator, derivatives, shapes)
         run = autograd.run(tree, values, torch_device, dtype, set(wrt))
         with deadline(

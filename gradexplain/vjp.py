@@ -139,7 +139,7 @@ def _symbolic(
     evaluator = Evaluator({**arrays, vname: v}, scalars, model.sizes)
     found, formulas = {}, {}
     for name in names:
-        derivative = symbolic.gradient(model, name, result.notation.length is None)
+        derivative = symbolic.gradient(model, name)
         found[name] = evaluator.tensor(
             derivative, symbolic.target_indices(model, name), shapes[name]
         )
