@@ -105,7 +105,7 @@ def explain_program(
     tolerance = tolerance_for(dtype, rtol, atol)
     if hessian:
         check_hessian_size(program.values, list(program.wrt))
-    result = dataclasses.replace(_compute(program, device, dtype, tolerance), program=program)
+    result = _compute(program, device, dtype, tolerance)
     if program.shaped:
         from gradexplain import matrixform
 
@@ -223,6 +223,7 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
             gradients=gradients,
             tolerance=tolerance,
             decomposition=decomposition,
+            program=program,
             singularities=singularities,
             nonfinite=tuple(
                 cause for g in gradients.values() for cause in nonfinite.causes(g, dtype, covered)

@@ -62,8 +62,6 @@ def _drawings(result: Explanation) -> list[tuple[str, str]]:
     from gradexplain import graph, pysum, svg
 
     program = result.program
-    if program is None:
-        return []
     chosen = list(result.gradients)
     built = graph.build(
         program.tree, dict(program.values), result.dtype, shaped=program.shaped, wrt=chosen

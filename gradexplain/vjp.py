@@ -73,7 +73,6 @@ def compare(result: Explanation, v_text: str) -> VectorJacobian:
     from gradexplain.shapes import describe
     from gradexplain.unparse import source
 
-    assert result.program is not None  # explain_program() always carries its program
     program = result.program
     tree, values, node_shapes = program.tree, program.values, program.node_shapes
     names = list(result.gradients)

@@ -19,8 +19,10 @@ from gradexplain.errors import (
     ValuesError,
 )
 from gradexplain.expect import Expectation
+from gradexplain.program import build
 from gradexplain.result import Decomposition, Explanation, Gradient, Singularity, Tolerance
 from gradexplain.status import exit_status, worst_status
+from gradexplain.values import from_text
 
 AGREE, DISAGREE = ExitStatus.AGREE, ExitStatus.DISAGREE
 INVALID, UNDEFINED, INTERNAL = ExitStatus.INVALID, ExitStatus.UNDEFINED, ExitStatus.INTERNAL
@@ -56,6 +58,7 @@ def _explanation(
         {"x": gradient},
         Tolerance(1e-7, 1e-7),
         Decomposition("derivative", "", False, None, None),
+        build("x", {"x": from_text("x", "0")}),
         singularities=(KINK,) if singular else (),
         hessian=hessian,
     )
