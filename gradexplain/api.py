@@ -174,7 +174,6 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         from gradexplain.evaluate import Evaluator
 
         torch_device = autograd.resolve_device(device, dtype)
-        n = None if program.shaped else program.length
         arrays, scalars = arrays_and_scalars(values)
         with deadline(
             limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation", "MAX_SYMBOLIC_SECONDS"
@@ -216,7 +215,6 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
             expression=program.text,
             device=str(torch_device),
             dtype=dtype,
-            n=n,
             scalars=scalars,
             value=run.value,
             value_symbolic=value_symbolic,

@@ -137,7 +137,6 @@ class Explanation:
     expression: str
     device: str
     dtype: str
-    n: int | None  # common vector length, None when every variable is a scalar
     scalars: dict[str, float]
     value: float  # L from autograd
     value_symbolic: float  # L from the SymPy expression
@@ -164,6 +163,11 @@ class Explanation:
     def notation(self) -> Notation:
         """The index and size letters the formulas use: the program's (`Program.notation`)."""
         return self.program.notation
+
+    @property
+    def n(self) -> int | None:
+        """The one length shown as n; None where values are laid out by shape, or scalars."""
+        return self.program.notation.length
 
     @property
     def agree(self) -> bool:

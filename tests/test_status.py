@@ -51,7 +51,6 @@ def _explanation(
         "x",
         "cpu",
         "float64",
-        None,
         {},
         0.0,
         0.0,
