@@ -27,9 +27,9 @@ from gradexplain.tree import Node, variables
 from gradexplain.values import arrays_and_scalars, from_text
 
 if TYPE_CHECKING:
-    from gradexplain.axes import Shape
     from gradexplain.program import Program
     from gradexplain.result import Explanation
+    from gradexplain.sumrule import Array
     from gradexplain.values import Values
 
 FLOAT64 = Tolerance(1e-7, 1e-7)  # torch.testing's float64 defaults, as the run's own
@@ -198,7 +198,7 @@ class Jacobian:
 def jacobian(
     program: Program, tolerance: Tolerance = FLOAT64, entries: int | None = None
 ) -> Jacobian:
-    """J for y = the array L adds up, as the sum-rule table has it (`sumrule.combined`:
+    """J for y = the array L adds up, as the sum-rule table has it (`sumrule.array`:
     the expression itself, or what sum or mean adds up), one way for every rank, for the
     differentiated variables (`program.wrt`): data has no column of J. Both witnesses
     form it: `torch.func.jacrev`, and SymPy's dy_i/dx_j evaluated whole, y's element
@@ -206,12 +206,12 @@ def jacobian(
     (`Jacobian.shapes` says so)."""
     from gradexplain.unparse import source
 
-    tree, values, shapes = program.tree, program.values, program.shapes
-    node_shapes = dict(program.node_shapes)
-    inner, scale, y_shape, kept = _summed(tree, list(program.wrt), shapes, node_shapes)
+    values, shapes = program.values, program.shapes
+    found, scale, y_shape, kept = _summed(program)
+    inner = found.node
     if entries is not None:
         _check_entries(y_shape, [shapes[name] for name in kept], entries)
-    symbolic_side, formulas = _symbolic_jacobian(program.model, inner, values, kept, y_shape)
+    symbolic_side, formulas = _symbolic_jacobian(program.model, found, values, kept, y_shape)
     layout = {"y": y_shape, **{name: shapes[name] for name in kept}}
     return Jacobian(
         source(inner),
@@ -277,7 +277,7 @@ X_INDICES = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("
 
 def _symbolic_jacobian(
     model: symbolic.Model,
-    inner: Node,
+    y: Array,
     values: Mapping[str, Values],
     names: list[str],
     y_shape: tuple[int, ...],
@@ -288,8 +288,7 @@ def _symbolic_jacobian(
     from gradexplain.sumrule import INDICES, generic_element
 
     shapes = {name: value.shape for name, value in values.items()}
-    own, term = model.elements[id(inner)]
-    element = generic_element(term, tuple(own), y_shape, pin=False)
+    element = generic_element(y.element, y.own, y_shape, pin=False)
     y_indices = INDICES[: len(y_shape)]  # J's rows: every element of y
     arrays, scalars = arrays_and_scalars(values)
     evaluator = Evaluator(arrays, scalars, model.sizes)
@@ -314,25 +313,24 @@ def _stretched(element: sp.Expr, model: symbolic.Model, name: str) -> tuple[sp.E
     )
 
 
-def _summed(
-    tree: Node, chosen: list[str], shapes: dict[str, Shape], node_shapes: dict[int, Shape]
-) -> tuple[Node, float, tuple[int, ...], list[str]]:
+def _summed(program: Program) -> tuple[Array, float, tuple[int, ...], list[str]]:
     """y (the array L sums or averages, as the table has it), the scale (1, or 1/count
     for a mean), y's shape and the vectors and matrices J is formed for."""
     from gradexplain.shapes import describe
-    from gradexplain.sumrule import combined
+    from gradexplain.sumrule import array
     from gradexplain.unparse import source
 
-    found = combined(tree, node_shapes)
-    if found is None:
+    tree, shapes, node_shapes = program.tree, program.shapes, dict(program.node_shapes)
+    found = array(tree, node_shapes, program.model)
+    if found is None or not OPS[found.rule].adds_up:  # the table has no product rule yet
         raise ValuesError(
             f"--jacobian needs a vector or matrix y: y = {source(tree)} is a "
             f"scalar, so its Jacobian is the gradient the table shows"
         )
-    inner, rule = found
+    inner = found.node
     y_shape = node_shapes[id(inner)]
-    scale = 1.0 / int(np.prod(y_shape)) if OPS[rule].average else 1.0
-    names = _differentiated([name for name in variables(inner) if shapes[name]], chosen)
+    scale = 1.0 / int(np.prod(y_shape)) if OPS[found.rule].average else 1.0
+    names = _differentiated([name for name in variables(inner) if shapes[name]], list(program.wrt))
     sizes = {f"y = {source(inner)}": y_shape, **{name: shapes[name] for name in names}}
     if max(int(np.prod(shape)) for shape in sizes.values()) > MAX_JACOBIAN_N:
         listed = ", ".join(
@@ -346,7 +344,7 @@ def _summed(
             f"for at most MAX_JACOBIAN_N = {MAX_JACOBIAN_N:,} elements "
             f"each: {listed}; use --v to get J^T v without forming J"
         )
-    return inner, scale, y_shape, names
+    return found, scale, y_shape, names
 
 
 def where(flat: int, shape: tuple[int, ...] | None, gap: str) -> str:
