@@ -16,8 +16,8 @@ from gradexplain.status import exit_status
 if TYPE_CHECKING:
     import numpy as np
 
-    from gradexplain.notation import Notation
-    from gradexplain.program import Program
+    from gradexplain.ir.notation import Notation
+    from gradexplain.ir.program import Program
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ class Explanation:
     extras: dict[str, Any] = field(default_factory=dict)
     data: dict[str, np.ndarray] = field(default_factory=dict)  # not differentiated (--wrt)
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # matrix path only
-    hessian: Any = None  # gradexplain.hessian.Hessian with --hessian, else None
+    hessian: Any = None  # gradexplain.witnesses.hessian.Hessian with --hessian, else None
     nonfinite: tuple[NonFinite, ...] = ()  # inf/NaN no hazard explains: overflow, NaN
     matrix_forms: dict[str, str] = field(default_factory=dict)  # name -> sentence
     # how Jupyter shows it (`notebook.markdown_repr`), handed over by `api`, which made it:
@@ -184,7 +184,7 @@ class Explanation:
 
     def _repr_markdown_(self) -> str | None:
         """Jupyter shows the result itself: table, verdict, formulas as math, the graph
-        drawn inline (`gradexplain.notebook`)."""
+        drawn inline (`gradexplain.output.notebook`)."""
         return None if self.display is None else self.display(self)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:

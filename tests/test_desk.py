@@ -17,10 +17,10 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from gradexplain import graph, pysum, story
 from gradexplain.cli import app
-from gradexplain.program import build
-from gradexplain.values import from_numbers
+from gradexplain.ir.program import build
+from gradexplain.ir.values import from_numbers
+from gradexplain.teach import graph, pysum, story
 from tests.helpers import cli_at_width
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -437,11 +437,11 @@ def test_each_derivative_rule_is_written_as_sympy_writes_it():
     1/(u*log(2)) here); words, where an entry has them, come after the formula."""
     import sympy as sp
 
+    from gradexplain.ir.tree import Call, Var
     from gradexplain.ops import OPS
     from gradexplain.ops.elementwise import Elementwise
     from gradexplain.ops.pointwise import Pointwise
-    from gradexplain.symbolic import formula
-    from gradexplain.tree import Call, Var
+    from gradexplain.witnesses.symbolic import formula
 
     u = sp.Symbol("u", real=True)
     checked = set()

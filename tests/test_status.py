@@ -18,11 +18,11 @@ from gradexplain.errors import (
     UsageError,
     ValuesError,
 )
-from gradexplain.expect import Expectation
-from gradexplain.program import build
+from gradexplain.ir.program import build
+from gradexplain.ir.values import from_text
 from gradexplain.result import Decomposition, Explanation, Gradient, Singularity, Tolerance
 from gradexplain.status import exit_status, worst_status
-from gradexplain.values import from_text
+from gradexplain.witnesses.expect import Expectation
 
 AGREE, DISAGREE = ExitStatus.AGREE, ExitStatus.DISAGREE
 INVALID, UNDEFINED, INTERNAL = ExitStatus.INVALID, ExitStatus.UNDEFINED, ExitStatus.INTERNAL

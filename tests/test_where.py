@@ -7,7 +7,7 @@ import pytest
 
 from gradexplain import ExitStatus, explain
 from gradexplain.errors import ExpressionError, ValuesError
-from gradexplain.parser import parse
+from gradexplain.ir.parser import parse
 
 
 def sigmoid(u):

@@ -18,14 +18,14 @@ from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from gradexplain.axes import Shape
+from gradexplain.ir.axes import Shape
+from gradexplain.ir.tree import Call, Param, Var
 from gradexplain.ops.reading import NAMESPACES as NAMESPACES
 from gradexplain.ops.reading import RULES, Reading
 from gradexplain.ops.reading import Keyword as Keyword
-from gradexplain.tree import Call, Param, Var
 
 if TYPE_CHECKING:
-    from gradexplain.notation import Notation
+    from gradexplain.ir.notation import Notation
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.axes import Shape, broadcast
+from gradexplain.ir.axes import Shape, broadcast
+from gradexplain.ir.tree import Call
 from gradexplain.ops.base import Hazard, NamedFunction, Op, RuleForm, words
-from gradexplain.tree import Call
 
 
 @dataclass(frozen=True)

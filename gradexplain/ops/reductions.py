@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gradexplain.axes import Shape, along, dims_of, reduced, reduced_axes
+from gradexplain.ir.axes import Shape, along, dims_of, reduced, reduced_axes
+from gradexplain.ir.tree import Call
 from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op, RuleForm, equation
-from gradexplain.tree import Call
 
 if TYPE_CHECKING:
-    from gradexplain.notation import Notation
+    from gradexplain.ir.notation import Notation
 
 DIMS = Keyword("dim", "dims", aliases=("axis",))
 ONE_DIM = Keyword("dim", "dim", aliases=("axis",))
