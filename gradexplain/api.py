@@ -105,7 +105,7 @@ def explain_program(
     tolerance = tolerance_for(dtype, rtol, atol)
     if hessian:
         check_hessian_size(program.values, list(program.wrt))
-    result = dataclasses.replace(_compute(program, device, dtype, tolerance), program=program)
+    result = _compute(program, device, dtype, tolerance)
     if program.shaped:
         from gradexplain.teach import matrixform
 
@@ -176,15 +176,13 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         from gradexplain.witnesses.evaluate import Evaluator
 
         torch_device = autograd.resolve_device(device, dtype)
-        n = None if program.shaped else program.length
         arrays, scalars = arrays_and_scalars(values)
         with deadline(
             limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation", "MAX_SYMBOLIC_SECONDS"
         ):
             model = program.model
             evaluator = Evaluator(arrays, scalars, model.sizes)
-            pin = program.notation.length is None  # sizes read as numbers: x_0 of a 1-vector
-            derivatives = {name: symbolic.gradient(model, name, pin) for name in wrt}
+            derivatives = {name: symbolic.gradient(model, name) for name in wrt}
             _check_work(model, evaluator, derivatives, shapes)
         run = autograd.run(tree, values, torch_device, dtype, set(wrt))
         with deadline(
@@ -219,13 +217,13 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
             expression=program.text,
             device=str(torch_device),
             dtype=dtype,
-            n=n,
             scalars=scalars,
             value=run.value,
             value_symbolic=value_symbolic,
             gradients=gradients,
             tolerance=tolerance,
             decomposition=decomposition,
+            program=program,
             singularities=singularities,
             nonfinite=tuple(
                 cause for g in gradients.values() for cause in nonfinite.causes(g, dtype, covered)

@@ -502,6 +502,15 @@ def test_mse_and_mnist_loss_forms_and_the_data_matrix_itself():
     assert "Matrix form, with z = xb@weights: dL/dweights = xb.T @ g" in out
 
 
+def test_a_one_row_product_reads_g_as_a_vector_formula():
+    """z = A@w of one row is a vector of one element, as y is: g is written as for any
+    length, as the table writes x_j of length-1 vectors (it read -2*y_0 + 2*z_0)."""
+    from gradexplain import explain
+
+    forms = explain("sum((A@w - y)**2)", A=[[1, 2]], w=[1, 2], y=[3], wrt="w").matrix_forms
+    assert "where g = dL/dz = -2*y + 2*z (elementwise)" in forms["w"]
+
+
 @pytest.mark.parametrize(
     ("expression", "values"),
     [

@@ -56,7 +56,7 @@ class Program:
         Only the symbolic witness reads it; autograd walks the tree itself."""
         from gradexplain.witnesses import symbolic
 
-        return symbolic.build(self.tree, self.shapes, self.node_shapes)
+        return symbolic.build(self.tree, self.shapes, self.node_shapes, pin=self.shaped)
 
     @cached_property
     def shapes(self) -> dict[str, Shape]:

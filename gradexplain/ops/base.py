@@ -159,6 +159,7 @@ class Op:
     story: str | None = None  # "L = sum_i y_i": how the story names L at the top
     # said when y.backward(ones) runs through it at the top: what L = sum_i y_i means there
     ones_note: str = ""
+    average: bool = False  # L = (1/N) sum_i y_i (mean): each dL/dy_i is 1/N
     operands: int = 1  # how many tensors it takes, before its constant settings
     keywords: tuple[Keyword, ...] = ()  # its settings, in PyTorch's positional order
     # other names of it, "namespace:name" (NAMESPACES, or "bare"): "torch:arcsinh"

@@ -66,7 +66,6 @@ class Reduction(Op):
     dim: str = "optional"
     keywords: tuple[Keyword, ...] = (DIMS, KEEPDIM)
     product: bool = False
-    average: bool = False
     inner: Callable[[Any, Any], Any] | None = None  # (sympy, u_k) -> the summand
     outer: Callable[[Any, Any], Any] | None = None  # (sympy, the Sum) -> the element
 

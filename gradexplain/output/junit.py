@@ -10,6 +10,8 @@ the document stays well-formed XML 1.0.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from gradexplain.errors import ExitStatus
@@ -62,22 +64,18 @@ def differences(outcome: Outcome) -> list[str]:
 
     result = outcome.result
     assert result is not None
-    lines = [result.verdict()]
-    for g in result.gradients.values():
-        symbolic, autograd = g.symbolic.reshape(-1), g.autograd.reshape(-1)
-        wrong, more = _wrong(g.close)
-        lines += [
-            f"dL/d{g.name}{_index(g.shape, i)}: SymPy {fmt(symbolic[i])}, autograd "
-            f"{fmt(autograd[i])}, |difference| {fmt(abs(autograd[i] - symbolic[i]))}"
-            for i in wrong
-        ] + more
-    hessian = result.hessian
+    lines, hessian = [result.verdict()], result.hessian
+    compared: list[tuple[Callable[[int], str], Any]] = [
+        (partial(_label, g.name, g.shape), g) for g in result.gradients.values()
+    ]
     if hessian is not None and hessian.undefined is None:  # SymPy's against torch.func's
         names = [f"d2L/d{a}d{b}" for a in hessian.labels for b in hessian.labels]
-        symbolic, autograd = hessian.symbolic.reshape(-1), hessian.autograd.reshape(-1)
-        wrong, more = _wrong(hessian.close)
+        compared.append((names.__getitem__, hessian))
+    for label, found in compared:
+        symbolic, autograd = found.symbolic.reshape(-1), found.autograd.reshape(-1)
+        wrong, more = _wrong(found.close)
         lines += [
-            f"{names[i]}: SymPy {fmt(symbolic[i])}, autograd {fmt(autograd[i])}, "
+            f"{label(i)}: SymPy {fmt(symbolic[i])}, autograd {fmt(autograd[i])}, "
             f"|difference| {fmt(abs(autograd[i] - symbolic[i]))}"
             for i in wrong
         ] + more
@@ -85,7 +83,7 @@ def differences(outcome: Outcome) -> list[str]:
         values, autograd = fd.values.reshape(-1), fd.autograd.reshape(-1)
         wrong, more = _wrong(fd.close)
         lines += [
-            f"dL/d{fd.name}{_index(fd.values.shape, i)}: finite differences "
+            f"{_label(fd.name, fd.values.shape, i)}: finite differences "
             f"{fmt(values[i])}, autograd {fmt(autograd[i])}"
             for i in wrong
         ] + more
@@ -99,7 +97,7 @@ def differences(outcome: Outcome) -> list[str]:
         )
         wrong, more = _wrong(check.match)
         lines += [
-            f"expected dL/d{check.name}{_index(check.expected.shape, i)} = "
+            f"expected {_label(check.name, check.expected.shape, i)} = "
             f"{fmt(expected[i])}, SymPy {fmt(symbolic[i])}, autograd {fmt(autograd[i])}"
             for i in wrong
         ] + more
@@ -124,8 +122,8 @@ def _message(outcome: Outcome) -> str:
     return outcome.result.verdict()
 
 
-def _index(shape: tuple[int, ...], i: int) -> str:
-    return "" if shape == () else f"[{i}]"
+def _label(name: str, shape: tuple[int, ...], i: int) -> str:
+    return f"dL/d{name}" + ("" if shape == () else f"[{i}]")
 
 
 def write(outcomes: list[Outcome], path: str, seconds: float) -> None:

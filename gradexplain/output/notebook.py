@@ -63,8 +63,6 @@ def _drawings(result: Explanation) -> list[tuple[str, str]]:
     from gradexplain.teach import graph, pysum
 
     program = result.program
-    if program is None:
-        return []
     chosen = list(result.gradients)
     built = graph.build(
         program.tree, dict(program.values), result.dtype, shaped=program.shaped, wrt=chosen

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from gradexplain.errors import ExitStatus
 from gradexplain.ir.notation import Notation
 from gradexplain.ir.shapes import element
+from gradexplain.ops import OPS
 from gradexplain.output.formatting import fmt
 from gradexplain.output.safetext import visible
 from gradexplain.result import Explanation, Gradient, NonFinite, Singularity, Terms
@@ -411,7 +412,7 @@ def _terms_grid(terms: Terms, total: float, show_all: bool, nt: Notation) -> Gri
         None if index is None else (_where(index, values.shape), fmt(flat[index]))
         for index in rows(flat.size, show_all)
     )
-    totals = [("sum", fmt(float(np.sum(flat))))] if terms.rule == "mean" else []
+    totals = [("sum", fmt(float(np.sum(flat))))] if OPS[terms.rule].average else []
     totals.append(("L", fmt(total)))
     columns = (
         Column(Label(labels)),

@@ -56,7 +56,6 @@ def add(result: Explanation, options: Options) -> None:
 
 
 def _add(result: Explanation, options: Options) -> None:
-    assert result.program is not None  # explain_program() always carries its program
     program = result.program
     tree, node_shapes, given = program.tree, dict(program.node_shapes), dict(program.values)
     chosen = list(result.gradients)  # --wrt: only these get gradients; the rest are data

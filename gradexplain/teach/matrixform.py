@@ -33,11 +33,7 @@ MAX_ELEMENTS = 100_000  # g is derived once more: only for tables a person reads
 def forms(result: Explanation) -> dict[str, str]:
     """One sentence per differentiated vector that has a checked matrix form."""
     program = result.program
-    if (
-        program is None
-        or not program.shaped
-        or sum(v.size for v in program.values.values()) > MAX_ELEMENTS
-    ):
+    if not program.shaped or sum(v.size for v in program.values.values()) > MAX_ELEMENTS:
         return {}
     found = {}
     values = {name: _array(value) for name, value in program.values.items()}
@@ -151,7 +147,6 @@ def _form(
     result: Explanation, name: str, explained: dict[str, tuple[str, np.ndarray, str] | None]
 ) -> str | None:
     program = result.program
-    assert program is not None
     products = _products(program.tree, name)
     if products is None:
         return None
@@ -201,7 +196,6 @@ def _g(
     from gradexplain.witnesses.evaluate import Evaluator, check_work
 
     program = result.program
-    assert program is not None
     z = next(fresh for fresh in _FRESH if fresh not in variables(program.tree))
     tree = _substitute(program.tree, {id(p) for p in products}, Var(z, 0))
     values = {n: program.values[n] for n in variables(tree) if n != z}

@@ -16,12 +16,12 @@ import sympy as sp
 
 from gradexplain.ir.notation import PLAIN, Notation
 from gradexplain.ir.program import Program
-from gradexplain.ir.shapes import Shape, element
+from gradexplain.ir.shapes import element
 from gradexplain.ir.tree import BinOp, Call, Node, Var, children, walk
 from gradexplain.ir.unparse import source
 from gradexplain.ops import OPS
 from gradexplain.ops.reductions import Reduction as ReductionOp
-from gradexplain.result import Decomposition, Singularity
+from gradexplain.result import Decomposition, Singularity, Terms
 from gradexplain.teach import sumrule
 from gradexplain.witnesses import symbolic
 from gradexplain.witnesses.evaluate import Evaluator
@@ -187,7 +187,7 @@ def sentence(
 ) -> str:
     """The rule applied to one variable, ending in its gradient formula."""
     if _by_shapes(program):
-        return _through_products(program, name, grad_formula)
+        return _through_products(program, decomposition.terms, name, grad_formula)
     tree, is_vector, nt = program.tree, bool(model.shapes[name]), program.notation
     target = f"{name}_{nt.j}" if is_vector else name
     lead = f"dL/d{target} = {grad_formula}"
@@ -231,7 +231,7 @@ def _has_inner_reduction(expr: sp.Expr) -> bool:
     return bool(expr.atoms(sp.Sum, sp.Product))
 
 
-def _through_products(program: Program, name: str, text: str) -> str:
+def _through_products(program: Program, table: Terms | None, name: str, text: str) -> str:
     """The chain rule through the `@` that uses `name` directly, or the general rule."""
     tree, node_shapes, shape = program.tree, dict(program.node_shapes), program.shapes[name]
     lead = f"dL/d{element(name, shape, program.notation.j + program.notation.k)} = {text}"
@@ -259,7 +259,7 @@ def _through_products(program: Program, name: str, text: str) -> str:
             if len(node_shapes[id(mine)]) == 2 and len(node_shapes[id(theirs)]) == 1
             else ""
         )
-        y = _product_letter(tree, node_shapes, node)
+        y = _product_letter(tree, table, source(node))
         if mine is node.left:
             return (
                 f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
@@ -278,12 +278,11 @@ def _through_products(program: Program, name: str, text: str) -> str:
     return f"Chain rule, element by element: {lead}."
 
 
-def _product_letter(tree: Node, node_shapes: dict[int, Shape], product: Node) -> str:
+def _product_letter(tree: Node, table: Terms | None, product: str) -> str:
     """y, unless the sum-rule table already calls another array y (the sigmoid of this
     product, say): then z, so one letter never names two arrays (nor a variable)."""
-    found = sumrule.combined(tree, node_shapes)
     array, other = sumrule.letters(tree)
-    return other if found is not None and found[0] is not product else array
+    return other if table is not None and table.source != product else array
 
 
 def _operand_name(node: Node) -> str | None:

@@ -42,24 +42,6 @@ def kind(shape: Shape) -> str:
     return f"a vector of {shape[0]} element{'s' * (shape[0] != 1)}"
 
 
-def combined(tree: Node, node_shapes: dict[int, Shape]) -> tuple[Node, str] | None:
-    """The array y whose elements make L, and how they combine; None when L is not one
-    sum or mean of an array's elements (a scalar formula, a chain of reductions)."""
-    if node_shapes[id(tree)]:
-        return tree, "sum"  # backward(ones) sums every element of the result
-    # a plain sum or mean: the table's sentence has no product rule for a matrix yet
-    op = OPS.get(tree.func) if isinstance(tree, Call) else None
-    if (
-        isinstance(tree, Call)
-        and op is not None
-        and op.adds_up
-        and not op.needs_axes(tree)
-        and node_shapes[id(tree.args[0])]
-    ):
-        return tree.args[0], tree.func
-    return None
-
-
 @dataclass(frozen=True)
 class Array:
     """The array y that L combines at the top, and y's element at its own indices, read
@@ -147,7 +129,7 @@ def _terms_sentence(y: str, rule: str, shape: Shape, wrt: list[str], nt: Notatio
     count = int(np.prod(shape))
     names = wrt[0] if len(wrt) == 1 else f"{', '.join(wrt[:-1])} and {wrt[-1]}"
     back = f"the chain rule carries it back to {names} below."
-    if rule == "mean":
+    if OPS[rule].average:
         return (
             f"Sum rule with the factor 1/{nt.n}: L = (1/{count}) sum_{index} {entry} "
             f"averages the {nt.n} = {count} elements of {y}, so dL/d{entry} = 1/{count} for "

@@ -64,6 +64,7 @@ class Model:
     implicit_term: sp.Expr | None  # y's element when the expression is not a scalar
     reductions: dict[Node, Reduction]  # each reduction over every element of an array
     elements: dict[int, tuple[tuple[Any, ...], sp.Expr]]  # id(node) -> (its indices, element)
+    pin: bool = True  # a gradient's size-1 axis reads element 0 (`gradient`), as shapes lay out
 
     @property
     def implicit_sum(self) -> bool:
@@ -81,6 +82,7 @@ def build(
     tree: Node,
     shapes: Mapping[str, Shape],
     node_shapes: Mapping[int, Shape],
+    pin: bool = True,
 ) -> Model:
     """L from our tree; a non-scalar result is summed over all of its elements (ones as v).
     Built once per program (`Program.model`); every extra reads it."""
@@ -96,6 +98,7 @@ def build(
         term if top else None,
         builder.reductions,
         builder.elements,
+        pin,
     )
 
 
@@ -140,14 +143,14 @@ def drop_unit_ranges(expr: sp.Expr, every: bool = False) -> sp.Expr:
     )
 
 
-def gradient(model: Model, name: str, pin: bool = True) -> sp.Expr:
+def gradient(model: Model, name: str) -> sp.Expr:
     """dL/dW_jk (or dL/dx_j, dL/dc), written in `targets(model, name)`, each size-1 axis
-    at its element 0 (`W_j0`, as a table laid out by shape labels it), or with `pin`
-    False at its own index (`x_j` in a program of one length n, n = 1 too): the values
-    are the same, an axis of one element has one."""
+    at its element 0 (`W_j0`, as a table laid out by shape labels it), or, where the
+    model is not `pin`, at its own index (`x_j` in a program of one length n, n = 1 too):
+    the values are the same, an axis of one element has one."""
     base = model.bases[name]
     targets = target_indices(model, name)
-    if pin:
+    if model.pin:
         targets = pinned(targets, model.shapes[name])
     return derivative(model.loss, base[targets] if targets else base, target_ranges(model, name))
 

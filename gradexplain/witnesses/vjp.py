@@ -20,16 +20,17 @@ from gradexplain.ir.limits import MAX_JACOBIAN_N
 from gradexplain.ir.notation import choose
 from gradexplain.ir.tree import Node, variables
 from gradexplain.ir.values import arrays_and_scalars, from_text
+from gradexplain.ops import OPS
 from gradexplain.output.jsonout import numbers
 from gradexplain.result import Tolerance
 from gradexplain.witnesses import autograd, closeness, symbolic
 from gradexplain.witnesses.evaluate import Evaluator
 
 if TYPE_CHECKING:
-    from gradexplain.ir.axes import Shape
     from gradexplain.ir.program import Program
     from gradexplain.ir.values import Values
     from gradexplain.result import Explanation
+    from gradexplain.teach.sumrule import Array
 
 FLOAT64 = Tolerance(1e-7, 1e-7)  # torch.testing's float64 defaults, as the run's own
 SCALAR_RESULT = (
@@ -72,7 +73,6 @@ def compare(result: Explanation, v_text: str) -> VectorJacobian:
     from gradexplain.ir.shapes import describe
     from gradexplain.ir.unparse import source
 
-    assert result.program is not None  # explain_program() always carries its program
     program = result.program
     tree, values, node_shapes = program.tree, program.values, program.node_shapes
     names = list(result.gradients)
@@ -138,7 +138,7 @@ def _symbolic(
     evaluator = Evaluator({**arrays, vname: v}, scalars, model.sizes)
     found, formulas = {}, {}
     for name in names:
-        derivative = symbolic.gradient(model, name, result.notation.length is None)
+        derivative = symbolic.gradient(model, name)
         found[name] = evaluator.tensor(
             derivative, symbolic.target_indices(model, name), shapes[name]
         )
@@ -198,7 +198,7 @@ class Jacobian:
 def jacobian(
     program: Program, tolerance: Tolerance = FLOAT64, entries: int | None = None
 ) -> Jacobian:
-    """J for y = the array L adds up, as the sum-rule table has it (`sumrule.combined`:
+    """J for y = the array L adds up, as the sum-rule table has it (`sumrule.array`:
     the expression itself, or what sum or mean adds up), one way for every rank, for the
     differentiated variables (`program.wrt`): data has no column of J. Both witnesses
     form it: `torch.func.jacrev`, and SymPy's dy_i/dx_j evaluated whole, y's element
@@ -206,12 +206,12 @@ def jacobian(
     (`Jacobian.shapes` says so)."""
     from gradexplain.ir.unparse import source
 
-    tree, values, shapes = program.tree, program.values, program.shapes
-    node_shapes = dict(program.node_shapes)
-    inner, scale, y_shape, kept = _summed(tree, list(program.wrt), shapes, node_shapes)
+    values, shapes = program.values, program.shapes
+    found, scale, y_shape, kept = _summed(program)
+    inner = found.node
     if entries is not None:
         _check_entries(y_shape, [shapes[name] for name in kept], entries)
-    symbolic_side, formulas = _symbolic_jacobian(program.model, inner, values, kept, y_shape)
+    symbolic_side, formulas = _symbolic_jacobian(program.model, found, values, kept, y_shape)
     layout = {"y": y_shape, **{name: shapes[name] for name in kept}}
     return Jacobian(
         source(inner),
@@ -277,7 +277,7 @@ X_INDICES = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("
 
 def _symbolic_jacobian(
     model: symbolic.Model,
-    inner: Node,
+    y: Array,
     values: Mapping[str, Values],
     names: list[str],
     y_shape: tuple[int, ...],
@@ -288,8 +288,7 @@ def _symbolic_jacobian(
     from gradexplain.witnesses.deltas import derivative
 
     shapes = {name: value.shape for name, value in values.items()}
-    own, term = model.elements[id(inner)]
-    element = generic_element(term, tuple(own), y_shape, pin=False)
+    element = generic_element(y.element, y.own, y_shape, pin=False)
     y_indices = INDICES[: len(y_shape)]  # J's rows: every element of y
     arrays, scalars = arrays_and_scalars(values)
     evaluator = Evaluator(arrays, scalars, model.sizes)
@@ -314,25 +313,24 @@ def _stretched(element: sp.Expr, model: symbolic.Model, name: str) -> tuple[sp.E
     )
 
 
-def _summed(
-    tree: Node, chosen: list[str], shapes: dict[str, Shape], node_shapes: dict[int, Shape]
-) -> tuple[Node, float, tuple[int, ...], list[str]]:
+def _summed(program: Program) -> tuple[Array, float, tuple[int, ...], list[str]]:
     """y (the array L sums or averages, as the table has it), the scale (1, or 1/count
     for a mean), y's shape and the vectors and matrices J is formed for."""
     from gradexplain.ir.shapes import describe
     from gradexplain.ir.unparse import source
-    from gradexplain.teach.sumrule import combined
+    from gradexplain.teach.sumrule import array
 
-    found = combined(tree, node_shapes)
-    if found is None:
+    tree, shapes, node_shapes = program.tree, program.shapes, dict(program.node_shapes)
+    found = array(tree, node_shapes, program.model)
+    if found is None or not OPS[found.rule].adds_up:  # the table has no product rule yet
         raise ValuesError(
             f"--jacobian needs a vector or matrix y: y = {source(tree)} is a "
             f"scalar, so its Jacobian is the gradient the table shows"
         )
-    inner, rule = found
+    inner = found.node
     y_shape = node_shapes[id(inner)]
-    scale = 1.0 / int(np.prod(y_shape)) if rule == "mean" else 1.0
-    names = _differentiated([name for name in variables(inner) if shapes[name]], chosen)
+    scale = 1.0 / int(np.prod(y_shape)) if OPS[found.rule].average else 1.0
+    names = _differentiated([name for name in variables(inner) if shapes[name]], list(program.wrt))
     sizes = {f"y = {source(inner)}": y_shape, **{name: shapes[name] for name in names}}
     if max(int(np.prod(shape)) for shape in sizes.values()) > MAX_JACOBIAN_N:
         listed = ", ".join(
@@ -346,7 +344,7 @@ def _summed(
             f"for at most MAX_JACOBIAN_N = {MAX_JACOBIAN_N:,} elements "
             f"each: {listed}; use --v to get J^T v without forming J"
         )
-    return inner, scale, y_shape, names
+    return found, scale, y_shape, names
 
 
 def where(flat: int, shape: tuple[int, ...] | None, gap: str) -> str:
