@@ -12,9 +12,10 @@ from typing import Annotated, Any, NamedTuple
 
 import typer
 
-from gradexplain import __version__, failure
+from gradexplain import __version__
 from gradexplain.argv import RAW_ARGS, PlainArgsCommand
 from gradexplain.errors import ExitStatus, GradexplainError, StreamFault, UsageError
+from gradexplain.output import failure
 
 EPILOG = """\
 Exit codes: 0 SymPy and autograd agree (and --expect matches); 1 they disagree (or
@@ -81,7 +82,7 @@ def _version(value: bool) -> None:
 def _schema(value: bool) -> None:
     """Print the JSON Schema that --format json follows, so CI can validate against it."""
     if value:
-        from gradexplain.jsonout import schema_text
+        from gradexplain.output.jsonout import schema_text
 
         typer.echo(schema_text(), nl=False)
         raise typer.Exit()
@@ -322,7 +323,7 @@ def command(
 
 
 def _check_format(output_format: str) -> None:
-    from gradexplain.report import FORMATS
+    from gradexplain.output.report import FORMATS
 
     if output_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
@@ -332,32 +333,32 @@ def _check_outputs(paths: dict[str, str | None], cases: str | None, specs: list[
     """Output paths are checked before any work: never an input, never '-' or ''."""
     if all(path is None for path in paths.values()):
         return
-    from gradexplain import outputs
+    from gradexplain.output import files
 
-    inputs = ([cases] if cases is not None else []) + outputs.input_paths(specs)
-    outputs.check(paths, inputs)
+    inputs = ([cases] if cases is not None else []) + files.input_paths(specs)
+    files.check(paths, inputs)
 
 
 def _run(run: Settings, teach_options: Any) -> ExitStatus:
-    from gradexplain import report
-    from gradexplain.arguments import split_arguments
+    from gradexplain.ir.arguments import split_arguments
+    from gradexplain.ir.values import read_stdin
+    from gradexplain.output import report
     from gradexplain.request import Request, answer
-    from gradexplain.values import read_stdin
 
     args = run.args
     if teach_options is not None:
-        from gradexplain.extras import reclaim_v
+        from gradexplain.teach.extras import reclaim_v
 
         args, teach_options = reclaim_v(args, teach_options, run.var)
     _check_quiet(run.quiet, run.output_format, run.show_all, teach_options)
     expression, values = split_arguments(args, run.var, read_stdin)
     if teach_options is not None:
-        from gradexplain.extras import check
+        from gradexplain.teach.extras import check
 
         check(teach_options, run.output_format)
     expected = {}
     if run.expect:  # expect.py loads only when asked for (start-up: README, Performance)
-        from gradexplain.expect import parse_specs
+        from gradexplain.witnesses.expect import parse_specs
 
         expected = parse_specs(run.expect, read_stdin)
     outcome = answer(
@@ -427,7 +428,7 @@ def _teach_options(
     given = (graph, dot, mermaid, check_fd, steps, v, jacobian, svg, graph_svg, jacobian_out)
     if v is None and not any(given):  # Options.any()'s rule, so extras.py need not load
         return None
-    from gradexplain.extras import Options
+    from gradexplain.teach.extras import Options
 
     return Options(*given)
 
@@ -435,7 +436,8 @@ def _teach_options(
 def _run_cases(run: Settings, shown: bool) -> ExitStatus:
     """`--cases FILE`: every case in one process; the options are the cases' defaults
     (`shown`: an option that only changes what one run prints was given)."""
-    from gradexplain import batch, report
+    from gradexplain import batch
+    from gradexplain.output import report
 
     if run.cases is None:
         raise UsageError("--junit-xml needs --cases FILE")

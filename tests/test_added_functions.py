@@ -154,9 +154,9 @@ def test_logsumexp_refuses_what_torch_refuses(expression, message):
 
 
 def test_logsumexp_steps_derive_the_softmax():
-    from gradexplain import steps
-    from gradexplain.parser import parse
-    from gradexplain.values import from_numbers
+    from gradexplain.ir.parser import parse
+    from gradexplain.ir.values import from_numbers
+    from gradexplain.teach import steps
 
     derivation = steps.derive_all(
         parse("sum(logsumexp(X, dim=1))"), {"X": from_numbers("X", M.tolist())}

@@ -7,13 +7,14 @@ import pytest
 import sympy as sp
 from typer.testing import CliRunner
 
-from gradexplain import steps, symbolic
 from gradexplain.cli import app
-from gradexplain.evaluate import Evaluator
-from gradexplain.parser import parse
-from gradexplain.program import differentiated
-from gradexplain.shapes import infer
-from gradexplain.tree import variables
+from gradexplain.ir.parser import parse
+from gradexplain.ir.program import differentiated
+from gradexplain.ir.shapes import infer
+from gradexplain.ir.tree import variables
+from gradexplain.teach import steps
+from gradexplain.witnesses import symbolic
+from gradexplain.witnesses.evaluate import Evaluator
 from tests.test_core import CASES
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
@@ -89,10 +90,11 @@ def _matrix_cases():
 def test_matrix_steps_end_in_the_gradient(expression, shapes):
     import numpy as np
 
-    from gradexplain import explain, steps
-    from gradexplain.builder import TARGETS
-    from gradexplain.evaluate import Evaluator
-    from gradexplain.values import from_numbers
+    from gradexplain import explain
+    from gradexplain.ir.values import from_numbers
+    from gradexplain.teach import steps
+    from gradexplain.witnesses.builder import TARGETS
+    from gradexplain.witnesses.evaluate import Evaluator
 
     rng = np.random.default_rng(len(expression))
     arrays = {name: rng.uniform(-1, 1, size=shape) for name, shape in shapes.items()}
@@ -155,9 +157,9 @@ def test_cli_matrix_steps_json_and_a_matrix_result():
 
 
 def test_matrix_steps_refuse_prod():
-    from gradexplain import steps
     from gradexplain.errors import UsageError
-    from gradexplain.values import from_numbers
+    from gradexplain.ir.values import from_numbers
+    from gradexplain.teach import steps
 
     with pytest.raises(UsageError) as caught:
         steps.derive_all(
@@ -212,8 +214,8 @@ def test_statistics_steps_end_in_the_gradient(expression, values):
     """--steps derives var, std, the norms, cumsum and cumprod by their rules (exit 2 before):
     the derivation's formula, evaluated, is autograd's and SymPy's gradient."""
     from gradexplain import explain
-    from gradexplain.builder import TARGETS
-    from gradexplain.values import from_numbers
+    from gradexplain.ir.values import from_numbers
+    from gradexplain.witnesses.builder import TARGETS
 
     arrays = {name: np.asarray(value, dtype=float) for name, value in values.items()}
     tree = parse(f"sum({expression})")
