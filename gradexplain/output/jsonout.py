@@ -64,7 +64,7 @@ def _finite_array(array: Any) -> Any:
     return numbers(values)
 
 
-def _gradient(gradient: Gradient) -> dict[str, Any]:
+def _gradient(gradient: Gradient, matrix_form: str | None) -> dict[str, Any]:
     return {
         "shape": list(gradient.shape),
         "formula": gradient.formula,
@@ -74,6 +74,7 @@ def _gradient(gradient: Gradient) -> dict[str, Any]:
         "agree": gradient.agree,
         "tiny": gradient.tiny,
         "sentence": gradient.sentence,
+        **({} if matrix_form is None else {"matrix_form": matrix_form}),
     }
 
 
@@ -102,14 +103,7 @@ def document(result: Explanation) -> dict[str, Any]:
             "notes": list(decomposition.notes),
         },
         "gradients": {
-            name: {
-                **_gradient(g),
-                **(
-                    {"matrix_form": result.matrix_forms[name]}
-                    if name in result.matrix_forms
-                    else {}
-                ),
-            }
+            name: _gradient(g, result.matrix_forms.get(name))
             for name, g in result.gradients.items()
         },
         "singularities": [

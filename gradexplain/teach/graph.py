@@ -310,32 +310,6 @@ def node_text(node: GraphNode, graph: Graph | None = None) -> str:
     return f"{node.name}  {label}  {flow(node, grad)}"
 
 
-def rich_tree(graph: Graph) -> Any:
-    """A rich Tree, root first; a node reached twice is shown once, then referred to.
-
-    Depth first in reading order (one edge per stack entry), so the full node is always
-    the first one printed and every "(above)" really points up the page."""
-    from rich.tree import Tree
-
-    nodes = graph.nodes
-    children: dict[int, list[GraphEdge]] = {}
-    for edge in graph.edges:
-        children.setdefault(edge.parent, []).append(edge)
-    root = Tree(f"[{nodes[0].id}] {node_text(nodes[0], graph)}")
-    shown = {nodes[0].id}
-    stack = [(root, edge) for edge in reversed(children.get(nodes[0].id, []))]
-    while stack:
-        branch, edge = stack.pop()
-        child = nodes[edge.child]
-        if child.id in shown:
-            branch.add(f"<- {edge.rule} -- [{child.id}] {child.name} (above)")
-            continue
-        shown.add(child.id)
-        sub = branch.add(f"<- {edge.rule} -- [{child.id}] {node_text(child, graph)}")
-        stack.extend((sub, later) for later in reversed(children.get(child.id, [])))
-    return root
-
-
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 

@@ -19,6 +19,7 @@ import sympy as sp
 
 from gradexplain.errors import GradexplainError, ValuesError
 from gradexplain.ir import limits
+from gradexplain.ir.tree import COMPARISONS
 from gradexplain.ops.base import MADE
 from gradexplain.ops.reductions import IS_MAX, IS_MIN
 from gradexplain.witnesses.builder import is_size_symbol, size_symbol
@@ -82,16 +83,6 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
     sp.Or: lambda *parts: np.logical_or.reduce(np.broadcast_arrays(*parts)),
     sp.Mod: np.mod,
     sp.floor: np.floor,
-}
-
-
-_COMPARE: dict[str, Callable[[Array, Array], Array]] = {
-    "==": np.equal,
-    "!=": np.not_equal,
-    "<": np.less,
-    "<=": np.less_equal,
-    ">": np.greater,
-    ">=": np.greater_equal,
 }
 
 
@@ -191,7 +182,8 @@ class Evaluator:
         if isinstance(expr, sp.ITE):  # a nested where()'s condition
             return np.where(*(self.value(arg) for arg in expr.args))
         if isinstance(expr, sp.core.relational.Relational):
-            return _COMPARE[expr.rel_op](self.value(expr.lhs), self.value(expr.rhs))
+            compared: Array = COMPARISONS[expr.rel_op](self.value(expr.lhs), self.value(expr.rhs))
+            return compared
         if expr is sp.true or expr is sp.false:
             return bool(expr)
         function = _FUNCTIONS.get(type(expr)) or _FUNCTIONS.get(expr.func)
