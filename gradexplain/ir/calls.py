@@ -398,9 +398,7 @@ def _unknown_keyword(op: Reading, name: str | None) -> str:
 def _takes(op: Reading, positional: list[Keyword]) -> str:
     tensors = "a tensor" if op.operands == 1 else f"{op.operands} tensors"
     if not positional:
-        return (
-            f"{op.operands} argument{'s' * (op.operands != 1)}" if op.operands > 1 else "1 argument"
-        )
+        return f"{op.operands} argument{'s' * (op.operands != 1)}"
     return f"{tensors} and then at most {', '.join(spec.name for spec in positional)}"
 
 

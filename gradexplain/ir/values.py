@@ -275,17 +275,11 @@ def _from_csv(name: str, content: str, origin: str) -> Values:
     numbered = [
         (number, line) for number, line in enumerate(content.splitlines(), start=1) if line.strip()
     ]
-    if len(numbered) > 1 and any("," in line for _, line in numbered):
-        whole = _whole_csv(name, content, [line for _, line in numbered], origin)
-        if whole is not None:
-            return whole
-        return _from_text_rows(
-            name,
-            [line for _, line in numbered],
-            origin,
-            _COMMA.split,
-            [number for number, _ in numbered],
-        )
+    lines = [line for _, line in numbered]
+    if len(lines) > 1 and any("," in line for line in lines):
+        whole = _whole_csv(name, content, lines, origin)
+        numbers = [number for number, _ in numbered]
+        return whole or _from_text_rows(name, lines, origin, _COMMA.split, numbers)
     return from_text(name, content, origin=origin)
 
 
