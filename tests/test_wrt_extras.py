@@ -210,13 +210,13 @@ def test_steps_formula_evaluates_to_the_hand_gradient(case):
     from gradexplain import steps
     from gradexplain.builder import TARGETS
     from gradexplain.evaluate import Evaluator
-    from gradexplain.parser import parse
+    from gradexplain.program import build
     from gradexplain.values import from_numbers
 
     values = {name: from_numbers(name, value.tolist()) for name, value in case.values.items()}
     arrays = {name: value for name, value in case.values.items() if value.ndim}
     scalars = {name: float(value) for name, value in case.values.items() if not value.ndim}
-    found = steps.derive_all(parse(case.expression), values, list(case.wrt))
+    found = steps.derive_all(build(case.expression, values, list(case.wrt)))
     assert list(found) == list(case.wrt)
     for name, derivation in found.items():
         shape = case.values[name].shape

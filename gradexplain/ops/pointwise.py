@@ -54,8 +54,6 @@ class Pointwise(Op):
         for hazard in self.hazards:
             yield hazard.kind, hazard.where(*arrays)
 
-    shaped_steps = True
-
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """d f = sum over the operands of f's partial derivative times d operand."""
         import sympy as sp
@@ -99,7 +97,6 @@ class Where(Op):
     spellings: tuple[str, ...] = ("torch",)
     operands: int = 2  # the branches; the condition is written before them
     written: tuple[tuple[str, ...], str] = (("cond",), "")
-    shaped_steps = True
 
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
         return broadcast(node, parts, text)
