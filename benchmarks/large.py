@@ -98,7 +98,7 @@ import json, sys, time
 from array import array
 import numpy, torch, sympy
 from gradexplain.api import explain_values
-from gradexplain.values import Values
+from gradexplain.ir.values import Values
 sizes, repeats = json.loads(sys.argv[1]), int(sys.argv[2])
 rng = numpy.random.default_rng(0)
 data = {n: rng.standard_normal((n, n)) for n in sizes}

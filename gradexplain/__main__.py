@@ -40,8 +40,8 @@ def _interrupt_ends_the_process() -> None:
 
 
 def _run(argv: list[str] | None) -> int:
-    from gradexplain import streams
     from gradexplain.errors import ExitStatus
+    from gradexplain.output import streams
     from gradexplain.status import exit_status
 
     streams.install()

@@ -12,13 +12,13 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gradexplain import limits
-from gradexplain.deadline import deadline
 from gradexplain.errors import DeviceError, UsageError
-from gradexplain.program import Program, build
+from gradexplain.ir import limits
+from gradexplain.ir.program import Program, build
+from gradexplain.ir.tree import variables
+from gradexplain.ir.values import Values, arrays_and_scalars, from_numbers
 from gradexplain.result import Explanation, Tolerance
-from gradexplain.tree import variables
-from gradexplain.values import Values, arrays_and_scalars, from_numbers
+from gradexplain.witnesses.deadline import deadline
 
 DTYPE_NAMES = ("float64", "float32")
 DEVICE_PATTERN = re.compile(r"cpu|cuda(:\d{1,3})?|mps|auto")
@@ -105,17 +105,17 @@ def explain_program(
     tolerance = tolerance_for(dtype, rtol, atol)
     if hessian:
         check_hessian_size(program.values, list(program.wrt))
-    result = dataclasses.replace(_compute(program, device, dtype, tolerance), program=program)
+    result = _compute(program, device, dtype, tolerance)
     if program.shaped:
-        from gradexplain import matrixform
+        from gradexplain.teach import matrixform
 
         result = dataclasses.replace(result, matrix_forms=matrixform.forms(result))
     if not hessian:
         return result
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from gradexplain import autograd
-        from gradexplain import hessian as second
+        from gradexplain.witnesses import autograd
+        from gradexplain.witnesses import hessian as second
 
         matrix = second.compute(
             program,
@@ -152,7 +152,7 @@ def tolerance_for(dtype: str, rtol: float | None, atol: float | None) -> Toleran
     for label, given in (("rtol", rtol), ("atol", atol)):
         if given is not None and not (given >= 0 and given != float("inf")):
             raise UsageError(f"--{label} must be a finite number >= 0, got {given}")
-    from gradexplain.closeness import roundoff_floor
+    from gradexplain.witnesses.closeness import roundoff_floor
 
     return Tolerance(
         default.rtol if rtol is None else rtol,
@@ -169,20 +169,20 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
         warnings.simplefilter("ignore")
         import numpy as np
 
-        from gradexplain import autograd, nonfinite, notebook, story, symbolic
-        from gradexplain.closeness import gradient_of
-        from gradexplain.evaluate import Evaluator
+        from gradexplain.output import notebook
+        from gradexplain.teach import story
+        from gradexplain.witnesses import autograd, nonfinite, symbolic
+        from gradexplain.witnesses.closeness import gradient_of
+        from gradexplain.witnesses.evaluate import Evaluator
 
         torch_device = autograd.resolve_device(device, dtype)
-        n = None if program.shaped else program.length
         arrays, scalars = arrays_and_scalars(values)
         with deadline(
             limits.MAX_SYMBOLIC_SECONDS, "the symbolic derivation", "MAX_SYMBOLIC_SECONDS"
         ):
             model = program.model
             evaluator = Evaluator(arrays, scalars, model.sizes)
-            pin = program.notation.length is None  # sizes read as numbers: x_0 of a 1-vector
-            derivatives = {name: symbolic.gradient(model, name, pin) for name in wrt}
+            derivatives = {name: symbolic.gradient(model, name) for name in wrt}
             _check_work(model, evaluator, derivatives, shapes)
         run = autograd.run(tree, values, torch_device, dtype, set(wrt))
         with deadline(
@@ -217,13 +217,13 @@ def _compute(program: Program, device: str, dtype: str, tolerance: Tolerance) ->
             expression=program.text,
             device=str(torch_device),
             dtype=dtype,
-            n=n,
             scalars=scalars,
             value=run.value,
             value_symbolic=value_symbolic,
             gradients=gradients,
             tolerance=tolerance,
             decomposition=decomposition,
+            program=program,
             singularities=singularities,
             nonfinite=tuple(
                 cause for g in gradients.values() for cause in nonfinite.causes(g, dtype, covered)
@@ -245,8 +245,8 @@ def _check_work(
 ) -> None:
     """MAX_EVALUATION_ELEMENTS, before either witness computes anything: L and each
     gradient formula, by the evaluator's own estimate of its largest array."""
-    from gradexplain import symbolic
-    from gradexplain.evaluate import check_work
+    from gradexplain.witnesses import symbolic
+    from gradexplain.witnesses.evaluate import check_work
 
     check_work(evaluator.largest(model.loss))
     for name, derivative in derivatives.items():

@@ -49,8 +49,8 @@ class PlainArgsCommand(TyperCommand):
         try:
             return self.parse_args_raising(ctx, args)
         except ClickUsageError as error:
-            from gradexplain import failure
             from gradexplain.errors import UsageError
+            from gradexplain.output import failure
 
             refused = UsageError(f"{str(error).rstrip('.')}; see gradexplain --help")
             ctx.exit(int(failure.report(refused, failure.asks_for_json(given))))

@@ -18,18 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gradexplain import limits
 from gradexplain.cases import Case, Outcome
 from gradexplain.errors import ExitStatus, GradexplainError, UsageError, ValuesError
-from gradexplain.safetext import visible
+from gradexplain.ir import limits
+from gradexplain.ir.values import refuse_constant
+from gradexplain.output.safetext import visible
 from gradexplain.status import exit_status, worst_status
-from gradexplain.values import refuse_constant
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from gradexplain.ir.values import Values
     from gradexplain.request import Request
-    from gradexplain.values import Values
 
 CASE_KEYS = frozenset(
     {
@@ -196,8 +196,8 @@ def _checked_request(case: Case, defaults: Defaults) -> Request:
 
 def _request(case: Case, defaults: Defaults) -> Request:
     """The case's fields, type-checked, over the defaults; the caller names the case."""
+    from gradexplain.ir.values import from_numbers
     from gradexplain.request import Request
-    from gradexplain.values import from_numbers
 
     fields = case.fields
     if "__not_a_table__" in fields:
@@ -270,7 +270,7 @@ def _wrt(fields: dict[str, Any], defaults: Defaults) -> str | None:
 def _expected(expect: object) -> dict[str, Values]:
     """A table of name = numbers, as the JSON output writes them, or a list of what
     --expect takes (`["x=6,8,20", "W=1,2;3,4", "b=@b.txt"]`), parsed by the same code."""
-    from gradexplain.expect import from_mapping, parse_specs
+    from gradexplain.witnesses.expect import from_mapping, parse_specs
 
     if isinstance(expect, list) and all(isinstance(spec, str) for spec in expect):
         return parse_specs(expect, _no_stdin)
@@ -303,15 +303,15 @@ def run_file(
             where = f"case {case.name!r}" + (f" (line {case.line})" if case.line else "")
             sys.stderr.write(visible(f"gradexplain: error: {where}: {message}") + "\n")
     if junit_path is not None:
-        from gradexplain.junit import write
+        from gradexplain.output.junit import write
 
         write(outcomes, junit_path, elapsed)
     if console is not None and output_format == "json":
-        from gradexplain import jsonout
+        from gradexplain.output import jsonout
 
         jsonout.write(console.file, [case_document(o) for o in outcomes])
     elif console is not None:  # the summary, fitted to the console as the main table is
-        from gradexplain import checkview, report, view
+        from gradexplain.output import checkview, report, view
 
         report.show([view.Section(None, checkview.cases(outcomes, path))], output_format, console)
     return worst_status(o.status for o in outcomes)
@@ -319,8 +319,8 @@ def run_file(
 
 def case_document(outcome: Outcome) -> dict[str, Any]:
     """One element of the JSON array: the case's name and line, then its document."""
-    from gradexplain.jsonout import error_document
-    from gradexplain.report import json_document
+    from gradexplain.output.jsonout import error_document
+    from gradexplain.output.report import json_document
 
     head: dict[str, Any] = {"case": outcome.case.name, "line": outcome.case.line}
     if outcome.error is not None:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from gradexplain.errors import ExitStatus, GradexplainError
 
 if TYPE_CHECKING:
-    from gradexplain.expect import Expectation
     from gradexplain.result import Explanation
+    from gradexplain.witnesses.expect import Expectation
 
 
 @dataclass(frozen=True)

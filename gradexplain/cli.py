@@ -12,9 +12,10 @@ from typing import Annotated, Any, NamedTuple
 
 import typer
 
-from gradexplain import __version__, failure
+from gradexplain import __version__
 from gradexplain.argv import RAW_ARGS, PlainArgsCommand
 from gradexplain.errors import ExitStatus, GradexplainError, StreamFault, UsageError
+from gradexplain.output import failure
 
 EPILOG = """\
 Exit codes: 0 SymPy and autograd agree (and --expect matches); 1 they disagree (or
@@ -70,7 +71,7 @@ def _version(value: bool) -> None:
 def _schema(value: bool) -> None:
     """Print the JSON Schema that --format json follows, so CI can validate against it."""
     if value:
-        from gradexplain.jsonout import schema_text
+        from gradexplain.output.jsonout import schema_text
 
         typer.echo(schema_text(), nl=False)
         raise typer.Exit()
@@ -318,7 +319,7 @@ def command(
 
 
 def _check_format(output_format: str) -> None:
-    from gradexplain.report import FORMATS
+    from gradexplain.output.report import FORMATS
 
     if output_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
@@ -328,10 +329,10 @@ def _check_outputs(paths: dict[str, str | None], cases: str | None, specs: list[
     """Output paths are checked before any work: never an input, never '-' or ''."""
     if all(path is None for path in paths.values()):
         return
-    from gradexplain import outputs
+    from gradexplain.output import files
 
-    inputs = ([cases] if cases is not None else []) + outputs.input_paths(specs)
-    outputs.check(paths, inputs)
+    inputs = ([cases] if cases is not None else []) + files.input_paths(specs)
+    files.check(paths, inputs)
 
 
 def _run(
@@ -348,24 +349,24 @@ def _run(
     wrt: str | None = None,
     hessian: bool = False,
 ) -> ExitStatus:
-    from gradexplain import report
-    from gradexplain.arguments import split_arguments
+    from gradexplain.ir.arguments import split_arguments
+    from gradexplain.ir.values import read_stdin
+    from gradexplain.output import report
     from gradexplain.request import Request, answer
-    from gradexplain.values import read_stdin
 
     if teach_options is not None:
-        from gradexplain.extras import reclaim_v
+        from gradexplain.teach.extras import reclaim_v
 
         args, teach_options = reclaim_v(args, teach_options, var)
     _check_quiet(script.quiet, output_format, show_all, teach_options)
     expression, values = split_arguments(args, var, read_stdin)
     if teach_options is not None:
-        from gradexplain.extras import check
+        from gradexplain.teach.extras import check
 
         check(teach_options, output_format)
     expected = {}
     if script.expect:  # expect.py loads only when asked for (start-up: README, Performance)
-        from gradexplain.expect import parse_specs
+        from gradexplain.witnesses.expect import parse_specs
 
         expected = parse_specs(script.expect, read_stdin)
     outcome = answer(
@@ -435,7 +436,7 @@ def _teach_options(
     given = (graph, dot, mermaid, check_fd, steps, v, jacobian, svg, graph_svg, jacobian_out)
     if v is None and not any(given):  # Options.any()'s rule, so extras.py need not load
         return None
-    from gradexplain.extras import Options
+    from gradexplain.teach.extras import Options
 
     return Options(*given)
 
@@ -454,7 +455,8 @@ def _run_cases(
     """`--cases FILE`: every case in one process; the options are the cases' defaults.
 
     `extras` is (--wrt, --check-fd, --hessian, whether a display-only option was given)."""
-    from gradexplain import batch, report
+    from gradexplain import batch
+    from gradexplain.output import report
 
     wrt, check_fd, hessian, shown = extras
     if script.cases is None:

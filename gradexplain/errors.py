@@ -55,7 +55,7 @@ class GradexplainError(Exception):
 
     def caret_lines(self) -> list[str]:
         """The expression with a caret under the offending column, for humans."""
-        from gradexplain.safetext import visible
+        from gradexplain.output.safetext import visible
 
         if self.expression is None or self.offset is None:
             return []
@@ -105,7 +105,7 @@ class ExpressionError(GradexplainError):
 
 
 class LimitError(ExpressionError):
-    """The expression exceeds one of the named limits in `gradexplain.limits`."""
+    """The expression exceeds one of the named limits in `gradexplain.ir.limits`."""
 
     kind = "limit"
 

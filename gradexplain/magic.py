@@ -10,9 +10,9 @@ from typing import Any
 
 from gradexplain.api import explain
 from gradexplain.errors import GradexplainError, UsageError, ValuesError
-from gradexplain.parser import parse
+from gradexplain.ir.parser import parse
+from gradexplain.ir.tree import variables
 from gradexplain.result import Explanation
-from gradexplain.tree import variables
 
 # where the options start: ` --word`, after the expression (`x --y` is x - (-y) in Python,
 # and is read as an option here; write `x + y`)

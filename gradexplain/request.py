@@ -16,10 +16,10 @@ from gradexplain.errors import ExitStatus
 from gradexplain.status import exit_status
 
 if TYPE_CHECKING:
-    from gradexplain.expect import Expectation
-    from gradexplain.extras import Options
+    from gradexplain.ir.values import Values
     from gradexplain.result import Explanation
-    from gradexplain.values import Values
+    from gradexplain.teach.extras import Options
+    from gradexplain.witnesses.expect import Expectation
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class Request:
         """The teaching extras to compute, --check-fd among them; None when there are none."""
         if self.shown is None and not self.check_fd:  # extras.py need not load
             return None
-        from gradexplain.extras import Options
+        from gradexplain.teach.extras import Options
 
         options = replace(self.shown or Options(), check_fd=self.check_fd)
         return options if options.any() else None
@@ -61,12 +61,12 @@ class Answer:
 def answer(request: Request) -> Answer:
     """Check the request, compute, compare with --expect, add the extras: the CLI's order.
     expect.py and extras.py load only when asked for (start-up: README, Performance)."""
-    from gradexplain.program import build
+    from gradexplain.ir.program import build
 
     options = request.extras()
     program = build(request.expression, request.values, request.wrt)
     if request.expect:
-        from gradexplain import expect
+        from gradexplain.witnesses import expect
 
         expect.check_shapes(request.expect, list(program.wrt), request.values)
     from gradexplain.api import explain_program  # after the input's checks: they need none of it
@@ -83,7 +83,7 @@ def answer(request: Request) -> Answer:
     if request.expect:
         checks = expect.compare(result, request.expect)
     if options is not None:
-        from gradexplain import extras
+        from gradexplain.teach import extras
 
         extras.add(result, options)
     return Answer(result, checks, exit_status(result, checks))

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gradexplain.errors import ExitStatus
-from gradexplain.notation import Notation, choose
 from gradexplain.status import exit_status
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from gradexplain.program import Program
+    from gradexplain.ir.notation import Notation
+    from gradexplain.ir.program import Program
 
 
 @dataclass(frozen=True)
@@ -137,19 +137,18 @@ class Explanation:
     expression: str
     device: str
     dtype: str
-    n: int | None  # common vector length, None when every variable is a scalar
     scalars: dict[str, float]
     value: float  # L from autograd
     value_symbolic: float  # L from the SymPy expression
     gradients: dict[str, Gradient]
     tolerance: Tolerance
     decomposition: Decomposition
+    program: Program  # what the run computed with, built once
     singularities: tuple[Singularity, ...] = ()
     extras: dict[str, Any] = field(default_factory=dict)
     data: dict[str, np.ndarray] = field(default_factory=dict)  # not differentiated (--wrt)
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)  # matrix path only
-    hessian: Any = None  # gradexplain.hessian.Hessian with --hessian, else None
-    program: Program | None = None  # what the run computed with, built once
+    hessian: Any = None  # gradexplain.witnesses.hessian.Hessian with --hessian, else None
     nonfinite: tuple[NonFinite, ...] = ()  # inf/NaN no hazard explains: overflow, NaN
     matrix_forms: dict[str, str] = field(default_factory=dict)  # name -> sentence
     # how Jupyter shows it (`notebook.markdown_repr`), handed over by `api`, which made it:
@@ -162,10 +161,13 @@ class Explanation:
 
     @property
     def notation(self) -> Notation:
-        """The index and size letters the formulas use, clear of every variable's name."""
-        if self.program is not None:
-            return self.program.notation
-        return choose([*self.gradients, *self.data, *self.scalars])
+        """The index and size letters the formulas use: the program's (`Program.notation`)."""
+        return self.program.notation
+
+    @property
+    def n(self) -> int | None:
+        """The one length shown as n; None where values are laid out by shape, or scalars."""
+        return self.program.notation.length
 
     @property
     def agree(self) -> bool:
@@ -182,7 +184,7 @@ class Explanation:
 
     def _repr_markdown_(self) -> str | None:
         """Jupyter shows the result itself: table, verdict, formulas as math, the graph
-        drawn inline (`gradexplain.notebook`)."""
+        drawn inline (`gradexplain.output.notebook`)."""
         return None if self.display is None else self.display(self)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:

@@ -22,8 +22,8 @@ from collections import Counter
 import numpy as np
 
 from gradexplain import ExitStatus, GradexplainError, explain
-from gradexplain.parser import parse
-from gradexplain.tree import variables
+from gradexplain.ir.parser import parse
+from gradexplain.ir.tree import variables
 
 Shape = tuple[int, ...]
 LEAVES: dict[Shape, list[str]] = {

@@ -23,9 +23,10 @@ COMMAND = ["sum(x**2)", "--x", "3,4,10", "--graph"]
 
 def drawings() -> dict[str, str]:
     """The two drawings, by file name, as gradexplain writes them."""
-    from gradexplain import graph, pysum, svg
-    from gradexplain.program import build
-    from gradexplain.values import from_numbers
+    from gradexplain.ir.program import build
+    from gradexplain.ir.values import from_numbers
+    from gradexplain.output import svg
+    from gradexplain.teach import graph, pysum
 
     program = build("sum(x**2)", {"x": from_numbers("x", [3, 4, 10])})
     summed = graph.build(program.tree, dict(program.values), wrt=["x"])

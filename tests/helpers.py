@@ -124,7 +124,7 @@ def assert_cli_refuses(
 def cli_at_width(monkeypatch, command: str, width: int) -> str:
     """The real CLI's stdout, printed to a terminal-like console of a fixed width (prose
     wraps); stderr is not a terminal here."""
-    from gradexplain import report
+    from gradexplain.output import report
 
     def make_console(no_color: bool = False, file=None) -> Console:
         return Console(width=width, soft_wrap=False, color_system=None, highlight=False, file=file)

@@ -154,9 +154,9 @@ def test_logsumexp_refuses_what_torch_refuses(expression, message):
 
 
 def test_logsumexp_steps_derive_the_softmax():
-    from gradexplain import steps
-    from gradexplain.program import build
-    from gradexplain.values import from_numbers
+    from gradexplain.ir.program import build
+    from gradexplain.ir.values import from_numbers
+    from gradexplain.teach import steps
 
     program = build("sum(logsumexp(X, dim=1))", {"X": from_numbers("X", M.tolist())})
     derivation = steps.derive_all(program)["X"]

@@ -11,7 +11,7 @@ import pytest
 
 from gradexplain import ExitStatus, Explanation, explain
 from gradexplain.errors import ExpressionError, UsageError, ValuesError
-from gradexplain.jsonout import document, dumps
+from gradexplain.output.jsonout import document, dumps
 
 
 def test_explain_returns_a_typed_result():
@@ -79,8 +79,8 @@ def test_importing_the_package_imports_neither_torch_nor_sympy():
 
 
 def test_symbolic_derivation_has_a_wall_clock_backstop(monkeypatch):
-    from gradexplain import limits
     from gradexplain.errors import SymbolicTimeout
+    from gradexplain.ir import limits
 
     monkeypatch.setattr(limits, "MAX_SYMBOLIC_SECONDS", 1e-6)
     with pytest.raises(SymbolicTimeout, match="MAX_SYMBOLIC_SECONDS"):

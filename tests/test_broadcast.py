@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from gradexplain import ExitStatus, explain
 from gradexplain.cli import app
-from gradexplain.parser import parse
-from gradexplain.shapes import ShapeError, broadcast, element, infer
+from gradexplain.ir.parser import parse
+from gradexplain.ir.shapes import ShapeError, broadcast, element, infer
 from tests.helpers import central_differences
 
 ENV = {"COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"}
@@ -128,8 +128,8 @@ def test_broadcast_gradients_agree_with_central_differences(expression, shapes, 
 )
 def test_autograd_gives_each_leaf_its_own_shape(expression, shapes):
     """torch reduces a stretched leaf's gradient back to the leaf's shape; check it does."""
-    from gradexplain import autograd
-    from gradexplain.values import from_numbers
+    from gradexplain.ir.values import from_numbers
+    from gradexplain.witnesses import autograd
 
     arrays = random_values(shapes, 7)
     values = {name: from_numbers(name, array) for name, array in arrays.items()}

@@ -273,7 +273,7 @@ def test_a_bug_exits_70_with_one_line_and_json(monkeypatch):
     assert doc["exit_code"] == 70 and doc["error"]["type"] == "internal"
     import jsonschema
 
-    from gradexplain.jsonout import schema_text
+    from gradexplain.output.jsonout import schema_text
 
     jsonschema.validate(doc, json.loads(schema_text()))
     debug = run("sum(x)", "--x", "1", "--debug")

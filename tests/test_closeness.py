@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from gradexplain.api import tolerance_for
-from gradexplain.closeness import ROUNDOFF_ULPS, compare, roundoff_floor
 from gradexplain.result import Tolerance
+from gradexplain.witnesses.closeness import ROUNDOFF_ULPS, compare, roundoff_floor
 
 INF, NAN = math.inf, math.nan
 TIGHT = tolerance_for("float64", None, None)  # float64's defaults, with its round-off floor
@@ -142,7 +142,7 @@ def test_atol_zero_drops_the_floor_too() -> None:
 
 def test_same_numbers_is_round_off_whatever_the_run_tolerated() -> None:
     """A matrix form is shown only when it gives the table's numbers to 1e-9."""
-    from gradexplain.closeness import same_numbers
+    from gradexplain.witnesses.closeness import same_numbers
 
     assert same_numbers(np.array([1.0, 0.0]), np.array([1.0 + 1e-12, 1e-20]))
     assert not same_numbers(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-6]))
@@ -166,7 +166,7 @@ def test_no_other_module_writes_an_element_wise_closeness_rule() -> None:
 
 
 def test_same_numbers_can_take_two_forms_undefined_at_one_element_as_alike() -> None:
-    from gradexplain.closeness import same_numbers
+    from gradexplain.witnesses.closeness import same_numbers
 
     nan, inf = float("nan"), float("inf")
     assert same_numbers(np.array([1.0, nan, inf]), np.array([1.0, nan, inf]), undefined_alike=True)

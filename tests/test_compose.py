@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from gradexplain import ExitStatus, explain
 from gradexplain.errors import LimitError, SymbolicTimeout
+from gradexplain.ir.parser import parse
+from gradexplain.ir.tree import variables
 from gradexplain.ops import OPS, spellings_of
 from gradexplain.ops.elementwise import Elementwise
 from gradexplain.ops.pointwise import Pointwise
 from gradexplain.ops.reductions import Reduction
-from gradexplain.parser import parse
-from gradexplain.tree import variables
 
 UNARY = sorted(name for name, op in OPS.items() if isinstance(op, Elementwise))
 BINARY = sorted(name for name, op in OPS.items() if isinstance(op, Pointwise) and op.operands == 2)

@@ -16,8 +16,8 @@ import pytest
 
 from gradexplain import explain
 from gradexplain.api import explain_values
-from gradexplain.contract import contract
-from gradexplain.values import Values
+from gradexplain.ir.values import Values
+from gradexplain.witnesses.contract import contract
 
 RNG = np.random.default_rng(15)
 
@@ -145,10 +145,10 @@ def test_the_largest_array_estimate_counts_a_contraction_by_its_output() -> None
     summand that is not a product (here a square of a sum) is evaluated whole."""
     import sympy as sp
 
-    from gradexplain.evaluate import Evaluator
-    from gradexplain.program import build
-    from gradexplain.symbolic import build as model_of
-    from gradexplain.symbolic import gradient, target_indices
+    from gradexplain.ir.program import build
+    from gradexplain.witnesses.evaluate import Evaluator
+    from gradexplain.witnesses.symbolic import build as model_of
+    from gradexplain.witnesses.symbolic import gradient, target_indices
 
     n = 1000
     program = build("sum(X@X)", {"X": _matrix("X", np.zeros((n, n)))}, None)

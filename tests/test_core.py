@@ -249,8 +249,8 @@ def _central_differences(expression: str, x: np.ndarray) -> np.ndarray:
     The generated expressions are elementwise inside one reduction, so differencing each
     term keeps the large terms from drowning the small ones in rounding error.
     """
-    from gradexplain.parser import parse
-    from gradexplain.tree import BinOp, Call, Const, Neg, Num, Var
+    from gradexplain.ir.parser import parse
+    from gradexplain.ir.tree import BinOp, Call, Const, Neg, Num, Var
 
     tree = parse(expression)
     funcs = {

@@ -17,10 +17,10 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from gradexplain import graph, pysum, story
 from gradexplain.cli import app
-from gradexplain.program import build
-from gradexplain.values import from_numbers
+from gradexplain.ir.program import build
+from gradexplain.ir.values import from_numbers
+from gradexplain.teach import graph, pysum, story
 from tests.helpers import cli_at_width
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -439,11 +439,11 @@ def test_each_derivative_rule_is_written_as_sympy_writes_it():
     1/(u*log(2)) here); words, where an entry has them, come after the formula."""
     import sympy as sp
 
+    from gradexplain.ir.tree import Call, Var
     from gradexplain.ops import OPS
     from gradexplain.ops.elementwise import Elementwise
     from gradexplain.ops.pointwise import Pointwise
-    from gradexplain.symbolic import formula
-    from gradexplain.tree import Call, Var
+    from gradexplain.witnesses.symbolic import formula
 
     u = sp.Symbol("u", real=True)
     checked = set()
@@ -502,6 +502,15 @@ def test_mse_and_mnist_loss_forms_and_the_data_matrix_itself():
     command = next(c for c in README_COMMANDS if "xb@weights" in c)
     out = CliRunner().invoke(app, shlex.split(command), env=ENV).stdout
     assert "Matrix form, with z = xb@weights: dL/dweights = xb.T @ g" in out
+
+
+def test_a_one_row_product_reads_g_as_a_vector_formula():
+    """z = A@w of one row is a vector of one element, as y is: g is written as for any
+    length, as the table writes x_j of length-1 vectors (it read -2*y_0 + 2*z_0)."""
+    from gradexplain import explain
+
+    forms = explain("sum((A@w - y)**2)", A=[[1, 2]], w=[1, 2], y=[3], wrt="w").matrix_forms
+    assert "where g = dL/dz = -2*y + 2*z (elementwise)" in forms["w"]
 
 
 @pytest.mark.parametrize(

@@ -75,8 +75,8 @@ def test_every_string_rich_draws_goes_through_one_escape():
     """A header, a cell, a title and a paragraph holding rich markup print as written."""
     import io
 
-    from gradexplain import view
-    from gradexplain.render import draw
+    from gradexplain.output import view
+    from gradexplain.output.render import draw
 
     file = io.StringIO()
     console = Console(width=80, file=file, color_system=None)
@@ -199,9 +199,10 @@ def test_the_linear_models_steps_fit_a_screen(monkeypatch, width):
 def test_the_named_steps_are_the_derived_gradient_with_the_names_written_out():
     """The names only shorten what is shown: put each element back and the last line is
     the derivation's own result (which tests/test_steps.py checks against SymPy)."""
-    from gradexplain import steps, steptext
-    from gradexplain.program import build
-    from gradexplain.values import from_numbers
+    from gradexplain.ir.program import build
+    from gradexplain.ir.values import from_numbers
+    from gradexplain.output import steptext
+    from gradexplain.teach import steps
 
     numbers = {
         "X": [[0.5, -1, 2], [1.5, 0, -0.5], [-1, 1, 1], [0.2, 0.3, -0.4]],
@@ -240,7 +241,7 @@ def _svg_parts(text: str):
     """Boxes, edge labels (their extent from x, baseline and length) and line segments."""
     import xml.etree.ElementTree as ET
 
-    from gradexplain.svg import CHAR
+    from gradexplain.output.svg import CHAR
 
     ns = "{http://www.w3.org/2000/svg}"
     root = ET.fromstring(text)
@@ -296,9 +297,10 @@ def _overlap(a, b) -> bool:
     ],
 )
 def test_the_builtin_sum_drawing_gives_each_edge_its_own_lane(expression, values):
-    from gradexplain import pysum, svg
-    from gradexplain.program import build
-    from gradexplain.values import from_numbers
+    from gradexplain.ir.program import build
+    from gradexplain.ir.values import from_numbers
+    from gradexplain.output import svg
+    from gradexplain.teach import pysum
 
     program = build(expression, {n: from_numbers(n, v) for n, v in values.items()})
     built = pysum.build(program, "float64", list(values)).graph
@@ -427,9 +429,10 @@ def test_no_label_lies_on_a_slanted_line(expression, values, wrt):
     """A label beside a slanted edge goes where neither that edge nor another crosses it
     (the cross-entropy's `data (not in --wrt)` sat on its own dashed line, and 10 of the
     mnist model's 14 labels met a line)."""
-    from gradexplain import graph, svg
-    from gradexplain.program import build
-    from gradexplain.values import from_numbers
+    from gradexplain.ir.program import build
+    from gradexplain.ir.values import from_numbers
+    from gradexplain.output import svg
+    from gradexplain.teach import graph
 
     program = build(expression, {n: from_numbers(n, v) for n, v in values.items()}, wrt)
     built = graph.build(

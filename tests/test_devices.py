@@ -11,8 +11,9 @@ import pytest
 import torch
 from test_core import CASES
 
-from gradexplain import ExitStatus, autograd, explain
+from gradexplain import ExitStatus, explain
 from gradexplain.errors import DeviceError
+from gradexplain.witnesses import autograd
 
 HAS_CUDA = torch.cuda.is_available()
 HAS_MPS = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()

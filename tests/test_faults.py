@@ -137,7 +137,7 @@ runpy.run_module('gradexplain', run_name='__main__')
     [
         ("typer", []),
         ("gradexplain.cli", []),
-        ("gradexplain.streams", []),
+        ("gradexplain.output.streams", []),
         ("rich.console", ["--format", "json"]),
         ("torch", []),
         ("sympy", ["--format", "json"]),

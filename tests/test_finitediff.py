@@ -9,10 +9,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from gradexplain import explain, finitediff
+from gradexplain import explain
 from gradexplain.cli import app
-from gradexplain.parser import parse
-from gradexplain.values import from_numbers
+from gradexplain.ir.parser import parse
+from gradexplain.ir.values import from_numbers
+from gradexplain.witnesses import finitediff
 from tests.test_core import CASES
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from gradexplain.batch import CASE_KEYS
 from gradexplain.errors import GradexplainError
+from gradexplain.ir.parser import parse
+from gradexplain.ir.tree import BinOp, Call, Const, Neg, Num, Var, walk
 from gradexplain.ops import OPS as FUNCTIONS
-from gradexplain.parser import parse
-from gradexplain.tree import BinOp, Call, Const, Neg, Num, Var, walk
 
 # per example, not per test: an input that makes one call crawl fails the long run
 LONG_DEADLINE = timedelta(seconds=10)
@@ -279,7 +279,7 @@ def assert_refused_or_read(read) -> object:
     st.sampled_from([".json", ".csv", ".txt"]),
 )
 def test_values_files(tmp_path_factory, content: str, suffix: str) -> None:
-    from gradexplain.values import Values, from_spec
+    from gradexplain.ir.values import Values, from_spec
 
     path = fresh_file(tmp_path_factory, f"values{suffix}")
     path.write_bytes(content.encode("utf-8", "surrogatepass"))
@@ -336,8 +336,8 @@ def test_cases_files(tmp_path_factory, lines: list[str], suffix: str) -> None:
 )
 def test_output_paths(tmp_path_factory, names: list[str]) -> None:
     """check() refuses or accepts; an accepted path is written whole, or OutputError."""
-    from gradexplain import outputs
     from gradexplain.errors import GradexplainError
+    from gradexplain.output import files
 
     folder = tmp_path_factory.mktemp("out")
     (folder / "c.toml").write_text("input")
@@ -347,12 +347,12 @@ def test_output_paths(tmp_path_factory, names: list[str]) -> None:
         if not name.startswith("/") and ".." not in name.split("/")
     }
     try:
-        outputs.check(paths, [str(folder / "c.toml")])
+        files.check(paths, [str(folder / "c.toml")])
     except GradexplainError as error:
         assert error.exit_status == 2
         return
     for option, path in paths.items():
-        assert_refused_or_read(lambda p=path, o=option: outputs.write(p, "whole", o))
+        assert_refused_or_read(lambda p=path, o=option: files.write(p, "whole", o))
     assert (folder / "c.toml").read_text() == "input"
     written = set(paths.values())  # an output may itself be named ".gradexplain-..."
     assert not [
@@ -368,9 +368,9 @@ def test_terminal_hostile_strings_are_neutralised(text: str) -> None:
     import xml.etree.ElementTree as ET
 
     from gradexplain.errors import ExpressionError
-    from gradexplain.markdown import untrusted
-    from gradexplain.safetext import visible
-    from gradexplain.streams import ascii_for
+    from gradexplain.output.markdown import untrusted
+    from gradexplain.output.safetext import visible
+    from gradexplain.output.streams import ascii_for
 
     shown = visible(text)
     assert shown.isprintable() or not shown

@@ -9,10 +9,10 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from gradexplain import graph
 from gradexplain.cli import app
-from gradexplain.parser import parse
-from gradexplain.values import from_numbers
+from gradexplain.ir.parser import parse
+from gradexplain.ir.values import from_numbers
+from gradexplain.teach import graph
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 X = [3.0, 4.0, 10.0]

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from gradexplain import explain, held
+from gradexplain import explain
 from gradexplain.errors import ValuesError
+from gradexplain.ir import held
 
 LITERALS = [0.1, -0.2, 0.3]
 

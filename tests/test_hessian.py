@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from gradexplain import ExitStatus, explain, limits
+from gradexplain import ExitStatus, explain
 from gradexplain.cli import app
 from gradexplain.errors import UsageError
+from gradexplain.ir import limits
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 
@@ -275,7 +276,7 @@ def test_a_tie_in_json_says_why_and_keeps_the_schema():
         == "Hessian not compared: second derivatives do not exist at a kink of max at column 1"
     )
     assert document["hessian"]["symbolic"][0] == ["nan", "nan", "nan"]
-    from gradexplain.jsonout import schema_text
+    from gradexplain.output.jsonout import schema_text
 
     jsonschema.validate(document, json.loads(schema_text()))
 

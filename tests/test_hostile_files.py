@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gradexplain import limits, outputs
 from gradexplain.cli import app
 from gradexplain.errors import OutputError
+from gradexplain.ir import limits
+from gradexplain.output import files
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
@@ -277,7 +278,7 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(here, monkeyp
 
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(OutputError, match=r"--junit-xml: cannot write r\.xml: No space"):
-        outputs.write("r.xml", "<new/>", "--junit-xml")
+        files.write("r.xml", "<new/>", "--junit-xml")
     assert (here / "r.xml").read_text() == "previous report"
     assert os.listdir(here) == ["r.xml"]
 
@@ -290,7 +291,7 @@ def test_an_interrupted_write_keeps_the_old_file(here, monkeypatch):
 
     monkeypatch.setattr(os, "chmod", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        outputs.write("g.dot", "digraph {}", "--dot")
+        files.write("g.dot", "digraph {}", "--dot")
     assert (here / "g.dot").read_text() == "old" and os.listdir(here) == ["g.dot"]
 
 

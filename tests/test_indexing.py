@@ -249,7 +249,7 @@ def test_bad_indices_are_input_errors(
     ],
 )
 def test_unsupported_indices_are_refused_by_the_parser(expression: str, fragment: str) -> None:
-    from gradexplain.parser import parse
+    from gradexplain.ir.parser import parse
 
     with pytest.raises(ExpressionError) as caught:
         parse(expression)

@@ -2,7 +2,7 @@
 
 The file holds `--format json`'s `jacobian` object (the matrices from torch.func.jacrev,
 SymPy's, the formulas, agreement per variable, column sums); it goes through
-`outputs.write` (checked before any work, atomic), and MAX_JACOBIAN_FILE_ENTRIES bounds it
+`files.write` (checked before any work, atomic), and MAX_JACOBIAN_FILE_ENTRIES bounds it
 before J is formed.
 """
 
@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from gradexplain import limits
 from gradexplain.cli import app
+from gradexplain.ir import limits
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from gradexplain.errors import ExpressionError
+from gradexplain.ir.parser import parse
 from gradexplain.ops import OPS, SPELLED, spellings_of
-from gradexplain.parser import parse
 
 SPACES = {
     "torch": lambda torch: torch,

@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from gradexplain import explain, notebook
+from gradexplain import explain
+from gradexplain.output import notebook
 
 CASES = [
     ("sum(x**2)", {"x": [3, 4, 10]}, "x", "2 x_{j}"),

@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from gradexplain import explain
-from gradexplain.axes import ShapeError
 from gradexplain.cli import app
 from gradexplain.errors import ExpressionError
+from gradexplain.ir.axes import ShapeError
 from tests.helpers import assert_cli_refuses, assert_matches_closed_form
 from tests.test_matrices import ENV
 

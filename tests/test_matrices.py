@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from gradexplain import ExitStatus, explain
 from gradexplain.cli import app
 from gradexplain.errors import ValuesError
-from gradexplain.shapes import ShapeError
-from gradexplain.values import from_spec, from_text
+from gradexplain.ir.shapes import ShapeError
+from gradexplain.ir.values import from_spec, from_text
 from tests.helpers import assert_cli_refuses, central_differences
 
 ENV = {"COLUMNS": "120", "NO_COLOR": "1", "TERM": "dumb"}
@@ -269,7 +269,7 @@ def test_markdown_shows_matrix_elements():
 def test_expect_checks_a_matrix_gradient_element_by_element():
     import jsonschema
 
-    from gradexplain.jsonout import schema_text
+    from gradexplain.output.jsonout import schema_text
 
     ok = CliRunner().invoke(
         app,

@@ -18,7 +18,7 @@ import sys
 import numpy as np
 import pytest
 
-from gradexplain.notation import PLAIN, choose
+from gradexplain.ir.notation import PLAIN, choose
 
 # subscripts and bound indices: x_j, W_jk, sum_k(, prod_{k<j}, dy_i (not ones_like, is_max)
 SUBSCRIPT = re.compile(r"_\{?([A-Za-z]\d*(?:[A-Za-z]\d*)?)(?:\b|[<>])")

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from gradexplain import explain
 from gradexplain.cli import app
-from gradexplain.extras import Options, add
+from gradexplain.teach.extras import Options, add
 from tests.test_core import CASES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -154,7 +154,7 @@ def test_every_family_with_a_formula_prints_its_rule():
     """Each entry of these families has a RuleForm, printed by the table's printer, with
     its words (if any) after the formula; README's table shows that text."""
     from gradexplain.ops import OPS
-    from gradexplain.symbolic import formula
+    from gradexplain.witnesses.symbolic import formula
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     checked = []
@@ -280,7 +280,7 @@ def test_the_table_keeps_its_formula_where_the_steps_end_elsewhere():
     (stepend.py): a derivation ending in another formula leaves the table's alone."""
     import dataclasses
 
-    from gradexplain import view
+    from gradexplain.output import view
 
     expression, values = MORE[0]
     result = explain(expression, values, wrt="w,b")

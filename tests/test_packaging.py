@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 import gradexplain
 from gradexplain.cli import app
-from gradexplain.jsonout import SCHEMA_FILE, schema_text
+from gradexplain.output.jsonout import SCHEMA_FILE, schema_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ["sum(x**2)", "--x", "3,4,10"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-import gradexplain.parser
+import gradexplain.ir.parser
 from gradexplain import explain
 from gradexplain.cli import app
-from gradexplain.tree import Node
+from gradexplain.ir.tree import Node
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 
@@ -17,13 +17,13 @@ ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 def parses(monkeypatch):
     """How many times Python's parser saw an expression (every parse goes through it)."""
     seen: list[str] = []
-    real = gradexplain.parser._ast_parse
+    real = gradexplain.ir.parser._ast_parse
 
     def counting(text: str):
         seen.append(text)
         return real(text)
 
-    monkeypatch.setattr(gradexplain.parser, "_ast_parse", counting)
+    monkeypatch.setattr(gradexplain.ir.parser, "_ast_parse", counting)
     return seen
 
 
@@ -140,7 +140,7 @@ POINTS = {  # expression, values, what --v and --expect take there
 def test_every_extra_is_counted():
     from dataclasses import fields
 
-    from gradexplain.extras import Options
+    from gradexplain.teach.extras import Options
 
     assert {field.name for field in fields(Options)} == set(EXTRA_FLAGS)
 
@@ -148,16 +148,16 @@ def test_every_extra_is_counted():
 @pytest.fixture
 def builds(monkeypatch):
     """How many Programs were built from a string (`program.build`)."""
-    import gradexplain.program
+    import gradexplain.ir.program
 
     seen: list[str] = []
-    real = gradexplain.program.build
+    real = gradexplain.ir.program.build
 
     def counting(expression, *args, **kwargs):
         seen.append(expression)
         return real(expression, *args, **kwargs)
 
-    monkeypatch.setattr(gradexplain.program, "build", counting)
+    monkeypatch.setattr(gradexplain.ir.program, "build", counting)
     return seen
 
 
@@ -187,12 +187,12 @@ def test_the_groups_hold_every_option():
 def models(monkeypatch):
     """Every SymPy model built (`symbolic.build`), by its tree, and the Programs built
     from a string, so each model can be told apart: the program's, or another tree's."""
-    import gradexplain.program
-    import gradexplain.symbolic
+    import gradexplain.ir.program
+    import gradexplain.witnesses.symbolic
 
     trees: list[Node] = []
     programs: list[object] = []
-    real_model, real_program = gradexplain.symbolic.build, gradexplain.program.build
+    real_model, real_program = gradexplain.witnesses.symbolic.build, gradexplain.ir.program.build
 
     def model(tree, *args, **kwargs):
         trees.append(tree)
@@ -202,14 +202,14 @@ def models(monkeypatch):
         programs.append(built := real_program(*args, **kwargs))
         return built
 
-    monkeypatch.setattr(gradexplain.symbolic, "build", model)
-    monkeypatch.setattr(gradexplain.program, "build", program)
+    monkeypatch.setattr(gradexplain.witnesses.symbolic, "build", model)
+    monkeypatch.setattr(gradexplain.ir.program, "build", program)
     return trees, programs
 
 
 def derived(trees, programs):
     """The trees modelled besides the programs': matrixform's `A@w` replaced by z."""
-    from gradexplain.unparse import source
+    from gradexplain.ir.unparse import source
 
     own = {id(program.tree) for program in programs}
     return [source(tree) for tree in trees if id(tree) not in own]

@@ -23,7 +23,7 @@ def test_steps_do_not_call_sympys_closed_form_summation():
 
 
 def test_extras_have_a_wall_clock_limit(monkeypatch):
-    from gradexplain import limits
+    from gradexplain.ir import limits
 
     monkeypatch.setattr(limits, "MAX_EXTRAS_SECONDS", 1e-6)
     result = run("sum(sin(x)*cos(x))", "--x", "1,2", "--steps", "--check-fd")

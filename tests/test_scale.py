@@ -11,13 +11,14 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from gradexplain import finitediff, limits, vjp
 from gradexplain.api import explain_values
 from gradexplain.cli import app
 from gradexplain.errors import ValuesError
-from gradexplain.parser import parse
-from gradexplain.program import build
-from gradexplain.values import Values, from_spec
+from gradexplain.ir import limits
+from gradexplain.ir.parser import parse
+from gradexplain.ir.program import build
+from gradexplain.ir.values import Values, from_spec
+from gradexplain.witnesses import finitediff, vjp
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 RNG = np.random.default_rng(1015)

@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from gradexplain import explain, limits
+from gradexplain import explain
 from gradexplain.api import explain_values
-from gradexplain.contract import largest_array, scatter_add
-from gradexplain.values import Values
+from gradexplain.ir import limits
+from gradexplain.ir.values import Values
+from gradexplain.witnesses.contract import largest_array, scatter_add
 
 RNG = np.random.default_rng(151)
 x = RNG.standard_normal(5)

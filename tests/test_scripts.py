@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gradexplain.cli import app
-from gradexplain.jsonout import schema_text
+from gradexplain.output.jsonout import schema_text
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 SCHEMA = json.loads(schema_text())  # the copy the package ships
@@ -642,7 +642,9 @@ def test_json_values_file_that_is_not_numbers_names_the_file(tmp_path, content, 
 
 
 def test_shared_helpers_are_defined_once():
-    from gradexplain import batch, cli, report, values
+    from gradexplain import batch, cli
+    from gradexplain.ir import values
+    from gradexplain.output import report
 
     assert batch.refuse_constant is values.refuse_constant
     assert not hasattr(cli, "FORMATS") and report.FORMATS == ("table", "json", "markdown")

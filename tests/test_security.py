@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gradexplain import explain, limits
+from gradexplain import explain
 from gradexplain.cli import app
 from gradexplain.errors import (
     DeviceError,
@@ -27,8 +27,9 @@ from gradexplain.errors import (
     UsageError,
     ValuesError,
 )
-from gradexplain.parser import parse
-from gradexplain.values import from_numbers, from_spec, from_text
+from gradexplain.ir import limits
+from gradexplain.ir.parser import parse
+from gradexplain.ir.values import from_numbers, from_spec, from_text
 
 CANARY = "/tmp/gradexplain-canary"  # inside payloads; the CLI tests use tmp_path
 

@@ -144,7 +144,7 @@ def test_bad_shape_ops_are_input_errors(
     ],
 )
 def test_bad_shape_op_spellings_are_refused(expression: str, fragment: str) -> None:
-    from gradexplain.parser import parse
+    from gradexplain.ir.parser import parse
 
     with pytest.raises(ExpressionError) as caught:
         parse(expression)

@@ -11,7 +11,7 @@ import pytest
 
 from gradexplain import ExitStatus, explain
 from gradexplain.errors import ExpressionError
-from gradexplain.shapes import ShapeError
+from gradexplain.ir.shapes import ShapeError
 
 X = np.array([1.0, -2.0, 0.5, 3.0])
 T = np.array([0.0, 0.0, 1.0, 0.0])  # one-hot target

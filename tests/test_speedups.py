@@ -13,8 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gradexplain import jsonout, values
-from gradexplain.values import from_text
+from gradexplain.ir import values
+from gradexplain.ir.values import from_text
+from gradexplain.output import jsonout
 
 SEPARATOR_TEXT = st.text(alphabet=" \t\n\r\x0b\x1c\xa0\u2003,1.-e", max_size=40)
 FLOATS = st.floats(allow_nan=False, allow_infinity=False)

@@ -84,11 +84,11 @@ def test_a_run_does_import_them() -> None:
 # Performance: "input error, our modules compiled from source"), and none of them is
 # needed to read and check these inputs.
 LAZY = (
-    "gradexplain.expect",
-    "gradexplain.extras",
-    "gradexplain.forms",
-    "gradexplain.held",
-    "gradexplain.notation",
+    "gradexplain.witnesses.expect",
+    "gradexplain.teach.extras",
+    "gradexplain.ir.forms",
+    "gradexplain.ir.held",
+    "gradexplain.ir.notation",
 )
 LAZY_PROBE = PROBE.replace(f"{HEAVY!r}", f"{LAZY!r}")
 
@@ -119,7 +119,7 @@ def test_the_lazy_modules_load_when_used() -> None:
     """The probe works: a run loads the index letters, --expect, --steps and x[...] theirs
     (the API's tensor reader stays out: the command line's numbers are text)."""
     code, loaded = _lazy_loaded("sum(x[:2]**2)", "--x", "3,4,10", "--expect", "x=6,8,0", "--steps")
-    assert (code, loaded) == (0, sorted(set(LAZY) - {"gradexplain.held"}))
+    assert (code, loaded) == (0, sorted(set(LAZY) - {"gradexplain.ir.held"}))
 
 
 def _parse(args: list[str], full: bool) -> tuple[dict[str, object], list[str]]:

@@ -18,9 +18,11 @@ from gradexplain.errors import (
     UsageError,
     ValuesError,
 )
-from gradexplain.expect import Expectation
+from gradexplain.ir.program import build
+from gradexplain.ir.values import from_text
 from gradexplain.result import Decomposition, Explanation, Gradient, Singularity, Tolerance
 from gradexplain.status import exit_status, worst_status
+from gradexplain.witnesses.expect import Expectation
 
 AGREE, DISAGREE = ExitStatus.AGREE, ExitStatus.DISAGREE
 INVALID, UNDEFINED, INTERNAL = ExitStatus.INVALID, ExitStatus.UNDEFINED, ExitStatus.INTERNAL
@@ -49,13 +51,13 @@ def _explanation(
         "x",
         "cpu",
         "float64",
-        None,
         {},
         0.0,
         0.0,
         {"x": gradient},
         Tolerance(1e-7, 1e-7),
         Decomposition("derivative", "", False, None, None),
+        build("x", {"x": from_text("x", "0")}),
         singularities=(KINK,) if singular else (),
         hessian=hessian,
     )

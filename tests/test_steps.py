@@ -7,13 +7,14 @@ import pytest
 import sympy as sp
 from typer.testing import CliRunner
 
-from gradexplain import steps, symbolic
 from gradexplain.cli import app
-from gradexplain.evaluate import Evaluator
-from gradexplain.parser import parse
-from gradexplain.program import build, differentiated
-from gradexplain.shapes import infer
-from gradexplain.tree import variables
+from gradexplain.ir.parser import parse
+from gradexplain.ir.program import build, differentiated
+from gradexplain.ir.shapes import infer
+from gradexplain.ir.tree import variables
+from gradexplain.teach import steps
+from gradexplain.witnesses import symbolic
+from gradexplain.witnesses.evaluate import Evaluator
 from tests.test_core import CASES
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
@@ -89,10 +90,11 @@ def _matrix_cases():
 def test_matrix_steps_end_in_the_gradient(expression, shapes):
     import numpy as np
 
-    from gradexplain import explain, steps
-    from gradexplain.builder import TARGETS
-    from gradexplain.evaluate import Evaluator
-    from gradexplain.values import from_numbers
+    from gradexplain import explain
+    from gradexplain.ir.values import from_numbers
+    from gradexplain.teach import steps
+    from gradexplain.witnesses.builder import TARGETS
+    from gradexplain.witnesses.evaluate import Evaluator
 
     rng = np.random.default_rng(len(expression))
     arrays = {name: rng.uniform(-1, 1, size=shape) for name, shape in shapes.items()}
@@ -188,10 +190,9 @@ def test_steps_of_matrices_end_in_the_gradient(expression, values):
     """--steps derives every entry on every rank: the last line is the table's formula,
     and the derivation's own formula, evaluated, is autograd's gradient."""
     from gradexplain import explain
-    from gradexplain.builder import TARGETS
-    from gradexplain.extras import Options, add
-    from gradexplain.program import build
-    from gradexplain.values import from_numbers
+    from gradexplain.ir.values import from_numbers
+    from gradexplain.teach.extras import Options, add
+    from gradexplain.witnesses.builder import TARGETS
 
     result = explain(expression, values=values)
     add(result, Options(steps=True))
@@ -257,8 +258,8 @@ def test_statistics_steps_end_in_the_gradient(expression, values):
     """--steps derives var, std, the norms, cumsum and cumprod by their rules (exit 2 before):
     the derivation's formula, evaluated, is autograd's and SymPy's gradient."""
     from gradexplain import explain
-    from gradexplain.builder import TARGETS
-    from gradexplain.values import from_numbers
+    from gradexplain.ir.values import from_numbers
+    from gradexplain.witnesses.builder import TARGETS
 
     arrays = {name: np.asarray(value, dtype=float) for name, value in values.items()}
     shapes = {name: array.shape for name, array in arrays.items()}

@@ -13,8 +13,8 @@ import pytest
 from rich.console import Console
 
 from gradexplain import explain
-from gradexplain.markdown import markdown
-from gradexplain.render import render
+from gradexplain.output.markdown import markdown
+from gradexplain.output.render import render
 
 
 def rendered(expression: str, *, show_all: bool = False, **values: object) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from gradexplain import ExitStatus, explain
 from gradexplain.errors import ValuesError
-from gradexplain.values import from_text
+from gradexplain.ir.values import from_text
 
 
 @pytest.mark.parametrize(

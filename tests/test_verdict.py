@@ -52,7 +52,7 @@ def test_mean_over_a_million_elements_is_not_vacuous() -> None:
     result = explain("mean(sigmoid(x))", x=x)
     gradient = result.gradients["x"]
     assert result.status == ExitStatus.AGREE and not gradient.tiny
-    from gradexplain.closeness import compare
+    from gradexplain.witnesses.closeness import compare
 
     wrong = gradient.symbolic * (1 + 1e-5)  # off by 1e-5 relative: caught
     assert not compare(wrong, gradient.symbolic, result.tolerance).agree
@@ -144,7 +144,7 @@ def test_overflow_in_float32_autograd_is_named() -> None:
 def test_softmax_and_logsumexp_at_1000_agree(expression: str) -> None:
     """exp(1000) overflows float64 only in an intermediate: the formula is evaluated again
     in extended precision where the platform has it, else the overflow is named."""
-    from gradexplain.evaluate import WIDE
+    from gradexplain.witnesses.evaluate import WIDE
 
     result = explain(expression, x=[1, 1000])
     if WIDE is None:
@@ -183,7 +183,7 @@ def test_nan_in_autograd_only_is_an_overflow_in_autograd() -> None:
     ],
 )
 def test_each_cause_is_named(symbolic: float, autograd: float, kind: str, start: str) -> None:
-    from gradexplain.nonfinite import _cause
+    from gradexplain.witnesses.nonfinite import _cause
 
     found = _cause(symbolic, autograd, "float64")
     assert found[0] == kind and found[1].startswith(start)

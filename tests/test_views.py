@@ -15,8 +15,10 @@ from pathlib import Path
 from rich.console import Console
 from typer.testing import CliRunner
 
-from gradexplain import explain, extras, markdown, render, view
+from gradexplain import explain
 from gradexplain.cli import app
+from gradexplain.output import markdown, render, view
+from gradexplain.teach import extras
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 

@@ -9,10 +9,11 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from gradexplain import explain, vjp
+from gradexplain import explain
 from gradexplain.cli import app
-from gradexplain.program import build
-from gradexplain.values import from_numbers
+from gradexplain.ir.program import build
+from gradexplain.ir.values import from_numbers
+from gradexplain.witnesses import vjp
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
 X = [3.0, 4.0, 10.0]

@@ -89,7 +89,7 @@ def test_unknown_wrt_is_refused_before_torch_is_imported():
     import sys
 
     code = (
-        "import sys\nfrom gradexplain.program import differentiated\nfrom gradexplain.parser "
+        "import sys\nfrom gradexplain.ir.program import differentiated\nfrom gradexplain.ir.parser "
         "import parse\ntry:\n    differentiated(parse('sum(w*x)'), 'q')\nexcept "
         "Exception:\n    pass\nprint('torch' in sys.modules, 'sympy' in sys.modules)"
     )

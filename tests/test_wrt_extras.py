@@ -125,7 +125,7 @@ def test_check_fd_table_names_only_the_differentiated(case):
 def test_check_fd_counts_only_the_nudged_elements(tmp_path: Path):
     """A big data vector does not count against MAX_FD_ELEMENTS: it is never nudged.
     Nudging it is past the per-element limit, so random directions are checked."""
-    from gradexplain.limits import MAX_FD_ELEMENTS
+    from gradexplain.ir.limits import MAX_FD_ELEMENTS
 
     big = tmp_path / "x.txt"
     big.write_text("\n".join("1" for _ in range(MAX_FD_ELEMENTS + 1)))
@@ -207,11 +207,11 @@ def test_steps_only_for_the_differentiated_and_end_in_the_tables_formula(case):
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_steps_formula_evaluates_to_the_hand_gradient(case):
-    from gradexplain import steps
-    from gradexplain.builder import TARGETS
-    from gradexplain.evaluate import Evaluator
-    from gradexplain.program import build
-    from gradexplain.values import from_numbers
+    from gradexplain.ir.program import build
+    from gradexplain.ir.values import from_numbers
+    from gradexplain.teach import steps
+    from gradexplain.witnesses.builder import TARGETS
+    from gradexplain.witnesses.evaluate import Evaluator
 
     values = {name: from_numbers(name, value.tolist()) for name, value in case.values.items()}
     arrays = {name: value for name, value in case.values.items() if value.ndim}
@@ -388,8 +388,8 @@ def test_jacobian_only_for_the_differentiated(expression, values, wrt, data, v, 
                 "t,p",
                 "--graph",
             ],
-            "t is compared in where() at column 12, so it is data and cannot be differentiated; "
-            "differentiate the others with --wrt p",
+            "t is only compared (in where() at column 12), so it is data and cannot be "
+            "differentiated; differentiate the others with --wrt p",
         ),
     ],
     ids=["jacobian-vector-only-scalars", "jacobian-matrix-only-scalars", "compared-is-data"],

@@ -18,14 +18,14 @@ from fractions import Fraction
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from gradexplain.axes import Shape
+from gradexplain.ir.axes import Shape
+from gradexplain.ir.tree import Call, Node, Param, Var
 from gradexplain.ops.reading import NAMESPACES as NAMESPACES
 from gradexplain.ops.reading import RULES, Reading
 from gradexplain.ops.reading import Keyword as Keyword
-from gradexplain.tree import Call, Param, Var
 
 if TYPE_CHECKING:
-    from gradexplain.notation import Notation
+    from gradexplain.ir.notation import Notation
 
 
 @dataclass(frozen=True)
@@ -159,6 +159,7 @@ class Op:
     story: str | None = None  # "L = sum_i y_i": how the story names L at the top
     # said when y.backward(ones) runs through it at the top: what L = sum_i y_i means there
     ones_note: str = ""
+    average: bool = False  # L = (1/N) sum_i y_i (mean): each dL/dy_i is 1/N
     operands: int = 1  # how many tensors it takes, before its constant settings
     keywords: tuple[Keyword, ...] = ()  # its settings, in PyTorch's positional order
     # other names of it, "namespace:name" (NAMESPACES, or "bare"): "torch:arcsinh"
@@ -262,6 +263,16 @@ class Op:
     def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
         """The torch call on every operand; one-operand ops define `torch` instead."""
         return self.torch(torch, tensors[0], node)
+
+    # how many of `torch_args` (the first) are only compared, as where()'s two sides: no
+    # gradient flows through them, so the op's hazards count only where they are
+    # differentiated, and nothing inside them is watched
+    compared: int = 0
+
+    def torch_args(self, node: Call) -> tuple[Node, ...]:
+        """The nodes whose tensors `apply` and `masks` take, in order (where() takes its
+        comparison's two sides in the comparison's place)."""
+        return node.args
 
     @property
     def may_fail(self) -> bool:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gradexplain.ir.tree import Call
 from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op
 from gradexplain.ops.elementwise import Elementwise
 from gradexplain.ops.pointwise import MAXIMUM, MINIMUM, Pointwise, ties
-from gradexplain.tree import Call
 
 
 def _derivative(sp: Any, u: Any, lo: Any, hi: Any, argindex: int) -> Any:

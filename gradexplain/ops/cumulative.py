@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.axes import Shape, check_dims, reduced_axis
+from gradexplain.ir.axes import Shape, check_dims, reduced_axis
+from gradexplain.ir.tree import Call
 from gradexplain.ops.base import Keyword, NamedFunction, Op, RuleForm, equation
-from gradexplain.tree import Call
 
 UPTO = NamedFunction(
     "upto",
@@ -67,7 +67,7 @@ class Cumulative(Op):
         return b.Sum(term * UPTO(bound, idx[axis]), limit)
 
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
-        from gradexplain.axes import dim_of
+        from gradexplain.ir.axes import dim_of
 
         return getattr(torch, self.name)(tensor, dim=dim_of(node))
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.axes import Shape, ShapeError, describe
+from gradexplain.ir.axes import Shape, ShapeError, describe
+from gradexplain.ir.tree import Call
 from gradexplain.ops.base import Keyword, Op, RuleForm, words
-from gradexplain.tree import Call
 
 
 @dataclass(frozen=True)

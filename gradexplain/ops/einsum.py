@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain import limits
-from gradexplain.axes import Shape, ShapeError, describe
+from gradexplain.ir import limits
+from gradexplain.ir.axes import Shape, ShapeError, describe
+from gradexplain.ir.tree import Call
 from gradexplain.ops.base import Op
 from gradexplain.ops.linalg import Contraction, Letters
-from gradexplain.tree import Call
 
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from gradexplain.ir.tree import Call
 from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op, RuleForm, number, words
-from gradexplain.tree import Call
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.axes import Shape, ShapeError, broadcast, describe
+from gradexplain.ir.axes import Shape, ShapeError, broadcast, describe
+from gradexplain.ir.tree import Call, Num, Var
 from gradexplain.ops.base import Op, number
-from gradexplain.tree import Call, Num, Var
 
 MAX_RANK = 2  # the tool's range: scalars, vectors and matrices
 

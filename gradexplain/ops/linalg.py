@@ -14,9 +14,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.axes import Shape, ShapeError, describe
+from gradexplain.ir.axes import Shape, ShapeError, describe
+from gradexplain.ir.tree import Call
 from gradexplain.ops.base import Op, RuleForm, words
-from gradexplain.tree import Call
 
 Letters = tuple[tuple[str, ...], str]  # each operand's letters, the output's letters
 

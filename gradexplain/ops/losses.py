@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.axes import Shape, ShapeError, describe
+from gradexplain.ir.axes import Shape, ShapeError, describe
+from gradexplain.ir.tree import BinOp, Call, Neg, Node, Num, Var
 from gradexplain.ops.base import Hazard, NamedFunction, Op, RuleForm, equation, words
 from gradexplain.ops.clamp import CLAMP
-from gradexplain.tree import BinOp, Call, Neg, Node, Num, Var
 
 Options = Mapping[str, Any]
 

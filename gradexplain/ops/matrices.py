@@ -2,7 +2,7 @@
 
 No generic-element rule exists for them (det is not elementwise), so the symbolic witness
 uses the Matrix Cookbook's closed forms at the matrix level, applied by the element-wise
-chain rule (`gradexplain/matfun.py`): d det(X)/dX = det(X) X^-T, d log|det X|/dX = X^-T,
+chain rule (`gradexplain/witnesses/matfun.py`): d det(X)/dX = det(X) X^-T, d log|det X|/dX = X^-T,
 dX^-1 = -X^-1 dX X^-1; numpy.linalg evaluates det and the inverse. The autograd witness
 is torch's own backward of torch.linalg. A singular matrix has no inverse: exit 3, with
 the reason.
@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.axes import Shape, ShapeError, describe
+from gradexplain.ir.axes import Shape, ShapeError, describe
+from gradexplain.ir.tree import Call
 from gradexplain.ops.base import Hazard, Op, RuleForm, words
-from gradexplain.tree import Call
 
 SINGULAR = "{matrix} is singular: det = 0, the inverse does not exist"
 
@@ -130,7 +130,7 @@ class Det(MatrixOp):
     """det(X), by Jacobi's formula."""
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
-        from gradexplain.matfun import det
+        from gradexplain.witnesses.matfun import det
 
         return det(*self.matrix(b, node))
 
@@ -140,7 +140,7 @@ class Det(MatrixOp):
     def rule_of(
         self, w: Any, node: Call, idx: tuple[Any, ...], matrix: Any, size: Any
     ) -> tuple[Any, Any]:
-        from gradexplain.matfun import det, inv
+        from gradexplain.witnesses.matfun import det, inv
 
         a, b = matrix.variables
         return det(matrix, size), det(matrix, size) * inv(matrix, size, b, a)
@@ -153,7 +153,7 @@ class LogDet(MatrixOp):
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
         import sympy as sp
 
-        from gradexplain.matfun import det
+        from gradexplain.witnesses.matfun import det
 
         return sp.log(det(*self.matrix(b, node)))
 
@@ -165,7 +165,7 @@ class LogDet(MatrixOp):
     ) -> tuple[Any, Any]:
         import sympy as sp
 
-        from gradexplain.matfun import det, inv
+        from gradexplain.witnesses.matfun import det, inv
 
         a, b = matrix.variables
         return sp.log(det(matrix, size)), inv(matrix, size, b, a)
@@ -200,7 +200,7 @@ class Slogdet(MatrixOp):
         return f"slogdet({args[0]})[{node.param('output')}]"
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
-        from gradexplain.matfun import logabsdet, signdet
+        from gradexplain.witnesses.matfun import logabsdet, signdet
 
         return (signdet, logabsdet)[part(node)](*self.matrix(b, node))
 
@@ -212,7 +212,7 @@ class Slogdet(MatrixOp):
     ) -> tuple[Any, Any]:
         import sympy as sp
 
-        from gradexplain.matfun import inv, logabsdet, signdet
+        from gradexplain.witnesses.matfun import inv, logabsdet, signdet
 
         a, b = matrix.variables
         if part(node) == 0:
@@ -236,7 +236,7 @@ class Inverse(MatrixOp):
         return parts[0]
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
-        from gradexplain.matfun import inv
+        from gradexplain.witnesses.matfun import inv
 
         return inv(*self.matrix(b, node), *idx)
 
@@ -251,7 +251,7 @@ class Inverse(MatrixOp):
 
 def inverse_rule(matrix: Any, size: Any, row: Any, column: Any) -> tuple[Any, Any]:
     """(U^-1)_rq and its slope d(U^-1)_rq/dU_ab = -(U^-1)_ra (U^-1)_bq (Cookbook eq. 59)."""
-    from gradexplain.matfun import inv
+    from gradexplain.witnesses.matfun import inv
 
     a, b = matrix.variables
     return inv(matrix, size, row, column), -inv(matrix, size, row, a) * inv(matrix, size, b, column)
@@ -281,7 +281,7 @@ class Solve(MatrixOp):
 
     def element(self, b: Any, node: Call, idx: tuple[Any, ...]) -> Any:
         """(A^-1 B) at idx: sum_m inv(A)_im B_m(k)."""
-        from gradexplain.matfun import inv
+        from gradexplain.witnesses.matfun import inv
 
         size = b.shape(node.args[0])[0]
         (bound,) = b.fresh((size,))

@@ -20,11 +20,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.axes import Shape, ShapeError, check_dims, reduced
+from gradexplain.ir.axes import Shape, ShapeError, check_dims, reduced
+from gradexplain.ir.tree import Call
 from gradexplain.ops.base import Keyword, NamedFunction, Op, RuleForm, equation
 from gradexplain.ops.reductions import IS_MAX, IS_MIN, KEEPDIM
 from gradexplain.ops.statistics import VECTOR_NORM, refusal
-from gradexplain.tree import Call
 
 EDGES = (1.0, -1.0, math.inf, -math.inf)  # the orders with a rule in elements
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from gradexplain.tree import Param
+from gradexplain.ir.tree import Param
 
 # Where a spelling lives in PyTorch: torch.f, x.f(), torch.nn.functional.f (and F.f),
 # torch.special.f, torch.linalg.f, and an attribute x.f (`X.T`). A bare f(x) is read too.

@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gradexplain.axes import Shape, along, dims_of, reduced, reduced_axes
+from gradexplain.ir.axes import Shape, along, dims_of, reduced, reduced_axes
+from gradexplain.ir.tree import Call
 from gradexplain.ops.base import Hazard, Keyword, NamedFunction, Op, RuleForm, equation
-from gradexplain.tree import Call
 
 if TYPE_CHECKING:
-    from gradexplain.notation import Notation
+    from gradexplain.ir.notation import Notation
 
 DIMS = Keyword("dim", "dims", aliases=("axis",))
 ONE_DIM = Keyword("dim", "dim", aliases=("axis",))
@@ -66,7 +66,6 @@ class Reduction(Op):
     dim: str = "optional"
     keywords: tuple[Keyword, ...] = (DIMS, KEEPDIM)
     product: bool = False
-    average: bool = False
     inner: Callable[[Any, Any], Any] | None = None  # (sympy, u_k) -> the summand
     outer: Callable[[Any, Any], Any] | None = None  # (sympy, the Sum) -> the element
 

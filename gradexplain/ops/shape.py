@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.axes import Shape, ShapeError, describe
+from gradexplain.ir.axes import Shape, ShapeError, describe
+from gradexplain.ir.tree import Call
 from gradexplain.ops.base import Op, RuleForm, words
 from gradexplain.ops.moves import (
     flipped,
@@ -33,7 +34,6 @@ from gradexplain.ops.moves import (
     transposed,
     triangle,
 )
-from gradexplain.tree import Call
 
 MAX_RANK = 2
 _ROW_MAJOR = "the same elements in row-major order: i and j count them flat"

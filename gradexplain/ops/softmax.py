@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.axes import Shape, ShapeError, along, check_dims, describe, dim_of, reduced_axis
+from gradexplain.ir.axes import Shape, ShapeError, along, check_dims, describe, dim_of, reduced_axis
+from gradexplain.ir.tree import Call
 from gradexplain.ops.base import Keyword, Op, RuleForm
-from gradexplain.tree import Call
 
 
 @dataclass(frozen=True)

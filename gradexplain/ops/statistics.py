@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.axes import reduced_axes
+from gradexplain.ir.axes import reduced_axes
+from gradexplain.ir.tree import Call
 from gradexplain.ops.base import Keyword, NamedFunction, Op, RuleForm, equation, number
 from gradexplain.ops.reductions import (
     DIMS,
@@ -25,7 +26,6 @@ from gradexplain.ops.reductions import (
     inner_indices,
     torch_keywords,
 )
-from gradexplain.tree import Call
 
 SINGULAR = {
     "nuc": "the nuclear norm is the sum of the singular values",

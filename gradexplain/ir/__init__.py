@@ -1,0 +1,1 @@
+"""The program: the expression read into our own tree, its values, shapes and letters."""

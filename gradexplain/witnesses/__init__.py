@@ -1,0 +1,1 @@
+"""The two witnesses (SymPy and autograd) and the checks between them."""
