@@ -1,13 +1,20 @@
-"""where(cond, a, b) with comparisons of data (issue 7, step 2), and the chapter-4 losses."""
+"""where(cond, a, b): comparisons of data (issue 7, step 2), of differentiated variables
+(the relu idiom, its boundary a kink), and the chapter-4 losses."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+import torch
+from typer.testing import CliRunner
 
 from gradexplain import ExitStatus, explain
+from gradexplain.cli import app
 from gradexplain.errors import ExpressionError, ValuesError
 from gradexplain.ir.parser import parse
+from tests.helpers import assert_matches_torch
 
 
 def sigmoid(u):
@@ -55,16 +62,19 @@ def test_a_scalar_condition_switches_every_element():
     assert result.status is ExitStatus.AGREE
 
 
-def test_a_compared_variable_cannot_be_differentiated():
+def test_a_variable_only_compared_cannot_be_differentiated():
+    """It is on no gradient path (PyTorch leaves its .grad None); read in a branch too, it
+    is differentiated (below)."""
     with pytest.raises(ValuesError) as caught:
         explain("sum(where(t == 1, x, 0))", x=[1, 2], t=[1, 0])
     assert caught.value.message == (
-        "t is compared in where() at column 11, so it is data "
+        "t is only compared (in where() at column 11), so it is data "
         "and cannot be differentiated; differentiate the others "
         "with --wrt x"
     )
-    with pytest.raises(ValuesError):
-        explain("sum(where(x > 0, x, 0))", x=[1, 2], wrt="x")
+    with pytest.raises(ValuesError) as caught:
+        explain("sum(where(x > t, x, 0))", x=[1, 2], t=[0, 3], wrt="x,t")
+    assert caught.value.message.startswith("t is only compared (in where() at column 11)")
 
 
 @pytest.mark.parametrize(
@@ -108,3 +118,99 @@ def test_mnist_loss_matches_a_hand_derivation():
     assert result.value == pytest.approx(loss, rel=1e-12)
     np.testing.assert_allclose(result.gradients["preds"].symbolic, expected, rtol=1e-12)
     np.testing.assert_allclose(result.gradients["preds"].autograd, expected, rtol=1e-12)
+
+
+# A differentiated variable in the condition: the comparison only picks the branch, so
+# d where(c, a, b) = where(c, da, db), as torch's backward() gives (checked against real
+# torch.where and its central differences); no point sits on a boundary here.
+V = [-1.5, 2.0, 3.0, -0.25]
+M = np.array([[0.5, -1.0, 2.0], [1.5, 0.3, -0.5]])
+W = [0.1, -0.2, 0.3]
+DIFFERENTIATED = [
+    ("sum(where(x > 0, x, 0*x))", {"x": V}, lambda x: torch.where(x > 0, x, 0 * x), None),
+    (
+        "torch.where(x < 1, x**2, 2*x - 1).sum()",
+        {"x": V},
+        lambda x: torch.where(x < 1, x**2, 2 * x - 1),
+        None,
+    ),
+    ("sum(where(x >= b, x, b))", {"x": V, "b": 0.5}, lambda x, b: torch.where(x >= b, x, b), None),
+    (
+        "sum(where(x*t <= 3, exp(x), x))",
+        {"x": V, "t": [1.0, 1.0, 2.0, 2.0]},
+        lambda x, t: torch.where(x * t <= 3, torch.exp(x), x),
+        "x",
+    ),
+    ("mean(where(X > 0, X, 0))", {"X": M}, lambda X: torch.where(X > 0, X, 0.0).mean(), None),
+    (
+        "sum(where(X @ w > 0, X @ w, 0))",
+        {"X": M, "w": W},
+        lambda X, w: torch.where(X @ w > 0, X @ w, 0.0),
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "expression, values, reference, wrt", DIFFERENTIATED, ids=[c[0] for c in DIFFERENTIATED]
+)
+def test_a_differentiated_condition_matches_torch_and_central_differences(
+    expression, values, reference, wrt
+):
+    assert_matches_torch(expression, values, reference, wrt)
+
+
+def test_the_relu_idiom_reads_as_its_derivative():
+    result = explain("sum(where(x > 0, x, 0*x))", x=[-1, 2, 3])
+    assert result.status is ExitStatus.AGREE
+    assert result.gradients["x"].formula == "where(x_j > 0, 1, 0)"
+    assert result.gradients["x"].autograd.tolist() == [0.0, 1.0, 1.0]
+    assert result.gradients["x"].symbolic.tolist() == [0.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "expression, values, elements, branch",
+    [
+        ("sum(where(x > 0, x, 0*x))", {"x": [-1.0, 0.0, 2.0]}, (1,), "x > 0 is false there: 0*x"),
+        ("sum(where(x >= 0, x**2, -x))", {"x": [0.0, -1.0]}, (0,), "x >= 0 is true there: x**2"),
+        ("sum(where(X < 1, X, 0))", {"X": [[1.0, 2.0], [0.5, 1.0]]}, (0, 3), "false there: 0"),
+    ],
+)
+def test_the_boundary_of_a_differentiated_condition_is_a_kink(expression, values, elements, branch):
+    """Where the comparison's sides are equal it flips: no derivative, as relu at 0; both
+    witnesses take the branch the comparison picks there, and the run says so (exit 3)."""
+    result = explain(expression, values)
+    assert result.status is ExitStatus.UNDEFINED, result.verdict()
+    (singular,) = result.singularities
+    assert (singular.function, singular.kind, singular.elements) == ("where", "kink", elements)
+    assert "no derivative exists; PyTorch takes the branch that the comparison picks" in (
+        singular.reason
+    )
+    assert branch in singular.reason.replace("the derivative of ", "")
+    gradient = result.gradients["x" if "x" in values else "X"]
+    np.testing.assert_array_equal(gradient.symbolic, gradient.autograd)
+
+
+def test_nothing_inside_the_comparison_is_watched():
+    """No gradient flows into a comparison: abs's kink at 0 there is no kink of L (the
+    Huber-like idiom); where's own boundary, |x| = 1, is not met here."""
+    result = explain("sum(where(abs(x) < 1, x**2, 2*x - 1))", x=[0.0, 2.0])
+    assert result.status is ExitStatus.AGREE, result.verdict()
+    assert result.gradients["x"].autograd.tolist() == [0.0, 2.0]
+
+
+def test_the_boundary_in_json_and_the_extras():
+    env = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+    args = ["sum(where(x > 0, x**2, 0*x))", "--x", "-1,0,3"]
+    result = CliRunner().invoke(app, [*args, "--format", "json"], env=env)
+    assert result.exit_code == 3, result.output
+    data = json.loads(result.stdout)
+    assert data["status"] == "undefined"
+    assert data["gradients"]["x"]["formula"] == "where(x_j > 0, 2*x_j, 0)"
+    assert data["gradients"]["x"]["autograd"] == [0.0, 0.0, 6.0]
+    (singular,) = data["singularities"]
+    assert (singular["function"], singular["elements"]) == ("where", [1])
+    for extra in (["--steps"], ["--graph"], ["--format", "markdown"], ["--hessian"]):
+        shown = CliRunner().invoke(app, [*args, *extra], env=env)
+        assert shown.exit_code == 3, (extra, shown.output)
+        assert "PyTorch takes the branch that the comparison picks" in shown.stdout

@@ -388,8 +388,8 @@ def test_jacobian_only_for_the_differentiated(expression, values, wrt, data, v, 
                 "t,p",
                 "--graph",
             ],
-            "t is compared in where() at column 12, so it is data and cannot be differentiated; "
-            "differentiate the others with --wrt p",
+            "t is only compared (in where() at column 12), so it is data and cannot be "
+            "differentiated; differentiate the others with --wrt p",
         ),
     ],
     ids=["jacobian-vector-only-scalars", "jacobian-matrix-only-scalars", "compared-is-data"],

@@ -268,17 +268,20 @@ def _uses_as_index(tree: Node, name: str, node_shapes: Mapping[int, Shape]) -> i
 
 
 def _check_conditions(tree: Node, chosen: list[str]) -> None:
-    """where()'s comparisons switch between branches: they must compare data only."""
-    for node in walk(tree):
-        if not isinstance(node, Compare):
-            continue
+    """A variable read only in where()'s comparisons is on no gradient path (PyTorch
+    leaves its .grad None), so it is data; read elsewhere too, it is differentiated, and
+    the comparison only picks the branch (where's entry: a kink on its boundary)."""
+    compares = [node for node in walk(tree) if isinstance(node, Compare)]
+    compared = {id(sub) for node in compares for sub in walk(node)}
+    elsewhere = {sub.name for sub in walk(tree) if isinstance(sub, Var) and id(sub) not in compared}
+    for node in compares:
         for sub in walk(node):
-            if isinstance(sub, Var) and sub.name in chosen:
-                others = [name for name in chosen if name not in variables(node)]
+            if isinstance(sub, Var) and sub.name in chosen and sub.name not in elsewhere:
+                others = [name for name in chosen if name in elsewhere]
                 hint = f"; differentiate the others with --wrt {','.join(others)}" if others else ""
                 raise ValuesError(
-                    f"{sub.name} is compared in where() at column "
-                    f"{node.col + 1}, so it is data and cannot be "
+                    f"{sub.name} is only compared (in where() at column "
+                    f"{node.col + 1}), so it is data and cannot be "
                     f"differentiated{hint}"
                 )
 

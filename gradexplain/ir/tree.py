@@ -7,6 +7,7 @@ built by walking this tree; nothing downstream ever sees the user's string.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +86,19 @@ class Compare:
     right: Node
     col: int
 
+    def holds(self, left: Any, right: Any) -> Any:
+        """The comparison of its two sides' values (floats, arrays or tensors)."""
+        return _TESTS[self.op](left, right)
+
+
+_TESTS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 Node = Num | Const | Var | Neg | BinOp | Call | Compare
 

@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from gradexplain.ir.axes import Shape
-from gradexplain.ir.tree import Call, Param, Var
+from gradexplain.ir.tree import Call, Node, Param, Var
 from gradexplain.ops.reading import NAMESPACES as NAMESPACES
 from gradexplain.ops.reading import RULES, Reading
 from gradexplain.ops.reading import Keyword as Keyword
@@ -263,6 +263,16 @@ class Op:
     def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
         """The torch call on every operand; one-operand ops define `torch` instead."""
         return self.torch(torch, tensors[0], node)
+
+    # how many of `torch_args` (the first) are only compared, as where()'s two sides: no
+    # gradient flows through them, so the op's hazards count only where they are
+    # differentiated, and nothing inside them is watched
+    compared: int = 0
+
+    def torch_args(self, node: Call) -> tuple[Node, ...]:
+        """The nodes whose tensors `apply` and `masks` take, in order (where() takes its
+        comparison's two sides in the comparison's place)."""
+        return node.args
 
     @property
     def may_fail(self) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gradexplain.ir.axes import Shape, broadcast
-from gradexplain.ir.tree import Call
+from gradexplain.ir.tree import Call, Compare, Node
 from gradexplain.ops.base import Hazard, NamedFunction, Op, RuleForm, words
 
 
@@ -47,12 +47,7 @@ class Pointwise(Op):
         return getattr(torch, self.name)(*tensors)
 
     def masks(self, node: Call, values: list[Any]) -> Iterator[tuple[str, Any]]:
-        import numpy as np
-
-        shape = np.broadcast_shapes(*(np.shape(value) for value in values))
-        arrays = [np.broadcast_to(value, shape) for value in values]
-        for hazard in self.hazards:
-            yield hazard.kind, hazard.where(*arrays)
+        return _masks(self.hazards, values)
 
     shaped_steps = True
 
@@ -90,15 +85,35 @@ class Pointwise(Op):
         )
 
 
+def _masks(hazards: tuple[Hazard, ...], values: list[Any]) -> Iterator[tuple[str, Any]]:
+    """Each hazard's mask over every operand's values, broadcast together."""
+    import numpy as np
+
+    arrays = np.broadcast_arrays(*values)
+    for hazard in hazards:
+        yield hazard.kind, hazard.where(*arrays)
+
+
+def _comparison(node: Call) -> Compare:
+    compare = node.args[0]
+    assert isinstance(compare, Compare)
+    return compare
+
+
 @dataclass(frozen=True)
 class Where(Op):
-    """where(cond, a, b): a where cond holds, else b. cond is one comparison of data
-    (`program` refuses a differentiated variable in it), so d where = where(cond, da, db)."""
+    """where(cond, a, b): a where cond holds, else b. cond is one comparison; it only picks
+    the branch (piecewise constant), so d where = where(cond, da, db), and no derivative
+    exists on its boundary, where its two sides are equal and it flips."""
 
     signature: str = "condition"  # the comparison is read by `calls.CallReader.condition`
     spellings: tuple[str, ...] = ("torch",)
     operands: int = 2  # the branches; the condition is written before them
     written: tuple[tuple[str, ...], str] = (("cond",), "")
+    compared: int = 2  # torch_args: the comparison's two sides, then the branches
+    hazards: tuple[Hazard, ...] = (
+        Hazard("kink", lambda left, right, *branches: left == right, ""),
+    )
     shaped_steps = True
 
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
@@ -114,8 +129,26 @@ class Where(Op):
             (b.build(if_false, b.align(if_false, idx)), True),
         )
 
+    def torch_args(self, node: Call) -> tuple[Node, ...]:
+        compare = _comparison(node)
+        return compare.left, compare.right, *node.args[1:]
+
     def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
-        return torch.where(*tensors)
+        left, right, if_true, if_false = tensors
+        return torch.where(_comparison(node).holds(left, right), if_true, if_false)
+
+    def masks(self, node: Call, values: list[Any]) -> Iterator[tuple[str, Any]]:
+        return _masks(self.hazards, values)
+
+    def reason(self, node: Call, kind: str, args: list[str]) -> str:
+        holds = _comparison(node).op in ("==", "<=", ">=")
+        return (
+            f"where() switches branches where the two sides of {args[0]} are equal, so it "
+            f"jumps or has a kink there (unless its branches meet with the same value and "
+            f"slope) and no derivative exists; PyTorch takes the branch that the comparison "
+            f"picks ({args[0]} is {str(holds).lower()} there: the derivative of "
+            f"{args[1 if holds else 2]}), as does SymPy's Piecewise"
+        )
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         import sympy as sp

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gradexplain.ir.tree import BinOp, Call, Neg, Node, Num, Var, variables
+from gradexplain.ir.tree import BinOp, Call, Compare, Neg, Node, Num, Var, variables
 from gradexplain.ir.unparse import source
 from gradexplain.ir.values import Values
 from gradexplain.ops import OPS
@@ -133,6 +133,11 @@ def _operands(node: Node) -> tuple[Node, ...]:
 
 def _data_value(builder: _RecordingBuilder, operand: Node) -> np.ndarray | None:
     """The operand's forward value (where()'s condition too: a tensor of bools)."""
+    if isinstance(operand, Compare):  # where() compares its two sides itself
+        sides = (
+            builder.as_tensor(builder.built[id(side)]) for side in (operand.left, operand.right)
+        )
+        return _numpy(operand.holds(*sides))
     built = builder.built.get(id(operand))
     return _numpy(built) if isinstance(built, torch.Tensor) else None
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from gradexplain.errors import DeviceError
-from gradexplain.ir.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Var
+from gradexplain.ir.tree import BinOp, Call, Const, Neg, Node, Num, Var
 from gradexplain.ir.values import Values
 from gradexplain.ops import OPS
 
@@ -29,12 +29,6 @@ _OPERATORS = {
     "/": operator.truediv,
     "**": operator.pow,
     "@": operator.matmul,
-    "==": operator.eq,  # and where()'s comparisons
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
 }
 
 
@@ -168,9 +162,7 @@ class TorchBuilder:
             return -self.build(node.operand)
         if isinstance(node, BinOp):
             return self._binop(node)
-        if isinstance(node, Compare):  # where()'s condition: data, never a gradient path
-            left, right = (self.as_tensor(self.build(side)) for side in (node.left, node.right))
-            return _OPERATORS[node.op](left, right)  # type: ignore[no-any-return]
+        assert isinstance(node, Call)  # a comparison only in where(), whose entry reads it
         return self._call(node)
 
     def _binop(self, node: BinOp) -> Operand:
@@ -184,12 +176,16 @@ class TorchBuilder:
         return _OPERATORS[node.op](left, right)  # type: ignore[no-any-return]
 
     def _call(self, node: Call) -> Operand:
-        tensors = [self.as_tensor(self.build(arg)) for arg in node.args]
         op = OPS[node.func]
+        args = op.torch_args(node)
+        watching, self.watching = self.watching, False  # no gradient flows into a comparison
+        sides = [self.as_tensor(self.build(arg)) for arg in args[: op.compared]]
+        self.watching = watching
+        tensors = [*sides, *(self.as_tensor(self.build(arg)) for arg in args[op.compared :])]
         if self.watching and op.may_fail:
             values = [_values(tensor) for tensor in tensors]
             for kind, mask in op.masks(node, values):
-                self._watch(node, kind, mask, *tensors)
+                self._watch(node, kind, mask, *(sides or tensors))
         result: Operand = op.apply(torch, tensors, node)
         return result
 
