@@ -154,13 +154,12 @@ def test_logsumexp_refuses_what_torch_refuses(expression, message):
 
 
 def test_logsumexp_steps_derive_the_softmax():
-    from gradexplain.ir.parser import parse
+    from gradexplain.ir.program import build
     from gradexplain.ir.values import from_numbers
     from gradexplain.teach import steps
 
-    derivation = steps.derive_all(
-        parse("sum(logsumexp(X, dim=1))"), {"X": from_numbers("X", M.tolist())}
-    )["X"]
+    program = build("sum(logsumexp(X, dim=1))", {"X": from_numbers("X", M.tolist())})
+    derivation = steps.derive_all(program)["X"]
     assert derivation.formula == "exp(X_jk)/sum_m(exp(X_jm))"
     assert any(line.strip().startswith("logsumexp rule:") for line in derivation.lines)
 

@@ -421,13 +421,15 @@ def test_round_off_in_graph_values_is_shown_as_such():
     assert graph.describe(np.array([1e-3, 2.0])) == "[0.001, 2]"
 
 
-def test_steps_that_cannot_derive_are_said_beside_the_full_result():
+def test_steps_of_a_softmax_along_rows_follow_the_full_result():
+    """softmax along dim= of a matrix is derived too (it was refused beside the result)."""
     result = CliRunner().invoke(
         app, ["sum(softmax(X, dim=1)*Y)", "--X", "1,2;3,4", "--Y", "1,0;0,1", "--steps"], env=ENV
     )
     assert result.exit_code == 0
     assert "SymPy and autograd agree" in result.stdout
-    assert result.stdout.rstrip().endswith("the result above stands.")
+    assert "Steps for dL/dX:" in result.stdout
+    assert result.stdout.rstrip().endswith("dL/dY_jk = exp(X_jk)/sum_m(exp(X_jm))")
 
 
 def test_each_derivative_rule_is_written_as_sympy_writes_it():

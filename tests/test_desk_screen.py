@@ -211,10 +211,12 @@ def test_the_named_steps_are_the_derived_gradient_with_the_names_written_out():
         "y": [1, 0, 1, 0],
     }
     program = build(
-        "mean((sigmoid(X@w + b) - y)**2)", {n: from_numbers(n, v) for n, v in numbers.items()}
+        "mean((sigmoid(X@w + b) - y)**2)",
+        {n: from_numbers(n, v) for n, v in numbers.items()},
+        ["w", "b"],
     )
 
-    derivations = steps.derive_all(program.tree, program.values, ["w", "b"])
+    derivations = steps.derive_all(program)
     names = steptext.choose(list(derivations.values()))
     assert [n.source for n in names] == ["X@w", "sigmoid(X@w + b)"]
     for derivation in derivations.values():

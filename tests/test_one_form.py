@@ -48,9 +48,6 @@ MORE = [  # the chapter-4 programs and matrices the core table lacks
 def test_the_steps_end_in_the_tables_formula(expression, values):
     result = explain(expression, values)
     add(result, Options(steps=True))
-    if "steps_refused" in result.extras:  # said beside the result; no second form either
-        assert "steps" not in result.extras
-        return
     for name, derivation in result.extras["steps"].items():
         table = result.gradients[name].formula
         assert derivation.formula == table
@@ -87,7 +84,7 @@ def test_readme_examples_write_each_gradient_once(command):
     args = [*shlex.split(command)[1:], "--steps"]
     result = CliRunner().invoke(app, args, env=ENV)
     out = result.stdout
-    if result.exit_code == 2 or "--steps does not derive" in out:  # nothing derived
+    if result.exit_code == 2:  # an input error README shows: nothing derived
         return
     finals = _last_lines(out)
     assert finals, out

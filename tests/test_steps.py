@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from gradexplain.cli import app
 from gradexplain.ir.parser import parse
-from gradexplain.ir.program import differentiated
+from gradexplain.ir.program import build, differentiated
 from gradexplain.ir.shapes import infer
 from gradexplain.ir.tree import variables
 from gradexplain.teach import steps
@@ -100,7 +100,7 @@ def test_matrix_steps_end_in_the_gradient(expression, shapes):
     arrays = {name: rng.uniform(-1, 1, size=shape) for name, shape in shapes.items()}
     result = explain(expression, values={n: a.tolist() for n, a in arrays.items()})
     found = steps.derive_all(
-        parse(expression), {n: from_numbers(n, a.tolist()) for n, a in arrays.items()}
+        build(expression, {n: from_numbers(n, a.tolist()) for n, a in arrays.items()})
     )
     for name, derivation in found.items():
         evaluator = Evaluator(
@@ -156,42 +156,86 @@ def test_cli_matrix_steps_json_and_a_matrix_result():
     ]
 
 
-def test_matrix_steps_refuse_prod():
-    from gradexplain.errors import UsageError
-    from gradexplain.ir.values import from_numbers
-    from gradexplain.teach import steps
+M = [[1.0, 5.0], [3.0, 4.0]]
+MATRIX_STEPS = [  # each of the 16 entries that --steps refused on the shaped path before
+    ("prod(W@x)", {"W": [[1, 2], [3, 4]], "x": [1, 2]}),
+    ("prod(X)", {"X": M}),
+    ("sum(prod(X, dim=1, keepdim=True))", {"X": M}),
+    ("max(W@x)", {"W": [[1, 2], [3, 4]], "x": [1, 2]}),
+    ("sum(max(X, dim=0))", {"X": M}),
+    ("sum(X.min(1))", {"X": M}),
+    ("min(X.T@X)", {"X": M}),
+    ("sum(amax(X, dim=1)*w)", {"X": M, "w": [1, 2]}),
+    ("amax(X)", {"X": M}),
+    ("amin(X)", {"X": M}),
+    ("sum(amin(X@X, dim=(0, 1)))", {"X": M}),
+    ("sum(softmax(X, dim=1)*T)", {"X": M, "T": [[1, 0], [0, 1]]}),
+    ("sum(softmax(W@x)*x)", {"W": [[1, 2], [3, 4]], "x": [1, 2]}),
+    ("sum(log_softmax(X@X, dim=0)*T)", {"X": M, "T": [[1, 0], [0.5, 1]]}),
+    ("F.mse_loss(W@x, y)", {"W": [[1, 2], [3, 4]], "x": [1, 2], "y": [0, 1]}),
+    ("F.l1_loss(X, Y)", {"X": M, "Y": [[0, 1], [5, 1]]}),
+    ("F.smooth_l1_loss(X, Y)", {"X": M, "Y": [[0, 4.5], [5, 1]]}),
+    ("F.huber_loss(X.T, Y, delta=0.5)", {"X": M, "Y": [[0, 3.2], [5, 1]]}),
+    ("F.binary_cross_entropy(P, Y)", {"P": [[0.2, 0.7], [0.4, 0.9]], "Y": [[0, 1], [1, 1]]}),
+    ("F.binary_cross_entropy_with_logits(W@x, y)", {"W": [[1, 2], [3, 4]], "x": [0.1, -0.2], "y": [0, 1]}),
+    ("F.cross_entropy(X, t)", {"X": M, "t": [0, 1]}),
+    ("F.cross_entropy(X@X, P)", {"X": [[0.1, 0.5], [0.3, -0.4]], "P": [[0.3, 0.7], [1, 0]]}),
+    ("F.nll_loss(X.T, t)", {"X": [[-1, -2], [-3, -0.4]], "t": [1, 0]}),
+    ("F.kl_div(X, Y, reduction='batchmean')", {"X": [[-1, -2], [-3, -0.4]], "Y": [[0.3, 0.7], [0.5, 0.5]]}),
+]  # fmt: skip
 
-    with pytest.raises(UsageError) as caught:
-        steps.derive_all(
-            parse("sum(X) + prod(X.T)"), {"X": from_numbers("X", [[1.0, 2.0], [3.0, 4.0]])}
+
+@pytest.mark.parametrize(("expression", "values"), MATRIX_STEPS, ids=[c[0] for c in MATRIX_STEPS])
+def test_steps_of_matrices_end_in_the_gradient(expression, values):
+    """--steps derives every entry on every rank: the last line is the table's formula,
+    and the derivation's own formula, evaluated, is autograd's gradient."""
+    from gradexplain import explain
+    from gradexplain.ir.values import from_numbers
+    from gradexplain.teach.extras import Options, add
+    from gradexplain.witnesses.builder import TARGETS
+
+    result = explain(expression, values=values)
+    add(result, Options(steps=True))
+    program = build(expression, {n: from_numbers(n, v) for n, v in values.items()})
+    arrays = {n: np.asarray(v, dtype=float) for n, v in values.items()}
+    for name, derivation in steps.derive_all(program).items():
+        table = result.gradients[name].formula
+        assert result.extras["steps"][name].formula == table
+        assert result.extras["steps"][name].lines[-1].endswith(f" = {table}")
+        shape = arrays[name].shape
+        value = Evaluator(arrays, {}, derivation.sizes).tensor(
+            derivation.expr, TARGETS[: len(shape)], shape
         )
-    assert caught.value.message == (
-        "--steps does not derive prod() of vectors and matrices with @ or .T yet (column "
-        "10); the table's formula is SymPy's derivative of it"
-    )
+        np.testing.assert_allclose(value, result.gradients[name].autograd, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize(
-    ("expression", "function", "column"),
+    ("expression", "rule"),
     [
-        ("sum(max(X, dim=0))", "max", 5),
-        ("sum(X.min(1))", "min", 5),
-        ("sum(softmax(X, dim=1)**2)", "softmax", 5),
-        ("sum(log_softmax(X@X, dim=0))", "log_softmax", 5),
-        ("max(X)", "max", 1),
+        ("prod(X)", "  product rule over the factors, one axis at a time: sum_k u_k' prod_{m!=k} u_m: "),
+        ("sum(max(X, dim=0))", "    max rule: in each slice along dim, only the arg-max element's derivative passes (ties share it): "),
+        ("amin(X)", "  amin rule: only the arg-min element's derivative passes (ties share it): "),
+        ("sum(softmax(X, dim=1)**2)", "      softmax rule along dim 1: d s_i = (du_i - sum_k(du_k*s_k))*s_i, s = softmax(u): d/dX_jk [exp(X_im)/sum_p(exp(X_ip))] = "),
     ],
-)
-def test_matrix_steps_refuse_what_they_have_no_rule_for(expression, function, column):
-    # the sum rule must not stand in for max or softmax: that derived dL/dX_jk = 1.
-    # The refusal is said beside the full result, which keeps its own exit status.
-    result = CliRunner().invoke(app, [expression, "--X", "1,2;3,4", "--steps"], env=ENV)
+)  # fmt: skip
+def test_cli_matrix_steps_say_each_rule(expression, rule):
+    """Through the real command: exit 0, the rule's words, and no refusal."""
+    result = CliRunner().invoke(app, [expression, "--X", "1,5;3,4", "--steps"], env=ENV)
     assert result.exit_code == 0, result.output
-    assert "SymPy and autograd agree" in result.stdout
+    assert any(line.startswith(rule) for line in result.stdout.splitlines()), result.stdout
+    assert "does not derive" not in result.stdout
+
+
+def test_max_steps_of_a_matrix_end_in_the_arg_max():
+    """max(X) passes the gradient to its largest element, ties shared as torch shares them
+    (a tie is a kink: exit 3, and the steps still say the rule)."""
+    result = CliRunner().invoke(app, ["max(X)", "--X", "1,5;5,4", "--steps"], env=ENV)
+    assert result.exit_code == 3, result.output
     assert result.stdout.splitlines()[-1] == (
-        f"--steps does not derive {function}() of vectors and matrices with @ or .T yet "
-        f"(column {column}); the table's formula is SymPy's derivative of it; the result "
-        f"above stands."
+        "  each delta keeps only the terms whose indices meet: "
+        "dL/dX_jk = is_max_jk(X_jk)/sum_m(sum_i(is_max_im(X_im)))"
     )
+    assert "max has a kink where elements tie for the largest value" in result.stdout
 
 
 def _statistics_cases():
@@ -218,10 +262,11 @@ def test_statistics_steps_end_in_the_gradient(expression, values):
     from gradexplain.witnesses.builder import TARGETS
 
     arrays = {name: np.asarray(value, dtype=float) for name, value in values.items()}
-    tree = parse(f"sum({expression})")
     shapes = {name: array.shape for name, array in arrays.items()}
     result = explain(f"sum({expression})", values={n: a.tolist() for n, a in arrays.items()})
-    found = steps.derive_all(tree, {n: from_numbers(n, a.tolist()) for n, a in arrays.items()})
+    found = steps.derive_all(
+        build(f"sum({expression})", {n: from_numbers(n, a.tolist()) for n, a in arrays.items()})
+    )
     for name, derivation in found.items():
         evaluator = Evaluator(
             {n: a for n, a in arrays.items() if a.shape},
@@ -233,3 +278,29 @@ def test_statistics_steps_end_in_the_gradient(expression, values):
         np.testing.assert_allclose(value, result.gradients[name].autograd, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(value, result.gradients[name].symbolic, rtol=1e-10, atol=1e-12)
         assert derivation.lines[0].startswith("L = ")
+
+
+def test_shaped_steps_never_shadow_an_index():
+    """A sum inside a line's element reads its own letter: `X_im*sum_p(X_ip)`, never
+    `X_im*sum_m(X_im)` (which reads as one index m)."""
+    result = CliRunner().invoke(
+        app, ["sum(X*sum(X, dim=1, keepdim=True))", "--X", "1,5;3,4", "--steps"], env=ENV
+    )
+    assert result.exit_code == 0, result.output
+    tail = result.stdout.split("Steps for dL/dX:\n", 1)[1].splitlines()
+    assert tail[0] == "  L = sum_m(sum_i(X_im*sum_p(X_ip)))"
+    assert tail[2].startswith(
+        "    product rule (u v)' = u' v + u v': d/dX_jk [X_im*sum_p(X_ip)] = "
+    )
+
+
+def test_a_step_that_passes_its_element_through_keeps_the_steps_below():
+    """The mean of one sample's loss prints as the loss: that is no repeat ("as above"),
+    and log_softmax's rule below it is shown."""
+    result = CliRunner().invoke(
+        app, ["F.cross_entropy(z, t)", "--z", "1,2,0.5", "--t", "1", "--steps"], env=ENV
+    )
+    assert result.exit_code == 0, result.output
+    tail = result.stdout.split("Steps for dL/dz:\n", 1)[1]
+    assert "as above" not in tail
+    assert "\n      log_softmax rule: d l_i = du_i - sum_k(du_k*s_k), s = softmax(u): " in tail

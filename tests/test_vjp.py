@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from gradexplain import explain
 from gradexplain.cli import app
 from gradexplain.ir.program import build
-from gradexplain.ir.values import from_numbers
+from gradexplain.ir.values import from_numbers, from_text
 from gradexplain.witnesses import vjp
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
@@ -56,6 +56,25 @@ def test_jacobian_column_sums_are_the_gradient(expression, scale):
     assert found.scale == pytest.approx(scale)
     gradient = explain(expression, x=X).gradients["x"].symbolic
     np.testing.assert_allclose(found.scale * found.matrices["x"].sum(axis=0), gradient)
+
+
+@pytest.mark.parametrize(
+    ("expression", "values", "formula"),
+    [
+        ("x - mean(x)", {"x": "3,4,10"}, "delta_ij - 1/n"),
+        (
+            "softmax(x)",
+            {"x": "3,4,10"},
+            "-exp(x_i)*exp(x_j)/sum_k(exp(x_k))**2 + exp(x_i)*delta_ij/sum_k(exp(x_k))",
+        ),
+        ("x*n - mean(x)", {"x": "3,4,10", "n": "2"}, "n*delta_ij - 1/N"),  # n is taken
+    ],
+)
+def test_the_jacobian_is_written_in_the_program_s_letters(expression, values, formula):
+    """J's formula names the length and bound indices as the table does (n, k): it read
+    `delta_ij - 1/3` and `sum_m` beside the table's `/n` and `sum_k`."""
+    program = build(expression, {name: from_text(name, text) for name, text in values.items()})
+    assert vjp.jacobian(program).formulas["x"] == formula
 
 
 def test_cli_v_and_jacobian():

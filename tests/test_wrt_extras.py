@@ -207,7 +207,7 @@ def test_steps_only_for_the_differentiated_and_end_in_the_tables_formula(case):
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_steps_formula_evaluates_to_the_hand_gradient(case):
-    from gradexplain.ir.parser import parse
+    from gradexplain.ir.program import build
     from gradexplain.ir.values import from_numbers
     from gradexplain.teach import steps
     from gradexplain.witnesses.builder import TARGETS
@@ -216,7 +216,7 @@ def test_steps_formula_evaluates_to_the_hand_gradient(case):
     values = {name: from_numbers(name, value.tolist()) for name, value in case.values.items()}
     arrays = {name: value for name, value in case.values.items() if value.ndim}
     scalars = {name: float(value) for name, value in case.values.items() if not value.ndim}
-    found = steps.derive_all(parse(case.expression), values, list(case.wrt))
+    found = steps.derive_all(build(case.expression, values, list(case.wrt)))
     assert list(found) == list(case.wrt)
     for name, derivation in found.items():
         shape = case.values[name].shape

@@ -316,8 +316,6 @@ class Op:
         the chain rule's sentence; "" for a rule in generic elements."""
         return ""
 
-    shaped_steps = False  # True when `step` has a rule for the shaped path (else refused)
-
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """--steps (`steps.Steps` is w): (words, the element, its derivative)."""
         raise NotImplementedError(self.name)

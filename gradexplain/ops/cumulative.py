@@ -71,8 +71,6 @@ class Cumulative(Op):
 
         return getattr(torch, self.name)(tensor, dim=dim_of(node))
 
-    shaped_steps = True
-
     def rule_form(self, node: Call | None = None) -> RuleForm:
         """d cumsum(u)_i/du_k = where(k <= i, 1, 0); cumprod's, the other factors up to i."""
         import sympy as sp

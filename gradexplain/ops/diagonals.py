@@ -106,8 +106,6 @@ class Diagonal(Op):
         dim1, dim2 = (self.setting(node, name) for name in ("dim1", "dim2"))
         return torch.diagonal(tensor, offset=self.shift(node), dim1=dim1, dim2=dim2)
 
-    shaped_steps = True
-
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         import sympy as sp
 

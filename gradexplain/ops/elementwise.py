@@ -93,8 +93,6 @@ class Elementwise(Op):
             if spec.kind != "false"
         )
 
-    shaped_steps = True
-
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         import sympy as sp
 

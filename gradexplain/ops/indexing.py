@@ -231,8 +231,6 @@ class GetItem(Op):
             if isinstance(var, Var):
                 yield var, shape[position]
 
-    shaped_steps = True
-
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         u, du = w.pair(node.args[0], self.source_index(w.builder, node, idx), depth)
         return "indexing picks elements: the gradient goes back to the picked ones", u, du
@@ -341,8 +339,6 @@ class Arange(Op):
         length = int(count.value) if isinstance(count, Num) else tensor.shape[0]
         return torch.arange(length, dtype=torch.float64, device=tensor.device)
 
-    shaped_steps = True
-
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         import sympy as sp
 
@@ -406,8 +402,6 @@ class Literal(Op):
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
         shape, values, _ = _literal(node)
         return torch.tensor(values, dtype=torch.float64, device=tensor.device).reshape(shape)
-
-    shaped_steps = True
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         import sympy as sp

@@ -123,8 +123,6 @@ class Contraction(Op):
     def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
         return getattr(torch, self.name)(*tensors)
 
-    shaped_steps = True
-
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         value, derivative, count = contract_step(
             w, node.args, self.operand_letters(w.builder, node), idx, depth

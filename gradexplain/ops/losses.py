@@ -81,8 +81,6 @@ class Huber(Op):
             tensor, torch.zeros_like(tensor), reduction="none", delta=delta.value
         )
 
-    shaped_steps = True
-
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         import sympy as sp
 
@@ -116,8 +114,6 @@ class Probability(Op):
 
     def torch(self, torch: Any, tensor: Any, node: Call) -> Any:
         return tensor
-
-    shaped_steps = True
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         u, du = w.pair(node.args[0], idx, depth)
@@ -212,8 +208,6 @@ class Nll(Op):
                 target.name, arrays[target.name], scores[-1], len(scores) - 1, text, target.col
             )
 
-    shaped_steps = True
-
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         logp, target = node.args
         if self.indices(node, lambda n: w.node_shapes[id(n)]):
@@ -221,12 +215,12 @@ class Nll(Op):
             return "nll picks the target class: -logp at t", -u, -du
         (c,) = w.builder.fresh(w.node_shapes[id(logp)][-1:])
         u, du = w.pair(logp, (*idx, c), depth)
-        t = w.builder.build(target, (*idx, c))
+        t, dt = w.pair(target, (*idx, c), depth)  # the probabilities may be differentiated
         limit = w.builder.limit(c, w.node_shapes[id(logp)][-1])
         return (
-            "nll of class probabilities: -sum_c t_c logp_c",
+            "nll of class probabilities: -sum_c t_c logp_c, by the product rule",
             -w.builder.Sum(t * u, limit),
-            -w.sum(t * du, limit),
+            -w.sum(dt * u + t * du, limit),
         )
 
 

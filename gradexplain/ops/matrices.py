@@ -100,8 +100,6 @@ class MatrixOp(Op):
         parts = (("d ", value), (f"/d{self.letter}_ab = ", slope))
         return RuleForm(head, parts, words(self.rule), "")
 
-    shaped_steps = True
-
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """--steps (`steps.Steps` is w): X's element u_ab and its du_ab, then the rule."""
         import sympy as sp

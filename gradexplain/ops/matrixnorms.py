@@ -194,8 +194,6 @@ class MatrixNorm(Op):
             return f"for a matrix, {matrix}; for a vector, {vector}"
         return matrix
 
-    shaped_steps = True
-
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """'fro' and vector norms: vector_norm's rule; ord=1 (inf): the max rule over the
         column (row) sums of |X|, with d|u| = sign(u) du inside the picked sum."""

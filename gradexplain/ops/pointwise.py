@@ -49,8 +49,6 @@ class Pointwise(Op):
     def masks(self, node: Call, values: list[Any]) -> Iterator[tuple[str, Any]]:
         return _masks(self.hazards, values)
 
-    shaped_steps = True
-
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """d f = sum over the operands of f's partial derivative times d operand."""
         import sympy as sp
@@ -114,7 +112,6 @@ class Where(Op):
     hazards: tuple[Hazard, ...] = (
         Hazard("kink", lambda left, right, *branches: left == right, ""),
     )
-    shaped_steps = True
 
     def shape(self, node: Call, parts: list[Shape], text: str) -> Shape:
         return broadcast(node, parts, text)

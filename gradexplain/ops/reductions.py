@@ -168,14 +168,10 @@ class Reduction(Op):
             total = self.outer(sp, total)
         return total / b.count(shape) if self.average else total
 
-    @property
-    def shaped_steps(self) -> bool:  # type: ignore[override]
-        return not self.product
-
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """Over all elements or along one axis: the sum rule, a bound index each, with the
         chain rule through `inner` and `outer` (logsumexp's exp and log); prod's product
-        rule (1-D only)."""
+        rule, one axis at a time (a product of products, as the builder writes it)."""
         import sympy as sp
 
         shape = w.node_shapes[id(node.args[0])]
@@ -189,7 +185,10 @@ class Reduction(Op):
             over = list(zip(inner, shape))
         u, du = w.pair(node.args[0], tuple(inner), depth)
         if self.product:
-            return self._product_rule(w, u, du, w.builder.limit(*over[0]))
+            for index, size in over:
+                u, du = self._product_rule(w, u, du, w.builder.limit(index, size))
+            each = ", one axis at a time" if len(over) > 1 else ""
+            return f"product rule over the factors{each}: sum_k u_k' prod_{{m!=k}} u_m", u, du
         u, du = _chain(sp, self.inner, u, du)
         for index, size in over:
             limit = w.builder.limit(index, size)
@@ -205,17 +204,13 @@ class Reduction(Op):
         return "sum rule: the derivative of a sum is the sum of derivatives", u, du
 
     @staticmethod
-    def _product_rule(w: Any, u: Any, du: Any, limit: tuple[Any, ...]) -> tuple[str, Any, Any]:
-
+    def _product_rule(w: Any, u: Any, du: Any, limit: tuple[Any, ...]) -> tuple[Any, Any]:
+        """prod_k u_k and sum_k du_k prod_{m!=k} u_m, over one axis."""
         k, _, high = limit
         (m,) = w.builder.fresh((w.builder.sizes[k],))  # k's partner
-        product, total = w.builder.Product, w.builder.Sum  # the builder's, as the gradient's
+        product = w.builder.Product  # the builder's, as the gradient's
         others = product(u.subs(k, m), (m, 0, k - 1)) * product(u.subs(k, m), (m, k + 1, high))
-        return (
-            "product rule over the factors: sum_k u_k' prod_{m!=k} u_m",
-            product(u, limit),
-            total(du * others, limit),
-        )
+        return product(u, limit), w.sum(du * others, limit)
 
     def graph_rule(self, node: Call) -> str:
         return self.title
@@ -361,26 +356,26 @@ class Extremum(Reduction):
         return top / bottom
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
-        """d max(u) = sum_k is_max(u_k) du_k / sum_k is_max(u_k): the arg-max's du (1-D)."""
-
+        """d max(u) = sum_k is_max(u_k) du_k / sum_k is_max(u_k): the arg-max's du, over
+        every element or in each slice along dim."""
         shape = w.node_shapes[id(node.args[0])]
-        if not shape:
+        if not reduced_axes(node, shape):
             u, du = w.pair(node.args[0], (), depth)
             return f"{self.name} of a scalar is the scalar", u, du
-        (k,) = w.bounds(shape)
-        u, du = w.pair(node.args[0], (k,), depth)
-        indicator = self.indicator(u)
-        limit = w.builder.limit(k, shape[0])
+        inner, over = inner_indices(w.builder, node, shape, idx)
+        u, du = w.pair(node.args[0], inner, depth)
+        indicator = self.indicator(u, *w.builder.compared(tuple(index for index, _ in over)))
+        top, bottom = indicator * du, indicator
+        for index, size in over:
+            limit = w.builder.limit(index, size)
+            top, bottom = w.sum(top, limit), w.builder.Sum(bottom, limit)
+        each = "in each slice along dim, " if along(node) else ""
         return (
-            f"{self.name} rule: only the arg-{self.name} element's derivative passes "
+            f"{self.name} rule: {each}only the arg-{self.kind} element's derivative passes "
             "(ties share it)",
             w.builder.build(node, idx),
-            w.builder.Sum(indicator * du, limit) / w.builder.Sum(indicator, limit),
+            top / bottom,
         )
-
-    @property
-    def shaped_steps(self) -> bool:  # type: ignore[override]
-        return False
 
     @property
     def title(self) -> str:

@@ -124,8 +124,6 @@ class Move(Op):
     def apply(self, torch: Any, tensors: list[Any], node: Call) -> Any:
         return self.torch(torch, tensors[0], node, *tensors[1:])
 
-    shaped_steps = True
-
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         import sympy as sp
 

@@ -62,8 +62,8 @@ class Softmax(Op):
         return element - sp.log(total) if self.log else sp.exp(element) / total
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
-        """d s_i = s_i (du_i - sum_k s_k du_k); d log_softmax_i = du_i - sum_k s_k du_k
-        (1-D)."""
+        """d s_i = s_i (du_i - sum_k s_k du_k); d log_softmax_i = du_i - sum_k s_k du_k,
+        with i and k along the normalised axis (the other indices stay idx's)."""
         import sympy as sp
 
         shape = w.node_shapes[id(node.args[0])]
@@ -73,16 +73,22 @@ class Softmax(Op):
                 w.builder.build(node, idx),
                 sp.Integer(0),
             )
-        k, m = w.fresh_pair(shape[0])
+        axis = reduced_axis(node, shape) if along(node) else len(shape) - 1
+        k, m = w.fresh_pair(shape[axis])
+
+        def at(index: Any) -> tuple[Any, ...]:
+            return (*idx[:axis], index, *idx[axis + 1 :])
+
         total = w.builder.Sum(
-            sp.exp(w.builder.build(node.args[0], (m,))), w.builder.limit(m, shape[0])
+            sp.exp(w.builder.build(node.args[0], at(m))), w.builder.limit(m, shape[axis])
         )
         u_i, du_i = w.pair(node.args[0], idx, depth)
-        u_k, du_k = w.pair(node.args[0], (k,), depth)
-        inner = du_i - w.builder.Sum(sp.exp(u_k) / total * du_k, w.builder.limit(k, shape[0]))
+        u_k, du_k = w.pair(node.args[0], at(k), depth)
+        inner = du_i - w.sum(sp.exp(u_k) / total * du_k, w.builder.limit(k, shape[axis]))
         value = w.builder.build(node, idx)
+        along_dim = f" along dim {axis}" if len(shape) > 1 else ""
         return (
-            f"{self.name} rule: {self._differential().printed(w.show)}",
+            f"{self.name} rule{along_dim}: {self._differential().printed(w.show)}",
             value,
             (inner if self.log else sp.exp(u_i) / total * inner),
         )

@@ -139,8 +139,6 @@ class Variance(Reduction):
             f"is equal (std = 0; PyTorch gives 0)"
         )
 
-    shaped_steps = True
-
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """d var = sum_k 2 (u_k - mean)(du_k - d mean)/(N - c); d std = d var/(2 std)."""
         import sympy as sp
@@ -318,8 +316,6 @@ class Norm(Reduction):
             f"every element (of a slice) is 0, so no derivative exists there; PyTorch "
             f"gives 0"
         )
-
-    shaped_steps = True
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         """d ||u||_p = sum_k d|u_k|**p / (p ||u||**(p-1)); inf: the largest |u_k|'s d|u_k|."""

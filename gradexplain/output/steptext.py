@@ -126,6 +126,7 @@ def choose(derivations: Sequence[Derivation]) -> list[Name]:
     taken |= {c for d in derivations if d.parts for c in d.parts.notation.core.values()}
     names: list[Name] = []
     by_text: dict[str, Name] = {}
+    by_source: dict[str, Name] = {}  # a node named at one index keeps its letter at another
     for step in sorted(steps, key=lambda s: sp.count_ops(s.value, visual=False)):
         if step.depth < 2:
             continue
@@ -138,13 +139,18 @@ def choose(derivations: Sequence[Derivation]) -> list[Name]:
             continue
         if len(text) <= NAME_AT or not (definition.has(sp.Sum) or _applied(definition)):
             continue  # short, or arithmetic on names (s_i - y_i) that reads as it is
-        uses = sum(_contains(_named(e, names), definition) for e in exprs)
-        if uses < 3:  # its own line, and two others
-            continue
-        letter = _letter(step, taken)
-        taken.add(letter)
-        symbol = sp.IndexedBase(letter)[step.idx] if step.idx else sp.Symbol(letter)
+        node = by_source.get(step.source)
+        if node is not None and step.idx and isinstance(node.symbol, sp.Indexed):
+            symbol = node.symbol.base[step.idx]  # softmax's u_k beside u_i: z_k, not s_k
+        else:
+            uses = sum(_contains(_named(e, names), definition) for e in exprs)
+            if uses < 3:  # its own line, and two others
+                continue
+            letter = _letter(step, taken)
+            taken.add(letter)
+            symbol = sp.IndexedBase(letter)[step.idx] if step.idx else sp.Symbol(letter)
         by_text[text] = Name(symbol, step.value, definition, step.source, (definition,))
+        by_source.setdefault(step.source, by_text[text])
         names.append(by_text[text])
     return names
 
@@ -238,15 +244,18 @@ def _once(
     """Each step as written, and whether the same line was derived above (the branches
     of where(c, 1 - s_i, s_i) both differentiate s_i): such a step is one line, "as
     above", without the steps below it. Compared as printed: `@` gave each copy of
-    xb@weights its own index."""
+    xb@weights its own index. A step that prints as its parent (the mean of a scalar,
+    a probability passed unchanged) is no repeat: its steps are shown."""
     seen: set[tuple[str, str]] = set()
     below: int | None = None  # the depth of a repeated step whose steps are left out
+    at: dict[int, tuple[str, str]] = {}  # the last line written at each depth
     for step, value, derivative in written:
         if below is not None and step.depth > below:
             continue
-        again = (value, derivative) in seen
+        again = (value, derivative) in seen and at.get(step.depth - 1) != (value, derivative)
         below = step.depth if again else None
         seen.add((value, derivative))
+        at[step.depth] = (value, derivative)
         yield step, value, derivative, again
 
 
@@ -256,9 +265,11 @@ def _definitions(names: Sequence[Name], derivations: Sequence[Derivation]) -> st
     parts = derivations[0].parts if derivations else None
     if not names or parts is None:
         return ""
+    first = {name.base: name for name in reversed(names)}  # z_k beside z_i: z_i says it
     said = [
         f"{_show(name.symbol, (), parts)} = {_show(name.definition, (), parts)}"
         + (f", the elements of {name.base} = {name.source}" if _product(name.source) else "")
         for name in names
+        if first[name.base] is name
     ]
     return "Names: " + "; ".join(said) + "."

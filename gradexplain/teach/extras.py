@@ -57,7 +57,7 @@ def add(result: Explanation, options: Options) -> None:
 
 def _add(result: Explanation, options: Options) -> None:
     program = result.program
-    tree, node_shapes, given = program.tree, dict(program.node_shapes), dict(program.values)
+    tree, given = program.tree, dict(program.values)
     chosen = list(result.gradients)  # --wrt: only these get gradients; the rest are data
     if options.graph or options.dot or options.mermaid or options.graph_svg:
         from gradexplain.output import files
@@ -79,16 +79,10 @@ def _add(result: Explanation, options: Options) -> None:
 
         result.extras["finite_differences"] = finitediff.compare(tree, given, result)
     if options.steps:
-        from gradexplain.teach import steps
+        from gradexplain.teach import stepend, steps
 
-        try:
-            from gradexplain.teach import stepend
-
-            derived = steps.derive_all(tree, given, chosen, node_shapes)
-            tables = {name: gradient.expr for name, gradient in result.gradients.items()}
-            result.extras["steps"] = stepend.end_in_table(derived, tables, given)
-        except UsageError as refused:  # said beside the full result, which stands
-            result.extras["steps_refused"] = refused.message
+        tables = {name: gradient.expr for name, gradient in result.gradients.items()}
+        result.extras["steps"] = stepend.end_in_table(steps.derive_all(program), tables, given)
     if options.v is not None or options.jacobian or options.jacobian_out:
         from gradexplain.witnesses import vjp
 

@@ -12,16 +12,15 @@ autograd.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sympy as sp
 
-from gradexplain.errors import UsageError
-from gradexplain.ir.notation import PLAIN, Notation, choose
-from gradexplain.ir.shapes import Shape, describe, infer, uses_matrices
-from gradexplain.ir.tree import BinOp, Call, Const, Neg, Node, Num, Var, variables, walk
+from gradexplain.ir.notation import PLAIN, Notation
+from gradexplain.ir.shapes import Shape, describe
+from gradexplain.ir.tree import BinOp, Call, Const, Neg, Node, Num, Var
 from gradexplain.ir.unparse import source
 from gradexplain.ops import OPS
 from gradexplain.ops.linalg import contract_step, matmul_letters
@@ -30,7 +29,7 @@ from gradexplain.witnesses.builder import Builder, size_symbol
 from gradexplain.witnesses.deltas import resolve_deltas
 
 if TYPE_CHECKING:
-    from gradexplain.ir.values import Values
+    from gradexplain.ir.program import Program
 
 Pair = tuple[Any, Any]  # (the element, its derivative)
 
@@ -76,30 +75,12 @@ class Derivation:
     parts: Parts | None = None  # the same, as expressions, for the screen (steptext.py)
 
 
-def derive_all(
-    tree: Node,
-    values: Mapping[str, Values],
-    names: Sequence[str] | None = None,
-    node_shapes: dict[int, Shape] | None = None,
-) -> dict[str, Derivation]:
-    """dL/dW_jk (dL/dx_j, dL/dc) for each differentiated variable (`names`, default all),
-    by the rules; data (`--wrt` left it out) gets no derivation."""
-    shapes = {name: value.shape for name, value in values.items()}
-    shaped = uses_matrices(tree, shapes)
-    length = None if shaped else next((size for shape in shapes.values() for size in shape), None)
-    if node_shapes is None:
-        node_shapes = infer(tree, shapes, source(tree))
-    for node in walk(tree):
-        if shaped and isinstance(node, Call) and not OPS[node.func].shaped_steps:
-            raise UsageError(
-                f"--steps does not derive {node.func}() of vectors and matrices "
-                f"with @ or .T yet (column {node.col + 1}); the table's formula "
-                f"is SymPy's derivative of it"
-            )
-    chosen = variables(tree) if names is None else names
+def derive_all(program: Program) -> dict[str, Derivation]:
+    """dL/dW_jk (dL/dx_j, dL/dc) for each differentiated variable (`program.wrt`), by the
+    rules; data (`--wrt` left it out) gets no derivation."""
     return {
-        name: derive(tree, name, shapes, node_shapes, choose(variables(tree), length))
-        for name in chosen
+        name: derive(program.tree, name, program.shapes, program.node_shapes, program.notation)
+        for name in program.wrt
     }
 
 
@@ -107,7 +88,7 @@ def derive(
     tree: Node,
     name: str,
     shapes: Mapping[str, Shape],
-    node_shapes: dict[int, Shape],
+    node_shapes: Mapping[int, Shape],
     notation: Notation = PLAIN,
 ) -> Derivation:
     """A non-scalar result is summed over all of its elements first (backward with ones)."""
@@ -171,7 +152,7 @@ class Steps:
         self,
         name: str,
         shapes: Mapping[str, Shape],
-        node_shapes: dict[int, Shape],
+        node_shapes: Mapping[int, Shape],
         notation: Notation = PLAIN,
     ) -> None:
         self.notation = notation

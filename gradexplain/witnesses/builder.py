@@ -150,7 +150,7 @@ class Builder:
 
     Sum, Product = ScopedSum, ScopedProduct
 
-    def __init__(self, shapes: Mapping[str, Shape], node_shapes: dict[int, Shape]) -> None:
+    def __init__(self, shapes: Mapping[str, Shape], node_shapes: Mapping[int, Shape]) -> None:
         self.bases: dict[str, Any] = {
             name: sp.IndexedBase(name, real=True) if shape else sp.Symbol(name, real=True)
             for name, shape in sorted(shapes.items())

@@ -71,7 +71,7 @@ def build(
 ) -> Model:
     """L from our tree; a non-scalar result is summed over all of its elements (ones as v).
     Built once per program (`Program.model`); every extra reads it."""
-    builder = Builder(shapes, dict(node_shapes))
+    builder = Builder(shapes, node_shapes)
     top = node_shapes[id(tree)]
     indices = builder.top(top)
     term = builder.build(tree, indices)
@@ -212,19 +212,25 @@ def shown(expr: sp.Expr, notation: Notation = PLAIN, free: bool = False) -> sp.E
         expr = _partners(_unshadowed(canonical_indices(expr.xreplace(renames))))
     else:
         expr = stable_indices(sizes_as_numbers(drop_unit_ranges(expr, every=True)))
+        free_indices = frozenset(s for s in expr.free_symbols if _is_builder_index(s))
+        expr = _unshadowed(expr, free_indices, _RENAMED)
     return notation.display(expr)
 
 
-def _unshadowed(expr: sp.Expr, bound: frozenset[sp.Symbol] = frozenset()) -> sp.Expr:
-    """A sum inside a sum over the same index reads the next free k2, k3...: var's
-    `sum_k((x_k - sum_k2(x_k2)/n)**2)`, never `sum_k(... sum_k(x_k) ...)`, which is
-    right (the inner k is its own) but reads as one index."""
+def _unshadowed(
+    expr: sp.Expr, bound: frozenset[sp.Symbol] = frozenset(), spare: str = ""
+) -> sp.Expr:
+    """A sum inside a sum over the same index reads the next free k2, k3... (or letter of
+    `spare`): var's `sum_k((x_k - sum_k2(x_k2)/n)**2)`, never `sum_k(... sum_k(x_k) ...)`,
+    which is right (the inner k is its own) but reads as one index; `bound` starts with
+    the indices free in a --steps line (`X_im*sum_p(X_ip)`, never `sum_m(X_im)`)."""
     if not expr.has(sp.Sum, sp.Product):
         return expr
     if not isinstance(expr, (sp.Sum, sp.Product)):
-        return expr.func(*(_unshadowed(arg, bound) for arg in expr.args))
+        return expr.func(*(_unshadowed(arg, bound, spare) for arg in expr.args))
     taken = {s.name for s in expr.atoms(sp.Symbol)} | {s.name for s in bound}
-    fresh = (f"k{n}" for n in range(2, 64) if f"k{n}" not in taken)
+    names = [*spare, *(f"k{n}" for n in range(2, 64))]
+    fresh = (name for name in names if name not in taken)
     renames = {
         limit[0]: sp.Symbol(next(fresh), **limit[0].assumptions0)
         for limit in expr.limits
@@ -232,7 +238,7 @@ def _unshadowed(expr: sp.Expr, bound: frozenset[sp.Symbol] = frozenset()) -> sp.
     }
     limits = [(renames.get(index, index), low, high) for index, low, high in expr.limits]
     inner = bound | {limit[0] for limit in limits}
-    return type(expr)(_unshadowed(expr.function.xreplace(renames), inner), *limits)
+    return type(expr)(_unshadowed(expr.function.xreplace(renames), inner, spare), *limits)
 
 
 def _partners(expr: sp.Expr) -> sp.Expr:

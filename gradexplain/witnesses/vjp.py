@@ -17,7 +17,6 @@ import torch
 
 from gradexplain.errors import UsageError, ValuesError
 from gradexplain.ir.limits import MAX_JACOBIAN_N
-from gradexplain.ir.notation import choose
 from gradexplain.ir.tree import Node, variables
 from gradexplain.ir.values import arrays_and_scalars, from_text
 from gradexplain.ops import OPS
@@ -211,7 +210,7 @@ def jacobian(
     inner = found.node
     if entries is not None:
         _check_entries(y_shape, [shapes[name] for name in kept], entries)
-    symbolic_side, formulas = _symbolic_jacobian(program.model, found, values, kept, y_shape)
+    symbolic_side, formulas = _symbolic_jacobian(program, found, kept, y_shape)
     layout = {"y": y_shape, **{name: shapes[name] for name in kept}}
     return Jacobian(
         source(inner),
@@ -276,18 +275,14 @@ X_INDICES = tuple(sp.Symbol(name, integer=True, nonnegative=True) for name in ("
 
 
 def _symbolic_jacobian(
-    model: symbolic.Model,
-    y: Array,
-    values: Mapping[str, Values],
-    names: list[str],
-    y_shape: tuple[int, ...],
+    program: Program, y: Array, names: list[str], y_shape: tuple[int, ...]
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """dy_i/dx_j in generic elements, one formula per variable (deltas resolved where a
     sum binds them, the rest evaluated as identities), evaluated over y's and x's axes."""
     from gradexplain.teach.sumrule import INDICES, generic_element
     from gradexplain.witnesses.deltas import derivative
 
-    shapes = {name: value.shape for name, value in values.items()}
+    model, values, shapes = program.model, program.values, program.shapes
     element = generic_element(y.element, y.own, y_shape, pin=False)
     y_indices = INDICES[: len(y_shape)]  # J's rows: every element of y
     arrays, scalars = arrays_and_scalars(values)
@@ -298,7 +293,7 @@ def _symbolic_jacobian(
         formula = derivative(element, model.bases[name][_stretched(element, model, name)])
         matrix = evaluator.tensor(formula, (*y_indices, *targets), y_shape + shapes[name])
         found[name] = matrix.reshape(int(np.prod(y_shape)), values[name].size)
-        formulas[name] = symbolic.formula(formula, choose(values))
+        formulas[name] = symbolic.formula(formula, program.notation)
     return found, formulas
 
 
