@@ -304,3 +304,17 @@ def test_a_step_that_passes_its_element_through_keeps_the_steps_below():
     tail = result.stdout.split("Steps for dL/dz:\n", 1)[1]
     assert "as above" not in tail
     assert "\n      log_softmax rule: d l_i = du_i - sum_k(du_k*s_k), s = softmax(u): " in tail
+
+
+def test_a_named_element_never_takes_a_variables_letter_in_the_other_case():
+    """xlogy's element beside a matrix X is z, not x (x_mi would read as X's element)."""
+    args = [
+        "F.kl_div(X, Y, reduction='batchmean')",
+        "--X",
+        "-1,-2;-3,-0.4",
+        "--Y",
+        "0.3,0.7;0.5,0.5",
+    ]
+    result = CliRunner().invoke(app, [*args, "--steps"], env=ENV)
+    assert result.exit_code == 0, result.output
+    assert "Names: z_mi = xlogy(Y_mi, Y_mi)." in result.stdout

@@ -124,6 +124,7 @@ def choose(derivations: Sequence[Derivation]) -> list[Name]:
     exprs = [e for d in derivations if d.parts is not None for e in _exprs(d.parts)]
     taken = {str(s) for e in exprs for s in e.free_symbols | _bases(e)} | {"L", "n", "N", "d"}
     taken |= {c for d in derivations if d.parts for c in d.parts.notation.core.values()}
+    taken |= {name.swapcase() for name in taken}  # x_mi beside a matrix X reads as X
     names: list[Name] = []
     by_text: dict[str, Name] = {}
     by_source: dict[str, Name] = {}  # a node named at one index keeps its letter at another
