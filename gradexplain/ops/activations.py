@@ -63,10 +63,6 @@ SELU_ALPHA = "1.6732632423543772848170429916717"
 SELU_SCALE = "1.0507009873554804934193349852946"
 
 
-def _selu(sp: Any, u: Any) -> Any:
-    return sp.Rational(SELU_SCALE) * ELU(u, sp.Rational(SELU_ALPHA))
-
-
 def _gelu(sp: Any, u: Any, approximate: str = "none") -> Any:
     if approximate == "tanh":
         inner = sp.sqrt(2 / sp.pi) * (u + sp.Rational("0.044715") * u**3)
@@ -174,7 +170,7 @@ ENTRIES: tuple[Op, ...] = (
     Elementwise(
         "selu",
         "scale for u > 0, scale*alpha*exp(u) for u < 0",
-        sympy=_selu,
+        sympy=lambda sp, u: sp.Rational(SELU_SCALE) * ELU(u, sp.Rational(SELU_ALPHA)),
         value=lambda u: float(SELU_SCALE) * (u if u > 0 else float(SELU_ALPHA) * math.expm1(u)),
         spellings=("torch", "functional"),
         keywords=(INPLACE,),

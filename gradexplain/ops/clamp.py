@@ -48,10 +48,6 @@ def _at_bounds(u: Any, lo: Any, hi: Any) -> Any:
     return (u == lo) | (u == hi)
 
 
-def _hardtanh_bounds(u: Any, lo: float, hi: float) -> Any:
-    return (u == lo) | (u == hi)
-
-
 @dataclass(frozen=True)
 class Clamp(Pointwise):
     """clamp(u, lo, hi): its reason names the bounds as the user wrote them."""
@@ -72,10 +68,6 @@ def _one_sided(bound: str) -> str:
         f"0 where the bound {side} takes over), so no derivative exists there; "
         f"PyTorch passes the gradient to u at the tie"
     )
-
-
-def _torch_clamp(torch: Any, tensor: Any, lo: float, hi: float) -> Any:
-    return torch.nn.functional.hardtanh(tensor, lo, hi)
 
 
 ENTRIES: tuple[Op, ...] = (
@@ -121,11 +113,11 @@ ENTRIES: tuple[Op, ...] = (
             Keyword("max_val", "number", 1.0),
             Keyword("inplace", "false", False),
         ),
-        call=_torch_clamp,
+        call=lambda torch, tensor, lo, hi: torch.nn.functional.hardtanh(tensor, lo, hi),
         hazards=(
             Hazard(
                 "kink",
-                _hardtanh_bounds,
+                _at_bounds,
                 "hardtanh has kinks at min_val and "
                 "max_val (slope 1 inside, 0 outside), so no derivative "
                 "exists there; PyTorch uses slope 0 at either bound, SymPy "

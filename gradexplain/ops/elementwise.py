@@ -139,14 +139,10 @@ def domain(where: Callable[..., Any], what: str) -> Hazard:
     return Hazard("domain", where, f"{what} is not real (PyTorch gives nan)")
 
 
-def _stable_sigmoid(np: Any, u: Any) -> Any:
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(u, dtype=np.float64)))
-
-
 SIGMOID: NamedFunction = NamedFunction(  # annotated: its derivative refers to itself
     "sigmoid",
     derivative=lambda sp, u, i: SIGMOID(u) * (1 - SIGMOID(u)),
-    numpy=_stable_sigmoid,
+    numpy=lambda np, u: 0.5 * (1.0 + np.tanh(0.5 * np.asarray(u, dtype=np.float64))),
     explicit=lambda sp, u: 1 / (1 + sp.exp(-u)),
 )
 

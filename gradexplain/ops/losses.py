@@ -95,10 +95,6 @@ class Huber(Op):
         )
 
 
-def _outside(values: Any) -> Any:
-    return (values < 0) | (values > 1)
-
-
 @dataclass(frozen=True)
 class Probability(Op):
     """The identity, with one rule: binary_cross_entropy's input is a probability."""
@@ -382,7 +378,7 @@ ENTRIES: tuple[Op, ...] = (
         hazards=(
             Hazard(
                 "domain",
-                _outside,
+                lambda values: (values < 0) | (values > 1),
                 (
                     "binary_cross_entropy takes probabilities: its input must lie in [0, 1] "
                     "(PyTorch refuses other values; binary_cross_entropy_with_logits takes scores)"

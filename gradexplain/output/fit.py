@@ -123,7 +123,7 @@ def _as_lines(grid: view.Grid) -> tuple[str, ...]:
         if row is None:
             lines.append("...")
             continue
-        first, *rest = [_word(cell) for cell in row]
+        first, *rest = [cell.word if isinstance(cell, view.Mark) else str(cell) for cell in row]
         pairs = [
             f"{name} {cell}".strip() if name else cell
             for name, cell in zip(names[1:], rest)
@@ -131,7 +131,3 @@ def _as_lines(grid: view.Grid) -> tuple[str, ...]:
         ]
         lines.append(f"{first}: {', '.join(pairs)}")
     return tuple(lines)
-
-
-def _word(cell: Any) -> str:
-    return cell.word if isinstance(cell, view.Mark) else str(cell)
