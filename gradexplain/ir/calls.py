@@ -117,8 +117,8 @@ def not_supported(space: str, spelling: str, dotted: str) -> str:
     return f"{dotted} is not supported; the closest supported spelling is {shown}"
 
 
-class CallReader:
-    """Turns one `ast.Call` into our `Call` node, by its registry entry."""
+class Reader:
+    """Reads a node for the parser (`converter`), which converts its operands."""
 
     def __init__(self, converter: Converter) -> None:
         self.converter = converter
@@ -126,6 +126,10 @@ class CallReader:
 
     def fail(self, message: str, node: ast.AST) -> ExpressionError:
         return self.converter.fail(message, node)
+
+
+class CallReader(Reader):
+    """Turns one `ast.Call` into our `Call` node, by its registry entry."""
 
     # -- arguments by the entry --------------------------------------------------------
     def read(self, name: str, args: list[ast.expr], node: ast.Call) -> Node:

@@ -15,21 +15,14 @@ from collections.abc import Callable
 
 from gradexplain.errors import ExpressionError, LimitError
 from gradexplain.ir import limits
-from gradexplain.ir.calls import Converter
+from gradexplain.ir.calls import Reader
 from gradexplain.ir.fold import check_constants, constant_value
 from gradexplain.ir.tree import Call, Neg, Node, Num, Var
 from gradexplain.ops import OPS
 
 
-class FormReader:
+class FormReader(Reader):
     """Reads one such node for the parser (`converter`), which converts its operands."""
-
-    def __init__(self, converter: Converter) -> None:
-        self.converter = converter
-        self.text = converter.text
-
-    def fail(self, message: str, node: ast.AST) -> ExpressionError:
-        return self.converter.fail(message, node)
 
     def convert(self, node: ast.AST) -> Node:
         return self.converter.convert(node)
