@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from gradexplain.ir.tree import BinOp, Call, Compare, Neg, Node, Num, Var, variables
+from gradexplain.ir.tree import BinOp, Call, Compare, Neg, Node, Num, Var, children, variables
 from gradexplain.ir.unparse import source
 from gradexplain.ir.values import Values
 from gradexplain.ops import OPS
@@ -110,7 +110,7 @@ def _add_data(
     seen: dict[str, int] = {}
     for parent, fn in enumerate(order):
         made = builder.made.get(id(fn))
-        for operand in _operands(made[0]) if made is not None else ():
+        for operand in children(made[0]) if made is not None else ():
             names = variables(operand)
             if not names or any(name in wrt for name in names):
                 continue
@@ -121,14 +121,6 @@ def _add_data(
                     GraphNode(len(nodes), DATA, label, _data_value(builder, operand), None)
                 )
             edges.append(GraphEdge(parent, seen[label], DATA_RULE))
-
-
-def _operands(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, Neg):
-        return (node.operand,)
-    if isinstance(node, BinOp):
-        return (node.left, node.right)
-    return node.args if isinstance(node, Call) else ()
 
 
 def _data_value(builder: _RecordingBuilder, operand: Node) -> np.ndarray | None:
