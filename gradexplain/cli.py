@@ -45,14 +45,25 @@ the table shows the sum-rule decomposition and whether the two witnesses agree.
 """
 
 
-class Scripting(NamedTuple):
-    """The options for scripts and CI (issue 4), passed along as one value."""
+class Settings(NamedTuple):
+    """The command line but the extras (`--graph`, `--steps`...), passed along as one value."""
 
+    args: list[str]
+    var: list[str]
+    wrt: str | None
+    device: str
+    dtype: str
+    rtol: str | None
+    atol: str | None
+    output_format: str
+    show_all: bool
     quiet: bool
     no_color: bool
     expect: list[str]
     cases: str | None
     junit_xml: str | None
+    check_fd: bool
+    hessian: bool
 
 
 app = typer.Typer(
@@ -123,8 +134,7 @@ def command(
         str, typer.Option("--format", help="table, json or markdown.")
     ] = "table",
     show_all: Annotated[
-        bool,
-        typer.Option("--all", help="Show every row (JSON always holds every row)."),
+        bool, typer.Option("--all", help="Show every row (JSON always holds every row).")
     ] = False,
     quiet: Annotated[
         bool,
@@ -259,7 +269,24 @@ def command(
         terminal_svg = terminal_svg or svg
     both_svgs = svg is not None and terminal_svg is not None and svg != terminal_svg
     svg = terminal_svg
-    script = Scripting(quiet, no_color, expect or [], cases, junit_xml)
+    run = Settings(
+        ctx.args,
+        var or [],
+        wrt,
+        device,
+        dtype,
+        rtol,
+        atol,
+        output_format,
+        show_all,
+        quiet,
+        no_color,
+        expect or [],
+        cases,
+        junit_xml,
+        check_fd,
+        hessian,
+    )
     try:
         _check_format(output_format)
         if both_svgs:  # one would be ignored
@@ -273,7 +300,7 @@ def command(
                 "--jacobian-out": jacobian_out,
             },
             cases,
-            [*ctx.args, *(var or []), *(expect or [])],
+            [*run.args, *run.var, *run.expect],
         )
         teach = _teach_options(
             graph, dot, mermaid, check_fd, steps, backward_v, jacobian, svg, graph_svg, jacobian_out
@@ -283,32 +310,9 @@ def command(
 
             # --check-fd is the cases' default; the other extras only change what is shown
             shown = show_all or (teach is not None and replace(teach, check_fd=False).any())
-            status = _run_cases(
-                ctx.args,
-                var or [],
-                device,
-                dtype,
-                rtol,
-                atol,
-                output_format,
-                script,
-                (wrt, check_fd, hessian, shown),
-            )
+            status = _run_cases(run, shown)
         else:
-            status = _run(
-                ctx.args,
-                var or [],
-                device,
-                dtype,
-                rtol,
-                atol,
-                output_format,
-                show_all,
-                script,
-                teach,
-                wrt,
-                hessian,
-            )
+            status = _run(run, teach)
     except GradexplainError as error:
         status = failure.report(error, json_mode)
     except StreamFault:
@@ -335,59 +339,47 @@ def _check_outputs(paths: dict[str, str | None], cases: str | None, specs: list[
     files.check(paths, inputs)
 
 
-def _run(
-    args: list[str],
-    var: list[str],
-    device: str,
-    dtype: str,
-    rtol: str | None,
-    atol: str | None,
-    output_format: str,
-    show_all: bool,
-    script: Scripting,
-    teach_options: Any = None,
-    wrt: str | None = None,
-    hessian: bool = False,
-) -> ExitStatus:
+def _run(run: Settings, teach_options: Any) -> ExitStatus:
     from gradexplain.ir.arguments import split_arguments
     from gradexplain.ir.values import read_stdin
     from gradexplain.output import report
     from gradexplain.request import Request, answer
 
+    args = run.args
     if teach_options is not None:
         from gradexplain.teach.extras import reclaim_v
 
-        args, teach_options = reclaim_v(args, teach_options, var)
-    _check_quiet(script.quiet, output_format, show_all, teach_options)
-    expression, values = split_arguments(args, var, read_stdin)
+        args, teach_options = reclaim_v(args, teach_options, run.var)
+    _check_quiet(run.quiet, run.output_format, run.show_all, teach_options)
+    expression, values = split_arguments(args, run.var, read_stdin)
     if teach_options is not None:
         from gradexplain.teach.extras import check
 
-        check(teach_options, output_format)
+        check(teach_options, run.output_format)
     expected = {}
-    if script.expect:  # expect.py loads only when asked for (start-up: README, Performance)
+    if run.expect:  # expect.py loads only when asked for (start-up: README, Performance)
         from gradexplain.witnesses.expect import parse_specs
 
-        expected = parse_specs(script.expect, read_stdin)
+        expected = parse_specs(run.expect, read_stdin)
     outcome = answer(
         Request(
             expression,
             values,
-            wrt,
-            device,
-            dtype,
-            _float_option("rtol", rtol),
-            _float_option("atol", atol),
+            run.wrt,
+            run.device,
+            run.dtype,
+            _float_option("rtol", run.rtol),
+            _float_option("atol", run.atol),
             expected,
             bool(teach_options and teach_options.check_fd),
-            hessian,
+            run.hessian,
             shown=teach_options,
         )
     )
-    result = outcome.result
-    console = None if script.quiet else report.make_console(script.no_color)
+    result, show_all = outcome.result, run.show_all
+    console = None if run.quiet else report.make_console(run.no_color)
     report.emit(
-        result, outcome.checks, output_format, console, show_all=show_all, options=teach_options
+        result, outcome.checks, run.output_format, console, show_all=show_all, options=teach_options
     )
     if teach_options is not None and teach_options.svg and console is not None:  # a table
         report.screenshot(result, outcome.checks, teach_options, console.width, show_all=show_all)
@@ -441,27 +433,15 @@ def _teach_options(
     return Options(*given)
 
 
-def _run_cases(
-    args: list[str],
-    var: list[str],
-    device: str,
-    dtype: str,
-    rtol: str | None,
-    atol: str | None,
-    output_format: str,
-    script: Scripting,
-    extras: tuple[str | None, bool, bool, bool],
-) -> ExitStatus:
-    """`--cases FILE`: every case in one process; the options are the cases' defaults.
-
-    `extras` is (--wrt, --check-fd, --hessian, whether a display-only option was given)."""
+def _run_cases(run: Settings, shown: bool) -> ExitStatus:
+    """`--cases FILE`: every case in one process; the options are the cases' defaults
+    (`shown`: an option that only changes what one run prints was given)."""
     from gradexplain import batch
     from gradexplain.output import report
 
-    wrt, check_fd, hessian, shown = extras
-    if script.cases is None:
+    if run.cases is None:
         raise UsageError("--junit-xml needs --cases FILE")
-    if args or var or script.expect:
+    if run.args or run.var or run.expect:
         raise UsageError(
             "--cases runs the file's cases: give no EXPRESSION, values or --expect with it"
         )
@@ -471,18 +451,18 @@ def _run_cases(
             "--mermaid, --steps, --v, --jacobian, --jacobian-out, --terminal-svg and "
             "--graph-svg do not apply; run the case on its own to see them"
         )
-    _check_quiet(script.quiet, output_format, False, None)
+    _check_quiet(run.quiet, run.output_format, False, None)
     defaults = batch.Defaults(
-        device,
-        dtype,
-        _float_option("rtol", rtol),
-        _float_option("atol", atol),
-        wrt,
-        check_fd,
-        hessian,
+        run.device,
+        run.dtype,
+        _float_option("rtol", run.rtol),
+        _float_option("atol", run.atol),
+        run.wrt,
+        run.check_fd,
+        run.hessian,
     )
-    console = None if script.quiet else report.make_console(script.no_color)
-    return batch.run_file(script.cases, defaults, output_format, console, script.junit_xml)
+    console = None if run.quiet else report.make_console(run.no_color)
+    return batch.run_file(run.cases, defaults, run.output_format, console, run.junit_xml)
 
 
 def _float_option(label: str, text: str | None) -> float | None:

@@ -79,9 +79,7 @@ def answer(request: Request) -> Answer:
         atol=request.atol,
         hessian=request.hessian,
     )
-    checks = None
-    if request.expect:
-        checks = expect.compare(result, request.expect)
+    checks = expect.compare(result, request.expect) if request.expect else None
     if options is not None:
         from gradexplain.teach import extras
 

@@ -54,9 +54,9 @@ def exit_status(outcome: Run | BaseException, checks: Sequence[Check] | None = N
         return ExitStatus.INTERNAL
     if outcome.singularities or not all(g.finite for g in outcome.gradients.values()):
         return ExitStatus.UNDEFINED
-    if not (outcome.agree and third_witness_agrees(outcome)):
-        return ExitStatus.DISAGREE
-    if not all(c.matches for c in checks or ()):
+    if not (
+        outcome.agree and third_witness_agrees(outcome) and all(c.matches for c in checks or ())
+    ):
         return ExitStatus.DISAGREE
     return ExitStatus.AGREE
 
@@ -67,14 +67,9 @@ def third_witness_agrees(outcome: Run) -> bool:
 
 
 # --cases ends with its worst case's status: ranked, not by number (invalid 2 is worst).
-SEVERITY = {
-    ExitStatus.AGREE: 0,
-    ExitStatus.DISAGREE: 1,
-    ExitStatus.UNDEFINED: 2,
-    ExitStatus.INVALID: 3,
-}
+RANKED = (ExitStatus.AGREE, ExitStatus.DISAGREE, ExitStatus.UNDEFINED, ExitStatus.INVALID)
 
 
 def worst_status(statuses: Iterable[ExitStatus]) -> ExitStatus:
     """The worst of several runs' statuses (agree < disagree < undefined < invalid)."""
-    return max(statuses, key=SEVERITY.__getitem__, default=ExitStatus.AGREE)
+    return max(statuses, key=RANKED.index, default=ExitStatus.AGREE)

@@ -66,19 +66,18 @@ def check_dims(node: Call, shape: Shape, text: str) -> None:
         if not -rank <= dim < rank:
             where = f"shape {describe(shape)}" if shape else "a scalar"
             raise ShapeError(
-                f"{node.func}(dim={_dims_text(dims)}) of {where}: dim must be "
+                f"{node.func}(dim={dims_text(dims)}) of {where}: dim must be "
                 f"in -{rank}..{rank - 1}",
                 text,
                 node.col,
             )
     normalised = [dim % rank for dim in dims]
     if len(set(normalised)) != len(normalised):
-        raise ShapeError(
-            f"{node.func}(dim={_dims_text(dims)}): a dim appears twice", text, node.col
-        )
+        raise ShapeError(f"{node.func}(dim={dims_text(dims)}): a dim appears twice", text, node.col)
 
 
-def _dims_text(dims: tuple[int, ...]) -> str:
+def dims_text(dims: tuple[object, ...]) -> str:
+    """`0` for one dim, `(0, 1)` for several: as a call's `dim=` is written."""
     return str(dims[0]) if len(dims) == 1 else "(" + ", ".join(map(str, dims)) + ")"
 
 

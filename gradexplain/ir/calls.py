@@ -20,7 +20,7 @@ from typing import Protocol
 from gradexplain.errors import ExpressionError
 from gradexplain.ir.fold import check_constants, constant_value
 from gradexplain.ir.tree import Call, Compare, Node, Param
-from gradexplain.ops import NAMES, OPS, SPELLED, Keyword, Reading
+from gradexplain.ops import NAMES, OPS, PREFIXES, SPELLED, Keyword, Reading
 
 
 class Converter(Protocol):
@@ -37,14 +37,7 @@ class Converter(Protocol):
 _FUNCTIONAL_PREFIXES = ("torch.nn.functional.", "nn.functional.", "F.")
 _NAMESPACE_PREFIXES = (("torch.special.", "special"), ("torch.linalg.", "linalg"))
 _NUMPY_MODULES = ("np", "numpy", "math", "jnp", "scipy")
-_PREFIX_OF = {
-    "bare": "",
-    "torch": "torch.",
-    "functional": "F.",
-    "special": "torch.special.",
-    "linalg": "torch.linalg.",
-    "method": "x.",
-}
+_PREFIX_OF = {"bare": "", **PREFIXES}
 # NumPy names whose torch spelling differs (most are the same name, or a torch alias)
 _NUMPY_TO_TORCH = {
     "power": "pow",
@@ -398,9 +391,7 @@ def _unknown_keyword(op: Reading, name: str | None) -> str:
 def _takes(op: Reading, positional: list[Keyword]) -> str:
     tensors = "a tensor" if op.operands == 1 else f"{op.operands} tensors"
     if not positional:
-        return (
-            f"{op.operands} argument{'s' * (op.operands != 1)}" if op.operands > 1 else "1 argument"
-        )
+        return f"{op.operands} argument{'s' * (op.operands != 1)}"
     return f"{tensors} and then at most {', '.join(spec.name for spec in positional)}"
 
 

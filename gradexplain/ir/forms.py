@@ -114,10 +114,7 @@ class FormReader:
                 )
             options[str(keyword.arg)] = self._option(name, str(keyword.arg), keyword.value, op)
         return op.expand(  # type: ignore[attr-defined, no-any-return]
-            self.convert(args[0]),
-            self.convert(args[1]),
-            options,
-            node.col_offset,
+            self.convert(args[0]), self.convert(args[1]), options, node.col_offset
         )
 
     def _option(self, name: str, key: str, value: ast.expr, op: object) -> object:

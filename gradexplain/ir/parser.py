@@ -216,7 +216,7 @@ class _Converter:
             ast.Constant: self._constant,  # type: ignore[dict-item]
             ast.Name: self._name,  # type: ignore[dict-item]
             ast.Call: self._call,  # type: ignore[dict-item]
-            ast.Subscript: self._subscript,  # type: ignore[dict-item]
+            ast.Subscript: lambda node: self._forms().subscript(node),  # type: ignore[arg-type]
         }
 
     def fail(self, message: str, node: ast.AST) -> ExpressionError:
@@ -365,9 +365,6 @@ class _Converter:
         if signature in _OWN_RULES:
             return self._forms().read(signature, name, args, node)
         return CallReader(self).read(name, args, node)
-
-    def _subscript(self, node: ast.Subscript) -> Node:
-        return self._forms().subscript(node)
 
     def _forms(self) -> FormReader:
         """forms.py loads with the first node that needs it."""

@@ -88,10 +88,10 @@ class Compare:
 
     def holds(self, left: Any, right: Any) -> Any:
         """The comparison of its two sides' values (floats, arrays or tensors)."""
-        return _TESTS[self.op](left, right)
+        return COMPARISONS[self.op](left, right)
 
 
-_TESTS = {
+COMPARISONS = {  # where()'s comparisons, for floats, numpy arrays and tensors alike
     "==": operator.eq,
     "!=": operator.ne,
     "<": operator.lt,

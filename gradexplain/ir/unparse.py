@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gradexplain.ir.axes import dims_text
 from gradexplain.ir.tree import BinOp, Call, Compare, Const, Neg, Node, Num, Param, Var
 from gradexplain.ops import OPS
 
@@ -52,7 +53,7 @@ def _wrap(text: str, mine: int, outer: int) -> str:
 def _setting(value: Param) -> str:
     """dim=0, dim=(0, 1), p=inf, approximate='tanh', keepdim=True."""
     if isinstance(value, tuple):
-        return str(value[0]) if len(value) == 1 else "(" + ", ".join(map(str, value)) + ")"
+        return dims_text(value)
     if isinstance(value, float):
         return f"{value:g}"
     return repr(value) if isinstance(value, str) else str(value)

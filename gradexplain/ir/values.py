@@ -12,7 +12,7 @@ import math
 import re
 import sys
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,13 +112,7 @@ def _is_row(item: object) -> bool:
 def _from_rows(name: str, rows: list[list[object]], where: str) -> Values:
     """A matrix from rows of numbers; every row must be as long as the first, and hold
     numbers: `[[[1]]]` is refused, not read as a 1x1 matrix."""
-    width = len(rows[0])
-    for number, row in enumerate(rows, start=1):
-        if len(row) != width:
-            raise ValuesError(
-                f"{where}: row {number} has {len(row)} values, row 1 has "
-                f"{width}: a matrix needs rows of equal length"
-            )
+    width = _width(rows, where)
     flat = [item for row in rows for item in row]
     if any(map(_is_row, flat)):
         raise ValuesError(
@@ -146,17 +140,22 @@ def _from_text_rows(
             f"{where}: line {file_lines[number - 1]}" if file_lines else f"{where}: row {number}"
         )
         rows.append(_floats(split(stripped), label, None))
-    width = len(rows[0])
-    for number, row in enumerate(rows, start=1):
-        if len(row) != width:
-            raise ValuesError(
-                f"{where}: row {number} has {len(row)} values, row 1 has "
-                f"{width}: a matrix needs rows of equal length"
-            )
+    width = _width(rows, where)
     data = array("d")
     for row in rows:
         data.extend(row)
     return _checked(name, data, (len(rows), width), where)
+
+
+def _width(rows: Sequence[Sized], where: str) -> int:
+    """The rows' common length; a ragged row is the user's error."""
+    for number, row in enumerate(rows, start=1):
+        if len(row) != len(rows[0]):
+            raise ValuesError(
+                f"{where}: row {number} has {len(row)} values, row 1 has "
+                f"{len(rows[0])}: a matrix needs rows of equal length"
+            )
+    return len(rows[0])
 
 
 def from_text(name: str, text: str, origin: str | None = None) -> Values:
@@ -276,17 +275,11 @@ def _from_csv(name: str, content: str, origin: str) -> Values:
     numbered = [
         (number, line) for number, line in enumerate(content.splitlines(), start=1) if line.strip()
     ]
-    if len(numbered) > 1 and any("," in line for _, line in numbered):
-        whole = _whole_csv(name, content, [line for _, line in numbered], origin)
-        if whole is not None:
-            return whole
-        return _from_text_rows(
-            name,
-            [line for _, line in numbered],
-            origin,
-            _COMMA.split,
-            [number for number, _ in numbered],
-        )
+    lines = [line for _, line in numbered]
+    if len(lines) > 1 and any("," in line for line in lines):
+        whole = _whole_csv(name, content, lines, origin)
+        numbers = [number for number, _ in numbered]
+        return whole or _from_text_rows(name, lines, origin, _COMMA.split, numbers)
     return from_text(name, content, origin=origin)
 
 

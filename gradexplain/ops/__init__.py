@@ -27,15 +27,13 @@ __all__ = [
     "Keyword",
     "Reading",
     "SPELLED",
-    "METHODS",
-    "TORCH_FUNCTIONS",
-    "FUNCTIONAL",
     "CONSTANTS",
     "INTERNAL",
     "RESERVED_NAMES",
     "OPERATORS",
     "named_functions",
     "spellings_of",
+    "PREFIXES",
 ]
 
 # The family modules, each with its ENTRIES, in the registry's order.
@@ -129,21 +127,13 @@ def _spelled() -> dict[str, dict[str, str]]:
 
 SPELLED: dict[str, dict[str, str]] = _spelled()
 
-# Tensor methods a learner pastes from a notebook: `(x**2).sum()`, `x.exp()`, `x.pow(2)`.
-METHODS: frozenset[str] = frozenset(SPELLED["method"])
-
-# `torch.NAME(...)` spellings accepted; everything else under `torch.` is refused.
-TORCH_FUNCTIONS: frozenset[str] = frozenset(SPELLED["torch"])
-
-# `torch.nn.functional.NAME(...)` and `F.NAME(...)` spellings accepted.
-FUNCTIONAL: frozenset[str] = frozenset(SPELLED["functional"])
-
 CONSTANTS: frozenset[str] = frozenset({"pi", "e"})
 
 # Names called alone (`exp(x)`) are no variable's names; a method (`x.t()`) leaves `t` free.
 RESERVED_NAMES: frozenset[str] = frozenset(SPELLED["bare"]) | CONSTANTS | {"torch"}
 
-_PREFIXES = {
+# how each namespace's spellings are written (`F.relu`, `x.exp()`)
+PREFIXES = {
     "torch": "torch.",
     "method": "x.",
     "functional": "F.",
@@ -161,7 +151,7 @@ def spellings_of(name: str) -> list[str]:
     found = (
         [f"{name}({', '.join((*leading, *tensors))}){trailing}"] if name in SPELLED["bare"] else []
     )
-    for space, prefix in _PREFIXES.items():
+    for space, prefix in PREFIXES.items():
         for spelling, canonical in SPELLED[space].items():
             if canonical == name:
                 given = tensors[1:] if space in ("method", "attribute") else (*leading, *tensors)

@@ -176,27 +176,17 @@ TRUNC = _step_function(
 SIGN = _step_function("sign", lambda np, u: np.sign(u), lambda sp, u: sp.sign(u))
 
 
-def _erf(np: Any, u: Any) -> Any:
-    """numpy has no erf; math.erf on each element (an O(size) loop, no SymPy)."""
-    return np.vectorize(math.erf, otypes=[float])(u)
-
-
+# numpy has no erf: math.erf on each element (an O(size) loop, no SymPy)
 ERF = NamedFunction(
     "erf",
     derivative=lambda sp, u, i: 2 * sp.exp(-(u**2)) / sp.sqrt(sp.pi),
-    numpy=_erf,
+    numpy=lambda np, u: np.vectorize(math.erf, otypes=[float])(u),
     explicit=lambda sp, u: sp.erf(u),
 )
-
-
-def _erfc(np: Any, u: Any) -> Any:
-    return np.vectorize(math.erfc, otypes=[float])(u)
-
-
 ERFC = NamedFunction(
     "erfc",
     derivative=lambda sp, u, i: -2 * sp.exp(-(u**2)) / sp.sqrt(sp.pi),
-    numpy=_erfc,
+    numpy=lambda np, u: np.vectorize(math.erfc, otypes=[float])(u),
     explicit=lambda sp, u: sp.erfc(u),
 )
 # log1p and expm1 kept whole: numpy's log1p(u) keeps the digits that log(1 + u) loses

@@ -240,13 +240,7 @@ class GetItem(Op):
 
 
 def check_indices(
-    name: str,
-    values: Any,
-    size: int,
-    axis: int,
-    text: str,
-    col: int,
-    negatives: bool = False,
+    name: str, values: Any, size: int, axis: int, text: str, col: int, negatives: bool = False
 ) -> None:
     """Every element an integer in 0..size-1, or in -size..size-1 where `negatives` (an
     index array, whose -1 is the last element as in torch; class targets take no -1)."""

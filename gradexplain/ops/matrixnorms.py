@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gradexplain.ir.axes import Shape, ShapeError, check_dims, reduced
+from gradexplain.ir.axes import Shape, ShapeError, check_dims, describe, reduced
 from gradexplain.ir.tree import Call
 from gradexplain.ops.base import Keyword, NamedFunction, Op, RuleForm, equation
 from gradexplain.ops.reductions import IS_MAX, IS_MIN, KEEPDIM
@@ -99,7 +99,7 @@ class MatrixNorm(Op):
             return self.vector.shape(node, parts, text)
         dims = node.param("dim")
         if len(shape) != 2 or (dims is not None and len(dims) != 2):  # type: ignore[arg-type]
-            got = "a scalar" if not shape else f"shape {'x'.join(map(str, shape))}"
+            got = "a scalar" if not shape else f"shape {describe(shape)}"
             raise ShapeError(
                 f"a matrix norm ({self.spelled_name}() with ord={_shown(order or 'fro')}) "
                 f"needs a matrix and two dims, got {got}"

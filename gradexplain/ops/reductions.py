@@ -405,18 +405,9 @@ def _kink_words(word: str, largest: str, rises: str, falls: str) -> str:
 ENTRIES: tuple[Op, ...] = (
     Reduction("sum", "where y_i is x_i, only the term i = j is left", story="L = sum_i y_i"),
     Reduction(
-        "mean",
-        "n: how many elements it averages",
-        average=True,
-        story="L = (1/n) sum_i y_i",
+        "mean", "n: how many elements it averages", average=True, story="L = (1/n) sum_i y_i"
     ),
-    Reduction(
-        "prod",
-        "",
-        product=True,
-        story="L = prod_i y_i",
-        keywords=(ONE_DIM, KEEPDIM),
-    ),
+    Reduction("prod", "", product=True, story="L = prod_i y_i", keywords=(ONE_DIM, KEEPDIM)),
     Reduction(
         "logsumexp",
         "that is softmax(u)_k",

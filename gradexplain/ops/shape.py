@@ -37,6 +37,8 @@ from gradexplain.ops.moves import (
 
 MAX_RANK = 2
 _ROW_MAJOR = "the same elements in row-major order: i and j count them flat"
+Index = tuple[Any, ...]  # an element's index symbols, one per axis
+Origin = tuple[int, Index]  # which argument, and its element
 
 
 def _sizes(node: Call) -> tuple[int, ...]:
@@ -98,9 +100,7 @@ class Move(Op):
     def out(self, node: Call, parts: list[Shape], text: str) -> Shape:
         raise NotImplementedError(self.name)
 
-    def origin(
-        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...]
-    ) -> tuple[int, tuple[Any, ...]]:
+    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: Index) -> Origin:
         """(which argument, its element) that the result's element `idx` is."""
         raise NotImplementedError(self.name)
 
@@ -183,9 +183,7 @@ class Reshape(Move):
             )
         return tuple(wanted)
 
-    def origin(
-        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...]
-    ) -> tuple[int, tuple[Any, ...]]:
+    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: Index) -> Origin:
         return 0, _unflat(sp, _flat(sp, idx, out), shapes[0])
 
     def torch(self, torch: Any, tensor: Any, node: Call, *others: Any) -> Any:
@@ -223,9 +221,7 @@ class Permute(Move):
             raise ShapeError("t() takes a tensor of at most 2 dimensions", text, node.col)
         return tuple(parts[0][axis] for axis in self.order(node, len(parts[0]), text))
 
-    def origin(
-        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...]
-    ) -> tuple[int, tuple[Any, ...]]:
+    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: Index) -> Origin:
         order = self.order(node, len(shapes[0]), "")
         at: list[Any] = [None] * len(order)
         for position, axis in enumerate(order):
@@ -287,9 +283,7 @@ class Squeeze(Move):
         axis = _axis(node, _sizes(node)[0], len(shape) + 1, text)
         return (*shape[:axis], 1, *shape[axis:])
 
-    def origin(
-        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...]
-    ) -> tuple[int, tuple[Any, ...]]:
+    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: Index) -> Origin:
         shape = shapes[0]
         if self.name == "squeeze":
             at: list[Any] = [sp.Integer(0)] * len(shape)
@@ -309,9 +303,7 @@ class Flip(Move):
             _axis(node, dim, len(parts[0]), text)
         return parts[0]
 
-    def origin(
-        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...]
-    ) -> tuple[int, tuple[Any, ...]]:
+    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: Index) -> Origin:
         axes = {_axis(node, dim, len(out), "") for dim in _sizes(node)}
         return 0, tuple(
             size - 1 - index if axis in axes else index
@@ -333,9 +325,7 @@ class Roll(Move):
             _axis(node, _sizes(node)[1], len(parts[0]), text)
         return parts[0]
 
-    def origin(
-        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...]
-    ) -> tuple[int, tuple[Any, ...]]:
+    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: Index) -> Origin:
         shift = _sizes(node)[0]
         axis = _axis(node, _sizes(node)[1], len(out), "") if len(_sizes(node)) == 2 else 0
         return 0, tuple(
@@ -376,9 +366,7 @@ class Tile(Move):
             result.append(have if want == -1 else want)
         return tuple(result)
 
-    def origin(
-        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...]
-    ) -> tuple[int, tuple[Any, ...]]:
+    def origin(self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: Index) -> Origin:
         shape = shapes[0]
         own = idx[len(idx) - len(shape) :] if shape else ()
         if self.name == "repeat":
@@ -409,11 +397,6 @@ class Triangle(Move):
             sp.Ge(column - row, diagonal) if self.name == "triu" else sp.Le(column - row, diagonal)
         )
         return sp.Piecewise((build(0, idx), keep), (sp.Integer(0), True))
-
-    def origin(
-        self, sp: Any, node: Call, shapes: list[Shape], out: Shape, idx: tuple[Any, ...]
-    ) -> tuple[int, tuple[Any, ...]]:
-        return 0, idx
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:
         import sympy as sp

@@ -383,10 +383,6 @@ VECTOR_NORM = Norm(
 ENTRIES: tuple[Op, ...] = (
     Variance("var", ""),
     Variance("std", "", root=True),
-    Norm(
-        "norm",
-        NORM_WORDS,
-        keywords=(Keyword("p", "order", "fro"), DIMS, KEEPDIM),
-    ),
+    Norm("norm", NORM_WORDS, keywords=(Keyword("p", "order", "fro"), DIMS, KEEPDIM)),
     VECTOR_NORM,
 )

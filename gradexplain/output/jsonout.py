@@ -64,7 +64,7 @@ def _finite_array(array: Any) -> Any:
     return numbers(values)
 
 
-def _gradient(gradient: Gradient) -> dict[str, Any]:
+def _gradient(gradient: Gradient, matrix_form: str | None) -> dict[str, Any]:
     return {
         "shape": list(gradient.shape),
         "formula": gradient.formula,
@@ -74,6 +74,7 @@ def _gradient(gradient: Gradient) -> dict[str, Any]:
         "agree": gradient.agree,
         "tiny": gradient.tiny,
         "sentence": gradient.sentence,
+        **({} if matrix_form is None else {"matrix_form": matrix_form}),
     }
 
 
@@ -102,14 +103,7 @@ def document(result: Explanation) -> dict[str, Any]:
             "notes": list(decomposition.notes),
         },
         "gradients": {
-            name: {
-                **_gradient(g),
-                **(
-                    {"matrix_form": result.matrix_forms[name]}
-                    if name in result.matrix_forms
-                    else {}
-                ),
-            }
+            name: _gradient(g, result.matrix_forms.get(name))
             for name, g in result.gradients.items()
         },
         "singularities": [
@@ -159,7 +153,7 @@ def augment(document: dict[str, Any], result: Explanation) -> None:
     extras = result.extras
     if "finite_differences" in extras:
         for name, fd in extras["finite_differences"].items():
-            document["gradients"][name]["finite_differences"] = {
+            found = document["gradients"][name]["finite_differences"] = {
                 "values": numbers(fd.values),
                 "agree": fd.agree,
                 "eps": fd.eps,
@@ -170,9 +164,7 @@ def augment(document: dict[str, Any], result: Explanation) -> None:
                 "reason": fd.reason,
             }
             if fd.mode != "per element":  # values are along the directions
-                document["gradients"][name]["finite_differences"]["autograd_along"] = numbers(
-                    fd.autograd
-                )
+                found["autograd_along"] = numbers(fd.autograd)
     if "graph" in extras:
         built = extras["graph"]
         document["graph"] = {
@@ -215,11 +207,8 @@ def error_document(error: GradexplainError) -> dict[str, Any]:
 def bug_document(message: str, status: ExitStatus) -> dict[str, Any]:
     """What stdout holds in JSON mode when gradexplain itself failed (exit 70): the error
     document's shape, type "internal"."""
-    return {
-        "format_version": FORMAT_VERSION,
-        "error": {"type": "internal", "message": message},
-        "exit_code": int(status),
-    }
+    error = {"type": "internal", "message": message}
+    return {"format_version": FORMAT_VERSION, "error": error, "exit_code": int(status)}
 
 
 def dumps(payload: Any) -> str:
@@ -238,8 +227,12 @@ def dumps(payload: Any) -> str:
     except orjson.JSONEncodeError:
         import json
 
-        return json.dumps(
-            payload, allow_nan=False, ensure_ascii=True, separators=(",", ":"), default=_listed
+        return json.dumps(  # `default`: the arrays `_finite_array` left in the document
+            payload,
+            allow_nan=False,
+            ensure_ascii=True,
+            separators=(",", ":"),
+            default=lambda array: array.tolist(),
         )
     if b"null" in text and _has_non_finite(payload):  # orjson writes nan and inf as null
         raise ValueError("non-finite float in a JSON document: a bug, not an input error")
@@ -248,29 +241,20 @@ def dumps(payload: Any) -> str:
 
 def _has_non_finite(value: Any) -> bool:
     """A walk of the document, only when its text has a null that a nan could have made."""
+    import numpy as np
+
     pending = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, float) and not math.isfinite(item):
             return True
-        if hasattr(item, "dtype") and not _all_finite(item):  # a numpy array
+        if hasattr(item, "dtype") and not np.isfinite(item).all():  # a numpy array
             return True
         if isinstance(item, dict):
             pending.extend(item.values())
         elif isinstance(item, (list, tuple)):
             pending.extend(item)
     return False
-
-
-def _all_finite(array: Any) -> bool:
-    import numpy as np
-
-    return bool(np.isfinite(array).all())
-
-
-def _listed(array: Any) -> Any:
-    """For the stdlib fallback: the arrays `_finite_array` left in the document."""
-    return array.tolist()
 
 
 def write(file: Any, payload: Any) -> None:

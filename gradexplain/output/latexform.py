@@ -19,10 +19,7 @@ from sympy.printing.latex import (
     other_symbols,
 )
 
-
-def _is_size(expr: sp.Expr) -> bool:
-    """n, or an axis length (n3): the only positive integer symbols are lengths."""
-    return isinstance(expr, sp.Symbol) and bool(expr.is_integer and expr.is_positive)
+from gradexplain.witnesses.builder import is_length
 
 
 class LatexForm(LatexPrinter):  # type: ignore[misc]  # sympy.printing.latex is untyped
@@ -39,7 +36,7 @@ class LatexForm(LatexPrinter):  # type: ignore[misc]  # sympy.printing.latex is 
         outermost first (SymPy lists the innermost limit first), then the body."""
         parts = []
         for index, low, high in reversed(expr.limits):
-            if low == 0 and _is_size(high + 1):
+            if low == 0 and is_length(high + 1):
                 parts.append(f"{sign}_{{{self._print(index)}}} ")
             else:
                 bound = f"{self._print(index)}={self._print(low)}"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from gradexplain.errors import ExitStatus
 from gradexplain.ir.notation import Notation
-from gradexplain.ir.shapes import element
+from gradexplain.ir.shapes import describe, element
 from gradexplain.ops import OPS
 from gradexplain.output.formatting import fmt
 from gradexplain.output.safetext import visible
@@ -248,12 +248,8 @@ def _named(gradient: Gradient, screen: Any) -> Gradient:
 
 def _size(result: Explanation) -> str:
     if result.shapes:
-        return ", ".join(f"{name}: {shape_text(shape)}" for name, shape in result.shapes.items())
+        return ", ".join(f"{name}: {describe(shape)}" for name, shape in result.shapes.items())
     return f"{result.notation.n} = {result.n}" if result.n is not None else "scalars"
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    return "x".join(map(str, shape)) if shape else "scalar"
 
 
 def rows(n: int, show_all: bool) -> list[int | None]:
@@ -319,14 +315,9 @@ def _gradient_grid(
         cells: list[Cell] = [str(index), *(fmt(point[index]) for _, point in vectors)]
         if terms is not None:
             cells.append(fmt(terms[index]))
-        cells += [
-            fmt(gradient.symbolic[index]),
-            fmt(gradient.autograd[index]),
-            Mark.of(
-                bool(gradient.close[index]),
-                singular is None or index in singular or not finite[index],
-            ),
-        ]
+        cells += _witnesses(
+            gradient, index, singular is None or index in singular or not finite[index]
+        )
         if fd is not None:
             cells += [fmt(fd.values[index]), Mark.of(bool(fd.close[index]))]
         body.append(tuple(cells))
@@ -343,6 +334,13 @@ def _gradient_grid(
         columns += _FD_COLUMNS
         totals = [(*row, "", "") for row in totals]
     return Grid(Label(f"dL/d{name}"), tuple(columns), tuple(body), tuple(totals))
+
+
+def _witnesses(gradient: Gradient, flat: int, undefined: bool) -> tuple[Cell, Cell, Cell]:
+    """SymPy's and autograd's values at one element (row-major), then the mark."""
+    symbolic, autograd = gradient.symbolic.reshape(-1), gradient.autograd.reshape(-1)
+    close = bool(gradient.close.reshape(-1)[flat])
+    return fmt(symbolic[flat]), fmt(autograd[flat]), Mark.of(close, undefined)
 
 
 def _scalar_grid(result: Explanation, gradient: Gradient, singular: set[int] | None) -> Grid:
@@ -380,22 +378,18 @@ def _matrix_grid(
         Column(Label(label, True), drop=2),
         *_compared(Label(f"dL/d{label} = {gradient.formula}", True, "(SymPy)")),
     )
-    point, symbolic = gradient.point.reshape(-1), gradient.symbolic.reshape(-1)
-    autograd, close = gradient.autograd.reshape(-1), gradient.close.reshape(-1)
-    finite = finite_mask(gradient).reshape(-1)
+    point, finite = gradient.point.reshape(-1), finite_mask(gradient).reshape(-1)
     body = tuple(
         None
         if flat is None
         else (
             _where(flat, shape),
             fmt(point[flat]),
-            fmt(symbolic[flat]),
-            fmt(autograd[flat]),
-            Mark.of(bool(close[flat]), singular is None or flat in singular or not finite[flat]),
+            *_witnesses(gradient, flat, singular is None or flat in singular or not finite[flat]),
         )
         for flat in rows(point.size, show_all)
     )
-    return Grid(Label(f"dL/d{name}", note=f"({shape_text(shape)})"), columns, body)
+    return Grid(Label(f"dL/d{name}", note=f"({describe(shape)})"), columns, body)
 
 
 def _terms_grid(terms: Terms, total: float, show_all: bool, nt: Notation) -> Grid:
@@ -403,8 +397,6 @@ def _terms_grid(terms: Terms, total: float, show_all: bool, nt: Notation) -> Gri
 
     A mean shows the plain sum first, so the factor 1/n can be checked by hand.
     """
-    import numpy as np
-
     values, y = terms.values, terms.letter
     labels = f"{nt.i},{nt.k}" if values.ndim == 2 else nt.i
     flat = values.reshape(-1)
@@ -412,18 +404,14 @@ def _terms_grid(terms: Terms, total: float, show_all: bool, nt: Notation) -> Gri
         None if index is None else (_where(index, values.shape), fmt(flat[index]))
         for index in rows(flat.size, show_all)
     )
-    totals = [("sum", fmt(float(np.sum(flat))))] if OPS[terms.rule].average else []
+    totals = [("sum", fmt(float(flat.sum())))] if OPS[terms.rule].average else []
     totals.append(("L", fmt(total)))
     columns = (
         Column(Label(labels)),
         Column(Label(f"{y}_{labels.replace(',', '')} = {terms.formula}", True)),
     )
-    return Grid(
-        Label(f"{y} = {terms.source}", True, f"({shape_text(values.shape)})"),
-        columns,
-        body,
-        tuple(totals),
-    )
+    title = Label(f"{y} = {terms.source}", True, f"({describe(values.shape)})")
+    return Grid(title, columns, body, tuple(totals))
 
 
 def _hessian(hessian: Any, show_all: bool) -> Block:
@@ -437,16 +425,14 @@ def _hessian(hessian: Any, show_all: bool) -> Block:
         Column(Label("torch.func.hessian")),
         Column(Label(""), right=False, mark=True),
     )
-    size = len(hessian.labels)
+    size, labels = len(hessian.labels), hessian.labels
     pairs = [(a, b) for a in range(size) for b in range(a, size)]
     body = tuple(
         None
         if index is None
         else (
-            hessian.labels[pairs[index][0]],
-            hessian.labels[pairs[index][1]],
-            fmt(hessian.symbolic[pairs[index]]),
-            fmt(hessian.autograd[pairs[index]]),
+            *(labels[a] for a in pairs[index]),
+            *(fmt(found[pairs[index]]) for found in (hessian.symbolic, hessian.autograd)),
             Mark.of(bool(hessian.close[pairs[index]])),
         )
         for index in rows(len(pairs), show_all)
@@ -534,19 +520,34 @@ def _finite_differences(found: dict[str, Any], listed: bool) -> tuple[Block, ...
 
 
 def _graph_tree(built: Any) -> Tree:
-    """graph.rich_tree's walk (each node once, then "(above)"), as plain labels."""
-    from gradexplain.teach import graph
+    """The graph from its output down; a node reached twice is shown once, then referred
+    to. Depth first in reading order (one edge per stack entry, no recursion), so the full
+    node is always the first one printed and every "(above)" really points up the page."""
+    from gradexplain.teach.graph import node_text
 
-    root = graph.rich_tree(built)
-    order, stack = [], [root]
-    while stack:  # iterative: a deep graph must not overflow the stack
-        node = stack.pop()
-        order.append(node)
-        stack.extend(node.children)
+    nodes = built.nodes
+    edges: dict[int, list[Any]] = {}
+    for edge in built.edges:
+        edges.setdefault(edge.parent, []).append(edge)
+    labels = [f"[{nodes[0].id}] {node_text(nodes[0], built)}"]
+    below: list[list[int]] = [[]]  # each label's children, by index
+    shown = {nodes[0].id}
+    stack = [(0, edge) for edge in reversed(edges.get(nodes[0].id, []))]
+    while stack:
+        parent, edge = stack.pop()
+        child = nodes[edge.child]
+        below[parent].append(len(labels))
+        below.append([])
+        if child.id in shown:
+            labels.append(f"<- {edge.rule} -- [{child.id}] {child.name} (above)")
+            continue
+        shown.add(child.id)
+        labels.append(f"<- {edge.rule} -- [{child.id}] {node_text(child, built)}")
+        stack.extend((len(labels) - 1, later) for later in reversed(edges.get(child.id, [])))
     made: dict[int, Tree] = {}
-    for node in reversed(order):
-        made[id(node)] = Tree(str(node.label), tuple(made[id(child)] for child in node.children))
-    return made[id(root)]
+    for index in reversed(range(len(labels))):  # a child comes after its parent
+        made[index] = Tree(labels[index], tuple(made[k] for k in below[index]))
+    return made[0]
 
 
 def _builtin_sum(result: Explanation, found: Any) -> tuple[Block, ...]:

@@ -137,9 +137,9 @@ def _data_value(builder: _RecordingBuilder, operand: Node) -> np.ndarray | None:
         sides = (
             builder.as_tensor(builder.built[id(side)]) for side in (operand.left, operand.right)
         )
-        return _numpy(operand.holds(*sides))
+        return autograd.to_numpy(operand.holds(*sides))
     built = builder.built.get(id(operand))
-    return _numpy(built) if isinstance(built, torch.Tensor) else None
+    return autograd.to_numpy(built) if isinstance(built, torch.Tensor) else None
 
 
 def _catch(grads: dict[int, Any], key: int) -> Any:
@@ -150,7 +150,7 @@ def _catch(grads: dict[int, Any], key: int) -> Any:
     def hook(grad_outputs: tuple[torch.Tensor | None, ...]) -> None:
         found = [(k, g) for k, g in enumerate(grad_outputs) if g is not None]
         if found:
-            grads[key] = (found[0][0], _numpy(found[0][1]))
+            grads[key] = (found[0][0], autograd.to_numpy(found[0][1]))
 
     return hook
 
@@ -177,17 +177,15 @@ def _node(
     if name == "AccumulateGrad":
         leaf = fn.variable
         label = getattr(leaf, "_gradexplain_name", "leaf")
-        caught = grads.get(id(fn), (0, _numpy(leaf.grad) if leaf.grad is not None else None))
-        return GraphNode(index, name, label, _numpy(leaf), caught[1])
+        caught = grads.get(
+            id(fn), (0, autograd.to_numpy(leaf.grad) if leaf.grad is not None else None)
+        )
+        return GraphNode(index, name, label, autograd.to_numpy(leaf), caught[1])
     node, tensor = made.get(id(fn), (None, None))
     label = source(node) if node is not None else "?"
-    value = _numpy(tensor) if tensor is not None else None
+    value = autograd.to_numpy(tensor) if tensor is not None else None
     output, grad = grads.get(id(fn), (0, None))
     return GraphNode(index, name, label, value, grad, output)
-
-
-def _numpy(tensor: torch.Tensor) -> np.ndarray:
-    return np.asarray(tensor.detach().to("cpu", torch.float64).numpy())
 
 
 _BINOP_RULES = {
@@ -266,43 +264,33 @@ def _formatter(values: np.ndarray) -> tuple[Callable[[float], str], str]:
     return text, note
 
 
-def describe(values: np.ndarray | None) -> str:
-    """Values when small, else the shape; round-off shows as `~0` and says so."""
+def describe(values: np.ndarray | None, shaped: bool = False) -> str:
+    """Values when small, else the shape; round-off shows as `~0` and says so. `shaped`
+    (matrix expressions): the shape, then the values nested by rows when small."""
     if values is None:
         return "-"
-    if values.size <= SMALL:
-        text, note = _formatter(values)
-        if values.ndim == 0:
-            return text(float(values)) + note
-        return "[" + ", ".join(text(v) for v in values.reshape(-1)) + "]" + note
-    return f"shape {tuple(values.shape)}"
-
-
-def describe_shaped(values: np.ndarray | None) -> str:
-    """For matrix expressions: the shape, then the values (nested by rows) when small."""
-    if values is None:
-        return "-"
-    if values.ndim == 0 or values.size <= SMALL:
-        text, note = _formatter(values)
-        if values.ndim == 0:
-            return text(float(values)) + note
+    if values.size > SMALL:
+        return str(tuple(values.shape)) if shaped else f"shape {tuple(values.shape)}"
+    text, note = _formatter(values)
+    if values.ndim == 0:
+        return text(float(values)) + note
+    if shaped:
         return f"{tuple(values.shape)} {_nested(values, text)}{note}"
-    return str(tuple(values.shape))
+    return "[" + ", ".join(text(v) for v in values.reshape(-1)) + "]" + note
 
 
 def _nested(values: np.ndarray, fmt: Any) -> str:
-    if values.ndim == 1:
-        return "[" + ", ".join(fmt(float(v)) for v in values) + "]"
-    return "[" + ", ".join(_nested(row, fmt) for row in values) + "]"
+    inner = (fmt(float(v)) if values.ndim == 1 else _nested(v, fmt) for v in values)
+    return "[" + ", ".join(inner) + "]"
 
 
 def texts(graph: Graph, node: GraphNode) -> tuple[str, str]:
     """`(label, grad in)`: `x**2 = [9, 16]` and `[6, 8]`, or `X@w (3,) [..]` for matrices."""
     if not graph.shaped:
         return f"{node.label} = {describe(node.value)}", describe(node.grad)
-    value = describe_shaped(node.value)
+    value = describe(node.value, shaped=True)
     joiner = " = " if node.value is None or node.value.ndim == 0 else " "
-    return f"{node.label}{joiner}{value}", describe_shaped(node.grad)
+    return f"{node.label}{joiner}{value}", describe(node.grad, shaped=True)
 
 
 def flow(node: GraphNode, grad: str) -> str:
@@ -320,32 +308,6 @@ def flow(node: GraphNode, grad: str) -> str:
 def node_text(node: GraphNode, graph: Graph | None = None) -> str:
     label, grad = texts(graph or Graph((), ()), node)
     return f"{node.name}  {label}  {flow(node, grad)}"
-
-
-def rich_tree(graph: Graph) -> Any:
-    """A rich Tree, root first; a node reached twice is shown once, then referred to.
-
-    Depth first in reading order (one edge per stack entry), so the full node is always
-    the first one printed and every "(above)" really points up the page."""
-    from rich.tree import Tree
-
-    nodes = graph.nodes
-    children: dict[int, list[GraphEdge]] = {}
-    for edge in graph.edges:
-        children.setdefault(edge.parent, []).append(edge)
-    root = Tree(f"[{nodes[0].id}] {node_text(nodes[0], graph)}")
-    shown = {nodes[0].id}
-    stack = [(root, edge) for edge in reversed(children.get(nodes[0].id, []))]
-    while stack:
-        branch, edge = stack.pop()
-        child = nodes[edge.child]
-        if child.id in shown:
-            branch.add(f"<- {edge.rule} -- [{child.id}] {child.name} (above)")
-            continue
-        shown.add(child.id)
-        sub = branch.add(f"<- {edge.rule} -- [{child.id}] {node_text(child, graph)}")
-        stack.extend((sub, later) for later in reversed(children.get(child.id, [])))
-    return root
 
 
 def _escape(text: str) -> str:

@@ -71,7 +71,7 @@ def build(program: Program, dtype: str, wrt: Collection[str]) -> BuiltinSum:
         fn.register_prehook(_catch_all(grads, id(fn)))
     total.backward(torch.ones_like(total))  # a scalar: the same as backward()
     gradients = {
-        name: graph._numpy(leaf.grad)
+        name: autograd.to_numpy(leaf.grad)
         for name, leaf in builder.leaves.items()
         if leaf.grad is not None
     }
@@ -90,7 +90,9 @@ def build(program: Program, dtype: str, wrt: Collection[str]) -> BuiltinSum:
         else:
             nodes.append(graph._node(index, fn, builder.made, grads))
             continue
-        nodes.append(graph.GraphNode(index, name, label, graph._numpy(tensor), _grad(grads, fn)))
+        nodes.append(
+            graph.GraphNode(index, name, label, autograd.to_numpy(tensor), _grad(grads, fn))
+        )
     edges = [
         graph.GraphEdge(ids[id(fn)], ids[id(child)], _rule(fn, builder))
         for fn in order
@@ -151,9 +153,9 @@ def _catch_all(grads: dict[int, Any], key: int) -> Any:
     def hook(grad_outputs: tuple[torch.Tensor | None, ...]) -> None:
         present = [g for g in grad_outputs if g is not None]
         if len(present) == 1:
-            grads[key] = (0, graph._numpy(present[0]))
+            grads[key] = (0, autograd.to_numpy(present[0]))
         elif present:
-            grads[key] = (0, np.stack([graph._numpy(g) for g in present]))
+            grads[key] = (0, np.stack([autograd.to_numpy(g) for g in present]))
 
     return hook
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from gradexplain.ir.notation import PLAIN, Notation
 from gradexplain.ir.program import Program
 from gradexplain.ir.shapes import element
 from gradexplain.ir.tree import BinOp, Call, Node, Var, children, walk
@@ -23,9 +22,9 @@ from gradexplain.ops import OPS
 from gradexplain.ops.reductions import Reduction as ReductionOp
 from gradexplain.result import Decomposition, Singularity, Terms
 from gradexplain.teach import sumrule
-from gradexplain.witnesses import symbolic
+from gradexplain.witnesses.builder import I, J, Reduction
 from gradexplain.witnesses.evaluate import Evaluator
-from gradexplain.witnesses.symbolic import I, J, Model, Reduction
+from gradexplain.witnesses.symbolic import Model, formula
 
 # torch 2.13's own messages (tests/test_desk.py checks them against real PyTorch)
 NOT_SCALAR_ERROR = "grad can be implicitly created only for scalar outputs"
@@ -50,10 +49,6 @@ ONES_OF_VECTOR = (
     f'L.backward(torch.ones_like({{x}})) is an error in PyTorch ("{SHAPE_ERROR}": '
     "ones_like({x}) has {n}, L has none), and "
 )
-
-
-def formula(expr: sp.Expr, notation: Notation = PLAIN) -> str:
-    return symbolic.formula(expr, notation)
 
 
 def top_reductions(tree: Node, model: Model) -> list[Node]:
@@ -202,7 +197,7 @@ def sentence(
     term = _term_at_j(tree, model, decomposition)
     if term is None:
         return f"Chain rule through every reduction: {lead}."
-    if _has_inner_reduction(term):
+    if term.has(sp.Sum, sp.Product):
         return (
             f"Every term also contains {target} through an inner reduction, so all "
             f"terms contribute: {lead}."
@@ -225,10 +220,6 @@ def _term_at_j(tree: Node, model: Model, decomposition: Decomposition) -> sp.Exp
     node = tree if tree in model.reductions else top_reductions(tree, model)[0]
     reduction: Reduction = model.reductions[node]
     return reduction.term.subs(reduction.index, J)
-
-
-def _has_inner_reduction(expr: sp.Expr) -> bool:
-    return bool(expr.atoms(sp.Sum, sp.Product))
 
 
 def _through_products(program: Program, table: Terms | None, name: str, text: str) -> str:
@@ -260,14 +251,11 @@ def _through_products(program: Program, table: Terms | None, name: str, text: st
             else ""
         )
         y = _product_letter(tree, table, source(node))
-        if mine is node.left:
-            return (
-                f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
-                f"dL/d{y} @ {_transposed(other)}{outer}, so {lead}."
-            )
+        pair = (f"dL/d{y}", _transposed(other))
+        product = " @ ".join(pair if mine is node.left else reversed(pair))
         return (
             f"Chain rule through @: with {y} = {source(node)}, dL/d{name} = "
-            f"{_transposed(other)} @ dL/d{y}{outer}, so {lead}."
+            f"{product}{outer}, so {lead}."
         )
     forms = dict.fromkeys(
         OPS[node.func].closed_form for node in walk(tree) if isinstance(node, Call)

@@ -113,10 +113,7 @@ def run(
     output = builder.build(tree)
     if not isinstance(output, torch.Tensor) or not output.requires_grad:
         raise AssertionError("the expression does not depend on a variable")
-    if output.dim() == 0:
-        output.backward()
-    else:
-        output.backward(torch.ones_like(output))
+    output.backward(torch.ones_like(output))  # dL/dL = 1 for a scalar L
     gradients = {name: grad_of(leaf) for name, leaf in leaves.items() if leaf.requires_grad}
     value = float(output.detach().sum().double().cpu())
     return AutogradRun(value, gradients, output, leaves, builder.hazards)
@@ -135,8 +132,7 @@ def leaf(
 
 
 def grad_of(leaf: torch.Tensor) -> np.ndarray:
-    grad = leaf.grad if leaf.grad is not None else torch.zeros_like(leaf)
-    return np.asarray(grad.detach().to("cpu", torch.float64).numpy())
+    return to_numpy(leaf.grad if leaf.grad is not None else torch.zeros_like(leaf))
 
 
 class TorchBuilder:
@@ -168,7 +164,7 @@ class TorchBuilder:
     def _binop(self, node: BinOp) -> Operand:
         left, right = self.build(node.left), self.build(node.right)
         if node.op == "/" and self.watching:
-            self._watch(node, "pole", _values(right) == 0, left, right)
+            self._watch(node, "pole", to_numpy(right) == 0, left, right)
         if node.op == "**" and self.watching:
             self._watch_power(node, left, right)
         if not isinstance(left, torch.Tensor) and not isinstance(right, torch.Tensor):
@@ -183,7 +179,7 @@ class TorchBuilder:
         self.watching = watching
         tensors = [*sides, *(self.as_tensor(self.build(arg)) for arg in args[op.compared :])]
         if self.watching and op.may_fail:
-            values = [_values(tensor) for tensor in tensors]
+            values = [to_numpy(tensor) for tensor in tensors]
             for kind, mask in op.masks(node, values):
                 self._watch(node, kind, mask, *(sides or tensors))
         result: Operand = op.apply(torch, tensors, node)
@@ -195,14 +191,14 @@ class TorchBuilder:
     def _watch_power(self, node: BinOp, base: Operand, exponent: Operand) -> None:
         """Where b**p has no derivative, and why, element by element: each case is
         recorded only when the operand it differentiates is differentiated."""
-        b = _values(base)
+        b = to_numpy(base)
         if not isinstance(exponent, torch.Tensor):
             if exponent != int(exponent):
                 self._watch(node, "domain", b < 0, base)
             if exponent < 1 and exponent != 0:
                 self._watch(node, "pole", b == 0, base)
             return
-        b, p = np.broadcast_arrays(b, _values(exponent))
+        b, p = np.broadcast_arrays(b, to_numpy(exponent))
         integer = p == np.round(p)
         self._watch(node, "domain", (b < 0) & ~integer, base, exponent)
         self._watch(node, "domain", (b < 0) & integer, exponent, reason=NEGATIVE_BASE)
@@ -222,7 +218,8 @@ class TorchBuilder:
         return torch.tensor(value, dtype=self.dtype, device=self.device)
 
 
-def _values(operand: Operand) -> np.ndarray:
+def to_numpy(operand: Operand) -> np.ndarray:
+    """A tensor's (or a float's) values as a float64 numpy array on the CPU."""
     if isinstance(operand, torch.Tensor):
         return np.asarray(operand.detach().to("cpu", torch.float64).numpy())
     return np.asarray(operand, dtype=np.float64)

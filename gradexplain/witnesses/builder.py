@@ -81,7 +81,7 @@ def sizes_as_numbers(expr: sp.Expr) -> sp.Expr:
     2x2 matrix divides by 4 (`n2**2` as built); the limits keep their symbols, so a sum
     over a whole axis is still one (`sum_m`). For display (`symbolic.shown`): the
     evaluator reads a size symbol as its number where it meets one."""
-    sizes = {s: sp.Integer(int(s.name[1:])) for s in expr.free_symbols if _is_size_symbol(s)}
+    sizes = {s: sp.Integer(int(s.name[1:])) for s in expr.free_symbols if is_size_symbol(s)}
     if not sizes:
         return expr
 
@@ -97,13 +97,20 @@ def sizes_as_numbers(expr: sp.Expr) -> sp.Expr:
     return walk(expr)
 
 
-def _is_size_symbol(symbol: sp.Basic) -> bool:
+def is_size_symbol(symbol: sp.Basic) -> bool:
+    """An axis length of the shaped path (`n3`), a number to the evaluator."""
     return (
         isinstance(symbol, sp.Symbol)
         and bool(symbol.is_positive)
         and symbol.name[:1] == "n"
         and symbol.name[1:].isdigit()
     )
+
+
+def is_length(expr: sp.Expr) -> bool:
+    """n, or an axis length of the shaped path (n3), whatever letter the notation gives
+    it: the only positive integer symbols are lengths (indices start at 0)."""
+    return isinstance(expr, sp.Symbol) and bool(expr.is_integer and expr.is_positive)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 # 0 in exact arithmetic comes out of a softmax or a cancelling sum as a few eps.
 ROUNDOFF_ULPS = 128
 EPS = {"float64": 2.220446049250313e-16, "float32": 1.1920928955078125e-07}
-LARGEST = {"float64": 1.7976931348623157e308, "float32": 3.4028234663852886e38}
 
 
 def roundoff_floor(dtype: str) -> float:

@@ -107,6 +107,11 @@ def is_index(symbol: object) -> bool:
     )
 
 
+def bound_indices(expr: sp.Expr) -> set[sp.Symbol]:
+    """Every index a Sum or Product inside `expr` binds."""
+    return {limit[0] for e in expr.atoms(sp.Sum, sp.Product) for limit in e.limits}
+
+
 def is_whole(total: sp.Expr) -> bool:
     """Every limit of this Sum runs over its index's whole axis, 0 to a size - 1."""
     return all(

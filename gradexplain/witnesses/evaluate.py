@@ -11,6 +11,7 @@ products: O(size), with no per-element symbol, autograd or code generation.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -18,12 +19,14 @@ import sympy as sp
 
 from gradexplain.errors import GradexplainError, ValuesError
 from gradexplain.ir import limits
+from gradexplain.ir.tree import COMPARISONS
 from gradexplain.ops.base import MADE
 from gradexplain.ops.reductions import IS_MAX, IS_MIN
-from gradexplain.witnesses.builder import size_symbol
+from gradexplain.witnesses.builder import is_size_symbol, size_symbol
 from gradexplain.witnesses.contract import (
     Scatter,
     TooManyIndices,
+    bound_indices,
     contract,
     factors,
     is_index,
@@ -39,10 +42,6 @@ Array = float | np.ndarray
 WIDE = np.longdouble if np.finfo(np.longdouble).max > np.finfo(np.float64).max else None
 
 
-def _heaviside(u: Array, h0: Array = 0.5) -> Array:
-    return np.heaviside(u, h0)
-
-
 _FUNCTIONS: dict[type, Callable[..., Array]] = {
     sp.exp: np.exp,
     sp.log: np.log,
@@ -52,7 +51,7 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
     sp.tanh: np.tanh,
     sp.Abs: np.abs,
     sp.sign: np.sign,
-    sp.Heaviside: _heaviside,
+    sp.Heaviside: lambda u, h0=0.5: np.heaviside(u, h0),
     sp.cosh: np.cosh,
     sp.sinh: np.sinh,
     sp.asinh: np.arcsinh,
@@ -79,20 +78,11 @@ _FUNCTIONS: dict[type, Callable[..., Array]] = {
     # (where(1 <= j <= 2, ...))
     sp.KroneckerDelta: lambda a, b: np.equal(a, b).astype(np.float64),
     sp.DiracDelta: lambda u, *order: np.where(np.equal(u, 0), np.nan, 0.0),
+    # SymPy splits `scale*elu(u) > 0` into And/Or of comparisons
     sp.And: lambda *parts: np.logical_and.reduce(np.broadcast_arrays(*parts)),
     sp.Or: lambda *parts: np.logical_or.reduce(np.broadcast_arrays(*parts)),
     sp.Mod: np.mod,
     sp.floor: np.floor,
-}
-
-
-_COMPARE: dict[str, Callable[[Array, Array], Array]] = {
-    "==": np.equal,
-    "!=": np.not_equal,
-    "<": np.less,
-    "<=": np.less_equal,
-    ">": np.greater,
-    ">=": np.greater_equal,
 }
 
 
@@ -138,7 +128,11 @@ class Evaluator:
         """The formula at every element of a variable of `shape` (targets are its axes)."""
         self.sizes.update(zip(targets, shape))
         others = sorted(
-            (s for s in expr.free_symbols | _bound(expr) if _is_index(s) and s not in targets),
+            (
+                s
+                for s in expr.free_symbols | bound_indices(expr)
+                if is_index(s) and s not in targets
+            ),
             key=str,
         )
         self.sizes.update(_limit_sizes(expr, self.sizes))
@@ -178,27 +172,18 @@ class Evaluator:
         if isinstance(expr, sp.Add):
             return sum((self.value(arg) for arg in expr.args), start=0.0)
         if isinstance(expr, sp.Mul):
-            result: Array = 1.0
-            for arg in expr.args:
-                result = result * self.value(arg)
-            return result
+            return math.prod((self.value(arg) for arg in expr.args), start=1.0)
         if isinstance(expr, sp.Pow):
             return np.power(self.value(expr.base), self.value(expr.exp))
         if isinstance(expr, sp.Piecewise):
             return self._piecewise(expr)
-        if isinstance(expr, (sp.And, sp.Or)):  # SymPy splits `scale*elu(u) > 0` so
-            join = np.logical_and if isinstance(expr, sp.And) else np.logical_or
-            parts = [self.value(arg) for arg in expr.args]
-            result = parts[0]
-            for part in parts[1:]:
-                result = join(result, part)
-            return result
         if isinstance(expr, sp.Not):
             return np.logical_not(self.value(expr.args[0]))
         if isinstance(expr, sp.ITE):  # a nested where()'s condition
             return np.where(*(self.value(arg) for arg in expr.args))
         if isinstance(expr, sp.core.relational.Relational):
-            return _COMPARE[expr.rel_op](self.value(expr.lhs), self.value(expr.rhs))
+            compared: Array = COMPARISONS[expr.rel_op](self.value(expr.lhs), self.value(expr.rhs))
+            return compared
         if expr is sp.true or expr is sp.false:
             return bool(expr)
         function = _FUNCTIONS.get(type(expr)) or _FUNCTIONS.get(expr.func)
@@ -222,9 +207,9 @@ class Evaluator:
     def _special(self, expr: sp.Expr) -> Array | object:
         """Variables and indices on their own axes; sums add along an axis."""
         if isinstance(expr, sp.Indexed):
-            return self._indexed(expr)
+            return self._take(self.arrays[str(expr.base)], expr.indices)
         if isinstance(expr, sp.Symbol):
-            if _is_index(expr):
+            if is_index(expr):
                 return self._place(np.arange(self.sizes[expr], dtype=np.float64), [expr])
             if expr.name.startswith("n") and expr.is_integer:
                 return float(expr.name[1:])
@@ -244,7 +229,7 @@ class Evaluator:
     def _extreme(self, expr: sp.Expr) -> np.ndarray:
         """is_max(u, m): 1.0 where u is the largest along m's axis (all listed axes)."""
         over = [index for index in expr.args[1:] if index != 0]  # 0: a pinned size-1 axis
-        if not all(map(_is_index, over)):
+        if not all(map(is_index, over)):
             _unsupported(expr)
         value = self._full(self.value(expr.args[0]))
         axes = tuple(self.axes[index] for index in over)
@@ -260,9 +245,6 @@ class Evaluator:
         array = array.astype(np.result_type(array.dtype, np.float64), copy=False)
         return array.reshape(array.shape + (1,) * (len(self.axes) - array.ndim))
 
-    def _indexed(self, expr: sp.Indexed) -> np.ndarray:
-        return self._take(self.arrays[str(expr.base)], expr.indices)
-
     def _take(self, array: np.ndarray, at: tuple[sp.Expr, ...]) -> np.ndarray:
         """`W[p, k]` on p's and k's axes; `a[i, 0]` (a stretched size-1 axis, or `x[2]`)
         takes that element; any other index (`x[i + 1]`, `X[i, t[i]]`, the diagonal
@@ -273,7 +255,7 @@ class Evaluator:
         indices = [index for index in at if not index.is_Integer]
         if (
             len(set(indices)) != len(indices)
-            or not all(map(_is_index, indices))
+            or not all(map(is_index, indices))
             or any(
                 self.sizes.get(index, 0) > size  # t_j where j runs past t: guarded
                 for index, size in zip(at, array.shape)
@@ -374,7 +356,7 @@ class Evaluator:
             return False
         return all(
             all(
-                symbol != index and (symbol in self.axes or _is_size(symbol))
+                symbol != index and (symbol in self.axes or is_size_symbol(symbol))
                 for symbol in bound.free_symbols
             )
             for bound in bounds
@@ -432,12 +414,12 @@ class Evaluator:
         self, expr: sp.Expr, index: sp.Symbol, low: sp.Expr, high: sp.Expr
     ) -> tuple[sp.Symbol | None, bool]:
         """(None, _) for the whole axis; (t, False) for index < t; (t, True) for index > t."""
-        if low == 0 and isinstance(high + 1, sp.Symbol) and not _is_index(high + 1):
+        if low == 0 and isinstance(high + 1, sp.Symbol) and not is_index(high + 1):
             return None, False
-        if low == 0 and _is_index(high + 1) and self._same_axis(index, high + 1):
+        if low == 0 and is_index(high + 1) and self._same_axis(index, high + 1):
             return high + 1, False
         if (
-            _is_index(low - 1)
+            is_index(low - 1)
             and self._same_axis(index, low - 1)
             and high == size_symbol(self.sizes[index]) - 1
         ):
@@ -496,18 +478,6 @@ def _limit_sizes(expr: sp.Expr, known: Mapping[sp.Symbol, int]) -> dict[sp.Symbo
             ):
                 found[index] = int(size.name[1:])
     return found
-
-
-_is_index = is_index
-
-
-def _bound(expr: sp.Expr) -> set[sp.Symbol]:
-    return {limit[0] for e in expr.atoms(sp.Sum, sp.Product) for limit in e.limits}
-
-
-def _is_size(symbol: sp.Basic) -> bool:
-    """An axis length of the shaped path (`n3`), a number to the evaluator."""
-    return isinstance(symbol, sp.Symbol) and symbol.name[:1] == "n" and symbol.name[1:].isdigit()
 
 
 def _unsupported(expr: sp.Expr) -> np.ndarray:

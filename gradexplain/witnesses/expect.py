@@ -82,10 +82,8 @@ def check_shapes(
             )
         if name not in names:
             raise ValuesError(not_a_variable(f"--expect {name}:", name, names))
-        shape = values[name].shape if name in values else None
-        if shape is None:
-            continue  # prepare() reports the missing values
-        _check_shape(name, given, shape)
+        if name in values:  # else prepare() reports the missing values
+            _check_shape(name, given, values[name].shape)
 
 
 def _check_shape(name: str, given: Values, shape: tuple[int, ...]) -> None:

@@ -18,7 +18,7 @@ by 2*eps as the floor; `mode` and `reason` say which ran and why.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -85,19 +85,6 @@ def choose_mode(nudged: int, size: int) -> tuple[str, str]:
         f"O(n**2), so {DIRECTIONS} random directions u, u . grad against "
         f"(L(x+eps u) - L(x-eps u))/2eps, as gradcheck's fast_mode"
     )
-
-
-def gradient(
-    tree: Node, values: Mapping[str, Values], names: Sequence[str] | None = None
-) -> dict[str, np.ndarray]:
-    """Central differences of L for every element of each differentiated variable (`names`,
-    default all): data (`--wrt` left it out) has no gradient, so it is never nudged."""
-    chosen = variables(tree) if names is None else list(names)
-    leaves = _leaves(tree, values)
-    largest = max(leaf.numel() for leaf in leaves.values())
-    return {
-        name: per_element(_loss_of(tree, leaves, name), leaves[name], largest) for name in chosen
-    }
 
 
 def per_element(loss: Loss, leaf: torch.Tensor, largest: int) -> np.ndarray:

@@ -141,4 +141,4 @@ def _autograd(
 
     flat = torch.cat([leaves[name].reshape(-1) for name in wrt])
     matrix = torch.func.hessian(loss)(flat)
-    return np.asarray(matrix.detach().to("cpu", torch.float64).numpy())
+    return autograd.to_numpy(matrix)

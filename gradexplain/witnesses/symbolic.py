@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partialmethod
 from typing import Any
 
 import sympy as sp
@@ -24,33 +25,20 @@ from sympy.printing.str import StrPrinter
 from gradexplain.ir.notation import PLAIN, Notation
 from gradexplain.ir.shapes import Shape
 from gradexplain.ir.tree import Node
+from gradexplain.witnesses.builder import TARGETS as TARGETS  # steps.py reads symbolic.TARGETS
 from gradexplain.witnesses.builder import (
-    TARGETS,
     Builder,
-    I,
     J,
     Reduction,
     index_name,
+    is_length,
     pinned,
     size_symbol,
     sizes_as_numbers,
 )
+from gradexplain.witnesses.contract import bound_indices
 from gradexplain.witnesses.deltas import derivative
 from gradexplain.witnesses.scoped import ScopedProduct, ScopedSum
-
-__all__ = [
-    "I",
-    "J",
-    "TARGETS",
-    "Reduction",
-    "Model",
-    "build",
-    "gradient",
-    "formula",
-    "FormulaPrinter",
-    "canonical_indices",
-    "size_symbol",
-]
 
 
 @dataclass(frozen=True)
@@ -79,10 +67,7 @@ class Model:
 
 
 def build(
-    tree: Node,
-    shapes: Mapping[str, Shape],
-    node_shapes: Mapping[int, Shape],
-    pin: bool = True,
+    tree: Node, shapes: Mapping[str, Shape], node_shapes: Mapping[int, Shape], pin: bool = True
 ) -> Model:
     """L from our tree; a non-scalar result is summed over all of its elements (ones as v).
     Built once per program (`Program.model`); every extra reads it."""
@@ -215,7 +200,7 @@ def shown(expr: sp.Expr, notation: Notation = PLAIN, free: bool = False) -> sp.E
     (`W_jk/2`, never `W_jk/n2**2`), a sum over one element is that element, and each
     sub-expression's indices are named alike (`stable_indices`)."""
     if notation.length is not None:
-        indices = _bound_indices(expr)
+        indices = set(filter(_is_builder_index, bound_indices(expr)))
         if free:
             indices |= {s for s in expr.free_symbols if _is_builder_index(s)}
         renames = {
@@ -269,27 +254,12 @@ def _partners(expr: sp.Expr) -> sp.Expr:
         },
         key=lambda s: int(s.name[1:]),
     )
-    taken = {s.name for s in expr.free_symbols} | _bound_names(expr)
+    taken = {s.name for s in expr.free_symbols | bound_indices(expr)}
     names = (f"m{n}" if n > 1 else "m" for n in range(1, 64))
     free = [name for name in names if name not in taken]
     return expr.xreplace(
         {index: sp.Symbol(name, **index.assumptions0) for index, name in zip(partners, free)}
     )
-
-
-def _bound_names(expr: sp.Expr) -> set[str]:
-    return {
-        limit[0].name for reduction in expr.atoms(sp.Sum, sp.Product) for limit in reduction.limits
-    }
-
-
-def _bound_indices(expr: sp.Expr) -> set[sp.Symbol]:
-    return {
-        limit[0]
-        for reduction in expr.atoms(sp.Sum, sp.Product)
-        for limit in reduction.limits
-        if _is_builder_index(limit[0])
-    }
 
 
 def _is_builder_index(symbol: sp.Basic) -> bool:
@@ -373,7 +343,7 @@ class FormulaPrinter(StrPrinter):
 
     def _range(self, index: sp.Symbol, low: sp.Expr, high: sp.Expr) -> str:
         """`m` for the whole axis, `{m<k}` and `{m>k}` for the product rule's parts."""
-        whole = _is_size(high + 1)
+        whole = is_length(high + 1)
         if low == 0 and whole:
             return str(index)
         if low == 0:
@@ -382,30 +352,17 @@ class FormulaPrinter(StrPrinter):
             return f"{{{index}>{self._print(low - 1)}}}"
         return f"{{{index}={self._print(low)}..{self._print(high)}}}"
 
-    def _print_is_max(self, expr: sp.Expr) -> str:
-        """`is_max_m(X_jm)`: the subscript names the axes compared over, as in sum_m."""
-        return self._extreme("is_max", expr)
-
-    def _print_is_min(self, expr: sp.Expr) -> str:
-        return self._extreme("is_min", expr)
-
     def _extreme(self, name: str, expr: sp.Expr) -> str:
-        """`is_max(x_k)`, `is_max_m(X_jm)` (`compared_shown`)."""
+        """`is_max(x_k)`, `is_max_m(X_jm)`: the subscript names the axes compared over, as
+        in sum_m (`compared_shown`)."""
         from gradexplain.ops.reductions import compared_shown
 
-        argument = expr.args[0]
         named = "".join(self._print(index) for index in compared_shown(expr))
-        return (
-            f"{name}_{named}({self._print(argument)})"
-            if named
-            else f"{name}({self._print(argument)})"
-        )
+        subscript = f"_{named}" if named else ""
+        return f"{name}{subscript}({self._print(expr.args[0])})"
 
-
-def _is_size(expr: sp.Expr) -> bool:
-    """n, or an axis length of the shaped path (n3), whatever letter the notation gives
-    it: the only positive integer symbols are lengths (indices start at 0)."""
-    return isinstance(expr, sp.Symbol) and bool(expr.is_integer and expr.is_positive)
+    _print_is_max = partialmethod(_extreme, "is_max")
+    _print_is_min = partialmethod(_extreme, "is_min")
 
 
 NOT_REAL = "not real (a negative number raised to a variable power)"
@@ -448,11 +405,7 @@ def stable_indices(expr: sp.Expr) -> sp.Expr:
             for s in reduction.function.free_symbols | low.free_symbols | high.free_symbols
             if s != index
         }
-        taken |= {
-            limit[0].name
-            for inner in reduction.function.atoms(sp.Sum, sp.Product)
-            for limit in inner.limits
-        }
+        taken |= {s.name for s in bound_indices(reduction.function)}
         name = next((c for c in _RENAMED if c not in taken), index.name)
         if name == index.name:
             return reduction
