@@ -143,7 +143,9 @@ class Explanation:
     gradients: dict[str, Gradient]
     tolerance: Tolerance
     decomposition: Decomposition
-    program: Program  # what the run computed with, built once
+    # what the run computed with, built once; left out of the repr (its node_shapes are
+    # keyed by id(): print(result) differed run to run, and the tree repeats `expression`)
+    program: Program = field(repr=False)
     singularities: tuple[Singularity, ...] = ()
     extras: dict[str, Any] = field(default_factory=dict)
     data: dict[str, np.ndarray] = field(default_factory=dict)  # not differentiated (--wrt)

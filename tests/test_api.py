@@ -25,6 +25,15 @@ def test_explain_returns_a_typed_result():
     assert "float64" in result.verdict() and "cpu" in result.verdict()
 
 
+def test_print_of_a_result_is_the_same_every_run():
+    """print(explain(...)) shows what was found; the Program it ran (its node shapes
+    keyed by id(), its tree) stays out, so two runs print the same text."""
+    shown = [repr(explain("sum(where(x > 0, x, 0*x))", x=[-1.0, 2.0, 3.0])) for _ in range(2)]
+    assert shown[0] == shown[1]
+    assert "Program(" not in shown[0] and "node_shapes" not in shown[0]
+    assert "formula='where(x_j > 0, 1, 0)'" in shown[0]
+
+
 def test_the_cli_json_is_the_document_of_the_api_result():
     from typer.testing import CliRunner
 

@@ -234,6 +234,19 @@ def test_short_steps_name_nothing(monkeypatch):
     assert "Steps for dL/dx:" in out
 
 
+@pytest.mark.parametrize("width", [80, 60])
+def test_a_formula_longer_than_the_line_breaks_after_an_operator(monkeypatch, width):
+    """prod(W@x)'s steps hold products wider than a line: a formula cut in two is cut
+    after a `*`, `+` or `/`, never inside a name (`prod_{p>i}(s` / `um_m(W_pm*x_m)`)."""
+    command = '"prod(W@x)" --W "1,2;3,4" --x 1,2 --steps'
+    whole = set(cli_at_width(monkeypatch, command, 1000).split())  # nothing wraps
+    out = _at_width(monkeypatch, command, width)
+    pieces = out[out.index("Steps for dL/dW:") :].split()
+    cut = [(a, b) for a, b in itertools.pairwise(pieces) if a not in whole and b not in whole]
+    assert cut, "no formula was cut: the case no longer tests the break"
+    assert all(a.endswith(("*", "+", "/")) for a, _ in cut), cut
+
+
 # ---- the drawn graph: every edge its own line, no label on another ---------------------
 
 

@@ -7,6 +7,7 @@ fixed width), never to a global one.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, get_args
@@ -139,22 +140,42 @@ def _cell(cell: view.Cell) -> Text:
 def _listing(block: view.Listing, console: Console) -> None:
     """Each line indented by two; in a terminal a long line wraps at spaces with its
     continuation indented under it (a derivation keeps its shape), piped it stays one."""
-    import textwrap
-
     for line in block.lines:
         if console.soft_wrap:
             console.print(text("  " + line))
             continue
         depth = len(line) - len(line.lstrip(" "))
         hang = " " * min(2 + depth + 4, console.width // 2)
-        for part in textwrap.wrap(
-            line.lstrip(" "),
+        wrapper = _FormulaWrapper(
             width=max(console.width, 20),
             initial_indent=" " * (2 + depth),
             subsequent_indent=hang,
             break_on_hyphens=False,
-        ):
+        )
+        for part in wrapper.wrap(line.lstrip(" ")):
             console.print(text(part))
+
+
+class _FormulaWrapper(textwrap.TextWrapper):
+    """A formula longer than the line breaks after an operator (`*`, `+`, `/`), or
+    starts the next line, not inside a name: `...*prod_{p>i}(s` / `um_m(` was two tokens."""
+
+    def _handle_long_word(self, chunks: list[str], line: list[str], used: int, width: int) -> None:
+        chunk, room = chunks[-1], max(width - used, 1)
+        cut = max(
+            (i for i in range(1, min(room, len(chunk)) + 1) if _after_operator(chunk, i)),
+            default=0,
+        )
+        if cut == 0 and not line:  # no operator in reach of an empty line: cut it
+            super()._handle_long_word(chunks, line, used, width)
+        elif cut:  # else it starts the next line
+            line.append(chunk[:cut])
+            chunks[-1] = chunk[cut:]
+
+
+def _after_operator(chunk: str, i: int) -> bool:
+    """Whether `chunk` may break before position i: after `*`, `+` or `/`, never inside `**`."""
+    return chunk[i - 1] in "*+/" and chunk[i : i + 1] != "*"
 
 
 def _code(block: view.Code, console: Console) -> None:
