@@ -247,6 +247,15 @@ def test_a_formula_longer_than_the_line_breaks_after_an_operator(monkeypatch, wi
     assert all(a.endswith(("*", "+", "/")) for a, _ in cut), cut
 
 
+@pytest.mark.parametrize("width", [80, 60])
+def test_no_line_ends_in_a_space(monkeypatch, width):
+    """Wrapped sentences, the verdict and a table's title end at their last character:
+    rich left the space it broke at, and padded a title to the table's width."""
+    out = _at_width(monkeypatch, '"sum(where(x > 0, x, 0*x))" --x -1,0,2 --steps', width)
+    assert [line for line in out.splitlines() if line != line.rstrip()] == []
+    assert "dL/dx\n" in out and "where() switches branches where" in _flat(out)
+
+
 # ---- the drawn graph: every edge its own line, no label on another ---------------------
 
 

@@ -101,8 +101,9 @@ def _comparison(node: Call) -> Compare:
 @dataclass(frozen=True)
 class Where(Op):
     """where(cond, a, b): a where cond holds, else b. cond is one comparison; it only picks
-    the branch (piecewise constant), so d where = where(cond, da, db), and no derivative
-    exists on its boundary, where its two sides are equal and it flips."""
+    the branch (piecewise constant), so d where = where(cond, da, db); its boundary, where
+    its two sides are equal and it flips, counts as a kink (the branches' slopes there are
+    not compared)."""
 
     signature: str = "condition"  # the comparison is read by `calls.CallReader.condition`
     spellings: tuple[str, ...] = ("torch",)
@@ -140,11 +141,11 @@ class Where(Op):
     def reason(self, node: Call, kind: str, args: list[str]) -> str:
         holds = _comparison(node).op in ("==", "<=", ">=")
         return (
-            f"where() switches branches where the two sides of {args[0]} are equal, so it "
-            f"jumps or has a kink there (unless its branches meet with the same value and "
-            f"slope) and no derivative exists; PyTorch takes the branch that the comparison "
-            f"picks ({args[0]} is {str(holds).lower()} there: the derivative of "
-            f"{args[1 if holds else 2]}), as does SymPy's Piecewise"
+            f"where() switches branches where the two sides of {args[0]} are equal; a "
+            f"derivative exists there only if both branches meet with the same value and "
+            f"slope, which is not checked, so the point counts as a kink; PyTorch takes the "
+            f"branch that the comparison picks ({args[0]} is {str(holds).lower()} there: the "
+            f"derivative of {args[1 if holds else 2]}), as does SymPy's Piecewise"
         )
 
     def step(self, w: Any, node: Call, idx: tuple[Any, ...], depth: int) -> tuple[str, Any, Any]:

@@ -59,7 +59,19 @@ def _heading(block: view.Heading, console: Console) -> None:
 
 
 def _paragraph(block: view.Paragraph, console: Console) -> None:
-    console.print(text(block.text, "yellow" if block.warning else ""))
+    _prose(block.text, "yellow" if block.warning else "", console)
+
+
+def _prose(content: str, style: str, console: Console) -> None:
+    """In a terminal, wrapped as --steps is (rich left a space at each line's end and cut a
+    formula anywhere); piped, one line."""
+    if console.soft_wrap:
+        console.print(text(content, style))
+        return
+    wrapper = _FormulaWrapper(width=max(console.width, 20), break_on_hyphens=False)
+    for line in content.split("\n"):
+        for part in wrapper.wrap(line) or [""]:
+            console.print(text(part, style))
 
 
 def _assignments(block: view.Assignments, console: Console) -> None:
@@ -69,8 +81,8 @@ def _assignments(block: view.Assignments, console: Console) -> None:
 
 def _grid(block: view.Grid, console: Console, next_text: str = "") -> None:
     """The grid at the console's width (fit.py's steps); what left the table goes below,
-    unless the sentence after the table already says it (`next_text`). A title wider
-    than the table goes above it as a line of its own."""
+    unless the sentence after the table already says it (`next_text`). The title is a
+    line of its own above it."""
     from gradexplain.output import fit
 
     fitted = fit.fit(block, console.width, lambda grid: _natural(console, grid))
@@ -80,7 +92,7 @@ def _grid(block: view.Grid, console: Console, next_text: str = "") -> None:
         return
     grid = fitted.grid
     title = _title(grid)
-    if title is not None and len(title) > _natural(console, replace(grid, title=None)):
+    if title is not None:  # rich pads a title to the table's width: trailing spaces
         console.print(text(title))
         grid = replace(grid, title=None)
     console.print(fit_numbers(table(grid)))
@@ -217,7 +229,7 @@ def _parts(label: str, width: int) -> str:
 
 
 def _verdict(block: view.Verdict, console: Console) -> None:
-    console.print(text(block.text, _VERDICT_STYLES[block.status]))
+    _prose(block.text, _VERDICT_STYLES[block.status], console)
 
 
 # each kind of block is drawn by the function named after it (view.Grid: _grid)
