@@ -35,7 +35,7 @@ def _program(expression: str, **values: object):
 
 
 def _names(fn) -> list[str]:
-    return [type(node).__name__ for node in graph._walk(fn)]
+    return [type(node).__name__ for node in graph.backward_order(fn)]
 
 
 # ---- the seed's own graph -----------------------------------------------------------

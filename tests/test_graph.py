@@ -46,7 +46,7 @@ def _torch_names(values, by_hand):
     leaves = {
         name: torch.tensor(v, dtype=torch.float64, requires_grad=True) for name, v in values.items()
     }
-    return [type(fn).__name__ for fn in graph._walk(by_hand(leaves).grad_fn)]
+    return [type(fn).__name__ for fn in graph.backward_order(by_hand(leaves).grad_fn)]
 
 
 @pytest.mark.parametrize(

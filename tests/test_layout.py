@@ -105,6 +105,35 @@ def test_no_module_imports_another_modules_private_names() -> None:
     assert private == []
 
 
+def _private_attributes(path: Path, modules: dict[str, Path]) -> list[str]:
+    """`graph._walk` where `graph` names one of our modules: a private name reached
+    through the module instead of imported, which the import check cannot see."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bound = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+        if f"{node.module}.{alias.name}" in modules
+    }
+    return [
+        f"{path.name} reads {node.value.id}.{node.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in bound
+        and node.attr.startswith("_")
+        and not node.attr.startswith("__")
+    ]
+
+
+def test_no_module_reads_another_modules_private_names() -> None:
+    modules = _modules()
+    assert [
+        found for path in modules.values() for found in _private_attributes(path, modules)
+    ] == []
+
+
 _IN = f"(?:(?:{'|'.join(path.parent.name for path in PACKAGE.glob('*/__init__.py'))})/)?"
 
 

@@ -79,18 +79,18 @@ def build(
         )
         for name in variables(tree)
     }
-    builder = _RecordingBuilder(leaves, torch_dtype, torch.device("cpu"))
+    builder = RecordingBuilder(leaves, torch_dtype, torch.device("cpu"))
     output = builder.build(tree)
     assert isinstance(output, torch.Tensor) and output.grad_fn is not None
-    order = _walk(output.grad_fn)
+    order = backward_order(output.grad_fn)
     grads: dict[int, Any] = {}
     for fn in order:
-        fn.register_prehook(_catch(grads, id(fn)))
+        fn.register_prehook(catch_gradient(grads, id(fn)))
     output.backward(torch.ones_like(output))
     ids = {id(fn): index for index, fn in enumerate(order)}
-    nodes = [_node(index, fn, builder.made, grads) for index, fn in enumerate(order)]
+    nodes = [graph_node(index, fn, builder.made, grads) for index, fn in enumerate(order)]
     edges = [
-        GraphEdge(ids[id(fn)], ids[id(child)], _rule(builder.made.get(id(fn))))
+        GraphEdge(ids[id(fn)], ids[id(child)], edge_rule(builder.made.get(id(fn))))
         for fn in order
         for child, _ in fn.next_functions
         if child is not None
@@ -103,7 +103,7 @@ def _add_data(
     nodes: list[GraphNode],
     edges: list[GraphEdge],
     order: list[Any],
-    builder: _RecordingBuilder,
+    builder: RecordingBuilder,
     wrt: Collection[str],
 ) -> None:
     """A DATA node for each operand that uses only data, once per distinct text."""
@@ -123,7 +123,7 @@ def _add_data(
             edges.append(GraphEdge(parent, seen[label], DATA_RULE))
 
 
-def _data_value(builder: _RecordingBuilder, operand: Node) -> np.ndarray | None:
+def _data_value(builder: RecordingBuilder, operand: Node) -> np.ndarray | None:
     """The operand's forward value (where()'s condition too: a tensor of bools)."""
     if isinstance(operand, Compare):  # where() compares its two sides itself
         sides = (
@@ -134,7 +134,7 @@ def _data_value(builder: _RecordingBuilder, operand: Node) -> np.ndarray | None:
     return autograd.to_numpy(built) if isinstance(built, torch.Tensor) else None
 
 
-def _catch(grads: dict[int, Any], key: int) -> Any:
+def catch_gradient(grads: dict[int, Any], key: int) -> Any:
     """The gradient flowing into a node: its output's, or for a node of several outputs
     the first one that got a gradient (slogdet's logabsdet: the sign gets none), kept
     as (output, values)."""
@@ -147,7 +147,7 @@ def _catch(grads: dict[int, Any], key: int) -> Any:
     return hook
 
 
-def _walk(root: Any) -> list[Any]:
+def backward_order(root: Any) -> list[Any]:
     """Every grad_fn reachable from `root`, parents first, each once."""
     order: list[Any] = []
     seen: set[int] = set()
@@ -162,7 +162,7 @@ def _walk(root: Any) -> list[Any]:
     return order
 
 
-def _node(
+def graph_node(
     index: int, fn: Any, made: dict[int, tuple[Node, torch.Tensor]], grads: dict[int, Any]
 ) -> GraphNode:
     name = type(fn).__name__
@@ -190,7 +190,7 @@ _BINOP_RULES = {
 }
 
 
-def _rule(made: tuple[Node, torch.Tensor] | None) -> str:
+def edge_rule(made: tuple[Node, torch.Tensor] | None) -> str:
     """The rule a backward node applies, in the words of a calculus course."""
     if made is None:
         return ""
@@ -213,7 +213,7 @@ def _rule(made: tuple[Node, torch.Tensor] | None) -> str:
     return ""
 
 
-class _RecordingBuilder(autograd.TorchBuilder):
+class RecordingBuilder(autograd.TorchBuilder):
     """The autograd builder, remembering which tree node made each grad_fn."""
 
     def __init__(self, *args: Any) -> None:

@@ -65,7 +65,7 @@ def build(program: Program, dtype: str, wrt: Collection[str]) -> BuiltinSum:
     values = dict(program.values)
     total, builder, partial = _python_sum(tree, values, autograd.DTYPES[dtype], wrt)
     printed = repr(_python_sum(tree, values, torch.get_default_dtype(), wrt)[0])
-    order = graph._walk(total.grad_fn)
+    order = graph.backward_order(total.grad_fn)
     grads: dict[int, Any] = {}
     for fn in order:
         fn.register_prehook(_catch_all(grads, id(fn)))
@@ -88,7 +88,7 @@ def build(program: Program, dtype: str, wrt: Collection[str]) -> BuiltinSum:
         elif name == "UnbindBackward0":
             label, tensor = f"iterating {term}", builder.built_tensor(tree.args[0])
         else:
-            nodes.append(graph._node(index, fn, builder.made, grads))
+            nodes.append(graph.graph_node(index, fn, builder.made, grads))
             continue
         nodes.append(
             graph.GraphNode(index, name, label, autograd.to_numpy(tensor), _grad(grads, fn))
@@ -143,12 +143,12 @@ def _rule(fn: Any, builder: _Builder) -> str:
         return "sum rule (both sides get it)"
     if name == "UnbindBackward0":
         return "unbind (stacked back)"
-    return graph._rule(builder.made.get(id(fn)))
+    return graph.edge_rule(builder.made.get(id(fn)))
 
 
 def _catch_all(grads: dict[int, Any], key: int) -> Any:
     """Every output's gradient; UnbindBackward0 has one output per element. Kept as
-    graph._catch keeps it, (output, values), with output 0: all of them."""
+    graph.catch_gradient keeps it, (output, values), with output 0: all of them."""
 
     def hook(grad_outputs: tuple[torch.Tensor | None, ...]) -> None:
         present = [g for g in grad_outputs if g is not None]
@@ -164,7 +164,7 @@ def _grad(grads: dict[int, Any], fn: Any) -> Any:
     return grads.get(id(fn), (0, None))[1]
 
 
-class _Builder(graph._RecordingBuilder):
+class _Builder(graph.RecordingBuilder):
     def built_tensor(self, node: Any) -> torch.Tensor:
         made = self.built[id(node)]
         assert isinstance(made, torch.Tensor)
