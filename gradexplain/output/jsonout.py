@@ -187,8 +187,6 @@ def augment(document: dict[str, Any], result: Explanation) -> None:
             name: {"lines": list(d.lines), "formula": d.formula}
             for name, d in extras["steps"].items()
         }
-    if "steps_refused" in extras:
-        document["steps_refused"] = extras["steps_refused"]
     if "vjp" in extras:
         document["vjp"] = extras["vjp"].to_json()
     if "jacobian" in extras:

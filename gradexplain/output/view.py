@@ -463,11 +463,6 @@ def extras(result: Explanation, options: Options) -> list[Section]:
     if "steps" in found:
         screen = _screen(result)
         sections.append(Section("--steps", _steps(screen, _names_in_table(result, screen))))
-    if "steps_refused" in found:
-        refused = str(found["steps_refused"])
-        said = refused if refused.startswith("--steps") else f"--steps: {refused}"
-        warning = paragraph(f"{said}; the result above stands.", warning=True)
-        sections.append(Section("--steps", (warning,)))
     if "vjp" in found:
         sections.append(Section("--v", _vector_jacobian(found["vjp"], result.notation)))
     if "jacobian" in found:
