@@ -79,6 +79,13 @@ def test_a_run_does_import_them() -> None:
     assert code == 0 and {"torch", "sympy"} <= set(loaded)
 
 
+def test_a_scalar_loss_calls_backward_without_a_gradient() -> None:
+    """L.backward(), not L.backward(ones_like(L)): the same gradient, but torch imports
+    its symbolic-shapes module (0.04 s, on every seed run) for a gradient argument."""
+    probe = PROBE.replace(repr(HEAVY), repr(("torch.fx.experimental.symbolic_shapes",)))
+    assert _imports("sum(x**2)", "--x", "3,4,10", probe=probe) == (0, [])
+
+
 # --expect's, the extras', the special forms' (`x[...]`, losses, einsum...), the API's
 # tensors' and the index letters' modules: each is compiled on every run of a checkout without .pyc files (README,
 # Performance: "input error, our modules compiled from source"), and none of them is
