@@ -63,15 +63,28 @@ def _paragraph(block: view.Paragraph, console: Console) -> None:
 
 
 def _prose(content: str, style: str, console: Console) -> None:
-    """In a terminal, wrapped as --steps is (rich left a space at each line's end and cut a
-    formula anywhere); piped, one line."""
-    if console.soft_wrap:
-        console.print(text(content, style))
-        return
-    wrapper = _FormulaWrapper(width=max(console.width, 20), break_on_hyphens=False)
+    """Wrapped as --steps is (rich left a space at each line's end and cut a formula
+    anywhere)."""
     for line in content.split("\n"):
-        for part in wrapper.wrap(line) or [""]:
-            console.print(text(part, style))
+        _wrapped(line, console, style)
+
+
+def _wrapped(
+    line: str, console: Console, style: str = "", indent: str = "", hang: str = ""
+) -> None:
+    """One line of ours: in a terminal wrapped at spaces, a long formula after an operator,
+    the continuation indented by `hang`; piped, one line."""
+    if console.soft_wrap:
+        console.print(text(indent + line, style))
+        return
+    wrapper = _FormulaWrapper(
+        width=max(console.width, 20),
+        initial_indent=indent,
+        subsequent_indent=hang,
+        break_on_hyphens=False,
+    )
+    for part in wrapper.wrap(line) or [""]:
+        console.print(text(part, style))
 
 
 def _assignments(block: view.Assignments, console: Console) -> None:
@@ -153,19 +166,9 @@ def _listing(block: view.Listing, console: Console) -> None:
     """Each line indented by two; in a terminal a long line wraps at spaces with its
     continuation indented under it (a derivation keeps its shape), piped it stays one."""
     for line in block.lines:
-        if console.soft_wrap:
-            console.print(text("  " + line))
-            continue
         depth = len(line) - len(line.lstrip(" "))
         hang = " " * min(2 + depth + 4, console.width // 2)
-        wrapper = _FormulaWrapper(
-            width=max(console.width, 20),
-            initial_indent=" " * (2 + depth),
-            subsequent_indent=hang,
-            break_on_hyphens=False,
-        )
-        for part in wrapper.wrap(line.lstrip(" ")):
-            console.print(text(part))
+        _wrapped(line.lstrip(" "), console, indent=" " * (2 + depth), hang=hang)
 
 
 class _FormulaWrapper(textwrap.TextWrapper):
